@@ -1,0 +1,133 @@
+/*
+ * api.h - the HTTP JSON API router on libevent's evhttp.
+ *
+ * Design
+ * - Each area registers its routes from its own file and exports one
+ *   function `void api_<area>_register(api_t *api)`; daemon/api.c calls
+ *   them all from one list (api_areas[]).  To add an area, write
+ *   daemon/api_<area>.c and add one line to that list.
+ * - A route is (method, pattern, roles, handler).  Patterns are literal
+ *   segments and {name} captures: "/v1/feeds/{id}/busy".  A capture
+ *   matches one non-empty segment and is URL-decoded.  Unknown path ->
+ *   404; known path with another method -> 405.
+ * - Auth: every route except those registered with API_PUBLIC needs
+ *   "Authorization: Bearer <token>".  Missing/unknown token -> 401; a
+ *   role not in the route's mask -> 403.  Admin passes every mask.  The
+ *   token from config ADMIN_TOKEN is admin; others live hashed in the
+ *   store (api_tokens.c).  Routes take a role MASK rather than a minimum
+ *   role because coordinator and secretariat are not ordered.
+ * - Agency tokens ("agency:<id>") pass masks that include API_AGENCY, but
+ *   handlers must then scope results: api_may_see_agency(r, id) is true
+ *   for staff roles and for the agency's own token only.
+ * - Errors are JSON {"error": "<code>", "message": "<Japanese first>"}.
+ * - A handler must reply exactly once (api_reply_*).  To reply later
+ *   (after async work) call api_defer(r) and reply from a callback; the
+ *   request stays valid until the reply.  A handler that returns without
+ *   replying or deferring gets a 500 sent for it.
+ */
+#ifndef TSUNAGU_API_H
+#define TSUNAGU_API_H
+
+#include <event2/http.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "daemon.h"
+#include "timeutil.h"
+
+typedef struct api api_t;
+
+/* Role bits (route masks and the caller's role). */
+enum {
+    API_PUBLIC      = 0,        /* no Authorization needed (/healthz) */
+    API_ADMIN       = 1u << 0,
+    API_COORDINATOR = 1u << 1,
+    API_SECRETARIAT = 1u << 2,
+    API_AGENCY      = 1u << 3,
+};
+#define API_STAFF (API_ADMIN | API_COORDINATOR | API_SECRETARIAT)
+#define API_ANY   (API_STAFF | API_AGENCY)
+
+typedef struct api_auth {
+    unsigned role;              /* exactly one API_* bit */
+    char     agency[128];       /* for API_AGENCY: the agency id */
+    char     label[128];        /* token label, "config" for ADMIN_TOKEN */
+} api_auth_t;
+
+#define API_MAX_PARAMS 8
+
+typedef struct api_req {
+    struct evhttp_request *req;
+    tsunagud_t            *d;         /* the daemon context */
+    api_t                 *api;
+    enum evhttp_cmd_type   method;
+    const char            *path;      /* decoded path without query */
+    api_auth_t             auth;
+    size_t                 nparams;
+    char                  *param_name[API_MAX_PARAMS];
+    char                  *param_value[API_MAX_PARAMS];
+    struct evkeyvalq      *query;     /* parsed query string */
+    bool                   replied, deferred;
+    int64_t                started_us;
+} api_req_t;
+
+typedef void (*api_handler_fn)(api_req_t *r);
+
+/* ---- router ----------------------------------------------------------- */
+api_t *api_new(tsunagud_t *d, struct evhttp *http);
+void   api_free(api_t *api);
+tsunagud_t *api_daemon(api_t *api);
+/* method: "GET", "POST", "PUT", "DELETE", "PATCH". */
+void api_route(api_t *api, const char *method, const char *pattern,
+               unsigned roles, api_handler_fn fn);
+/* Requests in flight (deferred, not yet replied) - for SIGTERM draining. */
+int  api_in_flight(const api_t *api);
+
+/* Area registration functions (called from daemon/api.c). */
+void api_feeds_register(api_t *api);
+void api_agencies_register(api_t *api);
+void api_tokens_register(api_t *api);
+void api_system_register(api_t *api);     /* /healthz, /metrics */
+
+/* ---- request helpers -------------------------------------------------- */
+const char *api_param(const api_req_t *r, const char *name);  /* {name} */
+const char *api_query(const api_req_t *r, const char *name);  /* ?name= */
+const char *api_header(const api_req_t *r, const char *name);
+/* Parse the body as JSON (object or array) of at most max_bytes (0 = 1 MB).
+ * On empty/oversized/invalid body replies 400 (413 when too big) itself
+ * and returns NULL; the handler then just returns.  New reference. */
+json_t *api_json_body(api_req_t *r, size_t max_bytes);
+/* Parse ?name= as ISO-8601 (zone: fallback for offset-less input).
+ * Missing -> *out = def, true.  Bad -> replies 400 naming it, false. */
+bool api_query_time(api_req_t *r, const char *name, const tz_t *zone,
+                    int64_t def, int64_t *out);
+bool api_is_staff(const api_req_t *r);
+/* Staff roles: true.  Agency token: only for its own agency id. */
+bool api_may_see_agency(const api_req_t *r, const char *agency_id);
+
+/* ---- responses -------------------------------------------------------- */
+/* Steals body.  200/201/202 ... */
+void api_reply_json(api_req_t *r, int status, json_t *body);
+/* {"error": code, "message": printf(fmt, ...)} */
+void api_reply_error(api_req_t *r, int status, const char *code,
+                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void api_reply_text(api_req_t *r, int status, const char *content_type,
+                    const char *body, size_t len);
+void api_reply_no_content(api_req_t *r);     /* 204 */
+void api_defer(api_req_t *r);
+
+/* Common shorthands. */
+#define api_404(r, what, id) \
+    api_reply_error((r), 404, "not-found", "%sが見つかりません: %s (%s not found)", \
+                    (what), (id), (what))
+
+/* Bearer token lookup used by the router (api_tokens.c).  Fills auth and
+ * returns true when the token is known. */
+bool api_token_lookup(tsunagud_t *d, const char *token, api_auth_t *auth);
+/* Parse "admin" | "coordinator" | "secretariat" | "agency:<id>". */
+bool api_role_parse(const char *s, api_auth_t *out);
+const char *api_role_name(const api_auth_t *a, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,68 @@
+/*
+ * cli.h - the tsunagu command-line client: verbs, HTTP calls, output.
+ *
+ * Design
+ * - Each area exports a verb table `const cli_verb_t cli_<area>_verbs[]`
+ *   terminated by {NULL} from its own file (daemon/cli_core.c,
+ *   cli_slots.c, cli_rules.c, cli_meetings.c ...).  daemon/cli.c lists
+ *   those tables in ONE array (cli_verb_tables[]); add one line there.
+ * - A verb gets argc/argv AFTER the verb name (argv[0] is the first
+ *   argument) and returns the process exit code (0 ok, 1 API/user error,
+ *   2 usage).  Verbs may be two words ("token create"): the name holds
+ *   the space and the dispatcher matches the longest name.
+ * - The CLI is not the daemon loop, so HTTP uses libcurl easy.
+ *   TSUNAGU_URL (default http://127.0.0.1:8080) and TSUNAGU_TOKEN.
+ * - Output: Japanese first.  cli_table prints aligned columns counting
+ *   East Asian wide characters as two cells.  Errors go to stderr as
+ *   "エラー: <message> (HTTP 404 not-found)".
+ */
+#ifndef TSUNAGU_CLI_H
+#define TSUNAGU_CLI_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct cli {
+    const char *url;        /* base URL without trailing slash */
+    const char *token;      /* may be NULL */
+    bool        json;       /* --json: print raw JSON responses */
+} cli_t;
+
+typedef struct cli_verb {
+    const char *name;       /* "busy", "token create" */
+    const char *args;       /* usage after the name: "ID --from T --to T" */
+    const char *help;       /* one line, Japanese first */
+    int (*run)(cli_t *c, int argc, char **argv);
+} cli_verb_t;
+
+extern const cli_verb_t cli_core_verbs[];
+
+/* HTTP: method "GET"/"POST"/"DELETE"...; body may be NULL (steals it).
+ * Returns the HTTP status (0 on transport error, message printed) and
+ * sets *out to the parsed JSON response (or NULL). */
+long cli_call(cli_t *c, const char *method, const char *path, json_t *body,
+              json_t **out);
+/* Same, returning the raw body (malloc'd) for non-JSON endpoints. */
+long cli_call_raw(cli_t *c, const char *method, const char *path,
+                  char **body_out, size_t *len_out);
+/* Prints "エラー: ..." for a non-2xx response; returns 1. */
+int  cli_fail(long status, json_t *resp);
+/* URL-encode one path segment or query value (malloc'd). */
+char *cli_escape(const char *s);
+/* Parse "--name value" options; returns value or NULL. */
+const char *cli_opt(int argc, char **argv, const char *name);
+/* Positional argument n (skipping --opt value pairs), or NULL. */
+const char *cli_arg(int argc, char **argv, int n);
+
+/* Tables: set headers, add rows (ncols strings each), print. */
+typedef struct cli_table cli_table_t;
+cli_table_t *cli_table_new(size_t ncols, const char *const *headers);
+void cli_table_row(cli_table_t *t, const char *const *cells);
+void cli_table_print(cli_table_t *t);     /* prints and frees */
+/* Display width of UTF-8 text (wide characters count 2). */
+size_t cli_text_width(const char *s);
+/* Print JSON pretty (for --json). */
+void cli_print_json(const json_t *j);
+
+#endif

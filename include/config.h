@@ -1,0 +1,44 @@
+/*
+ * config.h - tsunagud configuration: "KEY = value" lines, env overrides.
+ *
+ * The file (-c FILE) holds one `KEY = value` per line; '#' starts a
+ * comment line; keys are case-insensitive (stored upper-case); values are
+ * trimmed and may be wrapped in double quotes.  Every key can be
+ * overridden by the environment variable TSUNAGU_<KEY>, which wins.
+ *
+ * Known keys and their defaults live in ONE table in daemon/config.c
+ * (config_keys[]); adding a key is adding one line there (and to
+ * contrib/tsunagud.conf.sample).  Unknown keys in the file are kept and
+ * logged as a warning, so a module can read a key before it is listed.
+ */
+#ifndef TSUNAGU_CONFIG_H
+#define TSUNAGU_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct config config_t;
+
+typedef struct config_key {
+    const char *key;          /* upper-case, without TSUNAGU_ */
+    const char *def;          /* default value or NULL */
+    const char *help;         /* one line for docs/--help */
+} config_key_t;
+
+extern const config_key_t config_keys[];   /* terminated by {NULL} */
+
+/* path may be NULL (env + defaults only).  NULL + err on a bad file. */
+config_t *config_load(const char *path, char *err, size_t errlen);
+void      config_free(config_t *c);
+
+/* Value after env override, else file, else table default, else NULL. */
+const char *config_get(const config_t *c, const char *key);
+/* Same with a caller default for keys not in the table. */
+const char *config_str(const config_t *c, const char *key, const char *def);
+/* Integer value; def when unset; false+err via *ok when not a number. */
+long        config_int(const config_t *c, const char *key, long def, bool *ok);
+bool        config_bool(const config_t *c, const char *key, bool def);
+/* Byte sizes accept suffixes k, M, G ("10M"). */
+long long   config_size(const config_t *c, const char *key, long long def);
+
+#endif

@@ -1,0 +1,70 @@
+/*
+ * daemon.h - the tsunagud process context shared by every handler.
+ *
+ * There is exactly one tsunagud_t per process (created by
+ * daemon/main_tsunagud.c, reachable as r->d in API handlers or via
+ * tsunagud_get()).  It owns the event base, the store, the config, the
+ * shared curlev_t (all async HTTP/SMTP goes through it), the feeds
+ * scheduler and a cached city_t built from the store.
+ *
+ * Hooks let other modules plug in without editing main:
+ * - tsunagud_on_reload(fn): called on SIGHUP after the config is re-read
+ *   (e.g. rules reload their file).  fn returns 0 or -1 (logged).
+ * - tsunagud_on_shutdown(fn): called once on SIGTERM before draining
+ *   (stop timers, flush).
+ * - tsunagud_hold()/tsunagud_release(): count in-flight work; SIGTERM
+ *   waits (up to DRAIN_SECONDS) until holds and deferred API requests and
+ *   curl transfers drop to zero, then exits 0.
+ * - tsunagud_city(): the city as last imported (NULL before an import);
+ *   it is rebuilt lazily after tsunagud_city_changed() (called by import).
+ *   Do not keep the pointer across loop iterations.
+ */
+#ifndef TSUNAGU_DAEMON_H
+#define TSUNAGU_DAEMON_H
+
+#include <event2/event.h>
+#include <stdbool.h>
+
+#include "city.h"
+#include "config.h"
+#include "curlev.h"
+#include "store.h"
+
+typedef struct feeds feeds_t;
+typedef struct api api_t;
+typedef struct tsunagud tsunagud_t;
+
+typedef int (*tsunagud_hook_fn)(tsunagud_t *d, void *arg);
+
+struct tsunagud {
+    struct event_base *base;
+    store_t           *store;
+    config_t          *config;
+    curlev_t          *curlev;
+    feeds_t           *feeds;
+    api_t             *api;
+    struct evhttp     *http;
+    /* city cache */
+    city_t             city;
+    bool               city_valid;
+    /* lifecycle */
+    bool               stopping;
+    int                holds;
+    char              *config_path;
+};
+
+tsunagud_t *tsunagud_get(void);                   /* the process's context */
+const city_t *tsunagud_city(tsunagud_t *d);        /* NULL if none imported */
+void tsunagud_city_changed(tsunagud_t *d);
+
+void tsunagud_on_reload(tsunagud_hook_fn fn, void *arg);
+void tsunagud_on_shutdown(tsunagud_hook_fn fn, void *arg);
+void tsunagud_hold(tsunagud_t *d);
+void tsunagud_release(tsunagud_t *d);
+
+/* Internal to main/daemon.c. */
+int  tsunagud_run_reload_hooks(tsunagud_t *d);
+void tsunagud_run_shutdown_hooks(tsunagud_t *d);
+void tsunagud_set_current(tsunagud_t *d);
+
+#endif

@@ -1,0 +1,76 @@
+/*
+ * feeds.h - the feed scheduler (daemon/feeds.c) and the busy-time queries
+ * other modules use.
+ *
+ * The scheduler polls every feed in the store on its own timer (POLL_INTERVAL
+ * seconds, +-10% jitter) through feed_refresh() on the daemon's curlev_t.
+ * On success it replaces the feed's stored intervals (window: 30 days back
+ * to 180 days ahead of tu_now()) in one transaction; on error it records
+ * last_error/http_status, keeps the intervals and backs off exponentially
+ * (interval * 2^failures, capped at 1 day).
+ *
+ * Query side (synchronous, store only - usable from any handler):
+ * feeds_agency_busy() returns an agency's per-calendar busy sets for a
+ * window plus data age / failing flags; agency_busy_combined() folds them
+ * under the agency's `need` rule (busy when fewer than `need` calendars
+ * are free).
+ */
+#ifndef TSUNAGU_FEEDS_H
+#define TSUNAGU_FEEDS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "daemon.h"
+#include "interval.h"
+#include "store.h"
+
+#define FEEDS_WINDOW_BACK   (30LL * 86400)
+#define FEEDS_WINDOW_AHEAD  (180LL * 86400)
+
+feeds_t *feeds_new(tsunagud_t *d);
+void     feeds_free(feeds_t *f);          /* cancels jobs in flight */
+/* Re-read the feed list from the store (after import) and schedule new or
+ * changed feeds now. */
+void     feeds_sync(feeds_t *f);
+/* Poll one feed now.  -1 if unknown; 0 if started or already running. */
+int      feeds_refresh_now(feeds_t *f, const char *feed_id);
+int      feeds_in_flight(const feeds_t *f);
+/* Reload tunables (POLL_INTERVAL, MAX_FEED_BYTES, SECRETS) after SIGHUP. */
+void     feeds_reconfigure(feeds_t *f);
+
+/* Metrics (for /metrics). */
+typedef struct feeds_stats {
+    long   fetches, fetch_errors;
+    double fetch_ms_sum;          /* sum of fetch latencies */
+    long   fetch_ms_bucket[8];    /* <=10,50,100,250,500,1000,5000,+Inf ms */
+} feeds_stats_t;
+const feeds_stats_t *feeds_stats(const feeds_t *f);
+extern const double feeds_latency_bounds_ms[7];
+
+/* ---- queries ---------------------------------------------------------- */
+/* One feed's stored busy set clipped to [from,to).  false if unknown. */
+bool feeds_feed_busy(store_t *st, const char *feed_id, int64_t from,
+                     int64_t to, ivset_t *out);
+
+typedef struct agency_busy {
+    size_t   ncal;
+    char   **calendar_ids;       /* ncal feed ids */
+    ivset_t *busy;               /* ncal normal sets clipped to window */
+    bool    *failing;            /* per calendar: last poll failed */
+    bool    *pending;            /* per calendar: never succeeded */
+    int64_t  oldest_success;     /* min last_success over calendars, 0 if any never */
+    bool     any_failing, any_pending;
+    int      need;               /* the agency's need (default 1) */
+} agency_busy_t;
+
+/* false if the agency is unknown. */
+bool feeds_agency_busy(store_t *st, const char *agency_id, int64_t from,
+                       int64_t to, agency_busy_t *out);
+void agency_busy_free(agency_busy_t *ab);
+/* Busy when fewer than `need` calendars are free, within [from,to).  An
+ * agency with fewer calendars than need is busy for the whole window. */
+void agency_busy_combined(const agency_busy_t *ab, int64_t from, int64_t to,
+                          ivset_t *out);
+
+#endif

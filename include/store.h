@@ -1,0 +1,101 @@
+/*
+ * store.h - the daemon's SQLite store: open, migrate, prepared statements,
+ * transactions, and the city (agencies.json) kept in the database.
+ *
+ * Design
+ * - One sqlite3 connection per process, opened in WAL mode with
+ *   foreign_keys=ON and busy_timeout=5000.  All access happens on the
+ *   event-loop thread, so no locking beyond SQLite's own.
+ * - Schema migrations are numbered and live in ONE ordered array in
+ *   daemon/store_migrations.c ({version, name, sql}).  Pre-assigned
+ *   numbers: 1-2 daemon core (agencies, feeds, intervals, tokens),
+ *   3 slots/holds, 4 cases/decisions, 5 meetings/outbox, 6+ ask the lead.
+ *   To add yours, replace your numbered placeholder in that array with
+ *   {N, "name", "CREATE TABLE ...; CREATE INDEX ...;"}.  Applied versions
+ *   are recorded one row each in schema_migrations, so a gap (4 shipped
+ *   before 3) is fine: every missing version is applied in ascending order
+ *   the next time the store opens.  Each migration runs in its own
+ *   transaction; a failing migration aborts store_open with the SQL error.
+ * - Statements: store_prepare(st, sql) returns a cached sqlite3_stmt that
+ *   is already reset with bindings cleared.  Do NOT finalize it.  Call
+ *   store_done(stmt) (= sqlite3_reset) when finished stepping, so the read
+ *   snapshot is released.  The cache is keyed by the SQL text; do not use
+ *   the same SQL text twice at the same time (nested loops over the same
+ *   query) - write a second, textually different query if you must.
+ * - Transactions: store_begin / store_commit / store_rollback (BEGIN
+ *   IMMEDIATE).  They do not nest: store_begin fails while one is open.
+ *   Use store_in_tx() to check.
+ */
+#ifndef TSUNAGU_STORE_H
+#define TSUNAGU_STORE_H
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "city.h"
+
+typedef struct store store_t;
+
+typedef struct store_migration {
+    int         version;      /* unique, ascending in the array */
+    const char *name;         /* short label for the log */
+    const char *sql;          /* one or more statements */
+} store_migration_t;
+
+/* The ordered array (daemon/store_migrations.c), terminated by {0}. */
+extern const store_migration_t store_migrations[];
+
+/* Open (creating if needed) and migrate.  path ":memory:" works for
+ * tests.  NULL with a message in err on failure. */
+store_t *store_open(const char *path, char *err, size_t errlen);
+void     store_close(store_t *st);          /* finalizes cached statements */
+sqlite3 *store_db(store_t *st);
+const char *store_errmsg(store_t *st);      /* last SQLite error text */
+
+/* Cached prepared statement, reset and unbound; NULL on SQL error (the
+ * error is logged).  Never finalize it; call store_done when finished. */
+sqlite3_stmt *store_prepare(store_t *st, const char *sql);
+void          store_done(sqlite3_stmt *stmt);
+
+/* Run SQL without results (migrations, pragmas).  0 or -1. */
+int  store_exec(store_t *st, const char *sql);
+
+int  store_begin(store_t *st);      /* BEGIN IMMEDIATE; 0 or -1 */
+int  store_commit(store_t *st);
+int  store_rollback(store_t *st);   /* safe to call when no tx is open */
+bool store_in_tx(store_t *st);
+
+/* Highest applied migration version; and whether a version is applied. */
+int  store_schema_version(store_t *st);
+bool store_has_migration(store_t *st, int version);
+
+/* Small bind/column helpers (NULL-safe text). */
+void        store_bind_text(sqlite3_stmt *s, int idx, const char *v);
+const char *store_col_text(sqlite3_stmt *s, int col);   /* NULL if SQL NULL */
+
+/* ---- the city ---------------------------------------------------------
+ * Import an agencies.json document (already parsed; relative calendar URLs
+ * resolved against base_dir when non-NULL).  Validates with
+ * city_from_json first, then replaces the city row and upserts every
+ * agency and feed in ONE transaction: a bad document changes nothing and
+ * err names the field.  Re-import updates in place; feeds whose kind or
+ * url changed go back to "pending" and are polled again; feeds and
+ * agencies absent from the new document are removed.  Out-params (may be
+ * NULL) count agencies and feeds imported. */
+bool store_import_city(store_t *st, const json_t *doc, const char *base_dir,
+                       size_t *nagencies, size_t *nfeeds,
+                       char *err, size_t errlen);
+
+/* Build a city_t from the store (same result as parsing the last imported
+ * document).  false with err "no city imported" before any import. */
+bool store_load_city(store_t *st, city_t *out, char *err, size_t errlen);
+
+/* The last imported document as JSON (new reference), or NULL. */
+json_t *store_city_json(store_t *st);
+/* One agency's interchange JSON (new reference), or NULL if unknown. */
+json_t *store_agency_json(store_t *st, const char *agency_id);
+
+#endif
