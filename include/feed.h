@@ -1,0 +1,62 @@
+/*
+ * feed.h - refreshing one calendar feed, whatever its kind.
+ *
+ * A small backend vtable (feed_backend.c) fronts one file per kind:
+ * feed_ics.c (http(s) or file), feed_freebusy.c (VFREEBUSY),
+ * feed_caldav.c (PROPFIND discovery, calendar-query, sync-collection)
+ * and feed_caldav_fb.c (free-busy-query REPORT).  A refresh is
+ * asynchronous on a curlev_t; the result carries the new busy set or an
+ * error, and an opaque JSON state string that the caller persists and
+ * hands back next time (ETag, Last-Modified, sync-token, per-resource
+ * busy sets for incremental CalDAV).
+ */
+#ifndef TSUNAGU_FEED_H
+#define TSUNAGU_FEED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "city.h"
+#include "curlev.h"
+#include "interval.h"
+#include "timeutil.h"
+#include "util.h"
+
+typedef struct feed_request {
+    feed_kind_t  kind;
+    const char  *url;           /* http(s)://, file://, or absolute path */
+    const char  *userpwd;       /* "user:password" from secrets, or NULL */
+    const tz_t  *tz;            /* agency zone: floating times, bad TZIDs */
+    int64_t      window_from, window_to;
+    size_t       max_body;      /* bytes; default 10 MB when 0 */
+    long         timeout_ms;    /* default 30 s when 0 */
+    const char  *state_json;    /* from the last success, or NULL */
+} feed_request_t;
+
+typedef enum feed_status {
+    FEED_OK,          /* busy holds the complete new busy set */
+    FEED_UNCHANGED,   /* 304 / nothing changed: keep stored intervals */
+    FEED_ERROR        /* error says why; keep stored intervals */
+} feed_status_t;
+
+typedef struct feed_result {
+    feed_status_t status;
+    long          http_status;  /* 0 when not HTTP */
+    char         *error;        /* one line, human readable */
+    ivset_t       busy;
+    strvec_t      warnings;     /* e.g. unknown TZID fallbacks */
+    char         *state_json;   /* new state to persist (OK/UNCHANGED) */
+    double        elapsed_ms;
+} feed_result_t;
+
+typedef struct feed_job feed_job_t;
+typedef void (*feed_done_cb)(feed_result_t *res, void *arg);
+
+/* Starts a refresh; the callback runs from the loop exactly once unless
+ * feed_job_cancel is called first.  The result is freed after the
+ * callback returns (copy what you keep).  NULL on immediate failure. */
+feed_job_t *feed_refresh(curlev_t *cev, const feed_request_t *req,
+                         feed_done_cb done, void *arg);
+void        feed_job_cancel(feed_job_t *job);
+
+#endif

@@ -1,0 +1,128 @@
+/*
+ * test_city.c - agencies.json parsing, business days and the clock.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "city.h"
+#include "timeutil.h"
+
+static void loads_fixture_city(void **state)
+{
+    city_t c;
+    char err[256];
+    assert_true(city_load_file("tests/data/yamanami/agencies.json", &c, err, sizeof err));
+    assert_int_equal(c.nagencies, 20);
+    assert_string_equal(c.timezone, "Asia/Tokyo");
+    const agency_t *k = city_agency(&c, "kikan-shogai");
+    assert_non_null(k);
+    assert_int_equal(k->ncalendars, 3);
+    assert_int_equal(k->calendars[0].kind, FEED_ICS);
+    assert_string_equal(k->calendars[0].url, "tests/data/yamanami/calendars/kikan-shogai-a.ics");
+    assert_true(k->hours.open[1] && k->hours.open[5] && !k->hours.open[6]);
+    assert_int_equal(k->hours.start[1], 8 * 3600 + 30 * 60);
+    assert_int_equal(k->hours.end[1], 17 * 3600 + 15 * 60);
+    const agency_t *hoken = city_agency(&c, "hoken");
+    assert_int_equal(hoken->calendars[0].kind, FEED_FREEBUSY);
+    char buf[TU_ISO_LEN];
+    assert_string_equal(tu_format_iso8601(c.now, c.tz, buf), "2026-12-01T09:00:00+09:00");
+    city_free(&c);
+}
+
+static void business_days(void **state)
+{
+    city_t c;
+    char err[256];
+    assert_true(city_load_file("tests/data/yamanami/agencies.json", &c, err, sizeof err));
+    const agency_t *a = city_agency(&c, "kyodo");
+    assert_true(city_is_business_day(&c, a, days_from_civil(2026, 12, 1)));    /* Tue */
+    assert_false(city_is_business_day(&c, a, days_from_civil(2026, 12, 5)));   /* Sat */
+    assert_false(city_is_business_day(&c, a, days_from_civil(2026, 12, 29)));  /* closed */
+    assert_false(city_is_business_day(&c, a, days_from_civil(2027, 1, 11)));   /* 成人の日 */
+    assert_true(city_is_business_day(&c, a, days_from_civil(2027, 1, 4)));
+    city_free(&c);
+}
+
+static void default_new_year_closure(void **state)
+{
+    json_error_t je;
+    json_t *doc = json_loads("{\"agencies\":[{\"id\":\"a\",\"name\":\"A\"}]}", 0, &je);
+    city_t c;
+    char err[256];
+    assert_true(city_from_json(doc, NULL, &c, err, sizeof err));
+    assert_false(city_is_business_day(&c, &c.agencies[0], days_from_civil(2025, 12, 29)));
+    assert_false(city_is_business_day(&c, &c.agencies[0], days_from_civil(2026, 1, 2)));
+    assert_true(city_is_business_day(&c, &c.agencies[0], days_from_civil(2025, 12, 26)));
+    assert_int_equal(c.agencies[0].need, 1);
+    city_free(&c);
+    json_decref(doc);
+}
+
+static void expect_error(const char *doc_text, const char *field)
+{
+    json_error_t je;
+    json_t *doc = json_loads(doc_text, 0, &je);
+    assert_non_null(doc);
+    city_t c;
+    char err[256];
+    assert_false(city_from_json(doc, NULL, &c, err, sizeof err));
+    if (strncmp(err, field, strlen(field)) != 0) fail_msg("error '%s' does not name %s", err, field);
+    json_decref(doc);
+}
+
+static void bad_documents_name_the_field(void **state)
+{
+    expect_error("[]", "$");
+    expect_error("{}", "agencies");
+    expect_error("{\"agencies\":[{\"name\":\"x\"}]}", "agencies[0].id");
+    expect_error("{\"agencies\":[{\"id\":\"a\",\"name\":\"x\",\"hours\":{\"mon-fri\":\"9-5\"}}]}",
+                 "agencies[0].hours.mon-fri");
+    expect_error("{\"agencies\":[{\"id\":\"a\",\"name\":\"x\",\"calendars\":[{\"id\":\"c\",\"kind\":\"webcal\",\"url\":\"u\"}]}]}",
+                 "agencies[0].calendars[0].kind");
+    expect_error("{\"agencies\":[{\"id\":\"a\",\"name\":\"x\"},{\"id\":\"a\",\"name\":\"y\"}]}",
+                 "agencies[1].id");
+    expect_error("{\"closed_days\":[\"2026-13-01\"],\"agencies\":[]}", "closed_days[0]");
+    expect_error("{\"timezone\":\"Mars/Olympus\",\"agencies\":[]}", "timezone");
+    expect_error("{\"agencies\":[{\"id\":\"a\",\"name\":\"x\",\"need\":2,\"calendars\":[{\"id\":\"c\",\"kind\":\"ics\",\"url\":\"u\"}]}]}",
+                 "agencies[0].need");
+}
+
+static void iso8601_round_trip(void **state)
+{
+    int64_t t;
+    const tz_t *tokyo = tz_default();
+    char buf[TU_ISO_LEN];
+    assert_true(tu_parse_iso8601("2026-12-01T00:30:00Z", NULL, &t));
+    assert_string_equal(tu_format_iso8601(t, tokyo, buf), "2026-12-01T09:30:00+09:00");
+    assert_true(tu_parse_iso8601("2026-12-01T09:30:00+09:00", NULL, &t));
+    assert_true(tu_parse_iso8601("2026-12-01T09:30", tokyo, &t));
+    assert_string_equal(tu_format_iso8601(t, NULL, buf), "2026-12-01T00:30:00+00:00");
+    assert_false(tu_parse_iso8601("2026-12-01T09:30", NULL, &t));
+    assert_false(tu_parse_iso8601("2026-02-30T09:30:00Z", NULL, &t));
+    assert_false(tu_parse_iso8601("tomorrow", tokyo, &t));
+    const tz_t *ny = tz_get("America/New_York");
+    assert_non_null(ny);
+    assert_true(tu_parse_iso8601("2026-07-01T12:00:00", ny, &t));
+    assert_string_equal(tu_format_iso8601(t, ny, buf), "2026-07-01T12:00:00-04:00");
+    assert_null(tz_get("Nowhere/Nothing"));
+    tu_set_now_override(42);
+    assert_int_equal(tu_now(), 42);
+    tu_clear_now_override();
+    assert_true(tu_now() > 1700000000);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(loads_fixture_city),
+        cmocka_unit_test(business_days),
+        cmocka_unit_test(default_new_year_closure),
+        cmocka_unit_test(bad_documents_name_the_field),
+        cmocka_unit_test(iso8601_round_trip),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
