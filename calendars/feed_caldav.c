@@ -1,0 +1,534 @@
+/*
+ * feed_caldav.c - the "caldav" feed kind: busy time from CalDAV calendar
+ * collections, refreshed incrementally.
+ *
+ * First refresh (or whenever the saved state cannot be used):
+ *   1. discovery: PROPFIND Depth 0 on the URL.  If it is a calendar
+ *      collection we are done; otherwise follow calendar-home-set (or
+ *      current-user-principal, then its calendar-home-set) and PROPFIND
+ *      Depth 1 the home for calendar collections.
+ *   2. per collection: PROPFIND Depth 0 for DAV:sync-token (taken before
+ *      the query, so changes made meanwhile show up next time), then a
+ *      calendar-query REPORT with the window as time-range, returning
+ *      calendar-data for every event resource.
+ * Later refreshes, with the state from the last success:
+ *   3. per collection: sync-collection REPORT with the saved sync-token
+ *      lists changed and deleted resources; changed ones are fetched with
+ *      one calendar-multiget.  An invalid token (403/409/412) falls back
+ *      to step 2 for that collection; a vanished collection restarts at 1.
+ *
+ * The state JSON keeps, per collection, its URL, sync-token and the busy
+ * intervals of each resource (href -> [[start,end],...], non-empty ones
+ * only), so an incremental refresh still yields the complete busy set:
+ * the union over all resources.  "last_mode" records which path ran
+ * ("full" or "sync") for logs and tests.  Event text is never stored.
+ */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "feed_backend.h"
+#include "webdav.h"
+
+#define NS_DECL "xmlns:d=\"DAV:\" xmlns:c=\"urn:ietf:params:xml:ns:caldav\""
+#define XML_HEAD "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+
+typedef struct collection {
+    char   *url;          /* absolute */
+    char   *sync_token;
+    json_t *resources;    /* object: href -> [[s,e],...] */
+    bool    sync;         /* refresh this one incrementally */
+} collection_t;
+
+typedef struct caldav_priv {
+    collection_t *colls;
+    size_t        ncolls, cur;
+    int           restarts;      /* discovery restarts (at most one) */
+    bool          any_full;
+    char         *home_url;
+} caldav_priv_t;
+
+static void discover(feed_job_t *job);
+static void refresh_current(feed_job_t *job);
+
+static caldav_priv_t *priv_of(feed_job_t *job)
+{
+    return job->priv;
+}
+
+static collection_t *current(feed_job_t *job)
+{
+    caldav_priv_t *p = priv_of(job);
+    return &p->colls[p->cur];
+}
+
+static void collections_clear(caldav_priv_t *p)
+{
+    for (size_t i = 0; i < p->ncolls; i++) {
+        free(p->colls[i].url);
+        free(p->colls[i].sync_token);
+        json_decref(p->colls[i].resources);
+    }
+    free(p->colls);
+    p->colls = NULL;
+    p->ncolls = p->cur = 0;
+}
+
+static collection_t *collection_add(caldav_priv_t *p, const char *url)
+{
+    p->colls = xrealloc(p->colls, (p->ncolls + 1) * sizeof *p->colls);
+    collection_t *c = &p->colls[p->ncolls++];
+    memset(c, 0, sizeof *c);
+    c->url = xstrdup(url);
+    c->resources = json_object();
+    return c;
+}
+
+/* Parse a 207 body or fail the job naming the step.  0 on success. */
+static int multistatus_or_fail(feed_job_t *job, feed_http_resp_t *resp,
+                               const char *step, dav_multistatus_t *ms)
+{
+    job->res.http_status = resp->status;
+    char *err = feed_http_error(job, resp, step);
+    if (!err && resp->status != 207)
+        err = xasprintf("%s: HTTP %ld: WebDAV の multistatus 応答ではありません "
+                        "(expected 207 Multi-Status)", step, resp->status);
+    if (!err && dav_parse_multistatus(resp->body.s, resp->body.len, ms, &err) != 0) {
+        char *full = xasprintf("%s: %s", step, err);
+        free(err);
+        err = full;
+    }
+    if (err) {
+        feed_job_fail(job, resp->status, "%s", err);
+        free(err);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- busy intervals per resource ---------------------------------------- */
+
+static json_t *ivset_to_json(const ivset_t *s)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < s->n; i++)
+        json_array_append_new(a, json_pack("[II]", (json_int_t)s->v[i].start,
+                                           (json_int_t)s->v[i].end));
+    return a;
+}
+
+static void ivset_add_json(ivset_t *s, const json_t *a)
+{
+    size_t i;
+    json_t *pair;
+    json_array_foreach(a, i, pair) {
+        json_t *st = json_array_get(pair, 0), *en = json_array_get(pair, 1);
+        if (json_is_integer(st) && json_is_integer(en))
+            ivset_push(s, json_integer_value(st), json_integer_value(en));
+    }
+}
+
+/* Parse one resource's calendar-data into coll->resources.  -1 = failed. */
+static int store_resource(feed_job_t *job, collection_t *c, const dav_response_t *r)
+{
+    ivset_t busy;
+    ivset_init(&busy);
+    char *err = NULL;
+    if (feed_parse_ical(job, r->calendar_data, strlen(r->calendar_data), &busy, &err) != 0) {
+        feed_job_fail(job, 0, "%s: %s", r->href, err);
+        free(err);
+        ivset_free(&busy);
+        return -1;
+    }
+    if (busy.n)
+        json_object_set_new(c->resources, r->href, ivset_to_json(&busy));
+    else
+        json_object_del(c->resources, r->href);
+    ivset_free(&busy);
+    return 0;
+}
+
+/* ---- the end: union and state ------------------------------------------- */
+
+static char *state_dump(feed_job_t *job)
+{
+    caldav_priv_t *p = priv_of(job);
+    json_t *colls = json_array();
+    for (size_t i = 0; i < p->ncolls; i++) {
+        collection_t *c = &p->colls[i];
+        json_t *o = json_pack("{s:s, s:O}", "url", c->url, "resources", c->resources);
+        if (c->sync_token)
+            json_object_set_new(o, "sync_token", json_string(c->sync_token));
+        json_array_append_new(colls, o);
+    }
+    json_t *st = json_pack("{s:i, s:I, s:I, s:s, s:o}", "v", 1,
+                           "from", (json_int_t)job->req.window_from,
+                           "to", (json_int_t)job->req.window_to,
+                           "last_mode", p->any_full ? "full" : "sync",
+                           "collections", colls);
+    char *s = json_dumps(st, JSON_COMPACT);
+    json_decref(st);
+    return s;
+}
+
+static void finish(feed_job_t *job)
+{
+    caldav_priv_t *p = priv_of(job);
+    for (size_t i = 0; i < p->ncolls; i++) {
+        const char *href;
+        json_t *busy;
+        json_object_foreach(p->colls[i].resources, href, busy)
+            ivset_add_json(&job->res.busy, busy);
+    }
+    ivset_clip(&job->res.busy, job->req.window_from, job->req.window_to);
+    feed_job_finish_ok(job, state_dump(job));
+}
+
+static void next_collection(feed_job_t *job)
+{
+    caldav_priv_t *p = priv_of(job);
+    if (++p->cur >= p->ncolls)
+        finish(job);
+    else
+        refresh_current(job);
+}
+
+/* ---- full refresh of one collection: sync-token, then calendar-query ---- */
+
+static void on_query_response(feed_job_t *job, feed_http_resp_t *resp)
+{
+    dav_multistatus_t ms;
+    if (multistatus_or_fail(job, resp, "calendar-query", &ms) != 0)
+        return;
+    collection_t *c = current(job);
+    json_object_clear(c->resources);
+    for (size_t i = 0; i < ms.n; i++) {
+        if (!ms.v[i].calendar_data)
+            continue;
+        if (store_resource(job, c, &ms.v[i]) != 0) {
+            dav_multistatus_free(&ms);
+            return;
+        }
+    }
+    dav_multistatus_free(&ms);
+    next_collection(job);
+}
+
+static void send_calendar_query(feed_job_t *job)
+{
+    char from[17], to[17];
+    dav_utc_stamp(job->req.window_from, from);
+    dav_utc_stamp(job->req.window_to, to);
+    char *body = xasprintf(
+        XML_HEAD "<c:calendar-query " NS_DECL ">"
+        "<d:prop><d:getetag/><c:calendar-data/></d:prop>"
+        "<c:filter><c:comp-filter name=\"VCALENDAR\"><c:comp-filter name=\"VEVENT\">"
+        "<c:time-range start=\"%s\" end=\"%s\"/>"
+        "</c:comp-filter></c:comp-filter></c:filter></c:calendar-query>", from, to);
+    feed_http_req_t req = { .method = "REPORT", .url = current(job)->url, .body = body,
+                            .depth = "1" };
+    feed_http_start(job, &req, on_query_response);
+    free(body);
+}
+
+static void on_token_response(feed_job_t *job, feed_http_resp_t *resp)
+{
+    dav_multistatus_t ms;
+    if (multistatus_or_fail(job, resp, "PROPFIND sync-token", &ms) != 0)
+        return;
+    collection_t *c = current(job);
+    free(c->sync_token);
+    c->sync_token = (ms.n && ms.v[0].sync_token) ? xstrdup(ms.v[0].sync_token) : NULL;
+    dav_multistatus_free(&ms);
+    send_calendar_query(job);
+}
+
+static void full_refresh_current(feed_job_t *job)
+{
+    priv_of(job)->any_full = true;
+    current(job)->sync = false;
+    feed_http_req_t req = {
+        .method = "PROPFIND", .url = current(job)->url, .depth = "0",
+        .body = XML_HEAD "<d:propfind " NS_DECL "><d:prop><d:sync-token/></d:prop></d:propfind>",
+    };
+    feed_http_start(job, &req, on_token_response);
+}
+
+/* ---- incremental refresh: sync-collection, then calendar-multiget ------- */
+
+static void on_multiget_response(feed_job_t *job, feed_http_resp_t *resp)
+{
+    dav_multistatus_t ms;
+    if (multistatus_or_fail(job, resp, "calendar-multiget", &ms) != 0)
+        return;
+    collection_t *c = current(job);
+    for (size_t i = 0; i < ms.n; i++) {
+        dav_response_t *r = &ms.v[i];
+        if (r->calendar_data) {
+            if (store_resource(job, c, r) != 0) {
+                dav_multistatus_free(&ms);
+                return;
+            }
+        } else if (r->status == 404) {
+            json_object_del(c->resources, r->href);
+        }
+    }
+    dav_multistatus_free(&ms);
+    next_collection(job);
+}
+
+static void send_multiget(feed_job_t *job, const strvec_t *hrefs)
+{
+    strbuf_t b;
+    strbuf_init(&b);
+    strbuf_puts(&b, XML_HEAD "<c:calendar-multiget " NS_DECL ">"
+                             "<d:prop><d:getetag/><c:calendar-data/></d:prop>");
+    for (size_t i = 0; i < hrefs->n; i++) {
+        char *esc = dav_xml_escape(hrefs->v[i]);
+        strbuf_printf(&b, "<d:href>%s</d:href>", esc);
+        free(esc);
+    }
+    strbuf_puts(&b, "</c:calendar-multiget>");
+    feed_http_req_t req = { .method = "REPORT", .url = current(job)->url, .body = b.s,
+                            .depth = "1" };
+    feed_http_start(job, &req, on_multiget_response);
+    strbuf_free(&b);
+}
+
+static bool token_rejected(const feed_http_resp_t *resp)
+{
+    if (resp->code != CURLE_OK)
+        return false;
+    if (resp->status == 403 || resp->status == 409 || resp->status == 412)
+        return true;
+    return resp->status == 400 && resp->body.s && strstr(resp->body.s, "valid-sync-token");
+}
+
+static void on_sync_response(feed_job_t *job, feed_http_resp_t *resp)
+{
+    caldav_priv_t *p = priv_of(job);
+    collection_t *c = current(job);
+    if (token_rejected(resp)) {          /* start over for this collection */
+        json_object_clear(c->resources);
+        full_refresh_current(job);
+        return;
+    }
+    if (resp->code == CURLE_OK && (resp->status == 404 || resp->status == 410) &&
+        p->restarts++ == 0) {            /* collection moved: rediscover */
+        collections_clear(p);
+        discover(job);
+        return;
+    }
+    dav_multistatus_t ms;
+    if (multistatus_or_fail(job, resp, "sync-collection", &ms) != 0)
+        return;
+    strvec_t changed;
+    strvec_init(&changed);
+    for (size_t i = 0; i < ms.n; i++) {
+        dav_response_t *r = &ms.v[i];
+        size_t hl = strlen(r->href);
+        if (hl == 0 || r->href[hl - 1] == '/')
+            continue;                    /* the collection itself */
+        if (r->status == 404)
+            json_object_del(c->resources, r->href);
+        else
+            strvec_push(&changed, r->href);
+    }
+    if (ms.sync_token) {
+        free(c->sync_token);
+        c->sync_token = xstrdup(ms.sync_token);
+    }
+    dav_multistatus_free(&ms);
+    if (changed.n)
+        send_multiget(job, &changed);
+    else
+        next_collection(job);
+    strvec_free(&changed);
+}
+
+static void sync_current(feed_job_t *job)
+{
+    char *tok = dav_xml_escape(current(job)->sync_token);
+    char *body = xasprintf(
+        XML_HEAD "<d:sync-collection " NS_DECL "><d:sync-token>%s</d:sync-token>"
+        "<d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>", tok);
+    feed_http_req_t req = { .method = "REPORT", .url = current(job)->url, .body = body };
+    feed_http_start(job, &req, on_sync_response);
+    free(body);
+    free(tok);
+}
+
+static void refresh_current(feed_job_t *job)
+{
+    collection_t *c = current(job);
+    if (c->sync && c->sync_token)
+        sync_current(job);
+    else
+        full_refresh_current(job);
+}
+
+static void start_collections(feed_job_t *job)
+{
+    priv_of(job)->cur = 0;
+    refresh_current(job);
+}
+
+/* ---- discovery ---------------------------------------------------------- */
+
+static const char *propfind_discovery_body =
+    XML_HEAD "<d:propfind " NS_DECL "><d:prop><d:resourcetype/><d:current-user-principal/>"
+    "<c:calendar-home-set/><d:sync-token/></d:prop></d:propfind>";
+
+static void on_home_response(feed_job_t *job, feed_http_resp_t *resp)
+{
+    caldav_priv_t *p = priv_of(job);
+    dav_multistatus_t ms;
+    if (multistatus_or_fail(job, resp, "PROPFIND calendar-home-set", &ms) != 0)
+        return;
+    for (size_t i = 0; i < ms.n; i++) {
+        if (!ms.v[i].is_calendar)
+            continue;
+        char *url = dav_resolve_href(p->home_url, ms.v[i].href);
+        if (url)
+            collection_add(p, url);
+        free(url);
+    }
+    dav_multistatus_free(&ms);
+    if (p->ncolls == 0) {
+        feed_job_fail(job, resp->status, "カレンダーコレクションが見つかりません: %s "
+                                         "(no calendar collections in the home set)", p->home_url);
+        return;
+    }
+    start_collections(job);
+}
+
+static void list_home(feed_job_t *job, const char *base, const char *href)
+{
+    caldav_priv_t *p = priv_of(job);
+    free(p->home_url);
+    p->home_url = dav_resolve_href(base, href);
+    if (!p->home_url) {
+        feed_job_fail(job, 0, "calendar-home-set の URL が不正です: %s (bad href)", href);
+        return;
+    }
+    feed_http_req_t req = { .method = "PROPFIND", .url = p->home_url, .depth = "1",
+                            .body = propfind_discovery_body };
+    feed_http_start(job, &req, on_home_response);
+}
+
+static void on_principal_response(feed_job_t *job, feed_http_resp_t *resp)
+{
+    dav_multistatus_t ms;
+    if (multistatus_or_fail(job, resp, "PROPFIND principal", &ms) != 0)
+        return;
+    const char *home = ms.n ? ms.v[0].calendar_home_set : NULL;
+    if (!home)
+        feed_job_fail(job, resp->status, "calendar-home-set が見つかりません "
+                                         "(principal has no calendar-home-set)");
+    else
+        list_home(job, resp->effective_url ? resp->effective_url : job->url, home);
+    dav_multistatus_free(&ms);
+}
+
+static void on_discovery_response(feed_job_t *job, feed_http_resp_t *resp)
+{
+    caldav_priv_t *p = priv_of(job);
+    dav_multistatus_t ms;
+    if (multistatus_or_fail(job, resp, "PROPFIND", &ms) != 0)
+        return;
+    const char *base = resp->effective_url ? resp->effective_url : job->url;
+    dav_response_t *r = ms.n ? &ms.v[0] : NULL;
+    if (r && r->is_calendar) {
+        collection_add(p, base);
+        start_collections(job);
+    } else if (r && r->calendar_home_set) {
+        list_home(job, base, r->calendar_home_set);
+    } else if (r && r->current_user_principal) {
+        char *url = dav_resolve_href(base, r->current_user_principal);
+        feed_http_req_t req = { .method = "PROPFIND", .url = url, .depth = "0",
+                                .body = propfind_discovery_body };
+        if (url)
+            feed_http_start(job, &req, on_principal_response);
+        else
+            feed_job_fail(job, 0, "current-user-principal の URL が不正です (bad href)");
+        free(url);
+    } else {
+        feed_job_fail(job, resp->status, "CalDAV カレンダーが見つかりません。URL を確認してください "
+                                         "(no calendar, principal or home set at the URL)");
+    }
+    dav_multistatus_free(&ms);
+}
+
+static void discover(feed_job_t *job)
+{
+    feed_http_req_t req = { .method = "PROPFIND", .url = job->url, .depth = "0",
+                            .body = propfind_discovery_body };
+    feed_http_start(job, &req, on_discovery_response);
+}
+
+/* ---- saved state ---------------------------------------------------------- */
+
+/* Load collections from the state when it matches the URL and window. */
+static bool load_state(feed_job_t *job)
+{
+    caldav_priv_t *p = priv_of(job);
+    json_error_t jerr;
+    json_t *st = job->state_json ? json_loads(job->state_json, 0, &jerr) : NULL;
+    json_t *from = json_object_get(st, "from"), *to = json_object_get(st, "to");
+    json_t *colls = json_object_get(st, "collections");
+    bool ok = json_is_integer(from) && json_is_integer(to) && json_is_array(colls) &&
+              json_array_size(colls) > 0 &&
+              feed_window_matches(job, json_integer_value(from), json_integer_value(to));
+    size_t i;
+    json_t *c;
+    json_array_foreach(ok ? colls : NULL, i, c) {
+        const char *url = json_string_value(json_object_get(c, "url"));
+        const char *tok = json_string_value(json_object_get(c, "sync_token"));
+        json_t *res = json_object_get(c, "resources");
+        if (!url || !json_is_object(res)) {
+            ok = false;
+            break;
+        }
+        collection_t *col = collection_add(p, url);
+        json_object_update(col->resources, res);
+        col->sync_token = xstrdup(tok);
+        col->sync = tok != NULL;
+    }
+    if (!ok)
+        collections_clear(p);
+    json_decref(st);
+    return ok;
+}
+
+static int caldav_start(feed_job_t *job)
+{
+    if (strncasecmp(job->url, "http://", 7) != 0 && strncasecmp(job->url, "https://", 8) != 0) {
+        feed_job_fail(job, 0, "CalDAV の URL は http(s):// で指定してください (CalDAV needs http(s))");
+        return -1;
+    }
+    job->priv = xcalloc(1, sizeof(caldav_priv_t));
+    if (load_state(job))
+        start_collections(job);
+    else
+        discover(job);
+    return 0;
+}
+
+static void caldav_cleanup(feed_job_t *job)
+{
+    caldav_priv_t *p = priv_of(job);
+    if (!p)
+        return;
+    collections_clear(p);
+    free(p->home_url);
+    free(p);
+    job->priv = NULL;
+}
+
+const feed_backend_t feed_backend_caldav = {
+    .kind = FEED_CALDAV,
+    .name = "caldav",
+    .start = caldav_start,
+    .cleanup = caldav_cleanup,
+};

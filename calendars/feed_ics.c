@@ -1,0 +1,256 @@
+/*
+ * feed_ics.c - the "ics" feed kind: one iCalendar document fetched over
+ * http(s) or read from a local file (file:// URL or absolute path).
+ *
+ * HTTP: a conditional GET.  The state JSON remembers the ETag and
+ * Last-Modified of the last good fetch together with the window it was
+ * expanded for; when the window still matches, If-None-Match /
+ * If-Modified-Since are sent and a 304 ends the job FEED_UNCHANGED.
+ * Local files: read synchronously from a deferred loop callback (files
+ * are local and bounded by the size limit, which is checked with fstat
+ * before reading), with mtime+size playing the role of the ETag.
+ *
+ * feed_freebusy.c reuses all of this through feed_ics_start(job, true),
+ * which additionally insists on a VFREEBUSY component.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "feed_backend.h"
+
+typedef struct ics_priv {
+    bool    want_freebusy;
+    json_t *state;      /* parsed request state, or NULL */
+} ics_priv_t;
+
+static ics_priv_t *priv_of(feed_job_t *job)
+{
+    return job->priv;
+}
+
+static const char *state_str(const ics_priv_t *p, const char *key)
+{
+    return p->state ? json_string_value(json_object_get(p->state, key)) : NULL;
+}
+
+/* The saved state is usable for a conditional request only when it was
+ * computed for (about) the same window. */
+static bool state_usable(feed_job_t *job)
+{
+    ics_priv_t *p = priv_of(job);
+    if (!p->state)
+        return false;
+    json_t *f = json_object_get(p->state, "from"), *t = json_object_get(p->state, "to");
+    return json_is_integer(f) && json_is_integer(t) &&
+           feed_window_matches(job, json_integer_value(f), json_integer_value(t));
+}
+
+static char *state_dump(feed_job_t *job, const char *k1, const char *v1,
+                        const char *k2, const char *v2)
+{
+    json_t *o = json_object();
+    if (v1)
+        json_object_set_new(o, k1, json_string(v1));
+    if (v2)
+        json_object_set_new(o, k2, json_string(v2));
+    json_object_set_new(o, "from", json_integer(job->req.window_from));
+    json_object_set_new(o, "to", json_integer(job->req.window_to));
+    char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(o);
+    return s;
+}
+
+/* Parse a fetched document and end the job. */
+static void finish_with_document(feed_job_t *job, const char *data, size_t len,
+                                 char *state)
+{
+    char *err = NULL;
+    if (priv_of(job)->want_freebusy && !memmem(data, len, "BEGIN:VFREEBUSY", 15)) {
+        free(state);
+        feed_job_fail(job, 0, "VFREEBUSY が見つかりません。free/busy フィードではありません "
+                              "(no VFREEBUSY component)");
+        return;
+    }
+    if (feed_parse_ical(job, data, len, &job->res.busy, &err) != 0) {
+        free(state);
+        feed_job_fail(job, 0, "%s", err);
+        free(err);
+        return;
+    }
+    feed_job_finish_ok(job, state);
+}
+
+/* ---- over HTTP ---------------------------------------------------------- */
+
+static void on_ics_response(feed_job_t *job, feed_http_resp_t *resp)
+{
+    job->res.http_status = resp->status;
+    char *err = feed_http_error(job, resp, NULL);
+    if (err) {
+        feed_job_fail(job, resp->status, "%s", err);
+        free(err);
+        return;
+    }
+    if (resp->status == 304) {
+        feed_job_finish_unchanged(job, xstrdup(job->state_json));
+        return;
+    }
+    char *state = state_dump(job, "etag", resp->etag, "last_modified", resp->last_modified);
+    finish_with_document(job, resp->body.s, resp->body.len, state);
+}
+
+static int start_http(feed_job_t *job)
+{
+    ics_priv_t *p = priv_of(job);
+    bool cond = state_usable(job);
+    feed_http_req_t req = {
+        .url = job->url,
+        .if_none_match = cond ? state_str(p, "etag") : NULL,
+        .if_modified_since = cond ? state_str(p, "last_modified") : NULL,
+    };
+    return feed_http_start(job, &req, on_ics_response);
+}
+
+/* ---- local file ---------------------------------------------------------- */
+
+/* file:///a/b%20c -> "/a/b c"; absolute paths pass through.  NULL if not local. */
+static char *local_path_of(const char *url)
+{
+    if (url[0] == '/')
+        return xstrdup(url);
+    if (strncasecmp(url, "file://", 7) != 0)
+        return NULL;
+    const char *p = url + 7;
+    if (strncasecmp(p, "localhost/", 10) == 0)
+        p += 9;
+    if (*p != '/')
+        return NULL;
+    int n = 0;
+    char *dec = curl_easy_unescape(NULL, p, 0, &n);
+    if (!dec)
+        return NULL;
+    char *out = (memchr(dec, '\0', (size_t)n) == NULL) ? xstrndup(dec, (size_t)n) : NULL;
+    curl_free(dec);
+    return out;
+}
+
+static char *read_bounded(feed_job_t *job, const char *path, size_t *len,
+                          struct stat *st, char **err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        *err = xasprintf("ファイルを開けません: %s: %s (cannot open file)", path, strerror(errno));
+        return NULL;
+    }
+    if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+        close(fd);
+        *err = xasprintf("通常のファイルではありません: %s (not a regular file)", path);
+        return NULL;
+    }
+    if ((size_t)st->st_size > job->req.max_body) {
+        close(fd);
+        *err = xasprintf("ファイルが大きすぎます（上限 %zu バイト）(file over the size limit)",
+                         job->req.max_body);
+        return NULL;
+    }
+    size_t cap = (size_t)st->st_size + 1, got = 0;
+    char *buf = xmalloc(cap + 1);
+    ssize_t r;
+    while (got < cap && (r = read(fd, buf + got, cap - got)) != 0) {
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            break;
+        got += (size_t)r;
+    }
+    close(fd);
+    if (got > (size_t)st->st_size) {        /* grew while we read it */
+        free(buf);
+        *err = xasprintf("読み込み中にファイルが変更されました: %s (file changed while reading)", path);
+        return NULL;
+    }
+    buf[got] = '\0';
+    *len = got;
+    return buf;
+}
+
+static void on_local_file_due(feed_job_t *job)
+{
+    char *path = local_path_of(job->url), *err = NULL;
+    struct stat st;
+    size_t len = 0;
+    char *data = path ? read_bounded(job, path, &len, &st, &err) : NULL;
+    free(path);
+    if (!data) {
+        feed_job_fail(job, 0, "%s", err ? err : "ファイル URL が不正です (bad file URL)");
+        free(err);
+        return;
+    }
+    char stamp[64];
+    snprintf(stamp, sizeof stamp, "%lld.%09ld/%lld", (long long)st.st_mtim.tv_sec,
+             st.st_mtim.tv_nsec, (long long)st.st_size);
+    const char *old = state_str(priv_of(job), "file_stamp");
+    if (state_usable(job) && old && strcmp(old, stamp) == 0) {
+        free(data);
+        feed_job_finish_unchanged(job, xstrdup(job->state_json));
+        return;
+    }
+    char *state = state_dump(job, "file_stamp", stamp, NULL, NULL);
+    finish_with_document(job, data, len, state);
+    free(data);
+}
+
+/* ---- backend ----------------------------------------------------------- */
+
+int feed_ics_start(feed_job_t *job, bool want_freebusy)
+{
+    ics_priv_t *p = xcalloc(1, sizeof *p);
+    p->want_freebusy = want_freebusy;
+    if (job->state_json) {
+        json_error_t jerr;
+        p->state = json_loads(job->state_json, 0, &jerr);
+        if (p->state && !json_is_object(p->state)) {
+            json_decref(p->state);
+            p->state = NULL;
+        }
+    }
+    job->priv = p;
+    if (strncasecmp(job->url, "http://", 7) == 0 || strncasecmp(job->url, "https://", 8) == 0)
+        return start_http(job);
+    if (job->url[0] == '/' || strncasecmp(job->url, "file://", 7) == 0) {
+        feed_job_defer(job, on_local_file_due);
+        return 0;
+    }
+    feed_job_fail(job, 0, "対応していない URL です。http(s)://、file:// または絶対パスを指定してください "
+                          "(unsupported URL)");
+    return -1;
+}
+
+static int ics_start(feed_job_t *job)
+{
+    return feed_ics_start(job, false);
+}
+
+void feed_ics_cleanup(feed_job_t *job)
+{
+    ics_priv_t *p = priv_of(job);
+    if (!p)
+        return;
+    json_decref(p->state);
+    free(p);
+    job->priv = NULL;
+}
+
+const feed_backend_t feed_backend_ics = {
+    .kind = FEED_ICS,
+    .name = "ics",
+    .start = ics_start,
+    .cleanup = feed_ics_cleanup,
+};

@@ -1,0 +1,119 @@
+/*
+ * feed_backend.h - what the feed kinds (feed_ics.c, feed_freebusy.c,
+ * feed_caldav.c, feed_caldav_fb.c) share with feed_backend.c.  Only those
+ * files include it; everyone else uses feed.h.
+ *
+ * A job owns a copy of its request and a result.  A backend's start()
+ * issues HTTP exchanges with feed_http_start(); each completes through a
+ * feed_http_cb on the loop, where the backend either issues the next
+ * exchange or ends the job with feed_job_finish_ok()/feed_job_fail().
+ * Work that needs no network (local files) goes through feed_job_defer()
+ * so the done callback always runs from the loop, never inside
+ * feed_refresh().
+ */
+#ifndef TSUNAGU_FEED_BACKEND_H
+#define TSUNAGU_FEED_BACKEND_H
+
+#include <stdbool.h>
+
+#include "feed.h"
+
+#define FEED_DEFAULT_MAX_BODY   (10u * 1024u * 1024u)
+#define FEED_DEFAULT_TIMEOUT_MS 30000L
+#define FEED_MAX_REDIRS         5L
+
+typedef struct feed_http_resp {
+    CURLcode code;          /* transport result */
+    long     status;        /* final HTTP status, 0 if none */
+    strbuf_t body;
+    char    *etag;          /* from the final response, or NULL */
+    char    *last_modified;
+    char    *content_type;
+    char    *effective_url;
+    bool     too_big;       /* aborted: body over max_body */
+    char     curl_err[CURL_ERROR_SIZE];
+} feed_http_resp_t;
+
+typedef struct feed_http_req {
+    const char *method;          /* NULL = GET */
+    const char *url;
+    const char *body;            /* request body (XML), or NULL */
+    const char *depth;           /* WebDAV Depth header, or NULL */
+    const char *content_type;    /* default application/xml when body */
+    const char *if_none_match;   /* conditional GET, or NULL */
+    const char *if_modified_since;
+} feed_http_req_t;
+
+typedef void (*feed_http_cb)(feed_job_t *job, feed_http_resp_t *resp);
+typedef void (*feed_defer_cb)(feed_job_t *job);
+
+typedef struct feed_backend {
+    feed_kind_t kind;
+    const char *name;
+    /* Begin the refresh; 0 on success, -1 after feed_job_fail(). */
+    int  (*start)(feed_job_t *job);
+    /* Free backend-private state (job->priv); may be NULL. */
+    void (*cleanup)(feed_job_t *job);
+} feed_backend_t;
+
+struct feed_job {
+    curlev_t             *cev;
+    feed_request_t        req;        /* strings below are our copies */
+    char                 *url, *userpwd, *state_json;
+    const feed_backend_t *backend;
+    void                 *priv;       /* backend-private state */
+    feed_done_cb          done;
+    void                 *done_arg;
+    feed_result_t         res;
+    double                started_ms;
+    /* the one exchange or deferred step in flight */
+    CURL                 *easy;
+    struct curl_slist    *headers;
+    feed_http_resp_t      resp;
+    feed_http_cb          http_cb;
+    struct event         *defer_ev;
+    feed_defer_cb         defer_cb;
+    bool                  finished;
+};
+
+extern const feed_backend_t feed_backend_ics;
+extern const feed_backend_t feed_backend_freebusy;
+extern const feed_backend_t feed_backend_caldav;
+extern const feed_backend_t feed_backend_caldav_fb;
+
+/* The ics kind's machinery, shared with the freebusy kind: want_freebusy
+ * additionally requires a VFREEBUSY component. */
+int  feed_ics_start(feed_job_t *job, bool want_freebusy);
+void feed_ics_cleanup(feed_job_t *job);
+
+/* Start one HTTP exchange for job; cb runs from the loop.  The response
+ * is valid only during cb.  0 on success, -1 after feed_job_fail(). */
+int  feed_http_start(feed_job_t *job, const feed_http_req_t *req, feed_http_cb cb);
+/* A one-line message for a failed exchange (transport error, size limit
+ * or HTTP status >= 400), or NULL when the exchange succeeded with 2xx/3xx.
+ * what names the step, e.g. "PROPFIND". Caller frees. */
+char *feed_http_error(const feed_job_t *job, const feed_http_resp_t *resp, const char *what);
+/* Run cb from the loop as soon as possible (no I/O). */
+void feed_job_defer(feed_job_t *job, feed_defer_cb cb);
+
+/* End the job.  ok: res.busy holds the complete set; state may be NULL.
+ * Each runs the user's callback and frees the job: do not touch job
+ * afterwards. */
+void feed_job_finish_ok(feed_job_t *job, char *state_json /* owned */);
+void feed_job_finish_unchanged(feed_job_t *job, char *state_json /* owned */);
+void feed_job_fail(feed_job_t *job, long http_status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Parse iCalendar text into res.busy (window and zone from the request),
+ * appending warnings.  On failure returns -1 with a malloc'd message. */
+int  feed_parse_ical(feed_job_t *job, const char *data, size_t len,
+                     ivset_t *out, char **err);
+
+/* Conditional-request window check: true when a saved state's window
+ * still matches the request's (within a day), so 304/unchanged is safe. */
+bool feed_window_matches(const feed_job_t *job, int64_t from, int64_t to);
+
+/* Milliseconds left before the job's overall deadline (at least 1). */
+long feed_job_time_left_ms(const feed_job_t *job);
+
+#endif
