@@ -1,0 +1,587 @@
+/*
+ * slots.c - the common-slot engine (DESIGN "Common slots").
+ *
+ * Design: everything happens in "start space".  For a meeting of length
+ * D, an agency's constraints become the set of instants s at which a
+ * meeting [s, s+D) may START, as a sorted merged interval set:
+ *
+ *   open(a)    = on each business day of a, [day+hours.start,
+ *                day+hours.end-D] (inclusive; stored half-open +1s).
+ *   busy -> blocked starts: calendar busy [b0,b1) with travel t blocks the
+ *                start s exactly when [b0-t, b1+t) overlaps [s, s+D), i.e.
+ *                s in [b0-t-D+1, b1+t).  One pass, no scan of minutes.
+ *   blocked(a) = starts where more than (n - need) of a's n staff
+ *                calendars are blocked (a counting sweep over the n
+ *                per-calendar blocked-start sets, merged in order), plus
+ *                agency-wide extra busy (holds, meetings).
+ *   ok(a)      = open(a) \ blocked(a).
+ *
+ * Working in start space makes "need k of n free for the WHOLE slot"
+ * exact: a calendar that is busy anywhere inside the padded slot blocks
+ * that start, so two staff busy at different moments of one slot both
+ * count (a plain time-space sweep would miss that).
+ *
+ * A query then is: feasible = ∩ ok(required) (k-way intersection),
+ * enumerate grid starts (multiples of granularity from local midnight)
+ * inside feasible, count optional agencies by walking their ok sets in
+ * step, rank (more optional first, then earliest), take greedily without
+ * overlap up to limit.  Each busy set is first sliced to the window by
+ * binary search, so cost is linear in the intervals inside the window.
+ *
+ * When nothing is feasible, diagnostics reuse the same sets: per required
+ * agency the number of candidate starts it blocks; for each required
+ * agency whether the others alone are feasible; and the earliest feasible
+ * start when the window is widened to 26 weeks from `from`.
+ */
+#include "slots.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "holidays.h"
+#include "timeutil.h"
+
+/* ---- query / result lifecycle ------------------------------------------ */
+
+void slot_query_init(slot_query_t *q)
+{
+    memset(q, 0, sizeof *q);
+    strvec_init(&q->required);
+    strvec_init(&q->optional);
+    q->granularity_minutes = SLOTS_DEFAULT_GRANULARITY;
+    q->limit = SLOTS_DEFAULT_LIMIT;
+}
+
+void slot_query_free(slot_query_t *q)
+{
+    free(q->id);
+    strvec_free(&q->required);
+    strvec_free(&q->optional);
+    memset(q, 0, sizeof *q);
+}
+
+void slot_result_init(slot_result_t *r) { memset(r, 0, sizeof *r); }
+
+static void slot_free_fields(slot_t *s) { strvec_free(&s->optional); }
+
+void slot_result_free(slot_result_t *r)
+{
+    for (size_t i = 0; i < r->nslots; i++) slot_free_fields(&r->slots[i]);
+    free(r->slots);
+    free(r->blockers);
+    free(r->drops);
+    if (r->has_next) slot_free_fields(&r->next);
+    memset(r, 0, sizeof *r);
+}
+
+static const tz_t *city_tz(const city_t *c)
+{
+    return c->tz ? c->tz : tz_default();
+}
+
+int64_t slots_notice_start(const city_t *city, int64_t now, int notice_days)
+{
+    if (notice_days <= 0) return now;
+    const tz_t *tz = city_tz(city);
+    int64_t day = tz_local_day(tz, now, NULL);
+    int found = 0;
+    while (found < notice_days) {
+        day++;
+        if (city_is_business_day(city, NULL, day)) found++;
+    }
+    return tz_local_to_utc(tz, day, 0);
+}
+
+/* ---- per-query day table ------------------------------------------------ */
+
+/* Local midnights and city business days for days d0 .. d0+n-1 (plus the
+ * midnight after the last day), so the hot loops make no zone lookups. */
+typedef struct day_table {
+    int64_t  d0;
+    size_t   n;
+    int64_t *midnight;          /* n + 1 entries */
+    bool    *city_business;     /* n entries */
+} day_table_t;
+
+static void day_table_build(day_table_t *dt, const city_t *c, int64_t lo, int64_t hi)
+{
+    const tz_t *tz = city_tz(c);
+    dt->d0 = tz_local_day(tz, lo, NULL) - 1;
+    int64_t d1 = tz_local_day(tz, hi, NULL) + 1;
+    dt->n = (size_t)(d1 - dt->d0 + 1);
+    dt->midnight = xmalloc((dt->n + 1) * sizeof *dt->midnight);
+    dt->city_business = xmalloc(dt->n * sizeof *dt->city_business);
+    for (size_t i = 0; i <= dt->n; i++)
+        dt->midnight[i] = tz_local_to_utc(tz, dt->d0 + (int64_t)i, 0);
+    for (size_t i = 0; i < dt->n; i++)
+        dt->city_business[i] = city_is_business_day(c, NULL, dt->d0 + (int64_t)i);
+}
+
+static void day_table_free(day_table_t *dt)
+{
+    free(dt->midnight);
+    free(dt->city_business);
+}
+
+/* Index of the local day containing t (t inside the table's span). */
+static size_t day_index(const day_table_t *dt, int64_t t)
+{
+    size_t lo = 0, hi = dt->n;               /* last midnight <= t */
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (dt->midnight[mid] <= t) lo = mid;
+        else hi = mid;
+    }
+    return lo;
+}
+
+static bool agency_business_day(const day_table_t *dt, const city_t *c,
+                                const agency_t *a, size_t i)
+{
+    if (!a->has_closed_days) return dt->city_business[i];
+    return city_is_business_day(c, a, dt->d0 + (int64_t)i);
+}
+
+/* ---- the grid of candidate starts ---------------------------------------- */
+
+/* First grid start >= t (multiples of g seconds from local midnight). */
+static int64_t grid_ceil(const day_table_t *dt, int64_t t, int64_t g, size_t *day)
+{
+    size_t i = day_index(dt, t);
+    int64_t m0 = dt->midnight[i];
+    int64_t k = (t - m0 + g - 1) / g;
+    int64_t s = m0 + k * g;
+    if (i + 1 <= dt->n && s >= dt->midnight[i + 1]) { i++; s = dt->midnight[i]; }
+    *day = i;
+    return s;
+}
+
+static int64_t grid_next(const day_table_t *dt, int64_t s, int64_t g, size_t *day)
+{
+    int64_t n = s + g;
+    if (*day + 1 <= dt->n && n >= dt->midnight[*day + 1]) { (*day)++; n = dt->midnight[*day]; }
+    return n;
+}
+
+/* Number of grid starts inside set. */
+static size_t grid_count(const day_table_t *dt, const ivset_t *set, int64_t g)
+{
+    size_t count = 0, day;
+    for (size_t i = 0; i < set->n; i++)
+        for (int64_t s = grid_ceil(dt, set->v[i].start, g, &day); s < set->v[i].end;
+             s = grid_next(dt, s, g, &day))
+            count++;
+    return count;
+}
+
+/* First grid start inside set, or false. */
+static bool grid_first(const day_table_t *dt, const ivset_t *set, int64_t g, int64_t *out)
+{
+    size_t day;
+    for (size_t i = 0; i < set->n; i++) {
+        int64_t s = grid_ceil(dt, set->v[i].start, g, &day);
+        if (s < set->v[i].end) { *out = s; return true; }
+    }
+    return false;
+}
+
+static bool ivset_contains(const ivset_t *s, int64_t t)
+{
+    return ivset_overlaps(s, t, t + 1);
+}
+
+/* ---- building one agency's start-space sets ------------------------------ */
+
+typedef struct plan {
+    const agency_t           *a;
+    const slot_agency_busy_t *busy;
+    ivset_t open, blocked, ok;
+} plan_t;
+
+typedef struct search {
+    const city_t *city;
+    int64_t       lo, hi;         /* start-space range */
+    int64_t       dur, gran;      /* seconds */
+    day_table_t   days;
+    plan_t       *req, *opt;
+    size_t        nreq, nopt;
+} search_t;
+
+static void build_open(const search_t *S, const agency_t *a, ivset_t *out)
+{
+    ivset_clear(out);
+    for (size_t i = 0; i < S->days.n; i++) {
+        int wd = weekday_of_day(S->days.d0 + (int64_t)i);
+        if (!a->hours.open[wd]) continue;
+        if (a->hours.end[wd] - a->hours.start[wd] < S->dur) continue;
+        if (!agency_business_day(&S->days, S->city, a, i)) continue;
+        int64_t m0 = S->days.midnight[i];
+        int64_t lo = m0 + a->hours.start[wd];
+        int64_t hi = m0 + a->hours.end[wd] - S->dur + 1;
+        if (lo < S->lo) lo = S->lo;
+        if (hi > S->hi) hi = S->hi;
+        if (lo < hi) ivset_push(out, lo, hi);
+    }
+}
+
+/* Busy [b0,b1) padded by travel blocks starts [b0-t-D+1, b1+t).  Only the
+ * slice of busy that can touch [lo,hi) is visited (binary search). */
+static void blocked_starts(const ivset_t *busy, int64_t travel, int64_t dur,
+                           int64_t lo, int64_t hi, ivset_t *out)
+{
+    ivset_clear(out);
+    if (!busy || !busy->n) return;
+    int64_t before = travel + dur - 1, after = travel;
+    size_t a = 0, b = busy->n;                 /* first with end+after > lo */
+    while (a < b) {
+        size_t mid = a + (b - a) / 2;
+        if (busy->v[mid].end + after <= lo) a = mid + 1;
+        else b = mid;
+    }
+    for (size_t i = a; i < busy->n && busy->v[i].start - before < hi; i++) {
+        int64_t s = busy->v[i].start - before, e = busy->v[i].end + after;
+        if (s < lo) s = lo;
+        if (e > hi) e = hi;
+        if (s >= e) continue;
+        if (out->n && s <= out->v[out->n - 1].end) {
+            if (e > out->v[out->n - 1].end) out->v[out->n - 1].end = e;
+        } else {
+            ivset_push(out, s, e);
+        }
+    }
+}
+
+/* Append to an ordered set, merging with the last interval. */
+static void push_merge(ivset_t *s, int64_t start, int64_t end)
+{
+    if (end <= start) return;
+    if (s->n && start <= s->v[s->n - 1].end) {
+        if (end > s->v[s->n - 1].end) s->v[s->n - 1].end = end;
+        return;
+    }
+    ivset_push(s, start, end);
+}
+
+/* Times covered by at least k of n normal sets: a counting sweep that
+ * merges the sets' boundaries in order (no sort; O(N * n), n = staff). */
+static void count_sweep(ivset_t *out, ivset_t *sets, size_t n, size_t k)
+{
+    ivset_clear(out);
+    if (k == 0 || k > n) return;
+    size_t *pos = xcalloc(n, sizeof *pos);   /* boundary index: 2*i (+1 = end) */
+    size_t depth = 0;
+    int64_t open_at = 0;
+    for (;;) {
+        size_t best = n;
+        int64_t bt = 0;
+        bool best_end = false;
+        for (size_t i = 0; i < n; i++) {
+            if (pos[i] >= 2 * sets[i].n) continue;
+            bool is_end = pos[i] & 1;
+            int64_t t = is_end ? sets[i].v[pos[i] / 2].end : sets[i].v[pos[i] / 2].start;
+            if (best == n || t < bt || (t == bt && is_end && !best_end)) {
+                best = i; bt = t; best_end = is_end;
+            }
+        }
+        if (best == n) break;
+        pos[best]++;
+        size_t before = depth;
+        depth = best_end ? depth - 1 : depth + 1;
+        if (before < k && depth >= k) open_at = bt;
+        else if (before >= k && depth < k) push_merge(out, open_at, bt);
+    }
+    free(pos);
+}
+
+static void build_blocked(const search_t *S, const plan_t *p, ivset_t *out)
+{
+    size_t n = p->busy->ncalendars;
+    int64_t travel = (int64_t)p->a->travel_minutes * 60;
+    ivset_t *per = xcalloc(n ? n : 1, sizeof *per);
+    for (size_t i = 0; i < n; i++)
+        blocked_starts(&p->busy->calendars[i], travel, S->dur, S->lo, S->hi, &per[i]);
+
+    /* blocked when fewer than need calendars are free */
+    int need = p->a->need > 0 ? p->a->need : 1;
+    ivset_t staff;
+    ivset_init(&staff);
+    if ((size_t)need <= n) count_sweep(&staff, per, n, n - (size_t)need + 1);
+    else ivset_push(&staff, S->lo, S->hi);  /* can never gather need staff */
+    ivset_t extra;
+    ivset_init(&extra);
+    blocked_starts(p->busy->extra, travel, S->dur, S->lo, S->hi, &extra);
+    ivset_union(out, &staff, &extra);
+
+    ivset_free(&extra);
+    ivset_free(&staff);
+    for (size_t i = 0; i < n; i++) ivset_free(&per[i]);
+    free(per);
+}
+
+static void plan_build(const search_t *S, plan_t *p)
+{
+    ivset_init(&p->open);
+    ivset_init(&p->blocked);
+    ivset_init(&p->ok);
+    build_open(S, p->a, &p->open);
+    if (S->lo < S->hi) build_blocked(S, p, &p->blocked);
+    ivset_subtract(&p->ok, &p->open, &p->blocked);
+}
+
+static void plan_free(plan_t *p)
+{
+    ivset_free(&p->open);
+    ivset_free(&p->blocked);
+    ivset_free(&p->ok);
+}
+
+static const slot_agency_busy_t *find_busy(const slot_agency_busy_t *busy, size_t n,
+                                           const char *id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (busy[i].agency_id && strcmp(busy[i].agency_id, id) == 0) return &busy[i];
+    return NULL;
+}
+
+static bool resolve_plans(const city_t *c, const strvec_t *ids,
+                          const slot_agency_busy_t *busy, size_t nbusy,
+                          plan_t **out, char *err, size_t errlen)
+{
+    *out = xcalloc(ids->n ? ids->n : 1, sizeof **out);
+    for (size_t i = 0; i < ids->n; i++) {
+        (*out)[i].a = city_agency(c, ids->v[i]);
+        if (!(*out)[i].a) {
+            snprintf(err, errlen, "未登録の機関です / unknown agency: %s", ids->v[i]);
+            return false;
+        }
+        (*out)[i].busy = find_busy(busy, nbusy, ids->v[i]);
+        if (!(*out)[i].busy) {
+            snprintf(err, errlen, "空き情報がありません / no busy data for agency: %s", ids->v[i]);
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool search_init(search_t *S, const city_t *c, const slot_query_t *q,
+                        const slot_agency_busy_t *busy, size_t nbusy,
+                        char *err, size_t errlen)
+{
+    memset(S, 0, sizeof *S);
+    S->city = c;
+    S->dur = (int64_t)q->duration_minutes * 60;
+    S->gran = (int64_t)(q->granularity_minutes > 0 ? q->granularity_minutes : 1) * 60;
+    S->nreq = q->required.n;
+    S->nopt = q->optional.n;
+    return resolve_plans(c, &q->required, busy, nbusy, &S->req, err, errlen) &&
+           resolve_plans(c, &q->optional, busy, nbusy, &S->opt, err, errlen);
+}
+
+/* Build every agency's sets for the start range [lo, hi). */
+static void search_build(search_t *S, int64_t lo, int64_t hi)
+{
+    S->lo = lo;
+    S->hi = hi > lo ? hi : lo;
+    day_table_build(&S->days, S->city, S->lo, S->hi);
+    for (size_t i = 0; i < S->nreq; i++) plan_build(S, &S->req[i]);
+    for (size_t i = 0; i < S->nopt; i++) plan_build(S, &S->opt[i]);
+}
+
+static void search_clear(search_t *S)
+{
+    for (size_t i = 0; i < S->nreq; i++) plan_free(&S->req[i]);
+    for (size_t i = 0; i < S->nopt; i++) plan_free(&S->opt[i]);
+    day_table_free(&S->days);
+}
+
+static void search_free(search_t *S)
+{
+    free(S->req);
+    free(S->opt);
+}
+
+/* ∩ over required agencies of their open (which = 0) or ok (which = 1)
+ * sets, skipping index skip (SIZE_MAX for none). */
+static void required_meet(const search_t *S, int which, size_t skip, ivset_t *out)
+{
+    const ivset_t **sets = xmalloc((S->nreq ? S->nreq : 1) * sizeof *sets);
+    size_t n = 0;
+    for (size_t i = 0; i < S->nreq; i++)
+        if (i != skip) sets[n++] = which ? &S->req[i].ok : &S->req[i].open;
+    ivset_intersect_many(out, sets, n);
+    free(sets);
+}
+
+static void optional_at(const search_t *S, int64_t s, strvec_t *out)
+{
+    strvec_init(out);
+    for (size_t i = 0; i < S->nopt; i++)
+        if (ivset_contains(&S->opt[i].ok, s)) strvec_push(out, S->opt[i].a->id);
+}
+
+/* ---- ranking ------------------------------------------------------------ */
+
+typedef struct cand {
+    int64_t start;
+    size_t  nopt;
+} cand_t;
+
+static int cand_cmp(const void *x, const void *y)
+{
+    const cand_t *a = x, *b = y;
+    if (a->nopt != b->nopt) return a->nopt > b->nopt ? -1 : 1;
+    return (a->start > b->start) - (a->start < b->start);
+}
+
+/* Grid starts inside feasible, each with its optional-attendee count
+ * (one pointer per optional agency walks its ok set in step). */
+static cand_t *enumerate(const search_t *S, const ivset_t *feasible, size_t *ncand)
+{
+    size_t cap = 64, n = 0, day;
+    cand_t *c = xmalloc(cap * sizeof *c);
+    size_t *ptr = xcalloc(S->nopt ? S->nopt : 1, sizeof *ptr);
+    for (size_t i = 0; i < feasible->n; i++) {
+        for (int64_t s = grid_ceil(&S->days, feasible->v[i].start, S->gran, &day);
+             s < feasible->v[i].end; s = grid_next(&S->days, s, S->gran, &day)) {
+            size_t cnt = 0;
+            for (size_t o = 0; o < S->nopt; o++) {
+                const ivset_t *ok = &S->opt[o].ok;
+                while (ptr[o] < ok->n && ok->v[ptr[o]].end <= s) ptr[o]++;
+                if (ptr[o] < ok->n && ok->v[ptr[o]].start <= s) cnt++;
+            }
+            if (n == cap) c = xrealloc(c, (cap *= 2) * sizeof *c);
+            c[n++] = (cand_t){s, cnt};
+        }
+    }
+    free(ptr);
+    *ncand = n;
+    return c;
+}
+
+static void take_greedy(const search_t *S, cand_t *c, size_t n, int limit,
+                        slot_result_t *out)
+{
+    if (S->nopt) qsort(c, n, sizeof *c, cand_cmp);   /* else already by start */
+    size_t want = limit > 0 ? (size_t)limit : 0;
+    out->slots = xcalloc(want ? want : 1, sizeof *out->slots);
+    for (size_t i = 0; i < n && out->nslots < want; i++) {
+        int64_t s = c[i].start, e = s + S->dur;
+        bool clash = false;
+        for (size_t j = 0; j < out->nslots && !clash; j++)
+            clash = s < out->slots[j].end && out->slots[j].start < e;
+        if (clash) continue;
+        slot_t *sl = &out->slots[out->nslots++];
+        sl->start = s;
+        sl->end = e;
+        optional_at(S, s, &sl->optional);
+    }
+}
+
+/* ---- diagnostics ---------------------------------------------------------- */
+
+static int blocker_cmp(const void *x, const void *y)
+{
+    const slot_blocker_t *a = x, *b = y;
+    if (a->blocked != b->blocked) return a->blocked > b->blocked ? -1 : 1;
+    return strcmp(a->agency_id, b->agency_id);
+}
+
+static void diagnose_blockers(const search_t *S, const ivset_t *base, slot_result_t *out)
+{
+    ivset_t tmp;
+    ivset_init(&tmp);
+    out->blockers = xcalloc(S->nreq ? S->nreq : 1, sizeof *out->blockers);
+    for (size_t i = 0; i < S->nreq; i++) {
+        ivset_intersect(&tmp, base, &S->req[i].blocked);
+        size_t blocked = grid_count(&S->days, &tmp, S->gran);
+        if (!blocked) continue;
+        out->blockers[out->nblockers++] =
+            (slot_blocker_t){S->req[i].a->id, blocked};
+    }
+    qsort(out->blockers, out->nblockers, sizeof *out->blockers, blocker_cmp);
+    ivset_free(&tmp);
+}
+
+static void diagnose_drops(const search_t *S, slot_result_t *out)
+{
+    if (S->nreq < 2) return;
+    ivset_t meet;
+    ivset_init(&meet);
+    out->drops = xcalloc(S->nreq, sizeof *out->drops);
+    for (size_t i = 0; i < S->nreq; i++) {
+        required_meet(S, 1, i, &meet);
+        int64_t first;
+        if (grid_first(&S->days, &meet, S->gran, &first))
+            out->drops[out->ndrops++] = (slot_drop_t){S->req[i].a->id, first};
+    }
+    ivset_free(&meet);
+}
+
+/* Earliest feasible start in [lo, from + 26 weeks), with its optionals. */
+static void diagnose_next(search_t *S, const slot_query_t *q, int64_t lo, slot_result_t *out)
+{
+    int64_t end = q->from + SLOTS_MAX_WINDOW_SECONDS;
+    for (size_t i = 0; i < S->nreq + S->nopt; i++) {
+        const plan_t *p = i < S->nreq ? &S->req[i] : &S->opt[i - S->nreq];
+        if (p->busy->known_until && p->busy->known_until < end) end = p->busy->known_until;
+    }
+    int64_t hi = end - S->dur + 1;
+    if (hi <= lo) return;
+    search_build(S, lo, hi);
+    ivset_t feasible;
+    ivset_init(&feasible);
+    required_meet(S, 1, SIZE_MAX, &feasible);
+    int64_t first;
+    if (S->nreq && grid_first(&S->days, &feasible, S->gran, &first)) {
+        out->has_next = true;
+        out->next.start = first;
+        out->next.end = first + S->dur;
+        optional_at(S, first, &out->next.optional);
+    }
+    ivset_free(&feasible);
+    search_clear(S);
+}
+
+/* ---- the query ------------------------------------------------------------ */
+
+int slots_find(const city_t *city, const slot_query_t *q, int64_t now,
+               const slot_agency_busy_t *busy, size_t nbusy,
+               slot_result_t *out, char *err, size_t errlen)
+{
+    slot_result_init(out);
+    search_t S;
+    if (!search_init(&S, city, q, busy, nbusy, err, errlen)) {
+        search_free(&S);
+        return -1;
+    }
+    int64_t notice = slots_notice_start(city, now, q->notice_days);
+    int64_t lo = q->from > notice ? q->from : notice;
+    out->earliest = lo;
+    search_build(&S, lo, q->to - S.dur + 1);
+
+    ivset_t base, feasible;
+    ivset_init(&base);
+    ivset_init(&feasible);
+    required_meet(&S, 0, SIZE_MAX, &base);
+    required_meet(&S, 1, SIZE_MAX, &feasible);
+    if (!S.nreq) ivset_clear(&feasible);
+    out->candidates = grid_count(&S.days, &base, S.gran);
+
+    size_t ncand;
+    cand_t *cand = enumerate(&S, &feasible, &ncand);
+    out->feasible = ncand;
+    take_greedy(&S, cand, ncand, q->limit, out);
+    free(cand);
+
+    if (out->nslots == 0) {
+        diagnose_blockers(&S, &base, out);
+        diagnose_drops(&S, out);
+    }
+    ivset_free(&base);
+    ivset_free(&feasible);
+    search_clear(&S);
+    if (out->nslots == 0) diagnose_next(&S, q, lo, out);
+    search_free(&S);
+    return 0;
+}
