@@ -37,6 +37,7 @@ const store_migration_t store_migrations[] = {
      "  last_success INTEGER,"
      "  last_attempt INTEGER,"
      "  last_error TEXT,"
+     "  warnings TEXT,"                     /* non-fatal notes, one per line */
      "  http_status INTEGER,"
      "  next_poll INTEGER,"
      "  failures INTEGER NOT NULL DEFAULT 0,"

@@ -84,6 +84,7 @@ void api_route(api_t *api, const char *method, const char *pattern,
                unsigned roles, api_handler_fn fn);
 /* Requests in flight (deferred, not yet replied) - for SIGTERM draining. */
 int  api_in_flight(const api_t *api);
+long api_requests_total(const api_t *api);
 
 /* Area registration functions (called from daemon/api.c). */
 void api_feeds_register(api_t *api);

@@ -19,6 +19,7 @@
 #define TSUNAGU_FEEDS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "daemon.h"
@@ -36,6 +37,11 @@ void     feeds_sync(feeds_t *f);
 /* Poll one feed now.  -1 if unknown; 0 if started or already running. */
 int      feeds_refresh_now(feeds_t *f, const char *feed_id);
 int      feeds_in_flight(const feeds_t *f);
+/* Stop scheduling new polls (SIGTERM); jobs in flight still complete. */
+void     feeds_stop(feeds_t *f);
+/* Load the SECRETS file (called by feeds_new/feeds_reconfigure).  -1 with
+ * err when it is unreadable or group/world-accessible. */
+int      feeds_load_secrets(feeds_t *f, char *err, size_t errlen);
 /* Reload tunables (POLL_INTERVAL, MAX_FEED_BYTES, SECRETS) after SIGHUP. */
 void     feeds_reconfigure(feeds_t *f);
 

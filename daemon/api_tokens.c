@@ -1,0 +1,215 @@
+/*
+ * api_tokens.c - bearer tokens: lookup for the router, and the admin
+ * endpoints POST/GET /v1/tokens, DELETE /v1/tokens/{id}.
+ *
+ * A token is "tsu_" + 64 hex digits from getrandom; only its SHA-256 hex
+ * is stored, so the plain token is shown exactly once, in the POST reply.
+ * The ADMIN_TOKEN from the config is compared in constant time and is
+ * never stored.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "log.h"
+#include "sha256.h"
+#include "timeutil.h"
+#include "util.h"
+
+bool api_role_parse(const char *s, api_auth_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!s)
+        return false;
+    if (strcmp(s, "admin") == 0)
+        out->role = API_ADMIN;
+    else if (strcmp(s, "coordinator") == 0)
+        out->role = API_COORDINATOR;
+    else if (strcmp(s, "secretariat") == 0)
+        out->role = API_SECRETARIAT;
+    else if (strncmp(s, "agency:", 7) == 0 && s[7] && strlen(s + 7) < sizeof out->agency) {
+        out->role = API_AGENCY;
+        snprintf(out->agency, sizeof out->agency, "%s", s + 7);
+    } else
+        return false;
+    return true;
+}
+
+const char *api_role_name(const api_auth_t *a, char *buf, size_t len)
+{
+    switch (a->role) {
+    case API_ADMIN: snprintf(buf, len, "admin"); break;
+    case API_COORDINATOR: snprintf(buf, len, "coordinator"); break;
+    case API_SECRETARIAT: snprintf(buf, len, "secretariat"); break;
+    case API_AGENCY: snprintf(buf, len, "agency:%s", a->agency); break;
+    default: snprintf(buf, len, "none"); break;
+    }
+    return buf;
+}
+
+static bool const_time_eq(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    unsigned char diff = (unsigned char)(la != lb);
+    for (size_t i = 0; i < la && i < lb; i++)
+        diff |= (unsigned char)(a[i] ^ b[i]);
+    return diff == 0;
+}
+
+bool api_token_lookup(tsunagud_t *d, const char *token, api_auth_t *auth)
+{
+    const char *admin = config_get(d->config, "ADMIN_TOKEN");
+    if (admin && *admin && const_time_eq(token, admin)) {
+        memset(auth, 0, sizeof *auth);
+        auth->role = API_ADMIN;
+        snprintf(auth->label, sizeof auth->label, "config");
+        return true;
+    }
+    char hash[65];
+    sha256_hex(token, strlen(token), hash);
+    sqlite3_stmt *s = store_prepare(d->store, "SELECT role, label FROM tokens WHERE hash = ?");
+    if (!s)
+        return false;
+    store_bind_text(s, 1, hash);
+    bool ok = false;
+    if (sqlite3_step(s) == SQLITE_ROW && api_role_parse(store_col_text(s, 0), auth)) {
+        const char *label = store_col_text(s, 1);
+        snprintf(auth->label, sizeof auth->label, "%s", label ? label : "");
+        ok = true;
+    }
+    store_done(s);
+    return ok;
+}
+
+static bool agency_exists(store_t *st, const char *id)
+{
+    sqlite3_stmt *s = store_prepare(st, "SELECT 1 FROM agencies WHERE id = ?");
+    if (!s)
+        return false;
+    store_bind_text(s, 1, id);
+    bool ok = sqlite3_step(s) == SQLITE_ROW;
+    store_done(s);
+    return ok;
+}
+
+static void new_token(char out[69])
+{
+    static const char hex[] = "0123456789abcdef";
+    uint8_t raw[32];
+    if (random_bytes(raw, sizeof raw) != 0) {
+        log_error("tokens: getrandom failed");
+        abort();
+    }
+    memcpy(out, "tsu_", 4);
+    for (int i = 0; i < 32; i++) {
+        out[4 + 2 * i] = hex[raw[i] >> 4];
+        out[5 + 2 * i] = hex[raw[i] & 15];
+    }
+    out[68] = '\0';
+}
+
+static void h_token_create(api_req_t *r)
+{
+    json_t *body = api_json_body(r, 0);
+    if (!body)
+        return;
+    const char *role = json_string_value(json_object_get(body, "role"));
+    json_t *jlabel = json_object_get(body, "label");
+    api_auth_t parsed;
+    if (!api_role_parse(role, &parsed)) {
+        api_reply_error(r, 400, "bad-request",
+                        "role: admin, coordinator, secretariat, agency:<ID> のいずれかを指定してください "
+                        "(bad role)");
+    } else if (jlabel && !json_is_string(jlabel)) {
+        api_reply_error(r, 400, "bad-request", "label: 文字列が必要です (expected a string)");
+    } else if (parsed.role == API_AGENCY && !agency_exists(r->d->store, parsed.agency)) {
+        api_reply_error(r, 400, "bad-request", "role: 機関がありません: %s (unknown agency)",
+                        parsed.agency);
+    } else {
+        char token[69], hash[65];
+        new_token(token);
+        sha256_hex(token, strlen(token), hash);
+        const char *label = json_string_value(jlabel);
+        int64_t now = tu_now();
+        sqlite3_stmt *s = store_prepare(r->d->store,
+            "INSERT INTO tokens(hash, role, label, created) VALUES (?, ?, ?, ?)");
+        int rc = SQLITE_ERROR;
+        if (s) {
+            store_bind_text(s, 1, hash);
+            store_bind_text(s, 2, role);
+            store_bind_text(s, 3, label ? label : "");
+            sqlite3_bind_int64(s, 4, now);
+            rc = sqlite3_step(s);
+            store_done(s);
+        }
+        if (rc != SQLITE_DONE) {
+            api_reply_error(r, 500, "store", "トークンを保存できません (store error)");
+        } else {
+            long long id = (long long)sqlite3_last_insert_rowid(store_db(r->d->store));
+            char iso[TU_ISO_LEN];
+            log_info("tokens: created #%lld role=%s label=%s", id, role, label ? label : "");
+            api_reply_json(r, 201, json_pack("{s:I, s:s, s:s, s:s, s:s}", "id", (json_int_t)id,
+                                             "token", token, "role", role, "label",
+                                             label ? label : "", "created",
+                                             tu_format_iso8601(now, NULL, iso)));
+        }
+    }
+    json_decref(body);
+}
+
+static void h_token_list(api_req_t *r)
+{
+    sqlite3_stmt *s = store_prepare(r->d->store,
+        "SELECT id, role, label, created FROM tokens ORDER BY id");
+    if (!s) {
+        api_reply_error(r, 500, "store", "一覧を取得できません (store error)");
+        return;
+    }
+    json_t *arr = json_array();
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        char iso[TU_ISO_LEN];
+        const char *label = store_col_text(s, 2);
+        json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:s}",
+            "id", (json_int_t)sqlite3_column_int64(s, 0), "role", store_col_text(s, 1),
+            "label", label ? label : "",
+            "created", tu_format_iso8601(sqlite3_column_int64(s, 3), NULL, iso)));
+    }
+    store_done(s);
+    api_reply_json(r, 200, json_pack("{s:o}", "tokens", arr));
+}
+
+static void h_token_revoke(api_req_t *r)
+{
+    const char *ids = api_param(r, "id");
+    char *end;
+    long long id = strtoll(ids, &end, 10);
+    if (*end || id <= 0) {
+        api_404(r, "トークン", ids);
+        return;
+    }
+    sqlite3_stmt *s = store_prepare(r->d->store, "DELETE FROM tokens WHERE id = ?");
+    if (!s) {
+        api_reply_error(r, 500, "store", "削除できません (store error)");
+        return;
+    }
+    sqlite3_bind_int64(s, 1, id);
+    int rc = sqlite3_step(s);
+    store_done(s);
+    int changed = sqlite3_changes(store_db(r->d->store));
+    if (rc != SQLITE_DONE)
+        api_reply_error(r, 500, "store", "削除できません (store error)");
+    else if (changed == 0)
+        api_404(r, "トークン", ids);
+    else {
+        log_info("tokens: revoked #%lld", id);
+        api_reply_no_content(r);
+    }
+}
+
+void api_tokens_register(api_t *api)
+{
+    api_route(api, "POST", "/v1/tokens", API_ADMIN, h_token_create);
+    api_route(api, "GET", "/v1/tokens", API_ADMIN, h_token_list);
+    api_route(api, "DELETE", "/v1/tokens/{id}", API_ADMIN, h_token_revoke);
+}

@@ -1,0 +1,86 @@
+/*
+ * daemon.c - the process context: current-daemon pointer, hook lists and
+ * the city cache.
+ *
+ * Hooks are plain arrays of {fn, arg} run in registration order.  The
+ * city cache is rebuilt from the store on first use after an import
+ * (tsunagud_city_changed), so every reader sees the same city_t.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "util.h"
+
+typedef struct hook {
+    tsunagud_hook_fn fn;
+    void            *arg;
+} hook_t;
+
+static tsunagud_t *current;
+static hook_t reload_hooks[32], shutdown_hooks[32];
+static size_t nreload, nshutdown;
+
+void tsunagud_set_current(tsunagud_t *d) { current = d; }
+tsunagud_t *tsunagud_get(void) { return current; }
+
+const city_t *tsunagud_city(tsunagud_t *d)
+{
+    if (d->city_valid)
+        return &d->city;
+    char err[512];
+    if (!store_load_city(d->store, &d->city, err, sizeof err)) {
+        city_free(&d->city);
+        memset(&d->city, 0, sizeof d->city);
+        return NULL;
+    }
+    d->city_valid = true;
+    return &d->city;
+}
+
+void tsunagud_city_changed(tsunagud_t *d)
+{
+    if (d->city_valid)
+        city_free(&d->city);
+    memset(&d->city, 0, sizeof d->city);
+    d->city_valid = false;
+}
+
+static void add_hook(hook_t *list, size_t *n, tsunagud_hook_fn fn, void *arg)
+{
+    if (*n >= 32) {
+        log_error("daemon: too many hooks");
+        return;
+    }
+    list[*n].fn = fn;
+    list[*n].arg = arg;
+    (*n)++;
+}
+
+void tsunagud_on_reload(tsunagud_hook_fn fn, void *arg) { add_hook(reload_hooks, &nreload, fn, arg); }
+void tsunagud_on_shutdown(tsunagud_hook_fn fn, void *arg) { add_hook(shutdown_hooks, &nshutdown, fn, arg); }
+
+int tsunagud_run_reload_hooks(tsunagud_t *d)
+{
+    int rc = 0;
+    for (size_t i = 0; i < nreload; i++)
+        if (reload_hooks[i].fn(d, reload_hooks[i].arg) != 0) {
+            log_warn("reload: hook %zu failed", i);
+            rc = -1;
+        }
+    return rc;
+}
+
+void tsunagud_run_shutdown_hooks(tsunagud_t *d)
+{
+    for (size_t i = 0; i < nshutdown; i++)
+        shutdown_hooks[i].fn(d, shutdown_hooks[i].arg);
+}
+
+void tsunagud_hold(tsunagud_t *d) { d->holds++; }
+void tsunagud_release(tsunagud_t *d)
+{
+    if (d->holds > 0)
+        d->holds--;
+}

@@ -1,0 +1,713 @@
+/*
+ * feeds.c - the feed scheduler and the busy-time queries.
+ *
+ * The scheduler mirrors the feeds table in memory (feed_ent_t, one per
+ * feed) with one libevent timer each.  When a timer fires the feed joins a
+ * FIFO; at most MAX_CONCURRENT_FETCHES jobs run at once through
+ * feed_refresh() on the daemon's curlev_t, so the loop never blocks.
+ * A finished job is recorded in the store:
+ *   OK        -> replace the feed's busy rows in ONE transaction, state ok
+ *   UNCHANGED -> keep rows, state ok, new last_success
+ *   ERROR     -> keep rows, state failing, last_error/http_status, backoff
+ * Next poll: POLL_INTERVAL +-10% jitter; after n failures
+ * min(retry_base * 2^(n-1), 1 day) with retry_base = max(10 s, interval/4).
+ * Timers run on the monotonic clock; stored timestamps use tu_now().
+ *
+ * Secrets: SECRETS names a file of "feed_id user:password" lines that must
+ * not be readable by group or others; credentials never appear in the
+ * store, the API or the log.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "feed.h"
+#include "feeds.h"
+#include "log.h"
+#include "util.h"
+
+const double feeds_latency_bounds_ms[7] = {10, 50, 100, 250, 500, 1000, 5000};
+
+typedef struct feed_ent {
+    feeds_t     *owner;
+    char        *id, *agency, *url;
+    feed_kind_t  kind;
+    int          failures;
+    struct event *timer;
+    feed_job_t  *job;
+    bool         queued;
+} feed_ent_t;
+
+struct feeds {
+    tsunagud_t   *d;
+    feed_ent_t  **v;
+    size_t        n;
+    feed_ent_t  **queue;          /* FIFO of ents waiting for a slot */
+    size_t        qhead, qlen, qcap;
+    int           in_flight, max_concurrent;
+    long          poll_interval;
+    size_t        max_body;
+    long          timeout_ms;
+    strvec_t      secret_ids, secret_creds;
+    bool          stopped;
+    feeds_stats_t stats;
+};
+
+static void start_fetch(feed_ent_t *e);
+static void pump_queue(feeds_t *f);
+
+/* ---- configuration ------------------------------------------------------ */
+static void clear_secrets(feeds_t *f)
+{
+    for (size_t i = 0; i < f->secret_creds.n; i++)
+        memset(f->secret_creds.v[i], 0, strlen(f->secret_creds.v[i]));
+    strvec_free(&f->secret_ids);
+    strvec_free(&f->secret_creds);
+    strvec_init(&f->secret_ids);
+    strvec_init(&f->secret_creds);
+}
+
+static bool parse_secrets(feeds_t *f, char *text, const char *path, char *err, size_t errlen)
+{
+    int lineno = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        lineno++;
+        while (*line == ' ' || *line == '\t')
+            line++;
+        size_t l = strlen(line);
+        while (l && (line[l - 1] == '\r' || line[l - 1] == ' '))
+            line[--l] = '\0';
+        if (!*line || *line == '#')
+            continue;
+        char *sp = strpbrk(line, " \t");
+        char *cred = sp;
+        while (cred && (*cred == ' ' || *cred == '\t'))
+            cred++;
+        if (!sp || !cred || !*cred || !strchr(cred, ':')) {
+            snprintf(err, errlen, "%s:%d: 「feed_id user:password」の形式ではありません "
+                     "(expected feed_id user:password)", path, lineno);
+            return false;
+        }
+        *sp = '\0';
+        strvec_push(&f->secret_ids, line);
+        strvec_push(&f->secret_creds, cred);
+    }
+    return true;
+}
+
+int feeds_load_secrets(feeds_t *f, char *err, size_t errlen)
+{
+    const char *path = config_get(f->d->config, "SECRETS");
+    if (!path || !*path) {
+        clear_secrets(f);
+        return 0;
+    }
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        snprintf(err, errlen, "%s: 認証情報ファイルを読めません (cannot read secrets): %s", path,
+                 strerror(errno));
+        return -1;
+    }
+    if (st.st_mode & 077) {
+        snprintf(err, errlen, "%s: 認証情報ファイルは他人が読めない権限 (0600) にしてください "
+                 "(secrets file is group/world accessible, mode %03o)", path,
+                 (unsigned)(st.st_mode & 0777));
+        return -1;
+    }
+    char *text = read_file(path, NULL);
+    if (!text) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    feeds_t tmp;
+    memset(&tmp, 0, sizeof tmp);
+    strvec_init(&tmp.secret_ids);
+    strvec_init(&tmp.secret_creds);
+    bool ok = parse_secrets(&tmp, text, path, err, errlen);
+    memset(text, 0, strlen(text));
+    free(text);
+    if (!ok) {
+        clear_secrets(&tmp);
+        strvec_free(&tmp.secret_ids);
+        strvec_free(&tmp.secret_creds);
+        return -1;
+    }
+    clear_secrets(f);
+    strvec_free(&f->secret_ids);
+    strvec_free(&f->secret_creds);
+    f->secret_ids = tmp.secret_ids;
+    f->secret_creds = tmp.secret_creds;
+    log_info("feeds: %zu credential(s) loaded from %s", f->secret_ids.n, path);
+    return 0;
+}
+
+static const char *secret_for(const feeds_t *f, const char *feed_id)
+{
+    ptrdiff_t i = strvec_index(&f->secret_ids, feed_id);
+    return i < 0 ? NULL : f->secret_creds.v[i];
+}
+
+void feeds_reconfigure(feeds_t *f)
+{
+    config_t *c = f->d->config;
+    f->poll_interval = config_int(c, "POLL_INTERVAL", 300, NULL);
+    if (f->poll_interval < 1)
+        f->poll_interval = 300;
+    long long mb = config_size(c, "MAX_FEED_BYTES", 10LL * 1024 * 1024);
+    f->max_body = mb > 0 ? (size_t)mb : 10u * 1024 * 1024;
+    f->timeout_ms = config_int(c, "FETCH_TIMEOUT", 30, NULL) * 1000;
+    if (f->timeout_ms <= 0)
+        f->timeout_ms = 30000;
+    f->max_concurrent = (int)config_int(c, "MAX_CONCURRENT_FETCHES", 16, NULL);
+    if (f->max_concurrent < 1)
+        f->max_concurrent = 16;
+}
+
+/* ---- entries and timers ------------------------------------------------- */
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    feed_ent_t *e = arg;
+    start_fetch(e);
+}
+
+static void schedule_in(feed_ent_t *e, double seconds)
+{
+    if (e->owner->stopped)
+        return;
+    if (seconds < 0)
+        seconds = 0;
+    struct timeval tv = {(time_t)seconds, (suseconds_t)((seconds - floor(seconds)) * 1e6)};
+    evtimer_add(e->timer, &tv);
+}
+
+static double jittered(double base)
+{
+    return base * (0.9 + 0.2 * ((double)random() / (double)RAND_MAX));
+}
+
+static double next_delay(const feeds_t *f, int failures)
+{
+    if (failures <= 0)
+        return jittered((double)f->poll_interval);
+    double base = f->poll_interval / 4.0;
+    if (base < 10)
+        base = 10;
+    double d = base * pow(2, failures > 20 ? 20 : failures - 1);
+    return jittered(d > 86400 ? 86400 : d);
+}
+
+static feed_ent_t *find_ent(const feeds_t *f, const char *id)
+{
+    for (size_t i = 0; i < f->n; i++)
+        if (strcmp(f->v[i]->id, id) == 0)
+            return f->v[i];
+    return NULL;
+}
+
+static void unqueue(feeds_t *f, feed_ent_t *e)
+{
+    for (size_t i = 0; i < f->qlen; i++) {
+        size_t k = (f->qhead + i) % f->qcap;
+        if (f->queue[k] == e)
+            f->queue[k] = NULL;     /* skipped by pump_queue */
+    }
+    e->queued = false;
+}
+
+static void ent_free(feeds_t *f, feed_ent_t *e)
+{
+    if (e->job) {
+        feed_job_cancel(e->job);
+        f->in_flight--;
+    }
+    unqueue(f, e);
+    event_free(e->timer);
+    free(e->id);
+    free(e->agency);
+    free(e->url);
+    free(e);
+}
+
+static feed_ent_t *ent_new(feeds_t *f, const char *id)
+{
+    feed_ent_t *e = xcalloc(1, sizeof *e);
+    e->owner = f;
+    e->id = xstrdup(id);
+    e->timer = evtimer_new(f->d->base, on_timer, e);
+    f->v = xrealloc(f->v, (f->n + 1) * sizeof *f->v);
+    f->v[f->n++] = e;
+    return e;
+}
+
+static void remove_missing(feeds_t *f, const strvec_t *seen)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < f->n; i++) {
+        if (strvec_contains(seen, f->v[i]->id))
+            f->v[w++] = f->v[i];
+        else {
+            log_info("feeds: %s removed", f->v[i]->id);
+            ent_free(f, f->v[i]);
+        }
+    }
+    f->n = w;
+}
+
+void feeds_sync(feeds_t *f)
+{
+    sqlite3_stmt *s = store_prepare(f->d->store,
+        "SELECT id, agency, kind, url, failures, state, next_poll FROM feeds ORDER BY agency, position");
+    if (!s)
+        return;
+    strvec_t seen;
+    strvec_init(&seen);
+    double stagger = 0;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        const char *id = store_col_text(s, 0), *kind = store_col_text(s, 2);
+        const char *url = store_col_text(s, 3), *state = store_col_text(s, 5);
+        strvec_push(&seen, id);
+        feed_ent_t *e = find_ent(f, id);
+        feed_kind_t k = FEED_ICS;
+        feed_kind_parse(kind, &k);
+        bool changed = e && (e->kind != k || strcmp(e->url, url) != 0);
+        if (e && !changed) {
+            free(e->agency);
+            e->agency = xstrdup(store_col_text(s, 1));
+            continue;
+        }
+        if (changed) {
+            if (e->job) {
+                feed_job_cancel(e->job);
+                e->job = NULL;
+                f->in_flight--;
+            }
+            unqueue(f, e);
+            evtimer_del(e->timer);
+            free(e->url);
+            free(e->agency);
+        } else
+            e = ent_new(f, id);
+        e->agency = xstrdup(store_col_text(s, 1));
+        e->url = xstrdup(url);
+        e->kind = k;
+        e->failures = changed ? 0 : sqlite3_column_int(s, 4);
+        double delay = 0;
+        if (!changed && strcmp(state, "pending") != 0 && sqlite3_column_type(s, 6) != SQLITE_NULL) {
+            delay = (double)(sqlite3_column_int64(s, 6) - tu_now());
+            if (delay > f->poll_interval)
+                delay = jittered((double)f->poll_interval);
+        }
+        schedule_in(e, delay > 0 ? delay : stagger);
+        stagger += 0.01;
+    }
+    store_done(s);
+    remove_missing(f, &seen);
+    strvec_free(&seen);
+}
+
+/* ---- recording results -------------------------------------------------- */
+static void observe_latency(feeds_t *f, double ms, bool error)
+{
+    f->stats.fetches++;
+    if (error)
+        f->stats.fetch_errors++;
+    f->stats.fetch_ms_sum += ms;
+    size_t b = 0;
+    while (b < 7 && ms > feeds_latency_bounds_ms[b])
+        b++;
+    f->stats.fetch_ms_bucket[b]++;
+}
+
+static char *join_warnings(const strvec_t *w)
+{
+    if (w->n == 0)
+        return NULL;
+    strbuf_t b;
+    strbuf_init(&b);
+    for (size_t i = 0; i < w->n; i++) {
+        if (i)
+            strbuf_putc(&b, '\n');
+        strbuf_puts(&b, w->v[i]);
+    }
+    return strbuf_detach(&b);
+}
+
+static bool replace_busy(store_t *st, const char *id, const ivset_t *busy)
+{
+    sqlite3_stmt *del = store_prepare(st, "DELETE FROM busy WHERE feed_id = ?");
+    if (!del)
+        return false;
+    store_bind_text(del, 1, id);
+    int rc = sqlite3_step(del);
+    store_done(del);
+    if (rc != SQLITE_DONE)
+        return false;
+    for (size_t i = 0; i < busy->n; i++) {
+        sqlite3_stmt *ins = store_prepare(st, "INSERT INTO busy(feed_id, start, end) VALUES (?, ?, ?)");
+        if (!ins)
+            return false;
+        store_bind_text(ins, 1, id);
+        sqlite3_bind_int64(ins, 2, busy->v[i].start);
+        sqlite3_bind_int64(ins, 3, busy->v[i].end);
+        rc = sqlite3_step(ins);
+        store_done(ins);
+        if (rc != SQLITE_DONE)
+            return false;
+    }
+    return true;
+}
+
+static bool update_feed_ok(store_t *st, const char *id, const feed_result_t *res,
+                           int64_t next_poll)
+{
+    char *warn = join_warnings(&res->warnings);
+    sqlite3_stmt *s = store_prepare(st,
+        "UPDATE feeds SET state = 'ok', last_success = ?2, last_attempt = ?2, last_error = NULL,"
+        " warnings = ?3, http_status = ?4, failures = 0, state_json = COALESCE(?5, state_json),"
+        " next_poll = ?6, fetch_ms = ?7 WHERE id = ?1");
+    bool ok = false;
+    if (s) {
+        store_bind_text(s, 1, id);
+        sqlite3_bind_int64(s, 2, tu_now());
+        store_bind_text(s, 3, warn);
+        if (res->http_status)
+            sqlite3_bind_int64(s, 4, res->http_status);
+        store_bind_text(s, 5, res->state_json);
+        sqlite3_bind_int64(s, 6, next_poll);
+        sqlite3_bind_double(s, 7, res->elapsed_ms);
+        ok = sqlite3_step(s) == SQLITE_DONE;
+        store_done(s);
+    }
+    free(warn);
+    return ok;
+}
+
+static void record_success(feed_ent_t *e, const feed_result_t *res, int64_t next_poll)
+{
+    store_t *st = e->owner->d->store;
+    bool replace = res->status == FEED_OK;
+    ivset_t busy;
+    ivset_init(&busy);
+    if (replace) {
+        ivset_copy(&busy, &res->busy);
+        int64_t now = tu_now();
+        ivset_clip(&busy, now - FEEDS_WINDOW_BACK, now + FEEDS_WINDOW_AHEAD);
+    }
+    bool ok = store_begin(st) == 0 && (!replace || replace_busy(st, e->id, &busy)) &&
+              update_feed_ok(st, e->id, res, next_poll) && store_commit(st) == 0;
+    if (!ok) {
+        log_error("feed %s: could not store %zu intervals: %s", e->id, busy.n, store_errmsg(st));
+        store_rollback(st);
+    } else if (replace)
+        log_info("feed %s: ok, %zu intervals (%.0f ms)", e->id, busy.n, res->elapsed_ms);
+    else
+        log_info("feed %s: unchanged (%.0f ms)", e->id, res->elapsed_ms);
+    for (size_t i = 0; i < res->warnings.n; i++)
+        log_warn("feed %s: %s", e->id, res->warnings.v[i]);
+    ivset_free(&busy);
+}
+
+static void record_failure(feed_ent_t *e, const feed_result_t *res, int64_t next_poll)
+{
+    store_t *st = e->owner->d->store;
+    sqlite3_stmt *s = store_prepare(st,
+        "UPDATE feeds SET state = 'failing', last_attempt = ?2, last_error = ?3, http_status = ?4,"
+        " failures = ?5, next_poll = ?6, fetch_ms = ?7 WHERE id = ?1");
+    if (s) {
+        store_bind_text(s, 1, e->id);
+        sqlite3_bind_int64(s, 2, tu_now());
+        store_bind_text(s, 3, res->error ? res->error : "unknown error");
+        if (res->http_status)
+            sqlite3_bind_int64(s, 4, res->http_status);
+        sqlite3_bind_int(s, 5, e->failures);
+        sqlite3_bind_int64(s, 6, next_poll);
+        sqlite3_bind_double(s, 7, res->elapsed_ms);
+        if (sqlite3_step(s) != SQLITE_DONE)
+            log_error("feed %s: could not record failure: %s", e->id, store_errmsg(st));
+        store_done(s);
+    }
+    log_warn("feed %s: failed (%d in a row, HTTP %ld): %s", e->id, e->failures,
+             res->http_status, res->error ? res->error : "unknown error");
+}
+
+static void on_feed_done(feed_result_t *res, void *arg)
+{
+    feed_ent_t *e = arg;
+    feeds_t *f = e->owner;
+    e->job = NULL;
+    f->in_flight--;
+    bool failed = res->status == FEED_ERROR;
+    e->failures = failed ? e->failures + 1 : 0;
+    double delay = next_delay(f, e->failures);
+    int64_t next_poll = tu_now() + (int64_t)delay;
+    observe_latency(f, res->elapsed_ms, failed);
+    if (failed)
+        record_failure(e, res, next_poll);
+    else
+        record_success(e, res, next_poll);
+    schedule_in(e, delay);
+    pump_queue(f);
+}
+
+/* ---- starting fetches --------------------------------------------------- */
+static char *load_state_json(store_t *st, const char *id)
+{
+    sqlite3_stmt *s = store_prepare(st, "SELECT state_json FROM feeds WHERE id = ?");
+    if (!s)
+        return NULL;
+    store_bind_text(s, 1, id);
+    char *r = NULL;
+    if (sqlite3_step(s) == SQLITE_ROW)
+        r = xstrdup(store_col_text(s, 0));
+    store_done(s);
+    return r;
+}
+
+static void launch(feed_ent_t *e)
+{
+    feeds_t *f = e->owner;
+    const city_t *city = tsunagud_city(f->d);
+    int64_t now = tu_now();
+    char *state = load_state_json(f->d->store, e->id);
+    feed_request_t req = {
+        .kind = e->kind,
+        .url = e->url,
+        .userpwd = secret_for(f, e->id),
+        .tz = city && city->tz ? city->tz : tz_default(),
+        .window_from = now - FEEDS_WINDOW_BACK,
+        .window_to = now + FEEDS_WINDOW_AHEAD,
+        .max_body = f->max_body,
+        .timeout_ms = f->timeout_ms,
+        .state_json = state,
+    };
+    e->job = feed_refresh(f->d->curlev, &req, on_feed_done, e);
+    free(state);
+    if (e->job) {
+        f->in_flight++;
+        log_debug("feed %s: fetching %s", e->id, feed_kind_name(e->kind));
+        return;
+    }
+    feed_result_t res;
+    memset(&res, 0, sizeof res);
+    strvec_init(&res.warnings);
+    res.status = FEED_ERROR;
+    res.error = "取得を開始できません (could not start the fetch)";
+    e->failures++;
+    double delay = next_delay(f, e->failures);
+    record_failure(e, &res, tu_now() + (int64_t)delay);
+    schedule_in(e, delay);
+}
+
+static void start_fetch(feed_ent_t *e)
+{
+    feeds_t *f = e->owner;
+    if (e->job || e->queued || f->stopped)
+        return;
+    evtimer_del(e->timer);
+    if (f->in_flight < f->max_concurrent) {
+        launch(e);
+        return;
+    }
+    if (f->qlen == f->qcap) {
+        size_t ncap = f->qcap ? f->qcap * 2 : 64;
+        feed_ent_t **nq = xcalloc(ncap, sizeof *nq);
+        for (size_t i = 0; i < f->qlen; i++)
+            nq[i] = f->queue[(f->qhead + i) % f->qcap];
+        free(f->queue);
+        f->queue = nq;
+        f->qcap = ncap;
+        f->qhead = 0;
+    }
+    f->queue[(f->qhead + f->qlen) % f->qcap] = e;
+    f->qlen++;
+    e->queued = true;
+}
+
+static void pump_queue(feeds_t *f)
+{
+    while (f->qlen > 0 && f->in_flight < f->max_concurrent && !f->stopped) {
+        feed_ent_t *e = f->queue[f->qhead];
+        f->qhead = (f->qhead + 1) % f->qcap;
+        f->qlen--;
+        if (!e)
+            continue;
+        e->queued = false;
+        launch(e);
+    }
+}
+
+/* ---- public ------------------------------------------------------------- */
+feeds_t *feeds_new(tsunagud_t *d)
+{
+    feeds_t *f = xcalloc(1, sizeof *f);
+    f->d = d;
+    strvec_init(&f->secret_ids);
+    strvec_init(&f->secret_creds);
+    feeds_reconfigure(f);
+    srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+    return f;
+}
+
+void feeds_free(feeds_t *f)
+{
+    if (!f)
+        return;
+    for (size_t i = 0; i < f->n; i++)
+        ent_free(f, f->v[i]);
+    free(f->v);
+    free(f->queue);
+    clear_secrets(f);
+    strvec_free(&f->secret_ids);
+    strvec_free(&f->secret_creds);
+    free(f);
+}
+
+int feeds_refresh_now(feeds_t *f, const char *feed_id)
+{
+    feed_ent_t *e = find_ent(f, feed_id);
+    if (!e)
+        return -1;
+    if (!e->job && !e->queued)
+        start_fetch(e);
+    return 0;
+}
+
+int feeds_in_flight(const feeds_t *f) { return f->in_flight; }
+const feeds_stats_t *feeds_stats(const feeds_t *f) { return &f->stats; }
+
+void feeds_stop(feeds_t *f)
+{
+    f->stopped = true;
+    for (size_t i = 0; i < f->n; i++) {
+        evtimer_del(f->v[i]->timer);
+        f->v[i]->queued = false;
+    }
+    f->qlen = 0;
+}
+
+/* ---- queries ------------------------------------------------------------ */
+static bool feed_exists(store_t *st, const char *id)
+{
+    sqlite3_stmt *s = store_prepare(st, "SELECT 1 FROM feeds WHERE id = ?");
+    if (!s)
+        return false;
+    store_bind_text(s, 1, id);
+    bool ok = sqlite3_step(s) == SQLITE_ROW;
+    store_done(s);
+    return ok;
+}
+
+bool feeds_feed_busy(store_t *st, const char *feed_id, int64_t from, int64_t to, ivset_t *out)
+{
+    ivset_clear(out);
+    if (!feed_exists(st, feed_id))
+        return false;
+    sqlite3_stmt *s = store_prepare(st,
+        "SELECT start, end FROM busy WHERE feed_id = ? AND end > ? AND start < ? ORDER BY start");
+    if (!s)
+        return false;
+    store_bind_text(s, 1, feed_id);
+    sqlite3_bind_int64(s, 2, from);
+    sqlite3_bind_int64(s, 3, to);
+    while (sqlite3_step(s) == SQLITE_ROW)
+        ivset_push(out, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1));
+    store_done(s);
+    ivset_normalize(out);
+    ivset_clip(out, from, to);
+    return true;
+}
+
+static bool agency_need(store_t *st, const char *agency_id, int *need)
+{
+    sqlite3_stmt *s = store_prepare(st, "SELECT need FROM agencies WHERE id = ?");
+    if (!s)
+        return false;
+    store_bind_text(s, 1, agency_id);
+    bool ok = sqlite3_step(s) == SQLITE_ROW;
+    if (ok)
+        *need = sqlite3_column_int(s, 0);
+    store_done(s);
+    return ok;
+}
+
+bool feeds_agency_busy(store_t *st, const char *agency_id, int64_t from, int64_t to,
+                       agency_busy_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!agency_need(st, agency_id, &out->need))
+        return false;
+    strvec_t ids;
+    strvec_init(&ids);
+    sqlite3_stmt *s = store_prepare(st,
+        "SELECT id, state, last_success FROM feeds WHERE agency = ? ORDER BY position, id");
+    if (!s)
+        return false;
+    store_bind_text(s, 1, agency_id);
+    size_t cap = 0;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        if (out->ncal == cap) {
+            cap = cap ? cap * 2 : 4;
+            out->calendar_ids = xrealloc(out->calendar_ids, cap * sizeof(char *));
+            out->failing = xrealloc(out->failing, cap * sizeof(bool));
+            out->pending = xrealloc(out->pending, cap * sizeof(bool));
+        }
+        size_t i = out->ncal++;
+        out->calendar_ids[i] = xstrdup(store_col_text(s, 0));
+        const char *state = store_col_text(s, 1);
+        out->failing[i] = strcmp(state, "failing") == 0;
+        bool never = sqlite3_column_type(s, 2) == SQLITE_NULL;
+        out->pending[i] = never;
+        int64_t ls = never ? 0 : sqlite3_column_int64(s, 2);
+        out->any_failing |= out->failing[i];
+        out->any_pending |= never;
+        if (i == 0 || never || (out->oldest_success && ls < out->oldest_success))
+            out->oldest_success = never ? 0 : ls;
+        if (out->any_pending)
+            out->oldest_success = 0;
+    }
+    store_done(s);
+    out->busy = xcalloc(out->ncal ? out->ncal : 1, sizeof(ivset_t));
+    for (size_t i = 0; i < out->ncal; i++) {
+        ivset_init(&out->busy[i]);
+        feeds_feed_busy(st, out->calendar_ids[i], from, to, &out->busy[i]);
+    }
+    strvec_free(&ids);
+    return true;
+}
+
+void agency_busy_free(agency_busy_t *ab)
+{
+    for (size_t i = 0; i < ab->ncal; i++) {
+        free(ab->calendar_ids[i]);
+        ivset_free(&ab->busy[i]);
+    }
+    free(ab->calendar_ids);
+    free(ab->busy);
+    free(ab->failing);
+    free(ab->pending);
+    memset(ab, 0, sizeof *ab);
+}
+
+void agency_busy_combined(const agency_busy_t *ab, int64_t from, int64_t to, ivset_t *out)
+{
+    ivset_clear(out);
+    int need = ab->need > 0 ? ab->need : 1;
+    if (ab->ncal == 0)
+        return;
+    if ((size_t)need > ab->ncal) {
+        if (to > from)
+            ivset_push(out, from, to);
+        return;
+    }
+    const ivset_t **sets = xcalloc(ab->ncal, sizeof *sets);
+    for (size_t i = 0; i < ab->ncal; i++)
+        sets[i] = &ab->busy[i];
+    ivset_at_least(out, sets, ab->ncal, ab->ncal - (size_t)need + 1);
+    free(sets);
+    ivset_clip(out, from, to);
+}

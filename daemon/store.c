@@ -1,0 +1,229 @@
+/*
+ * store.c - the SQLite store: open, migrate, statement cache, transactions.
+ *
+ * store_open sets WAL, foreign keys and a busy timeout, then applies every
+ * entry of store_migrations[] (store_migrations.c) whose version is not
+ * yet recorded in schema_migrations, each in its own transaction.
+ * Prepared statements are cached in a small array keyed by SQL text
+ * (linear search: the daemon has a few dozen distinct queries).  The city
+ * import/load lives in store_city.c.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store.h"
+#include "util.h"
+
+typedef struct cached_stmt {
+    char         *sql;
+    sqlite3_stmt *stmt;
+} cached_stmt_t;
+
+struct store {
+    sqlite3       *db;
+    cached_stmt_t *cache;
+    size_t         ncache, capcache;
+    bool           in_tx;
+};
+
+sqlite3 *store_db(store_t *st) { return st->db; }
+const char *store_errmsg(store_t *st) { return sqlite3_errmsg(st->db); }
+bool store_in_tx(store_t *st) { return st->in_tx; }
+
+int store_exec(store_t *st, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        log_error("store: %s", msg ? msg : sqlite3_errmsg(st->db));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+sqlite3_stmt *store_prepare(store_t *st, const char *sql)
+{
+    for (size_t i = 0; i < st->ncache; i++)
+        if (strcmp(st->cache[i].sql, sql) == 0) {
+            sqlite3_reset(st->cache[i].stmt);
+            sqlite3_clear_bindings(st->cache[i].stmt);
+            return st->cache[i].stmt;
+        }
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+        log_error("store: prepare failed: %s: %.120s", sqlite3_errmsg(st->db), sql);
+        return NULL;
+    }
+    if (st->ncache == st->capcache) {
+        st->capcache = st->capcache ? st->capcache * 2 : 32;
+        st->cache = xrealloc(st->cache, st->capcache * sizeof *st->cache);
+    }
+    st->cache[st->ncache].sql = xstrdup(sql);
+    st->cache[st->ncache].stmt = s;
+    st->ncache++;
+    return s;
+}
+
+void store_done(sqlite3_stmt *stmt)
+{
+    if (stmt)
+        sqlite3_reset(stmt);
+}
+
+int store_begin(store_t *st)
+{
+    if (st->in_tx) {
+        log_error("store: nested transaction refused");
+        return -1;
+    }
+    if (store_exec(st, "BEGIN IMMEDIATE") != 0)
+        return -1;
+    st->in_tx = true;
+    return 0;
+}
+
+int store_commit(store_t *st)
+{
+    if (!st->in_tx)
+        return -1;
+    if (store_exec(st, "COMMIT") != 0) {
+        store_rollback(st);
+        return -1;
+    }
+    st->in_tx = false;
+    return 0;
+}
+
+int store_rollback(store_t *st)
+{
+    if (!st->in_tx)
+        return 0;
+    st->in_tx = false;
+    /* reset every cached statement so none holds the transaction open */
+    for (size_t i = 0; i < st->ncache; i++)
+        sqlite3_reset(st->cache[i].stmt);
+    return sqlite3_get_autocommit(st->db) ? 0 : store_exec(st, "ROLLBACK");
+}
+
+void store_bind_text(sqlite3_stmt *s, int idx, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(s, idx, v, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(s, idx);
+}
+
+const char *store_col_text(sqlite3_stmt *s, int col)
+{
+    if (sqlite3_column_type(s, col) == SQLITE_NULL)
+        return NULL;
+    return (const char *)sqlite3_column_text(s, col);
+}
+
+bool store_has_migration(store_t *st, int version)
+{
+    sqlite3_stmt *s = store_prepare(st, "SELECT 1 FROM schema_migrations WHERE version = ?");
+    if (!s)
+        return false;
+    sqlite3_bind_int(s, 1, version);
+    bool has = sqlite3_step(s) == SQLITE_ROW;
+    store_done(s);
+    return has;
+}
+
+int store_schema_version(store_t *st)
+{
+    sqlite3_stmt *s = store_prepare(st, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+    if (!s)
+        return -1;
+    int v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+    store_done(s);
+    return v;
+}
+
+static int apply_migration(store_t *st, const store_migration_t *m, char *err, size_t errlen)
+{
+    if (store_begin(st) != 0)
+        goto fail;
+    if (store_exec(st, m->sql) != 0)
+        goto fail;
+    sqlite3_stmt *s = store_prepare(st,
+        "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, strftime('%s','now'))");
+    if (!s)
+        goto fail;
+    sqlite3_bind_int(s, 1, m->version);
+    store_bind_text(s, 2, m->name);
+    int rc = sqlite3_step(s);
+    store_done(s);
+    if (rc != SQLITE_DONE || store_commit(st) != 0)
+        goto fail;
+    log_info("store: applied migration %d (%s)", m->version, m->name);
+    return 0;
+fail:
+    snprintf(err, errlen, "migration %d (%s) failed: %s", m->version, m->name,
+             sqlite3_errmsg(st->db));
+    store_rollback(st);
+    return -1;
+}
+
+static int migrate(store_t *st, char *err, size_t errlen)
+{
+    if (store_exec(st, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                       " version INTEGER PRIMARY KEY, name TEXT,"
+                       " applied_at INTEGER NOT NULL)") != 0) {
+        snprintf(err, errlen, "cannot create schema_migrations: %s", sqlite3_errmsg(st->db));
+        return -1;
+    }
+    int prev = 0;
+    for (const store_migration_t *m = store_migrations; m->version; m++) {
+        if (m->version <= prev) {
+            snprintf(err, errlen, "store_migrations[] out of order at version %d", m->version);
+            return -1;
+        }
+        prev = m->version;
+        if (!store_has_migration(st, m->version) && apply_migration(st, m, err, errlen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+store_t *store_open(const char *path, char *err, size_t errlen)
+{
+    store_t *st = xcalloc(1, sizeof *st);
+    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                        SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: データベースを開けません (cannot open database): %s", path,
+                 st->db ? sqlite3_errmsg(st->db) : "out of memory");
+        store_close(st);
+        return NULL;
+    }
+    sqlite3_busy_timeout(st->db, 5000);
+    if (store_exec(st, "PRAGMA journal_mode=WAL") != 0 ||
+        store_exec(st, "PRAGMA foreign_keys=ON") != 0 ||
+        store_exec(st, "PRAGMA synchronous=NORMAL") != 0) {
+        snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(st->db));
+        store_close(st);
+        return NULL;
+    }
+    if (migrate(st, err, errlen) != 0) {
+        store_close(st);
+        return NULL;
+    }
+    return st;
+}
+
+void store_close(store_t *st)
+{
+    if (!st)
+        return;
+    for (size_t i = 0; i < st->ncache; i++) {
+        sqlite3_finalize(st->cache[i].stmt);
+        free(st->cache[i].sql);
+    }
+    free(st->cache);
+    if (st->db)
+        sqlite3_close(st->db);
+    free(st);
+}

@@ -1,0 +1,283 @@
+/*
+ * store_city.c - importing agencies.json into the store and loading it back.
+ *
+ * Import validates the whole document with city_from_json (which names the
+ * bad field), rewrites each calendar url to its resolved absolute form,
+ * and then, in ONE transaction, replaces the city row, upserts agencies and
+ * feeds, and removes agencies/feeds that disappeared.  A feed whose kind or
+ * url changed is reset to "pending" (its old intervals are dropped);
+ * unchanged feeds keep their intervals and poll state, so re-importing the
+ * same document is a no-op apart from the timestamp.
+ *
+ * The resolved document is stored verbatim; store_load_city parses it again
+ * with city_from_json, so the store and a file import give the same city_t.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store.h"
+#include "timeutil.h"
+#include "util.h"
+
+/* Copy doc with every calendar url replaced by its resolved form. */
+static json_t *resolved_doc(const json_t *doc, const city_t *c)
+{
+    json_t *copy = json_deep_copy(doc);
+    json_t *agencies = json_object_get(copy, "agencies");
+    for (size_t i = 0; i < c->nagencies && i < json_array_size(agencies); i++) {
+        json_t *cals = json_object_get(json_array_get(agencies, i), "calendars");
+        const agency_t *a = &c->agencies[i];
+        for (size_t j = 0; j < a->ncalendars && j < json_array_size(cals); j++) {
+            json_t *cal = json_array_get(cals, j);
+            if (json_is_object(cal))
+                json_object_set_new(cal, "url", json_string(a->calendars[j].url));
+        }
+    }
+    return copy;
+}
+
+static bool check_unique_ids(const city_t *c, char *err, size_t errlen)
+{
+    strvec_t agencies, feeds;
+    strvec_init(&agencies);
+    strvec_init(&feeds);
+    bool ok = true;
+    for (size_t i = 0; ok && i < c->nagencies; i++) {
+        const agency_t *a = &c->agencies[i];
+        if (strvec_contains(&agencies, a->id)) {
+            snprintf(err, errlen, "agencies[%zu].id: 機関IDが重複しています (duplicate id \"%s\")",
+                     i, a->id);
+            ok = false;
+        }
+        strvec_push(&agencies, a->id);
+        for (size_t j = 0; ok && j < a->ncalendars; j++) {
+            if (strvec_contains(&feeds, a->calendars[j].id)) {
+                snprintf(err, errlen,
+                         "agencies[%zu].calendars[%zu].id: カレンダーIDが重複しています "
+                         "(duplicate calendar id \"%s\")", i, j, a->calendars[j].id);
+                ok = false;
+            }
+            strvec_push(&feeds, a->calendars[j].id);
+        }
+    }
+    strvec_free(&agencies);
+    strvec_free(&feeds);
+    return ok;
+}
+
+static bool step_done(sqlite3_stmt *s)
+{
+    int rc = sqlite3_step(s);
+    store_done(s);
+    return rc == SQLITE_DONE;
+}
+
+static bool put_city_row(store_t *st, const city_t *c, const json_t *doc)
+{
+    sqlite3_stmt *s = store_prepare(st,
+        "INSERT INTO city(id, name, timezone, doc, imported_at) VALUES (1, ?, ?, ?, ?)"
+        " ON CONFLICT(id) DO UPDATE SET name = excluded.name, timezone = excluded.timezone,"
+        " doc = excluded.doc, imported_at = excluded.imported_at");
+    if (!s)
+        return false;
+    char *text = json_dumps(doc, JSON_COMPACT);
+    store_bind_text(s, 1, c->name ? c->name : "");
+    store_bind_text(s, 2, c->timezone ? c->timezone : "Asia/Tokyo");
+    store_bind_text(s, 3, text);
+    sqlite3_bind_int64(s, 4, tu_now());
+    free(text);
+    return step_done(s);
+}
+
+static bool put_agency(store_t *st, const agency_t *a, const json_t *adoc, int pos)
+{
+    sqlite3_stmt *s = store_prepare(st,
+        "INSERT INTO agencies(id, name, email, need, position, doc) VALUES (?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT(id) DO UPDATE SET name = excluded.name, email = excluded.email,"
+        " need = excluded.need, position = excluded.position, doc = excluded.doc");
+    if (!s)
+        return false;
+    char *text = json_dumps(adoc, JSON_COMPACT);
+    store_bind_text(s, 1, a->id);
+    store_bind_text(s, 2, a->name ? a->name : "");
+    store_bind_text(s, 3, a->email);
+    sqlite3_bind_int(s, 4, a->need > 0 ? a->need : 1);
+    sqlite3_bind_int(s, 5, pos);
+    store_bind_text(s, 6, text);
+    free(text);
+    return step_done(s);
+}
+
+/* 0 = absent, 1 = same kind/url, 2 = changed; -1 on error */
+static int feed_compare(store_t *st, const char *id, const char *kind, const char *url)
+{
+    sqlite3_stmt *s = store_prepare(st, "SELECT kind, url FROM feeds WHERE id = ?");
+    if (!s)
+        return -1;
+    store_bind_text(s, 1, id);
+    int r = 0;
+    if (sqlite3_step(s) == SQLITE_ROW)
+        r = strcmp(store_col_text(s, 0), kind) == 0 && strcmp(store_col_text(s, 1), url) == 0 ? 1 : 2;
+    store_done(s);
+    return r;
+}
+
+static bool put_feed(store_t *st, const char *agency, const calendar_ref_t *cal, int pos)
+{
+    const char *kind = feed_kind_name(cal->kind);
+    int cmp = feed_compare(st, cal->id, kind, cal->url);
+    sqlite3_stmt *s;
+    if (cmp < 0)
+        return false;
+    if (cmp == 0) {
+        s = store_prepare(st, "INSERT INTO feeds(id, agency, kind, url, position, state)"
+                              " VALUES (?, ?, ?, ?, ?, 'pending')");
+    } else if (cmp == 2) {
+        sqlite3_stmt *d = store_prepare(st, "DELETE FROM busy WHERE feed_id = ?");
+        if (!d)
+            return false;
+        store_bind_text(d, 1, cal->id);
+        if (!step_done(d))
+            return false;
+        s = store_prepare(st, "UPDATE feeds SET agency = ?2, kind = ?3, url = ?4, position = ?5,"
+                              " state = 'pending', last_success = NULL, last_error = NULL,"
+                              " http_status = NULL, next_poll = NULL, failures = 0,"
+                              " state_json = NULL WHERE id = ?1");
+    } else {
+        s = store_prepare(st, "UPDATE feeds SET agency = ?2, kind = ?3, url = ?4, position = ?5"
+                              " WHERE id = ?1");
+    }
+    if (!s)
+        return false;
+    store_bind_text(s, 1, cal->id);
+    store_bind_text(s, 2, agency);
+    store_bind_text(s, 3, kind);
+    store_bind_text(s, 4, cal->url);
+    sqlite3_bind_int(s, 5, pos);
+    return step_done(s);
+}
+
+/* Delete rows of table (agencies|feeds) whose id is not in keep. */
+static bool sweep(store_t *st, const char *select_sql, const char *delete_sql,
+                  const strvec_t *keep)
+{
+    strvec_t gone;
+    strvec_init(&gone);
+    sqlite3_stmt *s = store_prepare(st, select_sql);
+    if (!s)
+        return false;
+    while (sqlite3_step(s) == SQLITE_ROW)
+        if (!strvec_contains(keep, store_col_text(s, 0)))
+            strvec_push(&gone, store_col_text(s, 0));
+    store_done(s);
+    bool ok = true;
+    for (size_t i = 0; ok && i < gone.n; i++) {
+        sqlite3_stmt *d = store_prepare(st, delete_sql);
+        ok = d != NULL;
+        if (ok) {
+            store_bind_text(d, 1, gone.v[i]);
+            ok = step_done(d);
+            log_info("import: removed %s", gone.v[i]);
+        }
+    }
+    strvec_free(&gone);
+    return ok;
+}
+
+static bool write_city(store_t *st, const city_t *c, const json_t *doc)
+{
+    json_t *agencies = json_object_get(doc, "agencies");
+    strvec_t aids, fids;
+    strvec_init(&aids);
+    strvec_init(&fids);
+    bool ok = put_city_row(st, c, doc);
+    for (size_t i = 0; ok && i < c->nagencies; i++) {
+        const agency_t *a = &c->agencies[i];
+        ok = put_agency(st, a, json_array_get(agencies, i), (int)i);
+        strvec_push(&aids, a->id);
+        for (size_t j = 0; ok && j < a->ncalendars; j++) {
+            ok = put_feed(st, a->id, &a->calendars[j], (int)j);
+            strvec_push(&fids, a->calendars[j].id);
+        }
+    }
+    ok = ok && sweep(st, "SELECT id FROM feeds", "DELETE FROM feeds WHERE id = ?", &fids);
+    ok = ok && sweep(st, "SELECT id FROM agencies", "DELETE FROM agencies WHERE id = ?", &aids);
+    strvec_free(&aids);
+    strvec_free(&fids);
+    return ok;
+}
+
+bool store_import_city(store_t *st, const json_t *doc, const char *base_dir,
+                       size_t *nagencies, size_t *nfeeds, char *err, size_t errlen)
+{
+    city_t c;
+    memset(&c, 0, sizeof c);
+    if (!json_is_object(doc)) {
+        snprintf(err, errlen, "(root): JSONオブジェクトが必要です (expected an object)");
+        return false;
+    }
+    if (!city_from_json(doc, base_dir, &c, err, errlen))
+        return false;
+    if (!check_unique_ids(&c, err, errlen)) {
+        city_free(&c);
+        return false;
+    }
+    json_t *resolved = resolved_doc(doc, &c);
+    bool ok = store_begin(st) == 0 && write_city(st, &c, resolved) && store_commit(st) == 0;
+    if (!ok) {
+        snprintf(err, errlen, "データベースへの書き込みに失敗しました (store error): %s",
+                 store_errmsg(st));
+        store_rollback(st);
+    } else {
+        size_t nf = 0;
+        for (size_t i = 0; i < c.nagencies; i++)
+            nf += c.agencies[i].ncalendars;
+        if (nagencies)
+            *nagencies = c.nagencies;
+        if (nfeeds)
+            *nfeeds = nf;
+    }
+    json_decref(resolved);
+    city_free(&c);
+    return ok;
+}
+
+json_t *store_city_json(store_t *st)
+{
+    sqlite3_stmt *s = store_prepare(st, "SELECT doc FROM city WHERE id = 1");
+    if (!s)
+        return NULL;
+    json_t *j = NULL;
+    if (sqlite3_step(s) == SQLITE_ROW)
+        j = json_loads(store_col_text(s, 0), 0, NULL);
+    store_done(s);
+    return j;
+}
+
+json_t *store_agency_json(store_t *st, const char *agency_id)
+{
+    sqlite3_stmt *s = store_prepare(st, "SELECT doc FROM agencies WHERE id = ?");
+    if (!s)
+        return NULL;
+    store_bind_text(s, 1, agency_id);
+    json_t *j = NULL;
+    if (sqlite3_step(s) == SQLITE_ROW)
+        j = json_loads(store_col_text(s, 0), 0, NULL);
+    store_done(s);
+    return j;
+}
+
+bool store_load_city(store_t *st, city_t *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    json_t *doc = store_city_json(st);
+    if (!doc) {
+        snprintf(err, errlen, "市の設定がまだ取り込まれていません (no city imported)");
+        return false;
+    }
+    bool ok = city_from_json(doc, NULL, out, err, errlen);
+    json_decref(doc);
+    return ok;
+}
