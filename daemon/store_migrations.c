@@ -58,6 +58,50 @@ const store_migration_t store_migrations[] = {
      "  created INTEGER NOT NULL);"},
     /* {3, "slots", "..."},      slots/holds (slots engineer) */
     /* {4, "cases", "..."},      cases/decisions (rules engineer) */
-    /* {5, "meetings", "..."},   meetings/outbox (meetings engineer) */
+    {5, "meetings",
+     "CREATE TABLE meetings ("
+     "  id INTEGER PRIMARY KEY,"
+     "  uid TEXT NOT NULL UNIQUE,"          /* iCalendar UID, stable */
+     "  case_id TEXT NOT NULL,"
+     "  type TEXT NOT NULL,"                /* 支援会議 ... 定例会議 */
+     "  start INTEGER NOT NULL,"
+     "  end INTEGER NOT NULL,"
+     "  location TEXT,"
+     "  online_url TEXT,"
+     "  note TEXT,"                         /* internal; never mailed */
+     "  sequence INTEGER NOT NULL DEFAULT 0,"
+     "  status TEXT NOT NULL DEFAULT 'scheduled',"  /* scheduled|replan|cancelled */
+     "  monitoring_date TEXT,"              /* YYYY-MM-DD, local */
+     "  monitoring_reminded INTEGER,"       /* when the reminder was queued */
+     "  created INTEGER NOT NULL,"
+     "  updated INTEGER NOT NULL);"
+     "CREATE INDEX meetings_case ON meetings(case_id, start);"
+     "CREATE INDEX meetings_time ON meetings(status, start, end);"
+     "CREATE TABLE meeting_attendees ("
+     "  meeting_id INTEGER NOT NULL REFERENCES meetings(id) ON DELETE CASCADE,"
+     "  agency TEXT NOT NULL,"              /* no FK: history outlives re-imports */
+     "  email TEXT NOT NULL,"
+     "  required INTEGER NOT NULL DEFAULT 1,"
+     "  partstat TEXT NOT NULL DEFAULT 'NEEDS-ACTION',"
+     "  replied_at INTEGER,"
+     "  PRIMARY KEY (meeting_id, agency));"
+     "CREATE INDEX meeting_attendees_agency ON meeting_attendees(agency);"
+     "CREATE TABLE outbox ("
+     "  id INTEGER PRIMARY KEY,"
+     "  message_id TEXT NOT NULL UNIQUE,"
+     "  meeting_id INTEGER,"
+     "  kind TEXT NOT NULL,"                /* request|cancel|reminder|replan */
+     "  mail_from TEXT NOT NULL,"
+     "  rcpt TEXT NOT NULL,"
+     "  subject TEXT,"
+     "  body BLOB NOT NULL,"
+     "  state TEXT NOT NULL DEFAULT 'pending',"  /* pending|sending|sent|dead */
+     "  attempts INTEGER NOT NULL DEFAULT 0,"
+     "  created INTEGER NOT NULL,"
+     "  next_attempt INTEGER NOT NULL,"
+     "  last_attempt INTEGER,"
+     "  sent_at INTEGER,"
+     "  last_error TEXT);"
+     "CREATE INDEX outbox_due ON outbox(state, next_attempt);"},
     {0, NULL, NULL}
 };
