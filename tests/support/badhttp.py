@@ -1,0 +1,235 @@
+#!/usr/bin/python3
+"""badhttp.py - a local HTTP server that serves calendar feeds well and badly.
+
+Used by tests/integration/itest_feeds_http.c.  Usage:
+
+    /usr/bin/python3 tests/support/badhttp.py PORT CALENDAR_DIR
+
+Good feeds: /cal/<name>.ics serves CALENDAR_DIR/<name>.ics unchanged.
+Misbehaviours, one path each (see ROUTES below): malformed iCalendar,
+non-UTF-8, truncated document, truncated transfer, 404, 500, slow
+(?s=SECONDS), redirect loop, a working redirect, bodies over a size limit
+(?mb=N, streamed without Content-Length or announced with it), an unknown
+TZID, WebDAV XML with entity declarations, ETag/Last-Modified with 304,
+and basic auth.  Every request is logged to stdout as "METHOD PATH" so a
+test can check what was asked.
+"""
+import base64
+import os
+import sys
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+CAL_DIR = "."
+
+GOOD = (
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//badhttp//test//EN\r\n"
+    "BEGIN:VEVENT\r\nUID:good-1@badhttp\r\nDTSTAMP:20261120T000000Z\r\n"
+    "DTSTART:20261202T010000Z\r\nDTEND:20261202T020000Z\r\nSUMMARY:ok\r\n"
+    "END:VEVENT\r\nEND:VCALENDAR\r\n"
+)
+
+UNKNOWN_TZID = (
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//badhttp//test//EN\r\n"
+    "BEGIN:VEVENT\r\nUID:tz-1@badhttp\r\nDTSTAMP:20261120T000000Z\r\n"
+    "DTSTART;TZID=Mars/Olympus_Mons:20261202T100000\r\n"
+    "DTEND;TZID=Mars/Olympus_Mons:20261202T110000\r\nSUMMARY:tz\r\n"
+    "END:VEVENT\r\nEND:VCALENDAR\r\n"
+)
+
+MALFORMED = "this is not a calendar\r\n<html><body>Service page</body></html>\r\n"
+
+NON_UTF8 = (
+    b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//badhttp//test//EN\r\n"
+    b"BEGIN:VEVENT\r\nUID:sjis-1@badhttp\r\nDTSTAMP:20261120T000000Z\r\n"
+    b"DTSTART:20261202T010000Z\r\nDTEND:20261202T020000Z\r\n"
+    b"SUMMARY:\x89\xef\x8b\x63\r\n"          # Shift_JIS bytes, not UTF-8
+    b"END:VEVENT\r\nEND:VCALENDAR\r\n"
+)
+
+FREEBUSY = (
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//badhttp//test//EN\r\n"
+    "BEGIN:VFREEBUSY\r\nUID:fb-1@badhttp\r\nDTSTAMP:20261120T000000Z\r\n"
+    "DTSTART:20261201T000000Z\r\nDTEND:20261231T000000Z\r\n"
+    "FREEBUSY:20261203T010000Z/20261203T020000Z,20261204T010000Z/PT30M\r\n"
+    "FREEBUSY;FBTYPE=FREE:20261205T010000Z/20261205T020000Z\r\n"
+    "END:VFREEBUSY\r\nEND:VCALENDAR\r\n"
+)
+
+ENTITY_XML = """<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY xxe SYSTEM "file:///etc/passwd">
+]>
+<d:multistatus xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">
+ <d:response><d:href>/cal/&lol3;&xxe;</d:href>
+  <d:propstat><d:prop><d:resourcetype><d:collection/><c:calendar/></d:resourcetype>
+  </d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>
+</d:multistatus>
+"""
+
+MALFORMED_XML = """<?xml version="1.0"?>
+<d:multistatus xmlns:d="DAV:"><d:response><d:href>/x</d:href>
+"""
+
+ETAG = '"v1-badhttp"'
+LAST_MODIFIED = "Mon, 23 Nov 2026 00:00:00 GMT"
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def send_body(self, status, body, ctype="text/calendar; charset=utf-8", extra=None):
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def stream_big(self, mb, announce):
+        size = mb * 1024 * 1024
+        self.send_response(200)
+        self.send_header("Content-Type", "text/calendar")
+        if announce:
+            self.send_header("Content-Length", str(size))
+        else:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        head = GOOD.replace("END:VCALENDAR\r\n", "")
+        chunk = ("X-FILLER:" + "x" * 70 + "\r\n").encode() * 800
+        sent = 0
+        try:
+            self.wfile.write(head.encode())
+            sent += len(head)
+            while sent < size:
+                self.wfile.write(chunk)
+                sent += len(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        self.close_connection = True
+
+    def truncated_transfer(self):
+        body = GOOD.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/calendar")
+        self.send_header("Content-Length", str(len(body) * 3))
+        self.end_headers()
+        self.wfile.write(body[: len(body) // 2])
+        self.wfile.flush()
+        self.close_connection = True
+
+    def authorized(self):
+        want = "Basic " + base64.b64encode(b"agency:s3cret").decode()
+        return self.headers.get("Authorization") == want
+
+    def route(self):
+        u = urllib.parse.urlsplit(self.path)
+        q = urllib.parse.parse_qs(u.query)
+        p = u.path
+        print(self.command, self.path, flush=True)
+        if self.command in ("PROPFIND", "REPORT"):
+            n = int(self.headers.get("Content-Length") or 0)
+            self.rfile.read(n)
+        if p.startswith("/cal/") and p.endswith(".ics"):
+            name = os.path.basename(p)
+            try:
+                with open(os.path.join(CAL_DIR, name), "rb") as f:
+                    return self.send_body(200, f.read())
+            except OSError:
+                return self.send_body(404, "not found\n", "text/plain")
+        if p == "/good.ics":
+            return self.send_body(200, GOOD)
+        if p == "/freebusy.ics":
+            return self.send_body(200, FREEBUSY)
+        if p == "/etag.ics":
+            inm = self.headers.get("If-None-Match")
+            ims = self.headers.get("If-Modified-Since")
+            if inm == ETAG or (inm is None and ims == LAST_MODIFIED):
+                self.send_response(304)
+                self.send_header("ETag", ETAG)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            return self.send_body(200, GOOD, extra={"ETag": ETAG, "Last-Modified": LAST_MODIFIED})
+        if p == "/malformed.ics":
+            return self.send_body(200, MALFORMED)
+        if p == "/nonutf8.ics":
+            return self.send_body(200, NON_UTF8)
+        if p == "/truncated.ics":
+            return self.send_body(200, GOOD[: GOOD.index("DTEND")])
+        if p == "/truncated-transfer.ics":
+            return self.truncated_transfer()
+        if p == "/unknown-tzid.ics":
+            return self.send_body(200, UNKNOWN_TZID)
+        if p == "/404.ics":
+            return self.send_body(404, "no such feed\n", "text/plain")
+        if p == "/500.ics":
+            return self.send_body(500, "internal error\n", "text/plain")
+        if p == "/slow.ics":
+            time.sleep(float(q.get("s", ["5"])[0]))
+            return self.send_body(200, GOOD)
+        if p == "/loop":
+            n = int(q.get("n", ["0"])[0])
+            self.send_response(302)
+            self.send_header("Location", "/loop?n=%d" % (n + 1))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if p == "/redirect.ics":
+            self.send_response(301)
+            self.send_header("Location", "/good.ics")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if p == "/redirect-file":
+            self.send_response(302)
+            self.send_header("Location", "file:///etc/passwd")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if p == "/huge.ics":
+            return self.stream_big(int(q.get("mb", ["11"])[0]), announce=False)
+        if p == "/huge-cl.ics":
+            return self.stream_big(int(q.get("mb", ["11"])[0]), announce=True)
+        if p == "/auth.ics":
+            if not self.authorized():
+                return self.send_body(401, "auth\n", "text/plain",
+                                      {"WWW-Authenticate": 'Basic realm="t"'})
+            return self.send_body(200, GOOD)
+        if p.startswith("/dav-entities/"):
+            return self.send_body(207, ENTITY_XML, "application/xml; charset=utf-8")
+        if p.startswith("/dav-malformed/"):
+            return self.send_body(207, MALFORMED_XML, "application/xml; charset=utf-8")
+        if p.startswith("/dav-html/"):
+            return self.send_body(200, "<html>login</html>", "text/html")
+        return self.send_body(404, "unknown path\n", "text/plain")
+
+    do_GET = route
+    do_HEAD = route
+    do_PROPFIND = route
+    do_REPORT = route
+
+
+def main():
+    global CAL_DIR
+    port = int(sys.argv[1])
+    CAL_DIR = sys.argv[2] if len(sys.argv) > 2 else "."
+    ThreadingHTTPServer.daemon_threads = True
+    srv = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    print("badhttp listening on", port, flush=True)
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
