@@ -73,7 +73,7 @@ static int interval_cmp(const void *a, const void *b)
 
 void ivset_normalize(ivset_t *s)
 {
-    qsort(s->v, s->n, sizeof *s->v, interval_cmp);
+    if (s->n > 1) qsort(s->v, s->n, sizeof *s->v, interval_cmp);
     size_t w = 0;
     for (size_t i = 0; i < s->n; i++) {
         interval_t iv = s->v[i];
@@ -242,6 +242,7 @@ void ivset_intersect_many(ivset_t *out, const ivset_t *const *sets, size_t n)
 
 bool ivset_overlaps(const ivset_t *s, int64_t start, int64_t end)
 {
+    if (start >= end) return false;      /* an empty range overlaps nothing */
     size_t lo = 0, hi = s->n;
     while (lo < hi) {                    /* first interval with end > start */
         size_t mid = lo + (hi - lo) / 2;
