@@ -423,6 +423,14 @@ static void expand_rrule(ctx_t *cx, const shape_t *s, const exclusions_t *x,
 {
     struct icaltimetype first = s->start;
     first.zone = NULL;
+    /* The iterator runs on wall-clock times; a UTC UNTIL must be compared
+     * in the event's zone, or 09:00 JST on the UNTIL day is lost. */
+    if (!icaltime_is_null_time(rule.until) && icaltime_is_utc(rule.until))
+        rule.until = to_local(s->zone, icaltime_as_timet(rule.until), false);
+    else if (rule.until.is_date && !s->all_day) {   /* a DATE UNTIL includes its day */
+        rule.until.is_date = 0;
+        rule.until.hour = 23, rule.until.minute = 59, rule.until.second = 59;
+    }
     icalrecur_iterator *it = icalrecur_iterator_new(rule, first);
     if (!it) {
         warn(cx, xasprintf("RRULE を展開できません (cannot expand RRULE)"));
@@ -478,8 +486,8 @@ static void expand_master(ctx_t *cx, icalcomponent *ev, const keyset_t *override
     exclusions_t x = {{0}, {0}};
     for (size_t i = 0; i < override_ids->n; i++) keyset_add(&x.starts, override_ids->v[i]);
     add_exdates(cx, ev, &x);
-    qsort(x.starts.v, x.starts.n, sizeof(int64_t), key_cmp);
-    qsort(x.days.v, x.days.n, sizeof(int64_t), key_cmp);
+    if (x.starts.n) qsort(x.starts.v, x.starts.n, sizeof(int64_t), key_cmp);
+    if (x.days.n) qsort(x.days.v, x.days.n, sizeof(int64_t), key_cmp);
 
     emit_instance(cx, &s, &x, s.start);   /* DTSTART is always an instance */
     for (icalproperty *p = icalcomponent_get_first_property(ev, ICAL_RRULE_PROPERTY); p;

@@ -1,0 +1,528 @@
+/*
+ * test_icalbusy.c - one test per rule of DESIGN "Busy time", plus the bad
+ * inputs a feed can deliver.  Each test feeds a small inline calendar to
+ * icalbusy_parse and compares the busy set, as instants, with intervals
+ * written out by hand.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "icalbusy.h"
+
+#define HEAD "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//JA\r\n"
+#define TAIL "END:VCALENDAR\r\n"
+
+static int64_t iso(const char *s)
+{
+    int64_t t;
+    if (!tu_parse_iso8601(s, NULL, &t)) fail_msg("bad ISO time in test: %s", s);
+    return t;
+}
+
+typedef struct result {
+    int      rc;
+    ivset_t  busy;
+    strvec_t warnings;
+    char    *err;
+} result_t;
+
+static void run_window(result_t *r, const char *body, const tz_t *deftz, const char *from,
+                       const char *to)
+{
+    char *ics = xasprintf(HEAD "%s" TAIL, body);
+    icalbusy_opts_t opts = {deftz, iso(from), iso(to)};
+    ivset_init(&r->busy);
+    strvec_init(&r->warnings);
+    r->err = NULL;
+    r->rc = icalbusy_parse(ics, strlen(ics), &opts, &r->busy, &r->warnings, &r->err);
+    free(ics);
+}
+
+/* A wide default window: December 2026 in Tokyo. */
+static void run(result_t *r, const char *body)
+{
+    run_window(r, body, tz_default(), "2026-12-01T00:00:00+09:00", "2027-01-01T00:00:00+09:00");
+}
+
+static void done(result_t *r)
+{
+    ivset_free(&r->busy);
+    strvec_free(&r->warnings);
+    free(r->err);
+}
+
+/* Asserts the busy set equals the pairs of ISO times given, NULL-ended. */
+static void expect_busy(const result_t *r, ...)
+{
+    if (r->rc != 0) fail_msg("parse failed: %s", r->err ? r->err : "?");
+    assert_true(ivset_is_normal(&r->busy));
+    va_list ap;
+    va_start(ap, r);
+    size_t i = 0;
+    for (const char *s; (s = va_arg(ap, const char *)); i++) {
+        const char *e = va_arg(ap, const char *);
+        if (i >= r->busy.n) fail_msg("missing interval %zu: %s..%s", i, s, e);
+        char a[TU_ISO_LEN], b[TU_ISO_LEN];
+        if (r->busy.v[i].start != iso(s) || r->busy.v[i].end != iso(e))
+            fail_msg("interval %zu: got %s..%s, want %s..%s", i,
+                     tu_format_iso8601(r->busy.v[i].start, tz_default(), a),
+                     tu_format_iso8601(r->busy.v[i].end, tz_default(), b), s, e);
+    }
+    va_end(ap);
+    if (r->busy.n != i) fail_msg("got %zu intervals, want %zu", r->busy.n, i);
+}
+
+#define EVENT(uid, extra)                                                                    \
+    "BEGIN:VEVENT\r\nUID:" uid "\r\nDTSTAMP:20261120T000000Z\r\nSUMMARY:面談（山田様）\r\n" \
+    extra "END:VEVENT\r\n"
+
+/* ---- event status and transparency --------------------------------------------- */
+
+static void test_confirmed_event_is_busy(void **state)
+{
+    result_t r;
+    run(&r, EVENT("a", "DTSTART;TZID=Asia/Tokyo:20261201T100000\r\n"
+                       "DTEND;TZID=Asia/Tokyo:20261201T113000\r\nSTATUS:CONFIRMED\r\n"));
+    expect_busy(&r, "2026-12-01T10:00:00+09:00", "2026-12-01T11:30:00+09:00", NULL);
+    done(&r);
+}
+
+static void test_cancelled_event_is_not_busy(void **state)
+{
+    result_t r;
+    run(&r, EVENT("a", "DTSTART;TZID=Asia/Tokyo:20261201T100000\r\n"
+                       "DTEND;TZID=Asia/Tokyo:20261201T113000\r\nSTATUS:CANCELLED\r\n")
+            EVENT("b", "DTSTART;TZID=Asia/Tokyo:20261202T100000\r\n"
+                       "DTEND;TZID=Asia/Tokyo:20261202T110000\r\n"));
+    expect_busy(&r, "2026-12-02T10:00:00+09:00", "2026-12-02T11:00:00+09:00", NULL);
+    done(&r);
+}
+
+static void test_transparent_event_is_not_busy(void **state)
+{
+    result_t r;
+    run(&r, EVENT("a", "DTSTART;TZID=Asia/Tokyo:20261201T100000\r\n"
+                       "DTEND;TZID=Asia/Tokyo:20261201T113000\r\nTRANSP:TRANSPARENT\r\n")
+            EVENT("b", "DTSTART;VALUE=DATE:20261203\r\nTRANSP:TRANSPARENT\r\n")
+            EVENT("c", "DTSTART;TZID=Asia/Tokyo:20261202T100000\r\n"
+                       "DTEND;TZID=Asia/Tokyo:20261202T110000\r\nTRANSP:OPAQUE\r\n"));
+    expect_busy(&r, "2026-12-02T10:00:00+09:00", "2026-12-02T11:00:00+09:00", NULL);
+    done(&r);
+}
+
+static void test_tentative_event_is_busy(void **state)
+{
+    result_t r;
+    run(&r, EVENT("a", "DTSTART;TZID=Asia/Tokyo:20261201T140000\r\n"
+                       "DTEND;TZID=Asia/Tokyo:20261201T150000\r\nSTATUS:TENTATIVE\r\n"));
+    expect_busy(&r, "2026-12-01T14:00:00+09:00", "2026-12-01T15:00:00+09:00", NULL);
+    done(&r);
+}
+
+/* ---- all-day and floating times ------------------------------------------------- */
+
+static void test_all_day_event_blocks_local_days(void **state)
+{
+    result_t r;
+    run(&r, EVENT("one", "DTSTART;VALUE=DATE:20261207\r\n")   /* no DTEND: one day */
+            EVENT("two", "DTSTART;VALUE=DATE:20261210\r\nDTEND;VALUE=DATE:20261212\r\n"));
+    expect_busy(&r, "2026-12-07T00:00:00+09:00", "2026-12-08T00:00:00+09:00",
+                "2026-12-10T00:00:00+09:00", "2026-12-12T00:00:00+09:00", NULL);
+    done(&r);
+
+    /* the days are the agency's local days, whatever its zone */
+    run_window(&r, EVENT("one", "DTSTART;VALUE=DATE:20261207\r\nDTEND;VALUE=DATE:20261208\r\n"),
+               tz_get("America/New_York"), "2026-12-01T00:00:00Z", "2027-01-01T00:00:00Z");
+    expect_busy(&r, "2026-12-07T00:00:00-05:00", "2026-12-08T00:00:00-05:00", NULL);
+    done(&r);
+}
+
+static void test_floating_time_is_read_in_default_zone(void **state)
+{
+    const char *ev = EVENT("f", "DTSTART:20261201T090000\r\nDTEND:20261201T100000\r\n");
+    result_t r;
+    run(&r, ev);
+    expect_busy(&r, "2026-12-01T09:00:00+09:00", "2026-12-01T10:00:00+09:00", NULL);
+    done(&r);
+    run_window(&r, ev, tz_get("Europe/Berlin"), "2026-11-01T00:00:00Z", "2027-01-01T00:00:00Z");
+    expect_busy(&r, "2026-12-01T09:00:00+01:00", "2026-12-01T10:00:00+01:00", NULL);
+    done(&r);
+}
+
+static void test_utc_and_other_zones(void **state)
+{
+    result_t r;
+    run(&r, EVENT("u", "DTSTART:20261201T000000Z\r\nDTEND:20261201T010000Z\r\n")
+            EVENT("ny", "DTSTART;TZID=America/New_York:20261201T090000\r\n"
+                        "DTEND;TZID=America/New_York:20261201T100000\r\n"));
+    expect_busy(&r, "2026-12-01T09:00:00+09:00", "2026-12-01T10:00:00+09:00",
+                "2026-12-01T23:00:00+09:00", "2026-12-02T00:00:00+09:00", NULL);
+    assert_int_equal(r.warnings.n, 0);
+    done(&r);
+}
+
+static void test_duration_instead_of_dtend(void **state)
+{
+    result_t r;
+    run(&r, EVENT("d", "DTSTART;TZID=Asia/Tokyo:20261201T103000\r\nDURATION:PT1H15M\r\n")
+            EVENT("d2", "DTSTART;VALUE=DATE:20261205\r\nDURATION:P2D\r\n"));
+    expect_busy(&r, "2026-12-01T10:30:00+09:00", "2026-12-01T11:45:00+09:00",
+                "2026-12-05T00:00:00+09:00", "2026-12-07T00:00:00+09:00", NULL);
+    done(&r);
+}
+
+static void test_timed_event_without_end_is_not_busy(void **state)
+{
+    /* RFC 5545 3.6.1: a DATE-TIME DTSTART alone takes no time */
+    result_t r;
+    run(&r, EVENT("z", "DTSTART;TZID=Asia/Tokyo:20261201T103000\r\n"));
+    expect_busy(&r, NULL);
+    done(&r);
+}
+
+/* ---- recurrence ------------------------------------------------------------------ */
+
+static void test_rrule_count(void **state)
+{
+    result_t r;
+    run(&r, EVENT("w", "DTSTART;TZID=Asia/Tokyo:20261201T090000\r\n"
+                       "DTEND;TZID=Asia/Tokyo:20261201T100000\r\n"
+                       "RRULE:FREQ=WEEKLY;INTERVAL=2;COUNT=3\r\n"));
+    expect_busy(&r, "2026-12-01T09:00:00+09:00", "2026-12-01T10:00:00+09:00",
+                "2026-12-15T09:00:00+09:00", "2026-12-15T10:00:00+09:00",
+                "2026-12-29T09:00:00+09:00", "2026-12-29T10:00:00+09:00", NULL);
+    done(&r);
+}
+
+static void test_rrule_until_is_inclusive_in_event_zone(void **state)
+{
+    /* UNTIL 00:00Z is 09:00 JST: the 12/08 09:00 JST instance is the last */
+    result_t r;
+    run(&r, EVENT("w", "DTSTART;TZID=Asia/Tokyo:20261201T090000\r\n"
+                       "DTEND;TZID=Asia/Tokyo:20261201T100000\r\n"
+                       "RRULE:FREQ=WEEKLY;UNTIL=20261208T000000Z\r\n"));
+    expect_busy(&r, "2026-12-01T09:00:00+09:00", "2026-12-01T10:00:00+09:00",
+                "2026-12-08T09:00:00+09:00", "2026-12-08T10:00:00+09:00", NULL);
+    done(&r);
+}
+
+static void test_rrule_started_years_before_window(void **state)
+{
+    /* an open-ended weekly rule from 2015: only the window's weeks count */
+    result_t r;
+    run_window(&r, EVENT("old", "DTSTART;TZID=Asia/Tokyo:20150105T130000\r\n"
+                                "DTEND;TZID=Asia/Tokyo:20150105T140000\r\n"
+                                "RRULE:FREQ=WEEKLY;BYDAY=MO,TH\r\n"),
+               tz_default(), "2026-12-01T00:00:00+09:00", "2026-12-08T00:00:00+09:00");
+    expect_busy(&r, "2026-12-03T13:00:00+09:00", "2026-12-03T14:00:00+09:00",
+                "2026-12-07T13:00:00+09:00", "2026-12-07T14:00:00+09:00", NULL);
+    done(&r);
+}
+
+static void test_rrule_monthly_byday_and_all_day(void **state)
+{
+    result_t r;
+    run_window(&r, EVENT("m", "DTSTART:20261209T050000Z\r\nDTEND:20261209T070000Z\r\n"
+                              "RRULE:FREQ=MONTHLY;BYDAY=2WE;COUNT=3\r\n")
+                   EVENT("ad", "DTSTART;VALUE=DATE:20261225\r\nDTEND;VALUE=DATE:20261226\r\n"
+                               "RRULE:FREQ=YEARLY\r\n"),
+               tz_default(), "2026-12-01T00:00:00+09:00", "2028-01-01T00:00:00+09:00");
+    expect_busy(&r, "2026-12-09T05:00:00Z", "2026-12-09T07:00:00Z",
+                "2026-12-25T00:00:00+09:00", "2026-12-26T00:00:00+09:00",
+                "2027-01-13T05:00:00Z", "2027-01-13T07:00:00Z",
+                "2027-02-10T05:00:00Z", "2027-02-10T07:00:00Z",
+                "2027-12-25T00:00:00+09:00", "2027-12-26T00:00:00+09:00", NULL);
+    done(&r);
+}
+
+static void test_rrule_keeps_wall_clock_across_dst(void **state)
+{
+    /* 09:00 New York stays 09:00 local across the March DST change */
+    result_t r;
+    run_window(&r, EVENT("dst", "DTSTART;TZID=America/New_York:20270301T090000\r\n"
+                                "DTEND;TZID=America/New_York:20270301T100000\r\n"
+                                "RRULE:FREQ=WEEKLY;COUNT=3\r\n"),
+               tz_default(), "2027-02-01T00:00:00Z", "2027-04-01T00:00:00Z");
+    expect_busy(&r, "2027-03-01T09:00:00-05:00", "2027-03-01T10:00:00-05:00",
+                "2027-03-08T09:00:00-05:00", "2027-03-08T10:00:00-05:00",
+                "2027-03-15T09:00:00-04:00", "2027-03-15T10:00:00-04:00", NULL);
+    done(&r);
+}
+
+static void test_rdate_adds_instances(void **state)
+{
+    result_t r;
+    run(&r, EVENT("r", "DTSTART;TZID=Asia/Tokyo:20261201T090000\r\n"
+                       "DTEND;TZID=Asia/Tokyo:20261201T100000\r\n"
+                       "RDATE;TZID=Asia/Tokyo:20261203T150000,20261204T150000\r\n"
+                       "RDATE;VALUE=PERIOD:20261210T000000Z/PT2H\r\n"));
+    expect_busy(&r, "2026-12-01T09:00:00+09:00", "2026-12-01T10:00:00+09:00",
+                "2026-12-03T15:00:00+09:00", "2026-12-03T16:00:00+09:00",
+                "2026-12-04T15:00:00+09:00", "2026-12-04T16:00:00+09:00",
+                "2026-12-10T09:00:00+09:00", "2026-12-10T11:00:00+09:00", NULL);
+    done(&r);
+}
+
+static void test_exdate_removes_instances(void **state)
+{
+    result_t r;
+    run(&r, EVENT("x", "DTSTART;TZID=Asia/Tokyo:20261201T090000\r\n"
+                       "DTEND;TZID=Asia/Tokyo:20261201T100000\r\n"
+                       "RRULE:FREQ=DAILY;COUNT=4\r\n"
+                       "EXDATE;TZID=Asia/Tokyo:20261202T090000\r\n"
+                       "EXDATE:20261204T000000Z\r\n"));   /* = 12/04 09:00 JST */
+    expect_busy(&r, "2026-12-01T09:00:00+09:00", "2026-12-01T10:00:00+09:00",
+                "2026-12-03T09:00:00+09:00", "2026-12-03T10:00:00+09:00", NULL);
+    done(&r);
+}
+
+static void test_override_moves_an_instance(void **state)
+{
+    result_t r;
+    run(&r, EVENT("o", "DTSTART;TZID=Asia/Tokyo:20261207T090000\r\n"
+                       "DTEND;TZID=Asia/Tokyo:20261207T100000\r\n"
+                       "RRULE:FREQ=WEEKLY;COUNT=3\r\n")
+            EVENT("o", "RECURRENCE-ID;TZID=Asia/Tokyo:20261214T090000\r\n"
+                       "DTSTART;TZID=Asia/Tokyo:20261214T150000\r\n"
+                       "DTEND;TZID=Asia/Tokyo:20261214T163000\r\n"));
+    expect_busy(&r, "2026-12-07T09:00:00+09:00", "2026-12-07T10:00:00+09:00",
+                "2026-12-14T15:00:00+09:00", "2026-12-14T16:30:00+09:00",
+                "2026-12-21T09:00:00+09:00", "2026-12-21T10:00:00+09:00", NULL);
+    done(&r);
+}
+
+static void test_override_cancels_an_instance(void **state)
+{
+    /* the override comes first in the file and names the instance in UTC */
+    result_t r;
+    run(&r, EVENT("c", "RECURRENCE-ID:20261208T000000Z\r\n"
+                       "DTSTART;TZID=Asia/Tokyo:20261208T090000\r\n"
+                       "DTEND;TZID=Asia/Tokyo:20261208T100000\r\nSTATUS:CANCELLED\r\n")
+            EVENT("c", "DTSTART;TZID=Asia/Tokyo:20261201T090000\r\n"
+                       "DTEND;TZID=Asia/Tokyo:20261201T100000\r\n"
+                       "RRULE:FREQ=WEEKLY;COUNT=3\r\n"));
+    expect_busy(&r, "2026-12-01T09:00:00+09:00", "2026-12-01T10:00:00+09:00",
+                "2026-12-15T09:00:00+09:00", "2026-12-15T10:00:00+09:00", NULL);
+    done(&r);
+}
+
+static void test_override_of_other_uid_does_not_apply(void **state)
+{
+    result_t r;
+    run(&r, EVENT("p", "DTSTART;TZID=Asia/Tokyo:20261201T090000\r\n"
+                       "DTEND;TZID=Asia/Tokyo:20261201T100000\r\n"
+                       "RRULE:FREQ=DAILY;COUNT=2\r\n")
+            EVENT("q", "RECURRENCE-ID;TZID=Asia/Tokyo:20261202T090000\r\n"
+                       "DTSTART;TZID=Asia/Tokyo:20261202T090000\r\n"
+                       "DTEND;TZID=Asia/Tokyo:20261202T090000\r\nSTATUS:CANCELLED\r\n"));
+    expect_busy(&r, "2026-12-01T09:00:00+09:00", "2026-12-01T10:00:00+09:00",
+                "2026-12-02T09:00:00+09:00", "2026-12-02T10:00:00+09:00", NULL);
+    done(&r);
+}
+
+/* ---- VFREEBUSY -------------------------------------------------------------------- */
+
+static void test_freebusy_periods(void **state)
+{
+    result_t r;
+    run(&r, "BEGIN:VFREEBUSY\r\nUID:fb\r\nDTSTAMP:20261120T000000Z\r\n"
+            "FREEBUSY;FBTYPE=BUSY:20261201T000000Z/20261201T010000Z,20261201T020000Z/PT30M\r\n"
+            "FREEBUSY:20261202T000000Z/PT1H\r\n"                          /* default BUSY */
+            "FREEBUSY;FBTYPE=BUSY-TENTATIVE:20261203T000000Z/20261203T003000Z\r\n"
+            "FREEBUSY;FBTYPE=BUSY-UNAVAILABLE:20261204T000000Z/20261204T003000Z\r\n"
+            "FREEBUSY;FBTYPE=FREE:20261205T000000Z/PT8H\r\n"
+            "END:VFREEBUSY\r\n");
+    expect_busy(&r, "2026-12-01T09:00:00+09:00", "2026-12-01T10:00:00+09:00",
+                "2026-12-01T11:00:00+09:00", "2026-12-01T11:30:00+09:00",
+                "2026-12-02T09:00:00+09:00", "2026-12-02T10:00:00+09:00",
+                "2026-12-03T09:00:00+09:00", "2026-12-03T09:30:00+09:00",
+                "2026-12-04T09:00:00+09:00", "2026-12-04T09:30:00+09:00", NULL);
+    done(&r);
+}
+
+/* ---- output shape ----------------------------------------------------------------- */
+
+static void test_output_is_merged_and_clipped(void **state)
+{
+    result_t r;
+    run_window(&r, EVENT("a", "DTSTART;TZID=Asia/Tokyo:20261201T090000\r\n"
+                              "DTEND;TZID=Asia/Tokyo:20261201T100000\r\n")
+                   EVENT("b", "DTSTART;TZID=Asia/Tokyo:20261201T100000\r\n"   /* touches a */
+                              "DTEND;TZID=Asia/Tokyo:20261201T110000\r\n")
+                   EVENT("c", "DTSTART;TZID=Asia/Tokyo:20261201T103000\r\n"   /* inside b */
+                              "DTEND;TZID=Asia/Tokyo:20261201T104500\r\n")
+                   EVENT("d", "DTSTART;TZID=Asia/Tokyo:20261201T170000\r\n"   /* crosses to */
+                              "DTEND;TZID=Asia/Tokyo:20261201T190000\r\n")
+                   EVENT("e", "DTSTART;TZID=Asia/Tokyo:20261130T230000\r\n"   /* crosses from */
+                              "DTEND;TZID=Asia/Tokyo:20261201T003000\r\n")
+                   EVENT("f", "DTSTART;TZID=Asia/Tokyo:20261202T090000\r\n"   /* outside */
+                              "DTEND;TZID=Asia/Tokyo:20261202T100000\r\n"),
+               tz_default(), "2026-12-01T00:00:00+09:00", "2026-12-01T18:00:00+09:00");
+    expect_busy(&r, "2026-12-01T00:00:00+09:00", "2026-12-01T00:30:00+09:00",
+                "2026-12-01T09:00:00+09:00", "2026-12-01T11:00:00+09:00",
+                "2026-12-01T17:00:00+09:00", "2026-12-01T18:00:00+09:00", NULL);
+    done(&r);
+}
+
+/* ---- time zones --------------------------------------------------------------------- */
+
+static void test_unknown_tzid_falls_back_with_warning(void **state)
+{
+    result_t r;
+    run(&r, EVENT("t", "DTSTART;TZID=Mars/Olympus_Mons:20261201T090000\r\n"
+                       "DTEND;TZID=Mars/Olympus_Mons:20261201T100000\r\n"));
+    expect_busy(&r, "2026-12-01T09:00:00+09:00", "2026-12-01T10:00:00+09:00", NULL);
+    assert_int_equal(r.warnings.n, 1);   /* once per TZID, not per use */
+    assert_non_null(strstr(r.warnings.v[0], "Mars/Olympus_Mons"));
+    assert_non_null(strstr(r.warnings.v[0], "Asia/Tokyo"));
+    assert_non_null(strstr(r.warnings.v[0], "TZID"));
+    done(&r);
+}
+
+static void test_custom_vtimezone_from_file(void **state)
+{
+    /* an Outlook-style TZID that only the file's VTIMEZONE defines */
+    result_t r;
+    run(&r, "BEGIN:VTIMEZONE\r\nTZID:Custom Standard Time\r\nBEGIN:STANDARD\r\n"
+            "DTSTART:19700101T000000\r\nTZOFFSETFROM:-0300\r\nTZOFFSETTO:-0300\r\n"
+            "END:STANDARD\r\nEND:VTIMEZONE\r\n"
+            EVENT("v", "DTSTART;TZID=Custom Standard Time:20261201T090000\r\n"
+                       "DTEND;TZID=Custom Standard Time:20261201T100000\r\n"
+                       "RRULE:FREQ=DAILY;COUNT=2\r\n"));
+    expect_busy(&r, "2026-12-01T09:00:00-03:00", "2026-12-01T10:00:00-03:00",
+                "2026-12-02T09:00:00-03:00", "2026-12-02T10:00:00-03:00", NULL);
+    assert_int_equal(r.warnings.n, 0);
+    done(&r);
+}
+
+/* ---- bad input ---------------------------------------------------------------------- */
+
+static void expect_rejected(const char *data, size_t len, const char *needle)
+{
+    icalbusy_opts_t opts = {tz_default(), iso("2026-12-01T00:00:00+09:00"),
+                            iso("2027-01-01T00:00:00+09:00")};
+    ivset_t out;
+    ivset_init(&out);
+    ivset_push(&out, 1, 2);   /* stale content must be cleared */
+    char *err = NULL;
+    assert_int_equal(icalbusy_parse(data, len, &opts, &out, NULL, &err), -1);
+    assert_non_null(err);
+    if (strncmp(err, "iCalendar の解析に失敗: ", strlen("iCalendar の解析に失敗: ")) != 0)
+        fail_msg("message lacks the prefix: %s", err);
+    if (needle && !strstr(err, needle)) fail_msg("message \"%s\" lacks \"%s\"", err, needle);
+    assert_null(strstr(err, "山田"));   /* titles never leak into messages */
+    assert_int_equal(out.n, 0);
+    ivset_free(&out);
+    free(err);
+}
+
+#define GOOD HEAD EVENT("g", "DTSTART;TZID=Asia/Tokyo:20261201T090000\r\nDURATION:PT1H\r\n") TAIL
+
+static void test_malformed_input_is_rejected(void **state)
+{
+    expect_rejected("", 0, "空");
+    expect_rejected("<html><body>502 Bad Gateway</body></html>", 41, "VCALENDAR");
+    expect_rejected("{\"error\": \"not found\"}\n", 23, NULL);
+    const char *mismatch = HEAD "BEGIN:VEVENT\r\nUID:m\r\nDTSTART:20261201T090000Z\r\n"
+                                "END:VTODO\r\n" TAIL;
+    expect_rejected(mismatch, strlen(mismatch), "END:VTODO");
+    const char *bad_time = HEAD EVENT("b", "DTSTART;TZID=Asia/Tokyo:2026XX01T090000\r\n") TAIL;
+    expect_rejected(bad_time, strlen(bad_time), "DTSTART");
+    const char *bad_rule = HEAD EVENT("b", "DTSTART:20261201T090000Z\r\n"
+                                           "RRULE:FREQ=SOMETIMES;BYDAY=XX\r\n") TAIL;
+    expect_rejected(bad_rule, strlen(bad_rule), "RRULE");
+    const char *bad_fb = HEAD "BEGIN:VFREEBUSY\r\nFREEBUSY:tomorrow/afternoon\r\n"
+                              "END:VFREEBUSY\r\n" TAIL;
+    expect_rejected(bad_fb, strlen(bad_fb), "FREEBUSY");
+    const char *trailing = GOOD "garbage after the calendar\r\n";
+    expect_rejected(trailing, strlen(trailing), "VCALENDAR");
+}
+
+static void test_non_utf8_is_rejected(void **state)
+{
+    /* the same calendar in Shift_JIS: 面談 = 0x96 0xCA 0x92 0x6B */
+    const char *sjis = HEAD "BEGIN:VEVENT\r\nUID:s\r\nSUMMARY:\x96\xca\x92\x6b\r\n"
+                            "DTSTART:20261201T000000Z\r\nDURATION:PT1H\r\nEND:VEVENT\r\n" TAIL;
+    expect_rejected(sjis, strlen(sjis), "UTF-8");
+    char with_nul[] = HEAD "X-A:b\0c\r\n" TAIL;
+    expect_rejected(with_nul, sizeof with_nul - 1, "NUL");
+}
+
+static void test_truncated_input_is_rejected(void **state)
+{
+    const char *good = GOOD;
+    size_t len = strlen(good);
+    /* every cut inside the document fails cleanly; none crashes */
+    for (size_t cut = 1; cut < len - strlen(TAIL); cut += 7) expect_rejected(good, cut, NULL);
+    const char *cut_event = HEAD "BEGIN:VEVENT\r\nUID:t\r\nDTSTART:20261201T000000Z\r\n";
+    expect_rejected(cut_event, strlen(cut_event), "切れ");
+    /* and the whole document is fine, also without the final newline */
+    result_t r;
+    icalbusy_opts_t opts = {tz_default(), iso("2026-12-01T00:00:00+09:00"),
+                            iso("2027-01-01T00:00:00+09:00")};
+    ivset_init(&r.busy);
+    r.err = NULL;
+    assert_int_equal(icalbusy_parse(good, len - 2, &opts, &r.busy, NULL, &r.err), 0);
+    assert_int_equal(r.busy.n, 1);
+    ivset_free(&r.busy);
+}
+
+static void test_input_need_not_be_nul_terminated(void **state)
+{
+    const char *good = GOOD;
+    size_t len = strlen(good);
+    char *copy = xmalloc(len + 8);
+    memcpy(copy, good, len);
+    memcpy(copy + len, "BEGIN:X", 7);   /* junk past len must be ignored */
+    icalbusy_opts_t opts = {tz_default(), iso("2026-12-01T00:00:00+09:00"),
+                            iso("2027-01-01T00:00:00+09:00")};
+    ivset_t out;
+    ivset_init(&out);
+    char *err = NULL;
+    assert_int_equal(icalbusy_parse(copy, len, &opts, &out, NULL, &err), 0);
+    assert_int_equal(out.n, 1);
+    assert_int_equal(out.v[0].start, iso("2026-12-01T09:00:00+09:00"));
+    ivset_free(&out);
+    free(copy);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_confirmed_event_is_busy),
+        cmocka_unit_test(test_cancelled_event_is_not_busy),
+        cmocka_unit_test(test_transparent_event_is_not_busy),
+        cmocka_unit_test(test_tentative_event_is_busy),
+        cmocka_unit_test(test_all_day_event_blocks_local_days),
+        cmocka_unit_test(test_floating_time_is_read_in_default_zone),
+        cmocka_unit_test(test_utc_and_other_zones),
+        cmocka_unit_test(test_duration_instead_of_dtend),
+        cmocka_unit_test(test_timed_event_without_end_is_not_busy),
+        cmocka_unit_test(test_rrule_count),
+        cmocka_unit_test(test_rrule_until_is_inclusive_in_event_zone),
+        cmocka_unit_test(test_rrule_started_years_before_window),
+        cmocka_unit_test(test_rrule_monthly_byday_and_all_day),
+        cmocka_unit_test(test_rrule_keeps_wall_clock_across_dst),
+        cmocka_unit_test(test_rdate_adds_instances),
+        cmocka_unit_test(test_exdate_removes_instances),
+        cmocka_unit_test(test_override_moves_an_instance),
+        cmocka_unit_test(test_override_cancels_an_instance),
+        cmocka_unit_test(test_override_of_other_uid_does_not_apply),
+        cmocka_unit_test(test_freebusy_periods),
+        cmocka_unit_test(test_output_is_merged_and_clipped),
+        cmocka_unit_test(test_unknown_tzid_falls_back_with_warning),
+        cmocka_unit_test(test_custom_vtimezone_from_file),
+        cmocka_unit_test(test_malformed_input_is_rejected),
+        cmocka_unit_test(test_non_utf8_is_rejected),
+        cmocka_unit_test(test_truncated_input_is_rejected),
+        cmocka_unit_test(test_input_need_not_be_nul_terminated),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
