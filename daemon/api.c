@@ -421,6 +421,29 @@ bool api_query_time(api_req_t *r, const char *name, const tz_t *zone, int64_t de
     return ok;
 }
 
+const tz_t *api_zone(api_req_t *r)
+{
+    const city_t *c = tsunagud_city(r->d);
+    return c && c->tz ? c->tz : tz_default();
+}
+
+json_t *api_time_json(int64_t t, const tz_t *zone, bool null_if_zero)
+{
+    if (t == 0 && null_if_zero)
+        return json_null();
+    char iso[TU_ISO_LEN];
+    return json_string(tu_format_iso8601(t, zone, iso));
+}
+
+json_t *api_ivset_json(const ivset_t *s, const tz_t *zone)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < s->n; i++)
+        json_array_append_new(arr, json_pack("[o, o]", api_time_json(s->v[i].start, zone, false),
+                                             api_time_json(s->v[i].end, zone, false)));
+    return arr;
+}
+
 bool api_is_staff(const api_req_t *r) { return (r->auth.role & API_STAFF) != 0; }
 
 bool api_may_see_agency(const api_req_t *r, const char *agency_id)

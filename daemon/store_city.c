@@ -67,6 +67,22 @@ static bool check_unique_ids(const city_t *c, char *err, size_t errlen)
     return ok;
 }
 
+/* Without a base dir every calendar url must already be absolute. */
+static bool check_absolute_urls(const city_t *c, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < c->nagencies; i++)
+        for (size_t j = 0; j < c->agencies[i].ncalendars; j++) {
+            const char *u = c->agencies[i].calendars[j].url;
+            if (!strstr(u, "://") && u[0] != '/') {
+                snprintf(err, errlen, "agencies[%zu].calendars[%zu].url: 相対URLは使えません。"
+                         "絶対パスか URL にしてください (relative url \"%s\"; "
+                         "tsunagu import resolves it for you)", i, j, u);
+                return false;
+            }
+        }
+    return true;
+}
+
 static bool step_done(sqlite3_stmt *s)
 {
     int rc = sqlite3_step(s);
@@ -220,7 +236,8 @@ bool store_import_city(store_t *st, const json_t *doc, const char *base_dir,
     }
     if (!city_from_json(doc, base_dir, &c, err, errlen))
         return false;
-    if (!check_unique_ids(&c, err, errlen)) {
+    if (!check_unique_ids(&c, err, errlen) ||
+        (!base_dir && !check_absolute_urls(&c, err, errlen))) {
         city_free(&c);
         return false;
     }

@@ -35,6 +35,7 @@
 #include <stdint.h>
 
 #include "daemon.h"
+#include "interval.h"
 #include "timeutil.h"
 
 typedef struct api api_t;
@@ -105,8 +106,20 @@ json_t *api_json_body(api_req_t *r, size_t max_bytes);
 bool api_query_time(api_req_t *r, const char *name, const tz_t *zone,
                     int64_t def, int64_t *out);
 bool api_is_staff(const api_req_t *r);
+/* The city's zone (Asia/Tokyo before any import) for formatting times. */
+const tz_t *api_zone(api_req_t *r);
+/* [[start, end], ...] as ISO-8601 strings with offset in zone. */
+json_t *api_ivset_json(const ivset_t *s, const tz_t *zone);
+/* ISO-8601 string in zone, or JSON null when t == 0 and null_if_zero. */
+json_t *api_time_json(int64_t t, const tz_t *zone, bool null_if_zero);
 /* Staff roles: true.  Agency token: only for its own agency id. */
 bool api_may_see_agency(const api_req_t *r, const char *agency_id);
+
+/* ?from=&to= for busy queries: defaults to the stored window (30 days
+ * back, 180 ahead); replies 400 on bad/inverted/too-long windows. */
+bool api_busy_window(api_req_t *r, int64_t *from, int64_t *to);
+/* One feed's status JSON (new reference) or NULL if unknown. */
+json_t *api_feed_json(api_req_t *r, const char *id);
 
 /* ---- responses -------------------------------------------------------- */
 /* Steals body.  200/201/202 ... */

@@ -1,0 +1,232 @@
+/*
+ * api_agencies.c - the agency registry: import, listing, combined busy
+ * time and the subscribable VFREEBUSY feed.
+ *
+ *   POST /v1/import                   agencies.json (admin); one transaction
+ *   GET  /v1/agencies                 summary list
+ *   GET  /v1/agencies/{id}            interchange JSON + feed status
+ *   GET  /v1/agencies/{id}/busy       busy under the agency's need rule
+ *   GET  /v1/agencies/{id}/freebusy.ics   VFREEBUSY (text/calendar)
+ *
+ * Import validation and storage are store_import_city's job; this file
+ * only turns its result into HTTP and tells the daemon the city changed
+ * (city cache + feed scheduler).  Agency tokens may list agencies but see
+ * feed status and busy time of their own agency only.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "feeds.h"
+#include "log.h"
+#include "util.h"
+
+static void h_import(api_req_t *r)
+{
+    size_t max = (size_t)config_size(r->d->config, "MAX_BODY_BYTES", 8LL * 1024 * 1024);
+    json_t *doc = api_json_body(r, max);
+    if (!doc)
+        return;
+    char err[1024];
+    size_t na = 0, nf = 0;
+    if (!store_import_city(r->d->store, doc, NULL, &na, &nf, err, sizeof err)) {
+        json_decref(doc);
+        log_warn("import refused: %s", err);
+        api_reply_error(r, 400, "bad-import", "%s", err);
+        return;
+    }
+    json_decref(doc);
+    tsunagud_city_changed(r->d);
+    const city_t *c = tsunagud_city(r->d);
+    feeds_sync(r->d->feeds);
+    log_info("import: %zu agencies, %zu feeds (%s)", na, nf, c && c->name ? c->name : "?");
+    api_reply_json(r, 200, json_pack("{s:b, s:s, s:I, s:I}", "imported", 1,
+                                     "city", c && c->name ? c->name : "",
+                                     "agencies", (json_int_t)na, "feeds", (json_int_t)nf));
+}
+
+/* {"ok": n, "failing": n, "pending": n} for one agency's feeds. */
+static json_t *feed_state_counts(store_t *st, const char *agency)
+{
+    sqlite3_stmt *s = store_prepare(st,
+        "SELECT SUM(state = 'ok'), SUM(state = 'failing'), SUM(state = 'pending')"
+        " FROM feeds WHERE agency = ?");
+    if (!s)
+        return json_null();
+    store_bind_text(s, 1, agency);
+    json_t *j = json_null();
+    if (sqlite3_step(s) == SQLITE_ROW)
+        j = json_pack("{s:i, s:i, s:i}", "ok", sqlite3_column_int(s, 0),
+                      "failing", sqlite3_column_int(s, 1), "pending", sqlite3_column_int(s, 2));
+    store_done(s);
+    return j;
+}
+
+static void h_agency_list(api_req_t *r)
+{
+    store_t *st = r->d->store;
+    sqlite3_stmt *s = store_prepare(st, "SELECT id, doc FROM agencies ORDER BY position, id");
+    if (!s) {
+        api_reply_error(r, 500, "store", "一覧を取得できません (store error)");
+        return;
+    }
+    json_t *arr = json_array();
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        json_t *doc = json_loads(store_col_text(s, 1), 0, NULL);
+        if (!doc)
+            continue;
+        json_t *cals = json_array();
+        json_t *c;
+        size_t i;
+        json_array_foreach(json_object_get(doc, "calendars"), i, c)
+            json_array_append(cals, json_object_get(c, "id"));
+        json_t *need = json_object_get(doc, "need");
+        json_array_append_new(arr, json_pack("{s:O, s:O?, s:O?, s:O?, s:O?, s:I, s:o}",
+            "id", json_object_get(doc, "id"), "name", json_object_get(doc, "name"),
+            "fields", json_object_get(doc, "fields"), "areas", json_object_get(doc, "areas"),
+            "email", json_object_get(doc, "email"),
+            "need", need ? json_integer_value(need) : (json_int_t)1, "calendars", cals));
+        json_decref(doc);
+    }
+    store_done(s);
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        json_t *a = json_array_get(arr, i);
+        const char *id = json_string_value(json_object_get(a, "id"));
+        if (api_may_see_agency(r, id))
+            json_object_set_new(a, "feeds", feed_state_counts(st, id));
+    }
+    const city_t *city = tsunagud_city(r->d);
+    api_reply_json(r, 200, json_pack("{s:s, s:o}", "city", city && city->name ? city->name : "",
+                                     "agencies", arr));
+}
+
+static void h_agency_get(api_req_t *r)
+{
+    const char *id = api_param(r, "id");
+    json_t *doc = store_agency_json(r->d->store, id);
+    if (!doc) {
+        api_404(r, "機関", id);
+        return;
+    }
+    if (api_may_see_agency(r, id)) {
+        json_t *feeds = json_array();
+        json_t *c;
+        size_t i;
+        json_array_foreach(json_object_get(doc, "calendars"), i, c) {
+            json_t *f = api_feed_json(r, json_string_value(json_object_get(c, "id")));
+            if (f)
+                json_array_append_new(feeds, f);
+        }
+        json_object_set_new(doc, "feeds", feeds);
+    }
+    api_reply_json(r, 200, doc);
+}
+
+/* Checks the agency exists and is visible; replies on failure. */
+static bool visible_agency(api_req_t *r, const char *id)
+{
+    json_t *doc = store_agency_json(r->d->store, id);
+    if (!doc) {
+        api_404(r, "機関", id);
+        return false;
+    }
+    json_decref(doc);
+    if (!api_may_see_agency(r, id)) {
+        api_reply_error(r, 403, "forbidden",
+                        "他の機関の予定は見られません: %s (another agency)", id);
+        return false;
+    }
+    return true;
+}
+
+static json_t *ids_where(const agency_busy_t *ab, const bool *flags)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < ab->ncal; i++)
+        if (flags[i])
+            json_array_append_new(arr, json_string(ab->calendar_ids[i]));
+    return arr;
+}
+
+static void h_agency_busy(api_req_t *r)
+{
+    const char *id = api_param(r, "id");
+    int64_t from, to;
+    if (!visible_agency(r, id) || !api_busy_window(r, &from, &to))
+        return;
+    agency_busy_t ab;
+    if (!feeds_agency_busy(r->d->store, id, from, to, &ab)) {
+        api_404(r, "機関", id);
+        return;
+    }
+    ivset_t busy;
+    ivset_init(&busy);
+    agency_busy_combined(&ab, from, to, &busy);
+    const tz_t *zone = api_zone(r);
+    api_reply_json(r, 200, json_pack("{s:s, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o}",
+        "agency", id, "need", ab.need, "calendars", (json_int_t)ab.ncal,
+        "from", api_time_json(from, zone, false), "to", api_time_json(to, zone, false),
+        "busy", api_ivset_json(&busy, zone),
+        "failing", ids_where(&ab, ab.failing), "pending", ids_where(&ab, ab.pending),
+        "data_as_of", api_time_json(ab.oldest_success, zone, true)));
+    ivset_free(&busy);
+    agency_busy_free(&ab);
+}
+
+static void ical_utc(strbuf_t *b, const char *prop, int64_t t)
+{
+    char iso[TU_ISO_LEN];
+    tu_format_iso8601(t, NULL, iso);       /* YYYY-MM-DDTHH:MM:SS+00:00 */
+    strbuf_printf(b, "%s:%.4s%.2s%.2sT%.2s%.2s%.2sZ\r\n", prop, iso, iso + 5, iso + 8,
+                  iso + 11, iso + 14, iso + 17);
+}
+
+static void ical_period(strbuf_t *b, int64_t s, int64_t e)
+{
+    char a[TU_ISO_LEN], z[TU_ISO_LEN];
+    tu_format_iso8601(s, NULL, a);
+    tu_format_iso8601(e, NULL, z);
+    strbuf_printf(b, "FREEBUSY;FBTYPE=BUSY:%.4s%.2s%.2sT%.2s%.2s%.2sZ/%.4s%.2s%.2sT%.2s%.2s%.2sZ\r\n",
+                  a, a + 5, a + 8, a + 11, a + 14, a + 17, z, z + 5, z + 8, z + 11, z + 14, z + 17);
+}
+
+static void h_agency_freebusy(api_req_t *r)
+{
+    const char *id = api_param(r, "id");
+    int64_t from, to;
+    if (!visible_agency(r, id) || !api_busy_window(r, &from, &to))
+        return;
+    agency_busy_t ab;
+    if (!feeds_agency_busy(r->d->store, id, from, to, &ab)) {
+        api_404(r, "機関", id);
+        return;
+    }
+    ivset_t busy;
+    ivset_init(&busy);
+    agency_busy_combined(&ab, from, to, &busy);
+    strbuf_t b;
+    strbuf_init(&b);
+    strbuf_puts(&b, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//tsunagu//freebusy//JA\r\n"
+                    "METHOD:PUBLISH\r\nBEGIN:VFREEBUSY\r\n");
+    strbuf_printf(&b, "UID:tsunagu-freebusy-%s\r\n", id);
+    ical_utc(&b, "DTSTAMP", tu_now());
+    ical_utc(&b, "DTSTART", from);
+    ical_utc(&b, "DTEND", to);
+    for (size_t i = 0; i < busy.n; i++)
+        ical_period(&b, busy.v[i].start, busy.v[i].end);
+    strbuf_puts(&b, "END:VFREEBUSY\r\nEND:VCALENDAR\r\n");
+    api_reply_text(r, 200, "text/calendar; charset=utf-8", b.s, b.len);
+    strbuf_free(&b);
+    ivset_free(&busy);
+    agency_busy_free(&ab);
+}
+
+void api_agencies_register(api_t *api)
+{
+    api_route(api, "POST", "/v1/import", API_ADMIN, h_import);
+    api_route(api, "GET", "/v1/agencies", API_ANY, h_agency_list);
+    api_route(api, "GET", "/v1/agencies/{id}", API_ANY, h_agency_get);
+    api_route(api, "GET", "/v1/agencies/{id}/busy", API_ANY, h_agency_busy);
+    api_route(api, "GET", "/v1/agencies/{id}/freebusy.ics", API_ANY, h_agency_freebusy);
+}

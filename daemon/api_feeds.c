@@ -1,0 +1,219 @@
+/*
+ * api_feeds.c - feed status, manual refresh and per-feed busy time.
+ *
+ *   GET  /v1/feeds                 list (agency tokens: own feeds only)
+ *   GET  /v1/feeds/{id}            status; credentials in the url redacted
+ *   POST /v1/feeds/{id}/refresh    poll now (202)
+ *   GET  /v1/feeds/{id}/busy       merged busy intervals in [from, to)
+ *
+ * Status comes straight from the feeds table; busy time from the busy
+ * table through feeds_feed_busy.  An agency token asking for another
+ * agency's feed gets 403.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "feeds.h"
+#include "log.h"
+#include "util.h"
+
+/* Hide the userinfo part of a URL (user:pw@ becomes ***@). */
+static char *redact_url(const char *url)
+{
+    const char *scheme = strstr(url, "://");
+    if (!scheme)
+        return xstrdup(url);
+    const char *host = scheme + 3;
+    const char *slash = strchr(host, '/');
+    const char *at = strchr(host, '@');
+    if (!at || (slash && at > slash))
+        return xstrdup(url);
+    return xasprintf("%.*s***%s", (int)(host - url), url, at);
+}
+
+static long long feed_interval_count(store_t *st, const char *id)
+{
+    sqlite3_stmt *s = store_prepare(st, "SELECT COUNT(*) FROM busy WHERE feed_id = ?");
+    if (!s)
+        return 0;
+    store_bind_text(s, 1, id);
+    long long n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    store_done(s);
+    return n;
+}
+
+#define FEED_COLUMNS "id, agency, kind, url, state, last_success, last_error, http_status," \
+                     " next_poll, failures, warnings, fetch_ms, last_attempt"
+
+static json_t *warnings_json(const char *w)
+{
+    json_t *arr = json_array();
+    if (!w)
+        return arr;
+    char *copy = xstrdup(w), *save = NULL;
+    for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+        json_array_append_new(arr, json_string(line));
+    free(copy);
+    return arr;
+}
+
+static json_t *int_or_null(sqlite3_stmt *s, int col)
+{
+    return sqlite3_column_type(s, col) == SQLITE_NULL ? json_null()
+                                                       : json_integer(sqlite3_column_int64(s, col));
+}
+
+static json_t *time_or_null(sqlite3_stmt *s, int col, const tz_t *zone)
+{
+    return sqlite3_column_type(s, col) == SQLITE_NULL
+               ? json_null() : api_time_json(sqlite3_column_int64(s, col), zone, false);
+}
+
+static json_t *str_or_null(sqlite3_stmt *s, int col)
+{
+    const char *v = store_col_text(s, col);
+    return v ? json_string(v) : json_null();
+}
+
+/* Row of FEED_COLUMNS -> JSON (interval count looked up separately). */
+static json_t *feed_row_json(sqlite3_stmt *s, const tz_t *zone)
+{
+    char *url = redact_url(store_col_text(s, 3));
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:i, s:o, s:o}",
+        "id", store_col_text(s, 0), "agency", store_col_text(s, 1), "kind", store_col_text(s, 2),
+        "url", url, "state", store_col_text(s, 4),
+        "last_success", time_or_null(s, 5, zone), "last_error", str_or_null(s, 6),
+        "http_status", int_or_null(s, 7), "next_poll", time_or_null(s, 8, zone),
+        "failures", sqlite3_column_int(s, 9), "warnings", warnings_json(store_col_text(s, 10)),
+        "last_attempt", time_or_null(s, 12, zone));
+    if (sqlite3_column_type(s, 11) != SQLITE_NULL)
+        json_object_set_new(j, "fetch_ms", json_real(sqlite3_column_double(s, 11)));
+    free(url);
+    return j;
+}
+
+json_t *api_feed_json(api_req_t *r, const char *id)
+{
+    store_t *st = r->d->store;
+    sqlite3_stmt *s = store_prepare(st, "SELECT " FEED_COLUMNS " FROM feeds WHERE id = ?");
+    if (!s)
+        return NULL;
+    store_bind_text(s, 1, id);
+    json_t *j = sqlite3_step(s) == SQLITE_ROW ? feed_row_json(s, api_zone(r)) : NULL;
+    store_done(s);
+    if (j)
+        json_object_set_new(j, "intervals", json_integer(feed_interval_count(st, id)));
+    return j;
+}
+
+/* Looks the feed up and checks the caller may see it; replies on failure. */
+static json_t *visible_feed(api_req_t *r)
+{
+    const char *id = api_param(r, "id");
+    json_t *j = api_feed_json(r, id);
+    if (!j) {
+        api_404(r, "フィード", id);
+        return NULL;
+    }
+    if (!api_may_see_agency(r, json_string_value(json_object_get(j, "agency")))) {
+        json_decref(j);
+        api_reply_error(r, 403, "forbidden",
+                        "他の機関のフィードは見られません: %s (feed belongs to another agency)", id);
+        return NULL;
+    }
+    return j;
+}
+
+static void h_feed_get(api_req_t *r)
+{
+    json_t *j = visible_feed(r);
+    if (j)
+        api_reply_json(r, 200, j);
+}
+
+static void h_feed_list(api_req_t *r)
+{
+    store_t *st = r->d->store;
+    sqlite3_stmt *s = store_prepare(st, "SELECT " FEED_COLUMNS " FROM feeds ORDER BY agency, position");
+    if (!s) {
+        api_reply_error(r, 500, "store", "一覧を取得できません (store error)");
+        return;
+    }
+    json_t *arr = json_array();
+    const tz_t *zone = api_zone(r);
+    while (sqlite3_step(s) == SQLITE_ROW)
+        if (api_may_see_agency(r, store_col_text(s, 1)))
+            json_array_append_new(arr, feed_row_json(s, zone));
+    store_done(s);
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        json_t *f = json_array_get(arr, i);
+        json_object_set_new(f, "intervals",
+            json_integer(feed_interval_count(st, json_string_value(json_object_get(f, "id")))));
+    }
+    api_reply_json(r, 200, json_pack("{s:o}", "feeds", arr));
+}
+
+static void h_feed_refresh(api_req_t *r)
+{
+    json_t *j = visible_feed(r);
+    if (!j)
+        return;
+    const char *id = api_param(r, "id");
+    if (feeds_refresh_now(r->d->feeds, id) != 0) {
+        json_decref(j);
+        api_404(r, "フィード", id);
+        return;
+    }
+    log_info("feed %s: refresh requested", id);
+    json_decref(j);
+    api_reply_json(r, 202, json_pack("{s:s, s:s}", "feed", id, "status", "refreshing"));
+}
+
+/* from/to from the query (defaults: the whole stored window); replies 400. */
+bool api_busy_window(api_req_t *r, int64_t *from, int64_t *to)
+{
+    int64_t now = tu_now();
+    const tz_t *zone = api_zone(r);
+    if (!api_query_time(r, "from", zone, now - FEEDS_WINDOW_BACK, from) ||
+        !api_query_time(r, "to", zone, now + FEEDS_WINDOW_AHEAD, to))
+        return false;
+    if (*to <= *from) {
+        api_reply_error(r, 400, "bad-time", "to は from より後にしてください (to must be after from)");
+        return false;
+    }
+    if (*to - *from > 400LL * 86400) {
+        api_reply_error(r, 400, "bad-time", "期間が長すぎます (最大400日) (window too long)");
+        return false;
+    }
+    return true;
+}
+
+static void h_feed_busy(api_req_t *r)
+{
+    json_t *j = visible_feed(r);
+    if (!j)
+        return;
+    json_decref(j);
+    int64_t from, to;
+    if (!api_busy_window(r, &from, &to))
+        return;
+    const char *id = api_param(r, "id");
+    ivset_t busy;
+    ivset_init(&busy);
+    feeds_feed_busy(r->d->store, id, from, to, &busy);
+    const tz_t *zone = api_zone(r);
+    api_reply_json(r, 200, json_pack("{s:s, s:o, s:o, s:o}", "feed", id,
+                                     "from", api_time_json(from, zone, false),
+                                     "to", api_time_json(to, zone, false),
+                                     "busy", api_ivset_json(&busy, zone)));
+    ivset_free(&busy);
+}
+
+void api_feeds_register(api_t *api)
+{
+    api_route(api, "GET", "/v1/feeds", API_ANY, h_feed_list);
+    api_route(api, "GET", "/v1/feeds/{id}", API_ANY, h_feed_get);
+    api_route(api, "POST", "/v1/feeds/{id}/refresh", API_ANY, h_feed_refresh);
+    api_route(api, "GET", "/v1/feeds/{id}/busy", API_ANY, h_feed_busy);
+}

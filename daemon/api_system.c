@@ -1,0 +1,95 @@
+/*
+ * api_system.c - /healthz (public) and /metrics (Prometheus text).
+ *
+ * /healthz answers from memory and one trivial query so it stays fast
+ * while feeds are being fetched (the loop-responsiveness benchmark hits
+ * it).  /metrics counts feed states, fetch latency (histogram in seconds)
+ * and stored intervals.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "feeds.h"
+#include "util.h"
+
+static void h_healthz(api_req_t *r)
+{
+    api_reply_json(r, 200, json_pack("{s:s, s:b}", "status", r->d->stopping ? "stopping" : "ok",
+                                     "city_imported", tsunagud_city(r->d) != NULL));
+}
+
+static long long count_query(store_t *st, const char *sql)
+{
+    sqlite3_stmt *s = store_prepare(st, sql);
+    if (!s)
+        return -1;
+    long long n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+    store_done(s);
+    return n;
+}
+
+static void metric_feeds(strbuf_t *b, store_t *st)
+{
+    strbuf_puts(b, "# HELP tsunagu_feeds Feeds by state.\n# TYPE tsunagu_feeds gauge\n");
+    static const char *states[] = {"ok", "failing", "pending"};
+    for (size_t i = 0; i < 3; i++) {
+        sqlite3_stmt *s = store_prepare(st, "SELECT COUNT(*) FROM feeds WHERE state = ?");
+        long long n = 0;
+        if (s) {
+            store_bind_text(s, 1, states[i]);
+            n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+            store_done(s);
+        }
+        strbuf_printf(b, "tsunagu_feeds{state=\"%s\"} %lld\n", states[i], n);
+    }
+}
+
+static void metric_latency(strbuf_t *b, const feeds_stats_t *fs)
+{
+    strbuf_puts(b, "# HELP tsunagu_feed_fetch_seconds Feed fetch latency.\n"
+                   "# TYPE tsunagu_feed_fetch_seconds histogram\n");
+    long cum = 0;
+    for (size_t i = 0; i < 7; i++) {
+        cum += fs->fetch_ms_bucket[i];
+        strbuf_printf(b, "tsunagu_feed_fetch_seconds_bucket{le=\"%g\"} %ld\n",
+                      feeds_latency_bounds_ms[i] / 1000.0, cum);
+    }
+    cum += fs->fetch_ms_bucket[7];
+    strbuf_printf(b, "tsunagu_feed_fetch_seconds_bucket{le=\"+Inf\"} %ld\n", cum);
+    strbuf_printf(b, "tsunagu_feed_fetch_seconds_sum %.6f\n", fs->fetch_ms_sum / 1000.0);
+    strbuf_printf(b, "tsunagu_feed_fetch_seconds_count %ld\n", fs->fetches);
+    strbuf_printf(b, "# HELP tsunagu_feed_fetch_errors_total Failed feed fetches.\n"
+                     "# TYPE tsunagu_feed_fetch_errors_total counter\n"
+                     "tsunagu_feed_fetch_errors_total %ld\n", fs->fetch_errors);
+}
+
+static void h_metrics(api_req_t *r)
+{
+    store_t *st = r->d->store;
+    strbuf_t b;
+    strbuf_init(&b);
+    metric_feeds(&b, st);
+    metric_latency(&b, feeds_stats(r->d->feeds));
+    strbuf_printf(&b, "# HELP tsunagu_busy_intervals Busy intervals stored.\n"
+                      "# TYPE tsunagu_busy_intervals gauge\ntsunagu_busy_intervals %lld\n",
+                  count_query(st, "SELECT COUNT(*) FROM busy"));
+    strbuf_printf(&b, "# HELP tsunagu_agencies Agencies imported.\n"
+                      "# TYPE tsunagu_agencies gauge\ntsunagu_agencies %lld\n",
+                  count_query(st, "SELECT COUNT(*) FROM agencies"));
+    strbuf_printf(&b, "# HELP tsunagu_feed_fetches_in_flight Fetches running now.\n"
+                      "# TYPE tsunagu_feed_fetches_in_flight gauge\n"
+                      "tsunagu_feed_fetches_in_flight %d\n", feeds_in_flight(r->d->feeds));
+    strbuf_printf(&b, "# HELP tsunagu_http_requests_total HTTP requests received.\n"
+                      "# TYPE tsunagu_http_requests_total counter\n"
+                      "tsunagu_http_requests_total %ld\n", api_requests_total(r->api));
+    api_reply_text(r, 200, "text/plain; version=0.0.4; charset=utf-8", b.s, b.len);
+    strbuf_free(&b);
+}
+
+void api_system_register(api_t *api)
+{
+    api_route(api, "GET", "/healthz", API_PUBLIC, h_healthz);
+    api_route(api, "GET", "/metrics", API_STAFF, h_metrics);
+}

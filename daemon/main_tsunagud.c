@@ -1,0 +1,281 @@
+/*
+ * main_tsunagud.c - the tsunagud daemon: config, store, loop, signals.
+ *
+ * Startup: read the config (-c FILE, TSUNAGU_<KEY> overrides), set the
+ * clock override (NOW), open and migrate the store, create the event
+ * base, the shared curlev_t, the feed scheduler and the HTTP API, then
+ * run the libevent loop.  Signals are libevent events, so handlers run
+ * in the loop like everything else:
+ *   SIGTERM/SIGINT  stop polling, refuse new API work (503), wait up to
+ *                   DRAIN_SECONDS for fetches, deferred requests and holds
+ *                   to finish, then exit 0.
+ *   SIGHUP          re-read the config file, re-apply tunables and run
+ *                   the reload hooks (rules etc.).  LISTEN and DATABASE
+ *                   need a restart and say so.
+ */
+#include <curl/curl.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api.h"
+#include "config.h"
+#include "curlev.h"
+#include "daemon.h"
+#include "feeds.h"
+#include "log.h"
+#include "store.h"
+#include "timeutil.h"
+#include "util.h"
+
+static struct event *drain_timer;
+static struct timespec drain_deadline;
+
+static void usage(FILE *out)
+{
+    fprintf(out, "使い方 (usage): tsunagud [-c FILE]\n\n"
+                 "設定キー (each also settable as env TSUNAGU_<KEY>):\n");
+    for (const config_key_t *k = config_keys; k->key; k++)
+        fprintf(out, "  %-24s %s%s%s%s\n", k->key, k->help, k->def ? " [" : "",
+                k->def ? k->def : "", k->def ? "]" : "");
+}
+
+static bool apply_clock(const config_t *c, char *err, size_t errlen)
+{
+    const char *now = config_get(c, "NOW");
+    if (!now || !*now) {
+        tu_clear_now_override();
+        return true;
+    }
+    int64_t t;
+    if (!tu_parse_iso8601(now, NULL, &t)) {
+        snprintf(err, errlen, "NOW: ISO-8601 の日時ではありません: %s (bad clock override)", now);
+        return false;
+    }
+    tu_set_now_override(t);
+    log_info("clock override: NOW = %s", now);
+    return true;
+}
+
+static void apply_log_level(const config_t *c)
+{
+    const char *l = config_get(c, "LOG_LEVEL");
+    if (!l)
+        return;
+    if (strcmp(l, "debug") == 0)
+        log_set_level(LOG_DEBUG);
+    else if (strcmp(l, "warn") == 0)
+        log_set_level(LOG_WARN);
+    else if (strcmp(l, "error") == 0)
+        log_set_level(LOG_ERROR);
+    else
+        log_set_level(LOG_INFO);
+}
+
+/* ---- SIGHUP -------------------------------------------------------------- */
+static void reload(tsunagud_t *d)
+{
+    char err[1024];
+    config_t *nc = config_load(d->config_path, err, sizeof err);
+    if (!nc) {
+        log_error("reload: %s (keeping the old config)", err);
+        return;
+    }
+    if (!apply_clock(nc, err, sizeof err)) {
+        log_error("reload: %s (keeping the old config)", err);
+        config_free(nc);
+        return;
+    }
+    const char *old_listen = config_get(d->config, "LISTEN");
+    if (strcmp(old_listen, config_get(nc, "LISTEN")) != 0)
+        log_warn("reload: LISTEN changed; restart tsunagud to apply it");
+    const char *old_db = config_get(d->config, "DATABASE");
+    if (strcmp(old_db, config_get(nc, "DATABASE")) != 0)
+        log_warn("reload: DATABASE changed; restart tsunagud to apply it");
+    config_free(d->config);
+    d->config = nc;
+    apply_log_level(nc);
+    feeds_reconfigure(d->feeds);
+    if (feeds_load_secrets(d->feeds, err, sizeof err) != 0)
+        log_error("reload: %s (keeping the old credentials)", err);
+    tsunagud_run_reload_hooks(d);
+    log_info("reload: configuration reloaded%s%s", d->config_path ? " from " : "",
+             d->config_path ? d->config_path : "");
+}
+
+/* ---- SIGTERM ------------------------------------------------------------- */
+static int work_left(tsunagud_t *d)
+{
+    return feeds_in_flight(d->feeds) + api_in_flight(d->api) + d->holds;
+}
+
+static bool past_deadline(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return now.tv_sec > drain_deadline.tv_sec ||
+           (now.tv_sec == drain_deadline.tv_sec && now.tv_nsec >= drain_deadline.tv_nsec);
+}
+
+static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
+{
+    tsunagud_t *d = arg;
+    int left = work_left(d);
+    if (left == 0 || past_deadline()) {
+        if (left)
+            log_warn("shutdown: %d task(s) still running after DRAIN_SECONDS; abandoning them", left);
+        event_base_loopexit(d->base, NULL);
+        return;
+    }
+    struct timeval tv = {0, 50000};
+    evtimer_add(drain_timer, &tv);
+}
+
+static void begin_shutdown(tsunagud_t *d, const char *why)
+{
+    if (d->stopping)
+        return;
+    d->stopping = true;
+    long secs = config_int(d->config, "DRAIN_SECONDS", 10, NULL);
+    log_info("shutdown: %s; draining %d task(s) (up to %ld s)", why, work_left(d), secs);
+    tsunagud_run_shutdown_hooks(d);
+    feeds_stop(d->feeds);
+    clock_gettime(CLOCK_MONOTONIC, &drain_deadline);
+    drain_deadline.tv_sec += secs;
+    drain_timer = evtimer_new(d->base, on_drain_tick, d);
+    on_drain_tick(-1, 0, d);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    tsunagud_t *d = arg;
+    if (sig == SIGHUP)
+        reload(d);
+    else
+        begin_shutdown(d, sig == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+/* ---- startup ------------------------------------------------------------- */
+static bool listen_on(tsunagud_t *d, char *err, size_t errlen)
+{
+    const char *spec = config_get(d->config, "LISTEN");
+    const char *colon = strrchr(spec, ':');
+    if (!colon || !colon[1]) {
+        snprintf(err, errlen, "LISTEN: 「アドレス:ポート」の形式にしてください: %s (expected host:port)",
+                 spec);
+        return false;
+    }
+    char *host = xstrndup(spec, (size_t)(colon - spec));
+    if (host[0] == '[') {                       /* [::1]:8080 */
+        memmove(host, host + 1, strlen(host));
+        char *rb = strchr(host, ']');
+        if (rb)
+            *rb = '\0';
+    }
+    int port = atoi(colon + 1);
+    bool ok = port > 0 && port < 65536 &&
+              evhttp_bind_socket_with_handle(d->http, *host ? host : "0.0.0.0", (uint16_t)port);
+    if (!ok)
+        snprintf(err, errlen, "LISTEN %s: 待ち受けできません (cannot listen)", spec);
+    else
+        log_info("tsunagud listening on http://%s:%d", *host ? host : "0.0.0.0", port);
+    free(host);
+    return ok;
+}
+
+static bool start(tsunagud_t *d, char *err, size_t errlen)
+{
+    if (!apply_clock(d->config, err, errlen))
+        return false;
+    apply_log_level(d->config);
+    d->store = store_open(config_get(d->config, "DATABASE"), err, errlen);
+    if (!d->store)
+        return false;
+    d->base = event_base_new();
+    d->curlev = curlev_new(d->base);
+    if (!d->base || !d->curlev) {
+        snprintf(err, errlen, "cannot create the event loop");
+        return false;
+    }
+    d->feeds = feeds_new(d);
+    if (feeds_load_secrets(d->feeds, err, errlen) != 0)
+        return false;
+    d->http = evhttp_new(d->base);
+    evhttp_set_max_body_size(d->http, (ev_ssize_t)config_size(d->config, "MAX_BODY_BYTES",
+                                                               8LL * 1024 * 1024));
+    evhttp_set_allowed_methods(d->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+                                        EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH | EVHTTP_REQ_HEAD);
+    evhttp_set_timeout(d->http, 30);
+    d->api = api_new(d, d->http);
+    if (!listen_on(d, err, errlen))
+        return false;
+    feeds_sync(d->feeds);
+    return true;
+}
+
+static void stop(tsunagud_t *d)
+{
+    feeds_free(d->feeds);
+    if (drain_timer)
+        event_free(drain_timer);
+    if (d->http)
+        evhttp_free(d->http);
+    api_free(d->api);
+    curlev_free(d->curlev);
+    tsunagud_city_changed(d);
+    store_close(d->store);
+    if (d->base)
+        event_base_free(d->base);
+    config_free(d->config);
+}
+
+int main(int argc, char **argv)
+{
+    tsunagud_t d;
+    memset(&d, 0, sizeof d);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
+            d.config_path = argv[++i];
+        else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            usage(stdout);
+            return 0;
+        } else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    char err[1024];
+    d.config = config_load(d.config_path, err, sizeof err);
+    if (!d.config) {
+        log_error("%s", err);
+        return 1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    tsunagud_set_current(&d);
+    int rc = 0;
+    if (!start(&d, err, sizeof err)) {
+        log_error("%s", err);
+        rc = 1;
+    } else {
+        struct event *sterm = evsignal_new(d.base, SIGTERM, on_signal, &d);
+        struct event *sint = evsignal_new(d.base, SIGINT, on_signal, &d);
+        struct event *shup = evsignal_new(d.base, SIGHUP, on_signal, &d);
+        evsignal_add(sterm, NULL);
+        evsignal_add(sint, NULL);
+        evsignal_add(shup, NULL);
+        event_base_dispatch(d.base);
+        event_free(sterm);
+        event_free(sint);
+        event_free(shup);
+        log_info("tsunagud stopped");
+    }
+    stop(&d);
+    tsunagud_set_current(NULL);
+    curl_global_cleanup();
+    return rc;
+}
