@@ -1,0 +1,365 @@
+/*
+ * outbox.c - durable mail queue on SQLite, drained by a libevent timer.
+ *
+ * See include/outbox.h for the states and the crash-safety argument.
+ * Mechanics: one message is in flight at a time.  outbox_kick schedules a
+ * zero-delay "pump"; the pump picks the oldest due pending row, dead-
+ * letters it if it is past the maximum age, else commits 'sending' and
+ * hands it to the mailer.  The mailer's done callback commits the outcome
+ * and kicks again.  When nothing is due, the timer is armed for the
+ * earliest next_attempt.  All SQL is prepared; every state change is its
+ * own autocommit statement, so each one is durable when it returns.
+ */
+#include "outbox.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "timeutil.h"
+#include "util.h"
+
+struct outbox {
+    store_t           *st;
+    mailer_t          *mailer;
+    struct event_base *base;
+    struct event      *timer;
+    outbox_config_t    cfg;
+    bool               in_flight;
+    int64_t            in_flight_id;
+    int64_t            real_start;   /* time(NULL) at creation */
+};
+
+static outbox_t *current_outbox;
+outbox_t *outbox_current(void) { return current_outbox; }
+void outbox_set_current(outbox_t *ob) { current_outbox = ob; }
+
+static void on_outbox_timer(evutil_socket_t fd, short what, void *arg);
+
+int64_t outbox_now(const outbox_t *ob)
+{
+    if (!tu_now_is_overridden()) return tu_now();
+    return tu_now() + ((int64_t)time(NULL) - ob->real_start);
+}
+
+int64_t outbox_backoff(const outbox_config_t *cfg, int attempts)
+{
+    int64_t d = cfg->retry_initial > 0 ? cfg->retry_initial : 30;
+    int64_t cap = cfg->retry_max > 0 ? cfg->retry_max : 3600;
+    for (int i = 1; i < attempts && d < cap; i++) d *= 2;
+    return d < cap ? d : cap;
+}
+
+outbox_t *outbox_new(store_t *st, mailer_t *mailer, struct event_base *base,
+                     const outbox_config_t *cfg)
+{
+    outbox_t *ob = xcalloc(1, sizeof *ob);
+    ob->st = st;
+    ob->mailer = mailer;
+    ob->base = base;
+    if (cfg) ob->cfg = *cfg;
+    if (ob->cfg.retry_initial <= 0) ob->cfg.retry_initial = 30;
+    if (ob->cfg.retry_max <= 0) ob->cfg.retry_max = 3600;
+    if (ob->cfg.max_age <= 0) ob->cfg.max_age = 48 * 3600;
+    ob->real_start = (int64_t)time(NULL);
+    ob->timer = evtimer_new(base, on_outbox_timer, ob);
+    return ob;
+}
+
+void outbox_free(outbox_t *ob)
+{
+    if (!ob) return;
+    if (current_outbox == ob) current_outbox = NULL;
+    if (ob->timer) event_free(ob->timer);
+    free(ob);
+}
+
+int outbox_enqueue(store_t *st, const imip_mail_t *mail, int64_t meeting_id,
+                   const char *kind, int64_t now, bool *duplicate)
+{
+    sqlite3_stmt *s = store_prepare(st,
+        "INSERT OR IGNORE INTO outbox (message_id, meeting_id, kind, mail_from, rcpt,"
+        " subject, body, state, attempts, created, next_attempt)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)");
+    if (!s) return -1;
+    store_bind_text(s, 1, mail->message_id);
+    if (meeting_id > 0) sqlite3_bind_int64(s, 2, meeting_id);
+    else sqlite3_bind_null(s, 2);
+    store_bind_text(s, 3, kind);
+    store_bind_text(s, 4, mail->from);
+    store_bind_text(s, 5, mail->rcpt);
+    store_bind_text(s, 6, mail->subject);
+    sqlite3_bind_blob(s, 7, mail->raw, (int)mail->len, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 8, now);
+    sqlite3_bind_int64(s, 9, now);
+    int rc = sqlite3_step(s);
+    int changed = sqlite3_changes(sqlite3_db_handle(s));
+    store_done(s);
+    if (rc != SQLITE_DONE) {
+        log_error("outbox: cannot store %s: %s", mail->message_id, store_errmsg(st));
+        return -1;
+    }
+    if (duplicate) *duplicate = changed == 0;
+    return 0;
+}
+
+/* ---- state changes ---------------------------------------------------- */
+
+static void set_state(outbox_t *ob, int64_t id, const char *state,
+                      int64_t next_attempt, const char *error)
+{
+    sqlite3_stmt *s = store_prepare(ob->st,
+        "UPDATE outbox SET state = ?, next_attempt = ?, last_error = ?,"
+        " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END WHERE id = ?");
+    if (!s) return;
+    store_bind_text(s, 1, state);
+    sqlite3_bind_int64(s, 2, next_attempt);
+    store_bind_text(s, 3, error);
+    store_bind_text(s, 4, state);
+    sqlite3_bind_int64(s, 5, outbox_now(ob));
+    sqlite3_bind_int64(s, 6, id);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        log_error("outbox: cannot update message %lld: %s", (long long)id, store_errmsg(ob->st));
+    store_done(s);
+}
+
+static bool mark_sending(outbox_t *ob, int64_t id)
+{
+    sqlite3_stmt *s = store_prepare(ob->st,
+        "UPDATE outbox SET state = 'sending', attempts = attempts + 1,"
+        " last_attempt = ? WHERE id = ? AND state = 'pending'");
+    if (!s) return false;
+    sqlite3_bind_int64(s, 1, outbox_now(ob));
+    sqlite3_bind_int64(s, 2, id);
+    bool ok = sqlite3_step(s) == SQLITE_DONE && sqlite3_changes(store_db(ob->st)) == 1;
+    store_done(s);
+    return ok;
+}
+
+/* ---- recovery --------------------------------------------------------- */
+
+int outbox_recover(outbox_t *ob)
+{
+    sqlite3_stmt *s = store_prepare(ob->st,
+        "SELECT id, message_id FROM outbox WHERE state = 'sending' ORDER BY id");
+    if (!s) return 0;
+    int64_t *ids = NULL;
+    char **mids = NULL;
+    size_t n = 0;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        ids = xrealloc(ids, (n + 1) * sizeof *ids);
+        mids = xrealloc(mids, (n + 1) * sizeof *mids);
+        ids[n] = sqlite3_column_int64(s, 0);
+        mids[n] = xstrdup(store_col_text(s, 1));
+        n++;
+    }
+    store_done(s);
+    int64_t now = outbox_now(ob);
+    for (size_t i = 0; i < n; i++) {
+        mailer_known_t k = mailer_delivered(ob->mailer, mids[i]);
+        if (k == MAILER_DELIVERED) {
+            log_info("outbox: %s was delivered before the restart; marked sent", mids[i]);
+            set_state(ob, ids[i], "sent", now, NULL);
+        } else {
+            log_warn("outbox: %s was in flight at the restart (%s); sending again",
+                     mids[i], k == MAILER_UNKNOWN ? "result unknown" : "not delivered");
+            set_state(ob, ids[i], "pending", now,
+                      k == MAILER_UNKNOWN ? "送信結果不明のため再送 (in doubt after restart)"
+                                          : "再起動前に未配送のため再送");
+        }
+        free(mids[i]);
+    }
+    free(ids);
+    free(mids);
+    return (int)n;
+}
+
+/* ---- the pump --------------------------------------------------------- */
+
+static void arm_timer(outbox_t *ob, int64_t delay)
+{
+    struct timeval tv = { (time_t)(delay > 0 ? delay : 0), 0 };
+    evtimer_add(ob->timer, &tv);
+}
+
+void outbox_kick(outbox_t *ob)
+{
+    if (ob && !ob->in_flight) arm_timer(ob, 0);
+}
+
+typedef struct due_msg {
+    int64_t id, created;
+    int     attempts;
+    char   *message_id, *from, *rcpt;
+    char   *body;
+    size_t  len;
+} due_msg_t;
+
+static void due_free(due_msg_t *m)
+{
+    free(m->message_id);
+    free(m->from);
+    free(m->rcpt);
+    free(m->body);
+}
+
+static bool next_due(outbox_t *ob, int64_t now, due_msg_t *m)
+{
+    sqlite3_stmt *s = store_prepare(ob->st,
+        "SELECT id, created, attempts, message_id, mail_from, rcpt, body FROM outbox"
+        " WHERE state = 'pending' AND next_attempt <= ? ORDER BY next_attempt, id LIMIT 1");
+    if (!s) return false;
+    sqlite3_bind_int64(s, 1, now);
+    bool found = sqlite3_step(s) == SQLITE_ROW;
+    if (found) {
+        m->id = sqlite3_column_int64(s, 0);
+        m->created = sqlite3_column_int64(s, 1);
+        m->attempts = sqlite3_column_int(s, 2);
+        m->message_id = xstrdup(store_col_text(s, 3));
+        m->from = xstrdup(store_col_text(s, 4));
+        m->rcpt = xstrdup(store_col_text(s, 5));
+        m->len = (size_t)sqlite3_column_bytes(s, 6);
+        m->body = xmalloc(m->len + 1);
+        memcpy(m->body, sqlite3_column_blob(s, 6), m->len);
+        m->body[m->len] = '\0';
+    }
+    store_done(s);
+    return found;
+}
+
+static void arm_for_earliest(outbox_t *ob, int64_t now)
+{
+    sqlite3_stmt *s = store_prepare(ob->st,
+        "SELECT MIN(next_attempt) FROM outbox WHERE state = 'pending'");
+    if (!s) return;
+    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+        arm_timer(ob, sqlite3_column_int64(s, 0) - now);
+    store_done(s);
+}
+
+static void on_mail_done(mail_result_t res, const char *detail, void *arg)
+{
+    outbox_t *ob = arg;
+    int64_t id = ob->in_flight_id, now = outbox_now(ob);
+    ob->in_flight = false;
+    if (res == MAIL_SENT) {
+        set_state(ob, id, "sent", now, NULL);
+        log_info("outbox: message %lld sent (%s)", (long long)id, detail);
+    } else if (res == MAIL_PERMFAIL) {
+        set_state(ob, id, "dead", now, detail);
+        log_error("outbox: message %lld dead-lettered: permanent failure: %s", (long long)id, detail);
+    } else {
+        sqlite3_stmt *s = store_prepare(ob->st, "SELECT attempts FROM outbox WHERE id = ?");
+        int attempts = 1;
+        if (s) {
+            sqlite3_bind_int64(s, 1, id);
+            if (sqlite3_step(s) == SQLITE_ROW) attempts = sqlite3_column_int(s, 0);
+            store_done(s);
+        }
+        int64_t delay = outbox_backoff(&ob->cfg, attempts);
+        set_state(ob, id, "pending", now + delay, detail);
+        log_warn("outbox: message %lld not sent (%s); retry in %llds", (long long)id,
+                 detail, (long long)delay);
+    }
+    outbox_kick(ob);
+}
+
+static void pump(outbox_t *ob)
+{
+    int64_t now = outbox_now(ob);
+    due_msg_t m;
+    for (;;) {
+        memset(&m, 0, sizeof m);
+        if (!next_due(ob, now, &m)) {
+            arm_for_earliest(ob, now);
+            return;
+        }
+        if (now - m.created >= ob->cfg.max_age) {
+            set_state(ob, m.id, "dead", now, "48時間以内に送信できませんでした (gave up after max age)");
+            log_error("outbox: %s to %s dead-lettered after %d attempts", m.message_id,
+                      m.rcpt, m.attempts);
+            due_free(&m);
+            continue;
+        }
+        break;
+    }
+    if (!mark_sending(ob, m.id)) {
+        due_free(&m);
+        return;
+    }
+    ob->in_flight = true;
+    ob->in_flight_id = m.id;
+    if (mailer_send(ob->mailer, m.from, m.rcpt, m.body, m.len, m.message_id,
+                    on_mail_done, ob) != 0)
+        on_mail_done(MAIL_TEMPFAIL, "送信を開始できません (could not start transfer)", ob);
+    due_free(&m);
+}
+
+static void on_outbox_timer(evutil_socket_t fd, short what, void *arg)
+{
+    outbox_t *ob = arg;
+    if (!ob->in_flight) pump(ob);
+}
+
+/* ---- reporting -------------------------------------------------------- */
+
+int outbox_count(store_t *st, const char *state)
+{
+    sqlite3_stmt *s = store_prepare(st, "SELECT COUNT(*) FROM outbox WHERE state = ?");
+    if (!s) return -1;
+    store_bind_text(s, 1, state);
+    int n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+    store_done(s);
+    return n;
+}
+
+static json_t *iso_or_null(sqlite3_stmt *s, int col)
+{
+    if (sqlite3_column_type(s, col) == SQLITE_NULL) return json_null();
+    char buf[TU_ISO_LEN];
+    return json_string(tu_format_iso8601(sqlite3_column_int64(s, col), tz_default(), buf));
+}
+
+static json_t *text_or_null(sqlite3_stmt *s, int col)
+{
+    const char *t = store_col_text(s, col);
+    return t ? json_string(t) : json_null();
+}
+
+json_t *outbox_json(store_t *st, const char *state, int limit)
+{
+    json_t *counts = json_object();
+    const char *states[] = { "pending", "sending", "sent", "dead" };
+    for (size_t i = 0; i < 4; i++)
+        json_object_set_new(counts, states[i], json_integer(outbox_count(st, states[i])));
+    sqlite3_stmt *s = store_prepare(st,
+        "SELECT id, message_id, meeting_id, kind, rcpt, subject, state, attempts,"
+        " created, next_attempt, last_attempt, sent_at, last_error FROM outbox"
+        " WHERE (?1 IS NULL OR state = ?1) ORDER BY id DESC LIMIT ?2");
+    json_t *list = json_array();
+    if (s) {
+        store_bind_text(s, 1, state);
+        sqlite3_bind_int(s, 2, limit > 0 ? limit : 200);
+        while (sqlite3_step(s) == SQLITE_ROW) {
+            json_t *o = json_object();
+            json_object_set_new(o, "id", json_integer(sqlite3_column_int64(s, 0)));
+            json_object_set_new(o, "message_id", text_or_null(s, 1));
+            json_object_set_new(o, "meeting_id", sqlite3_column_type(s, 2) == SQLITE_NULL
+                                ? json_null() : json_integer(sqlite3_column_int64(s, 2)));
+            json_object_set_new(o, "kind", text_or_null(s, 3));
+            json_object_set_new(o, "rcpt", text_or_null(s, 4));
+            json_object_set_new(o, "subject", text_or_null(s, 5));
+            json_object_set_new(o, "state", text_or_null(s, 6));
+            json_object_set_new(o, "attempts", json_integer(sqlite3_column_int(s, 7)));
+            json_object_set_new(o, "created", iso_or_null(s, 8));
+            json_object_set_new(o, "next_attempt", iso_or_null(s, 9));
+            json_object_set_new(o, "last_attempt", iso_or_null(s, 10));
+            json_object_set_new(o, "sent_at", iso_or_null(s, 11));
+            json_object_set_new(o, "last_error", text_or_null(s, 12));
+            json_array_append_new(list, o);
+        }
+        store_done(s);
+    }
+    return json_pack("{s:o, s:o}", "counts", counts, "messages", list);
+}

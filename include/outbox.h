@@ -1,0 +1,84 @@
+/*
+ * outbox.h - the durable mail outbox (SQLite table `outbox`, migration 5).
+ *
+ * Every outgoing mail is stored BEFORE any attempt to send it, normally in
+ * the same transaction as the meeting change that caused it, so a crash
+ * can never lose a mail nor leave a meeting change without its mail.
+ *
+ * States: pending -> sending -> sent, or back to pending with exponential
+ * backoff (OUTBOX_RETRY_SECONDS doubling, capped at OUTBOX_RETRY_MAX)
+ * until the message is older than OUTBOX_MAX_AGE (48 h), then dead.  A
+ * permanent SMTP failure (5xx) is dead at once.  Dead mail is logged and
+ * listed by GET /v1/outbox.
+ *
+ * Exactly-once, and what happens after SIGKILL.  The row is marked
+ * 'sending' (committed) before the hand-off and 'sent' (committed) right
+ * after the server's 250 to the end of DATA.  A row found in 'sending' at
+ * start-up is "in doubt": the process died between those two commits.
+ * The outbox asks the transport (mailer_delivered):
+ *   - maildir/file know exactly (file name / Message-ID scan): delivered
+ *     rows become 'sent', the others go back to 'pending';
+ *   - SMTP cannot know.  Then the row is re-sent: losing an invitation is
+ *     worse than the alternative, and the only way to duplicate is a kill
+ *     inside the few milliseconds between the server's 250 and our commit
+ *     (a kill anywhere earlier means the server never accepted it).  Any
+ *     duplicate carries the same Message-ID, UID and SEQUENCE, so clients
+ *     treat it as the same invitation.  The row's last_error records
+ *     "送信結果不明のため再送" so the secretariat can see it happened.
+ * A row whose state is 'sent' is never handed to a transport again, and
+ * Message-ID is UNIQUE, so re-queuing the same change cannot duplicate it.
+ *
+ * Time.  Timestamps come from tu_now().  When the clock is pinned
+ * (TSUNAGU_NOW), real elapsed seconds since outbox_new are added, so
+ * retries still come due in tests that freeze the calendar date.
+ */
+#ifndef TSUNAGU_OUTBOX_H
+#define TSUNAGU_OUTBOX_H
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "imip.h"
+#include "mailer.h"
+#include "store.h"
+
+typedef struct outbox_config {
+    int64_t retry_initial;   /* seconds; default 30 */
+    int64_t retry_max;       /* seconds; default 3600 */
+    int64_t max_age;         /* seconds; default 48 h */
+} outbox_config_t;
+
+typedef struct outbox outbox_t;
+
+outbox_t *outbox_new(store_t *st, mailer_t *mailer, struct event_base *base,
+                     const outbox_config_t *cfg);
+void      outbox_free(outbox_t *ob);
+
+/* Store one built mail (inside the caller's transaction if one is open).
+ * A Message-ID already in the outbox is not stored again (*duplicate set
+ * when non-NULL).  0 or -1 (SQL error). */
+int  outbox_enqueue(store_t *st, const imip_mail_t *mail, int64_t meeting_id,
+                    const char *kind, int64_t now, bool *duplicate);
+
+/* Resolve rows left in 'sending' by a crash (see above).  Call once at
+ * start-up, before the first kick.  Returns how many were in doubt. */
+int  outbox_recover(outbox_t *ob);
+/* Look for due mail soon (from the loop, never re-entrantly). */
+void outbox_kick(outbox_t *ob);
+/* The outbox clock (tu_now(), advancing even when pinned). */
+int64_t outbox_now(const outbox_t *ob);
+/* Delay before attempt number `attempts` + 1 (exposed for tests). */
+int64_t outbox_backoff(const outbox_config_t *cfg, int attempts);
+
+/* {"counts": {...}, "messages": [...]}; state NULL = all (newest first,
+ * at most limit rows).  No bodies. */
+json_t *outbox_json(store_t *st, const char *state, int limit);
+/* Number of rows in a state. */
+int  outbox_count(store_t *st, const char *state);
+/* Outbox of the running daemon (set by meetings_init), or NULL. */
+outbox_t *outbox_current(void);
+void      outbox_set_current(outbox_t *ob);
+
+#endif
