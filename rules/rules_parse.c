@@ -120,6 +120,8 @@ typedef struct tok {
     int        col;
 } tok_t;
 
+static void idlist_push(idlist_t *l, int v);
+
 typedef struct parser {
     ruleset_t  *rs;
     const char *file;
@@ -131,6 +133,7 @@ typedef struct parser {
     rule_t     *cur;          /* open rule block or NULL */
     bool        have_policy, have_tiebreak;
     int         line_end_col;
+    idlist_t    excluded;     /* exclude-field ids */
 } parser_t;
 
 static bool perr(parser_t *p, int col, const char *fmt, ...)
@@ -705,9 +708,7 @@ static bool parse_exclude_field(cursor_t *c)
         int f;
         if (!expect_word(c, "分野", &t) || !field_known(c, t, &f))
             return false;
-        c->p->rs->field_excluded = xrealloc(c->p->rs->field_excluded,
-                                            c->p->rs->fields.names.n * sizeof(bool));
-        c->p->rs->field_excluded[f] = true;
+        idlist_push(&c->p->excluded, f);
         if (!peek(c) || peek(c)->type != T_COMMA)
             return expect_end(c);
         c->i++;
@@ -957,10 +958,14 @@ ruleset_t *rules_parse(const char *text, size_t len, const char *filename,
     tokens_clear(&p);
     free(p.t);
     if (!ok) {
+        free(p.excluded.v);
         rules_free(rs);
         return NULL;
     }
-    rs->field_excluded = xrealloc(rs->field_excluded, rs->fields.names.n * sizeof(bool));
+    rs->field_excluded = xcalloc(rs->fields.names.n + 1, sizeof(bool));
+    for (size_t i = 0; i < p.excluded.n; i++)
+        rs->field_excluded[p.excluded.v[i]] = true;
+    free(p.excluded.v);
     rs->source = xstrndup(text, len);
     sha256_hex(text, len, rs->hash);
     return rs;
