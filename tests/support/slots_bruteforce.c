@@ -8,6 +8,7 @@
  */
 #include "slots_bruteforce.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -244,4 +245,44 @@ int slots_bruteforce(const city_t *city, const slot_query_t *q, int64_t now,
     free(l.v);
     if (diagnostics && out->nslots == 0) bf_diagnose(&x, lo, out);
     return 0;
+}
+
+static bool same_strvec(const strvec_t *a, const strvec_t *b)
+{
+    if (a->n != b->n) return false;
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->v[i], b->v[i]) != 0) return false;
+    return true;
+}
+
+#define DIFF(...) do { snprintf(why, n, __VA_ARGS__); return false; } while (0)
+
+bool slots_result_equal(const slot_result_t *a, const slot_result_t *b, char *why, size_t n)
+{
+    if (a->earliest != b->earliest) DIFF("earliest %lld vs %lld", (long long)a->earliest, (long long)b->earliest);
+    if (a->candidates != b->candidates) DIFF("candidates %zu vs %zu", a->candidates, b->candidates);
+    if (a->feasible != b->feasible) DIFF("feasible %zu vs %zu", a->feasible, b->feasible);
+    if (a->nslots != b->nslots) DIFF("nslots %zu vs %zu", a->nslots, b->nslots);
+    for (size_t i = 0; i < a->nslots; i++) {
+        if (a->slots[i].start != b->slots[i].start || a->slots[i].end != b->slots[i].end)
+            DIFF("slot %zu: %lld vs %lld", i, (long long)a->slots[i].start, (long long)b->slots[i].start);
+        if (!same_strvec(&a->slots[i].optional, &b->slots[i].optional))
+            DIFF("slot %zu optional lists differ", i);
+    }
+    if (a->nblockers != b->nblockers) DIFF("nblockers %zu vs %zu", a->nblockers, b->nblockers);
+    for (size_t i = 0; i < a->nblockers; i++)
+        if (strcmp(a->blockers[i].agency_id, b->blockers[i].agency_id) != 0 ||
+            a->blockers[i].blocked != b->blockers[i].blocked)
+            DIFF("blocker %zu: %s/%zu vs %s/%zu", i, a->blockers[i].agency_id, a->blockers[i].blocked,
+                 b->blockers[i].agency_id, b->blockers[i].blocked);
+    if (a->ndrops != b->ndrops) DIFF("ndrops %zu vs %zu", a->ndrops, b->ndrops);
+    for (size_t i = 0; i < a->ndrops; i++)
+        if (strcmp(a->drops[i].agency_id, b->drops[i].agency_id) != 0 ||
+            a->drops[i].earliest != b->drops[i].earliest)
+            DIFF("drop %zu differs", i);
+    if (a->has_next != b->has_next) DIFF("has_next %d vs %d", a->has_next, b->has_next);
+    if (a->has_next && (a->next.start != b->next.start ||
+                        !same_strvec(&a->next.optional, &b->next.optional)))
+        DIFF("next %lld vs %lld", (long long)a->next.start, (long long)b->next.start);
+    return true;
 }

@@ -20,4 +20,8 @@ int slots_bruteforce(const city_t *city, const slot_query_t *q, int64_t now,
                      const slot_agency_busy_t *busy, size_t nbusy, bool diagnostics,
                      slot_result_t *out);
 
+/* Compare two results field by field (slots with optional lists,
+ * counts, diagnostics).  On difference writes what differs into why. */
+bool slots_result_equal(const slot_result_t *a, const slot_result_t *b, char *why, size_t n);
+
 #endif

@@ -160,26 +160,8 @@ static void assert_matches_expected(const fixture_t *f, const char *name, const 
 
 static void assert_same_result(const slot_result_t *a, const slot_result_t *b)
 {
-    assert_int_equal(a->nslots, b->nslots);
-    assert_int_equal(a->earliest, b->earliest);
-    assert_int_equal(a->candidates, b->candidates);
-    assert_int_equal(a->feasible, b->feasible);
-    for (size_t i = 0; i < a->nslots; i++) {
-        assert_int_equal(a->slots[i].start, b->slots[i].start);
-        assert_int_equal(a->slots[i].optional.n, b->slots[i].optional.n);
-    }
-    assert_int_equal(a->nblockers, b->nblockers);
-    for (size_t i = 0; i < a->nblockers; i++) {
-        assert_string_equal(a->blockers[i].agency_id, b->blockers[i].agency_id);
-        assert_int_equal(a->blockers[i].blocked, b->blockers[i].blocked);
-    }
-    assert_int_equal(a->ndrops, b->ndrops);
-    for (size_t i = 0; i < a->ndrops; i++) {
-        assert_string_equal(a->drops[i].agency_id, b->drops[i].agency_id);
-        assert_int_equal(a->drops[i].earliest, b->drops[i].earliest);
-    }
-    assert_int_equal(a->has_next, b->has_next);
-    if (a->has_next) assert_int_equal(a->next.start, b->next.start);
+    char why[256];
+    if (!slots_result_equal(a, b, why, sizeof why)) fail_msg("fast vs brute force: %s", why);
 }
 
 static void run_all_queries(void **state)
