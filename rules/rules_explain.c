@@ -313,16 +313,29 @@ static void text_candidate(strbuf_t *b, const proposal_t *p, const candidate_t *
 
 static void text_candidates(strbuf_t *b, const proposal_t *p)
 {
-    size_t n;
+    size_t n, shown = 0, outside = 0;
     int *v = listed_candidates(p, &n);
-    if (n) {
-        strbuf_puts(b, "候補機関の合計点は、");
-        for (size_t i = 0; i < n; i++) {
-            if (i)
-                strbuf_puts(b, "、");
-            text_candidate(b, p, &p->cands[v[i]]);
+    /* agencies whose only failure is the district are grouped at the end,
+     * so the paragraph stays short enough to read aloud */
+    for (size_t i = 0; i < n; i++) {
+        const candidate_t *cd = &p->cands[v[i]];
+        if (cd->fail_lead == ELIG_DISTRICT) {
+            outside++;
+            continue;
         }
+        strbuf_puts(b, shown++ ? "、" : "候補機関の合計点は、");
+        text_candidate(b, p, cd);
+    }
+    if (shown)
         strbuf_puts(b, "です。");
+    for (size_t i = 0, k = 0; outside && i < n; i++) {
+        const candidate_t *cd = &p->cands[v[i]];
+        if (cd->fail_lead != ELIG_DISTRICT)
+            continue;
+        strbuf_printf(b, "%s%s(%d点)", k++ ? "、" : "", cd->agency->name ? cd->agency->name
+                      : cd->agency->id, cd->total);
+        if (k == outside)
+            strbuf_printf(b, "は%sのため対象外です。", rules_elig_label(p->rs, ELIG_DISTRICT));
     }
     free(v);
 }
