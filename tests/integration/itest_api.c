@@ -1,0 +1,849 @@
+/*
+ * itest_api.c - the tsunagud daemon end to end over real HTTP.
+ *
+ * One daemon (bin/tsunagud) is started for the whole group on a free port
+ * with a temp database, TSUNAGU_NOW=2026-12-01T09:00:00+09:00 and a config
+ * file (so SIGHUP reload can be observed through ADMIN_TOKEN).  The fixture
+ * city tests/data/yamanami is imported with calendar urls resolved to
+ * absolute paths, and the tests then check: busy time per feed against
+ * expected/busy, the need rule, VFREEBUSY, auth for every role, 404/405,
+ * bad JSON, bad imports (400 naming the field, nothing half-imported),
+ * idempotent re-import, a failing feed keeping its intervals, /healthz,
+ * /metrics, SIGHUP and SIGTERM (exit 0).  Tests run in order and share
+ * state (tokens created earlier are used later).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "interval.h"
+#include "support_proc.h"
+#include "timeutil.h"
+#include "util.h"
+
+#define CITY "tests/data/yamanami"
+#define ADMIN1 "itest-admin-token-one"
+#define ADMIN2 "itest-admin-token-two"
+
+static struct {
+    char  *dir, *db, *conf, *log, *ssw_copy;
+    int    port;
+    pid_t  pid;
+    const char *admin;
+    json_t *doc;                       /* import document, absolute urls */
+    char   *tok_coord, *tok_secr, *tok_agency;
+    long long tok_coord_id;
+} g;
+
+/* ---- HTTP ----------------------------------------------------------------- */
+typedef struct resp {
+    long      status;
+    strbuf_t  body;
+    char      ctype[128];
+} resp_t;
+
+static size_t on_data(char *p, size_t sz, size_t n, void *arg)
+{
+    strbuf_add(&((resp_t *)arg)->body, p, sz * n);
+    return sz * n;
+}
+
+static size_t on_header(char *p, size_t sz, size_t n, void *arg)
+{
+    resp_t *r = arg;
+    if (strncasecmp(p, "Content-Type:", 13) == 0) {
+        snprintf(r->ctype, sizeof r->ctype, "%.*s", (int)(sz * n - 13), p + 13);
+        char *e = r->ctype + strlen(r->ctype);
+        while (e > r->ctype && (e[-1] == '\r' || e[-1] == '\n'))
+            *--e = '\0';
+    }
+    return sz * n;
+}
+
+/* auth: NULL = none; "Basic:xxx" sends basic auth with password xxx. */
+static resp_t http(const char *method, const char *path, const char *auth, const char *body)
+{
+    resp_t r;
+    memset(&r, 0, sizeof r);
+    strbuf_init(&r.body);
+    CURL *c = curl_easy_init();
+    char url[1024];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", g.port, path);
+    struct curl_slist *h = NULL;
+    char hdr[512];
+    if (auth && strncmp(auth, "Basic:", 6) == 0) {
+        curl_easy_setopt(c, CURLOPT_USERNAME, "calendar");
+        curl_easy_setopt(c, CURLOPT_PASSWORD, auth + 6);
+    } else if (auth) {
+        snprintf(hdr, sizeof hdr, "Authorization: Bearer %s", auth);
+        h = curl_slist_append(h, hdr);
+    }
+    if (body)
+        h = curl_slist_append(h, "Content-Type: application/json");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    }
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return r;
+}
+
+static json_t *http_json(const char *method, const char *path, const char *auth,
+                         const char *body, long want_status)
+{
+    resp_t r = http(method, path, auth, body);
+    if (r.status != want_status)
+        fail_msg("%s %s: HTTP %ld, wanted %ld: %s", method, path, r.status, want_status,
+                 r.body.s ? r.body.s : "");
+    json_t *j = r.body.s ? json_loads(r.body.s, 0, NULL) : NULL;
+    if (!j)
+        fail_msg("%s %s: not JSON: %s", method, path, r.body.s ? r.body.s : "");
+    strbuf_free(&r.body);
+    return j;
+}
+
+static long status_of(const char *method, const char *path, const char *auth, const char *body)
+{
+    resp_t r = http(method, path, auth, body);
+    strbuf_free(&r.body);
+    return r.status;
+}
+
+static void expect_error(const char *method, const char *path, const char *auth,
+                         const char *body, long status, const char *code)
+{
+    json_t *j = http_json(method, path, auth, body, status);
+    const char *e = json_string_value(json_object_get(j, "error"));
+    const char *m = json_string_value(json_object_get(j, "message"));
+    assert_non_null(e);
+    assert_non_null(m);
+    assert_true(strlen(m) > 0);
+    if (code)
+        assert_string_equal(e, code);
+    json_decref(j);
+}
+
+/* ---- fixtures ------------------------------------------------------------- */
+static int64_t iso(const char *s)
+{
+    int64_t t = 0;
+    if (!tu_parse_iso8601(s, NULL, &t))
+        fail_msg("bad time %s", s);
+    return t;
+}
+
+static void load_pairs(json_t *arr, ivset_t *out)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach(arr, i, p)
+        ivset_push(out, iso(json_string_value(json_array_get(p, 0))),
+                   iso(json_string_value(json_array_get(p, 1))));
+}
+
+static void load_expected(const char *feed, ivset_t *out)
+{
+    char path[512];
+    snprintf(path, sizeof path, CITY "/expected/busy/%s.json", feed);
+    json_t *j = json_load_file(path, 0, NULL);
+    if (!j)
+        fail_msg("cannot read %s", path);
+    load_pairs(j, out);
+    json_decref(j);
+}
+
+static void assert_same_set(const ivset_t *got, const ivset_t *want, const char *what)
+{
+    if (got->n != want->n)
+        fail_msg("%s: %zu intervals, expected %zu", what, got->n, want->n);
+    for (size_t i = 0; i < got->n; i++)
+        if (got->v[i].start != want->v[i].start || got->v[i].end != want->v[i].end)
+            fail_msg("%s: interval %zu differs", what, i);
+}
+
+/* The import document with every relative url made absolute. */
+static json_t *make_doc(void)
+{
+    char cwd[PATH_MAX];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    json_t *doc = json_load_file(CITY "/agencies.json", 0, NULL);
+    assert_non_null(doc);
+    size_t i, j;
+    json_t *a, *c;
+    json_array_foreach(json_object_get(doc, "agencies"), i, a)
+        json_array_foreach(json_object_get(a, "calendars"), j, c) {
+            const char *u = json_string_value(json_object_get(c, "url"));
+            char *abs = xasprintf("%s/" CITY "/%s", cwd, u);
+            if (strcmp(json_string_value(json_object_get(c, "id")), "ssw") == 0) {
+                /* a copy we can break on purpose */
+                char *text = read_file(abs, NULL);
+                assert_non_null(text);
+                assert_int_equal(support_write_file(g.ssw_copy, text, (size_t)-1), 0);
+                free(text);
+                free(abs);
+                abs = xstrdup(g.ssw_copy);
+            }
+            json_object_set_new(c, "url", json_string(abs));
+            free(abs);
+        }
+    return doc;
+}
+
+static char *dump(const json_t *j) { return json_dumps(j, JSON_COMPACT); }
+
+static void write_conf(const char *admin)
+{
+    char *text = xasprintf("# itest config\nADMIN_TOKEN = %s\nPOLL_INTERVAL = 600\n"
+                           "LOG_LEVEL = info\n", admin);
+    assert_int_equal(support_write_file(g.conf, text, (size_t)-1), 0);
+    free(text);
+}
+
+static bool log_contains(const char *needle)
+{
+    char *text = support_read_log(g.log);
+    bool found = text && strstr(text, needle);
+    free(text);
+    return found;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static int group_setup(void **state)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    g.dir = support_mkdtemp("itest-api");
+    if (!g.dir)
+        return -1;
+    g.db = support_path(g.dir, "tsunagu.db");
+    g.conf = support_path(g.dir, "tsunagud.conf");
+    g.log = support_path(g.dir, "tsunagud.log");
+    g.ssw_copy = support_path(g.dir, "ssw.ics");
+    g.port = support_free_port();
+    g.admin = ADMIN1;
+    write_conf(ADMIN1);
+    char listen[64], dbenv[600];
+    snprintf(listen, sizeof listen, "TSUNAGU_LISTEN=127.0.0.1:%d", g.port);
+    snprintf(dbenv, sizeof dbenv, "TSUNAGU_DATABASE=%s", g.db);
+    const char *env[] = {listen, dbenv, "TSUNAGU_NOW=2026-12-01T09:00:00+09:00",
+                         "TSUNAGU_SECRETS=", "TSUNAGU_ADMIN_TOKEN_UNUSED=1", NULL};
+    unsetenv("TSUNAGU_ADMIN_TOKEN");
+    const char *argv[] = {"bin/tsunagud", "-c", g.conf, NULL};
+    g.pid = support_spawn(argv, env, NULL, g.log);
+    if (g.pid < 0 || !support_wait_port(g.port, 10000, g.pid)) {
+        char *l = support_read_log(g.log);
+        fprintf(stderr, "tsunagud did not start:\n%s\n", l);
+        free(l);
+        return -1;
+    }
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    if (g.pid > 0 && support_alive(g.pid))
+        support_stop(g.pid, 5000);
+    json_decref(g.doc);
+    support_rmtree(g.dir);
+    free(g.dir); free(g.db); free(g.conf); free(g.log); free(g.ssw_copy);
+    free(g.tok_coord); free(g.tok_secr); free(g.tok_agency);
+    curl_global_cleanup();
+    return 0;
+}
+
+/* ---- tests ---------------------------------------------------------------- */
+static void test_healthz_is_public(void **state)
+{
+    json_t *j = http_json("GET", "/healthz", NULL, NULL, 200);
+    assert_string_equal(json_string_value(json_object_get(j, "status")), "ok");
+    json_decref(j);
+}
+
+static void test_auth_missing_or_bad_token_401(void **state)
+{
+    const char *paths[] = {"/v1/agencies", "/v1/feeds", "/v1/tokens", "/metrics",
+                           "/v1/feeds/ssw/busy", "/v1/agencies/kodomo/freebusy.ics"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        expect_error("GET", paths[i], NULL, NULL, 401, "unauthorized");
+        expect_error("GET", paths[i], "not-a-token", NULL, 401, "unauthorized");
+        expect_error("GET", paths[i], "Basic:not-a-token", NULL, 401, "unauthorized");
+    }
+    expect_error("POST", "/v1/import", NULL, "{}", 401, "unauthorized");
+}
+
+static void test_bad_json_400(void **state)
+{
+    expect_error("POST", "/v1/import", g.admin, "{\"city\": ", 400, "bad-json");
+    expect_error("POST", "/v1/import", g.admin, "", 400, "bad-json");
+    expect_error("POST", "/v1/import", g.admin, "\"just a string\"", 400, "bad-json");
+    expect_error("POST", "/v1/tokens", g.admin, "[1,2", 400, "bad-json");
+}
+
+static void test_bad_import_names_field_and_imports_nothing(void **state)
+{
+    json_t *doc = make_doc();
+    json_t *a3 = json_array_get(json_object_get(doc, "agencies"), 3);
+    json_object_set_new(json_object_get(a3, "hours"), "mon-fri", json_string("nine to five"));
+    char *body = dump(doc);
+    json_t *j = http_json("POST", "/v1/import", g.admin, body, 400);
+    const char *msg = json_string_value(json_object_get(j, "message"));
+    assert_non_null(strstr(msg, "agencies[3].hours"));
+    json_decref(j);
+    free(body);
+    json_decref(doc);
+    /* nothing was imported */
+    j = http_json("GET", "/v1/agencies", g.admin, NULL, 200);
+    assert_int_equal(json_array_size(json_object_get(j, "agencies")), 0);
+    json_decref(j);
+    j = http_json("GET", "/v1/feeds", g.admin, NULL, 200);
+    assert_int_equal(json_array_size(json_object_get(j, "feeds")), 0);
+    json_decref(j);
+    /* relative urls are refused by the daemon (the CLI resolves them) */
+    doc = json_load_file(CITY "/agencies.json", 0, NULL);
+    body = dump(doc);
+    j = http_json("POST", "/v1/import", g.admin, body, 400);
+    assert_non_null(strstr(json_string_value(json_object_get(j, "message")),
+                           "agencies[0].calendars[0].url"));
+    json_decref(j);
+    free(body);
+    json_decref(doc);
+}
+
+static json_t *wait_feeds_settled(int timeout_ms)
+{
+    for (int waited = 0;; waited += 100) {
+        json_t *j = http_json("GET", "/v1/feeds", g.admin, NULL, 200);
+        size_t i, pending = 0;
+        json_t *f;
+        json_array_foreach(json_object_get(j, "feeds"), i, f)
+            if (strcmp(json_string_value(json_object_get(f, "state")), "pending") == 0)
+                pending++;
+        if (pending == 0 || waited >= timeout_ms)
+            return j;
+        json_decref(j);
+        sleep_ms(100);
+    }
+}
+
+static void test_import_and_feeds_become_ok(void **state)
+{
+    g.doc = make_doc();
+    char *body = dump(g.doc);
+    json_t *j = http_json("POST", "/v1/import", g.admin, body, 200);
+    free(body);
+    assert_int_equal(json_integer_value(json_object_get(j, "agencies")),
+                     json_array_size(json_object_get(g.doc, "agencies")));
+    assert_int_equal(json_integer_value(json_object_get(j, "feeds")), 22);
+    json_decref(j);
+    j = wait_feeds_settled(20000);
+    json_t *feeds = json_object_get(j, "feeds");
+    assert_int_equal(json_array_size(feeds), 22);
+    size_t i;
+    json_t *f;
+    json_array_foreach(feeds, i, f) {
+        const char *id = json_string_value(json_object_get(f, "id"));
+        if (strcmp(json_string_value(json_object_get(f, "state")), "ok") != 0)
+            fail_msg("feed %s: %s", id, json_dumps(f, 0));
+        assert_true(json_integer_value(json_object_get(f, "intervals")) > 0);
+        assert_string_equal(json_string_value(json_object_get(f, "last_success")),
+                            "2026-12-01T09:00:00+09:00");
+    }
+    json_decref(j);
+}
+
+#define WIN "from=2026-11-30T00:00:00%2B09:00&to=2027-03-01T00:00:00%2B09:00"
+
+static void fetch_busy(const char *path, ivset_t *out)
+{
+    json_t *j = http_json("GET", path, g.admin, NULL, 200);
+    load_pairs(json_object_get(j, "busy"), out);
+    json_decref(j);
+}
+
+static void test_feed_busy_matches_expected(void **state)
+{
+    size_t i, k;
+    json_t *a, *c;
+    int checked = 0;
+    json_array_foreach(json_object_get(g.doc, "agencies"), i, a)
+        json_array_foreach(json_object_get(a, "calendars"), k, c) {
+            const char *id = json_string_value(json_object_get(c, "id"));
+            char path[256];
+            snprintf(path, sizeof path, "/v1/feeds/%s/busy?%s", id, WIN);
+            ivset_t got, want;
+            ivset_init(&got);
+            ivset_init(&want);
+            fetch_busy(path, &got);
+            load_expected(id, &want);
+            assert_true(want.n > 0);
+            assert_same_set(&got, &want, id);
+            ivset_free(&got);
+            ivset_free(&want);
+            checked++;
+        }
+    assert_int_equal(checked, 22);
+    /* the busy reply is clipped to the window and carries offsets */
+    json_t *j = http_json("GET", "/v1/feeds/kodomo/busy?from=2026-12-01T10:00:00%2B09:00"
+                          "&to=2026-12-01T11:00:00%2B09:00", g.admin, NULL, 200);
+    assert_string_equal(json_string_value(json_object_get(j, "feed")), "kodomo");
+    json_t *b = json_object_get(j, "busy");
+    for (size_t n = 0; n < json_array_size(b); n++) {
+        assert_true(iso(json_string_value(json_array_get(json_array_get(b, n), 0))) >=
+                    iso("2026-12-01T10:00:00+09:00"));
+        assert_non_null(strstr(json_string_value(json_array_get(json_array_get(b, n), 1)), "+09:00"));
+    }
+    json_decref(j);
+}
+
+/* Plain two-pointer intersection, independent of the daemon's algebra. */
+static void intersect(const ivset_t *a, const ivset_t *b, ivset_t *out)
+{
+    size_t i = 0, j = 0;
+    while (i < a->n && j < b->n) {
+        int64_t s = a->v[i].start > b->v[j].start ? a->v[i].start : b->v[j].start;
+        int64_t e = a->v[i].end < b->v[j].end ? a->v[i].end : b->v[j].end;
+        if (s < e)
+            ivset_push(out, s, e);
+        if (a->v[i].end < b->v[j].end) i++; else j++;
+    }
+}
+
+static void test_agency_busy_need_rule(void **state)
+{
+    /* kikan-shogai has three calendars and need 1: busy only when all three are */
+    ivset_t a, b, c, ab, want, got;
+    ivset_init(&a); ivset_init(&b); ivset_init(&c);
+    ivset_init(&ab); ivset_init(&want); ivset_init(&got);
+    load_expected("kikan-shogai-a", &a);
+    load_expected("kikan-shogai-b", &b);
+    load_expected("kikan-shogai-c", &c);
+    intersect(&a, &b, &ab);
+    intersect(&ab, &c, &want);
+    json_t *j = http_json("GET", "/v1/agencies/kikan-shogai/busy?" WIN, g.admin, NULL, 200);
+    assert_int_equal(json_integer_value(json_object_get(j, "need")), 1);
+    assert_int_equal(json_integer_value(json_object_get(j, "calendars")), 3);
+    assert_int_equal(json_array_size(json_object_get(j, "failing")), 0);
+    load_pairs(json_object_get(j, "busy"), &got);
+    json_decref(j);
+    assert_true(want.n > 0 && want.n < a.n);
+    assert_same_set(&got, &want, "kikan-shogai combined");
+    /* a one-calendar agency's busy time is its calendar's */
+    ivset_t one, exp1;
+    ivset_init(&one); ivset_init(&exp1);
+    fetch_busy("/v1/agencies/houkatsu-hokubu/busy?" WIN, &one);
+    load_expected("houkatsu-hokubu", &exp1);
+    assert_same_set(&one, &exp1, "houkatsu-hokubu combined");
+    ivset_free(&one); ivset_free(&exp1);
+    ivset_free(&a); ivset_free(&b); ivset_free(&c);
+    ivset_free(&ab); ivset_free(&want); ivset_free(&got);
+}
+
+static void test_freebusy_ics(void **state)
+{
+    resp_t r = http("GET", "/v1/agencies/houkatsu-hokubu/freebusy.ics?" WIN, g.admin, NULL);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.ctype, "text/calendar"));
+    assert_non_null(strstr(r.body.s, "BEGIN:VFREEBUSY\r\n"));
+    assert_non_null(strstr(r.body.s, "DTSTART:20261129T150000Z\r\n"));
+    size_t lines = 0;
+    for (const char *p = r.body.s; (p = strstr(p, "\r\nFREEBUSY;FBTYPE=BUSY:")); p++)
+        lines++;
+    ivset_t want;
+    ivset_init(&want);
+    load_expected("houkatsu-hokubu", &want);
+    assert_int_equal(lines, want.n);
+    /* first period is the first expected interval, in UTC */
+    char first[64];
+    char a[TU_ISO_LEN], b[TU_ISO_LEN];
+    tu_format_iso8601(want.v[0].start, NULL, a);
+    tu_format_iso8601(want.v[0].end, NULL, b);
+    snprintf(first, sizeof first, "FREEBUSY;FBTYPE=BUSY:%.4s%.2s%.2sT%.2s%.2s%.2sZ/%.4s%.2s%.2sT%.2s%.2s%.2sZ",
+             a, a + 5, a + 8, a + 11, a + 14, a + 17, b, b + 5, b + 8, b + 11, b + 14, b + 17);
+    assert_non_null(strstr(r.body.s, first));
+    ivset_free(&want);
+    strbuf_free(&r.body);
+    /* calendar clients subscribe with HTTP Basic, the token as password */
+    assert_int_equal(status_of("GET", "/v1/agencies/houkatsu-hokubu/freebusy.ics",
+                               "Basic:" ADMIN1, NULL), 200);
+}
+
+static char *create_token(const char *role, long long *id)
+{
+    char body[256];
+    snprintf(body, sizeof body, "{\"role\": \"%s\", \"label\": \"itest\"}", role);
+    json_t *j = http_json("POST", "/v1/tokens", g.admin, body, 201);
+    const char *t = json_string_value(json_object_get(j, "token"));
+    assert_non_null(t);
+    assert_true(strlen(t) >= 32);
+    assert_string_equal(json_string_value(json_object_get(j, "role")), role);
+    if (id)
+        *id = json_integer_value(json_object_get(j, "id"));
+    char *tok = xstrdup(t);
+    json_decref(j);
+    return tok;
+}
+
+static void test_tokens_created_listed_hashed(void **state)
+{
+    g.tok_coord = create_token("coordinator", &g.tok_coord_id);
+    g.tok_secr = create_token("secretariat", NULL);
+    g.tok_agency = create_token("agency:houkatsu-hokubu", NULL);
+    resp_t r = http("GET", "/v1/tokens", g.admin, NULL);
+    assert_int_equal(r.status, 200);
+    /* listed, but never the token itself */
+    assert_null(strstr(r.body.s, g.tok_coord));
+    assert_null(strstr(r.body.s, g.tok_agency));
+    json_t *j = json_loads(r.body.s, 0, NULL);
+    assert_int_equal(json_array_size(json_object_get(j, "tokens")), 3);
+    json_decref(j);
+    strbuf_free(&r.body);
+    /* the database holds hashes only */
+    char *dbtext = read_file(g.db, NULL);
+    if (dbtext)
+        assert_null(strstr(dbtext, g.tok_coord));
+    free(dbtext);
+    expect_error("POST", "/v1/tokens", g.admin, "{\"role\": \"superuser\"}", 400, "bad-request");
+    expect_error("POST", "/v1/tokens", g.admin, "{\"role\": \"agency:nope\"}", 400, "bad-request");
+}
+
+static void test_roles(void **state)
+{
+    /* staff roles read everything */
+    const char *staff[] = {g.tok_coord, g.tok_secr};
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(status_of("GET", "/v1/agencies", staff[i], NULL), 200);
+        assert_int_equal(status_of("GET", "/v1/feeds/kodomo", staff[i], NULL), 200);
+        assert_int_equal(status_of("GET", "/v1/agencies/kodomo/busy", staff[i], NULL), 200);
+        assert_int_equal(status_of("GET", "/metrics", staff[i], NULL), 200);
+        /* admin-only */
+        expect_error("GET", "/v1/tokens", staff[i], NULL, 403, "forbidden");
+        expect_error("POST", "/v1/tokens", staff[i], "{\"role\":\"admin\"}", 403, "forbidden");
+        expect_error("POST", "/v1/import", staff[i], "{}", 403, "forbidden");
+    }
+    /* an agency token sees its own feeds only */
+    const char *ag = g.tok_agency;
+    assert_int_equal(status_of("GET", "/v1/feeds/houkatsu-hokubu", ag, NULL), 200);
+    assert_int_equal(status_of("GET", "/v1/feeds/houkatsu-hokubu/busy", ag, NULL), 200);
+    assert_int_equal(status_of("GET", "/v1/agencies/houkatsu-hokubu/busy", ag, NULL), 200);
+    assert_int_equal(status_of("GET", "/v1/agencies/houkatsu-hokubu/freebusy.ics", ag, NULL), 200);
+    expect_error("GET", "/v1/feeds/kodomo", ag, NULL, 403, "forbidden");
+    expect_error("GET", "/v1/feeds/kodomo/busy", ag, NULL, 403, "forbidden");
+    expect_error("POST", "/v1/feeds/kodomo/refresh", ag, NULL, 403, "forbidden");
+    expect_error("GET", "/v1/agencies/kodomo/busy", ag, NULL, 403, "forbidden");
+    expect_error("GET", "/v1/agencies/kodomo/freebusy.ics", ag, NULL, 403, "forbidden");
+    expect_error("GET", "/metrics", ag, NULL, 403, "forbidden");
+    expect_error("GET", "/v1/tokens", ag, NULL, 403, "forbidden");
+    expect_error("POST", "/v1/import", ag, "{}", 403, "forbidden");
+    json_t *j = http_json("GET", "/v1/feeds", ag, NULL, 200);
+    json_t *feeds = json_object_get(j, "feeds");
+    assert_int_equal(json_array_size(feeds), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(feeds, 0), "agency")),
+                        "houkatsu-hokubu");
+    json_decref(j);
+    /* the registry is visible, other agencies' feed status is not */
+    j = http_json("GET", "/v1/agencies/kodomo", ag, NULL, 200);
+    assert_null(json_object_get(j, "feeds"));
+    json_decref(j);
+    j = http_json("GET", "/v1/agencies/houkatsu-hokubu", ag, NULL, 200);
+    assert_int_equal(json_array_size(json_object_get(j, "feeds")), 1);
+    json_decref(j);
+}
+
+static void test_token_revoke(void **state)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/v1/tokens/%lld", g.tok_coord_id);
+    assert_int_equal(status_of("DELETE", path, g.admin, NULL), 204);
+    expect_error("GET", "/v1/agencies", g.tok_coord, NULL, 401, "unauthorized");
+    expect_error("DELETE", path, g.admin, NULL, 404, "not-found");
+    expect_error("DELETE", "/v1/tokens/xyz", g.admin, NULL, 404, "not-found");
+}
+
+static void test_not_found_and_method(void **state)
+{
+    expect_error("GET", "/v1/feeds/no-such-feed", g.admin, NULL, 404, "not-found");
+    expect_error("GET", "/v1/feeds/no-such-feed/busy", g.admin, NULL, 404, "not-found");
+    expect_error("POST", "/v1/feeds/no-such-feed/refresh", g.admin, NULL, 404, "not-found");
+    expect_error("GET", "/v1/agencies/no-such-agency", g.admin, NULL, 404, "not-found");
+    expect_error("GET", "/v1/agencies/no-such-agency/busy", g.admin, NULL, 404, "not-found");
+    expect_error("GET", "/v1/agencies/no-such-agency/freebusy.ics", g.admin, NULL, 404, "not-found");
+    expect_error("GET", "/v1/nothing-here", g.admin, NULL, 404, "not-found");
+    expect_error("GET", "/", NULL, NULL, 404, "not-found");
+    expect_error("DELETE", "/v1/agencies", g.admin, NULL, 405, "method-not-allowed");
+    expect_error("GET", "/v1/import", g.admin, NULL, 405, "method-not-allowed");
+}
+
+static void test_bad_query_400(void **state)
+{
+    expect_error("GET", "/v1/feeds/kodomo/busy?from=yesterday", g.admin, NULL, 400, "bad-time");
+    expect_error("GET", "/v1/feeds/kodomo/busy?from=2026-12-02T00:00:00Z&to=2026-12-01T00:00:00Z",
+                 g.admin, NULL, 400, "bad-time");
+    expect_error("GET", "/v1/agencies/kodomo/busy?to=2026-13-45T00:00:00Z", g.admin, NULL, 400,
+                 "bad-time");
+}
+
+static long long intervals_of(const char *feed)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/v1/feeds/%s", feed);
+    json_t *j = http_json("GET", path, g.admin, NULL, 200);
+    long long n = json_integer_value(json_object_get(j, "intervals"));
+    json_decref(j);
+    return n;
+}
+
+static void test_reimport_idempotent_and_updates_in_place(void **state)
+{
+    long long before = intervals_of("kodomo");
+    char *body = dump(g.doc);
+    json_t *j = http_json("POST", "/v1/import", g.admin, body, 200);
+    json_decref(j);
+    free(body);
+    j = http_json("GET", "/v1/agencies", g.admin, NULL, 200);
+    assert_int_equal(json_array_size(json_object_get(j, "agencies")),
+                     json_array_size(json_object_get(g.doc, "agencies")));
+    json_decref(j);
+    /* unchanged feeds keep their state and intervals */
+    j = http_json("GET", "/v1/feeds/kodomo", g.admin, NULL, 200);
+    assert_string_equal(json_string_value(json_object_get(j, "state")), "ok");
+    json_decref(j);
+    assert_int_equal(intervals_of("kodomo"), before);
+    /* a changed name is updated in place */
+    json_t *doc = json_deep_copy(g.doc);
+    json_t *kodomo = NULL, *a;
+    size_t i;
+    json_array_foreach(json_object_get(doc, "agencies"), i, a)
+        if (strcmp(json_string_value(json_object_get(a, "id")), "kodomo") == 0)
+            kodomo = a;
+    assert_non_null(kodomo);
+    json_object_set_new(kodomo, "name", json_string("こども家庭センター(改称)"));
+    body = dump(doc);
+    json_decref(http_json("POST", "/v1/import", g.admin, body, 200));
+    free(body);
+    j = http_json("GET", "/v1/agencies/kodomo", g.admin, NULL, 200);
+    assert_string_equal(json_string_value(json_object_get(j, "name")), "こども家庭センター(改称)");
+    json_decref(j);
+    assert_int_equal(intervals_of("kodomo"), before);
+    /* a bad re-import changes nothing: name change + broken field elsewhere */
+    json_object_set_new(kodomo, "name", json_string("壊れた取り込み"));
+    json_t *last = json_array_get(json_object_get(doc, "agencies"),
+                                  json_array_size(json_object_get(doc, "agencies")) - 1);
+    json_object_set_new(last, "need", json_string("two"));
+    body = dump(doc);
+    j = http_json("POST", "/v1/import", g.admin, body, 400);
+    char want[64];
+    snprintf(want, sizeof want, "agencies[%zu].need",
+             json_array_size(json_object_get(doc, "agencies")) - 1);
+    assert_non_null(strstr(json_string_value(json_object_get(j, "message")), want));
+    json_decref(j);
+    free(body);
+    j = http_json("GET", "/v1/agencies/kodomo", g.admin, NULL, 200);
+    assert_string_equal(json_string_value(json_object_get(j, "name")), "こども家庭センター(改称)");
+    json_decref(j);
+    json_decref(doc);
+    /* restore the original */
+    body = dump(g.doc);
+    json_decref(http_json("POST", "/v1/import", g.admin, body, 200));
+    free(body);
+}
+
+static json_t *wait_feed_state(const char *id, const char *state, int timeout_ms)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/v1/feeds/%s", id);
+    for (int waited = 0;; waited += 50) {
+        json_t *j = http_json("GET", path, g.admin, NULL, 200);
+        if (strcmp(json_string_value(json_object_get(j, "state")), state) == 0)
+            return j;
+        if (waited >= timeout_ms)
+            fail_msg("feed %s never became %s: %s", id, state, json_dumps(j, 0));
+        json_decref(j);
+        sleep_ms(50);
+    }
+}
+
+static void test_failing_feed_keeps_intervals(void **state)
+{
+    ivset_t want, got;
+    ivset_init(&want);
+    ivset_init(&got);
+    load_expected("ssw", &want);
+    assert_int_equal(support_write_file(g.ssw_copy, "BEGIN:VCALENDAR\r\nBEGIN:VEV", (size_t)-1), 0);
+    json_t *j = http_json("POST", "/v1/feeds/ssw/refresh", g.admin, NULL, 202);
+    json_decref(j);
+    j = wait_feed_state("ssw", "failing", 10000);
+    assert_true(json_is_string(json_object_get(j, "last_error")));
+    assert_true(strlen(json_string_value(json_object_get(j, "last_error"))) > 0);
+    assert_int_equal(json_integer_value(json_object_get(j, "failures")), 1);
+    assert_true(json_is_string(json_object_get(j, "last_success")));
+    json_decref(j);
+    fetch_busy("/v1/feeds/ssw/busy?" WIN, &got);
+    assert_same_set(&got, &want, "ssw after a failed fetch");
+    assert_true(log_contains("feed ssw: failed"));
+    /* agency busy reports the failing calendar */
+    j = http_json("GET", "/v1/agencies/ssw/busy", g.admin, NULL, 200);
+    json_t *failing = json_object_get(j, "failing");
+    assert_int_equal(json_array_size(failing), 1);
+    json_decref(j);
+    /* metrics count it */
+    resp_t r = http("GET", "/metrics", g.admin, NULL);
+    assert_non_null(strstr(r.body.s, "tsunagu_feeds{state=\"failing\"} 1\n"));
+    strbuf_free(&r.body);
+    /* repaired file: back to ok */
+    char *text = read_file(CITY "/calendars/ssw.ics", NULL);
+    assert_int_equal(support_write_file(g.ssw_copy, text, (size_t)-1), 0);
+    free(text);
+    json_decref(http_json("POST", "/v1/feeds/ssw/refresh", g.admin, NULL, 202));
+    j = wait_feed_state("ssw", "ok", 10000);
+    assert_int_equal(json_integer_value(json_object_get(j, "failures")), 0);
+    json_decref(j);
+    ivset_free(&want);
+    ivset_free(&got);
+}
+
+static void test_metrics(void **state)
+{
+    resp_t r = http("GET", "/metrics", g.admin, NULL);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.ctype, "text/plain"));
+    assert_non_null(strstr(r.body.s, "tsunagu_feeds{state=\"ok\"} 22\n"));
+    assert_non_null(strstr(r.body.s, "tsunagu_feeds{state=\"failing\"} 0\n"));
+    assert_non_null(strstr(r.body.s, "tsunagu_feed_fetch_seconds_bucket{le=\"+Inf\"}"));
+    /* stored intervals = sum over feeds */
+    json_t *j = http_json("GET", "/v1/feeds", g.admin, NULL, 200);
+    long long sum = 0;
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_object_get(j, "feeds"), i, f)
+        sum += json_integer_value(json_object_get(f, "intervals"));
+    json_decref(j);
+    char want[64];
+    snprintf(want, sizeof want, "tsunagu_busy_intervals %lld\n", sum);
+    assert_non_null(strstr(r.body.s, want));
+    strbuf_free(&r.body);
+}
+
+static void test_sighup_reloads_config(void **state)
+{
+    write_conf(ADMIN2);
+    assert_int_equal(kill(g.pid, SIGHUP), 0);
+    for (int i = 0; i < 100 && !log_contains("reload: configuration reloaded"); i++)
+        sleep_ms(50);
+    assert_true(log_contains("reload: configuration reloaded"));
+    expect_error("GET", "/v1/agencies", ADMIN1, NULL, 401, "unauthorized");
+    assert_int_equal(status_of("GET", "/v1/agencies", ADMIN2, NULL), 200);
+    g.admin = ADMIN2;
+    /* a broken config file keeps the running one */
+    assert_int_equal(support_write_file(g.conf, "this is not a config line\n", (size_t)-1), 0);
+    assert_int_equal(kill(g.pid, SIGHUP), 0);
+    for (int i = 0; i < 100 && !log_contains("keeping the old config"); i++)
+        sleep_ms(50);
+    assert_true(log_contains("keeping the old config"));
+    assert_int_equal(status_of("GET", "/v1/agencies", ADMIN2, NULL), 200);
+    assert_true(support_alive(g.pid));
+}
+
+static void test_secrets_file_must_be_private(void **state)
+{
+    char *secrets = support_path(g.dir, "secrets");
+    assert_int_equal(support_write_file(secrets, "ssw user:pass\n", (size_t)-1), 0);
+    chmod(secrets, 0644);
+    char *log = support_path(g.dir, "secrets.log");
+    char *db = support_path(g.dir, "other.db");
+    char senv[600], dbenv[600], listen[64];
+    snprintf(senv, sizeof senv, "TSUNAGU_SECRETS=%s", secrets);
+    snprintf(dbenv, sizeof dbenv, "TSUNAGU_DATABASE=%s", db);
+    snprintf(listen, sizeof listen, "TSUNAGU_LISTEN=127.0.0.1:%d", support_free_port());
+    const char *env[] = {senv, dbenv, listen, NULL};
+    const char *argv[] = {"bin/tsunagud", NULL};
+    pid_t pid = support_spawn(argv, env, NULL, log);
+    assert_true(pid > 0);
+    int st = -1;
+    for (int i = 0; i < 200; i++) {
+        if (waitpid(pid, &st, WNOHANG) == pid)
+            break;
+        st = -1;
+        sleep_ms(50);
+    }
+    if (st == -1) {
+        support_stop(pid, 2000);
+        fail_msg("tsunagud started with a world-readable secrets file");
+    }
+    char *text = support_read_log(log);
+    assert_non_null(strstr(text, "0600"));
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) != 0);
+    free(text);
+    free(secrets); free(log); free(db);
+}
+
+static void test_sigterm_exits_zero(void **state)
+{
+    assert_int_equal(kill(g.pid, SIGTERM), 0);
+    int status = 0;
+    for (int i = 0; i < 200; i++) {
+        pid_t w = waitpid(g.pid, &status, WNOHANG);
+        if (w == g.pid)
+            break;
+        sleep_ms(50);
+    }
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_true(log_contains("shutdown: SIGTERM"));
+    assert_true(log_contains("tsunagud stopped"));
+    g.pid = -1;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_healthz_is_public),
+        cmocka_unit_test(test_auth_missing_or_bad_token_401),
+        cmocka_unit_test(test_bad_json_400),
+        cmocka_unit_test(test_bad_import_names_field_and_imports_nothing),
+        cmocka_unit_test(test_import_and_feeds_become_ok),
+        cmocka_unit_test(test_feed_busy_matches_expected),
+        cmocka_unit_test(test_agency_busy_need_rule),
+        cmocka_unit_test(test_freebusy_ics),
+        cmocka_unit_test(test_tokens_created_listed_hashed),
+        cmocka_unit_test(test_roles),
+        cmocka_unit_test(test_token_revoke),
+        cmocka_unit_test(test_not_found_and_method),
+        cmocka_unit_test(test_bad_query_400),
+        cmocka_unit_test(test_reimport_idempotent_and_updates_in_place),
+        cmocka_unit_test(test_failing_feed_keeps_intervals),
+        cmocka_unit_test(test_metrics),
+        cmocka_unit_test(test_sighup_reloads_config),
+        cmocka_unit_test(test_secrets_file_must_be_private),
+        cmocka_unit_test(test_sigterm_exits_zero),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
