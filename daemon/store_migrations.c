@@ -73,6 +73,7 @@ const store_migration_t store_migrations[] = {
      "  status TEXT NOT NULL DEFAULT 'scheduled',"  /* scheduled|replan|cancelled */
      "  monitoring_date TEXT,"              /* YYYY-MM-DD, local */
      "  monitoring_reminded INTEGER,"       /* when the reminder was queued */
+     "  lead TEXT,"                         /* lead agency id (reminders) */
      "  created INTEGER NOT NULL,"
      "  updated INTEGER NOT NULL);"
      "CREATE INDEX meetings_case ON meetings(case_id, start);"
