@@ -152,7 +152,7 @@ static void h_token_create(api_req_t *r)
             api_reply_json(r, 201, json_pack("{s:I, s:s, s:s, s:s, s:s}", "id", (json_int_t)id,
                                              "token", token, "role", role, "label",
                                              label ? label : "", "created",
-                                             tu_format_iso8601(now, NULL, iso)));
+                                             tu_format_iso8601(now, api_zone(r), iso)));
         }
     }
     json_decref(body);
@@ -167,13 +167,14 @@ static void h_token_list(api_req_t *r)
         return;
     }
     json_t *arr = json_array();
+    const tz_t *zone = api_zone(r);
     while (sqlite3_step(s) == SQLITE_ROW) {
         char iso[TU_ISO_LEN];
         const char *label = store_col_text(s, 2);
         json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:s}",
             "id", (json_int_t)sqlite3_column_int64(s, 0), "role", store_col_text(s, 1),
             "label", label ? label : "",
-            "created", tu_format_iso8601(sqlite3_column_int64(s, 3), NULL, iso)));
+            "created", tu_format_iso8601(sqlite3_column_int64(s, 3), zone, iso)));
     }
     store_done(s);
     api_reply_json(r, 200, json_pack("{s:o}", "tokens", arr));

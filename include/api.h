@@ -134,8 +134,8 @@ void api_defer(api_req_t *r);
 
 /* Common shorthands. */
 #define api_404(r, what, id) \
-    api_reply_error((r), 404, "not-found", "%sが見つかりません: %s (%s not found)", \
-                    (what), (id), (what))
+    api_reply_error((r), 404, "not-found", "%sが見つかりません: %s (not found)", \
+                    (what), (id))
 
 /* Bearer token lookup used by the router (api_tokens.c).  Fills auth and
  * returns true when the token is known. */

@@ -36,23 +36,32 @@ typedef struct cli_verb {
     int (*run)(cli_t *c, int argc, char **argv);
 } cli_verb_t;
 
-extern const cli_verb_t cli_core_verbs[];
+extern const cli_verb_t cli_core_verbs[];   /* cli_core.c */
+extern const cli_verb_t cli_rules_verbs[];  /* cli_rules.c */
+
+/* Entry point (main_tsunagu.c): parses global options, dispatches. */
+int cli_main(int argc, char **argv);
 
 /* HTTP: method "GET"/"POST"/"DELETE"...; body may be NULL (steals it).
  * Returns the HTTP status (0 on transport error, message printed) and
  * sets *out to the parsed JSON response (or NULL). */
 long cli_call(cli_t *c, const char *method, const char *path, json_t *body,
               json_t **out);
-/* Same, returning the raw body (malloc'd) for non-JSON endpoints. */
+/* Raw variants: body text in (may be NULL), raw response out (malloc'd). */
+long cli_call_body(cli_t *c, const char *method, const char *path, const char *body,
+                   char **body_out, size_t *len_out);
 long cli_call_raw(cli_t *c, const char *method, const char *path,
                   char **body_out, size_t *len_out);
 /* Prints "エラー: ..." for a non-2xx response; returns 1. */
 int  cli_fail(long status, json_t *resp);
 /* URL-encode one path segment or query value (malloc'd). */
 char *cli_escape(const char *s);
-/* Parse "--name value" options; returns value or NULL. */
+/* "--name value" or "--name=value"; returns value or NULL. */
 const char *cli_opt(int argc, char **argv, const char *name);
-/* Positional argument n (skipping --opt value pairs), or NULL. */
+/* true if the boolean flag (e.g. "--json", "--feed") is present. */
+bool cli_flag(int argc, char **argv, const char *name);
+/* Positional argument n (0-based), skipping options: "--x value" pairs,
+ * "--x=value", and the boolean flags --json --feed --all --yes. */
 const char *cli_arg(int argc, char **argv, int n);
 
 /* Tables: set headers, add rows (ncols strings each), print. */

@@ -1,0 +1,573 @@
+/*
+ * cli_core.c - the core verbs of the tsunagu client: import, agencies,
+ * feeds, refresh, busy time, free/busy, tokens, health.
+ *
+ * Each verb is one API call (busy may try the agency endpoint and fall
+ * back to the feed endpoint) and prints a Japanese-first table; --json
+ * prints the raw response instead.  `import FILE` rewrites relative
+ * calendar urls to absolute paths against the file's folder before
+ * posting, because the daemon does not share the client's working dir.
+ * Dates given as YYYY-MM-DD are read in the city's zone by the daemon;
+ * a date-only --to includes that whole day.
+ */
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "timeutil.h"
+#include "util.h"
+
+static int usage_error(const char *verb, const char *args)
+{
+    fprintf(stderr, "使い方 (usage): tsunagu %s %s\n", verb, args);
+    return 2;
+}
+
+static const char *state_ja(const char *s)
+{
+    if (!s) return "-";
+    if (strcmp(s, "ok") == 0) return "正常 ok";
+    if (strcmp(s, "failing") == 0) return "取得失敗 failing";
+    if (strcmp(s, "pending") == 0) return "未取得 pending";
+    return s;
+}
+
+static const char *jstr(const json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+/* "  label<pad> value" with the label padded by display width. */
+static void print_label(const char *label)
+{
+    printf("  %s", label);
+    for (size_t w = cli_text_width(label); w < 24; w++)
+        putchar(' ');
+}
+
+static void print_kv(const char *label, const json_t *v)
+{
+    print_label(label);
+    if (json_is_string(v))
+        printf("%s\n", json_string_value(v));
+    else if (json_is_integer(v))
+        printf("%lld\n", (long long)json_integer_value(v));
+    else if (json_is_real(v))
+        printf("%.1f\n", json_real_value(v));
+    else
+        printf("-\n");
+}
+
+static void print_kv_str(const char *label, const char *v)
+{
+    print_label(label);
+    printf("%s\n", v);
+}
+
+static char *join_strings(const json_t *arr, const char *sep)
+{
+    strbuf_t b;
+    strbuf_init(&b);
+    strbuf_puts(&b, "");
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v) {
+        if (i)
+            strbuf_puts(&b, sep);
+        strbuf_puts(&b, json_is_string(v) ? json_string_value(v) : "?");
+    }
+    return strbuf_detach(&b);
+}
+
+/* ---- import ---------------------------------------------------------------- */
+static bool resolve_urls(json_t *doc, const char *base)
+{
+    json_t *agencies = json_object_get(doc, "agencies");
+    if (!json_is_array(agencies))
+        return false;
+    size_t i, j;
+    json_t *a, *c;
+    json_array_foreach(agencies, i, a)
+        json_array_foreach(json_object_get(a, "calendars"), j, c) {
+            const char *u = json_string_value(json_object_get(c, "url"));
+            if (!u || strstr(u, "://") || u[0] == '/')
+                continue;
+            char *abs = xasprintf("%s/%s", base, u);
+            json_object_set_new(c, "url", json_string(abs));
+            free(abs);
+        }
+    return true;
+}
+
+static int v_import(cli_t *c, int argc, char **argv)
+{
+    const char *file = cli_arg(argc, argv, 0);
+    if (!file)
+        return usage_error("import", "FILE");
+    json_error_t je;
+    json_t *doc = json_load_file(file, 0, &je);
+    if (!doc) {
+        fprintf(stderr, "エラー: %s を読めません: %d行 %d列: %s\n", file, je.line, je.column, je.text);
+        return 1;
+    }
+    char dirbuf[PATH_MAX], real[PATH_MAX];
+    snprintf(dirbuf, sizeof dirbuf, "%s", file);
+    const char *dir = dirname(dirbuf);
+    if (!realpath(dir, real))
+        snprintf(real, sizeof real, "%s", dir);
+    resolve_urls(doc, real);
+    json_t *resp = NULL;
+    long st = cli_call(c, "POST", "/v1/import", doc, &resp);
+    int rc = 0;
+    if (st != 200)
+        rc = cli_fail(st, resp);
+    else if (!c->json)
+        printf("取り込みました: %s — 機関 %lld 件、カレンダー %lld 件 (imported)\n",
+               jstr(resp, "city"), (long long)json_integer_value(json_object_get(resp, "agencies")),
+               (long long)json_integer_value(json_object_get(resp, "feeds")));
+    json_decref(resp);
+    return rc;
+}
+
+/* ---- agencies -------------------------------------------------------------- */
+static char *feed_summary(const json_t *f)
+{
+    if (!json_is_object(f))
+        return xstrdup("-");
+    return xasprintf("正常%lld 失敗%lld 未取得%lld",
+                     (long long)json_integer_value(json_object_get(f, "ok")),
+                     (long long)json_integer_value(json_object_get(f, "failing")),
+                     (long long)json_integer_value(json_object_get(f, "pending")));
+}
+
+static int v_agencies(cli_t *c, int argc, char **argv)
+{
+    json_t *resp = NULL;
+    long st = cli_call(c, "GET", "/v1/agencies", NULL, &resp);
+    if (st != 200)
+        return cli_fail(st, resp);
+    if (!c->json) {
+        printf("%s の支援機関 (agencies)\n\n", jstr(resp, "city"));
+        cli_table_t *t = cli_table_new(6, (const char *[]){"ID", "名称", "分野", "担当地区",
+                                                           "必要数/暦", "取得状況"});
+        size_t i;
+        json_t *a;
+        json_array_foreach(json_object_get(resp, "agencies"), i, a) {
+            char *fields = join_strings(json_object_get(a, "fields"), "・");
+            char *areas = json_array_size(json_object_get(a, "areas"))
+                              ? join_strings(json_object_get(a, "areas"), "・") : xstrdup("全域");
+            char *need = xasprintf("%lld/%zu", (long long)json_integer_value(json_object_get(a, "need")),
+                                   json_array_size(json_object_get(a, "calendars")));
+            char *fs = feed_summary(json_object_get(a, "feeds"));
+            cli_table_row(t, (const char *[]){jstr(a, "id"), jstr(a, "name"), fields, areas, need, fs});
+            free(fields); free(areas); free(need); free(fs);
+        }
+        cli_table_print(t);
+    }
+    json_decref(resp);
+    return 0;
+}
+
+static void print_feed_table(const json_t *feeds)
+{
+    cli_table_t *t = cli_table_new(7, (const char *[]){"カレンダー", "機関", "種類", "状態",
+                                                       "最終成功", "区間数", "エラー"});
+    size_t i;
+    json_t *f;
+    json_array_foreach(feeds, i, f) {
+        char *n = xasprintf("%lld", (long long)json_integer_value(json_object_get(f, "intervals")));
+        const char *ls = json_string_value(json_object_get(f, "last_success"));
+        const char *err = json_string_value(json_object_get(f, "last_error"));
+        cli_table_row(t, (const char *[]){jstr(f, "id"), jstr(f, "agency"), jstr(f, "kind"),
+                                          state_ja(jstr(f, "state")), ls ? ls : "-", n,
+                                          err ? err : ""});
+        free(n);
+    }
+    cli_table_print(t);
+}
+
+static int v_agency(cli_t *c, int argc, char **argv)
+{
+    const char *id = cli_arg(argc, argv, 0);
+    if (!id)
+        return usage_error("agency", "ID");
+    char *eid = cli_escape(id);
+    char *path = xasprintf("/v1/agencies/%s", eid);
+    json_t *resp = NULL;
+    long st = cli_call(c, "GET", path, NULL, &resp);
+    free(eid);
+    free(path);
+    if (st != 200)
+        return cli_fail(st, resp);
+    if (!c->json) {
+        char *fields = join_strings(json_object_get(resp, "fields"), "・");
+        char *areas = json_array_size(json_object_get(resp, "areas"))
+                          ? join_strings(json_object_get(resp, "areas"), "・") : xstrdup("全域");
+        printf("%s (%s)\n", jstr(resp, "name"), jstr(resp, "id"));
+        print_kv_str("分野 fields", fields);
+        print_kv_str("担当地区 areas", areas);
+        print_kv_str("窓口 email", jstr(resp, "email"));
+        char *s1 = xasprintf("%lld 分", (long long)json_integer_value(json_object_get(resp, "travel_minutes")));
+        print_kv_str("移動時間 travel", s1);
+        char *s2 = xasprintf("%lld / %lld",
+                             (long long)json_integer_value(json_object_get(resp, "lead_cases")),
+                             (long long)json_integer_value(json_object_get(resp, "max_lead_cases")));
+        print_kv_str("主担当件数 lead", s2);
+        print_kv_str("支援会議構成員 member",
+                     json_is_true(json_object_get(resp, "support_meeting_member")) ? "はい" : "いいえ");
+        json_t *need = json_object_get(resp, "need");
+        char *s3 = xasprintf("%lld", need ? (long long)json_integer_value(need) : 1LL);
+        print_kv_str("必要人数 need", s3);
+        free(s1); free(s2); free(s3);
+        free(fields);
+        free(areas);
+        json_t *feeds = json_object_get(resp, "feeds");
+        if (feeds) {
+            putchar('\n');
+            print_feed_table(feeds);
+        }
+    }
+    json_decref(resp);
+    return 0;
+}
+
+/* ---- feeds ----------------------------------------------------------------- */
+static int v_feeds(cli_t *c, int argc, char **argv)
+{
+    json_t *resp = NULL;
+    long st = cli_call(c, "GET", "/v1/feeds", NULL, &resp);
+    if (st != 200)
+        return cli_fail(st, resp);
+    if (!c->json)
+        print_feed_table(json_object_get(resp, "feeds"));
+    json_decref(resp);
+    return 0;
+}
+
+static int v_feed(cli_t *c, int argc, char **argv)
+{
+    const char *id = cli_arg(argc, argv, 0);
+    if (!id)
+        return usage_error("feed", "ID");
+    char *eid = cli_escape(id);
+    char *path = xasprintf("/v1/feeds/%s", eid);
+    json_t *resp = NULL;
+    long st = cli_call(c, "GET", path, NULL, &resp);
+    free(eid);
+    free(path);
+    if (st != 200)
+        return cli_fail(st, resp);
+    if (!c->json) {
+        printf("カレンダー %s (機関 %s)\n", jstr(resp, "id"), jstr(resp, "agency"));
+        print_kv_str("状態 state", state_ja(jstr(resp, "state")));
+        print_kv("種類 kind", json_object_get(resp, "kind"));
+        print_kv("URL", json_object_get(resp, "url"));
+        print_kv("最終成功 last_success", json_object_get(resp, "last_success"));
+        print_kv("エラー last_error", json_object_get(resp, "last_error"));
+        print_kv("HTTP", json_object_get(resp, "http_status"));
+        print_kv("区間数 intervals", json_object_get(resp, "intervals"));
+        print_kv("連続失敗 failures", json_object_get(resp, "failures"));
+        print_kv("次回取得 next_poll", json_object_get(resp, "next_poll"));
+        size_t i;
+        json_t *w;
+        json_array_foreach(json_object_get(resp, "warnings"), i, w)
+            printf("  注意: %s\n", json_string_value(w));
+    }
+    json_decref(resp);
+    return 0;
+}
+
+static int v_refresh(cli_t *c, int argc, char **argv)
+{
+    const char *id = cli_arg(argc, argv, 0);
+    if (!id)
+        return usage_error("refresh", "ID");
+    char *eid = cli_escape(id);
+    char *path = xasprintf("/v1/feeds/%s/refresh", eid);
+    json_t *resp = NULL;
+    long st = cli_call(c, "POST", path, NULL, &resp);
+    free(eid);
+    free(path);
+    int rc = 0;
+    if (st != 202)
+        rc = cli_fail(st, resp);
+    else if (!c->json)
+        printf("取得を開始しました: %s (refresh started; `tsunagu feed %s` で状態を確認)\n", id, id);
+    json_decref(resp);
+    return rc;
+}
+
+/* ---- busy ------------------------------------------------------------------ */
+static bool is_date_only(const char *s)
+{
+    int64_t d;
+    return strlen(s) == 10 && parse_date(s, &d);
+}
+
+/* Query value for a time option: date-only is sent as local midnight
+ * (for --to, of the next day). */
+static char *time_param(const char *v, bool is_to)
+{
+    if (!is_date_only(v))
+        return cli_escape(v);
+    int64_t d;
+    parse_date(v, &d);
+    if (is_to)
+        d++;
+    int y, m, dd;
+    civil_from_days(d, &y, &m, &dd);
+    return xasprintf("%04d-%02d-%02dT00:00:00", y, m, dd);
+}
+
+static void default_window(char **from, char **to)
+{
+    const char *now_env = getenv("TSUNAGU_NOW");
+    int64_t now, t;
+    if (now_env && tu_parse_iso8601(now_env, NULL, &t))
+        tu_set_now_override(t);
+    now = tu_now();
+    int64_t day = tz_local_day(tz_default(), now, NULL);
+    int y, m, d;
+    civil_from_days(day, &y, &m, &d);
+    *from = xasprintf("%04d-%02d-%02dT00:00:00", y, m, d);
+    civil_from_days(day + 7, &y, &m, &d);
+    *to = xasprintf("%04d-%02d-%02dT00:00:00", y, m, d);
+}
+
+static const char *weekday_ja(const char *iso)
+{
+    static const char *w[] = {"日", "月", "火", "水", "木", "金", "土"};
+    char date[11];
+    snprintf(date, sizeof date, "%.10s", iso);
+    int64_t d;
+    return parse_date(date, &d) ? w[weekday_of_day(d)] : "?";
+}
+
+static void print_busy(const json_t *busy)
+{
+    cli_table_t *t = cli_table_new(2, (const char *[]){"日付", "予定あり (busy)"});
+    strbuf_t line;
+    strbuf_init(&line);
+    char day[11] = "";
+    size_t i;
+    json_t *p;
+    json_array_foreach(busy, i, p) {
+        const char *s = json_string_value(json_array_get(p, 0));
+        const char *e = json_string_value(json_array_get(p, 1));
+        if (!s || !e || strlen(s) < 16 || strlen(e) < 16)
+            continue;
+        if (strncmp(day, s, 10) != 0) {
+            if (day[0]) {
+                char *label = xasprintf("%s(%s)", day, weekday_ja(day));
+                cli_table_row(t, (const char *[]){label, line.s});
+                free(label);
+            }
+            snprintf(day, sizeof day, "%.10s", s);
+            strbuf_reset(&line);
+        } else
+            strbuf_puts(&line, ", ");
+        if (strncmp(s, e, 10) == 0)
+            strbuf_printf(&line, "%.5s-%.5s", s + 11, e + 11);
+        else
+            strbuf_printf(&line, "%.5s-%.5s %.5s", s + 11, e + 5, e + 11);
+    }
+    if (day[0]) {
+        char *label = xasprintf("%s(%s)", day, weekday_ja(day));
+        cli_table_row(t, (const char *[]){label, line.s});
+        free(label);
+    }
+    strbuf_free(&line);
+    cli_table_print(t);
+}
+
+static int v_busy(cli_t *c, int argc, char **argv)
+{
+    const char *id = cli_arg(argc, argv, 0);
+    if (!id)
+        return usage_error("busy", "ID [--from 日時] [--to 日時] [--feed]");
+    char *from, *to;
+    default_window(&from, &to);
+    const char *fo = cli_opt(argc, argv, "--from"), *tov = cli_opt(argc, argv, "--to");
+    if (fo) {
+        free(from);
+        from = time_param(fo, false);
+    }
+    if (tov) {
+        free(to);
+        to = time_param(tov, true);
+    }
+    char *eid = cli_escape(id);
+    bool feed = cli_flag(argc, argv, "--feed");
+    bool saved_json = c->json;
+    c->json = false;      /* print only the answer we keep */
+    json_t *resp = NULL;
+    long st = 404;
+    char *path;
+    if (!feed) {
+        path = xasprintf("/v1/agencies/%s/busy?from=%s&to=%s", eid, from, to);
+        st = cli_call(c, "GET", path, NULL, &resp);
+        free(path);
+    }
+    if (st == 404) {
+        json_decref(resp);
+        path = xasprintf("/v1/feeds/%s/busy?from=%s&to=%s", eid, from, to);
+        st = cli_call(c, "GET", path, NULL, &resp);
+        free(path);
+        feed = true;
+    }
+    c->json = saved_json;
+    free(eid);
+    free(from);
+    free(to);
+    if (st != 200)
+        return cli_fail(st, resp);
+    if (c->json)
+        cli_print_json(resp);
+    else {
+        printf("%s %s の予定 (busy) %s 〜 %s\n", feed ? "カレンダー" : "機関", id,
+               jstr(resp, "from"), jstr(resp, "to"));
+        if (!feed) {
+            printf("必要人数 %lld / カレンダー %lld (need)",
+                   (long long)json_integer_value(json_object_get(resp, "need")),
+                   (long long)json_integer_value(json_object_get(resp, "calendars")));
+            const char *asof = json_string_value(json_object_get(resp, "data_as_of"));
+            printf("  データ時点 %s\n", asof ? asof : "未取得 (not fetched yet)");
+            if (json_array_size(json_object_get(resp, "failing"))) {
+                char *f = join_strings(json_object_get(resp, "failing"), ", ");
+                printf("注意: 取得に失敗しているカレンダーがあります: %s (data may be stale)\n", f);
+                free(f);
+            }
+        }
+        putchar('\n');
+        if (json_array_size(json_object_get(resp, "busy")) == 0)
+            printf("予定はありません (no busy time)\n");
+        else
+            print_busy(json_object_get(resp, "busy"));
+    }
+    json_decref(resp);
+    return 0;
+}
+
+static int v_freebusy(cli_t *c, int argc, char **argv)
+{
+    const char *id = cli_arg(argc, argv, 0);
+    if (!id)
+        return usage_error("freebusy", "ID");
+    char *eid = cli_escape(id);
+    char *path = xasprintf("/v1/agencies/%s/freebusy.ics", eid);
+    char *body = NULL;
+    long st = cli_call_body(c, "GET", path, NULL, &body, NULL);
+    free(eid);
+    free(path);
+    int rc = 0;
+    if (st != 200) {
+        json_t *j = json_loads(body, 0, NULL);
+        rc = cli_fail(st, j);
+        json_decref(j);
+    } else
+        fputs(body, stdout);
+    free(body);
+    return rc;
+}
+
+/* ---- tokens ---------------------------------------------------------------- */
+static int v_token_create(cli_t *c, int argc, char **argv)
+{
+    const char *role = cli_arg(argc, argv, 0);
+    if (!role)
+        return usage_error("token create",
+                           "admin|coordinator|secretariat|agency:ID [--label 説明]");
+    const char *label = cli_opt(argc, argv, "--label");
+    json_t *resp = NULL;
+    long st = cli_call(c, "POST", "/v1/tokens",
+                       json_pack("{s:s, s:s}", "role", role, "label", label ? label : ""), &resp);
+    int rc = 0;
+    if (st != 201)
+        rc = cli_fail(st, resp);
+    else if (!c->json) {
+        printf("トークンを作成しました (#%lld, %s)\n",
+               (long long)json_integer_value(json_object_get(resp, "id")), jstr(resp, "role"));
+        printf("\n  %s\n\n", jstr(resp, "token"));
+        printf("このトークンは二度と表示されません。安全な場所に保管してください。\n"
+               "(shown once; only its hash is stored)\n");
+    }
+    json_decref(resp);
+    return rc;
+}
+
+static int v_token_list(cli_t *c, int argc, char **argv)
+{
+    json_t *resp = NULL;
+    long st = cli_call(c, "GET", "/v1/tokens", NULL, &resp);
+    if (st != 200)
+        return cli_fail(st, resp);
+    if (!c->json) {
+        cli_table_t *t = cli_table_new(4, (const char *[]){"番号", "権限 (role)", "説明", "作成"});
+        size_t i;
+        json_t *tok;
+        json_array_foreach(json_object_get(resp, "tokens"), i, tok) {
+            char *id = xasprintf("%lld", (long long)json_integer_value(json_object_get(tok, "id")));
+            cli_table_row(t, (const char *[]){id, jstr(tok, "role"), jstr(tok, "label"),
+                                              jstr(tok, "created")});
+            free(id);
+        }
+        cli_table_print(t);
+    }
+    json_decref(resp);
+    return 0;
+}
+
+static int v_token_revoke(cli_t *c, int argc, char **argv)
+{
+    const char *id = cli_arg(argc, argv, 0);
+    if (!id)
+        return usage_error("token revoke", "番号 (ID)");
+    char *eid = cli_escape(id);
+    char *path = xasprintf("/v1/tokens/%s", eid);
+    json_t *resp = NULL;
+    long st = cli_call(c, "DELETE", path, NULL, &resp);
+    free(eid);
+    free(path);
+    int rc = 0;
+    if (st != 204)
+        rc = cli_fail(st, resp);
+    else
+        printf("トークン #%s を無効にしました (revoked)\n", id);
+    json_decref(resp);
+    return rc;
+}
+
+static int v_health(cli_t *c, int argc, char **argv)
+{
+    json_t *resp = NULL;
+    long st = cli_call(c, "GET", "/healthz", NULL, &resp);
+    if (st != 200)
+        return cli_fail(st, resp);
+    if (!c->json)
+        printf("tsunagud: %s (%s)\n", jstr(resp, "status"),
+               json_is_true(json_object_get(resp, "city_imported")) ? "市のデータあり"
+                                                                     : "市のデータ未取り込み");
+    json_decref(resp);
+    return 0;
+}
+
+const cli_verb_t cli_core_verbs[] = {
+    {"import", "FILE", "agencies.json を取り込む (import the agency registry)", v_import},
+    {"agencies", "", "支援機関の一覧 (list agencies)", v_agencies},
+    {"agency", "ID", "支援機関の詳細とカレンダーの状態 (one agency)", v_agency},
+    {"feeds", "", "カレンダーの取得状況の一覧 (list feeds)", v_feeds},
+    {"feed", "ID", "カレンダー1件の取得状況 (one feed)", v_feed},
+    {"refresh", "ID", "カレンダーを今すぐ取得し直す (poll a feed now)", v_refresh},
+    {"busy", "ID [--from 日時] [--to 日時] [--feed]",
+     "機関(またはカレンダー)の予定あり時間 (busy time; default: 7 days from today)", v_busy},
+    {"freebusy", "ID", "機関の VFREEBUSY を表示する (print freebusy.ics)", v_freebusy},
+    {"token create", "ROLE [--label 説明]", "APIトークンを作る (admin)", v_token_create},
+    {"token list", "", "APIトークンの一覧 (admin)", v_token_list},
+    {"token revoke", "番号", "APIトークンを無効にする (admin)", v_token_revoke},
+    {"health", "", "tsunagud の稼働確認 (/healthz)", v_health},
+    {NULL, NULL, NULL, NULL}
+};

@@ -1,0 +1,10 @@
+/*
+ * main_tsunagu.c - the tsunagu command-line client.  Everything lives in
+ * daemon/cli.c (dispatch) and the cli_*.c verb files.
+ */
+#include "cli.h"
+
+int main(int argc, char **argv)
+{
+    return cli_main(argc, argv);
+}
