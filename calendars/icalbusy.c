@@ -141,27 +141,37 @@ static bool is_time_property(const char *msg)
     return false;
 }
 
-/* Returns a message for the first fatal X-LIC-ERROR under c, else NULL.
- * The value libical quotes is echoed only for time properties, which hold
- * no personal data. */
-static char *fatal_parse_error(icalcomponent *c)
+/* A message when X-LIC-ERROR property p is fatal, else NULL.  The value
+ * libical quotes is echoed only for time properties, which hold no
+ * personal data. */
+static char *fatal_error_of(icalproperty *p)
+{
+    const char *msg = icalproperty_get_xlicerror(p);
+    icalparameter *tp = icalproperty_get_first_parameter(p, ICAL_XLICERRORTYPE_PARAMETER);
+    icalparameter_xlicerrortype type =
+        tp ? icalparameter_get_xlicerrortype(tp) : ICAL_XLICERRORTYPE_NONE;
+    if (!msg) msg = "";
+    if (type == ICAL_XLICERRORTYPE_VALUEPARSEERROR && is_time_property(msg))
+        return xasprintf(ERR_PREFIX "日時の値を解釈できません (%.160s)", msg);
+    if (type == ICAL_XLICERRORTYPE_PROPERTYPARSEERROR ||
+        type == ICAL_XLICERRORTYPE_COMPONENTPARSEERROR)
+        return xasprintf(ERR_PREFIX "解釈できない行があります (malformed content line)");
+    return NULL;
+}
+
+/* The first fatal X-LIC-ERROR in c's own properties, or (when deep) in
+ * its whole subtree. */
+static char *fatal_parse_error(icalcomponent *c, bool deep)
 {
     for (icalproperty *p = icalcomponent_get_first_property(c, ICAL_XLICERROR_PROPERTY); p;
          p = icalcomponent_get_next_property(c, ICAL_XLICERROR_PROPERTY)) {
-        const char *msg = icalproperty_get_xlicerror(p);
-        icalparameter *tp = icalproperty_get_first_parameter(p, ICAL_XLICERRORTYPE_PARAMETER);
-        icalparameter_xlicerrortype type =
-            tp ? icalparameter_get_xlicerrortype(tp) : ICAL_XLICERRORTYPE_NONE;
-        if (!msg) msg = "";
-        if (type == ICAL_XLICERRORTYPE_VALUEPARSEERROR && is_time_property(msg))
-            return xasprintf(ERR_PREFIX "日時の値を解釈できません (%.160s)", msg);
-        if (type == ICAL_XLICERRORTYPE_PROPERTYPARSEERROR ||
-            type == ICAL_XLICERRORTYPE_COMPONENTPARSEERROR)
-            return xasprintf(ERR_PREFIX "解釈できない行があります (malformed content line)");
+        char *e = fatal_error_of(p);
+        if (e) return e;
     }
+    if (!deep) return NULL;
     for (icalcomponent *k = icalcomponent_get_first_component(c, ICAL_ANY_COMPONENT); k;
          k = icalcomponent_get_next_component(c, ICAL_ANY_COMPONENT)) {
-        char *e = fatal_parse_error(k);
+        char *e = fatal_parse_error(k, true);
         if (e) return e;
     }
     return NULL;
@@ -189,6 +199,7 @@ typedef struct ctx {
     size_t        ntzids;
     strvec_t     *warnings;
     ivset_t      *out;
+    char         *err;            /* first fatal error met while reading */
 } ctx_t;
 
 static void warn(ctx_t *cx, char *msg)
@@ -296,56 +307,83 @@ static void instance_interval(const shape_t *s, struct icaltimetype t, int64_t *
     }
 }
 
-static bool event_is_busy(icalcomponent *ev)
+/* The properties of one VEVENT that matter here, gathered in a single
+ * pass (libical finds a property by walking the list each time). */
+typedef struct vevent {
+    icalcomponent *c;
+    const char    *uid;          /* NULL when the event has none */
+    icalproperty  *dtstart, *dtend, *duration, *rid;
+    bool           busy;         /* not CANCELLED, not TRANSPARENT */
+    bool           has_rrule, has_rdate, has_exdate;
+} vevent_t;
+
+static bool gather_vevent(ctx_t *cx, icalcomponent *c, vevent_t *ev)
 {
-    icalproperty *p = icalcomponent_get_first_property(ev, ICAL_STATUS_PROPERTY);
-    if (p && icalproperty_get_status(p) == ICAL_STATUS_CANCELLED) return false;
-    p = icalcomponent_get_first_property(ev, ICAL_TRANSP_PROPERTY);
-    if (p) {
-        icalproperty_transp tr = icalproperty_get_transp(p);
-        if (tr == ICAL_TRANSP_TRANSPARENT || tr == ICAL_TRANSP_TRANSPARENTNOCONFLICT)
-            return false;
+    memset(ev, 0, sizeof *ev);
+    ev->c = c;
+    ev->busy = true;
+    for (icalproperty *p = icalcomponent_get_first_property(c, ICAL_ANY_PROPERTY); p;
+         p = icalcomponent_get_next_property(c, ICAL_ANY_PROPERTY)) {
+        switch (icalproperty_isa(p)) {
+        case ICAL_UID_PROPERTY:          ev->uid = icalproperty_get_uid(p); break;
+        case ICAL_DTSTART_PROPERTY:      if (!ev->dtstart) ev->dtstart = p; break;
+        case ICAL_DTEND_PROPERTY:        if (!ev->dtend) ev->dtend = p; break;
+        case ICAL_DURATION_PROPERTY:     if (!ev->duration) ev->duration = p; break;
+        case ICAL_RECURRENCEID_PROPERTY: if (!ev->rid) ev->rid = p; break;
+        case ICAL_RRULE_PROPERTY:        ev->has_rrule = true; break;
+        case ICAL_RDATE_PROPERTY:        ev->has_rdate = true; break;
+        case ICAL_EXDATE_PROPERTY:       ev->has_exdate = true; break;
+        case ICAL_STATUS_PROPERTY:
+            if (icalproperty_get_status(p) == ICAL_STATUS_CANCELLED) ev->busy = false;
+            break;
+        case ICAL_TRANSP_PROPERTY: {
+            icalproperty_transp tr = icalproperty_get_transp(p);
+            if (tr == ICAL_TRANSP_TRANSPARENT || tr == ICAL_TRANSP_TRANSPARENTNOCONFLICT)
+                ev->busy = false;
+            break;
+        }
+        case ICAL_XLICERROR_PROPERTY:
+            if (!cx->err) cx->err = fatal_error_of(p);
+            break;
+        default:
+            break;
+        }
     }
-    return true;
+    if (!cx->err && icalcomponent_get_first_component(c, ICAL_ANY_COMPONENT))
+        cx->err = fatal_parse_error(c, true);   /* VALARMs and the like */
+    return cx->err == NULL;
 }
 
 /* Reads DTSTART and DTEND/DURATION.  False (with a warning) when the event
  * has no usable DTSTART. */
-static bool read_shape(ctx_t *cx, icalcomponent *ev, shape_t *s)
+static bool read_shape(ctx_t *cx, const vevent_t *ev, shape_t *s)
 {
-    icalproperty *ps = icalcomponent_get_first_property(ev, ICAL_DTSTART_PROPERTY);
-    if (!ps) {
+    if (ev->dtstart) s->start = icalproperty_get_dtstart(ev->dtstart);
+    if (!ev->dtstart || icaltime_is_null_time(s->start)) {
         warn(cx, xasprintf("DTSTART のない VEVENT を無視しました (VEVENT without DTSTART ignored)"));
         return false;
     }
-    s->start = icalproperty_get_dtstart(ps);
-    if (icaltime_is_null_time(s->start)) {
-        warn(cx, xasprintf("DTSTART のない VEVENT を無視しました (VEVENT without DTSTART ignored)"));
-        return false;
-    }
-    s->zone = zone_of(cx, ps, s->start);
+    s->zone = zone_of(cx, ev->dtstart, s->start);
     s->all_day = s->start.is_date;
     s->days = 0;
     s->secs = 0;
-    icalproperty *pe = icalcomponent_get_first_property(ev, ICAL_DTEND_PROPERTY);
-    icalproperty *pd = icalcomponent_get_first_property(ev, ICAL_DURATION_PROPERTY);
-    if (pe) {
-        struct icaltimetype e = icalproperty_get_dtend(pe);
+    if (ev->dtend) {
+        struct icaltimetype e = icalproperty_get_dtend(ev->dtend);
         if (s->all_day && e.is_date) {
             s->days = (int)(days_from_civil(e.year, e.month, e.day) -
                             days_from_civil(s->start.year, s->start.month, s->start.day));
         } else {
-            s->secs = to_utc(zone_of(cx, pe, e), e) - to_utc(s->zone, s->start);
+            s->secs = to_utc(zone_of(cx, ev->dtend, e), e) - to_utc(s->zone, s->start);
         }
-    } else if (pd) {
-        struct icaldurationtype d = icalproperty_get_duration(pd);
+    } else if (ev->duration) {
+        struct icaldurationtype d = icalproperty_get_duration(ev->duration);
         int sign = d.is_neg ? -1 : 1;
         s->days = sign * (int)(d.days + 7 * d.weeks);
         s->secs = sign * (int64_t)(d.hours * 3600 + d.minutes * 60 + d.seconds);
     } else if (s->all_day) {
         s->days = 1;   /* RFC 5545 3.6.1: a DATE DTSTART alone lasts one day */
     }
-    if (s->days < 0 || s->secs < 0 || (s->days > 0 && s->secs < 0)) {
+    if (s->days < 0 || s->secs < 0) {
         warn(cx, xasprintf("終了が開始より前の VEVENT を無視しました (VEVENT ending before it "
                            "starts ignored)"));
         return false;
@@ -418,6 +456,203 @@ static void emit_instance(ctx_t *cx, const shape_t *s, const exclusions_t *x,
     if (!excluded(x, s, t, start)) emit(cx, start, end);
 }
 
+/* ---- the fast path for simple rules ----
+ * FREQ=DAILY, WEEKLY or MONTHLY with at most INTERVAL, COUNT/UNTIL, WKST
+ * and a plain BYDAY list (DAILY, WEEKLY), or one BYMONTHDAY or one
+ * ordinal BYDAY such as 2WE (MONTHLY), where DTSTART itself matches the
+ * rule: by far the most common rules in agency calendars.  Their instances
+ * are plain day arithmetic, so they skip libical's general iterator, which
+ * goes through ICU calendars at every step.  Anything else (or anything
+ * odd) returns false and takes the general path.  test_icalbusy checks
+ * both paths agree. */
+
+static bool only_end_marker(const short *a) { return a[0] == ICAL_RECURRENCE_ARRAY_MAX; }
+
+typedef struct simple_rule {
+    icalrecurrencetype_frequency freq;
+    int     interval;
+    bool    on_day[7];            /* DAILY/WEEKLY: by weekday, 0 = Sunday */
+    int     offsets[7], noffsets; /* WEEKLY: those days as offsets from the week start */
+    int64_t first_period;         /* DAILY/WEEKLY: day number; MONTHLY: month index */
+    int     month_day;            /* MONTHLY: BYMONTHDAY (or 0) */
+    int     weekday, nth;         /* MONTHLY: BYDAY=<nth><weekday> (nth 0 = unused) */
+} simple_rule_t;
+
+static int64_t month_index(int y, int m) { return (int64_t)y * 12 + (m - 1); }
+
+static int days_in_month(int64_t mi)
+{
+    int y = (int)(mi / 12), m = (int)(mi % 12) + 1;
+    return (int)(days_from_civil(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1) -
+                 days_from_civil(y, m, 1));
+}
+
+/* The day of month of the nth (negative: from the end) weekday wd, or 0. */
+static int nth_weekday_of_month(int64_t mi, int wd, int nth)
+{
+    int y = (int)(mi / 12), m = (int)(mi % 12) + 1, len = days_in_month(mi);
+    if (nth > 0) {
+        int first = 1 + (wd - weekday_of_day(days_from_civil(y, m, 1)) + 7) % 7;
+        int d = first + 7 * (nth - 1);
+        return d <= len ? d : 0;
+    }
+    int last = len - (weekday_of_day(days_from_civil(y, m, len)) - wd + 7) % 7;
+    int d = last - 7 * (-nth - 1);
+    return d >= 1 ? d : 0;
+}
+
+static bool simple_monthly(const struct icalrecurrencetype *r, int y0, int m0, int dd0,
+                           simple_rule_t *sr)
+{
+    int ndays = 0, nmdays = 0;
+    while (ndays < ICAL_BY_DAY_SIZE && r->by_day[ndays] != ICAL_RECURRENCE_ARRAY_MAX) ndays++;
+    while (nmdays < ICAL_BY_MONTHDAY_SIZE &&
+           r->by_month_day[nmdays] != ICAL_RECURRENCE_ARRAY_MAX) nmdays++;
+    int64_t mi0 = month_index(y0, m0);
+    sr->first_period = mi0;
+    if (ndays == 0 && nmdays <= 1) {
+        sr->month_day = nmdays ? r->by_month_day[0] : dd0;
+        return sr->month_day == dd0;
+    }
+    if (ndays == 1 && nmdays == 0) {
+        sr->nth = icalrecurrencetype_day_position(r->by_day[0]);
+        sr->weekday = (int)icalrecurrencetype_day_day_of_week(r->by_day[0]) - 1;
+        if (sr->nth == 0 || sr->nth < -5 || sr->nth > 5 || sr->weekday < 0 || sr->weekday > 6)
+            return false;
+        return nth_weekday_of_month(mi0, sr->weekday, sr->nth) == dd0;
+    }
+    return false;
+}
+
+static bool simple_rule_of(const struct icalrecurrencetype *r, const struct icaltimetype *t0,
+                           simple_rule_t *sr)
+{
+    if (r->freq != ICAL_DAILY_RECURRENCE && r->freq != ICAL_WEEKLY_RECURRENCE &&
+        r->freq != ICAL_MONTHLY_RECURRENCE)
+        return false;
+    if (r->rscale || !only_end_marker(r->by_second) || !only_end_marker(r->by_minute) ||
+        !only_end_marker(r->by_hour) || !only_end_marker(r->by_year_day) ||
+        !only_end_marker(r->by_week_no) || !only_end_marker(r->by_month) ||
+        !only_end_marker(r->by_set_pos))
+        return false;
+    memset(sr, 0, sizeof *sr);
+    sr->freq = r->freq;
+    sr->interval = r->interval > 0 ? r->interval : 1;
+    if (r->freq == ICAL_MONTHLY_RECURRENCE)
+        return simple_monthly(r, t0->year, t0->month, t0->day, sr);
+    if (!only_end_marker(r->by_month_day)) return false;
+    int64_t d0 = days_from_civil(t0->year, t0->month, t0->day);
+    int w0 = weekday_of_day(d0);
+    bool weekly = r->freq == ICAL_WEEKLY_RECURRENCE;
+    if (only_end_marker(r->by_day)) {
+        for (int d = 0; d < 7; d++) sr->on_day[d] = !weekly || d == w0;
+    } else {
+        for (int i = 0; i < ICAL_BY_DAY_SIZE && r->by_day[i] != ICAL_RECURRENCE_ARRAY_MAX; i++) {
+            if (icalrecurrencetype_day_position(r->by_day[i]) != 0) return false;
+            int wd = (int)icalrecurrencetype_day_day_of_week(r->by_day[i]) - 1;
+            if (wd < 0 || wd > 6) return false;
+            sr->on_day[wd] = true;
+        }
+        if (!sr->on_day[w0]) return false;   /* leave odd DTSTARTs to libical */
+    }
+    if (!weekly) {
+        sr->first_period = d0;
+        return true;
+    }
+    int wkst = r->week_start >= ICAL_SUNDAY_WEEKDAY && r->week_start <= ICAL_SATURDAY_WEEKDAY
+                   ? (int)r->week_start - 1 : 1;
+    for (int o = 0; o < 7; o++)
+        if (sr->on_day[(wkst + o) % 7]) sr->offsets[sr->noffsets++] = o;
+    sr->first_period = d0 - (w0 - wkst + 7) % 7;   /* start of DTSTART's week */
+    return true;
+}
+
+/* The candidate days (day numbers, ascending) of period k; returns how many. */
+static int period_days(const simple_rule_t *sr, int64_t k, int64_t days[7])
+{
+    int64_t p = sr->first_period + k * sr->interval;
+    switch (sr->freq) {
+    case ICAL_DAILY_RECURRENCE:
+        days[0] = p;
+        return sr->on_day[weekday_of_day(p)];
+    case ICAL_WEEKLY_RECURRENCE:
+        p = sr->first_period + 7 * k * sr->interval;
+        for (int i = 0; i < sr->noffsets; i++) days[i] = p + sr->offsets[i];
+        return sr->noffsets;
+    default: {
+        int d = sr->nth ? nth_weekday_of_month(p, sr->weekday, sr->nth) : sr->month_day;
+        if (d < 1 || d > days_in_month(p)) return 0;   /* e.g. the 31st of June */
+        days[0] = days_from_civil((int)(p / 12), (int)(p % 12) + 1, d);
+        return 1;
+    }
+    }
+}
+
+/* The first period that can hold an instance overlapping the window. */
+static int64_t first_useful_period(const simple_rule_t *sr, int64_t from_day)
+{
+    int64_t k;
+    if (sr->freq == ICAL_MONTHLY_RECURRENCE) {
+        int y, m, d;
+        civil_from_days(from_day, &y, &m, &d);
+        k = (month_index(y, m) - sr->first_period) / sr->interval - 1;
+    } else {
+        int64_t span = sr->freq == ICAL_WEEKLY_RECURRENCE ? 7 * (int64_t)sr->interval
+                                                          : sr->interval;
+        k = (from_day - sr->first_period) / span - 1;
+    }
+    return k > 0 ? k : 0;
+}
+
+/* Emits the instances of a simple rule; returns false if it cannot. */
+static bool expand_simple(ctx_t *cx, const shape_t *s, const exclusions_t *x,
+                          const struct icalrecurrencetype *rule)
+{
+    simple_rule_t sr;
+    if (!simple_rule_of(rule, &s->start, &sr)) return false;
+    int64_t d0 = days_from_civil(s->start.year, s->start.month, s->start.day);
+    bool has_until = !icaltime_is_null_time(rule->until);
+    int64_t until_day = 0, until_sod = 0;
+    if (has_until) {
+        until_day = days_from_civil(rule->until.year, rule->until.month, rule->until.day);
+        until_sod = rule->until.is_date ? 0
+                    : rule->until.hour * 3600 + rule->until.minute * 60 + rule->until.second;
+    }
+    int64_t sod = s->all_day ? 0 : s->start.hour * 3600 + s->start.minute * 60 + s->start.second;
+    int64_t k = 0;
+    if (rule->count == 0) {   /* jump near the window */
+        int64_t length_days = (s->secs + 86399) / 86400 + s->days + 1;
+        /* (a file VTIMEZONE is within a day of UTC: one more day of slack) */
+        k = first_useful_period(&sr, tz_local_day(s->zone.tz, cx->opts->from, NULL) -
+                                         length_days - 1);
+    }
+    int produced = 0, empty_run = 0;
+    int64_t days[7];
+    for (size_t guard = 0; guard < MAX_INSTANCES_PER_RULE && empty_run < 1000; k++) {
+        int n = period_days(&sr, k, days);
+        empty_run = n ? 0 : empty_run + 1;   /* e.g. BYMONTHDAY=31 with INTERVAL=2 */
+        for (int i = 0; i < n; i++) {
+            int64_t day = days[i];
+            if (day < d0) continue;
+            if (has_until && (day > until_day || (day == until_day && sod > until_sod)))
+                return true;
+            if (rule->count && produced >= rule->count) return true;
+            produced++;
+            guard++;
+            struct icaltimetype t = s->start;
+            civil_from_days(day, &t.year, &t.month, &t.day);
+            int64_t start, end;
+            instance_interval(s, t, &start, &end);
+            if (start >= cx->opts->to) return true;
+            if (!excluded(x, s, t, start)) emit(cx, start, end);
+        }
+    }
+    if (empty_run < 1000)
+        warn(cx, xasprintf("RRULE の繰り返しが多すぎるため %d 回で打ち切りました "
+                           "(RRULE expansion capped)", MAX_INSTANCES_PER_RULE));
+    return true;
+}
+
 static void expand_rrule(ctx_t *cx, const shape_t *s, const exclusions_t *x,
                          struct icalrecurrencetype rule)
 {
@@ -431,6 +666,7 @@ static void expand_rrule(ctx_t *cx, const shape_t *s, const exclusions_t *x,
         rule.until.is_date = 0;
         rule.until.hour = 23, rule.until.minute = 59, rule.until.second = 59;
     }
+    if (expand_simple(cx, s, x, &rule)) return;
     icalrecur_iterator *it = icalrecur_iterator_new(rule, first);
     if (!it) {
         warn(cx, xasprintf("RRULE を展開できません (cannot expand RRULE)"));
@@ -479,43 +715,38 @@ static void expand_rdates(ctx_t *cx, icalcomponent *ev, const shape_t *s, const 
     }
 }
 
-static void expand_master(ctx_t *cx, icalcomponent *ev, const keyset_t *override_ids)
+static void expand_master(ctx_t *cx, const vevent_t *ev, const keyset_t *override_ids)
 {
     shape_t s;
-    if (!event_is_busy(ev) || !read_shape(cx, ev, &s)) return;
+    if (!ev->busy || !read_shape(cx, ev, &s)) return;
     exclusions_t x = {{0}, {0}};
     for (size_t i = 0; i < override_ids->n; i++) keyset_add(&x.starts, override_ids->v[i]);
-    add_exdates(cx, ev, &x);
+    if (ev->has_exdate) add_exdates(cx, ev->c, &x);
     if (x.starts.n) qsort(x.starts.v, x.starts.n, sizeof(int64_t), key_cmp);
     if (x.days.n) qsort(x.days.v, x.days.n, sizeof(int64_t), key_cmp);
 
     emit_instance(cx, &s, &x, s.start);   /* DTSTART is always an instance */
-    for (icalproperty *p = icalcomponent_get_first_property(ev, ICAL_RRULE_PROPERTY); p;
-         p = icalcomponent_get_next_property(ev, ICAL_RRULE_PROPERTY))
-        expand_rrule(cx, &s, &x, icalproperty_get_rrule(p));
-    expand_rdates(cx, ev, &s, &x);
+    if (ev->has_rrule)
+        for (icalproperty *p = icalcomponent_get_first_property(ev->c, ICAL_RRULE_PROPERTY); p;
+             p = icalcomponent_get_next_property(ev->c, ICAL_RRULE_PROPERTY))
+            expand_rrule(cx, &s, &x, icalproperty_get_rrule(p));
+    if (ev->has_rdate) expand_rdates(cx, ev->c, &s, &x);
     free(x.starts.v);
     free(x.days.v);
 }
 
-static void expand_single(ctx_t *cx, icalcomponent *ev)
+static void expand_single(ctx_t *cx, const vevent_t *ev)
 {
     shape_t s;
-    if (!event_is_busy(ev) || !read_shape(cx, ev, &s)) return;
+    if (!ev->busy || !read_shape(cx, ev, &s)) return;
     int64_t start, end;
     instance_interval(&s, s.start, &start, &end);
     emit(cx, start, end);
 }
 
-typedef struct vevent_ref {
-    const char    *uid;          /* NULL when the event has none */
-    icalcomponent *c;
-    icalproperty  *rid;          /* RECURRENCE-ID, NULL for a master */
-} vevent_ref_t;
-
-static int ref_cmp(const void *a, const void *b)
+static int vevent_cmp(const void *a, const void *b)
 {
-    const vevent_ref_t *x = a, *y = b;
+    const vevent_t *x = a, *y = b;
     if (!x->uid || !y->uid) return (x->uid == NULL) - (y->uid == NULL);
     int c = strcmp(x->uid, y->uid);
     if (c) return c;
@@ -524,7 +755,7 @@ static int ref_cmp(const void *a, const void *b)
 
 /* One UID: masters expand minus the overrides' RECURRENCE-IDs; each
  * override stands as a single event. */
-static void expand_uid_group(ctx_t *cx, vevent_ref_t *g, size_t n)
+static void expand_uid_group(ctx_t *cx, const vevent_t *g, size_t n)
 {
     keyset_t ids = {0};
     for (size_t i = 0; i < n; i++) {
@@ -533,8 +764,8 @@ static void expand_uid_group(ctx_t *cx, vevent_ref_t *g, size_t n)
         if (!icaltime_is_null_time(t)) keyset_add(&ids, to_utc(zone_of(cx, g[i].rid, t), t));
     }
     for (size_t i = 0; i < n; i++) {
-        if (g[i].rid) expand_single(cx, g[i].c);
-        else expand_master(cx, g[i].c, &ids);
+        if (g[i].rid) expand_single(cx, &g[i]);
+        else expand_master(cx, &g[i], &ids);
     }
     free(ids.v);
 }
@@ -542,31 +773,31 @@ static void expand_uid_group(ctx_t *cx, vevent_ref_t *g, size_t n)
 static void read_vevents(ctx_t *cx, icalcomponent *vcal)
 {
     size_t n = 0, cap = 64;
-    vevent_ref_t *refs = xmalloc(cap * sizeof *refs);
-    for (icalcomponent *ev = icalcomponent_get_first_component(vcal, ICAL_VEVENT_COMPONENT); ev;
-         ev = icalcomponent_get_next_component(vcal, ICAL_VEVENT_COMPONENT)) {
-        if (n == cap) refs = xrealloc(refs, (cap *= 2) * sizeof *refs);
-        icalproperty *uid = icalcomponent_get_first_property(ev, ICAL_UID_PROPERTY);
-        refs[n].uid = uid ? icalproperty_get_uid(uid) : NULL;
-        refs[n].c = ev;
-        refs[n].rid = icalcomponent_get_first_property(ev, ICAL_RECURRENCEID_PROPERTY);
-        n++;
+    vevent_t *evs = xmalloc(cap * sizeof *evs);
+    for (icalcomponent *c = icalcomponent_get_first_component(vcal, ICAL_VEVENT_COMPONENT); c;
+         c = icalcomponent_get_next_component(vcal, ICAL_VEVENT_COMPONENT)) {
+        if (n == cap) evs = xrealloc(evs, (cap *= 2) * sizeof *evs);
+        if (!gather_vevent(cx, c, &evs[n++])) {
+            free(evs);
+            return;
+        }
     }
-    qsort(refs, n, sizeof *refs, ref_cmp);
+    qsort(evs, n, sizeof *evs, vevent_cmp);
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
-        if (refs[i].uid)
-            while (j < n && refs[j].uid && strcmp(refs[j].uid, refs[i].uid) == 0) j++;
-        expand_uid_group(cx, refs + i, j - i);
+        if (evs[i].uid)
+            while (j < n && evs[j].uid && strcmp(evs[j].uid, evs[i].uid) == 0) j++;
+        expand_uid_group(cx, evs + i, j - i);
         i = j;
     }
-    free(refs);
+    free(evs);
 }
 
 /* ---- VFREEBUSY ---------------------------------------------------------------- */
 
 static void read_freebusy(ctx_t *cx, icalcomponent *fb)
 {
+    if ((cx->err = fatal_parse_error(fb, true))) return;
     for (icalproperty *p = icalcomponent_get_first_property(fb, ICAL_FREEBUSY_PROPERTY); p;
          p = icalcomponent_get_next_property(fb, ICAL_FREEBUSY_PROPERTY)) {
         icalparameter *t = icalproperty_get_first_parameter(p, ICAL_FBTYPE_PARAMETER);
@@ -582,12 +813,26 @@ static void read_freebusy(ctx_t *cx, icalcomponent *fb)
     }
 }
 
+/* Fatal errors outside VEVENT / VFREEBUSY (those are checked as they are
+ * read): the calendar's own properties, VTIMEZONEs, VTODOs, ... */
+static char *fatal_error_elsewhere(icalcomponent *vcal)
+{
+    char *e = fatal_parse_error(vcal, false);
+    for (icalcomponent *k = icalcomponent_get_first_component(vcal, ICAL_ANY_COMPONENT);
+         k && !e; k = icalcomponent_get_next_component(vcal, ICAL_ANY_COMPONENT)) {
+        icalcomponent_kind kind = icalcomponent_isa(k);
+        if (kind != ICAL_VEVENT_COMPONENT && kind != ICAL_VFREEBUSY_COMPONENT)
+            e = fatal_parse_error(k, true);
+    }
+    return e;
+}
+
 static void read_vcalendar(ctx_t *cx, icalcomponent *vcal)
 {
     cx->vcal = vcal;
-    read_vevents(cx, vcal);
-    for (icalcomponent *fb = icalcomponent_get_first_component(vcal, ICAL_VFREEBUSY_COMPONENT); fb;
-         fb = icalcomponent_get_next_component(vcal, ICAL_VFREEBUSY_COMPONENT))
+    if (!(cx->err = fatal_error_elsewhere(vcal))) read_vevents(cx, vcal);
+    for (icalcomponent *fb = icalcomponent_get_first_component(vcal, ICAL_VFREEBUSY_COMPONENT);
+         fb && !cx->err; fb = icalcomponent_get_next_component(vcal, ICAL_VFREEBUSY_COMPONENT))
         read_freebusy(cx, fb);
     for (size_t i = 0; i < cx->ntzids; i++) free(cx->tzids[i].tzid);
     free(cx->tzids);
@@ -604,12 +849,6 @@ static icalcomponent *parse_tree(const char *data, size_t len, char **err)
     free(text);
     if (!root) {
         *err = xasprintf(ERR_PREFIX "libical が内容を読めませんでした (libical found no component)");
-        return NULL;
-    }
-    char *fatal = fatal_parse_error(root);
-    if (fatal) {
-        icalcomponent_free(root);
-        *err = fatal;
         return NULL;
     }
     return root;
@@ -630,10 +869,15 @@ int icalbusy_parse(const char *data, size_t len, const icalbusy_opts_t *opts, iv
         read_vcalendar(&cx, root);
     } else {
         for (icalcomponent *c = icalcomponent_get_first_component(root, ICAL_VCALENDAR_COMPONENT);
-             c; c = icalcomponent_get_next_component(root, ICAL_VCALENDAR_COMPONENT))
+             c && !cx.err; c = icalcomponent_get_next_component(root, ICAL_VCALENDAR_COMPONENT))
             read_vcalendar(&cx, c);
     }
     icalcomponent_free(root);
+    if (cx.err) {
+        ivset_clear(out);
+        *err = cx.err;
+        return -1;
+    }
     ivset_normalize(out);
     ivset_clip(out, opts->from, opts->to);
     return 0;

@@ -256,6 +256,85 @@ static void test_rrule_keeps_wall_clock_across_dst(void **state)
     done(&r);
 }
 
+static void test_rrule_wkst_rfc5545_examples(void **state)
+{
+    /* RFC 5545 3.8.5.3: the same rule gives different days by WKST */
+    result_t r;
+    run_window(&r, EVENT("mo", "DTSTART;TZID=America/New_York:19970805T090000\r\n"
+                               "DURATION:PT1H\r\n"
+                               "RRULE:FREQ=WEEKLY;INTERVAL=2;COUNT=4;BYDAY=TU,SU;WKST=MO\r\n"),
+               tz_default(), "1997-08-01T00:00:00Z", "1997-09-30T00:00:00Z");
+    expect_busy(&r, "1997-08-05T09:00:00-04:00", "1997-08-05T10:00:00-04:00",
+                "1997-08-10T09:00:00-04:00", "1997-08-10T10:00:00-04:00",
+                "1997-08-19T09:00:00-04:00", "1997-08-19T10:00:00-04:00",
+                "1997-08-24T09:00:00-04:00", "1997-08-24T10:00:00-04:00", NULL);
+    done(&r);
+    run_window(&r, EVENT("su", "DTSTART;TZID=America/New_York:19970805T090000\r\n"
+                               "DURATION:PT1H\r\n"
+                               "RRULE:FREQ=WEEKLY;INTERVAL=2;COUNT=4;BYDAY=TU,SU;WKST=SU\r\n"),
+               tz_default(), "1997-08-01T00:00:00Z", "1997-09-30T00:00:00Z");
+    expect_busy(&r, "1997-08-05T09:00:00-04:00", "1997-08-05T10:00:00-04:00",
+                "1997-08-17T09:00:00-04:00", "1997-08-17T10:00:00-04:00",
+                "1997-08-19T09:00:00-04:00", "1997-08-19T10:00:00-04:00",
+                "1997-08-31T09:00:00-04:00", "1997-08-31T10:00:00-04:00", NULL);
+    done(&r);
+}
+
+/* Daily and weekly rules take a fast path of plain day arithmetic.  Adding
+ * BYMONTH with every month changes nothing in the rule's meaning but sends
+ * it through libical's general iterator: both must agree. */
+static void test_fast_rules_agree_with_libical(void **state)
+{
+    static const char *const rules[] = {
+        "FREQ=WEEKLY;BYDAY=MO,WE,FR;INTERVAL=2;WKST=SU;COUNT=25",
+        "FREQ=WEEKLY;BYDAY=TU,SU;INTERVAL=2;COUNT=30",
+        "FREQ=WEEKLY;INTERVAL=3;UNTIL=20270630T000000Z",
+        "FREQ=WEEKLY;BYDAY=TH",
+        "FREQ=DAILY;BYDAY=MO,TU,WE,TH,FR;COUNT=40",
+        "FREQ=DAILY;INTERVAL=3",
+        "FREQ=DAILY;INTERVAL=2;BYDAY=MO,SA;UNTIL=20270301",
+        "FREQ=DAILY;COUNT=1",
+        "FREQ=MONTHLY;BYDAY=2WE;COUNT=8",
+        "FREQ=MONTHLY;COUNT=14",
+        "FREQ=MONTHLY;INTERVAL=2",
+        "FREQ=MONTHLY;BYMONTHDAY=31",
+        "FREQ=MONTHLY;BYDAY=-1FR;UNTIL=20271001T000000Z",
+        "FREQ=MONTHLY;BYDAY=1TH,3TH",   /* two days: general path both times */
+    };
+    static const char *const starts[] = {
+        "DTSTART;TZID=Asia/Tokyo:20261202T093000\r\nDTEND;TZID=Asia/Tokyo:20261202T110000\r\n",
+        "DTSTART;TZID=Asia/Tokyo:20261231T100000\r\nDURATION:PT1H\r\n",   /* 31st, last Thu */
+        "DTSTART;TZID=Asia/Tokyo:20261225T100000\r\nDURATION:PT1H\r\n",   /* last Fri */
+        "DTSTART;TZID=America/New_York:20261203T233000\r\nDURATION:PT2H\r\n",
+        "DTSTART;VALUE=DATE:20261205\r\n",
+        "DTSTART;TZID=Asia/Tokyo:20150106T140000\r\nDURATION:PT30M\r\n",   /* long before */
+    };
+    for (size_t i = 0; i < sizeof rules / sizeof *rules; i++)
+        for (size_t j = 0; j < sizeof starts / sizeof *starts; j++) {
+            char *fast = xasprintf(EVENT("f", "%sRRULE:%s\r\nEXDATE;VALUE=DATE:20270105\r\n"),
+                                   starts[j], rules[i]);
+            char *general = xasprintf(EVENT("g", "%sRRULE:%s;BYMONTH=1,2,3,4,5,6,7,8,9,10,11,12"
+                                                 "\r\nEXDATE;VALUE=DATE:20270105\r\n"),
+                                      starts[j], rules[i]);
+            result_t a, b;
+            run_window(&a, fast, tz_default(), "2026-12-10T00:00:00+09:00",
+                       "2027-12-31T00:00:00+09:00");
+            run_window(&b, general, tz_default(), "2026-12-10T00:00:00+09:00",
+                       "2027-12-31T00:00:00+09:00");
+            assert_int_equal(a.rc, 0);
+            assert_int_equal(b.rc, 0);
+            if (a.busy.n != b.busy.n)
+                fail_msg("%s / start %zu: %zu vs %zu intervals", rules[i], j, a.busy.n, b.busy.n);
+            for (size_t k = 0; k < a.busy.n; k++)
+                if (a.busy.v[k].start != b.busy.v[k].start || a.busy.v[k].end != b.busy.v[k].end)
+                    fail_msg("%s / start %zu: interval %zu differs", rules[i], j, k);
+            done(&a);
+            done(&b);
+            free(fast);
+            free(general);
+        }
+}
+
 static void test_rdate_adds_instances(void **state)
 {
     result_t r;
@@ -510,6 +589,8 @@ int main(void)
         cmocka_unit_test(test_rrule_started_years_before_window),
         cmocka_unit_test(test_rrule_monthly_byday_and_all_day),
         cmocka_unit_test(test_rrule_keeps_wall_clock_across_dst),
+        cmocka_unit_test(test_rrule_wkst_rfc5545_examples),
+        cmocka_unit_test(test_fast_rules_agree_with_libical),
         cmocka_unit_test(test_rdate_adds_instances),
         cmocka_unit_test(test_exdate_removes_instances),
         cmocka_unit_test(test_override_moves_an_instance),
