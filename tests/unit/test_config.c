@@ -1,0 +1,116 @@
+/*
+ * test_config.c - config file parsing, TSUNAGU_<KEY> overrides, defaults,
+ * sizes, and clear errors for bad lines and missing files.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "support_proc.h"
+
+static char *write_tmp(const char *text)
+{
+    char *dir = support_mkdtemp("test-config");
+    assert_non_null(dir);
+    char *path = support_path(dir, "tsunagud.conf");
+    assert_int_equal(support_write_file(path, text, (size_t)-1), 0);
+    free(dir);
+    return path;
+}
+
+/* Remove the temp file's directory and free the path. */
+static void drop(char *path)
+{
+    char *slash = strrchr(path, '/');
+    if (slash) {
+        *slash = '\0';
+        support_rmtree(path);
+    }
+    drop(path);
+}
+
+static void test_file_values_and_defaults(void **state)
+{
+    unsetenv("TSUNAGU_LISTEN");
+    unsetenv("TSUNAGU_POLL_INTERVAL");
+    unsetenv("TSUNAGU_DATABASE");
+    char *path = write_tmp("# comment\n\n  listen = 127.0.0.1:9999  \nDATABASE = \"/var/x.db\"\n"
+                           "POLL_INTERVAL=42\nMAX_FEED_BYTES = 2M\n");
+    char err[256];
+    config_t *c = config_load(path, err, sizeof err);
+    assert_non_null(c);
+    assert_string_equal(config_get(c, "LISTEN"), "127.0.0.1:9999");
+    assert_string_equal(config_get(c, "DATABASE"), "/var/x.db");
+    assert_int_equal(config_int(c, "POLL_INTERVAL", 1, NULL), 42);
+    assert_int_equal(config_size(c, "MAX_FEED_BYTES", 0), 2 * 1024 * 1024);
+    /* table default when absent from the file */
+    assert_string_equal(config_get(c, "DRAIN_SECONDS"), "10");
+    assert_null(config_get(c, "ADMIN_TOKEN"));
+    /* caller default for keys outside the table */
+    assert_string_equal(config_str(c, "SOMETHING_ELSE", "dflt"), "dflt");
+    config_free(c);
+    drop(path);
+}
+
+static void test_env_overrides_file(void **state)
+{
+    char *path = write_tmp("LISTEN = 127.0.0.1:9999\nPOLL_INTERVAL = 42\n");
+    setenv("TSUNAGU_LISTEN", "0.0.0.0:1234", 1);
+    setenv("TSUNAGU_NOW", "2026-12-01T09:00:00+09:00", 1);
+    char err[256];
+    config_t *c = config_load(path, err, sizeof err);
+    assert_non_null(c);
+    assert_string_equal(config_get(c, "LISTEN"), "0.0.0.0:1234");
+    assert_string_equal(config_get(c, "NOW"), "2026-12-01T09:00:00+09:00");
+    assert_int_equal(config_int(c, "POLL_INTERVAL", 1, NULL), 42);
+    unsetenv("TSUNAGU_LISTEN");
+    unsetenv("TSUNAGU_NOW");
+    assert_string_equal(config_get(c, "LISTEN"), "127.0.0.1:9999");
+    config_free(c);
+    /* no file at all: env and defaults only */
+    c = config_load(NULL, err, sizeof err);
+    assert_non_null(c);
+    assert_string_equal(config_get(c, "LISTEN"), "127.0.0.1:8080");
+    config_free(c);
+    drop(path);
+}
+
+static void test_bad_input(void **state)
+{
+    char err[256];
+    char *path = write_tmp("LISTEN = 1\nthis line has no equals sign\n");
+    assert_null(config_load(path, err, sizeof err));
+    assert_non_null(strstr(err, ":2:"));
+    drop(path);
+    path = write_tmp("BAD KEY = x\n");
+    assert_null(config_load(path, err, sizeof err));
+    assert_non_null(strstr(err, ":1:"));
+    drop(path);
+    assert_null(config_load("/nonexistent/tsunagud.conf", err, sizeof err));
+    assert_non_null(strstr(err, "/nonexistent/tsunagud.conf"));
+    path = write_tmp("POLL_INTERVAL = soon\nMAX_FEED_BYTES = lots\n");
+    config_t *c = config_load(path, err, sizeof err);
+    bool ok = true;
+    assert_int_equal(config_int(c, "POLL_INTERVAL", 300, &ok), 300);
+    assert_false(ok);
+    assert_int_equal(config_size(c, "MAX_FEED_BYTES", 77), 77);
+    config_free(c);
+    drop(path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_file_values_and_defaults),
+        cmocka_unit_test(test_env_overrides_file),
+        cmocka_unit_test(test_bad_input),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,299 @@
+/*
+ * test_store.c - the SQLite store: migrations, statement cache,
+ * transactions, city import (one transaction, idempotent, updates in place,
+ * nothing half-imported) and the busy-time queries of feeds.c including
+ * the agency `need` rule.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "feeds.h"
+#include "store.h"
+#include "support_proc.h"
+
+#define CITY "tests/data/yamanami"
+
+static const char *small_doc =
+    "{\"city\": \"テスト市\", \"timezone\": \"Asia/Tokyo\", \"districts\": [\"北部\"],"
+    " \"agencies\": ["
+    "  {\"id\": \"a\", \"name\": \"機関A\", \"fields\": [\"高齢\"], \"areas\": [],"
+    "   \"email\": \"a@example.org\", \"hours\": {\"mon-fri\": \"09:00-17:00\"},"
+    "   \"travel_minutes\": 0, \"max_lead_cases\": 5, \"lead_cases\": 0,"
+    "   \"support_meeting_member\": true, \"need\": 2,"
+    "   \"calendars\": [{\"id\": \"a1\", \"kind\": \"ics\", \"url\": \"/x/a1.ics\"},"
+    "                   {\"id\": \"a2\", \"kind\": \"ics\", \"url\": \"/x/a2.ics\"},"
+    "                   {\"id\": \"a3\", \"kind\": \"freebusy\", \"url\": \"/x/a3.ics\"}]},"
+    "  {\"id\": \"b\", \"name\": \"機関B\", \"fields\": [\"障害\"], \"areas\": [\"北部\"],"
+    "   \"email\": \"b@example.org\", \"hours\": {\"mon-fri\": \"09:00-17:00\"},"
+    "   \"travel_minutes\": 10, \"max_lead_cases\": 5, \"lead_cases\": 1,"
+    "   \"support_meeting_member\": false,"
+    "   \"calendars\": [{\"id\": \"b1\", \"kind\": \"ics\", \"url\": \"https://cal.example/b1.ics\"}]}"
+    "]}";
+
+static json_t *doc(void)
+{
+    json_t *j = json_loads(small_doc, 0, NULL);
+    assert_non_null(j);
+    return j;
+}
+
+static long long count(store_t *st, const char *sql)
+{
+    sqlite3_stmt *s = store_prepare(st, sql);
+    assert_non_null(s);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    long long n = sqlite3_column_int64(s, 0);
+    store_done(s);
+    return n;
+}
+
+static store_t *open_mem(void)
+{
+    char err[256];
+    store_t *st = store_open(":memory:", err, sizeof err);
+    if (!st)
+        fail_msg("%s", err);
+    return st;
+}
+
+static void test_migrations_applied_once(void **state)
+{
+    char *dir = support_mkdtemp("test-store");
+    char *path = support_path(dir, "t.db");
+    char err[256];
+    store_t *st = store_open(path, err, sizeof err);
+    assert_non_null(st);
+    assert_true(store_has_migration(st, 1));
+    assert_true(store_has_migration(st, 2));
+    assert_true(store_schema_version(st) >= 2);
+    long long n = count(st, "SELECT COUNT(*) FROM schema_migrations");
+    store_close(st);
+    st = store_open(path, err, sizeof err);
+    assert_non_null(st);
+    assert_int_equal(count(st, "SELECT COUNT(*) FROM schema_migrations"), n);
+    /* WAL and foreign keys are on */
+    sqlite3_stmt *s = store_prepare(st, "PRAGMA journal_mode");
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_string_equal(store_col_text(s, 0), "wal");
+    store_done(s);
+    assert_int_equal(count(st, "PRAGMA foreign_keys"), 1);
+    store_close(st);
+    support_rmtree(dir);
+    free(dir);
+    free(path);
+}
+
+static void test_statement_cache_and_tx(void **state)
+{
+    store_t *st = open_mem();
+    const char *sql = "SELECT COUNT(*) FROM tokens";
+    sqlite3_stmt *a = store_prepare(st, sql);
+    store_done(a);
+    assert_ptr_equal(store_prepare(st, sql), a);
+    store_done(a);
+    assert_null(store_prepare(st, "SELECT nonsense FROM nowhere"));
+    assert_int_equal(store_begin(st), 0);
+    assert_true(store_in_tx(st));
+    assert_int_equal(store_begin(st), -1);      /* no nesting */
+    assert_int_equal(store_exec(st, "INSERT INTO tokens(hash, role, created) VALUES ('h', 'admin', 0)"), 0);
+    assert_int_equal(store_rollback(st), 0);
+    assert_false(store_in_tx(st));
+    assert_int_equal(count(st, sql), 0);
+    assert_int_equal(store_begin(st), 0);
+    assert_int_equal(store_exec(st, "INSERT INTO tokens(hash, role, created) VALUES ('h', 'admin', 0)"), 0);
+    assert_int_equal(store_commit(st), 0);
+    assert_int_equal(count(st, sql), 1);
+    store_close(st);
+}
+
+static void test_import_and_load_city(void **state)
+{
+    store_t *st = open_mem();
+    char err[512];
+    city_t c;
+    assert_false(store_load_city(st, &c, err, sizeof err));
+    json_t *d = doc();
+    size_t na = 0, nf = 0;
+    assert_true(store_import_city(st, d, NULL, &na, &nf, err, sizeof err));
+    assert_int_equal(na, 2);
+    assert_int_equal(nf, 4);
+    assert_true(store_load_city(st, &c, err, sizeof err));
+    assert_string_equal(c.name, "テスト市");
+    assert_int_equal(c.nagencies, 2);
+    assert_int_equal(c.agencies[0].need, 2);
+    assert_int_equal(c.agencies[0].ncalendars, 3);
+    assert_string_equal(c.agencies[1].calendars[0].url, "https://cal.example/b1.ics");
+    city_free(&c);
+    assert_int_equal(count(st, "SELECT COUNT(*) FROM feeds WHERE state = 'pending'"), 4);
+    json_decref(d);
+    store_close(st);
+}
+
+static void test_fixture_city_with_base_dir(void **state)
+{
+    store_t *st = open_mem();
+    char err[512];
+    json_t *d = json_load_file(CITY "/agencies.json", 0, NULL);
+    assert_non_null(d);
+    size_t na, nf;
+    assert_true(store_import_city(st, d, "/srv/city", &na, &nf, err, sizeof err));
+    assert_int_equal(nf, 22);
+    city_t c;
+    assert_true(store_load_city(st, &c, err, sizeof err));
+    assert_int_equal(c.nagencies, na);
+    assert_true(c.has_now);
+    assert_string_equal(c.agencies[0].calendars[0].url, "/srv/city/calendars/kyodo.ics");
+    city_free(&c);
+    json_decref(d);
+    store_close(st);
+}
+
+static void test_bad_import_changes_nothing(void **state)
+{
+    store_t *st = open_mem();
+    char err[512];
+    json_t *d = doc();
+    assert_true(store_import_city(st, d, NULL, NULL, NULL, err, sizeof err));
+    /* second document: rename agency a, break agency b */
+    json_t *bad = doc();
+    json_t *ag = json_object_get(bad, "agencies");
+    json_object_set_new(json_array_get(ag, 0), "name", json_string("変更後"));
+    json_object_set_new(json_array_get(ag, 1), "hours", json_string("always"));
+    assert_false(store_import_city(st, bad, NULL, NULL, NULL, err, sizeof err));
+    assert_non_null(strstr(err, "agencies[1].hours"));
+    json_t *a = store_agency_json(st, "a");
+    assert_string_equal(json_string_value(json_object_get(a, "name")), "機関A");
+    json_decref(a);
+    /* duplicate calendar ids across agencies are refused */
+    json_decref(bad);
+    bad = doc();
+    ag = json_object_get(bad, "agencies");
+    json_object_set_new(json_array_get(json_object_get(json_array_get(ag, 1), "calendars"), 0),
+                        "id", json_string("a1"));
+    assert_false(store_import_city(st, bad, NULL, NULL, NULL, err, sizeof err));
+    assert_non_null(strstr(err, "calendars[0]"));
+    /* relative urls need a base dir */
+    json_decref(bad);
+    bad = doc();
+    ag = json_object_get(bad, "agencies");
+    json_object_set_new(json_array_get(json_object_get(json_array_get(ag, 1), "calendars"), 0),
+                        "url", json_string("cal/b1.ics"));
+    assert_false(store_import_city(st, bad, NULL, NULL, NULL, err, sizeof err));
+    assert_non_null(strstr(err, "agencies[1].calendars[0].url"));
+    assert_int_equal(count(st, "SELECT COUNT(*) FROM feeds"), 4);
+    json_decref(bad);
+    json_decref(d);
+    store_close(st);
+}
+
+static void put_busy(store_t *st, const char *feed, int64_t s, int64_t e)
+{
+    sqlite3_stmt *q = store_prepare(st, "INSERT INTO busy(feed_id, start, end) VALUES (?, ?, ?)");
+    store_bind_text(q, 1, feed);
+    sqlite3_bind_int64(q, 2, s);
+    sqlite3_bind_int64(q, 3, e);
+    assert_int_equal(sqlite3_step(q), SQLITE_DONE);
+    store_done(q);
+}
+
+static void test_reimport_updates_in_place(void **state)
+{
+    store_t *st = open_mem();
+    char err[512];
+    json_t *d = doc();
+    assert_true(store_import_city(st, d, NULL, NULL, NULL, err, sizeof err));
+    put_busy(st, "a1", 100, 200);
+    put_busy(st, "a2", 100, 200);
+    store_exec(st, "UPDATE feeds SET state = 'ok', last_success = 5");
+    /* same document again: nothing changes */
+    assert_true(store_import_city(st, d, NULL, NULL, NULL, err, sizeof err));
+    assert_int_equal(count(st, "SELECT COUNT(*) FROM busy"), 2);
+    assert_int_equal(count(st, "SELECT COUNT(*) FROM feeds WHERE state = 'ok'"), 4);
+    /* a2's url changes -> a2 pending and emptied, a1 untouched; b removed */
+    json_t *ag = json_object_get(d, "agencies");
+    json_object_set_new(json_array_get(json_object_get(json_array_get(ag, 0), "calendars"), 1),
+                        "url", json_string("/y/a2.ics"));
+    json_array_remove(ag, 1);
+    assert_true(store_import_city(st, d, NULL, NULL, NULL, err, sizeof err));
+    assert_int_equal(count(st, "SELECT COUNT(*) FROM busy WHERE feed_id = 'a1'"), 1);
+    assert_int_equal(count(st, "SELECT COUNT(*) FROM busy WHERE feed_id = 'a2'"), 0);
+    assert_int_equal(count(st, "SELECT COUNT(*) FROM feeds WHERE id = 'a2' AND state = 'pending'"), 1);
+    assert_int_equal(count(st, "SELECT COUNT(*) FROM feeds WHERE id = 'a1' AND state = 'ok'"), 1);
+    assert_int_equal(count(st, "SELECT COUNT(*) FROM agencies"), 1);
+    assert_int_equal(count(st, "SELECT COUNT(*) FROM feeds"), 3);
+    json_decref(d);
+    store_close(st);
+}
+
+static void test_busy_queries_and_need(void **state)
+{
+    store_t *st = open_mem();
+    char err[512];
+    json_t *d = doc();
+    assert_true(store_import_city(st, d, NULL, NULL, NULL, err, sizeof err));
+    /* a1 busy [0,100) [200,300); a2 busy [50,250); a3 busy [90,210) [400,500) */
+    put_busy(st, "a1", 200, 300);
+    put_busy(st, "a1", 0, 100);
+    put_busy(st, "a2", 50, 250);
+    put_busy(st, "a3", 90, 210);
+    put_busy(st, "a3", 400, 500);
+    ivset_t s;
+    ivset_init(&s);
+    assert_true(feeds_feed_busy(st, "a1", 50, 250, &s));
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.v[0].start, 50);
+    assert_int_equal(s.v[0].end, 100);
+    assert_int_equal(s.v[1].start, 200);
+    assert_int_equal(s.v[1].end, 250);
+    assert_false(feeds_feed_busy(st, "nope", 0, 10, &s));
+    agency_busy_t ab;
+    assert_false(feeds_agency_busy(st, "nope", 0, 1000, &ab));
+    assert_true(feeds_agency_busy(st, "a", 0, 1000, &ab));
+    assert_int_equal(ab.ncal, 3);
+    assert_int_equal(ab.need, 2);
+    assert_true(ab.any_pending);
+    /* need 2 of 3: busy where at least 2 calendars are busy */
+    agency_busy_combined(&ab, 0, 1000, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.v[0].start, 50);
+    assert_int_equal(s.v[0].end, 250);
+    /* need 1: busy only where all three are busy */
+    ab.need = 1;
+    agency_busy_combined(&ab, 0, 1000, &s);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.v[0].start, 90);
+    assert_int_equal(s.v[0].end, 100);
+    assert_int_equal(s.v[1].start, 200);
+    assert_int_equal(s.v[1].end, 210);
+    /* need larger than the calendars: never available */
+    ab.need = 4;
+    agency_busy_combined(&ab, 0, 1000, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.v[0].start, 0);
+    assert_int_equal(s.v[0].end, 1000);
+    agency_busy_free(&ab);
+    ivset_free(&s);
+    json_decref(d);
+    store_close(st);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_migrations_applied_once),
+        cmocka_unit_test(test_statement_cache_and_tx),
+        cmocka_unit_test(test_import_and_load_city),
+        cmocka_unit_test(test_fixture_city_with_base_dir),
+        cmocka_unit_test(test_bad_import_changes_nothing),
+        cmocka_unit_test(test_reimport_updates_in_place),
+        cmocka_unit_test(test_busy_queries_and_need),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
