@@ -1020,3 +1020,42 @@ bool imip_parse_reply(const char *raw, size_t len, imip_reply_t *out, char **err
     if (!ok) imip_reply_free(out);
     return ok;
 }
+
+/* ------------------------------------------------------- .ics feeds */
+
+char *imip_feed_calendar(const imip_meeting_t *ms, const bool *cancelled,
+                         size_t n, const char *name)
+{
+    strbuf_t b;
+    strbuf_init(&b);
+    strbuf_puts(&b, "BEGIN:VCALENDAR\r\nPRODID:-//tsunagu//tsunagu 1.0//JA\r\n"
+                    "VERSION:2.0\r\nCALSCALE:GREGORIAN\r\n");
+    if (name) {
+        char *n2 = imip_ical_escape_text(name);
+        ical_line(&b, "X-WR-CALNAME:%s", n2);
+        free(n2);
+    }
+    strbuf_puts(&b, vtimezone_tokyo);
+    for (size_t i = 0; i < n; i++) {
+        const imip_meeting_t *m = &ms[i];
+        char st[20], en[20], stamp[20];
+        ical_local(m->start, st);
+        ical_local(m->end, en);
+        ical_utc(m->dtstamp, stamp);
+        char *uid = imip_header_sanitize(m->uid);
+        char *sum = summary_of(m);
+        char *esum = imip_ical_escape_text(sum);
+        strbuf_puts(&b, "BEGIN:VEVENT\r\n");
+        ical_line(&b, "UID:%s", uid);
+        ical_line(&b, "SEQUENCE:%d", m->sequence);
+        ical_line(&b, "DTSTAMP:%s", stamp);
+        ical_line(&b, "DTSTART;TZID=Asia/Tokyo:%s", st);
+        ical_line(&b, "DTEND;TZID=Asia/Tokyo:%s", en);
+        ical_line(&b, "SUMMARY:%s", esum);
+        ical_line(&b, "STATUS:%s", cancelled && cancelled[i] ? "CANCELLED" : "CONFIRMED");
+        strbuf_puts(&b, "CLASS:CONFIDENTIAL\r\nTRANSP:OPAQUE\r\nEND:VEVENT\r\n");
+        free(uid); free(sum); free(esum);
+    }
+    strbuf_puts(&b, "END:VCALENDAR\r\n");
+    return strbuf_detach(&b);
+}

@@ -94,8 +94,13 @@ char *imip_message_id(const char *uid, const char *attendee_email,
                       int sequence, imip_method_t method,
                       const char *domain);
 
-/* Only the iCalendar object (for .ics feeds and tests). */
+/* Only the iCalendar object (for tests). */
 char *imip_calendar(const imip_meeting_t *m, imip_method_t method);
+/* A subscribable feed (no METHOD, no attendees, no location): one VEVENT
+ * per meeting holding only the case id and meeting type.  cancelled[i]
+ * marks STATUS:CANCELLED. */
+char *imip_feed_calendar(const imip_meeting_t *ms, const bool *cancelled,
+                         size_t n, const char *name);
 
 /* ---- low-level helpers, exposed for the ICS feed and tests ---------- */
 /* Copy of s with every control character (including CR, LF, TAB, DEL)

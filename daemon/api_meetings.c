@@ -1,0 +1,239 @@
+/*
+ * api_meetings.c - HTTP routes for meetings, replies, the outbox and the
+ * per-agency meetings feed.  Thin: each handler validates access, calls
+ * meetings.c and turns its meetings_res_t into a reply.
+ *
+ *   POST /v1/meetings                     coordinator, secretariat
+ *   GET  /v1/meetings/{id}                staff; an agency that attends
+ *   POST /v1/meetings/{id}/reschedule     coordinator, secretariat
+ *   POST /v1/meetings/{id}/cancel         coordinator, secretariat
+ *   GET  /v1/rsvp/{token}                 public (the token is the auth)
+ *   POST /v1/imip                         staff (MTA pipe via `tsunagu reply`)
+ *   GET  /v1/outbox[?state=]              staff
+ *   GET  /v1/agencies/{id}/meetings.ics   staff; the agency itself
+ *
+ * The module context is created here, at route registration, because
+ * that is when the daemon's base, store, config and curlev exist.
+ */
+#include <event2/buffer.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "log.h"
+#include "meetings.h"
+#include "outbox.h"
+#include "util.h"
+
+#define MANAGE (API_COORDINATOR | API_SECRETARIAT)
+
+static meetings_t *ctx(api_req_t *r)
+{
+    meetings_t *m = meetings_current();
+    if (!m)
+        api_reply_error(r, 503, "mail-unavailable",
+                        "会議・メール機能が設定エラーのため使えません。ログを確認してください");
+    return m;
+}
+
+static bool meeting_id(api_req_t *r, int64_t *id)
+{
+    const char *s = api_param(r, "id");
+    char *end = NULL;
+    long long v = s ? strtoll(s, &end, 10) : 0;
+    if (!s || !*s || *end || v <= 0) {
+        api_reply_error(r, 404, "not-found", "会議が見つかりません: %s (meeting not found)", s ? s : "");
+        return false;
+    }
+    *id = v;
+    return true;
+}
+
+static void reply_res(api_req_t *r, meetings_res_t *res)
+{
+    if (res->status >= 200 && res->status < 300) {
+        api_reply_json(r, res->status, res->body ? res->body : json_object());
+        return;
+    }
+    json_t *body = json_pack("{s:s, s:s}", "error", res->code, "message", res->message);
+    if (res->body) {
+        json_object_update(body, res->body);
+        json_decref(res->body);
+    }
+    api_reply_json(r, res->status, body);
+}
+
+static void h_create(api_req_t *r)
+{
+    meetings_t *m = ctx(r);
+    if (!m) return;
+    json_t *body = api_json_body(r, 0);
+    if (!body) return;
+    meetings_res_t res;
+    meetings_create(m, body, &res);
+    json_decref(body);
+    reply_res(r, &res);
+}
+
+static void h_get(api_req_t *r)
+{
+    meetings_t *m = ctx(r);
+    int64_t id;
+    if (!m || !meeting_id(r, &id)) return;
+    if (!api_is_staff(r) && !meetings_has_attendee(m, id, r->auth.agency)) {
+        api_reply_error(r, 404, "not-found", "会議が見つかりません: %lld (meeting not found)", (long long)id);
+        return;
+    }
+    json_t *j = meetings_get_json(m, id);
+    if (!j) {
+        api_reply_error(r, 404, "not-found", "会議が見つかりません: %lld (meeting not found)", (long long)id);
+        return;
+    }
+    api_reply_json(r, 200, j);
+}
+
+static void h_reschedule(api_req_t *r)
+{
+    meetings_t *m = ctx(r);
+    int64_t id;
+    if (!m || !meeting_id(r, &id)) return;
+    json_t *body = api_json_body(r, 0);
+    if (!body) return;
+    meetings_res_t res;
+    meetings_reschedule(m, id, body, &res);
+    json_decref(body);
+    reply_res(r, &res);
+}
+
+static void h_cancel(api_req_t *r)
+{
+    meetings_t *m = ctx(r);
+    int64_t id;
+    if (!m || !meeting_id(r, &id)) return;
+    meetings_res_t res;
+    meetings_cancel(m, id, &res);
+    reply_res(r, &res);
+}
+
+static void reply_page(api_req_t *r, int status, const char *title, const char *message)
+{
+    char *page = xasprintf(
+        "<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\"><title>%s</title></head>\n"
+        "<body><h1>%s</h1>\n<p>%s</p>\n<p>ご不明な点は事務局にお問い合わせください。</p></body></html>\n",
+        title, title, message);
+    api_reply_text(r, status, "text/html; charset=utf-8", page, strlen(page));
+    free(page);
+}
+
+static void h_rsvp(api_req_t *r)
+{
+    meetings_t *m = meetings_current();
+    if (!m) {
+        reply_page(r, 503, "ただいま回答を受け付けられません", "時間をおいて再度お試しください。");
+        return;
+    }
+    meetings_res_t res;
+    meetings_rsvp(m, api_param(r, "token"), &res);
+    if (res.status == 200) {
+        const char *page = json_string_value(json_object_get(res.body, "page"));
+        api_reply_text(r, 200, "text/html; charset=utf-8", page, strlen(page));
+    } else {
+        /* messages are fixed Japanese strings from meetings.c (no input echoed) */
+        reply_page(r, res.status, "回答を記録できませんでした", res.message);
+    }
+    json_decref(res.body);
+}
+
+/* Body: a raw RFC 5322 message, or JSON {"message": "..."}. */
+static char *reply_body(api_req_t *r, size_t *len)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
+    size_t n = evbuffer_get_length(in);
+    if (n == 0 || n > 4 * 1024 * 1024) {
+        api_reply_error(r, n ? 413 : 400, "bad-body",
+                        "返信メール（最大4MB）を本文に入れてください (raw message or {\"message\"})");
+        return NULL;
+    }
+    char *raw = xmalloc(n + 1);
+    evbuffer_copyout(in, raw, n);
+    raw[n] = '\0';
+    const char *ct = api_header(r, "Content-Type");
+    if (ct && strncmp(ct, "application/json", 16) == 0) {
+        json_error_t jerr;
+        json_t *j = json_loadb(raw, n, 0, &jerr);
+        const char *msg = json_string_value(json_object_get(j, "message"));
+        free(raw);
+        raw = msg ? xstrdup(msg) : NULL;
+        n = msg ? strlen(msg) : 0;
+        json_decref(j);
+        if (!raw) {
+            api_reply_error(r, 400, "bad-json", "{\"message\": \"...\"} の形で送ってください");
+            return NULL;
+        }
+    }
+    *len = n;
+    return raw;
+}
+
+static void h_imip(api_req_t *r)
+{
+    meetings_t *m = ctx(r);
+    if (!m) return;
+    size_t len;
+    char *raw = reply_body(r, &len);
+    if (!raw) return;
+    meetings_res_t res;
+    meetings_apply_reply(m, raw, len, &res);
+    free(raw);
+    reply_res(r, &res);
+}
+
+static void h_outbox(api_req_t *r)
+{
+    meetings_t *m = ctx(r);
+    if (!m) return;
+    const char *state = api_query(r, "state");
+    if (state && strcmp(state, "pending") && strcmp(state, "sending") && strcmp(state, "sent") &&
+        strcmp(state, "dead")) {
+        api_reply_error(r, 400, "bad-field", "state は pending, sending, sent, dead のいずれかです");
+        return;
+    }
+    api_reply_json(r, 200, outbox_json(r->d->store, state, 500));
+}
+
+static void h_agency_ics(api_req_t *r)
+{
+    meetings_t *m = ctx(r);
+    if (!m) return;
+    const char *id = api_param(r, "id");
+    const city_t *city = tsunagud_city(r->d);
+    if (!api_may_see_agency(r, id) || !city || !city_agency(city, id)) {
+        api_404(r, "機関", id);
+        return;
+    }
+    char *ics = meetings_agency_ics(m, id);
+    if (!ics) {
+        api_reply_error(r, 500, "store", "予定表を作成できませんでした");
+        return;
+    }
+    api_reply_text(r, 200, "text/calendar; charset=utf-8", ics, strlen(ics));
+    free(ics);
+}
+
+void api_meetings_register(api_t *api)
+{
+    tsunagud_t *d = api_daemon(api);
+    if (!meetings_current()) {
+        char err[256] = "";
+        if (!meetings_new(d, err, sizeof err))
+            log_error("meetings: mail transport not available: %s", err);
+    }
+    api_route(api, "POST", "/v1/meetings", MANAGE, h_create);
+    api_route(api, "GET", "/v1/meetings/{id}", API_STAFF | API_AGENCY, h_get);
+    api_route(api, "POST", "/v1/meetings/{id}/reschedule", MANAGE, h_reschedule);
+    api_route(api, "POST", "/v1/meetings/{id}/cancel", MANAGE, h_cancel);
+    api_route(api, "GET", "/v1/rsvp/{token}", API_PUBLIC, h_rsvp);
+    api_route(api, "POST", "/v1/imip", API_STAFF, h_imip);
+    api_route(api, "GET", "/v1/outbox", API_STAFF, h_outbox);
+    api_route(api, "GET", "/v1/agencies/{id}/meetings.ics", API_ANY, h_agency_ics);
+}

@@ -1,0 +1,1637 @@
+/*
+ * meetings.c - booking meetings and everything that follows from it.
+ *
+ * A booking is validated in this order, each step with its own answer:
+ * fields (400) -> city and case exist (409/404) -> attendees resolve to
+ * agencies with a mailbox (422) -> confidentiality (422: 重層的支援会議
+ * needs 本人's consent and never invites an agency 本人 excluded; 支援会議
+ * admits registered members only) -> every required attendee is free at
+ * that time right now (409 with fresh suggestions).  Availability is the
+ * slot engine's own rule (hours, business days, travel, `need`), fed with
+ * the feeds' busy rows plus the meetings already booked, so a booked
+ * meeting is busy for every later query.
+ *
+ * The meeting row, its attendee rows and one outbox row per attendee are
+ * written in ONE transaction; the outbox then delivers (outbox.h).  Every
+ * change bumps SEQUENCE and mails again: reschedule = REQUEST, cancel =
+ * CANCEL.  Message-IDs derive from (UID, attendee, SEQUENCE, method), so a
+ * retried operation never queues a second copy.
+ *
+ * Replies arrive as signed links (HMAC-SHA256 over meeting, agency,
+ * PARTSTAT, SEQUENCE and expiry; links of an older SEQUENCE are stale) or
+ * as iMIP REPLY mail (the From address must be the ATTENDEE, and the
+ * ATTENDEE must be invited).  A required attendee's decline marks the
+ * meeting 要再調整 and mails the secretariat fresh slot suggestions.
+ *
+ * A timer (MONITOR_INTERVAL, clock = tu_now()) mails a one-time reminder to
+ * the lead and the secretariat when a meeting's monitoring date has passed
+ * and no later meeting is booked for the case.
+ */
+#include "meetings.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "city.h"
+#include "log.h"
+#include "mailer.h"
+#include "sha256.h"
+#include "slots.h"
+#include "timeutil.h"
+#include "util.h"
+
+struct meetings {
+    tsunagud_t   *d;
+    store_t      *st;
+    mailer_t     *mailer;
+    outbox_t     *ob;
+    char         *organizer_email, *organizer_name;
+    char         *public_url, *cases_dir;
+    char         *secret;
+    size_t        secret_len;
+    int64_t       rsvp_ttl;
+    int           monitor_interval;
+    struct event *monitor_timer;
+};
+
+static meetings_t *current_meetings;
+static meetings_case_fn case_hook;
+
+meetings_t *meetings_current(void) { return current_meetings; }
+outbox_t *meetings_outbox(meetings_t *m) { return m->ob; }
+void meetings_set_case_lookup(meetings_case_fn fn) { case_hook = fn; }
+
+static const char *const meeting_types[] = {
+    "支援会議", "重層的支援会議", "個別ケース会議", "定例会議", NULL
+};
+
+/* ------------------------------------------------------------ results */
+
+static void res_error(meetings_res_t *res, int status, const char *code,
+                      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void res_error(meetings_res_t *res, int status, const char *code,
+                      const char *fmt, ...)
+{
+    va_list ap;
+    res->status = status;
+    snprintf(res->code, sizeof res->code, "%s", code);
+    va_start(ap, fmt);
+    vsnprintf(res->message, sizeof res->message, fmt, ap);
+    va_end(ap);
+}
+
+static void res_ok(meetings_res_t *res, int status, json_t *body)
+{
+    res->status = status;
+    res->code[0] = res->message[0] = '\0';
+    res->body = body;
+}
+
+void meeting_case_free(meeting_case_t *c)
+{
+    if (!c) return;
+    if (c->has_case) case_free(&c->kase);
+    free(c->lead);
+    strvec_free(&c->supports);
+    memset(c, 0, sizeof *c);
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static const char *cfg(meetings_t *m, const char *key, const char *def)
+{
+    return config_str(m->d->config, key, def);
+}
+
+static long cfg_int(meetings_t *m, const char *key, long def)
+{
+    bool ok = true;
+    long v = config_int(m->d->config, key, def, &ok);
+    return ok ? v : def;
+}
+
+static const tz_t *city_tz(const city_t *city)
+{
+    return city && city->tz ? city->tz : tz_default();
+}
+
+static json_t *iso_json(const city_t *city, int64_t t)
+{
+    char buf[TU_ISO_LEN];
+    return json_string(tu_format_iso8601(t, city_tz(city), buf));
+}
+
+static const agency_t *secretariat_of(const city_t *city)
+{
+    for (size_t i = 0; city && i < city->nagencies; i++)
+        if (strvec_contains(&city->agencies[i].fields, "協働")) return &city->agencies[i];
+    return NULL;
+}
+
+/* The organizer: SMTP_FROM, else the 協働 agency's mailbox (the city may
+ * be imported after start-up, so this is re-read for every operation). */
+static void refresh_organizer(meetings_t *m)
+{
+    const city_t *city = tsunagud_city(m->d);
+    const agency_t *sec = secretariat_of(city);
+    const char *from = cfg(m, "SMTP_FROM", NULL);
+    const char *email = from && *from ? from : sec && sec->email ? sec->email
+                                             : "secretariat@tsunagu.invalid";
+    const char *name = cfg(m, "SECRETARIAT_NAME", sec && sec->name ? sec->name : "多機関協働事務局");
+    if (!m->organizer_email || strcmp(m->organizer_email, email) != 0) {
+        free(m->organizer_email);
+        m->organizer_email = xstrdup(email);
+    }
+    if (!m->organizer_name || strcmp(m->organizer_name, name) != 0) {
+        free(m->organizer_name);
+        m->organizer_name = xstrdup(name);
+    }
+}
+
+static const char *agency_name(const city_t *city, const char *id)
+{
+    const agency_t *a = city ? city_agency(city, id) : NULL;
+    return a && a->name ? a->name : id;
+}
+
+static char *html_escape(const char *s)
+{
+    strbuf_t b;
+    strbuf_init(&b);
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '<': strbuf_puts(&b, "&lt;"); break;
+        case '>': strbuf_puts(&b, "&gt;"); break;
+        case '&': strbuf_puts(&b, "&amp;"); break;
+        case '"': strbuf_puts(&b, "&quot;"); break;
+        case '\'': strbuf_puts(&b, "&#39;"); break;
+        default: strbuf_putc(&b, *s);
+        }
+    }
+    return strbuf_detach(&b);
+}
+
+/* "12月8日(火) 10:00〜11:00" */
+static char *ja_range(const city_t *city, int64_t s, int64_t e)
+{
+    char d[SLOTS_JP_LEN], h1[SLOTS_JP_LEN], h2[SLOTS_JP_LEN];
+    const tz_t *tz = city_tz(city);
+    return xasprintf("%s %s〜%s", slots_jp_date(s, tz, d), slots_hhmm(s, tz, h1),
+                     slots_hhmm(e, tz, h2));
+}
+
+/* ------------------------------------------------------ base64url/HMAC */
+
+static const char b64u[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+static char *b64url_encode(const unsigned char *in, size_t n)
+{
+    strbuf_t b;
+    strbuf_init(&b);
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)in[i] << 16;
+        if (i + 1 < n) v |= (unsigned)in[i + 1] << 8;
+        if (i + 2 < n) v |= in[i + 2];
+        strbuf_putc(&b, b64u[(v >> 18) & 63]);
+        strbuf_putc(&b, b64u[(v >> 12) & 63]);
+        if (i + 1 < n) strbuf_putc(&b, b64u[(v >> 6) & 63]);
+        if (i + 2 < n) strbuf_putc(&b, b64u[v & 63]);
+    }
+    return strbuf_detach(&b);
+}
+
+static char *b64url_decode(const char *s, size_t n, size_t *out_len)
+{
+    strbuf_t b;
+    strbuf_init(&b);
+    unsigned acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *p = strchr(b64u, s[i]);
+        if (!p || !s[i]) { strbuf_free(&b); return NULL; }
+        acc = (acc << 6) | (unsigned)(p - b64u);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            strbuf_putc(&b, (char)((acc >> bits) & 0xff));
+        }
+    }
+    *out_len = b.len;
+    return strbuf_detach(&b);
+}
+
+static char *sign(meetings_t *m, const char *payload)
+{
+    uint8_t mac[32];
+    hmac_sha256(m->secret, m->secret_len, payload, strlen(payload), mac);
+    return b64url_encode(mac, sizeof mac);
+}
+
+char *meetings_rsvp_token(meetings_t *m, int64_t id, const char *agency,
+                          imip_partstat_t ps, int sequence, int64_t expires)
+{
+    if (strchr(agency, '|')) return NULL;
+    char *payload = xasprintf("1|%lld|%s|%s|%d|%lld", (long long)id, agency,
+                              imip_partstat_name(ps), sequence, (long long)expires);
+    char *p64 = b64url_encode((const unsigned char *)payload, strlen(payload));
+    char *sig = sign(m, payload);
+    char *tok = xasprintf("%s.%s", p64, sig);
+    free(payload); free(p64); free(sig);
+    return tok;
+}
+
+static bool const_time_eq(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    unsigned char diff = la != lb;
+    for (size_t i = 0; i < la && i < lb; i++) diff |= (unsigned char)(a[i] ^ b[i]);
+    return diff == 0;
+}
+
+typedef struct rsvp_claim {
+    int64_t         id, expires;
+    char            agency[128];
+    imip_partstat_t ps;
+    int             sequence;
+} rsvp_claim_t;
+
+/* Verify signature and shape; expiry is checked by the caller. */
+static bool rsvp_verify(meetings_t *m, const char *token, rsvp_claim_t *c)
+{
+    const char *dot = token ? strchr(token, '.') : NULL;
+    if (!dot || strlen(token) > 1024) return false;
+    size_t plen;
+    char *payload = b64url_decode(token, (size_t)(dot - token), &plen);
+    if (!payload || strlen(payload) != plen) { free(payload); return false; }
+    char *sig = sign(m, payload);
+    bool ok = const_time_eq(sig, dot + 1);
+    free(sig);
+    char ps[32];
+    long long id, exp;
+    int n = 0;
+    if (ok) {
+        ok = sscanf(payload, "1|%lld|%127[^|]|%31[^|]|%d|%lld%n", &id, c->agency, ps,
+                    &c->sequence, &exp, &n) == 5 && payload[n] == '\0' &&
+             imip_partstat_parse(ps, &c->ps);
+        c->id = id;
+        c->expires = exp;
+    }
+    free(payload);
+    return ok;
+}
+
+/* ------------------------------------------------------ meeting rows */
+
+typedef struct mtg_att {
+    char           *agency, *email;
+    bool            required;
+    imip_partstat_t ps;
+    int64_t         replied_at;
+} mtg_att_t;
+
+typedef struct mtg {
+    int64_t    id, start, end, created, updated, reminded;
+    int        sequence;
+    char      *uid, *case_id, *type, *location, *url, *note, *status;
+    char      *monitoring_date, *lead;
+    mtg_att_t *att;
+    size_t     natt;
+} mtg_t;
+
+static void mtg_free(mtg_t *g)
+{
+    free(g->uid); free(g->case_id); free(g->type); free(g->location);
+    free(g->url); free(g->note); free(g->status); free(g->monitoring_date);
+    free(g->lead);
+    for (size_t i = 0; i < g->natt; i++) {
+        free(g->att[i].agency);
+        free(g->att[i].email);
+    }
+    free(g->att);
+    memset(g, 0, sizeof *g);
+}
+
+static void mtg_load_attendees(meetings_t *m, mtg_t *g)
+{
+    sqlite3_stmt *s = store_prepare(m->st,
+        "SELECT agency, email, required, partstat, replied_at FROM meeting_attendees"
+        " WHERE meeting_id = ? ORDER BY rowid");
+    if (!s) return;
+    sqlite3_bind_int64(s, 1, g->id);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        g->att = xrealloc(g->att, (g->natt + 1) * sizeof *g->att);
+        mtg_att_t *a = &g->att[g->natt++];
+        a->agency = xstrdup(store_col_text(s, 0));
+        a->email = xstrdup(store_col_text(s, 1));
+        a->required = sqlite3_column_int(s, 2) != 0;
+        if (!imip_partstat_parse(store_col_text(s, 3), &a->ps)) a->ps = PARTSTAT_NEEDS_ACTION;
+        a->replied_at = sqlite3_column_int64(s, 4);
+    }
+    store_done(s);
+}
+
+#define MTG_COLS "id, uid, case_id, type, start, end, location, online_url, note," \
+                 " sequence, status, monitoring_date, lead, created, updated, monitoring_reminded"
+
+static void mtg_from_row(sqlite3_stmt *s, mtg_t *g)
+{
+    g->id = sqlite3_column_int64(s, 0);
+    g->uid = xstrdup(store_col_text(s, 1));
+    g->case_id = xstrdup(store_col_text(s, 2));
+    g->type = xstrdup(store_col_text(s, 3));
+    g->start = sqlite3_column_int64(s, 4);
+    g->end = sqlite3_column_int64(s, 5);
+    g->location = xstrdup(store_col_text(s, 6));
+    g->url = xstrdup(store_col_text(s, 7));
+    g->note = xstrdup(store_col_text(s, 8));
+    g->sequence = sqlite3_column_int(s, 9);
+    g->status = xstrdup(store_col_text(s, 10));
+    g->monitoring_date = xstrdup(store_col_text(s, 11));
+    g->lead = xstrdup(store_col_text(s, 12));
+    g->created = sqlite3_column_int64(s, 13);
+    g->updated = sqlite3_column_int64(s, 14);
+    g->reminded = sqlite3_column_int64(s, 15);
+}
+
+static bool mtg_load(meetings_t *m, int64_t id, mtg_t *g)
+{
+    memset(g, 0, sizeof *g);
+    sqlite3_stmt *s = store_prepare(m->st, "SELECT " MTG_COLS " FROM meetings WHERE id = ?");
+    if (!s) return false;
+    sqlite3_bind_int64(s, 1, id);
+    bool found = sqlite3_step(s) == SQLITE_ROW;
+    if (found) mtg_from_row(s, g);
+    store_done(s);
+    if (found) mtg_load_attendees(m, g);
+    return found;
+}
+
+static bool mtg_load_uid(meetings_t *m, const char *uid, mtg_t *g)
+{
+    sqlite3_stmt *s = store_prepare(m->st, "SELECT id FROM meetings WHERE uid = ?");
+    if (!s) return false;
+    store_bind_text(s, 1, uid);
+    int64_t id = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    store_done(s);
+    memset(g, 0, sizeof *g);
+    return id > 0 && mtg_load(m, id, g);
+}
+
+static const mtg_att_t *mtg_attendee(const mtg_t *g, const char *agency)
+{
+    for (size_t i = 0; i < g->natt; i++)
+        if (strcmp(g->att[i].agency, agency) == 0) return &g->att[i];
+    return NULL;
+}
+
+static const char *status_label(const char *status)
+{
+    if (strcmp(status, MEETING_STATUS_REPLAN) == 0) return "要再調整";
+    if (strcmp(status, MEETING_STATUS_CANCELLED) == 0) return "中止";
+    return "予定";
+}
+
+static json_t *mtg_json(const mtg_t *g, const city_t *city)
+{
+    json_t *atts = json_array();
+    for (size_t i = 0; i < g->natt; i++) {
+        const mtg_att_t *a = &g->att[i];
+        json_array_append_new(atts, json_pack("{s:s, s:s, s:s, s:b, s:s, s:s}",
+            "agency", a->agency, "name", agency_name(city, a->agency), "email", a->email,
+            "required", a->required, "partstat", imip_partstat_name(a->ps),
+            "partstat_label", imip_partstat_label_ja(a->ps)));
+    }
+    json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:i, s:s, s:s, s:o}",
+        "id", (json_int_t)g->id, "uid", g->uid, "case", g->case_id, "type", g->type,
+        "start", iso_json(city, g->start), "end", iso_json(city, g->end),
+        "sequence", g->sequence, "status", g->status, "status_label", status_label(g->status),
+        "attendees", atts);
+    json_object_set_new(o, "location", g->location ? json_string(g->location) : json_null());
+    json_object_set_new(o, "online_url", g->url ? json_string(g->url) : json_null());
+    json_object_set_new(o, "note", g->note ? json_string(g->note) : json_null());
+    json_object_set_new(o, "lead", g->lead ? json_string(g->lead) : json_null());
+    json_object_set_new(o, "monitoring_date",
+                        g->monitoring_date ? json_string(g->monitoring_date) : json_null());
+    return o;
+}
+
+json_t *meetings_get_json(meetings_t *m, int64_t id)
+{
+    mtg_t g;
+    if (!mtg_load(m, id, &g)) return NULL;
+    json_t *j = mtg_json(&g, tsunagud_city(m->d));
+    mtg_free(&g);
+    return j;
+}
+
+bool meetings_has_attendee(meetings_t *m, int64_t id, const char *agency)
+{
+    mtg_t g;
+    if (!mtg_load(m, id, &g)) return false;
+    bool yes = mtg_attendee(&g, agency) != NULL;
+    mtg_free(&g);
+    return yes;
+}
+
+/* ------------------------------------------------------ busy and slots */
+
+void meetings_agency_busy(store_t *st, const char *agency_id, int64_t from,
+                          int64_t to, int64_t except, ivset_t *out)
+{
+    sqlite3_stmt *s = store_prepare(st,
+        "SELECT m.start, m.end FROM meetings m JOIN meeting_attendees a ON a.meeting_id = m.id"
+        " WHERE a.agency = ? AND m.status != 'cancelled' AND a.partstat != 'DECLINED'"
+        " AND m.end > ? AND m.start < ? AND m.id != ?");
+    if (!s) return;
+    store_bind_text(s, 1, agency_id);
+    sqlite3_bind_int64(s, 2, from);
+    sqlite3_bind_int64(s, 3, to);
+    sqlite3_bind_int64(s, 4, except);
+    while (sqlite3_step(s) == SQLITE_ROW)
+        ivset_push(out, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1));
+    store_done(s);
+    ivset_normalize(out);
+}
+
+static void feed_busy(store_t *st, const char *feed_id, int64_t from, int64_t to,
+                      ivset_t *out)
+{
+    sqlite3_stmt *s = store_prepare(st,
+        "SELECT start, end FROM busy WHERE feed_id = ? AND end > ? AND start < ?");
+    if (!s) return;
+    store_bind_text(s, 1, feed_id);
+    sqlite3_bind_int64(s, 2, from);
+    sqlite3_bind_int64(s, 3, to);
+    while (sqlite3_step(s) == SQLITE_ROW)
+        ivset_push(out, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1));
+    store_done(s);
+    ivset_normalize(out);
+}
+
+typedef struct busy_input {
+    slot_agency_busy_t *v;
+    ivset_t           **cals;
+    ivset_t            *extra;
+    size_t              n;
+} busy_input_t;
+
+static void busy_input_build(meetings_t *m, const city_t *city, const strvec_t *ids,
+                             int64_t from, int64_t to, int64_t except, busy_input_t *bi)
+{
+    bi->n = ids->n;
+    bi->v = xcalloc(ids->n, sizeof *bi->v);
+    bi->cals = xcalloc(ids->n, sizeof *bi->cals);
+    bi->extra = xcalloc(ids->n, sizeof *bi->extra);
+    from -= 86400;
+    to += 86400;
+    for (size_t i = 0; i < ids->n; i++) {
+        const agency_t *a = city_agency(city, ids->v[i]);
+        size_t nc = a ? a->ncalendars : 0;
+        bi->cals[i] = xcalloc(nc ? nc : 1, sizeof **bi->cals);
+        for (size_t c = 0; c < nc; c++) {
+            ivset_init(&bi->cals[i][c]);
+            feed_busy(m->st, a->calendars[c].id, from, to, &bi->cals[i][c]);
+        }
+        ivset_init(&bi->extra[i]);
+        meetings_agency_busy(m->st, ids->v[i], from, to, except, &bi->extra[i]);
+        bi->v[i].agency_id = ids->v[i];
+        bi->v[i].calendars = bi->cals[i];
+        bi->v[i].ncalendars = nc;
+        bi->v[i].extra = &bi->extra[i];
+    }
+}
+
+static void busy_input_free(busy_input_t *bi, const city_t *city, const strvec_t *ids)
+{
+    for (size_t i = 0; i < bi->n; i++) {
+        const agency_t *a = city_agency(city, ids->v[i]);
+        for (size_t c = 0; a && c < a->ncalendars; c++) ivset_free(&bi->cals[i][c]);
+        free(bi->cals[i]);
+        ivset_free(&bi->extra[i]);
+    }
+    free(bi->cals);
+    free(bi->extra);
+    free(bi->v);
+}
+
+/* Run the slot engine for `ids` all required in [from, to). */
+static int find_slots(meetings_t *m, const city_t *city, const strvec_t *ids,
+                      int minutes, int64_t from, int64_t to, int gran, int limit,
+                      int64_t except, slot_result_t *out)
+{
+    slot_query_t q;
+    slot_query_init(&q);
+    for (size_t i = 0; i < ids->n; i++) strvec_push(&q.required, ids->v[i]);
+    q.duration_minutes = minutes;
+    q.from = from;
+    q.to = to;
+    q.granularity_minutes = gran;
+    q.notice_days = 0;
+    q.limit = limit;
+    busy_input_t bi;
+    busy_input_build(m, city, ids, from, to, except, &bi);
+    char err[256] = "";
+    slot_result_init(out);
+    int rc = slots_find(city, &q, tu_now(), bi.v, bi.n, out, err, sizeof err);
+    if (rc != 0) log_warn("meetings: slot query failed: %s", err);
+    busy_input_free(&bi, city, ids);
+    slot_query_free(&q);
+    return rc;
+}
+
+static bool all_free(meetings_t *m, const city_t *city, const strvec_t *ids,
+                     int64_t start, int64_t end, int64_t except)
+{
+    if (ids->n == 0) return true;
+    slot_result_t r;
+    bool ok = find_slots(m, city, ids, (int)((end - start) / 60), start, end, 1, 1,
+                         except, &r) == 0 && r.nslots > 0 && r.slots[0].start == start;
+    slot_result_free(&r);
+    return ok;
+}
+
+/* Fresh suggestions from `from` over the next three weeks. */
+static json_t *suggestions(meetings_t *m, const city_t *city, const strvec_t *ids,
+                           int minutes, int64_t from, int64_t except, int limit)
+{
+    json_t *arr = json_array();
+    if (ids->n == 0) return arr;
+    int64_t now = tu_now();
+    if (from < now) from = now;
+    slot_result_t r;
+    if (find_slots(m, city, ids, minutes, from, from + 21 * 86400, 30, limit, except, &r) == 0)
+        for (size_t i = 0; i < r.nslots; i++)
+            json_array_append_new(arr, json_pack("{s:o, s:o}", "start",
+                                  iso_json(city, r.slots[i].start), "end",
+                                  iso_json(city, r.slots[i].end)));
+    slot_result_free(&r);
+    return arr;
+}
+
+static void required_ids(const mtg_t *g, strvec_t *out)
+{
+    strvec_init(out);
+    for (size_t i = 0; i < g->natt; i++)
+        if (g->att[i].required) strvec_push(out, g->att[i].agency);
+}
+
+/* 409 body: who is busy and where to go instead. */
+static void conflict(meetings_t *m, const city_t *city, const strvec_t *req,
+                     int64_t start, int64_t end, int64_t except, meetings_res_t *res)
+{
+    json_t *busy = json_array();
+    strbuf_t names;
+    strbuf_init(&names);
+    for (size_t i = 0; i < req->n; i++) {
+        strvec_t one;
+        strvec_init(&one);
+        strvec_push(&one, req->v[i]);
+        if (!all_free(m, city, &one, start, end, except)) {
+            json_array_append_new(busy, json_string(req->v[i]));
+            strbuf_printf(&names, "%s%s", names.len ? "、" : "", agency_name(city, req->v[i]));
+        }
+        strvec_free(&one);
+    }
+    json_t *sugg = suggestions(m, city, req, (int)((end - start) / 60), start - 86400 * 0,
+                               except, 5);
+    res_error(res, 409, "slot-taken",
+              "この日時には出席できない必須機関があります（%s）。候補日時を suggestions に示します"
+              " (a required attendee is no longer free)", names.len ? names.s : "勤務時間外");
+    res->body = json_pack("{s:o, s:o}", "busy", busy, "suggestions", sugg);
+    strbuf_free(&names);
+}
+
+/* ------------------------------------------------------------ cases */
+
+static bool case_from_dir(meetings_t *m, const char *case_id, meeting_case_t *out)
+{
+    if (!m->cases_dir || !*m->cases_dir) return false;
+    for (const char *p = case_id; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_') return false;
+    char *path = xasprintf("%s/%s.json", m->cases_dir, case_id);
+    char err[256];
+    bool ok = case_load_file(path, &out->kase, err, sizeof err);
+    if (!ok) log_debug("meetings: %s: %s", path, err);
+    free(path);
+    out->has_case = ok;
+    return ok;
+}
+
+static bool lookup_case(meetings_t *m, const char *case_id, meeting_case_t *out)
+{
+    memset(out, 0, sizeof *out);
+    strvec_init(&out->supports);
+    if (case_hook && case_hook(m->d, case_id, out)) return true;
+    return case_from_dir(m, case_id, out);
+}
+
+/* ------------------------------------------------------------ mail */
+
+static char *rsvp_url(meetings_t *m, const mtg_t *g, const char *agency, imip_partstat_t ps)
+{
+    char *tok = meetings_rsvp_token(m, g->id, agency, ps, g->sequence, g->end + m->rsvp_ttl);
+    if (!tok) return NULL;
+    char *url = xasprintf("%s/v1/rsvp/%s", m->public_url, tok);
+    free(tok);
+    return url;
+}
+
+static void fill_imip(meetings_t *m, const mtg_t *g, const city_t *city,
+                      imip_meeting_t *im, imip_attendee_t *atts)
+{
+    for (size_t i = 0; i < g->natt; i++) {
+        atts[i].email = g->att[i].email;
+        atts[i].name = agency_name(city, g->att[i].agency);
+        atts[i].required = g->att[i].required;
+        atts[i].partstat = g->att[i].ps;
+    }
+    memset(im, 0, sizeof *im);
+    im->uid = g->uid;
+    im->sequence = g->sequence;
+    im->case_id = g->case_id;
+    im->meeting_type = g->type;
+    im->start = g->start;
+    im->end = g->end;
+    im->location = g->location;
+    im->url = g->url;
+    im->organizer_email = m->organizer_email;
+    im->organizer_name = m->organizer_name;
+    im->attendees = atts;
+    im->nattendees = g->natt;
+    im->dtstamp = tu_now();
+}
+
+/* Queue one REQUEST/CANCEL per attendee (inside the caller's tx). */
+static int enqueue_meeting_mail(meetings_t *m, const mtg_t *g, const city_t *city,
+                                imip_method_t method)
+{
+    imip_attendee_t *atts = xcalloc(g->natt ? g->natt : 1, sizeof *atts);
+    imip_meeting_t im;
+    fill_imip(m, g, city, &im, atts);
+    int rc = 0;
+    for (size_t i = 0; i < g->natt && rc == 0; i++) {
+        char *acc = NULL, *dec = NULL, *ten = NULL;
+        if (method == IMIP_REQUEST) {
+            acc = rsvp_url(m, g, g->att[i].agency, PARTSTAT_ACCEPTED);
+            dec = rsvp_url(m, g, g->att[i].agency, PARTSTAT_DECLINED);
+            ten = rsvp_url(m, g, g->att[i].agency, PARTSTAT_TENTATIVE);
+        }
+        imip_links_t links = { acc, dec, ten };
+        imip_mail_t mail;
+        char *err = NULL;
+        if (!imip_build(&im, method, &atts[i], acc ? &links : NULL, &mail, &err)) {
+            log_error("meetings: cannot build mail for %s: %s", g->att[i].agency, err);
+            free(err);
+            rc = -1;
+        } else {
+            rc = outbox_enqueue(m->st, &mail, g->id,
+                                method == IMIP_CANCEL ? "cancel" : "request",
+                                outbox_now(m->ob), NULL);
+            imip_mail_free(&mail);
+        }
+        free(acc); free(dec); free(ten);
+    }
+    free(atts);
+    return rc;
+}
+
+static int enqueue_text(meetings_t *m, int64_t meeting_id, const char *kind,
+                        const char *to, const char *subject, const char *body,
+                        const char *seed)
+{
+    imip_mail_t mail;
+    char *err = NULL;
+    if (!imip_build_text(m->organizer_email, m->organizer_name, to, subject, body, seed,
+                         tu_now(), &mail, &err)) {
+        log_error("meetings: cannot build %s mail to %s: %s", kind, to, err);
+        free(err);
+        return -1;
+    }
+    int rc = outbox_enqueue(m->st, &mail, meeting_id, kind, outbox_now(m->ob), NULL);
+    imip_mail_free(&mail);
+    return rc;
+}
+
+/* ------------------------------------------------------ parsing input */
+
+typedef struct att_req {
+    char *agency;
+    bool  required;
+} att_req_t;
+
+typedef struct book_req {
+    const char *case_id, *type, *location, *url, *note, *monitoring_date, *lead;
+    int64_t     start, end;
+    att_req_t  *att;
+    size_t      natt;
+    bool        has_attendees;
+} book_req_t;
+
+static void book_req_free(book_req_t *b)
+{
+    for (size_t i = 0; i < b->natt; i++) free(b->att[i].agency);
+    free(b->att);
+}
+
+static bool opt_string(const json_t *req, const char *key, const char **out,
+                       meetings_res_t *res)
+{
+    json_t *v = json_object_get(req, key);
+    *out = NULL;
+    if (!v || json_is_null(v)) return true;
+    if (!json_is_string(v) || json_string_length(v) > 2000 ||
+        !utf8_valid(json_string_value(v), json_string_length(v))) {
+        res_error(res, 400, "bad-field", "%s は 2000 文字以内の文字列で指定してください (%s: string)",
+                  key, key);
+        return false;
+    }
+    *out = json_string_value(v);
+    return true;
+}
+
+static bool parse_times(const json_t *req, const city_t *city, int64_t *start,
+                        int64_t *end, meetings_res_t *res)
+{
+    const char *s = json_string_value(json_object_get(req, "start"));
+    const char *e = json_string_value(json_object_get(req, "end"));
+    if (!s || !e || !tu_parse_iso8601(s, city_tz(city), start) ||
+        !tu_parse_iso8601(e, city_tz(city), end)) {
+        res_error(res, 400, "bad-time", "start と end を ISO-8601 で指定してください (start/end: ISO-8601)");
+        return false;
+    }
+    if (*end <= *start || *end - *start > 12 * 3600 || *start % 60 || *end % 60) {
+        res_error(res, 400, "bad-time",
+                  "終了は開始より後・12時間以内・分単位にしてください (end after start, minutes, at most 12h)");
+        return false;
+    }
+    if (*start < tu_now()) {
+        res_error(res, 400, "past", "過去の日時には予約できません (start is in the past)");
+        return false;
+    }
+    return true;
+}
+
+static bool valid_url(const char *u)
+{
+    if (!u || (strncmp(u, "https://", 8) != 0 && strncmp(u, "http://", 7) != 0)) return false;
+    for (const unsigned char *p = (const unsigned char *)u; *p; p++)
+        if (*p <= 0x20 || *p >= 0x7f || strchr("\"<>\\^`{|}", *p)) return false;
+    return true;
+}
+
+static bool parse_attendees(const json_t *req, book_req_t *b, meetings_res_t *res)
+{
+    json_t *arr = json_object_get(req, "attendees");
+    if (!arr || json_is_null(arr)) return true;
+    if (!json_is_array(arr) || json_array_size(arr) == 0 || json_array_size(arr) > 50) {
+        res_error(res, 400, "bad-field", "attendees は 1〜50 件の配列で指定してください (attendees: array)");
+        return false;
+    }
+    b->has_attendees = true;
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v) {
+        const char *id = json_is_string(v) ? json_string_value(v)
+                       : json_string_value(json_object_get(v, "agency"));
+        json_t *rq = json_is_object(v) ? json_object_get(v, "required") : NULL;
+        if (!id || (rq && !json_is_boolean(rq))) {
+            res_error(res, 400, "bad-field",
+                      "attendees[%zu] は機関ID または {\"agency\", \"required\"} です", i);
+            return false;
+        }
+        for (size_t k = 0; k < b->natt; k++)
+            if (strcmp(b->att[k].agency, id) == 0) {
+                res_error(res, 400, "duplicate-agency", "attendees に同じ機関が重複しています: %s", id);
+                return false;
+            }
+        b->att = xrealloc(b->att, (b->natt + 1) * sizeof *b->att);
+        b->att[b->natt].agency = xstrdup(id);
+        b->att[b->natt].required = rq ? json_is_true(rq) : true;
+        b->natt++;
+    }
+    return true;
+}
+
+static bool parse_book(const json_t *req, const city_t *city, book_req_t *b,
+                       meetings_res_t *res)
+{
+    memset(b, 0, sizeof *b);
+    if (!json_is_object(req)) {
+        res_error(res, 400, "bad-json", "JSON オブジェクトを送ってください");
+        return false;
+    }
+    b->case_id = json_string_value(json_object_get(req, "case"));
+    b->type = json_string_value(json_object_get(req, "type"));
+    if (!b->case_id || !*b->case_id || strlen(b->case_id) > 64) {
+        res_error(res, 400, "bad-field", "case（事例番号）は必須です (case is required)");
+        return false;
+    }
+    bool known = false;
+    for (size_t i = 0; b->type && meeting_types[i]; i++) known |= strcmp(b->type, meeting_types[i]) == 0;
+    if (!known) {
+        res_error(res, 400, "bad-field",
+                  "type は 支援会議・重層的支援会議・個別ケース会議・定例会議 のいずれかです (type)");
+        return false;
+    }
+    if (!opt_string(req, "location", &b->location, res) ||
+        !opt_string(req, "online_url", &b->url, res) ||
+        !opt_string(req, "note", &b->note, res) ||
+        !opt_string(req, "monitoring_date", &b->monitoring_date, res) ||
+        !opt_string(req, "lead", &b->lead, res))
+        return false;
+    if (!b->location && !b->url) {
+        res_error(res, 400, "bad-field", "location（場所）か online_url を指定してください");
+        return false;
+    }
+    if (b->url && !valid_url(b->url)) {
+        res_error(res, 400, "bad-field", "online_url は http(s) の URL で指定してください");
+        return false;
+    }
+    int64_t day;
+    if (b->monitoring_date && !parse_date(b->monitoring_date, &day)) {
+        res_error(res, 400, "bad-field", "monitoring_date は YYYY-MM-DD で指定してください");
+        return false;
+    }
+    return parse_times(req, city, &b->start, &b->end, res) && parse_attendees(req, b, res);
+}
+
+/* ------------------------------------------------------ attendee rules */
+
+static void add_att(book_req_t *b, const char *id, bool required)
+{
+    for (size_t i = 0; i < b->natt; i++)
+        if (strcmp(b->att[i].agency, id) == 0) return;
+    b->att = xrealloc(b->att, (b->natt + 1) * sizeof *b->att);
+    b->att[b->natt].agency = xstrdup(id);
+    b->att[b->natt].required = required;
+    b->natt++;
+}
+
+static bool default_attendees(const city_t *city, const meeting_case_t *mc, book_req_t *b,
+                              meetings_res_t *res)
+{
+    if (b->has_attendees) return true;
+    if (!mc->has_decision || !mc->lead) {
+        res_error(res, 422, "no-approved-lead",
+                  "承認済みの主担当機関がありません。attendees を指定するか、提案を承認してください"
+                  " (no approved lead; pass attendees)");
+        return false;
+    }
+    add_att(b, mc->lead, true);
+    for (size_t i = 0; i < mc->supports.n; i++) add_att(b, mc->supports.v[i], true);
+    const agency_t *sec = secretariat_of(city);
+    if (sec) add_att(b, sec->id, true);
+    return true;
+}
+
+static bool check_attendees(const city_t *city, const book_req_t *b, meetings_res_t *res)
+{
+    for (size_t i = 0; i < b->natt; i++) {
+        const agency_t *a = city_agency(city, b->att[i].agency);
+        if (!a) {
+            res_error(res, 422, "unknown-agency", "未登録の機関です: %s (unknown agency)",
+                      b->att[i].agency);
+            return false;
+        }
+        if (!imip_valid_email(a->email)) {
+            res_error(res, 422, "no-mailbox", "機関「%s」に有効な代表メールアドレスがありません",
+                      a->name);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* DESIGN "Invitations" / glossary: the consent and membership rules. */
+static bool check_confidentiality(const city_t *city, const meeting_case_t *mc,
+                                  const book_req_t *b, meetings_res_t *res)
+{
+    if (strcmp(b->type, "重層的支援会議") == 0) {
+        const case_member_t *self = mc->has_case ? case_self(&mc->kase) : NULL;
+        if (!self) {
+            res_error(res, 422, "consent-unknown",
+                      "本人の同意を確認できないため重層的支援会議は予約できません (case has no 本人)");
+            return false;
+        }
+        if (!self->consent) {
+            res_error(res, 422, "consent-required",
+                      "本人の同意がないため重層的支援会議は開催できません。支援会議（社会福祉法106条の6）"
+                      "をご検討ください (consent required)");
+            return false;
+        }
+        for (size_t i = 0; i < b->natt; i++)
+            if (strvec_contains(&self->consent_excludes, b->att[i].agency)) {
+                res_error(res, 422, "consent-excluded",
+                          "本人の同意により情報共有から除外された機関「%s」は重層的支援会議に招待できません"
+                          " (%s is excluded by 本人's consent)",
+                          agency_name(city, b->att[i].agency), b->att[i].agency);
+                return false;
+            }
+    }
+    if (strcmp(b->type, "支援会議") == 0)
+        for (size_t i = 0; i < b->natt; i++) {
+            const agency_t *a = city_agency(city, b->att[i].agency);
+            if (a && !a->support_meeting_member) {
+                res_error(res, 422, "not-support-meeting-member",
+                          "「%s」は支援会議の構成員ではないため招待できません（守秘義務の対象外）"
+                          " (not a support_meeting_member)", a->name);
+                return false;
+            }
+        }
+    return true;
+}
+
+/* ------------------------------------------------------------ booking */
+
+static char *new_uid(meetings_t *m)
+{
+    unsigned char rnd[12];
+    if (random_bytes(rnd, sizeof rnd) != 0)
+        for (size_t i = 0; i < sizeof rnd; i++) rnd[i] = (unsigned char)rand();
+    char hex[25];
+    for (size_t i = 0; i < sizeof rnd; i++) snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
+    const char *at = strchr(m->organizer_email, '@');
+    return xasprintf("tsunagu-%s@%s", hex, at ? at + 1 : "tsunagu.invalid");
+}
+
+static int64_t insert_meeting(meetings_t *m, const book_req_t *b, const char *uid,
+                              const char *lead)
+{
+    sqlite3_stmt *s = store_prepare(m->st,
+        "INSERT INTO meetings (uid, case_id, type, start, end, location, online_url, note,"
+        " sequence, status, monitoring_date, lead, created, updated)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 'scheduled', ?, ?, ?, ?)");
+    if (!s) return -1;
+    int64_t now = tu_now();
+    store_bind_text(s, 1, uid);
+    store_bind_text(s, 2, b->case_id);
+    store_bind_text(s, 3, b->type);
+    sqlite3_bind_int64(s, 4, b->start);
+    sqlite3_bind_int64(s, 5, b->end);
+    store_bind_text(s, 6, b->location);
+    store_bind_text(s, 7, b->url);
+    store_bind_text(s, 8, b->note);
+    store_bind_text(s, 9, b->monitoring_date);
+    store_bind_text(s, 10, lead);
+    sqlite3_bind_int64(s, 11, now);
+    sqlite3_bind_int64(s, 12, now);
+    int rc = sqlite3_step(s);
+    store_done(s);
+    return rc == SQLITE_DONE ? sqlite3_last_insert_rowid(store_db(m->st)) : -1;
+}
+
+static int insert_attendee(meetings_t *m, int64_t id, const char *agency,
+                           const char *email, bool required)
+{
+    sqlite3_stmt *s = store_prepare(m->st,
+        "INSERT INTO meeting_attendees (meeting_id, agency, email, required) VALUES (?, ?, ?, ?)");
+    if (!s) return -1;
+    sqlite3_bind_int64(s, 1, id);
+    store_bind_text(s, 2, agency);
+    store_bind_text(s, 3, email);
+    sqlite3_bind_int(s, 4, required);
+    int rc = sqlite3_step(s);
+    store_done(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static const char *pick_lead(const city_t *city, const meeting_case_t *mc, const book_req_t *b)
+{
+    if (b->lead) return b->lead;
+    if (mc->has_decision && mc->lead) return mc->lead;
+    const agency_t *sec = secretariat_of(city);
+    for (size_t i = 0; i < b->natt; i++)
+        if (b->att[i].required && (!sec || strcmp(sec->id, b->att[i].agency) != 0))
+            return b->att[i].agency;
+    return NULL;
+}
+
+/* Insert + mail in one transaction.  Returns the new id or -1. */
+static int64_t store_booking(meetings_t *m, const city_t *city, const book_req_t *b,
+                             const char *lead)
+{
+    if (store_begin(m->st) != 0) return -1;
+    char *uid = new_uid(m);
+    int64_t id = insert_meeting(m, b, uid, lead);
+    for (size_t i = 0; id > 0 && i < b->natt; i++)
+        if (insert_attendee(m, id, b->att[i].agency, city_agency(city, b->att[i].agency)->email,
+                            b->att[i].required) != 0)
+            id = -1;
+    mtg_t g;
+    if (id > 0 && mtg_load(m, id, &g)) {
+        if (enqueue_meeting_mail(m, &g, city, IMIP_REQUEST) != 0) id = -1;
+        mtg_free(&g);
+    } else {
+        id = -1;
+    }
+    free(uid);
+    if (id <= 0 || store_commit(m->st) != 0) {
+        store_rollback(m->st);
+        return -1;
+    }
+    return id;
+}
+
+void meetings_create(meetings_t *m, const json_t *req, meetings_res_t *res)
+{
+    memset(res, 0, sizeof *res);
+    refresh_organizer(m);
+    const city_t *city = tsunagud_city(m->d);
+    if (!city) {
+        res_error(res, 409, "no-city", "機関名簿が未登録です (import agencies first)");
+        return;
+    }
+    book_req_t b;
+    meeting_case_t mc;
+    memset(&mc, 0, sizeof mc);
+    strvec_init(&mc.supports);
+    if (!parse_book(req, city, &b, res)) goto out;
+    if (!lookup_case(m, b.case_id, &mc)) {
+        res_error(res, 404, "not-found", "事例が見つかりません: %s (case not found)", b.case_id);
+        goto out;
+    }
+    if (!default_attendees(city, &mc, &b, res) || !check_attendees(city, &b, res) ||
+        !check_confidentiality(city, &mc, &b, res))
+        goto out;
+    strvec_t req_ids;
+    strvec_init(&req_ids);
+    for (size_t i = 0; i < b.natt; i++)
+        if (b.att[i].required) strvec_push(&req_ids, b.att[i].agency);
+    if (!all_free(m, city, &req_ids, b.start, b.end, 0)) {
+        conflict(m, city, &req_ids, b.start, b.end, 0, res);
+        strvec_free(&req_ids);
+        goto out;
+    }
+    strvec_free(&req_ids);
+    int64_t id = store_booking(m, city, &b, pick_lead(city, &mc, &b));
+    if (id <= 0) {
+        res_error(res, 500, "store", "会議を保存できませんでした (store error)");
+        goto out;
+    }
+    log_info("meetings: booked meeting %lld for case %s (%zu attendees)", (long long)id,
+             b.case_id, b.natt);
+    outbox_kick(m->ob);
+    res_ok(res, 201, meetings_get_json(m, id));
+out:
+    book_req_free(&b);
+    meeting_case_free(&mc);
+}
+
+/* ------------------------------------------------ reschedule / cancel */
+
+static int bump_sequence(meetings_t *m, int64_t id, const char *status, int64_t start,
+                         int64_t end)
+{
+    sqlite3_stmt *s = store_prepare(m->st,
+        "UPDATE meetings SET sequence = sequence + 1, status = ?, start = ?, end = ?,"
+        " updated = ? WHERE id = ?");
+    if (!s) return -1;
+    store_bind_text(s, 1, status);
+    sqlite3_bind_int64(s, 2, start);
+    sqlite3_bind_int64(s, 3, end);
+    sqlite3_bind_int64(s, 4, tu_now());
+    sqlite3_bind_int64(s, 5, id);
+    int rc = sqlite3_step(s);
+    store_done(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int reset_partstats(meetings_t *m, int64_t id)
+{
+    sqlite3_stmt *s = store_prepare(m->st,
+        "UPDATE meeting_attendees SET partstat = 'NEEDS-ACTION', replied_at = NULL"
+        " WHERE meeting_id = ?");
+    if (!s) return -1;
+    sqlite3_bind_int64(s, 1, id);
+    int rc = sqlite3_step(s);
+    store_done(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int update_place(meetings_t *m, int64_t id, const char *loc, const char *url)
+{
+    sqlite3_stmt *s = store_prepare(m->st,
+        "UPDATE meetings SET location = COALESCE(?, location), online_url = COALESCE(?, online_url)"
+        " WHERE id = ?");
+    if (!s) return -1;
+    store_bind_text(s, 1, loc);
+    store_bind_text(s, 2, url);
+    sqlite3_bind_int64(s, 3, id);
+    int rc = sqlite3_step(s);
+    store_done(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Apply a change and queue its mail in one transaction. */
+static bool change_and_mail(meetings_t *m, const city_t *city, int64_t id, const char *status,
+                            int64_t start, int64_t end, const char *loc, const char *url,
+                            imip_method_t method)
+{
+    if (store_begin(m->st) != 0) return false;
+    bool ok = bump_sequence(m, id, status, start, end) == 0 &&
+              (method != IMIP_REQUEST || reset_partstats(m, id) == 0) &&
+              update_place(m, id, loc, url) == 0;
+    mtg_t g;
+    if (ok && mtg_load(m, id, &g)) {
+        ok = enqueue_meeting_mail(m, &g, city, method) == 0;
+        mtg_free(&g);
+    } else {
+        ok = false;
+    }
+    if (!ok || store_commit(m->st) != 0) {
+        store_rollback(m->st);
+        return false;
+    }
+    outbox_kick(m->ob);
+    return true;
+}
+
+void meetings_reschedule(meetings_t *m, int64_t id, const json_t *req, meetings_res_t *res)
+{
+    memset(res, 0, sizeof *res);
+    refresh_organizer(m);
+    const city_t *city = tsunagud_city(m->d);
+    mtg_t g;
+    if (!city || !mtg_load(m, id, &g)) {
+        res_error(res, 404, "not-found", "会議が見つかりません: %lld (meeting not found)", (long long)id);
+        return;
+    }
+    int64_t start, end;
+    const char *loc = NULL, *url = NULL;
+    strvec_t req_ids;
+    required_ids(&g, &req_ids);
+    if (strcmp(g.status, MEETING_STATUS_CANCELLED) == 0) {
+        res_error(res, 409, "cancelled", "中止された会議は変更できません (meeting is cancelled)");
+    } else if (!json_is_object(req) || !parse_times(req, city, &start, &end, res) ||
+               !opt_string(req, "location", &loc, res) || !opt_string(req, "online_url", &url, res)) {
+        if (!res->status) res_error(res, 400, "bad-json", "JSON オブジェクトを送ってください");
+    } else if (url && !valid_url(url)) {
+        res_error(res, 400, "bad-field", "online_url は http(s) の URL で指定してください");
+    } else if (!all_free(m, city, &req_ids, start, end, id)) {
+        conflict(m, city, &req_ids, start, end, id, res);
+    } else if (!change_and_mail(m, city, id, MEETING_STATUS_SCHEDULED, start, end, loc, url,
+                                IMIP_REQUEST)) {
+        res_error(res, 500, "store", "会議を更新できませんでした (store error)");
+    } else {
+        log_info("meetings: meeting %lld rescheduled (SEQUENCE %d)", (long long)id, g.sequence + 1);
+        res_ok(res, 200, meetings_get_json(m, id));
+    }
+    strvec_free(&req_ids);
+    mtg_free(&g);
+}
+
+void meetings_cancel(meetings_t *m, int64_t id, meetings_res_t *res)
+{
+    memset(res, 0, sizeof *res);
+    refresh_organizer(m);
+    const city_t *city = tsunagud_city(m->d);
+    mtg_t g;
+    if (!city || !mtg_load(m, id, &g)) {
+        res_error(res, 404, "not-found", "会議が見つかりません: %lld (meeting not found)", (long long)id);
+        return;
+    }
+    if (strcmp(g.status, MEETING_STATUS_CANCELLED) == 0)
+        res_error(res, 409, "cancelled", "この会議はすでに中止されています (already cancelled)");
+    else if (!change_and_mail(m, city, id, MEETING_STATUS_CANCELLED, g.start, g.end, NULL, NULL,
+                              IMIP_CANCEL))
+        res_error(res, 500, "store", "会議を中止できませんでした (store error)");
+    else {
+        log_info("meetings: meeting %lld cancelled", (long long)id);
+        res_ok(res, 200, meetings_get_json(m, id));
+    }
+    mtg_free(&g);
+}
+
+/* ------------------------------------------------------------ replies */
+
+static int set_partstat(meetings_t *m, int64_t id, const char *agency, imip_partstat_t ps)
+{
+    sqlite3_stmt *s = store_prepare(m->st,
+        "UPDATE meeting_attendees SET partstat = ?, replied_at = ? WHERE meeting_id = ? AND agency = ?");
+    if (!s) return -1;
+    store_bind_text(s, 1, imip_partstat_name(ps));
+    sqlite3_bind_int64(s, 2, tu_now());
+    sqlite3_bind_int64(s, 3, id);
+    store_bind_text(s, 4, agency);
+    int rc = sqlite3_step(s);
+    store_done(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int set_status(meetings_t *m, int64_t id, const char *status)
+{
+    sqlite3_stmt *s = store_prepare(m->st, "UPDATE meetings SET status = ?, updated = ? WHERE id = ?");
+    if (!s) return -1;
+    store_bind_text(s, 1, status);
+    sqlite3_bind_int64(s, 2, tu_now());
+    sqlite3_bind_int64(s, 3, id);
+    int rc = sqlite3_step(s);
+    store_done(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The 要再調整 notice with fresh suggestions, to the secretariat. */
+static int mail_replan(meetings_t *m, const city_t *city, const mtg_t *g, const char *decliner)
+{
+    strvec_t ids;
+    required_ids(g, &ids);
+    json_t *sugg = suggestions(m, city, &ids, (int)((g->end - g->start) / 60), tu_now(), g->id, 5);
+    strvec_free(&ids);
+    char *when = ja_range(city, g->start, g->end);
+    strbuf_t b;
+    strbuf_init(&b);
+    strbuf_printf(&b, "%s 御中\n\n事例 %s の%s（%s）について、必須の出席機関「%s」から欠席の回答がありました。\n"
+                      "この会議は「要再調整」になっています。\n\n",
+                  m->organizer_name, g->case_id, g->type, when, agency_name(city, decliner));
+    if (json_array_size(sugg) == 0) {
+        strbuf_puts(&b, "今後3週間に、必須機関が全員出席できる候補日時は見つかりませんでした。\n");
+    } else {
+        strbuf_puts(&b, "必須機関が全員出席できる候補日時:\n");
+        size_t i;
+        json_t *s;
+        json_array_foreach(sugg, i, s) {
+            int64_t st, en;
+            tu_parse_iso8601(json_string_value(json_object_get(s, "start")), NULL, &st);
+            tu_parse_iso8601(json_string_value(json_object_get(s, "end")), NULL, &en);
+            char *r = ja_range(city, st, en);
+            strbuf_printf(&b, "  %zu. %s\n", i + 1, r);
+            free(r);
+        }
+    }
+    strbuf_printf(&b, "\n日程を変更するには POST /v1/meetings/%lld/reschedule をご利用ください。\n",
+                  (long long)g->id);
+    char *subject = xasprintf("【要再調整】%s %s", g->case_id, g->type);
+    char *seed = xasprintf("replan-%s-s%d-%s", g->uid, g->sequence, decliner);
+    int rc = enqueue_text(m, g->id, "replan", m->organizer_email, subject, b.s, seed);
+    free(subject); free(seed); free(when);
+    strbuf_free(&b);
+    json_decref(sugg);
+    return rc;
+}
+
+/* Record a reply; a required decline marks the meeting 要再調整. */
+static bool apply_partstat(meetings_t *m, const mtg_t *g, const mtg_att_t *a,
+                           imip_partstat_t ps, bool *replan)
+{
+    const city_t *city = tsunagud_city(m->d);
+    *replan = ps == PARTSTAT_DECLINED && a->required &&
+              strcmp(g->status, MEETING_STATUS_SCHEDULED) == 0;
+    if (store_begin(m->st) != 0) return false;
+    bool ok = set_partstat(m, g->id, a->agency, ps) == 0;
+    if (ok && *replan)
+        ok = set_status(m, g->id, MEETING_STATUS_REPLAN) == 0 && city &&
+             mail_replan(m, city, g, a->agency) == 0;
+    if (!ok || store_commit(m->st) != 0) {
+        store_rollback(m->st);
+        return false;
+    }
+    log_info("meetings: meeting %lld: %s replied %s%s", (long long)g->id, a->agency,
+             imip_partstat_name(ps), *replan ? " -> 要再調整" : "");
+    if (*replan) outbox_kick(m->ob);
+    return true;
+}
+
+static char *rsvp_page(const city_t *city, const mtg_t *g, const mtg_att_t *a,
+                       imip_partstat_t ps)
+{
+    char *when = ja_range(city, g->start, g->end);
+    char *cid = html_escape(g->case_id), *type = html_escape(g->type);
+    char *name = html_escape(agency_name(city, a->agency));
+    char *page = xasprintf(
+        "<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width\"><title>出欠のご回答</title></head>\n"
+        "<body><h1>ご回答ありがとうございました</h1>\n"
+        "<p>%s 様の出欠を「<strong>%s</strong>」として記録しました。</p>\n"
+        "<p>事例 %s / %s<br>%s</p>\n"
+        "<p>変更する場合は、案内メールの別のリンクを開いてください。</p></body></html>\n",
+        name, imip_partstat_label_ja(ps), cid, type, when);
+    free(when); free(cid); free(type); free(name);
+    return page;
+}
+
+void meetings_rsvp(meetings_t *m, const char *token, meetings_res_t *res)
+{
+    memset(res, 0, sizeof *res);
+    refresh_organizer(m);
+    rsvp_claim_t c;
+    if (!rsvp_verify(m, token, &c)) {
+        res_error(res, 403, "bad-token", "このリンクは無効です（改ざんされたか、正しくありません）");
+        return;
+    }
+    if (c.expires < tu_now()) {
+        res_error(res, 410, "expired", "このリンクは有効期限が切れています");
+        return;
+    }
+    mtg_t g;
+    if (!mtg_load(m, c.id, &g)) {
+        res_error(res, 404, "not-found", "会議が見つかりません");
+        return;
+    }
+    const mtg_att_t *a = mtg_attendee(&g, c.agency);
+    bool replan = false;
+    if (!a) {
+        res_error(res, 403, "not-attendee", "この会議の出席者ではありません");
+    } else if (strcmp(g.status, MEETING_STATUS_CANCELLED) == 0) {
+        res_error(res, 410, "cancelled", "この会議は中止されました");
+    } else if (c.sequence != g.sequence) {
+        res_error(res, 410, "stale", "会議の日時が変更されたため、このリンクは使えません。新しい案内メールのリンクをご利用ください");
+    } else if (!apply_partstat(m, &g, a, c.ps, &replan)) {
+        res_error(res, 500, "store", "回答を記録できませんでした");
+    } else {
+        char *page = rsvp_page(tsunagud_city(m->d), &g, a, c.ps);
+        res_ok(res, 200, json_pack("{s:s, s:I, s:s, s:s, s:b}", "page", page,
+                                   "meeting", (json_int_t)g.id, "agency", a->agency,
+                                   "partstat", imip_partstat_name(c.ps), "replan", replan));
+        free(page);
+    }
+    mtg_free(&g);
+}
+
+static const mtg_att_t *attendee_by_email(const mtg_t *g, const char *email)
+{
+    for (size_t i = 0; i < g->natt; i++)
+        if (strcasecmp(g->att[i].email, email) == 0) return &g->att[i];
+    return NULL;
+}
+
+void meetings_apply_reply(meetings_t *m, const char *raw, size_t len, meetings_res_t *res)
+{
+    memset(res, 0, sizeof *res);
+    refresh_organizer(m);
+    imip_reply_t r;
+    char *err = NULL;
+    if (!imip_parse_reply(raw, len, &r, &err)) {
+        res_error(res, 400, "bad-reply", "iMIP REPLY として読めません: %s", err ? err : "?");
+        free(err);
+        return;
+    }
+    mtg_t g;
+    if (!mtg_load_uid(m, r.uid, &g)) {
+        res_error(res, 404, "not-found", "UID に対応する会議がありません (unknown UID)");
+        imip_reply_free(&r);
+        return;
+    }
+    const mtg_att_t *a = attendee_by_email(&g, r.attendee);
+    bool replan = false;
+    if (!a || strcasecmp(r.from, r.attendee) != 0) {
+        res_error(res, 403, "not-attendee",
+                  "出席者ではないアドレスからの返信は受け付けません (reply from a non-attendee address)");
+    } else if (strcmp(g.status, MEETING_STATUS_CANCELLED) == 0) {
+        res_error(res, 409, "cancelled", "この会議は中止されています");
+    } else if (r.sequence < g.sequence) {
+        res_error(res, 409, "stale", "古い招待（SEQUENCE %d < %d）への返信です", r.sequence, g.sequence);
+    } else if (r.partstat == PARTSTAT_NEEDS_ACTION || r.partstat == PARTSTAT_DELEGATED) {
+        res_error(res, 422, "bad-partstat", "PARTSTAT %s は受け付けません", imip_partstat_name(r.partstat));
+    } else if (!apply_partstat(m, &g, a, r.partstat, &replan)) {
+        res_error(res, 500, "store", "回答を記録できませんでした");
+    } else {
+        res_ok(res, 200, json_pack("{s:I, s:s, s:s, s:b}", "meeting", (json_int_t)g.id,
+                                   "agency", a->agency, "partstat", imip_partstat_name(r.partstat),
+                                   "replan", replan));
+    }
+    mtg_free(&g);
+    imip_reply_free(&r);
+}
+
+/* ------------------------------------------------------------ monitoring */
+
+static bool later_meeting_exists(meetings_t *m, const mtg_t *g)
+{
+    sqlite3_stmt *s = store_prepare(m->st,
+        "SELECT 1 FROM meetings WHERE case_id = ? AND id != ? AND status != 'cancelled'"
+        " AND start > ? LIMIT 1");
+    if (!s) return false;
+    store_bind_text(s, 1, g->case_id);
+    sqlite3_bind_int64(s, 2, g->id);
+    sqlite3_bind_int64(s, 3, g->start);
+    bool yes = sqlite3_step(s) == SQLITE_ROW;
+    store_done(s);
+    return yes;
+}
+
+static int mark_reminded(meetings_t *m, int64_t id)
+{
+    sqlite3_stmt *s = store_prepare(m->st,
+        "UPDATE meetings SET monitoring_reminded = ? WHERE id = ? AND monitoring_reminded IS NULL");
+    if (!s) return -1;
+    sqlite3_bind_int64(s, 1, tu_now());
+    sqlite3_bind_int64(s, 2, id);
+    int rc = sqlite3_step(s);
+    store_done(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static bool queue_reminder(meetings_t *m, const city_t *city, const mtg_t *g)
+{
+    const agency_t *lead = g->lead ? city_agency(city, g->lead) : NULL;
+    char *subject = xasprintf("【モニタリング期限】%s", g->case_id);
+    char *seed = xasprintf("monitor-%s", g->uid);
+    char *body = xasprintf(
+        "%s 御中\n\n事例 %s のモニタリング予定日（%s）を過ぎましたが、その後の会議が登録されていません。\n"
+        "支援の状況をご確認のうえ、必要に応じて会議の開催をご検討ください。\n\n"
+        "（このお知らせは一度だけ送信されます。事例の詳細は事務局にお問い合わせください。）\n",
+        lead ? lead->name : "主担当機関", g->case_id, g->monitoring_date);
+    if (store_begin(m->st) != 0) { free(subject); free(seed); free(body); return false; }
+    bool ok = mark_reminded(m, g->id) == 0;
+    if (ok && lead && imip_valid_email(lead->email))
+        ok = enqueue_text(m, g->id, "reminder", lead->email, subject, body, seed) == 0;
+    if (ok && (!lead || strcasecmp(lead->email, m->organizer_email) != 0))
+        ok = enqueue_text(m, g->id, "reminder", m->organizer_email, subject, body, seed) == 0;
+    if (!ok || store_commit(m->st) != 0) {
+        store_rollback(m->st);
+        ok = false;
+    }
+    free(subject); free(seed); free(body);
+    return ok;
+}
+
+int meetings_check_monitoring(meetings_t *m)
+{
+    const city_t *city = tsunagud_city(m->d);
+    if (!city) return 0;
+    refresh_organizer(m);
+    int64_t today = tz_local_day(city_tz(city), tu_now(), NULL);
+    sqlite3_stmt *s = store_prepare(m->st,
+        "SELECT id FROM meetings WHERE monitoring_date IS NOT NULL"
+        " AND monitoring_reminded IS NULL AND status != 'cancelled' ORDER BY id");
+    if (!s) return 0;
+    int64_t *ids = NULL;
+    size_t n = 0;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        ids = xrealloc(ids, (n + 1) * sizeof *ids);
+        ids[n++] = sqlite3_column_int64(s, 0);
+    }
+    store_done(s);
+    int queued = 0;
+    for (size_t i = 0; i < n; i++) {
+        mtg_t g;
+        if (!mtg_load(m, ids[i], &g)) continue;
+        int64_t day;
+        if (parse_date(g.monitoring_date, &day) && day < today && !later_meeting_exists(m, &g) &&
+            queue_reminder(m, city, &g)) {
+            log_info("meetings: monitoring reminder for case %s (meeting %lld, date %s)",
+                     g.case_id, (long long)g.id, g.monitoring_date);
+            queued++;
+        }
+        mtg_free(&g);
+    }
+    free(ids);
+    if (queued) outbox_kick(m->ob);
+    return queued;
+}
+
+static void on_monitor_timer(evutil_socket_t fd, short what, void *arg)
+{
+    meetings_t *m = arg;
+    meetings_check_monitoring(m);
+    struct timeval tv = { m->monitor_interval, 0 };
+    evtimer_add(m->monitor_timer, &tv);
+}
+
+/* ------------------------------------------------------------ .ics feed */
+
+char *meetings_agency_ics(meetings_t *m, const char *agency_id)
+{
+    const city_t *city = tsunagud_city(m->d);
+    sqlite3_stmt *s = store_prepare(m->st,
+        "SELECT m.uid, m.case_id, m.type, m.start, m.end, m.sequence, m.status, m.updated"
+        " FROM meetings m JOIN meeting_attendees a ON a.meeting_id = m.id"
+        " WHERE a.agency = ? ORDER BY m.start LIMIT 1000");
+    if (!s) return NULL;
+    store_bind_text(s, 1, agency_id);
+    imip_meeting_t *ms = NULL;
+    bool *cancelled = NULL;
+    size_t n = 0;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        ms = xrealloc(ms, (n + 1) * sizeof *ms);
+        cancelled = xrealloc(cancelled, (n + 1) * sizeof *cancelled);
+        memset(&ms[n], 0, sizeof *ms);
+        ms[n].uid = xstrdup(store_col_text(s, 0));
+        ms[n].case_id = xstrdup(store_col_text(s, 1));
+        ms[n].meeting_type = xstrdup(store_col_text(s, 2));
+        ms[n].start = sqlite3_column_int64(s, 3);
+        ms[n].end = sqlite3_column_int64(s, 4);
+        ms[n].sequence = sqlite3_column_int(s, 5);
+        cancelled[n] = strcmp(store_col_text(s, 6), MEETING_STATUS_CANCELLED) == 0;
+        ms[n].dtstamp = sqlite3_column_int64(s, 7);
+        n++;
+    }
+    store_done(s);
+    char *name = xasprintf("%s 会議", agency_name(city, agency_id));
+    char *ics = imip_feed_calendar(ms, cancelled, n, name);
+    for (size_t i = 0; i < n; i++) {
+        free((char *)ms[i].uid);
+        free((char *)ms[i].case_id);
+        free((char *)ms[i].meeting_type);
+    }
+    free(ms);
+    free(cancelled);
+    free(name);
+    return ics;
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+static mailer_t *make_mailer(meetings_t *m, char *err, size_t errlen)
+{
+    const char *smtp = cfg(m, "SMTP_URL", NULL);
+    mailer_config_t mc = {
+        .transport = cfg(m, "MAIL_TRANSPORT", smtp && *smtp ? "smtp" : "file"),
+        .url = smtp,
+        .username = cfg(m, "SMTP_USER", NULL),
+        .password = cfg(m, "SMTP_PASSWORD", NULL),
+        .starttls = cfg(m, "SMTP_STARTTLS", "try"),
+        .path = cfg(m, "MAIL_PATH", "tsunagu-mail.mbox"),
+        .timeout_ms = cfg_int(m, "SMTP_TIMEOUT", 60) * 1000,
+        .insecure = config_bool(m->d->config, "SMTP_INSECURE", false),
+    };
+    char *e = NULL;
+    mailer_t *mailer = mailer_new(&mc, m->d->base, m->d->curlev, &e);
+    if (!mailer) {
+        snprintf(err, errlen, "%s", e ? e : "mailer");
+        free(e);
+    }
+    return mailer;
+}
+
+static void init_secret(meetings_t *m)
+{
+    const char *s = cfg(m, "LINK_SECRET", NULL);
+    if (s && *s) {
+        m->secret = xstrdup(s);
+        m->secret_len = strlen(s);
+        return;
+    }
+    m->secret = xmalloc(32);
+    m->secret_len = 32;
+    random_bytes(m->secret, 32);
+    log_warn("meetings: LINK_SECRET is not set; reply links will not survive a restart");
+}
+
+static int on_meetings_shutdown(tsunagud_t *d, void *arg)
+{
+    meetings_t *m = arg;
+    if (m->monitor_timer) evtimer_del(m->monitor_timer);
+    return 0;
+}
+
+meetings_t *meetings_new(tsunagud_t *d, char *err, size_t errlen)
+{
+    meetings_t *m = xcalloc(1, sizeof *m);
+    m->d = d;
+    m->st = d->store;
+    m->mailer = make_mailer(m, err, errlen);
+    if (!m->mailer) {
+        free(m);
+        return NULL;
+    }
+    refresh_organizer(m);
+    char *listen = xasprintf("http://%s", cfg(m, "LISTEN", "127.0.0.1:8080"));
+    m->public_url = xstrdup(cfg(m, "PUBLIC_URL", listen));
+    free(listen);
+    size_t pl = strlen(m->public_url);
+    while (pl && m->public_url[pl - 1] == '/') m->public_url[--pl] = '\0';
+    m->cases_dir = xstrdup(cfg(m, "CASES_DIR", NULL));
+    m->rsvp_ttl = cfg_int(m, "RSVP_TTL", 86400);
+    m->monitor_interval = (int)cfg_int(m, "MONITOR_INTERVAL", 60);
+    if (m->monitor_interval < 1) m->monitor_interval = 60;
+    init_secret(m);
+    outbox_config_t oc = {
+        .retry_initial = cfg_int(m, "OUTBOX_RETRY_SECONDS", 30),
+        .retry_max = cfg_int(m, "OUTBOX_RETRY_MAX", 3600),
+        .max_age = cfg_int(m, "OUTBOX_MAX_AGE", 48 * 3600),
+    };
+    m->ob = outbox_new(m->st, m->mailer, d->base, &oc);
+    outbox_set_current(m->ob);
+    int doubt = outbox_recover(m->ob);
+    if (doubt) log_warn("outbox: %d message(s) were in flight at the last stop", doubt);
+    outbox_kick(m->ob);
+    m->monitor_timer = evtimer_new(d->base, on_monitor_timer, m);
+    struct timeval tv = { 1, 0 };
+    evtimer_add(m->monitor_timer, &tv);
+    tsunagud_on_shutdown(on_meetings_shutdown, m);
+    log_info("meetings: mail via %s, organizer %s, links %s", mailer_name(m->mailer),
+             m->organizer_email, m->public_url);
+    current_meetings = m;
+    return m;
+}
+
+void meetings_free(meetings_t *m)
+{
+    if (!m) return;
+    if (current_meetings == m) current_meetings = NULL;
+    if (m->monitor_timer) event_free(m->monitor_timer);
+    outbox_free(m->ob);
+    mailer_free(m->mailer);
+    free(m->organizer_email);
+    free(m->organizer_name);
+    free(m->public_url);
+    free(m->cases_dir);
+    free(m->secret);
+    free(m);
+}

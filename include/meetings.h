@@ -1,0 +1,103 @@
+/*
+ * meetings.h - booked meetings: booking with a fresh availability check,
+ * consent rules, iMIP invitations through the outbox, replies (signed
+ * links and REPLY mail), re-planning after a decline, monitoring
+ * reminders and per-agency .ics feeds.
+ *
+ * The module has one context per daemon (meetings_current()), created by
+ * api_meetings_register() from the daemon's config:
+ *   MAIL_TRANSPORT smtp|maildir|file (default smtp when SMTP_URL is set,
+ *   else file), SMTP_URL, SMTP_USER, SMTP_PASSWORD, SMTP_STARTTLS
+ *   (no|try|require), MAIL_PATH (maildir dir / file), SMTP_FROM (the
+ *   organizer = secretariat address; default: the 協働 agency's mailbox),
+ *   SECRETARIAT_NAME, PUBLIC_URL, LINK_SECRET, RSVP_TTL (seconds after
+ *   the meeting's end a link stays valid, default 86400),
+ *   OUTBOX_RETRY_SECONDS, OUTBOX_RETRY_MAX, OUTBOX_MAX_AGE (seconds),
+ *   MONITOR_INTERVAL (seconds, default 60), CASES_DIR (fallback case
+ *   documents <dir>/<id>.json when no case registry answers).
+ *
+ * Booked meetings are busy time: meetings_agency_busy() gives the slot
+ * engine an agency's booked, not-declined, not-cancelled meetings.
+ */
+#ifndef TSUNAGU_MEETINGS_H
+#define TSUNAGU_MEETINGS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "case.h"
+#include "daemon.h"
+#include "imip.h"
+#include "interval.h"
+#include "outbox.h"
+#include "store.h"
+
+#define MEETING_STATUS_SCHEDULED "scheduled"   /* 予定 */
+#define MEETING_STATUS_REPLAN    "replan"      /* 要再調整 */
+#define MEETING_STATUS_CANCELLED "cancelled"   /* 中止 */
+
+typedef struct meetings meetings_t;
+
+/* What the booking needs to know about a case. */
+typedef struct meeting_case {
+    bool     has_case;
+    case_t   kase;            /* for consent (本人's consent_excludes) */
+    bool     has_decision;    /* an approved/overridden lead decision */
+    char    *lead;            /* approved lead agency id */
+    strvec_t supports;        /* approved supporting agencies */
+} meeting_case_t;
+
+void meeting_case_free(meeting_case_t *c);
+
+/* The case registry plugs in here (the rules/cases module registers it).
+ * Return true when the case exists.  Without a hook, or when the hook
+ * does not know the case, CASES_DIR/<id>.json is tried. */
+typedef bool (*meetings_case_fn)(tsunagud_t *d, const char *case_id,
+                                 meeting_case_t *out);
+void meetings_set_case_lookup(meetings_case_fn fn);
+
+/* Result of an operation: HTTP status, error code + message on failure,
+ * JSON body (new reference) on success or with extra error detail. */
+typedef struct meetings_res {
+    int     status;
+    char    code[48];
+    char    message[512];
+    json_t *body;
+} meetings_res_t;
+
+meetings_t *meetings_new(tsunagud_t *d, char *err, size_t errlen);
+void        meetings_free(meetings_t *m);
+meetings_t *meetings_current(void);
+outbox_t   *meetings_outbox(meetings_t *m);
+
+/* POST /v1/meetings, /reschedule, /cancel. */
+void meetings_create(meetings_t *m, const json_t *req, meetings_res_t *res);
+void meetings_reschedule(meetings_t *m, int64_t id, const json_t *req,
+                         meetings_res_t *res);
+void meetings_cancel(meetings_t *m, int64_t id, meetings_res_t *res);
+/* GET /v1/meetings/{id}: NULL if unknown. */
+json_t *meetings_get_json(meetings_t *m, int64_t id);
+bool    meetings_has_attendee(meetings_t *m, int64_t id, const char *agency);
+
+/* Signed RSVP links. */
+char *meetings_rsvp_token(meetings_t *m, int64_t id, const char *agency,
+                          imip_partstat_t ps, int sequence, int64_t expires);
+/* GET /v1/rsvp/{token}: on success res->body = {"page": html, ...}. */
+void meetings_rsvp(meetings_t *m, const char *token, meetings_res_t *res);
+/* POST /v1/imip: a raw REPLY message. */
+void meetings_apply_reply(meetings_t *m, const char *raw, size_t len,
+                          meetings_res_t *res);
+
+/* Monitoring reminders due now (tu_now()); returns how many were queued. */
+int  meetings_check_monitoring(meetings_t *m);
+
+/* GET /v1/agencies/{id}/meetings.ics (malloc'd). */
+char *meetings_agency_ics(meetings_t *m, const char *agency_id);
+
+/* Booked busy time of one agency in [from, to), excluding meeting
+ * `except` (0 = none).  Appends to out and normalizes it. */
+void meetings_agency_busy(store_t *st, const char *agency_id, int64_t from,
+                          int64_t to, int64_t except, ivset_t *out);
+
+#endif
