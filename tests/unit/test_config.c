@@ -33,7 +33,7 @@ static void drop(char *path)
         *slash = '\0';
         support_rmtree(path);
     }
-    drop(path);
+    free(path);
 }
 
 static void test_file_values_and_defaults(void **state)
