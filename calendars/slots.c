@@ -21,7 +21,9 @@
  * that start, so two staff busy at different moments of one slot both
  * count (a plain time-space sweep would miss that).
  *
- * A query then is: feasible = ∩ ok(required) (k-way intersection),
+ * A query then is: feasible = ∩ ok(required), computed by narrowing: each
+ * required agency in turn only examines busy time near the starts that are
+ * still feasible (binary search into its sorted sets), then
  * enumerate grid starts (multiples of granularity from local midnight)
  * inside feasible, count optional agencies by walking their ok sets in
  * step, rank (more optional first, then earliest), take greedily without
@@ -191,12 +193,14 @@ static bool ivset_contains(const ivset_t *s, int64_t t)
     return ivset_overlaps(s, t, t + 1);
 }
 
-/* ---- building one agency's start-space sets ------------------------------ */
+/* ---- one agency's start-space sets ---------------------------------------- */
 
 typedef struct plan {
     const agency_t           *a;
     const slot_agency_busy_t *busy;
-    ivset_t open, blocked, ok;
+    ivset_t open;       /* starts inside hours on business days, in [lo,hi) */
+    ivset_t blocked;    /* busy-blocked starts, only where last computed */
+    ivset_t ok;         /* open \ blocked within the ranges last asked for */
 } plan_t;
 
 typedef struct search {
@@ -206,6 +210,11 @@ typedef struct search {
     day_table_t   days;
     plan_t       *req, *opt;
     size_t        nreq, nopt;
+    /* scratch sets reused by every agency (no allocation in steady state) */
+    ivset_t      *per;            /* one per staff calendar */
+    size_t        nper;
+    ivset_t       staff, extra, within;
+    slot_cache_t *cache;          /* may be NULL */
 } search_t;
 
 static void build_open(const search_t *S, const agency_t *a, ivset_t *out)
@@ -215,40 +224,13 @@ static void build_open(const search_t *S, const agency_t *a, ivset_t *out)
         int wd = weekday_of_day(S->days.d0 + (int64_t)i);
         if (!a->hours.open[wd]) continue;
         if (a->hours.end[wd] - a->hours.start[wd] < S->dur) continue;
-        if (!agency_business_day(&S->days, S->city, a, i)) continue;
         int64_t m0 = S->days.midnight[i];
         int64_t lo = m0 + a->hours.start[wd];
         int64_t hi = m0 + a->hours.end[wd] - S->dur + 1;
         if (lo < S->lo) lo = S->lo;
         if (hi > S->hi) hi = S->hi;
-        if (lo < hi) ivset_push(out, lo, hi);
-    }
-}
-
-/* Busy [b0,b1) padded by travel blocks starts [b0-t-D+1, b1+t).  Only the
- * slice of busy that can touch [lo,hi) is visited (binary search). */
-static void blocked_starts(const ivset_t *busy, int64_t travel, int64_t dur,
-                           int64_t lo, int64_t hi, ivset_t *out)
-{
-    ivset_clear(out);
-    if (!busy || !busy->n) return;
-    int64_t before = travel + dur - 1, after = travel;
-    size_t a = 0, b = busy->n;                 /* first with end+after > lo */
-    while (a < b) {
-        size_t mid = a + (b - a) / 2;
-        if (busy->v[mid].end + after <= lo) a = mid + 1;
-        else b = mid;
-    }
-    for (size_t i = a; i < busy->n && busy->v[i].start - before < hi; i++) {
-        int64_t s = busy->v[i].start - before, e = busy->v[i].end + after;
-        if (s < lo) s = lo;
-        if (e > hi) e = hi;
-        if (s >= e) continue;
-        if (out->n && s <= out->v[out->n - 1].end) {
-            if (e > out->v[out->n - 1].end) out->v[out->n - 1].end = e;
-        } else {
-            ivset_push(out, s, e);
-        }
+        if (lo >= hi || !agency_business_day(&S->days, S->city, a, i)) continue;
+        ivset_push(out, lo, hi);
     }
 }
 
@@ -263,13 +245,45 @@ static void push_merge(ivset_t *s, int64_t start, int64_t end)
     ivset_push(s, start, end);
 }
 
+/* Busy [b0,b1) padded by travel blocks starts [b0-t-D+1, b1+t).  Only the
+ * slice of busy that can touch [lo,hi) is visited.  *cursor is where the
+ * previous (earlier) range's slice began: successive ranges of one pass
+ * gallop forward from there (exponential then binary search), so a pass
+ * over R sorted ranges costs O(R log(N/R) + slices) instead of R log N.
+ * Appends to out (ranges come in order, so out stays sorted). */
+static void blocked_starts(const ivset_t *busy, int64_t travel, int64_t dur,
+                           int64_t lo, int64_t hi, size_t *cursor, ivset_t *out)
+{
+    if (!busy || !busy->n) return;
+    int64_t before = travel + dur - 1, after = travel;
+    size_t a = *cursor, step = 1, b;               /* first with end+after > lo */
+    while (a + step < busy->n && busy->v[a + step].end + after <= lo) {
+        a += step;
+        step *= 2;
+    }
+    b = a + step < busy->n ? a + step : busy->n;
+    while (a < b) {
+        size_t mid = a + (b - a) / 2;
+        if (busy->v[mid].end + after <= lo) a = mid + 1;
+        else b = mid;
+    }
+    *cursor = a;
+    for (size_t i = a; i < busy->n && busy->v[i].start - before < hi; i++) {
+        int64_t s = busy->v[i].start - before, e = busy->v[i].end + after;
+        push_merge(out, s < lo ? lo : s, e > hi ? hi : e);
+    }
+}
+
 /* Times covered by at least k of n normal sets: a counting sweep that
  * merges the sets' boundaries in order (no sort; O(N * n), n = staff). */
-static void count_sweep(ivset_t *out, ivset_t *sets, size_t n, size_t k)
+static void count_sweep(ivset_t *out, const ivset_t *sets, size_t n, size_t k)
 {
     ivset_clear(out);
     if (k == 0 || k > n) return;
-    size_t *pos = xcalloc(n, sizeof *pos);   /* boundary index: 2*i (+1 = end) */
+    if (n == 1) { ivset_copy(out, &sets[0]); return; }
+    size_t stack_pos[16];
+    size_t *pos = n <= 16 ? stack_pos : xmalloc(n * sizeof *pos);
+    memset(pos, 0, n * sizeof *pos);          /* boundary index: 2*i (+1 = end) */
     size_t depth = 0;
     int64_t open_at = 0;
     for (;;) {
@@ -291,49 +305,86 @@ static void count_sweep(ivset_t *out, ivset_t *sets, size_t n, size_t k)
         if (before < k && depth >= k) open_at = bt;
         else if (before >= k && depth < k) push_merge(out, open_at, bt);
     }
-    free(pos);
+    if (pos != stack_pos) free(pos);
 }
 
-static void build_blocked(const search_t *S, const plan_t *p, ivset_t *out)
+/* Append a ∪ b (both inside one range, after everything in out). */
+static void append_union(ivset_t *out, const ivset_t *a, const ivset_t *b)
 {
-    size_t n = p->busy->ncalendars;
+    size_t i = 0, j = 0;
+    while (i < a->n || j < b->n) {
+        const interval_t *x = (j >= b->n || (i < a->n && a->v[i].start <= b->v[j].start))
+                                  ? &a->v[i++] : &b->v[j++];
+        push_merge(out, x->start, x->end);
+    }
+}
+
+/* Starts inside ranges where more than n - need staff calendars are
+ * blocked: one galloping pass per calendar over all ranges, then one
+ * counting sweep.  Requires need <= n. */
+static void staff_blocked(search_t *S, const plan_t *p, const ivset_t *ranges, ivset_t *out)
+{
+    size_t n = p->busy->ncalendars, need = p->a->need > 0 ? (size_t)p->a->need : 1;
     int64_t travel = (int64_t)p->a->travel_minutes * 60;
-    ivset_t *per = xcalloc(n ? n : 1, sizeof *per);
-    for (size_t i = 0; i < n; i++)
-        blocked_starts(&p->busy->calendars[i], travel, S->dur, S->lo, S->hi, &per[i]);
-
-    /* blocked when fewer than need calendars are free */
-    int need = p->a->need > 0 ? p->a->need : 1;
-    ivset_t staff;
-    ivset_init(&staff);
-    if ((size_t)need <= n) count_sweep(&staff, per, n, n - (size_t)need + 1);
-    else ivset_push(&staff, S->lo, S->hi);  /* can never gather need staff */
-    ivset_t extra;
-    ivset_init(&extra);
-    blocked_starts(p->busy->extra, travel, S->dur, S->lo, S->hi, &extra);
-    ivset_union(out, &staff, &extra);
-
-    ivset_free(&extra);
-    ivset_free(&staff);
-    for (size_t i = 0; i < n; i++) ivset_free(&per[i]);
-    free(per);
+    for (size_t c = 0; c < n; c++) {
+        size_t cursor = 0;
+        ivset_clear(&S->per[c]);
+        for (size_t r = 0; r < ranges->n; r++)
+            blocked_starts(&p->busy->calendars[c], travel, S->dur, ranges->v[r].start,
+                           ranges->v[r].end, &cursor, &S->per[c]);
+    }
+    count_sweep(out, S->per, n, n - need + 1);
 }
 
-static void plan_build(const search_t *S, plan_t *p)
+/* out = ranges ∩ set, galloping through set (set may be much larger). */
+static void intersect_gallop(ivset_t *out, const ivset_t *ranges, const ivset_t *set)
 {
-    ivset_init(&p->open);
-    ivset_init(&p->blocked);
-    ivset_init(&p->ok);
-    build_open(S, p->a, &p->open);
-    if (S->lo < S->hi) build_blocked(S, p, &p->blocked);
-    ivset_subtract(&p->ok, &p->open, &p->blocked);
+    size_t cursor = 0;
+    ivset_clear(out);
+    for (size_t r = 0; r < ranges->n; r++) {
+        int64_t lo = ranges->v[r].start, hi = ranges->v[r].end;
+        size_t a = cursor, step = 1, b;
+        while (a + step < set->n && set->v[a + step].end <= lo) { a += step; step *= 2; }
+        b = a + step < set->n ? a + step : set->n;
+        while (a < b) {
+            size_t mid = a + (b - a) / 2;
+            if (set->v[mid].end <= lo) a = mid + 1;
+            else b = mid;
+        }
+        cursor = a;
+        for (size_t i = a; i < set->n && set->v[i].start < hi; i++)
+            push_merge(out, set->v[i].start < lo ? lo : set->v[i].start,
+                       set->v[i].end > hi ? hi : set->v[i].end);
+    }
 }
 
-static void plan_free(plan_t *p)
+static const ivset_t *cache_staff_blocked(search_t *S, const plan_t *p);
+
+/* The starts inside ranges at which agency p cannot attend: staff
+ * blocked (from the cache when there is one) or agency-wide extra busy. */
+static void blocked_within(search_t *S, const plan_t *p, const ivset_t *ranges, ivset_t *out)
 {
-    ivset_free(&p->open);
-    ivset_free(&p->blocked);
-    ivset_free(&p->ok);
+    size_t n = p->busy->ncalendars, need = p->a->need > 0 ? (size_t)p->a->need : 1;
+    const ivset_t *cached;
+    if (need > n) ivset_copy(&S->staff, ranges);      /* can never gather need staff */
+    else if ((cached = cache_staff_blocked(S, p))) intersect_gallop(&S->staff, ranges, cached);
+    else staff_blocked(S, p, ranges, &S->staff);
+    size_t cursor = 0;
+    int64_t travel = (int64_t)p->a->travel_minutes * 60;
+    ivset_clear(&S->extra);
+    for (size_t r = 0; r < ranges->n && p->busy->extra; r++)
+        blocked_starts(p->busy->extra, travel, S->dur, ranges->v[r].start, ranges->v[r].end,
+                       &cursor, &S->extra);
+    ivset_clear(out);
+    append_union(out, &S->staff, &S->extra);
+}
+
+/* p->ok = (open ∩ ranges) \ blocked, computing blocked only there. */
+static void ok_within(search_t *S, plan_t *p, const ivset_t *ranges)
+{
+    ivset_intersect(&S->within, &p->open, ranges);
+    blocked_within(S, p, &S->within, &p->blocked);
+    ivset_subtract(&p->ok, &S->within, &p->blocked);
 }
 
 static const slot_agency_busy_t *find_busy(const slot_agency_busy_t *busy, size_t n,
@@ -346,20 +397,25 @@ static const slot_agency_busy_t *find_busy(const slot_agency_busy_t *busy, size_
 
 static bool resolve_plans(const city_t *c, const strvec_t *ids,
                           const slot_agency_busy_t *busy, size_t nbusy,
-                          plan_t **out, char *err, size_t errlen)
+                          plan_t **out, size_t *maxcal, char *err, size_t errlen)
 {
     *out = xcalloc(ids->n ? ids->n : 1, sizeof **out);
     for (size_t i = 0; i < ids->n; i++) {
-        (*out)[i].a = city_agency(c, ids->v[i]);
-        if (!(*out)[i].a) {
+        plan_t *p = &(*out)[i];
+        ivset_init(&p->open);
+        ivset_init(&p->blocked);
+        ivset_init(&p->ok);
+        p->a = city_agency(c, ids->v[i]);
+        if (!p->a) {
             snprintf(err, errlen, "未登録の機関です / unknown agency: %s", ids->v[i]);
             return false;
         }
-        (*out)[i].busy = find_busy(busy, nbusy, ids->v[i]);
-        if (!(*out)[i].busy) {
+        p->busy = find_busy(busy, nbusy, ids->v[i]);
+        if (!p->busy) {
             snprintf(err, errlen, "空き情報がありません / no busy data for agency: %s", ids->v[i]);
             return false;
         }
+        if (p->busy->ncalendars > *maxcal) *maxcal = p->busy->ncalendars;
     }
     return true;
 }
@@ -374,50 +430,224 @@ static bool search_init(search_t *S, const city_t *c, const slot_query_t *q,
     S->gran = (int64_t)(q->granularity_minutes > 0 ? q->granularity_minutes : 1) * 60;
     S->nreq = q->required.n;
     S->nopt = q->optional.n;
-    return resolve_plans(c, &q->required, busy, nbusy, &S->req, err, errlen) &&
-           resolve_plans(c, &q->optional, busy, nbusy, &S->opt, err, errlen);
+    ivset_init(&S->staff);
+    ivset_init(&S->extra);
+    ivset_init(&S->within);
+    bool ok = resolve_plans(c, &q->required, busy, nbusy, &S->req, &S->nper, err, errlen) &&
+              resolve_plans(c, &q->optional, busy, nbusy, &S->opt, &S->nper, err, errlen);
+    S->per = xcalloc(S->nper ? S->nper : 1, sizeof *S->per);
+    return ok;
 }
 
-/* Build every agency's sets for the start range [lo, hi). */
-static void search_build(search_t *S, int64_t lo, int64_t hi)
+/* Day table and every attendee's open set for the start range [lo, hi). */
+static void search_window(search_t *S, int64_t lo, int64_t hi)
 {
     S->lo = lo;
     S->hi = hi > lo ? hi : lo;
     day_table_build(&S->days, S->city, S->lo, S->hi);
-    for (size_t i = 0; i < S->nreq; i++) plan_build(S, &S->req[i]);
-    for (size_t i = 0; i < S->nopt; i++) plan_build(S, &S->opt[i]);
+    for (size_t i = 0; i < S->nreq; i++) build_open(S, S->req[i].a, &S->req[i].open);
+    for (size_t i = 0; i < S->nopt; i++) build_open(S, S->opt[i].a, &S->opt[i].open);
 }
 
-static void search_clear(search_t *S)
+static void search_window_end(search_t *S) { day_table_free(&S->days); }
+
+static void plans_free(plan_t *p, size_t n)
 {
-    for (size_t i = 0; i < S->nreq; i++) plan_free(&S->req[i]);
-    for (size_t i = 0; i < S->nopt; i++) plan_free(&S->opt[i]);
-    day_table_free(&S->days);
+    for (size_t i = 0; i < n; i++) {
+        ivset_free(&p[i].open);
+        ivset_free(&p[i].blocked);
+        ivset_free(&p[i].ok);
+    }
+    free(p);
 }
 
 static void search_free(search_t *S)
 {
-    free(S->req);
-    free(S->opt);
+    plans_free(S->req, S->req ? S->nreq : 0);
+    plans_free(S->opt, S->opt ? S->nopt : 0);
+    for (size_t i = 0; i < S->nper; i++) ivset_free(&S->per[i]);
+    free(S->per);
+    ivset_free(&S->staff);
+    ivset_free(&S->extra);
+    ivset_free(&S->within);
 }
 
-/* ∩ over required agencies of their open (which = 0) or ok (which = 1)
- * sets, skipping index skip (SIZE_MAX for none). */
-static void required_meet(const search_t *S, int which, size_t skip, ivset_t *out)
+/* ∩ of the required agencies' open sets. */
+static void required_open(const search_t *S, ivset_t *out)
+{
+    const ivset_t **sets = xmalloc((S->nreq ? S->nreq : 1) * sizeof *sets);
+    for (size_t i = 0; i < S->nreq; i++) sets[i] = &S->req[i].open;
+    ivset_intersect_many(out, sets, S->nreq);
+    free(sets);
+}
+
+/* feasible = base narrowed by each required agency in turn.  Each agency
+ * only examines busy time near what is still feasible, so once the first
+ * few agencies have cut the window down, the rest cost a few binary
+ * searches each. */
+static void narrow_feasible(search_t *S, const ivset_t *base, ivset_t *feasible)
+{
+    ivset_copy(feasible, base);
+    for (size_t i = 0; i < S->nreq && feasible->n; i++) {
+        ok_within(S, &S->req[i], feasible);
+        ivset_copy(feasible, &S->req[i].ok);
+    }
+}
+
+/* Full ok sets of every required agency over the whole range (for
+ * diagnostics). */
+static void required_full(search_t *S)
+{
+    ivset_t whole;
+    ivset_init(&whole);
+    ivset_push(&whole, S->lo, S->hi);
+    for (size_t i = 0; i < S->nreq; i++) ok_within(S, &S->req[i], &whole);
+    ivset_free(&whole);
+}
+
+/* ∩ of required ok sets, skipping index skip. */
+static void required_meet_except(const search_t *S, size_t skip, ivset_t *out)
 {
     const ivset_t **sets = xmalloc((S->nreq ? S->nreq : 1) * sizeof *sets);
     size_t n = 0;
     for (size_t i = 0; i < S->nreq; i++)
-        if (i != skip) sets[n++] = which ? &S->req[i].ok : &S->req[i].open;
+        if (i != skip) sets[n++] = &S->req[i].ok;
     ivset_intersect_many(out, sets, n);
     free(sets);
 }
 
+/* Optional agencies that can attend at s (ok sets must cover s). */
 static void optional_at(const search_t *S, int64_t s, strvec_t *out)
 {
     strvec_init(out);
     for (size_t i = 0; i < S->nopt; i++)
         if (ivset_contains(&S->opt[i].ok, s)) strvec_push(out, S->opt[i].a->id);
+}
+
+static void optional_within(search_t *S, const ivset_t *ranges)
+{
+    for (size_t i = 0; i < S->nopt; i++) ok_within(S, &S->opt[i], ranges);
+}
+
+/* ---- the per-agency cache ------------------------------------------------ */
+
+typedef struct cache_entry {
+    char    *agency_id;           /* NULL = empty slot */
+    int64_t  dur;
+    int      travel, need;
+    size_t   ncal;
+    uint64_t version;
+    ivset_t  blocked;             /* staff-blocked starts over all busy data */
+} cache_entry_t;
+
+struct slot_cache {
+    cache_entry_t *v;
+    size_t         cap, used;     /* open addressing, cap a power of two */
+    size_t         hits, misses;
+};
+
+#define SLOT_CACHE_MAX 8192       /* entries before the cache starts over */
+
+slot_cache_t *slot_cache_new(void) { return xcalloc(1, sizeof(slot_cache_t)); }
+
+void slot_cache_clear(slot_cache_t *c)
+{
+    for (size_t i = 0; i < c->cap; i++) {
+        free(c->v[i].agency_id);
+        ivset_free(&c->v[i].blocked);
+    }
+    free(c->v);
+    c->v = NULL;
+    c->cap = c->used = 0;
+}
+
+void slot_cache_free(slot_cache_t *c)
+{
+    if (!c) return;
+    slot_cache_clear(c);
+    free(c);
+}
+
+void slot_cache_stats(const slot_cache_t *c, size_t *hits, size_t *misses)
+{
+    *hits = c ? c->hits : 0;
+    *misses = c ? c->misses : 0;
+}
+
+static uint64_t cache_hash(const char *id, int64_t dur, int travel, int need)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const unsigned char *p = (const unsigned char *)id; *p; p++) h = (h ^ *p) * 1099511628211ULL;
+    h ^= (uint64_t)dur * 0x9E3779B97F4A7C15ULL;
+    h ^= ((uint64_t)(unsigned)travel << 32 | (unsigned)need) * 0xC2B2AE3D27D4EB4FULL;
+    return h ^ (h >> 29);
+}
+
+static cache_entry_t *cache_slot(slot_cache_t *c, const char *id, int64_t dur, int travel, int need)
+{
+    size_t i = cache_hash(id, dur, travel, need) & (c->cap - 1);
+    for (;; i = (i + 1) & (c->cap - 1)) {
+        cache_entry_t *e = &c->v[i];
+        if (!e->agency_id || (e->dur == dur && e->travel == travel && e->need == need &&
+                              strcmp(e->agency_id, id) == 0))
+            return e;
+    }
+}
+
+static void cache_grow(slot_cache_t *c)
+{
+    if (c->used >= SLOT_CACHE_MAX) slot_cache_clear(c);
+    if (c->cap && (c->used + 1) * 2 <= c->cap) return;
+    slot_cache_t bigger = {xcalloc(c->cap ? c->cap * 2 : 64, sizeof(cache_entry_t)),
+                           c->cap ? c->cap * 2 : 64, 0, 0, 0};
+    for (size_t i = 0; i < c->cap; i++) {
+        cache_entry_t *e = &c->v[i];
+        if (!e->agency_id) continue;
+        *cache_slot(&bigger, e->agency_id, e->dur, e->travel, e->need) = *e;
+        bigger.used++;
+    }
+    free(c->v);
+    c->v = bigger.v;
+    c->cap = bigger.cap;
+}
+
+/* Staff-blocked starts of p over the hull of all its busy data, from the
+ * cache, computing and storing them on a miss.  NULL when not cacheable. */
+static const ivset_t *cache_staff_blocked(search_t *S, const plan_t *p)
+{
+    slot_cache_t *c = S->cache;
+    if (!c || !p->busy->version) return NULL;
+    cache_grow(c);
+    int need = p->a->need > 0 ? p->a->need : 1;
+    cache_entry_t *e = cache_slot(c, p->a->id, S->dur, p->a->travel_minutes, need);
+    if (e->agency_id && e->version == p->busy->version && e->ncal == p->busy->ncalendars) {
+        c->hits++;
+        return &e->blocked;
+    }
+    c->misses++;
+    if (!e->agency_id) {
+        e->agency_id = xstrdup(p->a->id);
+        e->dur = S->dur;
+        e->travel = p->a->travel_minutes;
+        e->need = need;
+        ivset_init(&e->blocked);
+        c->used++;
+    }
+    e->version = p->busy->version;
+    e->ncal = p->busy->ncalendars;
+    int64_t lo = INT64_MAX, hi = INT64_MIN, pad = (int64_t)p->a->travel_minutes * 60 + S->dur;
+    for (size_t i = 0; i < p->busy->ncalendars; i++) {
+        const ivset_t *b = &p->busy->calendars[i];
+        if (!b->n) continue;
+        if (b->v[0].start - pad < lo) lo = b->v[0].start - pad;
+        if (b->v[b->n - 1].end + pad > hi) hi = b->v[b->n - 1].end + pad;
+    }
+    ivset_t hull;
+    ivset_init(&hull);
+    if (lo < hi) ivset_push(&hull, lo, hi);
+    staff_blocked(S, p, &hull, &e->blocked);
+    ivset_free(&hull);
+    return &e->blocked;
 }
 
 /* ---- ranking ------------------------------------------------------------ */
@@ -487,6 +717,7 @@ static int blocker_cmp(const void *x, const void *y)
     return strcmp(a->agency_id, b->agency_id);
 }
 
+/* Needs required_full(): blocked sets cover the whole range. */
 static void diagnose_blockers(const search_t *S, const ivset_t *base, slot_result_t *out)
 {
     ivset_t tmp;
@@ -496,8 +727,7 @@ static void diagnose_blockers(const search_t *S, const ivset_t *base, slot_resul
         ivset_intersect(&tmp, base, &S->req[i].blocked);
         size_t blocked = grid_count(&S->days, &tmp, S->gran);
         if (!blocked) continue;
-        out->blockers[out->nblockers++] =
-            (slot_blocker_t){S->req[i].a->id, blocked};
+        out->blockers[out->nblockers++] = (slot_blocker_t){S->req[i].a->id, blocked};
     }
     qsort(out->blockers, out->nblockers, sizeof *out->blockers, blocker_cmp);
     ivset_free(&tmp);
@@ -510,7 +740,7 @@ static void diagnose_drops(const search_t *S, slot_result_t *out)
     ivset_init(&meet);
     out->drops = xcalloc(S->nreq, sizeof *out->drops);
     for (size_t i = 0; i < S->nreq; i++) {
-        required_meet(S, 1, i, &meet);
+        required_meet_except(S, i, &meet);
         int64_t first;
         if (grid_first(&S->days, &meet, S->gran, &first))
             out->drops[out->ndrops++] = (slot_drop_t){S->req[i].a->id, first};
@@ -518,7 +748,8 @@ static void diagnose_drops(const search_t *S, slot_result_t *out)
     ivset_free(&meet);
 }
 
-/* Earliest feasible start in [lo, from + 26 weeks), with its optionals. */
+/* Earliest feasible start in [lo, from + 26 weeks), never past the busy
+ * data any attendee holds, with its optional attendees. */
 static void diagnose_next(search_t *S, const slot_query_t *q, int64_t lo, slot_result_t *out)
 {
     int64_t end = q->from + SLOTS_MAX_WINDOW_SECONDS;
@@ -527,20 +758,28 @@ static void diagnose_next(search_t *S, const slot_query_t *q, int64_t lo, slot_r
         if (p->busy->known_until && p->busy->known_until < end) end = p->busy->known_until;
     }
     int64_t hi = end - S->dur + 1;
-    if (hi <= lo) return;
-    search_build(S, lo, hi);
-    ivset_t feasible;
+    if (hi <= lo || !S->nreq) return;
+    search_window(S, lo, hi);
+    ivset_t base, feasible;
+    ivset_init(&base);
     ivset_init(&feasible);
-    required_meet(S, 1, SIZE_MAX, &feasible);
+    required_open(S, &base);
+    narrow_feasible(S, &base, &feasible);
     int64_t first;
-    if (S->nreq && grid_first(&S->days, &feasible, S->gran, &first)) {
+    if (grid_first(&S->days, &feasible, S->gran, &first)) {
+        ivset_t at;
+        ivset_init(&at);
+        ivset_push(&at, first, first + 1);
+        optional_within(S, &at);
         out->has_next = true;
         out->next.start = first;
         out->next.end = first + S->dur;
         optional_at(S, first, &out->next.optional);
+        ivset_free(&at);
     }
+    ivset_free(&base);
     ivset_free(&feasible);
-    search_clear(S);
+    search_window_end(S);
 }
 
 /* ---- the query ------------------------------------------------------------ */
@@ -549,24 +788,32 @@ int slots_find(const city_t *city, const slot_query_t *q, int64_t now,
                const slot_agency_busy_t *busy, size_t nbusy,
                slot_result_t *out, char *err, size_t errlen)
 {
+    return slots_find_cached(city, q, now, busy, nbusy, NULL, out, err, errlen);
+}
+
+int slots_find_cached(const city_t *city, const slot_query_t *q, int64_t now,
+                      const slot_agency_busy_t *busy, size_t nbusy, slot_cache_t *cache,
+                      slot_result_t *out, char *err, size_t errlen)
+{
     slot_result_init(out);
     search_t S;
     if (!search_init(&S, city, q, busy, nbusy, err, errlen)) {
         search_free(&S);
         return -1;
     }
+    S.cache = cache;
     int64_t notice = slots_notice_start(city, now, q->notice_days);
     int64_t lo = q->from > notice ? q->from : notice;
     out->earliest = lo;
-    search_build(&S, lo, q->to - S.dur + 1);
+    search_window(&S, lo, q->to - S.dur + 1);
 
     ivset_t base, feasible;
     ivset_init(&base);
     ivset_init(&feasible);
-    required_meet(&S, 0, SIZE_MAX, &base);
-    required_meet(&S, 1, SIZE_MAX, &feasible);
-    if (!S.nreq) ivset_clear(&feasible);
+    required_open(&S, &base);
     out->candidates = grid_count(&S.days, &base, S.gran);
+    if (S.nreq) narrow_feasible(&S, &base, &feasible);
+    optional_within(&S, &feasible);
 
     size_t ncand;
     cand_t *cand = enumerate(&S, &feasible, &ncand);
@@ -575,12 +822,13 @@ int slots_find(const city_t *city, const slot_query_t *q, int64_t now,
     free(cand);
 
     if (out->nslots == 0) {
+        required_full(&S);
         diagnose_blockers(&S, &base, out);
         diagnose_drops(&S, out);
     }
     ivset_free(&base);
     ivset_free(&feasible);
-    search_clear(&S);
+    search_window_end(&S);
     if (out->nslots == 0) diagnose_next(&S, q, lo, out);
     search_free(&S);
     return 0;

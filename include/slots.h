@@ -57,7 +57,20 @@ typedef struct slot_agency_busy {
     const ivset_t *extra;
     int64_t        known_until;  /* busy data is complete up to here; 0 =
                                     unbounded.  Caps the widened search. */
+    uint64_t       version;      /* changes whenever calendars change; 0 =
+                                    never cache this agency */
 } slot_agency_busy_t;
+
+/* Per-agency precomputation shared across queries: for each (agency,
+ * duration, travel, need) the blocked-start set of its staff calendars
+ * over all the busy data held, valid while the agency's version is
+ * unchanged.  A query then only slices these sets to its window.  Extra
+ * busy (holds) is never cached.  Not thread-safe (the daemon is one loop). */
+typedef struct slot_cache slot_cache_t;
+slot_cache_t *slot_cache_new(void);
+void          slot_cache_free(slot_cache_t *c);
+void          slot_cache_clear(slot_cache_t *c);
+void          slot_cache_stats(const slot_cache_t *c, size_t *hits, size_t *misses);
 
 typedef struct slot {
     int64_t  start, end;
@@ -106,6 +119,10 @@ int64_t slots_notice_start(const city_t *city, int64_t now, int notice_days);
 int slots_find(const city_t *city, const slot_query_t *q, int64_t now,
                const slot_agency_busy_t *busy, size_t nbusy,
                slot_result_t *out, char *err, size_t errlen);
+/* Same, using (and filling) cache; cache may be NULL. */
+int slots_find_cached(const city_t *city, const slot_query_t *q, int64_t now,
+                      const slot_agency_busy_t *busy, size_t nbusy, slot_cache_t *cache,
+                      slot_result_t *out, char *err, size_t errlen);
 
 /* ---- JSON layer --------------------------------------------------------- */
 

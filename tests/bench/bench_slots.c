@@ -31,7 +31,7 @@
 
 #define NSTAFF 3
 #define NQUERIES 400
-#define NBRUTE 12
+#define NBRUTE 24
 
 static uint64_t rng = 88172645463325252ULL;
 static uint32_t rnd(uint32_t n)

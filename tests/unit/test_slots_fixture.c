@@ -83,7 +83,7 @@ static int fixture_setup(void **state, bool oracle)
     size_t k = 0;
     for (size_t i = 0; i < f->city.nagencies; i++) {
         const agency_t *a = &f->city.agencies[i];
-        f->busy[i] = (slot_agency_busy_t){a->id, &f->sets[k], a->ncalendars, NULL, 0};
+        f->busy[i] = (slot_agency_busy_t){a->id, &f->sets[k], a->ncalendars, NULL, 0, 1};
         for (size_t j = 0; j < a->ncalendars; j++, k++) {
             if (oracle) load_oracle_busy(a->calendars[j].id, &f->sets[k]);
             else load_ical_busy(&f->city, &a->calendars[j], &f->sets[k]);
@@ -175,6 +175,15 @@ static void run_all_queries(void **state)
         assert_int_equal(slots_find(&f->city, &q, f->city.now, f->busy, f->city.nagencies,
                                     &fast, err, sizeof err), 0);
         assert_matches_expected(f, QUERIES[i], &fast);
+        slot_cache_t *cache = slot_cache_new();
+        for (int pass = 0; pass < 2; pass++) {              /* fill, then hit */
+            slot_result_t cached;
+            assert_int_equal(slots_find_cached(&f->city, &q, f->city.now, f->busy,
+                                               f->city.nagencies, cache, &cached, err, sizeof err), 0);
+            assert_matches_expected(f, QUERIES[i], &cached);
+            slot_result_free(&cached);
+        }
+        slot_cache_free(cache);
         assert_int_equal(slots_bruteforce(&f->city, &q, f->city.now, f->busy, f->city.nagencies,
                                           true, &slow), 0);
         assert_same_result(&fast, &slow);

@@ -174,7 +174,8 @@ static void build_busy(gen_case_t *g, int64_t day0, int ndays)
         }
         /* data horizon: sometimes close, sometimes several weeks out */
         int64_t horizon = tz_local_to_utc(g->city.tz, day0 + ndays + (int64_t)rnd(40), 0);
-        g->busy[i] = (slot_agency_busy_t){a->id, g->cal[i], a->ncalendars, &g->extra[i], horizon};
+        g->busy[i] = (slot_agency_busy_t){a->id, g->cal[i], a->ncalendars, &g->extra[i], horizon,
+                                          (uint64_t)(1 + rnd(3))};
     }
 }
 
@@ -219,6 +220,7 @@ static void free_case(gen_case_t *g)
 
 typedef struct tally {
     int cases, with_slots, empty, next_found, drops, need2, midnight;
+    size_t cache_hits;
 } tally_t;
 
 static void run_case(uint64_t seed, int scenario, tally_t *t)
@@ -239,6 +241,22 @@ static void run_case(uint64_t seed, int scenario, tally_t *t)
     assert_int_equal(slots_bruteforce(&g->city, &g->q, g->now, g->busy, NAGENCIES, true, &slow), 0);
     if (!slots_result_equal(&fast, &slow, why, sizeof why))
         fail_msg("seed %llu scenario %d: %s", (unsigned long long)seed, scenario, why);
+    /* the per-agency cache: filled on the first run, used on the second */
+    slot_cache_t *cache = slot_cache_new();
+    for (int pass = 0; pass < 2; pass++) {
+        slot_result_t cached;
+        assert_int_equal(slots_find_cached(&g->city, &g->q, g->now, g->busy, NAGENCIES, cache,
+                                           &cached, err, sizeof err), 0);
+        if (!slots_result_equal(&cached, &slow, why, sizeof why))
+            fail_msg("seed %llu scenario %d cached pass %d: %s", (unsigned long long)seed,
+                     scenario, pass, why);
+        slot_result_free(&cached);
+    }
+    size_t hits, misses;
+    slot_cache_stats(cache, &hits, &misses);
+    assert_true(hits >= misses);
+    t->cache_hits += hits;
+    slot_cache_free(cache);
 
     /* sanity of the answer itself, independent of the reference */
     for (size_t i = 0; i < fast.nslots; i++) {
@@ -274,6 +292,46 @@ static void random_cases_match_reference(void **state)
     assert_true(t.drops > 0);
     assert_true(t.need2 > 0);
     assert_true(t.midnight > 0);
+    assert_true(t.cache_hits > 0);
+}
+
+/* A changed version invalidates the cached sets: new busy time must show. */
+static void cache_follows_version(void **state)
+{
+    json_t *root = json_pack("{s:s, s:[{s:s, s:s, s:{s:s}, s:[{s:s,s:s,s:s}]}]}", "timezone",
+                             "Asia/Tokyo", "agencies", "id", "x", "name", "x", "hours", "mon-fri",
+                             "09:00-12:00", "calendars", "id", "c", "kind", "ics", "url", "x");
+    city_t c;
+    char err[256];
+    if (!city_from_json(root, NULL, &c, err, sizeof err)) fail_msg("%s", err);
+    json_decref(root);
+    ivset_t cal;
+    ivset_init(&cal);
+    slot_agency_busy_t b = {"x", &cal, 1, NULL, 0, 7};
+    slot_query_t q;
+    slot_query_init(&q);
+    strvec_push(&q.required, "x");
+    q.duration_minutes = 60;
+    q.limit = 1;
+    assert_true(tu_parse_iso8601("2027-02-02T00:00:00+09:00", NULL, &q.from));
+    q.to = q.from + 86400;
+    slot_cache_t *cache = slot_cache_new();
+    slot_result_t r;
+    assert_int_equal(slots_find_cached(&c, &q, q.from, &b, 1, cache, &r, err, sizeof err), 0);
+    assert_int_equal(r.slots[0].start, q.from + 9 * 3600);
+    slot_result_free(&r);
+    ivset_push(&cal, q.from + 9 * 3600, q.from + 10 * 3600);    /* now busy 09-10 */
+    b.version = 8;
+    assert_int_equal(slots_find_cached(&c, &q, q.from, &b, 1, cache, &r, err, sizeof err), 0);
+    assert_int_equal(r.slots[0].start, q.from + 10 * 3600);
+    slot_result_free(&r);
+    size_t hits, misses;
+    slot_cache_stats(cache, &hits, &misses);
+    assert_int_equal(misses, 2);
+    slot_cache_free(cache);
+    ivset_free(&cal);
+    slot_query_free(&q);
+    city_free(&c);
 }
 
 /* Hand-made cases for the exact edges, checked against known answers. */
@@ -300,7 +358,7 @@ static void small_city(small_t *s, int ncal, int need, int travel, const char *h
     if (!city_from_json(root, NULL, &s->city, err, sizeof err)) fail_msg("%s", err);
     json_decref(root);
     for (int i = 0; i < 3; i++) ivset_init(&s->cal[i]);
-    s->busy = (slot_agency_busy_t){"x", s->cal, (size_t)ncal, NULL, 0};
+    s->busy = (slot_agency_busy_t){"x", s->cal, (size_t)ncal, NULL, 0, 0};
     slot_query_init(&s->q);
     strvec_push(&s->q.required, "x");
     s->q.granularity_minutes = 15;
@@ -423,6 +481,7 @@ int main(void)
         cmocka_unit_test(touching_edges_and_midnight_padding),
         cmocka_unit_test(holiday_monday_and_new_year),
         cmocka_unit_test(random_cases_match_reference),
+        cmocka_unit_test(cache_follows_version),
     };
     return cmocka_run_group_tests_name("slots_random", tests, NULL, NULL);
 }
