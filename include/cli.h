@@ -38,6 +38,7 @@ typedef struct cli_verb {
 
 extern const cli_verb_t cli_core_verbs[];   /* cli_core.c */
 extern const cli_verb_t cli_rules_verbs[];  /* cli_rules.c */
+extern const cli_verb_t cli_meetings_verbs[];  /* cli_meetings.c */
 extern const cli_verb_t cli_demo_verbs[];   /* cli_demo.c */
 
 /* Entry point (main_tsunagu.c): parses global options, dispatches. */

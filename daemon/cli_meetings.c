@@ -1,0 +1,198 @@
+/*
+ * cli_meetings.c - CLI verbs for meetings, replies and the outbox.
+ *
+ *   tsunagu reply < message.eml     feed one iMIP REPLY (MTA pipe) to
+ *                                   POST /v1/imip; exit 0 when recorded
+ *   tsunagu meeting book --case ID --type T --start ISO --end ISO
+ *                        [--attendees a,b,c] [--location L | --url U]
+ *                        [--monitoring YYYY-MM-DD] [--note N]
+ *   tsunagu meeting show ID         attendees and their replies
+ *   tsunagu meeting cancel ID
+ *   tsunagu outbox [--state S]      pending / dead mail
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "util.h"
+
+static char *read_stdin(size_t *len)
+{
+    strbuf_t b;
+    strbuf_init(&b);
+    char buf[8192];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, stdin)) > 0 && b.len < 8u * 1024 * 1024)
+        strbuf_add(&b, buf, n);
+    *len = b.len;
+    return strbuf_detach(&b);
+}
+
+static int cmd_reply(cli_t *c, int argc, char **argv)
+{
+    size_t len;
+    char *raw = read_stdin(&len);
+    if (len == 0 || !utf8_valid(raw, len)) {
+        /* JSON needs UTF-8; 8-bit non-UTF-8 parts are not iMIP anyway */
+        fprintf(stderr, "エラー: 標準入力に返信メール（UTF-8/7bit）を渡してください\n");
+        free(raw);
+        return 2;
+    }
+    json_t *body = json_pack("{s:s%}", "message", raw, len);
+    free(raw);
+    json_t *resp = NULL;
+    long st = cli_call(c, "POST", "/v1/imip", body, &resp);
+    if (st != 200) return cli_fail(st, resp);
+    if (c->json) cli_print_json(resp);
+    else printf("回答を記録しました: 会議 %lld / %s → %s%s\n",
+                (long long)json_integer_value(json_object_get(resp, "meeting")),
+                json_string_value(json_object_get(resp, "agency")),
+                json_string_value(json_object_get(resp, "partstat")),
+                json_is_true(json_object_get(resp, "replan")) ? "（要再調整）" : "");
+    json_decref(resp);
+    return 0;
+}
+
+static void print_meeting(const json_t *m)
+{
+    printf("会議 %lld  事例 %s  %s  %s〜%s  [%s]  SEQUENCE %lld\n",
+           (long long)json_integer_value(json_object_get(m, "id")),
+           json_string_value(json_object_get(m, "case")),
+           json_string_value(json_object_get(m, "type")),
+           json_string_value(json_object_get(m, "start")),
+           json_string_value(json_object_get(m, "end")),
+           json_string_value(json_object_get(m, "status_label")),
+           (long long)json_integer_value(json_object_get(m, "sequence")));
+    const char *hdr[] = { "機関", "名称", "必須", "回答" };
+    cli_table_t *t = cli_table_new(4, hdr);
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(m, "attendees"), i, a) {
+        const char *row[] = { json_string_value(json_object_get(a, "agency")),
+                              json_string_value(json_object_get(a, "name")),
+                              json_is_true(json_object_get(a, "required")) ? "必須" : "任意",
+                              json_string_value(json_object_get(a, "partstat_label")) };
+        cli_table_row(t, row);
+    }
+    cli_table_print(t);
+}
+
+static int show_result(cli_t *c, long st, json_t *resp, long ok)
+{
+    if (st != ok) return cli_fail(st, resp);
+    if (c->json) cli_print_json(resp);
+    else print_meeting(resp);
+    json_decref(resp);
+    return 0;
+}
+
+static int cmd_show(cli_t *c, int argc, char **argv)
+{
+    const char *id = cli_arg(argc, argv, 0);
+    if (!id) return 2;
+    char *e = cli_escape(id);
+    char *path = xasprintf("/v1/meetings/%s", e);
+    json_t *resp = NULL;
+    long st = cli_call(c, "GET", path, NULL, &resp);
+    free(e);
+    free(path);
+    return show_result(c, st, resp, 200);
+}
+
+static int cmd_cancel(cli_t *c, int argc, char **argv)
+{
+    const char *id = cli_arg(argc, argv, 0);
+    if (!id) return 2;
+    char *e = cli_escape(id);
+    char *path = xasprintf("/v1/meetings/%s/cancel", e);
+    json_t *resp = NULL;
+    long st = cli_call(c, "POST", path, json_object(), &resp);
+    free(e);
+    free(path);
+    return show_result(c, st, resp, 200);
+}
+
+static int cmd_book(cli_t *c, int argc, char **argv)
+{
+    const char *cs = cli_opt(argc, argv, "--case"), *type = cli_opt(argc, argv, "--type");
+    const char *st = cli_opt(argc, argv, "--start"), *en = cli_opt(argc, argv, "--end");
+    if (!cs || !type || !st || !en) return 2;
+    json_t *body = json_pack("{s:s, s:s, s:s, s:s}", "case", cs, "type", type, "start", st,
+                             "end", en);
+    const char *opt[][2] = { { "--location", "location" }, { "--url", "online_url" },
+                             { "--note", "note" }, { "--monitoring", "monitoring_date" },
+                             { "--lead", "lead" } };
+    for (size_t i = 0; i < sizeof opt / sizeof *opt; i++) {
+        const char *v = cli_opt(argc, argv, opt[i][0]);
+        if (v) json_object_set_new(body, opt[i][1], json_string(v));
+    }
+    const char *att = cli_opt(argc, argv, "--attendees");
+    if (att) {
+        json_t *arr = json_array();
+        char *copy = xstrdup(att), *save = NULL;
+        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+            json_array_append_new(arr, json_string(t));
+        free(copy);
+        json_object_set_new(body, "attendees", arr);
+    }
+    json_t *resp = NULL;
+    long code = cli_call(c, "POST", "/v1/meetings", body, &resp);
+    if (code == 409 && !c->json) {
+        size_t i;
+        json_t *s;
+        fprintf(stderr, "候補日時:\n");
+        json_array_foreach(json_object_get(resp, "suggestions"), i, s)
+            fprintf(stderr, "  %s〜%s\n", json_string_value(json_object_get(s, "start")),
+                    json_string_value(json_object_get(s, "end")));
+    }
+    return show_result(c, code, resp, 201);
+}
+
+static int cmd_outbox(cli_t *c, int argc, char **argv)
+{
+    const char *state = cli_opt(argc, argv, "--state");
+    char *path = state ? xasprintf("/v1/outbox?state=%s", state) : xstrdup("/v1/outbox");
+    json_t *resp = NULL;
+    long st = cli_call(c, "GET", path, NULL, &resp);
+    free(path);
+    if (st != 200) return cli_fail(st, resp);
+    if (c->json) {
+        cli_print_json(resp);
+        json_decref(resp);
+        return 0;
+    }
+    json_t *cn = json_object_get(resp, "counts");
+    printf("未送信 %lld  送信中 %lld  送信済 %lld  配送不能 %lld\n",
+           (long long)json_integer_value(json_object_get(cn, "pending")),
+           (long long)json_integer_value(json_object_get(cn, "sending")),
+           (long long)json_integer_value(json_object_get(cn, "sent")),
+           (long long)json_integer_value(json_object_get(cn, "dead")));
+    const char *hdr[] = { "ID", "状態", "宛先", "試行", "件名", "エラー" };
+    cli_table_t *t = cli_table_new(6, hdr);
+    size_t i;
+    json_t *m;
+    json_array_foreach(json_object_get(resp, "messages"), i, m) {
+        char id[32], att[16];
+        snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(m, "id")));
+        snprintf(att, sizeof att, "%lld", (long long)json_integer_value(json_object_get(m, "attempts")));
+        const char *err = json_string_value(json_object_get(m, "last_error"));
+        const char *row[] = { id, json_string_value(json_object_get(m, "state")),
+                              json_string_value(json_object_get(m, "rcpt")), att,
+                              json_string_value(json_object_get(m, "subject")), err ? err : "" };
+        cli_table_row(t, row);
+    }
+    cli_table_print(t);
+    json_decref(resp);
+    return 0;
+}
+
+const cli_verb_t cli_meetings_verbs[] = {
+    { "reply", "< message.eml", "iMIP の返信メールを取り込む (feed an iMIP REPLY, MTA pipe)", cmd_reply },
+    { "meeting book", "--case ID --type T --start ISO --end ISO [--attendees a,b] [--location L|--url U] [--monitoring DATE]",
+      "会議を予約して招待を送る (book a meeting)", cmd_book },
+    { "meeting show", "ID", "会議と出欠を表示 (show a meeting)", cmd_show },
+    { "meeting cancel", "ID", "会議を中止して中止連絡を送る (cancel)", cmd_cancel },
+    { "outbox", "[--state pending|sending|sent|dead]", "送信待ち・配送不能のメール (the outbox)", cmd_outbox },
+    { NULL, NULL, NULL, NULL }
+};
