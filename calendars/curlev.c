@@ -125,8 +125,8 @@ static void on_socket_ready(evutil_socket_t fd, short what, void *arg)
         flags |= CURL_CSELECT_OUT;
     curl_multi_socket_action(cev->multi, fd, flags, &cev->running);
     check_multi_info(cev);
-    if (cev->running <= 0 && evtimer_pending(cev->timer, NULL))
-        evtimer_del(cev->timer);
+    /* Unlike hiperfifo we keep the timer even when nothing is running:
+     * a done callback may just have added the next transfer. */
 }
 
 static void on_timeout(evutil_socket_t fd, short what, void *arg)

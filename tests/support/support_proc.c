@@ -6,7 +6,8 @@
  * process group, with stdout+stderr appended to a log file so a failing
  * test can show why.  Exec failure is reported back to the parent through
  * a close-on-exec pipe, so support_spawn returns -1 instead of leaving a
- * zombie that never listens.  Stopping sends SIGTERM to the group, waits,
+ * zombie that never listens.  Children get PR_SET_PDEATHSIG, so a test
+ * killed by its timeout does not leave servers running.  Stopping sends SIGTERM to the group, waits,
  * then SIGKILLs and always reaps.
  */
 #include "support_proc.h"
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -62,9 +64,14 @@ int support_free_port(void)
 
 /* Child side of support_spawn: never returns. */
 static void exec_child(const char *const argv[], const char *const env[],
-                       const char *cwd, const char *log_path, int errfd)
+                       const char *cwd, const char *log_path, int errfd,
+                       pid_t parent)
 {
     setpgid(0, 0);
+    /* die with the test: a killed or crashed test leaves no server behind */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(127);
     for (size_t i = 0; env && env[i]; i++) {
         char *kv = strdup(env[i]);
         char *eq = kv ? strchr(kv, '=') : NULL;
@@ -108,6 +115,7 @@ pid_t support_spawn(const char *const argv[], const char *const env[],
     if (!argv || !argv[0] || pipe2(pfd, O_CLOEXEC) != 0)
         return -1;
     fflush(NULL);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         close(pfd[0]);
@@ -116,7 +124,7 @@ pid_t support_spawn(const char *const argv[], const char *const env[],
     }
     if (pid == 0) {
         close(pfd[0]);
-        exec_child(argv, env, cwd, log_path, pfd[1]);
+        exec_child(argv, env, cwd, log_path, pfd[1], parent);
     }
     close(pfd[1]);
     int child_errno = 0;

@@ -1,0 +1,384 @@
+/*
+ * itest_caldav_radicale.c - the caldav feed kind against a real Radicale
+ * (Debian's radicale, htpasswd auth, filesystem storage in a temp dir,
+ * loopback port), started by the test.
+ *
+ * Setup uploads fixture calendars one resource per UID into calendar
+ * collections made with MKCALENDAR.  The tests then ingest them over
+ * CalDAV and compare with expected/busy: straight from a collection URL,
+ * and by discovery from the server root (current-user-principal ->
+ * calendar-home-set -> collections).  One event is then changed and one
+ * deleted on the server; a refresh with the saved state must take the
+ * sync-collection path (state "last_mode":"sync") and see both.  A bad
+ * sync-token falls back to a full query; a wrong password is a clear
+ * error.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "feed.h"
+#include "support_busy.h"
+#include "support_dav.h"
+#include "support_proc.h"
+
+#define CITY "tests/data/yamanami"
+#define USERPWD "alice:yamanami-pw"
+
+static const char *const uploaded[] = { "csw", "hogo", "kyodo" };
+#define NUPLOADED (sizeof uploaded / sizeof uploaded[0])
+
+typedef struct outcome {
+    bool          done;
+    feed_status_t status;
+    long          http_status;
+    char         *error;
+    ivset_t       busy;
+    char         *state;
+} outcome_t;
+
+static struct {
+    pid_t              server;
+    int                port;
+    char              *dir, *log, *base_url;
+    struct event_base *base;
+    curlev_t          *cev;
+    int64_t            from, to;
+} E;
+
+/* ---- harness ------------------------------------------------------------ */
+
+static int64_t iso(const char *s)
+{
+    int64_t t = 0;
+    assert_true(tu_parse_iso8601(s, NULL, &t));
+    return t;
+}
+
+static void on_feed_done(feed_result_t *res, void *arg)
+{
+    outcome_t *o = arg;
+    o->done = true;
+    o->status = res->status;
+    o->http_status = res->http_status;
+    o->error = xstrdup(res->error);
+    ivset_copy(&o->busy, &res->busy);
+    o->state = xstrdup(res->state_json);
+}
+
+static void outcome_free(outcome_t *o)
+{
+    free(o->error);
+    free(o->state);
+    ivset_free(&o->busy);
+}
+
+static void fetch(feed_kind_t kind, const char *url, const char *userpwd, const char *state,
+                  outcome_t *o)
+{
+    memset(o, 0, sizeof *o);
+    ivset_init(&o->busy);
+    feed_request_t req = { .kind = kind, .url = url, .userpwd = userpwd, .tz = tz_default(),
+                           .window_from = E.from, .window_to = E.to, .timeout_ms = 30000,
+                           .state_json = state };
+    assert_non_null(feed_refresh(E.cev, &req, on_feed_done, o));
+    while (!o->done)
+        if (event_base_loop(E.base, EVLOOP_ONCE) == 1 && !o->done)
+            fail_msg("%s: job stalled with no pending events", url);
+}
+
+static char *collection_url(const char *name)
+{
+    return xasprintf("%s/alice/%s/", E.base_url, name);
+}
+
+static void load_expected(const char *name, ivset_t *out)
+{
+    char *path = xasprintf(CITY "/expected/busy/%s.json", name);
+    assert_true(support_load_busy_json(path, out));
+    free(path);
+}
+
+static void assert_busy_equal(const char *what, const ivset_t *got, const ivset_t *want)
+{
+    char *diff = support_busy_diff(got, want);
+    if (diff)
+        fail_msg("%s: %s", what, diff);
+}
+
+static const char *last_mode(const char *state)
+{
+    static char mode[16];
+    json_error_t err;
+    json_t *st = json_loads(state, 0, &err);
+    const char *m = json_string_value(json_object_get(st, "last_mode"));
+    snprintf(mode, sizeof mode, "%s", m ? m : "?");
+    json_decref(st);
+    return mode;
+}
+
+/* ---- server -------------------------------------------------------------- */
+
+static int write_config(void)
+{
+    char *users = support_path(E.dir, "users");
+    char *cfg = support_path(E.dir, "config");
+    char *store = support_path(E.dir, "collections");
+    char *text = xasprintf("[server]\nhosts = 127.0.0.1:%d\n"
+                           "[auth]\ntype = htpasswd\nhtpasswd_filename = %s\n"
+                           "htpasswd_encryption = plain\ndelay = 0\n"
+                           "[storage]\nfilesystem_folder = %s\n"
+                           "[rights]\ntype = owner_only\n"
+                           "[web]\ntype = none\n"
+                           "[logging]\nlevel = info\n", E.port, users, store);
+    int rc = support_write_file(users, USERPWD "\n", (size_t)-1) |
+             support_write_file(cfg, text, (size_t)-1);
+    free(text);
+    free(users);
+    free(cfg);
+    free(store);
+    return rc;
+}
+
+static int upload_calendars(void)
+{
+    for (size_t i = 0; i < NUPLOADED; i++) {
+        char *url = collection_url(uploaded[i]);
+        long st = support_http("MKCALENDAR", url, USERPWD, NULL, NULL, NULL);
+        char *path = xasprintf(CITY "/calendars/%s.ics", uploaded[i]);
+        int n = st == 201 ? support_dav_upload_split(url, USERPWD, path) : -1;
+        free(path);
+        free(url);
+        if (n <= 0) {
+            fprintf(stderr, "upload of %s failed (MKCALENDAR %ld)\n", uploaded[i], st);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int setup(void **state)
+{
+    E.port = support_free_port();
+    E.dir = support_mkdtemp("itest-radicale");
+    if (E.port < 0 || !E.dir || write_config() != 0)
+        return -1;
+    E.log = support_path(E.dir, "radicale.log");
+    E.base_url = xasprintf("http://127.0.0.1:%d", E.port);
+    char *cfg = support_path(E.dir, "config");
+    const char *argv[] = { "/usr/bin/python3", "-m", "radicale", "--config", cfg, NULL };
+    E.server = support_spawn(argv, NULL, E.dir, E.log);
+    free(cfg);
+    if (E.server < 0 || !support_wait_port(E.port, 20000, E.server) || upload_calendars() != 0) {
+        char *log = support_read_log(E.log);
+        fprintf(stderr, "radicale setup failed:\n%s\n", log);
+        free(log);
+        return -1;
+    }
+    E.base = event_base_new();
+    E.cev = curlev_new(E.base);
+    E.from = iso("2026-11-30T00:00:00+09:00");
+    E.to = iso("2027-03-01T00:00:00+09:00");
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    curlev_free(E.cev);
+    event_base_free(E.base);
+    support_stop(E.server, 5000);
+    support_rmtree(E.dir);
+    free(E.dir);
+    free(E.log);
+    free(E.base_url);
+    return 0;
+}
+
+/* ---- tests ----------------------------------------------------------------- */
+
+/* Each collection URL ingests to exactly its expected busy set. */
+static void test_collection_urls_match_expected(void **state)
+{
+    for (size_t i = 0; i < NUPLOADED; i++) {
+        char *url = collection_url(uploaded[i]);
+        outcome_t o;
+        fetch(FEED_CALDAV, url, USERPWD, NULL, &o);
+        if (o.status != FEED_OK)
+            fail_msg("%s: %s", uploaded[i], o.error);
+        ivset_t want;
+        ivset_init(&want);
+        load_expected(uploaded[i], &want);
+        assert_busy_equal(uploaded[i], &o.busy, &want);
+        assert_string_equal(last_mode(o.state), "full");
+        ivset_free(&want);
+        outcome_free(&o);
+        free(url);
+    }
+}
+
+/* From the server root: principal -> home set -> all three collections. */
+static void test_discovery_from_root(void **state)
+{
+    char *url = xasprintf("%s/", E.base_url);
+    outcome_t o;
+    fetch(FEED_CALDAV, url, USERPWD, NULL, &o);
+    if (o.status != FEED_OK)
+        fail_msg("discovery: %s", o.error);
+    ivset_t want, one, tmp;
+    ivset_init(&want);
+    for (size_t i = 0; i < NUPLOADED; i++) {
+        ivset_init(&one);
+        ivset_init(&tmp);
+        load_expected(uploaded[i], &one);
+        ivset_union(&tmp, &want, &one);
+        ivset_free(&want);
+        want = tmp;
+        ivset_free(&one);
+    }
+    assert_busy_equal("union of collections", &o.busy, &want);
+    json_error_t err;
+    json_t *st = json_loads(o.state, 0, &err);
+    assert_int_equal(json_array_size(json_object_get(st, "collections")), NUPLOADED);
+    json_decref(st);
+    ivset_free(&want);
+    outcome_free(&o);
+    free(url);
+}
+
+/* csw-7 is 2026-11-30 10:30-11:30 JST (floating, DURATION) and csw-8 is
+ * 14:00-15:00 the same day; both stand alone in expected/busy/csw. */
+static const char *moved_csw7 =
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//tsunagu itest//EN\r\n"
+    "BEGIN:VEVENT\r\nUID:csw-7@tsunagu.test\r\nDTSTAMP:20261125T000000Z\r\n"
+    "DTSTART;TZID=Asia/Tokyo:20270120T160000\r\nDTEND;TZID=Asia/Tokyo:20270120T170000\r\n"
+    "SUMMARY:同行支援（変更）\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+
+static void test_incremental_sync_picks_up_changes(void **state)
+{
+    char *url = collection_url("csw");
+    outcome_t first, same, after;
+    fetch(FEED_CALDAV, url, USERPWD, NULL, &first);
+    assert_int_equal(first.status, FEED_OK);
+
+    /* nothing changed: the sync path still yields the complete set */
+    fetch(FEED_CALDAV, url, USERPWD, first.state, &same);
+    assert_int_equal(same.status, FEED_OK);
+    assert_string_equal(last_mode(same.state), "sync");
+    assert_busy_equal("unchanged sync", &same.busy, &first.busy);
+
+    /* move csw-7, delete csw-8 on the server */
+    char *r7 = xasprintf("%s%s", url, "csw-7_tsunagu.test.ics");
+    char *r8 = xasprintf("%s%s", url, "csw-8_tsunagu.test.ics");
+    long st = support_http("PUT", r7, USERPWD, "text/calendar; charset=utf-8", moved_csw7, NULL);
+    assert_true(st == 201 || st == 204);
+    st = support_http("DELETE", r8, USERPWD, NULL, NULL, NULL);
+    assert_true(st == 200 || st == 204);
+
+    fetch(FEED_CALDAV, url, USERPWD, same.state, &after);
+    if (after.status != FEED_OK)
+        fail_msg("sync refresh: %s", after.error);
+    assert_string_equal(last_mode(after.state), "sync");
+
+    ivset_t gone, added, tmp, want;
+    ivset_init(&gone);
+    ivset_init(&added);
+    ivset_init(&tmp);
+    ivset_init(&want);
+    ivset_push(&gone, iso("2026-11-30T10:30:00+09:00"), iso("2026-11-30T11:30:00+09:00"));
+    ivset_push(&gone, iso("2026-11-30T14:00:00+09:00"), iso("2026-11-30T15:00:00+09:00"));
+    ivset_push(&added, iso("2027-01-20T16:00:00+09:00"), iso("2027-01-20T17:00:00+09:00"));
+    assert_true(ivset_overlaps(&first.busy, gone.v[0].start, gone.v[0].end));
+    assert_false(ivset_overlaps(&after.busy, gone.v[0].start, gone.v[0].end));
+    assert_false(ivset_overlaps(&after.busy, gone.v[1].start, gone.v[1].end));
+    ivset_subtract(&tmp, &first.busy, &gone);
+    ivset_union(&want, &tmp, &added);
+    assert_busy_equal("after change", &after.busy, &want);
+
+    ivset_free(&gone);
+    ivset_free(&added);
+    ivset_free(&tmp);
+    ivset_free(&want);
+    outcome_free(&first);
+    outcome_free(&same);
+    outcome_free(&after);
+    free(r7);
+    free(r8);
+    free(url);
+}
+
+/* A sync-token the server does not know: fall back to a full query. */
+static void test_bad_sync_token_falls_back_to_full(void **state)
+{
+    char *url = collection_url("hogo");
+    outcome_t first, again;
+    fetch(FEED_CALDAV, url, USERPWD, NULL, &first);
+    assert_int_equal(first.status, FEED_OK);
+    json_error_t err;
+    json_t *st = json_loads(first.state, 0, &err);
+    json_t *coll = json_array_get(json_object_get(st, "collections"), 0);
+    assert_non_null(json_object_get(coll, "sync_token"));
+    json_object_set_new(coll, "sync_token",
+                        json_string("http://radicale.org/ns/sync/0000000000000000"));
+    json_object_set_new(coll, "resources", json_object());     /* stale state */
+    char *forged = json_dumps(st, JSON_COMPACT);
+    json_decref(st);
+    fetch(FEED_CALDAV, url, USERPWD, forged, &again);
+    if (again.status != FEED_OK)
+        fail_msg("fallback: %s", again.error);
+    assert_string_equal(last_mode(again.state), "full");
+    assert_busy_equal("after fallback", &again.busy, &first.busy);
+    free(forged);
+    outcome_free(&first);
+    outcome_free(&again);
+    free(url);
+}
+
+static void test_wrong_password_is_clear_error(void **state)
+{
+    char *url = collection_url("csw");
+    outcome_t o;
+    fetch(FEED_CALDAV, url, "alice:wrong", NULL, &o);
+    assert_int_equal(o.status, FEED_ERROR);
+    assert_int_equal(o.http_status, 401);
+    assert_non_null(strstr(o.error, "HTTP 401"));
+    assert_non_null(strstr(o.error, "認証"));
+    assert_int_equal(o.busy.n, 0);
+    outcome_free(&o);
+    fetch(FEED_CALDAV, url, NULL, NULL, &o);
+    assert_int_equal(o.status, FEED_ERROR);
+    assert_non_null(strstr(o.error, "HTTP 401"));
+    outcome_free(&o);
+    free(url);
+}
+
+static void test_missing_collection_is_clear_error(void **state)
+{
+    char *url = collection_url("no-such-calendar");
+    outcome_t o;
+    fetch(FEED_CALDAV, url, USERPWD, NULL, &o);
+    assert_int_equal(o.status, FEED_ERROR);
+    assert_non_null(strstr(o.error, "PROPFIND"));
+    assert_non_null(strstr(o.error, "404"));
+    outcome_free(&o);
+    free(url);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_collection_urls_match_expected),
+        cmocka_unit_test(test_discovery_from_root),
+        cmocka_unit_test(test_incremental_sync_picks_up_changes),
+        cmocka_unit_test(test_bad_sync_token_falls_back_to_full),
+        cmocka_unit_test(test_wrong_password_is_clear_error),
+        cmocka_unit_test(test_missing_collection_is_clear_error),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
