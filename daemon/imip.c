@@ -323,25 +323,34 @@ char *imip_encode_header(const char *value, size_t name_len)
     return strbuf_detach(&b);
 }
 
-/* "name <addr>" with the display name RFC 2047-encoded when needed. */
+/* "name <addr>".  A non-ASCII display name becomes ONE encoded word (at
+ * most 45 octets of UTF-8, 72 characters encoded) or is left out: some
+ * parsers (Python's email) insert a space between adjacent encoded words
+ * inside an address phrase, which would garble long agency names.  The
+ * text part greets the recipient by full name anyway. */
 static char *format_mailbox(const char *name, const char *addr, size_t name_len)
 {
-    if (!name || !*name) return xstrdup(addr);
-    char *enc = imip_encode_header(name, name_len);
+    char *clean = imip_header_sanitize(name);
     char *out;
-    if (plain_ascii(enc) && !strpbrk(enc, "()<>[]:;@\\,.\""))
-        out = xasprintf("%s <%s>", enc, addr);
-    else if (strncmp(enc, "=?", 2) == 0)
-        out = xasprintf("%s\r\n <%s>", enc, addr);
-    else {
-        /* ASCII with specials: quote, dropping quotes and backslashes */
-        char *w = enc;
-        for (char *r = enc; *r; r++)
+    if (!*clean) {
+        out = xstrdup(addr);
+    } else if (plain_ascii(clean)) {
+        char *w = clean;                       /* quoted: drop " and \ */
+        for (char *r = clean; *r; r++)
             if (*r != '"' && *r != '\\') *w++ = *r;
         *w = '\0';
-        out = xasprintf("\"%s\" <%s>", enc, addr);
+        out = xasprintf("\"%s\" <%s>", clean, addr);
+    } else if (strlen(clean) <= 45) {
+        strbuf_t b;
+        strbuf_init(&b);
+        strbuf_puts(&b, "=?UTF-8?B?");
+        b64_encode_into(&b, (const unsigned char *)clean, strlen(clean));
+        strbuf_printf(&b, "?=\r\n <%s>", addr);
+        out = strbuf_detach(&b);
+    } else {
+        out = xstrdup(addr);
     }
-    free(enc);
+    free(clean);
     return out;
 }
 
