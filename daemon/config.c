@@ -33,10 +33,24 @@ const config_key_t config_keys[] = {
     {"LOG_LEVEL", "info", "debug, info, warn or error"},
     /* other modules: add keys here (and to contrib/tsunagud.conf.sample) */
     {"RULES", NULL, "lead-agency rule file (default: the shipped default.rules)"},
+    {"CASES_DIR", NULL, "folder of case JSON files the meetings module reads"},
+    {"MAIL_TRANSPORT", NULL, "smtp, maildir or file (default: smtp when SMTP_URL is set, else file)"},
+    {"MAIL_PATH", NULL, "maildir folder or mbox file for MAIL_TRANSPORT maildir/file"},
     {"SMTP_URL", NULL, "smtp://host:port used to send iMIP invitations"},
+    {"SMTP_USER", NULL, "SMTP user name"},
+    {"SMTP_PASSWORD", NULL, "SMTP password"},
+    {"SMTP_STARTTLS", NULL, "try, always or never [try]"},
+    {"SMTP_INSECURE", NULL, "skip TLS certificate checks (tests only)"},
+    {"SMTP_TIMEOUT", NULL, "seconds per SMTP delivery [60]"},
     {"SMTP_FROM", NULL, "envelope sender / From: of invitation mail"},
+    {"SECRETARIAT_NAME", NULL, "organizer name in invitations"},
     {"PUBLIC_URL", NULL, "base URL used in per-attendee reply links"},
     {"LINK_SECRET", NULL, "HMAC key for signed reply links"},
+    {"RSVP_TTL", NULL, "seconds a reply link stays valid [86400]"},
+    {"MONITOR_INTERVAL", NULL, "seconds between follow-up checks [60]"},
+    {"OUTBOX_RETRY_SECONDS", NULL, "first retry delay of undelivered mail [30]"},
+    {"OUTBOX_RETRY_MAX", NULL, "longest retry delay [3600]"},
+    {"OUTBOX_MAX_AGE", NULL, "give up on a message after this many seconds [172800]"},
     {NULL, NULL, NULL}
 };
 
