@@ -1,0 +1,317 @@
+/*
+ * itest_caldav_xandikos.c - the caldav-freebusy feed kind (CalDAV
+ * free-busy-query REPORT) against a real Xandikos started by the test.
+ *
+ * Xandikos 0.2 answers free-busy-query from the stored VEVENTs without
+ * expanding recurrences, so the calendar uploaded here is one resource
+ * per busy interval of the fixture's expected/busy files, written in the
+ * shapes a real calendar uses: UTC DTSTART/DTEND, DTSTART+DURATION,
+ * floating local time, all-day VALUE=DATE days, STATUS:TENTATIVE.  Decoy
+ * events that must not count (TRANSP:TRANSPARENT, STATUS:CANCELLED) sit
+ * in free time.  Xandikos runs with TZ=Asia/Tokyo so floating and all-day
+ * times mean the agency's zone.  The VFREEBUSY that comes back, parsed by
+ * tsunagu, must equal expected/busy exactly.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <event2/event.h>
+
+#include "feed.h"
+#include "support_busy.h"
+#include "support_dav.h"
+#include "support_proc.h"
+
+#define CITY "tests/data/yamanami"
+
+typedef struct outcome {
+    bool          done;
+    feed_status_t status;
+    long          http_status;
+    char         *error;
+    ivset_t       busy;
+    strvec_t      warnings;
+} outcome_t;
+
+static struct {
+    pid_t              server;
+    int                port;
+    char              *dir, *log, *base_url;
+    struct event_base *base;
+    curlev_t          *cev;
+    int64_t            from, to;
+} E;
+
+static const char *const feeds[] = { "csw", "hogo" };
+#define NFEEDS (sizeof feeds / sizeof feeds[0])
+
+static int64_t iso(const char *s)
+{
+    int64_t t = 0;
+    if (!tu_parse_iso8601(s, NULL, &t))
+        fail_msg("bad ISO time %s", s);
+    return t;
+}
+
+/* ---- harness ------------------------------------------------------------ */
+
+static void on_feed_done(feed_result_t *res, void *arg)
+{
+    outcome_t *o = arg;
+    o->done = true;
+    o->status = res->status;
+    o->http_status = res->http_status;
+    o->error = xstrdup(res->error);
+    ivset_copy(&o->busy, &res->busy);
+    for (size_t i = 0; i < res->warnings.n; i++)
+        strvec_push(&o->warnings, res->warnings.v[i]);
+}
+
+static void outcome_free(outcome_t *o)
+{
+    free(o->error);
+    ivset_free(&o->busy);
+    strvec_free(&o->warnings);
+}
+
+static void fetch(feed_kind_t kind, const char *url, outcome_t *o)
+{
+    memset(o, 0, sizeof *o);
+    ivset_init(&o->busy);
+    strvec_init(&o->warnings);
+    feed_request_t req = { .kind = kind, .url = url, .tz = tz_default(),
+                           .window_from = E.from, .window_to = E.to, .timeout_ms = 30000 };
+    assert_non_null(feed_refresh(E.cev, &req, on_feed_done, o));
+    while (!o->done)
+        if (event_base_loop(E.base, EVLOOP_ONCE) == 1 && !o->done)
+            fail_msg("%s: job stalled with no pending events", url);
+}
+
+static char *calendar_url(const char *name)
+{
+    return xasprintf("%s/user/calendars/%s/", E.base_url, name);
+}
+
+/* ---- building the uploaded calendar ------------------------------------- */
+
+static void utc_stamp(int64_t t, char out[17])
+{
+    int64_t day = t / 86400, sec = t % 86400;
+    int y, m, d;
+    civil_from_days(day, &y, &m, &d);
+    snprintf(out, 17, "%04d%02d%02dT%02d%02d%02dZ", y, m, d, (int)(sec / 3600),
+             (int)(sec / 60 % 60), (int)(sec % 60));
+}
+
+static void local_stamp(int64_t t, bool date_only, char out[17])
+{
+    int sod;
+    int64_t day = tz_local_day(tz_default(), t, &sod);
+    int y, m, d;
+    civil_from_days(day, &y, &m, &d);
+    if (date_only)
+        snprintf(out, 17, "%04d%02d%02d", y, m, d);
+    else
+        snprintf(out, 17, "%04d%02d%02dT%02d%02d%02d", y, m, d, sod / 3600, sod / 60 % 60,
+                 sod % 60);
+}
+
+static bool whole_local_days(int64_t s, int64_t e)
+{
+    int ss, es;
+    tz_local_day(tz_default(), s, &ss);
+    tz_local_day(tz_default(), e, &es);
+    return ss == 0 && es == 0;
+}
+
+/* One VEVENT for [s,e), in a shape chosen by i. */
+static char *event_for(const char *feed, size_t i, int64_t s, int64_t e, const char *extra)
+{
+    char a[17], b[17];
+    strbuf_t v;
+    strbuf_init(&v);
+    strbuf_printf(&v, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//tsunagu itest//EN\r\n"
+                      "BEGIN:VEVENT\r\nUID:%s-%zu@itest\r\nDTSTAMP:20261120T000000Z\r\n", feed, i);
+    if (whole_local_days(s, e)) {
+        local_stamp(s, true, a);
+        local_stamp(e, true, b);
+        strbuf_printf(&v, "DTSTART;VALUE=DATE:%s\r\nDTEND;VALUE=DATE:%s\r\n", a, b);
+    } else if (i % 3 == 0) {
+        utc_stamp(s, a);
+        utc_stamp(e, b);
+        strbuf_printf(&v, "DTSTART:%s\r\nDTEND:%s\r\n", a, b);
+    } else if (i % 3 == 1) {
+        utc_stamp(s, a);
+        strbuf_printf(&v, "DTSTART:%s\r\nDURATION:PT%lldM\r\n", a, (long long)((e - s) / 60));
+    } else {
+        local_stamp(s, false, a);                       /* floating: agency zone */
+        local_stamp(e, false, b);
+        strbuf_printf(&v, "DTSTART:%s\r\nDTEND:%s\r\n", a, b);
+    }
+    strbuf_printf(&v, "%sSUMMARY:予定\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n", extra ? extra : "");
+    return strbuf_detach(&v);
+}
+
+static int put_event(const char *coll, const char *feed, size_t i, const char *ics)
+{
+    char *url = xasprintf("%s%s-%zu.ics", coll, feed, i);
+    long st = support_http("PUT", url, NULL, "text/calendar; charset=utf-8", ics, NULL);
+    if (st != 201 && st != 204)
+        fprintf(stderr, "PUT %s -> %ld\n%s\n", url, st, ics);
+    free(url);
+    return st == 201 || st == 204 ? 0 : -1;
+}
+
+/* Upload the expected busy set of feed as events, plus decoys in free time. */
+static int upload_feed(const char *feed)
+{
+    char *coll = calendar_url(feed);
+    long st = support_http("MKCALENDAR", coll, NULL, NULL, NULL, NULL);
+    ivset_t want;
+    ivset_init(&want);
+    char *path = xasprintf(CITY "/expected/busy/%s.json", feed);
+    int rc = (st == 201 && support_load_busy_json(path, &want) && want.n > 2) ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < want.n; i++) {
+        const char *extra = i % 5 == 4 ? "STATUS:TENTATIVE\r\n" : NULL;
+        char *ics = event_for(feed, i, want.v[i].start, want.v[i].end, extra);
+        rc = put_event(coll, feed, i, ics);
+        free(ics);
+    }
+    /* decoys in the gaps after the first two intervals: must stay free */
+    static const char *const decoys[] = { "TRANSP:TRANSPARENT\r\n", "STATUS:CANCELLED\r\n" };
+    for (size_t k = 0; rc == 0 && k < 2; k++) {
+        int64_t s = want.v[k].end + 60, e = want.v[k + 1].start - 60;
+        if (e <= s)
+            continue;
+        char *ics = event_for(feed, 1000 + k, s, e, decoys[k]);
+        rc = put_event(coll, feed, 1000 + k, ics);
+        free(ics);
+    }
+    if (rc != 0)
+        fprintf(stderr, "upload of %s failed (MKCALENDAR %ld)\n", feed, st);
+    ivset_free(&want);
+    free(path);
+    free(coll);
+    return rc;
+}
+
+/* ---- setup -------------------------------------------------------------- */
+
+static int setup(void **state)
+{
+    E.port = support_free_port();
+    E.dir = support_mkdtemp("itest-xandikos");
+    if (E.port < 0 || !E.dir)
+        return -1;
+    E.log = support_path(E.dir, "xandikos.log");
+    E.base_url = xasprintf("http://127.0.0.1:%d", E.port);
+    char *data = support_path(E.dir, "data");
+    char port[16];
+    snprintf(port, sizeof port, "%d", E.port);
+    const char *argv[] = { "/usr/bin/python3", "-m", "xandikos.web", "-d", data, "--defaults",
+                           "-l", "127.0.0.1", "-p", port, NULL };
+    const char *env[] = { "TZ=Asia/Tokyo", NULL };
+    E.server = support_spawn(argv, env, E.dir, E.log);
+    free(data);
+    bool ok = E.server > 0 && support_wait_port(E.port, 20000, E.server);
+    for (size_t i = 0; ok && i < NFEEDS; i++)
+        ok = upload_feed(feeds[i]) == 0;
+    if (!ok) {
+        char *log = support_read_log(E.log);
+        fprintf(stderr, "xandikos setup failed:\n%s\n", log);
+        free(log);
+        return -1;
+    }
+    E.base = event_base_new();
+    E.cev = curlev_new(E.base);
+    E.from = iso("2026-11-30T00:00:00+09:00");
+    E.to = iso("2027-03-01T00:00:00+09:00");
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    curlev_free(E.cev);
+    event_base_free(E.base);
+    support_stop(E.server, 5000);
+    support_rmtree(E.dir);
+    free(E.dir);
+    free(E.log);
+    free(E.base_url);
+    return 0;
+}
+
+/* ---- tests ----------------------------------------------------------------- */
+
+static void test_free_busy_query_matches_expected(void **state)
+{
+    for (size_t i = 0; i < NFEEDS; i++) {
+        char *url = calendar_url(feeds[i]);
+        outcome_t o;
+        fetch(FEED_CALDAV_FREEBUSY, url, &o);
+        if (o.status != FEED_OK)
+            fail_msg("%s: %s", feeds[i], o.error);
+        assert_int_equal(o.http_status, 200);
+        ivset_t want;
+        ivset_init(&want);
+        char *path = xasprintf(CITY "/expected/busy/%s.json", feeds[i]);
+        assert_true(support_load_busy_json(path, &want));
+        char *diff = support_busy_diff(&o.busy, &want);
+        if (diff)
+            fail_msg("%s: %s", feeds[i], diff);
+        free(path);
+        ivset_free(&want);
+        outcome_free(&o);
+        free(url);
+    }
+}
+
+/* The window bounds the answer: a narrower window gives a subset. */
+static void test_window_is_sent_as_time_range(void **state)
+{
+    char *url = calendar_url("csw");
+    int64_t from = E.from, to = E.to;
+    E.from = iso("2026-12-07T00:00:00+09:00");
+    E.to = iso("2026-12-12T00:00:00+09:00");
+    outcome_t o;
+    fetch(FEED_CALDAV_FREEBUSY, url, &o);
+    E.from = from;
+    E.to = to;
+    assert_int_equal(o.status, FEED_OK);
+    assert_true(o.busy.n > 0);
+    for (size_t i = 0; i < o.busy.n; i++) {
+        assert_true(o.busy.v[i].end > iso("2026-12-07T00:00:00+09:00"));
+        assert_true(o.busy.v[i].start < iso("2026-12-12T00:00:00+09:00"));
+    }
+    outcome_free(&o);
+    free(url);
+}
+
+static void test_missing_calendar_is_clear_error(void **state)
+{
+    char *url = calendar_url("no-such-calendar");
+    outcome_t o;
+    fetch(FEED_CALDAV_FREEBUSY, url, &o);
+    assert_int_equal(o.status, FEED_ERROR);
+    assert_non_null(o.error);
+    assert_non_null(strstr(o.error, "free-busy-query"));
+    assert_non_null(strstr(o.error, "HTTP 404"));
+    assert_int_equal(o.busy.n, 0);
+    outcome_free(&o);
+    free(url);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_free_busy_query_matches_expected),
+        cmocka_unit_test(test_window_is_sent_as_time_range),
+        cmocka_unit_test(test_missing_calendar_is_clear_error),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
