@@ -42,7 +42,8 @@
 
 #define ERR_PREFIX "iCalendar の解析に失敗: "
 #define MAX_DEPTH 16
-#define MAX_INSTANCES_PER_RULE 200000
+#define MAX_INSTANCES_PER_RULE 100000
+#define MAX_INSTANCES_TOTAL 1000000    /* bounds the work one feed can cause */
 
 /* ---- stage 1: text checks ------------------------------------------------ */
 
@@ -200,7 +201,19 @@ typedef struct ctx {
     strvec_t     *warnings;
     ivset_t      *out;
     char         *err;            /* first fatal error met while reading */
+    size_t        steps;          /* recurrence instances looked at so far */
 } ctx_t;
+
+/* Counts one recurrence step; false (with cx->err set) once the whole
+ * input has asked for more than MAX_INSTANCES_TOTAL. */
+static bool take_step(ctx_t *cx)
+{
+    if (++cx->steps <= MAX_INSTANCES_TOTAL) return true;
+    if (!cx->err)
+        cx->err = xasprintf(ERR_PREFIX "繰り返しの展開が上限 (%d 件) を超えました "
+                            "(too many recurrence instances)", MAX_INSTANCES_TOTAL);
+    return false;
+}
 
 static void warn(ctx_t *cx, char *msg)
 {
@@ -637,6 +650,7 @@ static bool expand_simple(ctx_t *cx, const shape_t *s, const exclusions_t *x,
             if (has_until && (day > until_day || (day == until_day && sod > until_sod)))
                 return true;
             if (rule->count && produced >= rule->count) return true;
+            if (!take_step(cx)) return true;
             produced++;
             guard++;
             struct icaltimetype t = s->start;
@@ -681,6 +695,7 @@ static void expand_rrule(ctx_t *cx, const shape_t *s, const exclusions_t *x,
     size_t n = 0;
     for (struct icaltimetype t = icalrecur_iterator_next(it); !icaltime_is_null_time(t);
          t = icalrecur_iterator_next(it)) {
+        if (!take_step(cx)) break;
         int64_t start, end;
         instance_interval(s, t, &start, &end);
         if (start >= cx->opts->to) break;
@@ -783,7 +798,7 @@ static void read_vevents(ctx_t *cx, icalcomponent *vcal)
         }
     }
     qsort(evs, n, sizeof *evs, vevent_cmp);
-    for (size_t i = 0; i < n;) {
+    for (size_t i = 0; i < n && !cx->err;) {
         size_t j = i + 1;
         if (evs[i].uid)
             while (j < n && evs[j].uid && strcmp(evs[j].uid, evs[i].uid) == 0) j++;

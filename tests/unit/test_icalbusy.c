@@ -553,6 +553,32 @@ static void test_truncated_input_is_rejected(void **state)
     ivset_free(&r.busy);
 }
 
+static void test_runaway_recurrence_is_bounded(void **state)
+{
+    /* a per-second rule over a month would be 2.6 million instances */
+    result_t r;
+    run(&r, EVENT("s", "DTSTART:20261201T000000Z\r\nDURATION:PT1S\r\n"
+                       "RRULE:FREQ=SECONDLY\r\n"));
+    assert_int_equal(r.rc, 0);                       /* one rule: capped, with a warning */
+    assert_int_equal(r.warnings.n, 1);
+    assert_non_null(strstr(r.warnings.v[0], "RRULE"));
+    assert_true(r.busy.n > 0);
+    done(&r);
+    /* eleven daily rules over four centuries: each is capped, and together
+     * they pass the budget for one input, which is then refused */
+    strbuf_t many;
+    strbuf_init(&many);
+    for (int i = 0; i < 11; i++)
+        strbuf_printf(&many, EVENT("d%d", "DTSTART:20261201T000000Z\r\nDURATION:PT1H\r\n"
+                                          "RRULE:FREQ=DAILY\r\n"), i);
+    run_window(&r, many.s, tz_default(), "2026-12-01T00:00:00Z", "2426-12-01T00:00:00Z");
+    assert_int_equal(r.rc, -1);
+    assert_non_null(strstr(r.err, "上限"));
+    assert_int_equal(r.busy.n, 0);
+    done(&r);
+    strbuf_free(&many);
+}
+
 static void test_input_need_not_be_nul_terminated(void **state)
 {
     const char *good = GOOD;
@@ -603,6 +629,7 @@ int main(void)
         cmocka_unit_test(test_malformed_input_is_rejected),
         cmocka_unit_test(test_non_utf8_is_rejected),
         cmocka_unit_test(test_truncated_input_is_rejected),
+        cmocka_unit_test(test_runaway_recurrence_is_bounded),
         cmocka_unit_test(test_input_need_not_be_nul_terminated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
