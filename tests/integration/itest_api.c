@@ -251,11 +251,12 @@ static int group_setup(void **state)
     g.port = support_free_port();
     g.admin = ADMIN1;
     write_conf(ADMIN1);
-    char listen[64], dbenv[600];
+    char listen[64], dbenv[600], mailenv[600];
     snprintf(listen, sizeof listen, "TSUNAGU_LISTEN=127.0.0.1:%d", g.port);
     snprintf(dbenv, sizeof dbenv, "TSUNAGU_DATABASE=%s", g.db);
-    const char *env[] = {listen, dbenv, "TSUNAGU_NOW=2026-12-01T09:00:00+09:00",
-                         "TSUNAGU_SECRETS=", "TSUNAGU_ADMIN_TOKEN_UNUSED=1", NULL};
+    snprintf(mailenv, sizeof mailenv, "TSUNAGU_MAIL_PATH=%s/mail.mbox", g.dir);
+    const char *env[] = {listen, dbenv, mailenv, "TSUNAGU_NOW=2026-12-01T09:00:00+09:00",
+                         "TSUNAGU_SECRETS=", NULL};
     unsetenv("TSUNAGU_ADMIN_TOKEN");
     const char *argv[] = {"bin/tsunagud", "-c", g.conf, NULL};
     g.pid = support_spawn(argv, env, NULL, g.log);
@@ -783,7 +784,9 @@ static void test_secrets_file_must_be_private(void **state)
     snprintf(senv, sizeof senv, "TSUNAGU_SECRETS=%s", secrets);
     snprintf(dbenv, sizeof dbenv, "TSUNAGU_DATABASE=%s", db);
     snprintf(listen, sizeof listen, "TSUNAGU_LISTEN=127.0.0.1:%d", support_free_port());
-    const char *env[] = {senv, dbenv, listen, NULL};
+    char mailenv[600];
+    snprintf(mailenv, sizeof mailenv, "TSUNAGU_MAIL_PATH=%s/mail2.mbox", g.dir);
+    const char *env[] = {senv, dbenv, listen, mailenv, NULL};
     const char *argv[] = {"bin/tsunagud", NULL};
     pid_t pid = support_spawn(argv, env, NULL, log);
     assert_true(pid > 0);
