@@ -56,7 +56,20 @@ const store_migration_t store_migrations[] = {
      "  role TEXT NOT NULL,"                /* admin|coordinator|secretariat|agency:<id> */
      "  label TEXT,"
      "  created INTEGER NOT NULL);"},
-    /* {3, "slots", "..."},      slots/holds (slots engineer) */
+    {3, "holds",
+     "CREATE TABLE holds ("
+     "  id INTEGER PRIMARY KEY,"
+     "  start INTEGER NOT NULL,"
+     "  end INTEGER NOT NULL,"
+     "  expires INTEGER NOT NULL,"          /* busy while now < expires */
+     "  created INTEGER NOT NULL,"
+     "  created_by TEXT);"                  /* token label */
+     "CREATE INDEX holds_expires ON holds(expires);"
+     "CREATE TABLE hold_agencies ("
+     "  hold_id INTEGER NOT NULL REFERENCES holds(id) ON DELETE CASCADE,"
+     "  agency TEXT NOT NULL,"              /* no FK: holds outlive re-imports */
+     "  PRIMARY KEY (hold_id, agency));"
+     "CREATE INDEX hold_agencies_agency ON hold_agencies(agency);"},
     /* {4, "cases", "..."},      cases/decisions (rules engineer) */
     {5, "meetings",
      "CREATE TABLE meetings ("

@@ -93,6 +93,7 @@ void api_agencies_register(api_t *api);
 void api_tokens_register(api_t *api);
 void api_system_register(api_t *api);     /* /healthz, /metrics */
 void api_meetings_register(api_t *api);   /* meetings, rsvp, imip, outbox */
+void api_slots_register(api_t *api);      /* slots, holds (api_slots.c) */
 
 /* ---- request helpers -------------------------------------------------- */
 const char *api_param(const api_req_t *r, const char *name);  /* {name} */

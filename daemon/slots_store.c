@@ -1,0 +1,329 @@
+/*
+ * slots_store.c - the slot engine fed from the store (see slots_store.h).
+ *
+ * Holds live in two tables (migration 3): holds(id, start, end, expires,
+ * created, created_by) and hold_agencies(hold_id, agency).  A hold is
+ * busy for each of its agencies while now < expires; creating one that
+ * overlaps an active hold of the same agency is refused, so two
+ * coordinators cannot both reserve the same slot.
+ *
+ * A query loads, per attendee, the stored busy set of each staff
+ * calendar (feeds_agency_busy, which also says which feeds are failing
+ * or were never fetched) and the agency-wide busy time: active holds plus
+ * booked meetings (meetings_agency_busy).  The load span covers the
+ * query window and the 26-week widened search used by the diagnostics,
+ * with a day of margin for travel padding.  The engine's data horizon
+ * (known_until) is the end of the oldest successful fetch's window, so
+ * the widened search never proposes time we hold no data for.
+ */
+#include "slots_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "meetings.h"
+#include "timeutil.h"
+
+/* ---- holds -------------------------------------------------------------- */
+
+static void holds_purge(store_t *st, int64_t now)
+{
+    sqlite3_stmt *s = store_prepare(st, "DELETE FROM holds WHERE expires <= ?");
+    if (!s) return;
+    sqlite3_bind_int64(s, 1, now);
+    sqlite3_step(s);
+    store_done(s);
+}
+
+/* An active hold of agency overlapping [start, end), or 0. */
+static int64_t holds_overlap(store_t *st, const char *agency, int64_t start, int64_t end,
+                             int64_t now)
+{
+    sqlite3_stmt *s = store_prepare(st,
+        "SELECT h.id FROM holds h JOIN hold_agencies a ON a.hold_id = h.id"
+        " WHERE a.agency = ? AND h.expires > ? AND h.start < ? AND h.end > ? LIMIT 1");
+    if (!s) return 0;
+    store_bind_text(s, 1, agency);
+    sqlite3_bind_int64(s, 2, now);
+    sqlite3_bind_int64(s, 3, end);
+    sqlite3_bind_int64(s, 4, start);
+    int64_t id = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    store_done(s);
+    return id;
+}
+
+static bool holds_insert(store_t *st, const strvec_t *agencies, int64_t start, int64_t end,
+                         int64_t expires, int64_t now, const char *by, int64_t *id_out)
+{
+    sqlite3_stmt *s = store_prepare(st,
+        "INSERT INTO holds (start, end, expires, created, created_by) VALUES (?, ?, ?, ?, ?)");
+    if (!s) return false;
+    sqlite3_bind_int64(s, 1, start);
+    sqlite3_bind_int64(s, 2, end);
+    sqlite3_bind_int64(s, 3, expires);
+    sqlite3_bind_int64(s, 4, now);
+    store_bind_text(s, 5, by);
+    bool ok = sqlite3_step(s) == SQLITE_DONE;
+    store_done(s);
+    if (!ok) return false;
+    *id_out = sqlite3_last_insert_rowid(store_db(st));
+    for (size_t i = 0; i < agencies->n && ok; i++) {
+        s = store_prepare(st, "INSERT INTO hold_agencies (hold_id, agency) VALUES (?, ?)");
+        if (!s) return false;
+        sqlite3_bind_int64(s, 1, *id_out);
+        store_bind_text(s, 2, agencies->v[i]);
+        ok = sqlite3_step(s) == SQLITE_DONE;
+        store_done(s);
+    }
+    return ok;
+}
+
+holds_rc_t holds_create(store_t *st, const strvec_t *agencies, int64_t start, int64_t end,
+                        int64_t expires, int64_t now, const char *by, int64_t *id_out,
+                        int64_t *conflict_id)
+{
+    *conflict_id = 0;
+    if (store_begin(st) != 0) return HOLDS_ERROR;
+    holds_purge(st, now);
+    for (size_t i = 0; i < agencies->n && !*conflict_id; i++)
+        *conflict_id = holds_overlap(st, agencies->v[i], start, end, now);
+    if (*conflict_id) {
+        store_rollback(st);
+        return HOLDS_CONFLICT;
+    }
+    if (!holds_insert(st, agencies, start, end, expires, now, by, id_out) || store_commit(st) != 0) {
+        log_error("holds: insert failed: %s", store_errmsg(st));
+        store_rollback(st);
+        return HOLDS_ERROR;
+    }
+    return HOLDS_OK;
+}
+
+bool holds_delete(store_t *st, int64_t id)
+{
+    sqlite3_stmt *s = store_prepare(st, "DELETE FROM holds WHERE id = ?");
+    if (!s) return false;
+    sqlite3_bind_int64(s, 1, id);
+    bool ok = sqlite3_step(s) == SQLITE_DONE && sqlite3_changes(store_db(st)) > 0;
+    store_done(s);
+    return ok;
+}
+
+void holds_agency_busy(store_t *st, const char *agency_id, int64_t from, int64_t to,
+                       int64_t now, ivset_t *out)
+{
+    sqlite3_stmt *s = store_prepare(st,
+        "SELECT h.start, h.end FROM holds h JOIN hold_agencies a ON a.hold_id = h.id"
+        " WHERE a.agency = ? AND h.expires > ? AND h.end > ? AND h.start < ?");
+    if (s) {
+        store_bind_text(s, 1, agency_id);
+        sqlite3_bind_int64(s, 2, now);
+        sqlite3_bind_int64(s, 3, from);
+        sqlite3_bind_int64(s, 4, to);
+        while (sqlite3_step(s) == SQLITE_ROW)
+            ivset_push(out, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1));
+        store_done(s);
+    }
+    ivset_normalize(out);
+}
+
+static json_t *hold_agencies_json(store_t *st, int64_t id)
+{
+    json_t *arr = json_array();
+    sqlite3_stmt *s = store_prepare(st,
+        "SELECT agency FROM hold_agencies WHERE hold_id = ? ORDER BY rowid");
+    if (!s) return arr;
+    sqlite3_bind_int64(s, 1, id);
+    while (sqlite3_step(s) == SQLITE_ROW)
+        json_array_append_new(arr, json_string(store_col_text(s, 0)));
+    store_done(s);
+    return arr;
+}
+
+static json_t *iso_json(int64_t t, const tz_t *tz)
+{
+    char buf[TU_ISO_LEN];
+    return json_string(tu_format_iso8601(t, tz, buf));
+}
+
+/* Rows of (id, start, end, expires, created_by) into hold objects. */
+static json_t *holds_rows_json(store_t *st, sqlite3_stmt *s, const tz_t *tz)
+{
+    int64_t ids[256];
+    json_t *rows[256];
+    size_t n = 0;
+    while (n < 256 && sqlite3_step(s) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(s, 0);
+        const char *by = store_col_text(s, 4);
+        ids[n] = id;
+        rows[n++] = json_pack("{s:I, s:o, s:o, s:o, s:s?}", "id", (json_int_t)id,
+                              "start", iso_json(sqlite3_column_int64(s, 1), tz),
+                              "end", iso_json(sqlite3_column_int64(s, 2), tz),
+                              "expiry", iso_json(sqlite3_column_int64(s, 3), tz),
+                              "created_by", by);
+    }
+    store_done(s);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {                 /* second query after the first ends */
+        json_object_set_new(rows[i], "agencies", hold_agencies_json(st, ids[i]));
+        json_array_append_new(arr, rows[i]);
+    }
+    return arr;
+}
+
+json_t *holds_list_json(store_t *st, int64_t now, const tz_t *tz)
+{
+    sqlite3_stmt *s = store_prepare(st,
+        "SELECT id, start, end, expires, created_by FROM holds WHERE expires > ?"
+        " ORDER BY start, id LIMIT 256");
+    if (!s) return json_pack("{s:[]}", "holds");
+    sqlite3_bind_int64(s, 1, now);
+    return json_pack("{s:o}", "holds", holds_rows_json(st, s, tz));
+}
+
+json_t *holds_one_json(store_t *st, int64_t id, const tz_t *tz)
+{
+    sqlite3_stmt *s = store_prepare(st,
+        "SELECT id, start, end, expires, created_by FROM holds WHERE id = ?");
+    if (!s) return NULL;
+    sqlite3_bind_int64(s, 1, id);
+    json_t *arr = holds_rows_json(st, s, tz);
+    json_t *one = json_incref(json_array_get(arr, 0));
+    json_decref(arr);
+    return one;
+}
+
+/* ---- busy input ------------------------------------------------------------ */
+
+static int64_t data_horizon(const agency_busy_t *ab)
+{
+    return ab->oldest_success > 0 ? ab->oldest_success + FEEDS_WINDOW_AHEAD : 0;
+}
+
+void slots_input_load(store_t *st, const city_t *city, const slot_query_t *q, int64_t now,
+                      int64_t except_meeting, slots_input_t *in)
+{
+    size_t n = q->required.n + q->optional.n;
+    memset(in, 0, sizeof *in);
+    in->n = n;
+    in->busy = xcalloc(n ? n : 1, sizeof *in->busy);
+    in->ab = xcalloc(n ? n : 1, sizeof *in->ab);
+    in->extra = xcalloc(n ? n : 1, sizeof *in->extra);
+    int64_t from = q->from < now ? q->from : now;
+    int64_t to = q->to > q->from + SLOTS_MAX_WINDOW_SECONDS ? q->to : q->from + SLOTS_MAX_WINDOW_SECONDS;
+    from -= 86400;
+    to += 86400;
+    for (size_t i = 0; i < n; i++) {
+        const char *id = i < q->required.n ? q->required.v[i] : q->optional.v[i - q->required.n];
+        ivset_init(&in->extra[i]);
+        if (!feeds_agency_busy(st, id, from, to, &in->ab[i]))
+            memset(&in->ab[i], 0, sizeof in->ab[i]);
+        holds_agency_busy(st, id, from, to, now, &in->extra[i]);
+        meetings_agency_busy(st, id, from, to, except_meeting, &in->extra[i]);
+        in->busy[i] = (slot_agency_busy_t){id, in->ab[i].busy, in->ab[i].ncal, &in->extra[i],
+                                           data_horizon(&in->ab[i]), 0};
+    }
+    (void)city;
+}
+
+void slots_input_free(slots_input_t *in)
+{
+    for (size_t i = 0; i < in->n; i++) {
+        agency_busy_free(&in->ab[i]);
+        ivset_free(&in->extra[i]);
+    }
+    free(in->busy);
+    free(in->ab);
+    free(in->extra);
+    memset(in, 0, sizeof *in);
+}
+
+int slots_store_find(store_t *st, const city_t *city, const slot_query_t *q, int64_t now,
+                     int64_t except_meeting, slot_result_t *out, char *err, size_t errlen)
+{
+    slots_input_t in;
+    slots_input_load(st, city, q, now, except_meeting, &in);
+    int rc = slots_find(city, q, now, in.busy, in.n, out, err, errlen);
+    slots_input_free(&in);
+    return rc;
+}
+
+/* ---- freshness ------------------------------------------------------------- */
+
+static const char *agency_name(const city_t *c, const char *id)
+{
+    const agency_t *a = city_agency(c, id);
+    return a && a->name ? a->name : id;
+}
+
+static json_t *calendar_list(const agency_busy_t *ab, const bool *flags)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < ab->ncal; i++)
+        if (flags[i]) json_array_append_new(arr, json_string(ab->calendar_ids[i]));
+    return arr;
+}
+
+/* One attendee's freshness object; appends a warning line when its data
+ * cannot be trusted as is. */
+static json_t *attendee_json(const city_t *city, const char *id, bool required,
+                             const agency_busy_t *ab, int64_t now, json_t *warnings)
+{
+    const tz_t *tz = city->tz ? city->tz : tz_default();
+    const char *status = ab->ncal == 0 ? "no-calendars"
+                         : ab->any_failing ? "failing"
+                         : ab->any_pending ? "pending" : "ok";
+    json_t *o = json_pack("{s:s, s:s, s:b, s:s}", "agency", id, "name", agency_name(city, id),
+                          "required", required, "status", status);
+    bool known = ab->oldest_success > 0;
+    json_object_set_new(o, "data_age_seconds",
+                        known ? json_integer((json_int_t)(now - ab->oldest_success)) : json_null());
+    json_object_set_new(o, "last_success", known ? iso_json(ab->oldest_success, tz) : json_null());
+    if (ab->ncal) {
+        json_object_set_new(o, "failing_calendars", calendar_list(ab, ab->failing));
+        json_object_set_new(o, "pending_calendars", calendar_list(ab, ab->pending));
+    }
+    char *w = NULL;
+    if (ab->ncal == 0)
+        w = xasprintf("%s: カレンダーが登録されていないため参加可否を判断できません (no calendars)", id);
+    else if (ab->any_failing && known)
+        w = xasprintf("%s: 予定の取得に失敗しています。%lld分前に取得できたデータで判断しています "
+                      "(feed failing; using data %lld min old)", id,
+                      (long long)((now - ab->oldest_success) / 60),
+                      (long long)((now - ab->oldest_success) / 60));
+    else if (ab->any_failing || ab->any_pending)
+        w = xasprintf("%s: 予定をまだ一度も取得できていません。空き時間は未確認です "
+                      "(no busy data fetched yet: availability unknown)", id);
+    if (w) {
+        json_array_append_new(warnings, json_string(w));
+        free(w);
+    }
+    return o;
+}
+
+json_t *slots_store_answer(store_t *st, const city_t *city, const slot_query_t *q,
+                           int64_t now, char *err, size_t errlen)
+{
+    slots_input_t in;
+    slots_input_load(st, city, q, now, 0, &in);
+    slot_result_t r;
+    if (slots_find(city, q, now, in.busy, in.n, &r, err, errlen) != 0) {
+        slot_result_free(&r);
+        slots_input_free(&in);
+        return NULL;
+    }
+    json_t *resp = slot_result_to_json(city, q, &r);
+    json_t *diag = json_object_get(resp, "diagnostics");
+    json_t *att = json_array(), *warnings = json_array();
+    for (size_t i = 0; i < in.n; i++)
+        json_array_append_new(att, attendee_json(city, in.busy[i].agency_id, i < q->required.n,
+                                                 &in.ab[i], now, warnings));
+    json_object_set_new(diag, "attendees", att);
+    json_object_set_new(diag, "warnings", warnings);
+    json_object_set_new(diag, "now", iso_json(now, city->tz ? city->tz : tz_default()));
+    slot_result_free(&r);
+    slots_input_free(&in);
+    return resp;
+}
