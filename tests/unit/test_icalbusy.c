@@ -360,6 +360,14 @@ static void test_exdate_removes_instances(void **state)
     expect_busy(&r, "2026-12-01T09:00:00+09:00", "2026-12-01T10:00:00+09:00",
                 "2026-12-03T09:00:00+09:00", "2026-12-03T10:00:00+09:00", NULL);
     done(&r);
+    /* a comma-separated list */
+    run(&r, EVENT("x", "DTSTART;TZID=Asia/Tokyo:20261201T090000\r\n"
+                       "DTEND;TZID=Asia/Tokyo:20261201T100000\r\n"
+                       "RRULE:FREQ=DAILY;COUNT=4\r\n"
+                       "EXDATE;TZID=Asia/Tokyo:20261201T090000,20261203T090000\r\n"));
+    expect_busy(&r, "2026-12-02T09:00:00+09:00", "2026-12-02T10:00:00+09:00",
+                "2026-12-04T09:00:00+09:00", "2026-12-04T10:00:00+09:00", NULL);
+    done(&r);
 }
 
 static void test_override_moves_an_instance(void **state)
@@ -579,6 +587,22 @@ static void test_runaway_recurrence_is_bounded(void **state)
     strbuf_free(&many);
 }
 
+static void test_bom_lowercase_and_bare_lf_are_accepted(void **state)
+{
+    const char *text = "\xEF\xBB\xBF\nbegin:vcalendar\nversion:2.0\nbegin:vevent\nuid:l\n"
+                       "dtstart:20261201T000000Z\nduration:PT1H\nend:vevent\nend:vcalendar";
+    icalbusy_opts_t opts = {tz_default(), iso("2026-12-01T00:00:00+09:00"),
+                            iso("2027-01-01T00:00:00+09:00")};
+    ivset_t out;
+    ivset_init(&out);
+    char *err = NULL;
+    assert_int_equal(icalbusy_parse(text, strlen(text), &opts, &out, NULL, &err), 0);
+    assert_int_equal(out.n, 1);
+    assert_int_equal(out.v[0].start, iso("2026-12-01T09:00:00+09:00"));
+    assert_int_equal(out.v[0].end, iso("2026-12-01T10:00:00+09:00"));
+    ivset_free(&out);
+}
+
 static void test_input_need_not_be_nul_terminated(void **state)
 {
     const char *good = GOOD;
@@ -630,6 +654,7 @@ int main(void)
         cmocka_unit_test(test_non_utf8_is_rejected),
         cmocka_unit_test(test_truncated_input_is_rejected),
         cmocka_unit_test(test_runaway_recurrence_is_bounded),
+        cmocka_unit_test(test_bom_lowercase_and_bare_lf_are_accepted),
         cmocka_unit_test(test_input_need_not_be_nul_terminated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
