@@ -193,9 +193,10 @@ static void h_outbox(api_req_t *r)
     meetings_t *m = ctx(r);
     if (!m) return;
     const char *state = api_query(r, "state");
-    if (state && strcmp(state, "pending") && strcmp(state, "sending") && strcmp(state, "sent") &&
-        strcmp(state, "dead")) {
-        api_reply_error(r, 400, "bad-field", "state は pending, sending, sent, dead のいずれかです");
+    if (state && strcmp(state, "pending") && strcmp(state, "sending") && strcmp(state, "handed") &&
+        strcmp(state, "sent") && strcmp(state, "dead")) {
+        api_reply_error(r, 400, "bad-field",
+                        "state は pending, sending, handed, sent, dead のいずれかです");
         return;
     }
     api_reply_json(r, 200, outbox_json(r->d->store, state, 500));

@@ -9,6 +9,8 @@
  * of DATA, i.e. it accepted the message; a 5xx reply (other than a login
  * failure, which is a configuration problem an operator can fix) is
  * permanent; everything else is temporary and the outbox retries it.
+ * When the read callback reaches EOF the outbox's "handed" hook runs: from
+ * then on the server has the whole message and may accept it at any time.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,7 @@ typedef struct smtp_job {
     struct curl_slist *rcpts;
     char              *data;
     size_t             len, off;
+    bool               handed;
     mailer_done_cb     done;
     void              *arg;
     char               errbuf[CURL_ERROR_SIZE];
@@ -62,6 +65,11 @@ static size_t smtp_read(char *buf, size_t size, size_t nitems, void *p)
 {
     smtp_job_t *j = p;
     size_t room = size * nitems, left = j->len - j->off;
+    if (left == 0 && !j->handed) {
+        /* EOF: libcurl writes the end-of-data marker after this returns */
+        j->handed = true;
+        if (j->m->handed) j->m->handed(j->arg);
+    }
     size_t n = left < room ? left : room;
     memcpy(buf, j->data + j->off, n);
     j->off += n;

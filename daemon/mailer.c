@@ -59,6 +59,11 @@ mailer_known_t mailer_delivered(mailer_t *m, const char *message_id)
     return m->be->delivered ? m->be->delivered(m, message_id) : MAILER_UNKNOWN;
 }
 
+void mailer_set_handed_hook(mailer_t *m, mailer_handed_cb fn)
+{
+    m->handed = fn;
+}
+
 typedef struct later {
     mailer_t      *m;
     mailer_done_cb done;

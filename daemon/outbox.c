@@ -36,6 +36,7 @@ outbox_t *outbox_current(void) { return current_outbox; }
 void outbox_set_current(outbox_t *ob) { current_outbox = ob; }
 
 static void on_outbox_timer(evutil_socket_t fd, short what, void *arg);
+static void on_handed(void *arg);
 
 int64_t outbox_now(const outbox_t *ob)
 {
@@ -64,6 +65,7 @@ outbox_t *outbox_new(store_t *st, mailer_t *mailer, struct event_base *base,
     if (ob->cfg.max_age <= 0) ob->cfg.max_age = 48 * 3600;
     ob->real_start = (int64_t)time(NULL);
     ob->timer = evtimer_new(base, on_outbox_timer, ob);
+    if (mailer) mailer_set_handed_hook(mailer, on_handed);
     return ob;
 }
 
@@ -139,39 +141,69 @@ static bool mark_sending(outbox_t *ob, int64_t id)
 
 /* ---- recovery --------------------------------------------------------- */
 
+static bool mark_handed(outbox_t *ob, int64_t id)
+{
+    sqlite3_stmt *s = store_prepare(ob->st,
+        "UPDATE outbox SET state = 'handed' WHERE id = ? AND state = 'sending'");
+    if (!s) return false;
+    sqlite3_bind_int64(s, 1, id);
+    bool ok = sqlite3_step(s) == SQLITE_DONE;
+    store_done(s);
+    return ok;
+}
+
+static void on_handed(void *arg)
+{
+    outbox_t *ob = arg;
+    if (ob->in_flight) mark_handed(ob, ob->in_flight_id);
+}
+
+/* One row left mid-send by a crash: see the argument in outbox.h. */
+static void recover_row(outbox_t *ob, int64_t id, const char *mid, bool handed, int64_t now)
+{
+    mailer_known_t k = mailer_delivered(ob->mailer, mid);
+    if (k == MAILER_DELIVERED) {
+        log_info("outbox: %s was delivered before the restart; marked sent", mid);
+        set_state(ob, id, "sent", now, NULL);
+    } else if (handed && k == MAILER_UNKNOWN) {
+        log_warn("outbox: %s was with the server when we stopped; assumed accepted, not re-sent",
+                 mid);
+        set_state(ob, id, "sent", now,
+                  "受理確認前に停止（サーバーは全文を受信済み・再送しません）"
+                  " (stopped before the server's reply; not re-sent)");
+    } else {
+        log_warn("outbox: %s was not complete at the server when we stopped; sending again", mid);
+        set_state(ob, id, "pending", now, "送信途中で停止したため再送 (re-sent after restart)");
+    }
+}
+
 int outbox_recover(outbox_t *ob)
 {
     sqlite3_stmt *s = store_prepare(ob->st,
-        "SELECT id, message_id FROM outbox WHERE state = 'sending' ORDER BY id");
+        "SELECT id, message_id, state FROM outbox WHERE state IN ('sending', 'handed') ORDER BY id");
     if (!s) return 0;
     int64_t *ids = NULL;
     char **mids = NULL;
+    bool *handed = NULL;
     size_t n = 0;
     while (sqlite3_step(s) == SQLITE_ROW) {
         ids = xrealloc(ids, (n + 1) * sizeof *ids);
         mids = xrealloc(mids, (n + 1) * sizeof *mids);
+        handed = xrealloc(handed, (n + 1) * sizeof *handed);
         ids[n] = sqlite3_column_int64(s, 0);
         mids[n] = xstrdup(store_col_text(s, 1));
+        handed[n] = strcmp(store_col_text(s, 2), "handed") == 0;
         n++;
     }
     store_done(s);
     int64_t now = outbox_now(ob);
     for (size_t i = 0; i < n; i++) {
-        mailer_known_t k = mailer_delivered(ob->mailer, mids[i]);
-        if (k == MAILER_DELIVERED) {
-            log_info("outbox: %s was delivered before the restart; marked sent", mids[i]);
-            set_state(ob, ids[i], "sent", now, NULL);
-        } else {
-            log_warn("outbox: %s was in flight at the restart (%s); sending again",
-                     mids[i], k == MAILER_UNKNOWN ? "result unknown" : "not delivered");
-            set_state(ob, ids[i], "pending", now,
-                      k == MAILER_UNKNOWN ? "送信結果不明のため再送 (in doubt after restart)"
-                                          : "再起動前に未配送のため再送");
-        }
+        recover_row(ob, ids[i], mids[i], handed[i], now);
         free(mids[i]);
     }
     free(ids);
     free(mids);
+    free(handed);
     return (int)n;
 }
 
@@ -330,8 +362,8 @@ static json_t *text_or_null(sqlite3_stmt *s, int col)
 json_t *outbox_json(store_t *st, const char *state, int limit)
 {
     json_t *counts = json_object();
-    const char *states[] = { "pending", "sending", "sent", "dead" };
-    for (size_t i = 0; i < 4; i++)
+    const char *states[] = { "pending", "sending", "handed", "sent", "dead" };
+    for (size_t i = 0; i < 5; i++)
         json_object_set_new(counts, states[i], json_integer(outbox_count(st, states[i])));
     sqlite3_stmt *s = store_prepare(st,
         "SELECT id, message_id, meeting_id, kind, rcpt, subject, state, attempts,"

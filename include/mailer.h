@@ -38,6 +38,11 @@ typedef enum mailer_known {
 } mailer_known_t;
 
 typedef void (*mailer_done_cb)(mail_result_t res, const char *detail, void *arg);
+/* Called (at most once per send, with the send's arg) at the point of no
+ * return: the whole message has been handed over and only the server's
+ * verdict is outstanding.  For SMTP that is just before the end-of-data
+ * marker is written; a server cannot accept a message before it. */
+typedef void (*mailer_handed_cb)(void *arg);
 
 typedef struct mailer_config {
     const char *transport;     /* "smtp" | "maildir" | "file" */
@@ -63,6 +68,7 @@ typedef struct mailer_backend {
 
 struct mailer {
     const mailer_backend_t *be;
+    mailer_handed_cb        handed;   /* optional, see above */
     struct event_base      *base;
     curlev_t               *cev;
     void                   *priv;
@@ -85,6 +91,7 @@ int  mailer_send(mailer_t *m, const char *from, const char *rcpt,
                  const char *msg, size_t len, const char *message_id,
                  mailer_done_cb done, void *arg);
 mailer_known_t mailer_delivered(mailer_t *m, const char *message_id);
+void mailer_set_handed_hook(mailer_t *m, mailer_handed_cb fn);
 
 /* For backends: run done(res, detail, arg) from the loop soon. */
 void mailer_complete_later(mailer_t *m, mailer_done_cb done, void *arg,

@@ -5,28 +5,34 @@
  * the same transaction as the meeting change that caused it, so a crash
  * can never lose a mail nor leave a meeting change without its mail.
  *
- * States: pending -> sending -> sent, or back to pending with exponential
+ * States: pending -> sending -> handed -> sent, or back to pending with exponential
  * backoff (OUTBOX_RETRY_SECONDS doubling, capped at OUTBOX_RETRY_MAX)
  * until the message is older than OUTBOX_MAX_AGE (48 h), then dead.  A
  * permanent SMTP failure (5xx) is dead at once.  Dead mail is logged and
  * listed by GET /v1/outbox.
  *
- * Exactly-once, and what happens after SIGKILL.  The row is marked
- * 'sending' (committed) before the hand-off and 'sent' (committed) right
- * after the server's 250 to the end of DATA.  A row found in 'sending' at
- * start-up is "in doubt": the process died between those two commits.
- * The outbox asks the transport (mailer_delivered):
- *   - maildir/file know exactly (file name / Message-ID scan): delivered
- *     rows become 'sent', the others go back to 'pending';
- *   - SMTP cannot know.  Then the row is re-sent: losing an invitation is
- *     worse than the alternative, and the only way to duplicate is a kill
- *     inside the few milliseconds between the server's 250 and our commit
- *     (a kill anywhere earlier means the server never accepted it).  Any
- *     duplicate carries the same Message-ID, UID and SEQUENCE, so clients
- *     treat it as the same invitation.  The row's last_error records
- *     "送信結果不明のため再送" so the secretariat can see it happened.
- * A row whose state is 'sent' is never handed to a transport again, and
- * Message-ID is UNIQUE, so re-queuing the same change cannot duplicate it.
+ * Exactly-once, and what happens after SIGKILL.  Each transition is its
+ * own committed statement:
+ *   pending -> sending   before the transport is called;
+ *   sending -> handed    at the point of no return (mailer_handed_cb): the
+ *                        whole message is with the server, only its final
+ *                        reply is outstanding (SMTP: just before "." is
+ *                        written; a server cannot accept a message earlier);
+ *   -> sent              right after the server's 250 to the end of DATA.
+ * A row found after a restart in
+ *   'sending' was never complete at the server, so it cannot have been
+ *            accepted: it goes back to 'pending' and is sent again (no loss,
+ *            no duplicate);
+ *   'handed' may have been accepted.  maildir and file transports answer
+ *            exactly (mailer_delivered).  SMTP cannot be asked, and the
+ *            server had the complete message, so the row is marked 'sent'
+ *            and NOT re-sent: a Message-ID the server may already have
+ *            accepted is never sent again.  last_error records "受理確認前に
+ *            停止" so the secretariat can see the one case where delivery
+ *            was assumed rather than confirmed.  The window for that is
+ *            the server's processing of the final "." (milliseconds).
+ * A row in 'sent' is never handed to a transport again, and Message-ID is
+ * UNIQUE, so re-queuing the same change cannot duplicate it.
  *
  * Time.  Timestamps come from tu_now().  When the clock is pinned
  * (TSUNAGU_NOW), real elapsed seconds since outbox_new are added, so

@@ -3,6 +3,13 @@
 writes every accepted message to DIR as one file, then answers 250.
 
 Usage: smtpsink.py --port PORT --dir DIR [--host 127.0.0.1]
+                   [--delay-mail SEC] [--delay-data SEC] [--reject-rcpt ADDR]
+
+--delay-mail stalls each MAIL FROM (a client killed meanwhile never got
+its message to the server); --delay-data stalls after the whole message
+arrived but before it is accepted (a client killed meanwhile has handed
+the message over; the server still accepts it); --reject-rcpt answers
+550 for that recipient (a permanent failure).
 
 Each message is written to DIR/tmp-<n> and renamed to DIR/<time>-<n>.eml
 before the 250 reply, so a test that sees the file knows the server
@@ -20,11 +27,29 @@ from aiosmtpd.controller import Controller
 
 
 class SinkHandler:
-    def __init__(self, directory):
+    def __init__(self, directory, delay_mail=0.0, delay_data=0.0, reject_rcpt=None):
         self.directory = directory
         self.counter = itertools.count(1)
+        self.delay_mail = delay_mail
+        self.delay_data = delay_data
+        self.reject_rcpt = (reject_rcpt or "").lower()
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.delay_mail:
+            await asyncio.sleep(self.delay_mail)
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.reject_rcpt and address.lower() == self.reject_rcpt:
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.delay_data:
+            await asyncio.sleep(self.delay_data)
         n = next(self.counter)
         head = "X-Sink-Mail-From: %s\r\nX-Sink-Rcpt-To: %s\r\n" % (
             envelope.mail_from, ",".join(envelope.rcpt_tos))
@@ -46,9 +71,13 @@ def main():
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--dir", required=True)
+    ap.add_argument("--delay-mail", type=float, default=0.0)
+    ap.add_argument("--delay-data", type=float, default=0.0)
+    ap.add_argument("--reject-rcpt", default=None)
     args = ap.parse_args()
     os.makedirs(args.dir, exist_ok=True)
-    controller = Controller(SinkHandler(args.dir), hostname=args.host, port=args.port,
+    handler = SinkHandler(args.dir, args.delay_mail, args.delay_data, args.reject_rcpt)
+    controller = Controller(handler, hostname=args.host, port=args.port,
                             decode_data=False)
     controller.start()
     print("smtpsink listening on %s:%d" % (args.host, args.port), flush=True)
