@@ -808,6 +808,113 @@ static void test_secrets_file_must_be_private(void **state)
     free(secrets); free(log); free(db);
 }
 
+/* A second daemon against a real HTTP server (badhttp.py): credentials
+ * from the secrets file, HTTP errors recorded on the feed, URL userinfo
+ * redacted, and SIGTERM draining a fetch in flight before exiting 0. */
+static void test_http_feeds_secrets_and_drain(void **state)
+{
+    int hport = support_free_port(), dport = support_free_port();
+    char hp[16];
+    snprintf(hp, sizeof hp, "%d", hport);
+    char *hlog = support_path(g.dir, "badhttp.log");
+    const char *hargv[] = {"/usr/bin/python3", "tests/support/badhttp.py", hp, CITY "/calendars", NULL};
+    pid_t hpid = support_spawn(hargv, NULL, NULL, hlog);
+    assert_true(hpid > 0);
+    assert_true(support_wait_port(hport, 10000, hpid));
+
+    char *secrets = support_path(g.dir, "secrets-ok");
+    assert_int_equal(support_write_file(secrets, "# feed credentials\nwithcred agency:s3cret\n",
+                                        (size_t)-1), 0);
+    assert_int_equal(chmod(secrets, 0600), 0);
+    char *dlog = support_path(g.dir, "tsunagud2.log");
+    char *db = support_path(g.dir, "second.db");
+    char senv[600], dbenv[600], listen[64], mailenv[600];
+    snprintf(senv, sizeof senv, "TSUNAGU_SECRETS=%s", secrets);
+    snprintf(dbenv, sizeof dbenv, "TSUNAGU_DATABASE=%s", db);
+    snprintf(listen, sizeof listen, "TSUNAGU_LISTEN=127.0.0.1:%d", dport);
+    snprintf(mailenv, sizeof mailenv, "TSUNAGU_MAIL_PATH=%s/mail3.mbox", g.dir);
+    const char *env[] = {senv, dbenv, listen, mailenv, "TSUNAGU_ADMIN_TOKEN=second-admin",
+                         "TSUNAGU_NOW=2026-12-01T09:00:00+09:00", NULL};
+    const char *argv[] = {"bin/tsunagud", NULL};
+    pid_t dpid = support_spawn(argv, env, NULL, dlog);
+    assert_true(dpid > 0);
+    assert_true(support_wait_port(dport, 10000, dpid));
+
+    int saved_port = g.port;
+    const char *saved_admin = g.admin;
+    g.port = dport;
+    g.admin = "second-admin";
+    char *doc = xasprintf(
+        "{\"city\": \"テスト市\", \"timezone\": \"Asia/Tokyo\", \"districts\": [],"
+        " \"agencies\": [{\"id\": \"x\", \"name\": \"機関X\", \"fields\": [\"高齢\"],"
+        "  \"areas\": [], \"email\": \"x@example.org\", \"hours\": {\"mon-fri\": \"09:00-17:00\"},"
+        "  \"travel_minutes\": 0, \"max_lead_cases\": 5, \"lead_cases\": 0,"
+        "  \"support_meeting_member\": true, \"calendars\": ["
+        "   {\"id\": \"withcred\", \"kind\": \"ics\", \"url\": \"http://127.0.0.1:%d/auth.ics\"},"
+        "   {\"id\": \"nocred\", \"kind\": \"ics\", \"url\": \"http://127.0.0.1:%d/auth.ics\"},"
+        "   {\"id\": \"inline\", \"kind\": \"ics\", \"url\": \"http://someone:pw@127.0.0.1:%d/404.ics\"}]}]}",
+        hport, hport, hport);
+    json_decref(http_json("POST", "/v1/import", g.admin, doc, 200));
+    free(doc);
+    json_t *j = wait_feed_state("withcred", "ok", 10000);
+    assert_int_equal(json_integer_value(json_object_get(j, "intervals")), 1);
+    assert_int_equal(json_integer_value(json_object_get(j, "http_status")), 200);
+    json_decref(j);
+    j = wait_feed_state("nocred", "failing", 10000);
+    assert_int_equal(json_integer_value(json_object_get(j, "http_status")), 401);
+    assert_int_equal(json_integer_value(json_object_get(j, "intervals")), 0);
+    json_decref(j);
+    j = wait_feed_state("inline", "failing", 10000);
+    assert_int_equal(json_integer_value(json_object_get(j, "http_status")), 404);
+    const char *url = json_string_value(json_object_get(j, "url"));
+    assert_null(strstr(url, "pw"));
+    assert_non_null(strstr(url, "***@127.0.0.1"));
+    json_decref(j);
+    resp_t r = http("GET", "/v1/feeds", g.admin, NULL);
+    assert_null(strstr(r.body.s, "s3cret"));
+    strbuf_free(&r.body);
+
+    /* a slow fetch in flight when SIGTERM arrives is finished, then exit 0 */
+    doc = xasprintf(
+        "{\"city\": \"テスト市\", \"timezone\": \"Asia/Tokyo\", \"districts\": [],"
+        " \"agencies\": [{\"id\": \"x\", \"name\": \"機関X\", \"fields\": [\"高齢\"],"
+        "  \"areas\": [], \"email\": \"x@example.org\", \"hours\": {\"mon-fri\": \"09:00-17:00\"},"
+        "  \"travel_minutes\": 0, \"max_lead_cases\": 5, \"lead_cases\": 0,"
+        "  \"support_meeting_member\": true, \"calendars\": ["
+        "   {\"id\": \"slow\", \"kind\": \"ics\", \"url\": \"http://127.0.0.1:%d/slow.ics?s=1.5\"}]}]}",
+        hport);
+    json_decref(http_json("POST", "/v1/import", g.admin, doc, 200));
+    free(doc);
+    sleep_ms(300);
+    assert_int_equal(kill(dpid, SIGTERM), 0);
+    sleep_ms(200);
+    /* while draining, new API work is refused, health still answers */
+    expect_error("GET", "/v1/feeds", g.admin, NULL, 503, "shutting-down");
+    int status = -1;
+    for (int i = 0; i < 200; i++) {
+        if (waitpid(dpid, &status, WNOHANG) == dpid)
+            break;
+        status = -1;
+        sleep_ms(50);
+    }
+    if (status == -1) {
+        support_stop(dpid, 2000);
+        fail_msg("tsunagud did not exit after SIGTERM");
+    }
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    char *text = support_read_log(dlog);
+    char *shut = strstr(text, "shutdown: SIGTERM; draining 1 task(s)");
+    assert_non_null(shut);
+    assert_non_null(strstr(shut, "feed slow: ok"));
+    free(text);
+
+    g.port = saved_port;
+    g.admin = saved_admin;
+    support_stop(hpid, 3000);
+    free(hlog); free(secrets); free(dlog); free(db);
+}
+
 static void test_sigterm_exits_zero(void **state)
 {
     assert_int_equal(kill(g.pid, SIGTERM), 0);
@@ -846,6 +953,7 @@ int main(void)
         cmocka_unit_test(test_metrics),
         cmocka_unit_test(test_sighup_reloads_config),
         cmocka_unit_test(test_secrets_file_must_be_private),
+        cmocka_unit_test(test_http_feeds_secrets_and_drain),
         cmocka_unit_test(test_sigterm_exits_zero),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
