@@ -185,6 +185,27 @@ static void test_non_holidays(void **state)
     assert_true(jp_holiday(days_from_civil(2026, 1, 1), NULL));
 }
 
+/* Earlier years, from the same published list (before 2016) and the
+ * rules as they then stood. */
+static void test_earlier_rules(void **state)
+{
+    expect_name(2008, 5, 6, "振替休日");     /* みどりの日 on Sunday; 5/5 is taken */
+    expect_name(2009, 9, 22, "国民の休日");
+    expect_name(2015, 9, 22, "国民の休日");
+    expect_name(2012, 1, 2, "振替休日");
+    expect_name(2006, 5, 4, "国民の休日");   /* before 5/4 became みどりの日 (2007) */
+    expect_name(2006, 4, 29, "みどりの日");
+    expect_name(1998, 5, 4, "振替休日");     /* 1973-2006: the Monday after */
+    expect_name(2003, 7, 21, "海の日");      /* third Monday from 2003 */
+    expect_name(2002, 7, 20, "海の日");      /* fixed before */
+    expect_name(1999, 10, 11, "振替休日");   /* 体育の日 10/10 on Sunday */
+    expect_name(1989, 2, 24, "大喪の礼");
+    expect_name(1990, 11, 12, "即位礼正殿の儀");
+    expect_name(2007, 4, 30, "振替休日");    /* the first 昭和の日 fell on Sunday */
+    expect_name(2007, 5, 4, "みどりの日");
+    expect_name(2008, 12, 23, "天皇誕生日");
+}
+
 static void test_lookup_order_does_not_matter(void **state)
 {
     /* alternate between many years so the per-year cache is evicted */
@@ -205,6 +226,7 @@ int main(void)
         cmocka_unit_test(test_one_off_changes),
         cmocka_unit_test(test_names_of_regular_holidays),
         cmocka_unit_test(test_non_holidays),
+        cmocka_unit_test(test_earlier_rules),
         cmocka_unit_test(test_lookup_order_does_not_matter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
