@@ -135,6 +135,10 @@ typedef struct proposal {
     choice_t          lead;
     choice_t         *supports;       /* one per positive field (in order) */
     size_t            nsupports;
+    /* index: candidates covering field f are by_field[field_start[f] ..
+     * field_start[f+1]) (internal; lets a field's choice skip the rest) */
+    int              *by_field;
+    size_t           *field_start;
 } proposal_t;
 
 /* Evaluate.  Always fills out (free with proposal_free); the status says

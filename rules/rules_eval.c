@@ -172,16 +172,6 @@ static void order_fields(proposal_t *p)
 
 /* ---- candidates -------------------------------------------------------- */
 
-static bool agency_excluded(const ruleset_t *rs, const agency_t *a)
-{
-    for (size_t i = 0; i < a->fields.n; i++) {
-        int f = symtab_find(&rs->fields, a->fields.v[i]);
-        if (f >= 0 && rs->field_excluded[f])
-            return true;
-    }
-    return false;
-}
-
 static unsigned eligibility(const ruleset_t *rs, const case_t *c,
                             const case_member_t *self, const agency_t *a)
 {
@@ -197,37 +187,78 @@ static unsigned eligibility(const ruleset_t *rs, const case_t *c,
     return fail;
 }
 
-static void fill_candidate(const proposal_t *p, const agency_t *a, candidate_t *cd)
+/* Field ids of an agency (unknown field names are skipped); false when
+ * one of them is excluded (the secretariat is never a candidate). */
+#define MAX_AGENCY_FIELDS 16
+static bool agency_field_ids(const ruleset_t *rs, const agency_t *a, int *ids, size_t *n)
+{
+    *n = 0;
+    for (size_t i = 0; i < a->fields.n; i++) {
+        int f = symtab_find(&rs->fields, a->fields.v[i]);
+        if (f < 0)
+            continue;
+        if (rs->field_excluded[f])
+            return false;
+        if (*n < MAX_AGENCY_FIELDS)
+            ids[(*n)++] = f;
+    }
+    return true;
+}
+
+static void fill_candidate(const proposal_t *p, const agency_t *a, const int *ids, size_t nids,
+                           const case_member_t *self, candidate_t *cd)
 {
     const ruleset_t *rs = p->rs;
     const case_t *c = p->kase;
     memset(cd, 0, sizeof *cd);
     cd->agency = a;
     cd->best_field = -1;
-    for (size_t i = 0; i < a->fields.n; i++) {
-        int f = symtab_find(&rs->fields, a->fields.v[i]);
-        if (f >= 0 && (cd->best_field < 0 || p->field_score[f] > cd->field_score)) {
-            cd->best_field = f;
-            cd->field_score = p->field_score[f];
+    for (size_t i = 0; i < nids; i++)
+        if (cd->best_field < 0 || p->field_score[ids[i]] > cd->field_score) {
+            cd->best_field = ids[i];
+            cd->field_score = p->field_score[ids[i]];
         }
-    }
-    if (strvec_contains(&c->involved, a->id))
+    if (c->involved.n && strvec_contains(&c->involved, a->id))
         cd->involved_bonus = rs->bonus_involved;
     if (c->first_contact && !strcmp(c->first_contact, a->id))
         cd->first_contact_bonus = rs->bonus_first;
     cd->total = cd->field_score + cd->involved_bonus + cd->first_contact_bonus;
-    cd->fail = eligibility(rs, c, case_self(c), a);
+    cd->fail = eligibility(rs, c, self, a);
     cd->fail_lead = cd->fail;
     if ((rs->elig_enabled & ELIG_CAPACITY) && a->lead_cases >= a->max_lead_cases)
         cd->fail_lead |= ELIG_CAPACITY;
 }
 
+/* Candidates plus the field -> candidates index (counting sort). */
 static void build_candidates(proposal_t *p)
 {
-    p->cands = xcalloc(p->city->nagencies + 1, sizeof *p->cands);
-    for (size_t i = 0; i < p->city->nagencies; i++)
-        if (!agency_excluded(p->rs, &p->city->agencies[i]))
-            fill_candidate(p, &p->city->agencies[i], &p->cands[p->ncands++]);
+    size_t na = p->city->nagencies, nf = p->rs->fields.names.n;
+    const case_member_t *self = case_self(p->kase);
+    int *ids = xmalloc((na + 1) * MAX_AGENCY_FIELDS * sizeof *ids);
+    size_t *nids = xcalloc(na + 1, sizeof *nids);
+    p->cands = xcalloc(na + 1, sizeof *p->cands);
+    p->field_start = xcalloc(nf + 2, sizeof *p->field_start);
+    for (size_t i = 0; i < na; i++) {
+        const agency_t *a = &p->city->agencies[i];
+        int *my = ids + p->ncands * MAX_AGENCY_FIELDS;
+        if (!agency_field_ids(p->rs, a, my, &nids[p->ncands]))
+            continue;
+        fill_candidate(p, a, my, nids[p->ncands], self, &p->cands[p->ncands]);
+        for (size_t k = 0; k < nids[p->ncands]; k++)
+            p->field_start[my[k] + 1]++;
+        p->ncands++;
+    }
+    for (size_t f = 0; f < nf; f++)
+        p->field_start[f + 1] += p->field_start[f];
+    size_t *fill = xmalloc((nf + 1) * sizeof *fill);
+    memcpy(fill, p->field_start, (nf + 1) * sizeof *fill);
+    p->by_field = xmalloc((p->field_start[nf] + 1) * sizeof *p->by_field);
+    for (size_t c = 0; c < p->ncands; c++)
+        for (size_t k = 0; k < nids[c]; k++)
+            p->by_field[fill[ids[c * MAX_AGENCY_FIELDS + k]]++] = (int)c;
+    free(fill);
+    free(ids);
+    free(nids);
 }
 
 /* ---- choosing ---------------------------------------------------------- */
@@ -289,25 +320,29 @@ static bool agency_covers(const proposal_t *p, const agency_t *a, int field)
 static bool passes(chooser_t *ch, const candidate_t *cd)
 {
     switch (ch->mode) {
-    case PICK_LEAD_ANY:
-        return cd->fail_lead == 0 && cd->field_score > 0;
-    case PICK_LEAD_FIELD:
-        return cd->fail_lead == 0 && agency_covers(ch->p, cd->agency, ch->field);
-    case PICK_SUPPORT_FIELD:
-        return cd->fail == 0 && agency_covers(ch->p, cd->agency, ch->field);
+    case PICK_LEAD_ANY:      return cd->fail_lead == 0 && cd->field_score > 0;
+    case PICK_LEAD_FIELD:    return cd->fail_lead == 0;
+    case PICK_SUPPORT_FIELD: return cd->fail == 0;
     }
     return false;
 }
 
+/* Best passing candidate other than skip; field modes scan only the
+ * candidates that cover the field. */
 static int scan_best(chooser_t *ch, int skip)
 {
     int best = -1;
     tb_step_t st;
-    for (size_t i = 0; i < ch->p->ncands; i++) {
-        if ((int)i == skip || !passes(ch, &ch->p->cands[i]))
+    const proposal_t *p = ch->p;
+    bool by_field = ch->mode != PICK_LEAD_ANY;
+    size_t from = by_field ? p->field_start[ch->field] : 0;
+    size_t to = by_field ? p->field_start[ch->field + 1] : p->ncands;
+    for (size_t k = from; k < to; k++) {
+        int i = by_field ? p->by_field[k] : (int)k;
+        if (i == skip || !passes(ch, &p->cands[i]))
             continue;
-        if (best < 0 || compare(ch, (int)i, best, &st) < 0)
-            best = (int)i;
+        if (best < 0 || compare(ch, i, best, &st) < 0)
+            best = i;
     }
     return best;
 }
@@ -412,6 +447,8 @@ void proposal_free(proposal_t *p)
     free(p->field_order);
     free(p->cands);
     free(p->supports);
+    free(p->by_field);
+    free(p->field_start);
     memset(p, 0, sizeof *p);
 }
 
