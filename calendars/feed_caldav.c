@@ -162,7 +162,7 @@ static char *state_dump(feed_job_t *job)
             json_object_set_new(o, "sync_token", json_string(c->sync_token));
         json_array_append_new(colls, o);
     }
-    json_t *st = json_pack("{s:i, s:I, s:I, s:s, s:o}", "v", 1,
+    json_t *st = json_pack("{s:i, s:s, s:I, s:I, s:s, s:o}", "v", 1, "url", job->url,
                            "from", (json_int_t)job->req.window_from,
                            "to", (json_int_t)job->req.window_to,
                            "last_mode", p->any_full ? "full" : "sync",
@@ -469,7 +469,8 @@ static void discover(feed_job_t *job)
 
 /* ---- saved state ---------------------------------------------------------- */
 
-/* Load collections from the state when it matches the URL and window. */
+/* Load collections from the state when it was made for this feed URL and
+ * (about) this window; otherwise discovery starts afresh. */
 static bool load_state(feed_job_t *job)
 {
     caldav_priv_t *p = priv_of(job);
@@ -477,20 +478,21 @@ static bool load_state(feed_job_t *job)
     json_t *st = job->state_json ? json_loads(job->state_json, 0, &jerr) : NULL;
     json_t *from = json_object_get(st, "from"), *to = json_object_get(st, "to");
     json_t *colls = json_object_get(st, "collections");
-    bool ok = json_is_integer(from) && json_is_integer(to) && json_is_array(colls) &&
+    const char *url = json_string_value(json_object_get(st, "url"));
+    bool ok = url && strcmp(url, job->url) == 0 && json_is_integer(from) && json_is_integer(to) && json_is_array(colls) &&
               json_array_size(colls) > 0 &&
               feed_window_matches(job, json_integer_value(from), json_integer_value(to));
     size_t i;
     json_t *c;
     json_array_foreach(ok ? colls : NULL, i, c) {
-        const char *url = json_string_value(json_object_get(c, "url"));
+        const char *curl = json_string_value(json_object_get(c, "url"));
         const char *tok = json_string_value(json_object_get(c, "sync_token"));
         json_t *res = json_object_get(c, "resources");
-        if (!url || !json_is_object(res)) {
+        if (!curl || !json_is_object(res)) {
             ok = false;
             break;
         }
-        collection_t *col = collection_add(p, url);
+        collection_t *col = collection_add(p, curl);
         json_object_update(col->resources, res);
         col->sync_token = xstrdup(tok);
         col->sync = tok != NULL;

@@ -9,8 +9,9 @@
  * calendar-home-set), matching elements by namespace URI and local name so
  * any prefix works.
  *
- * Safety: the raw bytes are scanned for "<!DOCTYPE" first and such
- * documents are refused outright; libxml2 then parses with NONET and
+ * Safety: the prolog is scanned first and a document with a DOCTYPE
+ * (the only place entities can be declared) is refused outright, as is
+ * anything that is not UTF-8; libxml2 then parses with NONET and
  * without NOENT/DTDLOAD, and a document that still ends up with a DTD is
  * refused as well.  So entities are never expanded, and nothing is ever
  * fetched from the network by the parser.
@@ -135,19 +136,41 @@ static void take_response(dav_multistatus_t *ms, const xmlNode *rn)
             take_propstat(r, c);
 }
 
-static bool contains(const char *hay, size_t len, const char *needle)
-{
-    return memmem(hay, len, needle, strlen(needle)) != NULL;
-}
-
+/* A DTD (and so any entity declaration) can only appear in the prolog,
+ * before the root element.  Walk the prolog: XML declaration, processing
+ * instructions, comments, whitespace.  Text after the root element starts
+ * (e.g. an HTML "<!DOCTYPE html>" inside a CDATA calendar-data) is not a
+ * DTD and is left alone. */
 static char *refuse_doctype(const char *xml, size_t len)
 {
-    if (contains(xml, len, "<!ENTITY"))
-        return xstrdup("XML に実体宣言が含まれています。安全のため受け付けません "
-                       "(XML with entity declarations refused)");
-    if (contains(xml, len, "<!DOCTYPE"))
-        return xstrdup("XML に DOCTYPE 宣言が含まれています。安全のため受け付けません "
-                       "(XML with a DOCTYPE refused)");
+    const char *p = xml, *end = xml + len;
+    if (len >= 2 && ((unsigned char)p[0] == 0xFE || (unsigned char)p[0] == 0xFF || p[0] == 0 ||
+                     p[1] == 0))
+        return xstrdup("UTF-8 以外の XML は受け付けません (XML must be UTF-8)");
+    if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+        p += 3;
+    while (p < end) {
+        if (strchr(" \t\r\n", *p)) {
+            p++;
+        } else if (end - p >= 4 && memcmp(p, "<!--", 4) == 0) {
+            const char *e = memmem(p + 4, (size_t)(end - p - 4), "-->", 3);
+            p = e ? e + 3 : end;
+        } else if (end - p >= 2 && memcmp(p, "<?", 2) == 0) {
+            const char *e = memmem(p + 2, (size_t)(end - p - 2), "?>", 2);
+            p = e ? e + 2 : end;
+        } else if (end - p >= 9 && memcmp(p, "<!DOCTYPE", 9) == 0) {
+            const char *close = memchr(p, '>', (size_t)(end - p));
+            const char *bracket = memchr(p, '[', (size_t)(end - p));
+            if (memmem(p, (size_t)(end - p), "<!ENTITY", 8) ||
+                (bracket && (!close || bracket < close)))
+                return xstrdup("XML に実体宣言が含まれています。安全のため受け付けません "
+                               "(XML with entity declarations refused)");
+            return xstrdup("XML に DOCTYPE 宣言が含まれています。安全のため受け付けません "
+                           "(XML with a DOCTYPE refused)");
+        } else {
+            break;                               /* the root element */
+        }
+    }
     return NULL;
 }
 
