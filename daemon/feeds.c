@@ -641,8 +641,6 @@ bool feeds_agency_busy(store_t *st, const char *agency_id, int64_t from, int64_t
     memset(out, 0, sizeof *out);
     if (!agency_need(st, agency_id, &out->need))
         return false;
-    strvec_t ids;
-    strvec_init(&ids);
     sqlite3_stmt *s = store_prepare(st,
         "SELECT id, state, last_success FROM feeds WHERE agency = ? ORDER BY position, id");
     if (!s)
@@ -665,10 +663,8 @@ bool feeds_agency_busy(store_t *st, const char *agency_id, int64_t from, int64_t
         int64_t ls = never ? 0 : sqlite3_column_int64(s, 2);
         out->any_failing |= out->failing[i];
         out->any_pending |= never;
-        if (i == 0 || never || (out->oldest_success && ls < out->oldest_success))
-            out->oldest_success = never ? 0 : ls;
-        if (out->any_pending)
-            out->oldest_success = 0;
+        if (i == 0 || ls < out->oldest_success)
+            out->oldest_success = ls;      /* 0 once any calendar never succeeded */
     }
     store_done(s);
     out->busy = xcalloc(out->ncal ? out->ncal : 1, sizeof(ivset_t));
@@ -676,7 +672,6 @@ bool feeds_agency_busy(store_t *st, const char *agency_id, int64_t from, int64_t
         ivset_init(&out->busy[i]);
         feeds_feed_busy(st, out->calendar_ids[i], from, to, &out->busy[i]);
     }
-    strvec_free(&ids);
     return true;
 }
 
