@@ -26,6 +26,7 @@
 #include "support_busy.h"
 #include "support_dav.h"
 #include "support_proc.h"
+#include "webdav.h"
 
 #define CITY "tests/data/yamanami"
 
@@ -99,15 +100,6 @@ static char *calendar_url(const char *name)
 
 /* ---- building the uploaded calendar ------------------------------------- */
 
-static void utc_stamp(int64_t t, char out[17])
-{
-    int64_t day = t / 86400, sec = t % 86400;
-    int y, m, d;
-    civil_from_days(day, &y, &m, &d);
-    snprintf(out, 17, "%04d%02d%02dT%02d%02d%02dZ", y, m, d, (int)(sec / 3600),
-             (int)(sec / 60 % 60), (int)(sec % 60));
-}
-
 static void local_stamp(int64_t t, bool date_only, char out[17])
 {
     int sod;
@@ -142,11 +134,11 @@ static char *event_for(const char *feed, size_t i, int64_t s, int64_t e, const c
         local_stamp(e, true, b);
         strbuf_printf(&v, "DTSTART;VALUE=DATE:%s\r\nDTEND;VALUE=DATE:%s\r\n", a, b);
     } else if (i % 3 == 0) {
-        utc_stamp(s, a);
-        utc_stamp(e, b);
+        dav_utc_stamp(s, a);
+        dav_utc_stamp(e, b);
         strbuf_printf(&v, "DTSTART:%s\r\nDTEND:%s\r\n", a, b);
     } else if (i % 3 == 1) {
-        utc_stamp(s, a);
+        dav_utc_stamp(s, a);
         strbuf_printf(&v, "DTSTART:%s\r\nDURATION:PT%lldM\r\n", a, (long long)((e - s) / 60));
     } else {
         local_stamp(s, false, a);                       /* floating: agency zone */
