@@ -603,6 +603,83 @@ static void test_bom_lowercase_and_bare_lf_are_accepted(void **state)
     ivset_free(&out);
 }
 
+/* Deterministic mutations of a real feed (bytes overwritten, lines cut
+ * or repeated, the text truncated): every result is either a normal busy
+ * set or -1 with a message.  Run under ASan/UBSan and valgrind too. */
+static void test_mutated_feeds_never_crash(void **state)
+{
+    size_t len;
+    char *orig = read_file("tests/data/yamanami/calendars/csw.ics", &len);
+    assert_non_null(orig);
+    icalbusy_opts_t opts = {tz_default(), iso("2026-11-30T00:00:00+09:00"),
+                            iso("2027-03-01T00:00:00+09:00")};
+    static const char alphabet[] = ":;,=/\r\n ZTPXB0129-\"\\\xE3\x80\xFF";
+    uint32_t seed = 7;
+    int ok = 0, rejected = 0;
+    for (int round = 0; round < 300; round++) {
+        char *buf = xmalloc(2 * len + 1);
+        memcpy(buf, orig, len);
+        size_t n = len;
+        int edits = 1 + round % 4;
+        for (int e = 0; e < edits && n > 1; e++) {
+            seed = seed * 1103515245u + 12345u;
+            size_t at = (seed >> 8) % n;
+            switch ((seed >> 4) % 8) {
+            case 0: case 1: case 2: case 3:   /* overwrite a byte */
+                buf[at] = alphabet[(seed >> 16) % (sizeof alphabet - 1)];
+                break;
+            case 4: case 5:   /* cut the rest of a line */
+            {
+                char *eol = memchr(buf + at, '\n', n - at);
+                size_t cut = eol ? (size_t)(eol - (buf + at)) : n - at;
+                memmove(buf + at, buf + at + cut, n - at - cut);
+                n -= cut;
+                break;
+            }
+            case 6:   /* repeat a chunk */
+            {
+                size_t k = ((seed >> 12) % 64) + 1;
+                if (at + k > n) k = n - at;
+                if (n + k > 2 * len) break;
+                memmove(buf + at + k, buf + at, n - at);
+                n += k;
+                break;
+            }
+            default:  /* truncate */
+                n = at + 1;
+                break;
+            }
+        }
+        ivset_t out;
+        ivset_init(&out);
+        strvec_t warnings;
+        strvec_init(&warnings);
+        char *err = NULL;
+        int rc = icalbusy_parse(buf, n, &opts, &out, &warnings, &err);
+        if (rc == 0) {
+            assert_true(ivset_is_normal(&out));
+            for (size_t i = 0; i < out.n; i++) {
+                assert_true(out.v[i].start >= opts.from);
+                assert_true(out.v[i].end <= opts.to);
+            }
+            ok++;
+        } else {
+            assert_int_equal(rc, -1);
+            assert_non_null(err);
+            assert_int_equal(out.n, 0);
+            rejected++;
+        }
+        free(err);
+        strvec_free(&warnings);
+        ivset_free(&out);
+        free(buf);
+    }
+    /* both outcomes happen, so the mutations reach past the first checks */
+    assert_true(ok > 10);
+    assert_true(rejected > 10);
+    free(orig);
+}
+
 static void test_input_need_not_be_nul_terminated(void **state)
 {
     const char *good = GOOD;
@@ -655,6 +732,7 @@ int main(void)
         cmocka_unit_test(test_truncated_input_is_rejected),
         cmocka_unit_test(test_runaway_recurrence_is_bounded),
         cmocka_unit_test(test_bom_lowercase_and_bare_lf_are_accepted),
+        cmocka_unit_test(test_mutated_feeds_never_crash),
         cmocka_unit_test(test_input_need_not_be_nul_terminated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
