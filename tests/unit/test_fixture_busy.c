@@ -52,6 +52,19 @@ static void expect_file_is_normal(const char *path, const ivset_t *normalized)
     json_decref(root);
 }
 
+/* The city's zone, from agencies.json ("Asia/Tokyo"). */
+static const tz_t *city_zone(void)
+{
+    json_error_t jerr;
+    json_t *root = json_load_file(CITY "/agencies.json", 0, &jerr);
+    if (!root) fail_msg("agencies.json: %s", jerr.text);
+    const tz_t *tz = tz_get(json_string_value(json_object_get(root, "timezone")));
+    json_decref(root);
+    assert_non_null(tz);
+    assert_string_equal(tz_name(tz), "Asia/Tokyo");
+    return tz;
+}
+
 static void check_feed(const char *feed)
 {
     char path[512];
@@ -60,7 +73,7 @@ static void check_feed(const char *feed)
     char *text = read_file(path, &len);
     if (!text) fail_msg("cannot read %s", path);
 
-    icalbusy_opts_t opts = {tz_default(), iso("2026-11-30T00:00:00+09:00"),
+    icalbusy_opts_t opts = {city_zone(), iso("2026-11-30T00:00:00+09:00"),
                             iso("2027-03-01T00:00:00+09:00")};
     ivset_t got, want;
     ivset_init(&got);
