@@ -40,6 +40,7 @@ extern const cli_verb_t cli_core_verbs[];   /* cli_core.c */
 extern const cli_verb_t cli_rules_verbs[];  /* cli_rules.c */
 extern const cli_verb_t cli_meetings_verbs[];  /* cli_meetings.c */
 extern const cli_verb_t cli_demo_verbs[];   /* cli_demo.c */
+extern const cli_verb_t cli_slots_verbs[];  /* cli_slots.c */
 
 /* Entry point (main_tsunagu.c): parses global options, dispatches. */
 int cli_main(int argc, char **argv);

@@ -1,0 +1,177 @@
+/*
+ * cli_slots.c - `tsunagu slots QUERY.json`: ask the daemon for common
+ * slots and print them as a table a secretariat can read out:
+ *
+ *   #  日付          時間          任意参加
+ *   1  12月8日(火)   12:30〜14:00  csw, hoken
+ *
+ * The query file is sent as is, so the daemon's validation names any
+ * problem (400).  Dates and times are shown as the daemon wrote them
+ * (ISO-8601 with the city's offset), never re-zoned on the client.  When
+ * nothing fits, the diagnostics follow: who blocks most, the earliest
+ * slot if the window were widened, which one agency to drop.  Feed
+ * warnings (failing or never fetched calendars) are always printed.
+ * --json prints the raw response.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "timeutil.h"
+#include "util.h"
+
+static const char *jstr(const json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+/* "2026-12-08T12:30:00+09:00" -> "12月8日(火)" in the instant's own offset. */
+static void iso_jp_date(const char *iso, char *out, size_t n)
+{
+    static const char *const wd[] = {"日", "月", "火", "水", "木", "金", "土"};
+    int y, m, d;
+    if (!iso || sscanf(iso, "%4d-%2d-%2d", &y, &m, &d) != 3) {
+        snprintf(out, n, "%s", iso ? iso : "?");
+        return;
+    }
+    snprintf(out, n, "%d月%d日(%s)", m, d, wd[weekday_of_day(days_from_civil(y, m, d))]);
+}
+
+/* "…T12:30:00…" -> "12:30" */
+static void iso_hhmm(const char *iso, char *out, size_t n)
+{
+    const char *t = iso ? strchr(iso, 'T') : NULL;
+    snprintf(out, n, "%.5s", t ? t + 1 : "?");
+}
+
+static char *join_ids(const json_t *arr)
+{
+    strbuf_t b;
+    strbuf_init(&b);
+    size_t i;
+    const json_t *v;
+    json_array_foreach(arr, i, v) strbuf_printf(&b, "%s%s", i ? ", " : "", json_string_value(v));
+    if (!b.len) strbuf_puts(&b, "-");
+    return strbuf_detach(&b);
+}
+
+static void when(const json_t *slot, char *buf, size_t n)
+{
+    char d[64], s[16], e[16];
+    iso_jp_date(jstr(slot, "start"), d, sizeof d);
+    iso_hhmm(jstr(slot, "start"), s, sizeof s);
+    iso_hhmm(jstr(slot, "end"), e, sizeof e);
+    snprintf(buf, n, "%s %s〜%s", d, s, e);
+}
+
+static void print_slots(const json_t *slots)
+{
+    const char *hdr[] = {"#", "日付", "時間", "任意参加 (optional)"};
+    cli_table_t *t = cli_table_new(4, hdr);
+    size_t i;
+    const json_t *s;
+    json_array_foreach(slots, i, s) {
+        char num[16], date[64], st[16], en[16], range[40];
+        snprintf(num, sizeof num, "%zu", i + 1);
+        iso_jp_date(jstr(s, "start"), date, sizeof date);
+        iso_hhmm(jstr(s, "start"), st, sizeof st);
+        iso_hhmm(jstr(s, "end"), en, sizeof en);
+        snprintf(range, sizeof range, "%s〜%s", st, en);
+        char *opt = join_ids(json_object_get(s, "optional"));
+        const char *row[] = {num, date, range, opt};
+        cli_table_row(t, row);
+        free(opt);
+    }
+    cli_table_print(t);
+}
+
+static void print_blockers(const json_t *blocking)
+{
+    if (!json_array_size(blocking)) return;
+    printf("\n支障となっている必須機関 (blocking agencies):\n");
+    const char *hdr[] = {"機関", "名称", "不可の候補", "割合"};
+    cli_table_t *t = cli_table_new(4, hdr);
+    size_t i;
+    const json_t *b;
+    json_array_foreach(blocking, i, b) {
+        char cnt[48], pct[16];
+        snprintf(cnt, sizeof cnt, "%lld / %lld",
+                 (long long)json_integer_value(json_object_get(b, "blocked_candidates")),
+                 (long long)json_integer_value(json_object_get(b, "candidates")));
+        snprintf(pct, sizeof pct, "%lld%%", (long long)json_integer_value(json_object_get(b, "blocked_percent")));
+        const char *row[] = {jstr(b, "agency"), jstr(b, "name"), cnt, pct};
+        cli_table_row(t, row);
+    }
+    cli_table_print(t);
+}
+
+static void print_diagnostics(const json_t *diag)
+{
+    printf("候補となる時間帯はありません (no common slot)\n%s\n", jstr(diag, "message"));
+    print_blockers(json_object_get(diag, "blocking"));
+    const json_t *next = json_object_get(diag, "next_available");
+    char buf[96];
+    if (json_is_object(next)) {
+        when(next, buf, sizeof buf);
+        printf("\n期間を広げた場合の最短 (earliest if widened): %s\n", buf);
+    }
+    size_t i;
+    const json_t *d;
+    json_array_foreach(json_object_get(diag, "drop_one"), i, d) {
+        char date[64], hm[16];
+        iso_jp_date(jstr(d, "earliest"), date, sizeof date);
+        iso_hhmm(jstr(d, "earliest"), hm, sizeof hm);
+        printf("%s を除けば可能 (feasible without it): 最短 %s %s\n", jstr(d, "agency"), date, hm);
+    }
+}
+
+static void print_warnings(const json_t *diag)
+{
+    size_t i;
+    const json_t *w;
+    json_array_foreach(json_object_get(diag, "warnings"), i, w)
+        fprintf(stdout, "注意: %s\n", json_string_value(w));
+}
+
+static int v_slots(cli_t *c, int argc, char **argv)
+{
+    const char *file = cli_arg(argc, argv, 0);
+    if (!file) {
+        fprintf(stderr, "使い方 (usage): tsunagu slots QUERY.json [--json]\n");
+        return 2;
+    }
+    size_t len;
+    char *text = read_file(file, &len);
+    if (!text) {
+        fprintf(stderr, "エラー: %s を読めません (cannot read file)\n", file);
+        return 1;
+    }
+    char *raw = NULL;
+    long st = cli_call_body(c, "POST", "/v1/slots", text, &raw, NULL);
+    free(text);
+    json_t *resp = raw && *raw ? json_loads(raw, 0, NULL) : NULL;
+    int rc = 0;
+    if (st != 200) rc = cli_fail(st, resp);
+    else if (c->json) fputs(raw, stdout), putchar('\n');
+    else {
+        const json_t *diag = json_object_get(resp, "diagnostics");
+        const json_t *slots = json_object_get(resp, "slots");
+        printf("共通の空き時間 (common slots)  候補 %lld 件 / 全必須機関が参加可能 %lld 件\n\n",
+               (long long)json_integer_value(json_object_get(diag, "candidates")),
+               (long long)json_integer_value(json_object_get(diag, "feasible_candidates")));
+        if (json_array_size(slots)) print_slots(slots);
+        else print_diagnostics(diag);
+        print_warnings(diag);
+    }
+    json_decref(resp);
+    free(raw);
+    return rc;
+}
+
+const cli_verb_t cli_slots_verbs[] = {
+    {"slots", "QUERY.json [--json]",
+     "共通の空き時間を探す (find common slots for a query file)", v_slots},
+    {NULL, NULL, NULL, NULL}
+};

@@ -1,0 +1,535 @@
+/*
+ * itest_slots.c - common slots and holds through a running tsunagud.
+ *
+ * One daemon for the group (temp database, free port,
+ * TSUNAGU_NOW=2026-12-01T09:00:00+09:00, the fixture city imported with
+ * absolute calendar paths, every feed fetched for real).  Tests run in
+ * order:
+ *   - every fixture query through POST /v1/slots gives expected/slots
+ *     (instants and optional lists), with data age for every attendee;
+ *   - the impossible query explains itself (blockers, widened slot);
+ *   - bad queries get 400s naming the problem, auth 401/403;
+ *   - holds: a hold on the first urgent slot removes it from the next
+ *     answer, an overlapping hold is refused 409, delete restores the
+ *     answer, bad holds 400, unknown 404;
+ *   - a failing feed is flagged in the answer (never silently free) while
+ *     the last good data is still used;
+ *   - the CLI prints the table with Japanese dates, and --json.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "support_proc.h"
+#include "timeutil.h"
+#include "util.h"
+
+#define CITY "tests/data/yamanami"
+#define ADMIN "itest-slots-admin-token"
+
+static struct {
+    char  *dir, *db, *conf, *log, *ssw_copy;
+    int    port;
+    pid_t  pid;
+    char  *coord, *agency_tok;
+} g;
+
+/* ---- HTTP ----------------------------------------------------------------- */
+typedef struct resp {
+    long     status;
+    strbuf_t body;
+} resp_t;
+
+static size_t on_data(char *p, size_t sz, size_t n, void *arg)
+{
+    strbuf_add(&((resp_t *)arg)->body, p, sz * n);
+    return sz * n;
+}
+
+static resp_t http(const char *method, const char *path, const char *token, const char *body)
+{
+    resp_t r = {0};
+    strbuf_init(&r.body);
+    CURL *c = curl_easy_init();
+    char url[1024], hdr[512];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", g.port, path);
+    struct curl_slist *h = NULL;
+    if (token) {
+        snprintf(hdr, sizeof hdr, "Authorization: Bearer %s", token);
+        h = curl_slist_append(h, hdr);
+    }
+    if (body) h = curl_slist_append(h, "Content-Type: application/json");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    }
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+    if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return r;
+}
+
+static json_t *http_json(const char *method, const char *path, const char *token,
+                         const char *body, long want)
+{
+    resp_t r = http(method, path, token, body);
+    if (r.status != want)
+        fail_msg("%s %s: HTTP %ld, wanted %ld: %s", method, path, r.status, want,
+                 r.body.s ? r.body.s : "");
+    json_t *j = r.body.s ? json_loads(r.body.s, 0, NULL) : NULL;
+    if (!j && want != 204) fail_msg("%s %s: not JSON: %s", method, path, r.body.s ? r.body.s : "");
+    strbuf_free(&r.body);
+    return j;
+}
+
+/* A 4xx with the given error code and a message containing needle. */
+static void expect_error(const char *method, const char *path, const char *token,
+                         const char *body, long status, const char *code, const char *needle)
+{
+    json_t *j = http_json(method, path, token, body, status);
+    const char *e = json_string_value(json_object_get(j, "error"));
+    const char *m = json_string_value(json_object_get(j, "message"));
+    if (!e || strcmp(e, code) != 0) fail_msg("error code %s, wanted %s", e ? e : "(none)", code);
+    if (!m || (needle && !strstr(m, needle))) fail_msg("message lacks \"%s\": %s", needle, m ? m : "");
+    json_decref(j);
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static int64_t iso(const char *s)
+{
+    int64_t t = 0;
+    if (!s || !tu_parse_iso8601(s, NULL, &t)) fail_msg("bad time %s", s ? s : "(null)");
+    return t;
+}
+
+static char *query_text(const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, CITY "/queries/%s.json", name);
+    char *t = read_file(path, NULL);
+    if (!t) fail_msg("cannot read %s", path);
+    return t;
+}
+
+static json_t *slots_for(const char *name)
+{
+    char *q = query_text(name);
+    json_t *j = http_json("POST", "/v1/slots", g.coord ? g.coord : ADMIN, q, 200);
+    free(q);
+    return j;
+}
+
+static bool same_optional(const json_t *a, const json_t *b)
+{
+    if (json_array_size(a) != json_array_size(b)) return false;
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        bool found = false;
+        for (size_t k = 0; k < json_array_size(b); k++)
+            if (strcmp(json_string_value(json_array_get(a, i)), json_string_value(json_array_get(b, k))) == 0)
+                found = true;
+        if (!found) return false;
+    }
+    return true;
+}
+
+static void assert_expected_slots(const char *name, const json_t *got)
+{
+    char path[512];
+    snprintf(path, sizeof path, CITY "/expected/slots/%s.json", name);
+    json_t *want = json_load_file(path, 0, NULL);
+    assert_non_null(want);
+    if (json_array_size(got) != json_array_size(want))
+        fail_msg("%s: %zu slots, expected %zu", name, json_array_size(got), json_array_size(want));
+    for (size_t i = 0; i < json_array_size(want); i++) {
+        const json_t *a = json_array_get(got, i), *b = json_array_get(want, i);
+        const char *gs = json_string_value(json_object_get(a, "start"));
+        if (iso(gs) != iso(json_string_value(json_object_get(b, "start"))) ||
+            iso(json_string_value(json_object_get(a, "end"))) != iso(json_string_value(json_object_get(b, "end"))))
+            fail_msg("%s slot %zu: got %s", name, i, gs);
+        assert_non_null(strstr(gs, "+09:00"));                  /* city offset */
+        if (!same_optional(json_object_get(a, "optional"), json_object_get(b, "optional")))
+            fail_msg("%s slot %zu: optional differs", name, i);
+    }
+    json_decref(want);
+}
+
+/* ---- daemon --------------------------------------------------------------- */
+static json_t *make_doc(void)
+{
+    char cwd[PATH_MAX];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    json_t *doc = json_load_file(CITY "/agencies.json", 0, NULL);
+    assert_non_null(doc);
+    size_t i, k;
+    json_t *a, *c;
+    json_array_foreach(json_object_get(doc, "agencies"), i, a)
+        json_array_foreach(json_object_get(a, "calendars"), k, c) {
+            char *abs = xasprintf("%s/" CITY "/%s", cwd, json_string_value(json_object_get(c, "url")));
+            if (strcmp(json_string_value(json_object_get(c, "id")), "ssw") == 0) {
+                char *text = read_file(abs, NULL);           /* a copy we can break */
+                assert_non_null(text);
+                assert_int_equal(support_write_file(g.ssw_copy, text, (size_t)-1), 0);
+                free(text);
+                free(abs);
+                abs = xstrdup(g.ssw_copy);
+            }
+            json_object_set_new(c, "url", json_string(abs));
+            free(abs);
+        }
+    return doc;
+}
+
+static json_t *wait_feed(const char *id, const char *state, int timeout_ms)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/v1/feeds/%s", id);
+    for (int waited = 0;; waited += 100) {
+        json_t *j = http_json("GET", path, ADMIN, NULL, 200);
+        const char *s = json_string_value(json_object_get(j, "state"));
+        if ((s && strcmp(s, state) == 0) || waited >= timeout_ms) return j;
+        json_decref(j);
+        sleep_ms(100);
+    }
+}
+
+static bool all_feeds_ok(int timeout_ms)
+{
+    for (int waited = 0; waited < timeout_ms; waited += 100) {
+        json_t *j = http_json("GET", "/v1/feeds", ADMIN, NULL, 200);
+        size_t i, ok = 0;
+        json_t *f;
+        json_array_foreach(json_object_get(j, "feeds"), i, f)
+            if (strcmp(json_string_value(json_object_get(f, "state")), "ok") == 0) ok++;
+        size_t n = json_array_size(json_object_get(j, "feeds"));
+        json_decref(j);
+        if (n && ok == n) return true;
+        sleep_ms(100);
+    }
+    return false;
+}
+
+static char *create_token(const char *role)
+{
+    char body[256];
+    snprintf(body, sizeof body, "{\"role\": \"%s\", \"label\": \"itest-slots\"}", role);
+    json_t *j = http_json("POST", "/v1/tokens", ADMIN, body, 201);
+    char *t = xstrdup(json_string_value(json_object_get(j, "token")));
+    json_decref(j);
+    return t;
+}
+
+static int group_setup(void **state)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    g.dir = support_mkdtemp("itest-slots");
+    if (!g.dir) return -1;
+    g.db = support_path(g.dir, "tsunagu.db");
+    g.conf = support_path(g.dir, "tsunagud.conf");
+    g.log = support_path(g.dir, "tsunagud.log");
+    g.ssw_copy = support_path(g.dir, "ssw.ics");
+    g.port = support_free_port();
+    if (support_write_file(g.conf, "ADMIN_TOKEN = " ADMIN "\nPOLL_INTERVAL = 600\n", (size_t)-1))
+        return -1;
+    char listen[64], dbenv[600];
+    snprintf(listen, sizeof listen, "TSUNAGU_LISTEN=127.0.0.1:%d", g.port);
+    snprintf(dbenv, sizeof dbenv, "TSUNAGU_DATABASE=%s", g.db);
+    const char *env[] = {listen, dbenv, "TSUNAGU_NOW=2026-12-01T09:00:00+09:00", "TSUNAGU_SECRETS=",
+                         NULL};
+    unsetenv("TSUNAGU_ADMIN_TOKEN");
+    const char *argv[] = {"bin/tsunagud", "-c", g.conf, NULL};
+    g.pid = support_spawn(argv, env, NULL, g.log);
+    if (g.pid < 0 || !support_wait_port(g.port, 10000, g.pid)) {
+        char *l = support_read_log(g.log);
+        fprintf(stderr, "tsunagud did not start:\n%s\n", l);
+        free(l);
+        return -1;
+    }
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    if (g.pid > 0 && support_alive(g.pid)) support_stop(g.pid, 5000);
+    support_rmtree(g.dir);
+    free(g.dir); free(g.db); free(g.conf); free(g.log); free(g.ssw_copy);
+    free(g.coord); free(g.agency_tok);
+    curl_global_cleanup();
+    return 0;
+}
+
+/* ---- tests ---------------------------------------------------------------- */
+static void test_slots_before_import_409(void **state)
+{
+    char *q = query_text("q1-8050");
+    expect_error("POST", "/v1/slots", ADMIN, q, 409, "no-city", NULL);
+    free(q);
+}
+
+static void test_import_city(void **state)
+{
+    json_t *doc = make_doc();
+    char *body = json_dumps(doc, JSON_COMPACT);
+    json_decref(http_json("POST", "/v1/import", ADMIN, body, 200));
+    free(body);
+    json_decref(doc);
+    assert_true(all_feeds_ok(30000));
+    g.coord = create_token("coordinator");
+    g.agency_tok = create_token("agency:kodomo");
+}
+
+static void test_fixture_queries_match_expected(void **state)
+{
+    const char *names[] = {"q1-8050", "q2-freebusy-feed", "q3-urgent", "q4-new-year", "q5-impossible"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        json_t *j = slots_for(names[i]);
+        assert_expected_slots(names[i], json_object_get(j, "slots"));
+        /* every attendee has fresh data: fetched at "now", age 0 */
+        json_t *att = json_object_get(json_object_get(j, "diagnostics"), "attendees");
+        assert_true(json_array_size(att) > 0);
+        size_t k;
+        json_t *a;
+        json_array_foreach(att, k, a) {
+            assert_string_equal(json_string_value(json_object_get(a, "status")), "ok");
+            assert_int_equal(json_integer_value(json_object_get(a, "data_age_seconds")), 0);
+        }
+        assert_int_equal(json_array_size(json_object_get(json_object_get(j, "diagnostics"), "warnings")), 0);
+        json_decref(j);
+    }
+}
+
+static void test_impossible_query_explains(void **state)
+{
+    json_t *j = slots_for("q5-impossible");
+    json_t *d = json_object_get(j, "diagnostics");
+    assert_string_equal(json_string_value(json_object_get(d, "reason")), "all-blocked");
+    json_t *b = json_object_get(d, "blocking");
+    assert_true(json_array_size(b) >= 1);
+    json_t *top = json_array_get(b, 0);
+    assert_true(json_integer_value(json_object_get(top, "blocked_candidates")) > 0);
+    assert_int_equal(json_integer_value(json_object_get(top, "candidates")),
+                     json_integer_value(json_object_get(d, "candidates")));
+    json_t *next = json_object_get(d, "next_available");
+    assert_true(json_is_object(next));
+    assert_true(iso(json_string_value(json_object_get(next, "start"))) >= iso("2026-12-04T00:00:00+09:00") - 3 * 3600);
+    assert_true(json_is_array(json_object_get(d, "drop_one")));
+    assert_non_null(strstr(json_string_value(json_object_get(d, "message")), "最も支障"));
+    json_decref(j);
+}
+
+static void test_bad_queries_400(void **state)
+{
+    const char *W = "\"from\":\"2026-12-01T00:00:00+09:00\",\"to\":\"2026-12-15T00:00:00+09:00\"";
+    char body[1024];
+    snprintf(body, sizeof body, "{\"required\":[\"kyodo\",\"ghost\"],\"duration_minutes\":60,%s}", W);
+    expect_error("POST", "/v1/slots", ADMIN, body, 400, "unknown-agency", "ghost");
+    snprintf(body, sizeof body, "{\"required\":[\"kyodo\"],\"duration_minutes\":60,"
+             "\"from\":\"2026-12-15T00:00:00+09:00\",\"to\":\"2026-12-01T00:00:00+09:00\"}");
+    expect_error("POST", "/v1/slots", ADMIN, body, 400, "bad-window", NULL);
+    snprintf(body, sizeof body, "{\"required\":[\"kyodo\"],\"duration_minutes\":0,%s}", W);
+    expect_error("POST", "/v1/slots", ADMIN, body, 400, "bad-duration", NULL);
+    snprintf(body, sizeof body, "{\"required\":[\"kyodo\"],\"duration_minutes\":600,%s}", W);
+    expect_error("POST", "/v1/slots", ADMIN, body, 400, "bad-duration", "kyodo");
+    snprintf(body, sizeof body, "{\"required\":[\"kyodo\"],\"duration_minutes\":60,"
+             "\"from\":\"2026-12-01T00:00:00+09:00\",\"to\":\"2027-07-01T00:00:00+09:00\"}");
+    expect_error("POST", "/v1/slots", ADMIN, body, 400, "window-too-long", "26");
+    strbuf_t big;
+    strbuf_init(&big);
+    strbuf_puts(&big, "{\"required\":[\"kyodo\"],\"optional\":[");
+    for (int i = 0; i < 201; i++) strbuf_printf(&big, "%s\"a%d\"", i ? "," : "", i);
+    strbuf_printf(&big, "],\"duration_minutes\":60,%s}", W);
+    expect_error("POST", "/v1/slots", ADMIN, big.s, 400, "too-many-attendees", "200");
+    strbuf_free(&big);
+    expect_error("POST", "/v1/slots", ADMIN, "{\"required\":", 400, "bad-json", NULL);
+    /* auth: none 401, agency token 403 */
+    char *q = query_text("q3-urgent");
+    expect_error("POST", "/v1/slots", NULL, q, 401, "unauthorized", NULL);
+    expect_error("POST", "/v1/slots", g.agency_tok, q, 403, "forbidden", NULL);
+    free(q);
+}
+
+static long long create_hold(const char *agencies, const char *start, const char *end, long want)
+{
+    char body[512];
+    snprintf(body, sizeof body, "{\"agencies\":[%s],\"start\":\"%s\",\"end\":\"%s\",\"expiry\":86400}",
+             agencies, start, end);
+    json_t *j = http_json("POST", "/v1/holds", g.coord, body, want);
+    long long id = want == 201 ? json_integer_value(json_object_get(j, "id"))
+                               : json_integer_value(json_object_get(json_object_get(j, "conflict"), "id"));
+    if (want == 409) assert_string_equal(json_string_value(json_object_get(j, "error")), "hold-conflict");
+    json_decref(j);
+    return id;
+}
+
+static void test_holds_count_as_busy(void **state)
+{
+    /* q3's only slot is 12/1 10:00-11:00; hold it for dv */
+    long long id = create_hold("\"dv\"", "2026-12-01T10:00:00+09:00", "2026-12-01T11:00:00+09:00", 201);
+    assert_true(id > 0);
+    json_t *j = slots_for("q3-urgent");
+    json_t *slots = json_object_get(j, "slots");
+    for (size_t i = 0; i < json_array_size(slots); i++)
+        assert_true(iso(json_string_value(json_object_get(json_array_get(slots, i), "start"))) !=
+                    iso("2026-12-01T10:00:00+09:00"));
+    json_decref(j);
+    /* a second coordinator cannot hold an overlapping time for dv */
+    long long clash = create_hold("\"kodomo\",\"dv\"", "2026-12-01T10:30:00+09:00",
+                                  "2026-12-01T11:30:00+09:00", 409);
+    assert_int_equal(clash, id);
+    /* another agency at the same time is fine */
+    long long other = create_hold("\"hogo\"", "2026-12-01T10:00:00+09:00", "2026-12-01T11:00:00+09:00", 201);
+    j = http_json("GET", "/v1/holds", g.coord, NULL, 200);
+    assert_int_equal(json_array_size(json_object_get(j, "holds")), 2);
+    json_decref(j);
+    char path[64];
+    snprintf(path, sizeof path, "/v1/holds/%lld", id);
+    j = http_json("GET", path, g.coord, NULL, 200);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(j, "agencies"), 0)), "dv");
+    json_decref(j);
+    assert_int_equal(http("DELETE", path, g.coord, NULL).status, 204);
+    assert_int_equal(http("DELETE", path, g.coord, NULL).status, 404);
+    snprintf(path, sizeof path, "/v1/holds/%lld", other);
+    assert_int_equal(http("DELETE", path, ADMIN, NULL).status, 204);
+    /* released: the slot is offered again */
+    j = slots_for("q3-urgent");
+    assert_expected_slots("q3-urgent", json_object_get(j, "slots"));
+    json_decref(j);
+}
+
+static void test_bad_holds(void **state)
+{
+    expect_error("POST", "/v1/holds", g.coord, "{\"agencies\":[],\"start\":\"2026-12-01T10:00:00+09:00\","
+                 "\"end\":\"2026-12-01T11:00:00+09:00\",\"expiry\":60}", 400, "bad-field", "agencies");
+    expect_error("POST", "/v1/holds", g.coord, "{\"agencies\":[\"ghost\"],\"start\":\"2026-12-01T10:00:00+09:00\","
+                 "\"end\":\"2026-12-01T11:00:00+09:00\",\"expiry\":60}", 400, "unknown-agency", "ghost");
+    expect_error("POST", "/v1/holds", g.coord, "{\"agencies\":[\"dv\"],\"start\":\"2026-12-01T10:00:00+09:00\","
+                 "\"end\":\"2026-12-01T09:00:00+09:00\",\"expiry\":60}", 400, "bad-window", "end");
+    expect_error("POST", "/v1/holds", g.coord, "{\"agencies\":[\"dv\"],\"start\":\"2026-12-01T10:00:00+09:00\","
+                 "\"end\":\"2026-12-01T11:00:00+09:00\",\"expiry\":\"2026-11-30T00:00:00+09:00\"}",
+                 400, "bad-expiry", "expiry");
+    expect_error("POST", "/v1/holds", g.coord, "{\"agencies\":[\"dv\"],\"start\":\"tomorrow\","
+                 "\"end\":\"2026-12-01T11:00:00+09:00\",\"expiry\":60}", 400, "bad-field", "start");
+    expect_error("DELETE", "/v1/holds/not-a-number", g.coord, NULL, 404, "not-found", NULL);
+    expect_error("POST", "/v1/holds", g.agency_tok, "{}", 403, "forbidden", NULL);
+}
+
+static void test_failing_feed_is_flagged(void **state)
+{
+    assert_int_equal(support_write_file(g.ssw_copy, "BEGIN:VCALENDAR\r\nBEGIN:VEV", (size_t)-1), 0);
+    json_decref(http_json("POST", "/v1/feeds/ssw/refresh", ADMIN, NULL, 202));
+    json_decref(wait_feed("ssw", "failing", 10000));
+    json_t *j = slots_for("q4-new-year");
+    /* last good data still used: the answer is unchanged ... */
+    assert_expected_slots("q4-new-year", json_object_get(j, "slots"));
+    /* ... but ssw is flagged, with a warning naming it */
+    json_t *d = json_object_get(j, "diagnostics");
+    size_t i;
+    json_t *a;
+    bool seen = false;
+    json_array_foreach(json_object_get(d, "attendees"), i, a)
+        if (strcmp(json_string_value(json_object_get(a, "agency")), "ssw") == 0) {
+            seen = true;
+            assert_string_equal(json_string_value(json_object_get(a, "status")), "failing");
+            assert_int_equal(json_array_size(json_object_get(a, "failing_calendars")), 1);
+        }
+    assert_true(seen);
+    json_t *w = json_object_get(d, "warnings");
+    assert_int_equal(json_array_size(w), 1);
+    assert_non_null(strstr(json_string_value(json_array_get(w, 0)), "ssw"));
+    json_decref(j);
+    /* repair */
+    char *text = read_file(CITY "/calendars/ssw.ics", NULL);
+    assert_int_equal(support_write_file(g.ssw_copy, text, (size_t)-1), 0);
+    free(text);
+    json_decref(http_json("POST", "/v1/feeds/ssw/refresh", ADMIN, NULL, 202));
+    json_decref(wait_feed("ssw", "ok", 10000));
+}
+
+/* Run bin/tsunagu with args; returns exit status, output in *out. */
+static int run_cli(const char *const *args, char **out)
+{
+    char url[64], tok[160], *logp = support_path(g.dir, "cli.log");
+    snprintf(url, sizeof url, "TSUNAGU_URL=http://127.0.0.1:%d", g.port);
+    snprintf(tok, sizeof tok, "TSUNAGU_TOKEN=%s", g.coord);
+    const char *env[] = {url, tok, NULL};
+    unlink(logp);
+    pid_t pid = support_spawn(args, env, NULL, logp);
+    int st = -1;
+    if (pid > 0) waitpid(pid, &st, 0);
+    *out = support_read_log(logp);
+    free(logp);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_cli_table_and_json(void **state)
+{
+    char *out;
+    const char *a1[] = {"bin/tsunagu", "slots", CITY "/queries/q1-8050.json", NULL};
+    assert_int_equal(run_cli(a1, &out), 0);
+    assert_non_null(strstr(out, "12月8日(火)"));
+    assert_non_null(strstr(out, "12:30〜14:00"));
+    assert_non_null(strstr(out, "csw, hoken"));
+    assert_non_null(strstr(out, "12月18日(金)"));
+    free(out);
+    const char *a2[] = {"bin/tsunagu", "slots", CITY "/queries/q3-urgent.json", "--json", NULL};
+    assert_int_equal(run_cli(a2, &out), 0);
+    json_t *j = json_loads(out, 0, NULL);
+    assert_non_null(j);
+    assert_expected_slots("q3-urgent", json_object_get(j, "slots"));
+    json_decref(j);
+    free(out);
+    const char *a3[] = {"bin/tsunagu", "slots", CITY "/queries/q5-impossible.json", NULL};
+    assert_int_equal(run_cli(a3, &out), 0);
+    assert_non_null(strstr(out, "候補となる時間帯はありません"));
+    assert_non_null(strstr(out, "支障となっている必須機関"));
+    free(out);
+    char *bad = support_path(g.dir, "bad.json");
+    support_write_file(bad, "{\"required\":[\"ghost\"],\"duration_minutes\":60,"
+                       "\"from\":\"2026-12-01T00:00:00+09:00\",\"to\":\"2026-12-02T00:00:00+09:00\"}",
+                       (size_t)-1);
+    const char *a4[] = {"bin/tsunagu", "slots", bad, NULL};
+    assert_int_equal(run_cli(a4, &out), 1);
+    assert_non_null(strstr(out, "ghost"));
+    assert_non_null(strstr(out, "HTTP 400"));
+    free(out);
+    free(bad);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_slots_before_import_409),
+        cmocka_unit_test(test_import_city),
+        cmocka_unit_test(test_fixture_queries_match_expected),
+        cmocka_unit_test(test_impossible_query_explains),
+        cmocka_unit_test(test_bad_queries_400),
+        cmocka_unit_test(test_holds_count_as_busy),
+        cmocka_unit_test(test_bad_holds),
+        cmocka_unit_test(test_failing_feed_is_flagged),
+        cmocka_unit_test(test_cli_table_and_json),
+    };
+    return cmocka_run_group_tests_name("itest_slots", tests, group_setup, group_teardown);
+}
