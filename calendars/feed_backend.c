@@ -251,6 +251,9 @@ static char *transport_error(const feed_job_t *job, const feed_http_resp_t *r)
         return xasprintf("応答が大きすぎます（上限 %zu バイト）(response body over the size limit)",
                          job->req.max_body);
     case CURLE_OPERATION_TIMEDOUT:
+        if (job->req.timeout_ms % 1000 == 0)
+            return xasprintf("タイムアウトしました（%ld 秒以内に応答がありません）(timed out)",
+                             job->req.timeout_ms / 1000);
         return xasprintf("タイムアウトしました（%ld ミリ秒以内に応答がありません）(timed out)",
                          job->req.timeout_ms);
     case CURLE_TOO_MANY_REDIRECTS:
@@ -420,9 +423,8 @@ int feed_parse_ical(feed_job_t *job, const char *data, size_t len,
     };
     char *perr = NULL;
     if (icalbusy_parse(data, len, &opts, out, &job->res.warnings, &perr) != 0) {
-        *err = xasprintf("iCalendar を解析できません: %s",
-                         perr ? perr : "不明なエラー (unknown error)");
-        free(perr);
+        /* icalbusy's messages are already user-facing ("iCalendar の解析に失敗: ...") */
+        *err = perr ? perr : xstrdup("iCalendar を解析できません (unknown error)");
         return -1;
     }
     return 0;

@@ -11,7 +11,8 @@
  *      the query, so changes made meanwhile show up next time), then a
  *      calendar-query REPORT with the window as time-range, returning
  *      calendar-data for every event resource.
- * Later refreshes, with the state from the last success:
+ * Later refreshes, with the state from the last success (same feed URL:
+ * discovery is skipped; a window moved by a day or more redoes step 2):
  *   3. per collection: sync-collection REPORT with the saved sync-token
  *      lists changed and deleted resources; changed ones are fetched with
  *      one calendar-multiget.  An invalid token (403/409/412) falls back
@@ -232,8 +233,23 @@ static void send_calendar_query(feed_job_t *job)
     free(body);
 }
 
+/* A saved collection that is gone (404/410): rediscover once.  True when
+ * the job went that way. */
+static bool rediscovered(feed_job_t *job, const feed_http_resp_t *resp)
+{
+    caldav_priv_t *p = priv_of(job);
+    if (resp->code != CURLE_OK || (resp->status != 404 && resp->status != 410) ||
+        p->restarts++ > 0)
+        return false;
+    collections_clear(p);
+    discover(job);
+    return true;
+}
+
 static void on_token_response(feed_job_t *job, feed_http_resp_t *resp)
 {
+    if (rediscovered(job, resp))
+        return;
     dav_multistatus_t ms;
     if (multistatus_or_fail(job, resp, "PROPFIND sync-token", &ms) != 0)
         return;
@@ -307,19 +323,14 @@ static bool token_rejected(const feed_http_resp_t *resp)
 
 static void on_sync_response(feed_job_t *job, feed_http_resp_t *resp)
 {
-    caldav_priv_t *p = priv_of(job);
     collection_t *c = current(job);
     if (token_rejected(resp)) {          /* start over for this collection */
         json_object_clear(c->resources);
         full_refresh_current(job);
         return;
     }
-    if (resp->code == CURLE_OK && (resp->status == 404 || resp->status == 410) &&
-        p->restarts++ == 0) {            /* collection moved: rediscover */
-        collections_clear(p);
-        discover(job);
+    if (rediscovered(job, resp))
         return;
-    }
     dav_multistatus_t ms;
     if (multistatus_or_fail(job, resp, "sync-collection", &ms) != 0)
         return;
@@ -469,8 +480,11 @@ static void discover(feed_job_t *job)
 
 /* ---- saved state ---------------------------------------------------------- */
 
-/* Load collections from the state when it was made for this feed URL and
- * (about) this window; otherwise discovery starts afresh. */
+/* Load collections from the state when it was made for this feed URL, so
+ * discovery is skipped.  The saved sync-tokens and per-resource busy sets
+ * are reused only when the state's window is (about) this window: each
+ * resource was expanded for that window, so a moved window needs a fresh
+ * calendar-query of every collection.  False means: discover afresh. */
 static bool load_state(feed_job_t *job)
 {
     caldav_priv_t *p = priv_of(job);
@@ -479,9 +493,10 @@ static bool load_state(feed_job_t *job)
     json_t *from = json_object_get(st, "from"), *to = json_object_get(st, "to");
     json_t *colls = json_object_get(st, "collections");
     const char *url = json_string_value(json_object_get(st, "url"));
-    bool ok = url && strcmp(url, job->url) == 0 && json_is_integer(from) && json_is_integer(to) && json_is_array(colls) &&
-              json_array_size(colls) > 0 &&
-              feed_window_matches(job, json_integer_value(from), json_integer_value(to));
+    bool ok = url && strcmp(url, job->url) == 0 && json_is_array(colls) &&
+              json_array_size(colls) > 0;
+    bool same_window = json_is_integer(from) && json_is_integer(to) &&
+                       feed_window_matches(job, json_integer_value(from), json_integer_value(to));
     size_t i;
     json_t *c;
     json_array_foreach(ok ? colls : NULL, i, c) {
@@ -493,9 +508,11 @@ static bool load_state(feed_job_t *job)
             break;
         }
         collection_t *col = collection_add(p, curl);
-        json_object_update(col->resources, res);
-        col->sync_token = xstrdup(tok);
-        col->sync = tok != NULL;
+        if (same_window && tok) {
+            json_object_update(col->resources, res);
+            col->sync_token = xstrdup(tok);
+            col->sync = true;
+        }
     }
     if (!ok)
         collections_clear(p);

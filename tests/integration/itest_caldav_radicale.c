@@ -340,6 +340,54 @@ static void test_bad_sync_token_falls_back_to_full(void **state)
     free(url);
 }
 
+/* A window moved by days: no discovery, but a fresh calendar-query (the
+ * saved per-resource sets were expanded for the old window). */
+static void test_moved_window_requeries(void **state)
+{
+    char *url = collection_url("kyodo");
+    outcome_t first, moved, fresh;
+    fetch(FEED_CALDAV, url, USERPWD, NULL, &first);
+    assert_int_equal(first.status, FEED_OK);
+    int64_t to = E.to;
+    E.to += 3 * 86400;       /* now covers the 2027-03-01 09:00 JST instances */
+    fetch(FEED_CALDAV, url, USERPWD, first.state, &moved);
+    fetch(FEED_CALDAV, url, USERPWD, NULL, &fresh);
+    E.to = to;
+    if (moved.status != FEED_OK)
+        fail_msg("moved window: %s", moved.error);
+    assert_string_equal(last_mode(moved.state), "full");
+    assert_busy_equal("moved window vs fresh", &moved.busy, &fresh.busy);
+    assert_true(moved.busy.n > first.busy.n);
+    outcome_free(&first);
+    outcome_free(&moved);
+    outcome_free(&fresh);
+    free(url);
+}
+
+/* A saved collection that was deleted: rediscovery from the URL. */
+static void test_vanished_collection_rediscovers(void **state)
+{
+    char *root = xasprintf("%s/", E.base_url);
+    char *tmp = collection_url("temporary");
+    assert_int_equal(support_http("MKCALENDAR", tmp, USERPWD, NULL, NULL, NULL), 201);
+    outcome_t first, after;
+    fetch(FEED_CALDAV, root, USERPWD, NULL, &first);
+    assert_int_equal(first.status, FEED_OK);
+    assert_non_null(strstr(first.state, "/alice/temporary/"));
+    long st = support_http("DELETE", tmp, USERPWD, NULL, NULL, NULL);
+    assert_true(st == 200 || st == 204);
+    fetch(FEED_CALDAV, root, USERPWD, first.state, &after);
+    if (after.status != FEED_OK)
+        fail_msg("after delete: %s", after.error);
+    assert_null(strstr(after.state, "/alice/temporary/"));
+    assert_string_equal(last_mode(after.state), "full");
+    assert_busy_equal("after rediscovery", &after.busy, &first.busy);
+    outcome_free(&first);
+    outcome_free(&after);
+    free(tmp);
+    free(root);
+}
+
 static void test_wrong_password_is_clear_error(void **state)
 {
     char *url = collection_url("csw");
@@ -377,6 +425,8 @@ int main(void)
         cmocka_unit_test(test_discovery_from_root),
         cmocka_unit_test(test_incremental_sync_picks_up_changes),
         cmocka_unit_test(test_bad_sync_token_falls_back_to_full),
+        cmocka_unit_test(test_moved_window_requeries),
+        cmocka_unit_test(test_vanished_collection_rediscovers),
         cmocka_unit_test(test_wrong_password_is_clear_error),
         cmocka_unit_test(test_missing_collection_is_clear_error),
     };
