@@ -303,7 +303,7 @@ void feeds_sync(feeds_t *f)
                 delay = jittered((double)f->poll_interval);
         }
         schedule_in(e, delay > 0 ? delay : stagger);
-        stagger += 0.01;
+        stagger += 0.002;         /* spread a big import's first polls */
     }
     store_done(s);
     remove_missing(f, &seen);
