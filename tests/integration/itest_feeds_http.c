@@ -412,6 +412,10 @@ static void test_xml_with_entities(void **state)
     fetch(FEED_CALDAV, "/dav-html/cal/", 0, 0, NULL, NULL, &o);
     assert_error_has(&o, "multistatus");
     outcome_free(&o);
+    fetch(FEED_CALDAV, "/dav-badical/cal/", 0, 0, NULL, NULL, &o);
+    assert_error_has(&o, "/dav-badical/cal/broken.ics");
+    assert_error_has(&o, "iCalendar");
+    outcome_free(&o);
     fetch(FEED_CALDAV_FREEBUSY, "/dav-entities/cal/", 0, 0, NULL, NULL, &o);
     assert_error_has(&o, "VFREEBUSY");
     outcome_free(&o);

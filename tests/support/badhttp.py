@@ -75,6 +75,28 @@ MALFORMED_XML = """<?xml version="1.0"?>
 <d:multistatus xmlns:d="DAV:"><d:response><d:href>/x</d:href>
 """
 
+DAV_COLLECTION = """<?xml version="1.0" encoding="utf-8"?>
+<d:multistatus xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">
+ <d:response><d:href>%s</d:href><d:propstat><d:prop>
+  <d:resourcetype><d:collection/><c:calendar/></d:resourcetype>
+  <d:sync-token>tok-1</d:sync-token>
+ </d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>
+</d:multistatus>
+"""
+
+DAV_BAD_ICAL = """<?xml version="1.0" encoding="utf-8"?>
+<d:multistatus xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">
+ <d:response><d:href>%sbroken.ics</d:href><d:propstat><d:prop>
+  <d:getetag>"1"</d:getetag>
+  <c:calendar-data>BEGIN:VCALENDAR
+BEGIN:VEVENT
+UID:broken
+DTSTART:2026120
+</c:calendar-data>
+ </d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>
+</d:multistatus>
+"""
+
 ETAG = '"v1-badhttp"'
 LAST_MODIFIED = "Mon, 23 Nov 2026 00:00:00 GMT"
 
@@ -211,6 +233,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_body(207, ENTITY_XML, "application/xml; charset=utf-8")
         if p.startswith("/dav-malformed/"):
             return self.send_body(207, MALFORMED_XML, "application/xml; charset=utf-8")
+        if p.startswith("/dav-badical/"):
+            body = DAV_COLLECTION if self.command == "PROPFIND" else DAV_BAD_ICAL
+            return self.send_body(207, body % p, "application/xml; charset=utf-8")
         if p.startswith("/dav-html/"):
             return self.send_body(200, "<html>login</html>", "text/html")
         return self.send_body(404, "unknown path\n", "text/plain")
