@@ -1,0 +1,1124 @@
+/*
+ * itest_mail.c - meetings and iMIP mail end to end: bin/tsunagud sending
+ * through a real SMTP server (tests/support/smtpsink.py, aiosmtpd) on
+ * loopback, every delivered message checked by tests/support/check_imip.py
+ * (Python's email + icalendar).
+ *
+ * One daemon and one sink for the group; tests run in order and share
+ * state (the first meeting is replied to, rescheduled and cancelled by
+ * later tests).  The daemon clock is pinned with TSUNAGU_NOW; restarts
+ * with a later TSUNAGU_NOW drive link expiry and monitoring reminders.
+ * Crash tests use SIGKILL with the sink stalling either before the
+ * message reaches it (--delay-mail: must be re-sent) or after the whole
+ * message arrived (--delay-data: the server accepts it; must NOT be
+ * re-sent), and then require every Message-ID exactly once.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <curl/curl.h>
+#include <dirent.h>
+#include <jansson.h>
+#include <libical/ical.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "imip.h"
+#include "support_proc.h"
+#include "util.h"
+
+#define CITY  "tests/data/yamanami"
+#define ADMIN "itest-mail-admin"
+#define NOW0  "2026-12-01T09:00:00+09:00"
+
+static struct {
+    char   *dir, *db, *log, *sink, *sinklog, *city;
+    int     port, smtp_port;
+    pid_t   pid, sink_pid;
+    int64_t m1;                 /* Y-01 meeting, replied/rescheduled/cancelled */
+    char   *m1_uid;
+    char   *old_accept_link;    /* chuo's accept link at SEQUENCE 0 */
+} g;
+
+/* ---- small helpers -------------------------------------------------------- */
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+typedef struct resp {
+    long     status;
+    strbuf_t body;
+} resp_t;
+
+static size_t on_data(char *p, size_t sz, size_t n, void *arg)
+{
+    strbuf_add(&((resp_t *)arg)->body, p, sz * n);
+    return sz * n;
+}
+
+static resp_t http_url(const char *method, const char *url, const char *auth, const char *body)
+{
+    resp_t r;
+    memset(&r, 0, sizeof r);
+    strbuf_init(&r.body);
+    CURL *c = curl_easy_init();
+    struct curl_slist *h = NULL;
+    char hdr[256];
+    if (auth) {
+        snprintf(hdr, sizeof hdr, "Authorization: Bearer %s", auth);
+        h = curl_slist_append(h, hdr);
+    }
+    if (body) {
+        h = curl_slist_append(h, "Content-Type: application/json");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    }
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return r;
+}
+
+static resp_t http(const char *method, const char *path, const char *auth, const char *body)
+{
+    char url[2048];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", g.port, path);
+    return http_url(method, url, auth, body);
+}
+
+static json_t *api(const char *method, const char *path, const char *body, long want)
+{
+    resp_t r = http(method, path, ADMIN, body);
+    if (r.status != want)
+        fail_msg("%s %s: HTTP %ld, wanted %ld: %s", method, path, r.status, want, r.body.s);
+    json_t *j = json_loads(r.body.s, 0, NULL);
+    if (!j) fail_msg("%s %s: not JSON: %s", method, path, r.body.s);
+    strbuf_free(&r.body);
+    return j;
+}
+
+static void expect_error(const char *method, const char *path, const char *body, long want,
+                         const char *code)
+{
+    json_t *j = api(method, path, body, want);
+    const char *e = json_string_value(json_object_get(j, "error"));
+    if (!e || strcmp(e, code) != 0) fail_msg("%s %s: error %s, wanted %s", method, path, e, code);
+    assert_true(strlen(json_string_value(json_object_get(j, "message"))) > 0);
+    json_decref(j);
+}
+
+/* ---- processes ------------------------------------------------------------ */
+static void start_sink(const char *extra1, const char *extra2)
+{
+    char port[16];
+    snprintf(port, sizeof port, "%d", g.smtp_port);
+    const char *argv[] = {"/usr/bin/python3", "tests/support/smtpsink.py", "--port", port,
+                          "--dir", g.sink, extra1, extra2, NULL};
+    g.sink_pid = support_spawn(argv, NULL, NULL, g.sinklog);
+    if (g.sink_pid < 0 || !support_wait_port(g.smtp_port, 15000, g.sink_pid))
+        fail_msg("smtpsink did not start: %s", support_read_log(g.sinklog));
+}
+
+static void stop_sink(void)
+{
+    if (g.sink_pid > 0) support_stop(g.sink_pid, 5000);
+    g.sink_pid = -1;
+}
+
+static void start_daemon(const char *now)
+{
+    char listen[64], db[600], smtp[64], nowenv[64], pub[80], cases[PATH_MAX + 32];
+    char cwd[PATH_MAX];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    snprintf(listen, sizeof listen, "TSUNAGU_LISTEN=127.0.0.1:%d", g.port);
+    snprintf(db, sizeof db, "TSUNAGU_DATABASE=%s", g.db);
+    snprintf(smtp, sizeof smtp, "TSUNAGU_SMTP_URL=smtp://127.0.0.1:%d", g.smtp_port);
+    snprintf(nowenv, sizeof nowenv, "TSUNAGU_NOW=%s", now);
+    snprintf(pub, sizeof pub, "TSUNAGU_PUBLIC_URL=http://127.0.0.1:%d/", g.port);
+    snprintf(cases, sizeof cases, "TSUNAGU_CASES_DIR=%s/" CITY "/cases", cwd);
+    const char *env[] = {listen, db, smtp, nowenv, pub, cases,
+                         "TSUNAGU_ADMIN_TOKEN=" ADMIN, "TSUNAGU_SMTP_STARTTLS=no",
+                         "TSUNAGU_SMTP_FROM=kyodo@yamanami.example",
+                         "TSUNAGU_LINK_SECRET=itest-link-secret",
+                         "TSUNAGU_OUTBOX_RETRY_SECONDS=1", "TSUNAGU_OUTBOX_RETRY_MAX=1",
+                         "TSUNAGU_MONITOR_INTERVAL=1", "TSUNAGU_POLL_INTERVAL=3600",
+                         "TSUNAGU_SMTP_TIMEOUT=10", NULL};
+    const char *argv[] = {"bin/tsunagud", NULL};
+    g.pid = support_spawn(argv, env, NULL, g.log);
+    if (g.pid < 0 || !support_wait_port(g.port, 10000, g.pid))
+        fail_msg("tsunagud did not start: %s", support_read_log(g.log));
+}
+
+static void kill_daemon(int sig)
+{
+    if (g.pid <= 0) return;
+    if (sig == SIGKILL) {
+        kill(g.pid, SIGKILL);
+        waitpid(g.pid, NULL, 0);
+    } else {
+        support_stop(g.pid, 10000);
+    }
+    g.pid = -1;
+}
+
+/* ---- the sink --------------------------------------------------------------- */
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted paths of delivered messages. */
+static void sink_files(strvec_t *out)
+{
+    strvec_init(out);
+    DIR *d = opendir(g.sink);
+    if (!d) return;
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t n = strlen(e->d_name);
+        if (n > 4 && strcmp(e->d_name + n - 4, ".eml") == 0) {
+            char *p = support_path(g.sink, e->d_name);
+            strvec_push(out, p);
+            free(p);
+        }
+    }
+    closedir(d);
+    qsort(out->v, out->n, sizeof *out->v, cmp_str);
+}
+
+static char *header_of(const char *raw, const char *name)
+{
+    char *needle = xasprintf("\n%s: ", name);
+    const char *p = strstr(raw, needle);
+    char *v = NULL;
+    if (p) {
+        p += strlen(needle);
+        v = xstrndup(p, strcspn(p, "\r\n"));
+    }
+    free(needle);
+    return v;
+}
+
+static char *file_header(const char *path, const char *name)
+{
+    char *raw = read_file(path, NULL);
+    char *v = raw ? header_of(raw, name) : NULL;
+    free(raw);
+    return v;
+}
+
+/* Decoded text/plain (base64) part of a delivered message. */
+static char *file_text(const char *path)
+{
+    char *raw = read_file(path, NULL);
+    assert_non_null(raw);
+    const char *p = strstr(raw, "Content-Type: text/plain");
+    assert_non_null(p);
+    p = strstr(p, "\r\n\r\n") + 4;
+    const char *e = strstr(p, "\r\n--");
+    char *t = imip_base64_decode(p, e ? (size_t)(e - p) : strlen(p), NULL);
+    free(raw);
+    return t;
+}
+
+/* Files delivered to rcpt (X-Sink-Rcpt-To) among those after index `from`. */
+static void files_to(const strvec_t *all, size_t from, const char *rcpt, strvec_t *out)
+{
+    strvec_init(out);
+    for (size_t i = from; i < all->n; i++) {
+        char *to = file_header(all->v[i], "X-Sink-Rcpt-To");
+        if (!to) {  /* first line of the file has no leading newline */
+            char *raw = read_file(all->v[i], NULL);
+            char *tmp = xasprintf("\n%s", raw);
+            to = header_of(tmp, "X-Sink-Rcpt-To");
+            free(tmp);
+            free(raw);
+        }
+        if (to && strcmp(to, rcpt) == 0) strvec_push(out, all->v[i]);
+        free(to);
+    }
+}
+
+/* Every Message-ID in the sink is unique; returns how many messages. */
+static size_t assert_sink_ids_unique(void)
+{
+    strvec_t files, ids;
+    sink_files(&files);
+    strvec_init(&ids);
+    for (size_t i = 0; i < files.n; i++) {
+        char *id = file_header(files.v[i], "Message-ID");
+        assert_non_null(id);
+        if (strvec_contains(&ids, id)) fail_msg("Message-ID %s delivered twice", id);
+        strvec_push(&ids, id);
+        free(id);
+    }
+    size_t n = files.n;
+    strvec_free(&files);
+    strvec_free(&ids);
+    return n;
+}
+
+static bool sink_has_id(const char *id)
+{
+    strvec_t files;
+    sink_files(&files);
+    bool found = false;
+    for (size_t i = 0; i < files.n && !found; i++) {
+        char *v = file_header(files.v[i], "Message-ID");
+        found = v && strcmp(v, id) == 0;
+        free(v);
+    }
+    strvec_free(&files);
+    return found;
+}
+
+/* Wait until the sink holds at least n messages. */
+static void wait_sink(size_t n, int timeout_ms)
+{
+    for (int w = 0; w < timeout_ms; w += 50) {
+        strvec_t f;
+        sink_files(&f);
+        size_t have = f.n;
+        strvec_free(&f);
+        if (have >= n) return;
+        sleep_ms(50);
+    }
+    fail_msg("sink did not receive %zu messages; daemon log:\n%s", n, support_read_log(g.log));
+}
+
+static json_t *outbox(void) { return api("GET", "/v1/outbox", NULL, 200); }
+
+static long long outbox_count(const char *state)
+{
+    json_t *j = outbox();
+    long long n = json_integer_value(json_object_get(json_object_get(j, "counts"), state));
+    json_decref(j);
+    return n;
+}
+
+/* Wait until nothing is pending or in flight. */
+static void wait_outbox_idle(int timeout_ms)
+{
+    for (int w = 0; w < timeout_ms; w += 100) {
+        if (outbox_count("pending") == 0 && outbox_count("sending") == 0 &&
+            outbox_count("handed") == 0)
+            return;
+        sleep_ms(100);
+    }
+    fail_msg("outbox did not drain; log:\n%s", support_read_log(g.log));
+}
+
+/* Run the Python checker; returns the exit status. */
+static int check_imip(const strvec_t *files, const char *const args[], char **out)
+{
+    const char *argv[64] = {"/usr/bin/python3", "tests/support/check_imip.py"};
+    size_t n = 2;
+    for (size_t i = 0; args && args[i] && n < 40; i++) argv[n++] = args[i];
+    for (size_t i = 0; i < files->n && n < 62; i++) argv[n++] = files->v[i];
+    argv[n] = NULL;
+    char *log = support_path(g.dir, "check.out");
+    unlink(log);
+    pid_t pid = support_spawn(argv, NULL, NULL, log);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    char *text = support_read_log(log);
+    if (out) *out = text;
+    else free(text);
+    free(log);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 99;
+}
+
+static void assert_imip_ok(const strvec_t *files, const char *const args[])
+{
+    char *out = NULL;
+    if (check_imip(files, args, &out) != 0) fail_msg("check_imip failed:\n%s", out);
+    free(out);
+}
+
+/* The URL after `label` ("出席: ") in a message's text part. */
+static char *link_in(const char *path, const char *label)
+{
+    char *t = file_text(path);
+    const char *p = strstr(t, label);
+    char *url = p ? xstrndup(p + strlen(label), strcspn(p + strlen(label), "\r\n")) : NULL;
+    free(t);
+    return url;
+}
+
+static char *meeting_json_body(const char *cs, const char *type, const char *start,
+                               const char *end, const char *attendees, const char *extra)
+{
+    return xasprintf("{\"case\":\"%s\",\"type\":\"%s\",\"start\":\"%s\",\"end\":\"%s\","
+                     "\"attendees\":%s%s%s}", cs, type, start, end, attendees,
+                     extra ? "," : "", extra ? extra : "");
+}
+
+/* Book at `start`, or at the first suggestion if that is taken. */
+static json_t *book_somewhere(const char *cs, const char *attendees, const char *extra)
+{
+    char *body = meeting_json_body(cs, "重層的支援会議", "2026-12-02T13:00:00+09:00",
+                                   "2026-12-02T14:00:00+09:00", attendees, extra);
+    resp_t r = http("POST", "/v1/meetings", ADMIN, body);
+    free(body);
+    json_t *j = json_loads(r.body.s, 0, NULL);
+    if (r.status == 409) {
+        json_t *s = json_array_get(json_object_get(j, "suggestions"), 0);
+        assert_non_null(s);
+        body = meeting_json_body(cs, "重層的支援会議",
+                                 json_string_value(json_object_get(s, "start")),
+                                 json_string_value(json_object_get(s, "end")), attendees, extra);
+        json_decref(j);
+        strbuf_free(&r.body);
+        r = http("POST", "/v1/meetings", ADMIN, body);
+        free(body);
+        j = json_loads(r.body.s, 0, NULL);
+    }
+    if (r.status != 201) fail_msg("booking %s: HTTP %ld %s", cs, r.status, r.body.s);
+    strbuf_free(&r.body);
+    return j;
+}
+
+/* ---- group setup -------------------------------------------------------------- */
+static char *city_doc(void)
+{
+    char cwd[PATH_MAX];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    json_t *doc = json_load_file(CITY "/agencies.json", 0, NULL);
+    assert_non_null(doc);
+    size_t i, k;
+    json_t *a, *c;
+    json_array_foreach(json_object_get(doc, "agencies"), i, a)
+        json_array_foreach(json_object_get(a, "calendars"), k, c) {
+            char *abs = xasprintf("%s/" CITY "/%s", cwd,
+                                  json_string_value(json_object_get(c, "url")));
+            json_object_set_new(c, "url", json_string(abs));
+            free(abs);
+        }
+    char *s = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    return s;
+}
+
+static void wait_feeds_ok(void)
+{
+    for (int w = 0; w < 20000; w += 100) {
+        json_t *j = api("GET", "/v1/feeds", NULL, 200);
+        size_t i, pending = 0;
+        json_t *f;
+        json_array_foreach(json_object_get(j, "feeds"), i, f)
+            pending += strcmp(json_string_value(json_object_get(f, "state")), "ok") != 0;
+        json_decref(j);
+        if (pending == 0) return;
+        sleep_ms(100);
+    }
+    fail_msg("feeds did not load");
+}
+
+static int group_setup(void **state)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    g.dir = support_mkdtemp("itest-mail");
+    g.db = support_path(g.dir, "tsunagu.db");
+    g.log = support_path(g.dir, "tsunagud.log");
+    g.sink = support_path(g.dir, "sink");
+    g.sinklog = support_path(g.dir, "sink.log");
+    g.port = support_free_port();
+    g.smtp_port = support_free_port();
+    while (g.smtp_port == g.port) g.smtp_port = support_free_port();
+    g.sink_pid = g.pid = -1;
+    start_sink(NULL, NULL);
+    start_daemon(NOW0);
+    g.city = city_doc();
+    json_t *j = api("POST", "/v1/import", g.city, 200);
+    json_decref(j);
+    wait_feeds_ok();
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    kill_daemon(SIGTERM);
+    stop_sink();
+    if (getenv("ITEST_KEEP")) fprintf(stderr, "kept %s\n", g.dir);
+    else support_rmtree(g.dir);
+    free(g.dir); free(g.db); free(g.log); free(g.sink); free(g.sinklog); free(g.city);
+    free(g.m1_uid); free(g.old_accept_link);
+    curl_global_cleanup();
+    return 0;
+}
+
+/* ---- tests ---------------------------------------------------------------- */
+#define M1_ATTENDEES "[\"kyodo\",\"houkatsu-chuo\",\"hikikomori\",\"jiritsu\"]"
+
+static void test_invitations_arrive_as_valid_imip(void **state)
+{
+    /* the location tries to smuggle a header and a calendar property */
+    char *body = meeting_json_body("Y-01", "重層的支援会議", "2026-12-08T12:30:00+09:00",
+                                   "2026-12-08T14:00:00+09:00", M1_ATTENDEES,
+                                   "\"location\":\"市役所 第2会議室\\r\\nBcc: evil@attacker.example"
+                                   "\\nATTENDEE:mailto:evil@attacker.example\","
+                                   "\"note\":\"本人82歳 要介護、子ひきこもり\","
+                                   "\"monitoring_date\":\"2026-12-20\"");
+    json_t *m = api("POST", "/v1/meetings", body, 201);
+    free(body);
+    g.m1 = json_integer_value(json_object_get(m, "id"));
+    g.m1_uid = xstrdup(json_string_value(json_object_get(m, "uid")));
+    assert_int_equal(json_integer_value(json_object_get(m, "sequence")), 0);
+    assert_string_equal(json_string_value(json_object_get(m, "status")), "scheduled");
+    json_decref(m);
+    wait_sink(4, 10000);
+    wait_outbox_idle(10000);
+    strvec_t files;
+    sink_files(&files);
+    assert_int_equal(files.n, 4);
+    /* one message per role mailbox, nothing to the attacker */
+    const char *want[] = {"kyodo@yamanami.example", "houkatsu-chuo@yamanami.example",
+                          "hikikomori@yamanami.example", "jiritsu@yamanami.example"};
+    for (size_t i = 0; i < 4; i++) {
+        strvec_t to;
+        files_to(&files, 0, want[i], &to);
+        assert_int_equal(to.n, 1);
+        strvec_free(&to);
+    }
+    for (size_t i = 0; i < files.n; i++) {
+        char *raw = read_file(files.v[i], NULL);
+        assert_null(strstr(raw, "\nBcc:"));
+        assert_null(strstr(raw, "attacker"));       /* not even encoded: base64 parts */
+        free(raw);
+    }
+    /* valid iMIP; the note and the case's personal data never leave */
+    const char *args[] = {"--method", "REQUEST", "--summary", "Y-01 重層的支援会議",
+                          "--forbid", "82歳", "--forbid", "要介護", "--forbid", "ひきこもりの子",
+                          "--forbid", "8050: 要介護の親とひきこもりの子", "--forbid", "evil@", NULL};
+    assert_imip_ok(&files, args);
+    assert_int_equal(assert_sink_ids_unique(), 4);
+    /* no confidentiality notice for 重層的支援会議 */
+    char *text = file_text(files.v[0]);
+    assert_null(strstr(text, "守秘義務"));
+    assert_non_null(strstr(text, "Y-01"));
+    free(text);
+    strvec_t chuo;
+    files_to(&files, 0, "houkatsu-chuo@yamanami.example", &chuo);
+    g.old_accept_link = link_in(chuo.v[0], "出席: ");
+    assert_non_null(g.old_accept_link);
+    strvec_free(&chuo);
+    strvec_free(&files);
+    assert_int_equal(outbox_count("sent"), 4);
+}
+
+static void test_support_meeting_mail_carries_confidentiality_notice(void **state)
+{
+    strvec_t before;
+    sink_files(&before);
+    json_t *m = book_somewhere("Y-02", "[\"kyodo\",\"kodomo\"]", "\"location\":\"会議室A\"");
+    json_decref(m);
+    /* book_somewhere used 重層的支援会議; a 支援会議 for Y-13 proper: */
+    char *body = meeting_json_body("Y-13", "支援会議", "2026-12-03T15:00:00+09:00",
+                                   "2026-12-03T16:00:00+09:00", "[\"kyodo\",\"hoken\"]",
+                                   "\"online_url\":\"https://meet.example/y13\"");
+    resp_t r = http("POST", "/v1/meetings", ADMIN, body);
+    free(body);
+    if (r.status == 409) {
+        json_t *j = json_loads(r.body.s, 0, NULL);
+        json_t *s = json_array_get(json_object_get(j, "suggestions"), 0);
+        body = meeting_json_body("Y-13", "支援会議", json_string_value(json_object_get(s, "start")),
+                                 json_string_value(json_object_get(s, "end")),
+                                 "[\"kyodo\",\"hoken\"]",
+                                 "\"online_url\":\"https://meet.example/y13\"");
+        json_decref(j);
+        strbuf_free(&r.body);
+        r = http("POST", "/v1/meetings", ADMIN, body);
+        free(body);
+    }
+    assert_int_equal(r.status, 201);
+    strbuf_free(&r.body);
+    wait_sink(before.n + 4, 10000);
+    strvec_t all, hoken;
+    sink_files(&all);
+    files_to(&all, 0, "hoken@yamanami.example", &hoken);
+    assert_int_equal(hoken.n, 1);
+    const char *args[] = {"--method", "REQUEST", "--summary", "Y-13 支援会議", "--confidential", NULL};
+    assert_imip_ok(&hoken, args);
+    char *text = file_text(hoken.v[0]);
+    assert_non_null(strstr(text, "https://meet.example/y13"));
+    free(text);
+    strvec_free(&hoken);
+    strvec_free(&all);
+    strvec_free(&before);
+}
+
+static void test_booked_meeting_is_busy_409_with_suggestions(void **state)
+{
+    /* chuo is now busy 12:30-14:00 on 12/8 (plus travel) */
+    char *body = meeting_json_body("Y-03", "重層的支援会議", "2026-12-08T13:00:00+09:00",
+                                   "2026-12-08T14:00:00+09:00", "[\"kyodo\",\"houkatsu-chuo\"]",
+                                   "\"location\":\"x\"");
+    long long queued = outbox_count("sent") + outbox_count("pending");
+    json_t *j = api("POST", "/v1/meetings", body, 409);
+    free(body);
+    assert_string_equal(json_string_value(json_object_get(j, "error")), "slot-taken");
+    json_t *busy = json_object_get(j, "busy");
+    bool chuo = false;
+    size_t i;
+    json_t *v;
+    json_array_foreach(busy, i, v) chuo |= strcmp(json_string_value(v), "houkatsu-chuo") == 0;
+    assert_true(chuo);
+    json_t *sugg = json_object_get(j, "suggestions");
+    assert_true(json_array_size(sugg) > 0);
+    /* a suggestion really is free: booking it succeeds */
+    json_t *s0 = json_array_get(sugg, 0);
+    body = meeting_json_body("Y-03", "重層的支援会議", json_string_value(json_object_get(s0, "start")),
+                             json_string_value(json_object_get(s0, "end")),
+                             "[\"kyodo\",\"houkatsu-chuo\"]", "\"location\":\"x\"");
+    json_t *ok = api("POST", "/v1/meetings", body, 201);
+    free(body);
+    json_decref(ok);
+    json_decref(j);
+    assert_int_equal(outbox_count("sent") + outbox_count("pending"), queued + 2);
+    wait_outbox_idle(10000);
+}
+
+static void test_confidentiality_refusals(void **state)
+{
+    long long before = outbox_count("sent") + outbox_count("pending") + outbox_count("dead");
+    /* Y-06: 本人 excluded hikikomori */
+    char *body = meeting_json_body("Y-06", "重層的支援会議", "2026-12-09T10:00:00+09:00",
+                                   "2026-12-09T11:00:00+09:00", "[\"kyodo\",\"hikikomori\"]",
+                                   "\"location\":\"x\"");
+    json_t *j = api("POST", "/v1/meetings", body, 422);
+    free(body);
+    assert_string_equal(json_string_value(json_object_get(j, "error")), "consent-excluded");
+    assert_non_null(strstr(json_string_value(json_object_get(j, "message")), "本人の同意"));
+    assert_non_null(strstr(json_string_value(json_object_get(j, "message")), "ひきこもり地域支援センター"));
+    json_decref(j);
+    /* Y-11: 本人 did not consent */
+    body = meeting_json_body("Y-11", "重層的支援会議", "2026-12-09T10:00:00+09:00",
+                             "2026-12-09T11:00:00+09:00", "[\"kyodo\"]", "\"location\":\"x\"");
+    expect_error("POST", "/v1/meetings", body, 422, "consent-required");
+    free(body);
+    /* 支援会議 admits registered members only (hellowork is not) */
+    body = meeting_json_body("Y-02", "支援会議", "2026-12-09T10:00:00+09:00",
+                             "2026-12-09T11:00:00+09:00", "[\"kyodo\",\"hellowork\"]",
+                             "\"location\":\"x\"");
+    expect_error("POST", "/v1/meetings", body, 422, "not-support-meeting-member");
+    free(body);
+    assert_int_equal(outbox_count("sent") + outbox_count("pending") + outbox_count("dead"), before);
+}
+
+static void test_bad_requests(void **state)
+{
+    expect_error("POST", "/v1/meetings", "{\"type\":\"支援会議\"}", 400, "bad-field");
+    char *b = meeting_json_body("Y-01", "雑談", "2026-12-09T10:00:00+09:00",
+                                "2026-12-09T11:00:00+09:00", "[\"kyodo\"]", "\"location\":\"x\"");
+    expect_error("POST", "/v1/meetings", b, 400, "bad-field");
+    free(b);
+    b = meeting_json_body("Y-01", "重層的支援会議", "2026-12-09T11:00:00+09:00",
+                          "2026-12-09T10:00:00+09:00", "[\"kyodo\"]", "\"location\":\"x\"");
+    expect_error("POST", "/v1/meetings", b, 400, "bad-time");
+    free(b);
+    b = meeting_json_body("Y-01", "重層的支援会議", "2026-11-20T10:00:00+09:00",
+                          "2026-11-20T11:00:00+09:00", "[\"kyodo\"]", "\"location\":\"x\"");
+    expect_error("POST", "/v1/meetings", b, 400, "past");
+    free(b);
+    b = meeting_json_body("Y-01", "重層的支援会議", "2026-12-09T10:00:00+09:00",
+                          "2026-12-09T11:00:00+09:00", "[\"kyodo\"]", NULL);
+    expect_error("POST", "/v1/meetings", b, 400, "bad-field");            /* no place */
+    free(b);
+    b = meeting_json_body("Y-01", "重層的支援会議", "2026-12-09T10:00:00+09:00",
+                          "2026-12-09T11:00:00+09:00", "[\"kyodo\"]",
+                          "\"online_url\":\"javascript:alert(1)\"");
+    expect_error("POST", "/v1/meetings", b, 400, "bad-field");
+    free(b);
+    b = meeting_json_body("Y-01", "重層的支援会議", "2026-12-09T10:00:00+09:00",
+                          "2026-12-09T11:00:00+09:00", "[\"nosuch\"]", "\"location\":\"x\"");
+    expect_error("POST", "/v1/meetings", b, 422, "unknown-agency");
+    free(b);
+    b = meeting_json_body("Y-99", "重層的支援会議", "2026-12-09T10:00:00+09:00",
+                          "2026-12-09T11:00:00+09:00", "[\"kyodo\"]", "\"location\":\"x\"");
+    expect_error("POST", "/v1/meetings", b, 404, "not-found");
+    free(b);
+    /* no attendees and no approved decision */
+    expect_error("POST", "/v1/meetings",
+                 "{\"case\":\"Y-01\",\"type\":\"重層的支援会議\",\"start\":\"2026-12-09T10:00:00+09:00\","
+                 "\"end\":\"2026-12-09T11:00:00+09:00\",\"location\":\"x\"}", 422, "no-approved-lead");
+    expect_error("GET", "/v1/meetings/999999", NULL, 404, "not-found");
+    expect_error("GET", "/v1/meetings/abc", NULL, 404, "not-found");
+    expect_error("GET", "/v1/outbox?state=weird", NULL, 400, "bad-field");
+    resp_t r = http("GET", "/v1/outbox", NULL, NULL);
+    assert_int_equal(r.status, 401);
+    strbuf_free(&r.body);
+    r = http("POST", "/v1/meetings", NULL, "{}");
+    assert_int_equal(r.status, 401);
+    strbuf_free(&r.body);
+}
+
+static json_t *m1(void)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/v1/meetings/%lld", (long long)g.m1);
+    return api("GET", path, NULL, 200);
+}
+
+static const char *partstat_of(json_t *m, const char *agency)
+{
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(m, "attendees"), i, a)
+        if (strcmp(json_string_value(json_object_get(a, "agency")), agency) == 0)
+            return json_string_value(json_object_get(a, "partstat"));
+    return NULL;
+}
+
+static void test_rsvp_links(void **state)
+{
+    resp_t r = http_url("GET", g.old_accept_link, NULL, NULL);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body.s, "出席"));
+    assert_non_null(strstr(r.body.s, "<html lang=\"ja\">"));
+    strbuf_free(&r.body);
+    json_t *m = m1();
+    assert_string_equal(partstat_of(m, "houkatsu-chuo"), "ACCEPTED");
+    assert_string_equal(partstat_of(m, "jiritsu"), "NEEDS-ACTION");
+    json_decref(m);
+    /* forged: flip one character of the signature, or of the payload */
+    char *forged = xstrdup(g.old_accept_link);
+    char *last = forged + strlen(forged) - 2;
+    *last = *last == 'A' ? 'B' : 'A';
+    r = http_url("GET", forged, NULL, NULL);
+    assert_int_equal(r.status, 403);
+    assert_non_null(strstr(r.body.s, "無効"));
+    strbuf_free(&r.body);
+    char *p = strstr(forged, "/rsvp/") + 8;
+    *last = g.old_accept_link[last - forged];
+    *p = *p == 'x' ? 'y' : 'x';
+    r = http_url("GET", forged, NULL, NULL);
+    assert_int_equal(r.status, 403);
+    strbuf_free(&r.body);
+    free(forged);
+    r = http("GET", "/v1/rsvp/not-a-token", NULL, NULL);
+    assert_int_equal(r.status, 403);
+    strbuf_free(&r.body);
+    /* a declined-link for jiritsu from its own mail marks TENTATIVE etc. */
+    strvec_t all, jir;
+    sink_files(&all);
+    files_to(&all, 0, "jiritsu@yamanami.example", &jir);
+    char *tent = link_in(jir.v[0], "未定: ");
+    r = http_url("GET", tent, NULL, NULL);
+    assert_int_equal(r.status, 200);
+    strbuf_free(&r.body);
+    free(tent);
+    strvec_free(&jir);
+    strvec_free(&all);
+    m = m1();
+    assert_string_equal(partstat_of(m, "jiritsu"), "TENTATIVE");
+    assert_string_equal(json_string_value(json_object_get(m, "status")), "scheduled");
+    json_decref(m);
+}
+
+static char *reply_eml(const char *from, const char *attendee, const char *partstat, int seq)
+{
+    char *cal = xasprintf(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test Mail//EN\r\nMETHOD:REPLY\r\n"
+        "BEGIN:VEVENT\r\nUID:%s\r\nSEQUENCE:%d\r\nDTSTAMP:20261201T010000Z\r\n"
+        "DTSTART;TZID=Asia/Tokyo:20261208T123000\r\n"
+        "ORGANIZER:mailto:kyodo@yamanami.example\r\n"
+        "ATTENDEE;PARTSTAT=%s:mailto:%s\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        g.m1_uid, seq, partstat, attendee);
+    char *b64 = imip_base64_encode_lines(cal, strlen(cal));
+    char *eml = xasprintf(
+        "From: Reply <%s>\r\nTo: kyodo@yamanami.example\r\nSubject: Re: invitation\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"b1\"\r\n\r\n"
+        "--b1\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nreply\r\n"
+        "--b1\r\nContent-Type: text/calendar; charset=UTF-8; method=REPLY\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\n%s--b1--\r\n", from, b64);
+    free(cal);
+    free(b64);
+    return eml;
+}
+
+/* `tsunagu reply < file`; returns the exit status. */
+static int cli_reply(const char *eml)
+{
+    char *file = support_path(g.dir, "reply.eml");
+    char *out = support_path(g.dir, "reply.out");
+    assert_int_equal(support_write_file(file, eml, (size_t)-1), 0);
+    char *cmd = xasprintf("TSUNAGU_URL=http://127.0.0.1:%d TSUNAGU_TOKEN=%s bin/tsunagu reply < %s > %s 2>&1",
+                          g.port, ADMIN, file, out);
+    int st = system(cmd);
+    free(cmd);
+    free(file);
+    free(out);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 99;
+}
+
+static void test_reply_mail_flow(void **state)
+{
+    char *eml = reply_eml("kyodo@yamanami.example", "kyodo@yamanami.example", "ACCEPTED", 0);
+    assert_int_equal(cli_reply(eml), 0);
+    free(eml);
+    json_t *m = m1();
+    assert_string_equal(partstat_of(m, "kyodo"), "ACCEPTED");
+    json_decref(m);
+    /* From is not the attendee */
+    eml = reply_eml("evil@attacker.example", "jiritsu@yamanami.example", "DECLINED", 0);
+    assert_int_not_equal(cli_reply(eml), 0);
+    free(eml);
+    /* an agency that was not invited */
+    eml = reply_eml("hoken@yamanami.example", "hoken@yamanami.example", "ACCEPTED", 0);
+    assert_int_not_equal(cli_reply(eml), 0);
+    free(eml);
+    /* POST /v1/imip directly: same 403, and a non-REPLY is a 400 */
+    eml = reply_eml("evil@attacker.example", "jiritsu@yamanami.example", "DECLINED", 0);
+    json_t *body = json_pack("{s:s}", "message", eml);
+    char *txt = json_dumps(body, 0);
+    expect_error("POST", "/v1/imip", txt, 403, "not-attendee");
+    free(txt);
+    json_decref(body);
+    free(eml);
+    expect_error("POST", "/v1/imip", "{\"message\":\"From: a@b.example\\r\\n\\r\\nhello\"}", 400,
+                 "bad-reply");
+    m = m1();
+    assert_string_equal(partstat_of(m, "jiritsu"), "TENTATIVE");    /* unchanged */
+    assert_null(partstat_of(m, "hoken"));
+    json_decref(m);
+}
+
+static void test_required_decline_marks_replan_and_mails_secretariat(void **state)
+{
+    strvec_t before;
+    sink_files(&before);
+    char *eml = reply_eml("hikikomori@yamanami.example", "hikikomori@yamanami.example",
+                          "DECLINED", 0);
+    assert_int_equal(cli_reply(eml), 0);
+    free(eml);
+    json_t *m = m1();
+    assert_string_equal(partstat_of(m, "hikikomori"), "DECLINED");
+    assert_string_equal(json_string_value(json_object_get(m, "status")), "replan");
+    assert_string_equal(json_string_value(json_object_get(m, "status_label")), "要再調整");
+    json_decref(m);
+    wait_sink(before.n + 1, 10000);
+    strvec_t all, sec;
+    sink_files(&all);
+    files_to(&all, before.n, "kyodo@yamanami.example", &sec);
+    assert_int_equal(sec.n, 1);
+    char *subject = file_header(sec.v[0], "Subject");
+    assert_non_null(subject);
+    char *text = file_text(sec.v[0]);
+    assert_non_null(strstr(text, "要再調整"));
+    assert_non_null(strstr(text, "ひきこもり地域支援センター"));
+    assert_non_null(strstr(text, "候補日時"));
+    assert_non_null(strstr(text, "  1. "));
+    free(text);
+    free(subject);
+    strvec_free(&sec);
+    strvec_free(&all);
+    strvec_free(&before);
+}
+
+static void test_reschedule_then_cancel_sequences(void **state)
+{
+    strvec_t before;
+    sink_files(&before);
+    char path[96];
+    snprintf(path, sizeof path, "/v1/meetings/%lld/reschedule", (long long)g.m1);
+    json_t *m = api("POST", path, "{\"start\":\"2026-12-16T09:00:00+09:00\","
+                                  "\"end\":\"2026-12-16T10:30:00+09:00\"}", 200);
+    assert_int_equal(json_integer_value(json_object_get(m, "sequence")), 1);
+    assert_string_equal(json_string_value(json_object_get(m, "status")), "scheduled");
+    assert_string_equal(partstat_of(m, "houkatsu-chuo"), "NEEDS-ACTION");   /* reset */
+    json_decref(m);
+    wait_sink(before.n + 4, 10000);
+    strvec_t all, newer;
+    sink_files(&all);
+    strvec_init(&newer);
+    for (size_t i = before.n; i < all.n; i++) strvec_push(&newer, all.v[i]);
+    assert_int_equal(newer.n, 4);
+    char *out = NULL;
+    const char *args[] = {"--method", "REQUEST", "--summary", "Y-01 重層的支援会議", NULL};
+    if (check_imip(&newer, args, &out) != 0) fail_msg("%s", out);
+    assert_non_null(strstr(out, "\"sequence\": 1"));
+    assert_non_null(strstr(out, g.m1_uid));                        /* same UID */
+    assert_non_null(strstr(out, "2026-12-16T09:00:00+09:00"));
+    assert_null(strstr(out, "\"sequence\": 0"));
+    free(out);
+    /* the SEQUENCE-0 link is stale now */
+    resp_t r = http_url("GET", g.old_accept_link, NULL, NULL);
+    assert_int_equal(r.status, 410);
+    strbuf_free(&r.body);
+    strvec_free(&newer);
+    strvec_free(&all);
+
+    size_t n1 = before.n + 4;
+    snprintf(path, sizeof path, "/v1/meetings/%lld/cancel", (long long)g.m1);
+    m = api("POST", path, "{}", 200);
+    assert_int_equal(json_integer_value(json_object_get(m, "sequence")), 2);
+    assert_string_equal(json_string_value(json_object_get(m, "status")), "cancelled");
+    json_decref(m);
+    wait_sink(n1 + 4, 10000);
+    sink_files(&all);
+    strvec_init(&newer);
+    for (size_t i = n1; i < all.n; i++) strvec_push(&newer, all.v[i]);
+    const char *cargs[] = {"--method", "CANCEL", NULL};
+    if (check_imip(&newer, cargs, &out) != 0) fail_msg("%s", out);
+    assert_non_null(strstr(out, "\"sequence\": 2"));
+    assert_non_null(strstr(out, "\"status\": \"CANCELLED\""));
+    free(out);
+    strvec_free(&newer);
+    strvec_free(&all);
+    expect_error("POST", path, "{}", 409, "cancelled");
+    snprintf(path, sizeof path, "/v1/meetings/%lld/reschedule", (long long)g.m1);
+    expect_error("POST", path, "{\"start\":\"2026-12-17T09:00:00+09:00\","
+                               "\"end\":\"2026-12-17T10:00:00+09:00\"}", 409, "cancelled");
+    /* the cancelled slot is free again */
+    char *body = meeting_json_body("Y-04", "重層的支援会議", "2026-12-16T09:00:00+09:00",
+                                   "2026-12-16T10:30:00+09:00", "[\"houkatsu-chuo\"]",
+                                   "\"location\":\"x\"");
+    json_t *ok = api("POST", "/v1/meetings", body, 201);
+    json_decref(ok);
+    free(body);
+    wait_outbox_idle(10000);
+    assert_sink_ids_unique();
+    strvec_free(&before);
+}
+
+static void test_agency_meetings_ics(void **state)
+{
+    resp_t r = http("GET", "/v1/agencies/houkatsu-chuo/meetings.ics", ADMIN, NULL);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body.s, g.m1_uid));
+    assert_non_null(strstr(r.body.s, "SUMMARY:Y-01 重層的支援会議"));
+    assert_non_null(strstr(r.body.s, "STATUS:CANCELLED"));
+    assert_null(strstr(r.body.s, "LOCATION"));
+    assert_null(strstr(r.body.s, "ATTENDEE"));
+    assert_null(strstr(r.body.s, "要介護"));
+    icalcomponent *cal = icalparser_parse_string(r.body.s);
+    assert_non_null(cal);
+    assert_true(icalcomponent_count_components(cal, ICAL_VEVENT_COMPONENT) >= 2);
+    icalcomponent_free(cal);
+    strbuf_free(&r.body);
+    expect_error("GET", "/v1/agencies/nosuch/meetings.ics", NULL, 404, "not-found");
+}
+
+static void test_smtp_down_then_each_mail_exactly_once(void **state)
+{
+    stop_sink();
+    json_t *a = book_somewhere("Y-03", "[\"kyodo\",\"kodomo\",\"ssw\"]", "\"location\":\"会議室B\"");
+    json_t *b = book_somewhere("Y-04", "[\"kyodo\",\"hogo\"]", "\"location\":\"会議室C\"");
+    json_decref(a);
+    json_decref(b);
+    sleep_ms(2500);                       /* several failed attempts */
+    json_t *ob = api("GET", "/v1/outbox?state=pending", NULL, 200);
+    json_t *msgs = json_object_get(ob, "messages");
+    assert_int_equal(json_array_size(msgs), 5);
+    strvec_t ids;
+    strvec_init(&ids);
+    size_t i;
+    json_t *m;
+    json_array_foreach(msgs, i, m) {
+        assert_true(json_integer_value(json_object_get(m, "attempts")) >= 1);
+        assert_non_null(json_string_value(json_object_get(m, "last_error")));
+        strvec_push(&ids, json_string_value(json_object_get(m, "message_id")));
+    }
+    json_decref(ob);
+    start_sink(NULL, NULL);
+    wait_outbox_idle(20000);
+    for (i = 0; i < ids.n; i++)
+        if (!sink_has_id(ids.v[i])) fail_msg("lost %s", ids.v[i]);
+    assert_sink_ids_unique();
+    assert_int_equal(outbox_count("dead"), 0);
+    strvec_free(&ids);
+}
+
+/* Book while the sink stalls, SIGKILL the daemon mid-send, restart. */
+static void kill_mid_send(const char *sink_flag, const char *cs, const char *attendees,
+                          const char *expect_state)
+{
+    stop_sink();
+    start_sink(sink_flag, "1.5");
+    json_t *mt = book_somewhere(cs, attendees, "\"location\":\"会議室D\"");
+    int64_t id = json_integer_value(json_object_get(mt, "id"));
+    json_decref(mt);
+    /* wait until the first message is in the expected in-flight state */
+    bool seen = false;
+    for (int w = 0; w < 5000 && !seen; w += 20) {
+        seen = outbox_count(expect_state) == 1;
+        if (!seen) sleep_ms(20);
+    }
+    if (!seen) fail_msg("outbox never reached %s", expect_state);
+    kill_daemon(SIGKILL);
+    json_t *dummy = NULL;
+    (void)dummy;
+    sleep_ms(2000);                /* the stalled server finishes (or not) */
+    stop_sink();
+    start_sink(NULL, NULL);
+    start_daemon(NOW0);
+    wait_outbox_idle(20000);
+    json_t *ob = api("GET", "/v1/outbox?state=sent", NULL, 200);
+    size_t i, mine = 0;
+    json_t *m;
+    json_array_foreach(json_object_get(ob, "messages"), i, m) {
+        if (json_integer_value(json_object_get(m, "meeting_id")) != id) continue;
+        mine++;
+        const char *mid = json_string_value(json_object_get(m, "message_id"));
+        if (!sink_has_id(mid)) fail_msg("lost %s after SIGKILL", mid);
+    }
+    json_decref(ob);
+    assert_true(mine >= 2);
+    assert_sink_ids_unique();
+    assert_int_equal(outbox_count("dead"), 0);
+}
+
+static void test_sigkill_before_server_has_message_resends_once(void **state)
+{
+    kill_mid_send("--delay-mail", "Y-05", "[\"kyodo\",\"kenri\",\"csw\"]", "sending");
+}
+
+static void test_sigkill_after_server_has_message_never_resends(void **state)
+{
+    kill_mid_send("--delay-data", "Y-07", "[\"kyodo\",\"jutaku\"]", "handed");
+    json_t *ob = api("GET", "/v1/outbox?state=sent", NULL, 200);
+    bool noted = false;
+    size_t i;
+    json_t *m;
+    json_array_foreach(json_object_get(ob, "messages"), i, m) {
+        const char *e = json_string_value(json_object_get(m, "last_error"));
+        noted |= e && strstr(e, "受理確認前に停止");
+    }
+    json_decref(ob);
+    assert_true(noted);
+}
+
+static void test_permanent_failure_is_dead_lettered(void **state)
+{
+    stop_sink();
+    start_sink("--reject-rcpt", "kikan-shogai@yamanami.example");
+    json_t *m = book_somewhere("Y-08", "[\"kyodo\",\"kikan-shogai\"]", "\"location\":\"x\"");
+    json_decref(m);
+    for (int w = 0; w < 10000 && outbox_count("dead") < 1; w += 100) sleep_ms(100);
+    json_t *ob = api("GET", "/v1/outbox?state=dead", NULL, 200);
+    json_t *d = json_array_get(json_object_get(ob, "messages"), 0);
+    assert_non_null(d);
+    assert_string_equal(json_string_value(json_object_get(d, "rcpt")), "kikan-shogai@yamanami.example");
+    assert_non_null(strstr(json_string_value(json_object_get(d, "last_error")), "550"));
+    json_decref(ob);
+    stop_sink();
+    start_sink(NULL, NULL);
+}
+
+static void test_monitoring_reminder_once(void **state)
+{
+    /* meetings so far: Y-01 (cancelled, monitoring 12-20), others without a
+     * monitoring date.  Book Y-09 with monitoring 12-10 and Y-10 with
+     * 12-10 plus a later Y-10 meeting: only Y-09 is reminded. */
+    json_t *a = book_somewhere("Y-09", "[\"kyodo\",\"houkatsu-nanbu\"]",
+                               "\"location\":\"x\",\"monitoring_date\":\"2026-12-10\"");
+    json_t *b = api("POST", "/v1/meetings",
+                    "{\"case\":\"Y-10\",\"type\":\"重層的支援会議\",\"start\":\"2026-12-02T10:00:00+09:00\","
+                    "\"end\":\"2026-12-02T10:30:00+09:00\",\"attendees\":[\"jiritsu\"],"
+                    "\"location\":\"x\",\"monitoring_date\":\"2026-12-10\"}", 201);
+    json_t *c = api("POST", "/v1/meetings",
+                    "{\"case\":\"Y-10\",\"type\":\"重層的支援会議\",\"start\":\"2026-12-21T10:00:00+09:00\","
+                    "\"end\":\"2026-12-21T10:30:00+09:00\",\"attendees\":[\"jiritsu\"],"
+                    "\"location\":\"x\"}", 201);
+    json_decref(b);
+    json_decref(c);
+    const char *lead = json_string_value(json_object_get(a, "lead"));
+    assert_string_equal(lead, "houkatsu-nanbu");
+    json_decref(a);
+    wait_outbox_idle(10000);
+    strvec_t before;
+    sink_files(&before);
+    /* two days after the monitoring date */
+    kill_daemon(SIGTERM);
+    start_daemon("2026-12-12T09:00:00+09:00");
+    wait_sink(before.n + 2, 15000);
+    sleep_ms(2500);                        /* more monitor ticks: still once */
+    wait_outbox_idle(10000);
+    strvec_t all, lead_mail, sec_mail;
+    sink_files(&all);
+    assert_int_equal(all.n, before.n + 2);
+    files_to(&all, before.n, "houkatsu-nanbu@yamanami.example", &lead_mail);
+    files_to(&all, before.n, "kyodo@yamanami.example", &sec_mail);
+    assert_int_equal(lead_mail.n, 1);
+    assert_int_equal(sec_mail.n, 1);
+    char *text = file_text(lead_mail.v[0]);
+    assert_non_null(strstr(text, "Y-09"));
+    assert_non_null(strstr(text, "2026-12-10"));
+    assert_null(strstr(text, "Y-10"));
+    free(text);
+    /* and not again after another restart */
+    kill_daemon(SIGTERM);
+    start_daemon("2026-12-13T09:00:00+09:00");
+    sleep_ms(2500);
+    wait_outbox_idle(10000);
+    strvec_t again;
+    sink_files(&again);
+    assert_int_equal(again.n, all.n);
+    strvec_free(&again);
+    strvec_free(&lead_mail);
+    strvec_free(&sec_mail);
+    strvec_free(&all);
+    strvec_free(&before);
+}
+
+static void test_expired_link_rejected(void **state)
+{
+    /* the Y-09 invitation link to houkatsu-nanbu: valid until a day
+     * after its meeting; now move the clock beyond that */
+    strvec_t all, nanbu;
+    sink_files(&all);
+    files_to(&all, 0, "houkatsu-nanbu@yamanami.example", &nanbu);
+    char *link = NULL;
+    for (size_t i = 0; i < nanbu.n && !link; i++) link = link_in(nanbu.v[i], "欠席: ");
+    assert_non_null(link);
+    kill_daemon(SIGTERM);
+    start_daemon("2027-02-01T09:00:00+09:00");
+    resp_t r = http_url("GET", link, NULL, NULL);
+    assert_int_equal(r.status, 410);
+    assert_non_null(strstr(r.body.s, "有効期限"));
+    strbuf_free(&r.body);
+    free(link);
+    strvec_free(&nanbu);
+    strvec_free(&all);
+    assert_sink_ids_unique();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_invitations_arrive_as_valid_imip),
+        cmocka_unit_test(test_support_meeting_mail_carries_confidentiality_notice),
+        cmocka_unit_test(test_booked_meeting_is_busy_409_with_suggestions),
+        cmocka_unit_test(test_confidentiality_refusals),
+        cmocka_unit_test(test_bad_requests),
+        cmocka_unit_test(test_rsvp_links),
+        cmocka_unit_test(test_reply_mail_flow),
+        cmocka_unit_test(test_required_decline_marks_replan_and_mails_secretariat),
+        cmocka_unit_test(test_reschedule_then_cancel_sequences),
+        cmocka_unit_test(test_agency_meetings_ics),
+        cmocka_unit_test(test_smtp_down_then_each_mail_exactly_once),
+        cmocka_unit_test(test_sigkill_before_server_has_message_resends_once),
+        cmocka_unit_test(test_sigkill_after_server_has_message_never_resends),
+        cmocka_unit_test(test_permanent_failure_is_dead_lettered),
+        cmocka_unit_test(test_monitoring_reminder_once),
+        cmocka_unit_test(test_expired_link_rejected),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
