@@ -58,7 +58,7 @@ const store_migration_t store_migrations[] = {
      "  created INTEGER NOT NULL);"},
     {3, "holds",
      "CREATE TABLE holds ("
-     "  id INTEGER PRIMARY KEY,"
+     "  id INTEGER PRIMARY KEY AUTOINCREMENT,"  /* ids never reused */
      "  start INTEGER NOT NULL,"
      "  end INTEGER NOT NULL,"
      "  expires INTEGER NOT NULL,"          /* busy while now < expires */

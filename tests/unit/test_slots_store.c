@@ -1,0 +1,288 @@
+/*
+ * test_slots_store.c - the store side of slots (daemon/slots_store.c) on
+ * an in-memory SQLite store, so it also runs under ASan and valgrind:
+ * holds (create, overlap refused, expiry, delete), busy input assembled
+ * from stored feed intervals + holds + meetings, the fixture answers
+ * through the store, and freshness flags for failing / never-fetched
+ * feeds.  Feed intervals are written straight into the busy table from
+ * the independent oracle (expected/busy), as a successful fetch would.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "city.h"
+#include "slots.h"
+#include "slots_store.h"
+#include "store.h"
+#include "timeutil.h"
+
+#define CITY_DIR "tests/data/yamanami"
+
+typedef struct fx {
+    store_t *st;
+    city_t   city;
+    int64_t  now;
+} fx_t;
+
+static int64_t at(const char *s)
+{
+    int64_t t;
+    if (!tu_parse_iso8601(s, NULL, &t)) fail_msg("bad time %s", s);
+    return t;
+}
+
+static void exec_ok(store_t *st, const char *sql)
+{
+    if (store_exec(st, sql) != 0) fail_msg("%s: %s", sql, store_errmsg(st));
+}
+
+/* What a successful fetch leaves behind: the oracle's intervals. */
+static void store_feed(store_t *st, const char *feed_id, int64_t now)
+{
+    char path[512];
+    snprintf(path, sizeof path, CITY_DIR "/expected/busy/%s.json", feed_id);
+    json_t *doc = json_load_file(path, 0, NULL);
+    assert_non_null(doc);
+    size_t i;
+    json_t *p;
+    json_array_foreach(doc, i, p) {
+        sqlite3_stmt *s = store_prepare(st, "INSERT INTO busy (feed_id, start, end) VALUES (?, ?, ?)");
+        assert_non_null(s);
+        store_bind_text(s, 1, feed_id);
+        sqlite3_bind_int64(s, 2, at(json_string_value(json_array_get(p, 0))));
+        sqlite3_bind_int64(s, 3, at(json_string_value(json_array_get(p, 1))));
+        assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+        store_done(s);
+    }
+    json_decref(doc);
+    sqlite3_stmt *s = store_prepare(st, "UPDATE feeds SET state = 'ok', last_success = ? WHERE id = ?");
+    sqlite3_bind_int64(s, 1, now);
+    store_bind_text(s, 2, feed_id);
+    assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+    store_done(s);
+}
+
+static int setup(void **state)
+{
+    fx_t *f = calloc(1, sizeof *f);
+    char err[256];
+    f->st = store_open(":memory:", err, sizeof err);
+    if (!f->st) { fprintf(stderr, "%s\n", err); return -1; }
+    json_t *doc = json_load_file(CITY_DIR "/agencies.json", 0, NULL);
+    if (!doc || !store_import_city(f->st, doc, CITY_DIR, NULL, NULL, err, sizeof err)) {
+        fprintf(stderr, "import: %s\n", err);
+        return -1;
+    }
+    json_decref(doc);
+    if (!store_load_city(f->st, &f->city, err, sizeof err)) return -1;
+    f->now = f->city.now;
+    for (size_t i = 0; i < f->city.nagencies; i++)
+        for (size_t c = 0; c < f->city.agencies[i].ncalendars; c++)
+            store_feed(f->st, f->city.agencies[i].calendars[c].id, f->now);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx_t *f = *state;
+    city_free(&f->city);
+    store_close(f->st);
+    free(f);
+    return 0;
+}
+
+static void load_query(const fx_t *f, const char *name, slot_query_t *q)
+{
+    char path[512];
+    snprintf(path, sizeof path, CITY_DIR "/queries/%s.json", name);
+    size_t len;
+    char *text = read_file(path, &len);
+    assert_non_null(text);
+    slot_error_t e;
+    if (!slot_query_parse(text, len, &f->city, q, &e)) fail_msg("%s", e.message);
+    free(text);
+}
+
+static void expect_first_slot(const fx_t *f, const char *query, const char *start)
+{
+    slot_query_t q;
+    load_query(f, query, &q);
+    slot_result_t r;
+    char err[256];
+    assert_int_equal(slots_store_find(f->st, &f->city, &q, f->now, 0, &r, err, sizeof err), 0);
+    if (start) {
+        assert_true(r.nslots > 0);
+        assert_int_equal(r.slots[0].start, at(start));
+    } else {
+        assert_int_equal(r.nslots, 0);
+    }
+    slot_result_free(&r);
+    slot_query_free(&q);
+}
+
+static void fixture_answers_through_store(void **state)
+{
+    fx_t *f = *state;
+    expect_first_slot(f, "q1-8050", "2026-12-08T12:30:00+09:00");
+    expect_first_slot(f, "q2-freebusy-feed", "2026-12-03T09:30:00+09:00");
+    expect_first_slot(f, "q3-urgent", "2026-12-01T10:00:00+09:00");
+    expect_first_slot(f, "q4-new-year", "2026-12-24T08:30:00+09:00");
+    expect_first_slot(f, "q5-impossible", NULL);
+}
+
+static void holds_block_and_release(void **state)
+{
+    fx_t *f = *state;
+    strvec_t ag;
+    strvec_init(&ag);
+    strvec_push(&ag, "dv");
+    strvec_push(&ag, "kodomo");
+    int64_t id = 0, clash = 0, id2 = 0;
+    assert_int_equal(holds_create(f->st, &ag, at("2026-12-01T10:00:00+09:00"),
+                                  at("2026-12-01T11:00:00+09:00"), f->now + 3600, f->now, "t",
+                                  &id, &clash), HOLDS_OK);
+    assert_true(id > 0);
+    /* q3's slot is gone while the hold lives */
+    slot_query_t q;
+    load_query(f, "q3-urgent", &q);
+    slot_result_t r;
+    char err[256];
+    assert_int_equal(slots_store_find(f->st, &f->city, &q, f->now, 0, &r, err, sizeof err), 0);
+    for (size_t i = 0; i < r.nslots; i++)
+        assert_true(r.slots[i].start != at("2026-12-01T10:00:00+09:00"));
+    slot_result_free(&r);
+    /* ... and back once it has expired (now moves past expiry) */
+    assert_int_equal(slots_store_find(f->st, &f->city, &q, f->now + 3600, 0, &r, err, sizeof err), 0);
+    bool back = false;
+    for (size_t i = 0; i < r.nslots; i++) back |= r.slots[i].start == at("2026-12-01T10:00:00+09:00");
+    /* q3 has notice_days 0: with now at 10:00 the 10:00 start is still allowed */
+    assert_true(back);
+    slot_result_free(&r);
+
+    /* overlapping hold for kodomo refused; touching one accepted */
+    strvec_t k;
+    strvec_init(&k);
+    strvec_push(&k, "kodomo");
+    assert_int_equal(holds_create(f->st, &k, at("2026-12-01T10:59:00+09:00"),
+                                  at("2026-12-01T12:00:00+09:00"), f->now + 60, f->now, "t", &id2,
+                                  &clash), HOLDS_CONFLICT);
+    assert_int_equal(clash, id);
+    assert_int_equal(holds_create(f->st, &k, at("2026-12-01T11:00:00+09:00"),
+                                  at("2026-12-01T12:00:00+09:00"), f->now + 60, f->now, "t", &id2,
+                                  &clash), HOLDS_OK);
+    ivset_t b;
+    ivset_init(&b);
+    holds_agency_busy(f->st, "kodomo", at("2026-12-01T00:00:00+09:00"), at("2026-12-02T00:00:00+09:00"),
+                      f->now, &b);
+    assert_int_equal(b.n, 1);                                   /* touching holds merge */
+    assert_int_equal(b.v[0].start, at("2026-12-01T10:00:00+09:00"));
+    assert_int_equal(b.v[0].end, at("2026-12-01T12:00:00+09:00"));
+    ivset_free(&b);
+    json_t *list = holds_list_json(f->st, f->now, f->city.tz);
+    assert_int_equal(json_array_size(json_object_get(list, "holds")), 2);
+    json_decref(list);
+    /* once the short hold has expired (now + 61) its time can be held
+     * again; while it was active the same request clashed */
+    int64_t id3 = 0;
+    assert_int_equal(holds_create(f->st, &k, at("2026-12-01T11:30:00+09:00"),
+                                  at("2026-12-01T12:30:00+09:00"), f->now + 7200, f->now, "t",
+                                  &id3, &clash), HOLDS_CONFLICT);
+    assert_int_equal(clash, id2);
+    assert_int_equal(holds_create(f->st, &k, at("2026-12-01T11:30:00+09:00"),
+                                  at("2026-12-01T12:30:00+09:00"), f->now + 7200, f->now + 61, "t",
+                                  &id3, &clash), HOLDS_OK);
+    assert_null(holds_one_json(f->st, id2, f->city.tz));         /* purged */
+    assert_true(holds_delete(f->st, id));
+    assert_false(holds_delete(f->st, id));
+    assert_null(holds_one_json(f->st, id, f->city.tz));
+    assert_true(holds_delete(f->st, id3));
+    strvec_free(&k);
+    strvec_free(&ag);
+    slot_query_free(&q);
+}
+
+static json_t *attendee(json_t *resp, const char *id)
+{
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(json_object_get(resp, "diagnostics"), "attendees"), i, a)
+        if (strcmp(json_string_value(json_object_get(a, "agency")), id) == 0) return a;
+    return NULL;
+}
+
+static void freshness_flags(void **state)
+{
+    fx_t *f = *state;
+    slot_query_t q;
+    load_query(f, "q4-new-year", &q);
+    char err[256];
+    /* an hour later everything is an hour old, all ok */
+    json_t *resp = slots_store_answer(f->st, &f->city, &q, f->now + 3600, err, sizeof err);
+    assert_non_null(resp);
+    assert_int_equal(json_integer_value(json_object_get(attendee(resp, "ssw"), "data_age_seconds")), 3600);
+    assert_int_equal(json_array_size(json_object_get(json_object_get(resp, "diagnostics"), "warnings")), 0);
+    json_decref(resp);
+    /* ssw's feed starts failing: flagged, data kept */
+    exec_ok(f->st, "UPDATE feeds SET state = 'failing' WHERE id = 'ssw'");
+    resp = slots_store_answer(f->st, &f->city, &q, f->now + 3600, err, sizeof err);
+    json_t *ssw = attendee(resp, "ssw");
+    assert_string_equal(json_string_value(json_object_get(ssw, "status")), "failing");
+    json_t *w = json_object_get(json_object_get(resp, "diagnostics"), "warnings");
+    assert_int_equal(json_array_size(w), 1);
+    assert_non_null(strstr(json_string_value(json_array_get(w, 0)), "60分前"));
+    assert_int_equal(json_array_size(json_object_get(resp, "slots")), 5);
+    json_decref(resp);
+    /* one of kikan-shogai's calendars never fetched: pending, age unknown */
+    exec_ok(f->st, "UPDATE feeds SET state = 'pending', last_success = NULL WHERE id = 'kikan-shogai-b'");
+    resp = slots_store_answer(f->st, &f->city, &q, f->now, err, sizeof err);
+    json_t *ks = attendee(resp, "kikan-shogai");
+    assert_string_equal(json_string_value(json_object_get(ks, "status")), "pending");
+    assert_true(json_is_null(json_object_get(ks, "data_age_seconds")));
+    assert_int_equal(json_array_size(json_object_get(ks, "pending_calendars")), 1);
+    assert_int_equal(json_array_size(json_object_get(json_object_get(resp, "diagnostics"), "warnings")), 2);
+    json_decref(resp);
+    char sql[160];
+    snprintf(sql, sizeof sql, "UPDATE feeds SET state = 'ok', last_success = %lld"
+             " WHERE id IN ('ssw', 'kikan-shogai-b')", (long long)f->now);
+    exec_ok(f->st, sql);
+    slot_query_free(&q);
+}
+
+/* The widened search stops where stored data ends (fetch + 180 days). */
+static void widened_search_respects_data_horizon(void **state)
+{
+    fx_t *f = *state;
+    slot_query_t q;
+    load_query(f, "q5-impossible", &q);
+    char err[256];
+    slot_result_t r;
+    /* pretend the data was fetched long ago: horizon before the window ends */
+    assert_int_equal(slots_store_find(f->st, &f->city, &q, f->now, 0, &r, err, sizeof err), 0);
+    assert_true(r.has_next);
+    slot_result_free(&r);
+    exec_ok(f->st, "UPDATE feeds SET last_success = last_success - 175 * 86400");
+    assert_int_equal(slots_store_find(f->st, &f->city, &q, f->now, 0, &r, err, sizeof err), 0);
+    assert_false(r.has_next);
+    slot_result_free(&r);
+    exec_ok(f->st, "UPDATE feeds SET last_success = last_success + 175 * 86400");
+    slot_query_free(&q);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(fixture_answers_through_store),
+        cmocka_unit_test(holds_block_and_release),
+        cmocka_unit_test(freshness_flags),
+        cmocka_unit_test(widened_search_respects_data_horizon),
+    };
+    return cmocka_run_group_tests_name("slots_store", tests, setup, teardown);
+}
