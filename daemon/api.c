@@ -36,6 +36,7 @@ static const api_register_fn api_areas[] = {
     api_feeds_register,
     api_meetings_register,
     api_slots_register,
+    api_cases_register,
     /* api_slots_register, api_cases_register, api_meetings_register ... */
     NULL
 };

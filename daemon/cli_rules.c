@@ -60,7 +60,7 @@ static const char *positional(int argc, char **argv)
 
 /* ---- rules check ------------------------------------------------------- */
 
-int cli_rules_check(cli_t *c, int argc, char **argv)
+static int cli_rules_check(cli_t *c, int argc, char **argv)
 {
     const char *file = positional(argc, argv);
     char err[1024];
@@ -191,7 +191,7 @@ static int explain_loaded(const ruleset_t *rs, city_t *city, const char *case_pa
     return rc;
 }
 
-int cli_rules_explain(cli_t *c, int argc, char **argv)
+static int cli_rules_explain(cli_t *c, int argc, char **argv)
 {
     const char *city_path = opt_value(argc, argv, "--city");
     const char *rules_path = opt_value(argc, argv, "--rules");

@@ -70,7 +70,51 @@ const store_migration_t store_migrations[] = {
      "  agency TEXT NOT NULL,"              /* no FK: holds outlive re-imports */
      "  PRIMARY KEY (hold_id, agency));"
      "CREATE INDEX hold_agencies_agency ON hold_agencies(agency);"},
-    /* {4, "cases", "..."},      cases/decisions (rules engineer) */
+    {4, "cases",
+     /* cases and the secretariat's review of lead proposals (api_cases.c).
+      * decisions and decision_reviews are append-only (triggers below). */
+     "CREATE TABLE cases ("
+     "  id TEXT PRIMARY KEY,"
+     "  doc TEXT NOT NULL,"                 /* validated case JSON */
+     "  status TEXT NOT NULL DEFAULT 'open',"  /* open|closed */
+     "  lead TEXT,"                         /* approved lead agency id */
+     "  supports TEXT NOT NULL DEFAULT '[]',"  /* JSON array of agency ids */
+     "  created INTEGER NOT NULL,"
+     "  updated INTEGER NOT NULL,"
+     "  closed_at INTEGER,"
+     "  created_by TEXT);"
+     "CREATE TABLE rule_sets ("
+     "  hash TEXT PRIMARY KEY,"             /* sha256 of the file bytes */
+     "  filename TEXT,"
+     "  policy TEXT,"
+     "  source TEXT NOT NULL,"
+     "  first_used INTEGER NOT NULL);"
+     "CREATE TABLE decisions ("
+     "  id INTEGER PRIMARY KEY,"
+     "  case_id TEXT NOT NULL REFERENCES cases(id),"
+     "  created INTEGER NOT NULL,"
+     "  actor TEXT NOT NULL,"
+     "  rules_hash TEXT NOT NULL REFERENCES rule_sets(hash),"
+     "  proposed_lead TEXT NOT NULL,"
+     "  inputs TEXT NOT NULL,"              /* snapshot: case, city, now, free minutes */
+     "  result TEXT NOT NULL);"             /* the proposal as returned */
+     "CREATE INDEX decisions_case ON decisions(case_id);"
+     "CREATE TABLE decision_reviews ("
+     "  decision_id INTEGER PRIMARY KEY REFERENCES decisions(id),"
+     "  action TEXT NOT NULL,"              /* approve|override */
+     "  lead TEXT NOT NULL,"
+     "  supports TEXT NOT NULL,"
+     "  reason TEXT,"
+     "  actor TEXT NOT NULL,"
+     "  at INTEGER NOT NULL);"
+     "CREATE TRIGGER decisions_append_only_u BEFORE UPDATE ON decisions"
+     "  BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;"
+     "CREATE TRIGGER decisions_append_only_d BEFORE DELETE ON decisions"
+     "  BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;"
+     "CREATE TRIGGER reviews_append_only_u BEFORE UPDATE ON decision_reviews"
+     "  BEGIN SELECT RAISE(ABORT, 'decision reviews are append-only'); END;"
+     "CREATE TRIGGER reviews_append_only_d BEFORE DELETE ON decision_reviews"
+     "  BEGIN SELECT RAISE(ABORT, 'decision reviews are append-only'); END;"},
     {5, "meetings",
      "CREATE TABLE meetings ("
      "  id INTEGER PRIMARY KEY,"

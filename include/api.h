@@ -94,6 +94,7 @@ void api_tokens_register(api_t *api);
 void api_system_register(api_t *api);     /* /healthz, /metrics */
 void api_meetings_register(api_t *api);   /* meetings, rsvp, imip, outbox */
 void api_slots_register(api_t *api);      /* slots, holds (api_slots.c) */
+void api_cases_register(api_t *api);      /* cases, proposals, decisions (api_cases.c) */
 
 /* ---- request helpers -------------------------------------------------- */
 const char *api_param(const api_req_t *r, const char *name);  /* {name} */
