@@ -65,14 +65,16 @@ static size_t smtp_read(char *buf, size_t size, size_t nitems, void *p)
 {
     smtp_job_t *j = p;
     size_t room = size * nitems, left = j->len - j->off;
-    if (left == 0 && !j->handed) {
-        /* EOF: libcurl writes the end-of-data marker after this returns */
-        j->handed = true;
-        if (j->m->handed) j->m->handed(j->arg);
-    }
     size_t n = left < room ? left : room;
     memcpy(buf, j->data + j->off, n);
     j->off += n;
+    if (j->off == j->len && !j->handed) {
+        /* the last bytes: libcurl writes them and the end-of-data marker
+         * right after this returns (INFILESIZE is set, so it may never
+         * call back again for EOF) */
+        j->handed = true;
+        if (j->m->handed) j->m->handed(j->arg);
+    }
     return n;
 }
 
