@@ -104,6 +104,7 @@ typedef struct day_table {
     size_t   n;
     int64_t *midnight;          /* n + 1 entries */
     bool    *city_business;     /* n entries */
+    int     *weekday;           /* n entries, 0 = Sunday */
 } day_table_t;
 
 static void day_table_build(day_table_t *dt, const city_t *c, int64_t lo, int64_t hi)
@@ -114,16 +115,20 @@ static void day_table_build(day_table_t *dt, const city_t *c, int64_t lo, int64_
     dt->n = (size_t)(d1 - dt->d0 + 1);
     dt->midnight = xmalloc((dt->n + 1) * sizeof *dt->midnight);
     dt->city_business = xmalloc(dt->n * sizeof *dt->city_business);
+    dt->weekday = xmalloc(dt->n * sizeof *dt->weekday);
     for (size_t i = 0; i <= dt->n; i++)
         dt->midnight[i] = tz_local_to_utc(tz, dt->d0 + (int64_t)i, 0);
-    for (size_t i = 0; i < dt->n; i++)
+    for (size_t i = 0; i < dt->n; i++) {
+        dt->weekday[i] = weekday_of_day(dt->d0 + (int64_t)i);
         dt->city_business[i] = city_is_business_day(c, NULL, dt->d0 + (int64_t)i);
+    }
 }
 
 static void day_table_free(day_table_t *dt)
 {
     free(dt->midnight);
     free(dt->city_business);
+    free(dt->weekday);
 }
 
 /* Index of the local day containing t (t inside the table's span). */
@@ -221,7 +226,7 @@ static void build_open(const search_t *S, const agency_t *a, ivset_t *out)
 {
     ivset_clear(out);
     for (size_t i = 0; i < S->days.n; i++) {
-        int wd = weekday_of_day(S->days.d0 + (int64_t)i);
+        int wd = S->days.weekday[i];
         if (!a->hours.open[wd]) continue;
         if (a->hours.end[wd] - a->hours.start[wd] < S->dur) continue;
         int64_t m0 = S->days.midnight[i];
@@ -375,16 +380,32 @@ static void blocked_within(search_t *S, const plan_t *p, const ivset_t *ranges, 
     for (size_t r = 0; r < ranges->n && p->busy->extra; r++)
         blocked_starts(p->busy->extra, travel, S->dur, ranges->v[r].start, ranges->v[r].end,
                        &cursor, &S->extra);
+    if (S->extra.n == 0) {                            /* common case: no holds */
+        ivset_t t = *out;
+        *out = S->staff;
+        S->staff = t;
+        return;
+    }
     ivset_clear(out);
     append_union(out, &S->staff, &S->extra);
 }
 
-/* p->ok = (open ∩ ranges) \ blocked, computing blocked only there. */
+/* p->ok = (open ∩ ranges) \ blocked, computing blocked only there.
+ * ranges_in_open: the caller knows ranges ⊆ open (skips the intersection). */
+static void ok_within_ex(search_t *S, plan_t *p, const ivset_t *ranges, bool ranges_in_open)
+{
+    const ivset_t *within = ranges;
+    if (!ranges_in_open) {
+        ivset_intersect(&S->within, &p->open, ranges);
+        within = &S->within;
+    }
+    blocked_within(S, p, within, &p->blocked);
+    ivset_subtract(&p->ok, within, &p->blocked);
+}
+
 static void ok_within(search_t *S, plan_t *p, const ivset_t *ranges)
 {
-    ivset_intersect(&S->within, &p->open, ranges);
-    blocked_within(S, p, &S->within, &p->blocked);
-    ivset_subtract(&p->ok, &S->within, &p->blocked);
+    ok_within_ex(S, p, ranges, false);
 }
 
 static const slot_agency_busy_t *find_busy(const slot_agency_busy_t *busy, size_t n,
@@ -489,8 +510,10 @@ static void narrow_feasible(search_t *S, const ivset_t *base, ivset_t *feasible)
 {
     ivset_copy(feasible, base);
     for (size_t i = 0; i < S->nreq && feasible->n; i++) {
-        ok_within(S, &S->req[i], feasible);
-        ivset_copy(feasible, &S->req[i].ok);
+        ok_within_ex(S, &S->req[i], feasible, true);     /* feasible ⊆ base ⊆ open */
+        ivset_t t = *feasible;                            /* feasible = ok (swap) */
+        *feasible = S->req[i].ok;
+        S->req[i].ok = t;
     }
 }
 
