@@ -21,7 +21,9 @@
  * The state JSON keeps, per collection, its URL, sync-token and the busy
  * intervals of each resource (href -> [[start,end],...], non-empty ones
  * only), so an incremental refresh still yields the complete busy set:
- * the union over all resources.  "last_mode" records which path ran
+ * the union over all resources.  Parse warnings (unknown TZIDs) are kept
+ * per resource the same way, so they are still reported while the
+ * resource stays unchanged.  "last_mode" records which path ran
  * ("full" or "sync") for logs and tests.  Event text is never stored.
  */
 #include <jansson.h>
@@ -39,6 +41,7 @@ typedef struct collection {
     char   *url;          /* absolute */
     char   *sync_token;
     json_t *resources;    /* object: href -> [[s,e],...] */
+    json_t *warnings;     /* object: href -> ["unknown TZID ...", ...] */
     bool    sync;         /* refresh this one incrementally */
 } collection_t;
 
@@ -70,6 +73,7 @@ static void collections_clear(caldav_priv_t *p)
         free(p->colls[i].url);
         free(p->colls[i].sync_token);
         json_decref(p->colls[i].resources);
+        json_decref(p->colls[i].warnings);
     }
     free(p->colls);
     p->colls = NULL;
@@ -83,6 +87,7 @@ static collection_t *collection_add(caldav_priv_t *p, const char *url)
     memset(c, 0, sizeof *c);
     c->url = xstrdup(url);
     c->resources = json_object();
+    c->warnings = json_object();
     return c;
 }
 
@@ -130,22 +135,36 @@ static void ivset_add_json(ivset_t *s, const json_t *a)
     }
 }
 
-/* Parse one resource's calendar-data into coll->resources.  -1 = failed. */
+static void forget_resource(collection_t *c, const char *href)
+{
+    json_object_del(c->resources, href);
+    json_object_del(c->warnings, href);
+}
+
+/* Parse one resource's calendar-data into coll->resources, keeping its
+ * warnings with it so that later incremental refreshes still report them.
+ * -1 = failed (the job has ended). */
 static int store_resource(feed_job_t *job, collection_t *c, const dav_response_t *r)
 {
     ivset_t busy;
     ivset_init(&busy);
     char *err = NULL;
+    size_t nwarn = job->res.warnings.n;
     if (feed_parse_ical(job, r->calendar_data, strlen(r->calendar_data), &busy, &err) != 0) {
         feed_job_fail(job, 0, "%s: %s", r->href, err);
         free(err);
         ivset_free(&busy);
         return -1;
     }
+    forget_resource(c, r->href);
     if (busy.n)
         json_object_set_new(c->resources, r->href, ivset_to_json(&busy));
-    else
-        json_object_del(c->resources, r->href);
+    if (job->res.warnings.n > nwarn) {
+        json_t *w = json_array();
+        for (size_t i = nwarn; i < job->res.warnings.n; i++)
+            json_array_append_new(w, json_string(job->res.warnings.v[i]));
+        json_object_set_new(c->warnings, r->href, w);
+    }
     ivset_free(&busy);
     return 0;
 }
@@ -161,6 +180,8 @@ static char *state_dump(feed_job_t *job)
         json_t *o = json_pack("{s:s, s:O}", "url", c->url, "resources", c->resources);
         if (c->sync_token)
             json_object_set_new(o, "sync_token", json_string(c->sync_token));
+        if (json_object_size(c->warnings))
+            json_object_set(o, "warnings", c->warnings);
         json_array_append_new(colls, o);
     }
     json_t *st = json_pack("{s:i, s:s, s:I, s:I, s:s, s:o}", "v", 1, "url", job->url,
@@ -173,14 +194,25 @@ static char *state_dump(feed_job_t *job)
     return s;
 }
 
+/* The complete picture: busy time and warnings of every resource, those
+ * re-read now and those kept from earlier refreshes alike. */
 static void finish(feed_job_t *job)
 {
     caldav_priv_t *p = priv_of(job);
+    strvec_free(&job->res.warnings);
+    strvec_init(&job->res.warnings);
     for (size_t i = 0; i < p->ncolls; i++) {
         const char *href;
-        json_t *busy;
-        json_object_foreach(p->colls[i].resources, href, busy)
-            ivset_add_json(&job->res.busy, busy);
+        json_t *v;
+        json_object_foreach(p->colls[i].resources, href, v)
+            ivset_add_json(&job->res.busy, v);
+        json_object_foreach(p->colls[i].warnings, href, v) {
+            size_t k;
+            json_t *w;
+            json_array_foreach(v, k, w)
+                if (json_is_string(w) && !strvec_contains(&job->res.warnings, json_string_value(w)))
+                    strvec_push(&job->res.warnings, json_string_value(w));
+        }
     }
     ivset_clip(&job->res.busy, job->req.window_from, job->req.window_to);
     feed_job_finish_ok(job, state_dump(job));
@@ -204,6 +236,7 @@ static void on_query_response(feed_job_t *job, feed_http_resp_t *resp)
         return;
     collection_t *c = current(job);
     json_object_clear(c->resources);
+    json_object_clear(c->warnings);
     for (size_t i = 0; i < ms.n; i++) {
         if (!ms.v[i].calendar_data)
             continue;
@@ -287,7 +320,7 @@ static void on_multiget_response(feed_job_t *job, feed_http_resp_t *resp)
                 return;
             }
         } else if (r->status == 404) {
-            json_object_del(c->resources, r->href);
+            forget_resource(c, r->href);
         }
     }
     dav_multistatus_free(&ms);
@@ -326,6 +359,7 @@ static void on_sync_response(feed_job_t *job, feed_http_resp_t *resp)
     collection_t *c = current(job);
     if (token_rejected(resp)) {          /* start over for this collection */
         json_object_clear(c->resources);
+        json_object_clear(c->warnings);
         full_refresh_current(job);
         return;
     }
@@ -342,7 +376,7 @@ static void on_sync_response(feed_job_t *job, feed_http_resp_t *resp)
         if (hl == 0 || r->href[hl - 1] == '/')
             continue;                    /* the collection itself */
         if (r->status == 404)
-            json_object_del(c->resources, r->href);
+            forget_resource(c, r->href);
         else
             strvec_push(&changed, r->href);
     }
@@ -510,6 +544,9 @@ static bool load_state(feed_job_t *job)
         collection_t *col = collection_add(p, curl);
         if (same_window && tok) {
             json_object_update(col->resources, res);
+            json_t *warn = json_object_get(c, "warnings");
+            if (json_is_object(warn))
+                json_object_update(col->warnings, warn);
             col->sync_token = xstrdup(tok);
             col->sync = true;
         }

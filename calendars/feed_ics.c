@@ -52,39 +52,63 @@ static bool state_usable(feed_job_t *job)
            feed_window_matches(job, json_integer_value(f), json_integer_value(t));
 }
 
-static char *state_dump(feed_job_t *job, const char *k1, const char *v1,
-                        const char *k2, const char *v2)
+/* Validators of the document just fetched; the state is written only
+ * after it parsed, so it can carry the parse warnings too. */
+typedef struct validators {
+    const char *etag, *last_modified, *file_stamp;
+} validators_t;
+
+static char *state_dump(feed_job_t *job, const validators_t *v)
 {
     json_t *o = json_object();
-    if (v1)
-        json_object_set_new(o, k1, json_string(v1));
-    if (v2)
-        json_object_set_new(o, k2, json_string(v2));
+    if (v->etag)
+        json_object_set_new(o, "etag", json_string(v->etag));
+    if (v->last_modified)
+        json_object_set_new(o, "last_modified", json_string(v->last_modified));
+    if (v->file_stamp)
+        json_object_set_new(o, "file_stamp", json_string(v->file_stamp));
     json_object_set_new(o, "from", json_integer(job->req.window_from));
     json_object_set_new(o, "to", json_integer(job->req.window_to));
+    if (job->res.warnings.n) {
+        json_t *w = json_array();
+        for (size_t i = 0; i < job->res.warnings.n; i++)
+            json_array_append_new(w, json_string(job->res.warnings.v[i]));
+        json_object_set_new(o, "warnings", w);
+    }
     char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(o);
     return s;
 }
 
+/* Nothing changed: keep the state, and repeat the warnings it recorded
+ * (the problem they describe is still there). */
+static void finish_unchanged(feed_job_t *job)
+{
+    json_t *w = json_object_get(priv_of(job)->state, "warnings");
+    size_t i;
+    json_t *it;
+    json_array_foreach(w, i, it)
+        if (json_is_string(it))
+            strvec_push(&job->res.warnings, json_string_value(it));
+    feed_job_finish_unchanged(job, xstrdup(job->state_json));
+}
+
 /* Parse a fetched document and end the job. */
 static void finish_with_document(feed_job_t *job, const char *data, size_t len,
-                                 char *state)
+                                 const validators_t *v)
 {
     char *err = NULL;
     if (priv_of(job)->want_freebusy && !memmem(data, len, "BEGIN:VFREEBUSY", 15)) {
-        free(state);
         feed_job_fail(job, 0, "VFREEBUSY が見つかりません。free/busy フィードではありません "
                               "(no VFREEBUSY component)");
         return;
     }
     if (feed_parse_ical(job, data, len, &job->res.busy, &err) != 0) {
-        free(state);
         feed_job_fail(job, 0, "%s", err);
         free(err);
         return;
     }
-    feed_job_finish_ok(job, state);
+    feed_job_finish_ok(job, state_dump(job, v));
 }
 
 /* ---- over HTTP ---------------------------------------------------------- */
@@ -99,11 +123,11 @@ static void on_ics_response(feed_job_t *job, feed_http_resp_t *resp)
         return;
     }
     if (resp->status == 304) {
-        feed_job_finish_unchanged(job, xstrdup(job->state_json));
+        finish_unchanged(job);
         return;
     }
-    char *state = state_dump(job, "etag", resp->etag, "last_modified", resp->last_modified);
-    finish_with_document(job, resp->body.s, resp->body.len, state);
+    validators_t v = { .etag = resp->etag, .last_modified = resp->last_modified };
+    finish_with_document(job, resp->body.s, resp->body.len, &v);
 }
 
 static int start_http(feed_job_t *job)
@@ -199,11 +223,11 @@ static void on_local_file_due(feed_job_t *job)
     const char *old = state_str(priv_of(job), "file_stamp");
     if (state_usable(job) && old && strcmp(old, stamp) == 0) {
         free(data);
-        feed_job_finish_unchanged(job, xstrdup(job->state_json));
+        finish_unchanged(job);
         return;
     }
-    char *state = state_dump(job, "file_stamp", stamp, NULL, NULL);
-    finish_with_document(job, data, len, state);
+    validators_t v = { .file_stamp = stamp };
+    finish_with_document(job, data, len, &v);
     free(data);
 }
 

@@ -400,6 +400,34 @@ static void test_unknown_tzid_warns_and_falls_back(void **state)
     outcome_free(&o);
 }
 
+static bool warns_about(const outcome_t *o, const char *needle)
+{
+    for (size_t i = 0; i < o->warnings.n; i++)
+        if (strstr(o->warnings.v[i], needle))
+            return true;
+    return false;
+}
+
+/* CalDAV: the warning of an unchanged resource survives incremental syncs. */
+static void test_caldav_unknown_tzid_warning_persists(void **state)
+{
+    outcome_t a, b;
+    fetch(FEED_CALDAV, "/dav-tzid/cal/", 0, 0, NULL, NULL, &a);
+    if (a.status != FEED_OK)
+        fail_msg("caldav tzid: %s", a.error);
+    assert_true(warns_about(&a, "Mars/Olympus_Mons"));
+    assert_int_equal(a.busy.n, 1);
+    assert_int_equal(a.busy.v[0].start, iso("2026-12-02T10:00:00+09:00"));
+    fetch(FEED_CALDAV, "/dav-tzid/cal/", 0, 0, a.state, NULL, &b);
+    assert_int_equal(b.status, FEED_OK);
+    assert_non_null(strstr(b.state, "\"last_mode\":\"sync\""));
+    assert_true(warns_about(&b, "Mars/Olympus_Mons"));
+    assert_int_equal(b.busy.n, 1);
+    assert_int_equal(b.busy.v[0].start, a.busy.v[0].start);
+    outcome_free(&a);
+    outcome_free(&b);
+}
+
 static void test_xml_with_entities(void **state)
 {
     outcome_t o;
@@ -442,6 +470,20 @@ static void test_etag_304(void **state)
     outcome_free(&a);
     outcome_free(&b);
     outcome_free(&c);
+}
+
+/* A 304 keeps reporting the warnings of the document it stands for. */
+static void test_304_repeats_warnings(void **state)
+{
+    outcome_t a, b;
+    fetch(FEED_ICS, "/etag-tzid.ics", 0, 0, NULL, NULL, &a);
+    assert_int_equal(a.status, FEED_OK);
+    assert_true(warns_about(&a, "Mars/Olympus_Mons"));
+    fetch(FEED_ICS, "/etag-tzid.ics", 0, 0, a.state, NULL, &b);
+    assert_int_equal(b.status, FEED_UNCHANGED);
+    assert_true(warns_about(&b, "Mars/Olympus_Mons"));
+    outcome_free(&a);
+    outcome_free(&b);
 }
 
 static void test_freebusy_kind(void **state)
@@ -543,8 +585,10 @@ int main(void)
         cmocka_unit_test(test_redirects),
         cmocka_unit_test(test_size_limit),
         cmocka_unit_test(test_unknown_tzid_warns_and_falls_back),
+        cmocka_unit_test(test_caldav_unknown_tzid_warning_persists),
         cmocka_unit_test(test_xml_with_entities),
         cmocka_unit_test(test_etag_304),
+        cmocka_unit_test(test_304_repeats_warnings),
         cmocka_unit_test(test_freebusy_kind),
         cmocka_unit_test(test_loop_not_blocked_by_slow_fetch),
         cmocka_unit_test(test_cancel_never_calls_back),

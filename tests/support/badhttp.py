@@ -97,6 +97,29 @@ DTSTART:2026120
 </d:multistatus>
 """
 
+DAV_TZID = """<?xml version="1.0" encoding="utf-8"?>
+<d:multistatus xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">
+ <d:response><d:href>%stz.ics</d:href><d:propstat><d:prop>
+  <d:getetag>"1"</d:getetag>
+  <c:calendar-data>BEGIN:VCALENDAR&#13;
+VERSION:2.0&#13;
+PRODID:-//badhttp//test//EN&#13;
+BEGIN:VEVENT&#13;
+UID:tz-1@badhttp&#13;
+DTSTAMP:20261120T000000Z&#13;
+DTSTART;TZID=Mars/Olympus_Mons:20261202T100000&#13;
+DTEND;TZID=Mars/Olympus_Mons:20261202T110000&#13;
+END:VEVENT&#13;
+END:VCALENDAR&#13;
+</c:calendar-data>
+ </d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>
+</d:multistatus>
+"""
+
+DAV_NO_CHANGES = """<?xml version="1.0" encoding="utf-8"?>
+<d:multistatus xmlns:d="DAV:"><d:sync-token>tok-1</d:sync-token></d:multistatus>
+"""
+
 ETAG = '"v1-badhttp"'
 LAST_MODIFIED = "Mon, 23 Nov 2026 00:00:00 GMT"
 
@@ -160,9 +183,10 @@ class Handler(BaseHTTPRequestHandler):
         q = urllib.parse.parse_qs(u.query)
         p = u.path
         print(self.command, self.path, flush=True)
+        req_body = b""
         if self.command in ("PROPFIND", "REPORT"):
             n = int(self.headers.get("Content-Length") or 0)
-            self.rfile.read(n)
+            req_body = self.rfile.read(n)
         if p.startswith("/cal/") and p.endswith(".ics"):
             name = os.path.basename(p)
             try:
@@ -174,7 +198,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_body(200, GOOD)
         if p == "/freebusy.ics":
             return self.send_body(200, FREEBUSY)
-        if p == "/etag.ics":
+        if p in ("/etag.ics", "/etag-tzid.ics"):
             inm = self.headers.get("If-None-Match")
             ims = self.headers.get("If-Modified-Since")
             if inm == ETAG or (inm is None and ims == LAST_MODIFIED):
@@ -183,7 +207,8 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
-            return self.send_body(200, GOOD, extra={"ETag": ETAG, "Last-Modified": LAST_MODIFIED})
+            doc = GOOD if p == "/etag.ics" else UNKNOWN_TZID
+            return self.send_body(200, doc, extra={"ETag": ETAG, "Last-Modified": LAST_MODIFIED})
         if p == "/malformed.ics":
             return self.send_body(200, MALFORMED)
         if p == "/nonutf8.ics":
@@ -236,6 +261,14 @@ class Handler(BaseHTTPRequestHandler):
         if p.startswith("/dav-badical/"):
             body = DAV_COLLECTION if self.command == "PROPFIND" else DAV_BAD_ICAL
             return self.send_body(207, body % p, "application/xml; charset=utf-8")
+        if p.startswith("/dav-tzid/"):
+            if self.command == "PROPFIND":
+                body = DAV_COLLECTION % p
+            elif b"sync-collection" in req_body:
+                body = DAV_NO_CHANGES
+            else:
+                body = DAV_TZID % p
+            return self.send_body(207, body, "application/xml; charset=utf-8")
         if p.startswith("/dav-html/"):
             return self.send_body(200, "<html>login</html>", "text/html")
         return self.send_body(404, "unknown path\n", "text/plain")
