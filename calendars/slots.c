@@ -21,19 +21,27 @@
  * that start, so two staff busy at different moments of one slot both
  * count (a plain time-space sweep would miss that).
  *
- * A query then is: feasible = ∩ ok(required), computed by narrowing: each
- * required agency in turn only examines busy time near the starts that are
- * still feasible (binary search into its sorted sets), then
- * enumerate grid starts (multiples of granularity from local midnight)
- * inside feasible, count optional agencies by walking their ok sets in
- * step, rank (more optional first, then earliest), take greedily without
- * overlap up to limit.  Each busy set is first sliced to the window by
- * binary search, so cost is linear in the intervals inside the window.
+ * A query then is: feasible = ∩ ok(required), computed by narrowing: start
+ * from the days where every required agency works, and let each required
+ * agency in turn remove its blocked starts, looking only at busy time near
+ * what is still feasible (galloping search into its sorted sets, so an
+ * agency costs O(R log(N/R)) for R surviving ranges, never a scan of the
+ * window).  Then enumerate grid starts (multiples of granularity from
+ * local midnight) inside feasible, count optional agencies by walking
+ * their ok sets in step, rank (more optional first, then earliest) and
+ * take greedily without overlap up to limit.
  *
- * When nothing is feasible, diagnostics reuse the same sets: per required
- * agency the number of candidate starts it blocks; for each required
- * agency whether the others alone are feasible; and the earliest feasible
- * start when the window is widened to 26 weeks from `from`.
+ * Precomputation (slot_cache_t): an agency's staff-blocked starts depend
+ * only on its calendars, D, travel and need, so they can be computed once
+ * over all its data and reused by every later query with the same
+ * duration until the data version changes; a query then only slices
+ * them.  Extra busy (holds) is small and never cached.
+ *
+ * When nothing is feasible, diagnostics compute each required agency's
+ * full sets over the window: the number of candidate starts each one
+ * blocks; for each required agency whether the others alone are feasible
+ * (and from when); and the earliest feasible start when the window is
+ * widened to 26 weeks from `from`, capped at the end of the busy data.
  */
 #include "slots.h"
 
