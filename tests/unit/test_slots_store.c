@@ -2,7 +2,7 @@
  * test_slots_store.c - the store side of slots (daemon/slots_store.c) on
  * an in-memory SQLite store, so it also runs under ASan and valgrind:
  * holds (create, overlap refused, expiry, delete), busy input assembled
- * from stored feed intervals + holds + meetings, the fixture answers
+ * from stored feed intervals + holds + booked meetings, the fixture answers
  * through the store, and freshness flags for failing / never-fetched
  * feeds.  Feed intervals are written straight into the busy table from
  * the independent oracle (expected/busy), as a successful fetch would.
@@ -276,6 +276,35 @@ static void widened_search_respects_data_horizon(void **state)
     slot_query_free(&q);
 }
 
+/* A booked meeting is busy for its attendees unless they declined or it
+ * was cancelled (meetings_agency_busy), and except_meeting ignores it. */
+static void booked_meetings_are_busy(void **state)
+{
+    fx_t *f = *state;
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO meetings (id, uid, case_id, type, start, end, created, updated)"
+             " VALUES (77, 'uid-77', 'Y-01', '支援会議', %lld, %lld, 0, 0);"
+             "INSERT INTO meeting_attendees (meeting_id, agency, email) VALUES (77, 'jiritsu', 'j@x');",
+             (long long)at("2026-12-01T10:00:00+09:00"), (long long)at("2026-12-01T11:00:00+09:00"));
+    exec_ok(f->st, sql);
+    expect_first_slot(f, "q3-urgent", NULL);                       /* its only slot is taken */
+    slot_query_t q;
+    load_query(f, "q3-urgent", &q);
+    slot_result_t r;
+    char err[256];
+    assert_int_equal(slots_store_find(f->st, &f->city, &q, f->now, 77, &r, err, sizeof err), 0);
+    assert_int_equal(r.nslots, 1);                                 /* re-planning meeting 77 itself */
+    slot_result_free(&r);
+    slot_query_free(&q);
+    exec_ok(f->st, "UPDATE meeting_attendees SET partstat = 'DECLINED' WHERE meeting_id = 77");
+    expect_first_slot(f, "q3-urgent", "2026-12-01T10:00:00+09:00");
+    exec_ok(f->st, "UPDATE meeting_attendees SET partstat = 'ACCEPTED' WHERE meeting_id = 77;"
+                   "UPDATE meetings SET status = 'cancelled' WHERE id = 77");
+    expect_first_slot(f, "q3-urgent", "2026-12-01T10:00:00+09:00");
+    exec_ok(f->st, "DELETE FROM meetings WHERE id = 77");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -283,6 +312,7 @@ int main(void)
         cmocka_unit_test(holds_block_and_release),
         cmocka_unit_test(freshness_flags),
         cmocka_unit_test(widened_search_respects_data_horizon),
+        cmocka_unit_test(booked_meetings_are_busy),
     };
     return cmocka_run_group_tests_name("slots_store", tests, setup, teardown);
 }
