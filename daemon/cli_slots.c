@@ -12,6 +12,9 @@
  * slot if the window were widened, which one agency to drop.  Feed
  * warnings (failing or never fetched calendars) are always printed.
  * --json prints the raw response.
+ *
+ * Holds: `hold create AGENCY[,AGENCY...] START END [--expiry SECONDS|TIME]`
+ * (default one day), `holds` lists the active ones, `hold delete ID`.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,8 +173,105 @@ static int v_slots(cli_t *c, int argc, char **argv)
     return rc;
 }
 
+/* ---- holds ------------------------------------------------------------------ */
+
+static void print_holds(const json_t *holds)
+{
+    const char *hdr[] = {"番号", "日時", "機関", "期限 (expiry)"};
+    cli_table_t *t = cli_table_new(4, hdr);
+    size_t i;
+    const json_t *h;
+    json_array_foreach(holds, i, h) {
+        char id[32], range[96];
+        snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(h, "id")));
+        when(h, range, sizeof range);
+        char *ag = join_ids(json_object_get(h, "agencies"));
+        const char *row[] = {id, range, ag, jstr(h, "expiry")};
+        cli_table_row(t, row);
+        free(ag);
+    }
+    cli_table_print(t);
+}
+
+static int v_hold_create(cli_t *c, int argc, char **argv)
+{
+    const char *ids = cli_arg(argc, argv, 0), *start = cli_arg(argc, argv, 1),
+               *end = cli_arg(argc, argv, 2), *exp = cli_opt(argc, argv, "--expiry");
+    if (!ids || !start || !end) {
+        fprintf(stderr, "使い方 (usage): tsunagu hold create 機関ID[,機関ID...] 開始 終了 "
+                        "[--expiry 秒数|日時]\n");
+        return 2;
+    }
+    json_t *agencies = json_array();
+    char *copy = xstrdup(ids), *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+        json_array_append_new(agencies, json_string(tok));
+    free(copy);
+    char *endp = NULL;
+    long long secs = exp ? strtoll(exp, &endp, 10) : 86400;
+    json_t *expiry = exp && (!endp || *endp) ? json_string(exp) : json_integer(secs);
+    json_t *body = json_pack("{s:o, s:s, s:s, s:o}", "agencies", agencies, "start", start, "end",
+                             end, "expiry", expiry);
+    json_t *resp = NULL;
+    long st = cli_call(c, "POST", "/v1/holds", body, &resp);
+    int rc = 0;
+    if (st == 409) {
+        char range[96];
+        const json_t *cf = json_object_get(resp, "conflict");
+        when(cf, range, sizeof range);
+        fprintf(stderr, "エラー: 仮押さえ %lld (%s) と重なっています (HTTP 409 hold-conflict)\n",
+                (long long)json_integer_value(json_object_get(cf, "id")), range);
+        rc = 1;
+    } else if (st != 201) {
+        rc = cli_fail(st, resp);
+    } else if (!c->json) {
+        char range[96];
+        when(resp, range, sizeof range);
+        printf("仮押さえしました (hold created): 番号 %lld  %s  期限 %s\n",
+               (long long)json_integer_value(json_object_get(resp, "id")), range, jstr(resp, "expiry"));
+    }
+    json_decref(resp);
+    return rc;
+}
+
+static int v_holds(cli_t *c, int argc, char **argv)
+{
+    json_t *resp = NULL;
+    long st = cli_call(c, "GET", "/v1/holds", NULL, &resp);
+    int rc = 0;
+    if (st != 200) rc = cli_fail(st, resp);
+    else if (!c->json) {
+        if (json_array_size(json_object_get(resp, "holds"))) print_holds(json_object_get(resp, "holds"));
+        else printf("有効な仮押さえはありません (no active holds)\n");
+    }
+    json_decref(resp);
+    return rc;
+}
+
+static int v_hold_delete(cli_t *c, int argc, char **argv)
+{
+    const char *id = cli_arg(argc, argv, 0);
+    if (!id) {
+        fprintf(stderr, "使い方 (usage): tsunagu hold delete 番号\n");
+        return 2;
+    }
+    char *eid = cli_escape(id), *path = xasprintf("/v1/holds/%s", eid);
+    json_t *resp = NULL;
+    long st = cli_call(c, "DELETE", path, NULL, &resp);
+    int rc = st == 204 ? 0 : cli_fail(st, resp);
+    if (st == 204) printf("仮押さえ %s を解除しました (hold deleted)\n", id);
+    json_decref(resp);
+    free(path);
+    free(eid);
+    return rc;
+}
+
 const cli_verb_t cli_slots_verbs[] = {
     {"slots", "QUERY.json [--json]",
      "共通の空き時間を探す (find common slots for a query file)", v_slots},
+    {"hold create", "機関ID[,機関ID...] 開始 終了 [--expiry 秒数|日時]",
+     "日時を仮押さえする: 以後の検索で予定ありとして扱う (hold a time)", v_hold_create},
+    {"holds", "", "有効な仮押さえの一覧 (list active holds)", v_holds},
+    {"hold delete", "番号", "仮押さえを解除する (delete a hold)", v_hold_delete},
     {NULL, NULL, NULL, NULL}
 };

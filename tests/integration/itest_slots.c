@@ -14,7 +14,8 @@
  *     answer, bad holds 400, unknown 404;
  *   - a failing feed is flagged in the answer (never silently free) while
  *     the last good data is still used;
- *   - the CLI prints the table with Japanese dates, and --json.
+ *   - the CLI prints the table with Japanese dates, and --json; holds
+ *     from the CLI (create, clash, list, delete).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -516,6 +517,35 @@ static void test_cli_table_and_json(void **state)
     assert_non_null(strstr(out, "HTTP 400"));
     free(out);
     free(bad);
+    /* holds from the CLI: create, clash, list, delete */
+    const char *h1[] = {"bin/tsunagu", "hold", "create", "dv,kodomo", "2026-12-02T10:00:00+09:00",
+                        "2026-12-02T11:00:00+09:00", NULL};
+    assert_int_equal(run_cli(h1, &out), 0);
+    assert_non_null(strstr(out, "仮押さえしました"));
+    long long id = 0;
+    const char *p = strstr(out, "番号 ");
+    assert_non_null(p);
+    id = strtoll(p + strlen("番号 "), NULL, 10);
+    assert_true(id > 0);
+    free(out);
+    const char *h2[] = {"bin/tsunagu", "hold", "create", "kodomo", "2026-12-02T10:30:00+09:00",
+                        "2026-12-02T11:30:00+09:00", "--expiry", "3600", NULL};
+    assert_int_equal(run_cli(h2, &out), 1);
+    assert_non_null(strstr(out, "hold-conflict"));
+    free(out);
+    const char *h3[] = {"bin/tsunagu", "holds", NULL};
+    assert_int_equal(run_cli(h3, &out), 0);
+    assert_non_null(strstr(out, "12月2日(水) 10:00〜11:00"));
+    assert_non_null(strstr(out, "dv, kodomo"));
+    free(out);
+    char idbuf[32];
+    snprintf(idbuf, sizeof idbuf, "%lld", id);
+    const char *h4[] = {"bin/tsunagu", "hold", "delete", idbuf, NULL};
+    assert_int_equal(run_cli(h4, &out), 0);
+    free(out);
+    assert_int_equal(run_cli(h4, &out), 1);
+    assert_non_null(strstr(out, "HTTP 404"));
+    free(out);
 }
 
 int main(void)
