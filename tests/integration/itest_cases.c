@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "sha256.h"
@@ -51,6 +52,7 @@ static struct {
     pid_t  pid;
     char  *coord, *secr, *chuo, *hiki, *kodomo, *jiritsu;
     long   decision[15];          /* by case number, 0 when none */
+    bool   valgrind;
 } g;
 
 /* ---- HTTP ----------------------------------------------------------------- */
@@ -228,9 +230,14 @@ static int group_setup(void **state)
                           "TSUNAGU_SECRETS=", NULL };
     unsetenv("TSUNAGU_ADMIN_TOKEN");
     unsetenv("TSUNAGU_RULES");
-    const char *argv[] = { "bin/tsunagud", "-c", g.conf, NULL };
-    g.pid = support_spawn(argv, env, NULL, g.log);
-    if (g.pid < 0 || !support_wait_port(g.port, 10000, g.pid)) {
+    /* TSUNAGU_ITEST_VALGRIND=1 runs the daemon under memcheck; teardown
+     * then fails on definite leaks or memory errors in the handlers. */
+    const char *plain[] = { "bin/tsunagud", "-c", g.conf, NULL };
+    const char *vg[] = { "valgrind", "-q", "--leak-check=full", "--errors-for-leak-kinds=definite",
+                         "--error-exitcode=99", "bin/tsunagud", "-c", g.conf, NULL };
+    g.valgrind = getenv("TSUNAGU_ITEST_VALGRIND") != NULL;
+    g.pid = support_spawn(g.valgrind ? vg : plain, env, NULL, g.log);
+    if (g.pid < 0 || !support_wait_port(g.port, g.valgrind ? 60000 : 10000, g.pid)) {
         char *l = support_read_log(g.log);
         fprintf(stderr, "tsunagud did not start:\n%s\n", l);
         free(l);
@@ -241,8 +248,15 @@ static int group_setup(void **state)
 
 static int group_teardown(void **state)
 {
+    int status = 0;
     if (g.pid > 0 && support_alive(g.pid))
-        support_stop(g.pid, 5000);
+        status = support_stop(g.pid, g.valgrind ? 30000 : 5000);
+    if (g.valgrind && WIFEXITED(status) && WEXITSTATUS(status) == 99) {
+        char *l = support_read_log(g.log);
+        fprintf(stderr, "valgrind reported errors:\n%s\n", l);
+        free(l);
+        return -1;
+    }
     support_rmtree(g.dir);
     free(g.dir); free(g.db); free(g.conf); free(g.log); free(g.rules);
     free(g.coord); free(g.secr); free(g.chuo); free(g.hiki); free(g.kodomo); free(g.jiritsu);
@@ -591,6 +605,59 @@ static void test_decisions_append_only_in_db(void **state)
     sqlite3_close(db);
 }
 
+/* Run bin/tsunagu with argv; returns the exit code, output in *out. */
+static int run_cli(const char *const *argv, char **out)
+{
+    char *log = support_path(g.dir, "cli.log");
+    unlink(log);
+    pid_t pid = support_spawn(argv, NULL, NULL, log);
+    int status = -1;
+    assert_true(pid > 0);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    *out = support_read_log(log);
+    free(log);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void test_cli_offline(void **state)
+{
+    char *out;
+    const char *check_ok[] = { "bin/tsunagu", "rules", "check", "rules/default.rules", NULL };
+    assert_int_equal(run_cli(check_ok, &out), 0);
+    assert_non_null(strstr(out, "やまなみ市既定方針 v1"));
+    assert_non_null(strstr(out, "child-abuse"));
+    free(out);
+    /* g.rules now holds the broken edit from the SIGHUP test */
+    const char *check_bad[] = { "bin/tsunagu", "rules", "check", g.rules, NULL };
+    assert_int_equal(run_cli(check_bad, &out), 1);
+    assert_non_null(strstr(out, "policy.rules:"));
+    assert_non_null(strstr(out, "未知の分野「高令」"));
+    free(out);
+    const char *explain[] = { "bin/tsunagu", "rules", "explain", "--city", CITY "/agencies.json",
+                              CITY "/cases/Y-08.json", NULL };
+    assert_int_equal(run_cli(explain, &out), 0);
+    assert_non_null(strstr(out, "相談支援事業所ひかり"));
+    assert_non_null(strstr(out, "同点の決め方1: 主担当件数"));
+    assert_non_null(strstr(out, "ルール「disability」"));
+    free(out);
+    const char *refused[] = { "bin/tsunagu", "rules", "explain", "--city", CITY "/agencies.json",
+                              CITY "/cases/Y-11.json", NULL };
+    assert_int_equal(run_cli(refused, &out), 1);
+    assert_non_null(strstr(out, "consent-required"));
+    assert_non_null(strstr(out, "支援会議"));
+    free(out);
+    const char *json[] = { "bin/tsunagu", "rules", "explain", "--json", "--city",
+                           CITY "/agencies.json", "--rules", "rules/default.rules",
+                           CITY "/cases/Y-03.json", NULL };
+    assert_int_equal(run_cli(json, &out), 0);
+    json_t *j = json_loads(out, 0, NULL);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "lead")), "dv");
+    assert_true(json_is_true(json_object_get(j, "forced")));
+    json_decref(j);
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -605,6 +672,7 @@ int main(void)
         cmocka_unit_test(test_invalid_rules_keep_previous),
         cmocka_unit_test(test_close_releases_lead),
         cmocka_unit_test(test_decisions_append_only_in_db),
+        cmocka_unit_test(test_cli_offline),
     };
     return cmocka_run_group_tests_name("itest_cases", tests, group_setup, group_teardown);
 }
