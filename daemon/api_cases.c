@@ -10,7 +10,9 @@
  *   POST /v1/cases/{id}/proposals       run the rules -> pending decision (201)
  *                                       or 422 {error, message, ...}
  *   GET  /v1/decisions?status=&case=    list (staff)
- *   GET  /v1/decisions/{id}             the explanation as it was + review
+ *   GET  /v1/decisions/{id}             the explanation as it was + review;
+ *                                       ?recompute=1 re-runs the stored rule
+ *                                       text on the stored inputs (audit)
  *   POST /v1/decisions/{id}/approve     secretariat/admin
  *   POST /v1/decisions/{id}/override    {lead, reason}; reason required (400)
  *   GET  /v1/rules                      the active rule set (hash, policy, rules)
@@ -668,11 +670,76 @@ static json_t *decision_json(api_req_t *r, const char *sid, bool full)
     return o;
 }
 
+/* ---- re-explaining a stored decision ------------------------------------ */
+
+typedef struct snap_free {
+    const json_t *minutes;     /* {agency: minutes | null} as recorded */
+} snap_free_t;
+
+static int64_t snapshot_free_minutes(void *arg, const agency_t *a, int days)
+{
+    const json_t *v = json_object_get(((snap_free_t *)arg)->minutes, a->id);
+    return json_is_integer(v) ? json_integer_value(v) : -1;
+}
+
+static char *rule_source(store_t *st, const char *hash)
+{
+    sqlite3_stmt *s = store_prepare(st, "SELECT source FROM rule_sets WHERE hash = ?");
+    char *src = NULL;
+    if (s) {
+        store_bind_text(s, 1, hash);
+        if (sqlite3_step(s) == SQLITE_ROW)
+            src = xstrdup(store_col_text(s, 0));
+        store_done(s);
+    }
+    return src;
+}
+
+/* Run the stored rule text on the stored inputs again.  Returns the new
+ * result, or NULL with err. */
+static json_t *recompute(api_req_t *r, const json_t *d, char *err, size_t errlen)
+{
+    const json_t *in = json_object_get(d, "inputs");
+    char *src = rule_source(r->d->store, json_string_value(json_object_get(d, "rules_hash")));
+    ruleset_t *rs = src ? rules_parse(src, strlen(src), "stored", err, errlen) : NULL;
+    city_t city;
+    case_t c;
+    json_t *out = NULL;
+    if (!src)
+        snprintf(err, errlen, "rule set not stored");
+    else if (rs && city_from_json(json_object_get(in, "city"), NULL, &city, err, errlen)) {
+        if (case_from_json(json_object_get(in, "case"), &c, err, errlen)) {
+            snap_free_t sf = { json_object_get(in, "free_minutes") };
+            rules_env_t env = { snapshot_free_minutes, &sf };
+            proposal_t p;
+            rules_propose(rs, &city, &c, &env, &p);
+            out = rules_explain_json(&p);
+            proposal_free(&p);
+            case_free(&c);
+        }
+        city_free(&city);
+    }
+    rules_free(rs);
+    free(src);
+    return out;
+}
+
 static void h_decision_get(api_req_t *r)
 {
     json_t *o = decision_json(r, api_param(r, "id"), true);
-    if (o)
-        api_reply_json(r, 200, o);
+    if (!o)
+        return;
+    const char *q = api_query(r, "recompute");
+    if (q && strcmp(q, "0")) {
+        char err[512] = "";
+        json_t *again = recompute(r, o, err, sizeof err);
+        json_object_set_new(o, "recomputed", again ? again : json_null());
+        json_object_set_new(o, "reproducible",
+                            json_boolean(again && json_equal(again, json_object_get(o, "result"))));
+        if (!again)
+            json_object_set_new(o, "recompute_error", json_string(err));
+    }
+    api_reply_json(r, 200, o);
 }
 
 static void h_decision_list(api_req_t *r)

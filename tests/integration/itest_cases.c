@@ -540,6 +540,12 @@ static void test_reexplain_after_rules_change(void **state)
     json_t *snap = json_object_get(after, "inputs");
     assert_string_equal(json_string_value(json_object_get(json_object_get(snap, "case"), "id")), "Y-05");
     assert_non_null(json_object_get(json_object_get(snap, "city"), "agencies"));
+    /* and it is reproducible: the stored rule text on the stored inputs */
+    char *rp = decision_path(5, "?recompute=1");
+    json_t *again = http_json("GET", rp, g.secr, NULL, 200);
+    assert_true(json_is_true(json_object_get(again, "reproducible")));
+    json_decref(again);
+    free(rp);
     json_t *fresh = http_json("POST", "/v1/cases/Y-05/proposals", g.coord, "{}", 201);
     assert_string_equal(json_string_value(json_object_get(fresh, "lead")), "ssw");
     assert_string_not_equal(json_string_value(json_object_get(fresh, "rules_hash")), old_hash);
