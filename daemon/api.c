@@ -497,7 +497,9 @@ static void finish(api_req_t *r, int status, const char *ctype, const char *body
     char rn[160] = "-";
     if (r->auth.role)
         api_role_name(&r->auth, rn, sizeof rn);
-    log_info("http %s %s %d %.1fms %s", method_name(r->method), r->path, status, ms, rn);
+    /* probes of /healthz would drown the log: debug level when healthy */
+    log_level_t lvl = status == 200 && strcmp(r->path, "/healthz") == 0 ? LOG_DEBUG : LOG_INFO;
+    log_msg(lvl, "http %s %s %d %.1fms %s", method_name(r->method), r->path, status, ms, rn);
     if (r->deferred) {
         r->api->in_flight--;
         req_free(r);
