@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "store.h"
+#include "timeutil.h"
 #include "util.h"
 
 typedef struct cached_stmt {
@@ -150,11 +151,12 @@ static int apply_migration(store_t *st, const store_migration_t *m, char *err, s
     if (store_exec(st, m->sql) != 0)
         goto fail;
     sqlite3_stmt *s = store_prepare(st,
-        "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, strftime('%s','now'))");
+        "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)");
     if (!s)
         goto fail;
     sqlite3_bind_int(s, 1, m->version);
     store_bind_text(s, 2, m->name);
+    sqlite3_bind_int64(s, 3, tu_now());
     int rc = sqlite3_step(s);
     store_done(s);
     if (rc != SQLITE_DONE || store_commit(st) != 0)
