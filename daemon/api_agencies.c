@@ -109,7 +109,22 @@ static void h_agency_get(api_req_t *r)
         api_404(r, "機関", id);
         return;
     }
-    if (api_may_see_agency(r, id)) {
+    /* calendar urls can be capability urls (private .ics links): other
+     * agencies do not see them, and nobody sees userinfo */
+    bool own = api_may_see_agency(r, id);
+    json_t *cal;
+    size_t k;
+    json_array_foreach(json_object_get(doc, "calendars"), k, cal) {
+        const char *u = json_string_value(json_object_get(cal, "url"));
+        if (!own || !u) {
+            json_object_del(cal, "url");
+            continue;
+        }
+        char *red = api_redact_url(u);
+        json_object_set_new(cal, "url", json_string(red));
+        free(red);
+    }
+    if (own) {
         json_t *feeds = json_array();
         json_t *c;
         size_t i;

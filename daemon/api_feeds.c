@@ -19,7 +19,7 @@
 #include "util.h"
 
 /* Hide the userinfo part of a URL (user:pw@ becomes ***@). */
-static char *redact_url(const char *url)
+char *api_redact_url(const char *url)
 {
     const char *scheme = strstr(url, "://");
     if (!scheme)
@@ -79,7 +79,7 @@ static json_t *str_or_null(sqlite3_stmt *s, int col)
 /* Row of FEED_COLUMNS -> JSON (interval count looked up separately). */
 static json_t *feed_row_json(sqlite3_stmt *s, const tz_t *zone)
 {
-    char *url = redact_url(store_col_text(s, 3));
+    char *url = api_redact_url(store_col_text(s, 3));
     json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:i, s:o, s:o}",
         "id", store_col_text(s, 0), "agency", store_col_text(s, 1), "kind", store_col_text(s, 2),
         "url", url, "state", store_col_text(s, 4),

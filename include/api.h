@@ -121,6 +121,8 @@ bool api_may_see_agency(const api_req_t *r, const char *agency_id);
 /* ?from=&to= for busy queries: defaults to the stored window (30 days
  * back, 180 ahead); replies 400 on bad/inverted/too-long windows. */
 bool api_busy_window(api_req_t *r, int64_t *from, int64_t *to);
+/* Copy of url with any user:password@ replaced by ***@ (malloc'd). */
+char *api_redact_url(const char *url);
 /* One feed's status JSON (new reference) or NULL if unknown. */
 json_t *api_feed_json(api_req_t *r, const char *id);
 

@@ -573,6 +573,9 @@ static void test_roles(void **state)
     /* the registry is visible, other agencies' feed status is not */
     j = http_json("GET", "/v1/agencies/kodomo", ag, NULL, 200);
     assert_null(json_object_get(j, "feeds"));
+    json_t *cal0 = json_array_get(json_object_get(j, "calendars"), 0);
+    assert_string_equal(json_string_value(json_object_get(cal0, "id")), "kodomo");
+    assert_null(json_object_get(cal0, "url"));        /* private links stay private */
     json_decref(j);
     j = http_json("GET", "/v1/agencies/houkatsu-hokubu", ag, NULL, 200);
     assert_int_equal(json_array_size(json_object_get(j, "feeds")), 1);
@@ -870,6 +873,11 @@ static void test_http_feeds_secrets_and_drain(void **state)
     assert_null(strstr(url, "pw"));
     assert_non_null(strstr(url, "***@127.0.0.1"));
     json_decref(j);
+    resp_t ra = http("GET", "/v1/agencies/x", g.admin, NULL);
+    assert_int_equal(ra.status, 200);
+    assert_null(strstr(ra.body.s, "someone:pw"));
+    assert_non_null(strstr(ra.body.s, "***@127.0.0.1"));
+    strbuf_free(&ra.body);
     resp_t r = http("GET", "/v1/feeds", g.admin, NULL);
     assert_null(strstr(r.body.s, "s3cret"));
     strbuf_free(&r.body);
