@@ -866,7 +866,7 @@ static void h_decision_approve(api_req_t *r)
 }
 
 /* The secretariat may choose any agency, but never one 本人 excluded
- * under 重層的支援会議, and never the excluded (secretariat) field. */
+ * under 重層的支援会議, nor a non-member under 支援会議. */
 static bool override_lead_ok(api_req_t *r, const json_t *d, const char *lead)
 {
     const city_t *city = tsunagud_city(r->d);
@@ -881,7 +881,15 @@ static bool override_lead_ok(api_req_t *r, const json_t *d, const char *lead)
         const case_member_t *self = case_self(&c);
         bool excluded = !strcmp(c.meeting_type, CASE_MEETING_JUUSOU) && self &&
                         strvec_contains(&self->consent_excludes, lead);
+        bool outsider = !strcmp(c.meeting_type, CASE_MEETING_SUPPORT) &&
+                        !city_agency(city, lead)->support_meeting_member;
         case_free(&c);
+        if (outsider) {
+            api_reply_error(r, 422, "not-member",
+                            "「%s」は支援会議の構成員ではないため、守秘義務のある支援会議の主担当にできません。構成員の機関を選んでください (not a support-meeting member)",
+                            lead);
+            return false;
+        }
         if (excluded) {
             api_reply_error(r, 422, "consent-excluded",
                             "本人が「%s」への情報提供に同意していないため、主担当にできません。別の機関を選ぶか、支援会議で検討してください (excluded by consent)",

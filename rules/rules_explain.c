@@ -93,9 +93,9 @@ static json_t *contributions_json(const proposal_t *p, const candidate_t *cd)
         const rule_t *r = &rs->rules[p->fired[i]];
         for (size_t s = 0; s < r->nscores; s++)
             if (r->scores[s].field == cd->best_field)
-                json_array_append_new(a, json_pack("{s:s, s:s, s:i, s:s}", "rule", r->id,
+                json_array_append_new(a, json_pack("{s:s, s:s, s:i}", "rule", r->id,
                     "field", rules_field_name(rs, cd->best_field), "points",
-                    r->scores[s].points, "reason", r->reason));
+                    r->scores[s].points));   /* the reason is in explanation.fired */
     }
     if (cd->involved_bonus)
         json_array_append_new(a, json_pack("{s:s, s:i, s:s}", "bonus", "involved",

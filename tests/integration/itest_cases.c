@@ -452,6 +452,11 @@ static void test_override_needs_reason(void **state)
     expect_error("POST", p, g.secr, "{\"lead\":\"hikikomori\",\"reason\":\"専門性\"}", 422,
                  "consent-excluded", "同意");
     free(p);
+    /* Y-02 is a 支援会議: hellowork is not a member and cannot lead it */
+    p = decision_path(2, "/override");
+    expect_error("POST", p, g.secr, "{\"lead\":\"hellowork\",\"reason\":\"就労が中心\"}", 422,
+                 "not-member", "構成員");
+    free(p);
 }
 
 static void test_agency_token_access(void **state)
