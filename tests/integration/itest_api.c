@@ -756,6 +756,102 @@ static void test_metrics(void **state)
     strbuf_free(&r.body);
 }
 
+/* Run bin/tsunagu with TSUNAGU_URL/TOKEN set; output (stdout+stderr) is
+ * returned malloc'd, the exit status in *code. */
+static char *run_cli(const char *const args[], int *code)
+{
+    char url[64], tok[160];
+    snprintf(url, sizeof url, "TSUNAGU_URL=http://127.0.0.1:%d", g.port);
+    snprintf(tok, sizeof tok, "TSUNAGU_TOKEN=%s", g.admin);
+    const char *env[] = {url, tok, "TSUNAGU_NOW=2026-12-01T09:00:00+09:00", NULL};
+    const char *argv[16] = {"bin/tsunagu"};
+    size_t n = 1;
+    for (size_t i = 0; args[i] && n < 15; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    char *out = support_path(g.dir, "cli.out");
+    unlink(out);
+    pid_t pid = support_spawn(argv, env, NULL, out);
+    assert_true(pid > 0);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    char *text = support_read_log(out);
+    free(out);
+    return text;
+}
+
+static void test_cli(void **state)
+{
+    int code;
+    /* import resolves the relative calendar urls against the file's folder */
+    char *out = run_cli((const char *[]){"import", CITY "/agencies.json", NULL}, &code);
+    assert_int_equal(code, 0);
+    assert_non_null(strstr(out, "取り込みました"));
+    free(out);
+    char cwd[PATH_MAX];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    char *want_url = xasprintf("%s/" CITY "/calendars/ssw.ics", cwd);
+    json_t *j = wait_feed_state("kodomo", "ok", 5000);
+    json_decref(j);
+    json_t *f = http_json("GET", "/v1/feeds/ssw", g.admin, NULL, 200);
+    assert_string_equal(json_string_value(json_object_get(f, "url")), want_url);
+    json_decref(f);
+    free(want_url);
+    j = wait_feed_state("ssw", "ok", 10000);
+    json_decref(j);
+
+    /* busy: one row per day, the first interval of the day as HH:MM-HH:MM */
+    ivset_t want;
+    ivset_init(&want);
+    load_expected("houkatsu-hokubu", &want);
+    int64_t day_start = iso("2026-12-01T00:00:00+09:00"), day_end = iso("2026-12-02T00:00:00+09:00");
+    char first[32] = "";
+    for (size_t i = 0; i < want.n && !first[0]; i++)
+        if (want.v[i].start >= day_start && want.v[i].start < day_end) {
+            char a[TU_ISO_LEN], b[TU_ISO_LEN];
+            tu_format_iso8601(want.v[i].start, tz_default(), a);
+            tu_format_iso8601(want.v[i].end, tz_default(), b);
+            snprintf(first, sizeof first, "%.5s-%.5s", a + 11, b + 11);
+        }
+    ivset_free(&want);
+    assert_true(first[0]);
+    out = run_cli((const char *[]){"busy", "houkatsu-hokubu", "--from", "2026-12-01", "--to",
+                                   "2026-12-01", NULL}, &code);
+    assert_int_equal(code, 0);
+    assert_non_null(strstr(out, "2026-12-01(火)"));
+    assert_non_null(strstr(out, first));
+    assert_null(strstr(out, "2026-12-02("));      /* no row for the next day */
+    free(out);
+
+    /* tables and JSON */
+    out = run_cli((const char *[]){"agencies", NULL}, &code);
+    assert_int_equal(code, 0);
+    assert_non_null(strstr(out, "基幹相談支援センター"));
+    free(out);
+    out = run_cli((const char *[]){"feed", "kodomo", "--json", NULL}, &code);
+    assert_int_equal(code, 0);
+    json_t *parsed = json_loads(out, 0, NULL);
+    assert_non_null(parsed);
+    assert_string_equal(json_string_value(json_object_get(parsed, "state")), "ok");
+    json_decref(parsed);
+    free(out);
+
+    /* errors: Japanese first, exit 1; usage errors exit 2 */
+    out = run_cli((const char *[]){"feed", "no-such-feed", NULL}, &code);
+    assert_int_equal(code, 1);
+    assert_non_null(strstr(out, "エラー: "));
+    assert_non_null(strstr(out, "HTTP 404"));
+    free(out);
+    out = run_cli((const char *[]){"no-such-verb", NULL}, &code);
+    assert_int_equal(code, 2);
+    free(out);
+    out = run_cli((const char *[]){"busy", NULL}, &code);
+    assert_int_equal(code, 2);
+    assert_non_null(strstr(out, "使い方"));
+    free(out);
+}
+
 static void test_sighup_reloads_config(void **state)
 {
     write_conf(ADMIN2);
@@ -959,6 +1055,7 @@ int main(void)
         cmocka_unit_test(test_reimport_idempotent_and_updates_in_place),
         cmocka_unit_test(test_failing_feed_keeps_intervals),
         cmocka_unit_test(test_metrics),
+        cmocka_unit_test(test_cli),
         cmocka_unit_test(test_sighup_reloads_config),
         cmocka_unit_test(test_secrets_file_must_be_private),
         cmocka_unit_test(test_http_feeds_secrets_and_drain),
