@@ -50,7 +50,7 @@ static char *unfold(const char *in)
     return b.s ? strbuf_detach(&b) : xstrdup("");
 }
 
-static char *shift_ics(const char *in, int64_t days)
+char *cli_demo_shift_ics(const char *in, int64_t days)
 {
     char *text = unfold(in);
     size_t n = strlen(text);
@@ -95,7 +95,7 @@ static int shift_calendars(const char *src, const char *dst, int64_t days)
             continue;
         char *in = xasprintf("%s/%s", sdir, e->d_name), *out = xasprintf("%s/%s", ddir, e->d_name);
         char *text = read_file(in, NULL);
-        char *shifted = text ? shift_ics(text, days) : NULL;
+        char *shifted = text ? cli_demo_shift_ics(text, days) : NULL;
         FILE *f = shifted ? fopen(out, "w") : NULL;
         if (f) {
             fputs(shifted, f);

@@ -22,6 +22,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct cli {
     const char *url;        /* base URL without trailing slash */
@@ -74,6 +75,9 @@ void cli_table_row(cli_table_t *t, const char *const *cells);
 void cli_table_print(cli_table_t *t);     /* prints and frees */
 /* Display width of UTF-8 text (wide characters count 2). */
 size_t cli_text_width(const char *s);
+/* demo-city helper: iCalendar text with every date (year >= 2000)
+ * moved by days, lines unfolded first (malloc'd). */
+char *cli_demo_shift_ics(const char *ics, int64_t days);
 /* Print JSON pretty (for --json). */
 void cli_print_json(const json_t *j);
 
