@@ -979,9 +979,11 @@ static void kill_mid_send(const char *sink_flag, const char *cs, const char *att
         if (!seen) sleep_ms(20);
     }
     if (!seen) fail_msg("outbox never reached %s", expect_state);
+    /* 'handed' is recorded just BEFORE the last bytes and the end-of-data
+     * marker go out; give them a moment to reach the (stalling) server so
+     * the kill lands while the server holds the whole message. */
+    sleep_ms(300);
     kill_daemon(SIGKILL);
-    json_t *dummy = NULL;
-    (void)dummy;
     sleep_ms(2000);                /* the stalled server finishes (or not) */
     stop_sink();
     start_sink(NULL, NULL);

@@ -6,10 +6,10 @@ Usage: smtpsink.py --port PORT --dir DIR [--host 127.0.0.1]
                    [--delay-mail SEC] [--delay-data SEC] [--reject-rcpt ADDR]
 
 --delay-mail stalls each MAIL FROM (a client killed meanwhile never got
-its message to the server); --delay-data stalls after the whole message
-arrived but before it is accepted (a client killed meanwhile has handed
-the message over; the server still accepts it); --reject-rcpt answers
-550 for that recipient (a permanent failure).
+its message to the server); --delay-data stalls the 250 reply after the
+whole message arrived and was stored (like an MTA that queues first: a
+client killed meanwhile never hears that its message was accepted);
+--reject-rcpt answers 550 for that recipient (a permanent failure).
 
 Each message is written to DIR/tmp-<n> and renamed to DIR/<time>-<n>.eml
 before the 250 reply, so a test that sees the file knows the server
@@ -48,8 +48,6 @@ class SinkHandler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        if self.delay_data:
-            await asyncio.sleep(self.delay_data)
         n = next(self.counter)
         head = "X-Sink-Mail-From: %s\r\nX-Sink-Rcpt-To: %s\r\n" % (
             envelope.mail_from, ",".join(envelope.rcpt_tos))
@@ -63,6 +61,9 @@ class SinkHandler:
             f.flush()
             os.fsync(f.fileno())
         os.rename(tmp, final)
+        if self.delay_data:
+            # accepted and queued (like a real MTA) before the reply is sent
+            await asyncio.sleep(self.delay_data)
         return "250 Message accepted for delivery"
 
 
