@@ -238,6 +238,34 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
+/* argv for the daemon: TSUNAGU_ITEST_WRAPPER (e.g. "valgrind -q
+ * --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite")
+ * is prepended when set, so the whole suite can run the daemon under a
+ * checker; a checker error then fails the SIGTERM exit-status tests. */
+static const char **daemon_argv(const char *const args[])
+{
+    static char *words[32];
+    static const char *argv[48];
+    static char *copy;
+    free(copy);
+    copy = NULL;
+    size_t n = 0;
+    const char *w = getenv("TSUNAGU_ITEST_WRAPPER");
+    if (w && *w) {
+        copy = xstrdup(w);
+        size_t nw = 0;
+        for (char *t = strtok(copy, " "); t && nw < 31; t = strtok(NULL, " "))
+            words[nw++] = t;
+        for (size_t i = 0; i < nw; i++)
+            argv[n++] = words[i];
+    }
+    argv[n++] = "bin/tsunagud";
+    for (size_t i = 0; args[i] && n < 47; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    return argv;
+}
+
 static int group_setup(void **state)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -258,9 +286,9 @@ static int group_setup(void **state)
     const char *env[] = {listen, dbenv, mailenv, "TSUNAGU_NOW=2026-12-01T09:00:00+09:00",
                          "TSUNAGU_SECRETS=", NULL};
     unsetenv("TSUNAGU_ADMIN_TOKEN");
-    const char *argv[] = {"bin/tsunagud", "-c", g.conf, NULL};
+    const char **argv = daemon_argv((const char *[]){"-c", g.conf, NULL});
     g.pid = support_spawn(argv, env, NULL, g.log);
-    if (g.pid < 0 || !support_wait_port(g.port, 10000, g.pid)) {
+    if (g.pid < 0 || !support_wait_port(g.port, 30000, g.pid)) {
         char *l = support_read_log(g.log);
         fprintf(stderr, "tsunagud did not start:\n%s\n", l);
         free(l);
@@ -886,7 +914,7 @@ static void test_secrets_file_must_be_private(void **state)
     char mailenv[600];
     snprintf(mailenv, sizeof mailenv, "TSUNAGU_MAIL_PATH=%s/mail2.mbox", g.dir);
     const char *env[] = {senv, dbenv, listen, mailenv, NULL};
-    const char *argv[] = {"bin/tsunagud", NULL};
+    const char **argv = daemon_argv((const char *[]){NULL});
     pid_t pid = support_spawn(argv, env, NULL, log);
     assert_true(pid > 0);
     int st = -1;
@@ -934,10 +962,10 @@ static void test_http_feeds_secrets_and_drain(void **state)
     snprintf(mailenv, sizeof mailenv, "TSUNAGU_MAIL_PATH=%s/mail3.mbox", g.dir);
     const char *env[] = {senv, dbenv, listen, mailenv, "TSUNAGU_ADMIN_TOKEN=second-admin",
                          "TSUNAGU_NOW=2026-12-01T09:00:00+09:00", NULL};
-    const char *argv[] = {"bin/tsunagud", NULL};
+    const char **argv = daemon_argv((const char *[]){NULL});
     pid_t dpid = support_spawn(argv, env, NULL, dlog);
     assert_true(dpid > 0);
-    assert_true(support_wait_port(dport, 10000, dpid));
+    assert_true(support_wait_port(dport, 30000, dpid));
 
     int saved_port = g.port;
     const char *saved_admin = g.admin;
