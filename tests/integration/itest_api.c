@@ -749,6 +749,7 @@ static void test_failing_feed_keeps_intervals(void **state)
     /* metrics count it */
     resp_t r = http("GET", "/metrics", g.admin, NULL);
     assert_non_null(strstr(r.body.s, "tsunagu_feeds{state=\"failing\"} 1\n"));
+    assert_non_null(strstr(r.body.s, "tsunagu_feed_up{feed=\"ssw\",agency=\"ssw\"} 0\n"));
     strbuf_free(&r.body);
     /* repaired file: back to ok */
     char *text = read_file(CITY "/calendars/ssw.ics", NULL);
@@ -770,6 +771,8 @@ static void test_metrics(void **state)
     assert_non_null(strstr(r.body.s, "tsunagu_feeds{state=\"ok\"} 22\n"));
     assert_non_null(strstr(r.body.s, "tsunagu_feeds{state=\"failing\"} 0\n"));
     assert_non_null(strstr(r.body.s, "tsunagu_feed_fetch_seconds_bucket{le=\"+Inf\"}"));
+    assert_non_null(strstr(r.body.s, "tsunagu_feed_up{feed=\"kodomo\",agency=\"kodomo\"} 1\n"));
+    assert_non_null(strstr(r.body.s, "tsunagu_feed_last_success_timestamp_seconds{feed=\"kodomo\"} "));
     /* stored intervals = sum over feeds */
     json_t *j = http_json("GET", "/v1/feeds", g.admin, NULL, 200);
     long long sum = 0;
