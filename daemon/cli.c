@@ -21,6 +21,7 @@
 static const cli_verb_t *const cli_verb_tables[] = {
     cli_core_verbs,
     cli_rules_verbs,
+    cli_cases_verbs,
     cli_demo_verbs,
     cli_slots_verbs,
     cli_meetings_verbs,
