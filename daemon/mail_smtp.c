@@ -236,8 +236,8 @@ static int smtp_init(mailer_t *m, const mailer_config_t *cfg, char **err)
     c->username = xstrdup(cfg->username && *cfg->username ? cfg->username : NULL);
     c->password = xstrdup(cfg->password);
     const char *tls = cfg->starttls ? cfg->starttls : "try";
-    c->use_ssl = strcmp(tls, "require") == 0 ? CURLUSESSL_ALL
-               : strcmp(tls, "no") == 0 ? CURLUSESSL_NONE : CURLUSESSL_TRY;
+    c->use_ssl = !strcmp(tls, "require") || !strcmp(tls, "always") ? CURLUSESSL_ALL
+               : !strcmp(tls, "no") || !strcmp(tls, "never") ? CURLUSESSL_NONE : CURLUSESSL_TRY;
     c->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 60000;
     c->insecure = cfg->insecure;
     m->priv = c;

@@ -622,11 +622,42 @@ static bool case_from_dir(meetings_t *m, const char *case_id, meeting_case_t *ou
     return ok;
 }
 
+/* The case registry (migration 4, api_cases.c): the validated case
+ * document and the approved lead + supports of its latest review. */
+static bool case_from_store(meetings_t *m, const char *case_id, meeting_case_t *out)
+{
+    sqlite3_stmt *s = store_prepare(m->st, "SELECT doc, lead, supports FROM cases WHERE id = ?");
+    if (!s) return false;
+    store_bind_text(s, 1, case_id);
+    bool found = sqlite3_step(s) == SQLITE_ROW;
+    json_t *doc = found ? json_loads(store_col_text(s, 0), 0, NULL) : NULL;
+    json_t *sup = found && store_col_text(s, 2) ? json_loads(store_col_text(s, 2), 0, NULL) : NULL;
+    if (found && store_col_text(s, 1)) {
+        out->has_decision = true;
+        out->lead = xstrdup(store_col_text(s, 1));
+    }
+    store_done(s);
+    char err[256];
+    if (doc && case_from_json(doc, &out->kase, err, sizeof err)) out->has_case = true;
+    else if (doc) log_warn("meetings: stored case %s does not parse: %s", case_id, err);
+    size_t i;
+    json_t *v;
+    json_array_foreach(sup, i, v)
+        if (json_is_string(v)) strvec_push(&out->supports, json_string_value(v));
+    json_decref(doc);
+    json_decref(sup);
+    return found && out->has_case;
+}
+
 static bool lookup_case(meetings_t *m, const char *case_id, meeting_case_t *out)
 {
     memset(out, 0, sizeof *out);
     strvec_init(&out->supports);
     if (case_hook && case_hook(m->d, case_id, out)) return true;
+    if (store_has_migration(m->st, 4) && case_from_store(m, case_id, out)) return true;
+    meeting_case_free(out);
+    memset(out, 0, sizeof *out);
+    strvec_init(&out->supports);
     return case_from_dir(m, case_id, out);
 }
 

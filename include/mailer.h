@@ -48,7 +48,7 @@ typedef struct mailer_config {
     const char *transport;     /* "smtp" | "maildir" | "file" */
     const char *url;           /* smtp://host:port, smtps://host:port */
     const char *username, *password;   /* AUTH when username is set */
-    const char *starttls;      /* "no" | "try" | "require" (smtp:// only) */
+    const char *starttls;      /* "no"/"never" | "try" | "require"/"always" */
     const char *path;          /* maildir directory or mbox-like file */
     long        timeout_ms;    /* per transfer; 0 = 60 s */
     bool        insecure;      /* skip TLS verification (test servers) */

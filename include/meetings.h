@@ -50,9 +50,10 @@ typedef struct meeting_case {
 
 void meeting_case_free(meeting_case_t *c);
 
-/* The case registry plugs in here (the rules/cases module registers it).
- * Return true when the case exists.  Without a hook, or when the hook
- * does not know the case, CASES_DIR/<id>.json is tried. */
+/* Where a case comes from, in order: a registered hook (true when it
+ * knows the case); the store's case registry (table `cases`, migration
+ * 4: document + approved lead/supports); CASES_DIR/<id>.json (no
+ * decision; for demos and tests without the registry). */
 typedef bool (*meetings_case_fn)(tsunagud_t *d, const char *case_id,
                                  meeting_case_t *out);
 void meetings_set_case_lookup(meetings_case_fn fn);

@@ -933,6 +933,67 @@ static void test_agency_meetings_ics(void **state)
     expect_error("GET", "/v1/agencies/nosuch/meetings.ics", NULL, 404, "not-found");
 }
 
+static void test_default_attendees_from_approved_decision(void **state)
+{
+    /* register Y-14 in the case registry, propose, approve */
+    char *doc = read_file(CITY "/cases/Y-14.json", NULL);
+    assert_non_null(doc);
+    json_t *c = api("POST", "/v1/cases", doc, 201);
+    free(doc);
+    json_decref(c);
+    json_t *p = api("POST", "/v1/cases/Y-14/proposals", "{}", 201);
+    long long did = json_integer_value(json_object_get(p, "decision"));
+    const char *lead = json_string_value(json_object_get(p, "lead"));
+    assert_true(did > 0 && lead);
+    strvec_t want;
+    strvec_init(&want);
+    strvec_push(&want, lead);
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(p, "supports"), i, v)
+        strvec_push(&want, json_is_string(v) ? json_string_value(v)
+                                             : json_string_value(json_object_get(v, "agency")));
+    if (!strvec_contains(&want, "kyodo")) strvec_push(&want, "kyodo");
+    char path[96];
+    snprintf(path, sizeof path, "/v1/decisions/%lld/approve", did);
+    json_t *a = api("POST", path, "{}", 200);
+    json_decref(a);
+    /* no attendees: the approved lead + supports + the secretariat */
+    json_t *m = NULL;
+    const char *start = "2026-12-03T10:00:00+09:00", *end = "2026-12-03T11:00:00+09:00";
+    json_t *sugg = NULL;
+    for (int tries = 0; tries < 3 && !m; tries++) {
+        char *body = xasprintf("{\"case\":\"Y-14\",\"type\":\"重層的支援会議\",\"start\":\"%s\","
+                               "\"end\":\"%s\",\"location\":\"x\"}", start, end);
+        resp_t r = http("POST", "/v1/meetings", ADMIN, body);
+        free(body);
+        json_t *j = json_loads(r.body.s, 0, NULL);
+        if (r.status == 201) {
+            m = j;
+        } else {
+            if (r.status != 409) fail_msg("HTTP %ld %s", r.status, r.body.s);
+            json_decref(sugg);
+            sugg = j;
+            json_t *s0 = json_array_get(json_object_get(j, "suggestions"), 0);
+            assert_non_null(s0);
+            start = json_string_value(json_object_get(s0, "start"));
+            end = json_string_value(json_object_get(s0, "end"));
+        }
+        strbuf_free(&r.body);
+    }
+    assert_non_null(m);
+    assert_string_equal(json_string_value(json_object_get(m, "lead")), lead);
+    json_t *atts = json_object_get(m, "attendees");
+    assert_int_equal(json_array_size(atts), want.n);
+    json_array_foreach(atts, i, v)
+        assert_true(strvec_contains(&want, json_string_value(json_object_get(v, "agency"))));
+    json_decref(m);
+    json_decref(sugg);
+    json_decref(p);
+    strvec_free(&want);
+    wait_outbox_idle(10000);
+}
+
 static void test_smtp_down_then_each_mail_exactly_once(void **state)
 {
     stop_sink();
@@ -1128,6 +1189,7 @@ int main(void)
         cmocka_unit_test(test_required_decline_marks_replan_and_mails_secretariat),
         cmocka_unit_test(test_reschedule_then_cancel_sequences),
         cmocka_unit_test(test_agency_meetings_ics),
+        cmocka_unit_test(test_default_attendees_from_approved_decision),
         cmocka_unit_test(test_smtp_down_then_each_mail_exactly_once),
         cmocka_unit_test(test_sigkill_before_server_has_message_resends_once),
         cmocka_unit_test(test_sigkill_after_server_has_message_never_resends),
