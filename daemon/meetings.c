@@ -1604,10 +1604,19 @@ static void init_secret(meetings_t *m)
     log_warn("meetings: LINK_SECRET is not set; reply links will not survive a restart");
 }
 
+/* A mail in flight is a drain hold: SIGTERM waits for its outcome. */
+static void on_outbox_activity(void *arg, bool started)
+{
+    meetings_t *m = arg;
+    if (started) tsunagud_hold(m->d);
+    else tsunagud_release(m->d);
+}
+
 static int on_meetings_shutdown(tsunagud_t *d, void *arg)
 {
     meetings_t *m = arg;
     if (m->monitor_timer) evtimer_del(m->monitor_timer);
+    outbox_pause(m->ob);
     return 0;
 }
 
@@ -1639,6 +1648,7 @@ meetings_t *meetings_new(tsunagud_t *d, char *err, size_t errlen)
     };
     m->ob = outbox_new(m->st, m->mailer, d->base, &oc);
     outbox_set_current(m->ob);
+    outbox_set_activity_hook(m->ob, on_outbox_activity, m);
     int doubt = outbox_recover(m->ob);
     if (doubt) log_warn("outbox: %d message(s) were in flight at the last stop", doubt);
     outbox_kick(m->ob);

@@ -29,7 +29,22 @@ struct outbox {
     bool               in_flight;
     int64_t            in_flight_id;
     int64_t            real_start;   /* time(NULL) at creation */
+    outbox_activity_fn activity;
+    void              *activity_arg;
+    bool               paused;
 };
+
+void outbox_pause(outbox_t *ob)
+{
+    ob->paused = true;
+    evtimer_del(ob->timer);
+}
+
+void outbox_set_activity_hook(outbox_t *ob, outbox_activity_fn fn, void *arg)
+{
+    ob->activity = fn;
+    ob->activity_arg = arg;
+}
 
 static outbox_t *current_outbox;
 outbox_t *outbox_current(void) { return current_outbox; }
@@ -217,7 +232,7 @@ static void arm_timer(outbox_t *ob, int64_t delay)
 
 void outbox_kick(outbox_t *ob)
 {
-    if (ob && !ob->in_flight) arm_timer(ob, 0);
+    if (ob && !ob->in_flight && !ob->paused) arm_timer(ob, 0);
 }
 
 typedef struct due_msg {
@@ -275,6 +290,7 @@ static void on_mail_done(mail_result_t res, const char *detail, void *arg)
     outbox_t *ob = arg;
     int64_t id = ob->in_flight_id, now = outbox_now(ob);
     ob->in_flight = false;
+    if (ob->activity) ob->activity(ob->activity_arg, false);
     if (res == MAIL_SENT) {
         set_state(ob, id, "sent", now, NULL);
         log_info("outbox: message %lld sent (%s)", (long long)id, detail);
@@ -299,6 +315,7 @@ static void on_mail_done(mail_result_t res, const char *detail, void *arg)
 
 static void pump(outbox_t *ob)
 {
+    if (ob->paused) return;
     int64_t now = outbox_now(ob);
     due_msg_t m;
     for (;;) {
@@ -322,6 +339,7 @@ static void pump(outbox_t *ob)
     }
     ob->in_flight = true;
     ob->in_flight_id = m.id;
+    if (ob->activity) ob->activity(ob->activity_arg, true);
     if (mailer_send(ob->mailer, m.from, m.rcpt, m.body, m.len, m.message_id,
                     on_mail_done, ob) != 0)
         on_mail_done(MAIL_TEMPFAIL, "送信を開始できません (could not start transfer)", ob);

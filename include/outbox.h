@@ -71,6 +71,8 @@ int  outbox_enqueue(store_t *st, const imip_mail_t *mail, int64_t meeting_id,
 /* Resolve rows left in 'sending' by a crash (see above).  Call once at
  * start-up, before the first kick.  Returns how many were in doubt. */
 int  outbox_recover(outbox_t *ob);
+/* Stop starting new sends (SIGTERM drain); the one in flight finishes. */
+void outbox_pause(outbox_t *ob);
 /* Look for due mail soon (from the loop, never re-entrantly). */
 void outbox_kick(outbox_t *ob);
 /* The outbox clock (tu_now(), advancing even when pinned). */
@@ -83,6 +85,11 @@ int64_t outbox_backoff(const outbox_config_t *cfg, int attempts);
 json_t *outbox_json(store_t *st, const char *state, int limit);
 /* Number of rows in a state. */
 int  outbox_count(store_t *st, const char *state);
+/* Optional: called when a send starts and when its outcome is recorded
+ * (the daemon uses them as drain holds so SIGTERM waits for it). */
+typedef void (*outbox_activity_fn)(void *arg, bool started);
+void outbox_set_activity_hook(outbox_t *ob, outbox_activity_fn fn, void *arg);
+
 /* Outbox of the running daemon (set by meetings_init), or NULL. */
 outbox_t *outbox_current(void);
 void      outbox_set_current(outbox_t *ob);
