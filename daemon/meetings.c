@@ -1568,16 +1568,26 @@ char *meetings_agency_ics(meetings_t *m, const char *agency_id)
 
 /* ------------------------------------------------------------ lifecycle */
 
+/* Default MAIL_PATH: next to the database ("<DATABASE>.mail"), never in
+ * whatever directory the daemon happens to run from. */
+static char *default_mail_path(meetings_t *m)
+{
+    const char *db = cfg(m, "DATABASE", "tsunagu.db");
+    if (!db || !*db || strcmp(db, ":memory:") == 0) return xstrdup("tsunagu-mail.mbox");
+    return xasprintf("%s.mail", db);
+}
+
 static mailer_t *make_mailer(meetings_t *m, char *err, size_t errlen)
 {
     const char *smtp = cfg(m, "SMTP_URL", NULL);
+    char *def_path = default_mail_path(m);
     mailer_config_t mc = {
         .transport = cfg(m, "MAIL_TRANSPORT", smtp && *smtp ? "smtp" : "file"),
         .url = smtp,
         .username = cfg(m, "SMTP_USER", NULL),
         .password = cfg(m, "SMTP_PASSWORD", NULL),
         .starttls = cfg(m, "SMTP_STARTTLS", "try"),
-        .path = cfg(m, "MAIL_PATH", "tsunagu-mail.mbox"),
+        .path = cfg(m, "MAIL_PATH", def_path),
         .timeout_ms = cfg_int(m, "SMTP_TIMEOUT", 60) * 1000,
         .insecure = config_bool(m->d->config, "SMTP_INSECURE", false),
     };
@@ -1587,6 +1597,7 @@ static mailer_t *make_mailer(meetings_t *m, char *err, size_t errlen)
         snprintf(err, errlen, "%s", e ? e : "mailer");
         free(e);
     }
+    free(def_path);
     return mailer;
 }
 

@@ -8,7 +8,8 @@
  * api_meetings_register() from the daemon's config:
  *   MAIL_TRANSPORT smtp|maildir|file (default smtp when SMTP_URL is set,
  *   else file), SMTP_URL, SMTP_USER, SMTP_PASSWORD, SMTP_STARTTLS
- *   (no|try|require), MAIL_PATH (maildir dir / file), SMTP_FROM (the
+ *   (no|try|require), MAIL_PATH (maildir dir / file; default
+ *   "<DATABASE>.mail"), SMTP_FROM (the
  *   organizer = secretariat address; default: the 協働 agency's mailbox),
  *   SECRETARIAT_NAME, PUBLIC_URL, LINK_SECRET, RSVP_TTL (seconds after
  *   the meeting's end a link stays valid, default 86400),
