@@ -4,6 +4,7 @@
  * meetings.c and turns its meetings_res_t into a reply.
  *
  *   POST /v1/meetings                     coordinator, secretariat
+ *   GET  /v1/meetings[?case=&agency=&status=]  staff; an agency: its own
  *   GET  /v1/meetings/{id}                staff; an agency that attends
  *   POST /v1/meetings/{id}/reschedule     coordinator, secretariat
  *   POST /v1/meetings/{id}/cancel         coordinator, secretariat
@@ -73,6 +74,21 @@ static void h_create(api_req_t *r)
     meetings_create(m, body, &res);
     json_decref(body);
     reply_res(r, &res);
+}
+
+static void h_list(api_req_t *r)
+{
+    meetings_t *m = ctx(r);
+    if (!m) return;
+    const char *status = api_query(r, "status");
+    if (status && strcmp(status, "scheduled") && strcmp(status, "replan") &&
+        strcmp(status, "cancelled")) {
+        api_reply_error(r, 400, "bad-field", "status は scheduled, replan, cancelled のいずれかです");
+        return;
+    }
+    const char *agency = api_query(r, "agency");
+    if (!api_is_staff(r)) agency = r->auth.agency;     /* an agency sees its own */
+    api_reply_json(r, 200, meetings_list_json(m, api_query(r, "case"), agency, status));
 }
 
 static void h_get(api_req_t *r)
@@ -230,6 +246,7 @@ void api_meetings_register(api_t *api)
             log_error("meetings: mail transport not available: %s", err);
     }
     api_route(api, "POST", "/v1/meetings", MANAGE, h_create);
+    api_route(api, "GET", "/v1/meetings", API_STAFF | API_AGENCY, h_list);
     api_route(api, "GET", "/v1/meetings/{id}", API_STAFF | API_AGENCY, h_get);
     api_route(api, "POST", "/v1/meetings/{id}/reschedule", MANAGE, h_reschedule);
     api_route(api, "POST", "/v1/meetings/{id}/cancel", MANAGE, h_cancel);

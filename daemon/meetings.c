@@ -429,6 +429,33 @@ json_t *meetings_get_json(meetings_t *m, int64_t id)
     return j;
 }
 
+json_t *meetings_list_json(meetings_t *m, const char *case_id, const char *agency,
+                           const char *status)
+{
+    sqlite3_stmt *s = store_prepare(m->st,
+        "SELECT DISTINCT m.id FROM meetings m LEFT JOIN meeting_attendees a ON a.meeting_id = m.id"
+        " WHERE (?1 IS NULL OR m.case_id = ?1) AND (?2 IS NULL OR a.agency = ?2)"
+        " AND (?3 IS NULL OR m.status = ?3) ORDER BY m.start LIMIT 500");
+    json_t *arr = json_array();
+    if (!s) return json_pack("{s:o}", "meetings", arr);
+    store_bind_text(s, 1, case_id);
+    store_bind_text(s, 2, agency);
+    store_bind_text(s, 3, status);
+    int64_t *ids = NULL;
+    size_t n = 0;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        ids = xrealloc(ids, (n + 1) * sizeof *ids);
+        ids[n++] = sqlite3_column_int64(s, 0);
+    }
+    store_done(s);
+    for (size_t i = 0; i < n; i++) {
+        json_t *j = meetings_get_json(m, ids[i]);
+        if (j) json_array_append_new(arr, j);
+    }
+    free(ids);
+    return json_pack("{s:o}", "meetings", arr);
+}
+
 bool meetings_has_attendee(meetings_t *m, int64_t id, const char *agency)
 {
     mtg_t g;
@@ -597,8 +624,10 @@ static void conflict(meetings_t *m, const city_t *city, const strvec_t *req,
         }
         strvec_free(&one);
     }
-    json_t *sugg = suggestions(m, city, req, (int)((end - start) / 60), start - 86400 * 0,
-                               except, 5);
+    /* from the start of the requested day (never before now) */
+    int64_t day = tz_local_day(city_tz(city), start, NULL);
+    json_t *sugg = suggestions(m, city, req, (int)((end - start) / 60),
+                               tz_local_to_utc(city_tz(city), day, 0), except, 5);
     res_error(res, 409, "slot-taken",
               "この日時には出席できない必須機関があります（%s）。候補日時を suggestions に示します"
               " (a required attendee is no longer free)", names.len ? names.s : "勤務時間外");

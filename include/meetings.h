@@ -81,6 +81,10 @@ void meetings_cancel(meetings_t *m, int64_t id, meetings_res_t *res);
 /* GET /v1/meetings/{id}: NULL if unknown. */
 json_t *meetings_get_json(meetings_t *m, int64_t id);
 bool    meetings_has_attendee(meetings_t *m, int64_t id, const char *agency);
+/* GET /v1/meetings: {"meetings": [...]} filtered by any of case, agency
+ * (attendee) and status (NULL = any), by start time. */
+json_t *meetings_list_json(meetings_t *m, const char *case_id, const char *agency,
+                           const char *status);
 
 /* Signed RSVP links. */
 char *meetings_rsvp_token(meetings_t *m, int64_t id, const char *agency,

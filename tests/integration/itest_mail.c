@@ -933,6 +933,68 @@ static void test_agency_meetings_ics(void **state)
     expect_error("GET", "/v1/agencies/nosuch/meetings.ics", NULL, 404, "not-found");
 }
 
+static char *make_token(const char *role)
+{
+    char *body = xasprintf("{\"role\":\"%s\",\"label\":\"itest\"}", role);
+    json_t *j = api("POST", "/v1/tokens", body, 201);
+    free(body);
+    char *t = xstrdup(json_string_value(json_object_get(j, "token")));
+    json_decref(j);
+    return t;
+}
+
+static long status_as(const char *token, const char *method, const char *path, const char *body)
+{
+    resp_t r = http(method, path, token, body);
+    strbuf_free(&r.body);
+    return r.status;
+}
+
+static void test_list_and_access_scoping(void **state)
+{
+    json_t *l = api("GET", "/v1/meetings?case=Y-01", NULL, 200);
+    json_t *arr = json_object_get(l, "meetings");
+    assert_int_equal(json_array_size(arr), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(arr, 0), "status")),
+                        "cancelled");
+    json_decref(l);
+    expect_error("GET", "/v1/meetings?status=bogus", NULL, 400, "bad-field");
+    char *chuo = make_token("agency:houkatsu-chuo");
+    char *hw = make_token("agency:hellowork");
+    char *coord = make_token("coordinator");
+    char path[96];
+    snprintf(path, sizeof path, "/v1/meetings/%lld", (long long)g.m1);
+    assert_int_equal(status_as(chuo, "GET", path, NULL), 200);         /* attends */
+    assert_int_equal(status_as(hw, "GET", path, NULL), 404);           /* does not */
+    assert_int_equal(status_as(hw, "GET", "/v1/agencies/houkatsu-chuo/meetings.ics", NULL), 404);
+    assert_int_equal(status_as(chuo, "GET", "/v1/agencies/houkatsu-chuo/meetings.ics", NULL), 200);
+    assert_int_equal(status_as(hw, "GET", "/v1/outbox", NULL), 403);
+    assert_int_equal(status_as(hw, "POST", "/v1/meetings", "{}"), 403);
+    assert_int_equal(status_as(hw, "POST", "/v1/imip", "{\"message\":\"x\"}"), 403);
+    snprintf(path, sizeof path, "/v1/meetings/%lld/cancel", (long long)g.m1);
+    assert_int_equal(status_as(chuo, "POST", path, "{}"), 403);
+    assert_int_equal(status_as(coord, "GET", "/v1/outbox", NULL), 200);
+    /* an agency's list shows only its own meetings */
+    resp_t r = http("GET", "/v1/meetings", hw, NULL);
+    assert_int_equal(r.status, 200);
+    json_t *j = json_loads(r.body.s, 0, NULL);
+    assert_int_equal(json_array_size(json_object_get(j, "meetings")), 0);
+    json_decref(j);
+    strbuf_free(&r.body);
+    r = http("GET", "/v1/meetings?agency=hellowork", chuo, NULL);   /* agency ignored */
+    j = json_loads(r.body.s, 0, NULL);
+    assert_true(json_array_size(json_object_get(j, "meetings")) >= 1);
+    size_t i;
+    json_t *m;
+    json_array_foreach(json_object_get(j, "meetings"), i, m)
+        assert_non_null(partstat_of(m, "houkatsu-chuo"));
+    json_decref(j);
+    strbuf_free(&r.body);
+    free(chuo);
+    free(hw);
+    free(coord);
+}
+
 static void test_default_attendees_from_approved_decision(void **state)
 {
     /* register Y-14 in the case registry, propose, approve */
@@ -1189,6 +1251,7 @@ int main(void)
         cmocka_unit_test(test_required_decline_marks_replan_and_mails_secretariat),
         cmocka_unit_test(test_reschedule_then_cancel_sequences),
         cmocka_unit_test(test_agency_meetings_ics),
+        cmocka_unit_test(test_list_and_access_scoping),
         cmocka_unit_test(test_default_attendees_from_approved_decision),
         cmocka_unit_test(test_smtp_down_then_each_mail_exactly_once),
         cmocka_unit_test(test_sigkill_before_server_has_message_resends_once),
