@@ -1,5 +1,6 @@
 # tsunagu build.  `make` builds bin/tsunagud and bin/tsunagu; `make check`
-# runs every test (unit tests twice: plain and under ASan+UBSan);
+# runs every test (unit tests three times: plain, under ASan+UBSan and
+# under valgrind's memcheck; then the integration tests);
 # `make bench` runs the benchmarks; `make run` starts the demo city.
 #
 # Sources are picked up by wildcard: every .c under calendars/, rules/ and
@@ -95,6 +96,7 @@ check:
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory unit-san
+	@$(MAKE) --no-print-directory valgrind
 	@$(MAKE) --no-print-directory integration
 	@tests/summary
 
