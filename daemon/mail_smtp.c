@@ -21,8 +21,9 @@
  * send the rest and the end-of-data marker.
  *
  * Outcome: CURLE_OK means the server answered 250 to the end of DATA.  A
- * 5xx reply (other than a login failure, which an operator can fix) is
- * permanent; everything else is temporary and the outbox retries it.
+ * 5xx reply is permanent (dead letter) unless it says our TLS/AUTH set-up
+ * is wrong (530/534/535/538), which an operator can fix; everything else
+ * is temporary and the outbox retries it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -162,10 +163,15 @@ static void *mail_thread(void *arg)
 
 /* ---- loop side ---------------------------------------------------------- */
 
+/* 5xx is permanent for THIS message, except the replies that mean our
+ * own configuration is wrong (530 STARTTLS/auth required, 534/538
+ * mechanism or encryption required, 535 bad credentials): an operator can
+ * fix those, and the mail must still be there when they do. */
 static mail_result_t classify(const smtp_job_t *j)
 {
     if (j->rc == CURLE_OK) return MAIL_SENT;
-    if (j->rc == CURLE_LOGIN_DENIED) return MAIL_TEMPFAIL;
+    if (j->rc == CURLE_LOGIN_DENIED || j->rc == CURLE_USE_SSL_FAILED) return MAIL_TEMPFAIL;
+    if (j->code == 530 || j->code == 534 || j->code == 535 || j->code == 538) return MAIL_TEMPFAIL;
     return j->code >= 500 && j->code < 600 ? MAIL_PERMFAIL : MAIL_TEMPFAIL;
 }
 

@@ -47,6 +47,7 @@ static struct {
     int64_t m1;                 /* Y-01 meeting, replied/rescheduled/cancelled */
     char   *m1_uid;
     char   *old_accept_link;    /* chuo's accept link at SEQUENCE 0 */
+    const char *extra_env[4];   /* more TSUNAGU_* for the next start */
 } g;
 
 /* ---- small helpers -------------------------------------------------------- */
@@ -126,15 +127,20 @@ static void expect_error(const char *method, const char *path, const char *body,
 }
 
 /* ---- processes ------------------------------------------------------------ */
-static void start_sink(const char *extra1, const char *extra2)
+static void start_sink4(const char *e1, const char *e2, const char *e3, const char *e4)
 {
     char port[16];
     snprintf(port, sizeof port, "%d", g.smtp_port);
     const char *argv[] = {"/usr/bin/python3", "tests/support/smtpsink.py", "--port", port,
-                          "--dir", g.sink, extra1, extra2, NULL};
+                          "--dir", g.sink, e1, e2, e3, e4, NULL};
     g.sink_pid = support_spawn(argv, NULL, NULL, g.sinklog);
     if (g.sink_pid < 0 || !support_wait_port(g.smtp_port, 15000, g.sink_pid))
         fail_msg("smtpsink did not start: %s", support_read_log(g.sinklog));
+}
+
+static void start_sink(const char *extra1, const char *extra2)
+{
+    start_sink4(extra1, extra2, NULL, NULL);
 }
 
 static void stop_sink(void)
@@ -160,7 +166,8 @@ static void start_daemon(const char *now)
                          "TSUNAGU_LINK_SECRET=itest-link-secret",
                          "TSUNAGU_OUTBOX_RETRY_SECONDS=1", "TSUNAGU_OUTBOX_RETRY_MAX=1",
                          "TSUNAGU_MONITOR_INTERVAL=1", "TSUNAGU_POLL_INTERVAL=3600",
-                         "TSUNAGU_SMTP_TIMEOUT=10", NULL};
+                         "TSUNAGU_SMTP_TIMEOUT=10",
+                         g.extra_env[0], g.extra_env[1], g.extra_env[2], g.extra_env[3], NULL};
     const char *argv[] = {"bin/tsunagud", NULL};
     g.pid = support_spawn(argv, env, NULL, g.log);
     if (g.pid < 0 || !support_wait_port(g.port, 10000, g.pid))
@@ -1147,6 +1154,48 @@ static void test_sigkill_after_server_has_message_never_resends(void **state)
     assert_true(noted);
 }
 
+static void test_starttls_and_auth(void **state)
+{
+    /* a server that requires STARTTLS and AUTH */
+    stop_sink();
+    start_sink4("--starttls", "--auth", "kyodo-relay:s3cret-pw", NULL);
+    kill_daemon(SIGTERM);
+    g.extra_env[0] = "TSUNAGU_SMTP_STARTTLS=require";
+    g.extra_env[1] = "TSUNAGU_SMTP_INSECURE=1";          /* self-signed test cert */
+    g.extra_env[2] = "TSUNAGU_SMTP_USER=kyodo-relay";
+    g.extra_env[3] = "TSUNAGU_SMTP_PASSWORD=s3cret-pw";
+    start_daemon(NOW0);
+    json_t *m = book_somewhere("Y-12", "[\"kyodo\",\"csw\"]", "\"location\":\"会議室E\"");
+    int64_t id = json_integer_value(json_object_get(m, "id"));
+    json_decref(m);
+    wait_outbox_idle(20000);
+    json_t *ob = api("GET", "/v1/outbox?state=sent", NULL, 200);
+    size_t i, mine = 0;
+    json_t *row;
+    json_array_foreach(json_object_get(ob, "messages"), i, row)
+        if (json_integer_value(json_object_get(row, "meeting_id")) == id) {
+            mine++;
+            assert_true(sink_has_id(json_string_value(json_object_get(row, "message_id"))));
+        }
+    json_decref(ob);
+    assert_int_equal(mine, 2);
+    /* without STARTTLS the same server refuses: mail waits, nothing lost */
+    kill_daemon(SIGTERM);
+    g.extra_env[0] = "TSUNAGU_SMTP_STARTTLS=no";
+    start_daemon(NOW0);
+    m = book_somewhere("Y-12", "[\"kyodo\",\"jutaku\"]", "\"location\":\"会議室F\"");
+    json_decref(m);
+    sleep_ms(2000);
+    assert_int_equal(outbox_count("pending") + outbox_count("sending"), 2);
+    kill_daemon(SIGTERM);
+    memset(g.extra_env, 0, sizeof g.extra_env);
+    stop_sink();
+    start_sink(NULL, NULL);
+    start_daemon(NOW0);
+    wait_outbox_idle(20000);
+    assert_sink_ids_unique();
+}
+
 static void test_permanent_failure_is_dead_lettered(void **state)
 {
     stop_sink();
@@ -1256,6 +1305,7 @@ int main(void)
         cmocka_unit_test(test_smtp_down_then_each_mail_exactly_once),
         cmocka_unit_test(test_sigkill_before_server_has_message_resends_once),
         cmocka_unit_test(test_sigkill_after_server_has_message_never_resends),
+        cmocka_unit_test(test_starttls_and_auth),
         cmocka_unit_test(test_permanent_failure_is_dead_lettered),
         cmocka_unit_test(test_monitoring_reminder_once),
         cmocka_unit_test(test_expired_link_rejected),

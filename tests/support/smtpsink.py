@@ -4,12 +4,16 @@ writes every accepted message to DIR as one file, then answers 250.
 
 Usage: smtpsink.py --port PORT --dir DIR [--host 127.0.0.1]
                    [--delay-mail SEC] [--delay-data SEC] [--reject-rcpt ADDR]
+                   [--starttls] [--auth USER:PASSWORD]
 
 --delay-mail stalls each MAIL FROM (a client killed meanwhile never got
 its message to the server); --delay-data stalls the 250 reply after the
 whole message arrived and was stored (like an MTA that queues first: a
 client killed meanwhile never hears that its message was accepted);
 --reject-rcpt answers 550 for that recipient (a permanent failure).
+--starttls requires STARTTLS (a throw-away self-signed certificate is made
+with the openssl command in DIR/.tls); --auth requires AUTH PLAIN/LOGIN
+with that user and password (only after STARTTLS when --starttls).
 
 Each message is written to DIR/tmp-<n> and renamed to DIR/<time>-<n>.eml
 before the 250 reply, so a test that sees the file knows the server
@@ -21,9 +25,12 @@ import asyncio
 import itertools
 import os
 import signal
+import ssl
+import subprocess
 import time
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 
 class SinkHandler:
@@ -67,6 +74,26 @@ class SinkHandler:
         return "250 Message accepted for delivery"
 
 
+def make_tls_context(directory):
+    tls = os.path.join(directory, ".tls")
+    os.makedirs(tls, exist_ok=True)
+    cert, key = os.path.join(tls, "cert.pem"), os.path.join(tls, "key.pem")
+    if not os.path.exists(cert):
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                        "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1"],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    return ctx
+
+
+def make_authenticator(user, password):
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        ok = (auth_data.login.decode() == user and auth_data.password.decode() == password)
+        return AuthResult(success=ok)
+    return authenticator
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--host", default="127.0.0.1")
@@ -75,11 +102,20 @@ def main():
     ap.add_argument("--delay-mail", type=float, default=0.0)
     ap.add_argument("--delay-data", type=float, default=0.0)
     ap.add_argument("--reject-rcpt", default=None)
+    ap.add_argument("--starttls", action="store_true")
+    ap.add_argument("--auth", default=None)
     args = ap.parse_args()
     os.makedirs(args.dir, exist_ok=True)
     handler = SinkHandler(args.dir, args.delay_mail, args.delay_data, args.reject_rcpt)
+    kwargs = {}
+    if args.starttls:
+        kwargs.update(tls_context=make_tls_context(args.dir), require_starttls=True)
+    if args.auth:
+        user, _, password = args.auth.partition(":")
+        kwargs.update(authenticator=make_authenticator(user, password), auth_required=True,
+                      auth_require_tls=bool(args.starttls))
     controller = Controller(handler, hostname=args.host, port=args.port,
-                            decode_data=False)
+                            decode_data=False, **kwargs)
     controller.start()
     print("smtpsink listening on %s:%d" % (args.host, args.port), flush=True)
     stop = {"flag": False}
