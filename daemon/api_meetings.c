@@ -88,7 +88,13 @@ static void h_list(api_req_t *r)
     }
     const char *agency = api_query(r, "agency");
     if (!api_is_staff(r)) agency = r->auth.agency;     /* an agency sees its own */
-    api_reply_json(r, 200, meetings_list_json(m, api_query(r, "case"), agency, status));
+    json_t *list = meetings_list_json(m, api_query(r, "case"), agency, status);
+    if (!api_is_staff(r)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(json_object_get(list, "meetings"), i, v) json_object_del(v, "note");
+    }
+    api_reply_json(r, 200, list);
 }
 
 static void h_get(api_req_t *r)
@@ -105,6 +111,7 @@ static void h_get(api_req_t *r)
         api_reply_error(r, 404, "not-found", "会議が見つかりません: %lld (meeting not found)", (long long)id);
         return;
     }
+    if (!api_is_staff(r)) json_object_del(j, "note");   /* the secretariat's own notes */
     api_reply_json(r, 200, j);
 }
 

@@ -972,6 +972,12 @@ static void test_list_and_access_scoping(void **state)
     char path[96];
     snprintf(path, sizeof path, "/v1/meetings/%lld", (long long)g.m1);
     assert_int_equal(status_as(chuo, "GET", path, NULL), 200);         /* attends */
+    resp_t rn = http("GET", path, chuo, NULL);
+    assert_null(strstr(rn.body.s, "82歳"));                          /* note: staff only */
+    strbuf_free(&rn.body);
+    json_t *staff_view = api("GET", path, NULL, 200);
+    assert_non_null(strstr(json_string_value(json_object_get(staff_view, "note")), "82歳"));
+    json_decref(staff_view);
     assert_int_equal(status_as(hw, "GET", path, NULL), 404);           /* does not */
     assert_int_equal(status_as(hw, "GET", "/v1/agencies/houkatsu-chuo/meetings.ics", NULL), 404);
     assert_int_equal(status_as(chuo, "GET", "/v1/agencies/houkatsu-chuo/meetings.ics", NULL), 200);
