@@ -168,7 +168,9 @@ static void start_daemon(const char *now)
                          "TSUNAGU_MONITOR_INTERVAL=1", "TSUNAGU_POLL_INTERVAL=3600",
                          "TSUNAGU_SMTP_TIMEOUT=10",
                          g.extra_env[0], g.extra_env[1], g.extra_env[2], g.extra_env[3], NULL};
-    const char *argv[] = {"bin/tsunagud", NULL};
+    /* TSUNAGU_ITEST_DAEMON: another build of the daemon (e.g. ASan) */
+    const char *bin = getenv("TSUNAGU_ITEST_DAEMON");
+    const char *argv[] = {bin && *bin ? bin : "bin/tsunagud", NULL};
     g.pid = support_spawn(argv, env, NULL, g.log);
     if (g.pid < 0 || !support_wait_port(g.port, 10000, g.pid))
         fail_msg("tsunagud did not start: %s", support_read_log(g.log));
