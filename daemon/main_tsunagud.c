@@ -16,6 +16,7 @@
 #include <curl/curl.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,10 +178,12 @@ static bool listen_on(tsunagud_t *d, char *err, size_t errlen)
             *rb = '\0';
     }
     int port = atoi(colon + 1);
+    errno = 0;
     bool ok = port > 0 && port < 65536 &&
               evhttp_bind_socket_with_handle(d->http, *host ? host : "0.0.0.0", (uint16_t)port);
     if (!ok)
-        snprintf(err, errlen, "LISTEN %s: 待ち受けできません (cannot listen)", spec);
+        snprintf(err, errlen, "LISTEN %s: 待ち受けできません (cannot listen)%s%s", spec,
+                 errno ? ": " : "", errno ? strerror(errno) : "");
     else
         log_info("tsunagud listening on http://%s:%d", *host ? host : "0.0.0.0", port);
     free(host);
