@@ -170,6 +170,8 @@ static void *mail_thread(void *arg)
 static mail_result_t classify(const smtp_job_t *j)
 {
     if (j->rc == CURLE_OK) return MAIL_SENT;
+    /* the end of data went out but no 4xx/5xx verdict came back */
+    if (j->handed_acked && j->code < 400) return MAIL_UNKNOWN;
     if (j->rc == CURLE_LOGIN_DENIED || j->rc == CURLE_USE_SSL_FAILED) return MAIL_TEMPFAIL;
     if (j->code == 530 || j->code == 534 || j->code == 535 || j->code == 538) return MAIL_TEMPFAIL;
     return j->code >= 500 && j->code < 600 ? MAIL_PERMFAIL : MAIL_TEMPFAIL;

@@ -294,6 +294,12 @@ static void on_mail_done(mail_result_t res, const char *detail, void *arg)
     if (res == MAIL_SENT) {
         set_state(ob, id, "sent", now, NULL);
         log_info("outbox: message %lld sent (%s)", (long long)id, detail);
+    } else if (res == MAIL_UNKNOWN) {
+        /* same reasoning as a restart in 'handed' (outbox.h) */
+        set_state(ob, id, "sent", now, "受理の応答なし（全文送信済み・再送しません）"
+                                       " (no reply after the end of data; not re-sent)");
+        log_warn("outbox: message %lld handed over but no verdict (%s); not re-sent",
+                 (long long)id, detail);
     } else if (res == MAIL_PERMFAIL) {
         set_state(ob, id, "dead", now, detail);
         log_error("outbox: message %lld dead-lettered: permanent failure: %s", (long long)id, detail);

@@ -7,7 +7,8 @@
  * loop, through the done callback:
  *   MAIL_SENT      the server (or the file system) accepted the message;
  *   MAIL_TEMPFAIL  try again later (connection refused, 4xx, timeout);
- *   MAIL_PERMFAIL  retrying cannot help (5xx, bad address).
+ *   MAIL_PERMFAIL  retrying cannot help (5xx, bad address);
+ *   MAIL_UNKNOWN   handed over completely, no verdict (see below).
  * The outbox (outbox.h) owns retries; transports never retry themselves.
  *
  * "Was it already delivered?"  After a crash between hand-off and the
@@ -28,7 +29,10 @@
 typedef enum mail_result {
     MAIL_SENT = 0,
     MAIL_TEMPFAIL,
-    MAIL_PERMFAIL
+    MAIL_PERMFAIL,
+    MAIL_UNKNOWN      /* whole message handed over, but no verdict came
+                         back (timeout, connection lost after the end of
+                         data): the server may well have accepted it */
 } mail_result_t;
 
 typedef enum mailer_known {

@@ -31,6 +31,9 @@
  *            停止" so the secretariat can see the one case where delivery
  *            was assumed rather than confirmed.  The window for that is
  *            the server's processing of the final "." (milliseconds).
+ * The same holds while running: a transfer that handed the message over
+ * but then timed out or lost the connection without a 4xx/5xx verdict
+ * (MAIL_UNKNOWN) is marked 'sent' with that note, not retried.
  * A row in 'sent' is never handed to a transport again, and Message-ID is
  * UNIQUE, so re-queuing the same change cannot duplicate it.
  *

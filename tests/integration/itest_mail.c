@@ -1162,6 +1162,40 @@ static void test_sigkill_after_server_has_message_never_resends(void **state)
     assert_true(noted);
 }
 
+static void test_no_verdict_after_handover_is_not_resent(void **state)
+{
+    /* the server stores the message, then stalls its 250 past our timeout */
+    stop_sink();
+    start_sink("--delay-data", "4");
+    kill_daemon(SIGTERM);
+    g.extra_env[0] = "TSUNAGU_SMTP_TIMEOUT=2";
+    start_daemon(NOW0);
+    json_t *m = book_somewhere("Y-13", "[\"kyodo\"]", "\"location\":\"会議室G\"");
+    int64_t id = json_integer_value(json_object_get(m, "id"));
+    json_decref(m);
+    wait_outbox_idle(15000);
+    sleep_ms(3000);                  /* no retry may follow */
+    json_t *ob = api("GET", "/v1/outbox?state=sent", NULL, 200);
+    size_t i, mine = 0;
+    json_t *row;
+    json_array_foreach(json_object_get(ob, "messages"), i, row) {
+        if (json_integer_value(json_object_get(row, "meeting_id")) != id) continue;
+        mine++;
+        assert_int_equal(json_integer_value(json_object_get(row, "attempts")), 1);
+        assert_non_null(strstr(json_string_value(json_object_get(row, "last_error")),
+                               "受理の応答なし"));
+        assert_true(sink_has_id(json_string_value(json_object_get(row, "message_id"))));
+    }
+    json_decref(ob);
+    assert_int_equal(mine, 1);
+    assert_sink_ids_unique();
+    kill_daemon(SIGTERM);
+    memset(g.extra_env, 0, sizeof g.extra_env);
+    stop_sink();
+    start_sink(NULL, NULL);
+    start_daemon(NOW0);
+}
+
 static void test_starttls_and_auth(void **state)
 {
     /* a server that requires STARTTLS and AUTH */
@@ -1313,6 +1347,7 @@ int main(void)
         cmocka_unit_test(test_smtp_down_then_each_mail_exactly_once),
         cmocka_unit_test(test_sigkill_before_server_has_message_resends_once),
         cmocka_unit_test(test_sigkill_after_server_has_message_never_resends),
+        cmocka_unit_test(test_no_verdict_after_handover_is_not_resent),
         cmocka_unit_test(test_starttls_and_auth),
         cmocka_unit_test(test_permanent_failure_is_dead_lettered),
         cmocka_unit_test(test_monitoring_reminder_once),
