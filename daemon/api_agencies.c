@@ -206,6 +206,33 @@ static void ical_period(strbuf_t *b, int64_t s, int64_t e)
                   a, a + 5, a + 8, a + 11, a + 14, a + 17, z, z + 5, z + 8, z + 11, z + 14, z + 17);
 }
 
+static void append_vfreebusy(strbuf_t *b, const char *id, int64_t from, int64_t to,
+                             const ivset_t *busy)
+{
+    strbuf_printf(b, "BEGIN:VFREEBUSY\r\nUID:tsunagu-freebusy-%s\r\n", id);
+    ical_utc(b, "DTSTAMP", tu_now());
+    ical_utc(b, "DTSTART", from);
+    ical_utc(b, "DTEND", to);
+    for (size_t i = 0; i < busy->n; i++)
+        ical_period(b, busy->v[i].start, busy->v[i].end);
+    strbuf_puts(b, "END:VFREEBUSY\r\n");
+}
+
+/* The same busy time as opaque VEVENTs, for calendar clients that do not
+ * display subscribed VFREEBUSY.  UIDs are stable per interval. */
+static void append_busy_events(strbuf_t *b, const char *id, const ivset_t *busy)
+{
+    strbuf_printf(b, "X-WR-CALNAME:%s 予定あり\r\n", id);
+    for (size_t i = 0; i < busy->n; i++) {
+        strbuf_printf(b, "BEGIN:VEVENT\r\nUID:tsunagu-busy-%s-%lld-%lld\r\n", id,
+                      (long long)busy->v[i].start, (long long)busy->v[i].end);
+        ical_utc(b, "DTSTAMP", tu_now());
+        ical_utc(b, "DTSTART", busy->v[i].start);
+        ical_utc(b, "DTEND", busy->v[i].end);
+        strbuf_puts(b, "SUMMARY:予定あり (busy)\r\nTRANSP:OPAQUE\r\nEND:VEVENT\r\n");
+    }
+}
+
 static void h_agency_freebusy(api_req_t *r)
 {
     const char *id = api_param(r, "id");
@@ -220,17 +247,23 @@ static void h_agency_freebusy(api_req_t *r)
     ivset_t busy;
     ivset_init(&busy);
     agency_busy_combined(&ab, from, to, &busy);
+    const char *as = api_query(r, "as");
+    bool as_events = as && strcmp(as, "events") == 0;
+    if (as && !as_events) {
+        api_reply_error(r, 400, "bad-request", "as: events のみ指定できます (only as=events)");
+        ivset_free(&busy);
+        agency_busy_free(&ab);
+        return;
+    }
     strbuf_t b;
     strbuf_init(&b);
     strbuf_puts(&b, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//tsunagu//freebusy//JA\r\n"
-                    "METHOD:PUBLISH\r\nBEGIN:VFREEBUSY\r\n");
-    strbuf_printf(&b, "UID:tsunagu-freebusy-%s\r\n", id);
-    ical_utc(&b, "DTSTAMP", tu_now());
-    ical_utc(&b, "DTSTART", from);
-    ical_utc(&b, "DTEND", to);
-    for (size_t i = 0; i < busy.n; i++)
-        ical_period(&b, busy.v[i].start, busy.v[i].end);
-    strbuf_puts(&b, "END:VFREEBUSY\r\nEND:VCALENDAR\r\n");
+                    "METHOD:PUBLISH\r\n");
+    if (as_events)
+        append_busy_events(&b, id, &busy);
+    else
+        append_vfreebusy(&b, id, from, to, &busy);
+    strbuf_puts(&b, "END:VCALENDAR\r\n");
     api_reply_text(r, 200, "text/calendar; charset=utf-8", b.s, b.len);
     strbuf_free(&b);
     ivset_free(&busy);

@@ -518,11 +518,22 @@ static void test_freebusy_ics(void **state)
     snprintf(first, sizeof first, "FREEBUSY;FBTYPE=BUSY:%.4s%.2s%.2sT%.2s%.2s%.2sZ/%.4s%.2s%.2sT%.2s%.2s%.2sZ",
              a, a + 5, a + 8, a + 11, a + 14, a + 17, b, b + 5, b + 8, b + 11, b + 14, b + 17);
     assert_non_null(strstr(r.body.s, first));
-    ivset_free(&want);
     strbuf_free(&r.body);
+    /* as=events: the same busy time as opaque VEVENTs */
+    r = http("GET", "/v1/agencies/houkatsu-hokubu/freebusy.ics?as=events&" WIN, g.admin, NULL);
+    assert_int_equal(r.status, 200);
+    size_t events = 0;
+    for (const char *p = r.body.s; (p = strstr(p, "\r\nBEGIN:VEVENT\r\n")); p++)
+        events++;
+    assert_int_equal(events, want.n);
+    assert_non_null(strstr(r.body.s, "TRANSP:OPAQUE"));
+    strbuf_free(&r.body);
+    expect_error("GET", "/v1/agencies/houkatsu-hokubu/freebusy.ics?as=xml", g.admin, NULL, 400,
+                 "bad-request");
     /* calendar clients subscribe with HTTP Basic, the token as password */
     assert_int_equal(status_of("GET", "/v1/agencies/houkatsu-hokubu/freebusy.ics",
                                "Basic:" ADMIN1, NULL), 200);
+    ivset_free(&want);
 }
 
 static char *create_token(const char *role, long long *id)
