@@ -109,9 +109,12 @@ static void reload(tsunagud_t *d)
 }
 
 /* ---- SIGTERM ------------------------------------------------------------- */
+/* Feed jobs (a CalDAV job spans several transfers), other transfers on the
+ * shared curlev (e.g. SMTP), deferred API requests and explicit holds. */
 static int work_left(tsunagud_t *d)
 {
-    return feeds_in_flight(d->feeds) + api_in_flight(d->api) + d->holds;
+    int jobs = feeds_in_flight(d->feeds), transfers = curlev_in_flight(d->curlev);
+    return (transfers > jobs ? transfers : jobs) + api_in_flight(d->api) + d->holds;
 }
 
 static bool past_deadline(void)
