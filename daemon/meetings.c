@@ -655,10 +655,12 @@ static bool case_from_dir(meetings_t *m, const char *case_id, meeting_case_t *ou
  * document and the approved lead + supports of its latest review. */
 static bool case_from_store(meetings_t *m, const char *case_id, meeting_case_t *out)
 {
-    sqlite3_stmt *s = store_prepare(m->st, "SELECT doc, lead, supports FROM cases WHERE id = ?");
+    sqlite3_stmt *s = store_prepare(m->st,
+        "SELECT doc, lead, supports, status FROM cases WHERE id = ?");
     if (!s) return false;
     store_bind_text(s, 1, case_id);
     bool found = sqlite3_step(s) == SQLITE_ROW;
+    out->closed = found && store_col_text(s, 3) && strcmp(store_col_text(s, 3), "closed") == 0;
     json_t *doc = found ? json_loads(store_col_text(s, 0), 0, NULL) : NULL;
     json_t *sup = found && store_col_text(s, 2) ? json_loads(store_col_text(s, 2), 0, NULL) : NULL;
     if (found && store_col_text(s, 1)) {
@@ -1113,6 +1115,15 @@ void meetings_create(meetings_t *m, const json_t *req, meetings_res_t *res)
     if (!parse_book(req, city, &b, res)) goto out;
     if (!lookup_case(m, b.case_id, &mc)) {
         res_error(res, 404, "not-found", "事例が見つかりません: %s (case not found)", b.case_id);
+        goto out;
+    }
+    if (mc.closed) {
+        res_error(res, 409, "case-closed", "終結した事例には会議を予約できません: %s (case is closed)",
+                  b.case_id);
+        goto out;
+    }
+    if (b.lead && !city_agency(city, b.lead)) {
+        res_error(res, 422, "unknown-agency", "lead: 未登録の機関です: %s (unknown agency)", b.lead);
         goto out;
     }
     if (!default_attendees(city, &mc, &b, res) || !check_attendees(city, &b, res) ||

@@ -43,6 +43,7 @@ typedef struct meetings meetings_t;
 /* What the booking needs to know about a case. */
 typedef struct meeting_case {
     bool     has_case;
+    bool     closed;          /* the registry says the case is closed */
     case_t   kase;            /* for consent (本人's consent_excludes) */
     bool     has_decision;    /* an approved/overridden lead decision */
     char    *lead;            /* approved lead agency id */

@@ -1069,6 +1069,16 @@ static void test_default_attendees_from_approved_decision(void **state)
     json_decref(p);
     strvec_free(&want);
     wait_outbox_idle(10000);
+    /* an unknown lead is refused; a closed case takes no more meetings */
+    expect_error("POST", "/v1/meetings",
+                 "{\"case\":\"Y-14\",\"type\":\"重層的支援会議\",\"start\":\"2026-12-22T10:00:00+09:00\","
+                 "\"end\":\"2026-12-22T10:30:00+09:00\",\"location\":\"x\",\"lead\":\"nosuch\"}",
+                 422, "unknown-agency");
+    json_t *cl = api("POST", "/v1/cases/Y-14/close", "{}", 200);
+    json_decref(cl);
+    expect_error("POST", "/v1/meetings",
+                 "{\"case\":\"Y-14\",\"type\":\"重層的支援会議\",\"start\":\"2026-12-22T10:00:00+09:00\","
+                 "\"end\":\"2026-12-22T10:30:00+09:00\",\"location\":\"x\"}", 409, "case-closed");
 }
 
 static void test_smtp_down_then_each_mail_exactly_once(void **state)
