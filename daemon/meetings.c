@@ -1222,6 +1222,26 @@ static bool change_and_mail(meetings_t *m, const city_t *city, int64_t id, const
     return true;
 }
 
+/* Re-apply the consent/membership rules to a booked meeting's attendees
+ * (本人 may have withdrawn consent or excluded an agency since). */
+static bool still_confidential(meetings_t *m, const city_t *city, const mtg_t *g,
+                               meetings_res_t *res)
+{
+    meeting_case_t mc;
+    if (!lookup_case(m, g->case_id, &mc)) {
+        meeting_case_free(&mc);
+        return true;                 /* case no longer known: nothing to check */
+    }
+    book_req_t b;
+    memset(&b, 0, sizeof b);
+    b.type = g->type;
+    for (size_t i = 0; i < g->natt; i++) add_att(&b, g->att[i].agency, g->att[i].required);
+    bool ok = check_confidentiality(city, &mc, &b, res);
+    book_req_free(&b);
+    meeting_case_free(&mc);
+    return ok;
+}
+
 void meetings_reschedule(meetings_t *m, int64_t id, const json_t *req, meetings_res_t *res)
 {
     memset(res, 0, sizeof *res);
@@ -1238,6 +1258,8 @@ void meetings_reschedule(meetings_t *m, int64_t id, const json_t *req, meetings_
     required_ids(&g, &req_ids);
     if (strcmp(g.status, MEETING_STATUS_CANCELLED) == 0) {
         res_error(res, 409, "cancelled", "中止された会議は変更できません (meeting is cancelled)");
+    } else if (!still_confidential(m, city, &g, res)) {
+        /* consent may have changed since the booking: res is set */
     } else if (!json_is_object(req) || !parse_times(req, city, &start, &end, res) ||
                !opt_string(req, "location", &loc, res) || !opt_string(req, "online_url", &url, res)) {
         if (!res->status) res_error(res, 400, "bad-json", "JSON オブジェクトを送ってください");

@@ -648,6 +648,40 @@ static void test_confidentiality_refusals(void **state)
     assert_int_equal(outbox_total(), before);
 }
 
+static void test_reschedule_rechecks_consent(void **state)
+{
+    /* Y-07 in the case registry, booked with jutaku; then 本人 excludes jutaku */
+    json_t *doc = json_load_file(CITY "/cases/Y-07.json", 0, NULL);
+    assert_non_null(doc);
+    char *txt = json_dumps(doc, 0);
+    json_t *c = api("POST", "/v1/cases", txt, 201);
+    json_decref(c);
+    free(txt);
+    json_t *m = book_near("Y-07", "2026-12-04T13:00:00+09:00", "2026-12-04T14:00:00+09:00",
+                          "[\"kyodo\",\"jutaku\"]", "\"location\":\"x\"");
+    int64_t id = json_integer_value(json_object_get(m, "id"));
+    json_decref(m);
+    size_t i;
+    json_t *mem;
+    json_array_foreach(json_object_get(doc, "members"), i, mem)
+        if (strcmp(json_string_value(json_object_get(mem, "relation")), "本人") == 0)
+            json_object_set_new(mem, "consent_excludes", json_pack("[s]", "jutaku"));
+    txt = json_dumps(doc, 0);
+    c = api("PUT", "/v1/cases/Y-07", txt, 200);
+    json_decref(c);
+    free(txt);
+    json_decref(doc);
+    char path[96];
+    snprintf(path, sizeof path, "/v1/meetings/%lld/reschedule", (long long)id);
+    expect_error("POST", path, "{\"start\":\"2026-12-18T13:00:00+09:00\","
+                               "\"end\":\"2026-12-18T14:00:00+09:00\"}", 422, "consent-excluded");
+    snprintf(path, sizeof path, "/v1/meetings/%lld", (long long)id);
+    json_t *after = api("GET", path, NULL, 200);
+    assert_int_equal(json_integer_value(json_object_get(after, "sequence")), 0);   /* unchanged */
+    json_decref(after);
+    wait_outbox_idle(10000);
+}
+
 static void test_bad_requests(void **state)
 {
     expect_error("POST", "/v1/meetings", "{\"type\":\"支援会議\"}", 400, "bad-field");
@@ -1159,7 +1193,7 @@ static void test_sigkill_before_server_has_message_resends_once(void **state)
 
 static void test_sigkill_after_server_has_message_never_resends(void **state)
 {
-    kill_mid_send("--delay-data", "Y-07", "[\"kyodo\",\"jutaku\"]", "handed");
+    kill_mid_send("--delay-data", "Y-12", "[\"kyodo\",\"jutaku\"]", "handed");
     json_t *ob = api("GET", "/v1/outbox?state=sent", NULL, 200);
     bool noted = false;
     size_t i;
@@ -1346,6 +1380,7 @@ int main(void)
         cmocka_unit_test(test_support_meeting_mail_carries_confidentiality_notice),
         cmocka_unit_test(test_booked_meeting_is_busy_409_with_suggestions),
         cmocka_unit_test(test_confidentiality_refusals),
+        cmocka_unit_test(test_reschedule_rechecks_consent),
         cmocka_unit_test(test_bad_requests),
         cmocka_unit_test(test_rsvp_links),
         cmocka_unit_test(test_reply_mail_flow),
