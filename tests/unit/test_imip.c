@@ -505,6 +505,52 @@ static void test_text_mail(void **state)
     free(err);
 }
 
+static void test_feed_calendar_only_case_and_type(void **state)
+{
+    imip_meeting_t ms[2] = { sample_meeting("支援会議"), sample_meeting("重層的支援会議") };
+    ms[1].uid = "tsunagu-meeting-8@yamanami.example";
+    ms[1].case_id = "Y-02";
+    ms[1].start += 86400;
+    ms[1].end += 86400;
+    ms[1].sequence = 3;
+    bool cancelled[2] = { false, true };
+    char *ics = imip_feed_calendar(ms, cancelled, 2, "中央地域包括支援センター 会議");
+    assert_null(strstr(ics, "METHOD"));
+    assert_null(strstr(ics, "ATTENDEE"));
+    assert_null(strstr(ics, "LOCATION"));
+    assert_null(strstr(ics, "meet.example"));
+    icalcomponent *cal = icalparser_parse_string(ics);
+    assert_non_null(cal);
+    assert_int_equal(icalcomponent_count_components(cal, ICAL_VEVENT_COMPONENT), 2);
+    icalcomponent *ev = icalcomponent_get_first_component(cal, ICAL_VEVENT_COMPONENT);
+    assert_string_equal(icalcomponent_get_summary(ev), "Y-01 支援会議");
+    assert_int_equal(icalcomponent_get_status(ev), ICAL_STATUS_CONFIRMED);
+    ev = icalcomponent_get_next_component(cal, ICAL_VEVENT_COMPONENT);
+    assert_string_equal(icalcomponent_get_summary(ev), "Y-02 重層的支援会議");
+    assert_int_equal(icalcomponent_get_status(ev), ICAL_STATUS_CANCELLED);
+    assert_int_equal(icalcomponent_get_sequence(ev), 3);
+    icalcomponent_free(cal);
+    free(ics);
+}
+
+static void test_reply_as_application_ics_attachment(void **state)
+{
+    char *b64 = imip_base64_encode_lines(reply_cal, strlen(reply_cal));
+    char *raw = xasprintf("From: \"Jiritsu\" <JIRITSU@yamanami.example>\r\nSubject: x\r\n"
+                          "Content-Type: multipart/mixed; boundary=\"a b\"\r\n\r\n"
+                          "--a b\r\nContent-Type: text/plain\r\n\r\nsee attachment\r\n"
+                          "--a b\r\nContent-Type: application/ics; name=invite.ics\r\n"
+                          "Content-Transfer-Encoding: BASE64\r\n\r\n%s--a b--\r\n", b64);
+    imip_reply_t r;
+    char *err = NULL;
+    if (!imip_parse_reply(raw, strlen(raw), &r, &err)) fail_msg("%s", err);
+    assert_string_equal(r.from, "jiritsu@yamanami.example");
+    assert_int_equal(r.partstat, PARTSTAT_DECLINED);
+    imip_reply_free(&r);
+    free(raw);
+    free(b64);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -520,6 +566,8 @@ int main(void)
         cmocka_unit_test(test_parse_reply_quoted_printable_lf),
         cmocka_unit_test(test_parse_reply_rejects_bad_input),
         cmocka_unit_test(test_text_mail),
+        cmocka_unit_test(test_feed_calendar_only_case_and_type),
+        cmocka_unit_test(test_reply_as_application_ics_attachment),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
