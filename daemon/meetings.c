@@ -41,6 +41,7 @@
 #include "mailer.h"
 #include "sha256.h"
 #include "slots.h"
+#include "slots_store.h"
 #include "timeutil.h"
 #include "util.h"
 
@@ -64,6 +65,8 @@ static meetings_case_fn case_hook;
 meetings_t *meetings_current(void) { return current_meetings; }
 outbox_t *meetings_outbox(meetings_t *m) { return m->ob; }
 void meetings_set_case_lookup(meetings_case_fn fn) { case_hook = fn; }
+
+static bool parse_hold(const json_t *req, int64_t *hold, meetings_res_t *res);
 
 static const char *const meeting_types[] = {
     "支援会議", "重層的支援会議", "個別ケース会議", "定例会議", NULL
@@ -526,6 +529,7 @@ static void busy_input_build(meetings_t *m, const city_t *city, const strvec_t *
         }
         ivset_init(&bi->extra[i]);
         meetings_agency_busy(m->st, ids->v[i], from, to, except, &bi->extra[i]);
+        holds_agency_busy(m->st, ids->v[i], from, to, tu_now(), &bi->extra[i]);
         bi->v[i].agency_id = ids->v[i];
         bi->v[i].calendars = bi->cals[i];
         bi->v[i].ncalendars = nc;
@@ -1073,13 +1077,14 @@ static const char *pick_lead(const city_t *city, const meeting_case_t *mc, const
     return NULL;
 }
 
-/* Insert + mail in one transaction.  Returns the new id or -1. */
+/* Insert the meeting, its attendees and their mail (inside the caller's
+ * transaction).  Returns the new id or -1. */
 static int64_t store_booking(meetings_t *m, const city_t *city, const book_req_t *b,
                              const char *lead)
 {
-    if (store_begin(m->st) != 0) return -1;
     char *uid = new_uid(m);
     int64_t id = insert_meeting(m, b, uid, lead);
+    free(uid);
     for (size_t i = 0; id > 0 && i < b->natt; i++)
         if (insert_attendee(m, id, b->att[i].agency, city_agency(city, b->att[i].agency)->email,
                             b->att[i].required) != 0)
@@ -1091,12 +1096,50 @@ static int64_t store_booking(meetings_t *m, const city_t *city, const book_req_t
     } else {
         id = -1;
     }
-    free(uid);
-    if (id <= 0 || store_commit(m->st) != 0) {
-        store_rollback(m->st);
-        return -1;
-    }
     return id;
+}
+
+/* The caller's own hold ("hold": id) is consumed by the booking: it is
+ * deleted inside the transaction, so it does not block its own meeting,
+ * and comes back if the booking fails.  Other holds stay busy. */
+static bool parse_hold(const json_t *req, int64_t *hold, meetings_res_t *res)
+{
+    json_t *h = json_object_get(req, "hold");
+    *hold = 0;
+    if (!h || json_is_null(h)) return true;
+    if (!json_is_integer(h) || json_integer_value(h) <= 0) {
+        res_error(res, 400, "bad-field", "hold は仮押さえの番号（正の整数）です (hold: id)");
+        return false;
+    }
+    *hold = json_integer_value(h);
+    return true;
+}
+
+/* Availability check + insert, atomically.  0 ok (*id set), 1 conflict
+ * (res set), -1 store error. */
+static int book_atomically(meetings_t *m, const city_t *city, const book_req_t *b,
+                           const char *lead, int64_t hold, int64_t *id, meetings_res_t *res)
+{
+    if (store_begin(m->st) != 0) return -1;
+    if (hold > 0 && !holds_delete(m->st, hold))
+        log_info("meetings: hold %lld not found (expired or already used)", (long long)hold);
+    strvec_t req_ids;
+    strvec_init(&req_ids);
+    for (size_t i = 0; i < b->natt; i++)
+        if (b->att[i].required) strvec_push(&req_ids, b->att[i].agency);
+    int rc = 0;
+    if (!all_free(m, city, &req_ids, b->start, b->end, 0)) {
+        conflict(m, city, &req_ids, b->start, b->end, 0, res);
+        rc = 1;
+    } else if ((*id = store_booking(m, city, b, lead)) <= 0) {
+        rc = -1;
+    }
+    strvec_free(&req_ids);
+    if (rc != 0 || store_commit(m->st) != 0) {
+        store_rollback(m->st);
+        return rc != 0 ? rc : -1;
+    }
+    return 0;
 }
 
 void meetings_create(meetings_t *m, const json_t *req, meetings_res_t *res)
@@ -1129,18 +1172,11 @@ void meetings_create(meetings_t *m, const json_t *req, meetings_res_t *res)
     if (!default_attendees(city, &mc, &b, res) || !check_attendees(city, &b, res) ||
         !check_confidentiality(city, &mc, &b, res))
         goto out;
-    strvec_t req_ids;
-    strvec_init(&req_ids);
-    for (size_t i = 0; i < b.natt; i++)
-        if (b.att[i].required) strvec_push(&req_ids, b.att[i].agency);
-    if (!all_free(m, city, &req_ids, b.start, b.end, 0)) {
-        conflict(m, city, &req_ids, b.start, b.end, 0, res);
-        strvec_free(&req_ids);
-        goto out;
-    }
-    strvec_free(&req_ids);
-    int64_t id = store_booking(m, city, &b, pick_lead(city, &mc, &b));
-    if (id <= 0) {
+    int64_t id = 0, hold = 0;
+    if (!parse_hold(req, &hold, res)) goto out;
+    int rc = book_atomically(m, city, &b, pick_lead(city, &mc, &b), hold, &id, res);
+    if (rc == 1) goto out;
+    if (rc != 0) {
         res_error(res, 500, "store", "会議を保存できませんでした (store error)");
         goto out;
     }
@@ -1198,12 +1234,11 @@ static int update_place(meetings_t *m, int64_t id, const char *loc, const char *
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* Apply a change and queue its mail in one transaction. */
-static bool change_and_mail(meetings_t *m, const city_t *city, int64_t id, const char *status,
-                            int64_t start, int64_t end, const char *loc, const char *url,
-                            imip_method_t method)
+/* Apply a change and queue its mail (inside the caller's transaction). */
+static bool apply_change(meetings_t *m, const city_t *city, int64_t id, const char *status,
+                         int64_t start, int64_t end, const char *loc, const char *url,
+                         imip_method_t method)
 {
-    if (store_begin(m->st) != 0) return false;
     bool ok = bump_sequence(m, id, status, start, end) == 0 &&
               (method != IMIP_REQUEST || reset_partstats(m, id) == 0) &&
               update_place(m, id, loc, url) == 0;
@@ -1214,12 +1249,48 @@ static bool change_and_mail(meetings_t *m, const city_t *city, int64_t id, const
     } else {
         ok = false;
     }
-    if (!ok || store_commit(m->st) != 0) {
+    return ok;
+}
+
+static bool change_and_mail(meetings_t *m, const city_t *city, int64_t id, const char *status,
+                            int64_t start, int64_t end, const char *loc, const char *url,
+                            imip_method_t method)
+{
+    if (store_begin(m->st) != 0) return false;
+    if (!apply_change(m, city, id, status, start, end, loc, url, method) ||
+        store_commit(m->st) != 0) {
         store_rollback(m->st);
         return false;
     }
     outbox_kick(m->ob);
     return true;
+}
+
+/* Reschedule: consume the caller's hold, re-check, change, mail - one
+ * transaction.  0 ok, 1 conflict (res set), -1 store error. */
+static int reschedule_atomically(meetings_t *m, const city_t *city, const mtg_t *g,
+                                 int64_t start, int64_t end, const char *loc, const char *url,
+                                 int64_t hold, meetings_res_t *res)
+{
+    if (store_begin(m->st) != 0) return -1;
+    if (hold > 0) holds_delete(m->st, hold);
+    strvec_t req_ids;
+    required_ids(g, &req_ids);
+    int rc = 0;
+    if (!all_free(m, city, &req_ids, start, end, g->id)) {
+        conflict(m, city, &req_ids, start, end, g->id, res);
+        rc = 1;
+    } else if (!apply_change(m, city, g->id, MEETING_STATUS_SCHEDULED, start, end, loc, url,
+                             IMIP_REQUEST)) {
+        rc = -1;
+    }
+    strvec_free(&req_ids);
+    if (rc != 0 || store_commit(m->st) != 0) {
+        store_rollback(m->st);
+        return rc != 0 ? rc : -1;
+    }
+    outbox_kick(m->ob);
+    return 0;
 }
 
 /* Re-apply the consent/membership rules to a booked meeting's attendees
@@ -1252,10 +1323,9 @@ void meetings_reschedule(meetings_t *m, int64_t id, const json_t *req, meetings_
         res_error(res, 404, "not-found", "会議が見つかりません: %lld (meeting not found)", (long long)id);
         return;
     }
-    int64_t start, end;
+    int64_t start, end, hold = 0;
+    int rc;
     const char *loc = NULL, *url = NULL;
-    strvec_t req_ids;
-    required_ids(&g, &req_ids);
     if (strcmp(g.status, MEETING_STATUS_CANCELLED) == 0) {
         res_error(res, 409, "cancelled", "中止された会議は変更できません (meeting is cancelled)");
     } else if (!still_confidential(m, city, &g, res)) {
@@ -1265,16 +1335,16 @@ void meetings_reschedule(meetings_t *m, int64_t id, const json_t *req, meetings_
         if (!res->status) res_error(res, 400, "bad-json", "JSON オブジェクトを送ってください");
     } else if (url && !valid_url(url)) {
         res_error(res, 400, "bad-field", "online_url は http(s) の URL で指定してください");
-    } else if (!all_free(m, city, &req_ids, start, end, id)) {
-        conflict(m, city, &req_ids, start, end, id, res);
-    } else if (!change_and_mail(m, city, id, MEETING_STATUS_SCHEDULED, start, end, loc, url,
-                                IMIP_REQUEST)) {
+    } else if (!parse_hold(req, &hold, res)) {
+        /* res is set */
+    } else if ((rc = reschedule_atomically(m, city, &g, start, end, loc, url, hold, res)) == 1) {
+        /* conflict: res is set */
+    } else if (rc != 0) {
         res_error(res, 500, "store", "会議を更新できませんでした (store error)");
     } else {
         log_info("meetings: meeting %lld rescheduled (SEQUENCE %d)", (long long)id, g.sequence + 1);
         res_ok(res, 200, meetings_get_json(m, id));
     }
-    strvec_free(&req_ids);
     mtg_free(&g);
 }
 

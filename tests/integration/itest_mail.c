@@ -337,9 +337,13 @@ static long long outbox_count(const char *state)
 static void wait_outbox_idle(int timeout_ms)
 {
     for (int w = 0; w < timeout_ms; w += 100) {
-        if (outbox_count("pending") == 0 && outbox_count("sending") == 0 &&
-            outbox_count("handed") == 0)
-            return;
+        json_t *snap = outbox();
+        json_t *c = json_object_get(snap, "counts");
+        bool idle = json_integer_value(json_object_get(c, "pending")) == 0 &&
+                    json_integer_value(json_object_get(c, "sending")) == 0 &&
+                    json_integer_value(json_object_get(c, "handed")) == 0;
+        json_decref(snap);
+        if (idle) return;
         sleep_ms(100);
     }
     fail_msg("outbox did not drain; log:\n%s", support_read_log(g.log));
@@ -646,6 +650,52 @@ static void test_confidentiality_refusals(void **state)
     expect_error("POST", "/v1/meetings", body, 422, "not-support-meeting-member");
     free(body);
     assert_int_equal(outbox_total(), before);
+}
+
+static void test_holds_block_and_own_hold_is_consumed(void **state)
+{
+    json_t *q = api("POST", "/v1/slots",
+                    "{\"required\":[\"kyodo\",\"hoken\"],\"optional\":[],\"duration_minutes\":60,"
+                    "\"from\":\"2026-12-09T00:00:00+09:00\",\"to\":\"2026-12-24T00:00:00+09:00\","
+                    "\"granularity_minutes\":30,\"notice_days\":0,\"limit\":1}", 200);
+    json_t *slot = json_array_get(json_object_get(q, "slots"), 0);
+    assert_non_null(slot);
+    char *start = xstrdup(json_string_value(json_object_get(slot, "start")));
+    char *end = xstrdup(json_string_value(json_object_get(slot, "end")));
+    json_decref(q);
+    /* another coordinator's hold on hoken makes the slot taken */
+    char *hb = xasprintf("{\"agencies\":[\"hoken\"],\"start\":\"%s\",\"end\":\"%s\","
+                         "\"expiry\":3600}", start, end);
+    json_t *h = api("POST", "/v1/holds", hb, 201);
+    free(hb);
+    long long hold = json_integer_value(json_object_get(h, "id"));
+    json_decref(h);
+    char *body = meeting_json_body("Y-05", "重層的支援会議", start, end, "[\"kyodo\",\"hoken\"]",
+                                   "\"location\":\"x\"");
+    json_t *c = api("POST", "/v1/meetings", body, 409);
+    free(body);
+    json_t *busy = json_object_get(c, "busy");
+    assert_int_equal(json_array_size(busy), 1);
+    assert_string_equal(json_string_value(json_array_get(busy, 0)), "hoken");
+    json_decref(c);
+    /* the holder books it: the hold is consumed */
+    char *extra = xasprintf("\"location\":\"x\",\"hold\":%lld", hold);
+    body = meeting_json_body("Y-05", "重層的支援会議", start, end, "[\"kyodo\",\"hoken\"]", extra);
+    json_t *m = api("POST", "/v1/meetings", body, 201);
+    json_decref(m);
+    free(body);
+    free(extra);
+    char path[64];
+    snprintf(path, sizeof path, "/v1/holds/%lld", hold);
+    resp_t r = http("GET", path, ADMIN, NULL);
+    assert_int_equal(r.status, 404);
+    strbuf_free(&r.body);
+    expect_error("POST", "/v1/meetings", "{\"case\":\"Y-05\",\"type\":\"重層的支援会議\","
+                 "\"start\":\"2026-12-22T10:00:00+09:00\",\"end\":\"2026-12-22T11:00:00+09:00\","
+                 "\"attendees\":[\"kyodo\"],\"location\":\"x\",\"hold\":\"x\"}", 400, "bad-field");
+    free(start);
+    free(end);
+    wait_outbox_idle(10000);
 }
 
 static void test_reschedule_rechecks_consent(void **state)
@@ -1272,7 +1322,13 @@ static void test_starttls_and_auth(void **state)
     m = book_somewhere("Y-12", "[\"kyodo\",\"jutaku\"]", "\"location\":\"会議室F\"");
     json_decref(m);
     sleep_ms(2000);
-    assert_int_equal(outbox_count("pending") + outbox_count("sending"), 2);
+    json_t *snap = outbox();                 /* one snapshot of the counts */
+    json_t *counts = json_object_get(snap, "counts");
+    long long waiting = json_integer_value(json_object_get(counts, "pending")) +
+                        json_integer_value(json_object_get(counts, "sending"));
+    if (waiting != 2) fail_msg("expected 2 waiting: %s", json_dumps(snap, 0));
+    assert_int_equal(json_integer_value(json_object_get(counts, "dead")), 0);
+    json_decref(snap);
     kill_daemon(SIGTERM);
     memset(g.extra_env, 0, sizeof g.extra_env);
     stop_sink();
@@ -1380,6 +1436,7 @@ int main(void)
         cmocka_unit_test(test_support_meeting_mail_carries_confidentiality_notice),
         cmocka_unit_test(test_booked_meeting_is_busy_409_with_suggestions),
         cmocka_unit_test(test_confidentiality_refusals),
+        cmocka_unit_test(test_holds_block_and_own_hold_is_consumed),
         cmocka_unit_test(test_reschedule_rechecks_consent),
         cmocka_unit_test(test_bad_requests),
         cmocka_unit_test(test_rsvp_links),
