@@ -14,7 +14,10 @@
  *                                       ?recompute=1 re-runs the stored rule
  *                                       text on the stored inputs (audit)
  *   POST /v1/decisions/{id}/approve     secretariat/admin
- *   POST /v1/decisions/{id}/override    {lead, reason}; reason required (400)
+ *   POST /v1/decisions/{id}/override    {lead, reason}; reason required (400;
+ *                                       white space only, 全角空白 too, is none)
+ *                                       Only a case's newest decision may be
+ *                                       reviewed: an older one is 409 superseded.
  *   GET  /v1/rules                      the active rule set (hash, policy, rules)
  *
  * Rules: the file named by config RULES (default rules/default.rules) is
@@ -808,6 +811,22 @@ static bool record_review(api_req_t *r, int64_t did, const char *case_id, const 
     return ok;
 }
 
+/* The newest decision on the same case when it is newer than d, else 0:
+ * only the latest proposal of a case may be reviewed. */
+static int64_t newer_decision(store_t *st, const json_t *d)
+{
+    sqlite3_stmt *s = store_prepare(st, "SELECT MAX(id) FROM decisions WHERE case_id = ? AND id > ?");
+    int64_t newer = 0;
+    if (s) {
+        store_bind_text(s, 1, json_string_value(json_object_get(d, "case")));
+        sqlite3_bind_int64(s, 2, json_integer_value(json_object_get(d, "id")));
+        if (sqlite3_step(s) == SQLITE_ROW)
+            newer = sqlite3_column_int64(s, 0);
+        store_done(s);
+    }
+    return newer;
+}
+
 /* Loads the pending decision for a review; replies itself on failure. */
 static json_t *pending_decision(api_req_t *r)
 {
@@ -818,6 +837,14 @@ static json_t *pending_decision(api_req_t *r)
         api_reply_error(r, 409, "already-reviewed", "決定 %s はすでに%sされています (already reviewed)",
                         api_param(r, "id"),
                         !strcmp(json_string_value(json_object_get(d, "status")), "approved") ? "承認" : "変更");
+        json_decref(d);
+        return NULL;
+    }
+    int64_t newer = newer_decision(r->d->store, d);
+    if (newer) {
+        api_reply_error(r, 409, "superseded",
+                        "決定 %s より新しい提案(決定 %lld)があるため、古い提案は審査できません。新しい提案を審査してください (superseded by a newer proposal)",
+                        api_param(r, "id"), (long long)newer);
         json_decref(d);
         return NULL;
     }
@@ -900,14 +927,53 @@ static bool override_lead_ok(api_req_t *r, const json_t *d, const char *lead)
     return true;
 }
 
+/* Length of the white-space character at s (ASCII, NBSP, U+1680,
+ * U+2000-U+200A, U+2028/2029, U+202F, U+205F, U+3000 全角空白, BOM), or 0. */
+static size_t space_len(const unsigned char *s)
+{
+    if (*s == ' ' || (*s >= '\t' && *s <= '\r'))
+        return 1;
+    if (s[0] == 0xC2 && s[1] == 0xA0)
+        return 2;
+    if (s[0] == 0xE1 && s[1] == 0x9A && s[2] == 0x80)
+        return 3;
+    if (s[0] == 0xE2 && s[1] == 0x80 && (s[2] <= 0x8A || s[2] == 0xA8 || s[2] == 0xA9 || s[2] == 0xAF))
+        return 3;
+    if (s[0] == 0xE2 && s[1] == 0x81 && s[2] == 0x9F)
+        return 3;
+    if ((s[0] == 0xE3 && s[1] == 0x80 && s[2] == 0x80) || (s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF))
+        return 3;
+    return 0;
+}
+
+/* A copy of valid UTF-8 text without leading/trailing white space. */
+static char *trim_space(const char *text)
+{
+    const unsigned char *s = (const unsigned char *)text, *last = s;
+    size_t n;
+    while ((n = space_len(s)))
+        s += n;
+    for (const unsigned char *p = s; *p; ) {
+        if ((n = space_len(p))) {
+            p += n;
+        } else {
+            p += (*p < 0x80) ? 1 : (*p >= 0xF0) ? 4 : (*p >= 0xE0) ? 3 : 2;
+            last = p;
+        }
+    }
+    return xstrndup((const char *)s, last > s ? (size_t)(last - s) : 0);
+}
+
 static void h_decision_override(api_req_t *r)
 {
     json_t *body = api_json_body(r, 64 * 1024);
     if (!body)
         return;
     const char *lead = json_string_value(json_object_get(body, "lead"));
-    const char *reason = json_string_value(json_object_get(body, "reason"));
-    if (!reason || !*reason || !utf8_valid(reason, strlen(reason))) {
+    const char *given = json_string_value(json_object_get(body, "reason"));
+    char *reason = given && utf8_valid(given, strlen(given)) ? trim_space(given) : NULL;
+    if (!reason || !*reason) {
+        free(reason);
         api_reply_error(r, 400, "reason-required",
                         "reason: 提案と違う主担当にする理由を書いてください(監査のため必須です) (a reason is required)");
         json_decref(body);
@@ -915,6 +981,7 @@ static void h_decision_override(api_req_t *r)
     }
     if (!lead || !*lead) {
         api_reply_error(r, 400, "bad-lead", "lead: 主担当にする機関IDが必要です (lead is required)");
+        free(reason);
         json_decref(body);
         return;
     }
@@ -929,6 +996,7 @@ static void h_decision_override(api_req_t *r)
     } else {
         json_decref(d);
     }
+    free(reason);
     json_decref(body);
 }
 

@@ -1,0 +1,364 @@
+/*
+ * itest_followups.c - follow-up fixes checked through a running tsunagud
+ * (real daemon, temp database, free port, TSUNAGU_NOW = the fixtures' now,
+ * the fixture city imported from a copy of its calendars in a temp folder
+ * so a test can change a feed's data).
+ *
+ * In order:
+ *   - override: a reason of only white space (ASCII or 全角空白) is 400
+ *     reason-required; a padded reason is stored trimmed;
+ *   - only a case's newest proposal may be reviewed: an older pending one
+ *     is 409 superseded, naming the newer decision.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "support_proc.h"
+#include "util.h"
+
+#define CITY "tests/data/yamanami"
+#define ADMIN "itest-followups-admin-token"
+
+static struct {
+    char  *dir, *db, *conf, *log, *feeds;
+    int    port;
+    pid_t  pid;
+    char  *coord, *secr;
+} g;
+
+/* ---- HTTP ----------------------------------------------------------------- */
+typedef struct resp {
+    long     status;
+    strbuf_t body;
+} resp_t;
+
+static size_t on_data(char *p, size_t sz, size_t n, void *arg)
+{
+    strbuf_add(&((resp_t *)arg)->body, p, sz * n);
+    return sz * n;
+}
+
+static resp_t http(const char *method, const char *path, const char *token, const char *body)
+{
+    resp_t r = {0};
+    strbuf_init(&r.body);
+    CURL *c = curl_easy_init();
+    char url[1024], hdr[512];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", g.port, path);
+    struct curl_slist *h = NULL;
+    if (token) {
+        snprintf(hdr, sizeof hdr, "Authorization: Bearer %s", token);
+        h = curl_slist_append(h, hdr);
+    }
+    if (body)
+        h = curl_slist_append(h, "Content-Type: application/json");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    }
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return r;
+}
+
+static json_t *http_json(const char *method, const char *path, const char *token,
+                         const char *body, long want)
+{
+    resp_t r = http(method, path, token, body);
+    if (r.status != want)
+        fail_msg("%s %s: HTTP %ld, wanted %ld: %s", method, path, r.status, want,
+                 r.body.s ? r.body.s : "");
+    json_t *j = r.body.s ? json_loads(r.body.s, 0, NULL) : NULL;
+    if (!j)
+        fail_msg("%s %s: not JSON: %s", method, path, r.body.s ? r.body.s : "");
+    strbuf_free(&r.body);
+    return j;
+}
+
+static void expect_error(const char *method, const char *path, const char *token,
+                         const char *body, long status, const char *code, const char *needle)
+{
+    json_t *j = http_json(method, path, token, body, status);
+    const char *e = json_string_value(json_object_get(j, "error"));
+    const char *m = json_string_value(json_object_get(j, "message"));
+    if (!e || strcmp(e, code))
+        fail_msg("%s %s: error %s, wanted %s", method, path, e ? e : "(none)", code);
+    if (!m || (needle && !strstr(m, needle)))
+        fail_msg("%s %s: message lacks \"%s\": %s", method, path, needle, m ? m : "");
+    json_decref(j);
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    nanosleep(&ts, NULL);
+}
+
+/* ---- daemon --------------------------------------------------------------- */
+
+/* The fixture city with every calendar url pointing into dir. */
+static json_t *make_doc(const char *dir)
+{
+    json_t *doc = json_load_file(CITY "/agencies.json", 0, NULL);
+    assert_non_null(doc);
+    size_t i, k;
+    json_t *a, *c;
+    json_array_foreach(json_object_get(doc, "agencies"), i, a)
+        json_array_foreach(json_object_get(a, "calendars"), k, c) {
+            const char *url = json_string_value(json_object_get(c, "url"));
+            const char *base = strrchr(url, '/');
+            char *abs = xasprintf("%s/%s", dir, base ? base + 1 : url);
+            json_object_set_new(c, "url", json_string(abs));
+            free(abs);
+        }
+    return doc;
+}
+
+/* Copy the fixture calendars into g.feeds. */
+static int copy_calendars(void)
+{
+    json_t *doc = json_load_file(CITY "/agencies.json", 0, NULL);
+    if (!doc)
+        return -1;
+    size_t i, k;
+    json_t *a, *c;
+    int rc = 0;
+    json_array_foreach(json_object_get(doc, "agencies"), i, a)
+        json_array_foreach(json_object_get(a, "calendars"), k, c) {
+            const char *url = json_string_value(json_object_get(c, "url"));
+            const char *base = strrchr(url, '/');
+            char *src = xasprintf(CITY "/%s", url);
+            char *dst = support_path(g.feeds, base ? base + 1 : url);
+            size_t len;
+            char *text = read_file(src, &len);
+            if (!text || support_write_file(dst, text, len))
+                rc = -1;
+            free(text);
+            free(src);
+            free(dst);
+        }
+    json_decref(doc);
+    return rc;
+}
+
+static bool all_feeds_ok(int timeout_ms)
+{
+    for (int waited = 0; waited < timeout_ms; waited += 100) {
+        json_t *j = http_json("GET", "/v1/feeds", ADMIN, NULL, 200);
+        size_t i, ok = 0;
+        json_t *f;
+        json_array_foreach(json_object_get(j, "feeds"), i, f)
+            if (!strcmp(json_string_value(json_object_get(f, "state")), "ok"))
+                ok++;
+        size_t n = json_array_size(json_object_get(j, "feeds"));
+        json_decref(j);
+        if (n && ok == n)
+            return true;
+        sleep_ms(100);
+    }
+    return false;
+}
+
+static char *create_token(const char *role)
+{
+    char body[256];
+    snprintf(body, sizeof body, "{\"role\": \"%s\", \"label\": \"itest-followups\"}", role);
+    json_t *j = http_json("POST", "/v1/tokens", ADMIN, body, 201);
+    char *t = xstrdup(json_string_value(json_object_get(j, "token")));
+    json_decref(j);
+    return t;
+}
+
+static int group_setup(void **state)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    g.dir = support_mkdtemp("itest-followups");
+    if (!g.dir)
+        return -1;
+    g.db = support_path(g.dir, "tsunagu.db");
+    g.conf = support_path(g.dir, "tsunagud.conf");
+    g.log = support_path(g.dir, "tsunagud.log");
+    g.feeds = support_path(g.dir, "feeds");
+    char *mk = xasprintf("mkdir -p '%s'", g.feeds);
+    int rc = system(mk);
+    free(mk);
+    if (rc != 0 || copy_calendars() != 0)
+        return -1;
+    char *conf = xasprintf("ADMIN_TOKEN = " ADMIN "\nPOLL_INTERVAL = 600\n");
+    rc = support_write_file(g.conf, conf, (size_t)-1);
+    free(conf);
+    if (rc)
+        return -1;
+    g.port = support_free_port();
+    char listen[64], dbenv[600];
+    snprintf(listen, sizeof listen, "TSUNAGU_LISTEN=127.0.0.1:%d", g.port);
+    snprintf(dbenv, sizeof dbenv, "TSUNAGU_DATABASE=%s", g.db);
+    const char *env[] = { listen, dbenv, "TSUNAGU_NOW=2026-12-01T09:00:00+09:00",
+                          "TSUNAGU_SECRETS=", NULL };
+    unsetenv("TSUNAGU_ADMIN_TOKEN");
+    unsetenv("TSUNAGU_RULES");
+    /* TSUNAGU_ITEST_DAEMON: another build of the daemon (e.g. ASan) */
+    const char *bin = getenv("TSUNAGU_ITEST_DAEMON");
+    const char *argv[] = { bin && *bin ? bin : "bin/tsunagud", "-c", g.conf, NULL };
+    g.pid = support_spawn(argv, env, NULL, g.log);
+    if (g.pid < 0 || !support_wait_port(g.port, 10000, g.pid)) {
+        char *l = support_read_log(g.log);
+        fprintf(stderr, "tsunagud did not start:\n%s\n", l);
+        free(l);
+        return -1;
+    }
+    json_t *doc = make_doc(g.feeds);
+    char *body = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    resp_t r = http("POST", "/v1/import", ADMIN, body);
+    free(body);
+    rc = r.status == 200 && all_feeds_ok(30000) ? 0 : -1;
+    if (rc)
+        fprintf(stderr, "import: HTTP %ld %s\n", r.status, r.body.s ? r.body.s : "");
+    strbuf_free(&r.body);
+    if (rc)
+        return -1;
+    g.coord = create_token("coordinator");
+    g.secr = create_token("secretariat");
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    if (g.pid > 0 && support_alive(g.pid))
+        support_stop(g.pid, 5000);
+    support_rmtree(g.dir);
+    free(g.dir); free(g.db); free(g.conf); free(g.log); free(g.feeds);
+    free(g.coord); free(g.secr);
+    curl_global_cleanup();
+    return 0;
+}
+
+/* ---- decisions -------------------------------------------------------------- */
+
+static long propose(const char *case_id)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/v1/cases/%s/proposals", case_id);
+    json_t *j = http_json("POST", path, g.coord, "{}", 201);
+    long id = (long)json_integer_value(json_object_get(j, "decision"));
+    json_decref(j);
+    assert_true(id > 0);
+    return id;
+}
+
+/* An agency other than the proposed lead that may lead the case. */
+static char *other_lead(long decision)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/v1/decisions/%ld", decision);
+    json_t *d = http_json("GET", path, g.secr, NULL, 200);
+    json_t *res = json_object_get(d, "result"), *cd;
+    const char *lead = json_string_value(json_object_get(res, "lead"));
+    char *other = NULL;
+    size_t i;
+    json_array_foreach(json_object_get(res, "candidates"), i, cd)
+        if (!other && json_is_true(json_object_get(cd, "eligible_lead")) &&
+            strcmp(json_string_value(json_object_get(cd, "agency")), lead))
+            other = xstrdup(json_string_value(json_object_get(cd, "agency")));
+    json_decref(d);
+    assert_non_null(other);
+    return other;
+}
+
+static void test_override_reason_blank_is_refused(void **state)
+{
+    char *text = read_file(CITY "/cases/Y-01.json", NULL);
+    assert_non_null(text);
+    json_decref(http_json("POST", "/v1/cases", g.coord, text, 201));
+    free(text);
+    long id = propose("Y-01");
+    char *lead = other_lead(id);
+    char path[64];
+    snprintf(path, sizeof path, "/v1/decisions/%ld/override", id);
+    const char *blanks[] = { " ", "\\t \\n", "\\u3000", " \\u3000\\u3000 ", "\\u00a0\\u2003" };
+    for (size_t i = 0; i < sizeof blanks / sizeof *blanks; i++) {
+        char *body = xasprintf("{\"lead\":\"%s\",\"reason\":\"%s\"}", lead, blanks[i]);
+        expect_error("POST", path, g.secr, body, 400, "reason-required", "理由");
+        free(body);
+    }
+    /* nothing was recorded: the decision is still pending */
+    char get[64];
+    snprintf(get, sizeof get, "/v1/decisions/%ld", id);
+    json_t *d = http_json("GET", get, g.secr, NULL, 200);
+    assert_string_equal(json_string_value(json_object_get(d, "status")), "pending");
+    json_decref(d);
+    /* a real reason padded with 全角空白 is kept, trimmed */
+    char *body = xasprintf("{\"lead\":\"%s\",\"reason\":\"\\u3000 本人の希望 \\u3000\"}", lead);
+    d = http_json("POST", path, g.secr, body, 200);
+    free(body);
+    assert_string_equal(json_string_value(json_object_get(d, "status")), "overridden");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(d, "review"), "reason")),
+                        "本人の希望");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(d, "review"), "lead")), lead);
+    json_decref(d);
+    free(lead);
+}
+
+static void test_older_proposal_is_superseded(void **state)
+{
+    char *text = read_file(CITY "/cases/Y-03.json", NULL);
+    assert_non_null(text);
+    json_decref(http_json("POST", "/v1/cases", g.coord, text, 201));
+    free(text);
+    long older = propose("Y-03"), newer = propose("Y-03");
+    assert_true(newer > older);
+    char path[64], want[32];
+    snprintf(want, sizeof want, "決定 %ld", newer);
+    snprintf(path, sizeof path, "/v1/decisions/%ld/approve", older);
+    expect_error("POST", path, g.secr, "{}", 409, "superseded", "新しい提案");
+    expect_error("POST", path, g.secr, "{}", 409, "superseded", want);
+    char *lead = other_lead(older);
+    char *body = xasprintf("{\"lead\":\"%s\",\"reason\":\"担当者の継続性\"}", lead);
+    snprintf(path, sizeof path, "/v1/decisions/%ld/override", older);
+    expect_error("POST", path, g.secr, body, 409, "superseded", "新しい提案");
+    free(body);
+    free(lead);
+    /* the older one stays pending (append-only: nothing was written) */
+    snprintf(path, sizeof path, "/v1/decisions/%ld", older);
+    json_t *d = http_json("GET", path, g.secr, NULL, 200);
+    assert_string_equal(json_string_value(json_object_get(d, "status")), "pending");
+    json_decref(d);
+    /* the newest is reviewable */
+    snprintf(path, sizeof path, "/v1/decisions/%ld/approve", newer);
+    d = http_json("POST", path, g.secr, "{}", 200);
+    assert_string_equal(json_string_value(json_object_get(d, "status")), "approved");
+    json_decref(d);
+    /* and still refused afterwards: the newer one is the case's decision */
+    snprintf(path, sizeof path, "/v1/decisions/%ld/approve", older);
+    expect_error("POST", path, g.secr, "{}", 409, "superseded", NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_override_reason_blank_is_refused),
+        cmocka_unit_test(test_older_proposal_is_superseded),
+    };
+    return cmocka_run_group_tests_name("itest_followups", tests, group_setup, group_teardown);
+}
