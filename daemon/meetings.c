@@ -8,8 +8,11 @@
  * admits registered members only) -> every required attendee is free at
  * that time right now (409 with fresh suggestions).  Availability is the
  * slot engine's own rule (hours, business days, travel, `need`), fed with
- * the feeds' busy rows plus the meetings already booked, so a booked
- * meeting is busy for every later query.
+ * the feeds' busy rows plus the meetings already booked and the active
+ * holds, so a booked meeting is busy for every later query.  A booking
+ * may name the caller's own hold ("hold": id): it is deleted in the same
+ * transaction as the check and the insert, so it does not block its own
+ * meeting and reappears if the booking fails.
  *
  * The meeting row, its attendee rows and one outbox row per attendee are
  * written in ONE transaction; the outbox then delivers (outbox.h).  Every

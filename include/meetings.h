@@ -18,7 +18,9 @@
  *   documents <dir>/<id>.json when no case registry answers).
  *
  * Booked meetings are busy time: meetings_agency_busy() gives the slot
- * engine an agency's booked, not-declined, not-cancelled meetings.
+ * engine an agency's booked, not-declined, not-cancelled meetings.  The
+ * booking check itself counts feeds, meetings and active holds; a request
+ * may carry "hold": id to consume the caller's own hold atomically.
  */
 #ifndef TSUNAGU_MEETINGS_H
 #define TSUNAGU_MEETINGS_H
