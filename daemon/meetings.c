@@ -1472,7 +1472,7 @@ static char *rsvp_page(const city_t *city, const mtg_t *g, const mtg_att_t *a,
         "<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width\"><title>出欠のご回答</title></head>\n"
         "<body><h1>ご回答ありがとうございました</h1>\n"
-        "<p>%s 様の出欠を「<strong>%s</strong>」として記録しました。</p>\n"
+        "<p>%s の出欠を「<strong>%s</strong>」として記録しました。</p>\n"
         "<p>事例 %s / %s<br>%s</p>\n"
         "<p>変更する場合は、案内メールの別のリンクを開いてください。</p></body></html>\n",
         name, imip_partstat_label_ja(ps), cid, type, when);
