@@ -86,8 +86,16 @@ static void res_error(meetings_res_t *res, int status, const char *code,
     res->status = status;
     snprintf(res->code, sizeof res->code, "%s", code);
     va_start(ap, fmt);
-    vsnprintf(res->message, sizeof res->message, fmt, ap);
+    int n = vsnprintf(res->message, sizeof res->message, fmt, ap);
     va_end(ap);
+    if (n >= (int)sizeof res->message) {
+        /* truncated: cut back to a UTF-8 character boundary (JSON needs
+         * valid UTF-8) */
+        size_t len = strlen(res->message);
+        while (len > 0 && ((unsigned char)res->message[len] & 0xC0) == 0x80) len--;
+        while (len > 0 && !utf8_valid(res->message, len)) len--;
+        res->message[len] = '\0';
+    }
 }
 
 static void res_ok(meetings_res_t *res, int status, json_t *body)
