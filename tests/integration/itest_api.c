@@ -18,7 +18,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 #include <limits.h>
 #include <signal.h>
@@ -31,6 +30,7 @@
 #include <unistd.h>
 
 #include "interval.h"
+#include "support_daemon.h"
 #include "support_proc.h"
 #include "timeutil.h"
 #include "util.h"
@@ -40,112 +40,26 @@
 #define ADMIN2 "itest-admin-token-two"
 
 static struct {
-    char  *dir, *db, *conf, *log, *ssw_copy;
-    int    port;
-    pid_t  pid;
+    support_daemon_t d;
+    char  *ssw_copy;
     const char *admin;
     json_t *doc;                       /* import document, absolute urls */
     char   *tok_coord, *tok_secr, *tok_agency;
     long long tok_coord_id;
 } g;
 
-/* ---- HTTP ----------------------------------------------------------------- */
-typedef struct resp {
-    long      status;
-    strbuf_t  body;
-    char      ctype[128];
-} resp_t;
-
-static size_t on_data(char *p, size_t sz, size_t n, void *arg)
-{
-    strbuf_add(&((resp_t *)arg)->body, p, sz * n);
-    return sz * n;
-}
-
-static size_t on_header(char *p, size_t sz, size_t n, void *arg)
-{
-    resp_t *r = arg;
-    if (strncasecmp(p, "Content-Type:", 13) == 0) {
-        snprintf(r->ctype, sizeof r->ctype, "%.*s", (int)(sz * n - 13), p + 13);
-        char *e = r->ctype + strlen(r->ctype);
-        while (e > r->ctype && (e[-1] == '\r' || e[-1] == '\n'))
-            *--e = '\0';
-    }
-    return sz * n;
-}
-
-/* auth: NULL = none; "Basic:xxx" sends basic auth with password xxx. */
-static resp_t http(const char *method, const char *path, const char *auth, const char *body)
-{
-    resp_t r;
-    memset(&r, 0, sizeof r);
-    strbuf_init(&r.body);
-    CURL *c = curl_easy_init();
-    char url[1024];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", g.port, path);
-    struct curl_slist *h = NULL;
-    char hdr[512];
-    if (auth && strncmp(auth, "Basic:", 6) == 0) {
-        curl_easy_setopt(c, CURLOPT_USERNAME, "calendar");
-        curl_easy_setopt(c, CURLOPT_PASSWORD, auth + 6);
-    } else if (auth) {
-        snprintf(hdr, sizeof hdr, "Authorization: Bearer %s", auth);
-        h = curl_slist_append(h, hdr);
-    }
-    if (body)
-        h = curl_slist_append(h, "Content-Type: application/json");
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    if (body) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    }
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
-    if (curl_easy_perform(c) == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    return r;
-}
-
-static json_t *http_json(const char *method, const char *path, const char *auth,
-                         const char *body, long want_status)
-{
-    resp_t r = http(method, path, auth, body);
-    if (r.status != want_status)
-        fail_msg("%s %s: HTTP %ld, wanted %ld: %s", method, path, r.status, want_status,
-                 r.body.s ? r.body.s : "");
-    json_t *j = r.body.s ? json_loads(r.body.s, 0, NULL) : NULL;
-    if (!j)
-        fail_msg("%s %s: not JSON: %s", method, path, r.body.s ? r.body.s : "");
-    strbuf_free(&r.body);
-    return j;
-}
+/* ---- HTTP (tests/support/support_daemon.h) -------------------------------
+ * auth: NULL = none; "Basic:xxx" sends basic auth with password xxx. */
+typedef support_resp_t resp_t;
+#define http(m, p, auth, b) support_daemon_http(&g.d, m, p, auth, b)
+#define http_json(m, p, auth, b, want) support_api_json(&g.d, m, p, auth, b, want)
+#define expect_error(m, p, auth, b, st, code) support_api_error(&g.d, m, p, auth, b, st, code, NULL)
 
 static long status_of(const char *method, const char *path, const char *auth, const char *body)
 {
     resp_t r = http(method, path, auth, body);
     strbuf_free(&r.body);
     return r.status;
-}
-
-static void expect_error(const char *method, const char *path, const char *auth,
-                         const char *body, long status, const char *code)
-{
-    json_t *j = http_json(method, path, auth, body, status);
-    const char *e = json_string_value(json_object_get(j, "error"));
-    const char *m = json_string_value(json_object_get(j, "message"));
-    assert_non_null(e);
-    assert_non_null(m);
-    assert_true(strlen(m) > 0);
-    if (code)
-        assert_string_equal(e, code);
-    json_decref(j);
 }
 
 /* ---- fixtures ------------------------------------------------------------- */
@@ -186,31 +100,12 @@ static void assert_same_set(const ivset_t *got, const ivset_t *want, const char 
             fail_msg("%s: interval %zu differs", what, i);
 }
 
-/* The import document with every relative url made absolute. */
+/* The import document with every relative url made absolute; ssw points
+ * to a copy we can break on purpose. */
 static json_t *make_doc(void)
 {
-    char cwd[PATH_MAX];
-    assert_non_null(getcwd(cwd, sizeof cwd));
-    json_t *doc = json_load_file(CITY "/agencies.json", 0, NULL);
+    json_t *doc = support_city_doc(CITY, "ssw", g.ssw_copy);
     assert_non_null(doc);
-    size_t i, j;
-    json_t *a, *c;
-    json_array_foreach(json_object_get(doc, "agencies"), i, a)
-        json_array_foreach(json_object_get(a, "calendars"), j, c) {
-            const char *u = json_string_value(json_object_get(c, "url"));
-            char *abs = xasprintf("%s/" CITY "/%s", cwd, u);
-            if (strcmp(json_string_value(json_object_get(c, "id")), "ssw") == 0) {
-                /* a copy we can break on purpose */
-                char *text = read_file(abs, NULL);
-                assert_non_null(text);
-                assert_int_equal(support_write_file(g.ssw_copy, text, (size_t)-1), 0);
-                free(text);
-                free(abs);
-                abs = xstrdup(g.ssw_copy);
-            }
-            json_object_set_new(c, "url", json_string(abs));
-            free(abs);
-        }
     return doc;
 }
 
@@ -220,92 +115,48 @@ static void write_conf(const char *admin)
 {
     char *text = xasprintf("# itest config\nADMIN_TOKEN = %s\nPOLL_INTERVAL = 600\n"
                            "LOG_LEVEL = info\n", admin);
-    assert_int_equal(support_write_file(g.conf, text, (size_t)-1), 0);
+    assert_int_equal(support_write_file(g.d.conf, text, (size_t)-1), 0);
     free(text);
 }
 
 static bool log_contains(const char *needle)
 {
-    char *text = support_read_log(g.log);
+    char *text = support_read_log(g.d.log);
     bool found = text && strstr(text, needle);
     free(text);
     return found;
 }
 
-static void sleep_ms(int ms)
+/* TSUNAGU_ITEST_WRAPPER (e.g. "valgrind -q --error-exitcode=99
+ * --leak-check=full --errors-for-leak-kinds=definite") is prepended to
+ * every daemon started here when set, so the whole suite can run the
+ * daemon under a checker; a checker error then fails the SIGTERM
+ * exit-status tests. */
+static pid_t spawn_daemon(const char *const args[], const char *const env[], const char *log)
 {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-/* argv for the daemon: TSUNAGU_ITEST_WRAPPER (e.g. "valgrind -q
- * --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite")
- * is prepended when set, so the whole suite can run the daemon under a
- * checker; a checker error then fails the SIGTERM exit-status tests. */
-static const char **daemon_argv(const char *const args[])
-{
-    static char *words[32];
-    static const char *argv[48];
-    static char *copy;
-    free(copy);
-    copy = NULL;
-    size_t n = 0;
-    const char *w = getenv("TSUNAGU_ITEST_WRAPPER");
-    if (w && *w) {
-        copy = xstrdup(w);
-        size_t nw = 0;
-        for (char *t = strtok(copy, " "); t && nw < 31; t = strtok(NULL, " "))
-            words[nw++] = t;
-        for (size_t i = 0; i < nw; i++)
-            argv[n++] = words[i];
-    }
-    argv[n++] = "bin/tsunagud";
-    for (size_t i = 0; args[i] && n < 47; i++)
-        argv[n++] = args[i];
-    argv[n] = NULL;
-    return argv;
+    return support_tsunagud_spawn(getenv("TSUNAGU_ITEST_WRAPPER"), args, env, log);
 }
 
 static int group_setup(void **state)
 {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    g.dir = support_mkdtemp("itest-api");
-    if (!g.dir)
+    if (support_daemon_init(&g.d, "itest-api") != 0)
         return -1;
-    g.db = support_path(g.dir, "tsunagu.db");
-    g.conf = support_path(g.dir, "tsunagud.conf");
-    g.log = support_path(g.dir, "tsunagud.log");
-    g.ssw_copy = support_path(g.dir, "ssw.ics");
-    g.port = support_free_port();
+    g.d.http_timeout_s = 20;
+    g.ssw_copy = support_path(g.d.dir, "ssw.ics");
     g.admin = ADMIN1;
     write_conf(ADMIN1);
-    char listen[64], dbenv[600], mailenv[600];
-    snprintf(listen, sizeof listen, "TSUNAGU_LISTEN=127.0.0.1:%d", g.port);
-    snprintf(dbenv, sizeof dbenv, "TSUNAGU_DATABASE=%s", g.db);
-    snprintf(mailenv, sizeof mailenv, "TSUNAGU_MAIL_PATH=%s/mail.mbox", g.dir);
-    const char *env[] = {listen, dbenv, mailenv, "TSUNAGU_NOW=2026-12-01T09:00:00+09:00",
-                         "TSUNAGU_SECRETS=", NULL};
-    unsetenv("TSUNAGU_ADMIN_TOKEN");
-    const char **argv = daemon_argv((const char *[]){"-c", g.conf, NULL});
-    g.pid = support_spawn(argv, env, NULL, g.log);
-    if (g.pid < 0 || !support_wait_port(g.port, 30000, g.pid)) {
-        char *l = support_read_log(g.log);
-        fprintf(stderr, "tsunagud did not start:\n%s\n", l);
-        free(l);
-        return -1;
-    }
-    return 0;
+    char mailenv[600];
+    snprintf(mailenv, sizeof mailenv, "TSUNAGU_MAIL_PATH=%s/mail.mbox", g.d.dir);
+    const char *env[] = {mailenv, "TSUNAGU_NOW=" SUPPORT_FIXTURE_NOW, "TSUNAGU_SECRETS=", NULL};
+    return support_daemon_start(&g.d, getenv("TSUNAGU_ITEST_WRAPPER"), env, 30000);
 }
 
 static int group_teardown(void **state)
 {
-    if (g.pid > 0 && support_alive(g.pid))
-        support_stop(g.pid, 5000);
     json_decref(g.doc);
-    support_rmtree(g.dir);
-    free(g.dir); free(g.db); free(g.conf); free(g.log); free(g.ssw_copy);
+    support_daemon_free(&g.d);
+    free(g.ssw_copy);
     free(g.tok_coord); free(g.tok_secr); free(g.tok_agency);
-    curl_global_cleanup();
     return 0;
 }
 
@@ -379,7 +230,7 @@ static json_t *wait_feeds_settled(int timeout_ms)
         if (pending == 0 || waited >= timeout_ms)
             return j;
         json_decref(j);
-        sleep_ms(100);
+        support_sleep_ms(100);
     }
 }
 
@@ -538,18 +389,7 @@ static void test_freebusy_ics(void **state)
 
 static char *create_token(const char *role, long long *id)
 {
-    char body[256];
-    snprintf(body, sizeof body, "{\"role\": \"%s\", \"label\": \"itest\"}", role);
-    json_t *j = http_json("POST", "/v1/tokens", g.admin, body, 201);
-    const char *t = json_string_value(json_object_get(j, "token"));
-    assert_non_null(t);
-    assert_true(strlen(t) >= 32);
-    assert_string_equal(json_string_value(json_object_get(j, "role")), role);
-    if (id)
-        *id = json_integer_value(json_object_get(j, "id"));
-    char *tok = xstrdup(t);
-    json_decref(j);
-    return tok;
+    return support_api_token(&g.d, g.admin, role, "itest", id);
 }
 
 static void test_tokens_created_listed_hashed(void **state)
@@ -567,7 +407,7 @@ static void test_tokens_created_listed_hashed(void **state)
     json_decref(j);
     strbuf_free(&r.body);
     /* the database holds hashes only */
-    char *dbtext = read_file(g.db, NULL);
+    char *dbtext = read_file(g.d.db, NULL);
     if (dbtext)
         assert_null(strstr(dbtext, g.tok_coord));
     free(dbtext);
@@ -730,7 +570,7 @@ static json_t *wait_feed_state(const char *id, const char *state, int timeout_ms
         if (waited >= timeout_ms)
             fail_msg("feed %s never became %s: %s", id, state, json_dumps(j, 0));
         json_decref(j);
-        sleep_ms(50);
+        support_sleep_ms(50);
     }
 }
 
@@ -798,29 +638,13 @@ static void test_metrics(void **state)
     strbuf_free(&r.body);
 }
 
-/* Run bin/tsunagu with TSUNAGU_URL/TOKEN set; output (stdout+stderr) is
- * returned malloc'd, the exit status in *code. */
+/* Run bin/tsunagu with TSUNAGU_URL/TOKEN/NOW set; output (stdout+stderr)
+ * is returned malloc'd, the exit status in *code. */
 static char *run_cli(const char *const args[], int *code)
 {
-    char url[64], tok[160];
-    snprintf(url, sizeof url, "TSUNAGU_URL=http://127.0.0.1:%d", g.port);
-    snprintf(tok, sizeof tok, "TSUNAGU_TOKEN=%s", g.admin);
-    const char *env[] = {url, tok, "TSUNAGU_NOW=2026-12-01T09:00:00+09:00", NULL};
-    const char *argv[16] = {"bin/tsunagu"};
-    size_t n = 1;
-    for (size_t i = 0; args[i] && n < 15; i++)
-        argv[n++] = args[i];
-    argv[n] = NULL;
-    char *out = support_path(g.dir, "cli.out");
-    unlink(out);
-    pid_t pid = support_spawn(argv, env, NULL, out);
-    assert_true(pid > 0);
-    int status = 0;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    char *text = support_read_log(out);
-    free(out);
-    return text;
+    support_run_t r = support_daemon_cli(&g.d, NULL, g.admin, SUPPORT_FIXTURE_NOW, args);
+    *code = r.code;
+    return r.out;
 }
 
 static void test_cli(void **state)
@@ -897,46 +721,45 @@ static void test_cli(void **state)
 static void test_sighup_reloads_config(void **state)
 {
     write_conf(ADMIN2);
-    assert_int_equal(kill(g.pid, SIGHUP), 0);
+    assert_int_equal(kill(g.d.pid, SIGHUP), 0);
     for (int i = 0; i < 100 && !log_contains("reload: configuration reloaded"); i++)
-        sleep_ms(50);
+        support_sleep_ms(50);
     assert_true(log_contains("reload: configuration reloaded"));
     expect_error("GET", "/v1/agencies", ADMIN1, NULL, 401, "unauthorized");
     assert_int_equal(status_of("GET", "/v1/agencies", ADMIN2, NULL), 200);
     g.admin = ADMIN2;
     /* a broken config file keeps the running one */
-    assert_int_equal(support_write_file(g.conf, "this is not a config line\n", (size_t)-1), 0);
-    assert_int_equal(kill(g.pid, SIGHUP), 0);
+    assert_int_equal(support_write_file(g.d.conf, "this is not a config line\n", (size_t)-1), 0);
+    assert_int_equal(kill(g.d.pid, SIGHUP), 0);
     for (int i = 0; i < 100 && !log_contains("keeping the old config"); i++)
-        sleep_ms(50);
+        support_sleep_ms(50);
     assert_true(log_contains("keeping the old config"));
     assert_int_equal(status_of("GET", "/v1/agencies", ADMIN2, NULL), 200);
-    assert_true(support_alive(g.pid));
+    assert_true(support_alive(g.d.pid));
 }
 
 static void test_secrets_file_must_be_private(void **state)
 {
-    char *secrets = support_path(g.dir, "secrets");
+    char *secrets = support_path(g.d.dir, "secrets");
     assert_int_equal(support_write_file(secrets, "ssw user:pass\n", (size_t)-1), 0);
     chmod(secrets, 0644);
-    char *log = support_path(g.dir, "secrets.log");
-    char *db = support_path(g.dir, "other.db");
+    char *log = support_path(g.d.dir, "secrets.log");
+    char *db = support_path(g.d.dir, "other.db");
     char senv[600], dbenv[600], listen[64];
     snprintf(senv, sizeof senv, "TSUNAGU_SECRETS=%s", secrets);
     snprintf(dbenv, sizeof dbenv, "TSUNAGU_DATABASE=%s", db);
     snprintf(listen, sizeof listen, "TSUNAGU_LISTEN=127.0.0.1:%d", support_free_port());
     char mailenv[600];
-    snprintf(mailenv, sizeof mailenv, "TSUNAGU_MAIL_PATH=%s/mail2.mbox", g.dir);
+    snprintf(mailenv, sizeof mailenv, "TSUNAGU_MAIL_PATH=%s/mail2.mbox", g.d.dir);
     const char *env[] = {senv, dbenv, listen, mailenv, NULL};
-    const char **argv = daemon_argv((const char *[]){NULL});
-    pid_t pid = support_spawn(argv, env, NULL, log);
+    pid_t pid = spawn_daemon((const char *[]){NULL}, env, log);
     assert_true(pid > 0);
     int st = -1;
     for (int i = 0; i < 200; i++) {
         if (waitpid(pid, &st, WNOHANG) == pid)
             break;
         st = -1;
-        sleep_ms(50);
+        support_sleep_ms(50);
     }
     if (st == -1) {
         support_stop(pid, 2000);
@@ -957,33 +780,32 @@ static void test_http_feeds_secrets_and_drain(void **state)
     int hport = support_free_port(), dport = support_free_port();
     char hp[16];
     snprintf(hp, sizeof hp, "%d", hport);
-    char *hlog = support_path(g.dir, "badhttp.log");
+    char *hlog = support_path(g.d.dir, "badhttp.log");
     const char *hargv[] = {"/usr/bin/python3", "tests/support/badhttp.py", hp, CITY "/calendars", NULL};
     pid_t hpid = support_spawn(hargv, NULL, NULL, hlog);
     assert_true(hpid > 0);
     assert_true(support_wait_port(hport, 10000, hpid));
 
-    char *secrets = support_path(g.dir, "secrets-ok");
+    char *secrets = support_path(g.d.dir, "secrets-ok");
     assert_int_equal(support_write_file(secrets, "# feed credentials\nwithcred agency:s3cret\n",
                                         (size_t)-1), 0);
     assert_int_equal(chmod(secrets, 0600), 0);
-    char *dlog = support_path(g.dir, "tsunagud2.log");
-    char *db = support_path(g.dir, "second.db");
+    char *dlog = support_path(g.d.dir, "tsunagud2.log");
+    char *db = support_path(g.d.dir, "second.db");
     char senv[600], dbenv[600], listen[64], mailenv[600];
     snprintf(senv, sizeof senv, "TSUNAGU_SECRETS=%s", secrets);
     snprintf(dbenv, sizeof dbenv, "TSUNAGU_DATABASE=%s", db);
     snprintf(listen, sizeof listen, "TSUNAGU_LISTEN=127.0.0.1:%d", dport);
-    snprintf(mailenv, sizeof mailenv, "TSUNAGU_MAIL_PATH=%s/mail3.mbox", g.dir);
+    snprintf(mailenv, sizeof mailenv, "TSUNAGU_MAIL_PATH=%s/mail3.mbox", g.d.dir);
     const char *env[] = {senv, dbenv, listen, mailenv, "TSUNAGU_ADMIN_TOKEN=second-admin",
                          "TSUNAGU_NOW=2026-12-01T09:00:00+09:00", NULL};
-    const char **argv = daemon_argv((const char *[]){NULL});
-    pid_t dpid = support_spawn(argv, env, NULL, dlog);
+    pid_t dpid = spawn_daemon((const char *[]){NULL}, env, dlog);
     assert_true(dpid > 0);
     assert_true(support_wait_port(dport, 30000, dpid));
 
-    int saved_port = g.port;
+    int saved_port = g.d.port;
     const char *saved_admin = g.admin;
-    g.port = dport;
+    g.d.port = dport;
     g.admin = "second-admin";
     char *doc = xasprintf(
         "{\"city\": \"テスト市\", \"timezone\": \"Asia/Tokyo\", \"districts\": [],"
@@ -1031,9 +853,9 @@ static void test_http_feeds_secrets_and_drain(void **state)
         hport);
     json_decref(http_json("POST", "/v1/import", g.admin, doc, 200));
     free(doc);
-    sleep_ms(300);
+    support_sleep_ms(300);
     assert_int_equal(kill(dpid, SIGTERM), 0);
-    sleep_ms(200);
+    support_sleep_ms(200);
     /* while draining, new API work is refused, health still answers */
     expect_error("GET", "/v1/feeds", g.admin, NULL, 503, "shutting-down");
     int status = -1;
@@ -1041,7 +863,7 @@ static void test_http_feeds_secrets_and_drain(void **state)
         if (waitpid(dpid, &status, WNOHANG) == dpid)
             break;
         status = -1;
-        sleep_ms(50);
+        support_sleep_ms(50);
     }
     if (status == -1) {
         support_stop(dpid, 2000);
@@ -1055,7 +877,7 @@ static void test_http_feeds_secrets_and_drain(void **state)
     assert_non_null(strstr(shut, "feed slow: ok"));
     free(text);
 
-    g.port = saved_port;
+    g.d.port = saved_port;
     g.admin = saved_admin;
     support_stop(hpid, 3000);
     free(hlog); free(secrets); free(dlog); free(db);
@@ -1063,19 +885,19 @@ static void test_http_feeds_secrets_and_drain(void **state)
 
 static void test_sigterm_exits_zero(void **state)
 {
-    assert_int_equal(kill(g.pid, SIGTERM), 0);
+    assert_int_equal(kill(g.d.pid, SIGTERM), 0);
     int status = 0;
     for (int i = 0; i < 200; i++) {
-        pid_t w = waitpid(g.pid, &status, WNOHANG);
-        if (w == g.pid)
+        pid_t w = waitpid(g.d.pid, &status, WNOHANG);
+        if (w == g.d.pid)
             break;
-        sleep_ms(50);
+        support_sleep_ms(50);
     }
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
     assert_true(log_contains("shutdown: SIGTERM"));
     assert_true(log_contains("tsunagud stopped"));
-    g.pid = -1;
+    g.d.pid = -1;
 }
 
 int main(void)

@@ -27,9 +27,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
-#include <limits.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -40,6 +38,7 @@
 #include <unistd.h>
 
 #include "sha256.h"
+#include "support_daemon.h"
 #include "support_proc.h"
 #include "util.h"
 
@@ -47,89 +46,17 @@
 #define ADMIN "itest-cases-admin-token"
 
 static struct {
-    char  *dir, *db, *conf, *log, *rules;
-    int    port;
-    pid_t  pid;
+    support_daemon_t d;
+    char  *rules;
     char  *coord, *secr, *chuo, *hiki, *kodomo, *jiritsu;
     long   decision[15];          /* by case number, 0 when none */
     bool   valgrind;
 } g;
 
-/* ---- HTTP ----------------------------------------------------------------- */
-typedef struct resp {
-    long     status;
-    strbuf_t body;
-} resp_t;
-
-static size_t on_data(char *p, size_t sz, size_t n, void *arg)
-{
-    strbuf_add(&((resp_t *)arg)->body, p, sz * n);
-    return sz * n;
-}
-
-static resp_t http(const char *method, const char *path, const char *token, const char *body)
-{
-    resp_t r = {0};
-    strbuf_init(&r.body);
-    CURL *c = curl_easy_init();
-    char url[1024], hdr[512];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", g.port, path);
-    struct curl_slist *h = NULL;
-    if (token) {
-        snprintf(hdr, sizeof hdr, "Authorization: Bearer %s", token);
-        h = curl_slist_append(h, hdr);
-    }
-    if (body)
-        h = curl_slist_append(h, "Content-Type: application/json");
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    if (body) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    }
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-    if (curl_easy_perform(c) == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    return r;
-}
-
-static json_t *http_json(const char *method, const char *path, const char *token,
-                         const char *body, long want)
-{
-    resp_t r = http(method, path, token, body);
-    if (r.status != want)
-        fail_msg("%s %s: HTTP %ld, wanted %ld: %s", method, path, r.status, want,
-                 r.body.s ? r.body.s : "");
-    json_t *j = r.body.s ? json_loads(r.body.s, 0, NULL) : NULL;
-    if (!j)
-        fail_msg("%s %s: not JSON: %s", method, path, r.body.s ? r.body.s : "");
-    strbuf_free(&r.body);
-    return j;
-}
-
-static void expect_error(const char *method, const char *path, const char *token,
-                         const char *body, long status, const char *code, const char *needle)
-{
-    json_t *j = http_json(method, path, token, body, status);
-    const char *e = json_string_value(json_object_get(j, "error"));
-    const char *m = json_string_value(json_object_get(j, "message"));
-    if (!e || strcmp(e, code))
-        fail_msg("%s %s: error %s, wanted %s", method, path, e ? e : "(none)", code);
-    if (!m || (needle && !strstr(m, needle)))
-        fail_msg("%s %s: message lacks \"%s\": %s", method, path, needle, m ? m : "");
-    json_decref(j);
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
-}
+/* ---- HTTP (tests/support/support_daemon.h) ------------------------------- */
+#define http_json(m, p, tok, b, want) support_api_json(&g.d, m, p, tok, b, want)
+#define expect_error(m, p, tok, b, st, code, needle) \
+    support_api_error(&g.d, m, p, tok, b, st, code, needle)
 
 static char *case_text(int n)
 {
@@ -158,109 +85,47 @@ static char *decision_path(int n, const char *suffix)
 }
 
 /* ---- daemon --------------------------------------------------------------- */
-static json_t *make_doc(void)
-{
-    char cwd[PATH_MAX];
-    assert_non_null(getcwd(cwd, sizeof cwd));
-    json_t *doc = json_load_file(CITY "/agencies.json", 0, NULL);
-    assert_non_null(doc);
-    size_t i, k;
-    json_t *a, *c;
-    json_array_foreach(json_object_get(doc, "agencies"), i, a)
-        json_array_foreach(json_object_get(a, "calendars"), k, c) {
-            char *abs = xasprintf("%s/" CITY "/%s", cwd, json_string_value(json_object_get(c, "url")));
-            json_object_set_new(c, "url", json_string(abs));
-            free(abs);
-        }
-    return doc;
-}
-
-static bool all_feeds_ok(int timeout_ms)
-{
-    for (int waited = 0; waited < timeout_ms; waited += 100) {
-        json_t *j = http_json("GET", "/v1/feeds", ADMIN, NULL, 200);
-        size_t i, ok = 0;
-        json_t *f;
-        json_array_foreach(json_object_get(j, "feeds"), i, f)
-            if (!strcmp(json_string_value(json_object_get(f, "state")), "ok"))
-                ok++;
-        size_t n = json_array_size(json_object_get(j, "feeds"));
-        json_decref(j);
-        if (n && ok == n)
-            return true;
-        sleep_ms(100);
-    }
-    return false;
-}
-
 static char *create_token(const char *role)
 {
-    char body[256];
-    snprintf(body, sizeof body, "{\"role\": \"%s\", \"label\": \"itest-cases\"}", role);
-    json_t *j = http_json("POST", "/v1/tokens", ADMIN, body, 201);
-    char *t = xstrdup(json_string_value(json_object_get(j, "token")));
-    json_decref(j);
-    return t;
+    return support_api_token(&g.d, ADMIN, role, "itest-cases", NULL);
 }
 
 static int group_setup(void **state)
 {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    g.dir = support_mkdtemp("itest-cases");
-    if (!g.dir)
+    if (support_daemon_init(&g.d, "itest-cases") != 0)
         return -1;
-    g.db = support_path(g.dir, "tsunagu.db");
-    g.conf = support_path(g.dir, "tsunagud.conf");
-    g.log = support_path(g.dir, "tsunagud.log");
-    g.rules = support_path(g.dir, "policy.rules");
+    g.rules = support_path(g.d.dir, "policy.rules");
     char *text = read_file("rules/default.rules", NULL);
     if (!text || support_write_file(g.rules, text, (size_t)-1))
         return -1;
     free(text);
     char *conf = xasprintf("ADMIN_TOKEN = " ADMIN "\nPOLL_INTERVAL = 600\nRULES = %s\n", g.rules);
-    int rc = support_write_file(g.conf, conf, (size_t)-1);
+    int rc = support_write_file(g.d.conf, conf, (size_t)-1);
     free(conf);
     if (rc)
         return -1;
-    g.port = support_free_port();
-    char listen[64], dbenv[600];
-    snprintf(listen, sizeof listen, "TSUNAGU_LISTEN=127.0.0.1:%d", g.port);
-    snprintf(dbenv, sizeof dbenv, "TSUNAGU_DATABASE=%s", g.db);
-    const char *env[] = { listen, dbenv, "TSUNAGU_NOW=2026-12-01T09:00:00+09:00",
-                          "TSUNAGU_SECRETS=", NULL };
-    unsetenv("TSUNAGU_ADMIN_TOKEN");
+    const char *env[] = { "TSUNAGU_NOW=" SUPPORT_FIXTURE_NOW, "TSUNAGU_SECRETS=", NULL };
     unsetenv("TSUNAGU_RULES");
     /* TSUNAGU_ITEST_VALGRIND=1 runs the daemon under memcheck; teardown
      * then fails on definite leaks or memory errors in the handlers. */
-    const char *plain[] = { "bin/tsunagud", "-c", g.conf, NULL };
-    const char *vg[] = { "valgrind", "-q", "--leak-check=full", "--errors-for-leak-kinds=definite",
-                         "--error-exitcode=99", "bin/tsunagud", "-c", g.conf, NULL };
     g.valgrind = getenv("TSUNAGU_ITEST_VALGRIND") != NULL;
-    g.pid = support_spawn(g.valgrind ? vg : plain, env, NULL, g.log);
-    if (g.pid < 0 || !support_wait_port(g.port, g.valgrind ? 60000 : 10000, g.pid)) {
-        char *l = support_read_log(g.log);
-        fprintf(stderr, "tsunagud did not start:\n%s\n", l);
-        free(l);
-        return -1;
-    }
-    return 0;
+    const char *vg = "valgrind -q --leak-check=full --errors-for-leak-kinds=definite "
+                     "--error-exitcode=99";
+    return support_daemon_start(&g.d, g.valgrind ? vg : NULL, env, g.valgrind ? 60000 : 10000);
 }
 
 static int group_teardown(void **state)
 {
-    int status = 0;
-    if (g.pid > 0 && support_alive(g.pid))
-        status = support_stop(g.pid, g.valgrind ? 30000 : 5000);
+    int status = support_daemon_stop(&g.d, g.valgrind ? 30000 : 5000);
     if (g.valgrind && WIFEXITED(status) && WEXITSTATUS(status) == 99) {
-        char *l = support_read_log(g.log);
+        char *l = support_read_log(g.d.log);
         fprintf(stderr, "valgrind reported errors:\n%s\n", l);
         free(l);
         return -1;
     }
-    support_rmtree(g.dir);
-    free(g.dir); free(g.db); free(g.conf); free(g.log); free(g.rules);
+    support_daemon_free(&g.d);
+    free(g.rules);
     free(g.coord); free(g.secr); free(g.chuo); free(g.hiki); free(g.kodomo); free(g.jiritsu);
-    curl_global_cleanup();
     return 0;
 }
 
@@ -268,12 +133,11 @@ static int group_teardown(void **state)
 
 static void test_import_city_and_tokens(void **state)
 {
-    json_t *doc = make_doc();
-    char *body = json_dumps(doc, JSON_COMPACT);
-    json_decref(http_json("POST", "/v1/import", ADMIN, body, 200));
-    free(body);
+    json_t *doc = support_city_doc(CITY, NULL, NULL);
+    assert_non_null(doc);
+    json_decref(support_api_post_doc(&g.d, "/v1/import", ADMIN, doc, 200));
     json_decref(doc);
-    assert_true(all_feeds_ok(30000));
+    assert_true(support_api_feeds_ok(&g.d, ADMIN, 30000));
     g.coord = create_token("coordinator");
     g.secr = create_token("secretariat");
     g.chuo = create_token("agency:houkatsu-chuo");
@@ -519,7 +383,7 @@ static bool wait_rules_hash_change(const char *old, int timeout_ms)
         free(h);
         if (changed)
             return true;
-        sleep_ms(50);
+        support_sleep_ms(50);
     }
     return false;
 }
@@ -532,7 +396,7 @@ static void test_reexplain_after_rules_change(void **state)
     assert_true(json_is_true(json_object_get(before, "rules_current")));
     /* the municipality lowers 精神保健: new proposals change, old ones do not */
     replace_in_rules("score 精神保健 +35", "score 精神保健 +20");
-    assert_int_equal(kill(g.pid, SIGHUP), 0);
+    assert_int_equal(kill(g.d.pid, SIGHUP), 0);
     assert_true(wait_rules_hash_change(old_hash, 10000));
     json_t *after = http_json("GET", p, g.secr, NULL, 200);
     assert_string_equal(json_string_value(json_object_get(after, "rules_hash")), old_hash);
@@ -564,21 +428,21 @@ static void test_invalid_rules_keep_previous(void **state)
 {
     char *hash = rules_hash_now();
     replace_in_rules("score 高齢 +40", "score 高令 +40");
-    assert_int_equal(kill(g.pid, SIGHUP), 0);
+    assert_int_equal(kill(g.d.pid, SIGHUP), 0);
     bool logged = false;
     for (int waited = 0; waited < 10000 && !logged; waited += 50) {
-        char *log = support_read_log(g.log);
+        char *log = support_read_log(g.d.log);
         logged = strstr(log, "policy.rules:") && strstr(log, "未知の分野「高令」");
         free(log);
         if (!logged)
-            sleep_ms(50);
+            support_sleep_ms(50);
     }
     assert_true(logged);
     char *now = rules_hash_now();
     assert_string_equal(now, hash);
     free(now);
     free(hash);
-    assert_true(support_alive(g.pid));
+    assert_true(support_alive(g.d.pid));
     json_t *j = http_json("POST", "/v1/cases/Y-14/proposals", g.coord, "{}", 201);
     assert_string_equal(json_string_value(json_object_get(j, "lead")), "houkatsu-tobu");
     json_decref(j);
@@ -603,7 +467,7 @@ static void test_close_releases_lead(void **state)
 static void test_decisions_append_only_in_db(void **state)
 {
     sqlite3 *db;
-    assert_int_equal(sqlite3_open(g.db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_open(g.d.db, &db), SQLITE_OK);
     sqlite3_busy_timeout(db, 5000);
     char *err = NULL;
     assert_int_not_equal(sqlite3_exec(db, "UPDATE decisions SET proposed_lead = 'x'", NULL, NULL, &err),
@@ -619,15 +483,11 @@ static void test_decisions_append_only_in_db(void **state)
 /* Run bin/tsunagu with argv; returns the exit code, output in *out. */
 static int run_cli(const char *const *argv, char **out)
 {
-    char *log = support_path(g.dir, "cli.log");
-    unlink(log);
-    pid_t pid = support_spawn(argv, NULL, NULL, log);
-    int status = -1;
-    assert_true(pid > 0);
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    *out = support_read_log(log);
+    char *log = support_path(g.d.dir, "cli.log");
+    support_run_t r = support_run(argv, NULL, log);
     free(log);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    *out = r.out;
+    return r.code;
 }
 
 static void test_cli_offline(void **state)

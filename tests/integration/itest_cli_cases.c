@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "support_daemon.h"
 #include "support_proc.h"
 #include "util.h"
 
@@ -41,9 +42,7 @@
 #define ADMIN "itest-cli-cases-admin"
 
 static struct {
-    char  *dir, *conf, *log, *out;
-    int    port;
-    pid_t  pid;
+    support_daemon_t d;
     char  *secr;                 /* secretariat token */
     long   approved, overridden; /* decision ids */
     char  *override_lead;
@@ -51,33 +50,12 @@ static struct {
 
 /* ---- running the client ------------------------------------------------- */
 
-typedef struct run {
-    int   code;                  /* exit status, -1 if killed */
-    char *out;                   /* stdout + stderr */
-} run_t;
+typedef support_run_t run_t;    /* code: exit status (-1 if killed); out: stdout + stderr */
 
 /* bin/tsunagu ARGS with TSUNAGU_URL/TOKEN; url NULL = the test daemon. */
 static run_t cli_as(const char *token, const char *url, const char *const args[])
 {
-    char u[128], t[200];
-    if (url)
-        snprintf(u, sizeof u, "TSUNAGU_URL=%s", url);
-    else
-        snprintf(u, sizeof u, "TSUNAGU_URL=http://127.0.0.1:%d", g.port);
-    snprintf(t, sizeof t, "TSUNAGU_TOKEN=%s", token);
-    const char *env[] = { u, t, NULL };
-    const char *argv[24] = { "bin/tsunagu" };
-    size_t n = 1;
-    for (size_t i = 0; args[i] && n < 23; i++)
-        argv[n++] = args[i];
-    argv[n] = NULL;
-    unlink(g.out);
-    pid_t pid = support_spawn(argv, env, NULL, g.out);
-    assert_true(pid > 0);
-    int status = 0;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    run_t r = { WIFEXITED(status) ? WEXITSTATUS(status) : -1, support_read_log(g.out) };
-    return r;
+    return support_daemon_cli(&g.d, url, token, NULL, args);
 }
 
 #define CLI(...) cli_as(g.secr, NULL, (const char *const[]){ __VA_ARGS__, NULL })
@@ -120,12 +98,6 @@ static const char *jstr(const json_t *o, const char *key)
 {
     const char *s = json_string_value(json_object_get(o, key));
     return s ? s : "";
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
 }
 
 static json_t *expected_lead(const char *case_id)
@@ -182,43 +154,22 @@ static long decision_id_in(const char *out)
 
 static int group_setup(void **state)
 {
-    g.dir = support_mkdtemp("itest-cli-cases");
-    if (!g.dir)
+    if (support_daemon_init(&g.d, "itest-cli-cases") != 0)
         return -1;
-    g.conf = support_path(g.dir, "tsunagud.conf");
-    g.log = support_path(g.dir, "tsunagud.log");
-    g.out = support_path(g.dir, "cli.out");
-    char *db = support_path(g.dir, "tsunagu.db");
-    if (support_write_file(g.conf, "ADMIN_TOKEN = " ADMIN "\nPOLL_INTERVAL = 600\n"
+    if (support_write_file(g.d.conf, "ADMIN_TOKEN = " ADMIN "\nPOLL_INTERVAL = 600\n"
                            "RULES = rules/default.rules\n", (size_t)-1))
         return -1;
-    g.port = support_free_port();
-    char listen[64], dbenv[600];
-    snprintf(listen, sizeof listen, "TSUNAGU_LISTEN=127.0.0.1:%d", g.port);
-    snprintf(dbenv, sizeof dbenv, "TSUNAGU_DATABASE=%s", db);
-    free(db);
-    const char *env[] = { listen, dbenv, "TSUNAGU_NOW=2026-12-01T09:00:00+09:00",
-                          "TSUNAGU_SECRETS=", NULL };
-    unsetenv("TSUNAGU_ADMIN_TOKEN");
+    const char *env[] = { "TSUNAGU_NOW=" SUPPORT_FIXTURE_NOW, "TSUNAGU_SECRETS=", NULL };
     unsetenv("TSUNAGU_RULES");
-    const char *argv[] = { "bin/tsunagud", "-c", g.conf, NULL };
-    g.pid = support_spawn(argv, env, NULL, g.log);
-    if (g.pid < 0 || !support_wait_port(g.port, 10000, g.pid)) {
-        char *l = support_read_log(g.log);
-        fprintf(stderr, "tsunagud did not start:\n%s\n", l);
-        free(l);
+    if (support_daemon_start(&g.d, NULL, env, 10000) != 0)
         return -1;
-    }
     g.secr = xstrdup("");
     return 0;
 }
 
 static int group_teardown(void **state)
 {
-    if (g.pid > 0 && support_alive(g.pid))
-        support_stop(g.pid, 5000);
-    support_rmtree(g.dir);
-    free(g.dir); free(g.conf); free(g.log); free(g.out);
+    support_daemon_free(&g.d);
     free(g.secr); free(g.override_lead);
     return 0;
 }
@@ -265,7 +216,7 @@ static void wait_feeds_ok(void)
         json_decref(j);
         if (n && ok == n)
             return;
-        sleep_ms(100);
+        support_sleep_ms(100);
     }
     fail_msg("feeds did not all reach state ok");
 }
@@ -325,7 +276,7 @@ static void test_case_create_update_show_list(void **state)
     expect_code(r, 1);
     expect_has(r, "HTTP 404");
     free(r.out);
-    char *bad = support_path(g.dir, "bad.json");
+    char *bad = support_path(g.d.dir, "bad.json");
     assert_int_equal(support_write_file(bad, "{\"id\":\"Y-01\",\"district\":\"月面\","
         "\"meeting_type\":\"支援会議\",\"members\":[{\"relation\":\"本人\",\"age\":40,"
         "\"consent\":true}]}", (size_t)-1), 0);

@@ -23,9 +23,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "support_daemon.h"
 #include "support_proc.h"
 #include "timeutil.h"
 #include "util.h"
@@ -42,83 +41,18 @@
 #define ADMIN "itest-slots-admin-token"
 
 static struct {
-    char  *dir, *db, *conf, *log, *ssw_copy;
-    int    port;
-    pid_t  pid;
+    support_daemon_t d;
+    char  *ssw_copy;
     char  *coord, *agency_tok;
 } g;
 
-/* ---- HTTP ----------------------------------------------------------------- */
-typedef struct resp {
-    long     status;
-    strbuf_t body;
-} resp_t;
-
-static size_t on_data(char *p, size_t sz, size_t n, void *arg)
-{
-    strbuf_add(&((resp_t *)arg)->body, p, sz * n);
-    return sz * n;
-}
-
-static resp_t http(const char *method, const char *path, const char *token, const char *body)
-{
-    resp_t r = {0};
-    strbuf_init(&r.body);
-    CURL *c = curl_easy_init();
-    char url[1024], hdr[512];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", g.port, path);
-    struct curl_slist *h = NULL;
-    if (token) {
-        snprintf(hdr, sizeof hdr, "Authorization: Bearer %s", token);
-        h = curl_slist_append(h, hdr);
-    }
-    if (body) h = curl_slist_append(h, "Content-Type: application/json");
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    if (body) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    }
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-    if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    return r;
-}
-
-static json_t *http_json(const char *method, const char *path, const char *token,
-                         const char *body, long want)
-{
-    resp_t r = http(method, path, token, body);
-    if (r.status != want)
-        fail_msg("%s %s: HTTP %ld, wanted %ld: %s", method, path, r.status, want,
-                 r.body.s ? r.body.s : "");
-    json_t *j = r.body.s ? json_loads(r.body.s, 0, NULL) : NULL;
-    if (!j && want != 204) fail_msg("%s %s: not JSON: %s", method, path, r.body.s ? r.body.s : "");
-    strbuf_free(&r.body);
-    return j;
-}
+/* ---- HTTP (tests/support/support_daemon.h) ------------------------------- */
+#define http(m, p, tok, b) support_daemon_http(&g.d, m, p, tok, b)
+#define http_json(m, p, tok, b, want) support_api_json(&g.d, m, p, tok, b, want)
 
 /* A 4xx with the given error code and a message containing needle. */
-static void expect_error(const char *method, const char *path, const char *token,
-                         const char *body, long status, const char *code, const char *needle)
-{
-    json_t *j = http_json(method, path, token, body, status);
-    const char *e = json_string_value(json_object_get(j, "error"));
-    const char *m = json_string_value(json_object_get(j, "message"));
-    if (!e || strcmp(e, code) != 0) fail_msg("error code %s, wanted %s", e ? e : "(none)", code);
-    if (!m || (needle && !strstr(m, needle))) fail_msg("message lacks \"%s\": %s", needle, m ? m : "");
-    json_decref(j);
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
+#define expect_error(m, p, tok, b, st, code, needle) \
+    support_api_error(&g.d, m, p, tok, b, st, code, needle)
 
 static int64_t iso(const char *s)
 {
@@ -179,31 +113,6 @@ static void assert_expected_slots(const char *name, const json_t *got)
 }
 
 /* ---- daemon --------------------------------------------------------------- */
-static json_t *make_doc(void)
-{
-    char cwd[PATH_MAX];
-    assert_non_null(getcwd(cwd, sizeof cwd));
-    json_t *doc = json_load_file(CITY "/agencies.json", 0, NULL);
-    assert_non_null(doc);
-    size_t i, k;
-    json_t *a, *c;
-    json_array_foreach(json_object_get(doc, "agencies"), i, a)
-        json_array_foreach(json_object_get(a, "calendars"), k, c) {
-            char *abs = xasprintf("%s/" CITY "/%s", cwd, json_string_value(json_object_get(c, "url")));
-            if (strcmp(json_string_value(json_object_get(c, "id")), "ssw") == 0) {
-                char *text = read_file(abs, NULL);           /* a copy we can break */
-                assert_non_null(text);
-                assert_int_equal(support_write_file(g.ssw_copy, text, (size_t)-1), 0);
-                free(text);
-                free(abs);
-                abs = xstrdup(g.ssw_copy);
-            }
-            json_object_set_new(c, "url", json_string(abs));
-            free(abs);
-        }
-    return doc;
-}
-
 static json_t *wait_feed(const char *id, const char *state, int timeout_ms)
 {
     char path[256];
@@ -213,72 +122,30 @@ static json_t *wait_feed(const char *id, const char *state, int timeout_ms)
         const char *s = json_string_value(json_object_get(j, "state"));
         if ((s && strcmp(s, state) == 0) || waited >= timeout_ms) return j;
         json_decref(j);
-        sleep_ms(100);
+        support_sleep_ms(100);
     }
-}
-
-static bool all_feeds_ok(int timeout_ms)
-{
-    for (int waited = 0; waited < timeout_ms; waited += 100) {
-        json_t *j = http_json("GET", "/v1/feeds", ADMIN, NULL, 200);
-        size_t i, ok = 0;
-        json_t *f;
-        json_array_foreach(json_object_get(j, "feeds"), i, f)
-            if (strcmp(json_string_value(json_object_get(f, "state")), "ok") == 0) ok++;
-        size_t n = json_array_size(json_object_get(j, "feeds"));
-        json_decref(j);
-        if (n && ok == n) return true;
-        sleep_ms(100);
-    }
-    return false;
 }
 
 static char *create_token(const char *role)
 {
-    char body[256];
-    snprintf(body, sizeof body, "{\"role\": \"%s\", \"label\": \"itest-slots\"}", role);
-    json_t *j = http_json("POST", "/v1/tokens", ADMIN, body, 201);
-    char *t = xstrdup(json_string_value(json_object_get(j, "token")));
-    json_decref(j);
-    return t;
+    return support_api_token(&g.d, ADMIN, role, "itest-slots", NULL);
 }
 
 static int group_setup(void **state)
 {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    g.dir = support_mkdtemp("itest-slots");
-    if (!g.dir) return -1;
-    g.db = support_path(g.dir, "tsunagu.db");
-    g.conf = support_path(g.dir, "tsunagud.conf");
-    g.log = support_path(g.dir, "tsunagud.log");
-    g.ssw_copy = support_path(g.dir, "ssw.ics");
-    g.port = support_free_port();
-    if (support_write_file(g.conf, "ADMIN_TOKEN = " ADMIN "\nPOLL_INTERVAL = 600\n", (size_t)-1))
+    if (support_daemon_init(&g.d, "itest-slots") != 0) return -1;
+    g.ssw_copy = support_path(g.d.dir, "ssw.ics");
+    if (support_write_file(g.d.conf, "ADMIN_TOKEN = " ADMIN "\nPOLL_INTERVAL = 600\n", (size_t)-1))
         return -1;
-    char listen[64], dbenv[600];
-    snprintf(listen, sizeof listen, "TSUNAGU_LISTEN=127.0.0.1:%d", g.port);
-    snprintf(dbenv, sizeof dbenv, "TSUNAGU_DATABASE=%s", g.db);
-    const char *env[] = {listen, dbenv, "TSUNAGU_NOW=2026-12-01T09:00:00+09:00", "TSUNAGU_SECRETS=",
-                         NULL};
-    unsetenv("TSUNAGU_ADMIN_TOKEN");
-    const char *argv[] = {"bin/tsunagud", "-c", g.conf, NULL};
-    g.pid = support_spawn(argv, env, NULL, g.log);
-    if (g.pid < 0 || !support_wait_port(g.port, 10000, g.pid)) {
-        char *l = support_read_log(g.log);
-        fprintf(stderr, "tsunagud did not start:\n%s\n", l);
-        free(l);
-        return -1;
-    }
-    return 0;
+    const char *env[] = {"TSUNAGU_NOW=" SUPPORT_FIXTURE_NOW, "TSUNAGU_SECRETS=", NULL};
+    return support_daemon_start(&g.d, NULL, env, 10000);
 }
 
 static int group_teardown(void **state)
 {
-    if (g.pid > 0 && support_alive(g.pid)) support_stop(g.pid, 5000);
-    support_rmtree(g.dir);
-    free(g.dir); free(g.db); free(g.conf); free(g.log); free(g.ssw_copy);
+    support_daemon_free(&g.d);
+    free(g.ssw_copy);
     free(g.coord); free(g.agency_tok);
-    curl_global_cleanup();
     return 0;
 }
 
@@ -292,12 +159,11 @@ static void test_slots_before_import_409(void **state)
 
 static void test_import_city(void **state)
 {
-    json_t *doc = make_doc();
-    char *body = json_dumps(doc, JSON_COMPACT);
-    json_decref(http_json("POST", "/v1/import", ADMIN, body, 200));
-    free(body);
+    json_t *doc = support_city_doc(CITY, "ssw", g.ssw_copy);   /* a copy we can break */
+    assert_non_null(doc);
+    json_decref(support_api_post_doc(&g.d, "/v1/import", ADMIN, doc, 200));
     json_decref(doc);
-    assert_true(all_feeds_ok(30000));
+    assert_true(support_api_feeds_ok(&g.d, ADMIN, 30000));
     g.coord = create_token("coordinator");
     g.agency_tok = create_token("agency:kodomo");
 }
@@ -469,56 +335,48 @@ static void test_failing_feed_is_flagged(void **state)
     json_decref(wait_feed("ssw", "ok", 10000));
 }
 
-/* Run bin/tsunagu with args; returns exit status, output in *out. */
+/* Run bin/tsunagu ARGS as the coordinator; returns exit status, output in *out. */
 static int run_cli(const char *const *args, char **out)
 {
-    char url[64], tok[160], *logp = support_path(g.dir, "cli.log");
-    snprintf(url, sizeof url, "TSUNAGU_URL=http://127.0.0.1:%d", g.port);
-    snprintf(tok, sizeof tok, "TSUNAGU_TOKEN=%s", g.coord);
-    const char *env[] = {url, tok, NULL};
-    unlink(logp);
-    pid_t pid = support_spawn(args, env, NULL, logp);
-    int st = -1;
-    if (pid > 0) waitpid(pid, &st, 0);
-    *out = support_read_log(logp);
-    free(logp);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    support_run_t r = support_daemon_cli(&g.d, NULL, g.coord, NULL, args);
+    *out = r.out;
+    return r.code;
 }
 
 static void test_cli_table_and_json(void **state)
 {
     char *out;
-    const char *a1[] = {"bin/tsunagu", "slots", CITY "/queries/q1-8050.json", NULL};
+    const char *a1[] = {"slots", CITY "/queries/q1-8050.json", NULL};
     assert_int_equal(run_cli(a1, &out), 0);
     assert_non_null(strstr(out, "12月8日(火)"));
     assert_non_null(strstr(out, "12:30〜14:00"));
     assert_non_null(strstr(out, "csw, hoken"));
     assert_non_null(strstr(out, "12月18日(金)"));
     free(out);
-    const char *a2[] = {"bin/tsunagu", "slots", CITY "/queries/q3-urgent.json", "--json", NULL};
+    const char *a2[] = {"slots", CITY "/queries/q3-urgent.json", "--json", NULL};
     assert_int_equal(run_cli(a2, &out), 0);
     json_t *j = json_loads(out, 0, NULL);
     assert_non_null(j);
     assert_expected_slots("q3-urgent", json_object_get(j, "slots"));
     json_decref(j);
     free(out);
-    const char *a3[] = {"bin/tsunagu", "slots", CITY "/queries/q5-impossible.json", NULL};
+    const char *a3[] = {"slots", CITY "/queries/q5-impossible.json", NULL};
     assert_int_equal(run_cli(a3, &out), 0);
     assert_non_null(strstr(out, "候補となる時間帯はありません"));
     assert_non_null(strstr(out, "支障となっている必須機関"));
     free(out);
-    char *bad = support_path(g.dir, "bad.json");
+    char *bad = support_path(g.d.dir, "bad.json");
     support_write_file(bad, "{\"required\":[\"ghost\"],\"duration_minutes\":60,"
                        "\"from\":\"2026-12-01T00:00:00+09:00\",\"to\":\"2026-12-02T00:00:00+09:00\"}",
                        (size_t)-1);
-    const char *a4[] = {"bin/tsunagu", "slots", bad, NULL};
+    const char *a4[] = {"slots", bad, NULL};
     assert_int_equal(run_cli(a4, &out), 1);
     assert_non_null(strstr(out, "ghost"));
     assert_non_null(strstr(out, "HTTP 400"));
     free(out);
     free(bad);
     /* holds from the CLI: create, clash, list, delete */
-    const char *h1[] = {"bin/tsunagu", "hold", "create", "dv,kodomo", "2026-12-02T10:00:00+09:00",
+    const char *h1[] = {"hold", "create", "dv,kodomo", "2026-12-02T10:00:00+09:00",
                         "2026-12-02T11:00:00+09:00", NULL};
     assert_int_equal(run_cli(h1, &out), 0);
     assert_non_null(strstr(out, "仮押さえしました"));
@@ -528,19 +386,19 @@ static void test_cli_table_and_json(void **state)
     id = strtoll(p + strlen("番号 "), NULL, 10);
     assert_true(id > 0);
     free(out);
-    const char *h2[] = {"bin/tsunagu", "hold", "create", "kodomo", "2026-12-02T10:30:00+09:00",
+    const char *h2[] = {"hold", "create", "kodomo", "2026-12-02T10:30:00+09:00",
                         "2026-12-02T11:30:00+09:00", "--expiry", "3600", NULL};
     assert_int_equal(run_cli(h2, &out), 1);
     assert_non_null(strstr(out, "hold-conflict"));
     free(out);
-    const char *h3[] = {"bin/tsunagu", "holds", NULL};
+    const char *h3[] = {"holds", NULL};
     assert_int_equal(run_cli(h3, &out), 0);
     assert_non_null(strstr(out, "12月2日(水) 10:00〜11:00"));
     assert_non_null(strstr(out, "dv, kodomo"));
     free(out);
     char idbuf[32];
     snprintf(idbuf, sizeof idbuf, "%lld", id);
-    const char *h4[] = {"bin/tsunagu", "hold", "delete", idbuf, NULL};
+    const char *h4[] = {"hold", "delete", idbuf, NULL};
     assert_int_equal(run_cli(h4, &out), 0);
     free(out);
     assert_int_equal(run_cli(h4, &out), 1);

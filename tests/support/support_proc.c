@@ -36,7 +36,7 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void sleep_ms(int ms)
+void support_sleep_ms(int ms)
 {
     struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
     while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
@@ -173,7 +173,7 @@ bool support_wait_port(int port, int timeout_ms, pid_t pid)
             return true;
         if (pid > 0 && !support_alive(pid))
             return false;
-        sleep_ms(50);
+        support_sleep_ms(50);
     }
     return port_accepts(port);
 }
@@ -197,7 +197,7 @@ int support_stop(pid_t pid, int timeout_ms)
             kill(-pid, SIGKILL);   /* stragglers left in the group */
             return st;
         }
-        sleep_ms(20);
+        support_sleep_ms(20);
     }
     kill(-pid, SIGKILL);
     kill(pid, SIGKILL);

@@ -36,6 +36,9 @@ int support_stop(pid_t pid, int timeout_ms);
 /* true if the child is still running (does not reap a live one). */
 bool support_alive(pid_t pid);
 
+/* Sleep ms milliseconds (resumed after signals). */
+void support_sleep_ms(int ms);
+
 /* Make a fresh directory under $TMPDIR (or /tmp) named prefix-XXXXXX.
  * Returns a malloc'd path or NULL. */
 char *support_mkdtemp(const char *prefix);
