@@ -29,6 +29,7 @@ const config_key_t config_keys[] = {
     {"FETCH_TIMEOUT", "30", "seconds before one feed fetch is abandoned"},
     {"MAX_CONCURRENT_FETCHES", "16", "feed fetches in flight at once"},
     {"DRAIN_SECONDS", "10", "on SIGTERM, wait this long for in-flight work"},
+    {"CHECKPOINT_INTERVAL", "30", "seconds between SQLite WAL checkpoints (0 = SQLite's automatic ones)"},
     {"MAX_BODY_BYTES", "8M", "largest HTTP request body accepted"},
     {"LOG_LEVEL", "info", "debug, info, warn or error"},
     /* other modules: add keys here (and to contrib/tsunagud.conf.sample) */

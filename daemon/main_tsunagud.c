@@ -12,6 +12,8 @@
  *   SIGHUP          re-read the config file, re-apply tunables and run
  *                   the reload hooks (rules etc.).  LISTEN and DATABASE
  *                   need a restart and say so.
+ * SQLite's automatic WAL checkpoint is off; a timer checkpoints every
+ * CHECKPOINT_INTERVAL seconds and the exit truncates the WAL.
  */
 #include <curl/curl.h>
 #include <event2/event.h>
@@ -33,7 +35,7 @@
 #include "timeutil.h"
 #include "util.h"
 
-static struct event *drain_timer;
+static struct event *drain_timer, *checkpoint_timer;
 static struct timespec drain_deadline;
 
 static void usage(FILE *out)
@@ -77,6 +79,35 @@ static void apply_log_level(const config_t *c)
         log_set_level(LOG_INFO);
 }
 
+/* ---- WAL checkpoints ------------------------------------------------------ */
+/* SQLite's automatic checkpoint would run (with its fsync) inside whichever
+ * commit crosses 1000 WAL pages, e.g. a feed's on the loop; instead a timer
+ * checkpoints every CHECKPOINT_INTERVAL seconds (PASSIVE: never waits), and
+ * the shutdown truncates the WAL. */
+static void on_checkpoint_tick(evutil_socket_t fd, short what, void *arg)
+{
+    tsunagud_t *d = arg;
+    int wal = 0, done = 0;
+    if (store_checkpoint(d->store, false, &wal, &done) == 0 && wal > 0)
+        log_debug("store: WAL checkpoint, %d of %d frames copied", done, wal);
+}
+
+static void apply_checkpoint_interval(tsunagud_t *d)
+{
+    long secs = config_int(d->config, "CHECKPOINT_INTERVAL", 30, NULL);
+    if (checkpoint_timer)
+        event_del(checkpoint_timer);
+    if (secs <= 0) {
+        store_set_autocheckpoint(d->store, 1000);        /* SQLite's default */
+        return;
+    }
+    store_set_autocheckpoint(d->store, 0);
+    if (!checkpoint_timer)
+        checkpoint_timer = event_new(d->base, -1, EV_PERSIST, on_checkpoint_tick, d);
+    struct timeval tv = {secs, 0};
+    event_add(checkpoint_timer, &tv);
+}
+
 /* ---- SIGHUP -------------------------------------------------------------- */
 static void reload(tsunagud_t *d)
 {
@@ -100,6 +131,7 @@ static void reload(tsunagud_t *d)
     config_free(d->config);
     d->config = nc;
     apply_log_level(nc);
+    apply_checkpoint_interval(d);
     feeds_reconfigure(d->feeds);
     if (feeds_load_secrets(d->feeds, err, sizeof err) != 0)
         log_error("reload: %s (keeping the old credentials)", err);
@@ -207,6 +239,7 @@ static bool start(tsunagud_t *d, char *err, size_t errlen)
         snprintf(err, errlen, "cannot create the event loop");
         return false;
     }
+    apply_checkpoint_interval(d);
     d->feeds = feeds_new(d);
     if (feeds_load_secrets(d->feeds, err, errlen) != 0)
         return false;
@@ -232,7 +265,11 @@ static void stop(tsunagud_t *d)
         evhttp_free(d->http);
     api_free(d->api);
     curlev_free(d->curlev);
+    if (checkpoint_timer)
+        event_free(checkpoint_timer);
     tsunagud_city_changed(d);
+    if (d->store && store_checkpoint(d->store, true, NULL, NULL) == 0)
+        log_info("store: WAL checkpointed and truncated");
     store_close(d->store);
     if (d->base)
         event_base_free(d->base);
@@ -275,6 +312,12 @@ int main(int argc, char **argv)
         evsignal_add(sint, NULL);
         evsignal_add(shup, NULL);
         event_base_dispatch(d.base);
+        /* a second SIGTERM must not kill the final checkpoint in stop() */
+        sigset_t quiet;
+        sigemptyset(&quiet);
+        sigaddset(&quiet, SIGTERM);
+        sigaddset(&quiet, SIGINT);
+        sigprocmask(SIG_BLOCK, &quiet, NULL);
         event_free(sterm);
         event_free(sint);
         event_free(shup);

@@ -6,7 +6,10 @@
  * yet recorded in schema_migrations, each in its own transaction.
  * Prepared statements are cached in a small array keyed by SQL text
  * (linear search: the daemon has a few dozen distinct queries).  The city
- * import/load lives in store_city.c.
+ * import/load lives in store_city.c.  The daemon turns SQLite's automatic
+ * WAL checkpoint off (it would run inside whichever commit crosses the
+ * threshold, fsync included, e.g. a feed's) and checkpoints from a timer
+ * with store_checkpoint instead (main_tsunagud.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -214,6 +217,27 @@ store_t *store_open(const char *path, char *err, size_t errlen)
         return NULL;
     }
     return st;
+}
+
+int store_set_autocheckpoint(store_t *st, int pages)
+{
+    return sqlite3_wal_autocheckpoint(st->db, pages) == SQLITE_OK ? 0 : -1;
+}
+
+int store_checkpoint(store_t *st, bool truncate, int *wal_frames, int *done_frames)
+{
+    int nlog = -1, nckpt = -1;
+    int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, truncate ? SQLITE_CHECKPOINT_TRUNCATE
+                                                              : SQLITE_CHECKPOINT_PASSIVE, &nlog, &nckpt);
+    if (wal_frames)
+        *wal_frames = nlog;
+    if (done_frames)
+        *done_frames = nckpt;
+    if (rc != SQLITE_OK) {
+        log_warn("store: %s WAL checkpoint: %s", truncate ? "TRUNCATE" : "PASSIVE", sqlite3_errmsg(st->db));
+        return -1;
+    }
+    return 0;
 }
 
 void store_close(store_t *st)

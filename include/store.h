@@ -68,6 +68,15 @@ int  store_commit(store_t *st);
 int  store_rollback(store_t *st);   /* safe to call when no tx is open */
 bool store_in_tx(store_t *st);
 
+/* WAL checkpoints.  store_set_autocheckpoint(st, 0) turns SQLite's
+ * automatic checkpoint (which runs inside the committing statement) off;
+ * the daemon then calls store_checkpoint from a timer: PASSIVE never
+ * waits for readers or writers; truncate=true (shutdown) also resets the
+ * -wal file to zero bytes.  Frame counts are -1 when the database is not
+ * in WAL mode (":memory:"), which is not an error.  0 or -1. */
+int  store_set_autocheckpoint(store_t *st, int pages);
+int  store_checkpoint(store_t *st, bool truncate, int *wal_frames, int *done_frames);
+
 /* Highest applied migration version; and whether a version is applied. */
 int  store_schema_version(store_t *st);
 bool store_has_migration(store_t *st, int version);

@@ -8,7 +8,10 @@
  *   - override: a reason of only white space (ASCII or 全角空白) is 400
  *     reason-required; a padded reason is stored trimmed;
  *   - only a case's newest proposal may be reviewed: an older pending one
- *     is 409 superseded, naming the newer decision.
+ *     is 409 superseded, naming the newer decision;
+ *   - the WAL is checkpointed by the daemon's timer (CHECKPOINT_INTERVAL=1)
+ *     and truncated at shutdown even while another connection is open
+ *     (last: it stops the daemon).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +25,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -204,7 +210,8 @@ static int group_setup(void **state)
     free(mk);
     if (rc != 0 || copy_calendars() != 0)
         return -1;
-    char *conf = xasprintf("ADMIN_TOKEN = " ADMIN "\nPOLL_INTERVAL = 600\n");
+    char *conf = xasprintf("ADMIN_TOKEN = " ADMIN "\nPOLL_INTERVAL = 600\nLOG_LEVEL = debug\n"
+                           "CHECKPOINT_INTERVAL = 1\n");
     rc = support_write_file(g.conf, conf, (size_t)-1);
     free(conf);
     if (rc)
@@ -354,11 +361,60 @@ static void test_older_proposal_is_superseded(void **state)
     expect_error("POST", path, g.secr, "{}", 409, "superseded", NULL);
 }
 
+/* ---- WAL checkpoints (last: stops the daemon) ------------------------------ */
+
+static bool log_has(const char *needle, int timeout_ms)
+{
+    for (int waited = 0; waited <= timeout_ms; waited += 100) {
+        char *l = support_read_log(g.log);
+        bool has = strstr(l, needle) != NULL;
+        free(l);
+        if (has)
+            return true;
+        sleep_ms(100);
+    }
+    return false;
+}
+
+static void test_wal_checkpointed_by_timer(void **state)
+{
+    /* the import and the feeds wrote plenty; the timer copies it back */
+    assert_true(log_has("store: WAL checkpoint, ", 5000));
+}
+
+static void test_shutdown_truncates_wal(void **state)
+{
+    sqlite3 *other;        /* keeps the file open: SQLite alone would leave the WAL */
+    assert_int_equal(sqlite3_open(g.db, &other), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(other, "SELECT count(*) FROM feeds", NULL, NULL, NULL), SQLITE_OK);
+    char *wal = xasprintf("%s-wal", g.db);
+    /* a write after the last timer tick */
+    json_decref(http_json("POST", "/v1/tokens", ADMIN, "{\"role\": \"coordinator\", \"label\": \"wal\"}", 201));
+    struct stat sb;
+    assert_int_equal(stat(wal, &sb), 0);
+    assert_true(sb.st_size > 0);
+    int status = support_stop(g.pid, 10000);
+    g.pid = -1;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        char *l = support_read_log(g.log);
+        size_t n = strlen(l);
+        fprintf(stderr, "%s\n", n > 3000 ? l + n - 3000 : l);
+        fail_msg("tsunagud exit status %d", status);
+    }
+    assert_int_equal(stat(wal, &sb), 0);
+    assert_int_equal(sb.st_size, 0);
+    assert_true(log_has("WAL checkpointed and truncated", 0));
+    sqlite3_close(other);
+    free(wal);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_override_reason_blank_is_refused),
         cmocka_unit_test(test_older_proposal_is_superseded),
+        cmocka_unit_test(test_wal_checkpointed_by_timer),
+        cmocka_unit_test(test_shutdown_truncates_wal),
     };
     return cmocka_run_group_tests_name("itest_followups", tests, group_setup, group_teardown);
 }
