@@ -29,8 +29,13 @@
  * A timer (MONITOR_INTERVAL, clock = tu_now()) mails a one-time reminder to
  * the lead and the secretariat when a meeting's monitoring date has passed
  * and no later meeting is booked for the case.
+ *
+ * Files: this one books, reschedules and cancels and owns the module's
+ * life cycle; meetings_reply.c handles RSVP links and REPLY mail;
+ * meetings_follow.c monitoring reminders, the .ics feed and the list;
+ * meetings_int.h is what they share.
  */
-#include "meetings.h"
+#include "meetings_int.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -48,24 +53,11 @@
 #include "timeutil.h"
 #include "util.h"
 
-struct meetings {
-    tsunagud_t   *d;
-    store_t      *st;
-    mailer_t     *mailer;
-    outbox_t     *ob;
-    char         *organizer_email, *organizer_name;
-    char         *public_url, *cases_dir;
-    char         *secret;
-    size_t        secret_len;
-    int64_t       rsvp_ttl;
-    int           monitor_interval;
-    struct event *monitor_timer;
-};
 
-static meetings_t *current_meetings;
+static meetings_t *mtg_current_meetings;
 static meetings_case_fn case_hook;
 
-meetings_t *meetings_current(void) { return current_meetings; }
+meetings_t *meetings_current(void) { return mtg_current_meetings; }
 outbox_t *meetings_outbox(meetings_t *m) { return m->ob; }
 void meetings_set_case_lookup(meetings_case_fn fn) { case_hook = fn; }
 
@@ -77,9 +69,9 @@ static const char *const meeting_types[] = {
 
 /* ------------------------------------------------------------ results */
 
-static void res_error(meetings_res_t *res, int status, const char *code,
+void mtg_res_error(meetings_res_t *res, int status, const char *code,
                       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static void res_error(meetings_res_t *res, int status, const char *code,
+void mtg_res_error(meetings_res_t *res, int status, const char *code,
                       const char *fmt, ...)
 {
     va_list ap;
@@ -98,7 +90,7 @@ static void res_error(meetings_res_t *res, int status, const char *code,
     }
 }
 
-static void res_ok(meetings_res_t *res, int status, json_t *body)
+void mtg_res_ok(meetings_res_t *res, int status, json_t *body)
 {
     res->status = status;
     res->code[0] = res->message[0] = '\0';
@@ -128,7 +120,7 @@ static long cfg_int(meetings_t *m, const char *key, long def)
     return ok ? v : def;
 }
 
-static const tz_t *city_tz(const city_t *city)
+const tz_t *mtg_city_tz(const city_t *city)
 {
     return city && city->tz ? city->tz : tz_default();
 }
@@ -136,7 +128,7 @@ static const tz_t *city_tz(const city_t *city)
 static json_t *iso_json(const city_t *city, int64_t t)
 {
     char buf[TU_ISO_LEN];
-    return json_string(tu_format_iso8601(t, city_tz(city), buf));
+    return json_string(tu_format_iso8601(t, mtg_city_tz(city), buf));
 }
 
 static const agency_t *secretariat_of(const city_t *city)
@@ -148,7 +140,7 @@ static const agency_t *secretariat_of(const city_t *city)
 
 /* The organizer: SMTP_FROM, else the 協働 agency's mailbox (the city may
  * be imported after start-up, so this is re-read for every operation). */
-static void refresh_organizer(meetings_t *m)
+void mtg_refresh_organizer(meetings_t *m)
 {
     const city_t *city = tsunagud_city(m->d);
     const agency_t *sec = secretariat_of(city);
@@ -166,13 +158,13 @@ static void refresh_organizer(meetings_t *m)
     }
 }
 
-static const char *agency_name(const city_t *city, const char *id)
+const char *mtg_agency_name(const city_t *city, const char *id)
 {
     const agency_t *a = city ? city_agency(city, id) : NULL;
     return a && a->name ? a->name : id;
 }
 
-static char *html_escape(const char *s)
+char *mtg_html_escape(const char *s)
 {
     strbuf_t b;
     strbuf_init(&b);
@@ -190,134 +182,18 @@ static char *html_escape(const char *s)
 }
 
 /* "12月8日(火) 10:00〜11:00" */
-static char *ja_range(const city_t *city, int64_t s, int64_t e)
+char *mtg_ja_range(const city_t *city, int64_t s, int64_t e)
 {
     char d[SLOTS_JP_LEN], h1[SLOTS_JP_LEN], h2[SLOTS_JP_LEN];
-    const tz_t *tz = city_tz(city);
+    const tz_t *tz = mtg_city_tz(city);
     return xasprintf("%s %s〜%s", slots_jp_date(s, tz, d), slots_hhmm(s, tz, h1),
                      slots_hhmm(e, tz, h2));
 }
 
-/* ------------------------------------------------------ base64url/HMAC */
-
-static const char b64u[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-static char *b64url_encode(const unsigned char *in, size_t n)
-{
-    strbuf_t b;
-    strbuf_init(&b);
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)in[i] << 16;
-        if (i + 1 < n) v |= (unsigned)in[i + 1] << 8;
-        if (i + 2 < n) v |= in[i + 2];
-        strbuf_putc(&b, b64u[(v >> 18) & 63]);
-        strbuf_putc(&b, b64u[(v >> 12) & 63]);
-        if (i + 1 < n) strbuf_putc(&b, b64u[(v >> 6) & 63]);
-        if (i + 2 < n) strbuf_putc(&b, b64u[v & 63]);
-    }
-    return strbuf_detach(&b);
-}
-
-static char *b64url_decode(const char *s, size_t n, size_t *out_len)
-{
-    strbuf_t b;
-    strbuf_init(&b);
-    unsigned acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        const char *p = strchr(b64u, s[i]);
-        if (!p || !s[i]) { strbuf_free(&b); return NULL; }
-        acc = (acc << 6) | (unsigned)(p - b64u);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            strbuf_putc(&b, (char)((acc >> bits) & 0xff));
-        }
-    }
-    *out_len = b.len;
-    return strbuf_detach(&b);
-}
-
-static char *sign(meetings_t *m, const char *payload)
-{
-    uint8_t mac[32];
-    hmac_sha256(m->secret, m->secret_len, payload, strlen(payload), mac);
-    return b64url_encode(mac, sizeof mac);
-}
-
-char *meetings_rsvp_token(meetings_t *m, int64_t id, const char *agency,
-                          imip_partstat_t ps, int sequence, int64_t expires)
-{
-    if (strchr(agency, '|')) return NULL;
-    char *payload = xasprintf("1|%lld|%s|%s|%d|%lld", (long long)id, agency,
-                              imip_partstat_name(ps), sequence, (long long)expires);
-    char *p64 = b64url_encode((const unsigned char *)payload, strlen(payload));
-    char *sig = sign(m, payload);
-    char *tok = xasprintf("%s.%s", p64, sig);
-    free(payload); free(p64); free(sig);
-    return tok;
-}
-
-static bool const_time_eq(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    unsigned char diff = la != lb;
-    for (size_t i = 0; i < la && i < lb; i++) diff |= (unsigned char)(a[i] ^ b[i]);
-    return diff == 0;
-}
-
-typedef struct rsvp_claim {
-    int64_t         id, expires;
-    char            agency[128];
-    imip_partstat_t ps;
-    int             sequence;
-} rsvp_claim_t;
-
-/* Verify signature and shape; expiry is checked by the caller. */
-static bool rsvp_verify(meetings_t *m, const char *token, rsvp_claim_t *c)
-{
-    const char *dot = token ? strchr(token, '.') : NULL;
-    if (!dot || strlen(token) > 1024) return false;
-    size_t plen;
-    char *payload = b64url_decode(token, (size_t)(dot - token), &plen);
-    if (!payload || strlen(payload) != plen) { free(payload); return false; }
-    char *sig = sign(m, payload);
-    bool ok = const_time_eq(sig, dot + 1);
-    free(sig);
-    char ps[32];
-    long long id, exp;
-    int n = 0;
-    if (ok) {
-        ok = sscanf(payload, "1|%lld|%127[^|]|%31[^|]|%d|%lld%n", &id, c->agency, ps,
-                    &c->sequence, &exp, &n) == 5 && payload[n] == '\0' &&
-             imip_partstat_parse(ps, &c->ps);
-        c->id = id;
-        c->expires = exp;
-    }
-    free(payload);
-    return ok;
-}
-
 /* ------------------------------------------------------ meeting rows */
 
-typedef struct mtg_att {
-    char           *agency, *email;
-    bool            required;
-    imip_partstat_t ps;
-    int64_t         replied_at;
-} mtg_att_t;
 
-typedef struct mtg {
-    int64_t    id, start, end, created, updated, reminded;
-    int        sequence;
-    char      *uid, *case_id, *type, *location, *url, *note, *status;
-    char      *monitoring_date, *lead;
-    mtg_att_t *att;
-    size_t     natt;
-} mtg_t;
-
-static void mtg_free(mtg_t *g)
+void mtg_free(mtg_t *g)
 {
     free(g->uid); free(g->case_id); free(g->type); free(g->location);
     free(g->url); free(g->note); free(g->status); free(g->monitoring_date);
@@ -372,7 +248,7 @@ static void mtg_from_row(sqlite3_stmt *s, mtg_t *g)
     g->reminded = sqlite3_column_int64(s, 15);
 }
 
-static bool mtg_load(meetings_t *m, int64_t id, mtg_t *g)
+bool mtg_load(meetings_t *m, int64_t id, mtg_t *g)
 {
     memset(g, 0, sizeof *g);
     sqlite3_stmt *s = store_prepare(m->st, "SELECT " MTG_COLS " FROM meetings WHERE id = ?");
@@ -385,7 +261,7 @@ static bool mtg_load(meetings_t *m, int64_t id, mtg_t *g)
     return found;
 }
 
-static bool mtg_load_uid(meetings_t *m, const char *uid, mtg_t *g)
+bool mtg_load_uid(meetings_t *m, const char *uid, mtg_t *g)
 {
     sqlite3_stmt *s = store_prepare(m->st, "SELECT id FROM meetings WHERE uid = ?");
     if (!s) return false;
@@ -396,7 +272,7 @@ static bool mtg_load_uid(meetings_t *m, const char *uid, mtg_t *g)
     return id > 0 && mtg_load(m, id, g);
 }
 
-static const mtg_att_t *mtg_attendee(const mtg_t *g, const char *agency)
+const mtg_att_t *mtg_attendee(const mtg_t *g, const char *agency)
 {
     for (size_t i = 0; i < g->natt; i++)
         if (strcmp(g->att[i].agency, agency) == 0) return &g->att[i];
@@ -416,7 +292,7 @@ static json_t *mtg_json(const mtg_t *g, const city_t *city)
     for (size_t i = 0; i < g->natt; i++) {
         const mtg_att_t *a = &g->att[i];
         json_array_append_new(atts, json_pack("{s:s, s:s, s:s, s:b, s:s, s:s}",
-            "agency", a->agency, "name", agency_name(city, a->agency), "email", a->email,
+            "agency", a->agency, "name", mtg_agency_name(city, a->agency), "email", a->email,
             "required", a->required, "partstat", imip_partstat_name(a->ps),
             "partstat_label", imip_partstat_label_ja(a->ps)));
     }
@@ -441,33 +317,6 @@ json_t *meetings_get_json(meetings_t *m, int64_t id)
     json_t *j = mtg_json(&g, tsunagud_city(m->d));
     mtg_free(&g);
     return j;
-}
-
-json_t *meetings_list_json(meetings_t *m, const char *case_id, const char *agency,
-                           const char *status)
-{
-    sqlite3_stmt *s = store_prepare(m->st,
-        "SELECT DISTINCT m.id FROM meetings m LEFT JOIN meeting_attendees a ON a.meeting_id = m.id"
-        " WHERE (?1 IS NULL OR m.case_id = ?1) AND (?2 IS NULL OR a.agency = ?2)"
-        " AND (?3 IS NULL OR m.status = ?3) ORDER BY m.start LIMIT 500");
-    json_t *arr = json_array();
-    if (!s) return json_pack("{s:o}", "meetings", arr);
-    store_bind_text(s, 1, case_id);
-    store_bind_text(s, 2, agency);
-    store_bind_text(s, 3, status);
-    int64_t *ids = NULL;
-    size_t n = 0;
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        ids = xrealloc(ids, (n + 1) * sizeof *ids);
-        ids[n++] = sqlite3_column_int64(s, 0);
-    }
-    store_done(s);
-    for (size_t i = 0; i < n; i++) {
-        json_t *j = meetings_get_json(m, ids[i]);
-        if (j) json_array_append_new(arr, j);
-    }
-    free(ids);
-    return json_pack("{s:o}", "meetings", arr);
 }
 
 bool meetings_has_attendee(meetings_t *m, int64_t id, const char *agency)
@@ -598,7 +447,7 @@ static bool all_free(meetings_t *m, const city_t *city, const strvec_t *ids,
 }
 
 /* Fresh suggestions from `from` over the next three weeks. */
-static json_t *suggestions(meetings_t *m, const city_t *city, const strvec_t *ids,
+json_t *mtg_suggestions(meetings_t *m, const city_t *city, const strvec_t *ids,
                            int minutes, int64_t from, int64_t except, int limit)
 {
     json_t *arr = json_array();
@@ -615,7 +464,7 @@ static json_t *suggestions(meetings_t *m, const city_t *city, const strvec_t *id
     return arr;
 }
 
-static void required_ids(const mtg_t *g, strvec_t *out)
+void mtg_required_ids(const mtg_t *g, strvec_t *out)
 {
     strvec_init(out);
     for (size_t i = 0; i < g->natt; i++)
@@ -635,15 +484,15 @@ static void conflict(meetings_t *m, const city_t *city, const strvec_t *req,
         strvec_push(&one, req->v[i]);
         if (!all_free(m, city, &one, start, end, except)) {
             json_array_append_new(busy, json_string(req->v[i]));
-            strbuf_printf(&names, "%s%s", names.len ? "、" : "", agency_name(city, req->v[i]));
+            strbuf_printf(&names, "%s%s", names.len ? "、" : "", mtg_agency_name(city, req->v[i]));
         }
         strvec_free(&one);
     }
     /* from the start of the requested day (never before now) */
-    int64_t day = tz_local_day(city_tz(city), start, NULL);
-    json_t *sugg = suggestions(m, city, req, (int)((end - start) / 60),
-                               tz_local_to_utc(city_tz(city), day, 0), except, 5);
-    res_error(res, 409, "slot-taken",
+    int64_t day = tz_local_day(mtg_city_tz(city), start, NULL);
+    json_t *sugg = mtg_suggestions(m, city, req, (int)((end - start) / 60),
+                               tz_local_to_utc(mtg_city_tz(city), day, 0), except, 5);
+    mtg_res_error(res, 409, "slot-taken",
               "この日時には出席できない必須機関があります（%s）。候補日時を suggestions に示します"
               " (a required attendee is no longer free)", names.len ? names.s : "勤務時間外");
     res->body = json_pack("{s:o, s:o}", "busy", busy, "suggestions", sugg);
@@ -723,7 +572,7 @@ static void fill_imip(meetings_t *m, const mtg_t *g, const city_t *city,
 {
     for (size_t i = 0; i < g->natt; i++) {
         atts[i].email = g->att[i].email;
-        atts[i].name = agency_name(city, g->att[i].agency);
+        atts[i].name = mtg_agency_name(city, g->att[i].agency);
         atts[i].required = g->att[i].required;
         atts[i].partstat = g->att[i].ps;
     }
@@ -777,7 +626,7 @@ static int enqueue_meeting_mail(meetings_t *m, const mtg_t *g, const city_t *cit
     return rc;
 }
 
-static int enqueue_text(meetings_t *m, int64_t meeting_id, const char *kind,
+int mtg_enqueue_text(meetings_t *m, int64_t meeting_id, const char *kind,
                         const char *to, const char *subject, const char *body,
                         const char *seed)
 {
@@ -823,7 +672,7 @@ static bool opt_string(const json_t *req, const char *key, const char **out,
     if (!v || json_is_null(v)) return true;
     if (!json_is_string(v) || json_string_length(v) > 2000 ||
         !utf8_valid(json_string_value(v), json_string_length(v))) {
-        res_error(res, 400, "bad-field", "%s は 2000 文字以内の文字列で指定してください (%s: string)",
+        mtg_res_error(res, 400, "bad-field", "%s は 2000 文字以内の文字列で指定してください (%s: string)",
                   key, key);
         return false;
     }
@@ -836,18 +685,18 @@ static bool parse_times(const json_t *req, const city_t *city, int64_t *start,
 {
     const char *s = json_string_value(json_object_get(req, "start"));
     const char *e = json_string_value(json_object_get(req, "end"));
-    if (!s || !e || !tu_parse_iso8601(s, city_tz(city), start) ||
-        !tu_parse_iso8601(e, city_tz(city), end)) {
-        res_error(res, 400, "bad-time", "start と end を ISO-8601 で指定してください (start/end: ISO-8601)");
+    if (!s || !e || !tu_parse_iso8601(s, mtg_city_tz(city), start) ||
+        !tu_parse_iso8601(e, mtg_city_tz(city), end)) {
+        mtg_res_error(res, 400, "bad-time", "start と end を ISO-8601 で指定してください (start/end: ISO-8601)");
         return false;
     }
     if (*end <= *start || *end - *start > 12 * 3600 || *start % 60 || *end % 60) {
-        res_error(res, 400, "bad-time",
+        mtg_res_error(res, 400, "bad-time",
                   "終了は開始より後・12時間以内・分単位にしてください (end after start, minutes, at most 12h)");
         return false;
     }
     if (*start < tu_now()) {
-        res_error(res, 400, "past", "過去の日時には予約できません (start is in the past)");
+        mtg_res_error(res, 400, "past", "過去の日時には予約できません (start is in the past)");
         return false;
     }
     return true;
@@ -866,7 +715,7 @@ static bool parse_attendees(const json_t *req, book_req_t *b, meetings_res_t *re
     json_t *arr = json_object_get(req, "attendees");
     if (!arr || json_is_null(arr)) return true;
     if (!json_is_array(arr) || json_array_size(arr) == 0 || json_array_size(arr) > 50) {
-        res_error(res, 400, "bad-field", "attendees は 1〜50 件の配列で指定してください (attendees: array)");
+        mtg_res_error(res, 400, "bad-field", "attendees は 1〜50 件の配列で指定してください (attendees: array)");
         return false;
     }
     b->has_attendees = true;
@@ -877,13 +726,13 @@ static bool parse_attendees(const json_t *req, book_req_t *b, meetings_res_t *re
                        : json_string_value(json_object_get(v, "agency"));
         json_t *rq = json_is_object(v) ? json_object_get(v, "required") : NULL;
         if (!id || (rq && !json_is_boolean(rq))) {
-            res_error(res, 400, "bad-field",
+            mtg_res_error(res, 400, "bad-field",
                       "attendees[%zu] は機関ID または {\"agency\", \"required\"} です", i);
             return false;
         }
         for (size_t k = 0; k < b->natt; k++)
             if (strcmp(b->att[k].agency, id) == 0) {
-                res_error(res, 400, "duplicate-agency", "attendees に同じ機関が重複しています: %s", id);
+                mtg_res_error(res, 400, "duplicate-agency", "attendees に同じ機関が重複しています: %s", id);
                 return false;
             }
         b->att = xrealloc(b->att, (b->natt + 1) * sizeof *b->att);
@@ -899,19 +748,19 @@ static bool parse_book(const json_t *req, const city_t *city, book_req_t *b,
 {
     memset(b, 0, sizeof *b);
     if (!json_is_object(req)) {
-        res_error(res, 400, "bad-json", "JSON オブジェクトを送ってください");
+        mtg_res_error(res, 400, "bad-json", "JSON オブジェクトを送ってください");
         return false;
     }
     b->case_id = json_string_value(json_object_get(req, "case"));
     b->type = json_string_value(json_object_get(req, "type"));
     if (!b->case_id || !*b->case_id || strlen(b->case_id) > 64) {
-        res_error(res, 400, "bad-field", "case（事例番号）は必須です (case is required)");
+        mtg_res_error(res, 400, "bad-field", "case（事例番号）は必須です (case is required)");
         return false;
     }
     bool known = false;
     for (size_t i = 0; b->type && meeting_types[i]; i++) known |= strcmp(b->type, meeting_types[i]) == 0;
     if (!known) {
-        res_error(res, 400, "bad-field",
+        mtg_res_error(res, 400, "bad-field",
                   "type は 支援会議・重層的支援会議・個別ケース会議・定例会議 のいずれかです (type)");
         return false;
     }
@@ -922,16 +771,16 @@ static bool parse_book(const json_t *req, const city_t *city, book_req_t *b,
         !opt_string(req, "lead", &b->lead, res))
         return false;
     if (!b->location && !b->url) {
-        res_error(res, 400, "bad-field", "location（場所）か online_url を指定してください");
+        mtg_res_error(res, 400, "bad-field", "location（場所）か online_url を指定してください");
         return false;
     }
     if (b->url && !valid_url(b->url)) {
-        res_error(res, 400, "bad-field", "online_url は http(s) の URL で指定してください");
+        mtg_res_error(res, 400, "bad-field", "online_url は http(s) の URL で指定してください");
         return false;
     }
     int64_t day;
     if (b->monitoring_date && !parse_date(b->monitoring_date, &day)) {
-        res_error(res, 400, "bad-field", "monitoring_date は YYYY-MM-DD で指定してください");
+        mtg_res_error(res, 400, "bad-field", "monitoring_date は YYYY-MM-DD で指定してください");
         return false;
     }
     return parse_times(req, city, &b->start, &b->end, res) && parse_attendees(req, b, res);
@@ -954,7 +803,7 @@ static bool default_attendees(const city_t *city, const meeting_case_t *mc, book
 {
     if (b->has_attendees) return true;
     if (!mc->has_decision || !mc->lead) {
-        res_error(res, 422, "no-approved-lead",
+        mtg_res_error(res, 422, "no-approved-lead",
                   "承認済みの主担当機関がありません。attendees を指定するか、提案を承認してください"
                   " (no approved lead; pass attendees)");
         return false;
@@ -971,12 +820,12 @@ static bool check_attendees(const city_t *city, const book_req_t *b, meetings_re
     for (size_t i = 0; i < b->natt; i++) {
         const agency_t *a = city_agency(city, b->att[i].agency);
         if (!a) {
-            res_error(res, 422, "unknown-agency", "未登録の機関です: %s (unknown agency)",
+            mtg_res_error(res, 422, "unknown-agency", "未登録の機関です: %s (unknown agency)",
                       b->att[i].agency);
             return false;
         }
         if (!imip_valid_email(a->email)) {
-            res_error(res, 422, "no-mailbox", "機関「%s」に有効な代表メールアドレスがありません",
+            mtg_res_error(res, 422, "no-mailbox", "機関「%s」に有効な代表メールアドレスがありません",
                       a->name);
             return false;
         }
@@ -991,22 +840,22 @@ static bool check_confidentiality(const city_t *city, const meeting_case_t *mc,
     if (strcmp(b->type, "重層的支援会議") == 0) {
         const case_member_t *self = mc->has_case ? case_self(&mc->kase) : NULL;
         if (!self) {
-            res_error(res, 422, "consent-unknown",
+            mtg_res_error(res, 422, "consent-unknown",
                       "本人の同意を確認できないため重層的支援会議は予約できません (case has no 本人)");
             return false;
         }
         if (!self->consent) {
-            res_error(res, 422, "consent-required",
+            mtg_res_error(res, 422, "consent-required",
                       "本人の同意がないため重層的支援会議は開催できません。支援会議（社会福祉法106条の6）"
                       "をご検討ください (consent required)");
             return false;
         }
         for (size_t i = 0; i < b->natt; i++)
             if (strvec_contains(&self->consent_excludes, b->att[i].agency)) {
-                res_error(res, 422, "consent-excluded",
+                mtg_res_error(res, 422, "consent-excluded",
                           "本人の同意により情報共有から除外された機関「%s」は重層的支援会議に招待できません"
                           " (%s is excluded by 本人's consent)",
-                          agency_name(city, b->att[i].agency), b->att[i].agency);
+                          mtg_agency_name(city, b->att[i].agency), b->att[i].agency);
                 return false;
             }
     }
@@ -1014,7 +863,7 @@ static bool check_confidentiality(const city_t *city, const meeting_case_t *mc,
         for (size_t i = 0; i < b->natt; i++) {
             const agency_t *a = city_agency(city, b->att[i].agency);
             if (a && !a->support_meeting_member) {
-                res_error(res, 422, "not-support-meeting-member",
+                mtg_res_error(res, 422, "not-support-meeting-member",
                           "「%s」は支援会議の構成員ではないため招待できません（守秘義務の対象外）"
                           " (not a support_meeting_member)", a->name);
                 return false;
@@ -1119,7 +968,7 @@ static bool parse_hold(const json_t *req, int64_t *hold, meetings_res_t *res)
     *hold = 0;
     if (!h || json_is_null(h)) return true;
     if (!json_is_integer(h) || json_integer_value(h) <= 0) {
-        res_error(res, 400, "bad-field", "hold は仮押さえの番号（正の整数）です (hold: id)");
+        mtg_res_error(res, 400, "bad-field", "hold は仮押さえの番号（正の整数）です (hold: id)");
         return false;
     }
     *hold = json_integer_value(h);
@@ -1156,10 +1005,10 @@ static int book_atomically(meetings_t *m, const city_t *city, const book_req_t *
 void meetings_create(meetings_t *m, const json_t *req, meetings_res_t *res)
 {
     memset(res, 0, sizeof *res);
-    refresh_organizer(m);
+    mtg_refresh_organizer(m);
     const city_t *city = tsunagud_city(m->d);
     if (!city) {
-        res_error(res, 409, "no-city", "機関名簿が未登録です (import agencies first)");
+        mtg_res_error(res, 409, "no-city", "機関名簿が未登録です (import agencies first)");
         return;
     }
     book_req_t b;
@@ -1168,16 +1017,16 @@ void meetings_create(meetings_t *m, const json_t *req, meetings_res_t *res)
     strvec_init(&mc.supports);
     if (!parse_book(req, city, &b, res)) goto out;
     if (!lookup_case(m, b.case_id, &mc)) {
-        res_error(res, 404, "not-found", "事例が見つかりません: %s (case not found)", b.case_id);
+        mtg_res_error(res, 404, "not-found", "事例が見つかりません: %s (case not found)", b.case_id);
         goto out;
     }
     if (mc.closed) {
-        res_error(res, 409, "case-closed", "終結した事例には会議を予約できません: %s (case is closed)",
+        mtg_res_error(res, 409, "case-closed", "終結した事例には会議を予約できません: %s (case is closed)",
                   b.case_id);
         goto out;
     }
     if (b.lead && !city_agency(city, b.lead)) {
-        res_error(res, 422, "unknown-agency", "lead: 未登録の機関です: %s (unknown agency)", b.lead);
+        mtg_res_error(res, 422, "unknown-agency", "lead: 未登録の機関です: %s (unknown agency)", b.lead);
         goto out;
     }
     if (!default_attendees(city, &mc, &b, res) || !check_attendees(city, &b, res) ||
@@ -1188,13 +1037,13 @@ void meetings_create(meetings_t *m, const json_t *req, meetings_res_t *res)
     int rc = book_atomically(m, city, &b, pick_lead(city, &mc, &b), hold, &id, res);
     if (rc == 1) goto out;
     if (rc != 0) {
-        res_error(res, 500, "store", "会議を保存できませんでした (store error)");
+        mtg_res_error(res, 500, "store", "会議を保存できませんでした (store error)");
         goto out;
     }
     log_info("meetings: booked meeting %lld for case %s (%zu attendees)", (long long)id,
              b.case_id, b.natt);
     outbox_kick(m->ob);
-    res_ok(res, 201, meetings_get_json(m, id));
+    mtg_res_ok(res, 201, meetings_get_json(m, id));
 out:
     book_req_free(&b);
     meeting_case_free(&mc);
@@ -1286,7 +1135,7 @@ static int reschedule_atomically(meetings_t *m, const city_t *city, const mtg_t 
     if (store_begin(m->st) != 0) return -1;
     if (hold > 0) holds_delete(m->st, hold);
     strvec_t req_ids;
-    required_ids(g, &req_ids);
+    mtg_required_ids(g, &req_ids);
     int rc = 0;
     if (!all_free(m, city, &req_ids, start, end, g->id)) {
         conflict(m, city, &req_ids, start, end, g->id, res);
@@ -1327,34 +1176,34 @@ static bool still_confidential(meetings_t *m, const city_t *city, const mtg_t *g
 void meetings_reschedule(meetings_t *m, int64_t id, const json_t *req, meetings_res_t *res)
 {
     memset(res, 0, sizeof *res);
-    refresh_organizer(m);
+    mtg_refresh_organizer(m);
     const city_t *city = tsunagud_city(m->d);
     mtg_t g;
     if (!city || !mtg_load(m, id, &g)) {
-        res_error(res, 404, "not-found", "会議が見つかりません: %lld (meeting not found)", (long long)id);
+        mtg_res_error(res, 404, "not-found", "会議が見つかりません: %lld (meeting not found)", (long long)id);
         return;
     }
     int64_t start, end, hold = 0;
     int rc;
     const char *loc = NULL, *url = NULL;
     if (strcmp(g.status, MEETING_STATUS_CANCELLED) == 0) {
-        res_error(res, 409, "cancelled", "中止された会議は変更できません (meeting is cancelled)");
+        mtg_res_error(res, 409, "cancelled", "中止された会議は変更できません (meeting is cancelled)");
     } else if (!still_confidential(m, city, &g, res)) {
         /* consent may have changed since the booking: res is set */
     } else if (!json_is_object(req) || !parse_times(req, city, &start, &end, res) ||
                !opt_string(req, "location", &loc, res) || !opt_string(req, "online_url", &url, res)) {
-        if (!res->status) res_error(res, 400, "bad-json", "JSON オブジェクトを送ってください");
+        if (!res->status) mtg_res_error(res, 400, "bad-json", "JSON オブジェクトを送ってください");
     } else if (url && !valid_url(url)) {
-        res_error(res, 400, "bad-field", "online_url は http(s) の URL で指定してください");
+        mtg_res_error(res, 400, "bad-field", "online_url は http(s) の URL で指定してください");
     } else if (!parse_hold(req, &hold, res)) {
         /* res is set */
     } else if ((rc = reschedule_atomically(m, city, &g, start, end, loc, url, hold, res)) == 1) {
         /* conflict: res is set */
     } else if (rc != 0) {
-        res_error(res, 500, "store", "会議を更新できませんでした (store error)");
+        mtg_res_error(res, 500, "store", "会議を更新できませんでした (store error)");
     } else {
         log_info("meetings: meeting %lld rescheduled (SEQUENCE %d)", (long long)id, g.sequence + 1);
-        res_ok(res, 200, meetings_get_json(m, id));
+        mtg_res_ok(res, 200, meetings_get_json(m, id));
     }
     mtg_free(&g);
 }
@@ -1362,351 +1211,23 @@ void meetings_reschedule(meetings_t *m, int64_t id, const json_t *req, meetings_
 void meetings_cancel(meetings_t *m, int64_t id, meetings_res_t *res)
 {
     memset(res, 0, sizeof *res);
-    refresh_organizer(m);
+    mtg_refresh_organizer(m);
     const city_t *city = tsunagud_city(m->d);
     mtg_t g;
     if (!city || !mtg_load(m, id, &g)) {
-        res_error(res, 404, "not-found", "会議が見つかりません: %lld (meeting not found)", (long long)id);
+        mtg_res_error(res, 404, "not-found", "会議が見つかりません: %lld (meeting not found)", (long long)id);
         return;
     }
     if (strcmp(g.status, MEETING_STATUS_CANCELLED) == 0)
-        res_error(res, 409, "cancelled", "この会議はすでに中止されています (already cancelled)");
+        mtg_res_error(res, 409, "cancelled", "この会議はすでに中止されています (already cancelled)");
     else if (!change_and_mail(m, city, id, MEETING_STATUS_CANCELLED, g.start, g.end, NULL, NULL,
                               IMIP_CANCEL))
-        res_error(res, 500, "store", "会議を中止できませんでした (store error)");
+        mtg_res_error(res, 500, "store", "会議を中止できませんでした (store error)");
     else {
         log_info("meetings: meeting %lld cancelled", (long long)id);
-        res_ok(res, 200, meetings_get_json(m, id));
+        mtg_res_ok(res, 200, meetings_get_json(m, id));
     }
     mtg_free(&g);
-}
-
-/* ------------------------------------------------------------ replies */
-
-static int set_partstat(meetings_t *m, int64_t id, const char *agency, imip_partstat_t ps)
-{
-    sqlite3_stmt *s = store_prepare(m->st,
-        "UPDATE meeting_attendees SET partstat = ?, replied_at = ? WHERE meeting_id = ? AND agency = ?");
-    if (!s) return -1;
-    store_bind_text(s, 1, imip_partstat_name(ps));
-    sqlite3_bind_int64(s, 2, tu_now());
-    sqlite3_bind_int64(s, 3, id);
-    store_bind_text(s, 4, agency);
-    int rc = sqlite3_step(s);
-    store_done(s);
-    return rc == SQLITE_DONE ? 0 : -1;
-}
-
-static int set_status(meetings_t *m, int64_t id, const char *status)
-{
-    sqlite3_stmt *s = store_prepare(m->st, "UPDATE meetings SET status = ?, updated = ? WHERE id = ?");
-    if (!s) return -1;
-    store_bind_text(s, 1, status);
-    sqlite3_bind_int64(s, 2, tu_now());
-    sqlite3_bind_int64(s, 3, id);
-    int rc = sqlite3_step(s);
-    store_done(s);
-    return rc == SQLITE_DONE ? 0 : -1;
-}
-
-/* The 要再調整 notice with fresh suggestions, to the secretariat. */
-static int mail_replan(meetings_t *m, const city_t *city, const mtg_t *g, const char *decliner)
-{
-    strvec_t ids;
-    required_ids(g, &ids);
-    json_t *sugg = suggestions(m, city, &ids, (int)((g->end - g->start) / 60), tu_now(), g->id, 5);
-    strvec_free(&ids);
-    char *when = ja_range(city, g->start, g->end);
-    strbuf_t b;
-    strbuf_init(&b);
-    strbuf_printf(&b, "%s 御中\n\n事例 %s の%s（%s）について、必須の出席機関「%s」から欠席の回答がありました。\n"
-                      "この会議は「要再調整」になっています。\n\n",
-                  m->organizer_name, g->case_id, g->type, when, agency_name(city, decliner));
-    if (json_array_size(sugg) == 0) {
-        strbuf_puts(&b, "今後3週間に、必須機関が全員出席できる候補日時は見つかりませんでした。\n");
-    } else {
-        strbuf_puts(&b, "必須機関が全員出席できる候補日時:\n");
-        size_t i;
-        json_t *s;
-        json_array_foreach(sugg, i, s) {
-            int64_t st, en;
-            tu_parse_iso8601(json_string_value(json_object_get(s, "start")), NULL, &st);
-            tu_parse_iso8601(json_string_value(json_object_get(s, "end")), NULL, &en);
-            char *r = ja_range(city, st, en);
-            strbuf_printf(&b, "  %zu. %s\n", i + 1, r);
-            free(r);
-        }
-    }
-    strbuf_printf(&b, "\n日程を変更するには POST /v1/meetings/%lld/reschedule をご利用ください。\n",
-                  (long long)g->id);
-    char *subject = xasprintf("【要再調整】%s %s", g->case_id, g->type);
-    char *seed = xasprintf("replan-%s-s%d-%s", g->uid, g->sequence, decliner);
-    int rc = enqueue_text(m, g->id, "replan", m->organizer_email, subject, b.s, seed);
-    free(subject); free(seed); free(when);
-    strbuf_free(&b);
-    json_decref(sugg);
-    return rc;
-}
-
-/* Record a reply; a required decline marks the meeting 要再調整. */
-static bool apply_partstat(meetings_t *m, const mtg_t *g, const mtg_att_t *a,
-                           imip_partstat_t ps, bool *replan)
-{
-    const city_t *city = tsunagud_city(m->d);
-    *replan = ps == PARTSTAT_DECLINED && a->required &&
-              strcmp(g->status, MEETING_STATUS_SCHEDULED) == 0;
-    if (store_begin(m->st) != 0) return false;
-    bool ok = set_partstat(m, g->id, a->agency, ps) == 0;
-    if (ok && *replan)
-        ok = set_status(m, g->id, MEETING_STATUS_REPLAN) == 0 && city &&
-             mail_replan(m, city, g, a->agency) == 0;
-    if (!ok || store_commit(m->st) != 0) {
-        store_rollback(m->st);
-        return false;
-    }
-    log_info("meetings: meeting %lld: %s replied %s%s", (long long)g->id, a->agency,
-             imip_partstat_name(ps), *replan ? " -> 要再調整" : "");
-    if (*replan) outbox_kick(m->ob);
-    return true;
-}
-
-static char *rsvp_page(const city_t *city, const mtg_t *g, const mtg_att_t *a,
-                       imip_partstat_t ps)
-{
-    char *when = ja_range(city, g->start, g->end);
-    char *cid = html_escape(g->case_id), *type = html_escape(g->type);
-    char *name = html_escape(agency_name(city, a->agency));
-    char *page = xasprintf(
-        "<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width\"><title>出欠のご回答</title></head>\n"
-        "<body><h1>ご回答ありがとうございました</h1>\n"
-        "<p>%s の出欠を「<strong>%s</strong>」として記録しました。</p>\n"
-        "<p>事例 %s / %s<br>%s</p>\n"
-        "<p>変更する場合は、案内メールの別のリンクを開いてください。</p></body></html>\n",
-        name, imip_partstat_label_ja(ps), cid, type, when);
-    free(when); free(cid); free(type); free(name);
-    return page;
-}
-
-void meetings_rsvp(meetings_t *m, const char *token, meetings_res_t *res)
-{
-    memset(res, 0, sizeof *res);
-    refresh_organizer(m);
-    rsvp_claim_t c;
-    if (!rsvp_verify(m, token, &c)) {
-        res_error(res, 403, "bad-token", "このリンクは無効です（改ざんされたか、正しくありません）");
-        return;
-    }
-    if (c.expires < tu_now()) {
-        res_error(res, 410, "expired", "このリンクは有効期限が切れています");
-        return;
-    }
-    mtg_t g;
-    if (!mtg_load(m, c.id, &g)) {
-        res_error(res, 404, "not-found", "会議が見つかりません");
-        return;
-    }
-    const mtg_att_t *a = mtg_attendee(&g, c.agency);
-    bool replan = false;
-    if (!a) {
-        res_error(res, 403, "not-attendee", "この会議の出席者ではありません");
-    } else if (strcmp(g.status, MEETING_STATUS_CANCELLED) == 0) {
-        res_error(res, 410, "cancelled", "この会議は中止されました");
-    } else if (c.sequence != g.sequence) {
-        res_error(res, 410, "stale", "会議の日時が変更されたため、このリンクは使えません。新しい案内メールのリンクをご利用ください");
-    } else if (!apply_partstat(m, &g, a, c.ps, &replan)) {
-        res_error(res, 500, "store", "回答を記録できませんでした");
-    } else {
-        char *page = rsvp_page(tsunagud_city(m->d), &g, a, c.ps);
-        res_ok(res, 200, json_pack("{s:s, s:I, s:s, s:s, s:b}", "page", page,
-                                   "meeting", (json_int_t)g.id, "agency", a->agency,
-                                   "partstat", imip_partstat_name(c.ps), "replan", replan));
-        free(page);
-    }
-    mtg_free(&g);
-}
-
-static const mtg_att_t *attendee_by_email(const mtg_t *g, const char *email)
-{
-    for (size_t i = 0; i < g->natt; i++)
-        if (strcasecmp(g->att[i].email, email) == 0) return &g->att[i];
-    return NULL;
-}
-
-void meetings_apply_reply(meetings_t *m, const char *raw, size_t len, meetings_res_t *res)
-{
-    memset(res, 0, sizeof *res);
-    refresh_organizer(m);
-    imip_reply_t r;
-    char *err = NULL;
-    if (!imip_parse_reply(raw, len, &r, &err)) {
-        res_error(res, 400, "bad-reply", "iMIP REPLY として読めません: %s", err ? err : "?");
-        free(err);
-        return;
-    }
-    mtg_t g;
-    if (!mtg_load_uid(m, r.uid, &g)) {
-        res_error(res, 404, "not-found", "UID に対応する会議がありません (unknown UID)");
-        imip_reply_free(&r);
-        return;
-    }
-    const mtg_att_t *a = attendee_by_email(&g, r.attendee);
-    bool replan = false;
-    if (!a || strcasecmp(r.from, r.attendee) != 0) {
-        res_error(res, 403, "not-attendee",
-                  "出席者ではないアドレスからの返信は受け付けません (reply from a non-attendee address)");
-    } else if (strcmp(g.status, MEETING_STATUS_CANCELLED) == 0) {
-        res_error(res, 409, "cancelled", "この会議は中止されています");
-    } else if (r.sequence < g.sequence) {
-        res_error(res, 409, "stale", "古い招待（SEQUENCE %d < %d）への返信です", r.sequence, g.sequence);
-    } else if (r.partstat == PARTSTAT_NEEDS_ACTION || r.partstat == PARTSTAT_DELEGATED) {
-        res_error(res, 422, "bad-partstat", "PARTSTAT %s は受け付けません", imip_partstat_name(r.partstat));
-    } else if (!apply_partstat(m, &g, a, r.partstat, &replan)) {
-        res_error(res, 500, "store", "回答を記録できませんでした");
-    } else {
-        res_ok(res, 200, json_pack("{s:I, s:s, s:s, s:b}", "meeting", (json_int_t)g.id,
-                                   "agency", a->agency, "partstat", imip_partstat_name(r.partstat),
-                                   "replan", replan));
-    }
-    mtg_free(&g);
-    imip_reply_free(&r);
-}
-
-/* ------------------------------------------------------------ monitoring */
-
-static bool later_meeting_exists(meetings_t *m, const mtg_t *g)
-{
-    sqlite3_stmt *s = store_prepare(m->st,
-        "SELECT 1 FROM meetings WHERE case_id = ? AND id != ? AND status != 'cancelled'"
-        " AND start > ? LIMIT 1");
-    if (!s) return false;
-    store_bind_text(s, 1, g->case_id);
-    sqlite3_bind_int64(s, 2, g->id);
-    sqlite3_bind_int64(s, 3, g->start);
-    bool yes = sqlite3_step(s) == SQLITE_ROW;
-    store_done(s);
-    return yes;
-}
-
-static int mark_reminded(meetings_t *m, int64_t id)
-{
-    sqlite3_stmt *s = store_prepare(m->st,
-        "UPDATE meetings SET monitoring_reminded = ? WHERE id = ? AND monitoring_reminded IS NULL");
-    if (!s) return -1;
-    sqlite3_bind_int64(s, 1, tu_now());
-    sqlite3_bind_int64(s, 2, id);
-    int rc = sqlite3_step(s);
-    store_done(s);
-    return rc == SQLITE_DONE ? 0 : -1;
-}
-
-static bool queue_reminder(meetings_t *m, const city_t *city, const mtg_t *g)
-{
-    const agency_t *lead = g->lead ? city_agency(city, g->lead) : NULL;
-    char *subject = xasprintf("【モニタリング期限】%s", g->case_id);
-    char *seed = xasprintf("monitor-%s", g->uid);
-    char *body = xasprintf(
-        "%s 御中\n\n事例 %s のモニタリング予定日（%s）を過ぎましたが、その後の会議が登録されていません。\n"
-        "支援の状況をご確認のうえ、必要に応じて会議の開催をご検討ください。\n\n"
-        "（このお知らせは一度だけ送信されます。事例の詳細は事務局にお問い合わせください。）\n",
-        lead ? lead->name : "主担当機関", g->case_id, g->monitoring_date);
-    if (store_begin(m->st) != 0) { free(subject); free(seed); free(body); return false; }
-    bool ok = mark_reminded(m, g->id) == 0;
-    if (ok && lead && imip_valid_email(lead->email))
-        ok = enqueue_text(m, g->id, "reminder", lead->email, subject, body, seed) == 0;
-    if (ok && (!lead || strcasecmp(lead->email, m->organizer_email) != 0))
-        ok = enqueue_text(m, g->id, "reminder", m->organizer_email, subject, body, seed) == 0;
-    if (!ok || store_commit(m->st) != 0) {
-        store_rollback(m->st);
-        ok = false;
-    }
-    free(subject); free(seed); free(body);
-    return ok;
-}
-
-int meetings_check_monitoring(meetings_t *m)
-{
-    const city_t *city = tsunagud_city(m->d);
-    if (!city) return 0;
-    refresh_organizer(m);
-    int64_t today = tz_local_day(city_tz(city), tu_now(), NULL);
-    sqlite3_stmt *s = store_prepare(m->st,
-        "SELECT id FROM meetings WHERE monitoring_date IS NOT NULL"
-        " AND monitoring_reminded IS NULL AND status != 'cancelled' ORDER BY id");
-    if (!s) return 0;
-    int64_t *ids = NULL;
-    size_t n = 0;
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        ids = xrealloc(ids, (n + 1) * sizeof *ids);
-        ids[n++] = sqlite3_column_int64(s, 0);
-    }
-    store_done(s);
-    int queued = 0;
-    for (size_t i = 0; i < n; i++) {
-        mtg_t g;
-        if (!mtg_load(m, ids[i], &g)) continue;
-        int64_t day;
-        if (parse_date(g.monitoring_date, &day) && day < today && !later_meeting_exists(m, &g) &&
-            queue_reminder(m, city, &g)) {
-            log_info("meetings: monitoring reminder for case %s (meeting %lld, date %s)",
-                     g.case_id, (long long)g.id, g.monitoring_date);
-            queued++;
-        }
-        mtg_free(&g);
-    }
-    free(ids);
-    if (queued) outbox_kick(m->ob);
-    return queued;
-}
-
-static void on_monitor_timer(evutil_socket_t fd, short what, void *arg)
-{
-    meetings_t *m = arg;
-    meetings_check_monitoring(m);
-    struct timeval tv = { m->monitor_interval, 0 };
-    evtimer_add(m->monitor_timer, &tv);
-}
-
-/* ------------------------------------------------------------ .ics feed */
-
-char *meetings_agency_ics(meetings_t *m, const char *agency_id)
-{
-    const city_t *city = tsunagud_city(m->d);
-    sqlite3_stmt *s = store_prepare(m->st,
-        "SELECT m.uid, m.case_id, m.type, m.start, m.end, m.sequence, m.status, m.updated"
-        " FROM meetings m JOIN meeting_attendees a ON a.meeting_id = m.id"
-        " WHERE a.agency = ? ORDER BY m.start LIMIT 1000");
-    if (!s) return NULL;
-    store_bind_text(s, 1, agency_id);
-    imip_meeting_t *ms = NULL;
-    bool *cancelled = NULL;
-    size_t n = 0;
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        ms = xrealloc(ms, (n + 1) * sizeof *ms);
-        cancelled = xrealloc(cancelled, (n + 1) * sizeof *cancelled);
-        memset(&ms[n], 0, sizeof *ms);
-        ms[n].uid = xstrdup(store_col_text(s, 0));
-        ms[n].case_id = xstrdup(store_col_text(s, 1));
-        ms[n].meeting_type = xstrdup(store_col_text(s, 2));
-        ms[n].start = sqlite3_column_int64(s, 3);
-        ms[n].end = sqlite3_column_int64(s, 4);
-        ms[n].sequence = sqlite3_column_int(s, 5);
-        cancelled[n] = strcmp(store_col_text(s, 6), MEETING_STATUS_CANCELLED) == 0;
-        ms[n].dtstamp = sqlite3_column_int64(s, 7);
-        n++;
-    }
-    store_done(s);
-    char *name = xasprintf("%s 会議", agency_name(city, agency_id));
-    char *ics = imip_feed_calendar(ms, cancelled, n, name);
-    for (size_t i = 0; i < n; i++) {
-        free((char *)ms[i].uid);
-        free((char *)ms[i].case_id);
-        free((char *)ms[i].meeting_type);
-    }
-    free(ms);
-    free(cancelled);
-    free(name);
-    return ics;
 }
 
 /* ------------------------------------------------------------ lifecycle */
@@ -1784,7 +1305,7 @@ meetings_t *meetings_new(tsunagud_t *d, char *err, size_t errlen)
         free(m);
         return NULL;
     }
-    refresh_organizer(m);
+    mtg_refresh_organizer(m);
     char *listen = xasprintf("http://%s", cfg(m, "LISTEN", "127.0.0.1:8080"));
     m->public_url = xstrdup(cfg(m, "PUBLIC_URL", listen));
     free(listen);
@@ -1806,20 +1327,20 @@ meetings_t *meetings_new(tsunagud_t *d, char *err, size_t errlen)
     int doubt = outbox_recover(m->ob);
     if (doubt) log_warn("outbox: %d message(s) were in flight at the last stop", doubt);
     outbox_kick(m->ob);
-    m->monitor_timer = evtimer_new(d->base, on_monitor_timer, m);
+    m->monitor_timer = evtimer_new(d->base, mtg_on_monitor_timer, m);
     struct timeval tv = { 1, 0 };
     evtimer_add(m->monitor_timer, &tv);
     tsunagud_on_shutdown(on_meetings_shutdown, m);
     log_info("meetings: mail via %s, organizer %s, links %s", mailer_name(m->mailer),
              m->organizer_email, m->public_url);
-    current_meetings = m;
+    mtg_current_meetings = m;
     return m;
 }
 
 void meetings_free(meetings_t *m)
 {
     if (!m) return;
-    if (current_meetings == m) current_meetings = NULL;
+    if (mtg_current_meetings == m) mtg_current_meetings = NULL;
     if (m->monitor_timer) event_free(m->monitor_timer);
     outbox_free(m->ob);
     mailer_free(m->mailer);

@@ -1,0 +1,80 @@
+/*
+ * meetings_int.h - what the meetings module's files share: the module
+ * context, the meeting row as loaded from SQLite, and the helpers used by
+ * booking (meetings.c), replies (meetings_reply.c) and follow-ups
+ * (meetings_follow.c).  Internal to daemon/; the public API is
+ * include/meetings.h.
+ */
+#ifndef TSUNAGU_MEETINGS_INT_H
+#define TSUNAGU_MEETINGS_INT_H
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "city.h"
+#include "mailer.h"
+#include "meetings.h"
+
+
+/* The module context: one per daemon (meetings_current()). */
+struct meetings {
+    tsunagud_t   *d;
+    store_t      *st;
+    mailer_t     *mailer;
+    outbox_t     *ob;
+    char         *organizer_email, *organizer_name;
+    char         *public_url, *cases_dir;
+    char         *secret;
+    size_t        secret_len;
+    int64_t       rsvp_ttl;
+    int           monitor_interval;
+    struct event *monitor_timer;
+};
+
+/* A meeting row and its attendees, as loaded from SQLite. */
+typedef struct mtg_att {
+    char           *agency, *email;
+    bool            required;
+    imip_partstat_t ps;
+    int64_t         replied_at;
+} mtg_att_t;
+
+typedef struct mtg {
+    int64_t    id, start, end, created, updated, reminded;
+    int        sequence;
+    char      *uid, *case_id, *type, *location, *url, *note, *status;
+    char      *monitoring_date, *lead;
+    mtg_att_t *att;
+    size_t     natt;
+} mtg_t;
+
+/* rows */
+bool  mtg_load(meetings_t *m, int64_t id, mtg_t *g);
+bool  mtg_load_uid(meetings_t *m, const char *uid, mtg_t *g);
+void  mtg_free(mtg_t *g);
+const mtg_att_t *mtg_attendee(const mtg_t *g, const char *agency);
+void  mtg_required_ids(const mtg_t *g, strvec_t *out);
+
+/* results */
+void mtg_res_error(meetings_res_t *res, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void mtg_res_ok(meetings_res_t *res, int status, json_t *body);
+
+/* text and time */
+void        mtg_refresh_organizer(meetings_t *m);
+const tz_t *mtg_city_tz(const city_t *city);
+const char *mtg_agency_name(const city_t *city, const char *id);
+char       *mtg_html_escape(const char *s);
+char       *mtg_ja_range(const city_t *city, int64_t s, int64_t e);
+
+/* slots and mail */
+json_t *mtg_suggestions(meetings_t *m, const city_t *city, const strvec_t *ids,
+                        int minutes, int64_t from, int64_t except, int limit);
+int     mtg_enqueue_text(meetings_t *m, int64_t meeting_id, const char *kind,
+                         const char *to, const char *subject, const char *body,
+                         const char *seed);
+
+/* the follow-up timer (meetings_follow.c) */
+void mtg_on_monitor_timer(evutil_socket_t fd, short what, void *arg);
+
+#endif

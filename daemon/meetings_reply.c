@@ -1,0 +1,320 @@
+/*
+ * meetings_reply.c - replies to invitations: signed RSVP links and iMIP
+ * REPLY mail, and what a decline sets off.
+ *
+ * A link token is base64url(payload) "." base64url(HMAC-SHA256(secret,
+ * payload)) with payload "1|meeting|agency|PARTSTAT|SEQUENCE|expiry".  The
+ * signature is compared in constant time; a token of an older SEQUENCE is
+ * stale (the meeting moved), one past its expiry is refused, and a
+ * cancelled meeting takes no answers.  A REPLY must come From the very
+ * address in its ATTENDEE line, and that address must be invited.
+ *
+ * Recording an answer and its consequences is one transaction: a required
+ * attendee's decline marks the meeting 要再調整 and queues, for the
+ * secretariat, a mail with fresh slots where every required agency is
+ * free (this meeting's own time excluded).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+#include "meetings_int.h"
+#include "sha256.h"
+#include "slots.h"
+#include "timeutil.h"
+#include "util.h"
+
+/* ------------------------------------------------------ base64url/HMAC */
+
+static const char b64u[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+static char *b64url_encode(const unsigned char *in, size_t n)
+{
+    strbuf_t b;
+    strbuf_init(&b);
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)in[i] << 16;
+        if (i + 1 < n) v |= (unsigned)in[i + 1] << 8;
+        if (i + 2 < n) v |= in[i + 2];
+        strbuf_putc(&b, b64u[(v >> 18) & 63]);
+        strbuf_putc(&b, b64u[(v >> 12) & 63]);
+        if (i + 1 < n) strbuf_putc(&b, b64u[(v >> 6) & 63]);
+        if (i + 2 < n) strbuf_putc(&b, b64u[v & 63]);
+    }
+    return strbuf_detach(&b);
+}
+
+static char *b64url_decode(const char *s, size_t n, size_t *out_len)
+{
+    strbuf_t b;
+    strbuf_init(&b);
+    unsigned acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *p = strchr(b64u, s[i]);
+        if (!p || !s[i]) { strbuf_free(&b); return NULL; }
+        acc = (acc << 6) | (unsigned)(p - b64u);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            strbuf_putc(&b, (char)((acc >> bits) & 0xff));
+        }
+    }
+    *out_len = b.len;
+    return strbuf_detach(&b);
+}
+
+static char *sign(meetings_t *m, const char *payload)
+{
+    uint8_t mac[32];
+    hmac_sha256(m->secret, m->secret_len, payload, strlen(payload), mac);
+    return b64url_encode(mac, sizeof mac);
+}
+
+char *meetings_rsvp_token(meetings_t *m, int64_t id, const char *agency,
+                          imip_partstat_t ps, int sequence, int64_t expires)
+{
+    if (strchr(agency, '|')) return NULL;
+    char *payload = xasprintf("1|%lld|%s|%s|%d|%lld", (long long)id, agency,
+                              imip_partstat_name(ps), sequence, (long long)expires);
+    char *p64 = b64url_encode((const unsigned char *)payload, strlen(payload));
+    char *sig = sign(m, payload);
+    char *tok = xasprintf("%s.%s", p64, sig);
+    free(payload); free(p64); free(sig);
+    return tok;
+}
+
+static bool const_time_eq(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    unsigned char diff = la != lb;
+    for (size_t i = 0; i < la && i < lb; i++) diff |= (unsigned char)(a[i] ^ b[i]);
+    return diff == 0;
+}
+
+typedef struct rsvp_claim {
+    int64_t         id, expires;
+    char            agency[128];
+    imip_partstat_t ps;
+    int             sequence;
+} rsvp_claim_t;
+
+/* Verify signature and shape; expiry is checked by the caller. */
+static bool rsvp_verify(meetings_t *m, const char *token, rsvp_claim_t *c)
+{
+    const char *dot = token ? strchr(token, '.') : NULL;
+    if (!dot || strlen(token) > 1024) return false;
+    size_t plen;
+    char *payload = b64url_decode(token, (size_t)(dot - token), &plen);
+    if (!payload || strlen(payload) != plen) { free(payload); return false; }
+    char *sig = sign(m, payload);
+    bool ok = const_time_eq(sig, dot + 1);
+    free(sig);
+    char ps[32];
+    long long id, exp;
+    int n = 0;
+    if (ok) {
+        ok = sscanf(payload, "1|%lld|%127[^|]|%31[^|]|%d|%lld%n", &id, c->agency, ps,
+                    &c->sequence, &exp, &n) == 5 && payload[n] == '\0' &&
+             imip_partstat_parse(ps, &c->ps);
+        c->id = id;
+        c->expires = exp;
+    }
+    free(payload);
+    return ok;
+}
+
+/* ------------------------------------------------------------ replies */
+
+static int set_partstat(meetings_t *m, int64_t id, const char *agency, imip_partstat_t ps)
+{
+    sqlite3_stmt *s = store_prepare(m->st,
+        "UPDATE meeting_attendees SET partstat = ?, replied_at = ? WHERE meeting_id = ? AND agency = ?");
+    if (!s) return -1;
+    store_bind_text(s, 1, imip_partstat_name(ps));
+    sqlite3_bind_int64(s, 2, tu_now());
+    sqlite3_bind_int64(s, 3, id);
+    store_bind_text(s, 4, agency);
+    int rc = sqlite3_step(s);
+    store_done(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int set_status(meetings_t *m, int64_t id, const char *status)
+{
+    sqlite3_stmt *s = store_prepare(m->st, "UPDATE meetings SET status = ?, updated = ? WHERE id = ?");
+    if (!s) return -1;
+    store_bind_text(s, 1, status);
+    sqlite3_bind_int64(s, 2, tu_now());
+    sqlite3_bind_int64(s, 3, id);
+    int rc = sqlite3_step(s);
+    store_done(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The 要再調整 notice with fresh suggestions, to the secretariat. */
+static int mail_replan(meetings_t *m, const city_t *city, const mtg_t *g, const char *decliner)
+{
+    strvec_t ids;
+    mtg_required_ids(g, &ids);
+    json_t *sugg = mtg_suggestions(m, city, &ids, (int)((g->end - g->start) / 60), tu_now(), g->id, 5);
+    strvec_free(&ids);
+    char *when = mtg_ja_range(city, g->start, g->end);
+    strbuf_t b;
+    strbuf_init(&b);
+    strbuf_printf(&b, "%s 御中\n\n事例 %s の%s（%s）について、必須の出席機関「%s」から欠席の回答がありました。\n"
+                      "この会議は「要再調整」になっています。\n\n",
+                  m->organizer_name, g->case_id, g->type, when, mtg_agency_name(city, decliner));
+    if (json_array_size(sugg) == 0) {
+        strbuf_puts(&b, "今後3週間に、必須機関が全員出席できる候補日時は見つかりませんでした。\n");
+    } else {
+        strbuf_puts(&b, "必須機関が全員出席できる候補日時:\n");
+        size_t i;
+        json_t *s;
+        json_array_foreach(sugg, i, s) {
+            int64_t st, en;
+            tu_parse_iso8601(json_string_value(json_object_get(s, "start")), NULL, &st);
+            tu_parse_iso8601(json_string_value(json_object_get(s, "end")), NULL, &en);
+            char *r = mtg_ja_range(city, st, en);
+            strbuf_printf(&b, "  %zu. %s\n", i + 1, r);
+            free(r);
+        }
+    }
+    strbuf_printf(&b, "\n日程を変更するには POST /v1/meetings/%lld/reschedule をご利用ください。\n",
+                  (long long)g->id);
+    char *subject = xasprintf("【要再調整】%s %s", g->case_id, g->type);
+    char *seed = xasprintf("replan-%s-s%d-%s", g->uid, g->sequence, decliner);
+    int rc = mtg_enqueue_text(m, g->id, "replan", m->organizer_email, subject, b.s, seed);
+    free(subject); free(seed); free(when);
+    strbuf_free(&b);
+    json_decref(sugg);
+    return rc;
+}
+
+/* Record a reply; a required decline marks the meeting 要再調整. */
+static bool apply_partstat(meetings_t *m, const mtg_t *g, const mtg_att_t *a,
+                           imip_partstat_t ps, bool *replan)
+{
+    const city_t *city = tsunagud_city(m->d);
+    *replan = ps == PARTSTAT_DECLINED && a->required &&
+              strcmp(g->status, MEETING_STATUS_SCHEDULED) == 0;
+    if (store_begin(m->st) != 0) return false;
+    bool ok = set_partstat(m, g->id, a->agency, ps) == 0;
+    if (ok && *replan)
+        ok = set_status(m, g->id, MEETING_STATUS_REPLAN) == 0 && city &&
+             mail_replan(m, city, g, a->agency) == 0;
+    if (!ok || store_commit(m->st) != 0) {
+        store_rollback(m->st);
+        return false;
+    }
+    log_info("meetings: meeting %lld: %s replied %s%s", (long long)g->id, a->agency,
+             imip_partstat_name(ps), *replan ? " -> 要再調整" : "");
+    if (*replan) outbox_kick(m->ob);
+    return true;
+}
+
+static char *rsvp_page(const city_t *city, const mtg_t *g, const mtg_att_t *a,
+                       imip_partstat_t ps)
+{
+    char *when = mtg_ja_range(city, g->start, g->end);
+    char *cid = mtg_html_escape(g->case_id), *type = mtg_html_escape(g->type);
+    char *name = mtg_html_escape(mtg_agency_name(city, a->agency));
+    char *page = xasprintf(
+        "<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width\"><title>出欠のご回答</title></head>\n"
+        "<body><h1>ご回答ありがとうございました</h1>\n"
+        "<p>%s の出欠を「<strong>%s</strong>」として記録しました。</p>\n"
+        "<p>事例 %s / %s<br>%s</p>\n"
+        "<p>変更する場合は、案内メールの別のリンクを開いてください。</p></body></html>\n",
+        name, imip_partstat_label_ja(ps), cid, type, when);
+    free(when); free(cid); free(type); free(name);
+    return page;
+}
+
+void meetings_rsvp(meetings_t *m, const char *token, meetings_res_t *res)
+{
+    memset(res, 0, sizeof *res);
+    mtg_refresh_organizer(m);
+    rsvp_claim_t c;
+    if (!rsvp_verify(m, token, &c)) {
+        mtg_res_error(res, 403, "bad-token", "このリンクは無効です（改ざんされたか、正しくありません）");
+        return;
+    }
+    if (c.expires < tu_now()) {
+        mtg_res_error(res, 410, "expired", "このリンクは有効期限が切れています");
+        return;
+    }
+    mtg_t g;
+    if (!mtg_load(m, c.id, &g)) {
+        mtg_res_error(res, 404, "not-found", "会議が見つかりません");
+        return;
+    }
+    const mtg_att_t *a = mtg_attendee(&g, c.agency);
+    bool replan = false;
+    if (!a) {
+        mtg_res_error(res, 403, "not-attendee", "この会議の出席者ではありません");
+    } else if (strcmp(g.status, MEETING_STATUS_CANCELLED) == 0) {
+        mtg_res_error(res, 410, "cancelled", "この会議は中止されました");
+    } else if (c.sequence != g.sequence) {
+        mtg_res_error(res, 410, "stale", "会議の日時が変更されたため、このリンクは使えません。新しい案内メールのリンクをご利用ください");
+    } else if (!apply_partstat(m, &g, a, c.ps, &replan)) {
+        mtg_res_error(res, 500, "store", "回答を記録できませんでした");
+    } else {
+        char *page = rsvp_page(tsunagud_city(m->d), &g, a, c.ps);
+        mtg_res_ok(res, 200, json_pack("{s:s, s:I, s:s, s:s, s:b}", "page", page,
+                                   "meeting", (json_int_t)g.id, "agency", a->agency,
+                                   "partstat", imip_partstat_name(c.ps), "replan", replan));
+        free(page);
+    }
+    mtg_free(&g);
+}
+
+static const mtg_att_t *attendee_by_email(const mtg_t *g, const char *email)
+{
+    for (size_t i = 0; i < g->natt; i++)
+        if (strcasecmp(g->att[i].email, email) == 0) return &g->att[i];
+    return NULL;
+}
+
+void meetings_apply_reply(meetings_t *m, const char *raw, size_t len, meetings_res_t *res)
+{
+    memset(res, 0, sizeof *res);
+    mtg_refresh_organizer(m);
+    imip_reply_t r;
+    char *err = NULL;
+    if (!imip_parse_reply(raw, len, &r, &err)) {
+        mtg_res_error(res, 400, "bad-reply", "iMIP REPLY として読めません: %s", err ? err : "?");
+        free(err);
+        return;
+    }
+    mtg_t g;
+    if (!mtg_load_uid(m, r.uid, &g)) {
+        mtg_res_error(res, 404, "not-found", "UID に対応する会議がありません (unknown UID)");
+        imip_reply_free(&r);
+        return;
+    }
+    const mtg_att_t *a = attendee_by_email(&g, r.attendee);
+    bool replan = false;
+    if (!a || strcasecmp(r.from, r.attendee) != 0) {
+        mtg_res_error(res, 403, "not-attendee",
+                  "出席者ではないアドレスからの返信は受け付けません (reply from a non-attendee address)");
+    } else if (strcmp(g.status, MEETING_STATUS_CANCELLED) == 0) {
+        mtg_res_error(res, 409, "cancelled", "この会議は中止されています");
+    } else if (r.sequence < g.sequence) {
+        mtg_res_error(res, 409, "stale", "古い招待（SEQUENCE %d < %d）への返信です", r.sequence, g.sequence);
+    } else if (r.partstat == PARTSTAT_NEEDS_ACTION || r.partstat == PARTSTAT_DELEGATED) {
+        mtg_res_error(res, 422, "bad-partstat", "PARTSTAT %s は受け付けません", imip_partstat_name(r.partstat));
+    } else if (!apply_partstat(m, &g, a, r.partstat, &replan)) {
+        mtg_res_error(res, 500, "store", "回答を記録できませんでした");
+    } else {
+        mtg_res_ok(res, 200, json_pack("{s:I, s:s, s:s, s:b}", "meeting", (json_int_t)g.id,
+                                   "agency", a->agency, "partstat", imip_partstat_name(r.partstat),
+                                   "replan", replan));
+    }
+    mtg_free(&g);
+    imip_reply_free(&r);
+}
+
