@@ -27,6 +27,7 @@
 #include "feed.h"
 #include "support_busy.h"
 #include "support_dav.h"
+#include "support_feed.h"
 #include "support_proc.h"
 
 #define CITY "tests/data/yamanami"
@@ -35,23 +36,8 @@
 static const char *const uploaded[] = { "csw", "hogo", "kyodo" };
 #define NUPLOADED (sizeof uploaded / sizeof uploaded[0])
 
-typedef struct outcome {
-    bool          done;
-    feed_status_t status;
-    long          http_status;
-    char         *error;
-    ivset_t       busy;
-    char         *state;
-} outcome_t;
-
-static struct {
-    pid_t              server;
-    int                port;
-    char              *dir, *log, *base_url;
-    struct event_base *base;
-    curlev_t          *cev;
-    int64_t            from, to;
-} E;
+typedef support_outcome_t outcome_t;
+static support_feed_env_t E;      /* radicale, the loop, the window */
 
 /* ---- harness ------------------------------------------------------------ */
 
@@ -62,36 +48,12 @@ static int64_t iso(const char *s)
     return t;
 }
 
-static void on_feed_done(feed_result_t *res, void *arg)
-{
-    outcome_t *o = arg;
-    o->done = true;
-    o->status = res->status;
-    o->http_status = res->http_status;
-    o->error = xstrdup(res->error);
-    ivset_copy(&o->busy, &res->busy);
-    o->state = xstrdup(res->state_json);
-}
-
-static void outcome_free(outcome_t *o)
-{
-    free(o->error);
-    free(o->state);
-    ivset_free(&o->busy);
-}
-
 static void fetch(feed_kind_t kind, const char *url, const char *userpwd, const char *state,
                   outcome_t *o)
 {
-    memset(o, 0, sizeof *o);
-    ivset_init(&o->busy);
-    feed_request_t req = { .kind = kind, .url = url, .userpwd = userpwd, .tz = tz_default(),
-                           .window_from = E.from, .window_to = E.to, .timeout_ms = 30000,
+    feed_request_t req = { .kind = kind, .url = url, .userpwd = userpwd, .timeout_ms = 30000,
                            .state_json = state };
-    assert_non_null(feed_refresh(E.cev, &req, on_feed_done, o));
-    while (!o->done)
-        if (event_base_loop(E.base, EVLOOP_ONCE) == 1 && !o->done)
-            fail_msg("%s: job stalled with no pending events", url);
+    support_feed_fetch(&E, req, o);
 }
 
 static char *collection_url(const char *name)
@@ -166,38 +128,22 @@ static int upload_calendars(void)
 
 static int setup(void **state)
 {
-    E.port = support_free_port();
-    E.dir = support_mkdtemp("itest-radicale");
-    if (E.port < 0 || !E.dir || write_config() != 0)
+    if (support_feed_env_open(&E, "itest-radicale", "radicale.log") != 0 || write_config() != 0)
         return -1;
-    E.log = support_path(E.dir, "radicale.log");
-    E.base_url = xasprintf("http://127.0.0.1:%d", E.port);
     char *cfg = support_path(E.dir, "config");
     const char *argv[] = { "/usr/bin/python3", "-m", "radicale", "--config", cfg, NULL };
-    E.server = support_spawn(argv, NULL, E.dir, E.log);
+    bool ok = support_feed_env_serve(&E, argv, NULL, E.dir, 20000) && upload_calendars() == 0;
     free(cfg);
-    if (E.server < 0 || !support_wait_port(E.port, 20000, E.server) || upload_calendars() != 0) {
-        char *log = support_read_log(E.log);
-        fprintf(stderr, "radicale setup failed:\n%s\n", log);
-        free(log);
+    if (!ok) {
+        support_print_log("radicale setup failed:", E.log);
         return -1;
     }
-    E.base = event_base_new();
-    E.cev = curlev_new(E.base);
-    E.from = iso("2026-11-30T00:00:00+09:00");
-    E.to = iso("2027-03-01T00:00:00+09:00");
     return 0;
 }
 
 static int teardown(void **state)
 {
-    curlev_free(E.cev);
-    event_base_free(E.base);
-    support_stop(E.server, 5000);
-    support_rmtree(E.dir);
-    free(E.dir);
-    free(E.log);
-    free(E.base_url);
+    support_feed_env_close(&E, 5000);
     return 0;
 }
 
@@ -218,7 +164,7 @@ static void test_collection_urls_match_expected(void **state)
         assert_busy_equal(uploaded[i], &o.busy, &want);
         assert_string_equal(last_mode(o.state), "full");
         ivset_free(&want);
-        outcome_free(&o);
+        support_outcome_free(&o);
         free(url);
     }
 }
@@ -248,7 +194,7 @@ static void test_discovery_from_root(void **state)
     assert_int_equal(json_array_size(json_object_get(st, "collections")), NUPLOADED);
     json_decref(st);
     ivset_free(&want);
-    outcome_free(&o);
+    support_outcome_free(&o);
     free(url);
 }
 
@@ -305,9 +251,9 @@ static void test_incremental_sync_picks_up_changes(void **state)
     ivset_free(&added);
     ivset_free(&tmp);
     ivset_free(&want);
-    outcome_free(&first);
-    outcome_free(&same);
-    outcome_free(&after);
+    support_outcome_free(&first);
+    support_outcome_free(&same);
+    support_outcome_free(&after);
     free(r7);
     free(r8);
     free(url);
@@ -335,8 +281,8 @@ static void test_bad_sync_token_falls_back_to_full(void **state)
     assert_string_equal(last_mode(again.state), "full");
     assert_busy_equal("after fallback", &again.busy, &first.busy);
     free(forged);
-    outcome_free(&first);
-    outcome_free(&again);
+    support_outcome_free(&first);
+    support_outcome_free(&again);
     free(url);
 }
 
@@ -358,9 +304,9 @@ static void test_moved_window_requeries(void **state)
     assert_string_equal(last_mode(moved.state), "full");
     assert_busy_equal("moved window vs fresh", &moved.busy, &fresh.busy);
     assert_true(moved.busy.n > first.busy.n);
-    outcome_free(&first);
-    outcome_free(&moved);
-    outcome_free(&fresh);
+    support_outcome_free(&first);
+    support_outcome_free(&moved);
+    support_outcome_free(&fresh);
     free(url);
 }
 
@@ -382,8 +328,8 @@ static void test_vanished_collection_rediscovers(void **state)
     assert_null(strstr(after.state, "/alice/temporary/"));
     assert_string_equal(last_mode(after.state), "full");
     assert_busy_equal("after rediscovery", &after.busy, &first.busy);
-    outcome_free(&first);
-    outcome_free(&after);
+    support_outcome_free(&first);
+    support_outcome_free(&after);
     free(tmp);
     free(root);
 }
@@ -398,11 +344,11 @@ static void test_wrong_password_is_clear_error(void **state)
     assert_non_null(strstr(o.error, "HTTP 401"));
     assert_non_null(strstr(o.error, "認証"));
     assert_int_equal(o.busy.n, 0);
-    outcome_free(&o);
+    support_outcome_free(&o);
     fetch(FEED_CALDAV, url, NULL, NULL, &o);
     assert_int_equal(o.status, FEED_ERROR);
     assert_non_null(strstr(o.error, "HTTP 401"));
-    outcome_free(&o);
+    support_outcome_free(&o);
     free(url);
 }
 
@@ -414,7 +360,7 @@ static void test_missing_collection_is_clear_error(void **state)
     assert_int_equal(o.status, FEED_ERROR);
     assert_non_null(strstr(o.error, "PROPFIND"));
     assert_non_null(strstr(o.error, "404"));
-    outcome_free(&o);
+    support_outcome_free(&o);
     free(url);
 }
 

@@ -25,28 +25,14 @@
 #include "feed.h"
 #include "support_busy.h"
 #include "support_dav.h"
+#include "support_feed.h"
 #include "support_proc.h"
 #include "webdav.h"
 
 #define CITY "tests/data/yamanami"
 
-typedef struct outcome {
-    bool          done;
-    feed_status_t status;
-    long          http_status;
-    char         *error;
-    ivset_t       busy;
-    strvec_t      warnings;
-} outcome_t;
-
-static struct {
-    pid_t              server;
-    int                port;
-    char              *dir, *log, *base_url;
-    struct event_base *base;
-    curlev_t          *cev;
-    int64_t            from, to;
-} E;
+typedef support_outcome_t outcome_t;
+static support_feed_env_t E;      /* xandikos, the loop, the window */
 
 static const char *const feeds[] = { "csw", "hogo" };
 #define NFEEDS (sizeof feeds / sizeof feeds[0])
@@ -61,36 +47,10 @@ static int64_t iso(const char *s)
 
 /* ---- harness ------------------------------------------------------------ */
 
-static void on_feed_done(feed_result_t *res, void *arg)
-{
-    outcome_t *o = arg;
-    o->done = true;
-    o->status = res->status;
-    o->http_status = res->http_status;
-    o->error = xstrdup(res->error);
-    ivset_copy(&o->busy, &res->busy);
-    for (size_t i = 0; i < res->warnings.n; i++)
-        strvec_push(&o->warnings, res->warnings.v[i]);
-}
-
-static void outcome_free(outcome_t *o)
-{
-    free(o->error);
-    ivset_free(&o->busy);
-    strvec_free(&o->warnings);
-}
-
 static void fetch(feed_kind_t kind, const char *url, outcome_t *o)
 {
-    memset(o, 0, sizeof *o);
-    ivset_init(&o->busy);
-    strvec_init(&o->warnings);
-    feed_request_t req = { .kind = kind, .url = url, .tz = tz_default(),
-                           .window_from = E.from, .window_to = E.to, .timeout_ms = 30000 };
-    assert_non_null(feed_refresh(E.cev, &req, on_feed_done, o));
-    while (!o->done)
-        if (event_base_loop(E.base, EVLOOP_ONCE) == 1 && !o->done)
-            fail_msg("%s: job stalled with no pending events", url);
+    feed_request_t req = { .kind = kind, .url = url, .timeout_ms = 30000 };
+    support_feed_fetch(&E, req, o);
 }
 
 static char *calendar_url(const char *name)
@@ -196,45 +156,28 @@ static int upload_feed(const char *feed)
 
 static int setup(void **state)
 {
-    E.port = support_free_port();
-    E.dir = support_mkdtemp("itest-xandikos");
-    if (E.port < 0 || !E.dir)
+    if (support_feed_env_open(&E, "itest-xandikos", "xandikos.log") != 0)
         return -1;
-    E.log = support_path(E.dir, "xandikos.log");
-    E.base_url = xasprintf("http://127.0.0.1:%d", E.port);
     char *data = support_path(E.dir, "data");
     char port[16];
     snprintf(port, sizeof port, "%d", E.port);
     const char *argv[] = { "/usr/bin/python3", "-m", "xandikos.web", "-d", data, "--defaults",
                            "-l", "127.0.0.1", "-p", port, NULL };
     const char *env[] = { "TZ=Asia/Tokyo", NULL };
-    E.server = support_spawn(argv, env, E.dir, E.log);
+    bool ok = support_feed_env_serve(&E, argv, env, E.dir, 20000);
     free(data);
-    bool ok = E.server > 0 && support_wait_port(E.port, 20000, E.server);
     for (size_t i = 0; ok && i < NFEEDS; i++)
         ok = upload_feed(feeds[i]) == 0;
     if (!ok) {
-        char *log = support_read_log(E.log);
-        fprintf(stderr, "xandikos setup failed:\n%s\n", log);
-        free(log);
+        support_print_log("xandikos setup failed:", E.log);
         return -1;
     }
-    E.base = event_base_new();
-    E.cev = curlev_new(E.base);
-    E.from = iso("2026-11-30T00:00:00+09:00");
-    E.to = iso("2027-03-01T00:00:00+09:00");
     return 0;
 }
 
 static int teardown(void **state)
 {
-    curlev_free(E.cev);
-    event_base_free(E.base);
-    support_stop(E.server, 5000);
-    support_rmtree(E.dir);
-    free(E.dir);
-    free(E.log);
-    free(E.base_url);
+    support_feed_env_close(&E, 5000);
     return 0;
 }
 
@@ -258,7 +201,7 @@ static void test_free_busy_query_matches_expected(void **state)
             fail_msg("%s: %s", feeds[i], diff);
         free(path);
         ivset_free(&want);
-        outcome_free(&o);
+        support_outcome_free(&o);
         free(url);
     }
 }
@@ -280,7 +223,7 @@ static void test_window_is_sent_as_time_range(void **state)
         assert_true(o.busy.v[i].end > iso("2026-12-07T00:00:00+09:00"));
         assert_true(o.busy.v[i].start < iso("2026-12-12T00:00:00+09:00"));
     }
-    outcome_free(&o);
+    support_outcome_free(&o);
     free(url);
 }
 
@@ -294,7 +237,7 @@ static void test_missing_calendar_is_clear_error(void **state)
     assert_non_null(strstr(o.error, "free-busy-query"));
     assert_non_null(strstr(o.error, "HTTP 404"));
     assert_int_equal(o.busy.n, 0);
-    outcome_free(&o);
+    support_outcome_free(&o);
     free(url);
 }
 

@@ -25,64 +25,21 @@
 
 #include "feed.h"
 #include "support_busy.h"
+#include "support_feed.h"
 #include "support_proc.h"
 
 #define CAL_DIR "tests/data/yamanami/calendars"
 #define EXPECTED_DIR "tests/data/yamanami/expected/busy"
 
-typedef struct outcome {
-    bool          done;
-    feed_status_t status;
-    long          http_status;
-    char         *error;
-    ivset_t       busy;
-    strvec_t      warnings;
-    char         *state;
-    double        elapsed_ms;
-} outcome_t;
-
-typedef struct env {
-    pid_t              server;
-    int                port;
-    char              *tmpdir, *log;
-    struct event_base *base;
-    curlev_t          *cev;
-    int64_t            from, to;
-} env_t;
-
-static env_t E;
+typedef support_outcome_t outcome_t;
+static support_feed_env_t E;      /* badhttp.py, the loop, the window */
 
 /* ---- harness ------------------------------------------------------------ */
 
-static void outcome_init(outcome_t *o)
-{
-    memset(o, 0, sizeof *o);
-    ivset_init(&o->busy);
-    strvec_init(&o->warnings);
-}
-
-static void outcome_free(outcome_t *o)
-{
-    free(o->error);
-    free(o->state);
-    ivset_free(&o->busy);
-    strvec_free(&o->warnings);
-    memset(o, 0, sizeof *o);
-}
-
 static void on_feed_done(feed_result_t *res, void *arg)
 {
-    outcome_t *o = arg;
-    assert_false(o->done);                       /* exactly once */
-    o->done = true;
-    o->status = res->status;
-    o->http_status = res->http_status;
-    o->error = xstrdup(res->error);
-    ivset_copy(&o->busy, &res->busy);
-    for (size_t i = 0; i < res->warnings.n; i++)
-        strvec_push(&o->warnings, res->warnings.v[i]);
-    o->state = xstrdup(res->state_json);
-    o->elapsed_ms = res->elapsed_ms;
+    assert_false(((outcome_t *)arg)->done);      /* exactly once */
+    support_outcome_record(res, arg);
 }
 
 static char *url_for(const char *path)
@@ -94,40 +51,20 @@ static feed_job_t *start_feed(feed_kind_t kind, const char *url, size_t max_body
                               long timeout_ms, const char *state, const char *userpwd,
                               outcome_t *o)
 {
-    outcome_init(o);
     feed_request_t req = {
-        .kind = kind, .url = url, .userpwd = userpwd, .tz = tz_default(),
-        .window_from = E.from, .window_to = E.to, .max_body = max_body,
+        .kind = kind, .url = url, .userpwd = userpwd, .max_body = max_body,
         .timeout_ms = timeout_ms, .state_json = state,
     };
-    feed_job_t *job = feed_refresh(E.cev, &req, on_feed_done, o);
+    feed_job_t *job = support_feed_start(&E, req, o, on_feed_done);
     assert_non_null(job);
     assert_false(o->done);                      /* never called back synchronously */
     return job;
 }
 
-static void on_deadline(evutil_socket_t fd, short what, void *arg)
-{
-    *(bool *)arg = true;
-}
-
 /* Run the loop until every outcome is done (fails after 60 s). */
 static void wait_all(outcome_t *os, size_t n)
 {
-    bool expired = false;
-    struct event *deadline = evtimer_new(E.base, on_deadline, &expired);
-    struct timeval tv = { 60, 0 };
-    evtimer_add(deadline, &tv);
-    for (;;) {
-        size_t done = 0;
-        for (size_t i = 0; i < n; i++)
-            done += os[i].done;
-        if (done == n || expired)
-            break;
-        event_base_loop(E.base, EVLOOP_ONCE);
-    }
-    event_free(deadline);
-    assert_false(expired);
+    assert_int_equal(support_feed_wait(&E, os, n, 60), 0);
 }
 
 /* Fetch a full URL (or absolute file path) and wait for the outcome. */
@@ -170,37 +107,21 @@ static int64_t iso(const char *s)
 
 static int setup(void **state)
 {
-    E.port = support_free_port();
-    E.tmpdir = support_mkdtemp("itest-feeds");
-    if (E.port < 0 || !E.tmpdir)
+    if (support_feed_env_open(&E, "itest-feeds", "badhttp.log") != 0)
         return -1;
-    E.log = support_path(E.tmpdir, "badhttp.log");
     char port[16];
     snprintf(port, sizeof port, "%d", E.port);
     const char *argv[] = { "/usr/bin/python3", "tests/support/badhttp.py", port, CAL_DIR, NULL };
-    E.server = support_spawn(argv, NULL, NULL, E.log);
-    if (E.server < 0 || !support_wait_port(E.port, 10000, E.server)) {
-        char *log = support_read_log(E.log);
-        fprintf(stderr, "badhttp did not start: %s\n", log);
-        free(log);
+    if (!support_feed_env_serve(&E, argv, NULL, NULL, 10000)) {
+        support_print_log("badhttp did not start:", E.log);
         return -1;
     }
-    E.base = event_base_new();
-    E.cev = curlev_new(E.base);
-    /* the fixtures' published range, which expected/busy was computed for */
-    E.from = iso("2026-11-30T00:00:00+09:00");
-    E.to = iso("2027-03-01T00:00:00+09:00");
-    return E.cev ? 0 : -1;
+    return 0;
 }
 
 static int teardown(void **state)
 {
-    curlev_free(E.cev);
-    event_base_free(E.base);
-    support_stop(E.server, 3000);
-    support_rmtree(E.tmpdir);
-    free(E.tmpdir);
-    free(E.log);
+    support_feed_env_close(&E, 3000);
     return 0;
 }
 
@@ -249,7 +170,7 @@ static void test_fixture_feeds_concurrently(void **state)
     for (size_t i = 0; i < NFIXTURES; i++) {
         assert_matches_expected(fixture_feeds[i], &os[i]);
         assert_int_equal(os[i].http_status, 200);
-        outcome_free(&os[i]);
+        support_outcome_free(&os[i]);
     }
     assert_int_equal(curlev_in_flight(E.cev), 0);
 }
@@ -269,20 +190,20 @@ static void test_local_files(void **state)
     assert_int_equal(b.status, FEED_UNCHANGED);
     fetch_url(FEED_ICS, path, 0, 0, NULL, NULL, &c);
     assert_matches_expected("csw", &c);
-    outcome_free(&a);
-    outcome_free(&b);
-    outcome_free(&c);
+    support_outcome_free(&a);
+    support_outcome_free(&b);
+    support_outcome_free(&c);
 
-    char *missing = xasprintf("%s/no-such-feed.ics", E.tmpdir);
+    char *missing = xasprintf("%s/no-such-feed.ics", E.dir);
     fetch_url(FEED_ICS, missing, 0, 0, NULL, NULL, &a);
     assert_error_has(&a, "ファイルを開けません");
-    outcome_free(&a);
+    support_outcome_free(&a);
     fetch_url(FEED_ICS, path, 1024, 0, NULL, NULL, &a);        /* over a tiny limit */
     assert_error_has(&a, "大きすぎます");
-    outcome_free(&a);
+    support_outcome_free(&a);
     fetch_url(FEED_ICS, "ftp://127.0.0.1/x.ics", 0, 0, NULL, NULL, &a);
     assert_error_has(&a, "対応していない URL");
-    outcome_free(&a);
+    support_outcome_free(&a);
     free(missing);
     free(path);
     free(furl);
@@ -296,7 +217,7 @@ static void test_malformed_ical(void **state)
     fetch(FEED_ICS, "/malformed.ics", 0, 0, NULL, NULL, &o);
     assert_error_has(&o, "iCalendar");
     assert_int_equal(o.http_status, 200);
-    outcome_free(&o);
+    support_outcome_free(&o);
 }
 
 static void test_non_utf8(void **state)
@@ -304,7 +225,7 @@ static void test_non_utf8(void **state)
     outcome_t o;
     fetch(FEED_ICS, "/nonutf8.ics", 0, 0, NULL, NULL, &o);
     assert_error_has(&o, "UTF-8");
-    outcome_free(&o);
+    support_outcome_free(&o);
 }
 
 static void test_truncated(void **state)
@@ -312,10 +233,10 @@ static void test_truncated(void **state)
     outcome_t o;
     fetch(FEED_ICS, "/truncated.ics", 0, 0, NULL, NULL, &o);
     assert_error_has(&o, "iCalendar");
-    outcome_free(&o);
+    support_outcome_free(&o);
     fetch(FEED_ICS, "/truncated-transfer.ics", 0, 0, NULL, NULL, &o);
     assert_error_has(&o, "途中で切れました");
-    outcome_free(&o);
+    support_outcome_free(&o);
 }
 
 static void test_http_errors(void **state)
@@ -324,22 +245,22 @@ static void test_http_errors(void **state)
     fetch(FEED_ICS, "/404.ics", 0, 0, NULL, NULL, &o);
     assert_error_has(&o, "HTTP 404");
     assert_int_equal(o.http_status, 404);
-    outcome_free(&o);
+    support_outcome_free(&o);
     fetch(FEED_ICS, "/500.ics", 0, 0, NULL, NULL, &o);
     assert_error_has(&o, "HTTP 500");
     assert_int_equal(o.http_status, 500);
-    outcome_free(&o);
+    support_outcome_free(&o);
     fetch(FEED_ICS, "/auth.ics", 0, 0, NULL, NULL, &o);
     assert_error_has(&o, "HTTP 401");
     assert_error_has(&o, "認証");
-    outcome_free(&o);
+    support_outcome_free(&o);
     fetch(FEED_ICS, "/auth.ics", 0, 0, NULL, "agency:wrong", &o);
     assert_error_has(&o, "HTTP 401");
-    outcome_free(&o);
+    support_outcome_free(&o);
     fetch(FEED_ICS, "/auth.ics", 0, 0, NULL, "agency:s3cret", &o);
     assert_int_equal(o.status, FEED_OK);
     assert_int_equal(o.busy.n, 1);
-    outcome_free(&o);
+    support_outcome_free(&o);
 }
 
 static void test_timeout(void **state)
@@ -348,7 +269,7 @@ static void test_timeout(void **state)
     fetch(FEED_ICS, "/slow.ics?s=4", 0, 700, NULL, NULL, &o);
     assert_error_has(&o, "タイムアウト");
     assert_true(o.elapsed_ms >= 600 && o.elapsed_ms < 3000);
-    outcome_free(&o);
+    support_outcome_free(&o);
 }
 
 static void test_redirects(void **state)
@@ -356,14 +277,14 @@ static void test_redirects(void **state)
     outcome_t o;
     fetch(FEED_ICS, "/loop", 0, 0, NULL, NULL, &o);
     assert_error_has(&o, "リダイレクトが多すぎます");
-    outcome_free(&o);
+    support_outcome_free(&o);
     fetch(FEED_ICS, "/redirect.ics", 0, 0, NULL, NULL, &o);   /* one hop is fine */
     assert_int_equal(o.status, FEED_OK);
     assert_int_equal(o.busy.n, 1);
-    outcome_free(&o);
+    support_outcome_free(&o);
     fetch(FEED_ICS, "/redirect-file", 0, 0, NULL, NULL, &o);  /* never to file:// */
     assert_error_has(&o, "対応していない URL");
-    outcome_free(&o);
+    support_outcome_free(&o);
 }
 
 static void test_size_limit(void **state)
@@ -372,16 +293,16 @@ static void test_size_limit(void **state)
     fetch(FEED_ICS, "/huge.ics?mb=11", 0, 0, NULL, NULL, &o);        /* default 10 MB */
     assert_error_has(&o, "大きすぎます");
     assert_non_null(strstr(o.error, "10485760"));
-    outcome_free(&o);
+    support_outcome_free(&o);
     fetch(FEED_ICS, "/huge-cl.ics?mb=11", 0, 0, NULL, NULL, &o);     /* announced size */
     assert_error_has(&o, "大きすぎます");
-    outcome_free(&o);
+    support_outcome_free(&o);
     fetch(FEED_ICS, "/huge.ics?mb=1", 256 * 1024, 0, NULL, NULL, &o); /* configured */
     assert_error_has(&o, "262144");
-    outcome_free(&o);
+    support_outcome_free(&o);
     fetch(FEED_ICS, "/cal/csw.ics", 256 * 1024, 0, NULL, NULL, &o);  /* under it */
     assert_matches_expected("csw", &o);
-    outcome_free(&o);
+    support_outcome_free(&o);
 }
 
 static void test_unknown_tzid_warns_and_falls_back(void **state)
@@ -397,7 +318,7 @@ static void test_unknown_tzid_warns_and_falls_back(void **state)
     assert_int_equal(o.busy.n, 1);                      /* read in Asia/Tokyo */
     assert_int_equal(o.busy.v[0].start, iso("2026-12-02T10:00:00+09:00"));
     assert_int_equal(o.busy.v[0].end, iso("2026-12-02T11:00:00+09:00"));
-    outcome_free(&o);
+    support_outcome_free(&o);
 }
 
 static bool warns_about(const outcome_t *o, const char *needle)
@@ -424,8 +345,8 @@ static void test_caldav_unknown_tzid_warning_persists(void **state)
     assert_true(warns_about(&b, "Mars/Olympus_Mons"));
     assert_int_equal(b.busy.n, 1);
     assert_int_equal(b.busy.v[0].start, a.busy.v[0].start);
-    outcome_free(&a);
-    outcome_free(&b);
+    support_outcome_free(&a);
+    support_outcome_free(&b);
 }
 
 static void test_xml_with_entities(void **state)
@@ -433,20 +354,20 @@ static void test_xml_with_entities(void **state)
     outcome_t o;
     fetch(FEED_CALDAV, "/dav-entities/cal/", 0, 0, NULL, NULL, &o);
     assert_error_has(&o, "実体宣言");
-    outcome_free(&o);
+    support_outcome_free(&o);
     fetch(FEED_CALDAV, "/dav-malformed/cal/", 0, 0, NULL, NULL, &o);
     assert_error_has(&o, "XML を解析できません");
-    outcome_free(&o);
+    support_outcome_free(&o);
     fetch(FEED_CALDAV, "/dav-html/cal/", 0, 0, NULL, NULL, &o);
     assert_error_has(&o, "multistatus");
-    outcome_free(&o);
+    support_outcome_free(&o);
     fetch(FEED_CALDAV, "/dav-badical/cal/", 0, 0, NULL, NULL, &o);
     assert_error_has(&o, "/dav-badical/cal/broken.ics");
     assert_error_has(&o, "iCalendar");
-    outcome_free(&o);
+    support_outcome_free(&o);
     fetch(FEED_CALDAV_FREEBUSY, "/dav-entities/cal/", 0, 0, NULL, NULL, &o);
     assert_error_has(&o, "VFREEBUSY");
-    outcome_free(&o);
+    support_outcome_free(&o);
 }
 
 static void test_etag_304(void **state)
@@ -467,9 +388,9 @@ static void test_etag_304(void **state)
     E.to -= 3 * 86400;
     assert_int_equal(c.status, FEED_OK);
     assert_int_equal(c.busy.n, 1);
-    outcome_free(&a);
-    outcome_free(&b);
-    outcome_free(&c);
+    support_outcome_free(&a);
+    support_outcome_free(&b);
+    support_outcome_free(&c);
 }
 
 /* A 304 keeps reporting the warnings of the document it stands for. */
@@ -482,8 +403,8 @@ static void test_304_repeats_warnings(void **state)
     fetch(FEED_ICS, "/etag-tzid.ics", 0, 0, a.state, NULL, &b);
     assert_int_equal(b.status, FEED_UNCHANGED);
     assert_true(warns_about(&b, "Mars/Olympus_Mons"));
-    outcome_free(&a);
-    outcome_free(&b);
+    support_outcome_free(&a);
+    support_outcome_free(&b);
 }
 
 static void test_freebusy_kind(void **state)
@@ -494,10 +415,10 @@ static void test_freebusy_kind(void **state)
     assert_int_equal(o.busy.n, 2);                      /* FBTYPE=FREE excluded */
     assert_int_equal(o.busy.v[0].start, iso("2026-12-03T01:00:00Z"));
     assert_int_equal(o.busy.v[1].end, iso("2026-12-04T01:30:00Z"));
-    outcome_free(&o);
+    support_outcome_free(&o);
     fetch(FEED_FREEBUSY, "/good.ics", 0, 0, NULL, NULL, &o);
     assert_error_has(&o, "VFREEBUSY");
-    outcome_free(&o);
+    support_outcome_free(&o);
 }
 
 /* ---- the loop never blocks ------------------------------------------------- */
@@ -535,8 +456,8 @@ static void test_loop_not_blocked_by_slow_fetch(void **state)
     assert_true(t.ticks - ticks_at_quick >= 20);
     free(slow_url);
     free(quick_url);
-    outcome_free(&slow);
-    outcome_free(&quick);
+    support_outcome_free(&slow);
+    support_outcome_free(&quick);
 }
 
 static void test_cancel_never_calls_back(void **state)
@@ -551,13 +472,13 @@ static void test_cancel_never_calls_back(void **state)
         event_base_loop(E.base, EVLOOP_NONBLOCK);
     assert_false(o.done);
     free(url);
-    outcome_free(&o);
+    support_outcome_free(&o);
     /* and an immediately failing job can be cancelled before its callback */
     job = start_feed(FEED_ICS, "gopher://x", 0, 0, NULL, NULL, &o);
     feed_job_cancel(job);
     event_base_loop(E.base, EVLOOP_NONBLOCK);
     assert_false(o.done);
-    outcome_free(&o);
+    support_outcome_free(&o);
 }
 
 /* After all the failures, the same curlev still fetches good feeds. */
@@ -566,10 +487,10 @@ static void test_good_after_bad(void **state)
     outcome_t o;
     fetch(FEED_ICS, "/cal/kyodo.ics", 0, 0, NULL, NULL, &o);
     assert_matches_expected("kyodo", &o);
-    outcome_free(&o);
+    support_outcome_free(&o);
     fetch(FEED_FREEBUSY, "/cal/hoken.ics", 0, 0, NULL, NULL, &o);
     assert_matches_expected("hoken", &o);
-    outcome_free(&o);
+    support_outcome_free(&o);
 }
 
 int main(void)

@@ -70,9 +70,7 @@ int support_daemon_start(support_daemon_t *d, const char *wrapper, const char *c
     free(db);
     free(listen);
     if (d->pid < 0 || !support_wait_port(d->port, wait_ms, d->pid)) {
-        char *l = support_read_log(d->log);
-        fprintf(stderr, "tsunagud did not start:\n%s\n", l);
-        free(l);
+        support_print_log("tsunagud did not start:", d->log);
         return -1;
     }
     return 0;

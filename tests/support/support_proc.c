@@ -298,3 +298,10 @@ char *support_read_log(const char *path)
         buf[len] = '\0';
     return buf ? buf : strdup("");
 }
+
+void support_print_log(const char *headline, const char *path)
+{
+    char *text = support_read_log(path);
+    fprintf(stderr, "%s\n%s\n", headline, text ? text : "");
+    free(text);
+}

@@ -56,4 +56,7 @@ char *support_path(const char *dir, const char *name);
 /* Read a whole log file for a failure message (malloc'd, "" if none). */
 char *support_read_log(const char *path);
 
+/* Print headline and then the whole log file to stderr (setup failures). */
+void support_print_log(const char *headline, const char *path);
+
 #endif
