@@ -34,6 +34,7 @@
 
 #include "imip.h"
 #include "support_proc.h"
+#include "timeutil.h"
 #include "util.h"
 
 #define CITY  "tests/data/yamanami"
@@ -623,6 +624,24 @@ static void test_booked_meeting_is_busy_409_with_suggestions(void **state)
     json_decref(j);
     assert_int_equal(outbox_total(), queued + 2);
     wait_outbox_idle(10000);
+    /* and the slot engine (POST /v1/slots) no longer offers M1's time */
+    json_t *q = api("POST", "/v1/slots",
+                    "{\"required\":[\"houkatsu-chuo\"],\"optional\":[],\"duration_minutes\":30,"
+                    "\"from\":\"2026-12-08T08:30:00+09:00\",\"to\":\"2026-12-08T17:15:00+09:00\","
+                    "\"granularity_minutes\":15,\"notice_days\":0,\"limit\":50}", 200);
+    int64_t b0, b1;
+    assert_true(tu_parse_iso8601("2026-12-08T12:30:00+09:00", NULL, &b0));
+    assert_true(tu_parse_iso8601("2026-12-08T14:00:00+09:00", NULL, &b1));
+    size_t i2;
+    json_t *sl;
+    json_array_foreach(json_object_get(q, "slots"), i2, sl) {
+        int64_t s0, s1;
+        assert_true(tu_parse_iso8601(json_string_value(json_object_get(sl, "start")), NULL, &s0));
+        assert_true(tu_parse_iso8601(json_string_value(json_object_get(sl, "end")), NULL, &s1));
+        if (s0 < b1 && b0 < s1) fail_msg("slot %s overlaps the booked meeting",
+                                         json_string_value(json_object_get(sl, "start")));
+    }
+    json_decref(q);
 }
 
 static void test_confidentiality_refusals(void **state)
