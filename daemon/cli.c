@@ -124,6 +124,64 @@ char *cli_escape(const char *s)
     return r;
 }
 
+char *cli_id_path(const char *prefix, const char *id, const char *suffix)
+{
+    char *e = cli_escape(id), *p = xasprintf("%s/%s%s", prefix, e, suffix);
+    free(e);
+    return p;
+}
+
+long cli_call_id(cli_t *c, const char *method, const char *prefix, const char *id,
+                 const char *suffix, json_t *body, json_t **out)
+{
+    char *path = cli_id_path(prefix, id, suffix);
+    long st = cli_call(c, method, path, body, out);
+    free(path);
+    return st;
+}
+
+int cli_call_show(cli_t *c, const char *method, const char *path, json_t *body, long want,
+                  void (*show)(const json_t *resp))
+{
+    json_t *resp = NULL;
+    long st = cli_call(c, method, path, body, &resp);
+    int rc = 0;
+    if (st != want)
+        rc = cli_fail(st, resp);
+    else if (!c->json)
+        show(resp);
+    json_decref(resp);
+    return rc;
+}
+
+long cli_send_file(cli_t *c, const char *method, const char *path, const char *file,
+                   char **raw, json_t **resp)
+{
+    *raw = NULL;
+    *resp = NULL;
+    char *text = read_file(file, NULL);
+    if (!text) {
+        fprintf(stderr, "エラー: %s を読めません (cannot read file)\n", file);
+        return -1;
+    }
+    long st = cli_call_body(c, method, path, text, raw, NULL);
+    free(text);
+    *resp = *raw && **raw ? json_loads(*raw, 0, NULL) : NULL;
+    return st;
+}
+
+int cli_usage(const char *verb, const char *args)
+{
+    fprintf(stderr, "使い方 (usage): tsunagu %s %s\n", verb, args);
+    return 2;
+}
+
+const char *cli_jstr(const json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
 /* ---- arguments ----------------------------------------------------------- */
 static bool is_bool_flag(const char *a)
 {

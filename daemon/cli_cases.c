@@ -32,18 +32,6 @@
 #include "cli.h"
 #include "util.h"
 
-static const char *jstr(const json_t *o, const char *key)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : "";
-}
-
-static int usage_error(const char *verb, const char *args)
-{
-    fprintf(stderr, "使い方 (usage): tsunagu %s %s\n", verb, args);
-    return 2;
-}
-
 static char *join_strings(const json_t *arr)
 {
     strbuf_t b;
@@ -88,26 +76,23 @@ static const char *decision_status_ja(const char *s)
          : !strcmp(s, "overridden") ? "変更済み (overridden)" : s;
 }
 
-/* "/v1/<a>/<escaped id><suffix>" (malloc'd). */
-static char *id_path(const char *prefix, const char *id, const char *suffix)
-{
-    char *e = cli_escape(id), *p = xasprintf("%s/%s%s", prefix, e, suffix);
-    free(e);
-    return p;
-}
+/* The verbs "VERB ID" that are one call: METHOD <prefix>/<ID><suffix>,
+ * an answer of status want printed by show. */
+typedef struct id_call {
+    const char *verb, *args;
+    const char *method, *prefix, *suffix;
+    long        want;
+    void      (*show)(const json_t *resp);
+} id_call_t;
 
-/* One call whose 2xx answer is printed by show(); --json prints raw. */
-static int call_and_show(cli_t *c, const char *method, const char *path, json_t *body,
-                         long want, void (*show)(const json_t *resp))
+static int run_id_call(cli_t *c, int argc, char **argv, const id_call_t *k)
 {
-    json_t *resp = NULL;
-    long st = cli_call(c, method, path, body, &resp);
-    int rc = 0;
-    if (st != want)
-        rc = cli_fail(st, resp);
-    else if (!c->json)
-        show(resp);
-    json_decref(resp);
+    const char *id = cli_arg(argc, argv, 0);
+    if (!id)
+        return cli_usage(k->verb, k->args);
+    char *path = cli_id_path(k->prefix, id, k->suffix);
+    int rc = cli_call_show(c, k->method, path, NULL, k->want, k->show);
+    free(path);
     return rc;
 }
 
@@ -125,16 +110,11 @@ static void print_warnings(const json_t *resp)
 static int send_case_file(cli_t *c, const char *method, const char *path, const char *file,
                           long want, const char *done)
 {
-    size_t len;
-    char *text = read_file(file, &len);
-    if (!text) {
-        fprintf(stderr, "エラー: %s を読めません (cannot read file)\n", file);
+    char *raw;
+    json_t *resp;
+    long st = cli_send_file(c, method, path, file, &raw, &resp);
+    if (st < 0)
         return 1;
-    }
-    char *raw = NULL;
-    long st = cli_call_body(c, method, path, text, &raw, NULL);
-    free(text);
-    json_t *resp = raw && *raw ? json_loads(raw, 0, NULL) : NULL;
     int rc = 0;
     if (st != want) {
         rc = cli_fail(st, resp);
@@ -143,7 +123,7 @@ static int send_case_file(cli_t *c, const char *method, const char *path, const 
     } else if (c->json)
         printf("%s\n", raw);
     else {
-        printf("ケース %s を%s\n", jstr(resp, "id"), done);
+        printf("ケース %s を%s\n", cli_jstr(resp, "id"), done);
         print_warnings(resp);
     }
     json_decref(resp);
@@ -155,7 +135,7 @@ static int v_case_create(cli_t *c, int argc, char **argv)
 {
     const char *file = cli_arg(argc, argv, 0);
     if (!file)
-        return usage_error("case create", "CASE.json");
+        return cli_usage("case create", "CASE.json");
     return send_case_file(c, "POST", "/v1/cases", file, 201, "登録しました (case created)");
 }
 
@@ -163,8 +143,8 @@ static int v_case_update(cli_t *c, int argc, char **argv)
 {
     const char *id = cli_arg(argc, argv, 0), *file = cli_arg(argc, argv, 1);
     if (!id || !file)
-        return usage_error("case update", "ID CASE.json");
-    char *path = id_path("/v1/cases", id, "");
+        return cli_usage("case update", "ID CASE.json");
+    char *path = cli_id_path("/v1/cases", id, "");
     int rc = send_case_file(c, "PUT", path, file, 200, "更新しました (case updated)");
     free(path);
     return rc;
@@ -190,7 +170,7 @@ static void print_members(const json_t *members)
             snprintf(age, sizeof age, "%lld", (long long)json_integer_value(json_object_get(m, "age")));
         char *feat = join_strings(json_object_get(m, "features"));
         char *excl = join_strings(json_object_get(m, "consent_excludes"));
-        const char *row[] = {jstr(m, "relation"), age, feat,
+        const char *row[] = {cli_jstr(m, "relation"), age, feat,
                              json_is_true(json_object_get(m, "consent")) ? "あり" : "なし", excl};
         cli_table_row(t, row);
         free(feat);
@@ -203,20 +183,20 @@ static void show_case(const json_t *resp)
 {
     const json_t *doc = json_object_get(resp, "case");
     char created[40], updated[40], closed[40];
-    iso_short(jstr(resp, "created"), created, sizeof created);
-    iso_short(jstr(resp, "updated"), updated, sizeof updated);
-    iso_short(jstr(resp, "closed_at"), closed, sizeof closed);
+    iso_short(cli_jstr(resp, "created"), created, sizeof created);
+    iso_short(cli_jstr(resp, "updated"), updated, sizeof updated);
+    iso_short(cli_jstr(resp, "closed_at"), closed, sizeof closed);
     char *involved = join_strings(json_object_get(doc, "involved"));
     char *features = join_strings(json_object_get(doc, "features"));
     char *supports = join_strings(json_object_get(resp, "supports"));
-    printf("ケース %s  %s\n", jstr(resp, "id"), jstr(doc, "title"));
-    print_label("状態 (status)", case_status_ja(jstr(resp, "status")));
-    print_label("主担当 (lead)", jstr(resp, "lead"));
+    printf("ケース %s  %s\n", cli_jstr(resp, "id"), cli_jstr(doc, "title"));
+    print_label("状態 (status)", case_status_ja(cli_jstr(resp, "status")));
+    print_label("主担当 (lead)", cli_jstr(resp, "lead"));
     print_label("支援 (supports)", supports);
-    print_label("地区 (district)", jstr(doc, "district"));
-    print_label("会議 (meeting)", jstr(doc, "meeting_type"));
+    print_label("地区 (district)", cli_jstr(doc, "district"));
+    print_label("会議 (meeting)", cli_jstr(doc, "meeting_type"));
     print_label("緊急 (urgent)", json_is_true(json_object_get(doc, "urgent")) ? "はい" : "いいえ");
-    print_label("最初の相談先", jstr(doc, "first_contact"));
+    print_label("最初の相談先", cli_jstr(doc, "first_contact"));
     print_label("関与している機関", involved);
     print_label("世帯の特徴", features);
     print_label("登録 (created)", created);
@@ -232,32 +212,23 @@ static void show_case(const json_t *resp)
 
 static int v_case_show(cli_t *c, int argc, char **argv)
 {
-    const char *id = cli_arg(argc, argv, 0);
-    if (!id)
-        return usage_error("case show", "ID");
-    char *path = id_path("/v1/cases", id, "");
-    int rc = call_and_show(c, "GET", path, NULL, 200, show_case);
-    free(path);
-    return rc;
+    static const id_call_t k = {"case show", "ID", "GET", "/v1/cases", "", 200, show_case};
+    return run_id_call(c, argc, argv, &k);
 }
 
 static void show_closed(const json_t *resp)
 {
-    printf("ケース %s を終結しました (case closed)\n", jstr(resp, "id"));
+    printf("ケース %s を終結しました (case closed)\n", cli_jstr(resp, "id"));
     if (json_is_string(json_object_get(resp, "released")))
         printf("主担当 %s の担当件数を1件減らしました (released the lead's count)\n",
-               jstr(resp, "released"));
+               cli_jstr(resp, "released"));
 }
 
 static int v_case_close(cli_t *c, int argc, char **argv)
 {
-    const char *id = cli_arg(argc, argv, 0);
-    if (!id)
-        return usage_error("case close", "ID");
-    char *path = id_path("/v1/cases", id, "/close");
-    int rc = call_and_show(c, "POST", path, NULL, 200, show_closed);
-    free(path);
-    return rc;
+    static const id_call_t k = {"case close", "ID",
+                                 "POST", "/v1/cases", "/close", 200, show_closed};
+    return run_id_call(c, argc, argv, &k);
 }
 
 static void show_cases(const json_t *resp)
@@ -272,8 +243,8 @@ static void show_cases(const json_t *resp)
     size_t i;
     const json_t *k;
     json_array_foreach(cases, i, k) {
-        const char *row[] = {jstr(k, "id"), case_status_ja(jstr(k, "status")),
-                             *jstr(k, "lead") ? jstr(k, "lead") : "-", jstr(k, "title")};
+        const char *row[] = {cli_jstr(k, "id"), case_status_ja(cli_jstr(k, "status")),
+                             *cli_jstr(k, "lead") ? cli_jstr(k, "lead") : "-", cli_jstr(k, "title")};
         cli_table_row(t, row);
     }
     cli_table_print(t);
@@ -281,7 +252,7 @@ static void show_cases(const json_t *resp)
 
 static int v_cases(cli_t *c, int argc, char **argv)
 {
-    return call_and_show(c, "GET", "/v1/cases", NULL, 200, show_cases);
+    return cli_call_show(c, "GET", "/v1/cases", NULL, 200, show_cases);
 }
 
 /* ---- proposals ------------------------------------------------------------ */
@@ -301,22 +272,22 @@ static const char *agency_name(const json_t *result, const char *id)
     size_t i;
     const json_t *cd;
     json_array_foreach(json_object_get(result, "candidates"), i, cd)
-        if (!strcmp(jstr(cd, "agency"), id))
-            return jstr(cd, "name");
+        if (!strcmp(cli_jstr(cd, "agency"), id))
+            return cli_jstr(cd, "name");
     return id;
 }
 
 /* Candidates as the rules scored them: ◎ lead, ○ supporter. */
 static void print_candidates(const json_t *result)
 {
-    const char *lead = jstr(result, "lead");
+    const char *lead = cli_jstr(result, "lead");
     const json_t *supports = json_object_get(result, "supports");
     const char *hdr[] = {"", "機関", "名称", "合計", "分野", "主担当", "担当件数", "主担当になれない理由"};
     cli_table_t *t = cli_table_new(8, hdr);
     size_t i;
     const json_t *cd;
     json_array_foreach(json_object_get(result, "candidates"), i, cd) {
-        const char *id = jstr(cd, "agency");
+        const char *id = cli_jstr(cd, "agency");
         char total[24], load[48];
         snprintf(total, sizeof total, "%lld", (long long)json_integer_value(json_object_get(cd, "total")));
         snprintf(load, sizeof load, "%lld/%lld",
@@ -324,8 +295,8 @@ static void print_candidates(const json_t *result)
                  (long long)json_integer_value(json_object_get(cd, "max_lead_cases")));
         char *fails = join_strings(json_object_get(cd, "failures"));
         const char *mark = !strcmp(id, lead) ? "◎" : in_array(supports, id) ? "○" : "";
-        const char *row[] = {mark, id, jstr(cd, "name"), total,
-                             *jstr(cd, "field") ? jstr(cd, "field") : "-",
+        const char *row[] = {mark, id, cli_jstr(cd, "name"), total,
+                             *cli_jstr(cd, "field") ? cli_jstr(cd, "field") : "-",
                              json_is_true(json_object_get(cd, "eligible_lead")) ? "可" : "不可",
                              load, fails};
         cli_table_row(t, row);
@@ -337,8 +308,8 @@ static void print_candidates(const json_t *result)
 /* The paragraph, the outcome in one line each, then the table. */
 static void print_result(const json_t *result)
 {
-    printf("%s\n\n", jstr(result, "text"));
-    const char *lead = jstr(result, "lead");
+    printf("%s\n\n", cli_jstr(result, "text"));
+    const char *lead = cli_jstr(result, "lead");
     if (*lead) {
         printf("主担当の提案 (proposed lead): %s (%s)%s\n", agency_name(result, lead), lead,
                json_is_true(json_object_get(result, "forced")) ? " [固定ルール forced]" : "");
@@ -349,7 +320,7 @@ static void print_result(const json_t *result)
                    json_string_value(s));
         const json_t *tb = json_object_get(json_object_get(result, "explanation"), "tie_break");
         if (json_is_string(json_object_get(tb, "step")))
-            printf("決め手 (decided by): %s\n", step_ja(jstr(tb, "step")));
+            printf("決め手 (decided by): %s\n", step_ja(cli_jstr(tb, "step")));
     }
     char *rules = join_strings(json_object_get(result, "rules"));
     printf("当てはまったルール (fired rules): %s\n\n", rules);
@@ -364,18 +335,14 @@ static void show_proposal(const json_t *resp)
     printf("\n決定 %lld を作成しました。状態: %s\n"
            "  承認: tsunagu approve %lld\n"
            "  変更: tsunagu override %lld --lead 機関ID --reason \"理由\"\n",
-           id, decision_status_ja(jstr(resp, "status")), id, id);
+           id, decision_status_ja(cli_jstr(resp, "status")), id, id);
 }
 
 static int v_propose(cli_t *c, int argc, char **argv)
 {
-    const char *id = cli_arg(argc, argv, 0);
-    if (!id)
-        return usage_error("propose", "ケースID [--json]");
-    char *path = id_path("/v1/cases", id, "/proposals");
-    int rc = call_and_show(c, "POST", path, NULL, 201, show_proposal);
-    free(path);
-    return rc;
+    static const id_call_t k = {"propose", "ケースID [--json]",
+                                 "POST", "/v1/cases", "/proposals", 201, show_proposal};
+    return run_id_call(c, argc, argv, &k);
 }
 
 /* ---- decisions ------------------------------------------------------------ */
@@ -395,10 +362,10 @@ static void show_decisions(const json_t *resp)
         const json_t *rv = json_object_get(d, "review");
         char num[24], when[40];
         snprintf(num, sizeof num, "%lld", (long long)json_integer_value(json_object_get(d, "id")));
-        iso_short(json_is_object(rv) ? jstr(rv, "at") : jstr(d, "created"), when, sizeof when);
-        const char *row[] = {num, jstr(d, "case"), decision_status_ja(jstr(d, "status")),
-                             jstr(d, "proposed_lead"), json_is_object(rv) ? jstr(rv, "lead") : "-",
-                             when, json_is_object(rv) && *jstr(rv, "reason") ? jstr(rv, "reason") : "-"};
+        iso_short(json_is_object(rv) ? cli_jstr(rv, "at") : cli_jstr(d, "created"), when, sizeof when);
+        const char *row[] = {num, cli_jstr(d, "case"), decision_status_ja(cli_jstr(d, "status")),
+                             cli_jstr(d, "proposed_lead"), json_is_object(rv) ? cli_jstr(rv, "lead") : "-",
+                             when, json_is_object(rv) && *cli_jstr(rv, "reason") ? cli_jstr(rv, "reason") : "-"};
         cli_table_row(t, row);
     }
     cli_table_print(t);
@@ -422,7 +389,7 @@ static int v_decisions(cli_t *c, int argc, char **argv)
         strbuf_printf(&path, "%ccase=%s", sep, e);
         free(e);
     }
-    int rc = call_and_show(c, "GET", path.s, NULL, 200, show_decisions);
+    int rc = cli_call_show(c, "GET", path.s, NULL, 200, show_decisions);
     strbuf_free(&path);
     return rc;
 }
@@ -433,27 +400,27 @@ static void print_review(const json_t *d)
     if (!json_is_object(rv))
         return;
     char at[40];
-    iso_short(jstr(rv, "at"), at, sizeof at);
+    iso_short(cli_jstr(rv, "at"), at, sizeof at);
     const json_t *result = json_object_get(d, "result");
-    const char *lead = jstr(rv, "lead");
-    printf("\n%s: %s  %s\n", !strcmp(jstr(rv, "action"), "approve") ? "承認 (approved)" : "変更 (overridden)",
-           at, jstr(rv, "actor"));
+    const char *lead = cli_jstr(rv, "lead");
+    printf("\n%s: %s  %s\n", !strcmp(cli_jstr(rv, "action"), "approve") ? "承認 (approved)" : "変更 (overridden)",
+           at, cli_jstr(rv, "actor"));
     printf("  主担当: %s (%s)\n", agency_name(result, lead), lead);
     char *sup = join_strings(json_object_get(rv, "supports"));
     printf("  支援: %s\n", sup);
     free(sup);
-    if (*jstr(rv, "reason"))
-        printf("  理由: %s\n", jstr(rv, "reason"));
+    if (*cli_jstr(rv, "reason"))
+        printf("  理由: %s\n", cli_jstr(rv, "reason"));
 }
 
 static void show_decision(const json_t *d)
 {
     char created[40];
-    iso_short(jstr(d, "created"), created, sizeof created);
+    iso_short(cli_jstr(d, "created"), created, sizeof created);
     printf("決定 %lld  ケース %s  %s\n", (long long)json_integer_value(json_object_get(d, "id")),
-           jstr(d, "case"), decision_status_ja(jstr(d, "status")));
-    printf("提案: %s  %s\n", created, jstr(d, "actor"));
-    printf("ルール: %s (sha256 %.12s)%s\n\n", jstr(d, "policy"), jstr(d, "rules_hash"),
+           cli_jstr(d, "case"), decision_status_ja(cli_jstr(d, "status")));
+    printf("提案: %s  %s\n", created, cli_jstr(d, "actor"));
+    printf("ルール: %s (sha256 %.12s)%s\n\n", cli_jstr(d, "policy"), cli_jstr(d, "rules_hash"),
            json_is_true(json_object_get(d, "rules_current"))
                ? "" : " — 現在のルールとは異なります。提案時の説明を表示しています (rules changed since)");
     print_result(json_object_get(d, "result"));
@@ -463,7 +430,7 @@ static void show_decision(const json_t *d)
             printf("\n再計算 (recompute): 保存したルールと入力で同じ結果になりました (reproducible)\n");
         else
             printf("\n再計算 (recompute): 結果が一致しません (not reproducible)%s%s\n",
-                   *jstr(d, "recompute_error") ? ": " : "", jstr(d, "recompute_error"));
+                   *cli_jstr(d, "recompute_error") ? ": " : "", cli_jstr(d, "recompute_error"));
     }
 }
 
@@ -474,11 +441,11 @@ static int v_decision(cli_t *c, int argc, char **argv)
         /* "--recompute" is not one of cli_arg's boolean flags: look past it */
         id = argc >= 2 && !strcmp(argv[0], "--recompute") ? argv[1] : NULL;
         if (!id)
-            return usage_error("decision", "番号 [--recompute]");
+            return cli_usage("decision", "番号 [--recompute]");
     }
-    char *path = id_path("/v1/decisions", id,
+    char *path = cli_id_path("/v1/decisions", id,
                          cli_flag(argc, argv, "--recompute") ? "?recompute=1" : "");
-    int rc = call_and_show(c, "GET", path, NULL, 200, show_decision);
+    int rc = cli_call_show(c, "GET", path, NULL, 200, show_decision);
     free(path);
     return rc;
 }
@@ -486,17 +453,17 @@ static int v_decision(cli_t *c, int argc, char **argv)
 static void show_reviewed(const json_t *d)
 {
     const json_t *rv = json_object_get(d, "review");
-    const char *lead = jstr(rv, "lead");
+    const char *lead = cli_jstr(rv, "lead");
     const json_t *result = json_object_get(d, "result");
-    if (!strcmp(jstr(rv, "action"), "approve"))
+    if (!strcmp(cli_jstr(rv, "action"), "approve"))
         printf("決定 %lld を承認しました (approved): ケース %s の主担当は %s (%s) です\n",
-               (long long)json_integer_value(json_object_get(d, "id")), jstr(d, "case"),
+               (long long)json_integer_value(json_object_get(d, "id")), cli_jstr(d, "case"),
                agency_name(result, lead), lead);
     else
         printf("決定 %lld を変更しました (overridden): ケース %s の主担当は %s (%s) です"
                " (提案は %s)\n  理由: %s\n",
-               (long long)json_integer_value(json_object_get(d, "id")), jstr(d, "case"),
-               agency_name(result, lead), lead, jstr(d, "proposed_lead"), jstr(rv, "reason"));
+               (long long)json_integer_value(json_object_get(d, "id")), cli_jstr(d, "case"),
+               agency_name(result, lead), lead, cli_jstr(d, "proposed_lead"), cli_jstr(rv, "reason"));
     char *sup = join_strings(json_object_get(rv, "supports"));
     printf("  支援: %s\n", sup);
     free(sup);
@@ -504,13 +471,9 @@ static void show_reviewed(const json_t *d)
 
 static int v_approve(cli_t *c, int argc, char **argv)
 {
-    const char *id = cli_arg(argc, argv, 0);
-    if (!id)
-        return usage_error("approve", "決定番号");
-    char *path = id_path("/v1/decisions", id, "/approve");
-    int rc = call_and_show(c, "POST", path, NULL, 200, show_reviewed);
-    free(path);
-    return rc;
+    static const id_call_t k = {"approve", "決定番号",
+                                 "POST", "/v1/decisions", "/approve", 200, show_reviewed};
+    return run_id_call(c, argc, argv, &k);
 }
 
 static int v_override(cli_t *c, int argc, char **argv)
@@ -523,11 +486,11 @@ static int v_override(cli_t *c, int argc, char **argv)
                             "監査のため理由は必須です (a reason is required)\n");
         if (id && !lead)
             fprintf(stderr, "エラー: 主担当にする機関IDを --lead で指定してください (--lead is required)\n");
-        return usage_error("override", "決定番号 --lead 機関ID --reason \"理由\"");
+        return cli_usage("override", "決定番号 --lead 機関ID --reason \"理由\"");
     }
-    char *path = id_path("/v1/decisions", id, "/override");
+    char *path = cli_id_path("/v1/decisions", id, "/override");
     json_t *body = json_pack("{s:s, s:s}", "lead", lead, "reason", reason);
-    int rc = call_and_show(c, "POST", path, body, 200, show_reviewed);
+    int rc = cli_call_show(c, "POST", path, body, 200, show_reviewed);
     free(path);
     return rc;
 }
@@ -536,14 +499,14 @@ static int v_override(cli_t *c, int argc, char **argv)
 
 static void show_rules(const json_t *resp)
 {
-    printf("方針 (policy): %s\nファイル: %s\nsha256: %s\n\n", jstr(resp, "policy"),
-           jstr(resp, "file"), jstr(resp, "hash"));
+    printf("方針 (policy): %s\nファイル: %s\nsha256: %s\n\n", cli_jstr(resp, "policy"),
+           cli_jstr(resp, "file"), cli_jstr(resp, "hash"));
     const char *hdr[] = {"ルール", "理由"};
     cli_table_t *t = cli_table_new(2, hdr);
     size_t i;
     const json_t *r;
     json_array_foreach(json_object_get(resp, "rules"), i, r) {
-        const char *row[] = {jstr(r, "id"), jstr(r, "reason")};
+        const char *row[] = {cli_jstr(r, "id"), cli_jstr(r, "reason")};
         cli_table_row(t, row);
     }
     cli_table_print(t);
@@ -551,7 +514,7 @@ static void show_rules(const json_t *resp)
 
 static int v_rules_show(cli_t *c, int argc, char **argv)
 {
-    return call_and_show(c, "GET", "/v1/rules", NULL, 200, show_rules);
+    return cli_call_show(c, "GET", "/v1/rules", NULL, 200, show_rules);
 }
 
 const cli_verb_t cli_cases_verbs[] = {

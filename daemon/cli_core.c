@@ -20,12 +20,6 @@
 #include "timeutil.h"
 #include "util.h"
 
-static int usage_error(const char *verb, const char *args)
-{
-    fprintf(stderr, "使い方 (usage): tsunagu %s %s\n", verb, args);
-    return 2;
-}
-
 static const char *state_ja(const char *s)
 {
     if (!s) return "-";
@@ -33,12 +27,6 @@ static const char *state_ja(const char *s)
     if (strcmp(s, "failing") == 0) return "取得失敗 failing";
     if (strcmp(s, "pending") == 0) return "未取得 pending";
     return s;
-}
-
-static const char *jstr(const json_t *o, const char *key)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : "";
 }
 
 /* "  label<pad> value" with the label padded by display width. */
@@ -107,7 +95,7 @@ static int v_import(cli_t *c, int argc, char **argv)
 {
     const char *file = cli_arg(argc, argv, 0);
     if (!file)
-        return usage_error("import", "FILE");
+        return cli_usage("import", "FILE");
     json_error_t je;
     json_t *doc = json_load_file(file, 0, &je);
     if (!doc) {
@@ -127,7 +115,7 @@ static int v_import(cli_t *c, int argc, char **argv)
         rc = cli_fail(st, resp);
     else if (!c->json)
         printf("取り込みました: %s — 機関 %lld 件、カレンダー %lld 件 (imported)\n",
-               jstr(resp, "city"), (long long)json_integer_value(json_object_get(resp, "agencies")),
+               cli_jstr(resp, "city"), (long long)json_integer_value(json_object_get(resp, "agencies")),
                (long long)json_integer_value(json_object_get(resp, "feeds")));
     json_decref(resp);
     return rc;
@@ -151,7 +139,7 @@ static int v_agencies(cli_t *c, int argc, char **argv)
     if (st != 200)
         return cli_fail(st, resp);
     if (!c->json) {
-        printf("%s の支援機関 (agencies)\n\n", jstr(resp, "city"));
+        printf("%s の支援機関 (agencies)\n\n", cli_jstr(resp, "city"));
         cli_table_t *t = cli_table_new(6, (const char *[]){"ID", "名称", "分野", "担当地区",
                                                            "必要数/暦", "取得状況"});
         size_t i;
@@ -163,7 +151,7 @@ static int v_agencies(cli_t *c, int argc, char **argv)
             char *need = xasprintf("%lld/%zu", (long long)json_integer_value(json_object_get(a, "need")),
                                    json_array_size(json_object_get(a, "calendars")));
             char *fs = feed_summary(json_object_get(a, "feeds"));
-            cli_table_row(t, (const char *[]){jstr(a, "id"), jstr(a, "name"), fields, areas, need, fs});
+            cli_table_row(t, (const char *[]){cli_jstr(a, "id"), cli_jstr(a, "name"), fields, areas, need, fs});
             free(fields); free(areas); free(need); free(fs);
         }
         cli_table_print(t);
@@ -182,8 +170,8 @@ static void print_feed_table(const json_t *feeds)
         char *n = xasprintf("%lld", (long long)json_integer_value(json_object_get(f, "intervals")));
         const char *ls = json_string_value(json_object_get(f, "last_success"));
         const char *err = json_string_value(json_object_get(f, "last_error"));
-        cli_table_row(t, (const char *[]){jstr(f, "id"), jstr(f, "agency"), jstr(f, "kind"),
-                                          state_ja(jstr(f, "state")), ls ? ls : "-", n,
+        cli_table_row(t, (const char *[]){cli_jstr(f, "id"), cli_jstr(f, "agency"), cli_jstr(f, "kind"),
+                                          state_ja(cli_jstr(f, "state")), ls ? ls : "-", n,
                                           err ? err : ""});
         free(n);
     }
@@ -194,23 +182,19 @@ static int v_agency(cli_t *c, int argc, char **argv)
 {
     const char *id = cli_arg(argc, argv, 0);
     if (!id)
-        return usage_error("agency", "ID");
-    char *eid = cli_escape(id);
-    char *path = xasprintf("/v1/agencies/%s", eid);
+        return cli_usage("agency", "ID");
     json_t *resp = NULL;
-    long st = cli_call(c, "GET", path, NULL, &resp);
-    free(eid);
-    free(path);
+    long st = cli_call_id(c, "GET", "/v1/agencies", id, "", NULL, &resp);
     if (st != 200)
         return cli_fail(st, resp);
     if (!c->json) {
         char *fields = join_strings(json_object_get(resp, "fields"), "・");
         char *areas = json_array_size(json_object_get(resp, "areas"))
                           ? join_strings(json_object_get(resp, "areas"), "・") : xstrdup("全域");
-        printf("%s (%s)\n", jstr(resp, "name"), jstr(resp, "id"));
+        printf("%s (%s)\n", cli_jstr(resp, "name"), cli_jstr(resp, "id"));
         print_kv_str("分野 fields", fields);
         print_kv_str("担当地区 areas", areas);
-        print_kv_str("窓口 email", jstr(resp, "email"));
+        print_kv_str("窓口 email", cli_jstr(resp, "email"));
         char *s1 = xasprintf("%lld 分", (long long)json_integer_value(json_object_get(resp, "travel_minutes")));
         print_kv_str("移動時間 travel", s1);
         char *s2 = xasprintf("%lld / %lld",
@@ -252,18 +236,14 @@ static int v_feed(cli_t *c, int argc, char **argv)
 {
     const char *id = cli_arg(argc, argv, 0);
     if (!id)
-        return usage_error("feed", "ID");
-    char *eid = cli_escape(id);
-    char *path = xasprintf("/v1/feeds/%s", eid);
+        return cli_usage("feed", "ID");
     json_t *resp = NULL;
-    long st = cli_call(c, "GET", path, NULL, &resp);
-    free(eid);
-    free(path);
+    long st = cli_call_id(c, "GET", "/v1/feeds", id, "", NULL, &resp);
     if (st != 200)
         return cli_fail(st, resp);
     if (!c->json) {
-        printf("カレンダー %s (機関 %s)\n", jstr(resp, "id"), jstr(resp, "agency"));
-        print_kv_str("状態 state", state_ja(jstr(resp, "state")));
+        printf("カレンダー %s (機関 %s)\n", cli_jstr(resp, "id"), cli_jstr(resp, "agency"));
+        print_kv_str("状態 state", state_ja(cli_jstr(resp, "state")));
         print_kv("種類 kind", json_object_get(resp, "kind"));
         print_kv("URL", json_object_get(resp, "url"));
         print_kv("最終成功 last_success", json_object_get(resp, "last_success"));
@@ -285,13 +265,9 @@ static int v_refresh(cli_t *c, int argc, char **argv)
 {
     const char *id = cli_arg(argc, argv, 0);
     if (!id)
-        return usage_error("refresh", "ID");
-    char *eid = cli_escape(id);
-    char *path = xasprintf("/v1/feeds/%s/refresh", eid);
+        return cli_usage("refresh", "ID");
     json_t *resp = NULL;
-    long st = cli_call(c, "POST", path, NULL, &resp);
-    free(eid);
-    free(path);
+    long st = cli_call_id(c, "POST", "/v1/feeds", id, "/refresh", NULL, &resp);
     int rc = 0;
     if (st != 202)
         rc = cli_fail(st, resp);
@@ -388,7 +364,7 @@ static int v_busy(cli_t *c, int argc, char **argv)
 {
     const char *id = cli_arg(argc, argv, 0);
     if (!id)
-        return usage_error("busy", "ID [--from 日時] [--to 日時] [--feed]");
+        return cli_usage("busy", "ID [--from 日時] [--to 日時] [--feed]");
     char *from, *to;
     default_window(&from, &to);
     const char *fo = cli_opt(argc, argv, "--from"), *tov = cli_opt(argc, argv, "--to");
@@ -429,7 +405,7 @@ static int v_busy(cli_t *c, int argc, char **argv)
         cli_print_json(resp);
     else {
         printf("%s %s の予定 (busy) %s 〜 %s\n", feed ? "カレンダー" : "機関", id,
-               jstr(resp, "from"), jstr(resp, "to"));
+               cli_jstr(resp, "from"), cli_jstr(resp, "to"));
         if (!feed) {
             printf("必要人数 %lld / カレンダー %lld (need)",
                    (long long)json_integer_value(json_object_get(resp, "need")),
@@ -456,12 +432,10 @@ static int v_freebusy(cli_t *c, int argc, char **argv)
 {
     const char *id = cli_arg(argc, argv, 0);
     if (!id)
-        return usage_error("freebusy", "ID");
-    char *eid = cli_escape(id);
-    char *path = xasprintf("/v1/agencies/%s/freebusy.ics", eid);
+        return cli_usage("freebusy", "ID");
+    char *path = cli_id_path("/v1/agencies", id, "/freebusy.ics");
     char *body = NULL;
     long st = cli_call_body(c, "GET", path, NULL, &body, NULL);
-    free(eid);
     free(path);
     int rc = 0;
     if (st != 200) {
@@ -479,7 +453,7 @@ static int v_token_create(cli_t *c, int argc, char **argv)
 {
     const char *role = cli_arg(argc, argv, 0);
     if (!role)
-        return usage_error("token create",
+        return cli_usage("token create",
                            "admin|coordinator|secretariat|agency:ID [--label 説明]");
     const char *label = cli_opt(argc, argv, "--label");
     json_t *resp = NULL;
@@ -490,8 +464,8 @@ static int v_token_create(cli_t *c, int argc, char **argv)
         rc = cli_fail(st, resp);
     else if (!c->json) {
         printf("トークンを作成しました (#%lld, %s)\n",
-               (long long)json_integer_value(json_object_get(resp, "id")), jstr(resp, "role"));
-        printf("\n  %s\n\n", jstr(resp, "token"));
+               (long long)json_integer_value(json_object_get(resp, "id")), cli_jstr(resp, "role"));
+        printf("\n  %s\n\n", cli_jstr(resp, "token"));
         printf("このトークンは二度と表示されません。安全な場所に保管してください。\n"
                "(shown once; only its hash is stored)\n");
     }
@@ -511,8 +485,8 @@ static int v_token_list(cli_t *c, int argc, char **argv)
         json_t *tok;
         json_array_foreach(json_object_get(resp, "tokens"), i, tok) {
             char *id = xasprintf("%lld", (long long)json_integer_value(json_object_get(tok, "id")));
-            cli_table_row(t, (const char *[]){id, jstr(tok, "role"), jstr(tok, "label"),
-                                              jstr(tok, "created")});
+            cli_table_row(t, (const char *[]){id, cli_jstr(tok, "role"), cli_jstr(tok, "label"),
+                                              cli_jstr(tok, "created")});
             free(id);
         }
         cli_table_print(t);
@@ -525,13 +499,9 @@ static int v_token_revoke(cli_t *c, int argc, char **argv)
 {
     const char *id = cli_arg(argc, argv, 0);
     if (!id)
-        return usage_error("token revoke", "番号 (ID)");
-    char *eid = cli_escape(id);
-    char *path = xasprintf("/v1/tokens/%s", eid);
+        return cli_usage("token revoke", "番号 (ID)");
     json_t *resp = NULL;
-    long st = cli_call(c, "DELETE", path, NULL, &resp);
-    free(eid);
-    free(path);
+    long st = cli_call_id(c, "DELETE", "/v1/tokens", id, "", NULL, &resp);
     int rc = 0;
     if (st != 204)
         rc = cli_fail(st, resp);
@@ -548,7 +518,7 @@ static int v_health(cli_t *c, int argc, char **argv)
     if (st != 200)
         return cli_fail(st, resp);
     if (!c->json)
-        printf("tsunagud: %s (%s)\n", jstr(resp, "status"),
+        printf("tsunagud: %s (%s)\n", cli_jstr(resp, "status"),
                json_is_true(json_object_get(resp, "city_imported")) ? "市のデータあり"
                                                                      : "市のデータ未取り込み");
     json_decref(resp);

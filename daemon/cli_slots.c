@@ -24,12 +24,6 @@
 #include "timeutil.h"
 #include "util.h"
 
-static const char *jstr(const json_t *o, const char *key)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : "";
-}
-
 /* "2026-12-08T12:30:00+09:00" -> "12月8日(火)" in the instant's own offset. */
 static void iso_jp_date(const char *iso, char *out, size_t n)
 {
@@ -60,13 +54,21 @@ static char *join_ids(const json_t *arr)
     return strbuf_detach(&b);
 }
 
+/* A slot's (or hold's) date "12月8日(火)" and time range "12:30〜14:00". */
+static void date_and_range(const json_t *slot, char *date, size_t dn, char *range, size_t rn)
+{
+    char s[16], e[16];
+    iso_jp_date(cli_jstr(slot, "start"), date, dn);
+    iso_hhmm(cli_jstr(slot, "start"), s, sizeof s);
+    iso_hhmm(cli_jstr(slot, "end"), e, sizeof e);
+    snprintf(range, rn, "%s〜%s", s, e);
+}
+
 static void when(const json_t *slot, char *buf, size_t n)
 {
-    char d[64], s[16], e[16];
-    iso_jp_date(jstr(slot, "start"), d, sizeof d);
-    iso_hhmm(jstr(slot, "start"), s, sizeof s);
-    iso_hhmm(jstr(slot, "end"), e, sizeof e);
-    snprintf(buf, n, "%s %s〜%s", d, s, e);
+    char d[64], r[40];
+    date_and_range(slot, d, sizeof d, r, sizeof r);
+    snprintf(buf, n, "%s %s", d, r);
 }
 
 static void print_slots(const json_t *slots)
@@ -76,12 +78,9 @@ static void print_slots(const json_t *slots)
     size_t i;
     const json_t *s;
     json_array_foreach(slots, i, s) {
-        char num[16], date[64], st[16], en[16], range[40];
+        char num[16], date[64], range[40];
         snprintf(num, sizeof num, "%zu", i + 1);
-        iso_jp_date(jstr(s, "start"), date, sizeof date);
-        iso_hhmm(jstr(s, "start"), st, sizeof st);
-        iso_hhmm(jstr(s, "end"), en, sizeof en);
-        snprintf(range, sizeof range, "%s〜%s", st, en);
+        date_and_range(s, date, sizeof date, range, sizeof range);
         char *opt = join_ids(json_object_get(s, "optional"));
         const char *row[] = {num, date, range, opt};
         cli_table_row(t, row);
@@ -104,7 +103,7 @@ static void print_blockers(const json_t *blocking)
                  (long long)json_integer_value(json_object_get(b, "blocked_candidates")),
                  (long long)json_integer_value(json_object_get(b, "candidates")));
         snprintf(pct, sizeof pct, "%lld%%", (long long)json_integer_value(json_object_get(b, "blocked_percent")));
-        const char *row[] = {jstr(b, "agency"), jstr(b, "name"), cnt, pct};
+        const char *row[] = {cli_jstr(b, "agency"), cli_jstr(b, "name"), cnt, pct};
         cli_table_row(t, row);
     }
     cli_table_print(t);
@@ -112,7 +111,7 @@ static void print_blockers(const json_t *blocking)
 
 static void print_diagnostics(const json_t *diag)
 {
-    printf("候補となる時間帯はありません (no common slot)\n%s\n", jstr(diag, "message"));
+    printf("候補となる時間帯はありません (no common slot)\n%s\n", cli_jstr(diag, "message"));
     print_blockers(json_object_get(diag, "blocking"));
     const json_t *next = json_object_get(diag, "next_available");
     char buf[96];
@@ -124,9 +123,9 @@ static void print_diagnostics(const json_t *diag)
     const json_t *d;
     json_array_foreach(json_object_get(diag, "drop_one"), i, d) {
         char date[64], hm[16];
-        iso_jp_date(jstr(d, "earliest"), date, sizeof date);
-        iso_hhmm(jstr(d, "earliest"), hm, sizeof hm);
-        printf("%s を除けば可能 (feasible without it): 最短 %s %s\n", jstr(d, "agency"), date, hm);
+        iso_jp_date(cli_jstr(d, "earliest"), date, sizeof date);
+        iso_hhmm(cli_jstr(d, "earliest"), hm, sizeof hm);
+        printf("%s を除けば可能 (feasible without it): 最短 %s %s\n", cli_jstr(d, "agency"), date, hm);
     }
 }
 
@@ -141,20 +140,13 @@ static void print_warnings(const json_t *diag)
 static int v_slots(cli_t *c, int argc, char **argv)
 {
     const char *file = cli_arg(argc, argv, 0);
-    if (!file) {
-        fprintf(stderr, "使い方 (usage): tsunagu slots QUERY.json [--json]\n");
-        return 2;
-    }
-    size_t len;
-    char *text = read_file(file, &len);
-    if (!text) {
-        fprintf(stderr, "エラー: %s を読めません (cannot read file)\n", file);
+    if (!file)
+        return cli_usage("slots", "QUERY.json [--json]");
+    char *raw;
+    json_t *resp;
+    long st = cli_send_file(c, "POST", "/v1/slots", file, &raw, &resp);
+    if (st < 0)
         return 1;
-    }
-    char *raw = NULL;
-    long st = cli_call_body(c, "POST", "/v1/slots", text, &raw, NULL);
-    free(text);
-    json_t *resp = raw && *raw ? json_loads(raw, 0, NULL) : NULL;
     int rc = 0;
     if (st != 200) rc = cli_fail(st, resp);
     else if (c->json) fputs(raw, stdout), putchar('\n');
@@ -186,7 +178,7 @@ static void print_holds(const json_t *holds)
         snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(h, "id")));
         when(h, range, sizeof range);
         char *ag = join_ids(json_object_get(h, "agencies"));
-        const char *row[] = {id, range, ag, jstr(h, "expiry")};
+        const char *row[] = {id, range, ag, cli_jstr(h, "expiry")};
         cli_table_row(t, row);
         free(ag);
     }
@@ -197,11 +189,8 @@ static int v_hold_create(cli_t *c, int argc, char **argv)
 {
     const char *ids = cli_arg(argc, argv, 0), *start = cli_arg(argc, argv, 1),
                *end = cli_arg(argc, argv, 2), *exp = cli_opt(argc, argv, "--expiry");
-    if (!ids || !start || !end) {
-        fprintf(stderr, "使い方 (usage): tsunagu hold create 機関ID[,機関ID...] 開始 終了 "
-                        "[--expiry 秒数|日時]\n");
-        return 2;
-    }
+    if (!ids || !start || !end)
+        return cli_usage("hold create", "機関ID[,機関ID...] 開始 終了 [--expiry 秒数|日時]");
     json_t *agencies = json_array();
     char *copy = xstrdup(ids), *save = NULL;
     for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
@@ -228,7 +217,7 @@ static int v_hold_create(cli_t *c, int argc, char **argv)
         char range[96];
         when(resp, range, sizeof range);
         printf("仮押さえしました (hold created): 番号 %lld  %s  期限 %s\n",
-               (long long)json_integer_value(json_object_get(resp, "id")), range, jstr(resp, "expiry"));
+               (long long)json_integer_value(json_object_get(resp, "id")), range, cli_jstr(resp, "expiry"));
     }
     json_decref(resp);
     return rc;
@@ -251,18 +240,13 @@ static int v_holds(cli_t *c, int argc, char **argv)
 static int v_hold_delete(cli_t *c, int argc, char **argv)
 {
     const char *id = cli_arg(argc, argv, 0);
-    if (!id) {
-        fprintf(stderr, "使い方 (usage): tsunagu hold delete 番号\n");
-        return 2;
-    }
-    char *eid = cli_escape(id), *path = xasprintf("/v1/holds/%s", eid);
+    if (!id)
+        return cli_usage("hold delete", "番号");
     json_t *resp = NULL;
-    long st = cli_call(c, "DELETE", path, NULL, &resp);
+    long st = cli_call_id(c, "DELETE", "/v1/holds", id, "", NULL, &resp);
     int rc = st == 204 ? 0 : cli_fail(st, resp);
     if (st == 204) printf("仮押さえ %s を解除しました (hold deleted)\n", id);
     json_decref(resp);
-    free(path);
-    free(eid);
     return rc;
 }
 

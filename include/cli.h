@@ -61,6 +61,25 @@ long cli_call_raw(cli_t *c, const char *method, const char *path,
 int  cli_fail(long status, json_t *resp);
 /* URL-encode one path segment or query value (malloc'd). */
 char *cli_escape(const char *s);
+/* "<prefix>/<escaped id><suffix>" (malloc'd), e.g. ("/v1/feeds", id, "/refresh"). */
+char *cli_id_path(const char *prefix, const char *id, const char *suffix);
+/* cli_call on cli_id_path(prefix, id, suffix). */
+long cli_call_id(cli_t *c, const char *method, const char *prefix, const char *id,
+                 const char *suffix, json_t *body, json_t **out);
+/* One call whose answer must be want: then show(resp) prints it (unless
+ * --json, which cli_call printed raw); else cli_fail.  Returns 0 or 1. */
+int  cli_call_show(cli_t *c, const char *method, const char *path, json_t *body, long want,
+                   void (*show)(const json_t *resp));
+/* Send a local file's text as the body, as is (so the daemon's 400 names
+ * any faulty field).  Returns the HTTP status, or -1 when the file cannot
+ * be read ("エラー: ... を読めません" printed).  *raw gets the response
+ * text (malloc'd, NULL on -1), *resp its JSON or NULL. */
+long cli_send_file(cli_t *c, const char *method, const char *path, const char *file,
+                   char **raw, json_t **resp);
+/* Prints "使い方 (usage): tsunagu VERB ARGS" to stderr; returns 2. */
+int  cli_usage(const char *verb, const char *args);
+/* The string member key of o, or "" when absent. */
+const char *cli_jstr(const json_t *o, const char *key);
 /* "--name value" or "--name=value"; returns value or NULL. */
 const char *cli_opt(int argc, char **argv, const char *name);
 /* true if the boolean flag (e.g. "--json", "--feed") is present. */
