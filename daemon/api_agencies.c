@@ -164,20 +164,31 @@ static json_t *ids_where(const agency_busy_t *ab, const bool *flags)
     return arr;
 }
 
+/* The combined busy time of a visible agency over the request's window
+ * (from/to query).  On failure it has replied (403, 404, 400) and owns
+ * nothing; on success the caller frees ab and busy. */
+static bool load_agency_busy(api_req_t *r, const char *id, int64_t *from, int64_t *to,
+                             agency_busy_t *ab, ivset_t *busy)
+{
+    if (!visible_agency(r, id) || !api_busy_window(r, from, to))
+        return false;
+    if (!feeds_agency_busy(r->d->store, id, *from, *to, ab)) {
+        api_404(r, "機関", id);
+        return false;
+    }
+    ivset_init(busy);
+    agency_busy_combined(ab, *from, *to, busy);
+    return true;
+}
+
 static void h_agency_busy(api_req_t *r)
 {
     const char *id = api_param(r, "id");
     int64_t from, to;
-    if (!visible_agency(r, id) || !api_busy_window(r, &from, &to))
-        return;
     agency_busy_t ab;
-    if (!feeds_agency_busy(r->d->store, id, from, to, &ab)) {
-        api_404(r, "機関", id);
-        return;
-    }
     ivset_t busy;
-    ivset_init(&busy);
-    agency_busy_combined(&ab, from, to, &busy);
+    if (!load_agency_busy(r, id, &from, &to, &ab, &busy))
+        return;
     const tz_t *zone = api_zone(r);
     api_reply_json(r, 200, json_pack("{s:s, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o}",
         "agency", id, "need", ab.need, "calendars", (json_int_t)ab.ncal,
@@ -237,16 +248,10 @@ static void h_agency_freebusy(api_req_t *r)
 {
     const char *id = api_param(r, "id");
     int64_t from, to;
-    if (!visible_agency(r, id) || !api_busy_window(r, &from, &to))
-        return;
     agency_busy_t ab;
-    if (!feeds_agency_busy(r->d->store, id, from, to, &ab)) {
-        api_404(r, "機関", id);
-        return;
-    }
     ivset_t busy;
-    ivset_init(&busy);
-    agency_busy_combined(&ab, from, to, &busy);
+    if (!load_agency_busy(r, id, &from, &to, &ab, &busy))
+        return;
     const char *as = api_query(r, "as");
     bool as_events = as && strcmp(as, "events") == 0;
     if (as && !as_events) {
