@@ -3,7 +3,9 @@
  *
  *   POST   /v1/slots          a query (queries/NAME.json format) -> slots +
  *                             diagnostics, with per-attendee data age and
- *                             feed state (slots_store_answer)
+ *                             feed state (slots_store_answer_cached, with
+ *                             the engine's per-agency cache, keyed on each
+ *                             agency's feed data version)
  *   POST   /v1/holds          {agencies, start, end, expiry} -> 201 hold
  *   GET    /v1/holds          active holds
  *   GET    /v1/holds/{id}     one hold
@@ -20,11 +22,16 @@
 #include <string.h>
 
 #include "api.h"
+#include "log.h"
 #include "slots.h"
 #include "slots_store.h"
 #include "timeutil.h"
 
 #define HOLDS_MAX_EXPIRY (90LL * 86400)      /* a hold may live up to 90 days */
+
+/* The engine's per-agency precomputation, shared by every POST /v1/slots
+ * (valid per agency data version; holds and meetings are never cached). */
+static slot_cache_t *slot_cache;
 
 static const city_t *require_city(api_req_t *r)
 {
@@ -50,8 +57,12 @@ static void on_slots(api_req_t *r)
         return;
     }
     char err[256] = "";
-    json_t *resp = slots_store_answer(r->d->store, city, &q, tu_now(), err, sizeof err);
+    json_t *resp = slots_store_answer_cached(r->d->store, city, &q, tu_now(), slot_cache,
+                                             err, sizeof err);
     slot_query_free(&q);
+    size_t hits, misses;
+    slot_cache_stats(slot_cache, &hits, &misses);
+    log_debug("slots: cache %zu hits, %zu misses so far", hits, misses);
     if (!resp) {
         api_reply_error(r, 500, "internal", "空き時間を計算できませんでした: %s", err);
         return;
@@ -214,8 +225,19 @@ static void on_hold_list(api_req_t *r)
     api_reply_json(r, 200, holds_list_json(r->d->store, tu_now(), api_zone(r)));
 }
 
+static int free_slot_cache(tsunagud_t *d, void *arg)
+{
+    slot_cache_free(slot_cache);
+    slot_cache = NULL;
+    return 0;
+}
+
 void api_slots_register(api_t *api)
 {
+    if (!slot_cache) {
+        slot_cache = slot_cache_new();
+        tsunagud_on_shutdown(free_slot_cache, NULL);
+    }
     api_route(api, "POST", "/v1/slots", API_STAFF, on_slots);
     api_route(api, "POST", "/v1/holds", API_STAFF, on_hold_create);
     api_route(api, "GET", "/v1/holds", API_STAFF, on_hold_list);

@@ -6,7 +6,10 @@
  * FIFO; at most MAX_CONCURRENT_FETCHES jobs run at once through
  * feed_refresh() on the daemon's curlev_t, so the loop never blocks.
  * A finished job is recorded in the store:
- *   OK        -> replace the feed's busy rows in ONE transaction, state ok
+ *   OK        -> replace the feed's busy rows in ONE transaction, state ok;
+ *                when they differ from the stored ones the feed also takes
+ *                the next global data version (store_feed_data_changed),
+ *                which invalidates the slot engine's per-agency cache
  *   UNCHANGED -> keep rows, state ok, new last_success
  *   ERROR     -> keep rows, state failing, last_error/http_status, backoff
  * Next poll: POLL_INTERVAL +-10% jitter; after n failures
@@ -362,6 +365,24 @@ static bool replace_busy(store_t *st, const char *id, const ivset_t *busy)
     return true;
 }
 
+/* true when the stored rows of feed id are exactly busy (normalized). */
+static bool busy_unchanged(store_t *st, const char *id, const ivset_t *busy)
+{
+    sqlite3_stmt *s = store_prepare(st, "SELECT start, end FROM busy WHERE feed_id = ? ORDER BY start, end");
+    if (!s)
+        return false;
+    store_bind_text(s, 1, id);
+    size_t i = 0;
+    bool same = true;
+    while (same && sqlite3_step(s) == SQLITE_ROW) {
+        same = i < busy->n && sqlite3_column_int64(s, 0) == busy->v[i].start &&
+               sqlite3_column_int64(s, 1) == busy->v[i].end;
+        i++;
+    }
+    store_done(s);
+    return same && i == busy->n;
+}
+
 static bool update_feed_ok(store_t *st, const char *id, const feed_result_t *res,
                            int64_t next_poll)
 {
@@ -398,8 +419,11 @@ static void record_success(feed_ent_t *e, const feed_result_t *res, int64_t next
         int64_t now = tu_now();
         ivset_clip(&busy, now - FEEDS_WINDOW_BACK, now + FEEDS_WINDOW_AHEAD);
     }
-    bool ok = store_begin(st) == 0 && (!replace || replace_busy(st, e->id, &busy)) &&
-              update_feed_ok(st, e->id, res, next_poll) && store_commit(st) == 0;
+    bool ok = store_begin(st) == 0;
+    if (ok && replace && busy_unchanged(st, e->id, &busy))
+        replace = false;                /* same data: no rewrite, same version */
+    ok = ok && (!replace || (replace_busy(st, e->id, &busy) && store_feed_data_changed(st, e->id))) &&
+         update_feed_ok(st, e->id, res, next_poll) && store_commit(st) == 0;
     if (!ok) {
         log_error("feed %s: could not store %zu intervals: %s", e->id, busy.n, store_errmsg(st));
         store_rollback(st);
@@ -635,6 +659,21 @@ static bool agency_need(store_t *st, const char *agency_id, int *need)
     return ok;
 }
 
+/* FNV-1a over the calendar list and each calendar's data version. */
+static uint64_t data_version_mix(uint64_t h, const char *feed_id, int64_t version)
+{
+    if (!h)
+        h = 1469598103934665603ULL;
+    for (const unsigned char *p = (const unsigned char *)feed_id; ; p++) {
+        h = (h ^ *p) * 1099511628211ULL;
+        if (!*p)
+            break;
+    }
+    for (int i = 0; i < 8; i++)
+        h = (h ^ (uint64_t)((version >> (8 * i)) & 0xff)) * 1099511628211ULL;
+    return h;
+}
+
 bool feeds_agency_busy(store_t *st, const char *agency_id, int64_t from, int64_t to,
                        agency_busy_t *out)
 {
@@ -642,7 +681,7 @@ bool feeds_agency_busy(store_t *st, const char *agency_id, int64_t from, int64_t
     if (!agency_need(st, agency_id, &out->need))
         return false;
     sqlite3_stmt *s = store_prepare(st,
-        "SELECT id, state, last_success FROM feeds WHERE agency = ? ORDER BY position, id");
+        "SELECT id, state, last_success, data_version FROM feeds WHERE agency = ? ORDER BY position, id");
     if (!s)
         return false;
     store_bind_text(s, 1, agency_id);
@@ -656,6 +695,8 @@ bool feeds_agency_busy(store_t *st, const char *agency_id, int64_t from, int64_t
         }
         size_t i = out->ncal++;
         out->calendar_ids[i] = xstrdup(store_col_text(s, 0));
+        out->data_version = data_version_mix(out->data_version, out->calendar_ids[i],
+                                             sqlite3_column_int64(s, 3));
         const char *state = store_col_text(s, 1);
         out->failing[i] = strcmp(state, "failing") == 0;
         bool never = sqlite3_column_type(s, 2) == SQLITE_NULL;
@@ -667,6 +708,7 @@ bool feeds_agency_busy(store_t *st, const char *agency_id, int64_t from, int64_t
             out->oldest_success = ls;      /* 0 once any calendar never succeeded */
     }
     store_done(s);
+    out->data_version |= 1;               /* never 0 ("do not cache") */
     out->busy = xcalloc(out->ncal ? out->ncal : 1, sizeof(ivset_t));
     for (size_t i = 0; i < out->ncal; i++) {
         ivset_init(&out->busy[i]);

@@ -15,9 +15,17 @@
  * with a day of margin for travel padding.  The engine's data horizon
  * (known_until) is the end of the oldest successful fetch's window, so
  * the widened search never proposes time we hold no data for.
+ *
+ * Staff calendars are loaded whole (every stored interval) and carry the
+ * agency's data version (feeds_agency_busy, store migration 6), so the
+ * engine's per-agency cache (slot_cache_t, used by POST /v1/slots) is
+ * valid across queries and misses as soon as a feed's data or the
+ * agency's calendar list changes.  Holds and meetings are extra busy,
+ * never cached, so they are always current.
  */
 #include "slots_store.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,12 +226,15 @@ void slots_input_load(store_t *st, const city_t *city, const slot_query_t *q, in
     for (size_t i = 0; i < n; i++) {
         const char *id = i < q->required.n ? q->required.v[i] : q->optional.v[i - q->required.n];
         ivset_init(&in->extra[i]);
-        if (!feeds_agency_busy(st, id, from, to, &in->ab[i]))
+        /* every stored interval (the feed window is only a little wider
+         * than the span): the engine's cache keys on the data version, so
+         * what it caches must not depend on this query's span */
+        if (!feeds_agency_busy(st, id, INT64_MIN, INT64_MAX, &in->ab[i]))
             memset(&in->ab[i], 0, sizeof in->ab[i]);
         holds_agency_busy(st, id, from, to, now, &in->extra[i]);
         meetings_agency_busy(st, id, from, to, except_meeting, &in->extra[i]);
         in->busy[i] = (slot_agency_busy_t){id, in->ab[i].busy, in->ab[i].ncal, &in->extra[i],
-                                           data_horizon(&in->ab[i]), 0};
+                                           data_horizon(&in->ab[i]), in->ab[i].data_version};
     }
     (void)city;
 }
@@ -306,10 +317,16 @@ static json_t *attendee_json(const city_t *city, const char *id, bool required,
 json_t *slots_store_answer(store_t *st, const city_t *city, const slot_query_t *q,
                            int64_t now, char *err, size_t errlen)
 {
+    return slots_store_answer_cached(st, city, q, now, NULL, err, errlen);
+}
+
+json_t *slots_store_answer_cached(store_t *st, const city_t *city, const slot_query_t *q,
+                                  int64_t now, slot_cache_t *cache, char *err, size_t errlen)
+{
     slots_input_t in;
     slots_input_load(st, city, q, now, 0, &in);
     slot_result_t r;
-    if (slots_find(city, q, now, in.busy, in.n, &r, err, errlen) != 0) {
+    if (slots_find_cached(city, q, now, in.busy, in.n, cache, &r, err, errlen) != 0) {
         slot_result_free(&r);
         slots_input_free(&in);
         return NULL;

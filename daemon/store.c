@@ -219,6 +219,21 @@ store_t *store_open(const char *path, char *err, size_t errlen)
     return st;
 }
 
+bool store_feed_data_changed(store_t *st, const char *feed_id)
+{
+    sqlite3_stmt *s = store_prepare(st, "UPDATE data_version SET v = v + 1 WHERE id = 1");
+    bool ok = s && sqlite3_step(s) == SQLITE_DONE;
+    store_done(s);
+    s = ok ? store_prepare(st, "UPDATE feeds SET data_version ="
+                               " (SELECT v FROM data_version WHERE id = 1) WHERE id = ?") : NULL;
+    if (s) {
+        store_bind_text(s, 1, feed_id);
+        ok = sqlite3_step(s) == SQLITE_DONE;
+        store_done(s);
+    }
+    return ok && s;
+}
+
 int store_set_autocheckpoint(store_t *st, int pages)
 {
     return sqlite3_wal_autocheckpoint(st->db, pages) == SQLITE_OK ? 0 : -1;

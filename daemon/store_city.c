@@ -172,7 +172,7 @@ static bool put_feed(store_t *st, const char *agency, const calendar_ref_t *cal,
     store_bind_text(s, 3, kind);
     store_bind_text(s, 4, cal->url);
     sqlite3_bind_int(s, 5, pos);
-    return step_done(s);
+    return step_done(s) && (cmp != 2 || store_feed_data_changed(st, cal->id));
 }
 
 /* Delete rows of table (agencies|feeds) whose id is not in keep. */

@@ -3,7 +3,7 @@
  *
  * One entry per version.  Pre-assigned numbers: 1-2 daemon core
  * (agencies, feeds, intervals, tokens), 3 slots/holds, 4 cases/decisions,
- * 5 meetings/outbox, 6+ ask the lead.  To add yours, replace your
+ * 5 meetings/outbox, 6 feed data version, 7+ ask the lead.  To add yours, replace your
  * commented placeholder below with {N, "name", "SQL; SQL;"}.  A version
  * is applied once (recorded in schema_migrations) inside a transaction;
  * never edit a migration that has shipped, add a new one instead.
@@ -161,5 +161,15 @@ const store_migration_t store_migrations[] = {
      "  sent_at INTEGER,"
      "  last_error TEXT);"
      "CREATE INDEX outbox_due ON outbox(state, next_attempt);"},
+    {6, "data_version",
+     /* feeds.data_version: taken from the one global counter whenever a
+      * feed's stored intervals change (refresh with different data, or a
+      * re-import that drops them), so a value is never reused; the slot
+      * engine's per-agency cache keys on it (feeds_agency_busy). */
+     "ALTER TABLE feeds ADD COLUMN data_version INTEGER NOT NULL DEFAULT 0;"
+     "CREATE TABLE data_version ("
+     "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+     "  v INTEGER NOT NULL);"
+     "INSERT INTO data_version(id, v) VALUES (1, 0);"},
     {0, NULL, NULL}
 };

@@ -68,6 +68,9 @@ typedef struct agency_busy {
     int64_t  oldest_success;     /* min last_success over calendars, 0 if any never */
     bool     any_failing, any_pending;
     int      need;               /* the agency's need (default 1) */
+    uint64_t data_version;       /* changes whenever the calendar list or any
+                                    calendar's stored intervals change (store
+                                    migration 6); never 0 */
 } agency_busy_t;
 
 /* false if the agency is unknown. */

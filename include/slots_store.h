@@ -67,5 +67,9 @@ int slots_store_find(store_t *st, const city_t *city, const slot_query_t *q, int
  * NULL with err on failure. */
 json_t *slots_store_answer(store_t *st, const city_t *city, const slot_query_t *q,
                            int64_t now, char *err, size_t errlen);
+/* Same, with the engine's per-agency cache (NULL = none).  The cache is
+ * keyed on each agency's data version, so it never serves stale data. */
+json_t *slots_store_answer_cached(store_t *st, const city_t *city, const slot_query_t *q,
+                                  int64_t now, slot_cache_t *cache, char *err, size_t errlen);
 
 #endif

@@ -9,7 +9,8 @@
  * - Schema migrations are numbered and live in ONE ordered array in
  *   daemon/store_migrations.c ({version, name, sql}).  Pre-assigned
  *   numbers: 1-2 daemon core (agencies, feeds, intervals, tokens),
- *   3 slots/holds, 4 cases/decisions, 5 meetings/outbox, 6+ ask the lead.
+ *   3 slots/holds, 4 cases/decisions, 5 meetings/outbox, 6 feed data
+ *   version, 7+ ask the lead.
  *   To add yours, replace your numbered placeholder in that array with
  *   {N, "name", "CREATE TABLE ...; CREATE INDEX ...;"}.  Applied versions
  *   are recorded one row each in schema_migrations, so a gap (4 shipped
@@ -76,6 +77,11 @@ bool store_in_tx(store_t *st);
  * in WAL mode (":memory:"), which is not an error.  0 or -1. */
 int  store_set_autocheckpoint(store_t *st, int pages);
 int  store_checkpoint(store_t *st, bool truncate, int *wal_frames, int *done_frames);
+
+/* A feed's stored intervals changed: give it the next value of the global
+ * data version (migration 6), so caches keyed on it miss.  Call inside the
+ * transaction that changed them.  false on SQL error. */
+bool store_feed_data_changed(store_t *st, const char *feed_id);
 
 /* Highest applied migration version; and whether a version is applied. */
 int  store_schema_version(store_t *st);

@@ -9,6 +9,9 @@
  *     reason-required; a padded reason is stored trimmed;
  *   - only a case's newest proposal may be reviewed: an older pending one
  *     is 409 superseded, naming the newer decision;
+ *   - POST /v1/slots uses the engine's per-agency cache (a repeated query
+ *     hits it) yet answers from the new data once a feed's calendar
+ *     changes, and sees a new hold at once;
  *   - the WAL is checkpointed by the daemon's timer (CHECKPOINT_INTERVAL=1)
  *     and truncated at shutdown even while another connection is open
  *     (last: it stops the daemon).
@@ -32,6 +35,7 @@
 #include <unistd.h>
 
 #include "support_proc.h"
+#include "timeutil.h"
 #include "util.h"
 
 #define CITY "tests/data/yamanami"
@@ -361,6 +365,139 @@ static void test_older_proposal_is_superseded(void **state)
     expect_error("POST", path, g.secr, "{}", 409, "superseded", NULL);
 }
 
+/* ---- slots: the per-agency cache never serves stale data -------------------- */
+
+#define QUERY CITY "/queries/q1-8050.json"
+
+static json_t *slots_now(void)
+{
+    char *q = read_file(QUERY, NULL);
+    assert_non_null(q);
+    json_t *j = http_json("POST", "/v1/slots", g.coord, q, 200);
+    free(q);
+    assert_true(json_array_size(json_object_get(j, "slots")) > 0);
+    return j;
+}
+
+static int64_t slot_time(const json_t *slot, const char *key)
+{
+    int64_t t;
+    assert_true(tu_parse_iso8601(json_string_value(json_object_get(slot, key)), NULL, &t));
+    return t;
+}
+
+/* true when some slot of j overlaps [start, end). */
+static bool any_slot_overlaps(const json_t *j, int64_t start, int64_t end)
+{
+    size_t i;
+    json_t *sl;
+    json_array_foreach(json_object_get(j, "slots"), i, sl)
+        if (slot_time(sl, "start") < end && slot_time(sl, "end") > start)
+            return true;
+    return false;
+}
+
+static int64_t cache_hits_logged(void)
+{
+    char *l = support_read_log(g.log);
+    long long hits = -1;
+    for (const char *p = l; (p = strstr(p, "slots: cache ")); p++)
+        sscanf(p, "slots: cache %lld hits", &hits);
+    free(l);
+    return hits;
+}
+
+/* Append a busy VEVENT [start, end) to the copy of kyodo's calendar. */
+static void add_busy_to_kyodo(int64_t start, int64_t end)
+{
+    char *path = support_path(g.feeds, "kyodo.ics");
+    char *text = read_file(path, NULL);
+    assert_non_null(text);
+    char *tail = strstr(text, "END:VCALENDAR");
+    assert_non_null(tail);
+    *tail = '\0';
+    char s[32], e[32];
+    time_t ts = (time_t)start, te = (time_t)end;
+    struct tm tm;
+    strftime(s, sizeof s, "%Y%m%dT%H%M%SZ", gmtime_r(&ts, &tm));
+    strftime(e, sizeof e, "%Y%m%dT%H%M%SZ", gmtime_r(&te, &tm));
+    char *out = xasprintf("%sBEGIN:VEVENT\r\nUID:followups-%s@tsunagu.test\r\nDTSTAMP:20261120T000000Z\r\n"
+                          "DTSTART:%s\r\nDTEND:%s\r\nSUMMARY:急な面談\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+                          text, s, s, e);
+    assert_int_equal(support_write_file(path, out, (size_t)-1), 0);
+    free(out);
+    free(text);
+    free(path);
+}
+
+/* Refresh kyodo and wait until its stored busy time covers [start, end). */
+static bool kyodo_busy_at(int64_t start, int64_t end, int timeout_ms)
+{
+    json_decref(http_json("POST", "/v1/feeds/kyodo/refresh", g.coord, NULL, 202));
+    char from[TU_ISO_LEN], to[TU_ISO_LEN], path[256];
+    tu_format_iso8601(start, NULL, from);
+    tu_format_iso8601(end, NULL, to);
+    char *ef = curl_easy_escape(NULL, from, 0), *et = curl_easy_escape(NULL, to, 0);
+    snprintf(path, sizeof path, "/v1/feeds/kyodo/busy?from=%s&to=%s", ef, et);
+    curl_free(ef);
+    curl_free(et);
+    for (int waited = 0; waited < timeout_ms; waited += 100) {
+        json_t *j = http_json("GET", path, g.coord, NULL, 200);
+        size_t i;
+        json_t *iv;
+        bool covered = false;
+        json_array_foreach(json_object_get(j, "busy"), i, iv) {
+            int64_t a, b;
+            if (tu_parse_iso8601(json_string_value(json_array_get(iv, 0)), NULL, &a) &&
+                tu_parse_iso8601(json_string_value(json_array_get(iv, 1)), NULL, &b) &&
+                a <= start && b >= end)
+                covered = true;
+        }
+        json_decref(j);
+        if (covered)
+            return true;
+        sleep_ms(100);
+    }
+    return false;
+}
+
+static void test_slots_cache_follows_feed_data(void **state)
+{
+    json_t *first = slots_now();
+    json_t *again = slots_now();
+    /* the same data gives the same answer, from the cache */
+    assert_true(json_equal(json_object_get(first, "slots"), json_object_get(again, "slots")));
+    assert_true(cache_hits_logged() > 0);
+    json_t *top = json_array_get(json_object_get(first, "slots"), 0);
+    int64_t start = slot_time(top, "start"), end = slot_time(top, "end");
+    assert_true(any_slot_overlaps(first, start, end));
+    /* kyodo (required) becomes busy at the best slot */
+    add_busy_to_kyodo(start, end);
+    assert_true(kyodo_busy_at(start, end, 10000));
+    json_t *after = slots_now();
+    assert_false(any_slot_overlaps(after, start, end));
+    assert_false(json_equal(json_object_get(first, "slots"), json_object_get(after, "slots")));
+    json_decref(first);
+    json_decref(again);
+    json_decref(after);
+}
+
+static void test_slots_see_new_hold(void **state)
+{
+    json_t *before = slots_now();
+    json_t *top = json_array_get(json_object_get(before, "slots"), 0);
+    int64_t start = slot_time(top, "start"), end = slot_time(top, "end");
+    char *body = xasprintf("{\"agencies\":[\"hikikomori\"],\"start\":\"%s\",\"end\":\"%s\",\"expiry\":3600}",
+                           json_string_value(json_object_get(top, "start")),
+                           json_string_value(json_object_get(top, "end")));
+    json_decref(http_json("POST", "/v1/holds", g.coord, body, 201));
+    free(body);
+    json_t *after = slots_now();
+    assert_false(any_slot_overlaps(after, start, end));
+    json_decref(before);
+    json_decref(after);
+}
+
 /* ---- WAL checkpoints (last: stops the daemon) ------------------------------ */
 
 static bool log_has(const char *needle, int timeout_ms)
@@ -413,6 +550,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_override_reason_blank_is_refused),
         cmocka_unit_test(test_older_proposal_is_superseded),
+        cmocka_unit_test(test_slots_cache_follows_feed_data),
+        cmocka_unit_test(test_slots_see_new_hold),
         cmocka_unit_test(test_wal_checkpointed_by_timer),
         cmocka_unit_test(test_shutdown_truncates_wal),
     };
