@@ -164,40 +164,49 @@ static json_t *ids_where(const agency_busy_t *ab, const bool *flags)
     return arr;
 }
 
-/* The combined busy time of a visible agency over the request's window
- * (from/to query).  On failure it has replied (403, 404, 400) and owns
- * nothing; on success the caller frees ab and busy. */
-static bool load_agency_busy(api_req_t *r, const char *id, int64_t *from, int64_t *to,
-                             agency_busy_t *ab, ivset_t *busy)
+/* The {id} agency's busy time over the request's window (from/to). */
+typedef struct agency_window {
+    const char   *id;
+    int64_t       from, to;
+    agency_busy_t ab;        /* per calendar: need, failing, pending, ... */
+    ivset_t       busy;      /* combined by the need rule */
+} agency_window_t;
+
+/* Loads w for a visible agency.  On failure it has replied (403, 404,
+ * 400) and w owns nothing; on success free with agency_window_free. */
+static bool agency_window_load(api_req_t *r, agency_window_t *w)
 {
-    if (!visible_agency(r, id) || !api_busy_window(r, from, to))
+    w->id = api_param(r, "id");
+    if (!visible_agency(r, w->id) || !api_busy_window(r, &w->from, &w->to))
         return false;
-    if (!feeds_agency_busy(r->d->store, id, *from, *to, ab)) {
-        api_404(r, "機関", id);
+    if (!feeds_agency_busy(r->d->store, w->id, w->from, w->to, &w->ab)) {
+        api_404(r, "機関", w->id);
         return false;
     }
-    ivset_init(busy);
-    agency_busy_combined(ab, *from, *to, busy);
+    ivset_init(&w->busy);
+    agency_busy_combined(&w->ab, w->from, w->to, &w->busy);
     return true;
+}
+
+static void agency_window_free(agency_window_t *w)
+{
+    ivset_free(&w->busy);
+    agency_busy_free(&w->ab);
 }
 
 static void h_agency_busy(api_req_t *r)
 {
-    const char *id = api_param(r, "id");
-    int64_t from, to;
-    agency_busy_t ab;
-    ivset_t busy;
-    if (!load_agency_busy(r, id, &from, &to, &ab, &busy))
+    agency_window_t w;
+    if (!agency_window_load(r, &w))
         return;
     const tz_t *zone = api_zone(r);
     api_reply_json(r, 200, json_pack("{s:s, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o}",
-        "agency", id, "need", ab.need, "calendars", (json_int_t)ab.ncal,
-        "from", api_time_json(from, zone, false), "to", api_time_json(to, zone, false),
-        "busy", api_ivset_json(&busy, zone),
-        "failing", ids_where(&ab, ab.failing), "pending", ids_where(&ab, ab.pending),
-        "data_as_of", api_time_json(ab.oldest_success, zone, true)));
-    ivset_free(&busy);
-    agency_busy_free(&ab);
+        "agency", w.id, "need", w.ab.need, "calendars", (json_int_t)w.ab.ncal,
+        "from", api_time_json(w.from, zone, false), "to", api_time_json(w.to, zone, false),
+        "busy", api_ivset_json(&w.busy, zone),
+        "failing", ids_where(&w.ab, w.ab.failing), "pending", ids_where(&w.ab, w.ab.pending),
+        "data_as_of", api_time_json(w.ab.oldest_success, zone, true)));
+    agency_window_free(&w);
 }
 
 static void ical_utc(strbuf_t *b, const char *prop, int64_t t)
@@ -246,18 +255,14 @@ static void append_busy_events(strbuf_t *b, const char *id, const ivset_t *busy)
 
 static void h_agency_freebusy(api_req_t *r)
 {
-    const char *id = api_param(r, "id");
-    int64_t from, to;
-    agency_busy_t ab;
-    ivset_t busy;
-    if (!load_agency_busy(r, id, &from, &to, &ab, &busy))
+    agency_window_t w;
+    if (!agency_window_load(r, &w))
         return;
     const char *as = api_query(r, "as");
     bool as_events = as && strcmp(as, "events") == 0;
     if (as && !as_events) {
         api_reply_error(r, 400, "bad-request", "as: events のみ指定できます (only as=events)");
-        ivset_free(&busy);
-        agency_busy_free(&ab);
+        agency_window_free(&w);
         return;
     }
     strbuf_t b;
@@ -265,14 +270,13 @@ static void h_agency_freebusy(api_req_t *r)
     strbuf_puts(&b, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//tsunagu//freebusy//JA\r\n"
                     "METHOD:PUBLISH\r\n");
     if (as_events)
-        append_busy_events(&b, id, &busy);
+        append_busy_events(&b, w.id, &w.busy);
     else
-        append_vfreebusy(&b, id, from, to, &busy);
+        append_vfreebusy(&b, w.id, w.from, w.to, &w.busy);
     strbuf_puts(&b, "END:VCALENDAR\r\n");
     api_reply_text(r, 200, "text/calendar; charset=utf-8", b.s, b.len);
     strbuf_free(&b);
-    ivset_free(&busy);
-    agency_busy_free(&ab);
+    agency_window_free(&w);
 }
 
 void api_agencies_register(api_t *api)
