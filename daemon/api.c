@@ -115,6 +115,20 @@ static bool split_path(const char *path, strvec_t *out)
 
 static void on_request(struct evhttp_request *req, void *arg);
 
+/* The path as logged: an RSVP link's token is a bearer credential (anyone
+ * holding it can answer for the agency), so everything after /v1/rsvp/ is
+ * replaced by "…".  Judged on the decoded segments, as routing does, and
+ * on the raw text when it does not decode. */
+static char *path_for_log(const char *path)
+{
+    strvec_t segs;
+    strvec_init(&segs);
+    bool rsvp = (split_path(path, &segs) && segs.n >= 2 && strcmp(segs.v[0], "v1") == 0 &&
+                 strcmp(segs.v[1], "rsvp") == 0) || strstr(path, "/rsvp/") != NULL;
+    strvec_free(&segs);
+    return rsvp ? xstrdup("/v1/rsvp/…") : xstrdup(path);
+}
+
 api_t *api_new(tsunagud_t *d, struct evhttp *http)
 {
     api_t *api = xcalloc(1, sizeof *api);
@@ -499,7 +513,9 @@ static void finish(api_req_t *r, int status, const char *ctype, const char *body
         api_role_name(&r->auth, rn, sizeof rn);
     /* probes of /healthz would drown the log: debug level when healthy */
     log_level_t lvl = status == 200 && strcmp(r->path, "/healthz") == 0 ? LOG_DEBUG : LOG_INFO;
-    log_msg(lvl, "http %s %s %d %.1fms %s", method_name(r->method), r->path, status, ms, rn);
+    char *logged = path_for_log(r->path);
+    log_msg(lvl, "http %s %s %d %.1fms %s", method_name(r->method), logged, status, ms, rn);
+    free(logged);
     if (r->deferred) {
         r->api->in_flight--;
         req_free(r);
