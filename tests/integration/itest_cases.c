@@ -133,11 +133,7 @@ static int group_teardown(void **state)
 
 static void test_import_city_and_tokens(void **state)
 {
-    json_t *doc = support_city_doc(CITY, NULL, NULL);
-    assert_non_null(doc);
-    json_decref(support_api_post_doc(&g.d, "/v1/import", ADMIN, doc, 200));
-    json_decref(doc);
-    assert_true(support_api_feeds_ok(&g.d, ADMIN, 30000));
+    support_api_import_city(&g.d, ADMIN, CITY, NULL, NULL);
     g.coord = create_token("coordinator");
     g.secr = create_token("secretariat");
     g.chuo = create_token("agency:houkatsu-chuo");

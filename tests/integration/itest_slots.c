@@ -159,11 +159,7 @@ static void test_slots_before_import_409(void **state)
 
 static void test_import_city(void **state)
 {
-    json_t *doc = support_city_doc(CITY, "ssw", g.ssw_copy);   /* a copy we can break */
-    assert_non_null(doc);
-    json_decref(support_api_post_doc(&g.d, "/v1/import", ADMIN, doc, 200));
-    json_decref(doc);
-    assert_true(support_api_feeds_ok(&g.d, ADMIN, 30000));
+    support_api_import_city(&g.d, ADMIN, CITY, "ssw", g.ssw_copy);   /* ssw: a copy we can break */
     g.coord = create_token("coordinator");
     g.agency_tok = create_token("agency:kodomo");
 }

@@ -9,6 +9,7 @@
  * support_daemon_t in the group state; support_daemon_init() in group
  * setup, then support_daemon_start() (config file) or
  * support_tsunagud_spawn() (a daemon configured by environment only);
+ * support_api_import_city() for the fixture city;
  * support_daemon_http() / support_api_json() / support_api_error() for
  * requests; support_daemon_cli() for the client; support_daemon_free()
  * in teardown.  itest_mail.c's http_url/api/expect_error map onto
@@ -161,6 +162,19 @@ static inline bool support_api_feeds_ok(const support_daemon_t *d, const char *a
         nanosleep(&ts, NULL);
     }
     return false;
+}
+
+/* Import the fixture city (support_city_doc) and wait until every feed
+ * is ok (up to 30 s). */
+static inline void support_api_import_city(const support_daemon_t *d, const char *auth,
+                                           const char *city, const char *copy_id,
+                                           const char *copy_path)
+{
+    json_t *doc = support_city_doc(city, copy_id, copy_path);
+    assert_non_null(doc);
+    json_decref(support_api_post_doc(d, "/v1/import", auth, doc, 200));
+    json_decref(doc);
+    assert_true(support_api_feeds_ok(d, auth, 30000));
 }
 
 /* POST /v1/tokens {role, label}: a new token (malloc'd) of that role,
