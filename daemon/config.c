@@ -28,6 +28,7 @@ const config_key_t config_keys[] = {
     {"POLL_INTERVAL", "300", "seconds between polls of one feed (+-10% jitter)"},
     {"FETCH_TIMEOUT", "30", "seconds before one feed fetch is abandoned"},
     {"MAX_CONCURRENT_FETCHES", "16", "feed fetches in flight at once"},
+    {"FILE_FEEDS_DIR", NULL, "folder local calendar files (file:// or /path) must be in (unset = anywhere)"},
     {"DRAIN_SECONDS", "10", "on SIGTERM, wait this long for in-flight work"},
     {"CHECKPOINT_INTERVAL", "30", "seconds between SQLite WAL checkpoints (0 = SQLite's automatic ones)"},
     {"MAX_BODY_BYTES", "8M", "largest HTTP request body accepted"},

@@ -492,11 +492,31 @@ static char *load_state_json(store_t *st, const char *id)
     return r;
 }
 
+/* A fetch that never started: recorded as a failure, retried with backoff. */
+static void launch_failed(feed_ent_t *e, const char *why)
+{
+    feeds_t *f = e->owner;
+    feed_result_t res;
+    memset(&res, 0, sizeof res);
+    strvec_init(&res.warnings);
+    res.status = FEED_ERROR;
+    res.error = (char *)why;
+    e->failures++;
+    double delay = next_delay(f, e->failures);
+    record_failure(e, &res, tu_now() + (int64_t)delay);
+    schedule_in(e, delay);
+}
+
 static void launch(feed_ent_t *e)
 {
     feeds_t *f = e->owner;
     const city_t *city = tsunagud_city(f->d);
     int64_t now = tu_now();
+    if (!store_local_url_allowed(f->d->store, e->url)) {
+        /* imported before FILE_FEEDS_DIR was set, or swapped for a symlink */
+        launch_failed(e, "FILE_FEEDS_DIR の外のファイルは読み込みません (local file outside FILE_FEEDS_DIR)");
+        return;
+    }
     char *state = load_state_json(f->d->store, e->id);
     feed_request_t req = {
         .kind = e->kind,
@@ -516,15 +536,7 @@ static void launch(feed_ent_t *e)
         log_debug("feed %s: fetching %s", e->id, feed_kind_name(e->kind));
         return;
     }
-    feed_result_t res;
-    memset(&res, 0, sizeof res);
-    strvec_init(&res.warnings);
-    res.status = FEED_ERROR;
-    res.error = "取得を開始できません (could not start the fetch)";
-    e->failures++;
-    double delay = next_delay(f, e->failures);
-    record_failure(e, &res, tu_now() + (int64_t)delay);
-    schedule_in(e, delay);
+    launch_failed(e, "取得を開始できません (could not start the fetch)");
 }
 
 static void start_fetch(feed_ent_t *e)

@@ -132,6 +132,8 @@ static void reload(tsunagud_t *d)
     d->config = nc;
     apply_log_level(nc);
     apply_checkpoint_interval(d);
+    if (!store_set_file_feeds_dir(d->store, config_get(nc, "FILE_FEEDS_DIR"), err, sizeof err))
+        log_error("reload: %s (keeping the old FILE_FEEDS_DIR)", err);
     feeds_reconfigure(d->feeds);
     if (feeds_load_secrets(d->feeds, err, sizeof err) != 0)
         log_error("reload: %s (keeping the old credentials)", err);
@@ -231,8 +233,11 @@ static bool start(tsunagud_t *d, char *err, size_t errlen)
         return false;
     apply_log_level(d->config);
     d->store = store_open(config_get(d->config, "DATABASE"), err, errlen);
-    if (!d->store)
+    if (!d->store || !store_set_file_feeds_dir(d->store, config_get(d->config, "FILE_FEEDS_DIR"),
+                                               err, errlen))
         return false;
+    if (store_file_feeds_dir(d->store))
+        log_info("local calendar files only under %s", store_file_feeds_dir(d->store));
     d->base = event_base_new();
     d->curlev = curlev_new(d->base);
     if (!d->base || !d->curlev) {

@@ -9,11 +9,16 @@
  * import/load lives in store_city.c.  The daemon turns SQLite's automatic
  * WAL checkpoint off (it would run inside whichever commit crosses the
  * threshold, fsync included, e.g. a feed's) and checkpoints from a timer
- * with store_checkpoint instead (main_tsunagud.c).
+ * with store_checkpoint instead (main_tsunagud.c).  FILE_FEEDS_DIR (the
+ * folder local calendar files must live in) is kept here so the import
+ * (store_city.c) and the feed scheduler apply the same rule.
  */
+#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 
 #include "log.h"
 #include "store.h"
@@ -30,6 +35,7 @@ struct store {
     cached_stmt_t *cache;
     size_t         ncache, capcache;
     bool           in_tx;
+    char          *file_feeds_dir;    /* realpath of FILE_FEEDS_DIR, NULL = any */
 };
 
 sqlite3 *store_db(store_t *st) { return st->db; }
@@ -234,6 +240,76 @@ bool store_feed_data_changed(store_t *st, const char *feed_id)
     return ok && s;
 }
 
+/* ---- FILE_FEEDS_DIR --------------------------------------------------- */
+
+bool store_set_file_feeds_dir(store_t *st, const char *dir, char *err, size_t errlen)
+{
+    char *real = NULL;
+    if (dir && *dir) {
+        struct stat sb;
+        real = realpath(dir, NULL);
+        if (!real || stat(real, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+            snprintf(err, errlen, "FILE_FEEDS_DIR: フォルダがありません: %s (not a directory)", dir);
+            free(real);
+            return false;
+        }
+    }
+    free(st->file_feeds_dir);
+    st->file_feeds_dir = real;
+    return true;
+}
+
+const char *store_file_feeds_dir(store_t *st) { return st->file_feeds_dir; }
+
+/* file:///a/b%20c or /a/b c -> "/a/b c" (malloc'd); NULL if not local. */
+static char *local_path(const char *url)
+{
+    if (url[0] == '/')
+        return xstrdup(url);
+    if (strncasecmp(url, "file://", 7) != 0)
+        return NULL;
+    const char *p = url + 7;
+    if (strncasecmp(p, "localhost/", 10) == 0)
+        p += 9;
+    int n = 0;
+    char *dec = curl_easy_unescape(NULL, p, 0, &n);
+    char *out = dec && !memchr(dec, '\0', (size_t)n) ? xstrndup(dec, (size_t)n) : xstrdup("");
+    curl_free(dec);
+    return out;                       /* "" or a relative path: never inside */
+}
+
+/* realpath of path, or of its folder plus the last name when the file
+ * does not exist yet; NULL when neither resolves. */
+static char *resolve_local(const char *path)
+{
+    char *real = realpath(path, NULL);
+    if (real || !*path)
+        return real;
+    const char *slash = strrchr(path, '/');
+    if (!slash || !slash[1] || !strcmp(slash + 1, "..") || !strcmp(slash + 1, "."))
+        return NULL;
+    char *dir = slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
+    char *rdir = realpath(dir, NULL);
+    free(dir);
+    char *out = rdir ? xasprintf("%s/%s", strcmp(rdir, "/") ? rdir : "", slash + 1) : NULL;
+    free(rdir);
+    return out;
+}
+
+bool store_local_url_allowed(store_t *st, const char *url)
+{
+    char *path = st->file_feeds_dir && url ? local_path(url) : NULL;
+    if (!path)
+        return true;                  /* unrestricted, or not a local file */
+    char *real = resolve_local(path);
+    size_t n = strlen(st->file_feeds_dir);
+    bool inside = real && strncmp(real, st->file_feeds_dir, n) == 0 &&
+                  (real[n] == '/' || !strcmp(st->file_feeds_dir, "/")) && real[n + (n > 1)];
+    free(real);
+    free(path);
+    return inside;
+}
+
 int store_set_autocheckpoint(store_t *st, int pages)
 {
     return sqlite3_wal_autocheckpoint(st->db, pages) == SQLITE_OK ? 0 : -1;
@@ -264,6 +340,7 @@ void store_close(store_t *st)
         free(st->cache[i].sql);
     }
     free(st->cache);
+    free(st->file_feeds_dir);
     if (st->db)
         sqlite3_close(st->db);
     free(st);

@@ -83,6 +83,22 @@ static bool check_absolute_urls(const city_t *c, char *err, size_t errlen)
     return true;
 }
 
+/* With FILE_FEEDS_DIR set, local calendar files must live inside it. */
+static bool check_file_feeds(store_t *st, const city_t *c, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < c->nagencies; i++)
+        for (size_t j = 0; j < c->agencies[i].ncalendars; j++) {
+            const calendar_ref_t *cal = &c->agencies[i].calendars[j];
+            if (!store_local_url_allowed(st, cal->url)) {
+                snprintf(err, errlen, "agencies[%zu].calendars[%zu].url: カレンダー「%s」のファイル %s は"
+                         "FILE_FEEDS_DIR (%s) の外にあるため読み込めません (local calendar outside FILE_FEEDS_DIR)",
+                         i, j, cal->id, cal->url, store_file_feeds_dir(st));
+                return false;
+            }
+        }
+    return true;
+}
+
 static bool step_done(sqlite3_stmt *s)
 {
     int rc = sqlite3_step(s);
@@ -237,7 +253,8 @@ bool store_import_city(store_t *st, const json_t *doc, const char *base_dir,
     if (!city_from_json(doc, base_dir, &c, err, errlen))
         return false;
     if (!check_unique_ids(&c, err, errlen) ||
-        (!base_dir && !check_absolute_urls(&c, err, errlen))) {
+        (!base_dir && !check_absolute_urls(&c, err, errlen)) ||
+        !check_file_feeds(st, &c, err, errlen)) {
         city_free(&c);
         return false;
     }

@@ -83,6 +83,15 @@ int  store_checkpoint(store_t *st, bool truncate, int *wal_frames, int *done_fra
  * transaction that changed them.  false on SQL error. */
 bool store_feed_data_changed(store_t *st, const char *feed_id);
 
+/* FILE_FEEDS_DIR.  dir NULL or "" = local calendar files (file:// urls
+ * and absolute paths) are allowed anywhere; otherwise they must resolve
+ * (symlinks and ".." followed) to a file inside dir.  false with err when
+ * dir is not an existing folder (the previous setting is kept). */
+bool store_set_file_feeds_dir(store_t *st, const char *dir, char *err, size_t errlen);
+const char *store_file_feeds_dir(store_t *st);    /* resolved, or NULL */
+/* true for non-local urls, and for local files the setting allows. */
+bool store_local_url_allowed(store_t *st, const char *url);
+
 /* Highest applied migration version; and whether a version is applied. */
 int  store_schema_version(store_t *st);
 bool store_has_migration(store_t *st, int version);
@@ -98,8 +107,10 @@ const char *store_col_text(sqlite3_stmt *s, int col);   /* NULL if SQL NULL */
  * agency and feed in ONE transaction: a bad document changes nothing and
  * err names the field.  Re-import updates in place; feeds whose kind or
  * url changed go back to "pending" and are polled again; feeds and
- * agencies absent from the new document are removed.  Out-params (may be
- * NULL) count agencies and feeds imported. */
+ * agencies absent from the new document are removed.  A local calendar
+ * (file:// or absolute path) outside FILE_FEEDS_DIR, when that is set
+ * (store_set_file_feeds_dir), refuses the import with err naming the
+ * calendar.  Out-params (may be NULL) count agencies and feeds imported. */
 bool store_import_city(store_t *st, const json_t *doc, const char *base_dir,
                        size_t *nagencies, size_t *nfeeds,
                        char *err, size_t errlen);

@@ -12,6 +12,9 @@
  *   - POST /v1/slots uses the engine's per-agency cache (a repeated query
  *     hits it) yet answers from the new data once a feed's calendar
  *     changes, and sees a new hold at once;
+ *   - with FILE_FEEDS_DIR set (to the temp folder of calendars), an import
+ *     naming a local file outside it (absolute path, "..", file:// with
+ *     %2e%2e) is 400 naming the calendar, and changes nothing;
  *   - the WAL is checkpointed by the daemon's timer (CHECKPOINT_INTERVAL=1)
  *     and truncated at shutdown even while another connection is open
  *     (last: it stops the daemon).
@@ -215,7 +218,7 @@ static int group_setup(void **state)
     if (rc != 0 || copy_calendars() != 0)
         return -1;
     char *conf = xasprintf("ADMIN_TOKEN = " ADMIN "\nPOLL_INTERVAL = 600\nLOG_LEVEL = debug\n"
-                           "CHECKPOINT_INTERVAL = 1\n");
+                           "CHECKPOINT_INTERVAL = 1\nFILE_FEEDS_DIR = %s\n", g.feeds);
     rc = support_write_file(g.conf, conf, (size_t)-1);
     free(conf);
     if (rc)
@@ -498,6 +501,59 @@ static void test_slots_see_new_hold(void **state)
     json_decref(after);
 }
 
+/* ---- FILE_FEEDS_DIR ----------------------------------------------------------- */
+
+/* Import the fixture city with kyodo's calendar url replaced by url. */
+static void expect_import_refused(const char *url)
+{
+    json_t *doc = make_doc(g.feeds);
+    json_t *cal = json_array_get(json_object_get(json_array_get(json_object_get(doc, "agencies"), 0),
+                                                 "calendars"), 0);
+    assert_string_equal(json_string_value(json_object_get(cal, "id")), "kyodo");
+    json_object_set_new(cal, "url", json_string(url));
+    char *body = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    expect_error("POST", "/v1/import", ADMIN, body, 400, "bad-import", "カレンダー「kyodo」");
+    expect_error("POST", "/v1/import", ADMIN, body, 400, "bad-import", "FILE_FEEDS_DIR");
+    free(body);
+}
+
+static void test_file_feeds_outside_dir_refused(void **state)
+{
+    char cwd[PATH_MAX];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    char *fixture = xasprintf("%s/" CITY "/calendars/kyodo.ics", cwd);
+    char *escape = xasprintf("%s/../tsunagud.conf", g.feeds);
+    char *as_url = xasprintf("file://%s/%%2e%%2e/tsunagu.db", g.feeds);
+    expect_import_refused(fixture);               /* a real calendar, but outside */
+    expect_import_refused("/etc/passwd");
+    expect_import_refused(escape);
+    expect_import_refused(as_url);
+    free(fixture);
+    free(escape);
+    free(as_url);
+    /* nothing changed: kyodo still reads its file inside the folder */
+    json_t *j = http_json("GET", "/v1/feeds/kyodo", g.coord, NULL, 200);
+    const char *url = json_string_value(json_object_get(j, "url"));
+    assert_non_null(url);
+    assert_true(strncmp(url, g.feeds, strlen(g.feeds)) == 0);
+    assert_string_equal(json_string_value(json_object_get(j, "state")), "ok");
+    json_decref(j);
+    /* and http(s) feeds are not affected by the setting */
+    json_t *doc = make_doc(g.feeds);
+    json_t *cal = json_array_get(json_object_get(json_array_get(json_object_get(doc, "agencies"), 0),
+                                                 "calendars"), 0);
+    json_object_set_new(cal, "url", json_string("http://127.0.0.1:9/kyodo.ics"));
+    char *body = json_dumps(doc, JSON_COMPACT);
+    json_decref(http_json("POST", "/v1/import", ADMIN, body, 200));
+    free(body);
+    /* back to the file inside, as before */
+    body = json_dumps(doc = make_doc(g.feeds), JSON_COMPACT);
+    json_decref(doc);
+    json_decref(http_json("POST", "/v1/import", ADMIN, body, 200));
+    free(body);
+}
+
 /* ---- WAL checkpoints (last: stops the daemon) ------------------------------ */
 
 static bool log_has(const char *needle, int timeout_ms)
@@ -552,6 +608,7 @@ int main(void)
         cmocka_unit_test(test_older_proposal_is_superseded),
         cmocka_unit_test(test_slots_cache_follows_feed_data),
         cmocka_unit_test(test_slots_see_new_hold),
+        cmocka_unit_test(test_file_feeds_outside_dir_refused),
         cmocka_unit_test(test_wal_checkpointed_by_timer),
         cmocka_unit_test(test_shutdown_truncates_wal),
     };
