@@ -54,13 +54,7 @@ typedef support_resp_t resp_t;
 #define http(m, p, auth, b) support_daemon_http(&g.d, m, p, auth, b)
 #define http_json(m, p, auth, b, want) support_api_json(&g.d, m, p, auth, b, want)
 #define expect_error(m, p, auth, b, st, code) support_api_error(&g.d, m, p, auth, b, st, code, NULL)
-
-static long status_of(const char *method, const char *path, const char *auth, const char *body)
-{
-    resp_t r = http(method, path, auth, body);
-    strbuf_free(&r.body);
-    return r.status;
-}
+#define status_of(m, p, auth, b) support_daemon_status(&g.d, m, p, auth, b)
 
 /* ---- fixtures ------------------------------------------------------------- */
 static int64_t iso(const char *s)

@@ -47,7 +47,7 @@ static struct {
 } g;
 
 /* ---- HTTP (tests/support/support_daemon.h) ------------------------------- */
-#define http(m, p, tok, b) support_daemon_http(&g.d, m, p, tok, b)
+#define status_of(m, p, tok, b) support_daemon_status(&g.d, m, p, tok, b)
 #define http_json(m, p, tok, b, want) support_api_json(&g.d, m, p, tok, b, want)
 
 /* A 4xx with the given error code and a message containing needle. */
@@ -272,10 +272,10 @@ static void test_holds_count_as_busy(void **state)
     j = http_json("GET", path, g.coord, NULL, 200);
     assert_string_equal(json_string_value(json_array_get(json_object_get(j, "agencies"), 0)), "dv");
     json_decref(j);
-    assert_int_equal(http("DELETE", path, g.coord, NULL).status, 204);
-    assert_int_equal(http("DELETE", path, g.coord, NULL).status, 404);
+    assert_int_equal(status_of("DELETE", path, g.coord, NULL), 204);
+    assert_int_equal(status_of("DELETE", path, g.coord, NULL), 404);
     snprintf(path, sizeof path, "/v1/holds/%lld", other);
-    assert_int_equal(http("DELETE", path, ADMIN, NULL).status, 204);
+    assert_int_equal(status_of("DELETE", path, ADMIN, NULL), 204);
     /* released: the slot is offered again */
     j = slots_for("q3-urgent");
     assert_expected_slots("q3-urgent", json_object_get(j, "slots"));

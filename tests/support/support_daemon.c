@@ -165,6 +165,14 @@ support_resp_t support_daemon_http(const support_daemon_t *d, const char *method
     return r;
 }
 
+long support_daemon_status(const support_daemon_t *d, const char *method, const char *path,
+                           const char *auth, const char *body)
+{
+    support_resp_t r = support_daemon_http(d, method, path, auth, body);
+    strbuf_free(&r.body);
+    return r.status;
+}
+
 /* ---- the fixture city ------------------------------------------------------ */
 
 /* Copy the file at path to copy_path; true on success. */

@@ -92,6 +92,10 @@ support_resp_t support_http_request(const char *method, const char *url, const c
 support_resp_t support_daemon_http(const support_daemon_t *d, const char *method,
                                    const char *path, const char *auth, const char *body);
 
+/* Only the status of such a request (the body is dropped). */
+long support_daemon_status(const support_daemon_t *d, const char *method, const char *path,
+                           const char *auth, const char *body);
+
 /* CITY/agencies.json with every calendar url made absolute (against the
  * working directory); the calendar whose id is copy_id (may be NULL) is
  * first copied to copy_path, so a test can break it.  NULL on error. */
