@@ -154,6 +154,17 @@ int cli_call_show(cli_t *c, const char *method, const char *path, json_t *body, 
     return rc;
 }
 
+int cli_run_id_call(cli_t *c, int argc, char **argv, const cli_id_call_t *k)
+{
+    const char *id = cli_arg(argc, argv, 0);
+    if (!id)
+        return cli_usage(k->verb, k->args);
+    char *path = cli_id_path(k->prefix, id, k->suffix);
+    int rc = cli_call_show(c, k->method, path, NULL, k->want, k->show);
+    free(path);
+    return rc;
+}
+
 long cli_send_file(cli_t *c, const char *method, const char *path, const char *file,
                    char **raw, json_t **resp)
 {

@@ -76,26 +76,6 @@ static const char *decision_status_ja(const char *s)
          : !strcmp(s, "overridden") ? "変更済み (overridden)" : s;
 }
 
-/* The verbs "VERB ID" that are one call: METHOD <prefix>/<ID><suffix>,
- * an answer of status want printed by show. */
-typedef struct id_call {
-    const char *verb, *args;
-    const char *method, *prefix, *suffix;
-    long        want;
-    void      (*show)(const json_t *resp);
-} id_call_t;
-
-static int run_id_call(cli_t *c, int argc, char **argv, const id_call_t *k)
-{
-    const char *id = cli_arg(argc, argv, 0);
-    if (!id)
-        return cli_usage(k->verb, k->args);
-    char *path = cli_id_path(k->prefix, id, k->suffix);
-    int rc = cli_call_show(c, k->method, path, NULL, k->want, k->show);
-    free(path);
-    return rc;
-}
-
 /* ---- cases ---------------------------------------------------------------- */
 
 static void print_warnings(const json_t *resp)
@@ -212,8 +192,8 @@ static void show_case(const json_t *resp)
 
 static int v_case_show(cli_t *c, int argc, char **argv)
 {
-    static const id_call_t k = {"case show", "ID", "GET", "/v1/cases", "", 200, show_case};
-    return run_id_call(c, argc, argv, &k);
+    static const cli_id_call_t k = {"case show", "ID", "GET", "/v1/cases", "", 200, show_case};
+    return cli_run_id_call(c, argc, argv, &k);
 }
 
 static void show_closed(const json_t *resp)
@@ -226,9 +206,9 @@ static void show_closed(const json_t *resp)
 
 static int v_case_close(cli_t *c, int argc, char **argv)
 {
-    static const id_call_t k = {"case close", "ID",
+    static const cli_id_call_t k = {"case close", "ID",
                                  "POST", "/v1/cases", "/close", 200, show_closed};
-    return run_id_call(c, argc, argv, &k);
+    return cli_run_id_call(c, argc, argv, &k);
 }
 
 static void show_cases(const json_t *resp)
@@ -340,9 +320,9 @@ static void show_proposal(const json_t *resp)
 
 static int v_propose(cli_t *c, int argc, char **argv)
 {
-    static const id_call_t k = {"propose", "ケースID [--json]",
+    static const cli_id_call_t k = {"propose", "ケースID [--json]",
                                  "POST", "/v1/cases", "/proposals", 201, show_proposal};
-    return run_id_call(c, argc, argv, &k);
+    return cli_run_id_call(c, argc, argv, &k);
 }
 
 /* ---- decisions ------------------------------------------------------------ */
@@ -471,9 +451,9 @@ static void show_reviewed(const json_t *d)
 
 static int v_approve(cli_t *c, int argc, char **argv)
 {
-    static const id_call_t k = {"approve", "決定番号",
+    static const cli_id_call_t k = {"approve", "決定番号",
                                  "POST", "/v1/decisions", "/approve", 200, show_reviewed};
-    return run_id_call(c, argc, argv, &k);
+    return cli_run_id_call(c, argc, argv, &k);
 }
 
 static int v_override(cli_t *c, int argc, char **argv)

@@ -132,32 +132,29 @@ static char *feed_summary(const json_t *f)
                      (long long)json_integer_value(json_object_get(f, "pending")));
 }
 
+static void show_agencies(const json_t *resp)
+{
+    printf("%s の支援機関 (agencies)\n\n", cli_jstr(resp, "city"));
+    cli_table_t *t = cli_table_new(6, (const char *[]){"ID", "名称", "分野", "担当地区",
+                                                       "必要数/暦", "取得状況"});
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(resp, "agencies"), i, a) {
+        char *fields = join_strings(json_object_get(a, "fields"), "・");
+        char *areas = json_array_size(json_object_get(a, "areas"))
+                          ? join_strings(json_object_get(a, "areas"), "・") : xstrdup("全域");
+        char *need = xasprintf("%lld/%zu", (long long)json_integer_value(json_object_get(a, "need")),
+                               json_array_size(json_object_get(a, "calendars")));
+        char *fs = feed_summary(json_object_get(a, "feeds"));
+        cli_table_row(t, (const char *[]){cli_jstr(a, "id"), cli_jstr(a, "name"), fields, areas, need, fs});
+        free(fields); free(areas); free(need); free(fs);
+    }
+    cli_table_print(t);
+}
+
 static int v_agencies(cli_t *c, int argc, char **argv)
 {
-    json_t *resp = NULL;
-    long st = cli_call(c, "GET", "/v1/agencies", NULL, &resp);
-    if (st != 200)
-        return cli_fail(st, resp);
-    if (!c->json) {
-        printf("%s の支援機関 (agencies)\n\n", cli_jstr(resp, "city"));
-        cli_table_t *t = cli_table_new(6, (const char *[]){"ID", "名称", "分野", "担当地区",
-                                                           "必要数/暦", "取得状況"});
-        size_t i;
-        json_t *a;
-        json_array_foreach(json_object_get(resp, "agencies"), i, a) {
-            char *fields = join_strings(json_object_get(a, "fields"), "・");
-            char *areas = json_array_size(json_object_get(a, "areas"))
-                              ? join_strings(json_object_get(a, "areas"), "・") : xstrdup("全域");
-            char *need = xasprintf("%lld/%zu", (long long)json_integer_value(json_object_get(a, "need")),
-                                   json_array_size(json_object_get(a, "calendars")));
-            char *fs = feed_summary(json_object_get(a, "feeds"));
-            cli_table_row(t, (const char *[]){cli_jstr(a, "id"), cli_jstr(a, "name"), fields, areas, need, fs});
-            free(fields); free(areas); free(need); free(fs);
-        }
-        cli_table_print(t);
-    }
-    json_decref(resp);
-    return 0;
+    return cli_call_show(c, "GET", "/v1/agencies", NULL, 200, show_agencies);
 }
 
 static void print_feed_table(const json_t *feeds)
@@ -178,87 +175,75 @@ static void print_feed_table(const json_t *feeds)
     cli_table_print(t);
 }
 
+static void show_agency(const json_t *resp)
+{
+    char *fields = join_strings(json_object_get(resp, "fields"), "・");
+    char *areas = json_array_size(json_object_get(resp, "areas"))
+                      ? join_strings(json_object_get(resp, "areas"), "・") : xstrdup("全域");
+    printf("%s (%s)\n", cli_jstr(resp, "name"), cli_jstr(resp, "id"));
+    print_kv_str("分野 fields", fields);
+    print_kv_str("担当地区 areas", areas);
+    print_kv_str("窓口 email", cli_jstr(resp, "email"));
+    char *s1 = xasprintf("%lld 分", (long long)json_integer_value(json_object_get(resp, "travel_minutes")));
+    print_kv_str("移動時間 travel", s1);
+    char *s2 = xasprintf("%lld / %lld",
+                         (long long)json_integer_value(json_object_get(resp, "lead_cases")),
+                         (long long)json_integer_value(json_object_get(resp, "max_lead_cases")));
+    print_kv_str("主担当件数 lead", s2);
+    print_kv_str("支援会議構成員 member",
+                 json_is_true(json_object_get(resp, "support_meeting_member")) ? "はい" : "いいえ");
+    json_t *need = json_object_get(resp, "need");
+    char *s3 = xasprintf("%lld", need ? (long long)json_integer_value(need) : 1LL);
+    print_kv_str("必要人数 need", s3);
+    free(s1); free(s2); free(s3);
+    free(fields);
+    free(areas);
+    json_t *feeds = json_object_get(resp, "feeds");
+    if (feeds) {
+        putchar('\n');
+        print_feed_table(feeds);
+    }
+}
+
 static int v_agency(cli_t *c, int argc, char **argv)
 {
-    const char *id = cli_arg(argc, argv, 0);
-    if (!id)
-        return cli_usage("agency", "ID");
-    json_t *resp = NULL;
-    long st = cli_call_id(c, "GET", "/v1/agencies", id, "", NULL, &resp);
-    if (st != 200)
-        return cli_fail(st, resp);
-    if (!c->json) {
-        char *fields = join_strings(json_object_get(resp, "fields"), "・");
-        char *areas = json_array_size(json_object_get(resp, "areas"))
-                          ? join_strings(json_object_get(resp, "areas"), "・") : xstrdup("全域");
-        printf("%s (%s)\n", cli_jstr(resp, "name"), cli_jstr(resp, "id"));
-        print_kv_str("分野 fields", fields);
-        print_kv_str("担当地区 areas", areas);
-        print_kv_str("窓口 email", cli_jstr(resp, "email"));
-        char *s1 = xasprintf("%lld 分", (long long)json_integer_value(json_object_get(resp, "travel_minutes")));
-        print_kv_str("移動時間 travel", s1);
-        char *s2 = xasprintf("%lld / %lld",
-                             (long long)json_integer_value(json_object_get(resp, "lead_cases")),
-                             (long long)json_integer_value(json_object_get(resp, "max_lead_cases")));
-        print_kv_str("主担当件数 lead", s2);
-        print_kv_str("支援会議構成員 member",
-                     json_is_true(json_object_get(resp, "support_meeting_member")) ? "はい" : "いいえ");
-        json_t *need = json_object_get(resp, "need");
-        char *s3 = xasprintf("%lld", need ? (long long)json_integer_value(need) : 1LL);
-        print_kv_str("必要人数 need", s3);
-        free(s1); free(s2); free(s3);
-        free(fields);
-        free(areas);
-        json_t *feeds = json_object_get(resp, "feeds");
-        if (feeds) {
-            putchar('\n');
-            print_feed_table(feeds);
-        }
-    }
-    json_decref(resp);
-    return 0;
+    static const cli_id_call_t k = {"agency", "ID", "GET", "/v1/agencies", "", 200, show_agency};
+    return cli_run_id_call(c, argc, argv, &k);
 }
 
 /* ---- feeds ----------------------------------------------------------------- */
+static void show_feeds(const json_t *resp)
+{
+    print_feed_table(json_object_get(resp, "feeds"));
+}
+
 static int v_feeds(cli_t *c, int argc, char **argv)
 {
-    json_t *resp = NULL;
-    long st = cli_call(c, "GET", "/v1/feeds", NULL, &resp);
-    if (st != 200)
-        return cli_fail(st, resp);
-    if (!c->json)
-        print_feed_table(json_object_get(resp, "feeds"));
-    json_decref(resp);
-    return 0;
+    return cli_call_show(c, "GET", "/v1/feeds", NULL, 200, show_feeds);
+}
+
+static void show_feed(const json_t *resp)
+{
+    printf("カレンダー %s (機関 %s)\n", cli_jstr(resp, "id"), cli_jstr(resp, "agency"));
+    print_kv_str("状態 state", state_ja(cli_jstr(resp, "state")));
+    print_kv("種類 kind", json_object_get(resp, "kind"));
+    print_kv("URL", json_object_get(resp, "url"));
+    print_kv("最終成功 last_success", json_object_get(resp, "last_success"));
+    print_kv("エラー last_error", json_object_get(resp, "last_error"));
+    print_kv("HTTP", json_object_get(resp, "http_status"));
+    print_kv("区間数 intervals", json_object_get(resp, "intervals"));
+    print_kv("連続失敗 failures", json_object_get(resp, "failures"));
+    print_kv("次回取得 next_poll", json_object_get(resp, "next_poll"));
+    size_t i;
+    json_t *w;
+    json_array_foreach(json_object_get(resp, "warnings"), i, w)
+        printf("  注意: %s\n", json_string_value(w));
 }
 
 static int v_feed(cli_t *c, int argc, char **argv)
 {
-    const char *id = cli_arg(argc, argv, 0);
-    if (!id)
-        return cli_usage("feed", "ID");
-    json_t *resp = NULL;
-    long st = cli_call_id(c, "GET", "/v1/feeds", id, "", NULL, &resp);
-    if (st != 200)
-        return cli_fail(st, resp);
-    if (!c->json) {
-        printf("カレンダー %s (機関 %s)\n", cli_jstr(resp, "id"), cli_jstr(resp, "agency"));
-        print_kv_str("状態 state", state_ja(cli_jstr(resp, "state")));
-        print_kv("種類 kind", json_object_get(resp, "kind"));
-        print_kv("URL", json_object_get(resp, "url"));
-        print_kv("最終成功 last_success", json_object_get(resp, "last_success"));
-        print_kv("エラー last_error", json_object_get(resp, "last_error"));
-        print_kv("HTTP", json_object_get(resp, "http_status"));
-        print_kv("区間数 intervals", json_object_get(resp, "intervals"));
-        print_kv("連続失敗 failures", json_object_get(resp, "failures"));
-        print_kv("次回取得 next_poll", json_object_get(resp, "next_poll"));
-        size_t i;
-        json_t *w;
-        json_array_foreach(json_object_get(resp, "warnings"), i, w)
-            printf("  注意: %s\n", json_string_value(w));
-    }
-    json_decref(resp);
-    return 0;
+    static const cli_id_call_t k = {"feed", "ID", "GET", "/v1/feeds", "", 200, show_feed};
+    return cli_run_id_call(c, argc, argv, &k);
 }
 
 static int v_refresh(cli_t *c, int argc, char **argv)
@@ -473,26 +458,23 @@ static int v_token_create(cli_t *c, int argc, char **argv)
     return rc;
 }
 
+static void show_tokens(const json_t *resp)
+{
+    cli_table_t *t = cli_table_new(4, (const char *[]){"番号", "権限 (role)", "説明", "作成"});
+    size_t i;
+    json_t *tok;
+    json_array_foreach(json_object_get(resp, "tokens"), i, tok) {
+        char *id = xasprintf("%lld", (long long)json_integer_value(json_object_get(tok, "id")));
+        cli_table_row(t, (const char *[]){id, cli_jstr(tok, "role"), cli_jstr(tok, "label"),
+                                          cli_jstr(tok, "created")});
+        free(id);
+    }
+    cli_table_print(t);
+}
+
 static int v_token_list(cli_t *c, int argc, char **argv)
 {
-    json_t *resp = NULL;
-    long st = cli_call(c, "GET", "/v1/tokens", NULL, &resp);
-    if (st != 200)
-        return cli_fail(st, resp);
-    if (!c->json) {
-        cli_table_t *t = cli_table_new(4, (const char *[]){"番号", "権限 (role)", "説明", "作成"});
-        size_t i;
-        json_t *tok;
-        json_array_foreach(json_object_get(resp, "tokens"), i, tok) {
-            char *id = xasprintf("%lld", (long long)json_integer_value(json_object_get(tok, "id")));
-            cli_table_row(t, (const char *[]){id, cli_jstr(tok, "role"), cli_jstr(tok, "label"),
-                                              cli_jstr(tok, "created")});
-            free(id);
-        }
-        cli_table_print(t);
-    }
-    json_decref(resp);
-    return 0;
+    return cli_call_show(c, "GET", "/v1/tokens", NULL, 200, show_tokens);
 }
 
 static int v_token_revoke(cli_t *c, int argc, char **argv)
@@ -511,18 +493,16 @@ static int v_token_revoke(cli_t *c, int argc, char **argv)
     return rc;
 }
 
+static void show_health(const json_t *resp)
+{
+    printf("tsunagud: %s (%s)\n", cli_jstr(resp, "status"),
+           json_is_true(json_object_get(resp, "city_imported")) ? "市のデータあり"
+                                                                 : "市のデータ未取り込み");
+}
+
 static int v_health(cli_t *c, int argc, char **argv)
 {
-    json_t *resp = NULL;
-    long st = cli_call(c, "GET", "/healthz", NULL, &resp);
-    if (st != 200)
-        return cli_fail(st, resp);
-    if (!c->json)
-        printf("tsunagud: %s (%s)\n", cli_jstr(resp, "status"),
-               json_is_true(json_object_get(resp, "city_imported")) ? "市のデータあり"
-                                                                     : "市のデータ未取り込み");
-    json_decref(resp);
-    return 0;
+    return cli_call_show(c, "GET", "/healthz", NULL, 200, show_health);
 }
 
 const cli_verb_t cli_core_verbs[] = {

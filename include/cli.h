@@ -70,6 +70,15 @@ long cli_call_id(cli_t *c, const char *method, const char *prefix, const char *i
  * --json, which cli_call printed raw); else cli_fail.  Returns 0 or 1. */
 int  cli_call_show(cli_t *c, const char *method, const char *path, json_t *body, long want,
                    void (*show)(const json_t *resp));
+/* A verb "VERB ID" that is one such call: METHOD <prefix>/<ID><suffix>
+ * answered with want, printed by show; usage from verb and args. */
+typedef struct cli_id_call {
+    const char *verb, *args;
+    const char *method, *prefix, *suffix;
+    long        want;
+    void      (*show)(const json_t *resp);
+} cli_id_call_t;
+int  cli_run_id_call(cli_t *c, int argc, char **argv, const cli_id_call_t *k);
 /* Send a local file's text as the body, as is (so the daemon's 400 names
  * any faulty field).  Returns the HTTP status, or -1 when the file cannot
  * be read ("エラー: ... を読めません" printed).  *raw gets the response
