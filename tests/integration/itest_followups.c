@@ -14,7 +14,9 @@
  *     changes, and sees a new hold at once;
  *   - with FILE_FEEDS_DIR set (to the temp folder of calendars), an import
  *     naming a local file outside it (absolute path, "..", file:// with
- *     %2e%2e) is 400 naming the calendar, and changes nothing;
+ *     %2e%2e) is 400 naming the calendar, and changes nothing; narrowed
+ *     by SIGHUP, a feed imported earlier fails its polls instead of being
+ *     read, and works again once the folder is widened;
  *   - the WAL is checkpointed by the daemon's timer (CHECKPOINT_INTERVAL=1)
  *     and truncated at shutdown even while another connection is open
  *     (last: it stops the daemon).
@@ -31,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -554,6 +557,55 @@ static void test_file_feeds_outside_dir_refused(void **state)
     free(body);
 }
 
+/* Rewrite the config with FILE_FEEDS_DIR = dir and SIGHUP the daemon. */
+static void reload_with_file_feeds_dir(const char *dir)
+{
+    char *conf = xasprintf("ADMIN_TOKEN = " ADMIN "\nPOLL_INTERVAL = 600\nLOG_LEVEL = debug\n"
+                           "CHECKPOINT_INTERVAL = 1\nFILE_FEEDS_DIR = %s\n", dir);
+    assert_int_equal(support_write_file(g.conf, conf, (size_t)-1), 0);
+    free(conf);
+    assert_int_equal(kill(g.pid, SIGHUP), 0);
+}
+
+static const char *feed_state(json_t **keep)
+{
+    *keep = http_json("GET", "/v1/feeds/kyodo", g.coord, NULL, 200);
+    return json_string_value(json_object_get(*keep, "state"));
+}
+
+static void test_file_feeds_dir_applies_to_polls(void **state)
+{
+    /* narrowed to a subfolder: kyodo's file, imported before, is not read */
+    char *sub = support_path(g.feeds, "only-here");
+    char *mk = xasprintf("mkdir -p '%s'", sub);
+    assert_int_equal(system(mk), 0);
+    free(mk);
+    reload_with_file_feeds_dir(sub);
+    bool failing = false;
+    json_t *j = NULL;
+    for (int waited = 0; waited < 10000 && !failing; waited += 200) {
+        json_decref(http_json("POST", "/v1/feeds/kyodo/refresh", g.coord, NULL, 202));
+        sleep_ms(200);
+        failing = !strcmp(feed_state(&j), "failing");
+        if (failing)
+            assert_non_null(strstr(json_string_value(json_object_get(j, "last_error")),
+                                   "FILE_FEEDS_DIR"));
+        json_decref(j);
+    }
+    assert_true(failing);
+    /* back to the whole folder: polls work again */
+    reload_with_file_feeds_dir(g.feeds);
+    bool ok = false;
+    for (int waited = 0; waited < 10000 && !ok; waited += 200) {
+        json_decref(http_json("POST", "/v1/feeds/kyodo/refresh", g.coord, NULL, 202));
+        sleep_ms(200);
+        ok = !strcmp(feed_state(&j), "ok");
+        json_decref(j);
+    }
+    assert_true(ok);
+    free(sub);
+}
+
 /* ---- WAL checkpoints (last: stops the daemon) ------------------------------ */
 
 static bool log_has(const char *needle, int timeout_ms)
@@ -609,6 +661,7 @@ int main(void)
         cmocka_unit_test(test_slots_cache_follows_feed_data),
         cmocka_unit_test(test_slots_see_new_hold),
         cmocka_unit_test(test_file_feeds_outside_dir_refused),
+        cmocka_unit_test(test_file_feeds_dir_applies_to_polls),
         cmocka_unit_test(test_wal_checkpointed_by_timer),
         cmocka_unit_test(test_shutdown_truncates_wal),
     };
