@@ -29,6 +29,32 @@ static char *read_stdin(size_t *len)
     return strbuf_detach(&b);
 }
 
+/* A call's answer: want -> shown (--json: the JSON once more, after the
+ * copy cli_call printed; kept so the output stays as it was), else
+ * cli_fail.  Frees resp; returns the exit code. */
+static int show_answer(cli_t *c, long st, json_t *resp, long want,
+                       void (*show)(const json_t *resp))
+{
+    int rc = 0;
+    if (st != want)
+        rc = cli_fail(st, resp);
+    else if (c->json)
+        cli_print_json(resp);
+    else
+        show(resp);
+    json_decref(resp);
+    return rc;
+}
+
+static void print_reply(const json_t *resp)
+{
+    printf("回答を記録しました: 会議 %lld / %s → %s%s\n",
+           (long long)json_integer_value(json_object_get(resp, "meeting")),
+           json_string_value(json_object_get(resp, "agency")),
+           json_string_value(json_object_get(resp, "partstat")),
+           json_is_true(json_object_get(resp, "replan")) ? "（要再調整）" : "");
+}
+
 static int cmd_reply(cli_t *c, int argc, char **argv)
 {
     size_t len;
@@ -43,15 +69,7 @@ static int cmd_reply(cli_t *c, int argc, char **argv)
     free(raw);
     json_t *resp = NULL;
     long st = cli_call(c, "POST", "/v1/imip", body, &resp);
-    if (st != 200) return cli_fail(st, resp);
-    if (c->json) cli_print_json(resp);
-    else printf("回答を記録しました: 会議 %lld / %s → %s%s\n",
-                (long long)json_integer_value(json_object_get(resp, "meeting")),
-                json_string_value(json_object_get(resp, "agency")),
-                json_string_value(json_object_get(resp, "partstat")),
-                json_is_true(json_object_get(resp, "replan")) ? "（要再調整）" : "");
-    json_decref(resp);
-    return 0;
+    return show_answer(c, st, resp, 200, print_reply);
 }
 
 static void print_meeting(const json_t *m)
@@ -69,48 +87,37 @@ static void print_meeting(const json_t *m)
     size_t i;
     json_t *a;
     json_array_foreach(json_object_get(m, "attendees"), i, a) {
-        const char *row[] = { json_string_value(json_object_get(a, "agency")),
-                              json_string_value(json_object_get(a, "name")),
+        const char *row[] = { cli_jstr(a, "agency"), cli_jstr(a, "name"),
                               json_is_true(json_object_get(a, "required")) ? "必須" : "任意",
-                              json_string_value(json_object_get(a, "partstat_label")) };
+                              cli_jstr(a, "partstat_label") };
         cli_table_row(t, row);
     }
     cli_table_print(t);
 }
 
-static int show_result(cli_t *c, long st, json_t *resp, long ok)
+/* "meeting VERB ID": METHOD /v1/meetings/<ID><suffix> (body may be
+ * NULL), the meeting shown.  A missing ID is exit 2 without a message. */
+static int meeting_id_verb(cli_t *c, int argc, char **argv, const char *method,
+                           const char *suffix, json_t *body)
 {
-    if (st != ok) return cli_fail(st, resp);
-    if (c->json) cli_print_json(resp);
-    else print_meeting(resp);
-    json_decref(resp);
-    return 0;
+    const char *id = cli_arg(argc, argv, 0);
+    if (!id) {
+        json_decref(body);
+        return 2;
+    }
+    json_t *resp = NULL;
+    long st = cli_call_id(c, method, "/v1/meetings", id, suffix, body, &resp);
+    return show_answer(c, st, resp, 200, print_meeting);
 }
 
 static int cmd_show(cli_t *c, int argc, char **argv)
 {
-    const char *id = cli_arg(argc, argv, 0);
-    if (!id) return 2;
-    char *e = cli_escape(id);
-    char *path = xasprintf("/v1/meetings/%s", e);
-    json_t *resp = NULL;
-    long st = cli_call(c, "GET", path, NULL, &resp);
-    free(e);
-    free(path);
-    return show_result(c, st, resp, 200);
+    return meeting_id_verb(c, argc, argv, "GET", "", NULL);
 }
 
 static int cmd_cancel(cli_t *c, int argc, char **argv)
 {
-    const char *id = cli_arg(argc, argv, 0);
-    if (!id) return 2;
-    char *e = cli_escape(id);
-    char *path = xasprintf("/v1/meetings/%s/cancel", e);
-    json_t *resp = NULL;
-    long st = cli_call(c, "POST", path, json_object(), &resp);
-    free(e);
-    free(path);
-    return show_result(c, st, resp, 200);
+    return meeting_id_verb(c, argc, argv, "POST", "/cancel", json_object());
 }
 
 static int cmd_book(cli_t *c, int argc, char **argv)
@@ -146,22 +153,11 @@ static int cmd_book(cli_t *c, int argc, char **argv)
             fprintf(stderr, "  %s〜%s\n", json_string_value(json_object_get(s, "start")),
                     json_string_value(json_object_get(s, "end")));
     }
-    return show_result(c, code, resp, 201);
+    return show_answer(c, code, resp, 201, print_meeting);
 }
 
-static int cmd_outbox(cli_t *c, int argc, char **argv)
+static void print_outbox(const json_t *resp)
 {
-    const char *state = cli_opt(argc, argv, "--state");
-    char *path = state ? xasprintf("/v1/outbox?state=%s", state) : xstrdup("/v1/outbox");
-    json_t *resp = NULL;
-    long st = cli_call(c, "GET", path, NULL, &resp);
-    free(path);
-    if (st != 200) return cli_fail(st, resp);
-    if (c->json) {
-        cli_print_json(resp);
-        json_decref(resp);
-        return 0;
-    }
     json_t *cn = json_object_get(resp, "counts");
     printf("未送信 %lld  送信中 %lld  送信済 %lld  配送不能 %lld\n",
            (long long)json_integer_value(json_object_get(cn, "pending")),
@@ -176,15 +172,21 @@ static int cmd_outbox(cli_t *c, int argc, char **argv)
         char id[32], att[16];
         snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(m, "id")));
         snprintf(att, sizeof att, "%lld", (long long)json_integer_value(json_object_get(m, "attempts")));
-        const char *err = json_string_value(json_object_get(m, "last_error"));
-        const char *row[] = { id, json_string_value(json_object_get(m, "state")),
-                              json_string_value(json_object_get(m, "rcpt")), att,
-                              json_string_value(json_object_get(m, "subject")), err ? err : "" };
+        const char *row[] = { id, cli_jstr(m, "state"), cli_jstr(m, "rcpt"), att,
+                              cli_jstr(m, "subject"), cli_jstr(m, "last_error") };
         cli_table_row(t, row);
     }
     cli_table_print(t);
-    json_decref(resp);
-    return 0;
+}
+
+static int cmd_outbox(cli_t *c, int argc, char **argv)
+{
+    const char *state = cli_opt(argc, argv, "--state");
+    char *path = state ? xasprintf("/v1/outbox?state=%s", state) : xstrdup("/v1/outbox");
+    json_t *resp = NULL;
+    long st = cli_call(c, "GET", path, NULL, &resp);
+    free(path);
+    return show_answer(c, st, resp, 200, print_outbox);
 }
 
 const cli_verb_t cli_meetings_verbs[] = {
