@@ -192,6 +192,13 @@ char *mtg_ja_range(const city_t *city, int64_t s, int64_t e)
 
 /* ------------------------------------------------------ meeting rows */
 
+int mtg_run(sqlite3_stmt *s)
+{
+    int rc = sqlite3_step(s);
+    store_done(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
 
 void mtg_free(mtg_t *g)
 {
@@ -330,6 +337,15 @@ bool meetings_has_attendee(meetings_t *m, int64_t id, const char *agency)
 
 /* ------------------------------------------------------ busy and slots */
 
+/* Add every (start, end) row of s to out, finish s, normalize out. */
+static void collect_busy(sqlite3_stmt *s, ivset_t *out)
+{
+    while (sqlite3_step(s) == SQLITE_ROW)
+        ivset_push(out, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1));
+    store_done(s);
+    ivset_normalize(out);
+}
+
 void meetings_agency_busy(store_t *st, const char *agency_id, int64_t from,
                           int64_t to, int64_t except, ivset_t *out)
 {
@@ -342,10 +358,7 @@ void meetings_agency_busy(store_t *st, const char *agency_id, int64_t from,
     sqlite3_bind_int64(s, 2, from);
     sqlite3_bind_int64(s, 3, to);
     sqlite3_bind_int64(s, 4, except);
-    while (sqlite3_step(s) == SQLITE_ROW)
-        ivset_push(out, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1));
-    store_done(s);
-    ivset_normalize(out);
+    collect_busy(s, out);
 }
 
 static void feed_busy(store_t *st, const char *feed_id, int64_t from, int64_t to,
@@ -357,10 +370,7 @@ static void feed_busy(store_t *st, const char *feed_id, int64_t from, int64_t to
     store_bind_text(s, 1, feed_id);
     sqlite3_bind_int64(s, 2, from);
     sqlite3_bind_int64(s, 3, to);
-    while (sqlite3_step(s) == SQLITE_ROW)
-        ivset_push(out, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1));
-    store_done(s);
-    ivset_normalize(out);
+    collect_busy(s, out);
 }
 
 typedef struct busy_input {
@@ -906,9 +916,7 @@ static int64_t insert_meeting(meetings_t *m, const book_req_t *b, const char *ui
     store_bind_text(s, 10, lead);
     sqlite3_bind_int64(s, 11, now);
     sqlite3_bind_int64(s, 12, now);
-    int rc = sqlite3_step(s);
-    store_done(s);
-    return rc == SQLITE_DONE ? sqlite3_last_insert_rowid(store_db(m->st)) : -1;
+    return mtg_run(s) == 0 ? sqlite3_last_insert_rowid(store_db(m->st)) : -1;
 }
 
 static int insert_attendee(meetings_t *m, int64_t id, const char *agency,
@@ -921,9 +929,7 @@ static int insert_attendee(meetings_t *m, int64_t id, const char *agency,
     store_bind_text(s, 2, agency);
     store_bind_text(s, 3, email);
     sqlite3_bind_int(s, 4, required);
-    int rc = sqlite3_step(s);
-    store_done(s);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return mtg_run(s);
 }
 
 static const char *pick_lead(const city_t *city, const meeting_case_t *mc, const book_req_t *b)
@@ -1063,9 +1069,7 @@ static int bump_sequence(meetings_t *m, int64_t id, const char *status, int64_t 
     sqlite3_bind_int64(s, 3, end);
     sqlite3_bind_int64(s, 4, tu_now());
     sqlite3_bind_int64(s, 5, id);
-    int rc = sqlite3_step(s);
-    store_done(s);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return mtg_run(s);
 }
 
 static int reset_partstats(meetings_t *m, int64_t id)
@@ -1075,9 +1079,7 @@ static int reset_partstats(meetings_t *m, int64_t id)
         " WHERE meeting_id = ?");
     if (!s) return -1;
     sqlite3_bind_int64(s, 1, id);
-    int rc = sqlite3_step(s);
-    store_done(s);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return mtg_run(s);
 }
 
 static int update_place(meetings_t *m, int64_t id, const char *loc, const char *url)
@@ -1089,9 +1091,7 @@ static int update_place(meetings_t *m, int64_t id, const char *loc, const char *
     store_bind_text(s, 1, loc);
     store_bind_text(s, 2, url);
     sqlite3_bind_int64(s, 3, id);
-    int rc = sqlite3_step(s);
-    store_done(s);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return mtg_run(s);
 }
 
 /* Apply a change and queue its mail (inside the caller's transaction). */
@@ -1173,16 +1173,26 @@ static bool still_confidential(meetings_t *m, const city_t *city, const mtg_t *g
     return ok;
 }
 
-void meetings_reschedule(meetings_t *m, int64_t id, const json_t *req, meetings_res_t *res)
+/* The start of a change to meeting id: res cleared, the organizer
+ * refreshed, the city and the meeting loaded (false: 404 set in res). */
+static bool load_for_change(meetings_t *m, int64_t id, const city_t **city, mtg_t *g,
+                            meetings_res_t *res)
 {
     memset(res, 0, sizeof *res);
     mtg_refresh_organizer(m);
-    const city_t *city = tsunagud_city(m->d);
-    mtg_t g;
-    if (!city || !mtg_load(m, id, &g)) {
+    *city = tsunagud_city(m->d);
+    if (!*city || !mtg_load(m, id, g)) {
         mtg_res_error(res, 404, "not-found", "会議が見つかりません: %lld (meeting not found)", (long long)id);
-        return;
+        return false;
     }
+    return true;
+}
+
+void meetings_reschedule(meetings_t *m, int64_t id, const json_t *req, meetings_res_t *res)
+{
+    const city_t *city;
+    mtg_t g;
+    if (!load_for_change(m, id, &city, &g, res)) return;
     int64_t start, end, hold = 0;
     int rc;
     const char *loc = NULL, *url = NULL;
@@ -1210,14 +1220,9 @@ void meetings_reschedule(meetings_t *m, int64_t id, const json_t *req, meetings_
 
 void meetings_cancel(meetings_t *m, int64_t id, meetings_res_t *res)
 {
-    memset(res, 0, sizeof *res);
-    mtg_refresh_organizer(m);
-    const city_t *city = tsunagud_city(m->d);
+    const city_t *city;
     mtg_t g;
-    if (!city || !mtg_load(m, id, &g)) {
-        mtg_res_error(res, 404, "not-found", "会議が見つかりません: %lld (meeting not found)", (long long)id);
-        return;
-    }
+    if (!load_for_change(m, id, &city, &g, res)) return;
     if (strcmp(g.status, MEETING_STATUS_CANCELLED) == 0)
         mtg_res_error(res, 409, "cancelled", "この会議はすでに中止されています (already cancelled)");
     else if (!change_and_mail(m, city, id, MEETING_STATUS_CANCELLED, g.start, g.end, NULL, NULL,

@@ -46,9 +46,7 @@ static int mark_reminded(meetings_t *m, int64_t id)
     if (!s) return -1;
     sqlite3_bind_int64(s, 1, tu_now());
     sqlite3_bind_int64(s, 2, id);
-    int rc = sqlite3_step(s);
-    store_done(s);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return mtg_run(s);
 }
 
 static bool queue_reminder(meetings_t *m, const city_t *city, const mtg_t *g)
@@ -75,6 +73,20 @@ static bool queue_reminder(meetings_t *m, const city_t *city, const mtg_t *g)
     return ok;
 }
 
+/* The int64 first column of every row of s (malloc'd, *n of them);
+ * finishes s. */
+static int64_t *collect_ids(sqlite3_stmt *s, size_t *n)
+{
+    int64_t *ids = NULL;
+    *n = 0;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        ids = xrealloc(ids, (*n + 1) * sizeof *ids);
+        ids[(*n)++] = sqlite3_column_int64(s, 0);
+    }
+    store_done(s);
+    return ids;
+}
+
 int meetings_check_monitoring(meetings_t *m)
 {
     const city_t *city = tsunagud_city(m->d);
@@ -85,13 +97,8 @@ int meetings_check_monitoring(meetings_t *m)
         "SELECT id FROM meetings WHERE monitoring_date IS NOT NULL"
         " AND monitoring_reminded IS NULL AND status != 'cancelled' ORDER BY id");
     if (!s) return 0;
-    int64_t *ids = NULL;
-    size_t n = 0;
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        ids = xrealloc(ids, (n + 1) * sizeof *ids);
-        ids[n++] = sqlite3_column_int64(s, 0);
-    }
-    store_done(s);
+    size_t n;
+    int64_t *ids = collect_ids(s, &n);
     int queued = 0;
     for (size_t i = 0; i < n; i++) {
         mtg_t g;
@@ -172,13 +179,8 @@ json_t *meetings_list_json(meetings_t *m, const char *case_id, const char *agenc
     store_bind_text(s, 1, case_id);
     store_bind_text(s, 2, agency);
     store_bind_text(s, 3, status);
-    int64_t *ids = NULL;
-    size_t n = 0;
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        ids = xrealloc(ids, (n + 1) * sizeof *ids);
-        ids[n++] = sqlite3_column_int64(s, 0);
-    }
-    store_done(s);
+    size_t n;
+    int64_t *ids = collect_ids(s, &n);
     for (size_t i = 0; i < n; i++) {
         json_t *j = meetings_get_json(m, ids[i]);
         if (j) json_array_append_new(arr, j);

@@ -54,6 +54,9 @@ bool  mtg_load_uid(meetings_t *m, const char *uid, mtg_t *g);
 void  mtg_free(mtg_t *g);
 const mtg_att_t *mtg_attendee(const mtg_t *g, const char *agency);
 void  mtg_required_ids(const mtg_t *g, strvec_t *out);
+/* Step a write statement once and finish it: 0 when it ran to
+ * completion (SQLITE_DONE), else -1. */
+int   mtg_run(sqlite3_stmt *s);
 
 /* results */
 void mtg_res_error(meetings_res_t *res, int status, const char *code, const char *fmt, ...)

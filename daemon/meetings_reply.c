@@ -138,9 +138,7 @@ static int set_partstat(meetings_t *m, int64_t id, const char *agency, imip_part
     sqlite3_bind_int64(s, 2, tu_now());
     sqlite3_bind_int64(s, 3, id);
     store_bind_text(s, 4, agency);
-    int rc = sqlite3_step(s);
-    store_done(s);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return mtg_run(s);
 }
 
 static int set_status(meetings_t *m, int64_t id, const char *status)
@@ -150,9 +148,7 @@ static int set_status(meetings_t *m, int64_t id, const char *status)
     store_bind_text(s, 1, status);
     sqlite3_bind_int64(s, 2, tu_now());
     sqlite3_bind_int64(s, 3, id);
-    int rc = sqlite3_step(s);
-    store_done(s);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return mtg_run(s);
 }
 
 /* The 要再調整 notice with fresh suggestions, to the secretariat. */
