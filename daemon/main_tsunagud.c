@@ -35,6 +35,10 @@
 #include "timeutil.h"
 #include "util.h"
 
+/* request line plus headers; a bearer token or Basic credentials are a
+ * few hundred bytes, so 64 KiB leaves ample room for proxies' headers */
+#define MAX_HEADERS_BYTES (64 * 1024)
+
 static struct event *drain_timer, *checkpoint_timer;
 static struct timespec drain_deadline;
 
@@ -253,6 +257,9 @@ static bool start(tsunagud_t *d, char *err, size_t errlen)
                                                                8LL * 1024 * 1024));
     evhttp_set_allowed_methods(d->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
                                         EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH | EVHTTP_REQ_HEAD);
+    /* libevent's default is unlimited: without this a client could stream
+     * an endless request line or header block into memory */
+    evhttp_set_max_headers_size(d->http, MAX_HEADERS_BYTES);
     evhttp_set_timeout(d->http, 30);
     d->api = api_new(d, d->http);
     if (!listen_on(d, err, errlen))

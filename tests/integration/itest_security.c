@@ -1,0 +1,147 @@
+/*
+ * itest_security.c - hostile-client checks against a real tsunagud:
+ * requests no well-behaved client sends (oversized request lines and
+ * header blocks), spoken over a raw loopback socket because libcurl
+ * would refuse to send some of them.
+ *
+ * raw_request() writes the request (ignoring a write error: the daemon
+ * may close the connection before it has read everything) and returns the
+ * HTTP status of the answer, or 0 when the connection was closed without
+ * one.  Every test then checks the daemon still answers /healthz.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include "support_daemon.h"
+
+#define ADMIN "itest-security-admin-token-0123456789"
+
+static struct {
+    support_daemon_t d;
+} g;
+
+/* Send req (n bytes) on a fresh connection; the status of the answer or 0. */
+static long raw_request(const char *req, size_t n)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)g.d.port) };
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    struct timeval tv = { 10, 0 };
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    for (size_t off = 0; off < n;) {
+        ssize_t w = send(fd, req + off, n - off, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;                              /* closed on us: read the answer */
+        off += (size_t)w;
+    }
+    char buf[256] = "";
+    size_t got = 0;
+    while (got < sizeof buf - 1) {
+        ssize_t r = recv(fd, buf + got, sizeof buf - 1 - got, 0);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+        if (memchr(buf, '\n', got))
+            break;
+    }
+    close(fd);
+    buf[got] = '\0';
+    int status = 0;
+    return sscanf(buf, "HTTP/1.%*d %d", &status) == 1 ? status : 0;
+}
+
+static void assert_daemon_healthy(void)
+{
+    assert_int_equal(support_daemon_status(&g.d, "GET", "/healthz", NULL, NULL), 200);
+}
+
+static int group_setup(void **state)
+{
+    if (support_daemon_init(&g.d, "itest-security") != 0)
+        return -1;
+    if (support_write_file(g.d.conf, "ADMIN_TOKEN = " ADMIN "\n", (size_t)-1))
+        return -1;
+    const char *env[] = {"TSUNAGU_NOW=" SUPPORT_FIXTURE_NOW, "TSUNAGU_SECRETS=", NULL};
+    return support_daemon_start(&g.d, getenv("TSUNAGU_ITEST_WRAPPER"), env, 30000);
+}
+
+static int group_teardown(void **state)
+{
+    support_daemon_free(&g.d);
+    return 0;
+}
+
+/* ---- HTTP limits ---------------------------------------------------------- */
+
+/* A sane request over the raw socket is answered normally (the helper
+ * itself works), with a few KiB of ordinary headers. */
+static void test_ordinary_headers_accepted(void **state)
+{
+    strbuf_t b;
+    strbuf_init(&b);
+    strbuf_puts(&b, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+    for (int i = 0; i < 40; i++)
+        strbuf_printf(&b, "X-Forwarded-Note-%d: %0100d\r\n", i, i);
+    strbuf_puts(&b, "Connection: close\r\n\r\n");
+    assert_int_equal(raw_request(b.s, b.len), 200);
+    strbuf_free(&b);
+}
+
+/* A 4 MiB header block must be refused, not buffered whole and served. */
+static void test_header_flood_refused(void **state)
+{
+    strbuf_t b;
+    strbuf_init(&b);
+    strbuf_puts(&b, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+    char pad[1001];
+    memset(pad, 'a', sizeof pad - 1);
+    pad[sizeof pad - 1] = '\0';
+    for (int i = 0; b.len < 4u * 1024 * 1024; i++)
+        strbuf_printf(&b, "X-Pad-%d: %s\r\n", i, pad);
+    strbuf_puts(&b, "Connection: close\r\n\r\n");
+    long status = raw_request(b.s, b.len);
+    strbuf_free(&b);
+    if (status == 200)
+        fail_msg("a 4 MiB header block was accepted (HTTP 200)");
+    assert_true(status == 0 || (status >= 400 && status < 500));
+    assert_daemon_healthy();
+}
+
+/* The same for one endless request line (a 4 MiB URL). */
+static void test_request_line_flood_refused(void **state)
+{
+    size_t n = 4u * 1024 * 1024;
+    strbuf_t b;
+    strbuf_init(&b);
+    strbuf_puts(&b, "GET /healthz?pad=");
+    while (b.len < n)
+        strbuf_puts(&b, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    strbuf_puts(&b, " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    long status = raw_request(b.s, b.len);
+    strbuf_free(&b);
+    if (status == 200)
+        fail_msg("a 4 MiB request line was accepted (HTTP 200)");
+    assert_true(status == 0 || (status >= 400 && status < 500));
+    assert_daemon_healthy();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ordinary_headers_accepted),
+        cmocka_unit_test(test_header_flood_refused),
+        cmocka_unit_test(test_request_line_flood_refused),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
