@@ -397,6 +397,26 @@ static json_t *book_somewhere(const char *cs, const char *attendees, const char 
                      extra);
 }
 
+/* book_somewhere, keeping only the new meeting's id. */
+static int64_t book_somewhere_id(const char *cs, const char *attendees, const char *extra)
+{
+    json_t *m = book_somewhere(cs, attendees, extra);
+    int64_t id = json_integer_value(json_object_get(m, "id"));
+    json_decref(m);
+    return id;
+}
+
+/* Back to the plain setup: a well-behaved sink and the daemon with no
+ * extra settings. */
+static void restart_plain(void)
+{
+    kill_daemon(SIGTERM);
+    memset(g.extra_env, 0, sizeof g.extra_env);
+    stop_sink();
+    start_sink(NULL, NULL);
+    start_daemon(NOW0);
+}
+
 /* ---- group setup -------------------------------------------------------------- */
 static int group_setup(void **state)
 {
@@ -1104,9 +1124,7 @@ static void kill_mid_send(const char *sink_flag, const char *cs, const char *att
 {
     stop_sink();
     start_sink(sink_flag, "1.5");
-    json_t *mt = book_somewhere(cs, attendees, "\"location\":\"会議室D\"");
-    int64_t id = json_integer_value(json_object_get(mt, "id"));
-    json_decref(mt);
+    int64_t id = book_somewhere_id(cs, attendees, "\"location\":\"会議室D\"");
     /* wait until the first message is in the expected in-flight state */
     bool seen = false;
     for (int w = 0; w < 5000 && !seen; w += 20) {
@@ -1159,9 +1177,7 @@ static void test_no_verdict_after_handover_is_not_resent(void **state)
     kill_daemon(SIGTERM);
     g.extra_env[0] = "TSUNAGU_SMTP_TIMEOUT=2";
     start_daemon(NOW0);
-    json_t *m = book_somewhere("Y-13", "[\"kyodo\"]", "\"location\":\"会議室G\"");
-    int64_t id = json_integer_value(json_object_get(m, "id"));
-    json_decref(m);
+    int64_t id = book_somewhere_id("Y-13", "[\"kyodo\"]", "\"location\":\"会議室G\"");
     wait_outbox_idle(15000);
     support_sleep_ms(3000);                  /* no retry may follow */
     json_t *mine = sent_rows_in_sink(id, "");
@@ -1175,11 +1191,7 @@ static void test_no_verdict_after_handover_is_not_resent(void **state)
     assert_int_equal(json_array_size(mine), 1);
     json_decref(mine);
     assert_sink_ids_unique();
-    kill_daemon(SIGTERM);
-    memset(g.extra_env, 0, sizeof g.extra_env);
-    stop_sink();
-    start_sink(NULL, NULL);
-    start_daemon(NOW0);
+    restart_plain();
 }
 
 static void test_starttls_and_auth(void **state)
@@ -1193,9 +1205,7 @@ static void test_starttls_and_auth(void **state)
     g.extra_env[2] = "TSUNAGU_SMTP_USER=kyodo-relay";
     g.extra_env[3] = "TSUNAGU_SMTP_PASSWORD=s3cret-pw";
     start_daemon(NOW0);
-    json_t *m = book_somewhere("Y-12", "[\"kyodo\",\"csw\"]", "\"location\":\"会議室E\"");
-    int64_t id = json_integer_value(json_object_get(m, "id"));
-    json_decref(m);
+    int64_t id = book_somewhere_id("Y-12", "[\"kyodo\",\"csw\"]", "\"location\":\"会議室E\"");
     wait_outbox_idle(20000);
     json_t *mine = sent_rows_in_sink(id, "");
     assert_int_equal(json_array_size(mine), 2);
@@ -1204,8 +1214,7 @@ static void test_starttls_and_auth(void **state)
     kill_daemon(SIGTERM);
     g.extra_env[0] = "TSUNAGU_SMTP_STARTTLS=no";
     start_daemon(NOW0);
-    m = book_somewhere("Y-12", "[\"kyodo\",\"jutaku\"]", "\"location\":\"会議室F\"");
-    json_decref(m);
+    book_somewhere_id("Y-12", "[\"kyodo\",\"jutaku\"]", "\"location\":\"会議室F\"");
     support_sleep_ms(2000);
     json_t *snap = outbox();                 /* one snapshot of the counts */
     json_t *counts = json_object_get(snap, "counts");
@@ -1214,11 +1223,7 @@ static void test_starttls_and_auth(void **state)
     if (waiting != 2) fail_msg("expected 2 waiting: %s", json_dumps(snap, 0));
     assert_int_equal(json_integer_value(json_object_get(counts, "dead")), 0);
     json_decref(snap);
-    kill_daemon(SIGTERM);
-    memset(g.extra_env, 0, sizeof g.extra_env);
-    stop_sink();
-    start_sink(NULL, NULL);
-    start_daemon(NOW0);
+    restart_plain();
     wait_outbox_idle(20000);
     assert_sink_ids_unique();
 }
