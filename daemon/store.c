@@ -14,11 +14,13 @@
  * (store_city.c) and the feed scheduler apply the same rule.
  */
 #include <curl/curl.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "store.h"
@@ -200,9 +202,23 @@ static int migrate(store_t *st, char *err, size_t errlen)
     return 0;
 }
 
+/* The database holds case records (personal data) and token hashes, so a
+ * new one is created private (0600) whatever the umask; SQLite gives its
+ * -wal and -shm files the database file's mode.  An existing file keeps
+ * the mode its operator chose. */
+static void create_private(const char *path)
+{
+    if (!*path || strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0)
+        return;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        close(fd);
+}
+
 store_t *store_open(const char *path, char *err, size_t errlen)
 {
     store_t *st = xcalloc(1, sizeof *st);
+    create_private(path);
     if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                         SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "%s: データベースを開けません (cannot open database): %s", path,
