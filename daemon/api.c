@@ -536,6 +536,30 @@ void api_reply_json(api_req_t *r, int status, json_t *body)
     json_decref(body);
 }
 
+/* s with every byte that does not start a valid UTF-8 character replaced
+ * by U+FFFD (malloc'd).  Messages echo client input (a path segment such
+ * as %ff, a query value), and json_pack refuses invalid UTF-8: the error
+ * body would otherwise be an empty {}. */
+static char *utf8_repaired(const char *s)
+{
+    strbuf_t out;
+    strbuf_init(&out);
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        size_t len = 1;
+        while (len <= 4 && i + len <= n && !utf8_valid(s + i, len))
+            len++;
+        if (len <= 4 && i + len <= n) {
+            strbuf_add(&out, s + i, len);
+            i += len;
+        } else {
+            strbuf_puts(&out, "\xEF\xBF\xBD");
+            i++;
+        }
+    }
+    return strbuf_detach(&out);
+}
+
 void api_reply_error(api_req_t *r, int status, const char *code, const char *fmt, ...)
 {
     va_list ap;
@@ -544,6 +568,13 @@ void api_reply_error(api_req_t *r, int status, const char *code, const char *fmt
     strbuf_init(&msg);
     strbuf_vprintf(&msg, fmt, ap);
     va_end(ap);
+    if (!utf8_valid(msg.s, msg.len)) {
+        char *fixed = utf8_repaired(msg.s);
+        strbuf_free(&msg);
+        strbuf_init(&msg);
+        strbuf_puts(&msg, fixed);
+        free(fixed);
+    }
     if (status >= 500)
         log_error("api: %s %s: %s", method_name(r->method), r->path, msg.s);
     api_reply_json(r, status, json_pack("{s:s, s:s}", "error", code, "message", msg.s));

@@ -136,12 +136,30 @@ static void test_request_line_flood_refused(void **state)
     assert_daemon_healthy();
 }
 
+/* ---- error bodies ---------------------------------------------------------- */
+
+/* A path segment or query value that decodes to invalid UTF-8 is echoed in
+ * the error message; the answer must still be the documented
+ * {"error", "message"} body (json_pack refuses invalid UTF-8, which used
+ * to leave an empty {}). */
+static void test_invalid_utf8_still_gets_error_body(void **state)
+{
+    support_api_error(&g.d, "GET", "/v1/feeds/%ff%fe", ADMIN, NULL, 404, "not-found",
+                      "\xEF\xBF\xBD");
+    support_api_error(&g.d, "GET", "/v1/decisions?status=x%c3", ADMIN, NULL, 400, "bad-status",
+                      "x\xEF\xBF\xBD");
+    /* valid multi-byte text is echoed unchanged */
+    support_api_error(&g.d, "GET", "/v1/feeds/%e3%81%82", ADMIN, NULL, 404, "not-found",
+                      "\xE3\x81\x82");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ordinary_headers_accepted),
         cmocka_unit_test(test_header_flood_refused),
         cmocka_unit_test(test_request_line_flood_refused),
+        cmocka_unit_test(test_invalid_utf8_still_gets_error_body),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
