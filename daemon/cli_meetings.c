@@ -38,9 +38,7 @@ static int show_answer(cli_t *c, long st, json_t *resp, long want,
     int rc = 0;
     if (st != want)
         rc = cli_fail(st, resp);
-    else if (c->json)
-        cli_print_json(resp);
-    else
+    else if (!c->json)          /* with --json, cli_call already printed it */
         show(resp);
     json_decref(resp);
     return rc;

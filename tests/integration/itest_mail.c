@@ -823,6 +823,18 @@ static void test_reply_mail_flow(void **state)
     json_t *m = m1();
     assert_string_equal(partstat_of(m, "kyodo"), "ACCEPTED");
     json_decref(m);
+    /* `meeting show --json` prints the meeting once, as one JSON document */
+    char id[32];
+    snprintf(id, sizeof id, "%lld", (long long)g.m1);
+    const char *args[] = {"--json", "meeting", "show", id, NULL};
+    support_run_t r = support_daemon_cli(&g.d, NULL, ADMIN, NULL, args);
+    assert_int_equal(r.code, 0);
+    json_error_t jerr;
+    json_t *shown = json_loads(r.out, 0, &jerr);
+    if (!shown) fail_msg("meeting show --json is not one JSON document: %s\n%s", jerr.text, r.out);
+    assert_string_equal(partstat_of(shown, "kyodo"), "ACCEPTED");
+    json_decref(shown);
+    free(r.out);
     /* From is not the attendee */
     eml = reply_eml("evil@attacker.example", "jiritsu@yamanami.example", "DECLINED", 0);
     assert_int_not_equal(cli_reply(eml), 0);
