@@ -334,7 +334,7 @@ static void send_multiget(feed_job_t *job, const strvec_t *hrefs)
     strbuf_puts(&b, XML_HEAD "<c:calendar-multiget " NS_DECL ">"
                              "<d:prop><d:getetag/><c:calendar-data/></d:prop>");
     for (size_t i = 0; i < hrefs->n; i++) {
-        char *esc = dav_xml_escape(hrefs->v[i]);
+        char *esc = markup_escape(hrefs->v[i]);
         strbuf_printf(&b, "<d:href>%s</d:href>", esc);
         free(esc);
     }
@@ -394,7 +394,7 @@ static void on_sync_response(feed_job_t *job, feed_http_resp_t *resp)
 
 static void sync_current(feed_job_t *job)
 {
-    char *tok = dav_xml_escape(current(job)->sync_token);
+    char *tok = markup_escape(current(job)->sync_token);
     char *body = xasprintf(
         XML_HEAD "<d:sync-collection " NS_DECL "><d:sync-token>%s</d:sync-token>"
         "<d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>", tok);

@@ -265,23 +265,6 @@ char *dav_resolve_href(const char *base, const char *href)
     return out;
 }
 
-char *dav_xml_escape(const char *s)
-{
-    strbuf_t b;
-    strbuf_init(&b);
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '<':  strbuf_puts(&b, "&lt;"); break;
-        case '>':  strbuf_puts(&b, "&gt;"); break;
-        case '&':  strbuf_puts(&b, "&amp;"); break;
-        case '"':  strbuf_puts(&b, "&quot;"); break;
-        case '\'': strbuf_puts(&b, "&apos;"); break;
-        default:   strbuf_putc(&b, *s);
-        }
-    }
-    return strbuf_detach(&b);
-}
-
 void dav_utc_stamp(long long t, char buf[17])
 {
     int64_t day = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);

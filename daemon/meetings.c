@@ -164,23 +164,6 @@ const char *mtg_agency_name(const city_t *city, const char *id)
     return a && a->name ? a->name : id;
 }
 
-char *mtg_html_escape(const char *s)
-{
-    strbuf_t b;
-    strbuf_init(&b);
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '<': strbuf_puts(&b, "&lt;"); break;
-        case '>': strbuf_puts(&b, "&gt;"); break;
-        case '&': strbuf_puts(&b, "&amp;"); break;
-        case '"': strbuf_puts(&b, "&quot;"); break;
-        case '\'': strbuf_puts(&b, "&#39;"); break;
-        default: strbuf_putc(&b, *s);
-        }
-    }
-    return strbuf_detach(&b);
-}
-
 /* "12月8日(火) 10:00〜11:00" */
 char *mtg_ja_range(const city_t *city, int64_t s, int64_t e)
 {

@@ -216,8 +216,8 @@ static char *rsvp_page(const city_t *city, const mtg_t *g, const mtg_att_t *a,
                        imip_partstat_t ps)
 {
     char *when = mtg_ja_range(city, g->start, g->end);
-    char *cid = mtg_html_escape(g->case_id), *type = mtg_html_escape(g->type);
-    char *name = mtg_html_escape(mtg_agency_name(city, a->agency));
+    char *cid = markup_escape(g->case_id), *type = markup_escape(g->type);
+    char *name = markup_escape(mtg_agency_name(city, a->agency));
     char *page = xasprintf(
         "<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width\"><title>出欠のご回答</title></head>\n"

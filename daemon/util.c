@@ -171,6 +171,23 @@ bool strvec_contains(const strvec_t *sv, const char *s)
     return strvec_index(sv, s) >= 0;
 }
 
+char *markup_escape(const char *s)
+{
+    strbuf_t b;
+    strbuf_init(&b);
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '<':  strbuf_puts(&b, "&lt;"); break;
+        case '>':  strbuf_puts(&b, "&gt;"); break;
+        case '&':  strbuf_puts(&b, "&amp;"); break;
+        case '"':  strbuf_puts(&b, "&quot;"); break;
+        case '\'': strbuf_puts(&b, "&#39;"); break;
+        default:   strbuf_putc(&b, *s);
+        }
+    }
+    return strbuf_detach(&b);
+}
+
 char *read_file(const char *path, size_t *len_out)
 {
     FILE *f = fopen(path, "rb");

@@ -47,6 +47,10 @@ void strvec_push(strvec_t *sv, const char *s);   /* copies s */
 bool strvec_contains(const strvec_t *sv, const char *s);
 ptrdiff_t strvec_index(const strvec_t *sv, const char *s); /* -1 if absent */
 
+/* Escape & < > " ' for XML or HTML text and attribute values (malloc'd;
+ * NULL in gives ""). */
+char *markup_escape(const char *s);
+
 /* Read a whole file; returns malloc'd NUL-terminated buffer or NULL (errno set). */
 char *read_file(const char *path, size_t *len_out);
 /* true if s is valid UTF-8 of length n */

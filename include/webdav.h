@@ -41,9 +41,6 @@ void dav_multistatus_free(dav_multistatus_t *ms);
 /* Resolve href against base (an absolute URL).  malloc'd, NULL on error. */
 char *dav_resolve_href(const char *base, const char *href);
 
-/* XML-escape text for request bodies (hrefs, tokens).  malloc'd. */
-char *dav_xml_escape(const char *s);
-
 /* "YYYYMMDDTHHMMSSZ" for CalDAV time-range; buf >= 17 bytes. */
 void dav_utc_stamp(long long t, char buf[17]);
 

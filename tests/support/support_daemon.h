@@ -5,15 +5,14 @@
  * blocking HTTP requests against it, the fixture city as an import
  * document, and bin/tsunagu run as a child with its output captured.
  *
- * Adopting it (note for itest_mail.c and future itests): keep a
+ * Adopting it (itest_mail.c and later itests do): keep a
  * support_daemon_t in the group state; support_daemon_init() in group
  * setup, then support_daemon_start() (config file) or
  * support_tsunagud_spawn() (a daemon configured by environment only);
  * support_api_import_city() for the fixture city;
  * support_daemon_http() / support_api_json() / support_api_error() for
  * requests; support_daemon_cli() for the client; support_daemon_free()
- * in teardown.  itest_mail.c's http_url/api/expect_error map onto
- * support_http_request / support_api_json / support_api_error.
+ * in teardown.
  *
  * Two layers.  The functions declared first (support_daemon.c) report
  * failure by return value and never abort: tests/support is also linked

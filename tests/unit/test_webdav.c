@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
 #include "webdav.h"
 
 static int parse(const char *xml, dav_multistatus_t *ms, char **err)
@@ -144,10 +145,10 @@ static void test_helpers(void **state)
     u = dav_resolve_href("http://h:1/a/", "https://other/x/");
     assert_string_equal(u, "https://other/x/");
     free(u);
-    char *e = dav_xml_escape("a<b>&\"'");
-    assert_string_equal(e, "a&lt;b&gt;&amp;&quot;&apos;");
+    char *e = markup_escape("a<b>&\"'");
+    assert_string_equal(e, "a&lt;b&gt;&amp;&quot;&#39;");
     free(e);
-    e = dav_xml_escape("");
+    e = markup_escape("");
     assert_string_equal(e, "");
     free(e);
     char buf[17];
