@@ -98,8 +98,10 @@ static bool hold_expiry(api_req_t *r, const json_t *body, const tz_t *tz, int64_
                         int64_t *out)
 {
     const json_t *v = json_object_get(body, "expiry");
-    if (json_is_integer(v)) *out = now + json_integer_value(v);
-    else if (!json_is_string(v) || !tu_parse_iso8601(json_string_value(v), tz, out))
+    if (json_is_integer(v)) {
+        json_int_t secs = json_integer_value(v);   /* clamped: now + secs must not overflow */
+        *out = secs <= 0 ? now : now + (secs > HOLDS_MAX_EXPIRY ? HOLDS_MAX_EXPIRY + 1 : secs);
+    } else if (!json_is_string(v) || !tu_parse_iso8601(json_string_value(v), tz, out))
         return hold_fail(r, "bad-field",
                          "expiry は ISO-8601 の日時または秒数です / \"expiry\" must be a date-time or seconds");
     if (*out <= now) return hold_fail(r, "bad-expiry", "expiry が過去です / \"expiry\" is not in the future");

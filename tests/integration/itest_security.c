@@ -153,6 +153,35 @@ static void test_invalid_utf8_still_gets_error_body(void **state)
                       "\xE3\x81\x82");
 }
 
+/* ---- numeric input ---------------------------------------------------------- */
+
+static void test_import_city(void **state)
+{
+    support_api_import_city(&g.d, ADMIN, "tests/data/yamanami", NULL, NULL);
+}
+
+/* A hold's expiry in seconds near INT64_MAX overflowed now + seconds
+ * (UB; in practice it wrapped to "in the past").  It is "too long". */
+static void test_hold_expiry_huge_seconds(void **state)
+{
+    const char *fmt = "{\"agencies\": [\"kyodo\"], \"start\": \"2026-12-02T10:00:00+09:00\","
+                      " \"end\": \"2026-12-02T11:00:00+09:00\", \"expiry\": %s}";
+    const char *too_long[] = { "9223372036854775807", "7776001" };
+    for (size_t i = 0; i < 2; i++) {
+        char *body = xasprintf(fmt, too_long[i]);
+        support_api_error(&g.d, "POST", "/v1/holds", ADMIN, body, 400, "bad-expiry", "90");
+        free(body);
+    }
+    char *body = xasprintf(fmt, "-9223372036854775807");
+    support_api_error(&g.d, "POST", "/v1/holds", ADMIN, body, 400, "bad-expiry", "過去");
+    free(body);
+    body = xasprintf(fmt, "3600");
+    json_t *j = support_api_json(&g.d, "POST", "/v1/holds", ADMIN, body, 201);
+    free(body);
+    json_decref(j);
+    assert_daemon_healthy();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -160,6 +189,8 @@ int main(void)
         cmocka_unit_test(test_header_flood_refused),
         cmocka_unit_test(test_request_line_flood_refused),
         cmocka_unit_test(test_invalid_utf8_still_gets_error_body),
+        cmocka_unit_test(test_import_city),
+        cmocka_unit_test(test_hold_expiry_huge_seconds),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
