@@ -363,8 +363,16 @@ typedef struct busy_input {
     size_t              n;
 } busy_input_t;
 
+static bool blocked_for(const mtg_block_t *block, const char *agency)
+{
+    for (size_t i = 0; block && block->agencies && i < block->agencies->n; i++)
+        if (strcmp(block->agencies->v[i], agency) == 0) return true;
+    return false;
+}
+
 static void busy_input_build(meetings_t *m, const city_t *city, const strvec_t *ids,
-                             int64_t from, int64_t to, int64_t except, busy_input_t *bi)
+                             int64_t from, int64_t to, int64_t except,
+                             const mtg_block_t *block, busy_input_t *bi)
 {
     bi->n = ids->n;
     bi->v = xcalloc(ids->n, sizeof *bi->v);
@@ -383,6 +391,10 @@ static void busy_input_build(meetings_t *m, const city_t *city, const strvec_t *
         ivset_init(&bi->extra[i]);
         meetings_agency_busy(m->st, ids->v[i], from, to, except, &bi->extra[i]);
         holds_agency_busy(m->st, ids->v[i], from, to, tu_now(), &bi->extra[i]);
+        if (blocked_for(block, ids->v[i]) && block->end > block->start) {
+            ivset_push(&bi->extra[i], block->start, block->end);
+            ivset_normalize(&bi->extra[i]);
+        }
         bi->v[i].agency_id = ids->v[i];
         bi->v[i].calendars = bi->cals[i];
         bi->v[i].ncalendars = nc;
@@ -406,7 +418,7 @@ static void busy_input_free(busy_input_t *bi, const city_t *city, const strvec_t
 /* Run the slot engine for `ids` all required in [from, to). */
 static int find_slots(meetings_t *m, const city_t *city, const strvec_t *ids,
                       int minutes, int64_t from, int64_t to, int gran, int limit,
-                      int64_t except, slot_result_t *out)
+                      int64_t except, const mtg_block_t *block, slot_result_t *out)
 {
     slot_query_t q;
     slot_query_init(&q);
@@ -418,7 +430,7 @@ static int find_slots(meetings_t *m, const city_t *city, const strvec_t *ids,
     q.notice_days = 0;
     q.limit = limit;
     busy_input_t bi;
-    busy_input_build(m, city, ids, from, to, except, &bi);
+    busy_input_build(m, city, ids, from, to, except, block, &bi);
     char err[256] = "";
     slot_result_init(out);
     int rc = slots_find(city, &q, tu_now(), bi.v, bi.n, out, err, sizeof err);
@@ -434,21 +446,22 @@ static bool all_free(meetings_t *m, const city_t *city, const strvec_t *ids,
     if (ids->n == 0) return true;
     slot_result_t r;
     bool ok = find_slots(m, city, ids, (int)((end - start) / 60), start, end, 1, 1,
-                         except, &r) == 0 && r.nslots > 0 && r.slots[0].start == start;
+                         except, NULL, &r) == 0 && r.nslots > 0 && r.slots[0].start == start;
     slot_result_free(&r);
     return ok;
 }
 
 /* Fresh suggestions from `from` over the next three weeks. */
 json_t *mtg_suggestions(meetings_t *m, const city_t *city, const strvec_t *ids,
-                           int minutes, int64_t from, int64_t except, int limit)
+                           int minutes, int64_t from, int64_t except,
+                           const mtg_block_t *block, int limit)
 {
     json_t *arr = json_array();
     if (ids->n == 0) return arr;
     int64_t now = tu_now();
     if (from < now) from = now;
     slot_result_t r;
-    if (find_slots(m, city, ids, minutes, from, from + 21 * 86400, 30, limit, except, &r) == 0)
+    if (find_slots(m, city, ids, minutes, from, from + 21 * 86400, 30, limit, except, block, &r) == 0)
         for (size_t i = 0; i < r.nslots; i++)
             json_array_append_new(arr, json_pack("{s:o, s:o}", "start",
                                   iso_json(city, r.slots[i].start), "end",
@@ -484,7 +497,7 @@ static void conflict(meetings_t *m, const city_t *city, const strvec_t *req,
     /* from the start of the requested day (never before now) */
     int64_t day = tz_local_day(mtg_city_tz(city), start, NULL);
     json_t *sugg = mtg_suggestions(m, city, req, (int)((end - start) / 60),
-                               tz_local_to_utc(mtg_city_tz(city), day, 0), except, 5);
+                               tz_local_to_utc(mtg_city_tz(city), day, 0), except, NULL, 5);
     mtg_res_error(res, 409, "slot-taken",
               "この日時には出席できない必須機関があります（%s）。候補日時を suggestions に示します"
               " (a required attendee is no longer free)", names.len ? names.s : "勤務時間外");

@@ -70,8 +70,15 @@ const char *mtg_agency_name(const city_t *city, const char *id);
 char       *mtg_ja_range(const city_t *city, int64_t s, int64_t e);
 
 /* slots and mail */
+/* [start, end) is busy for `agencies` alone: the time decliners said they
+ * cannot attend, while `except` frees the meeting for everyone else. */
+typedef struct mtg_block {
+    const strvec_t *agencies;
+    int64_t         start, end;
+} mtg_block_t;
 json_t *mtg_suggestions(meetings_t *m, const city_t *city, const strvec_t *ids,
-                        int minutes, int64_t from, int64_t except, int limit);
+                        int minutes, int64_t from, int64_t except,
+                        const mtg_block_t *block, int limit);
 int     mtg_enqueue_text(meetings_t *m, int64_t meeting_id, const char *kind,
                          const char *to, const char *subject, const char *body,
                          const char *seed);

@@ -12,7 +12,8 @@
  * Recording an answer and its consequences is one transaction: a required
  * attendee's decline marks the meeting 要再調整 and queues, for the
  * secretariat, a mail with fresh slots where every required agency is
- * free (this meeting's own time excluded).
+ * free: the meeting itself no longer counts as busy, except for whoever
+ * declined it, so no suggestion overlaps the declined time.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,13 +152,29 @@ static int set_status(meetings_t *m, int64_t id, const char *status)
     return mtg_run(s);
 }
 
-/* The 要再調整 notice with fresh suggestions, to the secretariat. */
+/* Who said they cannot come at the meeting's time: `decliner` (whose
+ * answer is being recorded) and anyone who declined before. */
+static void declined_ids(const mtg_t *g, const char *decliner, strvec_t *out)
+{
+    strvec_init(out);
+    strvec_push(out, decliner);
+    for (size_t i = 0; i < g->natt; i++)
+        if (g->att[i].ps == PARTSTAT_DECLINED && strcmp(g->att[i].agency, decliner) != 0)
+            strvec_push(out, g->att[i].agency);
+}
+
+/* The 要再調整 notice with fresh suggestions, to the secretariat: none
+ * overlaps the declined time, which stays busy for the decliners. */
 static int mail_replan(meetings_t *m, const city_t *city, const mtg_t *g, const char *decliner)
 {
-    strvec_t ids;
+    strvec_t ids, decliners;
     mtg_required_ids(g, &ids);
-    json_t *sugg = mtg_suggestions(m, city, &ids, (int)((g->end - g->start) / 60), tu_now(), g->id, 5);
+    declined_ids(g, decliner, &decliners);
+    mtg_block_t block = { &decliners, g->start, g->end };
+    json_t *sugg = mtg_suggestions(m, city, &ids, (int)((g->end - g->start) / 60), tu_now(),
+                                   g->id, &block, 5);
     strvec_free(&ids);
+    strvec_free(&decliners);
     char *when = mtg_ja_range(city, g->start, g->end);
     strbuf_t b;
     strbuf_init(&b);

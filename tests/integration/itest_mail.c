@@ -859,8 +859,30 @@ static void test_reply_mail_flow(void **state)
     json_decref(m);
 }
 
+/* Does any "  N. 12月8日(火) HH:MM〜HH:MM" line of a 要再調整 mail overlap
+ * [from, to) (minutes of the day) on month/day?  Counts the lines seen. */
+static bool suggestion_overlaps(const char *text, int month, int day, int from, int to,
+                                int *lines)
+{
+    bool hit = false;
+    *lines = 0;
+    for (const char *p = strstr(text, "\n  "); p; p = strstr(p + 1, "\n  ")) {
+        int n, mo, d, h1, m1, h2, m2, used = 0;
+        if (sscanf(p, "\n  %d. %d月%d日(%*[^)]) %d:%d〜%d:%d%n", &n, &mo, &d, &h1, &m1, &h2, &m2,
+                   &used) != 7 || used == 0)
+            continue;
+        (*lines)++;
+        if (mo == month && d == day && h1 * 60 + m1 < to && h2 * 60 + m2 > from) hit = true;
+    }
+    return hit;
+}
+
 static void test_required_decline_marks_replan_and_mails_secretariat(void **state)
 {
+    /* decline on the meeting's own day, just before it: the meeting's own
+     * time (12:30-14:00) is then the nearest slot where the others are free */
+    kill_daemon(SIGTERM);
+    start_daemon("2026-12-08T12:00:00+09:00");
     strvec_t before;
     sink_files(&before);
     char *eml = reply_eml("hikikomori@yamanami.example", "hikikomori@yamanami.example",
@@ -884,11 +906,24 @@ static void test_required_decline_marks_replan_and_mails_secretariat(void **stat
     assert_non_null(strstr(text, "ひきこもり地域支援センター"));
     assert_non_null(strstr(text, "候補日時"));
     assert_non_null(strstr(text, "  1. "));
+    /* the decliner cannot come at the declined time: no suggestion overlaps it */
+    int lines;
+    bool overlap = suggestion_overlaps(text, 12, 8, 12 * 60 + 30, 14 * 60, &lines);
+    if (overlap) fail_msg("a suggestion overlaps the declined 12/8 12:30-14:00:\n%s", text);
+    assert_true(lines > 0);
     free(text);
     free(subject);
     strvec_free(&sec);
     strvec_free(&all);
     strvec_free(&before);
+}
+
+/* Back to the group's clock after a test that moved it. */
+static int restart_at_now0(void **state)
+{
+    kill_daemon(SIGTERM);
+    start_daemon(NOW0);
+    return 0;
 }
 
 static void test_reschedule_then_cancel_sequences(void **state)
@@ -1343,7 +1378,8 @@ int main(void)
         cmocka_unit_test(test_bad_requests),
         cmocka_unit_test(test_rsvp_links),
         cmocka_unit_test(test_reply_mail_flow),
-        cmocka_unit_test(test_required_decline_marks_replan_and_mails_secretariat),
+        cmocka_unit_test_teardown(test_required_decline_marks_replan_and_mails_secretariat,
+                                  restart_at_now0),
         cmocka_unit_test(test_reschedule_then_cancel_sequences),
         cmocka_unit_test(test_agency_meetings_ics),
         cmocka_unit_test(test_list_and_access_scoping),
