@@ -373,6 +373,8 @@ static void job_end(feed_job_t *job, feed_status_t status, char *state_json)
     job->res.state_json = state_json;
     if (status == FEED_ERROR)
         ivset_clear(&job->res.busy);
+    if (status != FEED_OK)
+        job->res.has_covers = false;
     arm_defer_event(job, on_job_ended);
 }
 
@@ -408,8 +410,8 @@ void feed_job_fail(feed_job_t *job, long http_status, const char *fmt, ...)
 
 /* ---- parsing helpers shared by the kinds ------------------------------- */
 
-int feed_parse_ical(feed_job_t *job, const char *data, size_t len,
-                    ivset_t *out, char **err)
+static int parse_ical(feed_job_t *job, const char *data, size_t len, ivset_t *out,
+                      icalbusy_coverage_t *cov, char **err)
 {
     *err = NULL;
     if (!utf8_valid(data, len)) {
@@ -422,11 +424,28 @@ int feed_parse_ical(feed_job_t *job, const char *data, size_t len,
         .to = job->req.window_to,
     };
     char *perr = NULL;
-    if (icalbusy_parse(data, len, &opts, out, &job->res.warnings, &perr) != 0) {
+    if (icalbusy_parse_ex(data, len, &opts, out, &job->res.warnings, cov, &perr) != 0) {
         /* icalbusy's messages are already user-facing ("iCalendar の解析に失敗: ...") */
         *err = perr ? perr : xstrdup("iCalendar を解析できません (unknown error)");
         return -1;
     }
+    return 0;
+}
+
+int feed_parse_ical(feed_job_t *job, const char *data, size_t len,
+                    ivset_t *out, char **err)
+{
+    return parse_ical(job, data, len, out, NULL, err);
+}
+
+int feed_parse_document(feed_job_t *job, const char *data, size_t len, char **err)
+{
+    icalbusy_coverage_t cov = {0};
+    if (parse_ical(job, data, len, &job->res.busy, &cov, err) != 0)
+        return -1;
+    job->res.has_covers = cov.declared;
+    job->res.covers_from = cov.from;
+    job->res.covers_to = cov.to;
     return 0;
 }
 

@@ -40,7 +40,7 @@ static void on_freebusy_response(feed_job_t *job, feed_http_resp_t *resp)
                                          "(response is not a VFREEBUSY calendar)");
         return;
     }
-    if (feed_parse_ical(job, resp->body.s, resp->body.len, &job->res.busy, &err) != 0) {
+    if (feed_parse_document(job, resp->body.s, resp->body.len, &err) != 0) {
         feed_job_fail(job, resp->status, "free-busy-query: %s", err);
         free(err);
         return;

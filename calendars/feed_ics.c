@@ -103,7 +103,7 @@ static void finish_with_document(feed_job_t *job, const char *data, size_t len,
                               "(no VFREEBUSY component)");
         return;
     }
-    if (feed_parse_ical(job, data, len, &job->res.busy, &err) != 0) {
+    if (feed_parse_document(job, data, len, &err) != 0) {
         feed_job_fail(job, 0, "%s", err);
         free(err);
         return;

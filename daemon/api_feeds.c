@@ -7,7 +7,8 @@
  *   GET  /v1/feeds/{id}/busy       merged busy intervals in [from, to)
  *
  * Status comes straight from the feeds table; busy time from the busy
- * table through feeds_feed_busy.  An agency token asking for another
+ * table through feeds_feed_busy.  "covers" is [start, end] of the range a
+ * free/busy document declared (VFREEBUSY DTSTART/DTEND), else null.  An agency token asking for another
  * agency's feed gets 403.
  */
 #include <stdlib.h>
@@ -44,7 +45,7 @@ static long long feed_interval_count(store_t *st, const char *id)
 }
 
 #define FEED_COLUMNS "id, agency, kind, url, state, last_success, last_error, http_status," \
-                     " next_poll, failures, warnings, fetch_ms, last_attempt"
+                     " next_poll, failures, warnings, fetch_ms, last_attempt, covers_from, covers_to"
 
 static json_t *warnings_json(const char *w)
 {
@@ -76,6 +77,16 @@ static json_t *str_or_null(sqlite3_stmt *s, int col)
     return v ? json_string(v) : json_null();
 }
 
+/* [start, end] of the range the feed's document declared it covers
+ * (VFREEBUSY DTSTART/DTEND), or null when it declared none. */
+static json_t *covers_json(sqlite3_stmt *s, int col, const tz_t *zone)
+{
+    if (sqlite3_column_type(s, col) == SQLITE_NULL || sqlite3_column_type(s, col + 1) == SQLITE_NULL)
+        return json_null();
+    return json_pack("[o, o]", api_time_json(sqlite3_column_int64(s, col), zone, false),
+                     api_time_json(sqlite3_column_int64(s, col + 1), zone, false));
+}
+
 /* Row of FEED_COLUMNS -> JSON (interval count looked up separately). */
 static json_t *feed_row_json(sqlite3_stmt *s, const tz_t *zone)
 {
@@ -89,6 +100,7 @@ static json_t *feed_row_json(sqlite3_stmt *s, const tz_t *zone)
         "last_attempt", time_or_null(s, 12, zone));
     if (sqlite3_column_type(s, 11) != SQLITE_NULL)
         json_object_set_new(j, "fetch_ms", json_real(sqlite3_column_double(s, 11)));
+    json_object_set_new(j, "covers", covers_json(s, 13, zone));
     free(url);
     return j;
 }

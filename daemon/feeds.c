@@ -390,7 +390,9 @@ static bool update_feed_ok(store_t *st, const char *id, const feed_result_t *res
     sqlite3_stmt *s = store_prepare(st,
         "UPDATE feeds SET state = 'ok', last_success = ?2, last_attempt = ?2, last_error = NULL,"
         " warnings = ?3, http_status = ?4, failures = 0, state_json = COALESCE(?5, state_json),"
-        " next_poll = ?6, fetch_ms = ?7 WHERE id = ?1");
+        " next_poll = ?6, fetch_ms = ?7,"
+        " covers_from = CASE WHEN ?8 THEN ?9 ELSE covers_from END,"
+        " covers_to = CASE WHEN ?8 THEN ?10 ELSE covers_to END WHERE id = ?1");
     bool ok = false;
     if (s) {
         store_bind_text(s, 1, id);
@@ -401,6 +403,12 @@ static bool update_feed_ok(store_t *st, const char *id, const feed_result_t *res
         store_bind_text(s, 5, res->state_json);
         sqlite3_bind_int64(s, 6, next_poll);
         sqlite3_bind_double(s, 7, res->elapsed_ms);
+        /* a new document says anew what it covers; unchanged keeps it */
+        sqlite3_bind_int(s, 8, res->status == FEED_OK);
+        if (res->status == FEED_OK && res->has_covers) {
+            sqlite3_bind_int64(s, 9, res->covers_from);
+            sqlite3_bind_int64(s, 10, res->covers_to);
+        }
         ok = sqlite3_step(s) == SQLITE_DONE;
         store_done(s);
     }
@@ -693,7 +701,8 @@ bool feeds_agency_busy(store_t *st, const char *agency_id, int64_t from, int64_t
     if (!agency_need(st, agency_id, &out->need))
         return false;
     sqlite3_stmt *s = store_prepare(st,
-        "SELECT id, state, last_success, data_version FROM feeds WHERE agency = ? ORDER BY position, id");
+        "SELECT id, state, last_success, data_version, covers_to FROM feeds WHERE agency = ?"
+        " ORDER BY position, id");
     if (!s)
         return false;
     store_bind_text(s, 1, agency_id);
@@ -718,6 +727,12 @@ bool feeds_agency_busy(store_t *st, const char *agency_id, int64_t from, int64_t
         out->any_pending |= never;
         if (i == 0 || ls < out->oldest_success)
             out->oldest_success = ls;      /* 0 once any calendar never succeeded */
+        if (sqlite3_column_type(s, 4) != SQLITE_NULL) {
+            int64_t ct = sqlite3_column_int64(s, 4);
+            if (!out->has_covers || ct < out->covers_until)
+                out->covers_until = ct;
+            out->has_covers = true;
+        }
     }
     store_done(s);
     out->data_version |= 1;               /* never 0 ("do not cache") */

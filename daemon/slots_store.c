@@ -13,8 +13,10 @@
  * booked meetings (meetings_agency_busy).  The load span covers the
  * query window and the 26-week widened search used by the diagnostics,
  * with a day of margin for travel padding.  The engine's data horizon
- * (known_until) is the end of the oldest successful fetch's window, so
- * the widened search never proposes time we hold no data for.
+ * (known_until) is the end of the oldest successful fetch's window, or
+ * the end of the range a free/busy calendar declared it covers (VFREEBUSY
+ * DTEND, store migration 7) when that comes first, so the widened search
+ * never proposes time we hold no data for.
  *
  * Staff calendars are loaded whole (every stored interval) and carry the
  * agency's data version (feeds_agency_busy, store migration 6), so the
@@ -205,9 +207,15 @@ json_t *holds_one_json(store_t *st, int64_t id, const tz_t *tz)
 
 /* ---- busy input ------------------------------------------------------------ */
 
+/* Where the busy data held for an agency ends: the stored window of its
+ * oldest fetch, and no later than the end of any range a calendar
+ * declared it covers (a free/busy feed says nothing past its DTEND). */
 static int64_t data_horizon(const agency_busy_t *ab)
 {
-    return ab->oldest_success > 0 ? ab->oldest_success + FEEDS_WINDOW_AHEAD : 0;
+    int64_t h = ab->oldest_success > 0 ? ab->oldest_success + FEEDS_WINDOW_AHEAD : 0;
+    if (ab->has_covers && (h == 0 || ab->covers_until < h))
+        h = ab->covers_until > 0 ? ab->covers_until : 1;   /* 0 would mean unbounded */
+    return h;
 }
 
 void slots_input_load(store_t *st, const city_t *city, const slot_query_t *q, int64_t now,

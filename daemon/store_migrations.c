@@ -3,10 +3,11 @@
  *
  * One entry per version.  Pre-assigned numbers: 1-2 daemon core
  * (agencies, feeds, intervals, tokens), 3 slots/holds, 4 cases/decisions,
- * 5 meetings/outbox, 6 feed data version, 7+ ask the lead.  To add yours, replace your
- * commented placeholder below with {N, "name", "SQL; SQL;"}.  A version
- * is applied once (recorded in schema_migrations) inside a transaction;
- * never edit a migration that has shipped, add a new one instead.
+ * 5 meetings/outbox, 6 feed data version, 7 feed coverage, 8+ ask the
+ * lead.  To add yours, replace your commented placeholder below with
+ * {N, "name", "SQL; SQL;"}.  A version is applied once (recorded in
+ * schema_migrations) inside a transaction; never edit a migration that
+ * has shipped, add a new one instead.
  */
 #include <stddef.h>
 
@@ -171,5 +172,11 @@ const store_migration_t store_migrations[] = {
      "  id INTEGER PRIMARY KEY CHECK (id = 1),"
      "  v INTEGER NOT NULL);"
      "INSERT INTO data_version(id, v) VALUES (1, 0);"},
+    {7, "feed_coverage",
+     /* the range a feed's last document declared it covers (VFREEBUSY
+      * DTSTART/DTEND), NULL when it declared none; the slot search holds
+      * no busy data for such a feed past covers_to (slots_store.c) */
+     "ALTER TABLE feeds ADD COLUMN covers_from INTEGER;"
+     "ALTER TABLE feeds ADD COLUMN covers_to INTEGER;"},
     {0, NULL, NULL}
 };

@@ -13,6 +13,7 @@
 #ifndef TSUNAGU_FEED_H
 #define TSUNAGU_FEED_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,6 +48,11 @@ typedef struct feed_result {
     strvec_t      warnings;     /* e.g. unknown TZID fallbacks */
     char         *state_json;   /* new state to persist (OK/UNCHANGED) */
     double        elapsed_ms;
+    /* OK only: the range the document declared it covers (VFREEBUSY
+     * DTSTART/DTEND, see icalbusy_parse_ex); outside it the feed's busy
+     * time is unknown, not free.  has_covers false: no range declared. */
+    bool          has_covers;
+    int64_t       covers_from, covers_to;
 } feed_result_t;
 
 typedef struct feed_job feed_job_t;

@@ -108,6 +108,10 @@ void feed_job_fail(feed_job_t *job, long http_status, const char *fmt, ...)
  * appending warnings.  On failure returns -1 with a malloc'd message. */
 int  feed_parse_ical(feed_job_t *job, const char *data, size_t len,
                      ivset_t *out, char **err);
+/* The same for a document that is the whole feed (ics, freebusy,
+ * caldav-freebusy): parses into res.busy and records the range it
+ * declares covering (res.has_covers, covers_from/to). */
+int  feed_parse_document(feed_job_t *job, const char *data, size_t len, char **err);
 
 /* Conditional-request window check: true when a saved state's window
  * still matches the request's (within a day), so 304/unchanged is safe. */

@@ -71,6 +71,9 @@ typedef struct agency_busy {
     uint64_t data_version;       /* changes whenever the calendar list or any
                                     calendar's stored intervals change (store
                                     migration 6); never 0 */
+    bool     has_covers;         /* some calendar declared the range it covers */
+    int64_t  covers_until;       /* ... then the earliest such end (migration 7):
+                                    past it that calendar's busy time is unknown */
 } agency_busy_t;
 
 /* false if the agency is unknown. */

@@ -6,10 +6,15 @@
  * all-day, floating time in the default zone, CANCELLED/TRANSPARENT
  * skipped) and VFREEBUSY FREEBUSY periods (all FBTYPEs except FREE).
  * Titles and descriptions are never copied out.
+ *
+ * A VFREEBUSY also declares the range it describes (its DTSTART/DTEND):
+ * outside it the publisher said nothing, so that time is unknown, not
+ * free.  icalbusy_parse_ex reports that range as the coverage.
  */
 #ifndef TSUNAGU_ICALBUSY_H
 #define TSUNAGU_ICALBUSY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,5 +33,21 @@ typedef struct icalbusy_opts {
  * VCALENDAR, truncated, ...); out is left empty then. */
 int icalbusy_parse(const char *data, size_t len, const icalbusy_opts_t *opts,
                    ivset_t *out, strvec_t *warnings, char **err);
+
+/* The range the document's busy data is complete for.  declared is true
+ * when at least one VFREEBUSY carries both DTSTART and DTEND; [from, to)
+ * is then the intersection of every such VFREEBUSY's range (epoch
+ * seconds; from == to when they do not overlap).  VEVENTs declare no
+ * range and leave it alone. */
+typedef struct icalbusy_coverage {
+    bool    declared;
+    int64_t from, to;
+} icalbusy_coverage_t;
+
+/* icalbusy_parse, and also fills *coverage when it is not NULL (cleared
+ * first, also on failure). */
+int icalbusy_parse_ex(const char *data, size_t len, const icalbusy_opts_t *opts,
+                      ivset_t *out, strvec_t *warnings, icalbusy_coverage_t *coverage,
+                      char **err);
 
 #endif

@@ -7,7 +7,9 @@
  * order:
  *   - every fixture query through POST /v1/slots gives expected/slots
  *     (instants and optional lists), with data age for every attendee;
- *   - the impossible query explains itself (blockers, widened slot);
+ *   - the impossible query explains itself (blockers; no widened slot,
+ *     because the first one lies past hoken's free/busy feed, whose
+ *     declared range GET /v1/feeds shows as "covers");
  *   - bad queries get 400s naming the problem, auth 401/403;
  *   - holds: a hold on the first urgent slot removes it from the next
  *     answer, an overlapping hold is refused 409, delete restores the
@@ -195,11 +197,38 @@ static void test_impossible_query_explains(void **state)
     assert_true(json_integer_value(json_object_get(top, "blocked_candidates")) > 0);
     assert_int_equal(json_integer_value(json_object_get(top, "candidates")),
                      json_integer_value(json_object_get(d, "candidates")));
+    /* the widened search may not look past hoken's free/busy feed, which
+     * covers 2026-11-30..2027-03-01 (its VFREEBUSY DTSTART/DTEND): the
+     * first time all nine can meet is 1 March, which nobody knows yet */
     json_t *next = json_object_get(d, "next_available");
-    assert_true(json_is_object(next));
-    assert_true(iso(json_string_value(json_object_get(next, "start"))) >= iso("2026-12-04T00:00:00+09:00") - 3 * 3600);
+    assert_true(json_is_null(next));
+    assert_non_null(strstr(json_string_value(json_object_get(d, "message")), "見つかりません"));
     assert_true(json_is_array(json_object_get(d, "drop_one")));
     assert_non_null(strstr(json_string_value(json_object_get(d, "message")), "最も支障"));
+    json_decref(j);
+}
+
+/* A free/busy feed's declared range is kept ("covers") and bounds the
+ * widened search: hoken's feed ends on 1 March 00:00, so q5's widened
+ * slot (1 March 10:30 when time past the feed was taken as free) is gone. */
+static void test_widened_search_stops_at_freebusy_coverage(void **state)
+{
+    json_t *f = http_json("GET", "/v1/feeds/hoken", ADMIN, NULL, 200);
+    json_t *covers = json_object_get(f, "covers");
+    assert_int_equal(json_array_size(covers), 2);
+    assert_int_equal(iso(json_string_value(json_array_get(covers, 0))), iso("2026-11-30T00:00:00+09:00"));
+    int64_t covered_to = iso(json_string_value(json_array_get(covers, 1)));
+    assert_int_equal(covered_to, iso("2027-03-01T00:00:00+09:00"));
+    json_decref(f);
+    f = http_json("GET", "/v1/feeds/ssw", ADMIN, NULL, 200);        /* VEVENTs: no range */
+    assert_true(json_is_null(json_object_get(f, "covers")));
+    json_decref(f);
+    /* q5 itself: nothing before 1 March, and 1 March is past what hoken published */
+    json_t *j = slots_for("q5-impossible");
+    json_t *next = json_object_get(json_object_get(j, "diagnostics"), "next_available");
+    if (json_is_object(next))
+        fail_msg("widened slot %s is past hoken's feed (ends 2027-03-01T00:00+09:00)",
+                 json_string_value(json_object_get(next, "start")));
     json_decref(j);
 }
 
@@ -409,6 +438,7 @@ int main(void)
         cmocka_unit_test(test_import_city),
         cmocka_unit_test(test_fixture_queries_match_expected),
         cmocka_unit_test(test_impossible_query_explains),
+        cmocka_unit_test(test_widened_search_stops_at_freebusy_coverage),
         cmocka_unit_test(test_bad_queries_400),
         cmocka_unit_test(test_holds_count_as_busy),
         cmocka_unit_test(test_bad_holds),

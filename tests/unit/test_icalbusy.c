@@ -434,6 +434,79 @@ static void test_freebusy_periods(void **state)
     done(&r);
 }
 
+/* The coverage of a whole document (NULL-safe wrapper around _ex). */
+static int parse_coverage(const char *body, icalbusy_coverage_t *cov, strvec_t *warnings)
+{
+    char *ics = xasprintf(HEAD "%s" TAIL, body);
+    icalbusy_opts_t opts = {tz_default(), iso("2026-11-01T00:00:00+09:00"),
+                            iso("2027-06-01T00:00:00+09:00")};
+    ivset_t busy;
+    ivset_init(&busy);
+    char *err = NULL;
+    memset(cov, 0x5a, sizeof *cov);                /* must be overwritten */
+    int rc = icalbusy_parse_ex(ics, strlen(ics), &opts, &busy, warnings, cov, &err);
+    if (rc != 0) fail_msg("parse failed: %s", err ? err : "?");
+    ivset_free(&busy);
+    free(ics);
+    return rc;
+}
+
+#define FB(range, periods) \
+    "BEGIN:VFREEBUSY\r\nUID:fb\r\nDTSTAMP:20261120T000000Z\r\n" range periods "END:VFREEBUSY\r\n"
+
+static void test_freebusy_declares_its_range(void **state)
+{
+    icalbusy_coverage_t cov;
+    /* hoken's shape: UTC DTSTART/DTEND, i.e. 2026-11-30 .. 2027-03-01 in Tokyo */
+    parse_coverage(FB("DTSTART:20261129T150000Z\r\nDTEND:20270228T150000Z\r\n",
+                      "FREEBUSY:20261201T000000Z/PT1H\r\n"), &cov, NULL);
+    assert_true(cov.declared);
+    assert_int_equal(cov.from, iso("2026-11-30T00:00:00+09:00"));
+    assert_int_equal(cov.to, iso("2027-03-01T00:00:00+09:00"));
+    /* a zoned range is read in its zone; a DATE end is local midnight */
+    parse_coverage(FB("DTSTART;TZID=Asia/Tokyo:20261201T000000\r\nDTEND;VALUE=DATE:20270115\r\n",
+                      ""), &cov, NULL);
+    assert_true(cov.declared);
+    assert_int_equal(cov.from, iso("2026-12-01T00:00:00+09:00"));
+    assert_int_equal(cov.to, iso("2027-01-15T00:00:00+09:00"));
+    /* no DTEND, or plain events: nothing declared */
+    parse_coverage(FB("DTSTART:20261129T150000Z\r\n", "FREEBUSY:20261201T000000Z/PT1H\r\n"),
+                   &cov, NULL);
+    assert_false(cov.declared);
+    parse_coverage(EVENT("e", "DTSTART:20261201T000000Z\r\nDTEND:20261201T010000Z\r\n"), &cov, NULL);
+    assert_false(cov.declared);
+    /* the plain API is unchanged and takes no coverage */
+    result_t r;
+    run(&r, FB("DTSTART:20261129T150000Z\r\nDTEND:20270228T150000Z\r\n",
+               "FREEBUSY:20261201T000000Z/PT1H\r\n"));
+    expect_busy(&r, "2026-12-01T09:00:00+09:00", "2026-12-01T10:00:00+09:00", NULL);
+    done(&r);
+}
+
+static void test_freebusy_ranges_intersect(void **state)
+{
+    icalbusy_coverage_t cov;
+    /* two VFREEBUSY (two people, say): only where both spoke is covered */
+    parse_coverage(FB("DTSTART:20261130T150000Z\r\nDTEND:20270228T150000Z\r\n", "")
+                   FB("DTSTART:20261115T150000Z\r\nDTEND:20270131T150000Z\r\n", ""), &cov, NULL);
+    assert_true(cov.declared);
+    assert_int_equal(cov.from, iso("2026-12-01T00:00:00+09:00"));
+    assert_int_equal(cov.to, iso("2027-02-01T00:00:00+09:00"));
+    /* disjoint: an empty range, never an inverted one */
+    parse_coverage(FB("DTSTART:20261130T150000Z\r\nDTEND:20261231T150000Z\r\n", "")
+                   FB("DTSTART:20270131T150000Z\r\nDTEND:20270228T150000Z\r\n", ""), &cov, NULL);
+    assert_true(cov.declared);
+    assert_int_equal(cov.to, cov.from);
+    /* an inverted range is ignored with a warning */
+    strvec_t w;
+    strvec_init(&w);
+    parse_coverage(FB("DTSTART:20270228T150000Z\r\nDTEND:20261130T150000Z\r\n", ""), &cov, &w);
+    assert_false(cov.declared);
+    assert_int_equal(w.n, 1);
+    assert_non_null(strstr(w.v[0], "DTSTART"));
+    strvec_free(&w);
+}
+
 /* ---- output shape ----------------------------------------------------------------- */
 
 static void test_output_is_merged_and_clipped(void **state)
@@ -724,6 +797,8 @@ int main(void)
         cmocka_unit_test(test_override_cancels_an_instance),
         cmocka_unit_test(test_override_of_other_uid_does_not_apply),
         cmocka_unit_test(test_freebusy_periods),
+        cmocka_unit_test(test_freebusy_declares_its_range),
+        cmocka_unit_test(test_freebusy_ranges_intersect),
         cmocka_unit_test(test_output_is_merged_and_clipped),
         cmocka_unit_test(test_unknown_tzid_falls_back_with_warning),
         cmocka_unit_test(test_custom_vtimezone_from_file),

@@ -276,6 +276,41 @@ static void widened_search_respects_data_horizon(void **state)
     slot_query_free(&q);
 }
 
+/* A free/busy calendar that declared the range it covers (feeds.covers_to,
+ * migration 7) holds no data past it: hoken's feed ends 2027-03-01 00:00,
+ * so q5's widened slot (1 March, found while that time counted as free)
+ * is not proposed; without a declared range it is. */
+static void widened_search_stops_at_declared_coverage(void **state)
+{
+    fx_t *f = *state;
+    slot_query_t q;
+    load_query(f, "q5-impossible", &q);
+    char err[256], sql[160];
+    slot_result_t r;
+    int64_t covered_to = at("2027-03-01T00:00:00+09:00");
+    exec_ok(f->st, "UPDATE feeds SET covers_from = NULL, covers_to = NULL");
+    assert_int_equal(slots_store_find(f->st, &f->city, &q, f->now, 0, &r, err, sizeof err), 0);
+    assert_true(r.has_next);
+    assert_true(r.next.start >= covered_to);        /* the unknown time was taken as free */
+    slot_result_free(&r);
+    snprintf(sql, sizeof sql, "UPDATE feeds SET covers_from = %lld, covers_to = %lld WHERE id = 'hoken'",
+             (long long)at("2026-11-30T00:00:00+09:00"), (long long)covered_to);
+    exec_ok(f->st, sql);
+    assert_int_equal(slots_store_find(f->st, &f->city, &q, f->now, 0, &r, err, sizeof err), 0);
+    assert_false(r.has_next);
+    assert_int_equal(r.nslots, 0);
+    slot_result_free(&r);
+    /* a range ending later than the stored window changes nothing */
+    snprintf(sql, sizeof sql, "UPDATE feeds SET covers_to = %lld WHERE id = 'hoken'",
+             (long long)at("2028-01-01T00:00:00+09:00"));
+    exec_ok(f->st, sql);
+    assert_int_equal(slots_store_find(f->st, &f->city, &q, f->now, 0, &r, err, sizeof err), 0);
+    assert_true(r.has_next);
+    slot_result_free(&r);
+    exec_ok(f->st, "UPDATE feeds SET covers_from = NULL, covers_to = NULL");
+    slot_query_free(&q);
+}
+
 /* A booked meeting is busy for its attendees unless they declined or it
  * was cancelled (meetings_agency_busy), and except_meeting ignores it. */
 static void booked_meetings_are_busy(void **state)
@@ -312,6 +347,7 @@ int main(void)
         cmocka_unit_test(holds_block_and_release),
         cmocka_unit_test(freshness_flags),
         cmocka_unit_test(widened_search_respects_data_horizon),
+        cmocka_unit_test(widened_search_stops_at_declared_coverage),
         cmocka_unit_test(booked_meetings_are_busy),
     };
     return cmocka_run_group_tests_name("slots_store", tests, setup, teardown);
