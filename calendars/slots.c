@@ -179,14 +179,20 @@ static int64_t grid_next(const day_table_t *dt, int64_t s, int64_t g, size_t *da
     return n;
 }
 
-/* Number of grid starts inside set. */
+/* Number of grid starts inside set, counted a local day at a time (the
+ * grid restarts at every midnight) instead of stepping through them. */
 static size_t grid_count(const day_table_t *dt, const ivset_t *set, int64_t g)
 {
     size_t count = 0, day;
-    for (size_t i = 0; i < set->n; i++)
-        for (int64_t s = grid_ceil(dt, set->v[i].start, g, &day); s < set->v[i].end;
-             s = grid_next(dt, s, g, &day))
-            count++;
+    for (size_t i = 0; i < set->n; i++) {
+        int64_t s = grid_ceil(dt, set->v[i].start, g, &day), end = set->v[i].end;
+        while (s < end) {
+            int64_t stop = day + 1 <= dt->n && dt->midnight[day + 1] < end ? dt->midnight[day + 1] : end;
+            if (s < stop) count += (size_t)((stop - 1 - s) / g) + 1;
+            if (stop == end || day + 1 > dt->n) break;
+            s = dt->midnight[++day];
+        }
+    }
     return count;
 }
 
@@ -230,9 +236,18 @@ typedef struct search {
     slot_cache_t *cache;          /* may be NULL */
 } search_t;
 
+/* Room for n intervals without a reallocation on every push. */
+static void reserve(ivset_t *s, size_t n)
+{
+    if (s->cap >= n) return;
+    s->v = xrealloc(s->v, n * sizeof *s->v);
+    s->cap = n;
+}
+
 static void build_open(const search_t *S, const agency_t *a, ivset_t *out)
 {
     ivset_clear(out);
+    reserve(out, S->days.n);                    /* at most one range a day */
     for (size_t i = 0; i < S->days.n; i++) {
         int wd = S->days.weekday[i];
         if (!a->hours.open[wd]) continue;
@@ -243,7 +258,7 @@ static void build_open(const search_t *S, const agency_t *a, ivset_t *out)
         if (lo < S->lo) lo = S->lo;
         if (hi > S->hi) hi = S->hi;
         if (lo >= hi || !agency_business_day(&S->days, S->city, a, i)) continue;
-        ivset_push(out, lo, hi);
+        out->v[out->n++] = (interval_t){lo, hi};   /* reserved above */
     }
 }
 
@@ -255,12 +270,14 @@ static void push_merge(ivset_t *s, int64_t start, int64_t end)
         if (end > s->v[s->n - 1].end) s->v[s->n - 1].end = end;
         return;
     }
-    ivset_push(s, start, end);
+    if (s->n < s->cap) s->v[s->n++] = (interval_t){start, end};   /* no call */
+    else ivset_push(s, start, end);
 }
 
 /* Busy [b0,b1) padded by travel blocks starts [b0-t-D+1, b1+t).  Only the
- * slice of busy that can touch [lo,hi) is visited.  *cursor is where the
- * previous (earlier) range's slice began: successive ranges of one pass
+ * slice of busy that can touch [lo,hi) is visited.  *cursor is the first
+ * interval that could still reach past the previous (earlier) range's end
+ * (everything before it ends there): successive ranges of one pass
  * gallop forward from there (exponential then binary search), so a pass
  * over R sorted ranges costs O(R log(N/R) + slices) instead of R log N.
  * Appends to out (ranges come in order, so out stays sorted). */
@@ -268,23 +285,33 @@ static void blocked_starts(const ivset_t *busy, int64_t travel, int64_t dur,
                            int64_t lo, int64_t hi, size_t *cursor, ivset_t *out)
 {
     if (!busy || !busy->n) return;
+    const interval_t *v = busy->v;
+    size_t n = busy->n, a = *cursor;
     int64_t before = travel + dur - 1, after = travel;
-    size_t a = *cursor, step = 1, b;               /* first with end+after > lo */
-    while (a + step < busy->n && busy->v[a + step].end + after <= lo) {
-        a += step;
-        step *= 2;
+    if (a < n && v[a].end + after <= lo) {         /* find first end+after > lo */
+        size_t step = 1, b;
+        while (a + step < n && v[a + step].end + after <= lo) {
+            a += step;
+            step *= 2;
+        }
+        b = a + step < n ? a + step : n;
+        a++;
+        while (a < b) {
+            size_t mid = a + (b - a) / 2;
+            if (v[mid].end + after <= lo) a = mid + 1;
+            else b = mid;
+        }
     }
-    b = a + step < busy->n ? a + step : busy->n;
-    while (a < b) {
-        size_t mid = a + (b - a) / 2;
-        if (busy->v[mid].end + after <= lo) a = mid + 1;
-        else b = mid;
-    }
-    *cursor = a;
-    for (size_t i = a; i < busy->n && busy->v[i].start - before < hi; i++) {
-        int64_t s = busy->v[i].start - before, e = busy->v[i].end + after;
+    size_t done = a;                  /* intervals that cannot reach past hi */
+    for (size_t i = a; i < n && v[i].start - before < hi; i++) {
+        int64_t s = v[i].start - before, e = v[i].end + after;
+        /* dense calendars: swallow every interval whose padding touches
+         * this run before writing anything (ends only grow) */
+        while (e < hi && i + 1 < n && v[i + 1].start - before <= e) e = v[++i].end + after;
         push_merge(out, s < lo ? lo : s, e > hi ? hi : e);
+        if (e <= hi) done = i + 1;
     }
+    *cursor = done;
 }
 
 /* Times covered by at least k of n normal sets: a counting sweep that
@@ -332,20 +359,38 @@ static void append_union(ivset_t *out, const ivset_t *a, const ivset_t *b)
     }
 }
 
+/* Calendar c's blocked starts inside ranges, appended in one galloping pass. */
+static void calendar_blocked(const search_t *S, const plan_t *p, size_t c,
+                             const ivset_t *ranges, ivset_t *out)
+{
+    int64_t travel = (int64_t)p->a->travel_minutes * 60;
+    size_t cursor = 0;
+    ivset_clear(out);
+    for (size_t r = 0; r < ranges->n; r++)
+        blocked_starts(&p->busy->calendars[c], travel, S->dur, ranges->v[r].start,
+                       ranges->v[r].end, &cursor, out);
+}
+
 /* Starts inside ranges where more than n - need staff calendars are
- * blocked: one galloping pass per calendar over all ranges, then one
+ * blocked.  need == 1 (the usual case) means every calendar must be
+ * blocked: an intersection, computed as a chain in which each calendar
+ * only looks at the starts the previous ones all block (no sweep).
+ * Otherwise one galloping pass per calendar over all ranges, then one
  * counting sweep.  Requires need <= n. */
 static void staff_blocked(search_t *S, const plan_t *p, const ivset_t *ranges, ivset_t *out)
 {
     size_t n = p->busy->ncalendars, need = p->a->need > 0 ? (size_t)p->a->need : 1;
-    int64_t travel = (int64_t)p->a->travel_minutes * 60;
-    for (size_t c = 0; c < n; c++) {
-        size_t cursor = 0;
-        ivset_clear(&S->per[c]);
-        for (size_t r = 0; r < ranges->n; r++)
-            blocked_starts(&p->busy->calendars[c], travel, S->dur, ranges->v[r].start,
-                           ranges->v[r].end, &cursor, &S->per[c]);
+    if (need == 1) {
+        const ivset_t *in = ranges;
+        for (size_t c = 0; c < n; c++) {
+            ivset_t *dst = c + 1 == n ? out : &S->per[c];
+            calendar_blocked(S, p, c, in, dst);
+            if (!dst->n) { ivset_clear(out); return; }
+            in = dst;
+        }
+        return;
     }
+    for (size_t c = 0; c < n; c++) calendar_blocked(S, p, c, ranges, &S->per[c]);
     count_sweep(out, S->per, n, n - need + 1);
 }
 
@@ -365,9 +410,11 @@ static void intersect_gallop(ivset_t *out, const ivset_t *ranges, const ivset_t 
             else b = mid;
         }
         cursor = a;
-        for (size_t i = a; i < set->n && set->v[i].start < hi; i++)
+        for (size_t i = a; i < set->n && set->v[i].start < hi; i++) {
             push_merge(out, set->v[i].start < lo ? lo : set->v[i].start,
                        set->v[i].end > hi ? hi : set->v[i].end);
+            if (set->v[i].end <= hi) cursor = i + 1;   /* ends before later ranges */
+        }
     }
 }
 
