@@ -7,6 +7,8 @@
  *                        [--attendees a,b,c] [--location L | --url U]
  *                        [--monitoring YYYY-MM-DD] [--note N]
  *   tsunagu meeting show ID         attendees and their replies
+ *   tsunagu meeting reschedule ID --start ISO --end ISO
+ *                        [--location L | --url U] [--hold N]
  *   tsunagu meeting cancel ID
  *   tsunagu outbox [--state S]      pending / dead mail
  */
@@ -118,6 +120,47 @@ static int cmd_cancel(cli_t *c, int argc, char **argv)
     return meeting_id_verb(c, argc, argv, "POST", "/cancel", json_object());
 }
 
+/* A 409's fresh suggestions, on stderr (with --json the body says it). */
+static void print_suggestions(cli_t *c, long code, const json_t *resp)
+{
+    if (code != 409 || c->json) return;
+    size_t i;
+    json_t *s;
+    fprintf(stderr, "候補日時:\n");
+    json_array_foreach(json_object_get(resp, "suggestions"), i, s)
+        fprintf(stderr, "  %s〜%s\n", json_string_value(json_object_get(s, "start")),
+                json_string_value(json_object_get(s, "end")));
+}
+
+/* "meeting reschedule ID --start --end": SEQUENCE+1, the REQUEST mailed
+ * again to everyone. */
+static int cmd_reschedule(cli_t *c, int argc, char **argv)
+{
+    const char *id = cli_arg(argc, argv, 0);
+    const char *st = cli_opt(argc, argv, "--start"), *en = cli_opt(argc, argv, "--end");
+    if (!id || !st || !en)
+        return cli_usage("meeting reschedule", "ID --start ISO --end ISO [--location L|--url U] [--hold N]");
+    json_t *body = json_pack("{s:s, s:s}", "start", st, "end", en);
+    const char *loc = cli_opt(argc, argv, "--location"), *url = cli_opt(argc, argv, "--url");
+    const char *hold = cli_opt(argc, argv, "--hold");
+    if (loc) json_object_set_new(body, "location", json_string(loc));
+    if (url) json_object_set_new(body, "online_url", json_string(url));
+    if (hold) {
+        char *end = NULL;
+        long long h = strtoll(hold, &end, 10);
+        if (!*hold || *end || h <= 0) {
+            json_decref(body);
+            fprintf(stderr, "エラー: --hold には仮押さえの番号（正の整数）を指定してください\n");
+            return 2;
+        }
+        json_object_set_new(body, "hold", json_integer(h));
+    }
+    json_t *resp = NULL;
+    long code = cli_call_id(c, "POST", "/v1/meetings", id, "/reschedule", body, &resp);
+    print_suggestions(c, code, resp);
+    return show_answer(c, code, resp, 200, print_meeting);
+}
+
 static int cmd_book(cli_t *c, int argc, char **argv)
 {
     const char *cs = cli_opt(argc, argv, "--case"), *type = cli_opt(argc, argv, "--type");
@@ -143,14 +186,7 @@ static int cmd_book(cli_t *c, int argc, char **argv)
     }
     json_t *resp = NULL;
     long code = cli_call(c, "POST", "/v1/meetings", body, &resp);
-    if (code == 409 && !c->json) {
-        size_t i;
-        json_t *s;
-        fprintf(stderr, "候補日時:\n");
-        json_array_foreach(json_object_get(resp, "suggestions"), i, s)
-            fprintf(stderr, "  %s〜%s\n", json_string_value(json_object_get(s, "start")),
-                    json_string_value(json_object_get(s, "end")));
-    }
+    print_suggestions(c, code, resp);
     return show_answer(c, code, resp, 201, print_meeting);
 }
 
@@ -192,6 +228,8 @@ const cli_verb_t cli_meetings_verbs[] = {
     { "meeting book", "--case ID --type T --start ISO --end ISO [--attendees a,b] [--location L|--url U] [--monitoring DATE]",
       "会議を予約して招待を送る (book a meeting)", cmd_book },
     { "meeting show", "ID", "会議と出欠を表示 (show a meeting)", cmd_show },
+    { "meeting reschedule", "ID --start ISO --end ISO [--location L|--url U] [--hold N]",
+      "会議の日時を変更して招待を送り直す (reschedule, SEQUENCE+1)", cmd_reschedule },
     { "meeting cancel", "ID", "会議を中止して中止連絡を送る (cancel)", cmd_cancel },
     { "outbox", "[--state pending|sending|sent|dead]", "送信待ち・配送不能のメール (the outbox)", cmd_outbox },
     { NULL, NULL, NULL, NULL }

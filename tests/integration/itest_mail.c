@@ -930,10 +930,23 @@ static void test_reschedule_then_cancel_sequences(void **state)
 {
     strvec_t before;
     sink_files(&before);
-    char path[96];
-    snprintf(path, sizeof path, "/v1/meetings/%lld/reschedule", (long long)g.m1);
-    json_t *m = api("POST", path, "{\"start\":\"2026-12-16T09:00:00+09:00\","
-                                  "\"end\":\"2026-12-16T10:30:00+09:00\"}", 200);
+    char path[96], id[32];
+    snprintf(id, sizeof id, "%lld", (long long)g.m1);
+    /* `tsunagu meeting reschedule` without --end: usage, exit 2, nothing sent */
+    const char *bad[] = {"meeting", "reschedule", id, "--start", "2026-12-16T09:00:00+09:00", NULL};
+    support_run_t r = support_daemon_cli(&g.d, NULL, ADMIN, NULL, bad);
+    assert_int_equal(r.code, 2);
+    assert_non_null(strstr(r.out, "meeting reschedule"));
+    free(r.out);
+    /* ... and with both: POST /v1/meetings/{id}/reschedule, SEQUENCE+1 */
+    const char *resch[] = {"meeting", "reschedule", id, "--start", "2026-12-16T09:00:00+09:00",
+                           "--end", "2026-12-16T10:30:00+09:00", NULL};
+    r = support_daemon_cli(&g.d, NULL, ADMIN, NULL, resch);
+    if (r.code != 0) fail_msg("meeting reschedule: exit %d\n%s", r.code, r.out);
+    assert_non_null(strstr(r.out, "SEQUENCE 1"));
+    assert_non_null(strstr(r.out, "2026-12-16T09:00:00+09:00"));
+    free(r.out);
+    json_t *m = m1();
     assert_int_equal(json_integer_value(json_object_get(m, "sequence")), 1);
     assert_string_equal(json_string_value(json_object_get(m, "status")), "scheduled");
     assert_string_equal(partstat_of(m, "houkatsu-chuo"), "NEEDS-ACTION");   /* reset */
@@ -953,9 +966,9 @@ static void test_reschedule_then_cancel_sequences(void **state)
     assert_null(strstr(out, "\"sequence\": 0"));
     free(out);
     /* the SEQUENCE-0 link is stale now */
-    support_resp_t r = get_url(g.old_accept_link);
-    assert_int_equal(r.status, 410);
-    strbuf_free(&r.body);
+    support_resp_t lr = get_url(g.old_accept_link);
+    assert_int_equal(lr.status, 410);
+    strbuf_free(&lr.body);
     strvec_free(&newer);
     strvec_free(&all);
 

@@ -84,8 +84,8 @@ static void test_new_entries_are_japanese_first(void **state)
     static const char *const verbs[] = {
         "case create", "case show", "case update", "case close", "cases", "propose", "decisions",
         "decision", "approve", "override", "rules show", "slots", "hold create", "holds",
-        "hold delete", "meeting book", "meeting show", "meeting cancel", "outbox", "reply",
-        "demo-mail",
+        "hold delete", "meeting book", "meeting show", "meeting reschedule", "meeting cancel",
+        "outbox", "reply", "demo-mail",
     };
     char *text = read_file(MAN, NULL);
     assert_non_null(text);
