@@ -2,7 +2,8 @@
  * cli_meetings.c - CLI verbs for meetings, replies and the outbox.
  *
  *   tsunagu reply < message.eml     feed one iMIP REPLY (MTA pipe) to
- *                                   POST /v1/imip; exit 0 when recorded
+ *                                   POST /v1/imip; exit 0 when recorded,
+ *                                   1 refused, 75 try again later
  *   tsunagu meeting book --case ID --type T --start ISO --end ISO
  *                        [--attendees a,b,c] [--location L | --url U]
  *                        [--monitoring YYYY-MM-DD] [--note N]
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 
 #include "cli.h"
 #include "util.h"
@@ -55,6 +57,19 @@ static void print_reply(const json_t *resp)
            json_is_true(json_object_get(resp, "replan")) ? "（要再調整）" : "");
 }
 
+/* For an MTA pipe, the exit status says whether to retry.  The daemon
+ * out of reach (status 0), a 5xx (draining, mail module unavailable) and
+ * our own token being refused (401, 403 forbidden) are EX_TEMPFAIL: the
+ * message is fine, the MTA keeps it and tries again.  Any other 4xx is a
+ * refusal of this message (not an attendee, stale, unreadable): exit 1,
+ * and the MTA bounces it. */
+static bool reply_tempfail(long st, const json_t *resp)
+{
+    const char *code = json_string_value(json_object_get(resp, "error"));
+    return st == 0 || st >= 500 || st == 401 ||
+           (st == 403 && code && strcmp(code, "forbidden") == 0);
+}
+
 static int cmd_reply(cli_t *c, int argc, char **argv)
 {
     size_t len;
@@ -69,7 +84,13 @@ static int cmd_reply(cli_t *c, int argc, char **argv)
     free(raw);
     json_t *resp = NULL;
     long st = cli_call(c, "POST", "/v1/imip", body, &resp);
-    return show_answer(c, st, resp, 200, print_reply);
+    bool tempfail = st != 200 && reply_tempfail(st, resp);
+    int rc = show_answer(c, st, resp, 200, print_reply);
+    if (tempfail) {
+        fprintf(stderr, "  一時的な失敗です。MTA は後で再送します (exit %d, EX_TEMPFAIL)\n", EX_TEMPFAIL);
+        return EX_TEMPFAIL;
+    }
+    return rc;
 }
 
 static void print_meeting(const json_t *m)
@@ -224,7 +245,7 @@ static int cmd_outbox(cli_t *c, int argc, char **argv)
 }
 
 const cli_verb_t cli_meetings_verbs[] = {
-    { "reply", "< message.eml", "iMIP の返信メールを取り込む (feed an iMIP REPLY, MTA pipe)", cmd_reply },
+    { "reply", "< message.eml", "iMIP の返信メールを取り込む。終了コード 0 記録、1 拒否、75 一時的失敗 (feed an iMIP REPLY, MTA pipe)", cmd_reply },
     { "meeting book", "--case ID --type T --start ISO --end ISO [--attendees a,b] [--location L|--url U] [--monitoring DATE]",
       "会議を予約して招待を送る (book a meeting)", cmd_book },
     { "meeting show", "ID", "会議と出欠を表示 (show a meeting)", cmd_show },

@@ -800,19 +800,24 @@ static char *reply_eml(const char *from, const char *attendee, const char *parts
     return eml;
 }
 
-/* `tsunagu reply < file`; returns the exit status. */
-static int cli_reply(const char *eml)
+/* `tsunagu reply < file` with `token`; returns the exit status. */
+static int cli_reply_as(const char *eml, const char *token)
 {
     char *file = support_path(g.d.dir, "reply.eml");
     char *out = support_path(g.d.dir, "reply.out");
     assert_int_equal(support_write_file(file, eml, (size_t)-1), 0);
     char *cmd = xasprintf("TSUNAGU_URL=http://127.0.0.1:%d TSUNAGU_TOKEN=%s bin/tsunagu reply < %s > %s 2>&1",
-                          g.d.port, ADMIN, file, out);
+                          g.d.port, token, file, out);
     int st = system(cmd);
     free(cmd);
     free(file);
     free(out);
     return WIFEXITED(st) ? WEXITSTATUS(st) : 99;
+}
+
+static int cli_reply(const char *eml)
+{
+    return cli_reply_as(eml, ADMIN);
 }
 
 static void test_reply_mail_flow(void **state)
@@ -837,11 +842,11 @@ static void test_reply_mail_flow(void **state)
     free(r.out);
     /* From is not the attendee */
     eml = reply_eml("evil@attacker.example", "jiritsu@yamanami.example", "DECLINED", 0);
-    assert_int_not_equal(cli_reply(eml), 0);
+    assert_int_equal(cli_reply(eml), 1);                /* refused: the MTA bounces it */
     free(eml);
     /* an agency that was not invited */
     eml = reply_eml("hoken@yamanami.example", "hoken@yamanami.example", "ACCEPTED", 0);
-    assert_int_not_equal(cli_reply(eml), 0);
+    assert_int_equal(cli_reply(eml), 1);
     free(eml);
     /* POST /v1/imip directly: same 403, and a non-REPLY is a 400 */
     eml = reply_eml("evil@attacker.example", "jiritsu@yamanami.example", "DECLINED", 0);
@@ -875,6 +880,27 @@ static bool suggestion_overlaps(const char *text, int month, int day, int from, 
         if (mo == month && d == day && h1 * 60 + m1 < to && h2 * 60 + m2 > from) hit = true;
     }
     return hit;
+}
+
+/* An MTA pipe must tell "retry later" (EX_TEMPFAIL) from "refused" (1). */
+static void test_reply_exit_codes_tell_the_mta_to_retry(void **state)
+{
+    char *eml = reply_eml("kyodo@yamanami.example", "kyodo@yamanami.example", "TENTATIVE", 0);
+    /* our own token refused: the message is fine, keep it */
+    assert_int_equal(cli_reply_as(eml, "not-a-valid-token"), 75);
+    /* tsunagud down */
+    kill_daemon(SIGTERM);
+    assert_int_equal(cli_reply(eml), 75);
+    start_daemon(NOW0);
+    json_t *m = m1();
+    assert_string_equal(partstat_of(m, "kyodo"), "ACCEPTED");   /* nothing recorded yet */
+    json_decref(m);
+    /* the MTA's retry goes through */
+    assert_int_equal(cli_reply(eml), 0);
+    m = m1();
+    assert_string_equal(partstat_of(m, "kyodo"), "TENTATIVE");
+    json_decref(m);
+    free(eml);
 }
 
 static void test_required_decline_marks_replan_and_mails_secretariat(void **state)
@@ -1391,6 +1417,7 @@ int main(void)
         cmocka_unit_test(test_bad_requests),
         cmocka_unit_test(test_rsvp_links),
         cmocka_unit_test(test_reply_mail_flow),
+        cmocka_unit_test(test_reply_exit_codes_tell_the_mta_to_retry),
         cmocka_unit_test_teardown(test_required_decline_marks_replan_and_mails_secretariat,
                                   restart_at_now0),
         cmocka_unit_test(test_reschedule_then_cancel_sequences),
