@@ -319,6 +319,24 @@ static void on_mail_done(mail_result_t res, const char *detail, void *arg)
     outbox_kick(ob);
 }
 
+/* 172800 -> "48時間", 604800 -> "7日", 5400 -> "90分", 90 -> "90秒". */
+static char *duration_ja(int64_t s)
+{
+    if (s >= 3 * 86400 && s % 86400 == 0) return xasprintf("%lld日", (long long)(s / 86400));
+    if (s >= 3600 && s % 3600 == 0) return xasprintf("%lld時間", (long long)(s / 3600));
+    if (s >= 60 && s % 60 == 0) return xasprintf("%lld分", (long long)(s / 60));
+    return xasprintf("%lld秒", (long long)s);
+}
+
+char *outbox_max_age_note(int64_t max_age)
+{
+    char *d = duration_ja(max_age);
+    char *note = xasprintf("%s以内に送信できませんでした (gave up after OUTBOX_MAX_AGE=%llds)", d,
+                           (long long)max_age);
+    free(d);
+    return note;
+}
+
 static void pump(outbox_t *ob)
 {
     if (ob->paused) return;
@@ -331,7 +349,9 @@ static void pump(outbox_t *ob)
             return;
         }
         if (now - m.created >= ob->cfg.max_age) {
-            set_state(ob, m.id, "dead", now, "48時間以内に送信できませんでした (gave up after max age)");
+            char *note = outbox_max_age_note(ob->cfg.max_age);
+            set_state(ob, m.id, "dead", now, note);
+            free(note);
             log_error("outbox: %s to %s dead-lettered after %d attempts", m.message_id,
                       m.rcpt, m.attempts);
             due_free(&m);

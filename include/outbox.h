@@ -82,6 +82,10 @@ void outbox_kick(outbox_t *ob);
 int64_t outbox_now(const outbox_t *ob);
 /* Delay before attempt number `attempts` + 1 (exposed for tests). */
 int64_t outbox_backoff(const outbox_config_t *cfg, int attempts);
+/* The dead-letter note for a message older than max_age seconds, in
+ * the unit the value was configured in: "48時間以内に送信できません
+ * でした (...)".  Malloc'd (exposed for tests). */
+char   *outbox_max_age_note(int64_t max_age);
 
 /* {"counts": {...}, "messages": [...]}; state NULL = all (newest first,
  * at most limit rows).  No bodies. */

@@ -166,6 +166,18 @@ static void test_backoff_doubles_and_caps(void **state)
     assert_int_equal(outbox_backoff(&c, 100), 3600);
 }
 
+/* The one dead row's last_error starts with `want`. */
+static void assert_dead_note(fx_t *f, const char *want)
+{
+    json_t *j = outbox_json(f->st, "dead", 1);
+    const char *e = json_string_value(json_object_get(
+        json_array_get(json_object_get(j, "messages"), 0), "last_error"));
+    assert_non_null(e);
+    if (strncmp(e, want, strlen(want)) != 0)
+        fail_msg("dead-letter note \"%s\" does not start with \"%s\"", e, want);
+    json_decref(j);
+}
+
 static void test_smtp_down_retries_then_dead_letter(void **state)
 {
     fx_t *f = *state;
@@ -204,12 +216,56 @@ static void test_smtp_down_retries_then_dead_letter(void **state)
     run_until(f, "dead", 1);
     assert_int_equal(outbox_count(f->st, "dead"), 1);
     assert_int_equal(outbox_count(f->st, "pending"), 0);
+    assert_dead_note(f, "48時間以内");             /* the default OUTBOX_MAX_AGE */
     outbox_free(f->ob);
     f->ob = NULL;
     mailer_free(f->mailer);
     f->mailer = NULL;
     curlev_free(cev);
     free(url);
+}
+
+/* The dead-letter note names the configured age, not a fixed 48 hours. */
+static void test_dead_letter_note_follows_max_age(void **state)
+{
+    fx_t *f = *state;
+    char *md = support_path(f->dir, "Maildir");
+    mailer_config_t mc = { .transport = "maildir", .path = md };
+    char *err = NULL;
+    f->mailer = mailer_new(&mc, f->base, NULL, &err);
+    free(md);
+    assert_non_null(f->mailer);
+    outbox_config_t oc = { .retry_initial = 1, .max_age = 7 * 86400 };
+    f->ob = outbox_new(f->st, f->mailer, f->base, &oc);
+    enqueue_text(f, "old", "one@yamanami.example", NULL);
+    /* 6 days old: still sent */
+    assert_int_equal(store_exec(f->st, "UPDATE outbox SET created = created - 6*86400"), 0);
+    outbox_kick(f->ob);
+    run_until(f, "sent", 1);
+    assert_int_equal(outbox_count(f->st, "sent"), 1);
+    /* 8 days old: dead, and the note says 7 days */
+    enqueue_text(f, "older", "two@yamanami.example", NULL);
+    assert_int_equal(store_exec(f->st, "UPDATE outbox SET created = created - 8*86400"
+                                       " WHERE state = 'pending'"), 0);
+    outbox_kick(f->ob);
+    run_until(f, "dead", 1);
+    assert_int_equal(outbox_count(f->st, "dead"), 1);
+    assert_dead_note(f, "7日以内");
+}
+
+static void test_max_age_note_units(void **state)
+{
+    static const struct { int64_t s; const char *want; } cases[] = {
+        { 172800, "48時間以内" }, { 3600, "1時間以内" }, { 86400, "24時間以内" },
+        { 604800, "7日以内" }, { 5400, "90分以内" }, { 90, "90秒以内" }, { 259201, "259201秒以内" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *note = outbox_max_age_note(cases[i].s);
+        if (strncmp(note, cases[i].want, strlen(cases[i].want)) != 0)
+            fail_msg("max_age %lld: got \"%s\", want \"%s...\"", (long long)cases[i].s, note,
+                     cases[i].want);
+        free(note);
+    }
 }
 
 static void test_file_transport_and_delivered(void **state)
@@ -261,6 +317,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_recover_in_doubt_rows, setup, teardown),
         cmocka_unit_test(test_backoff_doubles_and_caps),
         cmocka_unit_test_setup_teardown(test_smtp_down_retries_then_dead_letter, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dead_letter_note_follows_max_age, setup, teardown),
+        cmocka_unit_test(test_max_age_note_units),
         cmocka_unit_test_setup_teardown(test_file_transport_and_delivered, setup, teardown),
         cmocka_unit_test(test_bad_transport_config),
     };
