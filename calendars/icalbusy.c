@@ -19,6 +19,12 @@
  *      and RDATE, minus EXDATE and minus every instance an override
  *      replaces; each override then stands on its own (so an override
  *      that moves an instance moves it, and a CANCELLED one removes it).
+ *      An override with RECURRENCE-ID;RANGE=THISANDFUTURE also edits every
+ *      later instance of the master: each one takes the override's
+ *      wall-clock shift, length and status (the last such override at or
+ *      before the instance wins), and the span of instances expanded is
+ *      widened by the shift so that instances moved into the window from
+ *      outside it are found.
  *      Simple DAILY / WEEKLY / MONTHLY rules (the vast majority) are
  *      expanded by day arithmetic, starting at the period just before the
  *      window; other rules go through icalrecur_iterator, started near the
@@ -216,6 +222,8 @@ typedef struct ctx {
     ivset_t      *out;
     char         *err;            /* first fatal error met while reading */
     size_t        steps;          /* recurrence instances looked at so far */
+    int64_t       exp_from, exp_to; /* original starts worth expanding: the window,
+                                       widened while THISANDFUTURE overrides shift */
     icalbusy_coverage_t coverage; /* VFREEBUSY DTSTART/DTEND, intersected */
 } ctx_t;
 
@@ -452,11 +460,28 @@ static void emit(ctx_t *cx, int64_t start, int64_t end)
         ivset_push(cx->out, start, end);
 }
 
-/* Excluded starts: EXDATE values and the RECURRENCE-IDs of overrides.
- * A DATE-valued EXDATE on a timed event excludes that local day: it is
- * recorded in days (as a day number). */
+/* A RECURRENCE-ID;RANGE=THISANDFUTURE override as it applies to the
+ * master's later instances (RFC 5545 3.8.4.4): each instance starting at
+ * or after rid (original start) moves by the override's wall-clock shift
+ * (days, seconds) in the master's zone and takes the override's length
+ * and busy status. */
+typedef struct future {
+    int64_t rid;
+    int     shift_days;
+    int64_t shift_secs;
+    int     days;                /* the override's length, as in shape_t */
+    int64_t secs;
+    bool    busy;
+} future_t;
+
+/* How the master's instances are edited.  Excluded starts: EXDATE values
+ * and the RECURRENCE-IDs of overrides.  A DATE-valued EXDATE on a timed
+ * event excludes that local day: it is recorded in days (as a day
+ * number).  future: THISANDFUTURE overrides, ascending rid. */
 typedef struct exclusions {
-    keyset_t starts, days;
+    keyset_t        starts, days;
+    const future_t *future;
+    size_t          nfuture;
 } exclusions_t;
 
 static bool excluded(const exclusions_t *x, const shape_t *s, struct icaltimetype t, int64_t start)
@@ -476,12 +501,42 @@ static void add_exdates(ctx_t *cx, icalcomponent *ev, exclusions_t *x)
     }
 }
 
+/* Instance t (at [start, end)) edited by the last THISANDFUTURE override
+ * at or before it. */
+static void emit_future(ctx_t *cx, const shape_t *s, const exclusions_t *x,
+                        struct icaltimetype t, int64_t start)
+{
+    size_t i = x->nfuture;
+    while (i > 0 && x->future[i - 1].rid > start) i--;
+    const future_t *f = &x->future[i - 1];
+    if (!f->busy) return;
+    shape_t fs = *s;
+    fs.days = f->days;
+    fs.secs = f->secs;
+    if (f->shift_days || f->shift_secs)
+        icaltime_adjust(&t, f->shift_days, 0, 0, t.is_date ? 0 : (int)f->shift_secs);
+    int64_t end;
+    instance_interval(&fs, t, &start, &end);
+    emit(cx, start, end);
+}
+
+/* Emits instance t of s, already known to be at [start, end) and not
+ * excluded, as the master's edits leave it. */
+static inline void emit_occurrence(ctx_t *cx, const shape_t *s, const exclusions_t *x,
+                                   struct icaltimetype t, int64_t start, int64_t end)
+{
+    if (x->nfuture && start >= x->future[0].rid)
+        emit_future(cx, s, x, t, start);
+    else
+        emit(cx, start, end);
+}
+
 static void emit_instance(ctx_t *cx, const shape_t *s, const exclusions_t *x,
                           struct icaltimetype t)
 {
     int64_t start, end;
     instance_interval(s, t, &start, &end);
-    if (!excluded(x, s, t, start)) emit(cx, start, end);
+    if (!excluded(x, s, t, start)) emit_occurrence(cx, s, x, t, start, end);
 }
 
 /* ---- the fast path for simple rules ----
@@ -651,7 +706,7 @@ static bool expand_simple(ctx_t *cx, const shape_t *s, const exclusions_t *x,
     if (rule->count == 0) {   /* jump near the window */
         int64_t length_days = (s->secs + 86399) / 86400 + s->days + 1;
         /* (a file VTIMEZONE is within a day of UTC: one more day of slack) */
-        k = first_useful_period(&sr, tz_local_day(s->zone.tz, cx->opts->from, NULL) -
+        k = first_useful_period(&sr, tz_local_day(s->zone.tz, cx->exp_from, NULL) -
                                          length_days - 1);
     }
     int produced = 0, empty_run = 0;
@@ -672,8 +727,8 @@ static bool expand_simple(ctx_t *cx, const shape_t *s, const exclusions_t *x,
             civil_from_days(day, &t.year, &t.month, &t.day);
             int64_t start, end;
             instance_interval(s, t, &start, &end);
-            if (start >= cx->opts->to) return true;
-            if (!excluded(x, s, t, start)) emit(cx, start, end);
+            if (start >= cx->exp_to) return true;
+            if (!excluded(x, s, t, start)) emit_occurrence(cx, s, x, t, start, end);
         }
     }
     if (empty_run < 1000)
@@ -704,7 +759,7 @@ static void expand_rrule(ctx_t *cx, const shape_t *s, const exclusions_t *x,
     /* Jump close to the window: the earliest instance that can still
      * overlap it starts one event length (plus a day of slack) before. */
     int64_t length = s->secs + (int64_t)s->days * 86400;
-    int64_t jump_to = cx->opts->from - length - 86400;
+    int64_t jump_to = cx->exp_from - length - 86400;
     if (rule.count == 0 && jump_to > to_utc(s->zone, s->start))
         icalrecur_iterator_set_start(it, to_local(s->zone, jump_to, s->all_day));
     size_t n = 0;
@@ -713,8 +768,8 @@ static void expand_rrule(ctx_t *cx, const shape_t *s, const exclusions_t *x,
         if (!take_step(cx)) break;
         int64_t start, end;
         instance_interval(s, t, &start, &end);
-        if (start >= cx->opts->to) break;
-        if (!excluded(x, s, t, start)) emit(cx, start, end);
+        if (start >= cx->exp_to) break;
+        if (!excluded(x, s, t, start)) emit_occurrence(cx, s, x, t, start, end);
         if (++n == MAX_INSTANCES_PER_RULE) {
             warn(cx, xasprintf("RRULE の繰り返しが多すぎるため %d 回で打ち切りました "
                                "(RRULE expansion capped)", MAX_INSTANCES_PER_RULE));
@@ -740,20 +795,86 @@ static void expand_rdates(ctx_t *cx, icalcomponent *ev, const shape_t *s, const 
             int64_t end = icaltime_is_null_time(r.period.end)
                               ? start + icaldurationtype_as_int(r.period.duration)
                               : to_utc(z, r.period.end);
-            if (!keyset_has(&x->starts, start)) emit(cx, start, end);
+            shape_t rs = *s;
+            rs.zone = z;
+            rs.start = r.period.start;
+            if (!keyset_has(&x->starts, start)) emit_occurrence(cx, &rs, x, r.period.start, start, end);
         }
     }
 }
 
-static void expand_master(ctx_t *cx, const vevent_t *ev, const keyset_t *override_ids)
+/* A THISANDFUTURE override of a UID group: its RECURRENCE-ID instant and
+ * the override itself. */
+typedef struct range_override {
+    int64_t         rid;
+    const vevent_t *ev;
+} range_override_t;
+
+static int future_cmp(const void *a, const void *b)
+{
+    const future_t *x = a, *y = b;
+    return (x->rid > y->rid) - (x->rid < y->rid);
+}
+
+/* The master's view of THISANDFUTURE overrides (s: the master's shape):
+ * each one's shift as wall-clock days and seconds in the master's zone,
+ * its length and status.  Overrides without a usable DTSTART are left out
+ * (with read_shape's warning): the master's instances stay as they are.
+ * Returns how many were filled into out, ascending by rid. */
+static size_t futures_of(ctx_t *cx, const shape_t *s, const range_override_t *ro, size_t n,
+                         future_t *out)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        future_t f = {.rid = ro[i].rid, .busy = ro[i].ev->busy};
+        shape_t os;
+        if (f.busy) {
+            if (!read_shape(cx, ro[i].ev, &os)) continue;
+            struct icaltimetype a = to_local(s->zone, f.rid, false);
+            struct icaltimetype b = to_local(s->zone, to_utc(os.zone, os.start), false);
+            int sod_a = a.hour * 3600 + a.minute * 60 + a.second;
+            int sod_b = b.hour * 3600 + b.minute * 60 + b.second;
+            f.shift_days = (int)(days_from_civil(b.year, b.month, b.day) -
+                                 days_from_civil(a.year, a.month, a.day));
+            f.shift_secs = s->all_day ? 0 : sod_b - sod_a;
+            f.days = os.days;
+            f.secs = os.secs;
+        }
+        out[k++] = f;
+    }
+    qsort(out, k, sizeof *out, future_cmp);
+    return k;
+}
+
+/* Widen the span of original starts worth expanding so that instances a
+ * THISANDFUTURE override moves into the window are still reached. */
+static void widen_for_futures(ctx_t *cx, const future_t *f, size_t n)
+{
+    int64_t ahead = 0, behind = 0;
+    for (size_t i = 0; i < n; i++) {
+        int64_t shift = (int64_t)f[i].shift_days * 86400 + f[i].shift_secs;
+        int64_t reach = (shift > 0 ? shift : 0) + (int64_t)f[i].days * 86400 + f[i].secs;
+        if (reach > ahead) ahead = reach;
+        if (-shift > behind) behind = -shift;
+    }
+    cx->exp_from = cx->opts->from - ahead - 86400;
+    cx->exp_to = cx->opts->to + behind + 86400;
+}
+
+static void expand_master(ctx_t *cx, const vevent_t *ev, const keyset_t *override_ids,
+                          const range_override_t *ro, size_t nro)
 {
     shape_t s;
     if (!ev->busy || !read_shape(cx, ev, &s)) return;
-    exclusions_t x = {{0}, {0}};
+    exclusions_t x = {{0}, {0}, NULL, 0};
     for (size_t i = 0; i < override_ids->n; i++) keyset_add(&x.starts, override_ids->v[i]);
     if (ev->has_exdate) add_exdates(cx, ev->c, &x);
     if (x.starts.n) qsort(x.starts.v, x.starts.n, sizeof(int64_t), key_cmp);
     if (x.days.n) qsort(x.days.v, x.days.n, sizeof(int64_t), key_cmp);
+    future_t *fut = nro ? xcalloc(nro, sizeof *fut) : NULL;
+    x.future = fut;
+    x.nfuture = nro ? futures_of(cx, &s, ro, nro, fut) : 0;
+    if (x.nfuture) widen_for_futures(cx, fut, x.nfuture);
 
     emit_instance(cx, &s, &x, s.start);   /* DTSTART is always an instance */
     if (ev->has_rrule)
@@ -761,6 +882,9 @@ static void expand_master(ctx_t *cx, const vevent_t *ev, const keyset_t *overrid
              p = icalcomponent_get_next_property(ev->c, ICAL_RRULE_PROPERTY))
             expand_rrule(cx, &s, &x, icalproperty_get_rrule(p));
     if (ev->has_rdate) expand_rdates(cx, ev->c, &s, &x);
+    cx->exp_from = cx->opts->from;
+    cx->exp_to = cx->opts->to;
+    free(fut);
     free(x.starts.v);
     free(x.days.v);
 }
@@ -783,20 +907,36 @@ static int vevent_cmp(const void *a, const void *b)
     return (x->rid != NULL) - (y->rid != NULL);   /* masters first */
 }
 
+static bool this_and_future(icalproperty *rid)
+{
+    icalparameter *r = icalproperty_get_first_parameter(rid, ICAL_RANGE_PARAMETER);
+    return r && icalparameter_get_range(r) == ICAL_RANGE_THISANDFUTURE;
+}
+
 /* One UID: masters expand minus the overrides' RECURRENCE-IDs; each
- * override stands as a single event. */
+ * override stands as a single event, and a RANGE=THISANDFUTURE one also
+ * edits the master's later instances. */
 static void expand_uid_group(ctx_t *cx, const vevent_t *g, size_t n)
 {
     keyset_t ids = {0};
+    range_override_t *ro = NULL;
+    size_t nro = 0;
     for (size_t i = 0; i < n; i++) {
         if (!g[i].rid) continue;
         struct icaltimetype t = icalproperty_get_recurrenceid(g[i].rid);
-        if (!icaltime_is_null_time(t)) keyset_add(&ids, to_utc(zone_of(cx, g[i].rid, t), t));
+        if (icaltime_is_null_time(t)) continue;
+        int64_t rid = to_utc(zone_of(cx, g[i].rid, t), t);
+        keyset_add(&ids, rid);
+        if (this_and_future(g[i].rid)) {
+            ro = xrealloc(ro, (nro + 1) * sizeof *ro);
+            ro[nro++] = (range_override_t){rid, &g[i]};
+        }
     }
     for (size_t i = 0; i < n; i++) {
         if (g[i].rid) expand_single(cx, &g[i]);
-        else expand_master(cx, &g[i], &ids);
+        else expand_master(cx, &g[i], &ids, ro, nro);
     }
+    free(ro);
     free(ids.v);
 }
 
@@ -927,7 +1067,7 @@ int icalbusy_parse_ex(const char *data, size_t len, const icalbusy_opts_t *opts,
     if (!root) return -1;
 
     ctx_t cx = {.opts = opts, .deftz = opts->default_tz ? opts->default_tz : tz_default(),
-                .warnings = warnings, .out = out};
+                .warnings = warnings, .out = out, .exp_from = opts->from, .exp_to = opts->to};
     if (icalcomponent_isa(root) == ICAL_VCALENDAR_COMPONENT) {
         read_vcalendar(&cx, root);
     } else {

@@ -414,6 +414,105 @@ static void test_override_of_other_uid_does_not_apply(void **state)
     done(&r);
 }
 
+/* RECURRENCE-ID;RANGE=THISANDFUTURE (RFC 5545 3.8.4.4): the override's
+ * shift and length apply to its instance and every later one. */
+static void test_this_and_future_moves_later_instances(void **state)
+{
+    result_t r;
+    run(&r, EVENT("f", "DTSTART;TZID=Asia/Tokyo:20261201T090000\r\n"
+                       "DTEND;TZID=Asia/Tokyo:20261201T100000\r\n"
+                       "RRULE:FREQ=WEEKLY;COUNT=5\r\n")
+            EVENT("f", "RECURRENCE-ID;RANGE=THISANDFUTURE;TZID=Asia/Tokyo:20261215T090000\r\n"
+                       "DTSTART;TZID=Asia/Tokyo:20261215T140000\r\n"
+                       "DTEND;TZID=Asia/Tokyo:20261215T160000\r\n"));
+    expect_busy(&r, "2026-12-01T09:00:00+09:00", "2026-12-01T10:00:00+09:00",
+                "2026-12-08T09:00:00+09:00", "2026-12-08T10:00:00+09:00",
+                "2026-12-15T14:00:00+09:00", "2026-12-15T16:00:00+09:00",
+                "2026-12-22T14:00:00+09:00", "2026-12-22T16:00:00+09:00",
+                "2026-12-29T14:00:00+09:00", "2026-12-29T16:00:00+09:00", NULL);
+    done(&r);
+    /* a later single override still replaces its own (original) instance,
+     * an EXDATE still removes one, and the range shifts by a whole day */
+    run(&r, EVENT("g", "DTSTART;TZID=Asia/Tokyo:20261201T090000\r\n"
+                       "DURATION:PT1H\r\nRRULE:FREQ=WEEKLY;COUNT=5\r\n"
+                       "EXDATE;TZID=Asia/Tokyo:20261229T090000\r\n")
+            EVENT("g", "RECURRENCE-ID;TZID=Asia/Tokyo:20261222T090000\r\n"
+                       "DTSTART;TZID=Asia/Tokyo:20261224T170000\r\n"
+                       "DTEND;TZID=Asia/Tokyo:20261224T173000\r\n")
+            EVENT("g", "RECURRENCE-ID;RANGE=THISANDFUTURE:20261208T000000Z\r\n"
+                       "DTSTART;TZID=Asia/Tokyo:20261209T083000\r\n"
+                       "DURATION:PT30M\r\n"));
+    expect_busy(&r, "2026-12-01T09:00:00+09:00", "2026-12-01T10:00:00+09:00",
+                "2026-12-09T08:30:00+09:00", "2026-12-09T09:00:00+09:00",
+                "2026-12-16T08:30:00+09:00", "2026-12-16T09:00:00+09:00",
+                "2026-12-24T17:00:00+09:00", "2026-12-24T17:30:00+09:00", NULL);
+    done(&r);
+}
+
+static void test_this_and_future_later_range_wins(void **state)
+{
+    /* two ranges: each instance follows the last one at or before it;
+     * a cancelled range ends the series, an all-day series moves by days */
+    result_t r;
+    run(&r, EVENT("h", "DTSTART;TZID=Asia/Tokyo:20261201T090000\r\n"
+                       "DTEND;TZID=Asia/Tokyo:20261201T100000\r\n"
+                       "RRULE:FREQ=DAILY;INTERVAL=7\r\n")
+            EVENT("h", "RECURRENCE-ID;RANGE=THISANDFUTURE;TZID=Asia/Tokyo:20261222T090000\r\n"
+                       "DTSTART;TZID=Asia/Tokyo:20261222T090000\r\n"
+                       "DTEND;TZID=Asia/Tokyo:20261222T093000\r\nSTATUS:CANCELLED\r\n")
+            EVENT("h", "RECURRENCE-ID;RANGE=THISANDFUTURE;TZID=Asia/Tokyo:20261208T090000\r\n"
+                       "DTSTART;TZID=Asia/Tokyo:20261208T110000\r\n"
+                       "DTEND;TZID=Asia/Tokyo:20261208T113000\r\n"));
+    expect_busy(&r, "2026-12-01T09:00:00+09:00", "2026-12-01T10:00:00+09:00",
+                "2026-12-08T11:00:00+09:00", "2026-12-08T11:30:00+09:00",
+                "2026-12-15T11:00:00+09:00", "2026-12-15T11:30:00+09:00", NULL);
+    done(&r);
+    run(&r, EVENT("d", "DTSTART;VALUE=DATE:20261201\r\nRRULE:FREQ=WEEKLY;COUNT=4\r\n")
+            EVENT("d", "RECURRENCE-ID;RANGE=THISANDFUTURE;VALUE=DATE:20261215\r\n"
+                       "DTSTART;VALUE=DATE:20261216\r\nDTEND;VALUE=DATE:20261218\r\n"));
+    expect_busy(&r, "2026-12-01T00:00:00+09:00", "2026-12-02T00:00:00+09:00",
+                "2026-12-08T00:00:00+09:00", "2026-12-09T00:00:00+09:00",
+                "2026-12-16T00:00:00+09:00", "2026-12-18T00:00:00+09:00",
+                "2026-12-23T00:00:00+09:00", "2026-12-25T00:00:00+09:00", NULL);
+    done(&r);
+}
+
+/* Instances moved from outside the window into it are found on both
+ * expansion paths (day arithmetic and libical's iterator), for a series
+ * begun years before the window. */
+static void test_this_and_future_shifts_across_the_window(void **state)
+{
+    const char *rules[] = {"RRULE:FREQ=WEEKLY\r\n",                       /* fast path */
+                           "RRULE:FREQ=WEEKLY;BYDAY=MO;BYHOUR=9\r\n"};    /* libical */
+    for (size_t i = 0; i < 2; i++) {
+        result_t r;
+        char *body = xasprintf(
+            EVENT("w", "DTSTART;TZID=Asia/Tokyo:20240101T090000\r\n"
+                       "DTEND;TZID=Asia/Tokyo:20240101T100000\r\n%s")
+            EVENT("w", "RECURRENCE-ID;RANGE=THISANDFUTURE;TZID=Asia/Tokyo:20250106T090000\r\n"
+                       "DTSTART;TZID=Asia/Tokyo:20250127T090000\r\n"     /* +21 days */
+                       "DTEND;TZID=Asia/Tokyo:20250127T100000\r\n"), rules[i]);
+        run_window(&r, body, tz_default(), "2026-12-01T00:00:00+09:00", "2026-12-15T00:00:00+09:00");
+        /* Mondays 11-16 and 11-23, before the window, land on 12-07 and 12-14 ... */
+        expect_busy(&r, "2026-12-07T09:00:00+09:00", "2026-12-07T10:00:00+09:00",
+                    "2026-12-14T09:00:00+09:00", "2026-12-14T10:00:00+09:00", NULL);
+        done(&r);
+        free(body);
+        /* ... and moved back: 12-28 and 01-04, after the window, land inside it */
+        body = xasprintf(
+            EVENT("w", "DTSTART;TZID=Asia/Tokyo:20240101T090000\r\n"
+                       "DTEND;TZID=Asia/Tokyo:20240101T100000\r\n%s")
+            EVENT("w", "RECURRENCE-ID;RANGE=THISANDFUTURE;TZID=Asia/Tokyo:20250127T090000\r\n"
+                       "DTSTART;TZID=Asia/Tokyo:20250106T130000\r\n"     /* -21 days, 13:00 */
+                       "DTEND;TZID=Asia/Tokyo:20250106T140000\r\n"), rules[i]);
+        run_window(&r, body, tz_default(), "2026-12-01T00:00:00+09:00", "2026-12-15T00:00:00+09:00");
+        expect_busy(&r, "2026-12-07T13:00:00+09:00", "2026-12-07T14:00:00+09:00",
+                    "2026-12-14T13:00:00+09:00", "2026-12-14T14:00:00+09:00", NULL);
+        done(&r);
+        free(body);
+    }
+}
+
 /* ---- VFREEBUSY -------------------------------------------------------------------- */
 
 static void test_freebusy_periods(void **state)
@@ -796,6 +895,9 @@ int main(void)
         cmocka_unit_test(test_override_moves_an_instance),
         cmocka_unit_test(test_override_cancels_an_instance),
         cmocka_unit_test(test_override_of_other_uid_does_not_apply),
+        cmocka_unit_test(test_this_and_future_moves_later_instances),
+        cmocka_unit_test(test_this_and_future_later_range_wins),
+        cmocka_unit_test(test_this_and_future_shifts_across_the_window),
         cmocka_unit_test(test_freebusy_periods),
         cmocka_unit_test(test_freebusy_declares_its_range),
         cmocka_unit_test(test_freebusy_ranges_intersect),
