@@ -7,10 +7,14 @@
  *     header "| key | default | meaning |"), showing the table default
  *     and the default named in the help text's "[...]" as `code`;
  *   - appear in contrib/tsunagud.conf.sample as a "KEY = value" or
- *     "#KEY = value" line.
+ *     "#KEY = value" line;
+ *   - head an entry of contrib/tsunagud.8's CONFIGURATION section (the
+ *     tag line after a .TP, e.g. ".B SMTP_URL" or
+ *     ".BR SMTP_USER \", \" SMTP_PASSWORD").
  *
- * The other way round, the README table and the sample must not name a
- * key the daemon does not know (a renamed or removed key).  The helpers
+ * The other way round, the README table, the sample and the man page's
+ * entries must not name a key the daemon does not know (a renamed or
+ * removed key).  The helpers
  * are checked on small synthetic texts first, so a parser that finds
  * nothing cannot pass the real checks by accident.
  */
@@ -30,6 +34,7 @@
 
 #define README "README.md"
 #define SAMPLE "contrib/tsunagud.conf.sample"
+#define MAN8 "contrib/tsunagud.8"
 #define TABLE_HEADER "| key | default | meaning |\n"
 
 /* ---- helpers --------------------------------------------------------------- */
@@ -144,6 +149,66 @@ static void each_sample_key(const char *s, void (*fn)(const char *key, void *arg
     }
 }
 
+/* The CONFIGURATION section of a man page: from ".SH CONFIGURATION" to
+ * the next ".SH" (malloc'd; NULL if none). */
+static char *man_config_section(const char *man)
+{
+    const char *t = strstr(man, "\n.SH CONFIGURATION\n");
+    if (!t) return NULL;
+    t++;
+    const char *end = strstr(t + 1, "\n.SH ");
+    return xstrndup(t, end ? (size_t)(end - t + 1) : strlen(t));
+}
+
+/* Calls fn for every UPPER_CASE word of every entry tag line (the line
+ * after a ".TP") in section. */
+static void each_man_tag_key(const char *section, void (*fn)(const char *key, void *arg),
+                             void *arg)
+{
+    bool tag = false;
+    for (const char *l = section; l && *l;) {
+        const char *nl = strchr(l, '\n');
+        size_t len = nl ? (size_t)(nl - l) : strlen(l);
+        if (tag && l[0] == '.' && l[1] == 'B') {
+            for (const char *p = l + 2; p < l + len;) {
+                const char *e = p;
+                while (e < l + len && (isupper((unsigned char)*e) || isdigit((unsigned char)*e) ||
+                                       *e == '_'))
+                    e++;
+                bool word = e - p >= 2 && isupper((unsigned char)*p) &&
+                            (p == l || !isalnum((unsigned char)p[-1])) &&
+                            (e == l + len || !isalnum((unsigned char)*e));
+                if (word) {
+                    char *k = xstrndup(p, (size_t)(e - p));
+                    fn(k, arg);
+                    free(k);
+                }
+                p = e > p ? e : p + 1;
+            }
+        }
+        tag = len == 3 && !strncmp(l, ".TP", 3);
+        l = nl ? nl + 1 : NULL;
+    }
+}
+
+typedef struct key_search {
+    const char *want;
+    bool        found;
+} key_search_t;
+
+static void match_key(const char *key, void *arg)
+{
+    key_search_t *ks = arg;
+    if (!strcmp(key, ks->want)) ks->found = true;
+}
+
+static bool man_has_entry(const char *section, const char *key)
+{
+    key_search_t ks = { key, false };
+    each_man_tag_key(section, match_key, &ks);
+    return ks.found;
+}
+
 static void count_key(const char *key, void *arg) { (void)key; (*(int *)arg)++; }
 
 static void must_be_known(const char *key, void *arg)
@@ -199,6 +264,36 @@ static void test_helpers_read_the_sample(void **state)
     assert_string_equal(d, "60");
     free(d);
     assert_null(help_default("[x] not at the end"));
+}
+
+static const char fake_man[] =
+    ".SH OPTIONS\n.TP\n.B SMTP_URL\nan option, not configuration\n"
+    ".SH CONFIGURATION\nThe file holds one\n.B KEY = value\nper line.\n"
+    ".TP\n.B LISTEN\nAddress (see\n.BR DATABASE ).\n"
+    ".TP\n.BR SMTP_USER \", \" SMTP_PASSWORD\nSMTP AUTH.\n"
+    ".TP\n.B OUTBOX_MAX_AGE\nAge.\n"
+    ".SS Mail\n.TP\n.B MAIL_PATH\nmail.\n"
+    ".SH SIGNALS\n.TP\n.B NOW\nnot configuration\n";
+
+static void test_helpers_read_the_man_page(void **state)
+{
+    char *sec = man_config_section(fake_man);
+    assert_non_null(sec);
+    assert_true(man_has_entry(sec, "LISTEN"));
+    assert_true(man_has_entry(sec, "SMTP_USER"));
+    assert_true(man_has_entry(sec, "SMTP_PASSWORD"));
+    assert_true(man_has_entry(sec, "OUTBOX_MAX_AGE"));
+    assert_true(man_has_entry(sec, "MAIL_PATH"));      /* in a .SS of the section */
+    assert_false(man_has_entry(sec, "KEY"));           /* prose, not an entry */
+    assert_false(man_has_entry(sec, "DATABASE"));      /* mentioned in a description */
+    assert_false(man_has_entry(sec, "SMTP_URL"));      /* another section */
+    assert_false(man_has_entry(sec, "NOW"));
+    assert_false(man_has_entry(sec, "OUTBOX_MAX"));    /* whole words only */
+    int n = 0;
+    each_man_tag_key(sec, count_key, &n);
+    assert_int_equal(n, 5);
+    free(sec);
+    assert_null(man_config_section("no section\n"));
 }
 
 /* ---- the real documents ------------------------------------------------------ */
@@ -267,6 +362,23 @@ static void test_sample_sets_every_key(void **state)
     free(sample);
 }
 
+static void test_man_page_documents_every_key(void **state)
+{
+    char *man = read_file(MAN8, NULL);
+    assert_non_null(man);
+    char *sec = man_config_section(man);
+    if (!sec) fail_msg(MAN8 ": no CONFIGURATION section");
+    for (const config_key_t *k = config_keys; k->key; k++)
+        if (!man_has_entry(sec, k->key))
+            fail_msg(MAN8 ": the CONFIGURATION section has no entry for %s (%s)", k->key, k->help);
+    int n = 0;
+    each_man_tag_key(sec, must_be_known, MAN8 " (CONFIGURATION)");
+    each_man_tag_key(sec, count_key, &n);
+    assert_true(n >= 30);
+    free(sec);
+    free(man);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -275,6 +387,8 @@ int main(void)
         cmocka_unit_test(test_readme_table_lists_every_key),
         cmocka_unit_test(test_readme_table_names_only_known_keys),
         cmocka_unit_test(test_sample_sets_every_key),
+        cmocka_unit_test(test_helpers_read_the_man_page),
+        cmocka_unit_test(test_man_page_documents_every_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
