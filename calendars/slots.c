@@ -220,6 +220,7 @@ typedef struct plan {
     ivset_t open;       /* starts inside hours on business days, in [lo,hi) */
     ivset_t blocked;    /* busy-blocked starts, only where last computed */
     ivset_t ok;         /* open \ blocked within the ranges last asked for */
+    bool    has_open;   /* open is built (lazily: the main path needs few) */
 } plan_t;
 
 typedef struct search {
@@ -244,26 +245,35 @@ static void reserve(ivset_t *s, size_t n)
     s->cap = n;
 }
 
+/* Agency a's open starts on table day i, [*lo, *hi) clipped to the
+ * search range; false when it does not work that day. */
+static bool day_window(const search_t *S, const agency_t *a, size_t i, int64_t *lo, int64_t *hi)
+{
+    int wd = S->days.weekday[i];
+    if (!a->hours.open[wd]) return false;
+    if (a->hours.end[wd] - a->hours.start[wd] < S->dur) return false;
+    int64_t m0 = S->days.midnight[i];
+    int64_t l = m0 + a->hours.start[wd];
+    int64_t h = m0 + a->hours.end[wd] - S->dur + 1;
+    if (l < S->lo) l = S->lo;
+    if (h > S->hi) h = S->hi;
+    if (l >= h || !agency_business_day(&S->days, S->city, a, i)) return false;
+    *lo = l;
+    *hi = h;
+    return true;
+}
+
 static void build_open(const search_t *S, const agency_t *a, ivset_t *out)
 {
     ivset_clear(out);
     reserve(out, S->days.n);                    /* at most one range a day */
-    for (size_t i = 0; i < S->days.n; i++) {
-        int wd = S->days.weekday[i];
-        if (!a->hours.open[wd]) continue;
-        if (a->hours.end[wd] - a->hours.start[wd] < S->dur) continue;
-        int64_t m0 = S->days.midnight[i];
-        int64_t lo = m0 + a->hours.start[wd];
-        int64_t hi = m0 + a->hours.end[wd] - S->dur + 1;
-        if (lo < S->lo) lo = S->lo;
-        if (hi > S->hi) hi = S->hi;
-        if (lo >= hi || !agency_business_day(&S->days, S->city, a, i)) continue;
-        out->v[out->n++] = (interval_t){lo, hi};   /* reserved above */
-    }
+    int64_t lo, hi;
+    for (size_t i = 0; i < S->days.n; i++)
+        if (day_window(S, a, i, &lo, &hi)) out->v[out->n++] = (interval_t){lo, hi};
 }
 
 /* Append to an ordered set, merging with the last interval. */
-static void push_merge(ivset_t *s, int64_t start, int64_t end)
+static inline void push_merge(ivset_t *s, int64_t start, int64_t end)
 {
     if (end <= start) return;
     if (s->n && start <= s->v[s->n - 1].end) {
@@ -281,33 +291,43 @@ static void push_merge(ivset_t *s, int64_t start, int64_t end)
  * gallop forward from there (exponential then binary search), so a pass
  * over R sorted ranges costs O(R log(N/R) + slices) instead of R log N.
  * Appends to out (ranges come in order, so out stays sorted). */
-static void blocked_starts(const ivset_t *busy, int64_t travel, int64_t dur,
-                           int64_t lo, int64_t hi, size_t *cursor, ivset_t *out)
+/* First index >= a whose interval ends after t: a few linear steps (the
+ * usual distance between successive ranges), then a gallop. */
+static inline size_t seek_end_after(const interval_t *v, size_t n, size_t a, int64_t t)
+{
+    for (int k = 0; k < 8; k++, a++)
+        if (a >= n || v[a].end > t) return a;
+    size_t step = 1, b;                               /* v[a-1].end <= t */
+    while (a + step < n && v[a + step].end <= t) {
+        a += step;
+        step *= 2;
+    }
+    b = a + step < n ? a + step : n;
+    while (a < b) {
+        size_t mid = a + (b - a) / 2;
+        if (v[mid].end <= t) a = mid + 1;
+        else b = mid;
+    }
+    return a;
+}
+
+static inline void blocked_starts(const ivset_t *busy, int64_t travel, int64_t dur,
+                                  int64_t lo, int64_t hi, size_t *cursor, ivset_t *out)
 {
     if (!busy || !busy->n) return;
     const interval_t *v = busy->v;
-    size_t n = busy->n, a = *cursor;
+    size_t n = busy->n;
     int64_t before = travel + dur - 1, after = travel;
-    if (a < n && v[a].end + after <= lo) {         /* find first end+after > lo */
-        size_t step = 1, b;
-        while (a + step < n && v[a + step].end + after <= lo) {
-            a += step;
-            step *= 2;
-        }
-        b = a + step < n ? a + step : n;
-        a++;
-        while (a < b) {
-            size_t mid = a + (b - a) / 2;
-            if (v[mid].end + after <= lo) a = mid + 1;
-            else b = mid;
-        }
-    }
+    size_t a = seek_end_after(v, n, *cursor, lo - after);   /* end + after > lo */
     size_t done = a;                  /* intervals that cannot reach past hi */
     for (size_t i = a; i < n && v[i].start - before < hi; i++) {
         int64_t s = v[i].start - before, e = v[i].end + after;
         /* dense calendars: swallow every interval whose padding touches
          * this run before writing anything (ends only grow) */
-        while (e < hi && i + 1 < n && v[i + 1].start - before <= e) e = v[++i].end + after;
+        while (e < hi && i + 1 < n && v[i + 1].start - before <= e) {
+            done = ++i;                        /* the one before ends inside */
+            e = v[i].end + after;
+        }
         push_merge(out, s < lo ? lo : s, e > hi ? hi : e);
         if (e <= hi) done = i + 1;
     }
@@ -445,13 +465,20 @@ static void blocked_within(search_t *S, const plan_t *p, const ivset_t *ranges, 
     append_union(out, &S->staff, &S->extra);
 }
 
+static const ivset_t *plan_open(search_t *S, plan_t *p)
+{
+    if (!p->has_open) build_open(S, p->a, &p->open);
+    p->has_open = true;
+    return &p->open;
+}
+
 /* p->ok = (open ∩ ranges) \ blocked, computing blocked only there.
  * ranges_in_open: the caller knows ranges ⊆ open (skips the intersection). */
 static void ok_within_ex(search_t *S, plan_t *p, const ivset_t *ranges, bool ranges_in_open)
 {
     const ivset_t *within = ranges;
     if (!ranges_in_open) {
-        ivset_intersect(&S->within, &p->open, ranges);
+        ivset_intersect(&S->within, plan_open(S, p), ranges);
         within = &S->within;
     }
     blocked_within(S, p, within, &p->blocked);
@@ -521,8 +548,8 @@ static void search_window(search_t *S, int64_t lo, int64_t hi)
     S->lo = lo;
     S->hi = hi > lo ? hi : lo;
     day_table_build(&S->days, S->city, S->lo, S->hi);
-    for (size_t i = 0; i < S->nreq; i++) build_open(S, S->req[i].a, &S->req[i].open);
-    for (size_t i = 0; i < S->nopt; i++) build_open(S, S->opt[i].a, &S->opt[i].open);
+    for (size_t i = 0; i < S->nreq; i++) S->req[i].has_open = false;
+    for (size_t i = 0; i < S->nopt; i++) S->opt[i].has_open = false;
 }
 
 static void search_window_end(search_t *S) { day_table_free(&S->days); }
@@ -548,28 +575,85 @@ static void search_free(search_t *S)
     ivset_free(&S->within);
 }
 
-/* ∩ of the required agencies' open sets. */
-static void required_open(const search_t *S, ivset_t *out)
+/* True when every required agency's daily window ends before the next
+ * local midnight on every table day, so windows of different days never
+ * meet and ∩ of the open sets is a per-day max/min. */
+static bool windows_inside_days(const search_t *S)
 {
-    const ivset_t **sets = xmalloc((S->nreq ? S->nreq : 1) * sizeof *sets);
-    for (size_t i = 0; i < S->nreq; i++) sets[i] = &S->req[i].open;
-    ivset_intersect_many(out, sets, S->nreq);
-    free(sets);
+    int64_t shortest = INT64_MAX;
+    for (size_t i = 0; i < S->days.n; i++)
+        if (S->days.midnight[i + 1] - S->days.midnight[i] < shortest)
+            shortest = S->days.midnight[i + 1] - S->days.midnight[i];
+    for (size_t r = 0; r < S->nreq; r++)
+        for (int wd = 0; wd < 7; wd++) {
+            const hours_t *h = &S->req[r].a->hours;
+            if (h->open[wd] && (h->start[wd] < 0 || h->end[wd] - S->dur + 1 >= shortest))
+                return false;
+        }
+    return true;
+}
+
+/* ∩ of the required agencies' open sets: day by day, the latest window
+ * start and earliest window end (no per-agency sets are built). */
+static void required_open(search_t *S, ivset_t *out)
+{
+    if (!S->nreq || !windows_inside_days(S)) {       /* general path */
+        const ivset_t **sets = xmalloc((S->nreq ? S->nreq : 1) * sizeof *sets);
+        for (size_t i = 0; i < S->nreq; i++) sets[i] = plan_open(S, &S->req[i]);
+        ivset_intersect_many(out, sets, S->nreq);
+        free(sets);
+        return;
+    }
+    ivset_clear(out);
+    reserve(out, S->days.n);
+    for (size_t i = 0; i < S->days.n; i++) {
+        int64_t lo = INT64_MIN, hi = INT64_MAX, l, h;
+        size_t r = 0;
+        for (; r < S->nreq && day_window(S, S->req[r].a, i, &l, &h); r++) {
+            if (l > lo) lo = l;
+            if (h < hi) hi = h;
+        }
+        if (r == S->nreq && lo < hi) out->v[out->n++] = (interval_t){lo, hi};
+    }
 }
 
 /* feasible = base narrowed by each required agency in turn.  Each agency
  * only examines busy time near what is still feasible, so once the first
  * few agencies have cut the window down, the rest cost a few binary
  * searches each. */
+/* How hard agency p is to satisfy, for ordering only: the share of its
+ * staff that must be free (all of them when need exceeds the staff),
+ * then travel.  Larger first. */
+static bool stricter(const plan_t *x, const plan_t *y)
+{
+    size_t nx = x->busy->ncalendars, ny = y->busy->ncalendars;
+    size_t kx = x->a->need > 0 ? (size_t)x->a->need : 1, ky = y->a->need > 0 ? (size_t)y->a->need : 1;
+    if (kx > nx) kx = nx = 1;
+    if (ky > ny) ky = ny = 1;
+    if (kx * ny != ky * nx) return kx * ny > ky * nx;
+    return x->a->travel_minutes > y->a->travel_minutes;
+}
+
 static void narrow_feasible(search_t *S, const ivset_t *base, ivset_t *feasible)
 {
-    ivset_copy(feasible, base);
-    for (size_t i = 0; i < S->nreq && feasible->n; i++) {
-        ok_within_ex(S, &S->req[i], feasible, true);     /* feasible ⊆ base ⊆ open */
-        ivset_t t = *feasible;                            /* feasible = ok (swap) */
-        *feasible = S->req[i].ok;
-        S->req[i].ok = t;
+    /* The answer does not depend on the order; starting with the agencies
+     * that cut most leaves fewer, larger ranges for the rest to examine. */
+    size_t stack_order[64];
+    size_t *order = S->nreq <= 64 ? stack_order : xmalloc(S->nreq * sizeof *order);
+    for (size_t i = 0; i < S->nreq; i++) {
+        size_t j = i;
+        for (; j > 0 && stricter(&S->req[i], &S->req[order[j - 1]]); j--) order[j] = order[j - 1];
+        order[j] = i;
     }
+    ivset_copy(feasible, base);
+    for (size_t k = 0; k < S->nreq && feasible->n; k++) {
+        plan_t *p = &S->req[order[k]];
+        ok_within_ex(S, p, feasible, true);               /* feasible ⊆ base ⊆ open */
+        ivset_t t = *feasible;                            /* feasible = ok (swap) */
+        *feasible = p->ok;
+        p->ok = t;
+    }
+    if (order != stack_order) free(order);
 }
 
 /* Full ok sets of every required agency over the whole range (for
