@@ -234,6 +234,7 @@ typedef struct search {
     ivset_t      *per;            /* one per staff calendar */
     size_t        nper;
     ivset_t       staff, extra, within;
+    bool          inside_days;    /* every daily window ends before midnight */
     slot_cache_t *cache;          /* may be NULL */
 } search_t;
 
@@ -472,13 +473,32 @@ static const ivset_t *plan_open(search_t *S, plan_t *p)
     return &p->open;
 }
 
+/* out = open(a) ∩ ranges cut from a's day windows, without building
+ * open(a).  Only when S->inside_days (windows never cross midnight). */
+static void open_within(const search_t *S, const agency_t *a, const ivset_t *ranges, ivset_t *out)
+{
+    ivset_clear(out);
+    size_t d = 0;
+    for (size_t r = 0; r < ranges->n; r++) {
+        int64_t lo = ranges->v[r].start, hi = ranges->v[r].end, l, h;
+        while (d + 1 < S->days.n && S->days.midnight[d + 1] <= lo) d++;
+        for (size_t i = d; i < S->days.n && S->days.midnight[i] < hi; i++) {
+            if (!day_window(S, a, i, &l, &h)) continue;
+            if (l < lo) l = lo;
+            if (h > hi) h = hi;
+            if (l < h) ivset_push(out, l, h);
+        }
+    }
+}
+
 /* p->ok = (open ∩ ranges) \ blocked, computing blocked only there.
  * ranges_in_open: the caller knows ranges ⊆ open (skips the intersection). */
 static void ok_within_ex(search_t *S, plan_t *p, const ivset_t *ranges, bool ranges_in_open)
 {
     const ivset_t *within = ranges;
     if (!ranges_in_open) {
-        ivset_intersect(&S->within, plan_open(S, p), ranges);
+        if (S->inside_days) open_within(S, p->a, ranges, &S->within);
+        else ivset_intersect(&S->within, plan_open(S, p), ranges);
         within = &S->within;
     }
     blocked_within(S, p, within, &p->blocked);
@@ -542,14 +562,43 @@ static bool search_init(search_t *S, const city_t *c, const slot_query_t *q,
     return ok;
 }
 
+/* True when every attendee's daily window ends before the next local
+ * midnight on every table day, so windows of different days never meet:
+ * then ∩ of open sets is a per-day max/min and open ∩ ranges can be cut
+ * from the day windows directly. */
+static bool windows_inside_days(const search_t *S)
+{
+    int64_t shortest = INT64_MAX;
+    for (size_t i = 0; i < S->days.n; i++)
+        if (S->days.midnight[i + 1] - S->days.midnight[i] < shortest)
+            shortest = S->days.midnight[i + 1] - S->days.midnight[i];
+    for (size_t r = 0; r < S->nreq + S->nopt; r++)
+        for (int wd = 0; wd < 7; wd++) {
+            const plan_t *p = r < S->nreq ? &S->req[r] : &S->opt[r - S->nreq];
+            const hours_t *h = &p->a->hours;
+            if (h->open[wd] && (h->start[wd] < 0 || h->end[wd] - S->dur + 1 >= shortest))
+                return false;
+        }
+    return true;
+}
+
 /* Day table and every attendee's open set for the start range [lo, hi). */
 static void search_window(search_t *S, int64_t lo, int64_t hi)
 {
     S->lo = lo;
     S->hi = hi > lo ? hi : lo;
     day_table_build(&S->days, S->city, S->lo, S->hi);
-    for (size_t i = 0; i < S->nreq; i++) S->req[i].has_open = false;
-    for (size_t i = 0; i < S->nopt; i++) S->opt[i].has_open = false;
+    S->inside_days = windows_inside_days(S);
+    size_t room = S->days.n + 16;                     /* a range a day or so */
+    for (size_t i = 0; i < S->nreq + S->nopt; i++) {
+        plan_t *p = i < S->nreq ? &S->req[i] : &S->opt[i - S->nreq];
+        p->has_open = false;
+        reserve(&p->blocked, room);
+        reserve(&p->ok, room);
+    }
+    for (size_t c = 0; c < S->nper; c++) reserve(&S->per[c], room);
+    reserve(&S->staff, room);
+    reserve(&S->within, room);
 }
 
 static void search_window_end(search_t *S) { day_table_free(&S->days); }
@@ -575,29 +624,11 @@ static void search_free(search_t *S)
     ivset_free(&S->within);
 }
 
-/* True when every required agency's daily window ends before the next
- * local midnight on every table day, so windows of different days never
- * meet and ∩ of the open sets is a per-day max/min. */
-static bool windows_inside_days(const search_t *S)
-{
-    int64_t shortest = INT64_MAX;
-    for (size_t i = 0; i < S->days.n; i++)
-        if (S->days.midnight[i + 1] - S->days.midnight[i] < shortest)
-            shortest = S->days.midnight[i + 1] - S->days.midnight[i];
-    for (size_t r = 0; r < S->nreq; r++)
-        for (int wd = 0; wd < 7; wd++) {
-            const hours_t *h = &S->req[r].a->hours;
-            if (h->open[wd] && (h->start[wd] < 0 || h->end[wd] - S->dur + 1 >= shortest))
-                return false;
-        }
-    return true;
-}
-
 /* ∩ of the required agencies' open sets: day by day, the latest window
  * start and earliest window end (no per-agency sets are built). */
 static void required_open(search_t *S, ivset_t *out)
 {
-    if (!S->nreq || !windows_inside_days(S)) {       /* general path */
+    if (!S->nreq || !S->inside_days) {               /* general path */
         const ivset_t **sets = xmalloc((S->nreq ? S->nreq : 1) * sizeof *sets);
         for (size_t i = 0; i < S->nreq; i++) sets[i] = plan_open(S, &S->req[i]);
         ivset_intersect_many(out, sets, S->nreq);
