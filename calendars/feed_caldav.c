@@ -17,6 +17,13 @@
  *      lists changed and deleted resources; changed ones are fetched with
  *      one calendar-multiget.  An invalid token (403/409/412) falls back
  *      to step 2 for that collection; a vanished collection restarts at 1.
+ *      A server may truncate the report (RFC 6578 section 3.6: a 507
+ *      response for the collection, with a token for the changes so far):
+ *      step 3 then repeats with the new token until a report comes back
+ *      whole.  A truncated report whose token did not move, or more than
+ *      MAX_SYNC_ROUNDS of them, falls back to step 2.  A truncated
+ *      calendar-query has no such continuation, so it fails the refresh
+ *      (the stored busy time is kept) rather than store part of it.
  *
  * The state JSON keeps, per collection, its URL, sync-token and the busy
  * intervals of each resource (href -> [[start,end],...], non-empty ones
@@ -35,6 +42,8 @@
 #include "webdav.h"
 
 #define NS_DECL "xmlns:d=\"DAV:\" xmlns:c=\"urn:ietf:params:xml:ns:caldav\""
+#define MAX_SYNC_ROUNDS 64     /* truncated sync-collection reports followed per refresh */
+#define HTTP_INSUFFICIENT_STORAGE 507
 #define XML_HEAD "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
 
 typedef struct collection {
@@ -43,6 +52,8 @@ typedef struct collection {
     json_t *resources;    /* object: href -> [[s,e],...] */
     json_t *warnings;     /* object: href -> ["unknown TZID ...", ...] */
     bool    sync;         /* refresh this one incrementally */
+    bool    truncated;    /* the last sync-collection report was cut short */
+    int     sync_rounds;  /* sync-collection reports read in this refresh */
 } collection_t;
 
 typedef struct caldav_priv {
@@ -55,6 +66,8 @@ typedef struct caldav_priv {
 
 static void discover(feed_job_t *job);
 static void refresh_current(feed_job_t *job);
+static void sync_current(feed_job_t *job);
+static void full_refresh_current(feed_job_t *job);
 
 static caldav_priv_t *priv_of(feed_job_t *job)
 {
@@ -227,6 +240,16 @@ static void next_collection(feed_job_t *job)
         refresh_current(job);
 }
 
+/* RFC 6578 section 3.6 (also used by servers for other reports): a 507
+ * response, for the collection itself, marks a report cut short. */
+static bool truncated_report(const dav_multistatus_t *ms)
+{
+    for (size_t i = 0; i < ms->n; i++)
+        if (ms->v[i].status == HTTP_INSUFFICIENT_STORAGE)
+            return true;
+    return false;
+}
+
 /* ---- full refresh of one collection: sync-token, then calendar-query ---- */
 
 static void on_query_response(feed_job_t *job, feed_http_resp_t *resp)
@@ -234,6 +257,13 @@ static void on_query_response(feed_job_t *job, feed_http_resp_t *resp)
     dav_multistatus_t ms;
     if (multistatus_or_fail(job, resp, "calendar-query", &ms) != 0)
         return;
+    if (truncated_report(&ms)) {
+        dav_multistatus_free(&ms);
+        feed_job_fail(job, resp->status, "calendar-query: サーバーが結果を途中で打ち切りました"
+                                         "（HTTP 507）。前回の予定を保持します "
+                                         "(server truncated the calendar-query results)");
+        return;
+    }
     collection_t *c = current(job);
     json_object_clear(c->resources);
     json_object_clear(c->warnings);
@@ -306,6 +336,16 @@ static void full_refresh_current(feed_job_t *job)
 
 /* ---- incremental refresh: sync-collection, then calendar-multiget ------- */
 
+/* One sync-collection report handled: ask for the rest of a truncated one
+ * (with the token it returned), else go on to the next collection. */
+static void sync_batch_done(feed_job_t *job)
+{
+    if (current(job)->truncated)
+        sync_current(job);
+    else
+        next_collection(job);
+}
+
 static void on_multiget_response(feed_job_t *job, feed_http_resp_t *resp)
 {
     dav_multistatus_t ms;
@@ -324,7 +364,7 @@ static void on_multiget_response(feed_job_t *job, feed_http_resp_t *resp)
         }
     }
     dav_multistatus_free(&ms);
-    next_collection(job);
+    sync_batch_done(job);
 }
 
 static void send_multiget(feed_job_t *job, const strvec_t *hrefs)
@@ -368,12 +408,22 @@ static void on_sync_response(feed_job_t *job, feed_http_resp_t *resp)
     dav_multistatus_t ms;
     if (multistatus_or_fail(job, resp, "sync-collection", &ms) != 0)
         return;
+    c->truncated = truncated_report(&ms);
+    bool advanced = ms.sync_token && (!c->sync_token || strcmp(ms.sync_token, c->sync_token) != 0);
+    if (c->truncated && (!advanced || ++c->sync_rounds > MAX_SYNC_ROUNDS)) {
+        /* cut short without progress: read the collection whole instead */
+        dav_multistatus_free(&ms);
+        json_object_clear(c->resources);
+        json_object_clear(c->warnings);
+        full_refresh_current(job);
+        return;
+    }
     strvec_t changed;
     strvec_init(&changed);
     for (size_t i = 0; i < ms.n; i++) {
         dav_response_t *r = &ms.v[i];
         size_t hl = strlen(r->href);
-        if (hl == 0 || r->href[hl - 1] == '/')
+        if (hl == 0 || r->href[hl - 1] == '/' || r->status == HTTP_INSUFFICIENT_STORAGE)
             continue;                    /* the collection itself */
         if (r->status == 404)
             forget_resource(c, r->href);
@@ -388,7 +438,7 @@ static void on_sync_response(feed_job_t *job, feed_http_resp_t *resp)
     if (changed.n)
         send_multiget(job, &changed);
     else
-        next_collection(job);
+        sync_batch_done(job);
     strvec_free(&changed);
 }
 

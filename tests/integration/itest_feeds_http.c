@@ -6,7 +6,8 @@
  * a real libevent loop with libcurl: malformed, non-UTF-8 and truncated
  * iCalendar, HTTP 404/500, a timeout, a redirect loop, bodies over the
  * size limit, an unknown TZID (warning + fallback), WebDAV XML with
- * entity declarations, ETag/304 and basic auth.  Each must end FEED_ERROR
+ * entity declarations, ETag/304 and basic auth, CalDAV reports truncated
+ * with 507 (RFC 6578 section 3.6).  Each must end FEED_ERROR
  * with a clear one-line message (or FEED_OK with a warning), and good
  * fetches before and after must still work.  The fixture city's 22 feeds
  * are fetched concurrently over HTTP and compared with expected/busy.
@@ -349,6 +350,63 @@ static void test_caldav_unknown_tzid_warning_persists(void **state)
     support_outcome_free(&b);
 }
 
+/* True when o's busy set is exactly one hour from each of the n starts. */
+static bool busy_starts_are(const outcome_t *o, const char *const *want, size_t n)
+{
+    if (o->busy.n != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (o->busy.v[i].start != iso(want[i]) || o->busy.v[i].end != iso(want[i]) + 3600)
+            return false;
+    return true;
+}
+
+/* RFC 6578 section 3.6: a server truncates a sync-collection report (507
+ * for the collection, with a token for the changes so far).  The refresh
+ * follows the token until the report is whole; a server whose token does
+ * not move gets a full calendar-query instead; a truncated calendar-query
+ * fails the refresh rather than store part of the calendar. */
+static void test_caldav_truncated_sync_is_continued(void **state)
+{
+    const char *all[] = {"2026-12-02T10:00:00+09:00", "2026-12-03T10:00:00+09:00",
+                         "2026-12-04T10:00:00+09:00"};
+    outcome_t a, b, c;
+    fetch(FEED_CALDAV, "/dav-trunc/cal/", 0, 0, NULL, NULL, &a);
+    if (a.status != FEED_OK)
+        fail_msg("dav-trunc: %s", a.error);
+    assert_true(busy_starts_are(&a, all, 1));                    /* a.ics, token tok-1 */
+    fetch(FEED_CALDAV, "/dav-trunc/cal/", 0, 0, a.state, NULL, &b);
+    if (b.status != FEED_OK)
+        fail_msg("dav-trunc sync: %s", b.error);
+    if (!busy_starts_are(&b, all, 3))
+        fail_msg("dav-trunc sync: %zu intervals, want a, b and c (state %s)", b.busy.n, b.state);
+    assert_non_null(strstr(b.state, "\"last_mode\":\"sync\""));
+    assert_non_null(strstr(b.state, "\"sync_token\":\"tok-3\""));
+    /* and the next refresh from tok-3 keeps all three */
+    fetch(FEED_CALDAV, "/dav-trunc/cal/", 0, 0, b.state, NULL, &c);
+    assert_int_equal(c.status, FEED_OK);
+    assert_true(busy_starts_are(&c, all, 3));
+    support_outcome_free(&a);
+    support_outcome_free(&b);
+    support_outcome_free(&c);
+
+    fetch(FEED_CALDAV, "/dav-stuck/cal/", 0, 0, NULL, NULL, &a);
+    assert_int_equal(a.status, FEED_OK);
+    assert_true(busy_starts_are(&a, all, 3));
+    fetch(FEED_CALDAV, "/dav-stuck/cal/", 0, 0, a.state, NULL, &b);
+    if (b.status != FEED_OK)
+        fail_msg("dav-stuck sync: %s", b.error);
+    assert_true(busy_starts_are(&b, all, 3));
+    assert_non_null(strstr(b.state, "\"last_mode\":\"full\""));
+    support_outcome_free(&a);
+    support_outcome_free(&b);
+
+    fetch(FEED_CALDAV, "/dav-qtrunc/cal/", 0, 0, NULL, NULL, &a);
+    assert_error_has(&a, "507");
+    assert_error_has(&a, "calendar-query");
+    support_outcome_free(&a);
+}
+
 static void test_xml_with_entities(void **state)
 {
     outcome_t o;
@@ -507,6 +565,7 @@ int main(void)
         cmocka_unit_test(test_size_limit),
         cmocka_unit_test(test_unknown_tzid_warns_and_falls_back),
         cmocka_unit_test(test_caldav_unknown_tzid_warning_persists),
+        cmocka_unit_test(test_caldav_truncated_sync_is_continued),
         cmocka_unit_test(test_xml_with_entities),
         cmocka_unit_test(test_etag_304),
         cmocka_unit_test(test_304_repeats_warnings),

@@ -11,7 +11,8 @@ non-UTF-8, truncated document, truncated transfer, 404, 500, slow
 (?s=SECONDS), redirect loop, a working redirect, bodies over a size limit
 (?mb=N, streamed without Content-Length or announced with it), an unknown
 TZID, WebDAV XML with entity declarations, ETag/Last-Modified with 304,
-and basic auth.  Every request is logged to stdout as "METHOD PATH" so a
+basic auth, and CalDAV servers that truncate reports with 507 (RFC 6578
+section 3.6; /dav-trunc/, /dav-stuck/, /dav-qtrunc/, see dav_truncating).  Every request is logged to stdout as "METHOD PATH" so a
 test can check what was asked.
 """
 import base64
@@ -119,6 +120,72 @@ END:VCALENDAR&#13;
 DAV_NO_CHANGES = """<?xml version="1.0" encoding="utf-8"?>
 <d:multistatus xmlns:d="DAV:"><d:sync-token>tok-1</d:sync-token></d:multistatus>
 """
+
+# Three one-hour events, one per resource, for the truncating servers.
+TRUNC_EVENTS = {"a": "20261202T010000Z", "b": "20261203T010000Z", "c": "20261204T010000Z"}
+
+
+def trunc_resource(prefix, name):
+    start = TRUNC_EVENTS[name]
+    end = start[:9] + "02" + start[11:]
+    ical = ("BEGIN:VCALENDAR&#13;\nVERSION:2.0&#13;\nPRODID:-//badhttp//test//EN&#13;\n"
+            "BEGIN:VEVENT&#13;\nUID:%s@badhttp&#13;\nDTSTAMP:20261120T000000Z&#13;\n"
+            "DTSTART:%s&#13;\nDTEND:%s&#13;\nEND:VEVENT&#13;\nEND:VCALENDAR&#13;\n"
+            % (name, start, end))
+    return ("<d:response><d:href>%s%s.ics</d:href><d:propstat><d:prop>"
+            "<d:getetag>\"%s\"</d:getetag><c:calendar-data>%s</c:calendar-data>"
+            "</d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>\n"
+            % (prefix, name, name, ical))
+
+
+def trunc_multistatus(inner, token=None):
+    tok = "<d:sync-token>%s</d:sync-token>" % token if token else ""
+    return ('<?xml version="1.0" encoding="utf-8"?>\n'
+            '<d:multistatus xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">\n'
+            "%s%s</d:multistatus>\n" % (inner, tok))
+
+
+def trunc_changed(prefix, name):
+    return ("<d:response><d:href>%s%s.ics</d:href><d:propstat><d:prop>"
+            "<d:getetag>\"%s\"</d:getetag></d:prop>"
+            "<d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>\n"
+            % (prefix, name, name))
+
+
+def trunc_507(prefix):
+    return ("<d:response><d:href>%s</d:href>"
+            "<d:status>HTTP/1.1 507 Insufficient Storage</d:status>"
+            "<d:error><d:number-of-matches-within-limits/></d:error></d:response>\n" % prefix)
+
+
+def dav_truncating(kind, prefix, command, body):
+    """Calendar collections at prefix whose server truncates reports.
+
+    /dav-trunc/: calendar-query gives a.ics (token tok-1); sync-collection
+    from tok-1 gives b.ics and 507 with tok-2, from tok-2 c.ics with tok-3
+    (complete), from tok-3 nothing.  /dav-stuck/: calendar-query gives all
+    three; sync-collection always answers b.ics and 507 with the same
+    tok-1 (no progress).  /dav-qtrunc/: calendar-query gives a.ics and 507.
+    calendar-multiget returns every href asked for."""
+    if command == "PROPFIND":
+        return DAV_COLLECTION % prefix
+    if b"calendar-multiget" in body:
+        names = [n for n in TRUNC_EVENTS if ("%s%s.ics" % (prefix, n)).encode() in body]
+        return trunc_multistatus("".join(trunc_resource(prefix, n) for n in names))
+    if b"sync-collection" in body:
+        if kind == "stuck":
+            return trunc_multistatus(trunc_changed(prefix, "b") + trunc_507(prefix), "tok-1")
+        if b">tok-1<" in body:
+            return trunc_multistatus(trunc_changed(prefix, "b") + trunc_507(prefix), "tok-2")
+        if b">tok-2<" in body:
+            return trunc_multistatus(trunc_changed(prefix, "c"), "tok-3")
+        return trunc_multistatus("", "tok-3")
+    if kind == "stuck":
+        return trunc_multistatus("".join(trunc_resource(prefix, n) for n in TRUNC_EVENTS))
+    if kind == "qtrunc":
+        return trunc_multistatus(trunc_resource(prefix, "a") + trunc_507(prefix))
+    return trunc_multistatus(trunc_resource(prefix, "a"))
+
 
 ETAG = '"v1-badhttp"'
 LAST_MODIFIED = "Mon, 23 Nov 2026 00:00:00 GMT"
@@ -269,6 +336,10 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 body = DAV_TZID % p
             return self.send_body(207, body, "application/xml; charset=utf-8")
+        for kind in ("trunc", "stuck", "qtrunc"):
+            if p.startswith("/dav-%s/" % kind):
+                return self.send_body(207, dav_truncating(kind, p, self.command, req_body),
+                                      "application/xml; charset=utf-8")
         if p.startswith("/dav-html/"):
             return self.send_body(200, "<html>login</html>", "text/html")
         return self.send_body(404, "unknown path\n", "text/plain")
