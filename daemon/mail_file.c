@@ -2,7 +2,8 @@
  * mail_file.c - "file" transport: append each message to one mbox-like
  * file (a "From " separator line, the message with LF line ends, lines
  * starting with "From " quoted as ">From ").  Writes are one write() under
- * an exclusive flock and fsync'd.  delivered() scans the file for the
+ * an exclusive flock, never waited for (a locked file is a TEMPFAIL), and
+ * fsync'd.  delivered() scans the file for the
  * Message-ID header, so a crash between append and the outbox's commit
  * never produces a second copy.
  */
@@ -64,9 +65,13 @@ static int file_send(mailer_t *m, const char *from, const char *rcpt,
     char *entry = mbox_entry(from, msg, len);
     size_t n = strlen(entry);
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0600);
-    bool ok = fd >= 0 && flock(fd, LOCK_EX) == 0 &&
+    /* LOCK_NB: this runs on the event loop, and a mail reader holding the
+     * lock must not stall the daemon; the outbox retries a TEMPFAIL */
+    bool ok = fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0 &&
               write(fd, entry, n) == (ssize_t)n && fsync(fd) == 0;
-    char *detail = ok ? xasprintf("file %s", path) : xasprintf("file: %s", strerror(errno));
+    char *detail = ok ? xasprintf("file %s", path)
+                 : errno == EWOULDBLOCK ? xasprintf("file: 他のプロセスがロック中です (locked by another process)")
+                 : xasprintf("file: %s", strerror(errno));
     if (fd >= 0) close(fd);
     mailer_complete_later(m, done, arg, ok ? MAIL_SENT : MAIL_TEMPFAIL, detail);
     free(detail);

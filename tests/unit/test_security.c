@@ -1,6 +1,7 @@
 /*
  * test_security.c - security properties of single modules that need no
- * daemon: files holding personal data or secrets are created private.
+ * daemon: files holding personal data or secrets are created private;
+ * transports that run on the event loop never wait on another process.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,8 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 
+#include "mailer.h"
 #include "store.h"
 #include "support_proc.h"
 
@@ -56,10 +61,70 @@ static void test_new_database_is_private(void **state)
     free(dir);
 }
 
+typedef struct outcome {
+    bool          done;
+    mail_result_t res;
+    char          detail[256];
+} outcome_t;
+
+static void on_mail_done(mail_result_t res, const char *detail, void *arg)
+{
+    outcome_t *o = arg;
+    o->done = true;
+    o->res = res;
+    snprintf(o->detail, sizeof o->detail, "%s", detail ? detail : "");
+}
+
+static outcome_t send_one(mailer_t *m, struct event_base *base, const char *mid)
+{
+    static const char msg[] = "From: a@example.org\r\nSubject: s\r\n\r\nbody\r\n";
+    outcome_t o = { 0 };
+    alarm(10);                  /* a send that waits for the lock kills the test */
+    assert_int_equal(mailer_send(m, "a@example.org", "b@example.org", msg, sizeof msg - 1, mid,
+                                 on_mail_done, &o), 0);
+    alarm(0);
+    event_base_dispatch(base);
+    assert_true(o.done);
+    return o;
+}
+
+/* The file transport runs on the event loop: a mail reader holding the
+ * mbox's flock must give a TEMPFAIL (the outbox retries), not a daemon
+ * blocked until the reader lets go. */
+static void test_file_transport_never_waits_for_lock(void **state)
+{
+    char *dir = support_mkdtemp("test-security");
+    char *path = support_path(dir, "mail.mbox");
+    struct event_base *base = event_base_new();
+    mailer_config_t mc = { .transport = "file", .path = path };
+    char *err = NULL;
+    mailer_t *m = mailer_new(&mc, base, NULL, &err);
+    assert_non_null(m);
+    int reader = open(path, O_RDONLY);
+    assert_true(reader >= 0);
+    assert_int_equal(flock(reader, LOCK_EX), 0);
+
+    outcome_t o = send_one(m, base, "<locked@example.org>");
+    assert_int_equal(o.res, MAIL_TEMPFAIL);
+    assert_non_null(strstr(o.detail, "ロック"));
+    assert_int_equal(mailer_delivered(m, "<locked@example.org>"), MAILER_NOT_DELIVERED);
+
+    assert_int_equal(flock(reader, LOCK_UN), 0);     /* the retry goes through */
+    o = send_one(m, base, "<locked@example.org>");
+    assert_int_equal(o.res, MAIL_SENT);
+    close(reader);
+    mailer_free(m);
+    event_base_free(base);
+    support_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_new_database_is_private),
+        cmocka_unit_test(test_file_transport_never_waits_for_lock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
