@@ -336,37 +336,44 @@ static inline void blocked_starts(const ivset_t *busy, int64_t travel, int64_t d
 }
 
 /* Times covered by at least k of n normal sets: a counting sweep that
- * merges the sets' boundaries in order (no sort; O(N * n), n = staff). */
+ * merges the sets' boundaries in order (no sort; O(N * n), n = staff).
+ * Each set's next boundary is kept at hand; at equal times ends go
+ * first, so touching intervals never count as overlapping. */
 static void count_sweep(ivset_t *out, const ivset_t *sets, size_t n, size_t k)
 {
     ivset_clear(out);
     if (k == 0 || k > n) return;
     if (n == 1) { ivset_copy(out, &sets[0]); return; }
-    size_t stack_pos[16];
-    size_t *pos = n <= 16 ? stack_pos : xmalloc(n * sizeof *pos);
-    memset(pos, 0, n * sizeof *pos);          /* boundary index: 2*i (+1 = end) */
+    typedef struct edge { int64_t t; size_t pos; bool live, is_end; } edge_t;
+    edge_t stack_next[16];
+    edge_t *next = n <= 16 ? stack_next : xmalloc(n * sizeof *next);
+    for (size_t i = 0; i < n; i++)              /* pos: boundary 2*j (+1 = end) */
+        next[i] = (edge_t){sets[i].n ? sets[i].v[0].start : 0, 0, sets[i].n > 0, false};
     size_t depth = 0;
     int64_t open_at = 0;
     for (;;) {
         size_t best = n;
-        int64_t bt = 0;
-        bool best_end = false;
         for (size_t i = 0; i < n; i++) {
-            if (pos[i] >= 2 * sets[i].n) continue;
-            bool is_end = pos[i] & 1;
-            int64_t t = is_end ? sets[i].v[pos[i] / 2].end : sets[i].v[pos[i] / 2].start;
-            if (best == n || t < bt || (t == bt && is_end && !best_end)) {
-                best = i; bt = t; best_end = is_end;
-            }
+            if (!next[i].live) continue;
+            if (best == n || next[i].t < next[best].t ||
+                (next[i].t == next[best].t && next[i].is_end && !next[best].is_end))
+                best = i;
         }
         if (best == n) break;
-        pos[best]++;
+        edge_t *e = &next[best];
+        int64_t bt = e->t;
         size_t before = depth;
-        depth = best_end ? depth - 1 : depth + 1;
+        depth = e->is_end ? depth - 1 : depth + 1;
         if (before < k && depth >= k) open_at = bt;
         else if (before >= k && depth < k) push_merge(out, open_at, bt);
+        e->pos++;
+        e->live = e->pos < 2 * sets[best].n;
+        if (e->live) {
+            e->is_end = e->pos & 1;
+            e->t = e->is_end ? sets[best].v[e->pos / 2].end : sets[best].v[e->pos / 2].start;
+        }
     }
-    if (pos != stack_pos) free(pos);
+    if (next != stack_next) free(next);
 }
 
 /* Append a ∪ b (both inside one range, after everything in out). */
