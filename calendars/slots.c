@@ -234,6 +234,7 @@ typedef struct search {
     ivset_t      *per;            /* one per staff calendar */
     size_t        nper;
     ivset_t       staff, extra, within;
+    ivset_t       nblocked, nok;  /* narrowing works in these, not per plan */
     bool          inside_days;    /* every daily window ends before midnight */
     slot_cache_t *cache;          /* may be NULL */
 } search_t;
@@ -517,17 +518,81 @@ static void ok_within(search_t *S, plan_t *p, const ivset_t *ranges)
     ok_within_ex(S, p, ranges, false);
 }
 
-static const slot_agency_busy_t *find_busy(const slot_agency_busy_t *busy, size_t n,
-                                           const char *id)
+/* Id -> first position among n names (NULL names skipped), by open
+ * addressing, so resolving a query's attendees costs one hash each
+ * instead of a scan of the city and of the busy input per attendee. */
+typedef struct id_index {
+    const char *const *names;     /* not owned */
+    size_t             n, cap;    /* cap: power of two, or 0 = scan names */
+    size_t            *slot;      /* position + 1; 0 = empty */
+} id_index_t;
+
+static uint64_t id_hash(const char *id)
 {
-    for (size_t i = 0; i < n; i++)
-        if (busy[i].agency_id && strcmp(busy[i].agency_id, id) == 0) return &busy[i];
-    return NULL;
+    uint64_t h = 1469598103934665603ULL;
+    for (const unsigned char *p = (const unsigned char *)id; *p; p++) h = (h ^ *p) * 1099511628211ULL;
+    return h ^ (h >> 29);
 }
 
-static bool resolve_plans(const city_t *c, const strvec_t *ids,
-                          const slot_agency_busy_t *busy, size_t nbusy,
-                          plan_t **out, size_t *maxcal, char *err, size_t errlen)
+static size_t id_index_find(const id_index_t *ix, const char *id)
+{
+    if (!ix->cap) {
+        for (size_t i = 0; i < ix->n; i++)
+            if (ix->names[i] && strcmp(ix->names[i], id) == 0) return i;
+        return SIZE_MAX;
+    }
+    for (size_t h = id_hash(id) & (ix->cap - 1);; h = (h + 1) & (ix->cap - 1)) {
+        if (!ix->slot[h]) return SIZE_MAX;
+        if (strcmp(ix->names[ix->slot[h] - 1], id) == 0) return ix->slot[h] - 1;
+    }
+}
+
+static void id_index_build(id_index_t *ix, const char *const *names, size_t n)
+{
+    *ix = (id_index_t){names, n, 0, NULL};
+    if (n < 16) return;                              /* a scan is cheaper */
+    size_t cap = 32;
+    while (cap < 2 * n) cap *= 2;
+    ix->slot = xcalloc(cap, sizeof *ix->slot);
+    ix->cap = cap;
+    for (size_t i = 0; i < n; i++) {
+        if (!names[i]) continue;
+        size_t h = id_hash(names[i]) & (cap - 1);
+        for (; ix->slot[h]; h = (h + 1) & (cap - 1))
+            if (strcmp(names[ix->slot[h] - 1], names[i]) == 0) break;   /* first one wins */
+        if (!ix->slot[h]) ix->slot[h] = i + 1;
+    }
+}
+
+typedef struct lookup {
+    const city_t             *city;
+    const slot_agency_busy_t *busy;
+    const char              **city_ids, **busy_ids;
+    id_index_t                agencies, inputs;
+} lookup_t;
+
+static void lookup_init(lookup_t *L, const city_t *c, const slot_agency_busy_t *busy, size_t nbusy)
+{
+    L->city = c;
+    L->busy = busy;
+    L->city_ids = xmalloc((c->nagencies ? c->nagencies : 1) * sizeof *L->city_ids);
+    L->busy_ids = xmalloc((nbusy ? nbusy : 1) * sizeof *L->busy_ids);
+    for (size_t i = 0; i < c->nagencies; i++) L->city_ids[i] = c->agencies[i].id;
+    for (size_t i = 0; i < nbusy; i++) L->busy_ids[i] = busy[i].agency_id;
+    id_index_build(&L->agencies, L->city_ids, c->nagencies);
+    id_index_build(&L->inputs, L->busy_ids, nbusy);
+}
+
+static void lookup_free(lookup_t *L)
+{
+    free(L->agencies.slot);
+    free(L->inputs.slot);
+    free(L->city_ids);
+    free(L->busy_ids);
+}
+
+static bool resolve_plans(const lookup_t *L, const strvec_t *ids, plan_t **out, size_t *maxcal,
+                          char *err, size_t errlen)
 {
     *out = xcalloc(ids->n ? ids->n : 1, sizeof **out);
     for (size_t i = 0; i < ids->n; i++) {
@@ -535,16 +600,18 @@ static bool resolve_plans(const city_t *c, const strvec_t *ids,
         ivset_init(&p->open);
         ivset_init(&p->blocked);
         ivset_init(&p->ok);
-        p->a = city_agency(c, ids->v[i]);
-        if (!p->a) {
+        size_t a = id_index_find(&L->agencies, ids->v[i]);
+        if (a == SIZE_MAX) {
             snprintf(err, errlen, "未登録の機関です / unknown agency: %s", ids->v[i]);
             return false;
         }
-        p->busy = find_busy(busy, nbusy, ids->v[i]);
-        if (!p->busy) {
+        p->a = &L->city->agencies[a];
+        size_t b = id_index_find(&L->inputs, ids->v[i]);
+        if (b == SIZE_MAX) {
             snprintf(err, errlen, "空き情報がありません / no busy data for agency: %s", ids->v[i]);
             return false;
         }
+        p->busy = &L->busy[b];
         if (p->busy->ncalendars > *maxcal) *maxcal = p->busy->ncalendars;
     }
     return true;
@@ -563,8 +630,11 @@ static bool search_init(search_t *S, const city_t *c, const slot_query_t *q,
     ivset_init(&S->staff);
     ivset_init(&S->extra);
     ivset_init(&S->within);
-    bool ok = resolve_plans(c, &q->required, busy, nbusy, &S->req, &S->nper, err, errlen) &&
-              resolve_plans(c, &q->optional, busy, nbusy, &S->opt, &S->nper, err, errlen);
+    lookup_t L;
+    lookup_init(&L, c, busy, nbusy);
+    bool ok = resolve_plans(&L, &q->required, &S->req, &S->nper, err, errlen) &&
+              resolve_plans(&L, &q->optional, &S->opt, &S->nper, err, errlen);
+    lookup_free(&L);
     S->per = xcalloc(S->nper ? S->nper : 1, sizeof *S->per);
     return ok;
 }
@@ -597,15 +667,12 @@ static void search_window(search_t *S, int64_t lo, int64_t hi)
     day_table_build(&S->days, S->city, S->lo, S->hi);
     S->inside_days = windows_inside_days(S);
     size_t room = S->days.n + 16;                     /* a range a day or so */
-    for (size_t i = 0; i < S->nreq + S->nopt; i++) {
-        plan_t *p = i < S->nreq ? &S->req[i] : &S->opt[i - S->nreq];
-        p->has_open = false;
-        reserve(&p->blocked, room);
-        reserve(&p->ok, room);
-    }
+    for (size_t i = 0; i < S->nreq; i++) S->req[i].has_open = false;
+    for (size_t i = 0; i < S->nopt; i++) S->opt[i].has_open = false;
     for (size_t c = 0; c < S->nper; c++) reserve(&S->per[c], room);
     reserve(&S->staff, room);
-    reserve(&S->within, room);
+    reserve(&S->nblocked, room);
+    reserve(&S->nok, room);
 }
 
 static void search_window_end(search_t *S) { day_table_free(&S->days); }
@@ -629,6 +696,8 @@ static void search_free(search_t *S)
     ivset_free(&S->staff);
     ivset_free(&S->extra);
     ivset_free(&S->within);
+    ivset_free(&S->nblocked);
+    ivset_free(&S->nok);
 }
 
 /* ∩ of the required agencies' open sets: day by day, the latest window
@@ -686,10 +755,15 @@ static void narrow_feasible(search_t *S, const ivset_t *base, ivset_t *feasible)
     ivset_copy(feasible, base);
     for (size_t k = 0; k < S->nreq && feasible->n; k++) {
         plan_t *p = &S->req[order[k]];
+        ivset_t own_blocked = p->blocked, own_ok = p->ok; /* lend it the scratch */
+        p->blocked = S->nblocked;
+        p->ok = S->nok;
         ok_within_ex(S, p, feasible, true);               /* feasible ⊆ base ⊆ open */
-        ivset_t t = *feasible;                            /* feasible = ok (swap) */
+        S->nblocked = p->blocked;
+        S->nok = *feasible;                               /* feasible = ok (swap) */
         *feasible = p->ok;
-        p->ok = t;
+        p->blocked = own_blocked;
+        p->ok = own_ok;
     }
     if (order != stack_order) free(order);
 }
