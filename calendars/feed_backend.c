@@ -410,8 +410,8 @@ void feed_job_fail(feed_job_t *job, long http_status, const char *fmt, ...)
 
 /* ---- parsing helpers shared by the kinds ------------------------------- */
 
-static int parse_ical(feed_job_t *job, const char *data, size_t len, ivset_t *out,
-                      icalbusy_coverage_t *cov, char **err)
+int feed_parse_ical_covered(feed_job_t *job, const char *data, size_t len, ivset_t *out,
+                            icalbusy_coverage_t *cov, char **err)
 {
     *err = NULL;
     if (!utf8_valid(data, len)) {
@@ -435,13 +435,13 @@ static int parse_ical(feed_job_t *job, const char *data, size_t len, ivset_t *ou
 int feed_parse_ical(feed_job_t *job, const char *data, size_t len,
                     ivset_t *out, char **err)
 {
-    return parse_ical(job, data, len, out, NULL, err);
+    return feed_parse_ical_covered(job, data, len, out, NULL, err);
 }
 
 int feed_parse_document(feed_job_t *job, const char *data, size_t len, char **err)
 {
     icalbusy_coverage_t cov = {0};
-    if (parse_ical(job, data, len, &job->res.busy, &cov, err) != 0)
+    if (feed_parse_ical_covered(job, data, len, &job->res.busy, &cov, err) != 0)
         return -1;
     job->res.has_covers = cov.declared;
     job->res.covers_from = cov.from;

@@ -34,6 +34,7 @@
  * ("full" or "sync") for logs and tests.  Event text is never stored.
  */
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -57,11 +58,11 @@ typedef struct collection {
 } collection_t;
 
 typedef struct caldav_priv {
+    feed_dav_discovery_t disc;   /* first: feed_dav_discover's state */
     collection_t *colls;
     size_t        ncolls, cur;
     int           restarts;      /* discovery restarts (at most one) */
     bool          any_full;
-    char         *home_url;
 } caldav_priv_t;
 
 static void discover(feed_job_t *job);
@@ -104,8 +105,8 @@ static collection_t *collection_add(caldav_priv_t *p, const char *url)
     return c;
 }
 
-/* Parse a 207 body or fail the job naming the step.  0 on success. */
-static int multistatus_or_fail(feed_job_t *job, feed_http_resp_t *resp,
+/* Parse a 207 body; NULL, or a malloc'd one-line message naming the step. */
+static char *multistatus_error(feed_job_t *job, feed_http_resp_t *resp,
                                const char *step, dav_multistatus_t *ms)
 {
     job->res.http_status = resp->status;
@@ -118,6 +119,14 @@ static int multistatus_or_fail(feed_job_t *job, feed_http_resp_t *resp,
         free(err);
         err = full;
     }
+    return err;
+}
+
+/* Parse a 207 body or fail the job naming the step.  0 on success. */
+static int multistatus_or_fail(feed_job_t *job, feed_http_resp_t *resp,
+                               const char *step, dav_multistatus_t *ms)
+{
+    char *err = multistatus_error(job, resp, step, ms);
     if (err) {
         feed_job_fail(job, resp->status, "%s", err);
         free(err);
@@ -469,45 +478,82 @@ static void start_collections(feed_job_t *job)
     refresh_current(job);
 }
 
-/* ---- discovery ---------------------------------------------------------- */
+/* ---- discovery (feed_dav_discover, shared with caldav-freebusy) ---------- */
 
 static const char *propfind_discovery_body =
     XML_HEAD "<d:propfind " NS_DECL "><d:prop><d:resourcetype/><d:current-user-principal/>"
     "<c:calendar-home-set/><d:sync-token/></d:prop></d:propfind>";
 
+/* job->priv begins with the discovery state (see feed_backend.h). */
+static feed_dav_discovery_t *disc_of(feed_job_t *job)
+{
+    return job->priv;
+}
+
+static void discovery_fail(feed_job_t *job, long status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void discovery_fail(feed_job_t *job, long status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    strbuf_t b;
+    strbuf_init(&b);
+    strbuf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    feed_dav_discovery_t *d = disc_of(job);
+    if (d->fail_cb)
+        d->fail_cb(job, status, b.s);
+    else
+        feed_job_fail(job, status, "%s", b.s);
+    strbuf_free(&b);
+}
+
+/* multistatus_or_fail for discovery steps. */
+static int discovery_multistatus(feed_job_t *job, feed_http_resp_t *resp, const char *step,
+                                 dav_multistatus_t *ms)
+{
+    char *err = multistatus_error(job, resp, step, ms);
+    if (!err)
+        return 0;
+    discovery_fail(job, resp->status, "%s", err);
+    free(err);
+    return -1;
+}
+
 static void on_home_response(feed_job_t *job, feed_http_resp_t *resp)
 {
-    caldav_priv_t *p = priv_of(job);
+    feed_dav_discovery_t *d = disc_of(job);
     dav_multistatus_t ms;
-    if (multistatus_or_fail(job, resp, "PROPFIND calendar-home-set", &ms) != 0)
+    if (discovery_multistatus(job, resp, "PROPFIND calendar-home-set", &ms) != 0)
         return;
     for (size_t i = 0; i < ms.n; i++) {
         if (!ms.v[i].is_calendar)
             continue;
-        char *url = dav_resolve_href(p->home_url, ms.v[i].href);
+        char *url = dav_resolve_href(d->home_url, ms.v[i].href);
         if (url)
-            collection_add(p, url);
+            strvec_push(&d->found, url);
         free(url);
     }
     dav_multistatus_free(&ms);
-    if (p->ncolls == 0) {
-        feed_job_fail(job, resp->status, "カレンダーコレクションが見つかりません: %s "
-                                         "(no calendar collections in the home set)", p->home_url);
+    if (d->found.n == 0) {
+        discovery_fail(job, resp->status, "カレンダーコレクションが見つかりません: %s "
+                                          "(no calendar collections in the home set)", d->home_url);
         return;
     }
-    start_collections(job);
+    d->found_cb(job);
 }
 
 static void list_home(feed_job_t *job, const char *base, const char *href)
 {
-    caldav_priv_t *p = priv_of(job);
-    free(p->home_url);
-    p->home_url = dav_resolve_href(base, href);
-    if (!p->home_url) {
-        feed_job_fail(job, 0, "calendar-home-set の URL が不正です: %s (bad href)", href);
+    feed_dav_discovery_t *d = disc_of(job);
+    free(d->home_url);
+    d->home_url = dav_resolve_href(base, href);
+    if (!d->home_url) {
+        discovery_fail(job, 0, "calendar-home-set の URL が不正です: %s (bad href)", href);
         return;
     }
-    feed_http_req_t req = { .method = "PROPFIND", .url = p->home_url, .depth = "1",
+    feed_http_req_t req = { .method = "PROPFIND", .url = d->home_url, .depth = "1",
                             .body = propfind_discovery_body };
     feed_http_start(job, &req, on_home_response);
 }
@@ -515,12 +561,12 @@ static void list_home(feed_job_t *job, const char *base, const char *href)
 static void on_principal_response(feed_job_t *job, feed_http_resp_t *resp)
 {
     dav_multistatus_t ms;
-    if (multistatus_or_fail(job, resp, "PROPFIND principal", &ms) != 0)
+    if (discovery_multistatus(job, resp, "PROPFIND principal", &ms) != 0)
         return;
     const char *home = ms.n ? ms.v[0].calendar_home_set : NULL;
     if (!home)
-        feed_job_fail(job, resp->status, "calendar-home-set が見つかりません "
-                                         "(principal has no calendar-home-set)");
+        discovery_fail(job, resp->status, "calendar-home-set が見つかりません "
+                                          "(principal has no calendar-home-set)");
     else
         list_home(job, resp->effective_url ? resp->effective_url : job->url, home);
     dav_multistatus_free(&ms);
@@ -528,15 +574,15 @@ static void on_principal_response(feed_job_t *job, feed_http_resp_t *resp)
 
 static void on_discovery_response(feed_job_t *job, feed_http_resp_t *resp)
 {
-    caldav_priv_t *p = priv_of(job);
+    feed_dav_discovery_t *d = disc_of(job);
     dav_multistatus_t ms;
-    if (multistatus_or_fail(job, resp, "PROPFIND", &ms) != 0)
+    if (discovery_multistatus(job, resp, "PROPFIND", &ms) != 0)
         return;
     const char *base = resp->effective_url ? resp->effective_url : job->url;
     dav_response_t *r = ms.n ? &ms.v[0] : NULL;
     if (r && r->is_calendar) {
-        collection_add(p, base);
-        start_collections(job);
+        strvec_push(&d->found, base);
+        d->found_cb(job);
     } else if (r && r->calendar_home_set) {
         list_home(job, base, r->calendar_home_set);
     } else if (r && r->current_user_principal) {
@@ -546,20 +592,46 @@ static void on_discovery_response(feed_job_t *job, feed_http_resp_t *resp)
         if (url)
             feed_http_start(job, &req, on_principal_response);
         else
-            feed_job_fail(job, 0, "current-user-principal の URL が不正です (bad href)");
+            discovery_fail(job, 0, "current-user-principal の URL が不正です (bad href)");
         free(url);
     } else {
-        feed_job_fail(job, resp->status, "CalDAV カレンダーが見つかりません。URL を確認してください "
-                                         "(no calendar, principal or home set at the URL)");
+        discovery_fail(job, resp->status, "CalDAV カレンダーが見つかりません。URL を確認してください "
+                                          "(no calendar, principal or home set at the URL)");
     }
     dav_multistatus_free(&ms);
 }
 
-static void discover(feed_job_t *job)
+void feed_dav_discover(feed_job_t *job, feed_dav_found_cb found, feed_dav_fail_cb fail)
 {
+    feed_dav_discovery_t *d = disc_of(job);
+    strvec_free(&d->found);
+    strvec_init(&d->found);
+    d->found_cb = found;
+    d->fail_cb = fail;
     feed_http_req_t req = { .method = "PROPFIND", .url = job->url, .depth = "0",
                             .body = propfind_discovery_body };
     feed_http_start(job, &req, on_discovery_response);
+}
+
+void feed_dav_discovery_free(feed_dav_discovery_t *d)
+{
+    strvec_free(&d->found);
+    free(d->home_url);
+    d->home_url = NULL;
+}
+
+/* The caldav kind's use of it: every collection found is refreshed. */
+static void on_collections_found(feed_job_t *job)
+{
+    caldav_priv_t *p = priv_of(job);
+    for (size_t i = 0; i < p->disc.found.n; i++)
+        collection_add(p, p->disc.found.v[i]);
+    start_collections(job);
+}
+
+static void discover(feed_job_t *job)
+{
+    feed_dav_discover(job, on_collections_found, NULL);
 }
 
 /* ---- saved state ---------------------------------------------------------- */
@@ -613,7 +685,9 @@ static int caldav_start(feed_job_t *job)
         feed_job_fail(job, 0, "CalDAV の URL は http(s):// で指定してください (CalDAV needs http(s))");
         return -1;
     }
-    job->priv = xcalloc(1, sizeof(caldav_priv_t));
+    caldav_priv_t *p = xcalloc(1, sizeof *p);
+    strvec_init(&p->disc.found);
+    job->priv = p;
     if (load_state(job))
         start_collections(job);
     else
@@ -627,7 +701,7 @@ static void caldav_cleanup(feed_job_t *job)
     if (!p)
         return;
     collections_clear(p);
-    free(p->home_url);
+    feed_dav_discovery_free(&p->disc);
     free(p);
     job->priv = NULL;
 }

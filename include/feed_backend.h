@@ -17,6 +17,7 @@
 #include <stdbool.h>
 
 #include "feed.h"
+#include "icalbusy.h"
 
 #define FEED_DEFAULT_MAX_BODY   (10u * 1024u * 1024u)
 #define FEED_DEFAULT_TIMEOUT_MS 30000L
@@ -104,6 +105,28 @@ void feed_job_finish_unchanged(feed_job_t *job, char *state_json /* owned */);
 void feed_job_fail(feed_job_t *job, long http_status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* CalDAV discovery (feed_caldav.c), shared by the caldav and
+ * caldav-freebusy kinds.  A backend whose job->priv begins with a
+ * feed_dav_discovery_t (as its first member) calls feed_dav_discover():
+ * PROPFIND Depth 0 on the job's URL; a calendar collection is itself the
+ * one found, otherwise calendar-home-set (or current-user-principal, then
+ * its calendar-home-set) is listed with PROPFIND Depth 1 for calendar
+ * collections.  found then runs with d->found holding their absolute URLs
+ * (at least one).  On failure the job fails with a message naming the
+ * step, unless fail is set: then fail runs instead (the job is still
+ * alive and the callee must end it). */
+typedef void (*feed_dav_found_cb)(feed_job_t *job);
+typedef void (*feed_dav_fail_cb)(feed_job_t *job, long http_status, const char *msg);
+typedef struct feed_dav_discovery {
+    strvec_t          found;      /* absolute collection URLs */
+    char             *home_url;   /* internal */
+    feed_dav_found_cb found_cb;
+    feed_dav_fail_cb  fail_cb;    /* NULL: feed_job_fail */
+} feed_dav_discovery_t;
+
+void feed_dav_discover(feed_job_t *job, feed_dav_found_cb found, feed_dav_fail_cb fail);
+void feed_dav_discovery_free(feed_dav_discovery_t *d);
+
 /* Parse iCalendar text into res.busy (window and zone from the request),
  * appending warnings.  On failure returns -1 with a malloc'd message. */
 int  feed_parse_ical(feed_job_t *job, const char *data, size_t len,
@@ -112,6 +135,10 @@ int  feed_parse_ical(feed_job_t *job, const char *data, size_t len,
  * caldav-freebusy): parses into res.busy and records the range it
  * declares covering (res.has_covers, covers_from/to). */
 int  feed_parse_document(feed_job_t *job, const char *data, size_t len, char **err);
+/* feed_parse_ical that also reports the range the text declares covering
+ * (icalbusy_parse_ex); cov may be NULL. */
+int  feed_parse_ical_covered(feed_job_t *job, const char *data, size_t len, ivset_t *out,
+                             icalbusy_coverage_t *cov, char **err);
 
 /* Conditional-request window check: true when a saved state's window
  * still matches the request's (within a day), so 304/unchanged is safe. */

@@ -1,6 +1,8 @@
 /*
  * itest_caldav_xandikos.c - the caldav-freebusy feed kind (CalDAV
- * free-busy-query REPORT) against a real Xandikos started by the test.
+ * free-busy-query REPORT) against a real Xandikos started by the test,
+ * on calendar collections and on URLs that are not (the principal, the
+ * server root, the home set), where the collections are discovered.
  *
  * Xandikos 0.2 answers free-busy-query from the stored VEVENTs without
  * expanding recurrences, so the calendar uploaded here is one resource
@@ -241,12 +243,138 @@ static void test_missing_calendar_is_clear_error(void **state)
     free(url);
 }
 
+/* ---- URLs that are not calendar collections ----------------------------- */
+
+static struct {
+    bool    has_covers;
+    int64_t covers_from, covers_to;
+} last_cov;
+
+static void record_with_coverage(feed_result_t *res, void *arg)
+{
+    last_cov.has_covers = res->has_covers;
+    last_cov.covers_from = res->covers_from;
+    last_cov.covers_to = res->covers_to;
+    support_outcome_record(res, arg);
+}
+
+/* A caldav-freebusy fetch of url that must succeed. */
+static void fetch_fb_ok(const char *url, const char *state, outcome_t *o)
+{
+    feed_request_t req = { .kind = FEED_CALDAV_FREEBUSY, .url = url, .timeout_ms = 30000,
+                           .state_json = state };
+    memset(&last_cov, 0, sizeof last_cov);
+    assert_non_null(support_feed_start(&E, req, o, record_with_coverage));
+    if (support_feed_wait(&E, o, 1, 0) != 0)
+        fail_msg("%s: job stalled", url);
+    if (o->status != FEED_OK)
+        fail_msg("%s: %s", url, o->error ? o->error : "?");
+}
+
+/* Every uploaded calendar's expected busy time, merged. */
+static void expected_union(ivset_t *out)
+{
+    ivset_init(out);
+    for (size_t i = 0; i < NFEEDS; i++) {
+        ivset_t one, u;
+        ivset_init(&one);
+        ivset_init(&u);
+        char *path = xasprintf(CITY "/expected/busy/%s.json", feeds[i]);
+        assert_true(support_load_busy_json(path, &one));
+        ivset_union(&u, out, &one);
+        ivset_free(out);
+        *out = u;
+        ivset_free(&one);
+        free(path);
+    }
+}
+
+/* The principal (/user/, which has calendar-home-set) and the server root
+ * (which has only current-user-principal) are not calendar collections:
+ * Xandikos answers free-busy-query there with a 403 multistatus.  The feed
+ * discovers the home's calendars as the caldav kind does, asks each, and
+ * reports their union; the state keeps the collections found, and a
+ * refresh from it gives the same answer. */
+static void test_principal_and_root_urls_are_discovered(void **state)
+{
+    ivset_t want;
+    expected_union(&want);
+    const char *paths[] = { "/user/", "/" };
+    for (size_t i = 0; i < 2; i++) {
+        char *url = xasprintf("%s%s", E.base_url, paths[i]);
+        outcome_t a, b;
+        fetch_fb_ok(url, NULL, &a);
+        char *diff = support_busy_diff(&a.busy, &want);
+        if (diff)
+            fail_msg("%s: %s", paths[i], diff);
+        assert_true(last_cov.has_covers);               /* Xandikos echoes the window */
+        assert_true(last_cov.covers_from <= E.from && last_cov.covers_to >= E.to - 86400);
+        for (size_t k = 0; k < NFEEDS; k++) {
+            char *coll = calendar_url(feeds[k]);
+            if (!strstr(a.state, coll))
+                fail_msg("%s: state lacks %s: %s", paths[i], coll, a.state);
+            free(coll);
+        }
+        fetch_fb_ok(url, a.state, &b);
+        diff = support_busy_diff(&b.busy, &want);
+        if (diff)
+            fail_msg("%s from state: %s", paths[i], diff);
+        support_outcome_free(&a);
+        support_outcome_free(&b);
+        free(url);
+    }
+    ivset_free(&want);
+}
+
+/* A collection saved in the state that has gone is rediscovered from the
+ * feed's URL; a URL that is neither a calendar nor leads to one fails
+ * with the free-busy-query error and says why discovery did not help. */
+static void test_stale_state_and_dead_ends(void **state)
+{
+    char *url = xasprintf("%s/user/", E.base_url);
+    char *stale = xasprintf("{\"from\":0,\"to\":0,\"url\":\"%s\",\"collections\":"
+                            "[\"%s/user/calendars/gone/\"]}", url, E.base_url);
+    outcome_t o;
+    fetch_fb_ok(url, stale, &o);
+    ivset_t want;
+    expected_union(&want);
+    char *diff = support_busy_diff(&o.busy, &want);
+    if (diff)
+        fail_msg("stale state: %s", diff);
+    assert_null(strstr(o.state, "/gone/"));
+    support_outcome_free(&o);
+    ivset_free(&want);
+    free(stale);
+    free(url);
+
+    url = xasprintf("%s/user/calendars/", E.base_url);   /* the home set itself */
+    fetch_fb_ok(url, NULL, &o);
+    assert_true(o.busy.n > 0);
+    support_outcome_free(&o);
+    free(url);
+
+    url = xasprintf("%s/nobody/here/", E.base_url);
+    feed_request_t req = { .kind = FEED_CALDAV_FREEBUSY, .url = url, .timeout_ms = 30000 };
+    support_feed_fetch(&E, req, &o);
+    assert_int_equal(o.status, FEED_ERROR);
+    assert_int_equal(o.http_status, 404);
+    assert_non_null(strstr(o.error, "free-busy-query: HTTP 404"));
+    print_message("      error: %s\n", o.error);
+    assert_non_null(strstr(o.error, "カレンダーも見つかりません"));  /* why discovery did not help */
+    assert_null(strchr(o.error, '\n'));
+    assert_int_equal(o.busy.n, 0);
+    support_outcome_free(&o);
+    free(url);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_free_busy_query_matches_expected),
         cmocka_unit_test(test_window_is_sent_as_time_range),
         cmocka_unit_test(test_missing_calendar_is_clear_error),
+        cmocka_unit_test(test_principal_and_root_urls_are_discovered),
+        cmocka_unit_test(test_stale_state_and_dead_ends),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
