@@ -711,16 +711,35 @@ static void required_open(search_t *S, ivset_t *out)
         free(sets);
         return;
     }
+    /* per weekday: latest start and earliest last start over everyone */
+    int64_t wlo[7], whi[7];
+    bool wopen[7], closed_days = false;
+    for (int wd = 0; wd < 7; wd++) {
+        wlo[wd] = INT64_MIN;
+        whi[wd] = INT64_MAX;
+        wopen[wd] = true;
+        for (size_t r = 0; r < S->nreq; r++) {
+            const hours_t *h = &S->req[r].a->hours;
+            if (!h->open[wd] || h->end[wd] - h->start[wd] < S->dur) wopen[wd] = false;
+            if (h->start[wd] > wlo[wd]) wlo[wd] = h->start[wd];
+            if (h->end[wd] - S->dur + 1 < whi[wd]) whi[wd] = h->end[wd] - S->dur + 1;
+        }
+    }
+    for (size_t r = 0; r < S->nreq; r++) closed_days |= S->req[r].a->has_closed_days;
     ivset_clear(out);
     reserve(out, S->days.n);
     for (size_t i = 0; i < S->days.n; i++) {
-        int64_t lo = INT64_MIN, hi = INT64_MAX, l, h;
-        size_t r = 0;
-        for (; r < S->nreq && day_window(S, S->req[r].a, i, &l, &h); r++) {
-            if (l > lo) lo = l;
-            if (h < hi) hi = h;
-        }
-        if (r == S->nreq && lo < hi) out->v[out->n++] = (interval_t){lo, hi};
+        int wd = S->days.weekday[i];
+        if (!wopen[wd]) continue;
+        int64_t lo = S->days.midnight[i] + wlo[wd], hi = S->days.midnight[i] + whi[wd];
+        if (lo < S->lo) lo = S->lo;
+        if (hi > S->hi) hi = S->hi;
+        if (lo >= hi) continue;
+        bool business = true;
+        if (!closed_days) business = S->days.city_business[i];
+        for (size_t r = 0; closed_days && r < S->nreq && business; r++)
+            business = agency_business_day(&S->days, S->city, S->req[r].a, i);
+        if (business) out->v[out->n++] = (interval_t){lo, hi};
     }
 }
 
