@@ -235,6 +235,7 @@ typedef struct search {
     size_t        nper;
     ivset_t       staff, extra, within;
     ivset_t       nblocked, nok;  /* narrowing works in these, not per plan */
+    ivset_t       aux[2];         /* two-of-three staff */
     bool          inside_days;    /* every daily window ends before midnight */
     slot_cache_t *cache;          /* may be NULL */
 } search_t;
@@ -417,6 +418,17 @@ static void staff_blocked(search_t *S, const plan_t *p, const ivset_t *ranges, i
             if (!dst->n) { ivset_clear(out); return; }
             in = dst;
         }
+        return;
+    }
+    if (n == 3 && need == 2) {
+        /* two of three blocked = (b0 ∩ b1) ∪ (b2 ∩ (b0 ∪ b1)): the third
+         * calendar only looks where one of the first two is blocked */
+        calendar_blocked(S, p, 0, ranges, &S->per[0]);
+        calendar_blocked(S, p, 1, ranges, &S->per[1]);
+        ivset_union(&S->aux[0], &S->per[0], &S->per[1]);
+        ivset_intersect(&S->aux[1], &S->per[0], &S->per[1]);
+        calendar_blocked(S, p, 2, &S->aux[0], &S->per[2]);
+        ivset_union(out, &S->aux[1], &S->per[2]);
         return;
     }
     for (size_t c = 0; c < n; c++) calendar_blocked(S, p, c, ranges, &S->per[c]);
@@ -698,6 +710,8 @@ static void search_free(search_t *S)
     ivset_free(&S->within);
     ivset_free(&S->nblocked);
     ivset_free(&S->nok);
+    ivset_free(&S->aux[0]);
+    ivset_free(&S->aux[1]);
 }
 
 /* ∩ of the required agencies' open sets: day by day, the latest window
