@@ -31,7 +31,9 @@
  *      window with icalrecur_iterator_set_start when the rule has no
  *      COUNT.  Either way a weekly meeting begun in 2015 costs only the
  *      weeks of the window.  Expansion is bounded per rule and per input
- *      (MAX_INSTANCES_*), so a hostile feed cannot stall the daemon.
+ *      (MAX_INSTANCES_*), and SECONDLY/MINUTELY/HOURLY rules with BY parts
+ *      (which libical filters step by step, for hours when they never
+ *      match) are refused, so a hostile feed cannot stall the daemon.
  *   4. Every instance is turned into [start, end) epoch seconds and
  *      appended; the result is normalized and clipped to [from, to).
  *
@@ -737,9 +739,34 @@ static bool expand_simple(ctx_t *cx, const shape_t *s, const exclusions_t *x,
     return true;
 }
 
+/* A SECONDLY, MINUTELY or HOURLY rule with BY parts makes libical step
+ * one second, minute or hour at a time and filter, inside a single
+ * icalrecur_iterator_next call: FREQ=SECONDLY;BYMONTH=2;BYMONTHDAY=30
+ * never matches and walks for hours, stalling the event loop, and the
+ * instance caps never get a say.  Calendar clients do not write such
+ * rules; they are refused (failing the input, like any rule we cannot
+ * expand: dropping the event would make the agency look free). */
+static bool subdaily_with_by_parts(const struct icalrecurrencetype *r)
+{
+    if (r->freq != ICAL_SECONDLY_RECURRENCE && r->freq != ICAL_MINUTELY_RECURRENCE &&
+        r->freq != ICAL_HOURLY_RECURRENCE)
+        return false;
+    return !only_end_marker(r->by_second) || !only_end_marker(r->by_minute) ||
+           !only_end_marker(r->by_hour) || !only_end_marker(r->by_day) ||
+           !only_end_marker(r->by_month_day) || !only_end_marker(r->by_year_day) ||
+           !only_end_marker(r->by_week_no) || !only_end_marker(r->by_month) ||
+           !only_end_marker(r->by_set_pos);
+}
+
 static void expand_rrule(ctx_t *cx, const shape_t *s, const exclusions_t *x,
                          struct icalrecurrencetype rule)
 {
+    if (subdaily_with_by_parts(&rule)) {
+        if (!cx->err)
+            cx->err = xasprintf(ERR_PREFIX "時・分・秒単位の RRULE に BY 指定があるため展開できません "
+                                "(SECONDLY/MINUTELY/HOURLY RRULE with BY parts is not supported)");
+        return;
+    }
     struct icaltimetype first = s->start;
     first.zone = NULL;
     /* The iterator runs on wall-clock times; a UTC UNTIL must be compared

@@ -1,7 +1,9 @@
 /*
  * test_security.c - security properties of single modules that need no
  * daemon: files holding personal data or secrets are created private;
- * transports that run on the event loop never wait on another process.
+ * transports that run on the event loop never wait on another process;
+ * a few bytes of hostile calendar cannot keep the parser (which runs on
+ * the event loop) busy for long.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +19,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "icalbusy.h"
 #include "mailer.h"
 #include "store.h"
 #include "support_proc.h"
@@ -120,11 +123,57 @@ static void test_file_transport_never_waits_for_lock(void **state)
     free(dir);
 }
 
+static int parse_rrule(const char *rrule, size_t *nbusy, char **err)
+{
+    char *ics = xasprintf("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\n"
+                          "BEGIN:VEVENT\r\nUID:a@t\r\nDTSTAMP:20261101T000000Z\r\n"
+                          "DTSTART:20261201T000000Z\r\nDURATION:PT1M\r\nRRULE:%s\r\n"
+                          "END:VEVENT\r\nEND:VCALENDAR\r\n", rrule);
+    int64_t from;
+    assert_true(tu_parse_iso8601("2026-12-01T00:00:00Z", NULL, &from));
+    icalbusy_opts_t o = { tz_default(), from, from + 180 * 86400LL };
+    ivset_t busy;
+    ivset_init(&busy);
+    *err = NULL;
+    alarm(20);                  /* a parse that walks for minutes kills the test */
+    int rc = icalbusy_parse(ics, strlen(ics), &o, &busy, NULL, err);
+    alarm(0);
+    *nbusy = busy.n;
+    ivset_free(&busy);
+    free(ics);
+    return rc;
+}
+
+/* A 200-byte event with FREQ=SECONDLY;BYMONTH=2;BYMONTHDAY=30 (never
+ * matches) kept libical stepping second by second for hours inside one
+ * call, on the event loop.  Sub-daily rules with BY parts are refused
+ * with a clear error; plain sub-daily rules still expand. */
+static void test_hostile_rrule_refused_quickly(void **state)
+{
+    const char *refused[] = {
+        "FREQ=SECONDLY;BYMONTH=2;BYMONTHDAY=30", "FREQ=MINUTELY;BYMONTH=2;BYMONTHDAY=30",
+        "FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30", "FREQ=SECONDLY;BYSECOND=0;BYMINUTE=0;BYHOUR=0",
+    };
+    size_t n;
+    char *err;
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        if (parse_rrule(refused[i], &n, &err) != -1)
+            fail_msg("%s: accepted", refused[i]);
+        assert_non_null(strstr(err, "RRULE"));
+        free(err);
+    }
+    assert_int_equal(parse_rrule("FREQ=HOURLY;INTERVAL=2;COUNT=3", &n, &err), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(parse_rrule("FREQ=DAILY;COUNT=2", &n, &err), 0);
+    assert_int_equal(n, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_new_database_is_private),
         cmocka_unit_test(test_file_transport_never_waits_for_lock),
+        cmocka_unit_test(test_hostile_rrule_refused_quickly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
