@@ -161,6 +161,28 @@ static bool agency_business_day(const day_table_t *dt, const city_t *c,
 /* ---- the grid of candidate starts ---------------------------------------- */
 
 /* First grid start >= t (multiples of g seconds from local midnight). */
+/* day_index(dt, t) found by walking forward from day hint when t lies at
+ * or after it (sets are visited in order), else by binary search. */
+static size_t day_index_from(const day_table_t *dt, int64_t t, size_t hint)
+{
+    if (hint >= dt->n || dt->midnight[hint] > t) return day_index(dt, t);
+    while (hint + 1 < dt->n && dt->midnight[hint + 1] <= t) hint++;
+    return hint;
+}
+
+/* First grid start >= t; *day is in: a hint (a day at or before t's, or
+ * anything), out: the start's day. */
+static int64_t grid_ceil_from(const day_table_t *dt, int64_t t, int64_t g, size_t *day)
+{
+    size_t i = day_index_from(dt, t, *day);
+    int64_t m0 = dt->midnight[i];
+    int64_t k = (t - m0 + g - 1) / g;
+    int64_t s = m0 + k * g;
+    if (i + 1 <= dt->n && s >= dt->midnight[i + 1]) { i++; s = dt->midnight[i]; }
+    *day = i;
+    return s;
+}
+
 static int64_t grid_ceil(const day_table_t *dt, int64_t t, int64_t g, size_t *day)
 {
     size_t i = day_index(dt, t);
@@ -183,9 +205,9 @@ static int64_t grid_next(const day_table_t *dt, int64_t s, int64_t g, size_t *da
  * grid restarts at every midnight) instead of stepping through them. */
 static size_t grid_count(const day_table_t *dt, const ivset_t *set, int64_t g)
 {
-    size_t count = 0, day;
+    size_t count = 0, day = 0;
     for (size_t i = 0; i < set->n; i++) {
-        int64_t s = grid_ceil(dt, set->v[i].start, g, &day), end = set->v[i].end;
+        int64_t s = grid_ceil_from(dt, set->v[i].start, g, &day), end = set->v[i].end;
         while (s < end) {
             int64_t stop = day + 1 <= dt->n && dt->midnight[day + 1] < end ? dt->midnight[day + 1] : end;
             if (s < stop) count += (size_t)((stop - 1 - s) / g) + 1;
@@ -975,11 +997,11 @@ static int cand_cmp(const void *x, const void *y)
  * (one pointer per optional agency walks its ok set in step). */
 static cand_t *enumerate(const search_t *S, const ivset_t *feasible, size_t *ncand)
 {
-    size_t cap = 64, n = 0, day;
+    size_t cap = 64, n = 0, day = 0;
     cand_t *c = xmalloc(cap * sizeof *c);
     size_t *ptr = xcalloc(S->nopt ? S->nopt : 1, sizeof *ptr);
     for (size_t i = 0; i < feasible->n; i++) {
-        for (int64_t s = grid_ceil(&S->days, feasible->v[i].start, S->gran, &day);
+        for (int64_t s = grid_ceil_from(&S->days, feasible->v[i].start, S->gran, &day);
              s < feasible->v[i].end; s = grid_next(&S->days, s, S->gran, &day)) {
             size_t cnt = 0;
             for (size_t o = 0; o < S->nopt; o++) {
@@ -1066,27 +1088,35 @@ static void diagnose_next(search_t *S, const slot_query_t *q, int64_t lo, slot_r
     }
     int64_t hi = end - S->dur + 1;
     if (hi <= lo || !S->nreq) return;
-    search_window(S, lo, hi);
-    ivset_t base, feasible;
-    ivset_init(&base);
-    ivset_init(&feasible);
-    required_open(S, &base);
-    narrow_feasible(S, &base, &feasible);
-    int64_t first;
-    if (grid_first(&S->days, &feasible, S->gran, &first)) {
-        ivset_t at;
-        ivset_init(&at);
-        ivset_push(&at, first, first + 1);
-        optional_within(S, &at);
-        out->has_next = true;
-        out->next.start = first;
-        out->next.end = first + S->dur;
-        optional_at(S, first, &out->next.optional);
-        ivset_free(&at);
+    /* Only the earliest start is wanted: search a week, then windows that
+     * double, and stop at the first with a feasible start.  Feasibility
+     * is a property of each start alone and the grid hangs on local
+     * midnights, so splitting [lo, hi) changes nothing but the work. */
+    int64_t chunk = 7 * 86400;
+    for (int64_t c0 = lo; c0 < hi && !out->has_next; c0 += chunk, chunk *= 2) {
+        int64_t c1 = hi - c0 > chunk ? c0 + chunk : hi;
+        search_window(S, c0, c1);
+        ivset_t base, feasible;
+        ivset_init(&base);
+        ivset_init(&feasible);
+        required_open(S, &base);
+        narrow_feasible(S, &base, &feasible);
+        int64_t first;
+        if (grid_first(&S->days, &feasible, S->gran, &first)) {
+            ivset_t at;
+            ivset_init(&at);
+            ivset_push(&at, first, first + 1);
+            optional_within(S, &at);
+            out->has_next = true;
+            out->next.start = first;
+            out->next.end = first + S->dur;
+            optional_at(S, first, &out->next.optional);
+            ivset_free(&at);
+        }
+        ivset_free(&base);
+        ivset_free(&feasible);
+        search_window_end(S);
     }
-    ivset_free(&base);
-    ivset_free(&feasible);
-    search_window_end(S);
 }
 
 /* ---- the query ------------------------------------------------------------ */
