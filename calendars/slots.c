@@ -22,11 +22,16 @@
  * count (a plain time-space sweep would miss that).
  *
  * A query then is: feasible = ∩ ok(required), computed by narrowing: start
- * from the days where every required agency works, and let each required
- * agency in turn remove its blocked starts, looking only at busy time near
- * what is still feasible (galloping search into its sorted sets, so an
- * agency costs O(R log(N/R)) for R surviving ranges, never a scan of the
- * window).  Then enumerate grid starts (multiples of granularity from
+ * from the days where every required agency works (a per-day max/min of
+ * their hours), and let each required agency in turn, strictest first
+ * (largest share of staff needed, then longest travel), remove its
+ * blocked starts, looking only at busy time near what is still feasible
+ * (galloping search into its sorted sets, so an agency costs
+ * O(R log(N/R)) for R surviving ranges, never a scan of the window).
+ * Staff calendars combine without a sweep in the common cases: need 1 is
+ * an intersection chain (each calendar looks only where the previous ones
+ * are all blocked), two of three is (b0 ∩ b1) ∪ (b2 ∩ (b0 ∪ b1)); other
+ * k-of-n use the counting sweep.  Then enumerate grid starts (multiples of granularity from
  * local midnight) inside feasible, count optional agencies by walking
  * their ok sets in step, rank (more optional first, then earliest) and
  * take greedily without overlap up to limit.
@@ -41,7 +46,8 @@
  * full sets over the window: the number of candidate starts each one
  * blocks; for each required agency whether the others alone are feasible
  * (and from when); and the earliest feasible start when the window is
- * widened to 26 weeks from `from`, capped at the end of the busy data.
+ * widened to 26 weeks from `from`, capped at the end of the busy data
+ * (searched a week, then doubling spans, stopping at the first found).
  */
 #include "slots.h"
 
