@@ -144,8 +144,10 @@ static int start_http(feed_job_t *job)
 
 /* ---- local file ---------------------------------------------------------- */
 
-/* file:///a/b%20c -> "/a/b c"; absolute paths pass through.  NULL if not local. */
-static char *local_path_of(const char *url)
+/* file:///a/b%20c -> "/a/b c"; absolute paths pass through.  NULL when
+ * the URL is not a local one at all; "" when it is a file: URL that does
+ * not name an absolute path (or decodes to a NUL byte). */
+char *feed_local_path(const char *url)
 {
     if (url[0] == '/')
         return xstrdup(url);
@@ -155,12 +157,10 @@ static char *local_path_of(const char *url)
     if (strncasecmp(p, "localhost/", 10) == 0)
         p += 9;
     if (*p != '/')
-        return NULL;
+        return xstrdup("");
     int n = 0;
     char *dec = curl_easy_unescape(NULL, p, 0, &n);
-    if (!dec)
-        return NULL;
-    char *out = (memchr(dec, '\0', (size_t)n) == NULL) ? xstrndup(dec, (size_t)n) : NULL;
+    char *out = dec && !memchr(dec, '\0', (size_t)n) ? xstrndup(dec, (size_t)n) : xstrdup("");
     curl_free(dec);
     return out;
 }
@@ -207,10 +207,10 @@ static char *read_bounded(feed_job_t *job, const char *path, size_t *len,
 
 static void on_local_file_due(feed_job_t *job)
 {
-    char *path = local_path_of(job->url), *err = NULL;
+    char *path = feed_local_path(job->url), *err = NULL;
     struct stat st;
     size_t len = 0;
-    char *data = path ? read_bounded(job, path, &len, &st, &err) : NULL;
+    char *data = path && *path ? read_bounded(job, path, &len, &st, &err) : NULL;
     free(path);
     if (!data) {
         feed_job_fail(job, 0, "%s", err ? err : "ファイル URL が不正です (bad file URL)");

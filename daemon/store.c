@@ -13,7 +13,6 @@
  * folder local calendar files must live in) is kept here so the import
  * (store_city.c) and the feed scheduler apply the same rule.
  */
-#include <curl/curl.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "feed.h"
 #include "log.h"
 #include "store.h"
 #include "timeutil.h"
@@ -277,23 +277,6 @@ bool store_set_file_feeds_dir(store_t *st, const char *dir, char *err, size_t er
 
 const char *store_file_feeds_dir(store_t *st) { return st->file_feeds_dir; }
 
-/* file:///a/b%20c or /a/b c -> "/a/b c" (malloc'd); NULL if not local. */
-static char *local_path(const char *url)
-{
-    if (url[0] == '/')
-        return xstrdup(url);
-    if (strncasecmp(url, "file://", 7) != 0)
-        return NULL;
-    const char *p = url + 7;
-    if (strncasecmp(p, "localhost/", 10) == 0)
-        p += 9;
-    int n = 0;
-    char *dec = curl_easy_unescape(NULL, p, 0, &n);
-    char *out = dec && !memchr(dec, '\0', (size_t)n) ? xstrndup(dec, (size_t)n) : xstrdup("");
-    curl_free(dec);
-    return out;                       /* "" or a relative path: never inside */
-}
-
 /* realpath of path, or of its folder plus the last name when the file
  * does not exist yet; NULL when neither resolves. */
 static char *resolve_local(const char *path)
@@ -314,7 +297,7 @@ static char *resolve_local(const char *path)
 
 bool store_local_url_allowed(store_t *st, const char *url)
 {
-    char *path = st->file_feeds_dir && url ? local_path(url) : NULL;
+    char *path = st->file_feeds_dir && url ? feed_local_path(url) : NULL;
     if (!path)
         return true;                  /* unrestricted, or not a local file */
     char *real = resolve_local(path);

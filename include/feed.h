@@ -65,4 +65,8 @@ feed_job_t *feed_refresh(curlev_t *cev, const feed_request_t *req,
                          feed_done_cb done, void *arg);
 void        feed_job_cancel(feed_job_t *job);
 
+/* The local path a file:// URL or absolute path names (malloc'd): NULL
+ * when url is not a local feed URL, "" when it is a malformed one. */
+char *feed_local_path(const char *url);
+
 #endif
