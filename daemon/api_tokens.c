@@ -82,17 +82,6 @@ bool api_token_lookup(tsunagud_t *d, const char *token, api_auth_t *auth)
     return ok;
 }
 
-static bool agency_exists(store_t *st, const char *id)
-{
-    sqlite3_stmt *s = store_prepare(st, "SELECT 1 FROM agencies WHERE id = ?");
-    if (!s)
-        return false;
-    store_bind_text(s, 1, id);
-    bool ok = sqlite3_step(s) == SQLITE_ROW;
-    store_done(s);
-    return ok;
-}
-
 static void new_token(char out[69])
 {
     static const char hex[] = "0123456789abcdef";
@@ -123,7 +112,7 @@ static void h_token_create(api_req_t *r)
                         "(bad role)");
     } else if (jlabel && !json_is_string(jlabel)) {
         api_reply_error(r, 400, "bad-request", "label: 文字列が必要です (expected a string)");
-    } else if (parsed.role == API_AGENCY && !agency_exists(r->d->store, parsed.agency)) {
+    } else if (parsed.role == API_AGENCY && !store_row_exists(r->d->store, "SELECT 1 FROM agencies WHERE id = ?", parsed.agency)) {
         api_reply_error(r, 400, "bad-request", "role: 機関がありません: %s (unknown agency)",
                         parsed.agency);
     } else {

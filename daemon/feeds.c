@@ -635,21 +635,10 @@ void feeds_stop(feeds_t *f)
 }
 
 /* ---- queries ------------------------------------------------------------ */
-static bool feed_exists(store_t *st, const char *id)
-{
-    sqlite3_stmt *s = store_prepare(st, "SELECT 1 FROM feeds WHERE id = ?");
-    if (!s)
-        return false;
-    store_bind_text(s, 1, id);
-    bool ok = sqlite3_step(s) == SQLITE_ROW;
-    store_done(s);
-    return ok;
-}
-
 bool feeds_feed_busy(store_t *st, const char *feed_id, int64_t from, int64_t to, ivset_t *out)
 {
     ivset_clear(out);
-    if (!feed_exists(st, feed_id))
+    if (!store_row_exists(st, "SELECT 1 FROM feeds WHERE id = ?", feed_id))
         return false;
     sqlite3_stmt *s = store_prepare(st,
         "SELECT start, end FROM busy WHERE feed_id = ? AND end > ? AND start < ? ORDER BY start");

@@ -134,6 +134,17 @@ const char *store_col_text(sqlite3_stmt *s, int col)
     return (const char *)sqlite3_column_text(s, col);
 }
 
+bool store_row_exists(store_t *st, const char *sql, const char *key)
+{
+    sqlite3_stmt *s = store_prepare(st, sql);
+    if (!s)
+        return false;
+    store_bind_text(s, 1, key);
+    bool found = sqlite3_step(s) == SQLITE_ROW;
+    store_done(s);
+    return found;
+}
+
 bool store_has_migration(store_t *st, int version)
 {
     sqlite3_stmt *s = store_prepare(st, "SELECT 1 FROM schema_migrations WHERE version = ?");

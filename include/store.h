@@ -99,6 +99,9 @@ bool store_has_migration(store_t *st, int version);
 /* Small bind/column helpers (NULL-safe text). */
 void        store_bind_text(sqlite3_stmt *s, int idx, const char *v);
 const char *store_col_text(sqlite3_stmt *s, int col);   /* NULL if SQL NULL */
+/* true when the one-parameter query sql (e.g. "SELECT 1 FROM t WHERE id
+ * = ?") returns a row for key. */
+bool        store_row_exists(store_t *st, const char *sql, const char *key);
 
 /* ---- the city ---------------------------------------------------------
  * Import an agencies.json document (already parsed; relative calendar URLs
