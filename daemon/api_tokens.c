@@ -112,7 +112,9 @@ static void h_token_create(api_req_t *r)
                         "(bad role)");
     } else if (jlabel && !json_is_string(jlabel)) {
         api_reply_error(r, 400, "bad-request", "label: 文字列が必要です (expected a string)");
-    } else if (parsed.role == API_AGENCY && !store_row_exists(r->d->store, "SELECT 1 FROM agencies WHERE id = ?", parsed.agency)) {
+    } else if (parsed.role == API_AGENCY &&
+               !store_row_exists(r->d->store, "SELECT 1 FROM agencies WHERE id = ?",
+                                 parsed.agency)) {
         api_reply_error(r, 400, "bad-request", "role: 機関がありません: %s (unknown agency)",
                         parsed.agency);
     } else {
