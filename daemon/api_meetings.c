@@ -8,7 +8,10 @@
  *   GET  /v1/meetings/{id}                staff; an agency that attends
  *   POST /v1/meetings/{id}/reschedule     coordinator, secretariat
  *   POST /v1/meetings/{id}/cancel         coordinator, secretariat
- *   GET  /v1/rsvp/{token}                 public (the token is the auth)
+ *   GET  /v1/rsvp/{token}                 public (the token is the auth):
+ *                                         a confirmation page, records nothing
+ *   HEAD /v1/rsvp/{token}                 public, the same as GET
+ *   POST /v1/rsvp/{token}                 public: records the link's answer
  *   POST /v1/imip                         staff (MTA pipe via `tsunagu reply`)
  *   GET  /v1/outbox[?state=]              staff
  *   GET  /v1/agencies/{id}/meetings.ics   staff; the agency itself
@@ -138,17 +141,41 @@ static void h_cancel(api_req_t *r)
     reply_res(r, &res);
 }
 
+/* Headers of every RSVP page: no caching (finish() adds no-store), the
+ * token-bearing URL never leaks as a Referer, nothing loaded from
+ * elsewhere, no framing; the form may only post back to this origin. */
+static void rsvp_headers(api_req_t *r)
+{
+    struct evkeyvalq *oh = evhttp_request_get_output_headers(r->req);
+    evhttp_add_header(oh, "Referrer-Policy", "no-referrer");
+    evhttp_add_header(oh, "X-Content-Type-Options", "nosniff");
+    evhttp_add_header(oh, "Content-Security-Policy",
+                      "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+}
+
+/* evhttp writes whatever body it is given, even to HEAD (without a
+ * Content-Length), where the client would read it as the next reply. */
+static void reply_html(api_req_t *r, int status, const char *page)
+{
+    rsvp_headers(r);
+    size_t len = r->method == EVHTTP_REQ_HEAD ? 0 : strlen(page);
+    api_reply_text(r, status, "text/html; charset=utf-8", page, len);
+}
+
 static void reply_page(api_req_t *r, int status, const char *title, const char *message)
 {
     char *page = xasprintf(
-        "<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\"><title>%s</title></head>\n"
+        "<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\"/>"
+        "<meta name=\"referrer\" content=\"no-referrer\"/><title>%s</title></head>\n"
         "<body><h1>%s</h1>\n<p>%s</p>\n<p>ご不明な点は事務局にお問い合わせください。</p></body></html>\n",
         title, title, message);
-    api_reply_text(r, status, "text/html; charset=utf-8", page, strlen(page));
+    reply_html(r, status, page);
     free(page);
 }
 
-static void h_rsvp(api_req_t *r)
+typedef void (*rsvp_fn)(meetings_t *m, const char *token, meetings_res_t *res);
+
+static void rsvp_reply(api_req_t *r, rsvp_fn fn, const char *failed_title)
 {
     meetings_t *m = meetings_current();
     if (!m) {
@@ -156,15 +183,27 @@ static void h_rsvp(api_req_t *r)
         return;
     }
     meetings_res_t res;
-    meetings_rsvp(m, api_param(r, "token"), &res);
+    fn(m, api_param(r, "token"), &res);
     if (res.status == 200) {
         const char *page = json_string_value(json_object_get(res.body, "page"));
-        api_reply_text(r, 200, "text/html; charset=utf-8", page, strlen(page));
+        reply_html(r, 200, page);
     } else {
         /* messages are fixed Japanese strings from meetings.c (no input echoed) */
-        reply_page(r, res.status, "回答を記録できませんでした", res.message);
+        reply_page(r, res.status, failed_title, res.message);
     }
     json_decref(res.body);
+}
+
+/* GET and HEAD: mail scanners open links before people do, so this only
+ * shows what the link would answer, with a button that POSTs it. */
+static void h_rsvp_confirm(api_req_t *r)
+{
+    rsvp_reply(r, meetings_rsvp_confirm, "このリンクでは回答できません");
+}
+
+static void h_rsvp_answer(api_req_t *r)
+{
+    rsvp_reply(r, meetings_rsvp, "回答を記録できませんでした");
 }
 
 /* Body: a raw RFC 5322 message, or JSON {"message": "..."}. */
@@ -257,7 +296,9 @@ void api_meetings_register(api_t *api)
     api_route(api, "GET", "/v1/meetings/{id}", API_STAFF | API_AGENCY, h_get);
     api_route(api, "POST", "/v1/meetings/{id}/reschedule", MANAGE, h_reschedule);
     api_route(api, "POST", "/v1/meetings/{id}/cancel", MANAGE, h_cancel);
-    api_route(api, "GET", "/v1/rsvp/{token}", API_PUBLIC, h_rsvp);
+    api_route(api, "GET", "/v1/rsvp/{token}", API_PUBLIC, h_rsvp_confirm);
+    api_route(api, "HEAD", "/v1/rsvp/{token}", API_PUBLIC, h_rsvp_confirm);
+    api_route(api, "POST", "/v1/rsvp/{token}", API_PUBLIC, h_rsvp_answer);
     api_route(api, "POST", "/v1/imip", API_STAFF, h_imip);
     api_route(api, "GET", "/v1/outbox", API_STAFF, h_outbox);
     api_route(api, "GET", "/v1/agencies/{id}/meetings.ics", API_ANY, h_agency_ics);

@@ -596,7 +596,7 @@ static void text_links(strbuf_t *b, const imip_links_t *links)
         strbuf_puts(b, "添付の招待（予定表）から出欠をご回答ください。\n");
         return;
     }
-    strbuf_puts(b, "出欠は下記のリンクからご回答ください（ログイン不要）。\n");
+    strbuf_puts(b, "出欠は下記のリンクを開き、確認画面で「この内容で回答する」を押してご回答ください（ログイン不要）。\n");
     strbuf_printf(b, "  出席: %s\n", links->accept);
     if (links->decline) strbuf_printf(b, "  欠席: %s\n", links->decline);
     if (links->tentative) strbuf_printf(b, "  未定: %s\n", links->tentative);

@@ -6,8 +6,11 @@
  * payload)) with payload "1|meeting|agency|PARTSTAT|SEQUENCE|expiry".  The
  * signature is compared in constant time; a token of an older SEQUENCE is
  * stale (the meeting moved), one past its expiry is refused, and a
- * cancelled meeting takes no answers.  A REPLY must come From the very
- * address in its ATTENDEE line, and that address must be invited.
+ * cancelled meeting takes no answers.  Opening a link (GET, HEAD) only
+ * checks it and shows a confirmation page whose one button POSTs to the
+ * same URL; only that POST records the answer, so mail scanners that open
+ * every link first cannot answer for an agency.  A REPLY must come From
+ * the very address in its ATTENDEE line, and that address must be invited.
  *
  * Recording an answer and its consequences is one transaction: a required
  * attendee's decline marks the meeting 要再調整 and queues, for the
@@ -229,58 +232,134 @@ static bool apply_partstat(meetings_t *m, const mtg_t *g, const mtg_att_t *a,
     return true;
 }
 
-static char *rsvp_page(const city_t *city, const mtg_t *g, const mtg_att_t *a,
-                       imip_partstat_t ps)
+/* The head of every RSVP page: polyglot HTML (also well-formed XML), no
+ * external resources; the form, if any, posts back to the page's URL. */
+static void page_open(strbuf_t *b, const char *title)
+{
+    strbuf_printf(b,
+        "<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\"/>"
+        "<meta name=\"viewport\" content=\"width=device-width\"/>"
+        "<meta name=\"referrer\" content=\"no-referrer\"/><title>%s</title></head>\n<body>",
+        title);
+}
+
+/* "事例 Y-01 / 重層的支援会議<br/>12月8日(火) 12:30〜14:00": the case id,
+ * type and time only. */
+static void page_meeting(strbuf_t *b, const city_t *city, const mtg_t *g)
 {
     char *when = mtg_ja_range(city, g->start, g->end);
     char *cid = markup_escape(g->case_id), *type = markup_escape(g->type);
+    char *w = markup_escape(when);
+    strbuf_printf(b, "<p>事例 %s / %s<br/>%s</p>\n", cid, type, w);
+    free(when); free(cid); free(type); free(w);
+}
+
+/* GET: what the link would record, with one button that posts it. */
+static char *rsvp_confirm_page(const city_t *city, const mtg_t *g, const mtg_att_t *a,
+                               imip_partstat_t ps)
+{
+    strbuf_t b;
+    strbuf_init(&b);
     char *name = markup_escape(mtg_agency_name(city, a->agency));
-    char *page = xasprintf(
-        "<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width\"><title>出欠のご回答</title></head>\n"
-        "<body><h1>ご回答ありがとうございました</h1>\n"
-        "<p>%s の出欠を「<strong>%s</strong>」として記録しました。</p>\n"
-        "<p>事例 %s / %s<br>%s</p>\n"
-        "<p>変更する場合は、案内メールの別のリンクを開いてください。</p></body></html>\n",
-        name, imip_partstat_label_ja(ps), cid, type, when);
-    free(when); free(cid); free(type); free(name);
-    return page;
+    page_open(&b, "出欠のご回答（確認）");
+    strbuf_printf(&b, "<h1>出欠のご回答（確認）</h1>\n<p>%s として、次の会議に回答します。</p>\n",
+                  name);
+    page_meeting(&b, city, g);
+    strbuf_printf(&b, "<p>回答する内容: 「<strong>%s</strong>」</p>\n", imip_partstat_label_ja(ps));
+    if (a->ps == PARTSTAT_NEEDS_ACTION)
+        strbuf_puts(&b, "<p>現在の回答: まだ回答していません</p>\n");
+    else
+        strbuf_printf(&b, "<p>現在の回答: 「%s」</p>\n", imip_partstat_label_ja(a->ps));
+    strbuf_puts(&b,
+        "<form method=\"post\"><p><button type=\"submit\">この内容で回答する</button></p></form>\n"
+        "<p>ボタンを押すまで回答は記録されません。別の回答にする場合は、案内メールの別のリンクを開いてください。</p>\n"
+        "</body></html>\n");
+    free(name);
+    return strbuf_detach(&b);
+}
+
+/* POST: the answer was recorded. */
+static char *rsvp_recorded_page(const city_t *city, const mtg_t *g, const mtg_att_t *a,
+                                imip_partstat_t ps)
+{
+    strbuf_t b;
+    strbuf_init(&b);
+    char *name = markup_escape(mtg_agency_name(city, a->agency));
+    page_open(&b, "出欠のご回答");
+    strbuf_printf(&b, "<h1>ご回答ありがとうございました</h1>\n"
+                      "<p>%s の出欠を「<strong>%s</strong>」として記録しました。</p>\n",
+                  name, imip_partstat_label_ja(ps));
+    page_meeting(&b, city, g);
+    strbuf_puts(&b, "<p>変更する場合は、案内メールの別のリンクを開いてください。</p></body></html>\n");
+    free(name);
+    return strbuf_detach(&b);
+}
+
+/* Verify a link and load its meeting; on failure fill res and return
+ * NULL.  Nothing is recorded here. */
+static const mtg_att_t *rsvp_check(meetings_t *m, const char *token, rsvp_claim_t *c,
+                                   mtg_t *g, meetings_res_t *res)
+{
+    memset(res, 0, sizeof *res);
+    mtg_refresh_organizer(m);
+    if (!rsvp_verify(m, token, c)) {
+        mtg_res_error(res, 403, "bad-token", "このリンクは無効です（改ざんされたか、正しくありません）");
+        return NULL;
+    }
+    if (c->expires < tu_now()) {
+        mtg_res_error(res, 410, "expired", "このリンクは有効期限が切れています");
+        return NULL;
+    }
+    if (!mtg_load(m, c->id, g)) {
+        mtg_res_error(res, 404, "not-found", "会議が見つかりません");
+        return NULL;
+    }
+    const mtg_att_t *a = mtg_attendee(g, c->agency);
+    if (!a)
+        mtg_res_error(res, 403, "not-attendee", "この会議の出席者ではありません");
+    else if (strcmp(g->status, MEETING_STATUS_CANCELLED) == 0)
+        mtg_res_error(res, 410, "cancelled", "この会議は中止されました");
+    else if (c->sequence != g->sequence)
+        mtg_res_error(res, 410, "stale", "会議の日時が変更されたため、このリンクは使えません。新しい案内メールのリンクをご利用ください");
+    else
+        return a;
+    mtg_free(g);
+    return NULL;
+}
+
+static json_t *rsvp_body(char *page, const mtg_t *g, const mtg_att_t *a, imip_partstat_t ps,
+                         bool replan)
+{
+    json_t *j = json_pack("{s:s, s:I, s:s, s:s, s:b}", "page", page, "meeting",
+                          (json_int_t)g->id, "agency", a->agency, "partstat",
+                          imip_partstat_name(ps), "replan", replan);
+    free(page);
+    return j;
+}
+
+void meetings_rsvp_confirm(meetings_t *m, const char *token, meetings_res_t *res)
+{
+    rsvp_claim_t c;
+    mtg_t g;
+    const mtg_att_t *a = rsvp_check(m, token, &c, &g, res);
+    if (!a) return;
+    char *page = rsvp_confirm_page(tsunagud_city(m->d), &g, a, c.ps);
+    mtg_res_ok(res, 200, rsvp_body(page, &g, a, c.ps, false));
+    mtg_free(&g);
 }
 
 void meetings_rsvp(meetings_t *m, const char *token, meetings_res_t *res)
 {
-    memset(res, 0, sizeof *res);
-    mtg_refresh_organizer(m);
     rsvp_claim_t c;
-    if (!rsvp_verify(m, token, &c)) {
-        mtg_res_error(res, 403, "bad-token", "このリンクは無効です（改ざんされたか、正しくありません）");
-        return;
-    }
-    if (c.expires < tu_now()) {
-        mtg_res_error(res, 410, "expired", "このリンクは有効期限が切れています");
-        return;
-    }
     mtg_t g;
-    if (!mtg_load(m, c.id, &g)) {
-        mtg_res_error(res, 404, "not-found", "会議が見つかりません");
-        return;
-    }
-    const mtg_att_t *a = mtg_attendee(&g, c.agency);
+    const mtg_att_t *a = rsvp_check(m, token, &c, &g, res);
+    if (!a) return;
     bool replan = false;
-    if (!a) {
-        mtg_res_error(res, 403, "not-attendee", "この会議の出席者ではありません");
-    } else if (strcmp(g.status, MEETING_STATUS_CANCELLED) == 0) {
-        mtg_res_error(res, 410, "cancelled", "この会議は中止されました");
-    } else if (c.sequence != g.sequence) {
-        mtg_res_error(res, 410, "stale", "会議の日時が変更されたため、このリンクは使えません。新しい案内メールのリンクをご利用ください");
-    } else if (!apply_partstat(m, &g, a, c.ps, &replan)) {
+    if (!apply_partstat(m, &g, a, c.ps, &replan)) {
         mtg_res_error(res, 500, "store", "回答を記録できませんでした");
     } else {
-        char *page = rsvp_page(tsunagud_city(m->d), &g, a, c.ps);
-        mtg_res_ok(res, 200, json_pack("{s:s, s:I, s:s, s:s, s:b}", "page", page,
-                                   "meeting", (json_int_t)g.id, "agency", a->agency,
-                                   "partstat", imip_partstat_name(c.ps), "replan", replan));
-        free(page);
+        char *page = rsvp_recorded_page(tsunagud_city(m->d), &g, a, c.ps);
+        mtg_res_ok(res, 200, rsvp_body(page, &g, a, c.ps, replan));
     }
     mtg_free(&g);
 }

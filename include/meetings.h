@@ -92,7 +92,11 @@ json_t *meetings_list_json(meetings_t *m, const char *case_id, const char *agenc
 /* Signed RSVP links. */
 char *meetings_rsvp_token(meetings_t *m, int64_t id, const char *agency,
                           imip_partstat_t ps, int sequence, int64_t expires);
-/* GET /v1/rsvp/{token}: on success res->body = {"page": html, ...}. */
+/* GET/HEAD /v1/rsvp/{token}: check the link and record nothing; on
+ * success res->body = {"page": confirmation html with a POST form, ...}. */
+void meetings_rsvp_confirm(meetings_t *m, const char *token, meetings_res_t *res);
+/* POST /v1/rsvp/{token}: check the link the same way and record its
+ * answer; on success res->body = {"page": html, "replan": bool, ...}. */
 void meetings_rsvp(meetings_t *m, const char *token, meetings_res_t *res);
 /* POST /v1/imip: a raw REPLY message. */
 void meetings_apply_reply(meetings_t *m, const char *raw, size_t len,

@@ -10,9 +10,9 @@
  *     part (method=REQUEST) whose decoded iCalendar says METHOD:REQUEST
  *     and invites that agency's mailbox.  The demo's daemon log shows the
  *     booking and the deliveries.
- *   - a tsunagud under the test harness answers GET /v1/rsvp/<token> (a
- *     forged one, plain and %-encoded), and its log has the request line
- *     with the path "/v1/rsvp/…" and never the token.
+ *   - a tsunagud under the test harness answers GET and POST
+ *     /v1/rsvp/<token> (a forged one, plain and %-encoded), and its log
+ *     has the request lines with the path "/v1/rsvp/…" and never the token.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -225,6 +225,8 @@ static void test_access_log_redacts_rsvp_token(void **state)
     for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
         long st = support_daemon_status(&d, "GET", paths[i], NULL, NULL);
         assert_true(st >= 200 && st < 500);
+        st = support_daemon_status(&d, "POST", paths[i], NULL, "");   /* the answer itself */
+        assert_true(st >= 200 && st < 500);
     }
     /* a request of another kind still logs its full path */
     assert_int_equal(support_daemon_status(&d, "GET", "/v1/agencies/nosuch", "itest-demo-admin",
@@ -239,6 +241,7 @@ static void test_access_log_redacts_rsvp_token(void **state)
     }
     assert_non_null(strstr(log, "http GET /v1/agencies/nosuch 404"));
     assert_non_null(strstr(log, "http GET /v1/rsvp/… "));
+    assert_non_null(strstr(log, "http POST /v1/rsvp/… 403 "));
     if (strstr(log, "SeCrEtToKeN"))
         fail_msg("an RSVP token reached the log:\n%s", log);
     free(log);

@@ -11,7 +11,11 @@
  * Crash tests use SIGKILL with the sink stalling either before the
  * message reaches it (--delay-mail: must be re-sent) or after the whole
  * message arrived (--delay-data: the server accepts it; must NOT be
- * re-sent), and then require every Message-ID exactly once.
+ * re-sent), and then require every Message-ID exactly once.  RSVP links
+ * are used as a browser (or a mail scanner opening them first) would:
+ * GET and HEAD must record nothing, only the confirmation form's POST
+ * does; every page, refusals included, must be well-formed UTF-8 HTML
+ * with nothing loaded from elsewhere, no-store and no-referrer.
  *
  * The daemon's temp dir, port, HTTP requests, fixture city and tokens
  * come from tests/support/support_daemon.h; the daemon itself is
@@ -20,9 +24,12 @@
  */
 #include "support_daemon.h"
 
+#include <curl/curl.h>
 #include <dirent.h>
 #include <libical/ical.h>
+#include <libxml/parser.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 
@@ -42,16 +49,12 @@ static struct {
     int64_t m1;                 /* Y-01 meeting, replied/rescheduled/cancelled */
     char   *m1_uid;
     char   *old_accept_link;    /* chuo's accept link at SEQUENCE 0 */
+    int64_t decl;               /* Y-02 meeting declined through a link */
+    char   *decl_accept_link;   /* csw's accept link for it */
     const char *extra_env[4];   /* more TSUNAGU_* for the next start */
 } g;
 
 /* ---- small helpers -------------------------------------------------------- */
-/* GET a full URL (a link from a mail), without a token. */
-static support_resp_t get_url(const char *url)
-{
-    return support_http_request("GET", url, NULL, NULL, HTTP_TIMEOUT_S);
-}
-
 /* An admin request that must answer want; returns its JSON. */
 static json_t *api(const char *method, const char *path, const char *body, long want)
 {
@@ -371,7 +374,7 @@ static json_t *book_type_near(const char *type, const char *cs, const char *star
     json_t *j = json_loads(r.body.s, 0, NULL);
     if (r.status == 409) {
         json_t *s = json_array_get(json_object_get(j, "suggestions"), 0);
-        assert_non_null(s);
+        if (!s) fail_msg("booking %s: HTTP 409 without suggestions: %s", cs, r.body.s);
         body = meeting_json_body(cs, type, json_string_value(json_object_get(s, "start")),
                                  json_string_value(json_object_get(s, "end")), attendees, extra);
         json_decref(j);
@@ -445,7 +448,7 @@ static int group_teardown(void **state)
     }
     support_daemon_free(&g.d);
     free(g.sink); free(g.sinklog);
-    free(g.m1_uid); free(g.old_accept_link);
+    free(g.m1_uid); free(g.old_accept_link); free(g.decl_accept_link);
     return 0;
 }
 
@@ -733,50 +736,243 @@ static const char *partstat_of(json_t *m, const char *agency)
     return NULL;
 }
 
+/* ---- RSVP links ------------------------------------------------------------ */
+typedef struct page {
+    long     status;            /* 0 when the request failed */
+    strbuf_t body, head;        /* head: the response's header lines */
+} page_t;
+
+static size_t page_add(char *p, size_t size, size_t n, void *buf)
+{
+    strbuf_add(buf, p, size * n);
+    return size * n;
+}
+
+/* Open an RSVP link as a browser (or a mail scanner) would: GET, HEAD, or
+ * the confirmation form's POST (empty urlencoded body, no Authorization),
+ * on connection c (kept open between calls). */
+static page_t rsvp_on(CURL *c, const char *method, const char *url)
+{
+    page_t pg;
+    memset(&pg, 0, sizeof pg);
+    strbuf_init(&pg.body);
+    strbuf_init(&pg.head);
+    struct curl_slist *h = NULL;
+    curl_easy_reset(c);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    if (strcmp(method, "HEAD") == 0) {
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    } else if (strcmp(method, "POST") == 0) {
+        h = curl_slist_append(h, "Content-Type: application/x-www-form-urlencoded");
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+    }
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, page_add);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &pg.body);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, page_add);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &pg.head);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)HTTP_TIMEOUT_S);
+    CURLcode rc = curl_easy_perform(c);
+    if (rc == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &pg.status);
+    else
+        strbuf_printf(&pg.body, "(%s)", curl_easy_strerror(rc));
+    curl_slist_free_all(h);
+    return pg;
+}
+
+static page_t rsvp(const char *method, const char *url)
+{
+    CURL *c = curl_easy_init();
+    page_t pg = rsvp_on(c, method, url);
+    curl_easy_cleanup(c);
+    return pg;
+}
+
+/* HEAD of an RSVP link over a plain socket: everything the daemon sent
+ * until it closed the connection. */
+static char *raw_head(const char *url)
+{
+    const char *path = strstr(url, "/v1/rsvp/");
+    assert_non_null(path);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)g.d.port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct timeval tv = {HTTP_TIMEOUT_S, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    char *req = xasprintf("HEAD %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", path);
+    assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+    free(req);
+    strbuf_t b;
+    strbuf_init(&b);
+    char buf[4096];
+    for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) strbuf_add(&b, buf, (size_t)n);
+    close(fd);
+    return strbuf_detach(&b);
+}
+
+static void page_free(page_t *pg)
+{
+    strbuf_free(&pg->body);
+    strbuf_free(&pg->head);
+}
+
+static void assert_header(const page_t *pg, const char *line)
+{
+    char *want = xasprintf("\n%s\r\n", line);
+    if (!strcasestr(pg->head.s, want)) fail_msg("no \"%s\" in the reply:\n%s", line, pg->head.s);
+    free(want);
+}
+
+/* Every RSVP page, the refusals included: UTF-8 HTML that is also
+ * well-formed XML (so every value was escaped), nothing loaded from
+ * elsewhere, not cached, the token-bearing URL never sent as a Referer. */
+static void assert_rsvp_page(const page_t *pg, long status)
+{
+    if (pg->status != status) fail_msg("HTTP %ld, want %ld:\n%s", pg->status, status, pg->body.s);
+    assert_header(pg, "Content-Type: text/html; charset=utf-8");
+    assert_header(pg, "Cache-Control: no-store");
+    assert_header(pg, "Referrer-Policy: no-referrer");
+    assert_true(utf8_valid(pg->body.s, pg->body.len));
+    assert_int_equal(strncmp(pg->body.s, "<!DOCTYPE html>\n<html lang=\"ja\">", 32), 0);
+    xmlDocPtr doc = xmlReadMemory(pg->body.s, (int)pg->body.len, "rsvp.html", "UTF-8",
+                                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (!doc) fail_msg("the page is not well-formed:\n%s", pg->body.s);
+    xmlFreeDoc(doc);
+    static const char *const external[] = {"src=", "href=", "<script", "<link", "url(", "http"};
+    for (size_t i = 0; i < sizeof external / sizeof *external; i++)
+        if (strstr(pg->body.s, external[i])) fail_msg("\"%s\" in the page:\n%s", external[i], pg->body.s);
+}
+
+/* GET (a person, or a scanner opening the link first): the confirmation
+ * page for answer `label`; HEAD: the same headers, no body. */
+static void assert_opens_confirmation(const char *link, const char *label, const char *current)
+{
+    CURL *c = curl_easy_init();
+    page_t pg = rsvp_on(c, "GET", link);
+    assert_rsvp_page(&pg, 200);
+    size_t page_len = pg.body.len;
+    char *answer = xasprintf("回答する内容: 「<strong>%s</strong>」", label);
+    if (!strstr(pg.body.s, answer)) fail_msg("no %s in:\n%s", answer, pg.body.s);
+    free(answer);
+    if (!strstr(pg.body.s, current)) fail_msg("no %s in:\n%s", current, pg.body.s);
+    /* one button, posting back to the link itself (no action elsewhere) */
+    assert_non_null(strstr(pg.body.s, "<form method=\"post\"><p><button type=\"submit\">"
+                                      "この内容で回答する</button></p></form>"));
+    assert_non_null(strstr(pg.body.s, "事例 Y-"));
+    page_free(&pg);
+    pg = rsvp_on(c, "HEAD", link);
+    assert_int_equal(pg.status, 200);
+    assert_header(&pg, "Cache-Control: no-store");
+    assert_header(&pg, "Referrer-Policy: no-referrer");
+    assert_int_equal(pg.body.len, 0);
+    page_free(&pg);
+    curl_easy_cleanup(c);
+    /* on the wire: headers only (a body would be read as the next reply) */
+    char *raw = raw_head(link);
+    const char *blank = strstr(raw, "\r\n\r\n");
+    if (strncmp(raw, "HTTP/1.1 200 ", 13) != 0 || !blank || blank[4])
+        fail_msg("HEAD sent more than headers (GET page: %zu bytes):\n%s", page_len, raw);
+    free(raw);
+}
+
+/* POST: the answer is recorded. */
+static void assert_post_records(const char *link, const char *label)
+{
+    page_t pg = rsvp("POST", link);
+    assert_rsvp_page(&pg, 200);
+    char *recorded = xasprintf("「<strong>%s</strong>」として記録しました", label);
+    if (!strstr(pg.body.s, recorded)) fail_msg("no %s in:\n%s", recorded, pg.body.s);
+    free(recorded);
+    assert_null(strstr(pg.body.s, "<form"));
+    page_free(&pg);
+}
+
+/* Both methods refuse the link with status and a page saying `why`. */
+static void assert_link_refused(const char *link, long status, const char *why)
+{
+    static const char *const methods[] = {"GET", "POST"};
+    for (size_t i = 0; i < 2; i++) {
+        page_t pg = rsvp(methods[i], link);
+        assert_rsvp_page(&pg, status);
+        if (!strstr(pg.body.s, why)) fail_msg("%s: no %s in:\n%s", methods[i], why, pg.body.s);
+        assert_null(strstr(pg.body.s, "<form"));
+        page_free(&pg);
+    }
+}
+
+/* 要再調整 mails queued for meeting id (any state). */
+static size_t replan_mails(int64_t id)
+{
+    json_t *ob = outbox();
+    size_t i, n = 0;
+    json_t *o;
+    json_array_foreach(json_object_get(ob, "messages"), i, o)
+        if (json_integer_value(json_object_get(o, "meeting_id")) == id &&
+            strcmp(json_string_value(json_object_get(o, "kind")), "replan") == 0)
+            n++;
+    json_decref(ob);
+    return n;
+}
+
+static void assert_m1(const char *agency, const char *partstat, const char *status)
+{
+    json_t *m = m1();
+    assert_string_equal(partstat_of(m, agency), partstat);
+    assert_string_equal(json_string_value(json_object_get(m, "status")), status);
+    json_decref(m);
+}
+
 static void test_rsvp_links(void **state)
 {
-    support_resp_t r = get_url(g.old_accept_link);
-    assert_int_equal(r.status, 200);
-    assert_non_null(strstr(r.body.s, "出席"));
-    assert_non_null(strstr(r.body.s, "<html lang=\"ja\">"));
-    strbuf_free(&r.body);
-    json_t *m = m1();
-    assert_string_equal(partstat_of(m, "houkatsu-chuo"), "ACCEPTED");
-    assert_string_equal(partstat_of(m, "jiritsu"), "NEEDS-ACTION");
-    json_decref(m);
+    /* opening the link records nothing, however often */
+    assert_opens_confirmation(g.old_accept_link, "出席", "現在の回答: まだ回答していません");
+    assert_opens_confirmation(g.old_accept_link, "出席", "現在の回答: まだ回答していません");
+    assert_m1("houkatsu-chuo", "NEEDS-ACTION", "scheduled");
+    /* the confirmation's button does */
+    assert_post_records(g.old_accept_link, "出席");
+    assert_m1("houkatsu-chuo", "ACCEPTED", "scheduled");
+    assert_m1("jiritsu", "NEEDS-ACTION", "scheduled");
+    assert_opens_confirmation(g.old_accept_link, "出席", "現在の回答: 「出席」");
+    /* a required attendee's decline link, opened (as a scanner would):
+     * no answer, no 要再調整, no mail to the secretariat */
+    strvec_t all, hik, jir;
+    sink_files(&all);
+    files_to(&all, 0, "hikikomori@yamanami.example", &hik);
+    char *decline = link_in(hik.v[0], "欠席: ");
+    assert_non_null(decline);
+    assert_opens_confirmation(decline, "欠席", "現在の回答: まだ回答していません");
+    assert_m1("hikikomori", "NEEDS-ACTION", "scheduled");
+    assert_int_equal(replan_mails(g.m1), 0);
     /* forged: flip one character of the signature, or of the payload */
-    char *forged = xstrdup(g.old_accept_link);
+    char *forged = xstrdup(decline);
     char *last = forged + strlen(forged) - 2;
     *last = *last == 'A' ? 'B' : 'A';
-    r = get_url(forged);
-    assert_int_equal(r.status, 403);
-    assert_non_null(strstr(r.body.s, "無効"));
-    strbuf_free(&r.body);
+    assert_link_refused(forged, 403, "無効");
     char *p = strstr(forged, "/rsvp/") + 8;
-    *last = g.old_accept_link[last - forged];
+    *last = decline[last - forged];
     *p = *p == 'x' ? 'y' : 'x';
-    r = get_url(forged);
-    assert_int_equal(r.status, 403);
-    strbuf_free(&r.body);
+    assert_link_refused(forged, 403, "無効");
     free(forged);
-    r = support_daemon_http(&g.d, "GET", "/v1/rsvp/not-a-token", NULL, NULL);
-    assert_int_equal(r.status, 403);
-    strbuf_free(&r.body);
-    /* a declined-link for jiritsu from its own mail marks TENTATIVE etc. */
-    strvec_t all, jir;
-    sink_files(&all);
+    char *junk = xasprintf("http://127.0.0.1:%d/v1/rsvp/not-a-token", g.d.port);
+    assert_link_refused(junk, 403, "無効");
+    free(junk);
+    assert_m1("hikikomori", "NEEDS-ACTION", "scheduled");
+    assert_int_equal(replan_mails(g.m1), 0);
+    free(decline);
+    /* jiritsu's tentative link from its own mail */
     files_to(&all, 0, "jiritsu@yamanami.example", &jir);
     char *tent = link_in(jir.v[0], "未定: ");
-    r = get_url(tent);
-    assert_int_equal(r.status, 200);
-    strbuf_free(&r.body);
+    assert_opens_confirmation(tent, "未定", "現在の回答: まだ回答していません");
+    assert_m1("jiritsu", "NEEDS-ACTION", "scheduled");
+    assert_post_records(tent, "未定");
+    assert_m1("jiritsu", "TENTATIVE", "scheduled");
     free(tent);
     strvec_free(&jir);
+    strvec_free(&hik);
     strvec_free(&all);
-    m = m1();
-    assert_string_equal(partstat_of(m, "jiritsu"), "TENTATIVE");
-    assert_string_equal(json_string_value(json_object_get(m, "status")), "scheduled");
-    json_decref(m);
 }
 
 static char *reply_eml(const char *from, const char *attendee, const char *partstat, int seq)
@@ -991,10 +1187,8 @@ static void test_reschedule_then_cancel_sequences(void **state)
     assert_non_null(strstr(out, "2026-12-16T09:00:00+09:00"));
     assert_null(strstr(out, "\"sequence\": 0"));
     free(out);
-    /* the SEQUENCE-0 link is stale now */
-    support_resp_t lr = get_url(g.old_accept_link);
-    assert_int_equal(lr.status, 410);
-    strbuf_free(&lr.body);
+    /* the SEQUENCE-0 link is stale now, opened or posted */
+    assert_link_refused(g.old_accept_link, 410, "日時が変更された");
     strvec_free(&newer);
     strvec_free(&all);
 
@@ -1383,6 +1577,61 @@ static void test_monitoring_reminder_once(void **state)
     strvec_free(&before);
 }
 
+/* A required attendee's decline link: opening it does nothing; the
+ * confirmation's POST marks the meeting 要再調整 and mails the secretariat. */
+static void test_decline_link_replans_only_on_post(void **state)
+{
+    kill_daemon(SIGTERM);
+    start_daemon(NOW0);
+    strvec_t before;
+    sink_files(&before);
+    json_t *m = book_type_near("個別ケース会議", "Y-02", "2026-12-03T10:00:00+09:00",
+                               "2026-12-03T11:00:00+09:00", "[\"kyodo\",\"csw\"]",
+                               "\"location\":\"会議室H\"");
+    g.decl = json_integer_value(json_object_get(m, "id"));
+    json_decref(m);
+    wait_sink(before.n + 2, 10000);
+    strvec_t all, csw;
+    sink_files(&all);
+    files_to(&all, before.n, "csw@yamanami.example", &csw);
+    assert_int_equal(csw.n, 1);
+    char *decline = link_in(csw.v[0], "欠席: ");
+    g.decl_accept_link = link_in(csw.v[0], "出席: ");
+    assert_non_null(decline);
+    assert_non_null(g.decl_accept_link);
+    char path[64];
+    snprintf(path, sizeof path, "/v1/meetings/%lld", (long long)g.decl);
+
+    assert_opens_confirmation(decline, "欠席", "現在の回答: まだ回答していません");
+    m = api("GET", path, NULL, 200);
+    assert_string_equal(partstat_of(m, "csw"), "NEEDS-ACTION");
+    assert_string_equal(json_string_value(json_object_get(m, "status")), "scheduled");
+    json_decref(m);
+    assert_int_equal(replan_mails(g.decl), 0);
+
+    assert_post_records(decline, "欠席");
+    m = api("GET", path, NULL, 200);
+    assert_string_equal(partstat_of(m, "csw"), "DECLINED");
+    assert_string_equal(json_string_value(json_object_get(m, "status")), "replan");
+    json_decref(m);
+    assert_int_equal(replan_mails(g.decl), 1);
+    wait_sink(all.n + 1, 10000);
+    strvec_t after, sec;
+    sink_files(&after);
+    files_to(&after, all.n, "kyodo@yamanami.example", &sec);
+    assert_int_equal(sec.n, 1);
+    char *text = file_text(sec.v[0]);
+    assert_non_null(strstr(text, "要再調整"));
+    assert_non_null(strstr(text, "Y-02"));
+    free(text);
+    free(decline);
+    strvec_free(&sec);
+    strvec_free(&after);
+    strvec_free(&csw);
+    strvec_free(&all);
+    strvec_free(&before);
+}
+
 static void test_expired_link_rejected(void **state)
 {
     /* the Y-09 invitation link to houkatsu-nanbu: valid until a day
@@ -1395,10 +1644,15 @@ static void test_expired_link_rejected(void **state)
     assert_non_null(link);
     kill_daemon(SIGTERM);
     start_daemon("2027-02-01T09:00:00+09:00");
-    support_resp_t r = get_url(link);
-    assert_int_equal(r.status, 410);
-    assert_non_null(strstr(r.body.s, "有効期限"));
-    strbuf_free(&r.body);
+    assert_link_refused(link, 410, "有効期限");
+    /* an expired link records nothing: csw's Y-02 answer stays DECLINED */
+    assert_non_null(g.decl_accept_link);
+    assert_link_refused(g.decl_accept_link, 410, "有効期限");
+    char path[64];
+    snprintf(path, sizeof path, "/v1/meetings/%lld", (long long)g.decl);
+    json_t *m = api("GET", path, NULL, 200);
+    assert_string_equal(partstat_of(m, "csw"), "DECLINED");
+    json_decref(m);
     free(link);
     strvec_free(&nanbu);
     strvec_free(&all);
@@ -1431,6 +1685,7 @@ int main(void)
         cmocka_unit_test(test_starttls_and_auth),
         cmocka_unit_test(test_permanent_failure_is_dead_lettered),
         cmocka_unit_test(test_monitoring_reminder_once),
+        cmocka_unit_test(test_decline_link_replans_only_on_post),
         cmocka_unit_test(test_expired_link_rejected),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
