@@ -25,6 +25,11 @@
  *      calendar-query has no such continuation, so it fails the refresh
  *      (the stored busy time is kept) rather than store part of it.
  *
+ * Every URL a server points to (principal, home set, collections, and
+ * the collections of a saved state) must pass feed_dav_url_refusal():
+ * with credentials only the feed URL's own scheme, host and port, and
+ * never https down to http, so the password goes nowhere else.
+ *
  * The state JSON keeps, per collection, its URL, sync-token and the busy
  * intervals of each resource (href -> [[start,end],...], non-empty ones
  * only), so an incremental refresh still yields the complete busy set:
@@ -33,6 +38,7 @@
  * resource stays unchanged.  "last_mode" records which path ran
  * ("full" or "sync") for logs and tests.  Event text is never stored.
  */
+#include <ctype.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -509,6 +515,60 @@ static void discovery_fail(feed_job_t *job, long status, const char *fmt, ...)
     strbuf_free(&b);
 }
 
+/* "scheme://host:port" of url, lower case, the default port filled in;
+ * *has_user set when the URL carries user info.  NULL if unparsable. */
+static char *url_origin(const char *url, bool *has_user)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL, *port = NULL, *user = NULL, *out = NULL;
+    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+        out = xasprintf("%s://%s:%s", scheme, host, port);
+        for (char *c = out; *c; c++)
+            *c = (char)tolower((unsigned char)*c);
+    }
+    if (has_user)
+        *has_user = u && curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK && user && *user;
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_free(user);
+    curl_url_cleanup(u);
+    return out;
+}
+
+char *feed_dav_url_refusal(const feed_job_t *job, const char *url)
+{
+    bool user_in_url = false;
+    char *mine = url_origin(job->url, &user_in_url), *theirs = url_origin(url, NULL);
+    char *why = NULL;
+    if (!mine || !theirs)
+        why = xstrdup("サーバーが示した URL を解釈できません (bad URL from the server)");
+    else if (strncmp(mine, "https:", 6) == 0 && strncmp(theirs, "https:", 6) != 0)
+        why = xasprintf("https から http へ切り替えないため中止しました: %s "
+                        "(refusing to downgrade https to http)", theirs);
+    else if ((job->userpwd || user_in_url) && strcmp(mine, theirs) != 0)
+        why = xasprintf("認証情報を別のホストへ送らないため中止しました: サーバーが %s を示しましたが、"
+                        "フィードの URL は %s です (refusing to send credentials to another origin)",
+                        theirs, mine);
+    free(mine);
+    free(theirs);
+    return why;
+}
+
+/* Discovery may go to url: true, else the discovery fails (false). */
+static bool discovery_may_follow(feed_job_t *job, const char *url)
+{
+    char *why = feed_dav_url_refusal(job, url);
+    if (!why)
+        return true;
+    discovery_fail(job, 0, "%s", why);
+    free(why);
+    return false;
+}
+
 /* multistatus_or_fail for discovery steps. */
 static int discovery_multistatus(feed_job_t *job, feed_http_resp_t *resp, const char *step,
                                  dav_multistatus_t *ms)
@@ -531,6 +591,11 @@ static void on_home_response(feed_job_t *job, feed_http_resp_t *resp)
         if (!ms.v[i].is_calendar)
             continue;
         char *url = dav_resolve_href(d->home_url, ms.v[i].href);
+        if (url && !discovery_may_follow(job, url)) {
+            free(url);
+            dav_multistatus_free(&ms);
+            return;
+        }
         if (url)
             strvec_push(&d->found, url);
         free(url);
@@ -553,6 +618,8 @@ static void list_home(feed_job_t *job, const char *base, const char *href)
         discovery_fail(job, 0, "calendar-home-set の URL が不正です: %s (bad href)", href);
         return;
     }
+    if (!discovery_may_follow(job, d->home_url))
+        return;
     feed_http_req_t req = { .method = "PROPFIND", .url = d->home_url, .depth = "1",
                             .body = propfind_discovery_body };
     feed_http_start(job, &req, on_home_response);
@@ -581,18 +648,20 @@ static void on_discovery_response(feed_job_t *job, feed_http_resp_t *resp)
     const char *base = resp->effective_url ? resp->effective_url : job->url;
     dav_response_t *r = ms.n ? &ms.v[0] : NULL;
     if (r && r->is_calendar) {
-        strvec_push(&d->found, base);
-        d->found_cb(job);
+        if (discovery_may_follow(job, base)) {    /* base: after redirects */
+            strvec_push(&d->found, base);
+            d->found_cb(job);
+        }
     } else if (r && r->calendar_home_set) {
         list_home(job, base, r->calendar_home_set);
     } else if (r && r->current_user_principal) {
         char *url = dav_resolve_href(base, r->current_user_principal);
         feed_http_req_t req = { .method = "PROPFIND", .url = url, .depth = "0",
                                 .body = propfind_discovery_body };
-        if (url)
-            feed_http_start(job, &req, on_principal_response);
-        else
+        if (!url)
             discovery_fail(job, 0, "current-user-principal の URL が不正です (bad href)");
+        else if (discovery_may_follow(job, url))
+            feed_http_start(job, &req, on_principal_response);
         free(url);
     } else {
         discovery_fail(job, resp->status, "CalDAV カレンダーが見つかりません。URL を確認してください "
@@ -659,7 +728,10 @@ static bool load_state(feed_job_t *job)
         const char *curl = json_string_value(json_object_get(c, "url"));
         const char *tok = json_string_value(json_object_get(c, "sync_token"));
         json_t *res = json_object_get(c, "resources");
-        if (!curl || !json_is_object(res)) {
+        char *why = curl ? feed_dav_url_refusal(job, curl) : NULL;
+        bool refused = why != NULL;                        /* discovery then refuses it */
+        free(why);
+        if (!curl || !json_is_object(res) || refused) {
             ok = false;
             break;
         }

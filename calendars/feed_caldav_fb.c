@@ -207,7 +207,8 @@ static void query_current(feed_job_t *job)
 
 /* ---- backend -------------------------------------------------------------- */
 
-/* The collections a previous refresh found for this very URL, if any. */
+/* The collections a previous refresh found for this very URL, if any,
+ * except any the credentials may not go to (feed_dav_url_refusal). */
 static void load_state(feed_job_t *job)
 {
     fb_priv_t *p = priv_of(job);
@@ -218,9 +219,12 @@ static void load_state(feed_job_t *job)
     size_t i;
     json_t *c;
     if (url && strcmp(url, job->url) == 0)
-        json_array_foreach(colls, i, c)
-            if (json_is_string(c))
+        json_array_foreach(colls, i, c) {
+            char *why = json_is_string(c) ? feed_dav_url_refusal(job, json_string_value(c)) : NULL;
+            if (json_is_string(c) && !why)
                 strvec_push(&p->colls, json_string_value(c));
+            free(why);
+        }
     json_decref(st);
 }
 

@@ -112,7 +112,8 @@ void feed_job_fail(feed_job_t *job, long http_status, const char *fmt, ...)
  * one found, otherwise calendar-home-set (or current-user-principal, then
  * its calendar-home-set) is listed with PROPFIND Depth 1 for calendar
  * collections.  found then runs with d->found holding their absolute URLs
- * (at least one).  On failure the job fails with a message naming the
+ * (at least one).  Every URL followed is checked with
+ * feed_dav_url_refusal() before anything is sent to it.  On failure the job fails with a message naming the
  * step, unless fail is set: then fail runs instead (the job is still
  * alive and the callee must end it). */
 typedef void (*feed_dav_found_cb)(feed_job_t *job);
@@ -125,6 +126,13 @@ typedef struct feed_dav_discovery {
 } feed_dav_discovery_t;
 
 void feed_dav_discover(feed_job_t *job, feed_dav_found_cb found, feed_dav_fail_cb fail);
+/* May a URL that discovery (or a saved state) leads to be requested for
+ * job?  NULL when yes, else why not (malloc'd, Japanese first, naming only
+ * the other URL's scheme://host:port).  With credentials (userpwd, or
+ * user info in the feed URL) only the feed URL's own scheme, host and port
+ * are allowed, so the password is never sent elsewhere; an https feed
+ * never goes down to plain http.  Discovery fails with this message. */
+char *feed_dav_url_refusal(const feed_job_t *job, const char *url);
 void feed_dav_discovery_free(feed_dav_discovery_t *d);
 
 /* Parse iCalendar text into res.busy (window and zone from the request),

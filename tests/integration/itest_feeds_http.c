@@ -7,7 +7,8 @@
  * iCalendar, HTTP 404/500, a timeout, a redirect loop, bodies over the
  * size limit, an unknown TZID (warning + fallback), WebDAV XML with
  * entity declarations, ETag/304 and basic auth, CalDAV reports truncated
- * with 507 (RFC 6578 section 3.6).  Each must end FEED_ERROR
+ * with 507 (RFC 6578 section 3.6), CalDAV discovery leading to another
+ * origin with credentials set.  Each must end FEED_ERROR
  * with a clear one-line message (or FEED_OK with a warning), and good
  * fetches before and after must still work.  The fixture city's 22 feeds
  * are fetched concurrently over HTTP and compared with expected/busy.
@@ -539,6 +540,98 @@ static void test_cancel_never_calls_back(void **state)
     support_outcome_free(&o);
 }
 
+/* A second badhttp.py on another port: the "other origin" of the
+ * /dav-away/ routes.  Its log shows what reached it. */
+static pid_t start_other(int *port, char **log)
+{
+    do *port = support_free_port(); while (*port == E.port);
+    char p[16];
+    snprintf(p, sizeof p, "%d", *port);
+    *log = support_path(E.dir, "other.log");
+    const char *argv[] = { "/usr/bin/python3", "tests/support/badhttp.py", p, CAL_DIR, NULL };
+    pid_t pid = support_spawn(argv, NULL, NULL, *log);
+    if (pid < 0 || !support_wait_port(*port, 10000, pid))
+        fail_msg("second badhttp did not start: %s", support_read_log(*log));
+    return pid;
+}
+
+/* The other server's log so far. */
+static char *other_seen(const char *log)
+{
+    char *text = support_read_log(log);
+    assert_non_null(text);
+    return text;
+}
+
+/* CalDAV discovery that leads to another origin (the principal, the home
+ * set, or a calendar listed in a same-origin home): with credentials the
+ * feed fails with a clear error and nothing is sent there; a saved state
+ * naming a collection there is not used either.  Without credentials the
+ * other origin is followed as before. */
+static void test_caldav_credentials_stay_on_origin(void **state)
+{
+    int port;
+    char *log;
+    pid_t other = start_other(&port, &log);
+    char *origin = xasprintf("http://127.0.0.1:%d", port);
+    static const char *const kinds[] = { "principal", "home", "coll" };
+    outcome_t o;
+    for (size_t i = 0; i < 3; i++) {
+        char *route = xasprintf("/dav-away/%d/%s/", port, kinds[i]);
+        fetch(FEED_CALDAV, route, 0, 0, NULL, "agency:s3cret", &o);
+        assert_error_has(&o, "認証情報を別のホストへ送らないため中止しました");
+        assert_error_has(&o, origin);
+        assert_null(strstr(o.error, "s3cret"));
+        support_outcome_free(&o);
+        free(route);
+    }
+    /* caldav-freebusy discovers the same way (its REPORT gets XML, not a
+     * VFREEBUSY, so it discovers) */
+    char *coll = xasprintf("/dav-away/%d/coll/", port);
+    fetch(FEED_CALDAV_FREEBUSY, coll, 0, 0, NULL, "agency:s3cret", &o);
+    assert_error_has(&o, "認証情報を別のホストへ送らないため中止しました");
+    support_outcome_free(&o);
+    char *seen = other_seen(log);
+    if (strstr(seen, "PROPFIND") || strstr(seen, "REPORT") || strstr(seen, "AUTHORIZATION"))
+        fail_msg("a request reached the other origin:\n%s", seen);
+    free(seen);
+
+    /* no credentials to leak: followed, and it works */
+    fetch(FEED_CALDAV, coll, 0, 0, NULL, NULL, &o);
+    if (o.status != FEED_OK)
+        fail_msg("without credentials: %s", o.error);
+    seen = other_seen(log);
+    assert_non_null(strstr(seen, "REPORT /dav-tzid/cal/"));
+    assert_null(strstr(seen, "AUTHORIZATION"));
+    free(seen);
+    /* that state names the collection over there: with credentials it is
+     * not used; discovery runs and refuses */
+    outcome_t s;
+    fetch(FEED_CALDAV, coll, 0, 0, o.state, "agency:s3cret", &s);
+    assert_error_has(&s, "認証情報を別のホストへ送らないため中止しました");
+    support_outcome_free(&s);
+    /* the same for a caldav-freebusy state (the collections it found) */
+    char *url = url_for(coll);
+    char *fb_state = xasprintf("{\"from\":%lld,\"to\":%lld,\"url\":\"%s\","
+                               "\"collections\":[\"%s/dav-tzid/cal/\"]}",
+                               (long long)E.from, (long long)E.to, url, origin);
+    fetch(FEED_CALDAV_FREEBUSY, coll, 0, 0, fb_state, "agency:s3cret", &s);
+    assert_error_has(&s, "認証情報を別のホストへ送らないため中止しました");
+    support_outcome_free(&s);
+    free(fb_state);
+    free(url);
+    seen = other_seen(log);
+    if (strstr(seen, "AUTHORIZATION"))
+        fail_msg("credentials reached the other origin:\n%s", seen);
+    free(seen);
+    support_outcome_free(&o);
+
+    free(coll);
+    free(origin);
+    support_stop(other, 3000);
+    free(log);
+}
+
 /* After all the failures, the same curlev still fetches good feeds. */
 static void test_good_after_bad(void **state)
 {
@@ -566,6 +659,7 @@ int main(void)
         cmocka_unit_test(test_unknown_tzid_warns_and_falls_back),
         cmocka_unit_test(test_caldav_unknown_tzid_warning_persists),
         cmocka_unit_test(test_caldav_truncated_sync_is_continued),
+        cmocka_unit_test(test_caldav_credentials_stay_on_origin),
         cmocka_unit_test(test_xml_with_entities),
         cmocka_unit_test(test_etag_304),
         cmocka_unit_test(test_304_repeats_warnings),

@@ -11,9 +11,12 @@ non-UTF-8, truncated document, truncated transfer, 404, 500, slow
 (?s=SECONDS), redirect loop, a working redirect, bodies over a size limit
 (?mb=N, streamed without Content-Length or announced with it), an unknown
 TZID, WebDAV XML with entity declarations, ETag/Last-Modified with 304,
-basic auth, and CalDAV servers that truncate reports with 507 (RFC 6578
-section 3.6; /dav-trunc/, /dav-stuck/, /dav-qtrunc/, see dav_truncating).  Every request is logged to stdout as "METHOD PATH" so a
-test can check what was asked.
+basic auth, CalDAV servers that truncate reports with 507 (RFC 6578
+section 3.6; /dav-trunc/, /dav-stuck/, /dav-qtrunc/, see dav_truncating)
+and CalDAV discovery that points at another server (/dav-away/, see
+dav_away).  Every request is logged to stdout as "METHOD PATH" so a
+test can check what was asked, and one that carries an Authorization
+header also as "AUTHORIZATION METHOD PATH".
 """
 import base64
 import os
@@ -187,6 +190,51 @@ def dav_truncating(kind, prefix, command, body):
     return trunc_multistatus(trunc_resource(prefix, "a"))
 
 
+DAV_PROP_HREF = """<?xml version="1.0" encoding="utf-8"?>
+<d:multistatus xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">
+ <d:response><d:href>%s</d:href><d:propstat><d:prop>
+  <d:resourcetype><d:collection/></d:resourcetype>
+  <%s><d:href>%s</d:href></%s>
+ </d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>
+</d:multistatus>
+"""
+
+DAV_HOME_LISTING = """<?xml version="1.0" encoding="utf-8"?>
+<d:multistatus xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">
+ <d:response><d:href>%s</d:href><d:propstat><d:prop>
+  <d:resourcetype><d:collection/></d:resourcetype>
+ </d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>
+ <d:response><d:href>%s</d:href><d:propstat><d:prop>
+  <d:resourcetype><d:collection/><c:calendar/></d:resourcetype>
+ </d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>
+</d:multistatus>
+"""
+
+
+def dav_away(path, depth):
+    """/dav-away/PORT/KIND/: discovery leads to http://127.0.0.1:PORT (a
+    second server).  KIND principal: current-user-principal is there;
+    home: calendar-home-set is there; coll: the home set is here
+    (/dav-away/PORT/coll/home/), but the calendar it lists is there
+    (/dav-tzid/cal/, a working collection)."""
+    parts = path.split("/")
+    if len(parts) < 4:
+        return None
+    other = "http://127.0.0.1:%s" % parts[2]
+    kind = parts[3]
+    if kind == "principal":
+        prop, href = "d:current-user-principal", other + "/principal/"
+    elif kind == "home":
+        prop, href = "c:calendar-home-set", other + "/home/"
+    elif kind == "coll" and depth == "1":
+        return DAV_HOME_LISTING % (path, other + "/dav-tzid/cal/")
+    elif kind == "coll":
+        prop, href = "c:calendar-home-set", "/dav-away/%s/coll/home/" % parts[2]
+    else:
+        return None
+    return DAV_PROP_HREF % (path, prop, href, prop)
+
+
 ETAG = '"v1-badhttp"'
 LAST_MODIFIED = "Mon, 23 Nov 2026 00:00:00 GMT"
 
@@ -250,6 +298,8 @@ class Handler(BaseHTTPRequestHandler):
         q = urllib.parse.parse_qs(u.query)
         p = u.path
         print(self.command, self.path, flush=True)
+        if self.headers.get("Authorization"):
+            print("AUTHORIZATION", self.command, self.path, flush=True)
         req_body = b""
         if self.command in ("PROPFIND", "REPORT"):
             n = int(self.headers.get("Content-Length") or 0)
@@ -340,6 +390,10 @@ class Handler(BaseHTTPRequestHandler):
             if p.startswith("/dav-%s/" % kind):
                 return self.send_body(207, dav_truncating(kind, p, self.command, req_body),
                                       "application/xml; charset=utf-8")
+        if p.startswith("/dav-away/"):
+            body = dav_away(p, self.headers.get("Depth"))
+            if body is not None:
+                return self.send_body(207, body, "application/xml; charset=utf-8")
         if p.startswith("/dav-html/"):
             return self.send_body(200, "<html>login</html>", "text/html")
         return self.send_body(404, "unknown path\n", "text/plain")
