@@ -503,7 +503,9 @@ static void finish(api_req_t *r, int status, const char *ctype, const char *body
         evhttp_add_header(oh, "Content-Type", ctype);
     evhttp_add_header(oh, "Cache-Control", "no-store");
     struct evbuffer *buf = evbuffer_new();
-    if (body && len)
+    /* evhttp writes whatever body it is given, even to HEAD (and without a
+     * Content-Length), where a client would read it as the next reply. */
+    if (body && len && r->method != EVHTTP_REQ_HEAD)
         evbuffer_add(buf, body, len);
     evhttp_send_reply(r->req, status, reason(status), buf);
     evbuffer_free(buf);

@@ -153,13 +153,11 @@ static void rsvp_headers(api_req_t *r)
                       "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
 }
 
-/* evhttp writes whatever body it is given, even to HEAD (without a
- * Content-Length), where the client would read it as the next reply. */
+/* HEAD gets the headers only: api.c drops the body for every HEAD reply. */
 static void reply_html(api_req_t *r, int status, const char *page)
 {
     rsvp_headers(r);
-    size_t len = r->method == EVHTTP_REQ_HEAD ? 0 : strlen(page);
-    api_reply_text(r, status, "text/html; charset=utf-8", page, len);
+    api_reply_text(r, status, "text/html; charset=utf-8", page, strlen(page));
 }
 
 static void reply_page(api_req_t *r, int status, const char *title, const char *message)

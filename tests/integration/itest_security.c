@@ -61,6 +61,29 @@ static long raw_request(const char *req, size_t n)
     return sscanf(buf, "HTTP/1.%*d %d", &status) == 1 ? status : 0;
 }
 
+/* Send req on a fresh connection and read everything until the server
+ * closes it (malloc'd). */
+static char *raw_exchange(const char *req)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)g.d.port) };
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    struct timeval tv = { 10, 0 };
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    assert_int_equal(send(fd, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
+    strbuf_t b;
+    strbuf_init(&b);
+    char chunk[4096];
+    ssize_t r;
+    while ((r = recv(fd, chunk, sizeof chunk, 0)) > 0 || (r < 0 && errno == EINTR))
+        if (r > 0)
+            strbuf_add(&b, chunk, (size_t)r);
+    close(fd);
+    return strbuf_detach(&b);
+}
+
 static void assert_daemon_healthy(void)
 {
     assert_int_equal(support_daemon_status(&g.d, "GET", "/healthz", NULL, NULL), 200);
@@ -80,6 +103,20 @@ static int group_teardown(void **state)
 {
     support_daemon_free(&g.d);
     return 0;
+}
+
+/* HEAD gets headers only, also for error replies: a body would be read by
+ * the client as the start of the next reply on a kept-alive connection. */
+static void test_head_replies_have_no_body(void **state)
+{
+    char *all = raw_exchange("HEAD /v1/no-such-route HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                             "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                             "Connection: close\r\n\r\n");
+    const char *end = strstr(all, "\r\n\r\n");
+    if (!end || strncmp(all, "HTTP/1.1 404", 12) != 0 ||
+        strncmp(end + 4, "HTTP/1.1 200", 12) != 0)
+        fail_msg("HEAD reply carried a body or the next reply is missing:\n%s", all);
+    free(all);
 }
 
 /* ---- HTTP limits ---------------------------------------------------------- */
@@ -186,6 +223,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ordinary_headers_accepted),
+        cmocka_unit_test(test_head_replies_have_no_body),
         cmocka_unit_test(test_header_flood_refused),
         cmocka_unit_test(test_request_line_flood_refused),
         cmocka_unit_test(test_invalid_utf8_still_gets_error_body),
