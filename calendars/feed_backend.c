@@ -191,7 +191,9 @@ static void configure_easy(feed_job_t *job, CURL *e, const feed_http_req_t *req)
 {
     curl_easy_setopt(e, CURLOPT_URL, req->url);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    /* an https feed is never redirected down to plain http */
+    bool tls = strncasecmp(req->url, "https://", 8) == 0;
+    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, tls ? "https" : "http,https");
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(e, CURLOPT_MAXREDIRS, FEED_MAX_REDIRS);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
