@@ -24,8 +24,8 @@ static struct {
     support_daemon_t d;
 } g;
 
-/* Send req (n bytes) on a fresh connection; the status of the answer or 0. */
-static long raw_request(const char *req, size_t n)
+/* A fresh loopback connection to the daemon, with 10 s send/receive timeouts. */
+static int connect_daemon(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     assert_true(fd >= 0);
@@ -35,6 +35,13 @@ static long raw_request(const char *req, size_t n)
     struct timeval tv = { 10, 0 };
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+/* Send req (n bytes) on a fresh connection; the status of the answer or 0. */
+static long raw_request(const char *req, size_t n)
+{
+    int fd = connect_daemon();
     for (size_t off = 0; off < n;) {
         ssize_t w = send(fd, req + off, n - off, MSG_NOSIGNAL);
         if (w < 0 && errno == EINTR)
@@ -65,13 +72,7 @@ static long raw_request(const char *req, size_t n)
  * closes it (malloc'd). */
 static char *raw_exchange(const char *req)
 {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    assert_true(fd >= 0);
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)g.d.port) };
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-    struct timeval tv = { 10, 0 };
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    int fd = connect_daemon();
     assert_int_equal(send(fd, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
     strbuf_t b;
     strbuf_init(&b);
