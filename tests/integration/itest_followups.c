@@ -40,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "support_daemon.h"
 #include "support_proc.h"
 #include "timeutil.h"
 #include "util.h"
@@ -48,81 +49,10 @@
 #define ADMIN "itest-followups-admin-token"
 
 static struct {
-    char  *dir, *db, *conf, *log, *feeds;
-    int    port;
-    pid_t  pid;
+    support_daemon_t d;       /* dir, db, conf, log, port, pid */
+    char  *feeds;
     char  *coord, *secr;
 } g;
-
-/* ---- HTTP ----------------------------------------------------------------- */
-typedef struct resp {
-    long     status;
-    strbuf_t body;
-} resp_t;
-
-static size_t on_data(char *p, size_t sz, size_t n, void *arg)
-{
-    strbuf_add(&((resp_t *)arg)->body, p, sz * n);
-    return sz * n;
-}
-
-static resp_t http(const char *method, const char *path, const char *token, const char *body)
-{
-    resp_t r = {0};
-    strbuf_init(&r.body);
-    CURL *c = curl_easy_init();
-    char url[1024], hdr[512];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", g.port, path);
-    struct curl_slist *h = NULL;
-    if (token) {
-        snprintf(hdr, sizeof hdr, "Authorization: Bearer %s", token);
-        h = curl_slist_append(h, hdr);
-    }
-    if (body)
-        h = curl_slist_append(h, "Content-Type: application/json");
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    if (body) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    }
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-    if (curl_easy_perform(c) == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    return r;
-}
-
-static json_t *http_json(const char *method, const char *path, const char *token,
-                         const char *body, long want)
-{
-    resp_t r = http(method, path, token, body);
-    if (r.status != want)
-        fail_msg("%s %s: HTTP %ld, wanted %ld: %s", method, path, r.status, want,
-                 r.body.s ? r.body.s : "");
-    json_t *j = r.body.s ? json_loads(r.body.s, 0, NULL) : NULL;
-    if (!j)
-        fail_msg("%s %s: not JSON: %s", method, path, r.body.s ? r.body.s : "");
-    strbuf_free(&r.body);
-    return j;
-}
-
-static void expect_error(const char *method, const char *path, const char *token,
-                         const char *body, long status, const char *code, const char *needle)
-{
-    json_t *j = http_json(method, path, token, body, status);
-    const char *e = json_string_value(json_object_get(j, "error"));
-    const char *m = json_string_value(json_object_get(j, "message"));
-    if (!e || strcmp(e, code))
-        fail_msg("%s %s: error %s, wanted %s", method, path, e ? e : "(none)", code);
-    if (!m || (needle && !strstr(m, needle)))
-        fail_msg("%s %s: message lacks \"%s\": %s", method, path, needle, m ? m : "");
-    json_decref(j);
-}
 
 static void sleep_ms(int ms)
 {
@@ -177,44 +107,11 @@ static int copy_calendars(void)
     return rc;
 }
 
-static bool all_feeds_ok(int timeout_ms)
-{
-    for (int waited = 0; waited < timeout_ms; waited += 100) {
-        json_t *j = http_json("GET", "/v1/feeds", ADMIN, NULL, 200);
-        size_t i, ok = 0;
-        json_t *f;
-        json_array_foreach(json_object_get(j, "feeds"), i, f)
-            if (!strcmp(json_string_value(json_object_get(f, "state")), "ok"))
-                ok++;
-        size_t n = json_array_size(json_object_get(j, "feeds"));
-        json_decref(j);
-        if (n && ok == n)
-            return true;
-        sleep_ms(100);
-    }
-    return false;
-}
-
-static char *create_token(const char *role)
-{
-    char body[256];
-    snprintf(body, sizeof body, "{\"role\": \"%s\", \"label\": \"itest-followups\"}", role);
-    json_t *j = http_json("POST", "/v1/tokens", ADMIN, body, 201);
-    char *t = xstrdup(json_string_value(json_object_get(j, "token")));
-    json_decref(j);
-    return t;
-}
-
 static int group_setup(void **state)
 {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    g.dir = support_mkdtemp("itest-followups");
-    if (!g.dir)
+    if (support_daemon_init(&g.d, "itest-followups") != 0)
         return -1;
-    g.db = support_path(g.dir, "tsunagu.db");
-    g.conf = support_path(g.dir, "tsunagud.conf");
-    g.log = support_path(g.dir, "tsunagud.log");
-    g.feeds = support_path(g.dir, "feeds");
+    g.feeds = support_path(g.d.dir, "feeds");
     char *mk = xasprintf("mkdir -p '%s'", g.feeds);
     int rc = system(mk);
     free(mk);
@@ -222,24 +119,23 @@ static int group_setup(void **state)
         return -1;
     char *conf = xasprintf("ADMIN_TOKEN = " ADMIN "\nPOLL_INTERVAL = 600\nLOG_LEVEL = debug\n"
                            "CHECKPOINT_INTERVAL = 1\nFILE_FEEDS_DIR = %s\n", g.feeds);
-    rc = support_write_file(g.conf, conf, (size_t)-1);
+    rc = support_write_file(g.d.conf, conf, (size_t)-1);
     free(conf);
     if (rc)
         return -1;
-    g.port = support_free_port();
     char listen[64], dbenv[600];
-    snprintf(listen, sizeof listen, "TSUNAGU_LISTEN=127.0.0.1:%d", g.port);
-    snprintf(dbenv, sizeof dbenv, "TSUNAGU_DATABASE=%s", g.db);
+    snprintf(listen, sizeof listen, "TSUNAGU_LISTEN=127.0.0.1:%d", g.d.port);
+    snprintf(dbenv, sizeof dbenv, "TSUNAGU_DATABASE=%s", g.d.db);
     const char *env[] = { listen, dbenv, "TSUNAGU_NOW=2026-12-01T09:00:00+09:00",
                           "TSUNAGU_SECRETS=", NULL };
     unsetenv("TSUNAGU_ADMIN_TOKEN");
     unsetenv("TSUNAGU_RULES");
     /* TSUNAGU_ITEST_DAEMON: another build of the daemon (e.g. ASan) */
     const char *bin = getenv("TSUNAGU_ITEST_DAEMON");
-    const char *argv[] = { bin && *bin ? bin : "bin/tsunagud", "-c", g.conf, NULL };
-    g.pid = support_spawn(argv, env, NULL, g.log);
-    if (g.pid < 0 || !support_wait_port(g.port, 10000, g.pid)) {
-        char *l = support_read_log(g.log);
+    const char *argv[] = { bin && *bin ? bin : "bin/tsunagud", "-c", g.d.conf, NULL };
+    g.d.pid = support_spawn(argv, env, NULL, g.d.log);
+    if (g.d.pid < 0 || !support_wait_port(g.d.port, 10000, g.d.pid)) {
+        char *l = support_read_log(g.d.log);
         fprintf(stderr, "tsunagud did not start:\n%s\n", l);
         free(l);
         return -1;
@@ -247,27 +143,24 @@ static int group_setup(void **state)
     json_t *doc = make_doc(g.feeds);
     char *body = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
-    resp_t r = http("POST", "/v1/import", ADMIN, body);
+    support_resp_t r = support_daemon_http(&g.d, "POST", "/v1/import", ADMIN, body);
     free(body);
-    rc = r.status == 200 && all_feeds_ok(30000) ? 0 : -1;
+    rc = r.status == 200 && support_api_feeds_ok(&g.d, ADMIN, 30000) ? 0 : -1;
     if (rc)
         fprintf(stderr, "import: HTTP %ld %s\n", r.status, r.body.s ? r.body.s : "");
     strbuf_free(&r.body);
     if (rc)
         return -1;
-    g.coord = create_token("coordinator");
-    g.secr = create_token("secretariat");
+    g.coord = support_api_token(&g.d, ADMIN, "coordinator", "itest-followups", NULL);
+    g.secr = support_api_token(&g.d, ADMIN, "secretariat", "itest-followups", NULL);
     return 0;
 }
 
 static int group_teardown(void **state)
 {
-    if (g.pid > 0 && support_alive(g.pid))
-        support_stop(g.pid, 5000);
-    support_rmtree(g.dir);
-    free(g.dir); free(g.db); free(g.conf); free(g.log); free(g.feeds);
+    support_daemon_free(&g.d);
+    free(g.feeds);
     free(g.coord); free(g.secr);
-    curl_global_cleanup();
     return 0;
 }
 
@@ -277,7 +170,7 @@ static long propose(const char *case_id)
 {
     char path[128];
     snprintf(path, sizeof path, "/v1/cases/%s/proposals", case_id);
-    json_t *j = http_json("POST", path, g.coord, "{}", 201);
+    json_t *j = support_api_json(&g.d, "POST", path, g.coord, "{}", 201);
     long id = (long)json_integer_value(json_object_get(j, "decision"));
     json_decref(j);
     assert_true(id > 0);
@@ -289,7 +182,7 @@ static char *other_lead(long decision)
 {
     char path[64];
     snprintf(path, sizeof path, "/v1/decisions/%ld", decision);
-    json_t *d = http_json("GET", path, g.secr, NULL, 200);
+    json_t *d = support_api_json(&g.d, "GET", path, g.secr, NULL, 200);
     json_t *res = json_object_get(d, "result"), *cd;
     const char *lead = json_string_value(json_object_get(res, "lead"));
     char *other = NULL;
@@ -307,7 +200,7 @@ static void test_override_reason_blank_is_refused(void **state)
 {
     char *text = read_file(CITY "/cases/Y-01.json", NULL);
     assert_non_null(text);
-    json_decref(http_json("POST", "/v1/cases", g.coord, text, 201));
+    json_decref(support_api_json(&g.d, "POST", "/v1/cases", g.coord, text, 201));
     free(text);
     long id = propose("Y-01");
     char *lead = other_lead(id);
@@ -316,18 +209,18 @@ static void test_override_reason_blank_is_refused(void **state)
     const char *blanks[] = { " ", "\\t \\n", "\\u3000", " \\u3000\\u3000 ", "\\u00a0\\u2003" };
     for (size_t i = 0; i < sizeof blanks / sizeof *blanks; i++) {
         char *body = xasprintf("{\"lead\":\"%s\",\"reason\":\"%s\"}", lead, blanks[i]);
-        expect_error("POST", path, g.secr, body, 400, "reason-required", "理由");
+        support_api_error(&g.d, "POST", path, g.secr, body, 400, "reason-required", "理由");
         free(body);
     }
     /* nothing was recorded: the decision is still pending */
     char get[64];
     snprintf(get, sizeof get, "/v1/decisions/%ld", id);
-    json_t *d = http_json("GET", get, g.secr, NULL, 200);
+    json_t *d = support_api_json(&g.d, "GET", get, g.secr, NULL, 200);
     assert_string_equal(json_string_value(json_object_get(d, "status")), "pending");
     json_decref(d);
     /* a real reason padded with 全角空白 is kept, trimmed */
     char *body = xasprintf("{\"lead\":\"%s\",\"reason\":\"\\u3000 本人の希望 \\u3000\"}", lead);
-    d = http_json("POST", path, g.secr, body, 200);
+    d = support_api_json(&g.d, "POST", path, g.secr, body, 200);
     free(body);
     assert_string_equal(json_string_value(json_object_get(d, "status")), "overridden");
     assert_string_equal(json_string_value(json_object_get(json_object_get(d, "review"), "reason")),
@@ -341,34 +234,34 @@ static void test_older_proposal_is_superseded(void **state)
 {
     char *text = read_file(CITY "/cases/Y-03.json", NULL);
     assert_non_null(text);
-    json_decref(http_json("POST", "/v1/cases", g.coord, text, 201));
+    json_decref(support_api_json(&g.d, "POST", "/v1/cases", g.coord, text, 201));
     free(text);
     long older = propose("Y-03"), newer = propose("Y-03");
     assert_true(newer > older);
     char path[64], want[32];
     snprintf(want, sizeof want, "決定 %ld", newer);
     snprintf(path, sizeof path, "/v1/decisions/%ld/approve", older);
-    expect_error("POST", path, g.secr, "{}", 409, "superseded", "新しい提案");
-    expect_error("POST", path, g.secr, "{}", 409, "superseded", want);
+    support_api_error(&g.d, "POST", path, g.secr, "{}", 409, "superseded", "新しい提案");
+    support_api_error(&g.d, "POST", path, g.secr, "{}", 409, "superseded", want);
     char *lead = other_lead(older);
     char *body = xasprintf("{\"lead\":\"%s\",\"reason\":\"担当者の継続性\"}", lead);
     snprintf(path, sizeof path, "/v1/decisions/%ld/override", older);
-    expect_error("POST", path, g.secr, body, 409, "superseded", "新しい提案");
+    support_api_error(&g.d, "POST", path, g.secr, body, 409, "superseded", "新しい提案");
     free(body);
     free(lead);
     /* the older one stays pending (append-only: nothing was written) */
     snprintf(path, sizeof path, "/v1/decisions/%ld", older);
-    json_t *d = http_json("GET", path, g.secr, NULL, 200);
+    json_t *d = support_api_json(&g.d, "GET", path, g.secr, NULL, 200);
     assert_string_equal(json_string_value(json_object_get(d, "status")), "pending");
     json_decref(d);
     /* the newest is reviewable */
     snprintf(path, sizeof path, "/v1/decisions/%ld/approve", newer);
-    d = http_json("POST", path, g.secr, "{}", 200);
+    d = support_api_json(&g.d, "POST", path, g.secr, "{}", 200);
     assert_string_equal(json_string_value(json_object_get(d, "status")), "approved");
     json_decref(d);
     /* and still refused afterwards: the newer one is the case's decision */
     snprintf(path, sizeof path, "/v1/decisions/%ld/approve", older);
-    expect_error("POST", path, g.secr, "{}", 409, "superseded", NULL);
+    support_api_error(&g.d, "POST", path, g.secr, "{}", 409, "superseded", NULL);
 }
 
 /* ---- slots: the per-agency cache never serves stale data -------------------- */
@@ -379,7 +272,7 @@ static json_t *slots_now(void)
 {
     char *q = read_file(QUERY, NULL);
     assert_non_null(q);
-    json_t *j = http_json("POST", "/v1/slots", g.coord, q, 200);
+    json_t *j = support_api_json(&g.d, "POST", "/v1/slots", g.coord, q, 200);
     free(q);
     assert_true(json_array_size(json_object_get(j, "slots")) > 0);
     return j;
@@ -405,7 +298,7 @@ static bool any_slot_overlaps(const json_t *j, int64_t start, int64_t end)
 
 static int64_t cache_hits_logged(void)
 {
-    char *l = support_read_log(g.log);
+    char *l = support_read_log(g.d.log);
     long long hits = -1;
     for (const char *p = l; (p = strstr(p, "slots: cache ")); p++)
         sscanf(p, "slots: cache %lld hits", &hits);
@@ -439,7 +332,7 @@ static void add_busy_to_kyodo(int64_t start, int64_t end)
 /* Refresh kyodo and wait until its stored busy time covers [start, end). */
 static bool kyodo_busy_at(int64_t start, int64_t end, int timeout_ms)
 {
-    json_decref(http_json("POST", "/v1/feeds/kyodo/refresh", g.coord, NULL, 202));
+    json_decref(support_api_json(&g.d, "POST", "/v1/feeds/kyodo/refresh", g.coord, NULL, 202));
     char from[TU_ISO_LEN], to[TU_ISO_LEN], path[256];
     tu_format_iso8601(start, NULL, from);
     tu_format_iso8601(end, NULL, to);
@@ -448,7 +341,7 @@ static bool kyodo_busy_at(int64_t start, int64_t end, int timeout_ms)
     curl_free(ef);
     curl_free(et);
     for (int waited = 0; waited < timeout_ms; waited += 100) {
-        json_t *j = http_json("GET", path, g.coord, NULL, 200);
+        json_t *j = support_api_json(&g.d, "GET", path, g.coord, NULL, 200);
         size_t i;
         json_t *iv;
         bool covered = false;
@@ -496,7 +389,7 @@ static void test_slots_see_new_hold(void **state)
     char *body = xasprintf("{\"agencies\":[\"hikikomori\"],\"start\":\"%s\",\"end\":\"%s\",\"expiry\":3600}",
                            json_string_value(json_object_get(top, "start")),
                            json_string_value(json_object_get(top, "end")));
-    json_decref(http_json("POST", "/v1/holds", g.coord, body, 201));
+    json_decref(support_api_json(&g.d, "POST", "/v1/holds", g.coord, body, 201));
     free(body);
     json_t *after = slots_now();
     assert_false(any_slot_overlaps(after, start, end));
@@ -516,8 +409,10 @@ static void expect_import_refused(const char *url)
     json_object_set_new(cal, "url", json_string(url));
     char *body = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
-    expect_error("POST", "/v1/import", ADMIN, body, 400, "bad-import", "カレンダー「kyodo」");
-    expect_error("POST", "/v1/import", ADMIN, body, 400, "bad-import", "FILE_FEEDS_DIR");
+    support_api_error(&g.d, "POST", "/v1/import", ADMIN, body, 400, "bad-import",
+                      "カレンダー「kyodo」");
+    support_api_error(&g.d, "POST", "/v1/import", ADMIN, body, 400, "bad-import",
+                      "FILE_FEEDS_DIR");
     free(body);
 }
 
@@ -536,7 +431,7 @@ static void test_file_feeds_outside_dir_refused(void **state)
     free(escape);
     free(as_url);
     /* nothing changed: kyodo still reads its file inside the folder */
-    json_t *j = http_json("GET", "/v1/feeds/kyodo", g.coord, NULL, 200);
+    json_t *j = support_api_json(&g.d, "GET", "/v1/feeds/kyodo", g.coord, NULL, 200);
     const char *url = json_string_value(json_object_get(j, "url"));
     assert_non_null(url);
     assert_true(strncmp(url, g.feeds, strlen(g.feeds)) == 0);
@@ -548,12 +443,12 @@ static void test_file_feeds_outside_dir_refused(void **state)
                                                  "calendars"), 0);
     json_object_set_new(cal, "url", json_string("http://127.0.0.1:9/kyodo.ics"));
     char *body = json_dumps(doc, JSON_COMPACT);
-    json_decref(http_json("POST", "/v1/import", ADMIN, body, 200));
+    json_decref(support_api_json(&g.d, "POST", "/v1/import", ADMIN, body, 200));
     free(body);
     /* back to the file inside, as before */
     body = json_dumps(doc = make_doc(g.feeds), JSON_COMPACT);
     json_decref(doc);
-    json_decref(http_json("POST", "/v1/import", ADMIN, body, 200));
+    json_decref(support_api_json(&g.d, "POST", "/v1/import", ADMIN, body, 200));
     free(body);
 }
 
@@ -562,14 +457,14 @@ static void reload_with_file_feeds_dir(const char *dir)
 {
     char *conf = xasprintf("ADMIN_TOKEN = " ADMIN "\nPOLL_INTERVAL = 600\nLOG_LEVEL = debug\n"
                            "CHECKPOINT_INTERVAL = 1\nFILE_FEEDS_DIR = %s\n", dir);
-    assert_int_equal(support_write_file(g.conf, conf, (size_t)-1), 0);
+    assert_int_equal(support_write_file(g.d.conf, conf, (size_t)-1), 0);
     free(conf);
-    assert_int_equal(kill(g.pid, SIGHUP), 0);
+    assert_int_equal(kill(g.d.pid, SIGHUP), 0);
 }
 
 static const char *feed_state(json_t **keep)
 {
-    *keep = http_json("GET", "/v1/feeds/kyodo", g.coord, NULL, 200);
+    *keep = support_api_json(&g.d, "GET", "/v1/feeds/kyodo", g.coord, NULL, 200);
     return json_string_value(json_object_get(*keep, "state"));
 }
 
@@ -584,7 +479,7 @@ static void test_file_feeds_dir_applies_to_polls(void **state)
     bool failing = false;
     json_t *j = NULL;
     for (int waited = 0; waited < 10000 && !failing; waited += 200) {
-        json_decref(http_json("POST", "/v1/feeds/kyodo/refresh", g.coord, NULL, 202));
+        json_decref(support_api_json(&g.d, "POST", "/v1/feeds/kyodo/refresh", g.coord, NULL, 202));
         sleep_ms(200);
         failing = !strcmp(feed_state(&j), "failing");
         if (failing)
@@ -597,7 +492,7 @@ static void test_file_feeds_dir_applies_to_polls(void **state)
     reload_with_file_feeds_dir(g.feeds);
     bool ok = false;
     for (int waited = 0; waited < 10000 && !ok; waited += 200) {
-        json_decref(http_json("POST", "/v1/feeds/kyodo/refresh", g.coord, NULL, 202));
+        json_decref(support_api_json(&g.d, "POST", "/v1/feeds/kyodo/refresh", g.coord, NULL, 202));
         sleep_ms(200);
         ok = !strcmp(feed_state(&j), "ok");
         json_decref(j);
@@ -611,7 +506,7 @@ static void test_file_feeds_dir_applies_to_polls(void **state)
 static bool log_has(const char *needle, int timeout_ms)
 {
     for (int waited = 0; waited <= timeout_ms; waited += 100) {
-        char *l = support_read_log(g.log);
+        char *l = support_read_log(g.d.log);
         bool has = strstr(l, needle) != NULL;
         free(l);
         if (has)
@@ -630,18 +525,19 @@ static void test_wal_checkpointed_by_timer(void **state)
 static void test_shutdown_truncates_wal(void **state)
 {
     sqlite3 *other;        /* keeps the file open: SQLite alone would leave the WAL */
-    assert_int_equal(sqlite3_open(g.db, &other), SQLITE_OK);
+    assert_int_equal(sqlite3_open(g.d.db, &other), SQLITE_OK);
     assert_int_equal(sqlite3_exec(other, "SELECT count(*) FROM feeds", NULL, NULL, NULL), SQLITE_OK);
-    char *wal = xasprintf("%s-wal", g.db);
+    char *wal = xasprintf("%s-wal", g.d.db);
     /* a write after the last timer tick */
-    json_decref(http_json("POST", "/v1/tokens", ADMIN, "{\"role\": \"coordinator\", \"label\": \"wal\"}", 201));
+    json_decref(support_api_json(&g.d, "POST", "/v1/tokens", ADMIN,
+                                 "{\"role\": \"coordinator\", \"label\": \"wal\"}", 201));
     struct stat sb;
     assert_int_equal(stat(wal, &sb), 0);
     assert_true(sb.st_size > 0);
-    int status = support_stop(g.pid, 10000);
-    g.pid = -1;
+    int status = support_stop(g.d.pid, 10000);
+    g.d.pid = -1;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        char *l = support_read_log(g.log);
+        char *l = support_read_log(g.d.log);
         size_t n = strlen(l);
         fprintf(stderr, "%s\n", n > 3000 ? l + n - 3000 : l);
         fail_msg("tsunagud exit status %d", status);
