@@ -265,6 +265,19 @@ static void reply_case_saved(api_req_t *r, int status, const case_t *c, json_t *
     api_reply_json(r, status, o);
 }
 
+/* The end of a case write: the saved case with status when ok, else the
+ * store error; takes warnings and frees c either way. */
+static void finish_case_write(api_req_t *r, bool ok, int status, case_t *c, json_t *warnings)
+{
+    if (ok)
+        reply_case_saved(r, status, c, warnings);
+    else {
+        json_decref(warnings);
+        store_error(r);
+    }
+    case_free(c);
+}
+
 static void h_case_create(api_req_t *r)
 {
     json_t *body = body_with_id(r, NULL), *warnings;
@@ -299,13 +312,7 @@ static void h_case_create(api_req_t *r)
     free(text);
     free(actor);
     json_decref(doc);
-    if (ok)
-        reply_case_saved(r, 201, &c, warnings);
-    else {
-        json_decref(warnings);
-        store_error(r);
-    }
-    case_free(&c);
+    finish_case_write(r, ok, 201, &c, warnings);
 }
 
 static void h_case_put(api_req_t *r)
@@ -334,13 +341,7 @@ static void h_case_put(api_req_t *r)
     ok = exec_bound(s);
     free(text);
     json_decref(doc);
-    if (ok)
-        reply_case_saved(r, 200, &c, warnings);
-    else {
-        json_decref(warnings);
-        store_error(r);
-    }
-    case_free(&c);
+    finish_case_write(r, ok, 200, &c, warnings);
 }
 
 /* Agency tokens: the approved lead or a supporter, and 本人's consent must
