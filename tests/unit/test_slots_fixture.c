@@ -23,6 +23,7 @@
 #include "icalbusy.h"
 #include "slots.h"
 #include "slots_bruteforce.h"
+#include "support_slots.h"
 #include "timeutil.h"
 
 #define CITY_DIR "tests/data/yamanami"
@@ -111,14 +112,9 @@ static int teardown(void **state)
 
 static void load_query(const fixture_t *f, const char *name, slot_query_t *q)
 {
-    char path[512];
-    snprintf(path, sizeof path, CITY_DIR "/queries/%s.json", name);
-    size_t len;
-    char *text = read_file(path, &len);
-    assert_non_null(text);
     slot_error_t e;
-    if (!slot_query_parse(text, len, &f->city, q, &e)) fail_msg("%s: %s %s", name, e.code, e.message);
-    free(text);
+    if (!support_load_query(CITY_DIR, name, &f->city, q, &e))
+        fail_msg("%s: %s %s", name, e.code, e.message);
 }
 
 static bool same_optional(const strvec_t *got, const json_t *want)

@@ -21,6 +21,7 @@
 #include "slots.h"
 #include "slots_store.h"
 #include "store.h"
+#include "support_slots.h"
 #include "timeutil.h"
 
 #define CITY_DIR "tests/data/yamanami"
@@ -101,14 +102,8 @@ static int teardown(void **state)
 
 static void load_query(const fx_t *f, const char *name, slot_query_t *q)
 {
-    char path[512];
-    snprintf(path, sizeof path, CITY_DIR "/queries/%s.json", name);
-    size_t len;
-    char *text = read_file(path, &len);
-    assert_non_null(text);
     slot_error_t e;
-    if (!slot_query_parse(text, len, &f->city, q, &e)) fail_msg("%s", e.message);
-    free(text);
+    if (!support_load_query(CITY_DIR, name, &f->city, q, &e)) fail_msg("%s", e.message);
 }
 
 static void expect_first_slot(const fx_t *f, const char *query, const char *start)
