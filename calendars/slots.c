@@ -48,6 +48,8 @@
  * (and from when); and the earliest feasible start when the window is
  * widened to 26 weeks from `from`, capped at the end of the busy data
  * (searched a week, then doubling spans, stopping at the first found).
+ * The result records where a horizon stopped the widened search, so the
+ * response can say so.
  */
 #include "slots.h"
 
@@ -864,6 +866,22 @@ static void optional_within(search_t *S, const ivset_t *ranges)
     for (size_t i = 0; i < S->nopt; i++) ok_within(S, &S->opt[i], ranges);
 }
 
+/* The earliest attendee data horizon before `before` (0 = none), and
+ * whose it is. */
+static int64_t earliest_horizon(const search_t *S, int64_t before, const char **who)
+{
+    int64_t h = 0;
+    for (size_t i = 0; i < S->nreq + S->nopt; i++) {
+        const plan_t *p = i < S->nreq ? &S->req[i] : &S->opt[i - S->nreq];
+        int64_t k = p->busy->known_until;
+        if (k && k < before && (!h || k < h)) {
+            h = k;
+            *who = p->a->id;
+        }
+    }
+    return h;
+}
+
 /* ---- the per-agency cache ------------------------------------------------ */
 
 typedef struct cache_entry {
@@ -1088,10 +1106,8 @@ static void diagnose_drops(const search_t *S, slot_result_t *out)
 static void diagnose_next(search_t *S, const slot_query_t *q, int64_t lo, slot_result_t *out)
 {
     int64_t end = q->from + SLOTS_MAX_WINDOW_SECONDS;
-    for (size_t i = 0; i < S->nreq + S->nopt; i++) {
-        const plan_t *p = i < S->nreq ? &S->req[i] : &S->opt[i - S->nreq];
-        if (p->busy->known_until && p->busy->known_until < end) end = p->busy->known_until;
-    }
+    int64_t cut = earliest_horizon(S, end, &out->next_until_agency);
+    if (cut) end = out->next_until = cut;
     int64_t hi = end - S->dur + 1;
     if (hi <= lo || !S->nreq) return;
     /* Only the earliest start is wanted: search a week, then windows that

@@ -226,6 +226,14 @@ char *slots_hhmm(int64_t t, const tz_t *tz, char out[SLOTS_JP_LEN])
     return out;
 }
 
+char *slots_until_date(int64_t horizon, const tz_t *tz, char out[SLOTS_JP_LEN])
+{
+    int y, m, d;
+    civil_from_days(tz_local_day(tz, horizon - 1, NULL), &y, &m, &d);
+    snprintf(out, SLOTS_JP_LEN, "%04d-%02d-%02d", y, m, d);
+    return out;
+}
+
 static json_t *iso(int64_t t, const tz_t *tz)
 {
     char buf[TU_ISO_LEN];
@@ -297,6 +305,10 @@ static char *empty_message(const city_t *c, const slot_result_t *r)
     if (r->has_next)
         strbuf_printf(&b, "期間を広げると最短で%s %sから可能です。", slots_jp_date(r->next.start, tz, d),
                       slots_hhmm(r->next.start, tz, h));
+    else if (r->next_until)
+        strbuf_printf(&b, "%1$sまでに全員が参加できる枠は見つかりませんでした"
+                      "(%2$sの予定が%1$sまでしかないため、26週間より手前で検索を打ち切りました)。",
+                      slots_until_date(r->next_until, tz, d), agency_name(c, r->next_until_agency));
     else
         strbuf_puts(&b, "26週間以内に全員が参加できる枠は見つかりませんでした。");
     return strbuf_detach(&b);
@@ -312,6 +324,10 @@ json_t *slot_result_to_json(const city_t *city, const slot_query_t *q, const slo
     json_object_set_new(diag, "earliest_start", iso(r->earliest, tz));
     json_object_set_new(diag, "candidates", json_integer((json_int_t)r->candidates));
     json_object_set_new(diag, "feasible_candidates", json_integer((json_int_t)r->feasible));
+    if (r->window_until && r->window_until_agency)
+        json_object_set_new(diag, "window_cut", json_pack("{s:s, s:o}", "agency",
+                                                          r->window_until_agency, "data_until",
+                                                          iso(r->window_until, tz)));
     if (r->nslots == 0) {
         json_object_set_new(diag, "reason",
                             json_string(r->candidates ? "all-blocked" : "no-working-time"));
@@ -319,6 +335,8 @@ json_t *slot_result_to_json(const city_t *city, const slot_query_t *q, const slo
         json_object_set_new(diag, "next_available",
                             r->has_next ? slot_to_json(city, &r->next) : json_null());
         json_object_set_new(diag, "drop_one", drops_json(city, r));
+        if (r->next_until)
+            json_object_set_new(diag, "next_search_until", iso(r->next_until, tz));
         char *msg = empty_message(city, r);
         json_object_set_new(diag, "message", json_string(msg));
         free(msg);

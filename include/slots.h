@@ -56,7 +56,8 @@ typedef struct slot_agency_busy {
     size_t         ncalendars;
     const ivset_t *extra;
     int64_t        known_until;  /* busy data is complete up to here; 0 =
-                                    unbounded.  Caps the widened search. */
+                                    unbounded.  Caps the widened search
+                                    (the caller cuts the query window). */
     uint64_t       version;      /* changes whenever calendars change; 0 =
                                     never cache this agency */
 } slot_agency_busy_t;
@@ -103,6 +104,14 @@ typedef struct slot_result {
     slot_t          next;
     slot_drop_t    *drops;
     size_t          ndrops;
+    /* Data horizons (known_until) that cut the search, 0 = none did: */
+    int64_t         window_until;   /* set by the caller that cut the query
+                                       window there (slots_store.c): no
+                                       slot ends after it */
+    const char     *window_until_agency;  /* whose horizon (the city's) */
+    int64_t         next_until;     /* the widened search stopped here,
+                                       before from + 26 weeks */
+    const char     *next_until_agency;    /* whose horizon (the city's) */
 } slot_result_t;
 
 void slot_result_init(slot_result_t *r);
@@ -153,5 +162,8 @@ json_t *slot_to_json(const city_t *city, const slot_t *s);
 #define SLOTS_JP_LEN 48
 char *slots_jp_date(int64_t t, const tz_t *tz, char out[SLOTS_JP_LEN]);
 char *slots_hhmm(int64_t t, const tz_t *tz, char out[SLOTS_JP_LEN]);
+/* "2027-02-28": the last local day before a data horizon (exclusive end
+ * instant) in tz, for "... までの予定しかない" messages. */
+char *slots_until_date(int64_t horizon, const tz_t *tz, char out[SLOTS_JP_LEN]);
 
 #endif
