@@ -18,6 +18,14 @@
  * DTEND, store migration 7) when that comes first, so the widened search
  * never proposes time we hold no data for.
  *
+ * The query window itself is cut the same way: time past a horizon is
+ * unknown, never free.  The engine runs on a copy of the query whose end
+ * is the earliest required attendee's horizon (so no slot ends after it),
+ * and an optional attendee is busy from its own horizon on (extra busy,
+ * offset by its travel time so that the engine's padding lands exactly
+ * on the horizon), so it is never listed for a slot ending later.  The
+ * answer's warnings say so, with the date, for each attendee cut.
+ *
  * Staff calendars are loaded whole (every stored interval) and carry the
  * agency's data version (feeds_agency_busy, store migration 6), so the
  * engine's per-agency cache (slot_cache_t, used by POST /v1/slots) is
@@ -218,6 +226,17 @@ static int64_t data_horizon(const agency_busy_t *ab)
     return h;
 }
 
+/* An optional attendee is busy from its data horizon on: the engine pads
+ * extra busy by the travel time, so push it that much later. */
+static void busy_after_horizon(const city_t *city, const char *id, int64_t horizon, ivset_t *extra)
+{
+    if (!horizon) return;
+    const agency_t *a = city_agency(city, id);
+    int64_t travel = a ? (int64_t)a->travel_minutes * 60 : 0;
+    ivset_push(extra, horizon + travel, INT64_MAX / 4);
+    ivset_normalize(extra);
+}
+
 void slots_input_load(store_t *st, const city_t *city, const slot_query_t *q, int64_t now,
                       int64_t except_meeting, slots_input_t *in)
 {
@@ -243,8 +262,42 @@ void slots_input_load(store_t *st, const city_t *city, const slot_query_t *q, in
         meetings_agency_busy(st, id, from, to, except_meeting, &in->extra[i]);
         in->busy[i] = (slot_agency_busy_t){id, in->ab[i].busy, in->ab[i].ncal, &in->extra[i],
                                            data_horizon(&in->ab[i]), in->ab[i].data_version};
+        if (i >= q->required.n) busy_after_horizon(city, id, in->busy[i].known_until, &in->extra[i]);
     }
-    (void)city;
+}
+
+/* q with its end cut at the earliest required attendee's data horizon
+ * before it (a shallow copy: never free it); *cut and *who say where and
+ * whose, or *cut is 0. */
+static slot_query_t query_within_horizons(const slot_query_t *q, const slots_input_t *in,
+                                          int64_t *cut, const char **who)
+{
+    slot_query_t c = *q;
+    *cut = 0;
+    *who = NULL;
+    for (size_t i = 0; i < q->required.n && i < in->n; i++) {
+        int64_t h = in->busy[i].known_until;
+        if (h && h < c.to) {
+            c.to = *cut = h;
+            *who = in->busy[i].agency_id;
+        }
+    }
+    return c;
+}
+
+/* Run the engine on q cut at the required horizons; out records the cut. */
+static int find_within_horizons(const city_t *city, const slot_query_t *q, int64_t now,
+                                const slots_input_t *in, slot_cache_t *cache,
+                                slot_result_t *out, char *err, size_t errlen)
+{
+    int64_t cut;
+    const char *who;
+    slot_query_t c = query_within_horizons(q, in, &cut, &who);
+    int rc = slots_find_cached(city, &c, now, in->busy, in->n, cache, out, err, errlen);
+    const agency_t *a = who ? city_agency(city, who) : NULL;
+    out->window_until = cut;
+    out->window_until_agency = a ? a->id : NULL;
+    return rc;
 }
 
 void slots_input_free(slots_input_t *in)
@@ -264,7 +317,7 @@ int slots_store_find(store_t *st, const city_t *city, const slot_query_t *q, int
 {
     slots_input_t in;
     slots_input_load(st, city, q, now, except_meeting, &in);
-    int rc = slots_find(city, q, now, in.busy, in.n, out, err, errlen);
+    int rc = find_within_horizons(city, q, now, &in, NULL, out, err, errlen);
     slots_input_free(&in);
     return rc;
 }
@@ -322,6 +375,27 @@ static json_t *attendee_json(const city_t *city, const char *id, bool required,
     return o;
 }
 
+/* A warning when the query window runs past where an attendee's busy
+ * data ends: time after that is unknown, never taken as free. */
+static void horizon_warning(const city_t *city, const char *id, bool required,
+                            int64_t known_until, const slot_query_t *q, json_t *o,
+                            json_t *warnings)
+{
+    if (!known_until) return;
+    json_object_set_new(o, "data_until", iso_json(known_until, city->tz ? city->tz : tz_default()));
+    if (known_until >= q->to) return;
+    char day[SLOTS_JP_LEN];
+    slots_until_date(known_until, city->tz ? city->tz : tz_default(), day);
+    char *w = required
+        ? xasprintf("%s のカレンダーは %s までの予定しかないため、それ以降の候補は出していません "
+                    "(busy data ends %s: no slots proposed after it)", id, day, day)
+        : xasprintf("%s のカレンダーは %s までの予定しかないため、それ以降の候補では参加可能に"
+                    "数えていません (busy data ends %s: not counted as attending after it)",
+                    id, day, day);
+    json_array_append_new(warnings, json_string(w));
+    free(w);
+}
+
 json_t *slots_store_answer(store_t *st, const city_t *city, const slot_query_t *q,
                            int64_t now, char *err, size_t errlen)
 {
@@ -334,7 +408,7 @@ json_t *slots_store_answer_cached(store_t *st, const city_t *city, const slot_qu
     slots_input_t in;
     slots_input_load(st, city, q, now, 0, &in);
     slot_result_t r;
-    if (slots_find_cached(city, q, now, in.busy, in.n, cache, &r, err, errlen) != 0) {
+    if (find_within_horizons(city, q, now, &in, cache, &r, err, errlen) != 0) {
         slot_result_free(&r);
         slots_input_free(&in);
         return NULL;
@@ -342,9 +416,13 @@ json_t *slots_store_answer_cached(store_t *st, const city_t *city, const slot_qu
     json_t *resp = slot_result_to_json(city, q, &r);
     json_t *diag = json_object_get(resp, "diagnostics");
     json_t *att = json_array(), *warnings = json_array();
-    for (size_t i = 0; i < in.n; i++)
-        json_array_append_new(att, attendee_json(city, in.busy[i].agency_id, i < q->required.n,
-                                                 &in.ab[i], now, warnings));
+    for (size_t i = 0; i < in.n; i++) {
+        bool required = i < q->required.n;
+        json_t *o = attendee_json(city, in.busy[i].agency_id, required, &in.ab[i], now, warnings);
+        horizon_warning(city, in.busy[i].agency_id, required, in.busy[i].known_until, q, o,
+                        warnings);
+        json_array_append_new(att, o);
+    }
     json_object_set_new(diag, "attendees", att);
     json_object_set_new(diag, "warnings", warnings);
     json_object_set_new(diag, "now", iso_json(now, city->tz ? city->tz : tz_default()));
