@@ -335,6 +335,196 @@ static void booked_meetings_are_busy(void **state)
     exec_ok(f->st, "DELETE FROM meetings WHERE id = 77");
 }
 
+/* ---- query windows past a data horizon ----------------------------------- */
+
+#define HOKEN_COVERED_TO "2027-03-01T00:00:00+09:00"   /* hoken.ics DTEND */
+
+static void set_hoken_coverage(fx_t *f, bool declared)
+{
+    char sql[200];
+    if (!declared) {
+        exec_ok(f->st, "UPDATE feeds SET covers_from = NULL, covers_to = NULL");
+        return;
+    }
+    snprintf(sql, sizeof sql, "UPDATE feeds SET covers_from = %lld, covers_to = %lld WHERE id = 'hoken'",
+             (long long)at("2026-11-30T00:00:00+09:00"), (long long)at(HOKEN_COVERED_TO));
+    exec_ok(f->st, sql);
+}
+
+/* A query from late February into March 2027 (past hoken's coverage). */
+static void past_coverage_query(const fx_t *f, const char *required, const char *optional,
+                                slot_query_t *q)
+{
+    char doc[512];
+    snprintf(doc, sizeof doc,
+             "{\"id\": \"past-coverage\", \"required\": [%s], \"optional\": [%s],"
+             " \"duration_minutes\": 60, \"from\": \"2027-02-22T00:00:00+09:00\","
+             " \"to\": \"2027-03-13T00:00:00+09:00\", \"limit\": 100}", required, optional);
+    slot_error_t e;
+    if (!slot_query_parse(doc, strlen(doc), &f->city, q, &e)) fail_msg("%s", e.message);
+}
+
+static size_t slots_ending_after(json_t *resp, int64_t t, const char *with_optional)
+{
+    size_t i, n = 0;
+    json_t *s;
+    json_array_foreach(json_object_get(resp, "slots"), i, s) {
+        if (at(json_string_value(json_object_get(s, "end"))) <= t) continue;
+        if (!with_optional) { n++; continue; }
+        size_t k;
+        json_t *o;
+        json_array_foreach(json_object_get(s, "optional"), k, o)
+            if (strcmp(json_string_value(o), with_optional) == 0) n++;
+    }
+    return n;
+}
+
+static size_t slots_with_optional(json_t *resp, const char *id)
+{
+    return slots_ending_after(resp, INT64_MIN, id);
+}
+
+static bool has_warning(json_t *resp, const char *needle)
+{
+    size_t i;
+    json_t *w;
+    json_array_foreach(json_object_get(json_object_get(resp, "diagnostics"), "warnings"), i, w)
+        if (strstr(json_string_value(w), needle)) return true;
+    return false;
+}
+
+/* A required attendee: no slot ends after its declared coverage (without
+ * the declared range the unknown time was proposed), slots before it
+ * remain, and the warning names the date. */
+static void window_past_required_horizon_is_cut(void **state)
+{
+    fx_t *f = *state;
+    slot_query_t q;
+    past_coverage_query(f, "\"hoken\", \"jiritsu\"", "", &q);
+    char err[256];
+    int64_t covered_to = at(HOKEN_COVERED_TO);
+    set_hoken_coverage(f, false);
+    json_t *resp = slots_store_answer(f->st, &f->city, &q, f->now, err, sizeof err);
+    assert_non_null(resp);
+    assert_true(slots_ending_after(resp, covered_to, NULL) > 0);     /* unknown taken as free */
+    assert_false(has_warning(resp, "までの予定しかない"));
+    json_decref(resp);
+
+    set_hoken_coverage(f, true);
+    resp = slots_store_answer(f->st, &f->city, &q, f->now, err, sizeof err);
+    assert_non_null(resp);
+    assert_int_equal(slots_ending_after(resp, covered_to, NULL), 0);
+    assert_true(json_array_size(json_object_get(resp, "slots")) > 0);
+    assert_true(has_warning(resp, "hoken のカレンダーは 2027-02-28 までの予定しかないため、"
+                                  "それ以降の候補は出していません"));
+    assert_false(has_warning(resp, "jiritsu のカレンダーは"));
+    json_t *cut = json_object_get(json_object_get(resp, "diagnostics"), "window_cut");
+    assert_string_equal(json_string_value(json_object_get(cut, "agency")), "hoken");
+    assert_int_equal(at(json_string_value(json_object_get(cut, "data_until"))), covered_to);
+    json_decref(resp);
+
+    /* the engine result says the same to other callers (meetings) */
+    slot_result_t r;
+    assert_int_equal(slots_store_find(f->st, &f->city, &q, f->now, 0, &r, err, sizeof err), 0);
+    assert_int_equal(r.window_until, covered_to);
+    for (size_t i = 0; i < r.nslots; i++) assert_true(r.slots[i].end <= covered_to);
+    slot_result_free(&r);
+    set_hoken_coverage(f, false);
+    slot_query_free(&q);
+}
+
+/* A window entirely past the horizon proposes nothing. */
+static void window_wholly_past_required_horizon_is_empty(void **state)
+{
+    fx_t *f = *state;
+    slot_query_t q;
+    past_coverage_query(f, "\"hoken\", \"jiritsu\"", "", &q);
+    q.from = at("2027-03-02T00:00:00+09:00");
+    char err[256];
+    set_hoken_coverage(f, true);
+    json_t *resp = slots_store_answer(f->st, &f->city, &q, f->now, err, sizeof err);
+    assert_non_null(resp);
+    assert_int_equal(json_array_size(json_object_get(resp, "slots")), 0);
+    assert_true(has_warning(resp, "2027-02-28 までの予定しかない"));
+    json_decref(resp);
+    set_hoken_coverage(f, false);
+    slot_query_free(&q);
+}
+
+/* An optional attendee is not listed for slots past its coverage, still
+ * is before it, and the slots themselves are not cut. */
+static void optional_past_horizon_not_listed(void **state)
+{
+    fx_t *f = *state;
+    slot_query_t q;
+    past_coverage_query(f, "\"jiritsu\"", "\"hoken\"", &q);
+    char err[256];
+    int64_t covered_to = at(HOKEN_COVERED_TO);
+    set_hoken_coverage(f, false);
+    json_t *resp = slots_store_answer(f->st, &f->city, &q, f->now, err, sizeof err);
+    assert_true(slots_ending_after(resp, covered_to, "hoken") > 0);  /* unknown taken as free */
+    json_decref(resp);
+
+    set_hoken_coverage(f, true);
+    resp = slots_store_answer(f->st, &f->city, &q, f->now, err, sizeof err);
+    assert_non_null(resp);
+    assert_int_equal(slots_ending_after(resp, covered_to, "hoken"), 0);
+    assert_true(slots_with_optional(resp, "hoken") > 0);
+    assert_true(slots_ending_after(resp, covered_to, NULL) > 0);    /* jiritsu alone decides */
+    assert_true(has_warning(resp, "hoken のカレンダーは 2027-02-28 までの予定しかないため、"
+                                  "それ以降の候補では参加可能に数えていません"));
+    assert_null(json_object_get(json_object_get(resp, "diagnostics"), "window_cut"));
+    json_decref(resp);
+    set_hoken_coverage(f, false);
+    slot_query_free(&q);
+}
+
+/* The stored busy window (fetch + 180 days) cuts a query window too. */
+static void window_past_stored_window_is_cut(void **state)
+{
+    fx_t *f = *state;
+    slot_query_t q;
+    past_coverage_query(f, "\"jiritsu\"", "", &q);
+    char err[256];
+    /* jiritsu's data fetched 180 days before 2027-03-01 09:00 JST */
+    char sql[200];
+    int64_t horizon = at("2027-03-01T09:00:00+09:00");
+    snprintf(sql, sizeof sql, "UPDATE feeds SET last_success = %lld WHERE id = 'jiritsu'",
+             (long long)(horizon - FEEDS_WINDOW_AHEAD));
+    exec_ok(f->st, sql);
+    json_t *resp = slots_store_answer(f->st, &f->city, &q, f->now, err, sizeof err);
+    assert_non_null(resp);
+    assert_int_equal(slots_ending_after(resp, horizon, NULL), 0);
+    assert_true(json_array_size(json_object_get(resp, "slots")) > 0);
+    assert_true(has_warning(resp, "jiritsu のカレンダーは 2027-03-01 までの予定しかない"));
+    json_decref(resp);
+    snprintf(sql, sizeof sql, "UPDATE feeds SET last_success = %lld WHERE id = 'jiritsu'",
+             (long long)f->now);
+    exec_ok(f->st, sql);
+    slot_query_free(&q);
+}
+
+/* When the widened search stopped at a horizon, the message says where. */
+static void empty_message_names_horizon(void **state)
+{
+    fx_t *f = *state;
+    slot_query_t q;
+    load_query(f, "q5-impossible", &q);
+    char err[256];
+    set_hoken_coverage(f, true);
+    json_t *resp = slots_store_answer(f->st, &f->city, &q, f->now, err, sizeof err);
+    assert_non_null(resp);
+    json_t *diag = json_object_get(resp, "diagnostics");
+    const char *msg = json_string_value(json_object_get(diag, "message"));
+    assert_non_null(strstr(msg, "2027-02-28までに全員が参加できる枠は見つかりませんでした"));
+    assert_null(strstr(msg, "26週間以内に全員"));
+    assert_int_equal(at(json_string_value(json_object_get(diag, "next_search_until"))),
+                     at(HOKEN_COVERED_TO));
+    json_decref(resp);
+    set_hoken_coverage(f, false);
+    slot_query_free(&q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -344,6 +534,11 @@ int main(void)
         cmocka_unit_test(widened_search_respects_data_horizon),
         cmocka_unit_test(widened_search_stops_at_declared_coverage),
         cmocka_unit_test(booked_meetings_are_busy),
+        cmocka_unit_test(window_past_required_horizon_is_cut),
+        cmocka_unit_test(window_wholly_past_required_horizon_is_empty),
+        cmocka_unit_test(optional_past_horizon_not_listed),
+        cmocka_unit_test(window_past_stored_window_is_cut),
+        cmocka_unit_test(empty_message_names_horizon),
     };
     return cmocka_run_group_tests_name("slots_store", tests, setup, teardown);
 }
