@@ -7,9 +7,12 @@
  * needs 本人's consent and never invites an agency 本人 excluded; 支援会議
  * admits registered members only) -> every required attendee is free at
  * that time right now (409 with fresh suggestions).  Availability is the
- * slot engine's own rule (hours, business days, travel, `need`), fed with
- * the feeds' busy rows plus the meetings already booked and the active
- * holds, so a booked meeting is busy for every later query.  A booking
+ * slot engine's own rule (hours, business days, travel, `need`), fed by
+ * slots_store (slots_input_load) exactly like POST /v1/slots: the feeds'
+ * busy rows plus the meetings already booked and the active holds, so a
+ * booked meeting is busy for every later query.  Suggestions (409,
+ * 要再調整, reschedule) are also cut at the attendees' data horizons, so
+ * none lies past what a feed covers.  A booking
  * may name the caller's own hold ("hold": id): it is deleted in the same
  * transaction as the check and the insert, so it does not block its own
  * meeting and reappears if the booking fails.
@@ -344,25 +347,6 @@ void meetings_agency_busy(store_t *st, const char *agency_id, int64_t from,
     collect_busy(s, out);
 }
 
-static void feed_busy(store_t *st, const char *feed_id, int64_t from, int64_t to,
-                      ivset_t *out)
-{
-    sqlite3_stmt *s = store_prepare(st,
-        "SELECT start, end FROM busy WHERE feed_id = ? AND end > ? AND start < ?");
-    if (!s) return;
-    store_bind_text(s, 1, feed_id);
-    sqlite3_bind_int64(s, 2, from);
-    sqlite3_bind_int64(s, 3, to);
-    collect_busy(s, out);
-}
-
-typedef struct busy_input {
-    slot_agency_busy_t *v;
-    ivset_t           **cals;
-    ivset_t            *extra;
-    size_t              n;
-} busy_input_t;
-
 static bool blocked_for(const mtg_block_t *block, const char *agency)
 {
     for (size_t i = 0; block && block->agencies && i < block->agencies->n; i++)
@@ -370,55 +354,26 @@ static bool blocked_for(const mtg_block_t *block, const char *agency)
     return false;
 }
 
-static void busy_input_build(meetings_t *m, const city_t *city, const strvec_t *ids,
-                             int64_t from, int64_t to, int64_t except,
-                             const mtg_block_t *block, busy_input_t *bi)
+/* The declined time stays busy for whoever declined it (block). */
+static void add_block(slots_input_t *in, const mtg_block_t *block)
 {
-    bi->n = ids->n;
-    bi->v = xcalloc(ids->n, sizeof *bi->v);
-    bi->cals = xcalloc(ids->n, sizeof *bi->cals);
-    bi->extra = xcalloc(ids->n, sizeof *bi->extra);
-    from -= 86400;
-    to += 86400;
-    for (size_t i = 0; i < ids->n; i++) {
-        const agency_t *a = city_agency(city, ids->v[i]);
-        size_t nc = a ? a->ncalendars : 0;
-        bi->cals[i] = xcalloc(nc ? nc : 1, sizeof **bi->cals);
-        for (size_t c = 0; c < nc; c++) {
-            ivset_init(&bi->cals[i][c]);
-            feed_busy(m->st, a->calendars[c].id, from, to, &bi->cals[i][c]);
+    if (!block || block->end <= block->start) return;
+    for (size_t i = 0; i < in->n; i++)
+        if (blocked_for(block, in->busy[i].agency_id)) {
+            ivset_push(&in->extra[i], block->start, block->end);
+            ivset_normalize(&in->extra[i]);
         }
-        ivset_init(&bi->extra[i]);
-        meetings_agency_busy(m->st, ids->v[i], from, to, except, &bi->extra[i]);
-        holds_agency_busy(m->st, ids->v[i], from, to, tu_now(), &bi->extra[i]);
-        if (blocked_for(block, ids->v[i]) && block->end > block->start) {
-            ivset_push(&bi->extra[i], block->start, block->end);
-            ivset_normalize(&bi->extra[i]);
-        }
-        bi->v[i].agency_id = ids->v[i];
-        bi->v[i].calendars = bi->cals[i];
-        bi->v[i].ncalendars = nc;
-        bi->v[i].extra = &bi->extra[i];
-    }
 }
 
-static void busy_input_free(busy_input_t *bi, const city_t *city, const strvec_t *ids)
-{
-    for (size_t i = 0; i < bi->n; i++) {
-        const agency_t *a = city_agency(city, ids->v[i]);
-        for (size_t c = 0; a && c < a->ncalendars; c++) ivset_free(&bi->cals[i][c]);
-        free(bi->cals[i]);
-        ivset_free(&bi->extra[i]);
-    }
-    free(bi->cals);
-    free(bi->extra);
-    free(bi->v);
-}
-
-/* Run the slot engine for `ids` all required in [from, to). */
+/* Run the slot engine for `ids` all required in [from, to), on the same
+ * busy input as POST /v1/slots (slots_input_load: feeds, holds, booked
+ * meetings but `except`, data horizons), plus block.  within_horizons:
+ * cut the window at the attendees' data horizons like the slots API
+ * (suggestions); the booking check keeps judging the exact time asked. */
 static int find_slots(meetings_t *m, const city_t *city, const strvec_t *ids,
                       int minutes, int64_t from, int64_t to, int gran, int limit,
-                      int64_t except, const mtg_block_t *block, slot_result_t *out)
+                      int64_t except, const mtg_block_t *block, bool within_horizons,
+                      slot_result_t *out)
 {
     slot_query_t q;
     slot_query_init(&q);
@@ -429,13 +384,17 @@ static int find_slots(meetings_t *m, const city_t *city, const strvec_t *ids,
     q.granularity_minutes = gran;
     q.notice_days = 0;
     q.limit = limit;
-    busy_input_t bi;
-    busy_input_build(m, city, ids, from, to, except, block, &bi);
+    int64_t now = tu_now();
+    slots_input_t in;
+    slots_input_load(m->st, city, &q, now, except, &in);
+    add_block(&in, block);
     char err[256] = "";
     slot_result_init(out);
-    int rc = slots_find(city, &q, tu_now(), bi.v, bi.n, out, err, sizeof err);
+    int rc = within_horizons
+        ? slots_store_find_input(city, &q, now, &in, NULL, out, err, sizeof err)
+        : slots_find(city, &q, now, in.busy, in.n, out, err, sizeof err);
     if (rc != 0) log_warn("meetings: slot query failed: %s", err);
-    busy_input_free(&bi, city, ids);
+    slots_input_free(&in);
     slot_query_free(&q);
     return rc;
 }
@@ -446,7 +405,7 @@ static bool all_free(meetings_t *m, const city_t *city, const strvec_t *ids,
     if (ids->n == 0) return true;
     slot_result_t r;
     bool ok = find_slots(m, city, ids, (int)((end - start) / 60), start, end, 1, 1,
-                         except, NULL, &r) == 0 && r.nslots > 0 && r.slots[0].start == start;
+                         except, NULL, false, &r) == 0 && r.nslots > 0 && r.slots[0].start == start;
     slot_result_free(&r);
     return ok;
 }
@@ -461,7 +420,8 @@ json_t *mtg_suggestions(meetings_t *m, const city_t *city, const strvec_t *ids,
     int64_t now = tu_now();
     if (from < now) from = now;
     slot_result_t r;
-    if (find_slots(m, city, ids, minutes, from, from + 21 * 86400, 30, limit, except, block, &r) == 0)
+    if (find_slots(m, city, ids, minutes, from, from + 21 * 86400, 30, limit, except, block,
+                   true, &r) == 0)
         for (size_t i = 0; i < r.nslots; i++)
             json_array_append_new(arr, json_pack("{s:o, s:o}", "start",
                                   iso_json(city, r.slots[i].start), "end",

@@ -286,9 +286,9 @@ static slot_query_t query_within_horizons(const slot_query_t *q, const slots_inp
 }
 
 /* Run the engine on q cut at the required horizons; out records the cut. */
-static int find_within_horizons(const city_t *city, const slot_query_t *q, int64_t now,
-                                const slots_input_t *in, slot_cache_t *cache,
-                                slot_result_t *out, char *err, size_t errlen)
+int slots_store_find_input(const city_t *city, const slot_query_t *q, int64_t now,
+                           const slots_input_t *in, slot_cache_t *cache, slot_result_t *out,
+                           char *err, size_t errlen)
 {
     int64_t cut;
     const char *who;
@@ -317,7 +317,7 @@ int slots_store_find(store_t *st, const city_t *city, const slot_query_t *q, int
 {
     slots_input_t in;
     slots_input_load(st, city, q, now, except_meeting, &in);
-    int rc = find_within_horizons(city, q, now, &in, NULL, out, err, errlen);
+    int rc = slots_store_find_input(city, q, now, &in, NULL, out, err, errlen);
     slots_input_free(&in);
     return rc;
 }
@@ -408,7 +408,7 @@ json_t *slots_store_answer_cached(store_t *st, const city_t *city, const slot_qu
     slots_input_t in;
     slots_input_load(st, city, q, now, 0, &in);
     slot_result_t r;
-    if (find_within_horizons(city, q, now, &in, cache, &r, err, errlen) != 0) {
+    if (slots_store_find_input(city, q, now, &in, cache, &r, err, errlen) != 0) {
         slot_result_free(&r);
         slots_input_free(&in);
         return NULL;

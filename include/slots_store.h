@@ -57,6 +57,15 @@ void slots_input_load(store_t *st, const city_t *city, const slot_query_t *q, in
                       int64_t except_meeting, slots_input_t *in);
 void slots_input_free(slots_input_t *in);
 
+/* Run q on an input already loaded by slots_input_load (the caller may
+ * have added extra busy to in->extra[i], then normalized it): the window
+ * is cut at the required attendees' data horizons exactly as
+ * slots_store_find does, and out records the cut.  cache may be NULL.
+ * 0, or -1 with err. */
+int slots_store_find_input(const city_t *city, const slot_query_t *q, int64_t now,
+                           const slots_input_t *in, slot_cache_t *cache, slot_result_t *out,
+                           char *err, size_t errlen);
+
 /* Run q against the store.  0, or -1 with err. */
 int slots_store_find(store_t *st, const city_t *city, const slot_query_t *q, int64_t now,
                      int64_t except_meeting, slot_result_t *out, char *err, size_t errlen);

@@ -33,6 +33,7 @@
 #include <signal.h>
 #include <stdio.h>
 
+#include "holidays.h"
 #include "imip.h"
 #include "timeutil.h"
 
@@ -654,6 +655,68 @@ static void test_holds_block_and_own_hold_is_consumed(void **state)
     free(start);
     free(end);
     wait_outbox_idle(10000);
+}
+
+/* hoken's data horizon (data_until in POST /v1/slots diagnostics; its
+ * free/busy feed declares the range it covers), or a test failure. */
+static int64_t hoken_data_until(void)
+{
+    json_t *q = api("POST", "/v1/slots",
+                    "{\"required\":[\"hoken\"],\"optional\":[],\"duration_minutes\":60,"
+                    "\"from\":\"2027-02-22T00:00:00+09:00\",\"to\":\"2027-03-12T00:00:00+09:00\","
+                    "\"granularity_minutes\":30,\"notice_days\":0,\"limit\":1}", 200);
+    json_t *att = json_array_get(json_object_get(json_object_get(q, "diagnostics"), "attendees"), 0);
+    const char *until = json_string_value(json_object_get(att, "data_until"));
+    int64_t t = 0;
+    if (!until || !tu_parse_iso8601(until, NULL, &t)) {
+        char *d = json_dumps(q, JSON_COMPACT);
+        fail_msg("no data_until for hoken: %s", d);
+    }
+    json_decref(q);
+    return t;
+}
+
+/* 409 suggestions come from the same busy input as POST /v1/slots, so
+ * none lies past a required attendee's data horizon: hoken is held all
+ * of its last covered business day, and nothing after that is offered. */
+static void test_409_suggestions_stop_at_data_horizon(void **state)
+{
+    int64_t horizon = hoken_data_until();
+    const tz_t *tz = tz_default();
+    int64_t last = tz_local_day(tz, horizon - 1, NULL);
+    while (weekday_of_day(last) == 0 || weekday_of_day(last) == 6 || jp_holiday(last, NULL))
+        last--;
+    char s[TU_ISO_LEN], e[TU_ISO_LEN], ms[TU_ISO_LEN], me[TU_ISO_LEN];
+    int64_t day0 = tz_local_to_utc(tz, last, 0);
+    tu_format_iso8601(day0, tz, s);
+    tu_format_iso8601(day0 + 86400, tz, e);
+    tu_format_iso8601(day0 + 10 * 3600, tz, ms);
+    tu_format_iso8601(day0 + 11 * 3600, tz, me);
+    char *hb = xasprintf("{\"agencies\":[\"hoken\"],\"start\":\"%s\",\"end\":\"%s\","
+                         "\"expiry\":3600}", s, e);
+    json_t *h = api("POST", "/v1/holds", hb, 201);
+    free(hb);
+    long long hold = json_integer_value(json_object_get(h, "id"));
+    json_decref(h);
+    char *body = meeting_json_body("Y-05", "重層的支援会議", ms, me, "[\"kyodo\",\"hoken\"]",
+                                   "\"location\":\"x\"");
+    json_t *c = api("POST", "/v1/meetings", body, 409);
+    free(body);
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(c, "suggestions"), i, v) {
+        int64_t end = 0;
+        assert_true(tu_parse_iso8601(json_string_value(json_object_get(v, "end")), NULL, &end));
+        if (end > horizon)
+            fail_msg("suggestion %s ends past hoken's data horizon",
+                     json_string_value(json_object_get(v, "start")));
+    }
+    json_decref(c);
+    char path[64];
+    snprintf(path, sizeof path, "/v1/holds/%lld", hold);
+    support_resp_t r = support_daemon_http(&g.d, "DELETE", path, ADMIN, NULL);
+    assert_true(r.status == 200 || r.status == 204);
+    strbuf_free(&r.body);
 }
 
 static void test_reschedule_rechecks_consent(void **state)
@@ -1667,6 +1730,7 @@ int main(void)
         cmocka_unit_test(test_booked_meeting_is_busy_409_with_suggestions),
         cmocka_unit_test(test_confidentiality_refusals),
         cmocka_unit_test(test_holds_block_and_own_hold_is_consumed),
+        cmocka_unit_test(test_409_suggestions_stop_at_data_horizon),
         cmocka_unit_test(test_reschedule_rechecks_consent),
         cmocka_unit_test(test_bad_requests),
         cmocka_unit_test(test_rsvp_links),
