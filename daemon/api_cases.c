@@ -267,6 +267,18 @@ static void reply_case_saved(api_req_t *r, int status, const case_t *c, json_t *
 
 /* The end of a case write: the saved case with status when ok, else the
  * store error; takes warnings and frees c either way. */
+/* The request body as a validated case (id from the path when given);
+ * false after replying 400. */
+static bool read_case_body(api_req_t *r, const char *id, case_t *c, json_t **warnings)
+{
+    json_t *body = body_with_id(r, id);
+    if (!body)
+        return false;
+    bool ok = validate_case(r, body, c, warnings);
+    json_decref(body);
+    return ok;
+}
+
 static void finish_case_write(api_req_t *r, bool ok, int status, case_t *c, json_t *warnings)
 {
     if (ok)
@@ -280,13 +292,9 @@ static void finish_case_write(api_req_t *r, bool ok, int status, case_t *c, json
 
 static void h_case_create(api_req_t *r)
 {
-    json_t *body = body_with_id(r, NULL), *warnings;
+    json_t *warnings;
     case_t c;
-    if (!body)
-        return;
-    bool ok = validate_case(r, body, &c, &warnings);
-    json_decref(body);
-    if (!ok)
+    if (!read_case_body(r, NULL, &c, &warnings))
         return;
     case_row_t existing;
     if (case_row_load(r->d->store, c.id, &existing)) {
@@ -308,7 +316,7 @@ static void h_case_create(api_req_t *r)
         sqlite3_bind_int64(s, 4, now);
         store_bind_text(s, 5, actor);
     }
-    ok = exec_bound(s);
+    bool ok = exec_bound(s);
     free(text);
     free(actor);
     json_decref(doc);
@@ -322,13 +330,9 @@ static void h_case_put(api_req_t *r)
     if (!case_for_write(r, id, &row, true))
         return;
     case_row_free(&row);
-    json_t *body = body_with_id(r, id), *warnings;
+    json_t *warnings;
     case_t c;
-    if (!body)
-        return;
-    bool ok = validate_case(r, body, &c, &warnings);
-    json_decref(body);
-    if (!ok)
+    if (!read_case_body(r, id, &c, &warnings))
         return;
     sqlite3_stmt *s = store_prepare(r->d->store, "UPDATE cases SET doc = ?, updated = ? WHERE id = ?");
     json_t *doc = case_to_json(&c);
@@ -338,7 +342,7 @@ static void h_case_put(api_req_t *r)
         sqlite3_bind_int64(s, 2, tu_now());
         store_bind_text(s, 3, id);
     }
-    ok = exec_bound(s);
+    bool ok = exec_bound(s);
     free(text);
     json_decref(doc);
     finish_case_write(r, ok, 200, &c, warnings);
