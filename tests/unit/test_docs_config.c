@@ -1,6 +1,6 @@
 /*
  * test_docs_config.c - the configuration keys are documented where an
- * operator looks for them: every key of config_keys[] (daemon/config.c,
+ * operator looks for them: every key of config_keys[] (daemon/core/config.c,
  * the one list that also feeds `tsunagud --help`) must
  *
  *   - have a row in README.md's configuration table (the table under the
@@ -214,7 +214,7 @@ static void count_key(const char *key, void *arg) { (void)key; (*(int *)arg)++; 
 static void must_be_known(const char *key, void *arg)
 {
     if (!known_key(key))
-        fail_msg("%s names the key %s, which daemon/config.c does not know", (const char *)arg, key);
+        fail_msg("%s names the key %s, which daemon/core/config.c does not know", (const char *)arg, key);
 }
 
 /* ---- the helpers on synthetic texts ---------------------------------------- */

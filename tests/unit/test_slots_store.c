@@ -1,5 +1,5 @@
 /*
- * test_slots_store.c - the store side of slots (daemon/slots_store.c) on
+ * test_slots_store.c - the store side of slots (daemon/service/slots_store.c) on
  * an in-memory SQLite store, so it also runs under ASan and valgrind:
  * holds (create, overlap refused, expiry, delete), busy input assembled
  * from stored feed intervals + holds + booked meetings, the fixture answers

@@ -3,7 +3,7 @@
  *
  * Design
  * - Each area registers its routes from its own file and exports one
- *   function `void api_<area>_register(api_t *api)`; daemon/api.c calls
+ *   function `void api_<area>_register(api_t *api)`; daemon/api/api.c calls
  *   them all from one list (api_areas[]).  To add an area, write
  *   daemon/api_<area>.c and add one line to that list.
  * - A route is (method, pattern, roles, handler).  Patterns are literal
@@ -87,7 +87,7 @@ void api_route(api_t *api, const char *method, const char *pattern,
 int  api_in_flight(const api_t *api);
 long api_requests_total(const api_t *api);
 
-/* Area registration functions (called from daemon/api.c). */
+/* Area registration functions (called from daemon/api/api.c). */
 void api_feeds_register(api_t *api);
 void api_agencies_register(api_t *api);
 void api_tokens_register(api_t *api);

@@ -1,5 +1,5 @@
 /*
- * feeds.h - the feed scheduler (daemon/feeds.c) and the busy-time queries
+ * feeds.h - the feed scheduler (daemon/service/feeds.c) and the busy-time queries
  * other modules use.
  *
  * The scheduler polls every feed in the store on its own timer (POLL_INTERVAL

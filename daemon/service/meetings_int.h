@@ -3,7 +3,7 @@
  * context, the meeting row as loaded from SQLite, and the helpers used by
  * booking (meetings.c), replies (meetings_reply.c) and follow-ups
  * (meetings_follow.c).  Internal to daemon/; the public API is
- * include/meetings.h.
+ * include/service/meetings.h.
  */
 #ifndef TSUNAGU_MEETINGS_INT_H
 #define TSUNAGU_MEETINGS_INT_H

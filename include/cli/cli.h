@@ -3,8 +3,8 @@
  *
  * Design
  * - Each area exports a verb table `const cli_verb_t cli_<area>_verbs[]`
- *   terminated by {NULL} from its own file (daemon/cli_core.c,
- *   cli_slots.c, cli_rules.c, cli_meetings.c ...).  daemon/cli.c lists
+ *   terminated by {NULL} from its own file (daemon/cli/cli_core.c,
+ *   cli_slots.c, cli_rules.c, cli_meetings.c ...).  daemon/cli/cli.c lists
  *   those tables in ONE array (cli_verb_tables[]); add one line there.
  * - A verb gets argc/argv AFTER the verb name (argv[0] is the first
  *   argument) and returns the process exit code (0 ok, 1 API/user error,

@@ -1,6 +1,6 @@
 /*
  * util.c - checked allocation, strbuf, strvec, file reading, UTF-8 check.
- * See include/util.h.
+ * See include/core/util.h.
  */
 #include "util.h"
 

@@ -7,7 +7,7 @@
  *   foreign_keys=ON and busy_timeout=5000.  All access happens on the
  *   event-loop thread, so no locking beyond SQLite's own.
  * - Schema migrations are numbered and live in ONE ordered array in
- *   daemon/store_migrations.c ({version, name, sql}).  Pre-assigned
+ *   daemon/store/store_migrations.c ({version, name, sql}).  Pre-assigned
  *   numbers: 1-2 daemon core (agencies, feeds, intervals, tokens),
  *   3 slots/holds, 4 cases/decisions, 5 meetings/outbox, 6 feed data
  *   version, 7 feed coverage, 8+ ask the lead.
@@ -46,7 +46,7 @@ typedef struct store_migration {
     const char *sql;          /* one or more statements */
 } store_migration_t;
 
-/* The ordered array (daemon/store_migrations.c), terminated by {0}. */
+/* The ordered array (daemon/store/store_migrations.c), terminated by {0}. */
 extern const store_migration_t store_migrations[];
 
 /* Open (creating if needed) and migrate.  path ":memory:" works for

@@ -1,6 +1,6 @@
 /*
  * cli_cases.c - case and decision verbs of the tsunagu client, one verb
- * per API call of daemon/api_cases.c:
+ * per API call of daemon/api/api_cases.c:
  *
  *   case create CASE.json        POST /v1/cases
  *   case show ID                 GET  /v1/cases/{id}

@@ -6,7 +6,7 @@
  * trimmed and may be wrapped in double quotes.  Every key can be
  * overridden by the environment variable TSUNAGU_<KEY>, which wins.
  *
- * Known keys and their defaults live in ONE table in daemon/config.c
+ * Known keys and their defaults live in ONE table in daemon/core/config.c
  * (config_keys[]); adding a key is adding one line there (and to
  * contrib/tsunagud.conf.sample).  Unknown keys in the file are kept and
  * logged as a warning, so a module can read a key before it is listed.

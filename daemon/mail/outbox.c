@@ -1,7 +1,7 @@
 /*
  * outbox.c - durable mail queue on SQLite, drained by a libevent timer.
  *
- * See include/outbox.h for the states and the crash-safety argument.
+ * See include/mail/outbox.h for the states and the crash-safety argument.
  * Mechanics: one message is in flight at a time.  outbox_kick schedules a
  * zero-delay "pump"; the pump picks the oldest due pending row, dead-
  * letters it if it is past the maximum age, else commits 'sending' and

@@ -1,6 +1,6 @@
 /*
  * main_tsunagu.c - the tsunagu command-line client.  Everything lives in
- * daemon/cli.c (dispatch) and the cli_*.c verb files.
+ * daemon/cli/cli.c (dispatch) and the cli_*.c verb files.
  */
 #include "cli.h"
 
