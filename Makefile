@@ -162,6 +162,8 @@ build/bench/%: tests/bench/%.c $(SUPPORT_LIB) $(TEST_LIBS)
 	$(CC) $(TEST_CFLAGS) -O2 -o $@ $< $(SUPPORT_LIB) $(TEST_LIBS) $(LDLIBS)
 
 # Generated header dependencies (-MMD -MP) of every object and binary.
+include tests/fuzz/fuzz.mk
+
 -include $(LIB_OBJ:.o=.d) $(SAN_OBJ:.o=.d) build/obj/daemon/main_tsunagud.d \
          build/obj/daemon/cli/main_tsunagu.d $(TEST_SUPPORT:%.c=build/obj/%.d) \
          $(TEST_SUPPORT:%.c=build/san/%.d) $(TEST_BIN:=.d) $(TEST_SAN:=.d) \
