@@ -98,7 +98,7 @@ static void on_checkpoint_tick(evutil_socket_t fd, short what, void *arg)
 
 static void apply_checkpoint_interval(tsunagud_t *d)
 {
-    long secs = config_int(d->config, "CHECKPOINT_INTERVAL", 30, NULL);
+    long secs = config_num(d->config, "CHECKPOINT_INTERVAL", NULL);
     if (checkpoint_timer)
         event_del(checkpoint_timer);
     if (secs <= 0) {
@@ -182,7 +182,7 @@ static void begin_shutdown(tsunagud_t *d, const char *why)
     if (d->stopping)
         return;
     d->stopping = true;
-    long secs = config_int(d->config, "DRAIN_SECONDS", 10, NULL);
+    long secs = config_num(d->config, "DRAIN_SECONDS", NULL);
     log_info("shutdown: %s; draining %d task(s) (up to %ld s)", why, work_left(d), secs);
     tsunagud_run_shutdown_hooks(d);
     feeds_stop(d->feeds);
@@ -304,7 +304,8 @@ int main(int argc, char **argv)
         }
     }
     char err[1024];
-    d.config = config_load(d.config_path, err, sizeof err);
+    d.config = config_check_env(err, sizeof err) ? config_load(d.config_path, err, sizeof err)
+                                                  : NULL;
     if (!d.config) {
         log_error("%s", err);
         return 1;

@@ -41,18 +41,18 @@ const config_key_t config_keys[] = {
     {"SMTP_URL", NULL, "smtp://host:port used to send iMIP invitations"},
     {"SMTP_USER", NULL, "SMTP user name"},
     {"SMTP_PASSWORD", NULL, "SMTP password"},
-    {"SMTP_STARTTLS", NULL, "try, always (= require) or never (= no) [try]"},
+    {"SMTP_STARTTLS", "try", "try, always (= require) or never (= no)"},
     {"SMTP_INSECURE", NULL, "skip TLS certificate checks (tests only)"},
-    {"SMTP_TIMEOUT", NULL, "seconds per SMTP delivery [60]"},
+    {"SMTP_TIMEOUT", "60", "seconds per SMTP delivery"},
     {"SMTP_FROM", NULL, "envelope sender / From: of invitation mail"},
     {"SECRETARIAT_NAME", NULL, "organizer name in invitations"},
     {"PUBLIC_URL", NULL, "base URL used in per-attendee reply links"},
     {"LINK_SECRET", NULL, "HMAC key for signed reply links"},
-    {"RSVP_TTL", NULL, "seconds a reply link stays valid after the meeting ends [86400]"},
-    {"MONITOR_INTERVAL", NULL, "seconds between follow-up checks [60]"},
-    {"OUTBOX_RETRY_SECONDS", NULL, "first retry delay of undelivered mail [30]"},
-    {"OUTBOX_RETRY_MAX", NULL, "longest retry delay [3600]"},
-    {"OUTBOX_MAX_AGE", NULL, "give up on a message after this many seconds [172800]"},
+    {"RSVP_TTL", "86400", "seconds a reply link stays valid after the meeting ends"},
+    {"MONITOR_INTERVAL", "60", "seconds between follow-up checks"},
+    {"OUTBOX_RETRY_SECONDS", "30", "first retry delay of undelivered mail"},
+    {"OUTBOX_RETRY_MAX", "3600", "longest retry delay"},
+    {"OUTBOX_MAX_AGE", "172800", "give up on a message after this many seconds"},
     {NULL, NULL, NULL}
 };
 
@@ -71,6 +71,94 @@ static const config_key_t *known_key(const char *key)
         if (strcasecmp(k->key, key) == 0)
             return k;
     return NULL;
+}
+
+/* Levenshtein distance of two short upper-case keys (0..64 chars). */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 64 || lb > 64)
+        return 99;
+    size_t row[65];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t sub = diag + (toupper((unsigned char)a[i - 1]) != toupper((unsigned char)b[j - 1]));
+            size_t best = up + 1 < row[j - 1] + 1 ? up + 1 : row[j - 1] + 1;
+            row[j] = sub < best ? sub : best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+/* The known key closest to an unknown one, or NULL when none is close
+ * enough to be a likely misspelling (at most 1 edit in 4 characters). */
+static const char *nearest_key(const char *key)
+{
+    const char *best = NULL;
+    size_t best_d = (strlen(key) + 3) / 4 + 1;
+    for (const config_key_t *k = config_keys; k->key; k++) {
+        size_t d = edit_distance(key, k->key);
+        if (d < best_d) {
+            best_d = d;
+            best = k->key;
+        }
+    }
+    return best;
+}
+
+void config_unknown_message(const char *key, char *out, size_t outlen)
+{
+    const char *near = nearest_key(key);
+    if (near)
+        snprintf(out, outlen, "%s は不明な設定です。%s ですか? (unknown config key)", key, near);
+    else
+        snprintf(out, outlen, "%s は不明な設定です (unknown config key; see tsunagud --help)", key);
+}
+
+/* TSUNAGU_* variables that are not daemon keys: the CLI's and the
+ * tests' own.  A prefix ending in '_' matches a family. */
+static const char *const reserved_env[] = {
+    "URL", "TOKEN", "DEMO_", "ITEST_", "TEST_", "UNDER_VALGRIND", NULL
+};
+
+static bool reserved_env_name(const char *name)
+{
+    for (const char *const *r = reserved_env; *r; r++) {
+        size_t n = strlen(*r);
+        if ((*r)[n - 1] == '_' ? strncmp(name, *r, n) == 0 : strcmp(name, *r) == 0)
+            return true;
+    }
+    return false;
+}
+
+extern char **environ;
+
+bool config_check_env(char *err, size_t errlen)
+{
+    for (char **e = environ; *e; e++) {
+        if (strncmp(*e, "TSUNAGU_", 8) != 0)
+            continue;
+        char name[128];
+        size_t n = strcspn(*e + 8, "=");
+        if (n >= sizeof name)
+            n = sizeof name - 1;
+        memcpy(name, *e + 8, n);
+        name[n] = '\0';
+        const config_key_t *k = known_key(name);
+        if ((k && strcmp(k->key, name) == 0) || reserved_env_name(name))
+            continue;               /* getenv is case-sensitive: exact only */
+        char what[256];
+        config_unknown_message(name, what, sizeof what);
+        snprintf(err, errlen, "環境変数 TSUNAGU_%s: %s", name, what);
+        return false;
+    }
+    return true;
 }
 
 static char *trim(char *s)
@@ -127,8 +215,12 @@ static bool parse_line(config_t *c, char *line, int lineno, const char *path,
         }
         *p = (char)toupper((unsigned char)*p);
     }
-    if (!known_key(key))
-        log_warn("%s:%d: unknown config key %s (kept)", path, lineno, key);
+    if (!known_key(key)) {
+        char what[256];
+        config_unknown_message(key, what, sizeof what);
+        snprintf(err, errlen, "%s:%d: %s", path, lineno, what);
+        return false;
+    }
     config_set(c, key, val);
     return true;
 }
@@ -190,6 +282,13 @@ const char *config_get(const config_t *c, const char *key)
 {
     const config_key_t *k = known_key(key);
     return config_str(c, key, k ? k->def : NULL);
+}
+
+long config_num(const config_t *c, const char *key, bool *ok)
+{
+    const config_key_t *k = known_key(key);
+    long def = k && k->def ? strtol(k->def, NULL, 10) : 0;
+    return config_int(c, key, def, ok);
 }
 
 long config_int(const config_t *c, const char *key, long def, bool *ok)

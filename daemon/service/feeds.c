@@ -158,15 +158,15 @@ static const char *secret_for(const feeds_t *f, const char *feed_id)
 void feeds_reconfigure(feeds_t *f)
 {
     config_t *c = f->d->config;
-    f->poll_interval = config_int(c, "POLL_INTERVAL", 300, NULL);
+    f->poll_interval = config_num(c, "POLL_INTERVAL", NULL);
     if (f->poll_interval < 1)
         f->poll_interval = 300;
     long long mb = config_size(c, "MAX_FEED_BYTES", 10LL * 1024 * 1024);
     f->max_body = mb > 0 ? (size_t)mb : 10u * 1024 * 1024;
-    f->timeout_ms = config_int(c, "FETCH_TIMEOUT", 30, NULL) * 1000;
+    f->timeout_ms = config_num(c, "FETCH_TIMEOUT", NULL) * 1000;
     if (f->timeout_ms <= 0)
         f->timeout_ms = 30000;
-    f->max_concurrent = (int)config_int(c, "MAX_CONCURRENT_FETCHES", 16, NULL);
+    f->max_concurrent = (int)config_num(c, "MAX_CONCURRENT_FETCHES", NULL);
     if (f->max_concurrent < 1)
         f->max_concurrent = 16;
 }

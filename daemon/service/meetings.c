@@ -111,16 +111,20 @@ void meeting_case_free(meeting_case_t *c)
 
 /* ------------------------------------------------------------ helpers */
 
+/* A key's value, else its config_keys[] default, else def (for the
+ * defaults computed here: the sender name from the city, ...). */
 static const char *cfg(meetings_t *m, const char *key, const char *def)
 {
-    return config_str(m->d->config, key, def);
+    const char *v = config_get(m->d->config, key);
+    return v ? v : def;
 }
 
-static long cfg_int(meetings_t *m, const char *key, long def)
+/* A numeric key; its config_keys[] default when unset or not a number. */
+static long cfg_int(meetings_t *m, const char *key)
 {
     bool ok = true;
-    long v = config_int(m->d->config, key, def, &ok);
-    return ok ? v : def;
+    long v = config_num(m->d->config, key, &ok);
+    return ok ? v : config_num(NULL, key, NULL);
 }
 
 const tz_t *mtg_city_tz(const city_t *city)
@@ -1197,7 +1201,7 @@ void meetings_cancel(meetings_t *m, int64_t id, meetings_res_t *res)
  * whatever directory the daemon happens to run from. */
 static char *default_mail_path(meetings_t *m)
 {
-    const char *db = cfg(m, "DATABASE", "tsunagu.db");
+    const char *db = cfg(m, "DATABASE", NULL);
     if (!db || !*db || strcmp(db, ":memory:") == 0) return xstrdup("tsunagu-mail.mbox");
     return xasprintf("%s.mail", db);
 }
@@ -1211,9 +1215,9 @@ static mailer_t *make_mailer(meetings_t *m, char *err, size_t errlen)
         .url = smtp,
         .username = cfg(m, "SMTP_USER", NULL),
         .password = cfg(m, "SMTP_PASSWORD", NULL),
-        .starttls = cfg(m, "SMTP_STARTTLS", "try"),
+        .starttls = cfg(m, "SMTP_STARTTLS", NULL),
         .path = cfg(m, "MAIL_PATH", def_path),
-        .timeout_ms = cfg_int(m, "SMTP_TIMEOUT", 60) * 1000,
+        .timeout_ms = cfg_int(m, "SMTP_TIMEOUT") * 1000,
         .insecure = config_bool(m->d->config, "SMTP_INSECURE", false),
     };
     char *e = NULL;
@@ -1273,14 +1277,14 @@ meetings_t *meetings_new(tsunagud_t *d, char *err, size_t errlen)
     size_t pl = strlen(m->public_url);
     while (pl && m->public_url[pl - 1] == '/') m->public_url[--pl] = '\0';
     m->cases_dir = xstrdup(cfg(m, "CASES_DIR", NULL));
-    m->rsvp_ttl = cfg_int(m, "RSVP_TTL", 86400);
-    m->monitor_interval = (int)cfg_int(m, "MONITOR_INTERVAL", 60);
+    m->rsvp_ttl = cfg_int(m, "RSVP_TTL");
+    m->monitor_interval = (int)cfg_int(m, "MONITOR_INTERVAL");
     if (m->monitor_interval < 1) m->monitor_interval = 60;
     init_secret(m);
     outbox_config_t oc = {
-        .retry_initial = cfg_int(m, "OUTBOX_RETRY_SECONDS", 30),
-        .retry_max = cfg_int(m, "OUTBOX_RETRY_MAX", 3600),
-        .max_age = cfg_int(m, "OUTBOX_MAX_AGE", 48 * 3600),
+        .retry_initial = cfg_int(m, "OUTBOX_RETRY_SECONDS"),
+        .retry_max = cfg_int(m, "OUTBOX_RETRY_MAX"),
+        .max_age = cfg_int(m, "OUTBOX_MAX_AGE"),
     };
     m->ob = outbox_new(m->st, m->mailer, d->base, &oc);
     outbox_set_current(m->ob);

@@ -8,8 +8,10 @@
  *
  * Known keys and their defaults live in ONE table in daemon/core/config.c
  * (config_keys[]); adding a key is adding one line there (and to
- * contrib/tsunagud.conf.sample).  Unknown keys in the file are kept and
- * logged as a warning, so a module can read a key before it is listed.
+ * contrib/tsunagud.conf.sample, README and the man page).  An unknown key
+ * in the file, or an unknown TSUNAGU_* variable, is refused with the
+ * nearest known key (「SMTP_URl は不明な設定です。SMTP_URL ですか?」):
+ * a misspelt key must never silently fall back to its default.
  */
 #ifndef TSUNAGU_CONFIG_H
 #define TSUNAGU_CONFIG_H
@@ -37,6 +39,14 @@ const char *config_get(const config_t *c, const char *key);
 const char *config_str(const config_t *c, const char *key, const char *def);
 /* Integer value; def when unset; false+err via *ok when not a number. */
 long        config_int(const config_t *c, const char *key, long def, bool *ok);
+/* Same with the table's default (the one place defaults are written). */
+long        config_num(const config_t *c, const char *key, bool *ok);
+/* false + a Japanese message naming the variable when the environment
+ * holds a TSUNAGU_* variable that is neither a key nor one of the CLI's
+ * and tests' own (TSUNAGU_URL, TSUNAGU_TOKEN, TSUNAGU_DEMO_*, ...). */
+bool        config_check_env(char *err, size_t errlen);
+/* "KEY は不明な設定です。NEAR ですか?" for an unknown key. */
+void        config_unknown_message(const char *key, char *out, size_t outlen);
 bool        config_bool(const config_t *c, const char *key, bool def);
 /* Byte sizes accept suffixes k, M, G ("10M"). */
 long long   config_size(const config_t *c, const char *key, long long def);

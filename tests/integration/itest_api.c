@@ -729,7 +729,39 @@ static void test_sighup_reloads_config(void **state)
         support_sleep_ms(50);
     assert_true(log_contains("keeping the old config"));
     assert_int_equal(status_of("GET", "/v1/agencies", ADMIN2, NULL), 200);
+    /* a misspelt key is refused the same way, naming the nearest key */
+    assert_int_equal(support_write_file(g.d.conf, "ADMIN_TOKNE = " ADMIN1 "\n", (size_t)-1), 0);
+    assert_int_equal(kill(g.d.pid, SIGHUP), 0);
+    for (int i = 0; i < 100 && !log_contains("ADMIN_TOKEN ですか?"); i++)
+        support_sleep_ms(50);
+    assert_true(log_contains("ADMIN_TOKNE は不明な設定です。ADMIN_TOKEN ですか?"));
+    assert_int_equal(status_of("GET", "/v1/agencies", ADMIN2, NULL), 200);
     assert_true(support_alive(g.d.pid));
+}
+
+/* Start a second daemon with env that must make it exit non-zero within
+ * 10 s, logging `needle`. */
+static void expect_refused_start(const char *const env[], const char *log, const char *needle,
+                                 const char *what)
+{
+    pid_t pid = spawn_daemon((const char *[]){NULL}, env, log);
+    assert_true(pid > 0);
+    int st = -1;
+    for (int i = 0; i < 200; i++) {
+        if (waitpid(pid, &st, WNOHANG) == pid)
+            break;
+        st = -1;
+        support_sleep_ms(50);
+    }
+    if (st == -1) {
+        support_stop(pid, 2000);
+        fail_msg("tsunagud started with %s", what);
+    }
+    char *text = support_read_log(log);
+    if (!strstr(text, needle))
+        fail_msg("log lacks \"%s\":\n%s", needle, text);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) != 0);
+    free(text);
 }
 
 static void test_secrets_file_must_be_private(void **state)
@@ -746,24 +778,22 @@ static void test_secrets_file_must_be_private(void **state)
     char mailenv[600];
     snprintf(mailenv, sizeof mailenv, "TSUNAGU_MAIL_PATH=%s/mail2.mbox", g.d.dir);
     const char *env[] = {senv, dbenv, listen, mailenv, NULL};
-    pid_t pid = spawn_daemon((const char *[]){NULL}, env, log);
-    assert_true(pid > 0);
-    int st = -1;
-    for (int i = 0; i < 200; i++) {
-        if (waitpid(pid, &st, WNOHANG) == pid)
-            break;
-        st = -1;
-        support_sleep_ms(50);
-    }
-    if (st == -1) {
-        support_stop(pid, 2000);
-        fail_msg("tsunagud started with a world-readable secrets file");
-    }
-    char *text = support_read_log(log);
-    assert_non_null(strstr(text, "0600"));
-    assert_true(WIFEXITED(st) && WEXITSTATUS(st) != 0);
-    free(text);
+    expect_refused_start(env, log, "0600", "a world-readable secrets file");
     free(secrets); free(log); free(db);
+}
+
+/* A misspelt TSUNAGU_* variable stops the daemon at start: the operator
+ * is told which one and the nearest key, instead of silently getting the
+ * default (here: sending mail nowhere). */
+static void test_unknown_env_key_refused_at_start(void **state)
+{
+    char *log = support_path(g.d.dir, "unknown-env.log");
+    char listen[64];
+    snprintf(listen, sizeof listen, "TSUNAGU_LISTEN=127.0.0.1:%d", support_free_port());
+    const char *env[] = {listen, "TSUNAGU_SMTP_URl=smtp://127.0.0.1:1", NULL};
+    expect_refused_start(env, log, "SMTP_URl は不明な設定です。SMTP_URL ですか?",
+                         "a misspelt TSUNAGU_SMTP_URl");
+    free(log);
 }
 
 /* A second daemon against a real HTTP server (badhttp.py): credentials
@@ -915,6 +945,7 @@ int main(void)
         cmocka_unit_test(test_metrics),
         cmocka_unit_test(test_cli),
         cmocka_unit_test(test_sighup_reloads_config),
+        cmocka_unit_test(test_unknown_env_key_refused_at_start),
         cmocka_unit_test(test_secrets_file_must_be_private),
         cmocka_unit_test(test_http_feeds_secrets_and_drain),
         cmocka_unit_test(test_sigterm_exits_zero),

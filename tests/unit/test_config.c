@@ -53,7 +53,7 @@ static void test_file_values_and_defaults(void **state)
     /* table default when absent from the file */
     assert_string_equal(config_get(c, "DRAIN_SECONDS"), "10");
     assert_null(config_get(c, "ADMIN_TOKEN"));
-    /* caller default for keys outside the table */
+    /* caller default for keys outside the table (read, never written) */
     assert_string_equal(config_str(c, "SOMETHING_ELSE", "dflt"), "dflt");
     config_free(c);
     drop(path);
@@ -105,12 +105,80 @@ static void test_bad_input(void **state)
     drop(path);
 }
 
+/* A misspelt key must never fall back to its default silently. */
+static void test_unknown_key_refused_with_nearest(void **state)
+{
+    char err[512];
+    char *path = write_tmp("LISTEN = 127.0.0.1:1\nSMTP_URI = smtp://x\n");
+    assert_null(config_load(path, err, sizeof err));
+    assert_non_null(strstr(err, ":2:"));
+    assert_non_null(strstr(err, "SMTP_URI は不明な設定です。SMTP_URL ですか?"));
+    drop(path);
+    /* keys in the file are case-insensitive: smtp_url is SMTP_URL */
+    path = write_tmp("smtp_url = smtp://x\n");
+    config_t *c = config_load(path, err, sizeof err);
+    assert_non_null(c);
+    config_free(c);
+    drop(path);
+    path = write_tmp("POLL_INTERVL = 5\n");
+    assert_null(config_load(path, err, sizeof err));
+    assert_non_null(strstr(err, "POLL_INTERVL は不明な設定です。POLL_INTERVAL ですか?"));
+    drop(path);
+    /* nothing close: no guess */
+    path = write_tmp("COMPLETELY_DIFFERENT_THING = 1\n");
+    assert_null(config_load(path, err, sizeof err));
+    assert_non_null(strstr(err, "COMPLETELY_DIFFERENT_THING は不明な設定です"));
+    assert_null(strstr(err, "ですか"));
+    drop(path);
+}
+
+static void test_unknown_env_refused_reserved_kept(void **state)
+{
+    char err[512];
+    setenv("TSUNAGU_URL", "http://127.0.0.1:1", 1);          /* the CLI's */
+    setenv("TSUNAGU_ITEST_DAEMON", "x", 1);                  /* the tests' */
+    assert_true(config_check_env(err, sizeof err));
+    /* the environment is case-sensitive (getenv): SMTP_URl is never read */
+    setenv("TSUNAGU_SMTP_URl", "smtp://x", 1);
+    assert_false(config_check_env(err, sizeof err));
+    assert_non_null(strstr(err, "SMTP_URl は不明な設定です。SMTP_URL ですか?"));
+    unsetenv("TSUNAGU_SMTP_URl");
+    setenv("TSUNAGU_SMTP_FORM", "a@b", 1);
+    assert_false(config_check_env(err, sizeof err));
+    assert_non_null(strstr(err, "TSUNAGU_SMTP_FORM"));
+    assert_non_null(strstr(err, "SMTP_FROM ですか?"));
+    unsetenv("TSUNAGU_SMTP_FORM");
+    unsetenv("TSUNAGU_URL");
+    unsetenv("TSUNAGU_ITEST_DAEMON");
+    assert_true(config_check_env(err, sizeof err));
+}
+
+/* config_num reads the default from config_keys[], the one place it is
+ * written: unset, and unparsable, both give the table's value. */
+static void test_numeric_default_from_table(void **state)
+{
+    unsetenv("TSUNAGU_OUTBOX_MAX_AGE");
+    char err[256];
+    config_t *c = config_load(NULL, err, sizeof err);
+    assert_int_equal(config_num(c, "OUTBOX_MAX_AGE", NULL), 172800);
+    assert_int_equal(config_num(c, "RSVP_TTL", NULL), 86400);
+    setenv("TSUNAGU_OUTBOX_MAX_AGE", "99", 1);
+    assert_int_equal(config_num(c, "OUTBOX_MAX_AGE", NULL), 99);
+    unsetenv("TSUNAGU_OUTBOX_MAX_AGE");
+    for (const config_key_t *k = config_keys; k->key; k++)
+        assert_null(strchr(k->help, '['));      /* no second copy of a default */
+    config_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_file_values_and_defaults),
         cmocka_unit_test(test_env_overrides_file),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_unknown_key_refused_with_nearest),
+        cmocka_unit_test(test_unknown_env_refused_reserved_kept),
+        cmocka_unit_test(test_numeric_default_from_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
