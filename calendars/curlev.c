@@ -12,79 +12,81 @@
  * When a socket is ready (on_socket_ready) or the timer fires
  * (on_timeout) we call curl_multi_socket_action and then
  * check_multi_info, which reaps finished transfers and runs each one's
- * done callback from the loop.  Transfers are tracked in a small linked
- * list so callers keep CURLOPT_PRIVATE for themselves.  Nothing here ever
- * blocks: all I/O is non-blocking inside libcurl.
+ * done callback from the loop.  Transfers and socket watches are kept in
+ * <sys/queue.h> lists so callers keep CURLOPT_PRIVATE for themselves.
+ * Every CURLMcode is checked: a failing multi call is logged with
+ * curl_multi_strerror, and a failing callback tells libcurl so (-1).
+ * Nothing here ever blocks: all I/O is non-blocking inside libcurl.
  */
 #include "curlev.h"
 
 #include <event2/event_struct.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <sys/queue.h>
 
+#include "log.h"
 #include "util.h"
 
 typedef struct xfer {
-    CURL          *easy;
-    curlev_done_cb done;
-    void          *arg;
-    struct xfer   *prev, *next;
+    CURL              *easy;
+    curlev_done_cb     done;
+    void              *arg;
+    LIST_ENTRY(xfer)   link;
 } xfer_t;
 
 typedef struct sock_watch {
-    curl_socket_t      fd;
-    struct event       ev;
-    curlev_t          *cev;
-    bool               armed;
-    struct sock_watch *prev, *next;
+    curl_socket_t          fd;
+    struct event           ev;
+    curlev_t              *cev;
+    bool                   armed;
+    LIST_ENTRY(sock_watch) link;
 } sock_watch_t;
 
 struct curlev {
-    struct event_base *base;
-    CURLM             *multi;
-    struct event      *timer;
-    int                running;
-    int                nxfers;
-    xfer_t            *xfers;
-    sock_watch_t      *watches;
+    struct event_base       *base;
+    CURLM                   *multi;
+    struct event            *timer;
+    int                      running;
+    int                      nxfers;
+    LIST_HEAD(, xfer)        xfers;
+    LIST_HEAD(, sock_watch)  watches;
 };
 
 /* ---- bookkeeping ------------------------------------------------------ */
 
+/* Log a failed multi call; true when it succeeded. */
+static bool multi_ok(CURLMcode rc, const char *what)
+{
+    if (rc == CURLM_OK)
+        return true;
+    log_error("curl: %s: %s", what, curl_multi_strerror(rc));
+    return false;
+}
+
 static xfer_t *xfer_find(curlev_t *cev, CURL *easy)
 {
-    for (xfer_t *x = cev->xfers; x; x = x->next)
+    xfer_t *x;
+    LIST_FOREACH(x, &cev->xfers, link)
         if (x->easy == easy)
             return x;
     return NULL;
 }
 
-static void xfer_unlink(curlev_t *cev, xfer_t *x)
+/* Take x off the multi handle and the list, and free it. */
+static void xfer_drop(curlev_t *cev, xfer_t *x)
 {
-    if (x->prev)
-        x->prev->next = x->next;
-    else
-        cev->xfers = x->next;
-    if (x->next)
-        x->next->prev = x->prev;
+    multi_ok(curl_multi_remove_handle(cev->multi, x->easy), "remove handle");
+    LIST_REMOVE(x, link);
     cev->nxfers--;
+    free(x);
 }
 
-static void watch_unlink(curlev_t *cev, sock_watch_t *w)
-{
-    if (w->prev)
-        w->prev->next = w->next;
-    else
-        cev->watches = w->next;
-    if (w->next)
-        w->next->prev = w->prev;
-}
-
-static void watch_free(curlev_t *cev, sock_watch_t *w)
+static void watch_free(sock_watch_t *w)
 {
     if (w->armed)
         event_del(&w->ev);
-    watch_unlink(cev, w);
+    LIST_REMOVE(w, link);
     free(w);
 }
 
@@ -99,14 +101,14 @@ static void check_multi_info(curlev_t *cev)
             continue;
         CURL *easy = msg->easy_handle;
         CURLcode result = msg->data.result;
-        curl_multi_remove_handle(cev->multi, easy);
         xfer_t *x = xfer_find(cev, easy);
-        if (!x)
+        if (!x) {
+            multi_ok(curl_multi_remove_handle(cev->multi, easy), "remove handle");
             continue;
-        xfer_unlink(cev, x);
+        }
         curlev_done_cb done = x->done;
         void *arg = x->arg;
-        free(x);
+        xfer_drop(cev, x);
         if (done)
             done(easy, result, arg);
     }
@@ -123,7 +125,8 @@ static void on_socket_ready(evutil_socket_t fd, short what, void *arg)
         flags |= CURL_CSELECT_IN;
     if (what & EV_WRITE)
         flags |= CURL_CSELECT_OUT;
-    curl_multi_socket_action(cev->multi, fd, flags, &cev->running);
+    multi_ok(curl_multi_socket_action(cev->multi, fd, flags, &cev->running),
+             "socket action");
     check_multi_info(cev);
     /* Unlike hiperfifo we keep the timer even when nothing is running:
      * a done callback may just have added the next transfer. */
@@ -132,7 +135,8 @@ static void on_socket_ready(evutil_socket_t fd, short what, void *arg)
 static void on_timeout(evutil_socket_t fd, short what, void *arg)
 {
     curlev_t *cev = arg;
-    curl_multi_socket_action(cev->multi, CURL_SOCKET_TIMEOUT, 0, &cev->running);
+    multi_ok(curl_multi_socket_action(cev->multi, CURL_SOCKET_TIMEOUT, 0, &cev->running),
+             "timeout action");
     check_multi_info(cev);
 }
 
@@ -146,11 +150,11 @@ static int on_timer_change(CURLM *multi, long timeout_ms, void *arg)
         return 0;
     }
     struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
-    evtimer_add(cev->timer, &tv);
-    return 0;
+    return evtimer_add(cev->timer, &tv) == 0 ? 0 : -1;
 }
 
-static void watch_set(sock_watch_t *w, int what)
+/* (Re)arm w for libcurl's interest set; false when libevent refuses. */
+static bool watch_set(sock_watch_t *w, int what)
 {
     short kind = EV_PERSIST;
     if (what & CURL_POLL_IN)
@@ -159,9 +163,12 @@ static void watch_set(sock_watch_t *w, int what)
         kind |= EV_WRITE;
     if (w->armed)
         event_del(&w->ev);
-    event_assign(&w->ev, w->cev->base, w->fd, kind, on_socket_ready, w);
-    event_add(&w->ev, NULL);
+    w->armed = false;
+    if (event_assign(&w->ev, w->cev->base, w->fd, kind, on_socket_ready, w) != 0 ||
+        event_add(&w->ev, NULL) != 0)
+        return false;
     w->armed = true;
+    return true;
 }
 
 static int on_socket_change(CURL *easy, curl_socket_t s, int what,
@@ -171,22 +178,20 @@ static int on_socket_change(CURL *easy, curl_socket_t s, int what,
     sock_watch_t *w = sockp;
     if (what == CURL_POLL_REMOVE) {
         if (w)
-            watch_free(cev, w);
-        curl_multi_assign(cev->multi, s, NULL);
-        return 0;
+            watch_free(w);
+        return multi_ok(curl_multi_assign(cev->multi, s, NULL), "unassign socket") ? 0 : -1;
     }
     if (!w) {
         w = xcalloc(1, sizeof *w);
         w->fd = s;
         w->cev = cev;
-        w->next = cev->watches;
-        if (w->next)
-            w->next->prev = w;
-        cev->watches = w;
-        curl_multi_assign(cev->multi, s, w);
+        LIST_INSERT_HEAD(&cev->watches, w, link);
+        if (!multi_ok(curl_multi_assign(cev->multi, s, w), "assign socket")) {
+            watch_free(w);
+            return -1;
+        }
     }
-    watch_set(w, what);
-    return 0;
+    return watch_set(w, what) ? 0 : -1;
 }
 
 /* ---- public API ------------------------------------------------------- */
@@ -200,16 +205,20 @@ curlev_t *curlev_new(struct event_base *base)
     }
     curlev_t *cev = xcalloc(1, sizeof *cev);
     cev->base = base;
+    LIST_INIT(&cev->xfers);
+    LIST_INIT(&cev->watches);
     cev->multi = curl_multi_init();
     cev->timer = evtimer_new(base, on_timeout, cev);
-    if (!cev->multi || !cev->timer) {
+    if (!cev->multi || !cev->timer ||
+        !multi_ok(curl_multi_setopt(cev->multi, CURLMOPT_SOCKETFUNCTION, on_socket_change),
+                  "socket function") ||
+        !multi_ok(curl_multi_setopt(cev->multi, CURLMOPT_SOCKETDATA, cev), "socket data") ||
+        !multi_ok(curl_multi_setopt(cev->multi, CURLMOPT_TIMERFUNCTION, on_timer_change),
+                  "timer function") ||
+        !multi_ok(curl_multi_setopt(cev->multi, CURLMOPT_TIMERDATA, cev), "timer data")) {
         curlev_free(cev);
         return NULL;
     }
-    curl_multi_setopt(cev->multi, CURLMOPT_SOCKETFUNCTION, on_socket_change);
-    curl_multi_setopt(cev->multi, CURLMOPT_SOCKETDATA, cev);
-    curl_multi_setopt(cev->multi, CURLMOPT_TIMERFUNCTION, on_timer_change);
-    curl_multi_setopt(cev->multi, CURLMOPT_TIMERDATA, cev);
     return cev;
 }
 
@@ -217,16 +226,12 @@ void curlev_free(curlev_t *cev)
 {
     if (!cev)
         return;
-    while (cev->xfers) {
-        xfer_t *x = cev->xfers;
-        curl_multi_remove_handle(cev->multi, x->easy);
-        xfer_unlink(cev, x);
-        free(x);
-    }
+    while (!LIST_EMPTY(&cev->xfers))
+        xfer_drop(cev, LIST_FIRST(&cev->xfers));
     if (cev->multi)
-        curl_multi_cleanup(cev->multi);
-    while (cev->watches)
-        watch_free(cev, cev->watches);
+        multi_ok(curl_multi_cleanup(cev->multi), "cleanup");
+    while (!LIST_EMPTY(&cev->watches))
+        watch_free(LIST_FIRST(&cev->watches));
     if (cev->timer)
         event_free(cev->timer);
     free(cev);
@@ -240,14 +245,11 @@ int curlev_add(curlev_t *cev, CURL *easy, curlev_done_cb done, void *arg)
     x->easy = easy;
     x->done = done;
     x->arg = arg;
-    if (curl_multi_add_handle(cev->multi, easy) != CURLM_OK) {
+    if (!multi_ok(curl_multi_add_handle(cev->multi, easy), "add handle")) {
         free(x);
         return -1;
     }
-    x->next = cev->xfers;
-    if (x->next)
-        x->next->prev = x;
-    cev->xfers = x;
+    LIST_INSERT_HEAD(&cev->xfers, x, link);
     cev->nxfers++;
     return 0;
 }
@@ -255,11 +257,8 @@ int curlev_add(curlev_t *cev, CURL *easy, curlev_done_cb done, void *arg)
 void curlev_remove(curlev_t *cev, CURL *easy)
 {
     xfer_t *x = cev ? xfer_find(cev, easy) : NULL;
-    if (!x)
-        return;
-    curl_multi_remove_handle(cev->multi, easy);
-    xfer_unlink(cev, x);
-    free(x);
+    if (x)
+        xfer_drop(cev, x);
 }
 
 int curlev_in_flight(const curlev_t *cev)
