@@ -7,13 +7,16 @@
  *      text must be UTF-8 without NUL bytes, start with BEGIN:VCALENDAR and
  *      have every BEGIN matched by its END (a truncated download fails
  *      here).  libical itself silently accepts mismatched or missing ENDs.
- *   2. icalparser_parse_string builds the component tree.  Values libical
- *      cannot parse become X-LIC-ERROR properties; an error on a property
- *      that decides time (DTSTART, DTEND, RRULE, FREEBUSY, ...) or an
- *      unparseable line fails the whole input, because silently dropping
- *      a busy event would make the agency look free.  These are checked
- *      while the tree is read, in the same pass over each VEVENT's
- *      properties that picks out DTSTART, DTEND, STATUS and the rest.
+ *   2. libical builds the component tree, driven one content line at a
+ *      time (parse_tree) so that a line it cannot read is known by its
+ *      property and the component it sits in, never by libical's message
+ *      text.  A lost property that decides busy time (DTSTART, DTEND,
+ *      DURATION, RRULE, RDATE, EXDATE, RECURRENCE-ID, STATUS, TRANSP of a
+ *      VEVENT; FREEBUSY and the range of a VFREEBUSY; the rules of a
+ *      VTIMEZONE) fails the whole input, because silently dropping it
+ *      could make the agency look free.  Any other lost property (an
+ *      alarm's TRIGGER, DTSTAMP, ...) is ignored with a warning, and an
+ *      unknown property name is ignored like an X- name.
  *   3. VEVENTs are grouped by UID (sort, then runs): a master and its
  *      RECURRENCE-ID overrides.  A master's instances are DTSTART, RRULE
  *      and RDATE, minus EXDATE and minus every instance an override
@@ -151,53 +154,117 @@ static char *check_text(const char *data, size_t len)
     return check_structure(data, len);
 }
 
-/* ---- stage 2: libical errors --------------------------------------------- */
+/* ---- stage 2: parsing, deciding by property ------------------------------ */
 
-static bool is_time_property(const char *msg)
+/* libical drops a content line it cannot read (an unknown property name,
+ * a value that does not parse) and leaves an X-LIC-ERROR whose only link
+ * to the lost property is its message text.  So the parser is driven one
+ * content line at a time here, as icalparser_parse does: after each line
+ * libical's state says whether the line was read, and the line's own name
+ * (and the component it sits in) says which property was lost.  Only the
+ * properties that decide busy time may fail the input (DESIGN "Busy
+ * time"); any other lost property is ignored with a warning, and an
+ * unknown property name (Confluence writes SUBCALENDAR-ID, EVENT-ID, ...)
+ * is ignored like an X- property (RFC 5545 3.8.8.2). */
+
+typedef struct line_check {
+    icalcomponent_kind stack[MAX_DEPTH];   /* components open around the line */
+    int                depth;
+    bool               in_vtimezone;       /* some enclosing component is one */
+    strvec_t          *warnings;
+    char              *err;                /* first fatal line */
+} line_check_t;
+
+static bool kind_in(icalproperty_kind k, const icalproperty_kind *set, size_t n)
 {
-    static const char *const names[] = {
-        " DTSTART ", " DTEND ", " DURATION ", " RRULE ", " RDATE ", " EXDATE ",
-        " RECURRENCE-ID ", " FREEBUSY ", " EXRULE ",
-    };
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strstr(msg, names[i])) return true;
+    for (size_t i = 0; i < n; i++)
+        if (set[i] == k) return true;
     return false;
 }
 
-/* A message when X-LIC-ERROR property p is fatal, else NULL.  The value
- * libical quotes is echoed only for time properties, which hold no
- * personal data. */
-static char *fatal_error_of(icalproperty *p)
+/* Does property kind k, read inside the innermost open component, decide
+ * busy time?  VEVENT: DESIGN's list.  VFREEBUSY: its periods and range.
+ * VTIMEZONE (and its STANDARD/DAYLIGHT): what places local times. */
+static bool decides_busy(const line_check_t *lc, icalproperty_kind k)
 {
-    const char *msg = icalproperty_get_xlicerror(p);
-    icalparameter *tp = icalproperty_get_first_parameter(p, ICAL_XLICERRORTYPE_PARAMETER);
-    icalparameter_xlicerrortype type =
-        tp ? icalparameter_get_xlicerrortype(tp) : ICAL_XLICERRORTYPE_NONE;
-    if (!msg) msg = "";
-    if (type == ICAL_XLICERRORTYPE_VALUEPARSEERROR && is_time_property(msg))
-        return xasprintf(ERR_PREFIX "日時の値を解釈できません (%.160s)", msg);
-    if (type == ICAL_XLICERRORTYPE_PROPERTYPARSEERROR ||
-        type == ICAL_XLICERRORTYPE_COMPONENTPARSEERROR)
-        return xasprintf(ERR_PREFIX "解釈できない行があります (malformed content line)");
-    return NULL;
+    static const icalproperty_kind vevent[] = {
+        ICAL_DTSTART_PROPERTY, ICAL_DTEND_PROPERTY, ICAL_DURATION_PROPERTY,
+        ICAL_RRULE_PROPERTY, ICAL_RDATE_PROPERTY, ICAL_EXDATE_PROPERTY,
+        ICAL_RECURRENCEID_PROPERTY, ICAL_STATUS_PROPERTY, ICAL_TRANSP_PROPERTY,
+    };
+    static const icalproperty_kind vfreebusy[] = {
+        ICAL_FREEBUSY_PROPERTY, ICAL_DTSTART_PROPERTY, ICAL_DTEND_PROPERTY,
+    };
+    static const icalproperty_kind vtimezone[] = {
+        ICAL_TZID_PROPERTY, ICAL_DTSTART_PROPERTY, ICAL_RRULE_PROPERTY, ICAL_RDATE_PROPERTY,
+        ICAL_TZOFFSETFROM_PROPERTY, ICAL_TZOFFSETTO_PROPERTY,
+    };
+    if (lc->depth == 0) return false;
+    if (lc->in_vtimezone) return kind_in(k, vtimezone, sizeof vtimezone / sizeof *vtimezone);
+    switch (lc->stack[lc->depth - 1]) {
+    case ICAL_VEVENT_COMPONENT:    return kind_in(k, vevent, sizeof vevent / sizeof *vevent);
+    case ICAL_VFREEBUSY_COMPONENT: return kind_in(k, vfreebusy, sizeof vfreebusy / sizeof *vfreebusy);
+    default:                       return false;
+    }
 }
 
-/* The first fatal X-LIC-ERROR in c's own properties, or (when deep) in
- * its whole subtree. */
-static char *fatal_parse_error(icalcomponent *c, bool deep)
+static const char *innermost_name(const line_check_t *lc)
 {
-    for (icalproperty *p = icalcomponent_get_first_property(c, ICAL_XLICERROR_PROPERTY); p;
-         p = icalcomponent_get_next_property(c, ICAL_XLICERROR_PROPERTY)) {
-        char *e = fatal_error_of(p);
-        if (e) return e;
+    return lc->depth ? icalcomponent_kind_to_string(lc->stack[lc->depth - 1]) : "VCALENDAR";
+}
+
+/* A content line libical could not read.  Values of busy-deciding
+ * properties hold times and rules, never personal data, so the line is
+ * quoted in that message; other lines are named only. */
+static void lost_line(line_check_t *lc, const char *line)
+{
+    size_t n = strcspn(line, ";:");
+    char name[64];
+    snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1), line);
+    bool named = n > 0 && line[n] != '\0';
+    icalproperty_kind k = named ? icalproperty_string_to_kind(name) : ICAL_NO_PROPERTY;
+    if (named && k == ICAL_NO_PROPERTY) return;   /* unknown name: ignored, like X- */
+    bool empty = named && line[strlen(line) - 1] == ':';   /* DESCRIPTION: and the like */
+    bool in_busy = lc->in_vtimezone || (lc->depth && (lc->stack[lc->depth - 1] ==
+                                                      ICAL_VEVENT_COMPONENT ||
+                                                      lc->stack[lc->depth - 1] ==
+                                                      ICAL_VFREEBUSY_COMPONENT));
+    if (!lc->err && named && decides_busy(lc, k))
+        lc->err = xasprintf(ERR_PREFIX "%s の %s の値を解釈できません (unreadable %s: %.120s)",
+                            innermost_name(lc), name, name, line);
+    else if (!lc->err && !named && in_busy)
+        lc->err = xasprintf(ERR_PREFIX "%s に解釈できない行があります (malformed content line "
+                            "in %s)", innermost_name(lc), innermost_name(lc));
+    else if (empty)
+        return;
+    else if (lc->warnings && named) {
+        char *w = xasprintf("%s の %s を解釈できないため無視しました (unreadable %s in %s "
+                            "ignored)", innermost_name(lc), name, name, innermost_name(lc));
+        if (!strvec_contains(lc->warnings, w)) strvec_push(lc->warnings, w);
+        free(w);
+    } else if (lc->warnings) {
+        char *w = xasprintf("%s の解釈できない行を無視しました (malformed line in %s ignored)",
+                            innermost_name(lc), innermost_name(lc));
+        if (!strvec_contains(lc->warnings, w)) strvec_push(lc->warnings, w);
+        free(w);
     }
-    if (!deep) return NULL;
-    for (icalcomponent *k = icalcomponent_get_first_component(c, ICAL_ANY_COMPONENT); k;
-         k = icalcomponent_get_next_component(c, ICAL_ANY_COMPONENT)) {
-        char *e = fatal_parse_error(k, true);
-        if (e) return e;
+}
+
+/* Follows BEGIN/END (check_structure has matched them already). */
+static void track_component(line_check_t *lc, icalparser_state st, const char *line)
+{
+    if (st == ICALPARSER_BEGIN_COMP && lc->depth < MAX_DEPTH) {
+        icalcomponent_kind k = icalcomponent_string_to_kind(line + strcspn(line, ":") + 1);
+        lc->stack[lc->depth++] = k;
+        if (k == ICAL_VTIMEZONE_COMPONENT) lc->in_vtimezone = true;
+    } else if ((st == ICALPARSER_END_COMP || st == ICALPARSER_SUCCESS) && lc->depth > 0) {
+        if (lc->stack[--lc->depth] == ICAL_VTIMEZONE_COMPONENT) lc->in_vtimezone = false;
     }
-    return NULL;
+}
+
+static bool blank_line(const char *s)
+{
+    return s[strspn(s, " \t\n")] == '\0';   /* what libical skips without a state */
 }
 
 /* ---- zones ------------------------------------------------------------------ */
@@ -380,16 +447,11 @@ static bool gather_vevent(ctx_t *cx, icalcomponent *c, vevent_t *ev)
                 ev->busy = false;
             break;
         }
-        case ICAL_XLICERROR_PROPERTY:
-            if (!cx->err) cx->err = fatal_error_of(p);
-            break;
         default:
             break;
         }
     }
-    if (!cx->err && icalcomponent_get_first_component(c, ICAL_ANY_COMPONENT))
-        cx->err = fatal_parse_error(c, true);   /* VALARMs and the like */
-    return cx->err == NULL;
+    return true;
 }
 
 /* Reads DTSTART and DTEND/DURATION.  False (with a warning) when the event
@@ -1026,7 +1088,6 @@ static void note_coverage(ctx_t *cx, icalcomponent *fb)
 
 static void read_freebusy(ctx_t *cx, icalcomponent *fb)
 {
-    if ((cx->err = fatal_parse_error(fb, true))) return;
     note_coverage(cx, fb);
     for (icalproperty *p = icalcomponent_get_first_property(fb, ICAL_FREEBUSY_PROPERTY); p;
          p = icalcomponent_get_next_property(fb, ICAL_FREEBUSY_PROPERTY)) {
@@ -1043,24 +1104,10 @@ static void read_freebusy(ctx_t *cx, icalcomponent *fb)
     }
 }
 
-/* Fatal errors outside VEVENT / VFREEBUSY (those are checked as they are
- * read): the calendar's own properties, VTIMEZONEs, VTODOs, ... */
-static char *fatal_error_elsewhere(icalcomponent *vcal)
-{
-    char *e = fatal_parse_error(vcal, false);
-    for (icalcomponent *k = icalcomponent_get_first_component(vcal, ICAL_ANY_COMPONENT);
-         k && !e; k = icalcomponent_get_next_component(vcal, ICAL_ANY_COMPONENT)) {
-        icalcomponent_kind kind = icalcomponent_isa(k);
-        if (kind != ICAL_VEVENT_COMPONENT && kind != ICAL_VFREEBUSY_COMPONENT)
-            e = fatal_parse_error(k, true);
-    }
-    return e;
-}
-
 static void read_vcalendar(ctx_t *cx, icalcomponent *vcal)
 {
     cx->vcal = vcal;
-    if (!(cx->err = fatal_error_elsewhere(vcal))) read_vevents(cx, vcal);
+    read_vevents(cx, vcal);
     for (icalcomponent *fb = icalcomponent_get_first_component(vcal, ICAL_VFREEBUSY_COMPONENT);
          fb && !cx->err; fb = icalcomponent_get_next_component(vcal, ICAL_VFREEBUSY_COMPONENT))
         read_freebusy(cx, fb);
@@ -1072,13 +1119,63 @@ static void read_vcalendar(ctx_t *cx, icalcomponent *vcal)
 
 /* ---- entry point ---------------------------------------------------------------- */
 
-static icalcomponent *parse_tree(const char *data, size_t len, char **err)
+/* libical's line generator over (data, len), without copying the input. */
+typedef struct chunks {
+    const char *pos, *end;
+} chunks_t;
+
+static char *next_chunk(char *out, size_t size, void *d)
 {
-    char *text = xstrndup(data, len);
-    icalcomponent *root = icalparser_parse_string(text);
-    free(text);
-    if (!root) {
-        *err = xasprintf(ERR_PREFIX "libical が内容を読めませんでした (libical found no component)");
+    chunks_t *g = d;
+    if (g->pos >= g->end) return NULL;
+    const char *nl = memchr(g->pos, '\n', (size_t)(g->end - g->pos));
+    size_t n = nl ? (size_t)(nl + 1 - g->pos) : (size_t)(g->end - g->pos);
+    if (n > size - 1) n = size - 1;
+    memcpy(out, g->pos, n);
+    out[n] = '\0';
+    g->pos += n;
+    return out;
+}
+
+/* Several VCALENDARs in one input go under an XROOT, as libical does. */
+static icalcomponent *add_root(icalcomponent *root, icalcomponent *c)
+{
+    if (!root) return c;
+    if (icalcomponent_isa(root) != ICAL_XROOT_COMPONENT) {
+        icalcomponent *x = icalcomponent_new(ICAL_XROOT_COMPONENT);
+        icalcomponent_add_component(x, root);
+        root = x;
+    }
+    icalcomponent_add_component(root, c);
+    return root;
+}
+
+/* icalparser_parse, one content line at a time (see stage 2 above). */
+static icalcomponent *parse_tree(const char *data, size_t len, strvec_t *warnings, char **err)
+{
+    chunks_t g = {data, data + len};
+    if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) g.pos += 3;
+    line_check_t lc = {.warnings = warnings};
+    icalparser *parser = icalparser_new();
+    icalparser_set_gen_data(parser, &g);
+    icalerrorstate es = icalerror_get_error_state(ICAL_MALFORMEDDATA_ERROR);
+    icalerror_set_error_state(ICAL_MALFORMEDDATA_ERROR, ICAL_ERROR_NONFATAL);
+    icalcomponent *root = NULL;
+    for (char *line; (line = icalparser_get_line(parser, next_chunk));
+         icalmemory_free_buffer(line)) {
+        if (blank_line(line)) continue;
+        icalcomponent *c = icalparser_add_line(parser, line);
+        icalparser_state st = icalparser_get_state(parser);
+        if (st == ICALPARSER_ERROR) lost_line(&lc, line);
+        else track_component(&lc, st, line);
+        if (c) root = add_root(root, c);
+    }
+    icalerror_set_error_state(ICAL_MALFORMEDDATA_ERROR, es);
+    icalparser_free(parser);
+    if (lc.err || !root) {
+        if (root) icalcomponent_free(root);
+        *err = lc.err ? lc.err
+                      : xasprintf(ERR_PREFIX "libical が内容を読めませんでした (libical found no component)");
         return NULL;
     }
     return root;
@@ -1097,7 +1194,7 @@ int icalbusy_parse_ex(const char *data, size_t len, const icalbusy_opts_t *opts,
     ivset_clear(out);
     *err = check_text(data, len);
     if (*err) return -1;
-    icalcomponent *root = parse_tree(data, len, err);
+    icalcomponent *root = parse_tree(data, len, warnings, err);
     if (!root) return -1;
 
     ctx_t cx = {.opts = opts, .deftz = opts->default_tz ? opts->default_tz : tz_default(),

@@ -704,6 +704,87 @@ static void test_malformed_input_is_rejected(void **state)
     expect_rejected(trailing, strlen(trailing), "VCALENDAR");
 }
 
+/* ---- messy feeds: liberal where busy time is not at stake ----------------------- */
+
+static bool has_warning(const result_t *r, const char *a, const char *b)
+{
+    for (size_t i = 0; i < r->warnings.n; i++)
+        if (strstr(r->warnings.v[i], a) && (!b || strstr(r->warnings.v[i], b))) return true;
+    return false;
+}
+
+static void test_unknown_property_names_are_ignored(void **state)
+{
+    /* Confluence Team Calendars: property names without X- */
+    result_t r;
+    run(&r, EVENT("c", "SUBCALENDAR-ID:5f1c0a2e-7d3b-4e8a-9c61-0b2f3d4e5a6b\r\n"
+                       "EVENT-ID:1204\r\nCUSTOM-EVENTTYPE-ID:ab12\r\n"
+                       "DTSTART;TZID=Asia/Tokyo:20261201T100000\r\n"
+                       "DTEND;TZID=Asia/Tokyo:20261201T110000\r\n"
+                       "X-CONFLUENCE-SUBCALENDAR-TYPE:other\r\n"));
+    expect_busy(&r, "2026-12-01T10:00:00+09:00", "2026-12-01T11:00:00+09:00", NULL);
+    assert_int_equal(r.warnings.n, 0);   /* RFC 5545 3.8.8.2: ignored, like X- names */
+    done(&r);
+}
+
+static void test_malformed_property_not_deciding_busy_is_warned(void **state)
+{
+    /* a bad DURATION in an alarm's TRIGGER, in the calendar's
+     * REFRESH-INTERVAL, a bad DTSTAMP: busy time is not at stake */
+    result_t r;
+    run(&r, "REFRESH-INTERVAL;VALUE=DURATION:PT1X\r\n"
+            "BEGIN:VEVENT\r\nUID:t\r\nDTSTAMP:2026bad\r\nLAST-MODIFIED:nope\r\n"
+            "DESCRIPTION:\r\n"
+            "DTSTART;TZID=Asia/Tokyo:20261201T100000\r\nDURATION:PT1H\r\n"
+            "BEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-P15M\r\nEND:VALARM\r\n"
+            "BEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER;VALUE=DATE-TIME:-PT\r\nEND:VALARM\r\n"
+            "END:VEVENT\r\n");
+    expect_busy(&r, "2026-12-01T10:00:00+09:00", "2026-12-01T11:00:00+09:00", NULL);
+    assert_true(has_warning(&r, "VALARM", "TRIGGER"));   /* once for both alarms */
+    assert_true(has_warning(&r, "VEVENT", "DTSTAMP"));
+    assert_true(has_warning(&r, "VEVENT", "LAST-MODIFIED"));
+    assert_true(has_warning(&r, "VCALENDAR", "REFRESH-INTERVAL"));
+    assert_int_equal(r.warnings.n, 4);   /* an empty DESCRIPTION is not worth one */
+    assert_false(has_warning(&r, "2026bad", NULL));   /* values are not echoed */
+    done(&r);
+}
+
+/* Each property DESIGN lists as deciding busy time fails the input when
+ * it cannot be read, and the message names it. */
+static void test_unreadable_busy_property_fails(void **state)
+{
+    static const char *const lines[][2] = {
+        {"DTSTART", "DTSTART:20261201T1000\r\nDURATION:PT1H\r\n"},
+        {"DTEND", "DTSTART:20261201T010000Z\r\nDTEND:tomorrow\r\n"},
+        {"DURATION", "DTSTART:20261201T010000Z\r\nDURATION:PT1X\r\n"},
+        {"RRULE", "DTSTART:20261201T010000Z\r\nDURATION:PT1H\r\nRRULE:FREQ=OFTEN\r\n"},
+        {"RDATE", "DTSTART:20261201T010000Z\r\nDURATION:PT1H\r\nRDATE:20261203Tx\r\n"},
+        {"EXDATE", "DTSTART:20261201T010000Z\r\nDURATION:PT1H\r\nRRULE:FREQ=DAILY;COUNT=3\r\n"
+                   "EXDATE:20261202T010000Z,2026bad\r\n"},
+        {"RECURRENCE-ID", "DTSTART:20261201T010000Z\r\nDURATION:PT1H\r\nRECURRENCE-ID:x\r\n"},
+        {"DTSTART", "DTSTART:\r\nDURATION:PT1H\r\n"},   /* empty */
+    };
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        char *doc = xasprintf(HEAD "BEGIN:VEVENT\r\nUID:u\r\n%sEND:VEVENT\r\n" TAIL, lines[i][1]);
+        char *want = xasprintf("VEVENT の %s", lines[i][0]);
+        expect_rejected(doc, strlen(doc), want);
+        free(want);
+        free(doc);
+    }
+    /* a VTIMEZONE's rules place every local time in that zone */
+    const char *tz = HEAD "BEGIN:VTIMEZONE\r\nTZID:Custom\r\nBEGIN:STANDARD\r\n"
+                          "DTSTART:1970xx01T000000\r\nTZOFFSETFROM:+0900\r\nTZOFFSETTO:+0900\r\n"
+                          "END:STANDARD\r\nEND:VTIMEZONE\r\n"
+                     EVENT("z", "DTSTART;TZID=Custom:20261201T100000\r\nDURATION:PT1H\r\n") TAIL;
+    expect_rejected(tz, strlen(tz), "STANDARD の DTSTART");
+    /* STATUS and TRANSP values libical does not know are read as busy */
+    result_t r;
+    run(&r, EVENT("s", "DTSTART:20261201T010000Z\r\nDURATION:PT1H\r\nSTATUS:MAYBE\r\n"
+                       "TRANSP:SOMETIMES\r\n"));
+    expect_busy(&r, "2026-12-01T10:00:00+09:00", "2026-12-01T11:00:00+09:00", NULL);
+    done(&r);
+}
+
 static void test_non_utf8_is_rejected(void **state)
 {
     /* the same calendar in Shift_JIS: 面談 = 0x96 0xCA 0x92 0x6B */
@@ -905,6 +986,9 @@ int main(void)
         cmocka_unit_test(test_unknown_tzid_falls_back_with_warning),
         cmocka_unit_test(test_custom_vtimezone_from_file),
         cmocka_unit_test(test_malformed_input_is_rejected),
+        cmocka_unit_test(test_unknown_property_names_are_ignored),
+        cmocka_unit_test(test_malformed_property_not_deciding_busy_is_warned),
+        cmocka_unit_test(test_unreadable_busy_property_fails),
         cmocka_unit_test(test_non_utf8_is_rejected),
         cmocka_unit_test(test_truncated_input_is_rejected),
         cmocka_unit_test(test_runaway_recurrence_is_bounded),
