@@ -390,6 +390,8 @@ typedef struct shape {
     bool   all_day;
     int    days;                  /* nominal part of the length (days) */
     int64_t secs;                 /* exact part of the length (seconds) */
+    bool   backwards;             /* ends before it starts: busy over the
+                                     swapped interval, which ends at start */
 } shape_t;
 
 /* Key identifying an instance (for EXDATE / RECURRENCE-ID matching): its
@@ -399,17 +401,22 @@ static int64_t instance_start(const shape_t *s, struct icaltimetype t)
     return to_utc(s->zone, t);
 }
 
+/* The instance of s at wall-clock start t.  A backwards event spans the
+ * same length but ends at t. */
 static void instance_interval(const shape_t *s, struct icaltimetype t, int64_t *start,
                               int64_t *end)
 {
-    *start = instance_start(s, t);
+    int sign = s->backwards ? -1 : 1;
+    int64_t at = instance_start(s, t), other;
     if (s->days) {
         struct icaltimetype e = t;
-        icaltime_adjust(&e, s->days, 0, 0, 0);
-        *end = to_utc(s->zone, e) + s->secs;
+        icaltime_adjust(&e, sign * s->days, 0, 0, 0);
+        other = to_utc(s->zone, e) + sign * s->secs;
     } else {
-        *end = *start + s->secs;
+        other = at + sign * s->secs;
     }
+    *start = s->backwards ? other : at;
+    *end = s->backwards ? at : other;
 }
 
 /* The properties of one VEVENT that matter here, gathered in a single
@@ -467,6 +474,7 @@ static bool read_shape(ctx_t *cx, const vevent_t *ev, shape_t *s)
     s->all_day = s->start.is_date;
     s->days = 0;
     s->secs = 0;
+    s->backwards = false;
     if (ev->dtend) {
         struct icaltimetype e = icalproperty_get_dtend(ev->dtend);
         if (s->all_day && e.is_date) {
@@ -483,10 +491,12 @@ static bool read_shape(ctx_t *cx, const vevent_t *ev, shape_t *s)
     } else if (s->all_day) {
         s->days = 1;   /* RFC 5545 3.6.1: a DATE DTSTART alone lasts one day */
     }
-    if (s->days < 0 || s->secs < 0) {
-        warn(cx, xasprintf("終了が開始より前の VEVENT を無視しました (VEVENT ending before it "
-                           "starts ignored)"));
-        return false;
+    if (s->days < 0 || s->secs < 0) {   /* DESIGN: never let a slip make it look free */
+        warn(cx, xasprintf("終了が開始より前の VEVENT は終了から開始までを予定ありとしました "
+                           "(VEVENT ending before it starts: busy over the swapped interval)"));
+        s->backwards = true;
+        s->days = -s->days;
+        s->secs = -s->secs;
     }
     return true;
 }

@@ -785,6 +785,23 @@ static void test_unreadable_busy_property_fails(void **state)
     done(&r);
 }
 
+static void test_end_before_start_is_busy_swapped(void **state)
+{
+    result_t r;
+    run(&r, EVENT("a", "DTSTART;TZID=Asia/Tokyo:20261201T110000\r\n"
+                       "DTEND;TZID=Asia/Tokyo:20261201T093000\r\n")
+            EVENT("b", "DTSTART;VALUE=DATE:20261210\r\nDTEND;VALUE=DATE:20261208\r\n")
+            EVENT("c", "DTSTART:20261214T060000Z\r\nDURATION:-PT1H\r\n"
+                       "RRULE:FREQ=DAILY;COUNT=2\r\n"));
+    expect_busy(&r, "2026-12-01T09:30:00+09:00", "2026-12-01T11:00:00+09:00",
+                "2026-12-08T00:00:00+09:00", "2026-12-10T00:00:00+09:00",
+                "2026-12-14T14:00:00+09:00", "2026-12-14T15:00:00+09:00",
+                "2026-12-15T14:00:00+09:00", "2026-12-15T15:00:00+09:00", NULL);
+    assert_int_equal(r.warnings.n, 1);
+    assert_true(has_warning(&r, "終了が開始より前", NULL));
+    done(&r);
+}
+
 static void test_non_utf8_is_rejected(void **state)
 {
     /* the same calendar in Shift_JIS: 面談 = 0x96 0xCA 0x92 0x6B */
@@ -989,6 +1006,7 @@ int main(void)
         cmocka_unit_test(test_unknown_property_names_are_ignored),
         cmocka_unit_test(test_malformed_property_not_deciding_busy_is_warned),
         cmocka_unit_test(test_unreadable_busy_property_fails),
+        cmocka_unit_test(test_end_before_start_is_busy_swapped),
         cmocka_unit_test(test_non_utf8_is_rejected),
         cmocka_unit_test(test_truncated_input_is_rejected),
         cmocka_unit_test(test_runaway_recurrence_is_bounded),
