@@ -22,6 +22,9 @@
  *      and RDATE, minus EXDATE and minus every instance an override
  *      replaces; each override then stands on its own (so an override
  *      that moves an instance moves it, and a CANCELLED one removes it).
+ *      An all-day series matches its overrides by local date, so the
+ *      date-time RECURRENCE-ID Outlook writes (midnight in a Windows zone)
+ *      finds the instance on that date.
  *      An override with RECURRENCE-ID;RANGE=THISANDFUTURE also edits every
  *      later instance of the master: each one takes the override's
  *      wall-clock shift, length and status (the last such override at or
@@ -967,13 +970,19 @@ static void widen_for_futures(ctx_t *cx, const future_t *f, size_t n)
     cx->exp_to = cx->opts->to + behind + 86400;
 }
 
+/* override_ids: the overrides' RECURRENCE-IDs as instants; override_days:
+ * the same as local dates, which is how they match an all-day series
+ * (Outlook writes RECURRENCE-ID;TZID=GMT Standard Time:20261214T000000
+ * for the instance on the 14th). */
 static void expand_master(ctx_t *cx, const vevent_t *ev, const keyset_t *override_ids,
-                          const range_override_t *ro, size_t nro)
+                          const keyset_t *override_days, const range_override_t *ro, size_t nro)
 {
     shape_t s;
     if (!ev->busy || !read_shape(cx, ev, &s)) return;
     exclusions_t x = {{0}, {0}, NULL, 0};
     for (size_t i = 0; i < override_ids->n; i++) keyset_add(&x.starts, override_ids->v[i]);
+    if (s.all_day)
+        for (size_t i = 0; i < override_days->n; i++) keyset_add(&x.days, override_days->v[i]);
     if (ev->has_exdate) add_exdates(cx, ev->c, &x);
     if (x.starts.n) qsort(x.starts.v, x.starts.n, sizeof(int64_t), key_cmp);
     if (x.days.n) qsort(x.days.v, x.days.n, sizeof(int64_t), key_cmp);
@@ -1024,7 +1033,7 @@ static bool this_and_future(icalproperty *rid)
  * edits the master's later instances. */
 static void expand_uid_group(ctx_t *cx, const vevent_t *g, size_t n)
 {
-    keyset_t ids = {0};
+    keyset_t ids = {0}, days = {0};
     range_override_t *ro = NULL;
     size_t nro = 0;
     for (size_t i = 0; i < n; i++) {
@@ -1033,6 +1042,8 @@ static void expand_uid_group(ctx_t *cx, const vevent_t *g, size_t n)
         if (icaltime_is_null_time(t)) continue;
         int64_t rid = to_utc(zone_of(cx, g[i].rid, t), t);
         keyset_add(&ids, rid);
+        keyset_add(&days, icaltime_is_utc(t) ? tz_local_day(cx->deftz, rid, NULL)
+                                             : days_from_civil(t.year, t.month, t.day));
         if (this_and_future(g[i].rid)) {
             ro = xrealloc(ro, (nro + 1) * sizeof *ro);
             ro[nro++] = (range_override_t){rid, &g[i]};
@@ -1040,10 +1051,11 @@ static void expand_uid_group(ctx_t *cx, const vevent_t *g, size_t n)
     }
     for (size_t i = 0; i < n; i++) {
         if (g[i].rid) expand_single(cx, &g[i]);
-        else expand_master(cx, &g[i], &ids, ro, nro);
+        else expand_master(cx, &g[i], &ids, &days, ro, nro);
     }
     free(ro);
     free(ids.v);
+    free(days.v);
 }
 
 static void read_vevents(ctx_t *cx, icalcomponent *vcal)

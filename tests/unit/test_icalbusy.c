@@ -400,6 +400,35 @@ static void test_override_cancels_an_instance(void **state)
     done(&r);
 }
 
+#define GMT_VTIMEZONE                                                                         \
+    "BEGIN:VTIMEZONE\r\nTZID:GMT Standard Time\r\n"                                          \
+    "BEGIN:STANDARD\r\nDTSTART:16010101T020000\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0000\r\n" \
+    "RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10\r\nEND:STANDARD\r\n"                            \
+    "BEGIN:DAYLIGHT\r\nDTSTART:16010101T010000\r\nTZOFFSETFROM:+0000\r\nTZOFFSETTO:+0100\r\n" \
+    "RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\n"
+
+/* Outlook writes an all-day series' overrides with a date-time
+ * RECURRENCE-ID at local midnight in the organiser's Windows zone: it
+ * names the instance on that date, whatever the zone. */
+static void test_all_day_series_override_by_local_date(void **state)
+{
+    result_t r;
+    run(&r, GMT_VTIMEZONE
+            EVENT("w", "DTSTART;VALUE=DATE:20261207\r\nDTEND;VALUE=DATE:20261208\r\n"
+                       "RRULE:FREQ=WEEKLY;COUNT=4;BYDAY=MO\r\n")
+            EVENT("w", "RECURRENCE-ID;TZID=GMT Standard Time:20261214T000000\r\n"
+                       "DTSTART;VALUE=DATE:20261216\r\nDTEND;VALUE=DATE:20261217\r\n")
+            EVENT("w", "RECURRENCE-ID;TZID=\"GMT Standard Time\":20261221T000000\r\n"
+                       "DTSTART;VALUE=DATE:20261221\r\nDTEND;VALUE=DATE:20261222\r\n"
+                       "STATUS:CANCELLED\r\n")
+            EVENT("w", "RECURRENCE-ID:20261227T150000Z\r\n"   /* 28th, Tokyo midnight in UTC */
+                       "DTSTART;VALUE=DATE:20261229\r\nDTEND;VALUE=DATE:20261230\r\n"));
+    expect_busy(&r, "2026-12-07T00:00:00+09:00", "2026-12-08T00:00:00+09:00",
+                "2026-12-16T00:00:00+09:00", "2026-12-17T00:00:00+09:00",
+                "2026-12-29T00:00:00+09:00", "2026-12-30T00:00:00+09:00", NULL);
+    done(&r);
+}
+
 static void test_override_of_other_uid_does_not_apply(void **state)
 {
     result_t r;
@@ -992,6 +1021,7 @@ int main(void)
         cmocka_unit_test(test_exdate_removes_instances),
         cmocka_unit_test(test_override_moves_an_instance),
         cmocka_unit_test(test_override_cancels_an_instance),
+        cmocka_unit_test(test_all_day_series_override_by_local_date),
         cmocka_unit_test(test_override_of_other_uid_does_not_apply),
         cmocka_unit_test(test_this_and_future_moves_later_instances),
         cmocka_unit_test(test_this_and_future_later_range_wins),
