@@ -56,8 +56,9 @@
  * uses that zone, with the cached constant offset for zones like
  * Asia/Tokyo; other TZIDs use the file's own VTIMEZONE; a TZID that is
  * neither falls back to the default zone with a warning.  Floating times
- * and all-day (DATE) values are read in the default zone; an all-day
- * event blocks whole local days.  Event titles and descriptions are never
+ * are read in the calendar's X-WR-TIMEZONE when it names a zone, else in
+ * the default zone; all-day (DATE) values are read in the default zone,
+ * and an all-day event blocks whole local days.  Event titles and descriptions are never
  * read, so nothing but intervals leaves this file.
  */
 #include "icalbusy.h"
@@ -286,7 +287,8 @@ typedef struct tzid_entry {
 
 typedef struct ctx {
     const icalbusy_opts_t *opts;
-    const tz_t   *deftz;
+    const tz_t   *deftz;          /* the agency's zone: all-day dates */
+    zone_t        floating;       /* floating times: X-WR-TIMEZONE, else deftz */
     icalcomponent *vcal;          /* the VCALENDAR being read */
     tzid_entry_t *tzids;          /* TZIDs resolved so far */
     size_t        ntzids;
@@ -316,26 +318,51 @@ static void warn(ctx_t *cx, char *msg)
     free(msg);
 }
 
+/* A zone by name: UTC, a zone libical knows, or the file's VTIMEZONE. */
+static bool lookup_zone(ctx_t *cx, const char *name, zone_t *z)
+{
+    *z = (zone_t){NULL, NULL};
+    if (strcmp(name, "UTC") == 0 || strcmp(name, "Etc/UTC") == 0 || strcmp(name, "GMT") == 0)
+        return true;
+    if ((z->tz = tz_get(name)) != NULL) return true;
+    return (z->iz = icalcomponent_get_timezone(cx->vcal, name)) != NULL;
+}
+
 static zone_t resolve_tzid(ctx_t *cx, const char *tzid)
 {
     for (size_t i = 0; i < cx->ntzids; i++)
         if (strcmp(cx->tzids[i].tzid, tzid) == 0) return cx->tzids[i].zone;
-    zone_t z = {NULL, NULL};
-    if (strcmp(tzid, "UTC") == 0 || strcmp(tzid, "Etc/UTC") == 0 || strcmp(tzid, "GMT") == 0) {
-        z.tz = NULL;
-    } else if ((z.tz = tz_get(tzid)) == NULL) {
-        z.iz = icalcomponent_get_timezone(cx->vcal, tzid);
-        if (!z.iz) {
-            z.tz = cx->deftz;
-            warn(cx, xasprintf("TZID \"%.60s\" は不明なため既定のタイムゾーン %s として読みました "
-                               "(unknown TZID, read in the default zone)",
-                               tzid, tz_name(cx->deftz)));
-        }
+    zone_t z;
+    if (!lookup_zone(cx, tzid, &z)) {
+        z.tz = cx->deftz;
+        warn(cx, xasprintf("TZID \"%.60s\" は不明なため既定のタイムゾーン %s として読みました "
+                           "(unknown TZID, read in the default zone)",
+                           tzid, tz_name(cx->deftz)));
     }
     cx->tzids = xrealloc(cx->tzids, (cx->ntzids + 1) * sizeof *cx->tzids);
     cx->tzids[cx->ntzids].tzid = xstrdup(tzid);
     cx->tzids[cx->ntzids].zone = z;
     cx->ntzids++;
+    return z;
+}
+
+/* The zone of the calendar's floating times: its X-WR-TIMEZONE (Google,
+ * Apple) when it names a zone we know, else the agency's zone. */
+static zone_t floating_zone(ctx_t *cx, icalcomponent *vcal)
+{
+    zone_t z = {cx->deftz, NULL};
+    for (icalproperty *p = icalcomponent_get_first_property(vcal, ICAL_X_PROPERTY); p;
+         p = icalcomponent_get_next_property(vcal, ICAL_X_PROPERTY)) {
+        const char *xname = icalproperty_get_x_name(p), *name = icalproperty_get_x(p);
+        if (!xname || strcasecmp(xname, "X-WR-TIMEZONE") != 0 || !name || !*name) continue;
+        if (!lookup_zone(cx, name, &z)) {
+            z = (zone_t){cx->deftz, NULL};
+            warn(cx, xasprintf("X-WR-TIMEZONE \"%.60s\" は不明なため浮動時刻を既定のタイムゾーン %s "
+                               "で読みました (unknown X-WR-TIMEZONE, floating times read in the "
+                               "default zone)", name, tz_name(cx->deftz)));
+        }
+        break;
+    }
     return z;
 }
 
@@ -347,7 +374,7 @@ static zone_t zone_of(ctx_t *cx, icalproperty *p, struct icaltimetype t)
     if (icaltime_is_utc(t)) return (zone_t){NULL, NULL};
     icalparameter *param = icalproperty_get_first_parameter(p, ICAL_TZID_PARAMETER);
     const char *tzid = param ? icalparameter_get_tzid(param) : NULL;
-    if (!tzid || !*tzid) return def;   /* floating */
+    if (!tzid || !*tzid) return cx->floating;
     return resolve_tzid(cx, tzid);
 }
 
@@ -1129,6 +1156,7 @@ static void read_freebusy(ctx_t *cx, icalcomponent *fb)
 static void read_vcalendar(ctx_t *cx, icalcomponent *vcal)
 {
     cx->vcal = vcal;
+    cx->floating = floating_zone(cx, vcal);
     read_vevents(cx, vcal);
     for (icalcomponent *fb = icalcomponent_get_first_component(vcal, ICAL_VFREEBUSY_COMPONENT);
          fb && !cx->err; fb = icalcomponent_get_next_component(vcal, ICAL_VFREEBUSY_COMPONENT))

@@ -79,6 +79,13 @@ static void expect_busy(const result_t *r, ...)
     if (r->busy.n != i) fail_msg("got %zu intervals, want %zu", r->busy.n, i);
 }
 
+static bool has_warning(const result_t *r, const char *a, const char *b)
+{
+    for (size_t i = 0; i < r->warnings.n; i++)
+        if (strstr(r->warnings.v[i], a) && (!b || strstr(r->warnings.v[i], b))) return true;
+    return false;
+}
+
 #define EVENT(uid, extra)                                                                    \
     "BEGIN:VEVENT\r\nUID:" uid "\r\nDTSTAMP:20261120T000000Z\r\nSUMMARY:面談（山田様）\r\n" \
     extra "END:VEVENT\r\n"
@@ -661,6 +668,27 @@ static void test_output_is_merged_and_clipped(void **state)
 
 /* ---- time zones --------------------------------------------------------------------- */
 
+/* Google and Apple exports name the calendar's zone in X-WR-TIMEZONE. */
+static void test_x_wr_timezone_places_floating_times(void **state)
+{
+    result_t r;
+    run(&r, "X-WR-TIMEZONE:Europe/London\r\n"
+            EVENT("f", "DTSTART:20261201T100000\r\nDTEND:20261201T110000\r\n")
+            EVENT("u", "DTSTART:20261202T010000Z\r\nDTEND:20261202T020000Z\r\n")
+            EVENT("d", "DTSTART;VALUE=DATE:20261204\r\n"));   /* dates stay the agency's */
+    expect_busy(&r, "2026-12-01T10:00:00+00:00", "2026-12-01T11:00:00+00:00",
+                "2026-12-02T10:00:00+09:00", "2026-12-02T11:00:00+09:00",
+                "2026-12-04T00:00:00+09:00", "2026-12-05T00:00:00+09:00", NULL);
+    assert_int_equal(r.warnings.n, 0);
+    done(&r);
+    run(&r, "X-WR-TIMEZONE:Mars/Olympus_Mons\r\n"
+            EVENT("f", "DTSTART:20261201T100000\r\nDTEND:20261201T110000\r\n"));
+    expect_busy(&r, "2026-12-01T10:00:00+09:00", "2026-12-01T11:00:00+09:00", NULL);
+    assert_int_equal(r.warnings.n, 1);
+    assert_true(has_warning(&r, "X-WR-TIMEZONE", "Mars/Olympus_Mons"));
+    done(&r);
+}
+
 static void test_unknown_tzid_falls_back_with_warning(void **state)
 {
     result_t r;
@@ -734,13 +762,6 @@ static void test_malformed_input_is_rejected(void **state)
 }
 
 /* ---- messy feeds: liberal where busy time is not at stake ----------------------- */
-
-static bool has_warning(const result_t *r, const char *a, const char *b)
-{
-    for (size_t i = 0; i < r->warnings.n; i++)
-        if (strstr(r->warnings.v[i], a) && (!b || strstr(r->warnings.v[i], b))) return true;
-    return false;
-}
 
 static void test_unknown_property_names_are_ignored(void **state)
 {
@@ -1030,6 +1051,7 @@ int main(void)
         cmocka_unit_test(test_freebusy_declares_its_range),
         cmocka_unit_test(test_freebusy_ranges_intersect),
         cmocka_unit_test(test_output_is_merged_and_clipped),
+        cmocka_unit_test(test_x_wr_timezone_places_floating_times),
         cmocka_unit_test(test_unknown_tzid_falls_back_with_warning),
         cmocka_unit_test(test_custom_vtimezone_from_file),
         cmocka_unit_test(test_malformed_input_is_rejected),
