@@ -54,14 +54,17 @@
  *
  * Times: a TZID that names a zone we know (tz_get, libical's zone data)
  * uses that zone, with the cached constant offset for zones like
- * Asia/Tokyo; other TZIDs use the file's own VTIMEZONE; a TZID that is
- * neither falls back to the default zone with a warning.  Floating times
+ * Asia/Tokyo; a Windows name (TZID=Tokyo Standard Time, as Outlook and
+ * Exchange write it) uses the IANA zone CLDR maps it to (tzwin.c, ICU);
+ * other TZIDs use the file's own VTIMEZONE; a TZID that is none of these
+ * falls back to the default zone with a warning.  Floating times
  * are read in the calendar's X-WR-TIMEZONE when it names a zone, else in
  * the default zone; all-day (DATE) values are read in the default zone,
  * and an all-day event blocks whole local days.  Event titles and descriptions are never
  * read, so nothing but intervals leaves this file.
  */
 #include "icalbusy.h"
+#include "tzwin.h"
 
 #include <libical/ical.h>
 #include <stdio.h>
@@ -318,13 +321,25 @@ static void warn(ctx_t *cx, char *msg)
     free(msg);
 }
 
-/* A zone by name: UTC, a zone libical knows, or the file's VTIMEZONE. */
-static bool lookup_zone(ctx_t *cx, const char *name, zone_t *z)
+/* UTC or a zone libical knows by its IANA name. */
+static bool iana_zone(const char *name, zone_t *z)
 {
     *z = (zone_t){NULL, NULL};
     if (strcmp(name, "UTC") == 0 || strcmp(name, "Etc/UTC") == 0 || strcmp(name, "GMT") == 0)
         return true;
-    if ((z->tz = tz_get(name)) != NULL) return true;
+    return (z->tz = tz_get(name)) != NULL;
+}
+
+/* A zone by name: an IANA name, a Windows name (Outlook, Exchange) mapped
+ * by CLDR, or else the file's own VTIMEZONE.  A Windows name goes to its
+ * IANA zone even when the file defines it: the same rules, kept current by
+ * the system, and much cheaper to apply than a VTIMEZONE. */
+static bool lookup_zone(ctx_t *cx, const char *name, zone_t *z)
+{
+    char iana[64];
+    if (iana_zone(name, z)) return true;
+    if (tzwin_to_iana(name, iana, sizeof iana) && iana_zone(iana, z)) return true;
+    *z = (zone_t){NULL, NULL};
     return (z->iz = icalcomponent_get_timezone(cx->vcal, name)) != NULL;
 }
 

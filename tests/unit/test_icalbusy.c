@@ -702,6 +702,22 @@ static void test_unknown_tzid_falls_back_with_warning(void **state)
     done(&r);
 }
 
+/* Outlook and Exchange publish Windows zone names, often without a
+ * VTIMEZONE: CLDR's windowsZones (through ICU) names the IANA zone. */
+static void test_windows_tzid_without_vtimezone(void **state)
+{
+    result_t r;
+    run_window(&r, EVENT("t", "DTSTART;TZID=Tokyo Standard Time:20261201T090000\r\n"
+                              "DTEND;TZID=Tokyo Standard Time:20261201T100000\r\n")
+                   EVENT("g", "DTSTART;TZID=\"GMT Standard Time\":20261202T090000\r\n"
+                              "DTEND;TZID=\"GMT Standard Time\":20261202T100000\r\n"),
+               tz_get("America/New_York"), "2026-12-01T00:00:00Z", "2026-12-31T00:00:00Z");
+    expect_busy(&r, "2026-12-01T09:00:00+09:00", "2026-12-01T10:00:00+09:00",
+                "2026-12-02T09:00:00+00:00", "2026-12-02T10:00:00+00:00", NULL);
+    assert_int_equal(r.warnings.n, 0);
+    done(&r);
+}
+
 static void test_custom_vtimezone_from_file(void **state)
 {
     /* an Outlook-style TZID that only the file's VTIMEZONE defines */
@@ -1053,6 +1069,7 @@ int main(void)
         cmocka_unit_test(test_output_is_merged_and_clipped),
         cmocka_unit_test(test_x_wr_timezone_places_floating_times),
         cmocka_unit_test(test_unknown_tzid_falls_back_with_warning),
+        cmocka_unit_test(test_windows_tzid_without_vtimezone),
         cmocka_unit_test(test_custom_vtimezone_from_file),
         cmocka_unit_test(test_malformed_input_is_rejected),
         cmocka_unit_test(test_unknown_property_names_are_ignored),
