@@ -220,9 +220,24 @@ static const char *innermost_name(const line_check_t *lc)
     return lc->depth ? icalcomponent_kind_to_string(lc->stack[lc->depth - 1]) : "VCALENDAR";
 }
 
+/* Inside a component whose lines may decide busy time at all. */
+static bool in_busy_component(const line_check_t *lc)
+{
+    icalcomponent_kind k = lc->depth ? lc->stack[lc->depth - 1] : ICAL_NO_COMPONENT;
+    return lc->in_vtimezone || k == ICAL_VEVENT_COMPONENT || k == ICAL_VFREEBUSY_COMPONENT;
+}
+
+static void warn_line(line_check_t *lc, char *msg)
+{
+    if (lc->warnings && !strvec_contains(lc->warnings, msg)) strvec_push(lc->warnings, msg);
+    free(msg);
+}
+
 /* A content line libical could not read.  Values of busy-deciding
  * properties hold times and rules, never personal data, so the line is
- * quoted in that message; other lines are named only. */
+ * quoted in that message; other lines are named only.  A line without a
+ * name cannot be told apart from a broken DTSTART, so inside a VEVENT,
+ * VFREEBUSY or VTIMEZONE it is fatal too. */
 static void lost_line(line_check_t *lc, const char *line)
 {
     size_t n = strcspn(line, ";:");
@@ -230,31 +245,20 @@ static void lost_line(line_check_t *lc, const char *line)
     snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1), line);
     bool named = n > 0 && line[n] != '\0';
     icalproperty_kind k = named ? icalproperty_string_to_kind(name) : ICAL_NO_PROPERTY;
-    if (named && k == ICAL_NO_PROPERTY) return;   /* unknown name: ignored, like X- */
-    bool empty = named && line[strlen(line) - 1] == ':';   /* DESCRIPTION: and the like */
-    bool in_busy = lc->in_vtimezone || (lc->depth && (lc->stack[lc->depth - 1] ==
-                                                      ICAL_VEVENT_COMPONENT ||
-                                                      lc->stack[lc->depth - 1] ==
-                                                      ICAL_VFREEBUSY_COMPONENT));
-    if (!lc->err && named && decides_busy(lc, k))
+    const char *comp = innermost_name(lc);
+    if (lc->err || (named && k == ICAL_NO_PROPERTY)) return;   /* unknown name: like X- */
+    if (named && decides_busy(lc, k))
         lc->err = xasprintf(ERR_PREFIX "%s の %s の値を解釈できません (unreadable %s: %.120s)",
-                            innermost_name(lc), name, name, line);
-    else if (!lc->err && !named && in_busy)
+                            comp, name, name, line);
+    else if (!named && in_busy_component(lc))
         lc->err = xasprintf(ERR_PREFIX "%s に解釈できない行があります (malformed content line "
-                            "in %s)", innermost_name(lc), innermost_name(lc));
-    else if (empty)
-        return;
-    else if (lc->warnings && named) {
-        char *w = xasprintf("%s の %s を解釈できないため無視しました (unreadable %s in %s "
-                            "ignored)", innermost_name(lc), name, name, innermost_name(lc));
-        if (!strvec_contains(lc->warnings, w)) strvec_push(lc->warnings, w);
-        free(w);
-    } else if (lc->warnings) {
-        char *w = xasprintf("%s の解釈できない行を無視しました (malformed line in %s ignored)",
-                            innermost_name(lc), innermost_name(lc));
-        if (!strvec_contains(lc->warnings, w)) strvec_push(lc->warnings, w);
-        free(w);
-    }
+                            "in %s)", comp, comp);
+    else if (named && line[strlen(line) - 1] != ':')   /* an empty DESCRIPTION: is fine */
+        warn_line(lc, xasprintf("%s の %s を解釈できないため無視しました (unreadable %s in %s "
+                                "ignored)", comp, name, name, comp));
+    else if (!named)
+        warn_line(lc, xasprintf("%s の解釈できない行を無視しました (malformed line in %s "
+                                "ignored)", comp, comp));
 }
 
 /* Follows BEGIN/END (check_structure has matched them already). */

@@ -843,6 +843,17 @@ static void test_unreadable_busy_property_fails(void **state)
                           "END:STANDARD\r\nEND:VTIMEZONE\r\n"
                      EVENT("z", "DTSTART;TZID=Custom:20261201T100000\r\nDURATION:PT1H\r\n") TAIL;
     expect_rejected(tz, strlen(tz), "STANDARD の DTSTART");
+    /* a line without a name could be a broken DTSTART: fatal in a VEVENT,
+     * only a warning in an alarm */
+    const char *nameless = HEAD EVENT("n", "DTSTART:20261201T010000Z\r\nDURATION:PT1H\r\n"
+                                           "no colon on this line\r\n") TAIL;
+    expect_rejected(nameless, strlen(nameless), "VEVENT に解釈できない行");
+    result_t a;
+    run(&a, EVENT("a", "DTSTART:20261201T010000Z\r\nDURATION:PT1H\r\nBEGIN:VALARM\r\n"
+                       "ACTION:DISPLAY\r\nTRIGGER:-PT5M\r\nno colon here\r\nEND:VALARM\r\n"));
+    expect_busy(&a, "2026-12-01T10:00:00+09:00", "2026-12-01T11:00:00+09:00", NULL);
+    assert_true(has_warning(&a, "VALARM の解釈できない行", NULL));
+    done(&a);
     /* STATUS and TRANSP values libical does not know are read as busy */
     result_t r;
     run(&r, EVENT("s", "DTSTART:20261201T010000Z\r\nDURATION:PT1H\r\nSTATUS:MAYBE\r\n"
