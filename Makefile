@@ -7,7 +7,8 @@
 # Layers.  The code is built as one archive per layer, lowest first:
 #
 #   core      daemon/core/     util, log, time, holidays, sha256, the city model, config
-#   calendars calendars/       intervals, feeds (curl on libevent), iCalendar, WebDAV, slots
+#   calendars calendars/       intervals, feeds (curl on libevent), iCalendar, WebDAV, slots,
+#                              Windows zone names (ICU)
 #   rules     rules/           cases and the lead-agency rule engine
 #   store     daemon/store/    SQLite: open, migrations, every domain's SQL
 #   mail      daemon/mail/     iMIP, mail transports, the outbox
