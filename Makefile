@@ -7,7 +7,8 @@
 # Layers.  The code is built as one archive per layer, lowest first:
 #
 #   core      daemon/core/     util, log, time, holidays, sha256, the city model, config
-#   calendars calendars/       intervals, feeds (curl on libevent), iCalendar, WebDAV, slots
+#   calendars calendars/       intervals, feeds (curl on libevent), iCalendar, WebDAV, slots,
+#                              Windows zone names (ICU)
 #   rules     rules/           cases and the lead-agency rule engine
 #   store     daemon/store/    SQLite: open, migrations, every domain's SQL
 #   mail      daemon/mail/     iMIP, mail transports, the outbox
@@ -23,7 +24,7 @@
 # upward include fails.  Sources are picked up by wildcard.
 
 CC      ?= cc
-PKGS     = libevent libevent_pthreads libcurl libical sqlite3 jansson libxml-2.0
+PKGS     = libevent libevent_pthreads libcurl libical sqlite3 jansson libxml-2.0 icu-i18n icu-uc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN     = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation

@@ -7,18 +7,24 @@
  *      text must be UTF-8 without NUL bytes, start with BEGIN:VCALENDAR and
  *      have every BEGIN matched by its END (a truncated download fails
  *      here).  libical itself silently accepts mismatched or missing ENDs.
- *   2. icalparser_parse_string builds the component tree.  Values libical
- *      cannot parse become X-LIC-ERROR properties; an error on a property
- *      that decides time (DTSTART, DTEND, RRULE, FREEBUSY, ...) or an
- *      unparseable line fails the whole input, because silently dropping
- *      a busy event would make the agency look free.  These are checked
- *      while the tree is read, in the same pass over each VEVENT's
- *      properties that picks out DTSTART, DTEND, STATUS and the rest.
+ *   2. libical builds the component tree, driven one content line at a
+ *      time (parse_tree) so that a line it cannot read is known by its
+ *      property and the component it sits in, never by libical's message
+ *      text.  A lost property that decides busy time (DTSTART, DTEND,
+ *      DURATION, RRULE, RDATE, EXDATE, RECURRENCE-ID, STATUS, TRANSP of a
+ *      VEVENT; FREEBUSY and the range of a VFREEBUSY; the rules of a
+ *      VTIMEZONE) fails the whole input, because silently dropping it
+ *      could make the agency look free.  Any other lost property (an
+ *      alarm's TRIGGER, DTSTAMP, ...) is ignored with a warning, and an
+ *      unknown property name is ignored like an X- name.
  *   3. VEVENTs are grouped by UID (sort, then runs): a master and its
  *      RECURRENCE-ID overrides.  A master's instances are DTSTART, RRULE
  *      and RDATE, minus EXDATE and minus every instance an override
  *      replaces; each override then stands on its own (so an override
  *      that moves an instance moves it, and a CANCELLED one removes it).
+ *      An all-day series matches its overrides by local date, so the
+ *      date-time RECURRENCE-ID Outlook writes (midnight in a Windows zone)
+ *      finds the instance on that date.
  *      An override with RECURRENCE-ID;RANGE=THISANDFUTURE also edits every
  *      later instance of the master: each one takes the override's
  *      wall-clock shift, length and status (the last such override at or
@@ -48,13 +54,17 @@
  *
  * Times: a TZID that names a zone we know (tz_get, libical's zone data)
  * uses that zone, with the cached constant offset for zones like
- * Asia/Tokyo; other TZIDs use the file's own VTIMEZONE; a TZID that is
- * neither falls back to the default zone with a warning.  Floating times
- * and all-day (DATE) values are read in the default zone; an all-day
- * event blocks whole local days.  Event titles and descriptions are never
+ * Asia/Tokyo; a Windows name (TZID=Tokyo Standard Time, as Outlook and
+ * Exchange write it) uses the IANA zone CLDR maps it to (tzwin.c, ICU);
+ * other TZIDs use the file's own VTIMEZONE; a TZID that is none of these
+ * falls back to the default zone with a warning.  Floating times
+ * are read in the calendar's X-WR-TIMEZONE when it names a zone, else in
+ * the default zone; all-day (DATE) values are read in the default zone,
+ * and an all-day event blocks whole local days.  Event titles and descriptions are never
  * read, so nothing but intervals leaves this file.
  */
 #include "icalbusy.h"
+#include "tzwin.h"
 
 #include <libical/ical.h>
 #include <stdio.h>
@@ -151,53 +161,121 @@ static char *check_text(const char *data, size_t len)
     return check_structure(data, len);
 }
 
-/* ---- stage 2: libical errors --------------------------------------------- */
+/* ---- stage 2: parsing, deciding by property ------------------------------ */
 
-static bool is_time_property(const char *msg)
+/* libical drops a content line it cannot read (an unknown property name,
+ * a value that does not parse) and leaves an X-LIC-ERROR whose only link
+ * to the lost property is its message text.  So the parser is driven one
+ * content line at a time here, as icalparser_parse does: after each line
+ * libical's state says whether the line was read, and the line's own name
+ * (and the component it sits in) says which property was lost.  Only the
+ * properties that decide busy time may fail the input (DESIGN "Busy
+ * time"); any other lost property is ignored with a warning, and an
+ * unknown property name (Confluence writes SUBCALENDAR-ID, EVENT-ID, ...)
+ * is ignored like an X- property (RFC 5545 3.8.8.2). */
+
+typedef struct line_check {
+    icalcomponent_kind stack[MAX_DEPTH];   /* components open around the line */
+    int                depth;
+    bool               in_vtimezone;       /* some enclosing component is one */
+    strvec_t          *warnings;
+    char              *err;                /* first fatal line */
+} line_check_t;
+
+static bool kind_in(icalproperty_kind k, const icalproperty_kind *set, size_t n)
 {
-    static const char *const names[] = {
-        " DTSTART ", " DTEND ", " DURATION ", " RRULE ", " RDATE ", " EXDATE ",
-        " RECURRENCE-ID ", " FREEBUSY ", " EXRULE ",
-    };
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strstr(msg, names[i])) return true;
+    for (size_t i = 0; i < n; i++)
+        if (set[i] == k) return true;
     return false;
 }
 
-/* A message when X-LIC-ERROR property p is fatal, else NULL.  The value
- * libical quotes is echoed only for time properties, which hold no
- * personal data. */
-static char *fatal_error_of(icalproperty *p)
+/* Does property kind k, read inside the innermost open component, decide
+ * busy time?  VEVENT: DESIGN's list.  VFREEBUSY: its periods and range.
+ * VTIMEZONE (and its STANDARD/DAYLIGHT): what places local times. */
+static bool decides_busy(const line_check_t *lc, icalproperty_kind k)
 {
-    const char *msg = icalproperty_get_xlicerror(p);
-    icalparameter *tp = icalproperty_get_first_parameter(p, ICAL_XLICERRORTYPE_PARAMETER);
-    icalparameter_xlicerrortype type =
-        tp ? icalparameter_get_xlicerrortype(tp) : ICAL_XLICERRORTYPE_NONE;
-    if (!msg) msg = "";
-    if (type == ICAL_XLICERRORTYPE_VALUEPARSEERROR && is_time_property(msg))
-        return xasprintf(ERR_PREFIX "日時の値を解釈できません (%.160s)", msg);
-    if (type == ICAL_XLICERRORTYPE_PROPERTYPARSEERROR ||
-        type == ICAL_XLICERRORTYPE_COMPONENTPARSEERROR)
-        return xasprintf(ERR_PREFIX "解釈できない行があります (malformed content line)");
-    return NULL;
+    static const icalproperty_kind vevent[] = {
+        ICAL_DTSTART_PROPERTY, ICAL_DTEND_PROPERTY, ICAL_DURATION_PROPERTY,
+        ICAL_RRULE_PROPERTY, ICAL_RDATE_PROPERTY, ICAL_EXDATE_PROPERTY,
+        ICAL_RECURRENCEID_PROPERTY, ICAL_STATUS_PROPERTY, ICAL_TRANSP_PROPERTY,
+    };
+    static const icalproperty_kind vfreebusy[] = {
+        ICAL_FREEBUSY_PROPERTY, ICAL_DTSTART_PROPERTY, ICAL_DTEND_PROPERTY,
+    };
+    static const icalproperty_kind vtimezone[] = {
+        ICAL_TZID_PROPERTY, ICAL_DTSTART_PROPERTY, ICAL_RRULE_PROPERTY, ICAL_RDATE_PROPERTY,
+        ICAL_TZOFFSETFROM_PROPERTY, ICAL_TZOFFSETTO_PROPERTY,
+    };
+    if (lc->depth == 0) return false;
+    if (lc->in_vtimezone) return kind_in(k, vtimezone, sizeof vtimezone / sizeof *vtimezone);
+    switch (lc->stack[lc->depth - 1]) {
+    case ICAL_VEVENT_COMPONENT:    return kind_in(k, vevent, sizeof vevent / sizeof *vevent);
+    case ICAL_VFREEBUSY_COMPONENT: return kind_in(k, vfreebusy, sizeof vfreebusy / sizeof *vfreebusy);
+    default:                       return false;
+    }
 }
 
-/* The first fatal X-LIC-ERROR in c's own properties, or (when deep) in
- * its whole subtree. */
-static char *fatal_parse_error(icalcomponent *c, bool deep)
+static const char *innermost_name(const line_check_t *lc)
 {
-    for (icalproperty *p = icalcomponent_get_first_property(c, ICAL_XLICERROR_PROPERTY); p;
-         p = icalcomponent_get_next_property(c, ICAL_XLICERROR_PROPERTY)) {
-        char *e = fatal_error_of(p);
-        if (e) return e;
+    return lc->depth ? icalcomponent_kind_to_string(lc->stack[lc->depth - 1]) : "VCALENDAR";
+}
+
+/* Inside a component whose lines may decide busy time at all. */
+static bool in_busy_component(const line_check_t *lc)
+{
+    icalcomponent_kind k = lc->depth ? lc->stack[lc->depth - 1] : ICAL_NO_COMPONENT;
+    return lc->in_vtimezone || k == ICAL_VEVENT_COMPONENT || k == ICAL_VFREEBUSY_COMPONENT;
+}
+
+static void warn_line(line_check_t *lc, char *msg)
+{
+    if (lc->warnings && !strvec_contains(lc->warnings, msg)) strvec_push(lc->warnings, msg);
+    free(msg);
+}
+
+/* A content line libical could not read.  Values of busy-deciding
+ * properties hold times and rules, never personal data, so the line is
+ * quoted in that message; other lines are named only.  A line without a
+ * name cannot be told apart from a broken DTSTART, so inside a VEVENT,
+ * VFREEBUSY or VTIMEZONE it is fatal too. */
+static void lost_line(line_check_t *lc, const char *line)
+{
+    size_t n = strcspn(line, ";:");
+    char name[64];
+    snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1), line);
+    bool named = n > 0 && line[n] != '\0';
+    icalproperty_kind k = named ? icalproperty_string_to_kind(name) : ICAL_NO_PROPERTY;
+    const char *comp = innermost_name(lc);
+    if (lc->err || (named && k == ICAL_NO_PROPERTY)) return;   /* unknown name: like X- */
+    if (named && decides_busy(lc, k))
+        lc->err = xasprintf(ERR_PREFIX "%s の %s の値を解釈できません (unreadable %s: %.120s)",
+                            comp, name, name, line);
+    else if (!named && in_busy_component(lc))
+        lc->err = xasprintf(ERR_PREFIX "%s に解釈できない行があります (malformed content line "
+                            "in %s)", comp, comp);
+    else if (named && line[strlen(line) - 1] != ':')   /* an empty DESCRIPTION: is fine */
+        warn_line(lc, xasprintf("%s の %s を解釈できないため無視しました (unreadable %s in %s "
+                                "ignored)", comp, name, name, comp));
+    else if (!named)
+        warn_line(lc, xasprintf("%s の解釈できない行を無視しました (malformed line in %s "
+                                "ignored)", comp, comp));
+}
+
+/* Follows BEGIN/END (check_structure has matched them already). */
+static void track_component(line_check_t *lc, icalparser_state st, const char *line)
+{
+    if (st == ICALPARSER_BEGIN_COMP && lc->depth < MAX_DEPTH) {
+        icalcomponent_kind k = icalcomponent_string_to_kind(line + strcspn(line, ":") + 1);
+        lc->stack[lc->depth++] = k;
+        if (k == ICAL_VTIMEZONE_COMPONENT) lc->in_vtimezone = true;
+    } else if ((st == ICALPARSER_END_COMP || st == ICALPARSER_SUCCESS) && lc->depth > 0) {
+        if (lc->stack[--lc->depth] == ICAL_VTIMEZONE_COMPONENT) lc->in_vtimezone = false;
     }
-    if (!deep) return NULL;
-    for (icalcomponent *k = icalcomponent_get_first_component(c, ICAL_ANY_COMPONENT); k;
-         k = icalcomponent_get_next_component(c, ICAL_ANY_COMPONENT)) {
-        char *e = fatal_parse_error(k, true);
-        if (e) return e;
-    }
-    return NULL;
+}
+
+static bool blank_line(const char *s)
+{
+    return s[strspn(s, " \t\n")] == '\0';   /* what libical skips without a state */
 }
 
 /* ---- zones ------------------------------------------------------------------ */
@@ -216,7 +294,8 @@ typedef struct tzid_entry {
 
 typedef struct ctx {
     const icalbusy_opts_t *opts;
-    const tz_t   *deftz;
+    const tz_t   *deftz;          /* the agency's zone: all-day dates */
+    zone_t        floating;       /* floating times: X-WR-TIMEZONE, else deftz */
     icalcomponent *vcal;          /* the VCALENDAR being read */
     tzid_entry_t *tzids;          /* TZIDs resolved so far */
     size_t        ntzids;
@@ -246,26 +325,63 @@ static void warn(ctx_t *cx, char *msg)
     free(msg);
 }
 
+/* UTC or a zone libical knows by its IANA name. */
+static bool iana_zone(const char *name, zone_t *z)
+{
+    *z = (zone_t){NULL, NULL};
+    if (strcmp(name, "UTC") == 0 || strcmp(name, "Etc/UTC") == 0 || strcmp(name, "GMT") == 0)
+        return true;
+    return (z->tz = tz_get(name)) != NULL;
+}
+
+/* A zone by name: an IANA name, a Windows name (Outlook, Exchange) mapped
+ * by CLDR, or else the file's own VTIMEZONE.  A Windows name goes to its
+ * IANA zone even when the file defines it: the same rules, kept current by
+ * the system, and much cheaper to apply than a VTIMEZONE. */
+static bool lookup_zone(ctx_t *cx, const char *name, zone_t *z)
+{
+    char iana[64];
+    if (iana_zone(name, z)) return true;
+    if (tzwin_to_iana(name, iana, sizeof iana) && iana_zone(iana, z)) return true;
+    *z = (zone_t){NULL, NULL};
+    return (z->iz = icalcomponent_get_timezone(cx->vcal, name)) != NULL;
+}
+
 static zone_t resolve_tzid(ctx_t *cx, const char *tzid)
 {
     for (size_t i = 0; i < cx->ntzids; i++)
         if (strcmp(cx->tzids[i].tzid, tzid) == 0) return cx->tzids[i].zone;
-    zone_t z = {NULL, NULL};
-    if (strcmp(tzid, "UTC") == 0 || strcmp(tzid, "Etc/UTC") == 0 || strcmp(tzid, "GMT") == 0) {
-        z.tz = NULL;
-    } else if ((z.tz = tz_get(tzid)) == NULL) {
-        z.iz = icalcomponent_get_timezone(cx->vcal, tzid);
-        if (!z.iz) {
-            z.tz = cx->deftz;
-            warn(cx, xasprintf("TZID \"%.60s\" は不明なため既定のタイムゾーン %s として読みました "
-                               "(unknown TZID, read in the default zone)",
-                               tzid, tz_name(cx->deftz)));
-        }
+    zone_t z;
+    if (!lookup_zone(cx, tzid, &z)) {
+        z.tz = cx->deftz;
+        warn(cx, xasprintf("TZID \"%.60s\" は不明なため既定のタイムゾーン %s として読みました "
+                           "(unknown TZID, read in the default zone)",
+                           tzid, tz_name(cx->deftz)));
     }
     cx->tzids = xrealloc(cx->tzids, (cx->ntzids + 1) * sizeof *cx->tzids);
     cx->tzids[cx->ntzids].tzid = xstrdup(tzid);
     cx->tzids[cx->ntzids].zone = z;
     cx->ntzids++;
+    return z;
+}
+
+/* The zone of the calendar's floating times: its X-WR-TIMEZONE (Google,
+ * Apple) when it names a zone we know, else the agency's zone. */
+static zone_t floating_zone(ctx_t *cx, icalcomponent *vcal)
+{
+    zone_t z = {cx->deftz, NULL};
+    for (icalproperty *p = icalcomponent_get_first_property(vcal, ICAL_X_PROPERTY); p;
+         p = icalcomponent_get_next_property(vcal, ICAL_X_PROPERTY)) {
+        const char *xname = icalproperty_get_x_name(p), *name = icalproperty_get_x(p);
+        if (!xname || strcasecmp(xname, "X-WR-TIMEZONE") != 0 || !name || !*name) continue;
+        if (!lookup_zone(cx, name, &z)) {
+            z = (zone_t){cx->deftz, NULL};
+            warn(cx, xasprintf("X-WR-TIMEZONE \"%.60s\" は不明なため浮動時刻を既定のタイムゾーン %s "
+                               "で読みました (unknown X-WR-TIMEZONE, floating times read in the "
+                               "default zone)", name, tz_name(cx->deftz)));
+        }
+        break;
+    }
     return z;
 }
 
@@ -277,7 +393,7 @@ static zone_t zone_of(ctx_t *cx, icalproperty *p, struct icaltimetype t)
     if (icaltime_is_utc(t)) return (zone_t){NULL, NULL};
     icalparameter *param = icalproperty_get_first_parameter(p, ICAL_TZID_PARAMETER);
     const char *tzid = param ? icalparameter_get_tzid(param) : NULL;
-    if (!tzid || !*tzid) return def;   /* floating */
+    if (!tzid || !*tzid) return cx->floating;
     return resolve_tzid(cx, tzid);
 }
 
@@ -323,6 +439,8 @@ typedef struct shape {
     bool   all_day;
     int    days;                  /* nominal part of the length (days) */
     int64_t secs;                 /* exact part of the length (seconds) */
+    bool   backwards;             /* ends before it starts: busy over the
+                                     swapped interval, which ends at start */
 } shape_t;
 
 /* Key identifying an instance (for EXDATE / RECURRENCE-ID matching): its
@@ -332,17 +450,22 @@ static int64_t instance_start(const shape_t *s, struct icaltimetype t)
     return to_utc(s->zone, t);
 }
 
+/* The instance of s at wall-clock start t.  A backwards event spans the
+ * same length but ends at t. */
 static void instance_interval(const shape_t *s, struct icaltimetype t, int64_t *start,
                               int64_t *end)
 {
-    *start = instance_start(s, t);
+    int sign = s->backwards ? -1 : 1;
+    int64_t at = instance_start(s, t), other;
     if (s->days) {
         struct icaltimetype e = t;
-        icaltime_adjust(&e, s->days, 0, 0, 0);
-        *end = to_utc(s->zone, e) + s->secs;
+        icaltime_adjust(&e, sign * s->days, 0, 0, 0);
+        other = to_utc(s->zone, e) + sign * s->secs;
     } else {
-        *end = *start + s->secs;
+        other = at + sign * s->secs;
     }
+    *start = s->backwards ? other : at;
+    *end = s->backwards ? at : other;
 }
 
 /* The properties of one VEVENT that matter here, gathered in a single
@@ -380,16 +503,11 @@ static bool gather_vevent(ctx_t *cx, icalcomponent *c, vevent_t *ev)
                 ev->busy = false;
             break;
         }
-        case ICAL_XLICERROR_PROPERTY:
-            if (!cx->err) cx->err = fatal_error_of(p);
-            break;
         default:
             break;
         }
     }
-    if (!cx->err && icalcomponent_get_first_component(c, ICAL_ANY_COMPONENT))
-        cx->err = fatal_parse_error(c, true);   /* VALARMs and the like */
-    return cx->err == NULL;
+    return true;
 }
 
 /* Reads DTSTART and DTEND/DURATION.  False (with a warning) when the event
@@ -405,6 +523,7 @@ static bool read_shape(ctx_t *cx, const vevent_t *ev, shape_t *s)
     s->all_day = s->start.is_date;
     s->days = 0;
     s->secs = 0;
+    s->backwards = false;
     if (ev->dtend) {
         struct icaltimetype e = icalproperty_get_dtend(ev->dtend);
         if (s->all_day && e.is_date) {
@@ -421,10 +540,12 @@ static bool read_shape(ctx_t *cx, const vevent_t *ev, shape_t *s)
     } else if (s->all_day) {
         s->days = 1;   /* RFC 5545 3.6.1: a DATE DTSTART alone lasts one day */
     }
-    if (s->days < 0 || s->secs < 0) {
-        warn(cx, xasprintf("終了が開始より前の VEVENT を無視しました (VEVENT ending before it "
-                           "starts ignored)"));
-        return false;
+    if (s->days < 0 || s->secs < 0) {   /* DESIGN: never let a slip make it look free */
+        warn(cx, xasprintf("終了が開始より前の VEVENT は終了から開始までを予定ありとしました "
+                           "(VEVENT ending before it starts: busy over the swapped interval)"));
+        s->backwards = true;
+        s->days = -s->days;
+        s->secs = -s->secs;
     }
     return true;
 }
@@ -895,13 +1016,19 @@ static void widen_for_futures(ctx_t *cx, const future_t *f, size_t n)
     cx->exp_to = cx->opts->to + behind + 86400;
 }
 
+/* override_ids: the overrides' RECURRENCE-IDs as instants; override_days:
+ * the same as local dates, which is how they match an all-day series
+ * (Outlook writes RECURRENCE-ID;TZID=GMT Standard Time:20261214T000000
+ * for the instance on the 14th). */
 static void expand_master(ctx_t *cx, const vevent_t *ev, const keyset_t *override_ids,
-                          const range_override_t *ro, size_t nro)
+                          const keyset_t *override_days, const range_override_t *ro, size_t nro)
 {
     shape_t s;
     if (!ev->busy || !read_shape(cx, ev, &s)) return;
     exclusions_t x = {{0}, {0}, NULL, 0};
     for (size_t i = 0; i < override_ids->n; i++) keyset_add(&x.starts, override_ids->v[i]);
+    if (s.all_day)
+        for (size_t i = 0; i < override_days->n; i++) keyset_add(&x.days, override_days->v[i]);
     if (ev->has_exdate) add_exdates(cx, ev->c, &x);
     if (x.starts.n) qsort(x.starts.v, x.starts.n, sizeof(int64_t), key_cmp);
     if (x.days.n) qsort(x.days.v, x.days.n, sizeof(int64_t), key_cmp);
@@ -952,7 +1079,7 @@ static bool this_and_future(icalproperty *rid)
  * edits the master's later instances. */
 static void expand_uid_group(ctx_t *cx, const vevent_t *g, size_t n)
 {
-    keyset_t ids = {0};
+    keyset_t ids = {0}, days = {0};
     range_override_t *ro = NULL;
     size_t nro = 0;
     for (size_t i = 0; i < n; i++) {
@@ -961,6 +1088,8 @@ static void expand_uid_group(ctx_t *cx, const vevent_t *g, size_t n)
         if (icaltime_is_null_time(t)) continue;
         int64_t rid = to_utc(zone_of(cx, g[i].rid, t), t);
         keyset_add(&ids, rid);
+        keyset_add(&days, icaltime_is_utc(t) ? tz_local_day(cx->deftz, rid, NULL)
+                                             : days_from_civil(t.year, t.month, t.day));
         if (this_and_future(g[i].rid)) {
             ro = xrealloc(ro, (nro + 1) * sizeof *ro);
             ro[nro++] = (range_override_t){rid, &g[i]};
@@ -968,10 +1097,11 @@ static void expand_uid_group(ctx_t *cx, const vevent_t *g, size_t n)
     }
     for (size_t i = 0; i < n; i++) {
         if (g[i].rid) expand_single(cx, &g[i]);
-        else expand_master(cx, &g[i], &ids, ro, nro);
+        else expand_master(cx, &g[i], &ids, &days, ro, nro);
     }
     free(ro);
     free(ids.v);
+    free(days.v);
 }
 
 static void read_vevents(ctx_t *cx, icalcomponent *vcal)
@@ -1026,7 +1156,6 @@ static void note_coverage(ctx_t *cx, icalcomponent *fb)
 
 static void read_freebusy(ctx_t *cx, icalcomponent *fb)
 {
-    if ((cx->err = fatal_parse_error(fb, true))) return;
     note_coverage(cx, fb);
     for (icalproperty *p = icalcomponent_get_first_property(fb, ICAL_FREEBUSY_PROPERTY); p;
          p = icalcomponent_get_next_property(fb, ICAL_FREEBUSY_PROPERTY)) {
@@ -1043,24 +1172,11 @@ static void read_freebusy(ctx_t *cx, icalcomponent *fb)
     }
 }
 
-/* Fatal errors outside VEVENT / VFREEBUSY (those are checked as they are
- * read): the calendar's own properties, VTIMEZONEs, VTODOs, ... */
-static char *fatal_error_elsewhere(icalcomponent *vcal)
-{
-    char *e = fatal_parse_error(vcal, false);
-    for (icalcomponent *k = icalcomponent_get_first_component(vcal, ICAL_ANY_COMPONENT);
-         k && !e; k = icalcomponent_get_next_component(vcal, ICAL_ANY_COMPONENT)) {
-        icalcomponent_kind kind = icalcomponent_isa(k);
-        if (kind != ICAL_VEVENT_COMPONENT && kind != ICAL_VFREEBUSY_COMPONENT)
-            e = fatal_parse_error(k, true);
-    }
-    return e;
-}
-
 static void read_vcalendar(ctx_t *cx, icalcomponent *vcal)
 {
     cx->vcal = vcal;
-    if (!(cx->err = fatal_error_elsewhere(vcal))) read_vevents(cx, vcal);
+    cx->floating = floating_zone(cx, vcal);
+    read_vevents(cx, vcal);
     for (icalcomponent *fb = icalcomponent_get_first_component(vcal, ICAL_VFREEBUSY_COMPONENT);
          fb && !cx->err; fb = icalcomponent_get_next_component(vcal, ICAL_VFREEBUSY_COMPONENT))
         read_freebusy(cx, fb);
@@ -1072,13 +1188,63 @@ static void read_vcalendar(ctx_t *cx, icalcomponent *vcal)
 
 /* ---- entry point ---------------------------------------------------------------- */
 
-static icalcomponent *parse_tree(const char *data, size_t len, char **err)
+/* libical's line generator over (data, len), without copying the input. */
+typedef struct chunks {
+    const char *pos, *end;
+} chunks_t;
+
+static char *next_chunk(char *out, size_t size, void *d)
 {
-    char *text = xstrndup(data, len);
-    icalcomponent *root = icalparser_parse_string(text);
-    free(text);
-    if (!root) {
-        *err = xasprintf(ERR_PREFIX "libical が内容を読めませんでした (libical found no component)");
+    chunks_t *g = d;
+    if (g->pos >= g->end) return NULL;
+    const char *nl = memchr(g->pos, '\n', (size_t)(g->end - g->pos));
+    size_t n = nl ? (size_t)(nl + 1 - g->pos) : (size_t)(g->end - g->pos);
+    if (n > size - 1) n = size - 1;
+    memcpy(out, g->pos, n);
+    out[n] = '\0';
+    g->pos += n;
+    return out;
+}
+
+/* Several VCALENDARs in one input go under an XROOT, as libical does. */
+static icalcomponent *add_root(icalcomponent *root, icalcomponent *c)
+{
+    if (!root) return c;
+    if (icalcomponent_isa(root) != ICAL_XROOT_COMPONENT) {
+        icalcomponent *x = icalcomponent_new(ICAL_XROOT_COMPONENT);
+        icalcomponent_add_component(x, root);
+        root = x;
+    }
+    icalcomponent_add_component(root, c);
+    return root;
+}
+
+/* icalparser_parse, one content line at a time (see stage 2 above). */
+static icalcomponent *parse_tree(const char *data, size_t len, strvec_t *warnings, char **err)
+{
+    chunks_t g = {data, data + len};
+    if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) g.pos += 3;
+    line_check_t lc = {.warnings = warnings};
+    icalparser *parser = icalparser_new();
+    icalparser_set_gen_data(parser, &g);
+    icalerrorstate es = icalerror_get_error_state(ICAL_MALFORMEDDATA_ERROR);
+    icalerror_set_error_state(ICAL_MALFORMEDDATA_ERROR, ICAL_ERROR_NONFATAL);
+    icalcomponent *root = NULL;
+    for (char *line; (line = icalparser_get_line(parser, next_chunk));
+         icalmemory_free_buffer(line)) {
+        if (blank_line(line)) continue;
+        icalcomponent *c = icalparser_add_line(parser, line);
+        icalparser_state st = icalparser_get_state(parser);
+        if (st == ICALPARSER_ERROR) lost_line(&lc, line);
+        else track_component(&lc, st, line);
+        if (c) root = add_root(root, c);
+    }
+    icalerror_set_error_state(ICAL_MALFORMEDDATA_ERROR, es);
+    icalparser_free(parser);
+    if (lc.err || !root) {
+        if (root) icalcomponent_free(root);
+        *err = lc.err ? lc.err
+                      : xasprintf(ERR_PREFIX "libical が内容を読めませんでした (libical found no component)");
         return NULL;
     }
     return root;
@@ -1097,7 +1263,7 @@ int icalbusy_parse_ex(const char *data, size_t len, const icalbusy_opts_t *opts,
     ivset_clear(out);
     *err = check_text(data, len);
     if (*err) return -1;
-    icalcomponent *root = parse_tree(data, len, err);
+    icalcomponent *root = parse_tree(data, len, warnings, err);
     if (!root) return -1;
 
     ctx_t cx = {.opts = opts, .deftz = opts->default_tz ? opts->default_tz : tz_default(),

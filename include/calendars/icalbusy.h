@@ -3,8 +3,9 @@
  *
  * Parses a VCALENDAR with libical and produces the normal busy set within
  * [from, to): VEVENTs (RRULE/RDATE/EXDATE/RECURRENCE-ID, DURATION,
- * all-day, floating time in the default zone, CANCELLED/TRANSPARENT
- * skipped) and VFREEBUSY FREEBUSY periods (all FBTYPEs except FREE).
+ * all-day, floating time in X-WR-TIMEZONE or the default zone,
+ * CANCELLED/TRANSPARENT skipped) and VFREEBUSY FREEBUSY periods (all
+ * FBTYPEs except FREE).
  * Titles and descriptions are never copied out.
  *
  * A VFREEBUSY also declares the range it describes (its DTSTART/DTEND):
@@ -23,7 +24,8 @@
 #include "util.h"
 
 typedef struct icalbusy_opts {
-    const tz_t *default_tz;   /* floating times and unknown TZIDs */
+    const tz_t *default_tz;   /* all-day dates, unknown TZIDs, floating times
+                                 (unless the calendar has X-WR-TIMEZONE) */
     int64_t     from, to;     /* window to expand into */
 } icalbusy_opts_t;
 

@@ -79,6 +79,13 @@ static void expect_busy(const result_t *r, ...)
     if (r->busy.n != i) fail_msg("got %zu intervals, want %zu", r->busy.n, i);
 }
 
+static bool has_warning(const result_t *r, const char *a, const char *b)
+{
+    for (size_t i = 0; i < r->warnings.n; i++)
+        if (strstr(r->warnings.v[i], a) && (!b || strstr(r->warnings.v[i], b))) return true;
+    return false;
+}
+
 #define EVENT(uid, extra)                                                                    \
     "BEGIN:VEVENT\r\nUID:" uid "\r\nDTSTAMP:20261120T000000Z\r\nSUMMARY:面談（山田様）\r\n" \
     extra "END:VEVENT\r\n"
@@ -400,6 +407,35 @@ static void test_override_cancels_an_instance(void **state)
     done(&r);
 }
 
+#define GMT_VTIMEZONE                                                                         \
+    "BEGIN:VTIMEZONE\r\nTZID:GMT Standard Time\r\n"                                          \
+    "BEGIN:STANDARD\r\nDTSTART:16010101T020000\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0000\r\n" \
+    "RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10\r\nEND:STANDARD\r\n"                            \
+    "BEGIN:DAYLIGHT\r\nDTSTART:16010101T010000\r\nTZOFFSETFROM:+0000\r\nTZOFFSETTO:+0100\r\n" \
+    "RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\n"
+
+/* Outlook writes an all-day series' overrides with a date-time
+ * RECURRENCE-ID at local midnight in the organiser's Windows zone: it
+ * names the instance on that date, whatever the zone. */
+static void test_all_day_series_override_by_local_date(void **state)
+{
+    result_t r;
+    run(&r, GMT_VTIMEZONE
+            EVENT("w", "DTSTART;VALUE=DATE:20261207\r\nDTEND;VALUE=DATE:20261208\r\n"
+                       "RRULE:FREQ=WEEKLY;COUNT=4;BYDAY=MO\r\n")
+            EVENT("w", "RECURRENCE-ID;TZID=GMT Standard Time:20261214T000000\r\n"
+                       "DTSTART;VALUE=DATE:20261216\r\nDTEND;VALUE=DATE:20261217\r\n")
+            EVENT("w", "RECURRENCE-ID;TZID=\"GMT Standard Time\":20261221T000000\r\n"
+                       "DTSTART;VALUE=DATE:20261221\r\nDTEND;VALUE=DATE:20261222\r\n"
+                       "STATUS:CANCELLED\r\n")
+            EVENT("w", "RECURRENCE-ID:20261227T150000Z\r\n"   /* 28th, Tokyo midnight in UTC */
+                       "DTSTART;VALUE=DATE:20261229\r\nDTEND;VALUE=DATE:20261230\r\n"));
+    expect_busy(&r, "2026-12-07T00:00:00+09:00", "2026-12-08T00:00:00+09:00",
+                "2026-12-16T00:00:00+09:00", "2026-12-17T00:00:00+09:00",
+                "2026-12-29T00:00:00+09:00", "2026-12-30T00:00:00+09:00", NULL);
+    done(&r);
+}
+
 static void test_override_of_other_uid_does_not_apply(void **state)
 {
     result_t r;
@@ -632,6 +668,27 @@ static void test_output_is_merged_and_clipped(void **state)
 
 /* ---- time zones --------------------------------------------------------------------- */
 
+/* Google and Apple exports name the calendar's zone in X-WR-TIMEZONE. */
+static void test_x_wr_timezone_places_floating_times(void **state)
+{
+    result_t r;
+    run(&r, "X-WR-TIMEZONE:Europe/London\r\n"
+            EVENT("f", "DTSTART:20261201T100000\r\nDTEND:20261201T110000\r\n")
+            EVENT("u", "DTSTART:20261202T010000Z\r\nDTEND:20261202T020000Z\r\n")
+            EVENT("d", "DTSTART;VALUE=DATE:20261204\r\n"));   /* dates stay the agency's */
+    expect_busy(&r, "2026-12-01T10:00:00+00:00", "2026-12-01T11:00:00+00:00",
+                "2026-12-02T10:00:00+09:00", "2026-12-02T11:00:00+09:00",
+                "2026-12-04T00:00:00+09:00", "2026-12-05T00:00:00+09:00", NULL);
+    assert_int_equal(r.warnings.n, 0);
+    done(&r);
+    run(&r, "X-WR-TIMEZONE:Mars/Olympus_Mons\r\n"
+            EVENT("f", "DTSTART:20261201T100000\r\nDTEND:20261201T110000\r\n"));
+    expect_busy(&r, "2026-12-01T10:00:00+09:00", "2026-12-01T11:00:00+09:00", NULL);
+    assert_int_equal(r.warnings.n, 1);
+    assert_true(has_warning(&r, "X-WR-TIMEZONE", "Mars/Olympus_Mons"));
+    done(&r);
+}
+
 static void test_unknown_tzid_falls_back_with_warning(void **state)
 {
     result_t r;
@@ -642,6 +699,22 @@ static void test_unknown_tzid_falls_back_with_warning(void **state)
     assert_non_null(strstr(r.warnings.v[0], "Mars/Olympus_Mons"));
     assert_non_null(strstr(r.warnings.v[0], "Asia/Tokyo"));
     assert_non_null(strstr(r.warnings.v[0], "TZID"));
+    done(&r);
+}
+
+/* Outlook and Exchange publish Windows zone names, often without a
+ * VTIMEZONE: CLDR's windowsZones (through ICU) names the IANA zone. */
+static void test_windows_tzid_without_vtimezone(void **state)
+{
+    result_t r;
+    run_window(&r, EVENT("t", "DTSTART;TZID=Tokyo Standard Time:20261201T090000\r\n"
+                              "DTEND;TZID=Tokyo Standard Time:20261201T100000\r\n")
+                   EVENT("g", "DTSTART;TZID=\"GMT Standard Time\":20261202T090000\r\n"
+                              "DTEND;TZID=\"GMT Standard Time\":20261202T100000\r\n"),
+               tz_get("America/New_York"), "2026-12-01T00:00:00Z", "2026-12-31T00:00:00Z");
+    expect_busy(&r, "2026-12-01T09:00:00+09:00", "2026-12-01T10:00:00+09:00",
+                "2026-12-02T09:00:00+00:00", "2026-12-02T10:00:00+00:00", NULL);
+    assert_int_equal(r.warnings.n, 0);
     done(&r);
 }
 
@@ -702,6 +775,108 @@ static void test_malformed_input_is_rejected(void **state)
     expect_rejected(bad_fb, strlen(bad_fb), "FREEBUSY");
     const char *trailing = GOOD "garbage after the calendar\r\n";
     expect_rejected(trailing, strlen(trailing), "VCALENDAR");
+}
+
+/* ---- messy feeds: liberal where busy time is not at stake ----------------------- */
+
+static void test_unknown_property_names_are_ignored(void **state)
+{
+    /* Confluence Team Calendars: property names without X- */
+    result_t r;
+    run(&r, EVENT("c", "SUBCALENDAR-ID:5f1c0a2e-7d3b-4e8a-9c61-0b2f3d4e5a6b\r\n"
+                       "EVENT-ID:1204\r\nCUSTOM-EVENTTYPE-ID:ab12\r\n"
+                       "DTSTART;TZID=Asia/Tokyo:20261201T100000\r\n"
+                       "DTEND;TZID=Asia/Tokyo:20261201T110000\r\n"
+                       "X-CONFLUENCE-SUBCALENDAR-TYPE:other\r\n"));
+    expect_busy(&r, "2026-12-01T10:00:00+09:00", "2026-12-01T11:00:00+09:00", NULL);
+    assert_int_equal(r.warnings.n, 0);   /* RFC 5545 3.8.8.2: ignored, like X- names */
+    done(&r);
+}
+
+static void test_malformed_property_not_deciding_busy_is_warned(void **state)
+{
+    /* a bad DURATION in an alarm's TRIGGER, in the calendar's
+     * REFRESH-INTERVAL, a bad DTSTAMP: busy time is not at stake */
+    result_t r;
+    run(&r, "REFRESH-INTERVAL;VALUE=DURATION:PT1X\r\n"
+            "BEGIN:VEVENT\r\nUID:t\r\nDTSTAMP:2026bad\r\nLAST-MODIFIED:nope\r\n"
+            "DESCRIPTION:\r\n"
+            "DTSTART;TZID=Asia/Tokyo:20261201T100000\r\nDURATION:PT1H\r\n"
+            "BEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-P15M\r\nEND:VALARM\r\n"
+            "BEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER;VALUE=DATE-TIME:-PT\r\nEND:VALARM\r\n"
+            "END:VEVENT\r\n");
+    expect_busy(&r, "2026-12-01T10:00:00+09:00", "2026-12-01T11:00:00+09:00", NULL);
+    assert_true(has_warning(&r, "VALARM", "TRIGGER"));   /* once for both alarms */
+    assert_true(has_warning(&r, "VEVENT", "DTSTAMP"));
+    assert_true(has_warning(&r, "VEVENT", "LAST-MODIFIED"));
+    assert_true(has_warning(&r, "VCALENDAR", "REFRESH-INTERVAL"));
+    assert_int_equal(r.warnings.n, 4);   /* an empty DESCRIPTION is not worth one */
+    assert_false(has_warning(&r, "2026bad", NULL));   /* values are not echoed */
+    done(&r);
+}
+
+/* Each property DESIGN lists as deciding busy time fails the input when
+ * it cannot be read, and the message names it. */
+static void test_unreadable_busy_property_fails(void **state)
+{
+    static const char *const lines[][2] = {
+        {"DTSTART", "DTSTART:20261201T1000\r\nDURATION:PT1H\r\n"},
+        {"DTEND", "DTSTART:20261201T010000Z\r\nDTEND:tomorrow\r\n"},
+        {"DURATION", "DTSTART:20261201T010000Z\r\nDURATION:PT1X\r\n"},
+        {"RRULE", "DTSTART:20261201T010000Z\r\nDURATION:PT1H\r\nRRULE:FREQ=OFTEN\r\n"},
+        {"RDATE", "DTSTART:20261201T010000Z\r\nDURATION:PT1H\r\nRDATE:20261203Tx\r\n"},
+        {"EXDATE", "DTSTART:20261201T010000Z\r\nDURATION:PT1H\r\nRRULE:FREQ=DAILY;COUNT=3\r\n"
+                   "EXDATE:20261202T010000Z,2026bad\r\n"},
+        {"RECURRENCE-ID", "DTSTART:20261201T010000Z\r\nDURATION:PT1H\r\nRECURRENCE-ID:x\r\n"},
+        {"DTSTART", "DTSTART:\r\nDURATION:PT1H\r\n"},   /* empty */
+    };
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        char *doc = xasprintf(HEAD "BEGIN:VEVENT\r\nUID:u\r\n%sEND:VEVENT\r\n" TAIL, lines[i][1]);
+        char *want = xasprintf("VEVENT の %s", lines[i][0]);
+        expect_rejected(doc, strlen(doc), want);
+        free(want);
+        free(doc);
+    }
+    /* a VTIMEZONE's rules place every local time in that zone */
+    const char *tz = HEAD "BEGIN:VTIMEZONE\r\nTZID:Custom\r\nBEGIN:STANDARD\r\n"
+                          "DTSTART:1970xx01T000000\r\nTZOFFSETFROM:+0900\r\nTZOFFSETTO:+0900\r\n"
+                          "END:STANDARD\r\nEND:VTIMEZONE\r\n"
+                     EVENT("z", "DTSTART;TZID=Custom:20261201T100000\r\nDURATION:PT1H\r\n") TAIL;
+    expect_rejected(tz, strlen(tz), "STANDARD の DTSTART");
+    /* a line without a name could be a broken DTSTART: fatal in a VEVENT,
+     * only a warning in an alarm */
+    const char *nameless = HEAD EVENT("n", "DTSTART:20261201T010000Z\r\nDURATION:PT1H\r\n"
+                                           "no colon on this line\r\n") TAIL;
+    expect_rejected(nameless, strlen(nameless), "VEVENT に解釈できない行");
+    result_t a;
+    run(&a, EVENT("a", "DTSTART:20261201T010000Z\r\nDURATION:PT1H\r\nBEGIN:VALARM\r\n"
+                       "ACTION:DISPLAY\r\nTRIGGER:-PT5M\r\nno colon here\r\nEND:VALARM\r\n"));
+    expect_busy(&a, "2026-12-01T10:00:00+09:00", "2026-12-01T11:00:00+09:00", NULL);
+    assert_true(has_warning(&a, "VALARM の解釈できない行", NULL));
+    done(&a);
+    /* STATUS and TRANSP values libical does not know are read as busy */
+    result_t r;
+    run(&r, EVENT("s", "DTSTART:20261201T010000Z\r\nDURATION:PT1H\r\nSTATUS:MAYBE\r\n"
+                       "TRANSP:SOMETIMES\r\n"));
+    expect_busy(&r, "2026-12-01T10:00:00+09:00", "2026-12-01T11:00:00+09:00", NULL);
+    done(&r);
+}
+
+static void test_end_before_start_is_busy_swapped(void **state)
+{
+    result_t r;
+    run(&r, EVENT("a", "DTSTART;TZID=Asia/Tokyo:20261201T110000\r\n"
+                       "DTEND;TZID=Asia/Tokyo:20261201T093000\r\n")
+            EVENT("b", "DTSTART;VALUE=DATE:20261210\r\nDTEND;VALUE=DATE:20261208\r\n")
+            EVENT("c", "DTSTART:20261214T060000Z\r\nDURATION:-PT1H\r\n"
+                       "RRULE:FREQ=DAILY;COUNT=2\r\n"));
+    expect_busy(&r, "2026-12-01T09:30:00+09:00", "2026-12-01T11:00:00+09:00",
+                "2026-12-08T00:00:00+09:00", "2026-12-10T00:00:00+09:00",
+                "2026-12-14T14:00:00+09:00", "2026-12-14T15:00:00+09:00",
+                "2026-12-15T14:00:00+09:00", "2026-12-15T15:00:00+09:00", NULL);
+    assert_int_equal(r.warnings.n, 1);
+    assert_true(has_warning(&r, "終了が開始より前", NULL));
+    done(&r);
 }
 
 static void test_non_utf8_is_rejected(void **state)
@@ -894,6 +1069,7 @@ int main(void)
         cmocka_unit_test(test_exdate_removes_instances),
         cmocka_unit_test(test_override_moves_an_instance),
         cmocka_unit_test(test_override_cancels_an_instance),
+        cmocka_unit_test(test_all_day_series_override_by_local_date),
         cmocka_unit_test(test_override_of_other_uid_does_not_apply),
         cmocka_unit_test(test_this_and_future_moves_later_instances),
         cmocka_unit_test(test_this_and_future_later_range_wins),
@@ -902,9 +1078,15 @@ int main(void)
         cmocka_unit_test(test_freebusy_declares_its_range),
         cmocka_unit_test(test_freebusy_ranges_intersect),
         cmocka_unit_test(test_output_is_merged_and_clipped),
+        cmocka_unit_test(test_x_wr_timezone_places_floating_times),
         cmocka_unit_test(test_unknown_tzid_falls_back_with_warning),
+        cmocka_unit_test(test_windows_tzid_without_vtimezone),
         cmocka_unit_test(test_custom_vtimezone_from_file),
         cmocka_unit_test(test_malformed_input_is_rejected),
+        cmocka_unit_test(test_unknown_property_names_are_ignored),
+        cmocka_unit_test(test_malformed_property_not_deciding_busy_is_warned),
+        cmocka_unit_test(test_unreadable_busy_property_fails),
+        cmocka_unit_test(test_end_before_start_is_busy_swapped),
         cmocka_unit_test(test_non_utf8_is_rejected),
         cmocka_unit_test(test_truncated_input_is_rejected),
         cmocka_unit_test(test_runaway_recurrence_is_bounded),
