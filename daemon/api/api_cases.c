@@ -5,7 +5,11 @@
  *   GET  /v1/cases                      list (staff)
  *   GET  /v1/cases/{id}                 staff; an agency only as lead/supporter
  *                                       and when 本人's consent allows it
- *   PUT  /v1/cases/{id}                 replace (staff); open cases only
+ *   PUT  /v1/cases/{id}                 replace (staff); open cases only.  In
+ *                                       the same transaction, booked meetings
+ *                                       follow 本人's consent (meetings_consent.c);
+ *                                       "meetings" lists what changed
+ *   GET  /v1/cases/{id}/audit           the case's audit trail (staff)
  *   POST /v1/cases/{id}/close           close; releases the lead's count
  *   POST /v1/cases/{id}/proposals       run the rules -> pending decision (201)
  *                                       or 422 {error, message, ...}
@@ -44,7 +48,10 @@
 #include "case.h"
 #include "feeds.h"
 #include "log.h"
+#include "meetings.h"
+#include "outbox.h"
 #include "rules.h"
+#include "store_audit.h"
 #include "util.h"
 
 #define DEFAULT_RULES_PATH "rules/default.rules"
@@ -323,29 +330,90 @@ static void h_case_create(api_req_t *r)
     finish_case_write(r, ok, 201, &c, warnings);
 }
 
+/* The new document and what 本人's consent change does to booked
+ * meetings (meetings_case_updated), in one transaction. */
+static bool update_case(api_req_t *r, const case_t *before, const case_t *c, json_t *changes)
+{
+    store_t *st = r->d->store;
+    meetings_t *m = meetings_current();
+    json_t *doc = case_to_json(c);
+    char *text = json_dumps(doc, JSON_COMPACT), *actor = actor_of(r);
+    bool ok = store_begin(st) == 0;
+    sqlite3_stmt *s = ok ? store_prepare(st, "UPDATE cases SET doc = ?, updated = ? WHERE id = ?") : NULL;
+    if (s) {
+        store_bind_text(s, 1, text);
+        sqlite3_bind_int64(s, 2, tu_now());
+        store_bind_text(s, 3, c->id);
+    }
+    ok = ok && exec_bound(s) && (!m || meetings_case_updated(m, before, c, actor, changes)) &&
+         store_commit(st) == 0;
+    if (!ok)
+        store_rollback(st);
+    else if (m && json_array_size(changes))
+        outbox_kick(meetings_outbox(m));
+    if (!m)
+        log_warn("cases: %s updated while meetings are unavailable; booked meetings not re-checked", c->id);
+    free(text);
+    free(actor);
+    json_decref(doc);
+    return ok;
+}
+
 static void h_case_put(api_req_t *r)
 {
     const char *id = api_param(r, "id");
     case_row_t row;
     if (!case_for_write(r, id, &row, true))
         return;
-    case_row_free(&row);
     json_t *warnings;
-    case_t c;
-    if (!read_case_body(r, id, &c, &warnings))
+    case_t c, before;
+    char err[256];
+    bool had = case_from_json(row.doc, &before, err, sizeof err);
+    case_row_free(&row);
+    if (!read_case_body(r, id, &c, &warnings)) {
+        if (had)
+            case_free(&before);
         return;
-    sqlite3_stmt *s = store_prepare(r->d->store, "UPDATE cases SET doc = ?, updated = ? WHERE id = ?");
-    json_t *doc = case_to_json(&c);
-    char *text = json_dumps(doc, JSON_COMPACT);
-    if (s) {
-        store_bind_text(s, 1, text);
-        sqlite3_bind_int64(s, 2, tu_now());
-        store_bind_text(s, 3, id);
     }
-    bool ok = exec_bound(s);
-    free(text);
-    json_decref(doc);
-    finish_case_write(r, ok, 200, &c, warnings);
+    json_t *changes = json_array();
+    bool ok = update_case(r, had ? &before : NULL, &c, changes);
+    if (had)
+        case_free(&before);
+    if (ok && json_array_size(changes))
+        json_array_append_new(warnings, json_sprintf(
+            "本人の同意の変更により、予約済みの会議 %zu 件を見直しました (meetings)", json_array_size(changes)));
+    if (ok)
+        log_info("cases: %s updated, %zu meeting(s) re-checked for consent", id, json_array_size(changes));
+    if (ok) {
+        case_row_t saved;
+        if (case_row_load(r->d->store, c.id, &saved)) {
+            json_t *o = case_row_json(r, c.id, &saved);
+            set_lead_field(o, saved.lead);
+            json_object_set_new(o, "warnings", warnings);
+            json_object_set_new(o, "meetings", changes);
+            case_row_free(&saved);
+            case_free(&c);
+            api_reply_json(r, 200, o);
+            return;
+        }
+    }
+    json_decref(changes);
+    finish_case_write(r, false, 200, &c, warnings);
+}
+
+static void h_case_audit(api_req_t *r)
+{
+    const char *id = api_param(r, "id");
+    if (!store_row_exists(r->d->store, "SELECT 1 FROM cases WHERE id = ?", id)) {
+        api_404(r, "ケース", id);
+        return;
+    }
+    json_t *rows = store_audit_case(r->d->store, id), *v;
+    size_t i;
+    json_array_foreach(rows, i, v)
+        json_object_set_new(v, "at", api_time_json(json_integer_value(json_object_get(v, "at")),
+                                                   api_zone(r), false));
+    api_reply_json(r, 200, json_pack("{s:s, s:o}", "case", id, "audit", rows));
 }
 
 /* Agency tokens: the approved lead or a supporter, and 本人's consent must
@@ -1027,6 +1095,7 @@ void api_cases_register(api_t *api)
     api_route(api, "GET", "/v1/cases/{id}", API_ANY, h_case_get);
     api_route(api, "PUT", "/v1/cases/{id}", API_STAFF, h_case_put);
     api_route(api, "POST", "/v1/cases/{id}/close", API_STAFF, h_case_close);
+    api_route(api, "GET", "/v1/cases/{id}/audit", API_STAFF, h_case_audit);
     api_route(api, "POST", "/v1/cases/{id}/proposals", API_STAFF, h_proposal);
     api_route(api, "GET", "/v1/decisions", API_STAFF, h_decision_list);
     api_route(api, "GET", "/v1/decisions/{id}", API_STAFF, h_decision_get);

@@ -594,6 +594,32 @@ static int enqueue_meeting_mail(meetings_t *m, const mtg_t *g, const city_t *cit
     return rc;
 }
 
+/* A CANCEL for attendee i alone (inside the caller's tx): its copy is
+ * withdrawn while the meeting goes on for the others, so the message
+ * lists only that attendee, carries SEQUENCE + 1 (newer than anything it
+ * was sent) and says nothing about why. */
+int mtg_enqueue_cancel_to(meetings_t *m, const mtg_t *g, const city_t *city, size_t i)
+{
+    imip_attendee_t *atts = xcalloc(g->natt ? g->natt : 1, sizeof *atts);
+    imip_meeting_t im;
+    fill_imip(m, g, city, &im, atts);
+    im.attendees = &atts[i];
+    im.nattendees = 1;
+    im.sequence = g->sequence + 1;
+    imip_mail_t mail;
+    char *err = NULL;
+    int rc = -1;
+    if (!imip_build(&im, IMIP_CANCEL, &atts[i], NULL, &mail, &err)) {
+        log_error("meetings: cannot build cancel for %s: %s", g->att[i].agency, err);
+        free(err);
+    } else {
+        rc = outbox_enqueue(m->st, &mail, g->id, "cancel", outbox_now(m->ob), NULL);
+        imip_mail_free(&mail);
+    }
+    free(atts);
+    return rc;
+}
+
 int mtg_enqueue_text(meetings_t *m, int64_t meeting_id, const char *kind,
                         const char *to, const char *subject, const char *body,
                         const char *seed)

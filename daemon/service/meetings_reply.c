@@ -315,8 +315,8 @@ static const mtg_att_t *rsvp_check(meetings_t *m, const char *token, rsvp_claim_
         return NULL;
     }
     const mtg_att_t *a = mtg_attendee(g, c->agency);
-    if (!a)
-        mtg_res_error(res, 403, "not-attendee", "この会議の出席者ではありません");
+    if (!a)     /* signed for it, so it was invited and has been removed since */
+        mtg_res_error(res, 410, "withdrawn", "この会議へのご案内は取り消されました");
     else if (strcmp(g->status, MEETING_STATUS_CANCELLED) == 0)
         mtg_res_error(res, 410, "cancelled", "この会議は中止されました");
     else if (c->sequence != g->sequence)

@@ -3,8 +3,8 @@
  *
  * One entry per version.  Pre-assigned numbers: 1-2 daemon core
  * (agencies, feeds, intervals, tokens), 3 slots/holds, 4 cases/decisions,
- * 5 meetings/outbox, 6 feed data version, 7 feed coverage, 8+ ask the
- * lead.  To add yours, replace your commented placeholder below with
+ * 5 meetings/outbox, 6 feed data version, 7 feed coverage, 8 audit
+ * trail, 9 agencies' carried-in lead base, 10+ ask the lead.  To add yours, replace your commented placeholder below with
  * {N, "name", "SQL; SQL;"}.  A version is applied once (recorded in
  * schema_migrations) inside a transaction; never edit a migration that
  * has shipped, add a new one instead.
@@ -178,5 +178,24 @@ const store_migration_t store_migrations[] = {
       * no busy data for such a feed past covers_to (slots_store.c) */
      "ALTER TABLE feeds ADD COLUMN covers_from INTEGER;"
      "ALTER TABLE feeds ADD COLUMN covers_to INTEGER;"},
+    {8, "audit",
+     /* the case's audit trail (store_audit.h): consent changes and what
+      * they did to booked meetings (an attendee removed, a meeting put in
+      * 要再調整), with the actor and the time.  Append-only. */
+     "CREATE TABLE audit ("
+     "  id INTEGER PRIMARY KEY,"
+     "  case_id TEXT NOT NULL,"
+     "  meeting_id INTEGER,"
+     "  agency TEXT,"
+     "  action TEXT NOT NULL,"              /* consent-changed|attendee-removed|meeting-replan */
+     "  detail TEXT NOT NULL,"              /* Japanese, for people */
+     "  actor TEXT NOT NULL,"
+     "  at INTEGER NOT NULL);"
+     "CREATE INDEX audit_case ON audit(case_id, id);"
+     "CREATE INDEX audit_meeting ON audit(meeting_id, agency);"
+     "CREATE TRIGGER audit_append_only_u BEFORE UPDATE ON audit"
+     "  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;"
+     "CREATE TRIGGER audit_append_only_d BEFORE DELETE ON audit"
+     "  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;"},
     {0, NULL, NULL}
 };

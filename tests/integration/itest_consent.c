@@ -30,6 +30,8 @@
 #include <limits.h>
 #include <stdio.h>
 
+#include "imip.h"
+
 #define CITY  "tests/data/yamanami"
 #define ADMIN "itest-consent-admin-token"
 
@@ -60,7 +62,7 @@ static json_t *case_doc(int n, const char *id)
     return doc;
 }
 
-static __attribute__((unused)) json_t *self_of(json_t *doc)
+static json_t *self_of(json_t *doc)
 {
     size_t i;
     json_t *m;
@@ -127,9 +129,25 @@ static long long outbox_to(const char *rcpt, const char *kind)
     return n;
 }
 
+/* A message with its base64 parts decoded (after the raw text). */
+static void append_decoded(strbuf_t *out, const char *raw)
+{
+    strbuf_printf(out, "%s\n", raw);
+    const char *mark = "Content-Transfer-Encoding: base64\r\n\r\n";
+    for (const char *p = strstr(raw, mark); p; p = strstr(p, mark)) {
+        p += strlen(mark);
+        const char *end = strstr(p, "\r\n--");
+        size_t n = end ? (size_t)(end - p) : strlen(p), len;
+        char *text = imip_base64_decode(p, n, &len);
+        if (text)
+            strbuf_printf(out, "%s\n", text);
+        free(text);
+    }
+}
+
 /* Every file in the maildir (new/ and cur/) addressed to rcpt, in name
- * order, concatenated: the text a mailbox received. */
-static __attribute__((unused)) char *mail_to(const char *rcpt)
+ * order, concatenated and decoded: the text a mailbox received. */
+static char *mail_to(const char *rcpt)
 {
     strbuf_t all;
     strbuf_init(&all);
@@ -141,11 +159,12 @@ static __attribute__((unused)) char *mail_to(const char *rcpt)
         for (int i = 0; i < n; i++) {
             char *p = xasprintf("%s/%s", dir, ents[i]->d_name);
             char *t = ents[i]->d_name[0] != '.' ? read_file(p, NULL) : NULL;
-            const char *to = t ? strstr(t, "\nTo:") : NULL;
-            size_t tolen = to ? strcspn(to + 1, "\r\n") : 0;
-            char *line = to ? xstrndup(to + 1, tolen) : NULL;
+            const char *to = t ? strstr(t, "\nTo:") : NULL, *e = to ? to + 1 : NULL;
+            while (e && (e = strchr(e, '\n')) && (e[1] == ' ' || e[1] == '\t'))
+                e++;                                    /* folded header lines */
+            char *line = to ? xstrndup(to + 1, e ? (size_t)(e - to - 1) : strlen(to + 1)) : NULL;
             if (line && strstr(line, rcpt))
-                strbuf_printf(&all, "%s\n=====\n", t);
+                append_decoded(&all, t);
             free(line);
             free(t);
             free(p);
@@ -159,7 +178,7 @@ static __attribute__((unused)) char *mail_to(const char *rcpt)
 }
 
 /* Wait until the outbox has nothing pending (mail written to the maildir). */
-static __attribute__((unused)) void wait_outbox_idle(void)
+static void wait_outbox_idle(void)
 {
     for (int i = 0; i < 100; i++) {
         json_t *j = http_json("GET", "/v1/outbox", ADMIN, NULL, 200);
@@ -282,6 +301,184 @@ static void test_support_meeting_may_invite_excluded_member_with_warning(void **
     json_decref(j);
 }
 
+
+/* ---- item 2 ------------------------------------------------------------- */
+
+/* The link labelled `label` in the mail about case cs. */
+static char *link_after(const char *text, const char *cs, const char *label)
+{
+    char *about = xasprintf("事例番号: %s\r\n", cs);
+    const char *p = strstr(text, about);
+    free(about);
+    p = p ? strstr(p, label) : NULL;
+    if (!p)
+        fail_msg("no \"%s\" in mail", label);
+    p += strlen(label);
+    return xstrndup(p, strcspn(p, "\r\n"));
+}
+
+static long link_status(const char *method, const char *url)
+{
+    support_resp_t r = support_http_request(method, url, NULL, NULL, 10);
+    strbuf_free(&r.body);
+    return r.status;
+}
+
+static bool listed_for(const char *token, int64_t id)
+{
+    json_t *l = http_json("GET", "/v1/meetings", token, NULL, 200);
+    size_t i;
+    json_t *m;
+    bool found = false;
+    json_array_foreach(json_object_get(l, "meetings"), i, m)
+        found |= json_integer_value(json_object_get(m, "id")) == id;
+    json_decref(l);
+    return found;
+}
+
+static char *ics_of(const char *agency, const char *token)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/v1/agencies/%s/meetings.ics", agency);
+    support_resp_t r = support_daemon_http(&g.d, "GET", path, token, NULL);
+    assert_int_equal(r.status, 200);
+    return r.body.s;
+}
+
+static json_t *audit_of(const char *cs)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/v1/cases/%s/audit", cs);
+    json_t *j = http_json("GET", path, ADMIN, NULL, 200);
+    json_t *a = json_incref(json_object_get(j, "audit"));
+    json_decref(j);
+    return a;
+}
+
+static size_t audit_count(const json_t *rows, const char *action, const char *agency)
+{
+    size_t i, n = 0;
+    json_t *v;
+    json_array_foreach(rows, i, v)
+        if (!strcmp(json_string_value(json_object_get(v, "action")), action) &&
+            (!agency || (json_is_string(json_object_get(v, "agency")) &&
+                         !strcmp(json_string_value(json_object_get(v, "agency")), agency)))) {
+            assert_non_null(strstr(json_string_value(json_object_get(v, "actor")), "admin"));
+            assert_true(json_is_string(json_object_get(v, "at")));
+            n++;
+        }
+    return n;
+}
+
+static void test_exclusion_after_booking_removes_attendee(void **state)
+{
+    /* C-WD: Y-06's household before 本人 excluded hikikomori */
+    json_t *doc = case_doc(6, "C-WD");
+    json_object_set_new(self_of(doc), "consent_excludes", json_array());
+    send_case("POST", "/v1/cases", doc, 201);
+    long st;
+    json_t *m = book("C-WD", "個別ケース会議", "[\"kyodo\",\"jiritsu\",\"hikikomori\"]", &st);
+    assert_int_equal(st, 201);
+    g.kobetsu = json_integer_value(json_object_get(m, "id"));
+    int seq = (int)json_integer_value(json_object_get(m, "sequence"));
+    json_decref(m);
+    wait_outbox_idle();
+    char *before = mail_to("hikikomori@yamanami.example");
+    char *accept = link_after(before, "C-WD", "出席: ");
+    char *jiritsu_mail = mail_to("jiritsu@yamanami.example");
+    char *jiritsu_accept = link_after(jiritsu_mail, "C-WD", "出席: ");
+    free(before);
+    free(jiritsu_mail);
+    assert_true(listed_for(g.hiki, g.kobetsu));
+
+    /* 本人 now excludes hikikomori */
+    json_object_set_new(self_of(doc), "consent_excludes", json_pack("[s]", "hikikomori"));
+    char *t = json_dumps(doc, JSON_COMPACT);
+    json_t *j = http_json("PUT", "/v1/cases/C-WD", ADMIN, t, 200);
+    free(t);
+    json_t *ch = json_array_get(json_object_get(j, "meetings"), 0);
+    assert_int_equal(json_integer_value(json_object_get(ch, "meeting")), g.kobetsu);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(ch, "removed"), 0)),
+                        "hikikomori");
+    json_decref(j);
+    json_decref(doc);
+
+    /* hikikomori: gone from the meeting, its list and feed; links 410 */
+    char path[64];
+    snprintf(path, sizeof path, "/v1/meetings/%lld", (long long)g.kobetsu);
+    m = http_json("GET", path, ADMIN, NULL, 200);
+    json_t *att = json_object_get(m, "attendees");
+    size_t i;
+    json_t *a;
+    json_array_foreach(att, i, a)
+        assert_string_not_equal(json_string_value(json_object_get(a, "agency")), "hikikomori");
+    assert_int_equal(json_integer_value(json_object_get(m, "sequence")), seq);  /* others' links live */
+    assert_string_equal(json_string_value(json_object_get(m, "status")), "scheduled");
+    json_decref(m);
+    assert_false(listed_for(g.hiki, g.kobetsu));
+    expect_error("GET", path, g.hiki, NULL, 404, "not-found", NULL);
+    char *ics = ics_of("hikikomori", g.hiki);
+    assert_null(strstr(ics, "C-WD"));
+    free(ics);
+    assert_int_equal(link_status("GET", accept), 410);
+    assert_int_equal(link_status("POST", accept), 410);
+    assert_int_equal(link_status("GET", jiritsu_accept), 200);     /* the others go on */
+    free(accept);
+    free(jiritsu_accept);
+
+    /* its CANCEL: queued, METHOD:CANCEL, and no reason in the text */
+    assert_int_equal(outbox_to("hikikomori@yamanami.example", "cancel"), 1);
+    wait_outbox_idle();
+    char *after = mail_to("hikikomori@yamanami.example");
+    char *cancel = strstr(after, "METHOD:CANCEL");
+    assert_non_null(cancel);
+    assert_null(strstr(after, "同意"));
+    assert_null(strstr(after, "除外"));
+    free(after);
+    json_t *rows = audit_of("C-WD");
+    assert_int_equal(audit_count(rows, "attendee-removed", "hikikomori"), 1);
+    assert_int_equal(audit_count(rows, "consent-changed", NULL), 1);
+    json_decref(rows);
+}
+
+static void test_consent_withdrawn_puts_meeting_in_replan(void **state)
+{
+    long long to_secretariat = outbox_to("kyodo@yamanami.example", "replan");
+    json_t *doc = case_doc(6, "C-WD");
+    json_object_set_new(self_of(doc), "consent", json_false());
+    char *t = json_dumps(doc, JSON_COMPACT);
+    json_t *j = http_json("PUT", "/v1/cases/C-WD", ADMIN, t, 200);
+    free(t);
+    json_decref(doc);
+    json_t *ch = json_array_get(json_object_get(j, "meetings"), 0);
+    assert_int_equal(json_integer_value(json_object_get(ch, "meeting")), g.kobetsu);
+    assert_string_equal(json_string_value(json_object_get(ch, "status")), "replan");
+    json_decref(j);
+    char path[64];
+    snprintf(path, sizeof path, "/v1/meetings/%lld", (long long)g.kobetsu);
+    json_t *m = http_json("GET", path, ADMIN, NULL, 200);
+    assert_string_equal(json_string_value(json_object_get(m, "status")), "replan");
+    json_decref(m);
+    assert_int_equal(outbox_to("kyodo@yamanami.example", "replan"), to_secretariat + 1);
+    wait_outbox_idle();
+    char *mail = mail_to("kyodo@yamanami.example");
+    assert_non_null(strstr(mail, "本人の同意が取り消されました"));
+    assert_non_null(strstr(mail, "支援会議"));
+    free(mail);
+    json_t *rows = audit_of("C-WD");
+    assert_int_equal(audit_count(rows, "meeting-replan", NULL), 1);
+    assert_int_equal(audit_count(rows, "consent-changed", NULL), 2);
+    json_decref(rows);
+    /* the 支援会議 of Y-06 is statutory: a case update leaves it alone */
+    doc = case_doc(6, NULL);
+    t = json_dumps(doc, JSON_COMPACT);
+    j = http_json("PUT", "/v1/cases/Y-06", ADMIN, t, 200);
+    assert_int_equal(json_array_size(json_object_get(j, "meetings")), 0);
+    json_decref(j);
+    free(t);
+    json_decref(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -289,6 +486,8 @@ int main(void)
         cmocka_unit_test(test_every_consent_type_refuses_excluded_agency),
         cmocka_unit_test(test_every_consent_type_needs_consent),
         cmocka_unit_test(test_support_meeting_may_invite_excluded_member_with_warning),
+        cmocka_unit_test(test_exclusion_after_booking_removes_attendee),
+        cmocka_unit_test(test_consent_withdrawn_puts_meeting_in_replan),
     };
     return cmocka_run_group_tests_name("itest_consent", tests, group_setup, group_teardown);
 }
