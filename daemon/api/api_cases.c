@@ -438,6 +438,19 @@ static bool agency_may_read(const api_req_t *r, const case_row_t *row)
     return ok;
 }
 
+/* DESIGN: consent is per member.  An agency reading a consent-based case
+ * sees only the members who consented (支援会議 shares everyone). */
+static void only_consenting_members(json_t *doc)
+{
+    const char *type = json_string_value(json_object_get(doc, "meeting_type"));
+    json_t *members = json_object_get(doc, "members");
+    if (!case_type_needs_consent(type) || !json_is_array(members))
+        return;
+    for (size_t i = json_array_size(members); i-- > 0; )
+        if (!json_is_true(json_object_get(json_array_get(members, i), "consent")))
+            json_array_remove(members, i);
+}
+
 static void h_case_get(api_req_t *r)
 {
     const char *id = api_param(r, "id");
@@ -459,6 +472,8 @@ static void h_case_get(api_req_t *r)
     json_t *o = case_row_json(r, id, &row);
     set_lead_field(o, row.lead);
     case_row_free(&row);
+    if (!api_is_staff(r))
+        only_consenting_members(json_object_get(o, "case"));
     api_reply_json(r, 200, o);
 }
 
@@ -1090,16 +1105,16 @@ void api_cases_register(api_t *api)
     tsunagud_on_reload(load_rules, NULL);
     tsunagud_on_shutdown(free_rules, NULL);
     unsigned review = API_ADMIN | API_SECRETARIAT;
-    api_route(api, "POST", "/v1/cases", API_STAFF, h_case_create);
-    api_route(api, "GET", "/v1/cases", API_STAFF, h_case_list);
-    api_route(api, "GET", "/v1/cases/{id}", API_ANY, h_case_get);
-    api_route(api, "PUT", "/v1/cases/{id}", API_STAFF, h_case_put);
-    api_route(api, "POST", "/v1/cases/{id}/close", API_STAFF, h_case_close);
-    api_route(api, "GET", "/v1/cases/{id}/audit", API_STAFF, h_case_audit);
-    api_route(api, "POST", "/v1/cases/{id}/proposals", API_STAFF, h_proposal);
-    api_route(api, "GET", "/v1/decisions", API_STAFF, h_decision_list);
-    api_route(api, "GET", "/v1/decisions/{id}", API_STAFF, h_decision_get);
-    api_route(api, "POST", "/v1/decisions/{id}/approve", review, h_decision_approve);
-    api_route(api, "POST", "/v1/decisions/{id}/override", review, h_decision_override);
-    api_route(api, "GET", "/v1/rules", API_STAFF, h_rules_get);
+    api_route(api, "POST", "/v1/cases", API_STAFF, API_DATA_CASE, h_case_create);
+    api_route(api, "GET", "/v1/cases", API_STAFF, API_DATA_CASE, h_case_list);
+    api_route(api, "GET", "/v1/cases/{id}", API_ANY, API_DATA_CASE, h_case_get);
+    api_route(api, "PUT", "/v1/cases/{id}", API_STAFF, API_DATA_CASE, h_case_put);
+    api_route(api, "POST", "/v1/cases/{id}/close", API_STAFF, API_DATA_CASE, h_case_close);
+    api_route(api, "GET", "/v1/cases/{id}/audit", API_STAFF, API_DATA_CASE, h_case_audit);
+    api_route(api, "POST", "/v1/cases/{id}/proposals", API_STAFF, API_DATA_DECISION, h_proposal);
+    api_route(api, "GET", "/v1/decisions", API_STAFF, API_DATA_DECISION, h_decision_list);
+    api_route(api, "GET", "/v1/decisions/{id}", API_STAFF, API_DATA_DECISION, h_decision_get);
+    api_route(api, "POST", "/v1/decisions/{id}/approve", review, API_DATA_DECISION, h_decision_approve);
+    api_route(api, "POST", "/v1/decisions/{id}/override", review, API_DATA_DECISION, h_decision_override);
+    api_route(api, "GET", "/v1/rules", API_STAFF, API_DATA_NONE, h_rules_get);
 }

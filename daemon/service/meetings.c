@@ -512,7 +512,7 @@ static bool case_from_store(meetings_t *m, const char *case_id, meeting_case_t *
     return found && out->has_case;
 }
 
-static bool lookup_case(meetings_t *m, const char *case_id, meeting_case_t *out)
+bool mtg_lookup_case(meetings_t *m, const char *case_id, meeting_case_t *out)
 {
     memset(out, 0, sizeof *out);
     strvec_init(&out->supports);
@@ -1027,7 +1027,7 @@ void meetings_create(meetings_t *m, const json_t *req, meetings_res_t *res)
     strvec_init(&mc.supports);
     json_t *warnings = json_array();
     if (!parse_book(req, city, &b, res)) goto out;
-    if (!lookup_case(m, b.case_id, &mc)) {
+    if (!mtg_lookup_case(m, b.case_id, &mc)) {
         mtg_res_error(res, 404, "not-found", "事例が見つかりません: %s (case not found)", b.case_id);
         goto out;
     }
@@ -1168,7 +1168,7 @@ static bool still_confidential(meetings_t *m, const city_t *city, const mtg_t *g
                                meetings_res_t *res)
 {
     meeting_case_t mc;
-    if (!lookup_case(m, g->case_id, &mc)) {
+    if (!mtg_lookup_case(m, g->case_id, &mc)) {
         meeting_case_free(&mc);
         return true;                 /* case no longer known: nothing to check */
     }

@@ -16,6 +16,13 @@
  *     要再調整 and the secretariat is mailed why and that a 支援会議 may be
  *     the way forward.
  * Every change is an audit row (store_audit.h) with the actor and time.
+ *
+ * Reads hold the same rule on their own (meetings_shared_with): an
+ * agency's list, meetings.ics, GET /v1/meetings/{id}, its RSVP links and
+ * its REPLY mail all ask whether 本人 (as the case says now) shares a
+ * consent-based meeting with that agency, so even a row that somehow
+ * survived (a case file edited under CASES_DIR) shows nothing.  An
+ * unknown case shares nothing.
  * SQL is in daemon/store (store_meetings.c, store_audit.c); mail goes
  * through the outbox like every other meeting mail.
  */
@@ -169,5 +176,27 @@ bool meetings_case_updated(meetings_t *m, const case_t *before, const case_t *af
     for (size_t i = 0; ok && i < n; i++)
         ok = recheck_one(&rc, ids[i], changes);
     free(ids);
+    return ok;
+}
+
+bool meetings_shared_with(meetings_t *m, const char *case_id, const char *type,
+                          const char *agency)
+{
+    if (!case_type_needs_consent(type))
+        return true;
+    meeting_case_t mc;
+    bool ok = mtg_lookup_case(m, case_id, &mc) && mc.has_case &&
+              case_shares_with(&mc.kase, type, agency);
+    meeting_case_free(&mc);
+    return ok;
+}
+
+bool meetings_agency_sees(meetings_t *m, int64_t id, const char *agency)
+{
+    mtg_t g;
+    if (!mtg_load(m, id, &g))
+        return false;
+    bool ok = mtg_attendee(&g, agency) && meetings_shared_with(m, g.case_id, g.type, agency);
+    mtg_free(&g);
     return ok;
 }

@@ -92,11 +92,20 @@ void meetings_cancel(meetings_t *m, int64_t id, meetings_res_t *res);
 bool meetings_case_updated(meetings_t *m, const case_t *before, const case_t *after,
                            const char *actor, json_t *changes);
 
+/* The consent rule on reads: may `agency` learn of a meeting of type on
+ * case_id (always under 支援会議; under every other type only when 本人
+ * consented and did not exclude it; never when the case is unknown)?
+ * meetings_agency_sees adds "and it is invited to meeting id". */
+bool meetings_shared_with(meetings_t *m, const char *case_id, const char *type,
+                          const char *agency);
+bool meetings_agency_sees(meetings_t *m, int64_t id, const char *agency);
+
 /* GET /v1/meetings/{id}: NULL if unknown. */
 json_t *meetings_get_json(meetings_t *m, int64_t id);
 bool    meetings_has_attendee(meetings_t *m, int64_t id, const char *agency);
 /* GET /v1/meetings: {"meetings": [...]} filtered by any of case, agency
- * (attendee) and status (NULL = any), by start time. */
+ * (attendee, and only meetings 本人's consent shares with it) and status
+ * (NULL = any), by start time. */
 json_t *meetings_list_json(meetings_t *m, const char *case_id, const char *agency,
                            const char *status);
 

@@ -26,7 +26,9 @@
  */
 #include "support_daemon.h"
 
+#include <curl/curl.h>
 #include <dirent.h>
+#include <sqlite3.h>
 #include <limits.h>
 #include <stdio.h>
 
@@ -217,6 +219,8 @@ static int group_setup(void **state)
     return support_daemon_start(&g.d, NULL, env, 10000);
 }
 
+static void t3_free(void);
+
 static int group_teardown(void **state)
 {
     support_daemon_stop(&g.d, 5000);
@@ -228,6 +232,7 @@ static int group_teardown(void **state)
     support_daemon_free(&g.d);
     free(g.maildir);
     free(g.chuo); free(g.hiki); free(g.jiritsu); free(g.kodomo);
+    t3_free();
     return 0;
 }
 
@@ -479,6 +484,245 @@ static void test_consent_withdrawn_puts_meeting_in_replan(void **state)
     json_decref(doc);
 }
 
+/* ---- item 3: consent on every read --------------------------------------
+ * consent_rows[]: one row per data route (api_route with a data class
+ * other than API_DATA_NONE, see include/api/api.h), run as the agency 本人
+ * excluded (hikikomori), an agency not involved (kodomo) and the involved
+ * lead (jiritsu), each with the status it must get.  Placeholders: {C}
+ * the case, {M} its meeting, {D} its decision, {A} the calling agency,
+ * {L} the calling agency's RSVP token (kodomo has none: a made-up one).
+ * A 200 to the excluded or uninvolved agency must not mention the case;
+ * when `shows` is set, the involved agency's 200 must.  A NEW DATA ROUTE
+ * MUST ADD A ROW: test_every_data_route_has_a_consent_row walks the
+ * daemon's route table (GET /v1/routes) and fails for a route without. */
+typedef struct consent_row {
+    const char *method, *pattern, *path, *body;
+    long        excluded, uninvolved, involved;
+    bool        shows;
+} consent_row_t;
+
+#define CASE_BODY "{\"id\":\"C-X\",\"district\":\"中央\",\"meeting_type\":\"重層的支援会議\"," \
+                  "\"members\":[{\"relation\":\"本人\",\"age\":40,\"consent\":true}]}"
+static const consent_row_t consent_rows[] = {
+    {"POST", "/v1/cases", "/v1/cases", CASE_BODY, 403, 403, 403, false},
+    {"GET", "/v1/cases", "/v1/cases", NULL, 403, 403, 403, false},
+    {"GET", "/v1/cases/{id}", "/v1/cases/{C}", NULL, 403, 403, 200, true},
+    {"PUT", "/v1/cases/{id}", "/v1/cases/{C}", CASE_BODY, 403, 403, 403, false},
+    {"POST", "/v1/cases/{id}/close", "/v1/cases/{C}/close", "{}", 403, 403, 403, false},
+    {"GET", "/v1/cases/{id}/audit", "/v1/cases/{C}/audit", NULL, 403, 403, 403, false},
+    {"POST", "/v1/cases/{id}/proposals", "/v1/cases/{C}/proposals", "{}", 403, 403, 403, false},
+    {"GET", "/v1/decisions", "/v1/decisions", NULL, 403, 403, 403, false},
+    {"GET", "/v1/decisions/{id}", "/v1/decisions/{D}", NULL, 403, 403, 403, false},
+    {"POST", "/v1/decisions/{id}/approve", "/v1/decisions/{D}/approve", "{}", 403, 403, 403, false},
+    {"POST", "/v1/decisions/{id}/override", "/v1/decisions/{D}/override",
+     "{\"lead\":\"hikikomori\",\"reason\":\"x\"}", 403, 403, 403, false},
+    {"POST", "/v1/meetings", "/v1/meetings", "{\"case\":\"{C}\"}", 403, 403, 403, false},
+    {"GET", "/v1/meetings", "/v1/meetings", NULL, 200, 200, 200, true},
+    {"GET", "/v1/meetings/{id}", "/v1/meetings/{M}", NULL, 404, 404, 200, true},
+    {"POST", "/v1/meetings/{id}/reschedule", "/v1/meetings/{M}/reschedule", "{}", 403, 403, 403, false},
+    {"POST", "/v1/meetings/{id}/cancel", "/v1/meetings/{M}/cancel", "{}", 403, 403, 403, false},
+    {"GET", "/v1/rsvp/{token}", "/v1/rsvp/{L}", NULL, 410, 403, 200, true},
+    {"HEAD", "/v1/rsvp/{token}", "/v1/rsvp/{L}", NULL, 410, 403, 200, false},
+    {"POST", "/v1/rsvp/{token}", "/v1/rsvp/{L}", NULL, 410, 403, 200, true},
+    {"POST", "/v1/imip", "/v1/imip", "{\"message\":\"x\"}", 403, 403, 403, false},
+    {"GET", "/v1/outbox", "/v1/outbox", NULL, 403, 403, 403, false},
+    {"GET", "/v1/agencies/{id}/meetings.ics", "/v1/agencies/{A}/meetings.ics", NULL, 200, 200, 200, true},
+};
+
+typedef struct actor {
+    const char *agency, *token;
+    char       *link;             /* RSVP token */
+} actor_t;
+
+static struct {
+    int64_t meeting;
+    long    decision;
+    actor_t who[3];               /* excluded, uninvolved, involved */
+} t3;
+
+static void t3_free(void)
+{
+    for (int k = 0; k < 3; k++)
+        free(t3.who[k].link);
+}
+
+static char *token_of(const char *link)
+{
+    const char *p = strstr(link, "/v1/rsvp/");
+    assert_non_null(p);
+    return xstrdup(p + strlen("/v1/rsvp/"));
+}
+
+static void test_consent_table_setup(void **state)
+{
+    /* C-3: Y-06's household with a 母 who did not consent, before 本人
+     * excluded hikikomori; proposed and approved (lead jiritsu), booked */
+    json_t *doc = case_doc(6, "C-3");
+    json_object_set_new(self_of(doc), "consent_excludes", json_array());
+    json_array_append_new(json_object_get(doc, "members"),
+                          json_pack("{s:s, s:i, s:[], s:b}", "relation", "母", "age", 85,
+                                    "features", "consent", 0));
+    send_case("POST", "/v1/cases", doc, 201);
+    json_t *p = http_json("POST", "/v1/cases/C-3/proposals", ADMIN, "{}", 201);
+    t3.decision = (long)json_integer_value(json_object_get(p, "decision"));
+    assert_string_equal(json_string_value(json_object_get(p, "lead")), "jiritsu");
+    json_decref(p);
+    char path[64];
+    snprintf(path, sizeof path, "/v1/decisions/%ld/approve", t3.decision);
+    json_decref(http_json("POST", path, ADMIN, "{}", 200));
+    long st;
+    json_t *m = book("C-3", "重層的支援会議", "[\"kyodo\",\"jiritsu\",\"hikikomori\"]", &st);
+    assert_int_equal(st, 201);
+    t3.meeting = json_integer_value(json_object_get(m, "id"));
+    json_decref(m);
+    wait_outbox_idle();
+    t3.who[0] = (actor_t){ "hikikomori", g.hiki, NULL };
+    t3.who[1] = (actor_t){ "kodomo", g.kodomo, xstrdup("MXwxfGtvZG9tb3xBQ0NFUFRFRHwwfDE.bm90LXNpZ25lZA") };
+    t3.who[2] = (actor_t){ "jiritsu", g.jiritsu, NULL };
+    char *mail = mail_to("hikikomori@yamanami.example");
+    char *l = link_after(mail, "C-3", "出席: ");
+    t3.who[0].link = token_of(l);
+    free(l);
+    free(mail);
+    mail = mail_to("jiritsu@yamanami.example");
+    l = link_after(mail, "C-3", "出席: ");
+    t3.who[2].link = token_of(l);
+    free(l);
+    free(mail);
+    /* 本人 excludes hikikomori now */
+    json_object_set_new(self_of(doc), "consent_excludes", json_pack("[s]", "hikikomori"));
+    send_case("PUT", "/v1/cases/C-3", doc, 200);
+    json_decref(doc);
+    /* and the attendee row comes back behind the daemon's back: every read
+     * must still refuse hikikomori on the case's word alone */
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(g.d.db, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char *sql = sqlite3_mprintf("INSERT INTO meeting_attendees(meeting_id, agency, email)"
+                                " VALUES (%lld, 'hikikomori', 'hikikomori@yamanami.example')",
+                                (long long)t3.meeting);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_free(sql);
+    sqlite3_close(db);
+}
+
+static char *expand(const char *tmpl, const actor_t *a)
+{
+    strbuf_t b;
+    strbuf_init(&b);
+    for (const char *p = tmpl; *p; p++) {
+        if (p[0] == '{' && p[1] && p[2] == '}') {
+            switch (p[1]) {
+            case 'C': strbuf_puts(&b, "C-3"); break;
+            case 'M': strbuf_printf(&b, "%lld", (long long)t3.meeting); break;
+            case 'D': strbuf_printf(&b, "%ld", t3.decision); break;
+            case 'A': strbuf_puts(&b, a->agency); break;
+            case 'L': strbuf_puts(&b, a->link); break;
+            default: fail_msg("bad placeholder in %s", tmpl);
+            }
+            p += 2;
+        } else {
+            strbuf_printf(&b, "%c", *p);
+        }
+    }
+    return b.s ? b.s : xstrdup("");
+}
+
+static size_t drop_body(char *p, size_t size, size_t n, void *arg) { return size * n; }
+
+static long head_status(const char *path, const char *token)
+{
+    char *url = xasprintf("http://127.0.0.1:%d%s", g.d.port, path);
+    char *auth = xasprintf("Authorization: Bearer %s", token);
+    CURL *c = curl_easy_init();
+    struct curl_slist *h = curl_slist_append(NULL, auth);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, drop_body);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+    long status = 0;
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    free(auth);
+    free(url);
+    return status;
+}
+
+static void run_row(const consent_row_t *row, int k)
+{
+    static const char *const as[] = { "excluded", "uninvolved", "involved" };
+    const actor_t *a = &t3.who[k];
+    long want = k == 0 ? row->excluded : k == 1 ? row->uninvolved : row->involved;
+    char *path = expand(row->path, a), *body = row->body ? expand(row->body, a) : NULL;
+    long got;
+    char *text = NULL;
+    if (!strcmp(row->method, "HEAD")) {
+        got = head_status(path, a->token);
+    } else {
+        support_resp_t r = support_daemon_http(&g.d, row->method, path, a->token, body);
+        got = r.status;
+        text = r.body.s ? r.body.s : xstrdup("");
+    }
+    if (got != want)
+        fail_msg("%s %s as the %s agency (%s): HTTP %ld, wanted %ld: %s", row->method, path,
+                 as[k], a->agency, got, want, text ? text : "");
+    if (got == 200 && text && k < 2 && strstr(text, "C-3"))
+        fail_msg("%s %s shows case C-3 to the %s agency %s: %s", row->method, path, as[k],
+                 a->agency, text);
+    if (got == 200 && text && k == 2 && row->shows && !strstr(text, "C-3"))
+        fail_msg("%s %s does not show case C-3 to the involved agency: %s", row->method, path, text);
+    free(text);
+    free(path);
+    free(body);
+}
+
+static void test_consent_rows(void **state)
+{
+    for (size_t i = 0; i < sizeof consent_rows / sizeof consent_rows[0]; i++)
+        for (int k = 0; k < 3; k++)
+            run_row(&consent_rows[i], k);
+    /* per-member consent: the involved agency does not see the 母 */
+    json_t *c = http_json("GET", "/v1/cases/C-3", g.jiritsu, NULL, 200);
+    json_t *members = json_object_get(json_object_get(c, "case"), "members");
+    assert_int_equal(json_array_size(members), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(members, 0), "relation")),
+                        "本人");
+    json_decref(c);
+    c = http_json("GET", "/v1/cases/C-3", ADMIN, NULL, 200);
+    assert_int_equal(json_array_size(json_object_get(json_object_get(c, "case"), "members")), 2);
+    json_decref(c);
+}
+
+static void test_every_data_route_has_a_consent_row(void **state)
+{
+    json_t *j = http_json("GET", "/v1/routes", ADMIN, NULL, 200);
+    size_t i, data = 0;
+    json_t *r;
+    strbuf_t missing;
+    strbuf_init(&missing);
+    json_array_foreach(json_object_get(j, "routes"), i, r) {
+        const char *m = json_string_value(json_object_get(r, "method"));
+        const char *p = json_string_value(json_object_get(r, "path"));
+        if (!strcmp(json_string_value(json_object_get(r, "data")), "none"))
+            continue;
+        data++;
+        bool found = false;
+        for (size_t k = 0; k < sizeof consent_rows / sizeof consent_rows[0]; k++)
+            found |= !strcmp(consent_rows[k].method, m) && !strcmp(consent_rows[k].pattern, p);
+        if (!found)
+            strbuf_printf(&missing, " %s %s", m, p);
+    }
+    json_decref(j);
+    assert_true(data > 0);
+    if (missing.len)
+        fail_msg("data routes without a row in consent_rows[]:%s", missing.s);
+    strbuf_free(&missing);
+    assert_int_equal(data, sizeof consent_rows / sizeof consent_rows[0]);  /* no stale rows */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -488,6 +732,9 @@ int main(void)
         cmocka_unit_test(test_support_meeting_may_invite_excluded_member_with_warning),
         cmocka_unit_test(test_exclusion_after_booking_removes_attendee),
         cmocka_unit_test(test_consent_withdrawn_puts_meeting_in_replan),
+        cmocka_unit_test(test_consent_table_setup),
+        cmocka_unit_test(test_consent_rows),
+        cmocka_unit_test(test_every_data_route_has_a_consent_row),
     };
     return cmocka_run_group_tests_name("itest_consent", tests, group_setup, group_teardown);
 }
