@@ -438,6 +438,12 @@ static bool agency_may_read(const api_req_t *r, const case_row_t *row)
     return ok;
 }
 
+static void agency_case_forbidden(api_req_t *r)
+{
+    api_reply_error(r, 403, "forbidden",
+                    "このケースは閲覧できません。主担当・支援機関で、本人の同意がある場合のみ閲覧できます (forbidden)");
+}
+
 /* DESIGN: consent is per member.  An agency reading a consent-based case
  * sees only the members who consented (支援会議 shares everyone). */
 static void only_consenting_members(json_t *doc)
@@ -455,18 +461,17 @@ static void h_case_get(api_req_t *r)
 {
     const char *id = api_param(r, "id");
     case_row_t row;
-    if (!case_row_load(r->d->store, id, &row)) {
-        /* agencies get the same answer for unknown and forbidden cases */
-        if (api_is_staff(r))
-            api_404(r, "ケース", id);
-        else
-            api_reply_error(r, 403, "forbidden", "このケースは閲覧できません (forbidden)");
+    bool found = case_row_load(r->d->store, id, &row);
+    if (!found && api_is_staff(r)) {
+        api_404(r, "ケース", id);
         return;
     }
-    if (!api_is_staff(r) && !agency_may_read(r, &row)) {
-        case_row_free(&row);
-        api_reply_error(r, 403, "forbidden",
-                        "このケースは閲覧できません。主担当・支援機関で、本人の同意がある場合のみ閲覧できます (forbidden)");
+    if (!api_is_staff(r) && (!found || !agency_may_read(r, &row))) {
+        /* one answer for unknown and forbidden: an agency must not learn
+         * which case ids exist */
+        if (found)
+            case_row_free(&row);
+        agency_case_forbidden(r);
         return;
     }
     json_t *o = case_row_json(r, id, &row);

@@ -723,6 +723,23 @@ static void test_every_data_route_has_a_consent_row(void **state)
     assert_int_equal(data, sizeof consent_rows / sizeof consent_rows[0]);  /* no stale rows */
 }
 
+/* ---- item 7 ------------------------------------------------------------- */
+
+static void test_agency_cannot_tell_whether_a_case_exists(void **state)
+{
+    const char *tokens[] = { g.kodomo, g.hiki };
+    for (size_t i = 0; i < 2; i++) {
+        support_resp_t exists = support_daemon_http(&g.d, "GET", "/v1/cases/C-3", tokens[i], NULL);
+        support_resp_t unknown = support_daemon_http(&g.d, "GET", "/v1/cases/C-NONE", tokens[i], NULL);
+        assert_int_equal(exists.status, 403);
+        assert_int_equal(unknown.status, 403);
+        assert_string_equal(exists.body.s, unknown.body.s);
+        strbuf_free(&exists.body);
+        strbuf_free(&unknown.body);
+    }
+    expect_error("GET", "/v1/cases/C-NONE", ADMIN, NULL, 404, "not-found", "C-NONE");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -735,6 +752,7 @@ int main(void)
         cmocka_unit_test(test_consent_table_setup),
         cmocka_unit_test(test_consent_rows),
         cmocka_unit_test(test_every_data_route_has_a_consent_row),
+        cmocka_unit_test(test_agency_cannot_tell_whether_a_case_exists),
     };
     return cmocka_run_group_tests_name("itest_consent", tests, group_setup, group_teardown);
 }
