@@ -35,10 +35,10 @@
  * the free minutes used by tie-break 2) and the result exactly as it was
  * returned, so GET /v1/decisions/{id} explains it as it was even after the
  * rules changed.  A review (approve/override) is a second append-only row;
- * the case's current lead/supporters and the agencies' lead_cases (in the
- * stored city document, so every reader sees the same load) move in the
- * same transaction.  Re-importing agencies.json resets lead_cases to the
- * document's values.
+ * the case's current lead/supporters move in the same transaction.  An
+ * agency's lead_cases is derived (store_city.c): the base carried in by
+ * agencies.json plus the open cases it leads, so approving, closing and
+ * re-importing never lose or double-count a lead.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -499,43 +499,6 @@ static void h_case_list(api_req_t *r)
     api_reply_json(r, 200, json_pack("{s:o}", "cases", arr));
 }
 
-/* ---- lead counts ------------------------------------------------------- */
-
-/* Move an agency's lead_cases by delta (never below 0) in both the city
- * document and the agency row.  Unknown agencies (removed by a re-import)
- * are skipped. */
-static bool adjust_lead_cases(store_t *st, const char *agency, int delta)
-{
-    json_t *city = store_city_json(st);
-    if (!city)
-        return true;
-    json_t *a = NULL, *v;
-    size_t i;
-    json_array_foreach(json_object_get(city, "agencies"), i, v)
-        if (json_is_string(json_object_get(v, "id")) &&
-            !strcmp(json_string_value(json_object_get(v, "id")), agency))
-            a = v;
-    bool ok = true;
-    if (a) {
-        json_int_t n = json_integer_value(json_object_get(a, "lead_cases")) + delta;
-        json_object_set_new(a, "lead_cases", json_integer(n < 0 ? 0 : n));
-        char *text = json_dumps(city, JSON_COMPACT);
-        sqlite3_stmt *s = store_prepare(st, "UPDATE city SET doc = ? WHERE id = 1");
-        if (s)
-            store_bind_text(s, 1, text);
-        ok = exec_bound(s);
-        free(text);
-        s = store_prepare(st, "UPDATE agencies SET doc = json_set(doc, '$.lead_cases', ?) WHERE id = ?");
-        if (s) {
-            sqlite3_bind_int64(s, 1, n < 0 ? 0 : n);
-            store_bind_text(s, 2, agency);
-        }
-        ok = ok && exec_bound(s);
-    }
-    json_decref(city);
-    return ok;
-}
-
 static void h_case_close(api_req_t *r)
 {
     const char *id = api_param(r, "id");
@@ -551,8 +514,7 @@ static void h_case_close(api_req_t *r)
         sqlite3_bind_int64(s, 2, tu_now());
         store_bind_text(s, 3, id);
     }
-    ok = ok && exec_bound(s) && (!row.lead || adjust_lead_cases(st, row.lead, -1)) &&
-         store_commit(st) == 0;
+    ok = ok && exec_bound(s) && store_commit(st) == 0;
     if (!ok) {
         case_row_free(&row);
         store_error(r);
@@ -891,8 +853,7 @@ static bool record_review(api_req_t *r, int64_t did, const char *case_id, const 
         sqlite3_bind_int64(s, 3, tu_now());
         store_bind_text(s, 4, case_id);
     }
-    ok = ok && exec_bound(s) && (!row.lead || adjust_lead_cases(st, row.lead, -1)) &&
-         adjust_lead_cases(st, lead, +1) && store_commit(st) == 0;
+    ok = ok && exec_bound(s) && store_commit(st) == 0;
     if (!ok)
         store_rollback(st);
     free(sup);

@@ -197,5 +197,18 @@ const store_migration_t store_migrations[] = {
      "  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;"
      "CREATE TRIGGER audit_append_only_d BEFORE DELETE ON audit"
      "  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;"},
+    {9, "lead_base",
+     /* lead_cases in the documents becomes the carried-in base: the live
+      * count is that plus the open cases led by the agency (store_city.c).
+      * Before this, approvals and closes edited the documents, so take the
+      * open leads back out of them once (never below 0). */
+     "UPDATE agencies SET doc = json_set(doc, '$.lead_cases', max(0,"
+     "  COALESCE(json_extract(doc, '$.lead_cases'), 0) - (SELECT COUNT(*) FROM cases c"
+     "  WHERE c.lead = agencies.id AND c.status = 'open')));"
+     "UPDATE city SET doc = json_set(doc, '$.agencies', json((SELECT json_group_array("
+     "  json_set(j.value, '$.lead_cases', max(0, COALESCE(json_extract(j.value, '$.lead_cases'), 0)"
+     "  - (SELECT COUNT(*) FROM cases c WHERE c.lead = json_extract(j.value, '$.id')"
+     "  AND c.status = 'open')))) FROM json_each(city.doc, '$.agencies') j)))"
+     " WHERE id = 1 AND json_type(doc, '$.agencies') = 'array';"},
     {0, NULL, NULL}
 };

@@ -740,6 +740,61 @@ static void test_agency_cannot_tell_whether_a_case_exists(void **state)
     expect_error("GET", "/v1/cases/C-NONE", ADMIN, NULL, 404, "not-found", "C-NONE");
 }
 
+/* ---- item 11 ------------------------------------------------------------ */
+
+static int lead_cases_of(const char *agency, int *base)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/v1/agencies/%s", agency);
+    json_t *j = http_json("GET", path, ADMIN, NULL, 200);
+    int n = (int)json_integer_value(json_object_get(j, "lead_cases"));
+    if (base)
+        *base = (int)json_integer_value(json_object_get(j, "lead_cases_base"));
+    json_decref(j);
+    return n;
+}
+
+static void import_with_jiritsu_base(int base)
+{
+    json_t *doc = support_city_doc(CITY, NULL, NULL);
+    assert_non_null(doc);
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(doc, "agencies"), i, a)
+        if (!strcmp(json_string_value(json_object_get(a, "id")), "jiritsu"))
+            json_object_set_new(a, "lead_cases", json_integer(base));
+    json_decref(support_api_post_doc(&g.d, "/v1/import", ADMIN, doc, 200));
+    json_decref(doc);
+}
+
+static void test_reimport_keeps_approved_leads(void **state)
+{
+    /* the file says 14; C-3's approved lead (test_consent_table_setup) adds one */
+    int base;
+    assert_int_equal(lead_cases_of("jiritsu", &base), 15);
+    assert_int_equal(base, 14);
+    import_with_jiritsu_base(14);                 /* the same file again */
+    assert_int_equal(lead_cases_of("jiritsu", &base), 15);
+    assert_int_equal(base, 14);
+    import_with_jiritsu_base(16);                 /* a corrected carried-in load */
+    assert_int_equal(lead_cases_of("jiritsu", &base), 17);
+    assert_int_equal(base, 16);
+    /* the rules see the live count too: C-3's explanation shows 17 */
+    json_t *p = http_json("POST", "/v1/cases/C-3/proposals", ADMIN, "{}", 201);
+    size_t i;
+    json_t *c;
+    int seen = -1;
+    json_array_foreach(json_object_get(p, "candidates"), i, c)
+        if (!strcmp(json_string_value(json_object_get(c, "agency")), "jiritsu"))
+            seen = (int)json_integer_value(json_object_get(c, "lead_cases"));
+    assert_int_equal(seen, 17);
+    json_decref(p);
+    json_decref(http_json("POST", "/v1/cases/C-3/close", ADMIN, "{}", 200));
+    assert_int_equal(lead_cases_of("jiritsu", NULL), 16);    /* released */
+    import_with_jiritsu_base(14);
+    assert_int_equal(lead_cases_of("jiritsu", NULL), 14);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -753,6 +808,7 @@ int main(void)
         cmocka_unit_test(test_consent_rows),
         cmocka_unit_test(test_every_data_route_has_a_consent_row),
         cmocka_unit_test(test_agency_cannot_tell_whether_a_case_exists),
+        cmocka_unit_test(test_reimport_keeps_approved_leads),
     };
     return cmocka_run_group_tests_name("itest_consent", tests, group_setup, group_teardown);
 }
