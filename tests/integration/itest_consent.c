@@ -216,14 +216,24 @@ static int group_setup(void **state)
     unsetenv("TSUNAGU_RULES");
     unsetenv("TSUNAGU_MAIL_TRANSPORT");
     unsetenv("TSUNAGU_SMTP_URL");
-    return support_daemon_start(&g.d, NULL, env, 10000);
+    /* TSUNAGU_ITEST_VALGRIND=1 runs the daemon under memcheck (as
+     * itest_cases does); teardown then fails on leaks or memory errors */
+    const char *vg = getenv("TSUNAGU_ITEST_VALGRIND") ? "valgrind -q --leak-check=full "
+                     "--errors-for-leak-kinds=definite --error-exitcode=99" : NULL;
+    return support_daemon_start(&g.d, vg, env, vg ? 60000 : 10000);
 }
 
 static void t3_free(void);
 
 static int group_teardown(void **state)
 {
-    support_daemon_stop(&g.d, 5000);
+    int status = support_daemon_stop(&g.d, getenv("TSUNAGU_ITEST_VALGRIND") ? 30000 : 5000);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 99) {
+        char *l = support_read_log(g.d.log);
+        fprintf(stderr, "valgrind reported errors:\n%s\n", l);
+        free(l);
+        return -1;
+    }
     if (getenv("ITEST_KEEP")) {
         fprintf(stderr, "kept %s\n", g.d.dir);
         free(g.d.dir);
