@@ -52,6 +52,7 @@
 #include "outbox.h"
 #include "rules.h"
 #include "store_audit.h"
+#include "store_cases.h"
 #include "util.h"
 
 #define DEFAULT_RULES_PATH "rules/default.rules"
@@ -133,47 +134,9 @@ static void store_error(api_req_t *r)
     api_reply_error(r, 500, "store", "データベースの処理に失敗しました (store error)");
 }
 
-/* ---- cases in the store ------------------------------------------------ */
+/* ---- cases in the store (store_cases.h) --------------------------------- */
 
-typedef struct case_row {
-    json_t *doc;
-    char   *status, *lead;
-    json_t *supports;
-    int64_t created, updated, closed_at;
-} case_row_t;
-
-static void case_row_free(case_row_t *c)
-{
-    json_decref(c->doc);
-    json_decref(c->supports);
-    free(c->status);
-    free(c->lead);
-    memset(c, 0, sizeof *c);
-}
-
-static bool case_row_load(store_t *st, const char *id, case_row_t *out)
-{
-    memset(out, 0, sizeof *out);
-    sqlite3_stmt *s = store_prepare(st, "SELECT doc, status, lead, supports, created, updated,"
-                                        " closed_at FROM cases WHERE id = ?");
-    if (!s)
-        return false;
-    store_bind_text(s, 1, id);
-    bool found = sqlite3_step(s) == SQLITE_ROW;
-    if (found) {
-        out->doc = load_json_col(s, 0);
-        out->status = xstrdup(store_col_text(s, 1));
-        out->lead = xstrdup(store_col_text(s, 2));
-        out->supports = load_json_col(s, 3);
-        out->created = sqlite3_column_int64(s, 4);
-        out->updated = sqlite3_column_int64(s, 5);
-        out->closed_at = sqlite3_column_int64(s, 6);
-    }
-    store_done(s);
-    return found;
-}
-
-static json_t *case_row_json(api_req_t *r, const char *id, const case_row_t *c)
+static json_t *case_row_json(api_req_t *r, const char *id, const store_case_t *c)
 {
     const tz_t *z = api_zone(r);
     return json_pack("{s:s, s:O, s:s, s:O?, s:O, s:o, s:o, s:o}", "id", id, "case", c->doc,
@@ -190,15 +153,15 @@ static void set_lead_field(json_t *o, const char *lead)
 
 /* Replies 404 / 409 itself; true when the case exists (and is open when
  * must_be_open). */
-static bool case_for_write(api_req_t *r, const char *id, case_row_t *row, bool must_be_open)
+static bool case_for_write(api_req_t *r, const char *id, store_case_t *row, bool must_be_open)
 {
-    if (!case_row_load(r->d->store, id, row)) {
+    if (!store_case_load(r->d->store, id, row)) {
         api_404(r, "ケース", id);
         return false;
     }
     if (must_be_open && strcmp(row->status, "open") != 0) {
         api_reply_error(r, 409, "case-closed", "ケース %s は終結しています (case is closed)", id);
-        case_row_free(row);
+        store_case_free(row);
         return false;
     }
     return true;
@@ -259,8 +222,8 @@ static json_t *body_with_id(api_req_t *r, const char *id)
 
 static void reply_case_saved(api_req_t *r, int status, const case_t *c, json_t *warnings)
 {
-    case_row_t row;
-    if (!case_row_load(r->d->store, c->id, &row)) {
+    store_case_t row;
+    if (!store_case_load(r->d->store, c->id, &row)) {
         json_decref(warnings);
         store_error(r);
         return;
@@ -268,7 +231,7 @@ static void reply_case_saved(api_req_t *r, int status, const case_t *c, json_t *
     json_t *o = case_row_json(r, c->id, &row);
     set_lead_field(o, row.lead);
     json_object_set_new(o, "warnings", warnings);
-    case_row_free(&row);
+    store_case_free(&row);
     api_reply_json(r, status, o);
 }
 
@@ -303,28 +266,17 @@ static void h_case_create(api_req_t *r)
     case_t c;
     if (!read_case_body(r, NULL, &c, &warnings))
         return;
-    case_row_t existing;
-    if (case_row_load(r->d->store, c.id, &existing)) {
-        case_row_free(&existing);
+    store_case_t existing;
+    if (store_case_load(r->d->store, c.id, &existing)) {
+        store_case_free(&existing);
         api_reply_error(r, 409, "exists", "ケース %s はすでに登録されています。更新は PUT を使ってください (exists)", c.id);
         json_decref(warnings);
         case_free(&c);
         return;
     }
-    sqlite3_stmt *s = store_prepare(r->d->store,
-        "INSERT INTO cases(id, doc, created, updated, created_by) VALUES (?, ?, ?, ?, ?)");
     json_t *doc = case_to_json(&c);
-    char *text = json_dumps(doc, JSON_COMPACT), *actor = actor_of(r);
-    int64_t now = tu_now();
-    if (s) {
-        store_bind_text(s, 1, c.id);
-        store_bind_text(s, 2, text);
-        sqlite3_bind_int64(s, 3, now);
-        sqlite3_bind_int64(s, 4, now);
-        store_bind_text(s, 5, actor);
-    }
-    bool ok = exec_bound(s);
-    free(text);
+    char *actor = actor_of(r);
+    bool ok = store_case_insert(r->d->store, c.id, doc, actor, tu_now());
     free(actor);
     json_decref(doc);
     finish_case_write(r, ok, 201, &c, warnings);
@@ -337,23 +289,16 @@ static bool update_case(api_req_t *r, const case_t *before, const case_t *c, jso
     store_t *st = r->d->store;
     meetings_t *m = meetings_current();
     json_t *doc = case_to_json(c);
-    char *text = json_dumps(doc, JSON_COMPACT), *actor = actor_of(r);
-    bool ok = store_begin(st) == 0;
-    sqlite3_stmt *s = ok ? store_prepare(st, "UPDATE cases SET doc = ?, updated = ? WHERE id = ?") : NULL;
-    if (s) {
-        store_bind_text(s, 1, text);
-        sqlite3_bind_int64(s, 2, tu_now());
-        store_bind_text(s, 3, c->id);
-    }
-    ok = ok && exec_bound(s) && (!m || meetings_case_updated(m, before, c, actor, changes)) &&
-         store_commit(st) == 0;
+    char *actor = actor_of(r);
+    bool ok = store_begin(st) == 0 && store_case_update_doc(st, c->id, doc, tu_now()) &&
+              (!m || meetings_case_updated(m, before, c, actor, changes)) &&
+              store_commit(st) == 0;
     if (!ok)
         store_rollback(st);
     else if (m && json_array_size(changes))
         outbox_kick(meetings_outbox(m));
     if (!m)
         log_warn("cases: %s updated while meetings are unavailable; booked meetings not re-checked", c->id);
-    free(text);
     free(actor);
     json_decref(doc);
     return ok;
@@ -362,14 +307,14 @@ static bool update_case(api_req_t *r, const case_t *before, const case_t *c, jso
 static void h_case_put(api_req_t *r)
 {
     const char *id = api_param(r, "id");
-    case_row_t row;
+    store_case_t row;
     if (!case_for_write(r, id, &row, true))
         return;
     json_t *warnings;
     case_t c, before;
     char err[256];
     bool had = case_from_json(row.doc, &before, err, sizeof err);
-    case_row_free(&row);
+    store_case_free(&row);
     if (!read_case_body(r, id, &c, &warnings)) {
         if (had)
             case_free(&before);
@@ -385,13 +330,13 @@ static void h_case_put(api_req_t *r)
     if (ok)
         log_info("cases: %s updated, %zu meeting(s) re-checked for consent", id, json_array_size(changes));
     if (ok) {
-        case_row_t saved;
-        if (case_row_load(r->d->store, c.id, &saved)) {
+        store_case_t saved;
+        if (store_case_load(r->d->store, c.id, &saved)) {
             json_t *o = case_row_json(r, c.id, &saved);
             set_lead_field(o, saved.lead);
             json_object_set_new(o, "warnings", warnings);
             json_object_set_new(o, "meetings", changes);
-            case_row_free(&saved);
+            store_case_free(&saved);
             case_free(&c);
             api_reply_json(r, 200, o);
             return;
@@ -404,7 +349,7 @@ static void h_case_put(api_req_t *r)
 static void h_case_audit(api_req_t *r)
 {
     const char *id = api_param(r, "id");
-    if (!store_row_exists(r->d->store, "SELECT 1 FROM cases WHERE id = ?", id)) {
+    if (!store_case_exists(r->d->store, id)) {
         api_404(r, "ケース", id);
         return;
     }
@@ -419,7 +364,7 @@ static void h_case_audit(api_req_t *r)
 /* Agency tokens: the approved lead or a supporter, and 本人's consent must
  * allow sharing with that agency (consent-based types: consent given and
  * the agency not excluded; 支援会議 shares under the confidentiality duty). */
-static bool agency_may_read(const api_req_t *r, const case_row_t *row)
+static bool agency_may_read(const api_req_t *r, const store_case_t *row)
 {
     const char *me = r->auth.agency;
     bool involved = row->lead && !strcmp(row->lead, me);
@@ -460,8 +405,8 @@ static void only_consenting_members(json_t *doc)
 static void h_case_get(api_req_t *r)
 {
     const char *id = api_param(r, "id");
-    case_row_t row;
-    bool found = case_row_load(r->d->store, id, &row);
+    store_case_t row;
+    bool found = store_case_load(r->d->store, id, &row);
     if (!found && api_is_staff(r)) {
         api_404(r, "ケース", id);
         return;
@@ -470,13 +415,13 @@ static void h_case_get(api_req_t *r)
         /* one answer for unknown and forbidden: an agency must not learn
          * which case ids exist */
         if (found)
-            case_row_free(&row);
+            store_case_free(&row);
         agency_case_forbidden(r);
         return;
     }
     json_t *o = case_row_json(r, id, &row);
     set_lead_field(o, row.lead);
-    case_row_free(&row);
+    store_case_free(&row);
     if (!api_is_staff(r))
         only_consenting_members(json_object_get(o, "case"));
     api_reply_json(r, 200, o);
@@ -484,39 +429,24 @@ static void h_case_get(api_req_t *r)
 
 static void h_case_list(api_req_t *r)
 {
-    sqlite3_stmt *s = store_prepare(r->d->store,
-        "SELECT id, status, lead, json_extract(doc, '$.title') FROM cases ORDER BY created, id");
-    if (!s) {
+    json_t *arr = store_cases_list(r->d->store);
+    if (!arr) {
         store_error(r);
         return;
     }
-    json_t *arr = json_array();
-    while (sqlite3_step(s) == SQLITE_ROW)
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:s?, s:s?}", "id", store_col_text(s, 0),
-                              "status", store_col_text(s, 1), "lead", store_col_text(s, 2),
-                              "title", store_col_text(s, 3)));
-    store_done(s);
     api_reply_json(r, 200, json_pack("{s:o}", "cases", arr));
 }
 
 static void h_case_close(api_req_t *r)
 {
     const char *id = api_param(r, "id");
-    case_row_t row;
+    store_case_t row;
     if (!case_for_write(r, id, &row, true))
         return;
     store_t *st = r->d->store;
-    bool ok = store_begin(st) == 0;
-    sqlite3_stmt *s = ok ? store_prepare(st, "UPDATE cases SET status = 'closed', closed_at = ?,"
-                                             " updated = ? WHERE id = ?") : NULL;
-    if (s) {
-        sqlite3_bind_int64(s, 1, tu_now());
-        sqlite3_bind_int64(s, 2, tu_now());
-        store_bind_text(s, 3, id);
-    }
-    ok = ok && exec_bound(s) && store_commit(st) == 0;
+    bool ok = store_begin(st) == 0 && store_case_close(st, id, tu_now()) && store_commit(st) == 0;
     if (!ok) {
-        case_row_free(&row);
+        store_case_free(&row);
         store_error(r);
         return;
     }
@@ -524,7 +454,7 @@ static void h_case_close(api_req_t *r)
     log_info("cases: %s closed%s%s", id, row.lead ? ", released lead " : "", row.lead ? row.lead : "");
     json_t *o = json_pack("{s:s, s:s}", "id", id, "status", "closed");
     json_object_set_new(o, "released", row.lead ? json_string(row.lead) : json_null());
-    case_row_free(&row);
+    store_case_free(&row);
     api_reply_json(r, 200, o);
 }
 
@@ -615,19 +545,19 @@ static json_t *snapshot(api_req_t *r, const json_t *case_doc, int64_t now, json_
 static void h_proposal(api_req_t *r)
 {
     const char *id = api_param(r, "id");
-    case_row_t row;
+    store_case_t row;
     const city_t *city = tsunagud_city(r->d);
     if (!need_rules(r) || !case_for_write(r, id, &row, true))
         return;
     case_t c;
     char err[1024];
     if (!city) {
-        case_row_free(&row);
+        store_case_free(&row);
         api_reply_error(r, 409, "no-city", "機関の一覧(agencies.json)がまだ取り込まれていません (import the city first)");
         return;
     }
     if (!case_from_json(row.doc, &c, err, sizeof err) || !case_check_city(&c, city, err, sizeof err)) {
-        case_row_free(&row);
+        store_case_free(&row);
         api_reply_error(r, 409, "stale-case", "%s。ケースを PUT で直してください", err);
         return;
     }
@@ -656,7 +586,7 @@ static void h_proposal(api_req_t *r)
     json_decref(fc.used);
     proposal_free(&p);
     case_free(&c);
-    case_row_free(&row);
+    store_case_free(&row);
 }
 
 /* ---- decisions --------------------------------------------------------- */
@@ -829,8 +759,8 @@ static bool record_review(api_req_t *r, int64_t did, const char *case_id, const 
                           const char *lead, json_t *supports, const char *reason)
 {
     store_t *st = r->d->store;
-    case_row_t row;
-    if (!case_row_load(st, case_id, &row))
+    store_case_t row;
+    if (!store_case_load(st, case_id, &row))
         return false;
     char *sup = json_dumps(supports, JSON_COMPACT), *actor = actor_of(r);
     bool ok = store_begin(st) == 0;
@@ -845,20 +775,13 @@ static bool record_review(api_req_t *r, int64_t did, const char *case_id, const 
         store_bind_text(s, 6, actor);
         sqlite3_bind_int64(s, 7, tu_now());
     }
-    ok = ok && exec_bound(s);
-    s = ok ? store_prepare(st, "UPDATE cases SET lead = ?, supports = ?, updated = ? WHERE id = ?") : NULL;
-    if (s) {
-        store_bind_text(s, 1, lead);
-        store_bind_text(s, 2, sup);
-        sqlite3_bind_int64(s, 3, tu_now());
-        store_bind_text(s, 4, case_id);
-    }
-    ok = ok && exec_bound(s) && store_commit(st) == 0;
+    ok = ok && exec_bound(s) && store_case_set_lead(st, case_id, lead, supports, tu_now()) &&
+         store_commit(st) == 0;
     if (!ok)
         store_rollback(st);
     free(sup);
     free(actor);
-    case_row_free(&row);
+    store_case_free(&row);
     return ok;
 }
 
@@ -899,13 +822,13 @@ static json_t *pending_decision(api_req_t *r)
         json_decref(d);
         return NULL;
     }
-    case_row_t row;
+    store_case_t row;
     const char *case_id = json_string_value(json_object_get(d, "case"));
     if (!case_for_write(r, case_id, &row, true)) {
         json_decref(d);
         return NULL;
     }
-    case_row_free(&row);
+    store_case_free(&row);
     return d;
 }
 

@@ -55,6 +55,7 @@
 #include "sha256.h"
 #include "slots.h"
 #include "slots_store.h"
+#include "store_cases.h"
 #include "timeutil.h"
 #include "util.h"
 
@@ -485,31 +486,28 @@ static bool case_from_dir(meetings_t *m, const char *case_id, meeting_case_t *ou
 
 /* The case registry (migration 4, api_cases.c): the validated case
  * document and the approved lead + supports of its latest review. */
+/* The case registry (store_cases.h): the validated case document and the
+ * approved lead + supports of its latest review. */
 static bool case_from_store(meetings_t *m, const char *case_id, meeting_case_t *out)
 {
-    sqlite3_stmt *s = store_prepare(m->st,
-        "SELECT doc, lead, supports, status FROM cases WHERE id = ?");
-    if (!s) return false;
-    store_bind_text(s, 1, case_id);
-    bool found = sqlite3_step(s) == SQLITE_ROW;
-    out->closed = found && store_col_text(s, 3) && strcmp(store_col_text(s, 3), "closed") == 0;
-    json_t *doc = found ? json_loads(store_col_text(s, 0), 0, NULL) : NULL;
-    json_t *sup = found && store_col_text(s, 2) ? json_loads(store_col_text(s, 2), 0, NULL) : NULL;
-    if (found && store_col_text(s, 1)) {
+    store_case_t row;
+    if (!store_case_load(m->st, case_id, &row)) return false;
+    out->closed = row.status && strcmp(row.status, "closed") == 0;
+    if (row.lead) {
         out->has_decision = true;
-        out->lead = xstrdup(store_col_text(s, 1));
+        out->lead = xstrdup(row.lead);
     }
-    store_done(s);
-    char err[256];
-    if (doc && case_from_json(doc, &out->kase, err, sizeof err)) out->has_case = true;
-    else if (doc) log_warn("meetings: stored case %s does not parse: %s", case_id, err);
+    char err[256] = "not a JSON object";
+    if (json_is_object(row.doc) && case_from_json(row.doc, &out->kase, err, sizeof err))
+        out->has_case = true;
+    else
+        log_warn("meetings: stored case %s does not parse: %s", case_id, err);
     size_t i;
     json_t *v;
-    json_array_foreach(sup, i, v)
+    json_array_foreach(row.supports, i, v)
         if (json_is_string(v)) strvec_push(&out->supports, json_string_value(v));
-    json_decref(doc);
-    json_decref(sup);
-    return found && out->has_case;
+    store_case_free(&row);
+    return out->has_case;
 }
 
 bool mtg_lookup_case(meetings_t *m, const char *case_id, meeting_case_t *out)
