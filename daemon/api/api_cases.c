@@ -39,6 +39,11 @@
  * agency's lead_cases is derived (store_city.c): the base carried in by
  * agencies.json plus the open cases it leads, so approving, closing and
  * re-importing never lose or double-count a lead.
+ *
+ * The SQL lives in daemon/store (store_cases.c, store_decisions.c,
+ * store_audit.c); what a consent change does to booked meetings lives in
+ * daemon/service/meetings_consent.c.  This file validates, applies the
+ * read rules and answers.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +58,7 @@
 #include "rules.h"
 #include "store_audit.h"
 #include "store_cases.h"
+#include "store_decisions.h"
 #include "util.h"
 
 #define DEFAULT_RULES_PATH "rules/default.rules"
@@ -111,20 +117,6 @@ static char *actor_of(const api_req_t *r)
     char role[160];
     api_role_name(&r->auth, role, sizeof role);
     return r->auth.label[0] ? xasprintf("%s (%s)", role, r->auth.label) : xstrdup(role);
-}
-
-static json_t *load_json_col(sqlite3_stmt *s, int col)
-{
-    const char *t = store_col_text(s, col);
-    json_t *j = t ? json_loads(t, 0, NULL) : NULL;
-    return j ? j : json_null();
-}
-
-static bool exec_bound(sqlite3_stmt *s)
-{
-    int rc = s ? sqlite3_step(s) : SQLITE_ERROR;
-    store_done(s);
-    return rc == SQLITE_DONE;
 }
 
 static void store_error(api_req_t *r)
@@ -489,47 +481,21 @@ static int64_t daemon_free_minutes(void *arg, const agency_t *a, int days)
     return m;
 }
 
-static bool save_rule_set(store_t *st, const ruleset_t *rs)
-{
-    sqlite3_stmt *s = store_prepare(st, "INSERT OR IGNORE INTO rule_sets(hash, filename, policy,"
-                                        " source, first_used) VALUES (?, ?, ?, ?, ?)");
-    if (s) {
-        store_bind_text(s, 1, rules_hash(rs));
-        store_bind_text(s, 2, rules_filename(rs));
-        store_bind_text(s, 3, rules_policy(rs));
-        store_bind_text(s, 4, rules_source(rs));
-        sqlite3_bind_int64(s, 5, tu_now());
-    }
-    return exec_bound(s);
-}
-
 static int64_t save_decision(api_req_t *r, const char *case_id, const char *lead,
                              json_t *inputs, json_t *result)
 {
     store_t *st = r->d->store;
-    char *in = json_dumps(inputs, JSON_COMPACT), *out = json_dumps(result, JSON_COMPACT);
     char *actor = actor_of(r);
+    const ruleset_t *rs = active_rules;
+    store_decision_new_t d = { case_id, actor, rules_hash(rs), lead, inputs, result, tu_now() };
     int64_t id = -1;
-    if (store_begin(st) == 0 && save_rule_set(st, active_rules)) {
-        sqlite3_stmt *s = store_prepare(st, "INSERT INTO decisions(case_id, created, actor,"
-                                            " rules_hash, proposed_lead, inputs, result)"
-                                            " VALUES (?, ?, ?, ?, ?, ?, ?)");
-        if (s) {
-            store_bind_text(s, 1, case_id);
-            sqlite3_bind_int64(s, 2, tu_now());
-            store_bind_text(s, 3, actor);
-            store_bind_text(s, 4, rules_hash(active_rules));
-            store_bind_text(s, 5, lead);
-            store_bind_text(s, 6, in);
-            store_bind_text(s, 7, out);
-        }
-        if (exec_bound(s) && store_commit(st) == 0)
-            id = sqlite3_last_insert_rowid(store_db(st));
-    }
+    if (store_begin(st) == 0 &&
+        store_rule_set_save(st, rules_hash(rs), rules_filename(rs), rules_policy(rs),
+                            rules_source(rs), d.now) &&
+        (id = store_decision_insert(st, &d)) > 0 && store_commit(st) != 0)
+        id = -1;
     if (id < 0)
         store_rollback(st);
-    free(in);
-    free(out);
     free(actor);
     return id;
 }
@@ -591,39 +557,18 @@ static void h_proposal(api_req_t *r)
 
 /* ---- decisions --------------------------------------------------------- */
 
-#define DECISION_SELECT \
-    "SELECT d.id, d.case_id, d.created, d.actor, d.rules_hash, d.proposed_lead, d.result," \
-    " v.action, v.lead, v.supports, v.reason, v.actor, v.at, d.inputs, rs.policy" \
-    " FROM decisions d LEFT JOIN decision_reviews v ON v.decision_id = d.id" \
-    " LEFT JOIN rule_sets rs ON rs.hash = d.rules_hash"
-
-static const char *status_of(const char *action)
-{
-    return !action ? "pending" : !strcmp(action, "approve") ? "approved" : "overridden";
-}
-
-static json_t *decision_row_json(api_req_t *r, sqlite3_stmt *s, bool full)
+/* A stored decision as the API shows it: times in the city's zone, and
+ * whether its rule set is the active one. */
+static json_t *decision_out(api_req_t *r, json_t *o)
 {
     const tz_t *z = api_zone(r);
-    const char *action = store_col_text(s, 7);
-    json_t *o = json_pack("{s:I, s:s, s:o, s:s, s:s, s:s?, s:s, s:s, s:b}",
-        "id", (json_int_t)sqlite3_column_int64(s, 0), "case", store_col_text(s, 1),
-        "created", api_time_json(sqlite3_column_int64(s, 2), z, false),
-        "actor", store_col_text(s, 3), "rules_hash", store_col_text(s, 4),
-        "policy", store_col_text(s, 14), "proposed_lead", store_col_text(s, 5),
-        "status", status_of(action),
-        "rules_current", active_rules && !strcmp(rules_hash(active_rules), store_col_text(s, 4)));
-    if (action)
-        json_object_set_new(o, "review", json_pack("{s:s, s:s, s:o, s:s?, s:s, s:o}",
-            "action", action, "lead", store_col_text(s, 8), "supports", load_json_col(s, 9),
-            "reason", store_col_text(s, 10), "actor", store_col_text(s, 11),
-            "at", api_time_json(sqlite3_column_int64(s, 12), z, false)));
-    else
-        json_object_set_new(o, "review", json_null());
-    if (full) {
-        json_object_set_new(o, "result", load_json_col(s, 6));
-        json_object_set_new(o, "inputs", load_json_col(s, 13));
-    }
+    const char *hash = json_string_value(json_object_get(o, "rules_hash"));
+    json_object_set_new(o, "created", api_time_json(json_integer_value(json_object_get(o, "created")), z, false));
+    json_object_set_new(o, "rules_current", json_boolean(active_rules && hash &&
+                                                         !strcmp(rules_hash(active_rules), hash)));
+    json_t *v = json_object_get(o, "review");
+    if (json_is_object(v))
+        json_object_set_new(v, "at", api_time_json(json_integer_value(json_object_get(v, "at")), z, false));
     return o;
 }
 
@@ -641,18 +586,10 @@ static bool parse_decision_id(const char *s, int64_t *out)
 static json_t *decision_json(api_req_t *r, const char *sid, bool full)
 {
     int64_t id;
-    json_t *o = NULL;
-    sqlite3_stmt *s = NULL;
-    if (parse_decision_id(sid, &id) &&
-        (s = store_prepare(r->d->store, DECISION_SELECT " WHERE d.id = ?"))) {
-        sqlite3_bind_int64(s, 1, id);
-        if (sqlite3_step(s) == SQLITE_ROW)
-            o = decision_row_json(r, s, full);
-        store_done(s);
-    }
+    json_t *o = parse_decision_id(sid, &id) ? store_decision_get(r->d->store, id, full) : NULL;
     if (!o)
         api_404(r, "決定", sid ? sid : "");
-    return o;
+    return o ? decision_out(r, o) : NULL;
 }
 
 /* ---- re-explaining a stored decision ------------------------------------ */
@@ -667,25 +604,12 @@ static int64_t snapshot_free_minutes(void *arg, const agency_t *a, int days)
     return json_is_integer(v) ? json_integer_value(v) : -1;
 }
 
-static char *rule_source(store_t *st, const char *hash)
-{
-    sqlite3_stmt *s = store_prepare(st, "SELECT source FROM rule_sets WHERE hash = ?");
-    char *src = NULL;
-    if (s) {
-        store_bind_text(s, 1, hash);
-        if (sqlite3_step(s) == SQLITE_ROW)
-            src = xstrdup(store_col_text(s, 0));
-        store_done(s);
-    }
-    return src;
-}
-
 /* Run the stored rule text on the stored inputs again.  Returns the new
  * result, or NULL with err. */
 static json_t *recompute(api_req_t *r, const json_t *d, char *err, size_t errlen)
 {
     const json_t *in = json_object_get(d, "inputs");
-    char *src = rule_source(r->d->store, json_string_value(json_object_get(d, "rules_hash")));
+    char *src = store_rule_source(r->d->store, json_string_value(json_object_get(d, "rules_hash")));
     ruleset_t *rs = src ? rules_parse(src, strlen(src), "stored", err, errlen) : NULL;
     city_t city;
     case_t c;
@@ -734,71 +658,32 @@ static void h_decision_list(api_req_t *r)
         api_reply_error(r, 400, "bad-status", "status は pending / approved / overridden のいずれかです (got \"%s\")", status);
         return;
     }
-    strbuf_t sql;
-    strbuf_init(&sql);
-    strbuf_printf(&sql, "%s WHERE (?1 IS NULL OR d.case_id = ?1) AND (?2 IS NULL OR"
-                  " (?2 = 'pending' AND v.action IS NULL) OR (?2 = 'approved' AND v.action = 'approve')"
-                  " OR (?2 = 'overridden' AND v.action = 'override')) ORDER BY d.id", DECISION_SELECT);
-    sqlite3_stmt *s = store_prepare(r->d->store, sql.s);
-    strbuf_free(&sql);
-    if (!s) {
+    json_t *arr = store_decisions_list(r->d->store, case_id, status), *v;
+    if (!arr) {
         store_error(r);
         return;
     }
-    store_bind_text(s, 1, case_id);
-    store_bind_text(s, 2, status);
-    json_t *arr = json_array();
-    while (sqlite3_step(s) == SQLITE_ROW)
-        json_array_append_new(arr, decision_row_json(r, s, false));
-    store_done(s);
+    size_t i;
+    json_array_foreach(arr, i, v)
+        decision_out(r, v);
     api_reply_json(r, 200, json_pack("{s:o}", "decisions", arr));
 }
 
-/* Record a review and move the case's lead/supporters and the counts. */
+/* Record a review and move the case's lead/supporters (the lead counts
+ * follow from the cases table, store_city.c). */
 static bool record_review(api_req_t *r, int64_t did, const char *case_id, const char *action,
                           const char *lead, json_t *supports, const char *reason)
 {
     store_t *st = r->d->store;
-    store_case_t row;
-    if (!store_case_load(st, case_id, &row))
-        return false;
-    char *sup = json_dumps(supports, JSON_COMPACT), *actor = actor_of(r);
-    bool ok = store_begin(st) == 0;
-    sqlite3_stmt *s = ok ? store_prepare(st, "INSERT INTO decision_reviews(decision_id, action,"
-                                             " lead, supports, reason, actor, at) VALUES (?, ?, ?, ?, ?, ?, ?)") : NULL;
-    if (s) {
-        sqlite3_bind_int64(s, 1, did);
-        store_bind_text(s, 2, action);
-        store_bind_text(s, 3, lead);
-        store_bind_text(s, 4, sup);
-        store_bind_text(s, 5, reason);
-        store_bind_text(s, 6, actor);
-        sqlite3_bind_int64(s, 7, tu_now());
-    }
-    ok = ok && exec_bound(s) && store_case_set_lead(st, case_id, lead, supports, tu_now()) &&
-         store_commit(st) == 0;
+    char *actor = actor_of(r);
+    int64_t now = tu_now();
+    bool ok = store_begin(st) == 0 &&
+              store_decision_review(st, did, action, lead, supports, reason, actor, now) &&
+              store_case_set_lead(st, case_id, lead, supports, now) && store_commit(st) == 0;
     if (!ok)
         store_rollback(st);
-    free(sup);
     free(actor);
-    store_case_free(&row);
     return ok;
-}
-
-/* The newest decision on the same case when it is newer than d, else 0:
- * only the latest proposal of a case may be reviewed. */
-static int64_t newer_decision(store_t *st, const json_t *d)
-{
-    sqlite3_stmt *s = store_prepare(st, "SELECT MAX(id) FROM decisions WHERE case_id = ? AND id > ?");
-    int64_t newer = 0;
-    if (s) {
-        store_bind_text(s, 1, json_string_value(json_object_get(d, "case")));
-        sqlite3_bind_int64(s, 2, json_integer_value(json_object_get(d, "id")));
-        if (sqlite3_step(s) == SQLITE_ROW)
-            newer = sqlite3_column_int64(s, 0);
-        store_done(s);
-    }
-    return newer;
 }
 
 /* Loads the pending decision for a review; replies itself on failure. */
@@ -814,7 +699,8 @@ static json_t *pending_decision(api_req_t *r)
         json_decref(d);
         return NULL;
     }
-    int64_t newer = newer_decision(r->d->store, d);
+    int64_t newer = store_decision_newer(r->d->store, json_string_value(json_object_get(d, "case")),
+                                         json_integer_value(json_object_get(d, "id")));
     if (newer) {
         api_reply_error(r, 409, "superseded",
                         "決定 %s より新しい提案(決定 %lld)があるため、古い提案は審査できません。新しい提案を審査してください (superseded by a newer proposal)",
