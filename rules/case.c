@@ -282,6 +282,25 @@ const case_member_t *case_self(const case_t *c)
     return NULL;
 }
 
+bool case_type_needs_consent(const char *meeting_type)
+{
+    return !meeting_type || strcmp(meeting_type, CASE_MEETING_SUPPORT) != 0;
+}
+
+bool case_excludes(const case_t *c, const char *agency)
+{
+    const case_member_t *self = case_self(c);
+    return self && agency && strvec_contains(&self->consent_excludes, agency);
+}
+
+bool case_shares_with(const case_t *c, const char *meeting_type, const char *agency)
+{
+    if (!case_type_needs_consent(meeting_type))
+        return true;
+    const case_member_t *self = case_self(c);
+    return self && self->consent && !case_excludes(c, agency);
+}
+
 /* ---- serialization ----------------------------------------------------- */
 
 static json_t *strvec_json(const strvec_t *sv)

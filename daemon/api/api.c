@@ -45,6 +45,7 @@ typedef struct route {
     enum evhttp_cmd_type method;
     strvec_t             segs;
     unsigned             roles;
+    api_data_t           data;
     api_handler_fn       fn;
 } route_t;
 
@@ -154,7 +155,7 @@ tsunagud_t *api_daemon(api_t *api) { return api->d; }
 int api_in_flight(const api_t *api) { return api->in_flight; }
 
 void api_route(api_t *api, const char *method, const char *pattern, unsigned roles,
-               api_handler_fn fn)
+               api_data_t data, api_handler_fn fn)
 {
     enum evhttp_cmd_type m;
     if (!method_parse(method, &m)) {
@@ -170,7 +171,35 @@ void api_route(api_t *api, const char *method, const char *pattern, unsigned rol
     strvec_init(&r->segs);
     split_path(pattern, &r->segs);
     r->roles = roles;
+    r->data = data;
     r->fn = fn;
+}
+
+size_t api_route_count(const api_t *api)
+{
+    return api->nroutes;
+}
+
+bool api_route_at(const api_t *api, size_t i, api_route_info_t *out)
+{
+    if (i >= api->nroutes)
+        return false;
+    const route_t *r = &api->routes[i];
+    strbuf_t b;
+    strbuf_init(&b);
+    for (size_t k = 0; k < r->segs.n; k++)
+        strbuf_printf(&b, "/%s", r->segs.v[k]);
+    out->method = method_name(r->method);
+    out->pattern = b.s ? b.s : xstrdup("/");
+    out->roles = r->roles;
+    out->data = r->data;
+    return true;
+}
+
+const char *api_data_name(api_data_t data)
+{
+    static const char *const names[] = { "none", "case", "decision", "meeting", "mail" };
+    return (unsigned)data < sizeof names / sizeof names[0] ? names[data] : "none";
 }
 
 static bool is_capture(const char *seg) { return seg[0] == '{'; }

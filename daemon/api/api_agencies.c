@@ -281,9 +281,9 @@ static void h_agency_freebusy(api_req_t *r)
 
 void api_agencies_register(api_t *api)
 {
-    api_route(api, "POST", "/v1/import", API_ADMIN, h_import);
-    api_route(api, "GET", "/v1/agencies", API_ANY, h_agency_list);
-    api_route(api, "GET", "/v1/agencies/{id}", API_ANY, h_agency_get);
-    api_route(api, "GET", "/v1/agencies/{id}/busy", API_ANY, h_agency_busy);
-    api_route(api, "GET", "/v1/agencies/{id}/freebusy.ics", API_ANY, h_agency_freebusy);
+    api_route(api, "POST", "/v1/import", API_ADMIN, API_DATA_NONE, h_import);
+    api_route(api, "GET", "/v1/agencies", API_ANY, API_DATA_NONE, h_agency_list);
+    api_route(api, "GET", "/v1/agencies/{id}", API_ANY, API_DATA_NONE, h_agency_get);
+    api_route(api, "GET", "/v1/agencies/{id}/busy", API_ANY, API_DATA_NONE, h_agency_busy);
+    api_route(api, "GET", "/v1/agencies/{id}/freebusy.ics", API_ANY, API_DATA_NONE, h_agency_freebusy);
 }

@@ -5,7 +5,11 @@
  *   GET  /v1/cases                      list (staff)
  *   GET  /v1/cases/{id}                 staff; an agency only as lead/supporter
  *                                       and when 本人's consent allows it
- *   PUT  /v1/cases/{id}                 replace (staff); open cases only
+ *   PUT  /v1/cases/{id}                 replace (staff); open cases only.  In
+ *                                       the same transaction, booked meetings
+ *                                       follow 本人's consent (meetings_consent.c);
+ *                                       "meetings" lists what changed
+ *   GET  /v1/cases/{id}/audit           the case's audit trail (staff)
  *   POST /v1/cases/{id}/close           close; releases the lead's count
  *   POST /v1/cases/{id}/proposals       run the rules -> pending decision (201)
  *                                       or 422 {error, message, ...}
@@ -31,10 +35,15 @@
  * the free minutes used by tie-break 2) and the result exactly as it was
  * returned, so GET /v1/decisions/{id} explains it as it was even after the
  * rules changed.  A review (approve/override) is a second append-only row;
- * the case's current lead/supporters and the agencies' lead_cases (in the
- * stored city document, so every reader sees the same load) move in the
- * same transaction.  Re-importing agencies.json resets lead_cases to the
- * document's values.
+ * the case's current lead/supporters move in the same transaction.  An
+ * agency's lead_cases is derived (store_city.c): the base carried in by
+ * agencies.json plus the open cases it leads, so approving, closing and
+ * re-importing never lose or double-count a lead.
+ *
+ * The SQL lives in daemon/store (store_cases.c, store_decisions.c,
+ * store_audit.c); what a consent change does to booked meetings lives in
+ * daemon/service/meetings_consent.c.  This file validates, applies the
+ * read rules and answers.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +53,12 @@
 #include "case.h"
 #include "feeds.h"
 #include "log.h"
+#include "meetings.h"
+#include "outbox.h"
 #include "rules.h"
+#include "store_audit.h"
+#include "store_cases.h"
+#include "store_decisions.h"
 #include "util.h"
 
 #define DEFAULT_RULES_PATH "rules/default.rules"
@@ -105,20 +119,6 @@ static char *actor_of(const api_req_t *r)
     return r->auth.label[0] ? xasprintf("%s (%s)", role, r->auth.label) : xstrdup(role);
 }
 
-static json_t *load_json_col(sqlite3_stmt *s, int col)
-{
-    const char *t = store_col_text(s, col);
-    json_t *j = t ? json_loads(t, 0, NULL) : NULL;
-    return j ? j : json_null();
-}
-
-static bool exec_bound(sqlite3_stmt *s)
-{
-    int rc = s ? sqlite3_step(s) : SQLITE_ERROR;
-    store_done(s);
-    return rc == SQLITE_DONE;
-}
-
 static void store_error(api_req_t *r)
 {
     store_rollback(r->d->store);
@@ -126,47 +126,9 @@ static void store_error(api_req_t *r)
     api_reply_error(r, 500, "store", "データベースの処理に失敗しました (store error)");
 }
 
-/* ---- cases in the store ------------------------------------------------ */
+/* ---- cases in the store (store_cases.h) --------------------------------- */
 
-typedef struct case_row {
-    json_t *doc;
-    char   *status, *lead;
-    json_t *supports;
-    int64_t created, updated, closed_at;
-} case_row_t;
-
-static void case_row_free(case_row_t *c)
-{
-    json_decref(c->doc);
-    json_decref(c->supports);
-    free(c->status);
-    free(c->lead);
-    memset(c, 0, sizeof *c);
-}
-
-static bool case_row_load(store_t *st, const char *id, case_row_t *out)
-{
-    memset(out, 0, sizeof *out);
-    sqlite3_stmt *s = store_prepare(st, "SELECT doc, status, lead, supports, created, updated,"
-                                        " closed_at FROM cases WHERE id = ?");
-    if (!s)
-        return false;
-    store_bind_text(s, 1, id);
-    bool found = sqlite3_step(s) == SQLITE_ROW;
-    if (found) {
-        out->doc = load_json_col(s, 0);
-        out->status = xstrdup(store_col_text(s, 1));
-        out->lead = xstrdup(store_col_text(s, 2));
-        out->supports = load_json_col(s, 3);
-        out->created = sqlite3_column_int64(s, 4);
-        out->updated = sqlite3_column_int64(s, 5);
-        out->closed_at = sqlite3_column_int64(s, 6);
-    }
-    store_done(s);
-    return found;
-}
-
-static json_t *case_row_json(api_req_t *r, const char *id, const case_row_t *c)
+static json_t *case_row_json(api_req_t *r, const char *id, const store_case_t *c)
 {
     const tz_t *z = api_zone(r);
     return json_pack("{s:s, s:O, s:s, s:O?, s:O, s:o, s:o, s:o}", "id", id, "case", c->doc,
@@ -183,15 +145,15 @@ static void set_lead_field(json_t *o, const char *lead)
 
 /* Replies 404 / 409 itself; true when the case exists (and is open when
  * must_be_open). */
-static bool case_for_write(api_req_t *r, const char *id, case_row_t *row, bool must_be_open)
+static bool case_for_write(api_req_t *r, const char *id, store_case_t *row, bool must_be_open)
 {
-    if (!case_row_load(r->d->store, id, row)) {
+    if (!store_case_load(r->d->store, id, row)) {
         api_404(r, "ケース", id);
         return false;
     }
     if (must_be_open && strcmp(row->status, "open") != 0) {
         api_reply_error(r, 409, "case-closed", "ケース %s は終結しています (case is closed)", id);
-        case_row_free(row);
+        store_case_free(row);
         return false;
     }
     return true;
@@ -252,8 +214,8 @@ static json_t *body_with_id(api_req_t *r, const char *id)
 
 static void reply_case_saved(api_req_t *r, int status, const case_t *c, json_t *warnings)
 {
-    case_row_t row;
-    if (!case_row_load(r->d->store, c->id, &row)) {
+    store_case_t row;
+    if (!store_case_load(r->d->store, c->id, &row)) {
         json_decref(warnings);
         store_error(r);
         return;
@@ -261,7 +223,7 @@ static void reply_case_saved(api_req_t *r, int status, const case_t *c, json_t *
     json_t *o = case_row_json(r, c->id, &row);
     set_lead_field(o, row.lead);
     json_object_set_new(o, "warnings", warnings);
-    case_row_free(&row);
+    store_case_free(&row);
     api_reply_json(r, status, o);
 }
 
@@ -296,62 +258,105 @@ static void h_case_create(api_req_t *r)
     case_t c;
     if (!read_case_body(r, NULL, &c, &warnings))
         return;
-    case_row_t existing;
-    if (case_row_load(r->d->store, c.id, &existing)) {
-        case_row_free(&existing);
+    store_case_t existing;
+    if (store_case_load(r->d->store, c.id, &existing)) {
+        store_case_free(&existing);
         api_reply_error(r, 409, "exists", "ケース %s はすでに登録されています。更新は PUT を使ってください (exists)", c.id);
         json_decref(warnings);
         case_free(&c);
         return;
     }
-    sqlite3_stmt *s = store_prepare(r->d->store,
-        "INSERT INTO cases(id, doc, created, updated, created_by) VALUES (?, ?, ?, ?, ?)");
     json_t *doc = case_to_json(&c);
-    char *text = json_dumps(doc, JSON_COMPACT), *actor = actor_of(r);
-    int64_t now = tu_now();
-    if (s) {
-        store_bind_text(s, 1, c.id);
-        store_bind_text(s, 2, text);
-        sqlite3_bind_int64(s, 3, now);
-        sqlite3_bind_int64(s, 4, now);
-        store_bind_text(s, 5, actor);
-    }
-    bool ok = exec_bound(s);
-    free(text);
+    char *actor = actor_of(r);
+    bool ok = store_case_insert(r->d->store, c.id, doc, actor, tu_now());
     free(actor);
     json_decref(doc);
     finish_case_write(r, ok, 201, &c, warnings);
 }
 
+/* The new document and what 本人's consent change does to booked
+ * meetings (meetings_case_updated), in one transaction. */
+static bool update_case(api_req_t *r, const case_t *before, const case_t *c, json_t *changes)
+{
+    store_t *st = r->d->store;
+    meetings_t *m = meetings_current();
+    json_t *doc = case_to_json(c);
+    char *actor = actor_of(r);
+    bool ok = store_begin(st) == 0 && store_case_update_doc(st, c->id, doc, tu_now()) &&
+              (!m || meetings_case_updated(m, before, c, actor, changes)) &&
+              store_commit(st) == 0;
+    if (!ok)
+        store_rollback(st);
+    else if (m && json_array_size(changes))
+        outbox_kick(meetings_outbox(m));
+    if (!m)
+        log_warn("cases: %s updated while meetings are unavailable; booked meetings not re-checked", c->id);
+    free(actor);
+    json_decref(doc);
+    return ok;
+}
+
 static void h_case_put(api_req_t *r)
 {
     const char *id = api_param(r, "id");
-    case_row_t row;
+    store_case_t row;
     if (!case_for_write(r, id, &row, true))
         return;
-    case_row_free(&row);
     json_t *warnings;
-    case_t c;
-    if (!read_case_body(r, id, &c, &warnings))
+    case_t c, before;
+    char err[256];
+    bool had = case_from_json(row.doc, &before, err, sizeof err);
+    store_case_free(&row);
+    if (!read_case_body(r, id, &c, &warnings)) {
+        if (had)
+            case_free(&before);
         return;
-    sqlite3_stmt *s = store_prepare(r->d->store, "UPDATE cases SET doc = ?, updated = ? WHERE id = ?");
-    json_t *doc = case_to_json(&c);
-    char *text = json_dumps(doc, JSON_COMPACT);
-    if (s) {
-        store_bind_text(s, 1, text);
-        sqlite3_bind_int64(s, 2, tu_now());
-        store_bind_text(s, 3, id);
     }
-    bool ok = exec_bound(s);
-    free(text);
-    json_decref(doc);
-    finish_case_write(r, ok, 200, &c, warnings);
+    json_t *changes = json_array();
+    bool ok = update_case(r, had ? &before : NULL, &c, changes);
+    if (had)
+        case_free(&before);
+    if (ok && json_array_size(changes))
+        json_array_append_new(warnings, json_sprintf(
+            "本人の同意の変更により、予約済みの会議 %zu 件を見直しました (meetings)", json_array_size(changes)));
+    if (ok)
+        log_info("cases: %s updated, %zu meeting(s) re-checked for consent", id, json_array_size(changes));
+    if (ok) {
+        store_case_t saved;
+        if (store_case_load(r->d->store, c.id, &saved)) {
+            json_t *o = case_row_json(r, c.id, &saved);
+            set_lead_field(o, saved.lead);
+            json_object_set_new(o, "warnings", warnings);
+            json_object_set_new(o, "meetings", changes);
+            store_case_free(&saved);
+            case_free(&c);
+            api_reply_json(r, 200, o);
+            return;
+        }
+    }
+    json_decref(changes);
+    finish_case_write(r, false, 200, &c, warnings);
+}
+
+static void h_case_audit(api_req_t *r)
+{
+    const char *id = api_param(r, "id");
+    if (!store_case_exists(r->d->store, id)) {
+        api_404(r, "ケース", id);
+        return;
+    }
+    json_t *rows = store_audit_case(r->d->store, id), *v;
+    size_t i;
+    json_array_foreach(rows, i, v)
+        json_object_set_new(v, "at", api_time_json(json_integer_value(json_object_get(v, "at")),
+                                                   api_zone(r), false));
+    api_reply_json(r, 200, json_pack("{s:s, s:o}", "case", id, "audit", rows));
 }
 
 /* Agency tokens: the approved lead or a supporter, and 本人's consent must
- * allow sharing with that agency (重層的支援会議: consent given and the
- * agency not excluded; 支援会議 shares under the confidentiality duty). */
-static bool agency_may_read(const api_req_t *r, const case_row_t *row)
+ * allow sharing with that agency (consent-based types: consent given and
+ * the agency not excluded; 支援会議 shares under the confidentiality duty). */
+static bool agency_may_read(const api_req_t *r, const store_case_t *row)
 {
     const char *me = r->auth.agency;
     bool involved = row->lead && !strcmp(row->lead, me);
@@ -365,111 +370,75 @@ static bool agency_may_read(const api_req_t *r, const case_row_t *row)
     char err[256];
     if (!case_from_json(row->doc, &c, err, sizeof err))
         return false;
-    const case_member_t *self = case_self(&c);
-    bool ok = true;
-    if (!strcmp(c.meeting_type, CASE_MEETING_JUUSOU))
-        ok = self && self->consent && !strvec_contains(&self->consent_excludes, me);
+    bool ok = case_shares_with(&c, c.meeting_type, me);
     case_free(&c);
     return ok;
+}
+
+static void agency_case_forbidden(api_req_t *r)
+{
+    api_reply_error(r, 403, "forbidden",
+                    "このケースは閲覧できません。主担当・支援機関で、本人の同意がある場合のみ閲覧できます (forbidden)");
+}
+
+/* DESIGN: consent is per member.  An agency reading a consent-based case
+ * sees only the members who consented (支援会議 shares everyone). */
+static void only_consenting_members(json_t *doc)
+{
+    const char *type = json_string_value(json_object_get(doc, "meeting_type"));
+    json_t *members = json_object_get(doc, "members");
+    if (!case_type_needs_consent(type) || !json_is_array(members))
+        return;
+    for (size_t i = json_array_size(members); i-- > 0; )
+        if (!json_is_true(json_object_get(json_array_get(members, i), "consent")))
+            json_array_remove(members, i);
 }
 
 static void h_case_get(api_req_t *r)
 {
     const char *id = api_param(r, "id");
-    case_row_t row;
-    if (!case_row_load(r->d->store, id, &row)) {
-        /* agencies get the same answer for unknown and forbidden cases */
-        if (api_is_staff(r))
-            api_404(r, "ケース", id);
-        else
-            api_reply_error(r, 403, "forbidden", "このケースは閲覧できません (forbidden)");
+    store_case_t row;
+    bool found = store_case_load(r->d->store, id, &row);
+    if (!found && api_is_staff(r)) {
+        api_404(r, "ケース", id);
         return;
     }
-    if (!api_is_staff(r) && !agency_may_read(r, &row)) {
-        case_row_free(&row);
-        api_reply_error(r, 403, "forbidden",
-                        "このケースは閲覧できません。主担当・支援機関で、本人の同意がある場合のみ閲覧できます (forbidden)");
+    if (!api_is_staff(r) && (!found || !agency_may_read(r, &row))) {
+        /* one answer for unknown and forbidden: an agency must not learn
+         * which case ids exist */
+        if (found)
+            store_case_free(&row);
+        agency_case_forbidden(r);
         return;
     }
     json_t *o = case_row_json(r, id, &row);
     set_lead_field(o, row.lead);
-    case_row_free(&row);
+    store_case_free(&row);
+    if (!api_is_staff(r))
+        only_consenting_members(json_object_get(o, "case"));
     api_reply_json(r, 200, o);
 }
 
 static void h_case_list(api_req_t *r)
 {
-    sqlite3_stmt *s = store_prepare(r->d->store,
-        "SELECT id, status, lead, json_extract(doc, '$.title') FROM cases ORDER BY created, id");
-    if (!s) {
+    json_t *arr = store_cases_list(r->d->store);
+    if (!arr) {
         store_error(r);
         return;
     }
-    json_t *arr = json_array();
-    while (sqlite3_step(s) == SQLITE_ROW)
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:s?, s:s?}", "id", store_col_text(s, 0),
-                              "status", store_col_text(s, 1), "lead", store_col_text(s, 2),
-                              "title", store_col_text(s, 3)));
-    store_done(s);
     api_reply_json(r, 200, json_pack("{s:o}", "cases", arr));
-}
-
-/* ---- lead counts ------------------------------------------------------- */
-
-/* Move an agency's lead_cases by delta (never below 0) in both the city
- * document and the agency row.  Unknown agencies (removed by a re-import)
- * are skipped. */
-static bool adjust_lead_cases(store_t *st, const char *agency, int delta)
-{
-    json_t *city = store_city_json(st);
-    if (!city)
-        return true;
-    json_t *a = NULL, *v;
-    size_t i;
-    json_array_foreach(json_object_get(city, "agencies"), i, v)
-        if (json_is_string(json_object_get(v, "id")) &&
-            !strcmp(json_string_value(json_object_get(v, "id")), agency))
-            a = v;
-    bool ok = true;
-    if (a) {
-        json_int_t n = json_integer_value(json_object_get(a, "lead_cases")) + delta;
-        json_object_set_new(a, "lead_cases", json_integer(n < 0 ? 0 : n));
-        char *text = json_dumps(city, JSON_COMPACT);
-        sqlite3_stmt *s = store_prepare(st, "UPDATE city SET doc = ? WHERE id = 1");
-        if (s)
-            store_bind_text(s, 1, text);
-        ok = exec_bound(s);
-        free(text);
-        s = store_prepare(st, "UPDATE agencies SET doc = json_set(doc, '$.lead_cases', ?) WHERE id = ?");
-        if (s) {
-            sqlite3_bind_int64(s, 1, n < 0 ? 0 : n);
-            store_bind_text(s, 2, agency);
-        }
-        ok = ok && exec_bound(s);
-    }
-    json_decref(city);
-    return ok;
 }
 
 static void h_case_close(api_req_t *r)
 {
     const char *id = api_param(r, "id");
-    case_row_t row;
+    store_case_t row;
     if (!case_for_write(r, id, &row, true))
         return;
     store_t *st = r->d->store;
-    bool ok = store_begin(st) == 0;
-    sqlite3_stmt *s = ok ? store_prepare(st, "UPDATE cases SET status = 'closed', closed_at = ?,"
-                                             " updated = ? WHERE id = ?") : NULL;
-    if (s) {
-        sqlite3_bind_int64(s, 1, tu_now());
-        sqlite3_bind_int64(s, 2, tu_now());
-        store_bind_text(s, 3, id);
-    }
-    ok = ok && exec_bound(s) && (!row.lead || adjust_lead_cases(st, row.lead, -1)) &&
-         store_commit(st) == 0;
+    bool ok = store_begin(st) == 0 && store_case_close(st, id, tu_now()) && store_commit(st) == 0;
     if (!ok) {
-        case_row_free(&row);
+        store_case_free(&row);
         store_error(r);
         return;
     }
@@ -477,7 +446,7 @@ static void h_case_close(api_req_t *r)
     log_info("cases: %s closed%s%s", id, row.lead ? ", released lead " : "", row.lead ? row.lead : "");
     json_t *o = json_pack("{s:s, s:s}", "id", id, "status", "closed");
     json_object_set_new(o, "released", row.lead ? json_string(row.lead) : json_null());
-    case_row_free(&row);
+    store_case_free(&row);
     api_reply_json(r, 200, o);
 }
 
@@ -512,47 +481,21 @@ static int64_t daemon_free_minutes(void *arg, const agency_t *a, int days)
     return m;
 }
 
-static bool save_rule_set(store_t *st, const ruleset_t *rs)
-{
-    sqlite3_stmt *s = store_prepare(st, "INSERT OR IGNORE INTO rule_sets(hash, filename, policy,"
-                                        " source, first_used) VALUES (?, ?, ?, ?, ?)");
-    if (s) {
-        store_bind_text(s, 1, rules_hash(rs));
-        store_bind_text(s, 2, rules_filename(rs));
-        store_bind_text(s, 3, rules_policy(rs));
-        store_bind_text(s, 4, rules_source(rs));
-        sqlite3_bind_int64(s, 5, tu_now());
-    }
-    return exec_bound(s);
-}
-
 static int64_t save_decision(api_req_t *r, const char *case_id, const char *lead,
                              json_t *inputs, json_t *result)
 {
     store_t *st = r->d->store;
-    char *in = json_dumps(inputs, JSON_COMPACT), *out = json_dumps(result, JSON_COMPACT);
     char *actor = actor_of(r);
+    const ruleset_t *rs = active_rules;
+    store_decision_new_t d = { case_id, actor, rules_hash(rs), lead, inputs, result, tu_now() };
     int64_t id = -1;
-    if (store_begin(st) == 0 && save_rule_set(st, active_rules)) {
-        sqlite3_stmt *s = store_prepare(st, "INSERT INTO decisions(case_id, created, actor,"
-                                            " rules_hash, proposed_lead, inputs, result)"
-                                            " VALUES (?, ?, ?, ?, ?, ?, ?)");
-        if (s) {
-            store_bind_text(s, 1, case_id);
-            sqlite3_bind_int64(s, 2, tu_now());
-            store_bind_text(s, 3, actor);
-            store_bind_text(s, 4, rules_hash(active_rules));
-            store_bind_text(s, 5, lead);
-            store_bind_text(s, 6, in);
-            store_bind_text(s, 7, out);
-        }
-        if (exec_bound(s) && store_commit(st) == 0)
-            id = sqlite3_last_insert_rowid(store_db(st));
-    }
+    if (store_begin(st) == 0 &&
+        store_rule_set_save(st, rules_hash(rs), rules_filename(rs), rules_policy(rs),
+                            rules_source(rs), d.now) &&
+        (id = store_decision_insert(st, &d)) > 0 && store_commit(st) != 0)
+        id = -1;
     if (id < 0)
         store_rollback(st);
-    free(in);
-    free(out);
     free(actor);
     return id;
 }
@@ -568,19 +511,19 @@ static json_t *snapshot(api_req_t *r, const json_t *case_doc, int64_t now, json_
 static void h_proposal(api_req_t *r)
 {
     const char *id = api_param(r, "id");
-    case_row_t row;
+    store_case_t row;
     const city_t *city = tsunagud_city(r->d);
     if (!need_rules(r) || !case_for_write(r, id, &row, true))
         return;
     case_t c;
     char err[1024];
     if (!city) {
-        case_row_free(&row);
+        store_case_free(&row);
         api_reply_error(r, 409, "no-city", "機関の一覧(agencies.json)がまだ取り込まれていません (import the city first)");
         return;
     }
     if (!case_from_json(row.doc, &c, err, sizeof err) || !case_check_city(&c, city, err, sizeof err)) {
-        case_row_free(&row);
+        store_case_free(&row);
         api_reply_error(r, 409, "stale-case", "%s。ケースを PUT で直してください", err);
         return;
     }
@@ -609,44 +552,23 @@ static void h_proposal(api_req_t *r)
     json_decref(fc.used);
     proposal_free(&p);
     case_free(&c);
-    case_row_free(&row);
+    store_case_free(&row);
 }
 
 /* ---- decisions --------------------------------------------------------- */
 
-#define DECISION_SELECT \
-    "SELECT d.id, d.case_id, d.created, d.actor, d.rules_hash, d.proposed_lead, d.result," \
-    " v.action, v.lead, v.supports, v.reason, v.actor, v.at, d.inputs, rs.policy" \
-    " FROM decisions d LEFT JOIN decision_reviews v ON v.decision_id = d.id" \
-    " LEFT JOIN rule_sets rs ON rs.hash = d.rules_hash"
-
-static const char *status_of(const char *action)
-{
-    return !action ? "pending" : !strcmp(action, "approve") ? "approved" : "overridden";
-}
-
-static json_t *decision_row_json(api_req_t *r, sqlite3_stmt *s, bool full)
+/* A stored decision as the API shows it: times in the city's zone, and
+ * whether its rule set is the active one. */
+static json_t *decision_out(api_req_t *r, json_t *o)
 {
     const tz_t *z = api_zone(r);
-    const char *action = store_col_text(s, 7);
-    json_t *o = json_pack("{s:I, s:s, s:o, s:s, s:s, s:s?, s:s, s:s, s:b}",
-        "id", (json_int_t)sqlite3_column_int64(s, 0), "case", store_col_text(s, 1),
-        "created", api_time_json(sqlite3_column_int64(s, 2), z, false),
-        "actor", store_col_text(s, 3), "rules_hash", store_col_text(s, 4),
-        "policy", store_col_text(s, 14), "proposed_lead", store_col_text(s, 5),
-        "status", status_of(action),
-        "rules_current", active_rules && !strcmp(rules_hash(active_rules), store_col_text(s, 4)));
-    if (action)
-        json_object_set_new(o, "review", json_pack("{s:s, s:s, s:o, s:s?, s:s, s:o}",
-            "action", action, "lead", store_col_text(s, 8), "supports", load_json_col(s, 9),
-            "reason", store_col_text(s, 10), "actor", store_col_text(s, 11),
-            "at", api_time_json(sqlite3_column_int64(s, 12), z, false)));
-    else
-        json_object_set_new(o, "review", json_null());
-    if (full) {
-        json_object_set_new(o, "result", load_json_col(s, 6));
-        json_object_set_new(o, "inputs", load_json_col(s, 13));
-    }
+    const char *hash = json_string_value(json_object_get(o, "rules_hash"));
+    json_object_set_new(o, "created", api_time_json(json_integer_value(json_object_get(o, "created")), z, false));
+    json_object_set_new(o, "rules_current", json_boolean(active_rules && hash &&
+                                                         !strcmp(rules_hash(active_rules), hash)));
+    json_t *v = json_object_get(o, "review");
+    if (json_is_object(v))
+        json_object_set_new(v, "at", api_time_json(json_integer_value(json_object_get(v, "at")), z, false));
     return o;
 }
 
@@ -664,18 +586,10 @@ static bool parse_decision_id(const char *s, int64_t *out)
 static json_t *decision_json(api_req_t *r, const char *sid, bool full)
 {
     int64_t id;
-    json_t *o = NULL;
-    sqlite3_stmt *s = NULL;
-    if (parse_decision_id(sid, &id) &&
-        (s = store_prepare(r->d->store, DECISION_SELECT " WHERE d.id = ?"))) {
-        sqlite3_bind_int64(s, 1, id);
-        if (sqlite3_step(s) == SQLITE_ROW)
-            o = decision_row_json(r, s, full);
-        store_done(s);
-    }
+    json_t *o = parse_decision_id(sid, &id) ? store_decision_get(r->d->store, id, full) : NULL;
     if (!o)
         api_404(r, "決定", sid ? sid : "");
-    return o;
+    return o ? decision_out(r, o) : NULL;
 }
 
 /* ---- re-explaining a stored decision ------------------------------------ */
@@ -690,25 +604,12 @@ static int64_t snapshot_free_minutes(void *arg, const agency_t *a, int days)
     return json_is_integer(v) ? json_integer_value(v) : -1;
 }
 
-static char *rule_source(store_t *st, const char *hash)
-{
-    sqlite3_stmt *s = store_prepare(st, "SELECT source FROM rule_sets WHERE hash = ?");
-    char *src = NULL;
-    if (s) {
-        store_bind_text(s, 1, hash);
-        if (sqlite3_step(s) == SQLITE_ROW)
-            src = xstrdup(store_col_text(s, 0));
-        store_done(s);
-    }
-    return src;
-}
-
 /* Run the stored rule text on the stored inputs again.  Returns the new
  * result, or NULL with err. */
 static json_t *recompute(api_req_t *r, const json_t *d, char *err, size_t errlen)
 {
     const json_t *in = json_object_get(d, "inputs");
-    char *src = rule_source(r->d->store, json_string_value(json_object_get(d, "rules_hash")));
+    char *src = store_rule_source(r->d->store, json_string_value(json_object_get(d, "rules_hash")));
     ruleset_t *rs = src ? rules_parse(src, strlen(src), "stored", err, errlen) : NULL;
     city_t city;
     case_t c;
@@ -757,79 +658,32 @@ static void h_decision_list(api_req_t *r)
         api_reply_error(r, 400, "bad-status", "status は pending / approved / overridden のいずれかです (got \"%s\")", status);
         return;
     }
-    strbuf_t sql;
-    strbuf_init(&sql);
-    strbuf_printf(&sql, "%s WHERE (?1 IS NULL OR d.case_id = ?1) AND (?2 IS NULL OR"
-                  " (?2 = 'pending' AND v.action IS NULL) OR (?2 = 'approved' AND v.action = 'approve')"
-                  " OR (?2 = 'overridden' AND v.action = 'override')) ORDER BY d.id", DECISION_SELECT);
-    sqlite3_stmt *s = store_prepare(r->d->store, sql.s);
-    strbuf_free(&sql);
-    if (!s) {
+    json_t *arr = store_decisions_list(r->d->store, case_id, status), *v;
+    if (!arr) {
         store_error(r);
         return;
     }
-    store_bind_text(s, 1, case_id);
-    store_bind_text(s, 2, status);
-    json_t *arr = json_array();
-    while (sqlite3_step(s) == SQLITE_ROW)
-        json_array_append_new(arr, decision_row_json(r, s, false));
-    store_done(s);
+    size_t i;
+    json_array_foreach(arr, i, v)
+        decision_out(r, v);
     api_reply_json(r, 200, json_pack("{s:o}", "decisions", arr));
 }
 
-/* Record a review and move the case's lead/supporters and the counts. */
+/* Record a review and move the case's lead/supporters (the lead counts
+ * follow from the cases table, store_city.c). */
 static bool record_review(api_req_t *r, int64_t did, const char *case_id, const char *action,
                           const char *lead, json_t *supports, const char *reason)
 {
     store_t *st = r->d->store;
-    case_row_t row;
-    if (!case_row_load(st, case_id, &row))
-        return false;
-    char *sup = json_dumps(supports, JSON_COMPACT), *actor = actor_of(r);
-    bool ok = store_begin(st) == 0;
-    sqlite3_stmt *s = ok ? store_prepare(st, "INSERT INTO decision_reviews(decision_id, action,"
-                                             " lead, supports, reason, actor, at) VALUES (?, ?, ?, ?, ?, ?, ?)") : NULL;
-    if (s) {
-        sqlite3_bind_int64(s, 1, did);
-        store_bind_text(s, 2, action);
-        store_bind_text(s, 3, lead);
-        store_bind_text(s, 4, sup);
-        store_bind_text(s, 5, reason);
-        store_bind_text(s, 6, actor);
-        sqlite3_bind_int64(s, 7, tu_now());
-    }
-    ok = ok && exec_bound(s);
-    s = ok ? store_prepare(st, "UPDATE cases SET lead = ?, supports = ?, updated = ? WHERE id = ?") : NULL;
-    if (s) {
-        store_bind_text(s, 1, lead);
-        store_bind_text(s, 2, sup);
-        sqlite3_bind_int64(s, 3, tu_now());
-        store_bind_text(s, 4, case_id);
-    }
-    ok = ok && exec_bound(s) && (!row.lead || adjust_lead_cases(st, row.lead, -1)) &&
-         adjust_lead_cases(st, lead, +1) && store_commit(st) == 0;
+    char *actor = actor_of(r);
+    int64_t now = tu_now();
+    bool ok = store_begin(st) == 0 &&
+              store_decision_review(st, did, action, lead, supports, reason, actor, now) &&
+              store_case_set_lead(st, case_id, lead, supports, now) && store_commit(st) == 0;
     if (!ok)
         store_rollback(st);
-    free(sup);
     free(actor);
-    case_row_free(&row);
     return ok;
-}
-
-/* The newest decision on the same case when it is newer than d, else 0:
- * only the latest proposal of a case may be reviewed. */
-static int64_t newer_decision(store_t *st, const json_t *d)
-{
-    sqlite3_stmt *s = store_prepare(st, "SELECT MAX(id) FROM decisions WHERE case_id = ? AND id > ?");
-    int64_t newer = 0;
-    if (s) {
-        store_bind_text(s, 1, json_string_value(json_object_get(d, "case")));
-        sqlite3_bind_int64(s, 2, json_integer_value(json_object_get(d, "id")));
-        if (sqlite3_step(s) == SQLITE_ROW)
-            newer = sqlite3_column_int64(s, 0);
-        store_done(s);
-    }
-    return newer;
 }
 
 /* Loads the pending decision for a review; replies itself on failure. */
@@ -845,7 +699,8 @@ static json_t *pending_decision(api_req_t *r)
         json_decref(d);
         return NULL;
     }
-    int64_t newer = newer_decision(r->d->store, d);
+    int64_t newer = store_decision_newer(r->d->store, json_string_value(json_object_get(d, "case")),
+                                         json_integer_value(json_object_get(d, "id")));
     if (newer) {
         api_reply_error(r, 409, "superseded",
                         "決定 %s より新しい提案(決定 %lld)があるため、古い提案は審査できません。新しい提案を審査してください (superseded by a newer proposal)",
@@ -853,13 +708,13 @@ static json_t *pending_decision(api_req_t *r)
         json_decref(d);
         return NULL;
     }
-    case_row_t row;
+    store_case_t row;
     const char *case_id = json_string_value(json_object_get(d, "case"));
     if (!case_for_write(r, case_id, &row, true)) {
         json_decref(d);
         return NULL;
     }
-    case_row_free(&row);
+    store_case_free(&row);
     return d;
 }
 
@@ -1025,15 +880,16 @@ void api_cases_register(api_t *api)
     tsunagud_on_reload(load_rules, NULL);
     tsunagud_on_shutdown(free_rules, NULL);
     unsigned review = API_ADMIN | API_SECRETARIAT;
-    api_route(api, "POST", "/v1/cases", API_STAFF, h_case_create);
-    api_route(api, "GET", "/v1/cases", API_STAFF, h_case_list);
-    api_route(api, "GET", "/v1/cases/{id}", API_ANY, h_case_get);
-    api_route(api, "PUT", "/v1/cases/{id}", API_STAFF, h_case_put);
-    api_route(api, "POST", "/v1/cases/{id}/close", API_STAFF, h_case_close);
-    api_route(api, "POST", "/v1/cases/{id}/proposals", API_STAFF, h_proposal);
-    api_route(api, "GET", "/v1/decisions", API_STAFF, h_decision_list);
-    api_route(api, "GET", "/v1/decisions/{id}", API_STAFF, h_decision_get);
-    api_route(api, "POST", "/v1/decisions/{id}/approve", review, h_decision_approve);
-    api_route(api, "POST", "/v1/decisions/{id}/override", review, h_decision_override);
-    api_route(api, "GET", "/v1/rules", API_STAFF, h_rules_get);
+    api_route(api, "POST", "/v1/cases", API_STAFF, API_DATA_CASE, h_case_create);
+    api_route(api, "GET", "/v1/cases", API_STAFF, API_DATA_CASE, h_case_list);
+    api_route(api, "GET", "/v1/cases/{id}", API_ANY, API_DATA_CASE, h_case_get);
+    api_route(api, "PUT", "/v1/cases/{id}", API_STAFF, API_DATA_CASE, h_case_put);
+    api_route(api, "POST", "/v1/cases/{id}/close", API_STAFF, API_DATA_CASE, h_case_close);
+    api_route(api, "GET", "/v1/cases/{id}/audit", API_STAFF, API_DATA_CASE, h_case_audit);
+    api_route(api, "POST", "/v1/cases/{id}/proposals", API_STAFF, API_DATA_DECISION, h_proposal);
+    api_route(api, "GET", "/v1/decisions", API_STAFF, API_DATA_DECISION, h_decision_list);
+    api_route(api, "GET", "/v1/decisions/{id}", API_STAFF, API_DATA_DECISION, h_decision_get);
+    api_route(api, "POST", "/v1/decisions/{id}/approve", review, API_DATA_DECISION, h_decision_approve);
+    api_route(api, "POST", "/v1/decisions/{id}/override", review, API_DATA_DECISION, h_decision_override);
+    api_route(api, "GET", "/v1/rules", API_STAFF, API_DATA_NONE, h_rules_get);
 }

@@ -224,8 +224,8 @@ static void h_feed_busy(api_req_t *r)
 
 void api_feeds_register(api_t *api)
 {
-    api_route(api, "GET", "/v1/feeds", API_ANY, h_feed_list);
-    api_route(api, "GET", "/v1/feeds/{id}", API_ANY, h_feed_get);
-    api_route(api, "POST", "/v1/feeds/{id}/refresh", API_ANY, h_feed_refresh);
-    api_route(api, "GET", "/v1/feeds/{id}/busy", API_ANY, h_feed_busy);
+    api_route(api, "GET", "/v1/feeds", API_ANY, API_DATA_NONE, h_feed_list);
+    api_route(api, "GET", "/v1/feeds/{id}", API_ANY, API_DATA_NONE, h_feed_get);
+    api_route(api, "POST", "/v1/feeds/{id}/refresh", API_ANY, API_DATA_NONE, h_feed_refresh);
+    api_route(api, "GET", "/v1/feeds/{id}/busy", API_ANY, API_DATA_NONE, h_feed_busy);
 }

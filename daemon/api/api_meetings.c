@@ -5,7 +5,8 @@
  *
  *   POST /v1/meetings                     coordinator, secretariat
  *   GET  /v1/meetings[?case=&agency=&status=]  staff; an agency: its own
- *   GET  /v1/meetings/{id}                staff; an agency that attends
+ *   GET  /v1/meetings/{id}                staff; an agency that attends and
+ *                                         that 本人's consent shares it with
  *   POST /v1/meetings/{id}/reschedule     coordinator, secretariat
  *   POST /v1/meetings/{id}/cancel         coordinator, secretariat
  *   GET  /v1/rsvp/{token}                 public (the token is the auth):
@@ -105,7 +106,7 @@ static void h_get(api_req_t *r)
     meetings_t *m = ctx(r);
     int64_t id;
     if (!m || !meeting_id(r, &id)) return;
-    if (!api_is_staff(r) && !meetings_has_attendee(m, id, r->auth.agency)) {
+    if (!api_is_staff(r) && !meetings_agency_sees(m, id, r->auth.agency)) {
         api_reply_error(r, 404, "not-found", "会議が見つかりません: %lld (meeting not found)", (long long)id);
         return;
     }
@@ -289,15 +290,15 @@ void api_meetings_register(api_t *api)
         if (!meetings_new(d, err, sizeof err))
             log_error("meetings: mail transport not available: %s", err);
     }
-    api_route(api, "POST", "/v1/meetings", MANAGE, h_create);
-    api_route(api, "GET", "/v1/meetings", API_STAFF | API_AGENCY, h_list);
-    api_route(api, "GET", "/v1/meetings/{id}", API_STAFF | API_AGENCY, h_get);
-    api_route(api, "POST", "/v1/meetings/{id}/reschedule", MANAGE, h_reschedule);
-    api_route(api, "POST", "/v1/meetings/{id}/cancel", MANAGE, h_cancel);
-    api_route(api, "GET", "/v1/rsvp/{token}", API_PUBLIC, h_rsvp_confirm);
-    api_route(api, "HEAD", "/v1/rsvp/{token}", API_PUBLIC, h_rsvp_confirm);
-    api_route(api, "POST", "/v1/rsvp/{token}", API_PUBLIC, h_rsvp_answer);
-    api_route(api, "POST", "/v1/imip", API_STAFF, h_imip);
-    api_route(api, "GET", "/v1/outbox", API_STAFF, h_outbox);
-    api_route(api, "GET", "/v1/agencies/{id}/meetings.ics", API_ANY, h_agency_ics);
+    api_route(api, "POST", "/v1/meetings", MANAGE, API_DATA_MEETING, h_create);
+    api_route(api, "GET", "/v1/meetings", API_STAFF | API_AGENCY, API_DATA_MEETING, h_list);
+    api_route(api, "GET", "/v1/meetings/{id}", API_STAFF | API_AGENCY, API_DATA_MEETING, h_get);
+    api_route(api, "POST", "/v1/meetings/{id}/reschedule", MANAGE, API_DATA_MEETING, h_reschedule);
+    api_route(api, "POST", "/v1/meetings/{id}/cancel", MANAGE, API_DATA_MEETING, h_cancel);
+    api_route(api, "GET", "/v1/rsvp/{token}", API_PUBLIC, API_DATA_MEETING, h_rsvp_confirm);
+    api_route(api, "HEAD", "/v1/rsvp/{token}", API_PUBLIC, API_DATA_MEETING, h_rsvp_confirm);
+    api_route(api, "POST", "/v1/rsvp/{token}", API_PUBLIC, API_DATA_MEETING, h_rsvp_answer);
+    api_route(api, "POST", "/v1/imip", API_STAFF, API_DATA_MAIL, h_imip);
+    api_route(api, "GET", "/v1/outbox", API_STAFF, API_DATA_MAIL, h_outbox);
+    api_route(api, "GET", "/v1/agencies/{id}/meetings.ics", API_ANY, API_DATA_MEETING, h_agency_ics);
 }

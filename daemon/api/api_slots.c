@@ -240,9 +240,9 @@ void api_slots_register(api_t *api)
         slot_cache = slot_cache_new();
         tsunagud_on_shutdown(free_slot_cache, NULL);
     }
-    api_route(api, "POST", "/v1/slots", API_STAFF, on_slots);
-    api_route(api, "POST", "/v1/holds", API_STAFF, on_hold_create);
-    api_route(api, "GET", "/v1/holds", API_STAFF, on_hold_list);
-    api_route(api, "GET", "/v1/holds/{id}", API_STAFF, on_hold_get);
-    api_route(api, "DELETE", "/v1/holds/{id}", API_STAFF, on_hold_delete);
+    api_route(api, "POST", "/v1/slots", API_STAFF, API_DATA_NONE, on_slots);
+    api_route(api, "POST", "/v1/holds", API_STAFF, API_DATA_NONE, on_hold_create);
+    api_route(api, "GET", "/v1/holds", API_STAFF, API_DATA_NONE, on_hold_list);
+    api_route(api, "GET", "/v1/holds/{id}", API_STAFF, API_DATA_NONE, on_hold_get);
+    api_route(api, "DELETE", "/v1/holds/{id}", API_STAFF, API_DATA_NONE, on_hold_delete);
 }

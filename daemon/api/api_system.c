@@ -1,5 +1,7 @@
 /*
- * api_system.c - /healthz (public) and /metrics (Prometheus text).
+ * api_system.c - /healthz (public), /metrics (Prometheus text) and
+ * /v1/routes (admin: the route table with each route's roles and data
+ * class, which the consent test walks).
  *
  * /healthz answers from memory and one trivial query so it stays fast
  * while feeds are being fetched (the loop-responsiveness benchmark hits
@@ -138,8 +140,37 @@ static void h_metrics(api_req_t *r)
     strbuf_free(&b);
 }
 
+static json_t *roles_json(unsigned roles)
+{
+    json_t *a = json_array();
+    static const struct { unsigned bit; const char *name; } names[] = {
+        {API_ADMIN, "admin"}, {API_COORDINATOR, "coordinator"},
+        {API_SECRETARIAT, "secretariat"}, {API_AGENCY, "agency"},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (roles & names[i].bit)
+            json_array_append_new(a, json_string(names[i].name));
+    if (roles == API_PUBLIC)
+        json_array_append_new(a, json_string("public"));
+    return a;
+}
+
+static void h_routes(api_req_t *r)
+{
+    json_t *arr = json_array();
+    api_route_info_t info;
+    for (size_t i = 0; api_route_at(r->api, i, &info); i++) {
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:s}", "method", info.method,
+                                             "path", info.pattern, "roles", roles_json(info.roles),
+                                             "data", api_data_name(info.data)));
+        free(info.pattern);
+    }
+    api_reply_json(r, 200, json_pack("{s:o}", "routes", arr));
+}
+
 void api_system_register(api_t *api)
 {
-    api_route(api, "GET", "/healthz", API_PUBLIC, h_healthz);
-    api_route(api, "GET", "/metrics", API_STAFF, h_metrics);
+    api_route(api, "GET", "/v1/routes", API_ADMIN, API_DATA_NONE, h_routes);
+    api_route(api, "GET", "/healthz", API_PUBLIC, API_DATA_NONE, h_healthz);
+    api_route(api, "GET", "/metrics", API_STAFF, API_DATA_NONE, h_metrics);
 }

@@ -201,7 +201,7 @@ static void h_token_revoke(api_req_t *r)
 
 void api_tokens_register(api_t *api)
 {
-    api_route(api, "POST", "/v1/tokens", API_ADMIN, h_token_create);
-    api_route(api, "GET", "/v1/tokens", API_ADMIN, h_token_list);
-    api_route(api, "DELETE", "/v1/tokens/{id}", API_ADMIN, h_token_revoke);
+    api_route(api, "POST", "/v1/tokens", API_ADMIN, API_DATA_NONE, h_token_create);
+    api_route(api, "GET", "/v1/tokens", API_ADMIN, API_DATA_NONE, h_token_list);
+    api_route(api, "DELETE", "/v1/tokens/{id}", API_ADMIN, API_DATA_NONE, h_token_revoke);
 }

@@ -3,9 +3,11 @@
  *
  * A booking is validated in this order, each step with its own answer:
  * fields (400) -> city and case exist (409/404) -> attendees resolve to
- * agencies with a mailbox (422) -> confidentiality (422: 重層的支援会議
- * needs 本人's consent and never invites an agency 本人 excluded; 支援会議
- * admits registered members only) -> every required attendee is free at
+ * agencies with a mailbox (422) -> confidentiality (422: every type but
+ * 支援会議 is consent-based - it needs 本人's consent and never invites an
+ * agency 本人 excluded; 支援会議 admits registered members only, and
+ * inviting an excluded member is lawful but answered with "warnings")
+ * -> every required attendee is free at
  * that time right now (409 with fresh suggestions).  Availability is the
  * slot engine's own rule (hours, business days, travel, `need`), fed by
  * slots_store (slots_input_load) exactly like POST /v1/slots: the feeds'
@@ -53,6 +55,7 @@
 #include "sha256.h"
 #include "slots.h"
 #include "slots_store.h"
+#include "store_cases.h"
 #include "timeutil.h"
 #include "util.h"
 
@@ -487,34 +490,31 @@ static bool case_from_dir(meetings_t *m, const char *case_id, meeting_case_t *ou
 
 /* The case registry (migration 4, api_cases.c): the validated case
  * document and the approved lead + supports of its latest review. */
+/* The case registry (store_cases.h): the validated case document and the
+ * approved lead + supports of its latest review. */
 static bool case_from_store(meetings_t *m, const char *case_id, meeting_case_t *out)
 {
-    sqlite3_stmt *s = store_prepare(m->st,
-        "SELECT doc, lead, supports, status FROM cases WHERE id = ?");
-    if (!s) return false;
-    store_bind_text(s, 1, case_id);
-    bool found = sqlite3_step(s) == SQLITE_ROW;
-    out->closed = found && store_col_text(s, 3) && strcmp(store_col_text(s, 3), "closed") == 0;
-    json_t *doc = found ? json_loads(store_col_text(s, 0), 0, NULL) : NULL;
-    json_t *sup = found && store_col_text(s, 2) ? json_loads(store_col_text(s, 2), 0, NULL) : NULL;
-    if (found && store_col_text(s, 1)) {
+    store_case_t row;
+    if (!store_case_load(m->st, case_id, &row)) return false;
+    out->closed = row.status && strcmp(row.status, "closed") == 0;
+    if (row.lead) {
         out->has_decision = true;
-        out->lead = xstrdup(store_col_text(s, 1));
+        out->lead = xstrdup(row.lead);
     }
-    store_done(s);
-    char err[256];
-    if (doc && case_from_json(doc, &out->kase, err, sizeof err)) out->has_case = true;
-    else if (doc) log_warn("meetings: stored case %s does not parse: %s", case_id, err);
+    char err[256] = "not a JSON object";
+    if (json_is_object(row.doc) && case_from_json(row.doc, &out->kase, err, sizeof err))
+        out->has_case = true;
+    else
+        log_warn("meetings: stored case %s does not parse: %s", case_id, err);
     size_t i;
     json_t *v;
-    json_array_foreach(sup, i, v)
+    json_array_foreach(row.supports, i, v)
         if (json_is_string(v)) strvec_push(&out->supports, json_string_value(v));
-    json_decref(doc);
-    json_decref(sup);
-    return found && out->has_case;
+    store_case_free(&row);
+    return out->has_case;
 }
 
-static bool lookup_case(meetings_t *m, const char *case_id, meeting_case_t *out)
+bool mtg_lookup_case(meetings_t *m, const char *case_id, meeting_case_t *out)
 {
     memset(out, 0, sizeof *out);
     strvec_init(&out->supports);
@@ -591,6 +591,32 @@ static int enqueue_meeting_mail(meetings_t *m, const mtg_t *g, const city_t *cit
             imip_mail_free(&mail);
         }
         free(acc); free(dec); free(ten);
+    }
+    free(atts);
+    return rc;
+}
+
+/* A CANCEL for attendee i alone (inside the caller's tx): its copy is
+ * withdrawn while the meeting goes on for the others, so the message
+ * lists only that attendee, carries SEQUENCE + 1 (newer than anything it
+ * was sent) and says nothing about why. */
+int mtg_enqueue_cancel_to(meetings_t *m, const mtg_t *g, const city_t *city, size_t i)
+{
+    imip_attendee_t *atts = xcalloc(g->natt ? g->natt : 1, sizeof *atts);
+    imip_meeting_t im;
+    fill_imip(m, g, city, &im, atts);
+    im.attendees = &atts[i];
+    im.nattendees = 1;
+    im.sequence = g->sequence + 1;
+    imip_mail_t mail;
+    char *err = NULL;
+    int rc = -1;
+    if (!imip_build(&im, IMIP_CANCEL, &atts[i], NULL, &mail, &err)) {
+        log_error("meetings: cannot build cancel for %s: %s", g->att[i].agency, err);
+        free(err);
+    } else {
+        rc = outbox_enqueue(m->st, &mail, g->id, "cancel", outbox_now(m->ob), NULL);
+        imip_mail_free(&mail);
     }
     free(atts);
     return rc;
@@ -803,43 +829,63 @@ static bool check_attendees(const city_t *city, const book_req_t *b, meetings_re
     return true;
 }
 
-/* DESIGN "Invitations" / glossary: the consent and membership rules. */
-static bool check_confidentiality(const city_t *city, const meeting_case_t *mc,
-                                  const book_req_t *b, meetings_res_t *res)
+/* DESIGN "Meetings and consent": every type except 支援会議 is
+ * consent-based (本人's consent, never an excluded agency). */
+static bool check_consent(const city_t *city, const meeting_case_t *mc,
+                          const book_req_t *b, meetings_res_t *res)
 {
-    if (strcmp(b->type, "重層的支援会議") == 0) {
-        const case_member_t *self = mc->has_case ? case_self(&mc->kase) : NULL;
-        if (!self) {
-            mtg_res_error(res, 422, "consent-unknown",
-                      "本人の同意を確認できないため重層的支援会議は予約できません (case has no 本人)");
-            return false;
-        }
-        if (!self->consent) {
-            mtg_res_error(res, 422, "consent-required",
-                      "本人の同意がないため重層的支援会議は開催できません。支援会議（社会福祉法106条の6）"
-                      "をご検討ください (consent required)");
-            return false;
-        }
-        for (size_t i = 0; i < b->natt; i++)
-            if (strvec_contains(&self->consent_excludes, b->att[i].agency)) {
-                mtg_res_error(res, 422, "consent-excluded",
-                          "本人の同意により情報共有から除外された機関「%s」は重層的支援会議に招待できません"
-                          " (%s is excluded by 本人's consent)",
-                          mtg_agency_name(city, b->att[i].agency), b->att[i].agency);
-                return false;
-            }
+    const case_member_t *self = mc->has_case ? case_self(&mc->kase) : NULL;
+    if (!self) {
+        mtg_res_error(res, 422, "consent-unknown",
+                      "本人の同意を確認できないため%sは予約できません (case has no 本人)", b->type);
+        return false;
     }
-    if (strcmp(b->type, "支援会議") == 0)
-        for (size_t i = 0; i < b->natt; i++) {
-            const agency_t *a = city_agency(city, b->att[i].agency);
-            if (a && !a->support_meeting_member) {
-                mtg_res_error(res, 422, "not-support-meeting-member",
-                          "「%s」は支援会議の構成員ではないため招待できません（守秘義務の対象外）"
-                          " (not a support_meeting_member)", a->name);
-                return false;
-            }
+    if (!self->consent) {
+        mtg_res_error(res, 422, "consent-required",
+                      "本人の同意がないため%sは開催できません。支援会議（社会福祉法106条の6）"
+                      "をご検討ください (consent required)", b->type);
+        return false;
+    }
+    for (size_t i = 0; i < b->natt; i++)
+        if (case_excludes(&mc->kase, b->att[i].agency)) {
+            mtg_res_error(res, 422, "consent-excluded",
+                          "本人の同意により情報共有から除外された機関「%s」は%sに招待できません"
+                          " (%s is excluded by 本人's consent)",
+                          mtg_agency_name(city, b->att[i].agency), b->type, b->att[i].agency);
+            return false;
         }
     return true;
+}
+
+/* 支援会議: registered members only; an excluded member is lawful but is
+ * named in `warnings` (may be NULL) so the secretariat sees it. */
+static bool check_support_meeting(const city_t *city, const meeting_case_t *mc,
+                                  const book_req_t *b, json_t *warnings, meetings_res_t *res)
+{
+    for (size_t i = 0; i < b->natt; i++) {
+        const agency_t *a = city_agency(city, b->att[i].agency);
+        if (a && !a->support_meeting_member) {
+            mtg_res_error(res, 422, "not-support-meeting-member",
+                          "「%s」は支援会議の構成員ではないため招待できません（守秘義務の対象外）"
+                          " (not a support_meeting_member)", a->name);
+            return false;
+        }
+        if (warnings && mc->has_case && case_excludes(&mc->kase, b->att[i].agency))
+            json_array_append_new(warnings, json_sprintf(
+                "本人が情報共有から除外した機関「%s」を招待しています。支援会議（社会福祉法106条の6）"
+                "としては可能ですが、共有する情報は必要な範囲に限ってください"
+                " (%s is excluded by 本人's consent)",
+                mtg_agency_name(city, b->att[i].agency), b->att[i].agency));
+    }
+    return true;
+}
+
+static bool check_confidentiality(const city_t *city, const meeting_case_t *mc,
+                                  const book_req_t *b, json_t *warnings, meetings_res_t *res)
+{
+    if (case_type_needs_consent(b->type))
+        return check_consent(city, mc, b, res);
+    return check_support_meeting(city, mc, b, warnings, res);
 }
 
 /* ------------------------------------------------------------ booking */
@@ -981,8 +1027,9 @@ void meetings_create(meetings_t *m, const json_t *req, meetings_res_t *res)
     meeting_case_t mc;
     memset(&mc, 0, sizeof mc);
     strvec_init(&mc.supports);
+    json_t *warnings = json_array();
     if (!parse_book(req, city, &b, res)) goto out;
-    if (!lookup_case(m, b.case_id, &mc)) {
+    if (!mtg_lookup_case(m, b.case_id, &mc)) {
         mtg_res_error(res, 404, "not-found", "事例が見つかりません: %s (case not found)", b.case_id);
         goto out;
     }
@@ -996,7 +1043,7 @@ void meetings_create(meetings_t *m, const json_t *req, meetings_res_t *res)
         goto out;
     }
     if (!default_attendees(city, &mc, &b, res) || !check_attendees(city, &b, res) ||
-        !check_confidentiality(city, &mc, &b, res))
+        !check_confidentiality(city, &mc, &b, warnings, res))
         goto out;
     int64_t id = 0, hold = 0;
     if (!parse_hold(req, &hold, res)) goto out;
@@ -1009,8 +1056,12 @@ void meetings_create(meetings_t *m, const json_t *req, meetings_res_t *res)
     log_info("meetings: booked meeting %lld for case %s (%zu attendees)", (long long)id,
              b.case_id, b.natt);
     outbox_kick(m->ob);
-    mtg_res_ok(res, 201, meetings_get_json(m, id));
+    json_t *body = meetings_get_json(m, id);
+    if (body && json_array_size(warnings))
+        json_object_set(body, "warnings", warnings);
+    mtg_res_ok(res, 201, body);
 out:
+    json_decref(warnings);
     book_req_free(&b);
     meeting_case_free(&mc);
 }
@@ -1119,7 +1170,7 @@ static bool still_confidential(meetings_t *m, const city_t *city, const mtg_t *g
                                meetings_res_t *res)
 {
     meeting_case_t mc;
-    if (!lookup_case(m, g->case_id, &mc)) {
+    if (!mtg_lookup_case(m, g->case_id, &mc)) {
         meeting_case_free(&mc);
         return true;                 /* case no longer known: nothing to check */
     }
@@ -1127,7 +1178,7 @@ static bool still_confidential(meetings_t *m, const city_t *city, const mtg_t *g
     memset(&b, 0, sizeof b);
     b.type = g->type;
     for (size_t i = 0; i < g->natt; i++) add_att(&b, g->att[i].agency, g->att[i].required);
-    bool ok = check_confidentiality(city, &mc, &b, res);
+    bool ok = check_confidentiality(city, &mc, &b, NULL, res);
     book_req_free(&b);
     meeting_case_free(&mc);
     return ok;

@@ -140,6 +140,8 @@ char *meetings_agency_ics(meetings_t *m, const char *agency_id)
     bool *cancelled = NULL;
     size_t n = 0;
     while (sqlite3_step(s) == SQLITE_ROW) {
+        if (!meetings_shared_with(m, store_col_text(s, 1), store_col_text(s, 2), agency_id))
+            continue;                   /* 本人 does not share it with this agency */
         ms = xrealloc(ms, (n + 1) * sizeof *ms);
         cancelled = xrealloc(cancelled, (n + 1) * sizeof *cancelled);
         memset(&ms[n], 0, sizeof *ms);
@@ -182,6 +184,7 @@ json_t *meetings_list_json(meetings_t *m, const char *case_id, const char *agenc
     size_t n;
     int64_t *ids = collect_ids(s, &n);
     for (size_t i = 0; i < n; i++) {
+        if (agency && !meetings_agency_sees(m, ids[i], agency)) continue;
         json_t *j = meetings_get_json(m, ids[i]);
         if (j) json_array_append_new(arr, j);
     }

@@ -83,6 +83,11 @@ int     mtg_enqueue_text(meetings_t *m, int64_t meeting_id, const char *kind,
                          const char *to, const char *subject, const char *body,
                          const char *seed);
 
+/* The case behind a meeting (hook, registry, CASES_DIR); false when
+ * unknown.  Free with meeting_case_free either way. */
+bool    mtg_lookup_case(meetings_t *m, const char *case_id, meeting_case_t *out);
+/* METHOD:CANCEL to attendee i only (consent withdrawn for it). */
+int     mtg_enqueue_cancel_to(meetings_t *m, const mtg_t *g, const city_t *city, size_t i);
 /* the follow-up timer (meetings_follow.c) */
 void mtg_on_monitor_timer(evutil_socket_t fd, short what, void *arg);
 

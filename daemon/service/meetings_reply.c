@@ -315,8 +315,9 @@ static const mtg_att_t *rsvp_check(meetings_t *m, const char *token, rsvp_claim_
         return NULL;
     }
     const mtg_att_t *a = mtg_attendee(g, c->agency);
-    if (!a)
-        mtg_res_error(res, 403, "not-attendee", "この会議の出席者ではありません");
+    if (!a || !meetings_shared_with(m, g->case_id, g->type, a->agency))
+        /* signed for it, so it was invited: removed since, or 本人 no longer shares */
+        mtg_res_error(res, 410, "withdrawn", "この会議へのご案内は取り消されました");
     else if (strcmp(g->status, MEETING_STATUS_CANCELLED) == 0)
         mtg_res_error(res, 410, "cancelled", "この会議は中止されました");
     else if (c->sequence != g->sequence)
@@ -390,7 +391,8 @@ void meetings_apply_reply(meetings_t *m, const char *raw, size_t len, meetings_r
     }
     const mtg_att_t *a = attendee_by_email(&g, r.attendee);
     bool replan = false;
-    if (!a || strcasecmp(r.from, r.attendee) != 0) {
+    if (!a || strcasecmp(r.from, r.attendee) != 0 ||
+        !meetings_shared_with(m, g.case_id, g.type, a->agency)) {
         mtg_res_error(res, 403, "not-attendee",
                   "出席者ではないアドレスからの返信は受け付けません (reply from a non-attendee address)");
     } else if (strcmp(g.status, MEETING_STATUS_CANCELLED) == 0) {

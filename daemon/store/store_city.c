@@ -11,6 +11,15 @@
  *
  * The resolved document is stored verbatim; store_load_city parses it again
  * with city_from_json, so the store and a file import give the same city_t.
+ *
+ * Lead load (主担当件数): the document's `lead_cases` is the load an agency
+ * carried in from before tsunagu, and stays as imported.  Every reader
+ * (store_city_json, store_agency_json, store_load_city) gets the live
+ * count: that base plus the open cases whose approved lead is the agency
+ * (table `cases`).  Approving and closing cases therefore touch no
+ * document, and a re-import replaces only the base, never the approved
+ * leads.  Migration 9 turned older databases, whose documents held the
+ * live count, back into bases.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -279,6 +288,28 @@ bool store_import_city(store_t *st, const json_t *doc, const char *base_dir,
     return ok;
 }
 
+/* Open cases whose approved lead is agency (0 before migration 4). */
+static json_int_t open_leads(store_t *st, const char *agency)
+{
+    if (!agency || !store_has_migration(st, 4))
+        return 0;
+    sqlite3_stmt *s = store_prepare(st, "SELECT COUNT(*) FROM cases WHERE lead = ? AND status = 'open'");
+    if (!s)
+        return 0;
+    store_bind_text(s, 1, agency);
+    json_int_t n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    store_done(s);
+    return n;
+}
+
+/* An agency document with the live lead_cases (base + open leads). */
+static void live_lead_cases(store_t *st, json_t *a)
+{
+    json_int_t base = json_integer_value(json_object_get(a, "lead_cases"));
+    json_object_set_new(a, "lead_cases",
+                        json_integer(base + open_leads(st, json_string_value(json_object_get(a, "id")))));
+}
+
 json_t *store_city_json(store_t *st)
 {
     sqlite3_stmt *s = store_prepare(st, "SELECT doc FROM city WHERE id = 1");
@@ -288,6 +319,10 @@ json_t *store_city_json(store_t *st)
     if (sqlite3_step(s) == SQLITE_ROW)
         j = json_loads(store_col_text(s, 0), 0, NULL);
     store_done(s);
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(j, "agencies"), i, a)
+        live_lead_cases(st, a);
     return j;
 }
 
@@ -301,6 +336,10 @@ json_t *store_agency_json(store_t *st, const char *agency_id)
     if (sqlite3_step(s) == SQLITE_ROW)
         j = json_loads(store_col_text(s, 0), 0, NULL);
     store_done(s);
+    if (j) {
+        json_object_set_new(j, "lead_cases_base", json_integer(json_integer_value(json_object_get(j, "lead_cases"))));
+        live_lead_cases(st, j);
+    }
     return j;
 }
 

@@ -3,8 +3,8 @@
  *
  * One entry per version.  Pre-assigned numbers: 1-2 daemon core
  * (agencies, feeds, intervals, tokens), 3 slots/holds, 4 cases/decisions,
- * 5 meetings/outbox, 6 feed data version, 7 feed coverage, 8+ ask the
- * lead.  To add yours, replace your commented placeholder below with
+ * 5 meetings/outbox, 6 feed data version, 7 feed coverage, 8 audit
+ * trail, 9 agencies' carried-in lead base, 10+ ask the lead.  To add yours, replace your commented placeholder below with
  * {N, "name", "SQL; SQL;"}.  A version is applied once (recorded in
  * schema_migrations) inside a transaction; never edit a migration that
  * has shipped, add a new one instead.
@@ -178,5 +178,37 @@ const store_migration_t store_migrations[] = {
       * no busy data for such a feed past covers_to (slots_store.c) */
      "ALTER TABLE feeds ADD COLUMN covers_from INTEGER;"
      "ALTER TABLE feeds ADD COLUMN covers_to INTEGER;"},
+    {8, "audit",
+     /* the case's audit trail (store_audit.h): consent changes and what
+      * they did to booked meetings (an attendee removed, a meeting put in
+      * 要再調整), with the actor and the time.  Append-only. */
+     "CREATE TABLE audit ("
+     "  id INTEGER PRIMARY KEY,"
+     "  case_id TEXT NOT NULL,"
+     "  meeting_id INTEGER,"
+     "  agency TEXT,"
+     "  action TEXT NOT NULL,"              /* consent-changed|attendee-removed|meeting-replan */
+     "  detail TEXT NOT NULL,"              /* Japanese, for people */
+     "  actor TEXT NOT NULL,"
+     "  at INTEGER NOT NULL);"
+     "CREATE INDEX audit_case ON audit(case_id, id);"
+     "CREATE INDEX audit_meeting ON audit(meeting_id, agency);"
+     "CREATE TRIGGER audit_append_only_u BEFORE UPDATE ON audit"
+     "  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;"
+     "CREATE TRIGGER audit_append_only_d BEFORE DELETE ON audit"
+     "  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;"},
+    {9, "lead_base",
+     /* lead_cases in the documents becomes the carried-in base: the live
+      * count is that plus the open cases led by the agency (store_city.c).
+      * Before this, approvals and closes edited the documents, so take the
+      * open leads back out of them once (never below 0). */
+     "UPDATE agencies SET doc = json_set(doc, '$.lead_cases', max(0,"
+     "  COALESCE(json_extract(doc, '$.lead_cases'), 0) - (SELECT COUNT(*) FROM cases c"
+     "  WHERE c.lead = agencies.id AND c.status = 'open')));"
+     "UPDATE city SET doc = json_set(doc, '$.agencies', json((SELECT json_group_array("
+     "  json_set(j.value, '$.lead_cases', max(0, COALESCE(json_extract(j.value, '$.lead_cases'), 0)"
+     "  - (SELECT COUNT(*) FROM cases c WHERE c.lead = json_extract(j.value, '$.id')"
+     "  AND c.status = 'open')))) FROM json_each(city.doc, '$.agencies') j)))"
+     " WHERE id = 1 AND json_type(doc, '$.agencies') = 'array';"},
     {0, NULL, NULL}
 };

@@ -76,13 +76,39 @@ typedef struct api_req {
 
 typedef void (*api_handler_fn)(api_req_t *r);
 
+/* What a route hands out, for the consent rule (DESIGN "Meetings and
+ * consent"): an agency never sees a case, decision, meeting or mail of
+ * a case that excludes it.  Every route declares its class; a route of
+ * any class but API_DATA_NONE MUST have a row in consent_rows[]
+ * (tests/integration/itest_consent.c), which runs it as an excluded, an
+ * uninvolved and an involved agency -
+ * test_every_data_route_has_a_consent_row fails for a route without one. */
+typedef enum api_data {
+    API_DATA_NONE = 0,    /* no case-derived data (feeds, busy time, tokens) */
+    API_DATA_CASE,        /* case documents, their audit trail */
+    API_DATA_DECISION,    /* lead proposals and reviews */
+    API_DATA_MEETING,     /* meetings, their feeds and reply links */
+    API_DATA_MAIL,        /* the outbox, iMIP replies */
+} api_data_t;
+
 /* ---- router ----------------------------------------------------------- */
 api_t *api_new(tsunagud_t *d, struct evhttp *http);
 void   api_free(api_t *api);
 tsunagud_t *api_daemon(api_t *api);
-/* method: "GET", "POST", "PUT", "DELETE", "PATCH". */
+/* method: "GET", "POST", "PUT", "DELETE", "PATCH".  data: see api_data_t. */
 void api_route(api_t *api, const char *method, const char *pattern,
-               unsigned roles, api_handler_fn fn);
+               unsigned roles, api_data_t data, api_handler_fn fn);
+
+/* The route table, for GET /v1/routes and the consent test. */
+typedef struct api_route_info {
+    const char *method;
+    char       *pattern;      /* malloc'd by api_route_at; caller frees */
+    unsigned    roles;
+    api_data_t  data;
+} api_route_info_t;
+size_t api_route_count(const api_t *api);
+bool   api_route_at(const api_t *api, size_t i, api_route_info_t *out);
+const char *api_data_name(api_data_t data);   /* "none", "case", ... */
 /* Requests in flight (deferred, not yet replied) - for SIGTERM draining. */
 int  api_in_flight(const api_t *api);
 long api_requests_total(const api_t *api);

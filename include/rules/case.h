@@ -60,6 +60,15 @@ json_t *case_to_json(const case_t *c);
 /* The member with relation 本人 (validated to exist exactly once). */
 const case_member_t *case_self(const case_t *c);
 
+/* DESIGN "Meetings and consent": every meeting type except 支援会議
+ * (statutory, 社会福祉法106条の6) is consent-based. */
+bool case_type_needs_consent(const char *meeting_type);
+/* Under a consent-based type: may `agency` learn of the case?  true when
+ * 本人 consented and did not exclude it.  Always true under 支援会議. */
+bool case_shares_with(const case_t *c, const char *meeting_type, const char *agency);
+/* 本人 excluded `agency` (whatever the meeting type). */
+bool case_excludes(const case_t *c, const char *agency);
+
 /* Cross-check against the registry: district known, every agency id in
  * first_contact / involved / consent_excludes exists.  false + err. */
 bool case_check_city(const case_t *c, const city_t *city, char *err,

@@ -81,11 +81,31 @@ void meetings_create(meetings_t *m, const json_t *req, meetings_res_t *res);
 void meetings_reschedule(meetings_t *m, int64_t id, const json_t *req,
                          meetings_res_t *res);
 void meetings_cancel(meetings_t *m, int64_t id, meetings_res_t *res);
+/* A case was updated (PUT /v1/cases/{id}): call INSIDE the transaction
+ * that writes the new document.  Records 本人's consent change in the
+ * audit trail and re-checks the case's future consent-based meetings
+ * (meetings_consent.c): excluded attendees are removed and sent a CANCEL,
+ * a withdrawn consent puts the meeting in 要再調整 and tells the
+ * secretariat.  Appends {meeting, removed[], status} per meeting changed
+ * to `changes`.  false on a store error (roll back).  The caller kicks
+ * the outbox after committing. */
+bool meetings_case_updated(meetings_t *m, const case_t *before, const case_t *after,
+                           const char *actor, json_t *changes);
+
+/* The consent rule on reads: may `agency` learn of a meeting of type on
+ * case_id (always under 支援会議; under every other type only when 本人
+ * consented and did not exclude it; never when the case is unknown)?
+ * meetings_agency_sees adds "and it is invited to meeting id". */
+bool meetings_shared_with(meetings_t *m, const char *case_id, const char *type,
+                          const char *agency);
+bool meetings_agency_sees(meetings_t *m, int64_t id, const char *agency);
+
 /* GET /v1/meetings/{id}: NULL if unknown. */
 json_t *meetings_get_json(meetings_t *m, int64_t id);
 bool    meetings_has_attendee(meetings_t *m, int64_t id, const char *agency);
 /* GET /v1/meetings: {"meetings": [...]} filtered by any of case, agency
- * (attendee) and status (NULL = any), by start time. */
+ * (attendee, and only meetings 本人's consent shares with it) and status
+ * (NULL = any), by start time. */
 json_t *meetings_list_json(meetings_t *m, const char *case_id, const char *agency,
                            const char *status);
 

@@ -240,6 +240,29 @@ static void test_city_cross_check(void **s)
     city_free(&city);
 }
 
+/* DESIGN "Meetings and consent": every type but 支援会議 needs consent. */
+static void test_consent_by_meeting_type(void **s)
+{
+    case_t c;
+    char err[256];
+    assert_true(case_load_file("tests/data/yamanami/cases/Y-06.json", &c, err, sizeof err));
+    assert_false(case_type_needs_consent("支援会議"));
+    const char *types[] = { "重層的支援会議", "個別ケース会議", "定例会議", NULL };
+    for (const char **t = types; *t; t++) {
+        assert_true(case_type_needs_consent(*t));
+        assert_false(case_shares_with(&c, *t, "hikikomori"));     /* excluded */
+        assert_true(case_shares_with(&c, *t, "jiritsu"));
+    }
+    assert_true(case_shares_with(&c, "支援会議", "hikikomori"));  /* statutory */
+    assert_true(case_excludes(&c, "hikikomori"));
+    assert_false(case_excludes(&c, "jiritsu"));
+    case_free(&c);
+    assert_true(case_load_file("tests/data/yamanami/cases/Y-11.json", &c, err, sizeof err));
+    assert_false(case_shares_with(&c, "個別ケース会議", "jiritsu"));  /* no consent */
+    assert_true(case_shares_with(&c, "支援会議", "jiritsu"));
+    case_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -252,6 +275,7 @@ int main(void)
         cmocka_unit_test(test_unknown_feature_warned_and_kept),
         cmocka_unit_test(test_rules_extend_vocabulary),
         cmocka_unit_test(test_city_cross_check),
+        cmocka_unit_test(test_consent_by_meeting_type),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,8 +1,9 @@
 /*
  * test_store.c - the SQLite store: migrations, statement cache,
  * transactions, city import (one transaction, idempotent, updates in place,
- * nothing half-imported) and the busy-time queries of feeds.c including
- * the agency `need` rule.
+ * nothing half-imported), the busy-time queries of feeds.c including
+ * the agency `need` rule, and the live lead count (carried-in base plus
+ * open approved leads; migration 9 turns old live counts into bases).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -232,6 +233,65 @@ static void test_reimport_updates_in_place(void **state)
     store_close(st);
 }
 
+
+static int lead_cases(store_t *st, const char *agency, int *base)
+{
+    json_t *a = store_agency_json(st, agency);
+    assert_non_null(a);
+    int n = (int)json_integer_value(json_object_get(a, "lead_cases"));
+    if (base)
+        *base = (int)json_integer_value(json_object_get(a, "lead_cases_base"));
+    json_decref(a);
+    city_t c;
+    char err[256];
+    assert_true(store_load_city(st, &c, err, sizeof err));
+    assert_int_equal(city_agency(&c, agency)->lead_cases, n);    /* the rules see the same */
+    city_free(&c);
+    return n;
+}
+
+static void test_lead_cases_are_base_plus_open_leads(void **state)
+{
+    char *dir = support_mkdtemp("test-store");
+    char *path = support_path(dir, "t.db");
+    char err[512];
+    store_t *st = store_open(path, err, sizeof err);
+    assert_non_null(st);
+    json_t *d = doc();                                      /* b carries in 1 */
+    assert_true(store_import_city(st, d, NULL, NULL, NULL, err, sizeof err));
+    assert_int_equal(store_exec(st, "INSERT INTO cases(id, doc, status, lead, created, updated) VALUES"
+                                    " ('c1', '{}', 'open', 'b', 0, 0), ('c2', '{}', 'closed', 'b', 0, 0),"
+                                    " ('c3', '{}', 'open', 'a', 0, 0), ('c4', '{}', 'open', NULL, 0, 0)"), 0);
+    int base;
+    assert_int_equal(lead_cases(st, "b", &base), 2);
+    assert_int_equal(base, 1);
+    assert_int_equal(lead_cases(st, "a", &base), 1);
+    assert_int_equal(base, 0);
+    /* re-importing replaces the base only */
+    assert_true(store_import_city(st, d, NULL, NULL, NULL, err, sizeof err));
+    assert_int_equal(lead_cases(st, "b", NULL), 2);
+    json_object_set_new(json_array_get(json_object_get(d, "agencies"), 1), "lead_cases", json_integer(3));
+    assert_true(store_import_city(st, d, NULL, NULL, NULL, err, sizeof err));
+    assert_int_equal(lead_cases(st, "b", &base), 4);
+    assert_int_equal(base, 3);
+    /* a database from before migration 9 held the live count (4) in the
+     * documents: the migration takes the open lead back out */
+    assert_int_equal(store_exec(st, "UPDATE agencies SET doc = json_set(doc, '$.lead_cases', 4) WHERE id = 'b';"
+                                    "UPDATE city SET doc = json_set(doc, '$.agencies[1].lead_cases', 4);"
+                                    "DELETE FROM schema_migrations WHERE version = 9"), 0);
+    store_close(st);
+    st = store_open(path, err, sizeof err);
+    assert_non_null(st);
+    assert_int_equal(lead_cases(st, "b", &base), 4);
+    assert_int_equal(base, 3);
+    assert_int_equal(lead_cases(st, "a", NULL), 1);
+    json_decref(d);
+    store_close(st);
+    support_rmtree(dir);
+    free(dir);
+    free(path);
+}
+
 static void test_busy_queries_and_need(void **state)
 {
     store_t *st = open_mem();
@@ -294,6 +354,7 @@ int main(void)
         cmocka_unit_test(test_bad_import_changes_nothing),
         cmocka_unit_test(test_reimport_updates_in_place),
         cmocka_unit_test(test_busy_queries_and_need),
+        cmocka_unit_test(test_lead_cases_are_base_plus_open_leads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

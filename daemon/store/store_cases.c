@@ -1,0 +1,136 @@
+/*
+ * store_cases.c - the case registry's rows (store_cases.h).  Documents
+ * are stored as compact JSON text and handed back parsed.
+ */
+#include "store_cases.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+static json_t *json_col(sqlite3_stmt *s, int col)
+{
+    const char *t = store_col_text(s, col);
+    json_t *j = t ? json_loads(t, 0, NULL) : NULL;
+    return j ? j : json_null();
+}
+
+/* Step a bound write once; false unless it ran to completion. */
+static bool run(sqlite3_stmt *s)
+{
+    if (!s)
+        return false;
+    bool ok = sqlite3_step(s) == SQLITE_DONE;
+    store_done(s);
+    return ok;
+}
+
+static void bind_json(sqlite3_stmt *s, int idx, const json_t *j)
+{
+    char *text = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+    sqlite3_bind_text(s, idx, text, -1, free);
+}
+
+bool store_case_load(store_t *st, const char *id, store_case_t *out)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *s = store_prepare(st, "SELECT doc, status, lead, supports, created, updated,"
+                                        " closed_at FROM cases WHERE id = ?");
+    if (!s)
+        return false;
+    store_bind_text(s, 1, id);
+    bool found = sqlite3_step(s) == SQLITE_ROW;
+    if (found) {
+        out->doc = json_col(s, 0);
+        out->status = xstrdup(store_col_text(s, 1));
+        out->lead = xstrdup(store_col_text(s, 2));
+        out->supports = json_col(s, 3);
+        out->created = sqlite3_column_int64(s, 4);
+        out->updated = sqlite3_column_int64(s, 5);
+        out->closed_at = sqlite3_column_int64(s, 6);
+    }
+    store_done(s);
+    return found;
+}
+
+void store_case_free(store_case_t *c)
+{
+    json_decref(c->doc);
+    json_decref(c->supports);
+    free(c->status);
+    free(c->lead);
+    memset(c, 0, sizeof *c);
+}
+
+bool store_case_exists(store_t *st, const char *id)
+{
+    return store_row_exists(st, "SELECT 1 FROM cases WHERE id = ?", id);
+}
+
+bool store_case_insert(store_t *st, const char *id, const json_t *doc, const char *actor,
+                       int64_t now)
+{
+    sqlite3_stmt *s = store_prepare(st, "INSERT INTO cases(id, doc, created, updated, created_by)"
+                                        " VALUES (?, ?, ?, ?, ?)");
+    if (s) {
+        store_bind_text(s, 1, id);
+        bind_json(s, 2, doc);
+        sqlite3_bind_int64(s, 3, now);
+        sqlite3_bind_int64(s, 4, now);
+        store_bind_text(s, 5, actor);
+    }
+    return run(s);
+}
+
+bool store_case_update_doc(store_t *st, const char *id, const json_t *doc, int64_t now)
+{
+    sqlite3_stmt *s = store_prepare(st, "UPDATE cases SET doc = ?, updated = ? WHERE id = ?");
+    if (s) {
+        bind_json(s, 1, doc);
+        sqlite3_bind_int64(s, 2, now);
+        store_bind_text(s, 3, id);
+    }
+    return run(s);
+}
+
+bool store_case_close(store_t *st, const char *id, int64_t now)
+{
+    sqlite3_stmt *s = store_prepare(st, "UPDATE cases SET status = 'closed', closed_at = ?,"
+                                        " updated = ? WHERE id = ?");
+    if (s) {
+        sqlite3_bind_int64(s, 1, now);
+        sqlite3_bind_int64(s, 2, now);
+        store_bind_text(s, 3, id);
+    }
+    return run(s);
+}
+
+bool store_case_set_lead(store_t *st, const char *id, const char *lead, const json_t *supports,
+                         int64_t now)
+{
+    sqlite3_stmt *s = store_prepare(st, "UPDATE cases SET lead = ?, supports = ?, updated = ?"
+                                        " WHERE id = ?");
+    if (s) {
+        store_bind_text(s, 1, lead);
+        bind_json(s, 2, supports);
+        sqlite3_bind_int64(s, 3, now);
+        store_bind_text(s, 4, id);
+    }
+    return run(s);
+}
+
+json_t *store_cases_list(store_t *st)
+{
+    sqlite3_stmt *s = store_prepare(st, "SELECT id, status, lead, json_extract(doc, '$.title')"
+                                        " FROM cases ORDER BY created, id");
+    if (!s)
+        return NULL;
+    json_t *arr = json_array();
+    while (sqlite3_step(s) == SQLITE_ROW)
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s?, s:s?}", "id", store_col_text(s, 0),
+                              "status", store_col_text(s, 1), "lead", store_col_text(s, 2),
+                              "title", store_col_text(s, 3)));
+    store_done(s);
+    return arr;
+}

@@ -1,0 +1,38 @@
+/*
+ * store_audit.h - a case's audit trail (migration 8, table `audit`).
+ *
+ * One append-only row per thing that happened to a case because someone
+ * acted: 本人's consent changed, an attendee was removed from a booked
+ * meeting because 本人 excluded it, a meeting went to 要再調整 because
+ * consent was withdrawn.  Each row names the actor and the time (tu_now()
+ * of the caller) and carries a Japanese sentence for people.  Rows are
+ * written inside the caller's transaction, so the trail and the change
+ * commit or fail together; SQLite triggers refuse UPDATE and DELETE.
+ */
+#ifndef TSUNAGU_STORE_AUDIT_H
+#define TSUNAGU_STORE_AUDIT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store.h"
+
+typedef struct store_audit_row {
+    const char *case_id;
+    int64_t     meeting_id;   /* 0 = none */
+    const char *agency;       /* may be NULL */
+    const char *action;       /* consent-changed | attendee-removed | meeting-replan */
+    const char *detail;       /* Japanese */
+    const char *actor;
+    int64_t     at;
+} store_audit_row_t;
+
+/* Append one row.  false on SQL error. */
+bool store_audit_add(store_t *st, const store_audit_row_t *row);
+
+/* The case's rows, oldest first: [{id, meeting, agency, action, detail,
+ * actor, at (epoch seconds)}] (new reference; empty array on error). */
+json_t *store_audit_case(store_t *st, const char *case_id);
+
+#endif
