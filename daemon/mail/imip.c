@@ -4,9 +4,10 @@
  * Building.  One message per attendee, so every recipient gets its own
  * Message-ID (stable per uid, attendee, sequence and method: re-queuing
  * the same change yields the same id, and the outbox refuses duplicates).
- * The message is multipart/mixed: a Japanese text/plain part and a
- * text/calendar; method=... part, both UTF-8 and base64-encoded so the
- * mail is 7-bit clean for any relay.  The iCalendar text is written by
+ * The message is multipart/mixed { multipart/alternative { Japanese
+ * text/plain, text/calendar; method=... }, application/ics }, every part
+ * UTF-8 and base64-encoded so the mail is 7-bit clean for any relay (see
+ * put_invitation_body for which client rule each choice follows).  The iCalendar text is written by
  * hand (not via libical) so its shape is fixed and reviewable: a literal
  * Asia/Tokyo VTIMEZONE (no DST since 1951), local DTSTART/DTEND with
  * TZID, content lines folded at 75 octets on UTF-8 boundaries.
@@ -671,14 +672,72 @@ static void put_headers(strbuf_t *b, const char *from, const char *to,
     free(d);
 }
 
+/* One base64 body part; disposition (NULL = none) e.g. "attachment;
+ * filename=\"invite.ics\"". */
 static void put_part(strbuf_t *b, const char *boundary, const char *ctype,
-                     const char *content)
+                     const char *disposition, const char *content)
 {
     char *enc = imip_base64_encode_lines(content, strlen(content));
-    strbuf_printf(b, "--%s\r\nContent-Type: %s\r\n"
-                     "Content-Transfer-Encoding: base64\r\n\r\n%s",
-                  boundary, ctype, enc);
+    strbuf_printf(b, "--%s\r\nContent-Type: %s\r\n", boundary, ctype);
+    if (disposition) strbuf_printf(b, "Content-Disposition: %s\r\n", disposition);
+    strbuf_printf(b, "Content-Transfer-Encoding: base64\r\n\r\n%s", enc);
     free(enc);
+}
+
+/*
+ * The invitation's MIME tree, the shape Outlook, Google Calendar and
+ * Thunderbird send themselves (DESIGN "Invitations"):
+ *
+ *   multipart/mixed
+ *     multipart/alternative
+ *       text/plain; charset=UTF-8                 the Japanese text
+ *       text/calendar; charset=UTF-8; method=M    the iMIP object
+ *     application/ics; name="invite.ics"          the same object, attached
+ *
+ * Which rule each choice follows:
+ * - multipart/alternative {text/plain, text/calendar} is what
+ *   [MS-OXCMAIL] 2.1.3.3.8 says a MIME writer SHOULD generate for a
+ *   meeting message whose body is plain text: the text first, the
+ *   text/calendar (generated per [MS-OXCICAL]) as the last, preferred
+ *   alternative.  Clients that cannot show a calendar show the text.
+ * - It is the FIRST child of multipart/mixed: on import Outlook searches
+ *   only the first child of a multipart/mixed (and its descendants) for
+ *   iMIP data; iCalendar data anywhere else is "an .ics attachment"
+ *   ([MS-STANOICAL] V0343, on RFC 6047 section 2.4).  The old flat
+ *   mixed{text/plain, text/calendar} put it second, so Outlook showed a
+ *   plain mail with an attachment and no buttons.
+ * - Content-Type text/calendar with method= equal to the object's METHOD
+ *   (RFC 6047 2.4; [MS-STANOICAL] V0341/V0342: Outlook treats only
+ *   text/calendar parts as iMIP data).  charset=UTF-8 and base64, which
+ *   [MS-OXCMAIL] 2.1.3.3.8 allows ("8bit" or "base64"), keep the mail
+ *   7-bit clean for any relay.
+ * - The trailing application/ics attachment named invite.ics is what
+ *   Google Calendar and Thunderbird/Lightning add after the alternative:
+ *   clients that ignore iMIP inside multipart/alternative (some webmail)
+ *   still offer the event.  It is not text/calendar, so Outlook never
+ *   takes it for a second iMIP object (V0343).
+ * - No text/html alternative: the mail stays plain (the text is the one
+ *   place the confidentiality notice lives; no markup to sanitise).
+ */
+static void put_invitation_body(strbuf_t *b, const char *msgid, imip_method_t method,
+                                const char *text_crlf, const char *cal)
+{
+    uint64_t h = fnv1a(msgid, 0xcbf29ce484222325ULL);
+    char *mixed = xasprintf("=_tsunagu_m_%016llx", (unsigned long long)h);
+    char *alt = xasprintf("=_tsunagu_a_%016llx", (unsigned long long)h);
+    char *ctype = xasprintf("text/calendar; charset=UTF-8; method=%s",
+                            imip_method_name(method));
+    strbuf_printf(b, "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n"
+                     "This is a multi-part message in MIME format.\r\n"
+                     "--%s\r\nContent-Type: multipart/alternative; boundary=\"%s\"\r\n\r\n",
+                  mixed, mixed, alt);
+    put_part(b, alt, "text/plain; charset=UTF-8", NULL, text_crlf);
+    put_part(b, alt, ctype, NULL, cal);
+    strbuf_printf(b, "--%s--\r\n", alt);
+    put_part(b, mixed, "application/ics; name=\"invite.ics\"",
+             "attachment; filename=\"invite.ics\"", cal);
+    strbuf_printf(b, "--%s--\r\n", mixed);
+    free(mixed); free(alt); free(ctype);
 }
 
 static bool check_meeting(const imip_meeting_t *m, const imip_attendee_t *to,
@@ -725,18 +784,10 @@ bool imip_build(const imip_meeting_t *m, imip_method_t method,
     char *text = text_body(m, method, to, links);
     char *text_crlf = crlf(text);
     char *cal = imip_calendar(m, method);
-    char *boundary = xasprintf("=_tsunagu_%016llx",
-                               (unsigned long long)fnv1a(msgid, 0xcbf29ce484222325ULL));
-    char *ctype = xasprintf("text/calendar; charset=UTF-8; method=%s",
-                            imip_method_name(method));
     strbuf_t b;
     strbuf_init(&b);
     put_headers(&b, from, rcpt, subject, m->dtstamp, msgid);
-    strbuf_printf(&b, "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n"
-                      "This is a multi-part message in MIME format.\r\n", boundary);
-    put_part(&b, boundary, "text/plain; charset=UTF-8", text_crlf);
-    put_part(&b, boundary, ctype, cal);
-    strbuf_printf(&b, "--%s--\r\n", boundary);
+    put_invitation_body(&b, msgid, method, text_crlf, cal);
     out->message_id = msgid;
     out->from = xstrdup(m->organizer_email);
     out->rcpt = xstrdup(to->email);
@@ -744,7 +795,6 @@ bool imip_build(const imip_meeting_t *m, imip_method_t method,
     out->len = b.len;
     out->raw = strbuf_detach(&b);
     free(from); free(rcpt); free(text); free(text_crlf); free(cal);
-    free(boundary); free(ctype);
     return true;
 }
 

@@ -551,6 +551,57 @@ static void test_reply_as_application_ics_attachment(void **state)
     free(b64);
 }
 
+/* The shape Outlook, Gmail and Thunderbird send (imip.c
+ * put_invitation_body): multipart/mixed whose FIRST child is
+ * multipart/alternative {text/plain, text/calendar; method=M}, then the
+ * same calendar as an application/ics attachment.  Outlook looks for
+ * iMIP only in that first child ([MS-STANOICAL] V0343); the checker
+ * reports it as "outlook_imip".  The old flat layout must fail. */
+static void test_mail_shape_where_outlook_looks(void **state)
+{
+    imip_meeting_t m = sample_meeting("重層的支援会議");
+    for (int method = IMIP_REQUEST; method <= IMIP_CANCEL; method++) {
+        imip_mail_t mail = build_ok(&m, (imip_method_t)method, 0);
+        const char *args[] = { "--method", imip_method_name((imip_method_t)method), NULL };
+        char *out = NULL;
+        if (run_checker(mail.raw, args, &out) != 0) fail_msg("checker: %s", out);
+        assert_non_null(strstr(out, "\"shape\": \"multipart/mixed{multipart/alternative"
+                                    "{text/plain,text/calendar},application/ics}\""));
+        assert_non_null(strstr(out, "\"outlook_imip\": true"));
+        free(out);
+        /* the attachment is the same calendar, and libical's restriction
+         * checker accepts it for the METHOD */
+        char *att = part_body(mail.raw, "application/ics");
+        char *direct = imip_calendar(&m, (imip_method_t)method);
+        assert_non_null(att);
+        assert_string_equal(att, direct);
+        icalcomponent *cal = icalparser_parse_string(att);
+        assert_true(icalrestriction_check(cal));
+        icalcomponent_free(cal);
+        assert_non_null(strstr(mail.raw, "Content-Disposition: attachment; filename=\"invite.ics\""));
+        free(att); free(direct);
+        imip_mail_free(&mail);
+    }
+    /* the checker is not a rubber stamp: the old flat layout
+     * mixed{text/plain, text/calendar} is refused */
+    imip_mail_t mail = build_ok(&m, IMIP_REQUEST, 0);
+    char *cal = imip_calendar(&m, IMIP_REQUEST);
+    char *cal64 = imip_base64_encode_lines(cal, strlen(cal));
+    char *hdr_end = strstr(mail.raw, "Content-Type: multipart/mixed");
+    assert_non_null(hdr_end);
+    char *flat = xasprintf("%.*sContent-Type: multipart/mixed; boundary=\"B\"\r\n\r\n"
+                           "--B\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\ntext\r\n"
+                           "--B\r\nContent-Type: text/calendar; charset=UTF-8; method=REQUEST\r\n"
+                           "Content-Transfer-Encoding: base64\r\n\r\n%s--B--\r\n",
+                           (int)(hdr_end - mail.raw), mail.raw, cal64);
+    const char *args[] = { "--method", "REQUEST", NULL };
+    char *out = NULL;
+    assert_int_not_equal(run_checker(flat, args, &out), 0);
+    assert_non_null(strstr(out, "first child of multipart/mixed is not multipart/alternative"));
+    free(out); free(flat); free(cal); free(cal64);
+    imip_mail_free(&mail);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -568,6 +619,7 @@ int main(void)
         cmocka_unit_test(test_text_mail),
         cmocka_unit_test(test_feed_calendar_only_case_and_type),
         cmocka_unit_test(test_reply_as_application_ics_attachment),
+        cmocka_unit_test(test_mail_shape_where_outlook_looks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
