@@ -75,6 +75,8 @@ outbox_t *outbox_new(store_t *st, mailer_t *mailer, struct event_base *base,
     ob->mailer = mailer;
     ob->base = base;
     if (cfg) ob->cfg = *cfg;
+    ob->cfg.bounce_address = cfg && cfg->bounce_address && imip_valid_email(cfg->bounce_address)
+                             ? xstrdup(cfg->bounce_address) : NULL;
     if (ob->cfg.retry_initial <= 0) ob->cfg.retry_initial = 30;
     if (ob->cfg.retry_max <= 0) ob->cfg.retry_max = 3600;
     if (ob->cfg.max_age <= 0) ob->cfg.max_age = 48 * 3600;
@@ -89,6 +91,7 @@ void outbox_free(outbox_t *ob)
     if (!ob) return;
     if (current_outbox == ob) current_outbox = NULL;
     if (ob->timer) event_free(ob->timer);
+    free((char *)ob->cfg.bounce_address);
     free(ob);
 }
 
@@ -337,6 +340,17 @@ char *outbox_max_age_note(int64_t max_age)
     return note;
 }
 
+/* The envelope sender: VERP "local+<row id>@domain" of BOUNCE_ADDRESS,
+ * so a delivery status notification names the row it is about; else
+ * the row's own sender. */
+static char *envelope_from(const outbox_t *ob, const due_msg_t *m)
+{
+    const char *b = ob->cfg.bounce_address;
+    const char *at = b ? strrchr(b, '@') : NULL;
+    if (!at) return xstrdup(m->from);
+    return xasprintf("%.*s+%lld%s", (int)(at - b), b, (long long)m->id, at);
+}
+
 static void pump(outbox_t *ob)
 {
     if (ob->paused) return;
@@ -366,9 +380,11 @@ static void pump(outbox_t *ob)
     ob->in_flight = true;
     ob->in_flight_id = m.id;
     if (ob->activity) ob->activity(ob->activity_arg, true);
-    if (mailer_send(ob->mailer, m.from, m.rcpt, m.body, m.len, m.message_id,
+    char *from = envelope_from(ob, &m);
+    if (mailer_send(ob->mailer, from, m.rcpt, m.body, m.len, m.message_id,
                     on_mail_done, ob) != 0)
         on_mail_done(MAIL_TEMPFAIL, "送信を開始できません (could not start transfer)", ob);
+    free(from);
     due_free(&m);
 }
 
@@ -406,12 +422,12 @@ static json_t *text_or_null(sqlite3_stmt *s, int col)
 json_t *outbox_json(store_t *st, const char *state, int limit)
 {
     json_t *counts = json_object();
-    const char *states[] = { "pending", "sending", "handed", "sent", "dead" };
-    for (size_t i = 0; i < 5; i++)
+    const char *states[] = { "pending", "sending", "handed", "sent", "dead", "bounced" };
+    for (size_t i = 0; i < 6; i++)
         json_object_set_new(counts, states[i], json_integer(outbox_count(st, states[i])));
     sqlite3_stmt *s = store_prepare(st,
         "SELECT id, message_id, meeting_id, kind, rcpt, subject, state, attempts,"
-        " created, next_attempt, last_attempt, sent_at, last_error FROM outbox"
+        " created, next_attempt, last_attempt, sent_at, last_error, bounced_at FROM outbox"
         " WHERE (?1 IS NULL OR state = ?1) ORDER BY id DESC LIMIT ?2");
     json_t *list = json_array();
     if (s) {
@@ -433,6 +449,7 @@ json_t *outbox_json(store_t *st, const char *state, int limit)
             json_object_set_new(o, "last_attempt", iso_or_null(s, 10));
             json_object_set_new(o, "sent_at", iso_or_null(s, 11));
             json_object_set_new(o, "last_error", text_or_null(s, 12));
+            json_object_set_new(o, "bounced_at", iso_or_null(s, 13));
             json_array_append_new(list, o);
         }
         store_done(s);

@@ -3,8 +3,8 @@
  *
  * One entry per version.  Pre-assigned numbers: 1-2 daemon core
  * (agencies, feeds, intervals, tokens), 3 slots/holds, 4 cases/decisions,
- * 5 meetings/outbox, 6 feed data version, 7 feed coverage, 8+ ask the
- * lead.  To add yours, replace your commented placeholder below with
+ * 5 meetings/outbox, 6 feed data version, 7 feed coverage, 11 mail
+ * interop (replied_by, bounces), others ask the lead.  To add yours, replace your commented placeholder below with
  * {N, "name", "SQL; SQL;"}.  A version is applied once (recorded in
  * schema_migrations) inside a transaction; never edit a migration that
  * has shipped, add a new one instead.
@@ -178,5 +178,13 @@ const store_migration_t store_migrations[] = {
       * no busy data for such a feed past covers_to (slots_store.c) */
      "ALTER TABLE feeds ADD COLUMN covers_from INTEGER;"
      "ALTER TABLE feeds ADD COLUMN covers_to INTEGER;"},
+    /* 8, 9, 10: taken by other branches */
+    {11, "mail_interop",
+     /* issue 11: who answered for an agency (a distribution-list member's
+      * own address, store_mail.h), and bounces matched to outbox rows
+      * (state 'bounced', from an RFC 3464 report) */
+     "ALTER TABLE meeting_attendees ADD COLUMN replied_by TEXT;"
+     "ALTER TABLE outbox ADD COLUMN bounced_at INTEGER;"
+     "ALTER TABLE outbox ADD COLUMN bounce_reason TEXT;"},
     {0, NULL, NULL}
 };

@@ -51,6 +51,8 @@ typedef void (*mailer_handed_cb)(void *arg);
 typedef struct mailer_config {
     const char *transport;     /* "smtp" | "maildir" | "file" */
     const char *url;           /* smtp://host:port, smtps://host:port */
+    const char *helo;          /* name sent in EHLO/HELO (NULL = libcurl's
+                                  default, the machine's host name) */
     const char *username, *password;   /* AUTH when username is set */
     const char *starttls;      /* "no"/"never" | "try" | "require"/"always" */
     const char *path;          /* maildir directory or mbox-like file */

@@ -77,6 +77,9 @@ def check_calendar(cal_bytes, want_method, summary, errors, info):
         atts = [atts]
     if not atts:
         fail(errors, "no ATTENDEE")
+    # DESIGN "Invitations": the ORGANIZER is never also an ATTENDEE
+    if any(str(a).lower() == org.lower() for a in atts):
+        fail(errors, "ORGANIZER is also an ATTENDEE: %s" % org)
     info["attendees"] = []
     for a in atts:
         addr = str(a)
