@@ -710,21 +710,23 @@ static void put_part(strbuf_t *b, const char *boundary, const char *ctype,
  *
  * Which rule each choice follows:
  * - multipart/alternative {text/plain, text/calendar} is what
- *   [MS-OXCMAIL] 2.1.3.3.8 says a MIME writer SHOULD generate for a
- *   meeting message whose body is plain text: the text first, the
+ *   [MS-OXCMAIL] 2.1.3.3.8.1 "Plain Text Calendar Message" says a MIME
+ *   writer SHOULD generate for a meeting message whose body is plain text: the text first, the
  *   text/calendar (generated per [MS-OXCICAL]) as the last, preferred
  *   alternative.  Clients that cannot show a calendar show the text.
  * - It is the FIRST child of multipart/mixed: on import Outlook searches
  *   only the first child of a multipart/mixed (and its descendants) for
  *   iMIP data; iCalendar data anywhere else is "an .ics attachment"
- *   ([MS-STANOICAL] V0343, on RFC 6047 section 2.4).  The old flat
- *   mixed{text/plain, text/calendar} put it second, so Outlook showed a
- *   plain mail with an attachment and no buttons.
+ *   ([MS-STANOICAL] 2.2.168 on RFC 6047 section 2.4, note V0343; the note
+ *   names Outlook 2007, and the first child is also where Outlook, Google
+ *   and Thunderbird put it themselves).  The old flat mixed{text/plain,
+ *   text/calendar} put it second, so Outlook showed a plain mail with an
+ *   attachment and no buttons.
  * - Content-Type text/calendar with method= equal to the object's METHOD
- *   (RFC 6047 2.4; [MS-STANOICAL] V0341/V0342: Outlook treats only
- *   text/calendar parts as iMIP data).  charset=UTF-8 and base64, which
- *   [MS-OXCMAIL] 2.1.3.3.8 allows ("8bit" or "base64"), keep the mail
- *   7-bit clean for any relay.
+ *   (RFC 6047 2.4; [MS-STANOICAL] 2.2.168 V0341/V0342: Outlook treats
+ *   only text/calendar parts as iMIP data).  charset=UTF-8 and base64,
+ *   which [MS-OXCMAIL] 2.1.3.3.8.2 allows for the text/calendar part
+ *   ("8bit" or "base64"), keep the mail 7-bit clean for any relay.
  * - The trailing application/ics attachment named invite.ics is what
  *   Google Calendar and Thunderbird/Lightning add after the alternative:
  *   clients that ignore iMIP inside multipart/alternative (some webmail)

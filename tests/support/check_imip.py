@@ -10,7 +10,8 @@ Thunderbird send (multipart/mixed whose FIRST child is multipart/alternative
 {text/plain, text/calendar; method=...}, optionally followed by an
 application/ics attachment holding the same calendar; Outlook looks for
 iMIP data only in the first child of multipart/mixed, [MS-STANOICAL]
-V0343, and [MS-OXCMAIL] 2.1.3.3.8 gives the alternative's order), a UTF-8
+2.2.168 note V0343, and [MS-OXCMAIL] 2.1.3.3.8.1 gives the alternative's
+order), a UTF-8
 text/plain part and a text/calendar part whose method= parameter matches
 METHOD, a VTIMEZONE
 for Asia/Tokyo, DTSTART/DTEND with TZID, UID, SEQUENCE, ORGANIZER and
