@@ -233,6 +233,10 @@ static void print_outbox(const json_t *resp)
            (long long)json_integer_value(json_object_get(cn, "sent")),
            (long long)json_integer_value(json_object_get(cn, "dead")),
            (long long)json_integer_value(json_object_get(cn, "bounced")));
+    long long cfg_err = json_integer_value(json_object_get(cn, "config_error"));
+    if (cfg_err > 0)
+        printf("*** 設定エラー: %lld 通のメールが SMTP の設定 (HELO_NAME, SMTP_STARTTLS, SMTP_USER など)"
+               " の誤りで送れずに待っています。エラー欄とログを確認してください ***\n", cfg_err);
     const char *hdr[] = { "ID", "状態", "宛先", "試行", "件名", "エラー" };
     cli_table_t *t = cli_table_new(6, hdr);
     size_t i;

@@ -1199,7 +1199,7 @@ static void dsn_fields(const mime_part_t *ds, imip_dsn_t *d)
             while (rcpt && *rcpt == ' ') rcpt++;
             free(d->action);
             free(d->reason);
-            d->action = xstrdup(action);
+            d->action = imip_header_sanitize(action);      /* UTF-8 for JSON */
             d->failed = strcasecmp(action, "failed") == 0;
             char *r = xasprintf("%s %s: %s", st ? st : "?", rcpt ? rcpt : "?", dg ? dg : action);
             d->reason = imip_header_sanitize(r);

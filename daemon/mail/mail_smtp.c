@@ -25,8 +25,9 @@
  * wrong, which an operator can fix: TLS/AUTH (530/534/535/538), or a
  * refused EHLO/HELO (libcurl's CURLE_REMOTE_ACCESS_DENIED comes only from
  * the EHLO/HELO replies; relays refuse names that are not fully
- * qualified).  Those stay in the outbox and are retried, logged as
- * configuration errors; everything else is temporary as well.
+ * qualified).  Those are MAIL_CONFIG: they stay in the outbox and are
+ * retried (never dead-lettered, not even for age), logged as
+ * configuration errors; everything else is temporary.
  *
  * EHLO name.  libcurl sends the URL's path as the EHLO/HELO domain
  * (smtp://host:port/<name>), else the machine's host name (often a bare
@@ -188,8 +189,8 @@ static mail_result_t classify(const smtp_job_t *j)
     /* the end of data went out but no 4xx/5xx verdict came back */
     if (j->handed_acked && j->code < 400) return MAIL_UNKNOWN;
     if (j->rc == CURLE_LOGIN_DENIED || j->rc == CURLE_USE_SSL_FAILED || helo_refused(j))
-        return MAIL_TEMPFAIL;
-    if (j->code == 530 || j->code == 534 || j->code == 535 || j->code == 538) return MAIL_TEMPFAIL;
+        return MAIL_CONFIG;
+    if (j->code == 530 || j->code == 534 || j->code == 535 || j->code == 538) return MAIL_CONFIG;
     return j->code >= 500 && j->code < 600 ? MAIL_PERMFAIL : MAIL_TEMPFAIL;
 }
 

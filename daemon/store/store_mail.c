@@ -74,3 +74,22 @@ int store_outbox_bounce(store_t *st, int64_t id, const char *reason, int64_t whe
     }
     return sqlite3_changes(store_db(st)) == 1 ? 0 : -1;
 }
+
+int store_outbox_set_config_error(store_t *st, int64_t id, bool on)
+{
+    sqlite3_stmt *s = store_prepare(st, "UPDATE outbox SET config_error = ? WHERE id = ?");
+    if (!s) return -1;
+    sqlite3_bind_int(s, 1, on ? 1 : 0);
+    sqlite3_bind_int64(s, 2, id);
+    return run_once(s);
+}
+
+int store_outbox_config_errors(store_t *st)
+{
+    sqlite3_stmt *s = store_prepare(st,
+        "SELECT COUNT(*) FROM outbox WHERE config_error = 1 AND state IN ('pending', 'sending')");
+    if (!s) return -1;
+    int n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+    store_done(s);
+    return n;
+}

@@ -182,9 +182,13 @@ const store_migration_t store_migrations[] = {
     {11, "mail_interop",
      /* issue 11: who answered for an agency (a distribution-list member's
       * own address, store_mail.h), and bounces matched to outbox rows
-      * (state 'bounced', from an RFC 3464 report) */
+      * (state 'bounced', from an RFC 3464 report), and configuration
+      * errors that keep a message waiting */
      "ALTER TABLE meeting_attendees ADD COLUMN replied_by TEXT;"
      "ALTER TABLE outbox ADD COLUMN bounced_at INTEGER;"
-     "ALTER TABLE outbox ADD COLUMN bounce_reason TEXT;"},
+     "ALTER TABLE outbox ADD COLUMN bounce_reason TEXT;"
+     /* 1 while the last attempt failed on our own configuration (EHLO
+      * refused, TLS/AUTH): retried, never dead-lettered for age */
+     "ALTER TABLE outbox ADD COLUMN config_error INTEGER NOT NULL DEFAULT 0;"},
     {0, NULL, NULL}
 };

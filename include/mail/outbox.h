@@ -9,7 +9,10 @@
  * status notification reports failure, meetings_apply_reply), or back to pending with exponential
  * backoff (OUTBOX_RETRY_SECONDS doubling, capped at OUTBOX_RETRY_MAX)
  * until the message is older than OUTBOX_MAX_AGE (48 h), then dead.  A
- * permanent SMTP failure (5xx) is dead at once.  Dead mail is logged and
+ * permanent SMTP failure (5xx) is dead at once.  A failure on our own
+ * configuration (MAIL_CONFIG: EHLO/HELO, TLS or AUTH refused) sets the
+ * row's config_error flag: it is retried with backoff and never
+ * dead-lettered, not even for age, until the configuration is fixed.  Dead mail is logged and
  * listed by GET /v1/outbox.
  *
  * Exactly-once, and what happens after SIGKILL.  Each transition is its

@@ -8,7 +8,9 @@
  *                                  role mailbox, a reply_from member, or
  *                                  NULL for an RSVP link);
  *   outbox.bounced_at, .bounce_reason   set with state 'bounced' when an
- *                                  RFC 3464 report says delivery failed.
+ *                                  RFC 3464 report says delivery failed;
+ *   outbox.config_error            1 while the last attempt failed on our
+ *                                  own configuration (MAIL_CONFIG).
  */
 #ifndef TSUNAGU_STORE_MAIL_H
 #define TSUNAGU_STORE_MAIL_H
@@ -31,5 +33,10 @@ int64_t store_outbox_by_message_id(store_t *st, const char *message_id);
 /* Mark outbox row id 'bounced' with the report's reason.  0 or -1 (SQL
  * error or no such row). */
 int  store_outbox_bounce(store_t *st, int64_t id, const char *reason, int64_t when);
+
+/* Set or clear outbox row id's configuration-error flag.  0 or -1. */
+int  store_outbox_set_config_error(store_t *st, int64_t id, bool on);
+/* Rows waiting on a configuration error (pending, flag set). */
+int  store_outbox_config_errors(store_t *st);
 
 #endif

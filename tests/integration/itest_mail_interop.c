@@ -37,7 +37,7 @@ static struct {
     pid_t   sink_pid;
     int64_t meeting;
     char   *uid;
-    const char *helo_env;       /* TSUNAGU_HELO_NAME=... for the next start */
+    const char *extra_env[2];   /* more TSUNAGU_* for the next start */
 } g;
 
 /* ---- processes ------------------------------------------------------------ */
@@ -71,7 +71,7 @@ static void start_daemon(void)
                          "TSUNAGU_BOUNCE_ADDRESS=bounce@yamanami.example",
                          "TSUNAGU_LINK_SECRET=itest-interop", "TSUNAGU_OUTBOX_RETRY_SECONDS=1",
                          "TSUNAGU_OUTBOX_RETRY_MAX=1", "TSUNAGU_POLL_INTERVAL=3600",
-                         "TSUNAGU_SMTP_TIMEOUT=10", g.helo_env, NULL};
+                         "TSUNAGU_SMTP_TIMEOUT=10", g.extra_env[0], g.extra_env[1], NULL};
     const char *argv[] = {"bin/tsunagud", NULL};
     g.d.pid = support_spawn(argv, env, NULL, g.d.log);
     if (g.d.pid < 0 || !support_wait_port(g.d.port, 10000, g.d.pid))
@@ -472,22 +472,25 @@ static void test_dsn_marks_outbox_bounced(void **state)
 }
 
 /* Item 13: a relay that refuses "EHLO vm" is a configuration error: the
- * mail waits (never dead) and the log says so; the default name (the
- * reply address's domain) is accepted. */
+ * mail waits and is never dead-lettered, not even past OUTBOX_MAX_AGE
+ * (2 s here); the log, the outbox row and `tsunagu outbox` say so; once
+ * the default name (the reply address's domain) is used, it goes out. */
 static void test_helo_refused_keeps_mail(void **state)
 {
     stop_daemon();
     stop_sink();
     start_sink("--require-fqdn");
-    g.helo_env = "TSUNAGU_HELO_NAME=vm";
+    g.extra_env[0] = "TSUNAGU_OUTBOX_MAX_AGE=2";
+    g.extra_env[1] = "TSUNAGU_HELO_NAME=vm";
     start_daemon();
     char *cancel = xasprintf("/v1/meetings/%lld/cancel", (long long)g.meeting);
     json_decref(api("POST", cancel, NULL, 200));
     free(cancel);
-    support_sleep_ms(3000);
+    support_sleep_ms(4000);                       /* past OUTBOX_MAX_AGE */
     json_t *ob = api("GET", "/v1/outbox", NULL, 200);
     json_t *c = json_object_get(ob, "counts");
     assert_int_equal(json_integer_value(json_object_get(c, "dead")), 0);
+    assert_true(json_integer_value(json_object_get(c, "config_error")) >= 1);
     assert_true(json_integer_value(json_object_get(c, "pending")) +
                 json_integer_value(json_object_get(c, "sending")) >= 1);
     json_decref(ob);
@@ -498,8 +501,14 @@ static void test_helo_refused_keeps_mail(void **state)
     char *log = support_read_log(g.d.log);
     assert_non_null(strstr(log, "CONFIGURATION ERROR"));
     free(log);
+    char *cmd = xasprintf("TSUNAGU_URL=http://127.0.0.1:%d TSUNAGU_TOKEN=" ADMIN
+                          " bin/tsunagu outbox > %s/outbox.out 2>&1", g.d.port, g.d.dir);
+    assert_int_equal(system(cmd), 0);
+    char *path = support_path(g.d.dir, "outbox.out"), *text = support_read_log(path);
+    assert_non_null(strstr(text, "*** 設定エラー"));
+    free(cmd); free(path); free(text);
     stop_daemon();
-    g.helo_env = NULL;
+    g.extra_env[1] = NULL;                        /* OUTBOX_MAX_AGE=2 stays */
     size_t before = sink_count();
     start_daemon();
     wait_sink(before + 4);
@@ -508,6 +517,9 @@ static void test_helo_refused_keeps_mail(void **state)
     char *helo = file_header(f, "X-Sink-Helo");
     assert_string_equal(helo, "yamanami.example");
     free(helo); free(f);
+    ob = api("GET", "/v1/outbox", NULL, 200);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(ob, "counts"), "dead")), 0);
+    json_decref(ob);
 }
 
 int main(void)
