@@ -116,14 +116,14 @@ static void print_meeting(const json_t *m)
            json_string_value(json_object_get(m, "end")),
            json_string_value(json_object_get(m, "status_label")),
            (long long)json_integer_value(json_object_get(m, "sequence")));
-    const char *hdr[] = { "機関", "名称", "必須", "回答" };
-    cli_table_t *t = cli_table_new(4, hdr);
+    const char *hdr[] = { "機関", "名称", "必須", "回答", "回答元" };
+    cli_table_t *t = cli_table_new(5, hdr);
     size_t i;
     json_t *a;
     json_array_foreach(json_object_get(m, "attendees"), i, a) {
         const char *row[] = { cli_jstr(a, "agency"), cli_jstr(a, "name"),
                               json_is_true(json_object_get(a, "required")) ? "必須" : "任意",
-                              cli_jstr(a, "partstat_label") };
+                              cli_jstr(a, "partstat_label"), cli_jstr(a, "replied_by") };
         cli_table_row(t, row);
     }
     cli_table_print(t);

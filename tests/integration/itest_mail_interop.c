@@ -379,6 +379,15 @@ static void test_outlook_distribution_list_member(void **state)
     char *eml = fixture("outlook-dl-member", 0, NULL), *out = NULL;
     if (cli_reply(eml, &out) != 0) fail_msg("tsunagu reply: %s", out);
     assert_answer("hikikomori", "TENTATIVE", "h.sato@hikikomori.yamanami.example");
+    /* `tsunagu meeting show` names who answered */
+    char *cmd = xasprintf("TSUNAGU_URL=http://127.0.0.1:%d TSUNAGU_TOKEN=" ADMIN
+                          " bin/tsunagu meeting show %lld > %s/show.out 2>&1", g.d.port,
+                          (long long)g.meeting, g.d.dir);
+    assert_int_equal(system(cmd), 0);
+    char *path = support_path(g.d.dir, "show.out"), *text = support_read_log(path);
+    assert_non_null(strstr(text, "回答元"));
+    assert_non_null(strstr(text, "h.sato@hikikomori.yamanami.example"));
+    free(cmd); free(path); free(text);
     free(eml); free(out);
 }
 
