@@ -1141,9 +1141,13 @@ static bool find_part(const char *s, size_t n, const char *prefix, int depth, mi
  * (PidTagMessageClass IPM.Schedule.Meeting.Resp.*, the UID inside
  * PidLidGlobalObjectId's "vCal-Uid" blob, PidLidAppointmentSequence), the
  * sender may be an Exchange X.500 name rather than an address, and we
- * have no real Exchange samples to test the mapping against.  A wrong
- * mapping would record a wrong answer, so the reply is refused with a
- * message that tells the agency to use its RSVP link instead.
+ * have no real Exchange samples to test the mapping against.  Debian's
+ * libytnef (2.0) also prints its parse errors to stdout and that code
+ * base has a record of memory-safety CVEs on crafted files; TNEF arrives
+ * from any sender, so decoding it would need a sandboxed helper process,
+ * not the daemon.  A wrong mapping would record a wrong answer, so the
+ * reply is refused with a message that tells the agency to use its RSVP
+ * link instead.
  */
 bool imip_has_tnef(const char *raw, size_t len)
 {
