@@ -255,9 +255,9 @@ static void h_outbox(api_req_t *r)
     if (!m) return;
     const char *state = api_query(r, "state");
     if (state && strcmp(state, "pending") && strcmp(state, "sending") && strcmp(state, "handed") &&
-        strcmp(state, "sent") && strcmp(state, "dead")) {
+        strcmp(state, "sent") && strcmp(state, "dead") && strcmp(state, "bounced")) {
         api_reply_error(r, 400, "bad-field",
-                        "state は pending, sending, handed, sent, dead のいずれかです");
+                        "state は pending, sending, handed, sent, dead, bounced のいずれかです");
         return;
     }
     api_reply_json(r, 200, outbox_json(r->d->store, state, 500));

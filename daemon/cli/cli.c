@@ -42,8 +42,31 @@ long cli_call_raw(cli_t *c, const char *method, const char *path, char **body_ou
     return cli_call_body(c, method, path, NULL, body_out, len_out);
 }
 
+static long http_call(cli_t *c, const char *method, const char *path, const char *body,
+                      size_t len, const char *ctype, char **body_out, size_t *len_out);
+
 long cli_call_body(cli_t *c, const char *method, const char *path, const char *body,
                    char **body_out, size_t *len_out)
+{
+    return http_call(c, method, path, body, body ? strlen(body) : 0, "application/json",
+                     body_out, len_out);
+}
+
+long cli_call_bytes(cli_t *c, const char *method, const char *path, const char *body,
+                    size_t len, const char *ctype, json_t **out)
+{
+    char *resp = NULL;
+    long status = http_call(c, method, path, body, len, ctype, &resp, NULL);
+    *out = resp && *resp ? json_loads(resp, 0, NULL) : NULL;
+    if (c->json && status && *out && status < 300)
+        cli_print_json(*out);
+    free(resp);
+    return status;
+}
+
+/* One request; body (len bytes, any content) sent as ctype when non-NULL. */
+static long http_call(cli_t *c, const char *method, const char *path, const char *body,
+                      size_t len, const char *ctype, char **body_out, size_t *len_out)
 {
     CURL *h = curl_easy_init();
     strbuf_t resp;
@@ -55,13 +78,14 @@ long cli_call_body(cli_t *c, const char *method, const char *path, const char *b
         auth = xasprintf("Authorization: Bearer %s", c->token);
         hdrs = curl_slist_append(hdrs, auth);
     }
-    if (body)
-        hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+    char *ct = body ? xasprintf("Content-Type: %s", ctype) : NULL;
+    if (ct)
+        hdrs = curl_slist_append(hdrs, ct);
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
     if (body) {
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)len);
     }
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
@@ -81,6 +105,7 @@ long cli_call_body(cli_t *c, const char *method, const char *path, const char *b
     curl_slist_free_all(hdrs);
     curl_easy_cleanup(h);
     free(auth);
+    free(ct);
     free(url);
     if (len_out)
         *len_out = resp.len;

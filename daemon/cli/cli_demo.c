@@ -18,7 +18,9 @@
  * key lines of the text/calendar part.  It exits 1 unless the mail holds a
  * text/calendar part whose iCalendar says METHOD:REQUEST, so the demo
  * fails loudly when no real invitation was delivered.  It reads only the
- * one flat multipart layout the daemon writes (imip.c), not any mail.
+ * layout the daemon writes (imip.c: multipart/mixed { multipart/alternative
+ * { text/plain, text/calendar }, application/ics }, nested multiparts
+ * followed), not any mail.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -337,8 +339,11 @@ static bool has_method_request(const char *ical)
     return found;
 }
 
-/* Print one part; true when it is a text/calendar REQUEST. */
-static bool show_part(const char *part, size_t len)
+static bool show_multipart(const char *body, const char *ctype, int depth);
+
+/* Print one part (a multipart: each of its parts); true when it is, or
+ * holds, a text/calendar REQUEST. */
+static bool show_part(const char *part, size_t len, int depth)
 {
     char *copy = xstrndup(part, len);
     size_t hn;
@@ -346,7 +351,9 @@ static bool show_part(const char *part, size_t len)
     char *ctype = header_get(copy, hn, "Content-Type");
     char *text = decode_part(copy, hn, body, strlen(body));
     bool request = false;
-    if (ctype && !strncasecmp(ctype, "text/plain", 10)) {
+    if (ctype && !strncasecmp(ctype, "multipart/", 10) && depth < 4) {
+        request = show_multipart(body, ctype, depth + 1);
+    } else if (ctype && !strncasecmp(ctype, "text/plain", 10)) {
         printf("本文 (text part, %s):\n", ctype);
         print_indented(text, "  | ");
     } else if (ctype && !strncasecmp(ctype, "text/calendar", 13)) {
@@ -359,6 +366,36 @@ static bool show_part(const char *part, size_t len)
     free(ctype);
     free(text);
     free(copy);
+    return request;
+}
+
+static bool boundary_of_is_set(const char *ctype)
+{
+    char *b = boundary_of(ctype);
+    bool set = b != NULL;
+    free(b);
+    return set;
+}
+
+/* Each part between "--boundary" lines of a multipart body. */
+static bool show_multipart(const char *body, const char *ctype, int depth)
+{
+    char *boundary = boundary_of(ctype);
+    if (!boundary) return false;
+    char *delim = xasprintf("--%s", boundary);
+    bool request = false;
+    const char *p = strstr(body, delim);
+    while (p) {
+        p += strlen(delim);
+        if (p[0] == '-' && p[1] == '-')
+            break;                                   /* closing delimiter */
+        p += strspn(p, "\r\n");
+        const char *next = strstr(p, delim);
+        request |= show_part(p, next ? (size_t)(next - p) : strlen(p), depth);
+        p = next;
+    }
+    free(delim);
+    free(boundary);
     return request;
 }
 
@@ -391,24 +428,8 @@ static int v_demo_mail(cli_t *c, int argc, char **argv)
     print_header(raw, hn, "To", "宛先 (To):");
     print_header(raw, hn, "Message-ID", "Message-ID:");
     char *ctype = header_get(raw, hn, "Content-Type");
-    char *boundary = boundary_of(ctype);
-    bool request = false;
-    if (boundary) {
-        char *delim = xasprintf("--%s", boundary);
-        const char *p = strstr(body, delim);
-        while (p) {
-            p += strlen(delim);
-            if (p[0] == '-' && p[1] == '-')
-                break;                                   /* closing delimiter */
-            p += strspn(p, "\r\n");
-            const char *next = strstr(p, delim);
-            request |= show_part(p, next ? (size_t)(next - p) : strlen(p));
-            p = next;
-        }
-        free(delim);
-    } else
-        request = show_part(raw, len);
-    free(boundary);
+    bool request = ctype && boundary_of_is_set(ctype) ? show_multipart(body, ctype, 0)
+                                                      : show_part(raw, len, 0);
     free(ctype);
     free(raw);
     if (!request) {

@@ -1,9 +1,11 @@
 /*
  * cli_meetings.c - CLI verbs for meetings, replies and the outbox.
  *
- *   tsunagu reply < message.eml     feed one iMIP REPLY (MTA pipe) to
- *                                   POST /v1/imip; exit 0 when recorded,
- *                                   1 refused, 75 try again later
+ *   tsunagu reply < message.eml     feed one iMIP REPLY or bounce (MTA
+ *                                   pipe) to POST /v1/imip as it is
+ *                                   (message/rfc822, any charset); exit 0
+ *                                   when recorded, 1 refused, 75 try again
+ *                                   later
  *   tsunagu meeting book --case ID --type T --start ISO --end ISO
  *                        [--attendees a,b,c] [--location L | --url U]
  *                        [--monitoring YYYY-MM-DD] [--note N]
@@ -50,6 +52,16 @@ static int show_answer(cli_t *c, long st, json_t *resp, long want,
 
 static void print_reply(const json_t *resp)
 {
+    if (json_object_get(resp, "outbox")) {           /* a bounce report */
+        printf(json_is_true(json_object_get(resp, "bounced"))
+               ? "配送不能の通知を記録しました: 送信メール %lld (%s)\n"
+               : "配送状況の通知です（記録なし）: 送信メール %lld (%s)\n",
+               (long long)json_integer_value(json_object_get(resp, "outbox")),
+               json_is_true(json_object_get(resp, "bounced"))
+               ? json_string_value(json_object_get(resp, "reason"))
+               : json_string_value(json_object_get(resp, "action")));
+        return;
+    }
     printf("回答を記録しました: 会議 %lld / %s → %s%s\n",
            (long long)json_integer_value(json_object_get(resp, "meeting")),
            json_string_value(json_object_get(resp, "agency")),
@@ -74,16 +86,17 @@ static int cmd_reply(cli_t *c, int argc, char **argv)
 {
     size_t len;
     char *raw = read_stdin(&len);
-    if (len == 0 || !utf8_valid(raw, len)) {
-        /* JSON needs UTF-8; 8-bit non-UTF-8 parts are not iMIP anyway */
-        fprintf(stderr, "エラー: 標準入力に返信メール（UTF-8/7bit）を渡してください\n");
+    if (len == 0) {
+        fprintf(stderr, "エラー: 標準入力に返信メールを渡してください\n");
         free(raw);
         return 2;
     }
-    json_t *body = json_pack("{s:s%}", "message", raw, len);
-    free(raw);
+    /* the message goes as it is (message/rfc822), not inside JSON: an
+     * 8-bit part in Shift_JIS or ISO-2022-JP is fine, exactly as for a
+     * raw POST /v1/imip */
     json_t *resp = NULL;
-    long st = cli_call(c, "POST", "/v1/imip", body, &resp);
+    long st = cli_call_bytes(c, "POST", "/v1/imip", raw, len, "message/rfc822", &resp);
+    free(raw);
     bool tempfail = st != 200 && reply_tempfail(st, resp);
     int rc = show_answer(c, st, resp, 200, print_reply);
     if (tempfail) {
@@ -103,14 +116,14 @@ static void print_meeting(const json_t *m)
            json_string_value(json_object_get(m, "end")),
            json_string_value(json_object_get(m, "status_label")),
            (long long)json_integer_value(json_object_get(m, "sequence")));
-    const char *hdr[] = { "機関", "名称", "必須", "回答" };
-    cli_table_t *t = cli_table_new(4, hdr);
+    const char *hdr[] = { "機関", "名称", "必須", "回答", "回答元" };
+    cli_table_t *t = cli_table_new(5, hdr);
     size_t i;
     json_t *a;
     json_array_foreach(json_object_get(m, "attendees"), i, a) {
         const char *row[] = { cli_jstr(a, "agency"), cli_jstr(a, "name"),
                               json_is_true(json_object_get(a, "required")) ? "必須" : "任意",
-                              cli_jstr(a, "partstat_label") };
+                              cli_jstr(a, "partstat_label"), cli_jstr(a, "replied_by") };
         cli_table_row(t, row);
     }
     cli_table_print(t);
@@ -214,11 +227,16 @@ static int cmd_book(cli_t *c, int argc, char **argv)
 static void print_outbox(const json_t *resp)
 {
     json_t *cn = json_object_get(resp, "counts");
-    printf("未送信 %lld  送信中 %lld  送信済 %lld  配送不能 %lld\n",
+    printf("未送信 %lld  送信中 %lld  送信済 %lld  配送不能 %lld  不達通知 %lld\n",
            (long long)json_integer_value(json_object_get(cn, "pending")),
            (long long)json_integer_value(json_object_get(cn, "sending")),
            (long long)json_integer_value(json_object_get(cn, "sent")),
-           (long long)json_integer_value(json_object_get(cn, "dead")));
+           (long long)json_integer_value(json_object_get(cn, "dead")),
+           (long long)json_integer_value(json_object_get(cn, "bounced")));
+    long long cfg_err = json_integer_value(json_object_get(cn, "config_error"));
+    if (cfg_err > 0)
+        printf("*** 設定エラー: %lld 通のメールが SMTP の設定 (HELO_NAME, SMTP_STARTTLS, SMTP_USER など)"
+               " の誤りで送れずに待っています。エラー欄とログを確認してください ***\n", cfg_err);
     const char *hdr[] = { "ID", "状態", "宛先", "試行", "件名", "エラー" };
     cli_table_t *t = cli_table_new(6, hdr);
     size_t i;
@@ -252,6 +270,6 @@ const cli_verb_t cli_meetings_verbs[] = {
     { "meeting reschedule", "ID --start ISO --end ISO [--location L|--url U] [--hold N]",
       "会議の日時を変更して招待を送り直す (reschedule, SEQUENCE+1)", cmd_reschedule },
     { "meeting cancel", "ID", "会議を中止して中止連絡を送る (cancel)", cmd_cancel },
-    { "outbox", "[--state pending|sending|sent|dead]", "送信待ち・配送不能のメール (the outbox)", cmd_outbox },
+    { "outbox", "[--state pending|sending|sent|dead|bounced]", "送信待ち・配送不能のメール (the outbox)", cmd_outbox },
     { NULL, NULL, NULL, NULL }
 };

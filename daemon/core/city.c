@@ -10,9 +10,11 @@
  */
 #include "city.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "holidays.h"
 
@@ -253,6 +255,33 @@ static bool get_calendars(const json_t *obj, const char *path, const char *base_
     return true;
 }
 
+/* "reply_from": ["person@example.jp", "@example.jp", ...] (optional). */
+static bool get_reply_from(const json_t *o, const char *path, strvec_t *out, perr_t *e)
+{
+    if (!get_strvec(o, "reply_from", path, out, e)) return false;
+    for (size_t i = 0; i < out->n; i++) {
+        char *v = out->v[i];
+        const char *at = strchr(v, '@');
+        if (!at || strchr(at + 1, '@') || !at[1] || strchr(at + 1, '.') == NULL ||
+            strpbrk(v, " \t\r\n<>,;\"()"))
+            return fail(e, path, "アドレスか「@ドメイン」を並べてください (addresses or @domain)");
+        for (char *c = v; *c; c++) *c = (char)tolower((unsigned char)*c);
+    }
+    return true;
+}
+
+bool agency_reply_from_allowed(const agency_t *a, const char *addr)
+{
+    const char *at = addr ? strrchr(addr, '@') : NULL;
+    if (!a || !at) return false;
+    if (a->email && strcasecmp(a->email, addr) == 0) return true;
+    for (size_t i = 0; i < a->reply_from.n; i++) {
+        const char *r = a->reply_from.v[i];
+        if (r[0] == '@' ? strcasecmp(r, at) == 0 : strcasecmp(r, addr) == 0) return true;
+    }
+    return false;
+}
+
 static bool parse_agency(const json_t *o, const char *p, const char *base_dir, agency_t *a,
                          perr_t *e)
 {
@@ -268,6 +297,7 @@ static bool parse_agency(const json_t *o, const char *p, const char *base_dir, a
         return fail(e, PATH("email"), "メールアドレスの形式が不正です (invalid email address)");
     if (!get_strvec(o, "fields", PATH("fields"), &a->fields, e)) return false;
     if (!get_strvec(o, "areas", PATH("areas"), &a->areas, e)) return false;
+    if (!get_reply_from(o, PATH("reply_from"), &a->reply_from, e)) return false;
     if (!get_hours(o, PATH("hours"), &a->hours, e)) return false;
     if (!get_int(o, "travel_minutes", PATH("travel_minutes"), 0, 0, &a->travel_minutes, e))
         return false;
@@ -292,6 +322,7 @@ static void agency_free(agency_t *a)
     free(a->email);
     strvec_free(&a->fields);
     strvec_free(&a->areas);
+    strvec_free(&a->reply_from);
     for (size_t i = 0; i < a->ncalendars; i++) {
         free(a->calendars[i].id);
         free(a->calendars[i].url);
@@ -459,5 +490,6 @@ json_t *agency_to_json(const agency_t *a)
                           "support_meeting_member", a->support_meeting_member, "need", a->need,
                           "calendars", cals);
     if (a->email) json_object_set_new(o, "email", json_string(a->email));
+    if (a->reply_from.n) json_object_set_new(o, "reply_from", strvec_to_json(&a->reply_from));
     return o;
 }

@@ -4,9 +4,10 @@
  * Building.  One message per attendee, so every recipient gets its own
  * Message-ID (stable per uid, attendee, sequence and method: re-queuing
  * the same change yields the same id, and the outbox refuses duplicates).
- * The message is multipart/mixed: a Japanese text/plain part and a
- * text/calendar; method=... part, both UTF-8 and base64-encoded so the
- * mail is 7-bit clean for any relay.  The iCalendar text is written by
+ * The message is multipart/mixed { multipart/alternative { Japanese
+ * text/plain, text/calendar; method=... }, application/ics }, every part
+ * UTF-8 and base64-encoded so the mail is 7-bit clean for any relay (see
+ * put_invitation_body for which client rule each choice follows).  The iCalendar text is written by
  * hand (not via libical) so its shape is fixed and reviewable: a literal
  * Asia/Tokyo VTIMEZONE (no DST since 1951), local DTSTART/DTEND with
  * TZID, content lines folded at 75 octets on UTF-8 boundaries.
@@ -28,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "timeutil.h"
@@ -88,6 +90,7 @@ void imip_reply_free(imip_reply_t *r)
     free(r->from);
     free(r->uid);
     free(r->attendee);
+    free(r->member);
     memset(r, 0, sizeof *r);
 }
 
@@ -523,6 +526,16 @@ static void ical_attendee(strbuf_t *b, const imip_attendee_t *a,
     free(cn);
 }
 
+/* The ORGANIZER is never also an ATTENDEE (DESIGN "Invitations"): a
+ * mailbox asked to answer its own invitation gets no invitation card in
+ * Gmail, and Outlook treats it as the organizer's copy.  The secretariat
+ * (a copy) is represented by the ORGANIZER. */
+static bool listed_attendee(const imip_meeting_t *m, const imip_attendee_t *a)
+{
+    return imip_valid_email(a->email) && !a->copy &&
+           strcasecmp(a->email, m->organizer_email) != 0;
+}
+
 static char *summary_of(const imip_meeting_t *m)
 {
     return xasprintf("%s %s", m->case_id ? m->case_id : "",
@@ -570,7 +583,7 @@ char *imip_calendar(const imip_meeting_t *m, imip_method_t method)
     ical_line(&b, "ORGANIZER;CN=%s:mailto:%s", ocn, m->organizer_email);
     free(ocn);
     for (size_t i = 0; i < m->nattendees; i++)
-        if (imip_valid_email(m->attendees[i].email))
+        if (listed_attendee(m, &m->attendees[i]))
             ical_attendee(&b, &m->attendees[i], method);
     ical_line(&b, "STATUS:%s", method == IMIP_CANCEL ? "CANCELLED" : "CONFIRMED");
     strbuf_puts(&b, "CLASS:CONFIDENTIAL\r\nTRANSP:OPAQUE\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n");
@@ -613,6 +626,8 @@ static char *text_body(const imip_meeting_t *m, imip_method_t method,
     char *type = imip_header_sanitize(m->meeting_type);
     char *when = ja_datetime(m->start), *until = ja_hhmm(m->end);
     strbuf_printf(&b, "%s 御中\n\n", name);
+    if (to->copy)
+        strbuf_puts(&b, "（事務局控え）この会議の主催者は事務局です。このメールは事務局の控えとしてお送りしています。\n\n");
     if (method == IMIP_CANCEL)
         strbuf_puts(&b, "下記の会議は中止となりました。予定表から削除してください。\n\n");
     else if (m->sequence > 0)
@@ -671,14 +686,74 @@ static void put_headers(strbuf_t *b, const char *from, const char *to,
     free(d);
 }
 
+/* One base64 body part; disposition (NULL = none) e.g. "attachment;
+ * filename=\"invite.ics\"". */
 static void put_part(strbuf_t *b, const char *boundary, const char *ctype,
-                     const char *content)
+                     const char *disposition, const char *content)
 {
     char *enc = imip_base64_encode_lines(content, strlen(content));
-    strbuf_printf(b, "--%s\r\nContent-Type: %s\r\n"
-                     "Content-Transfer-Encoding: base64\r\n\r\n%s",
-                  boundary, ctype, enc);
+    strbuf_printf(b, "--%s\r\nContent-Type: %s\r\n", boundary, ctype);
+    if (disposition) strbuf_printf(b, "Content-Disposition: %s\r\n", disposition);
+    strbuf_printf(b, "Content-Transfer-Encoding: base64\r\n\r\n%s", enc);
     free(enc);
+}
+
+/*
+ * The invitation's MIME tree, the shape Outlook, Google Calendar and
+ * Thunderbird send themselves (DESIGN "Invitations"):
+ *
+ *   multipart/mixed
+ *     multipart/alternative
+ *       text/plain; charset=UTF-8                 the Japanese text
+ *       text/calendar; charset=UTF-8; method=M    the iMIP object
+ *     application/ics; name="invite.ics"          the same object, attached
+ *
+ * Which rule each choice follows:
+ * - multipart/alternative {text/plain, text/calendar} is what
+ *   [MS-OXCMAIL] 2.1.3.3.8.1 "Plain Text Calendar Message" says a MIME
+ *   writer SHOULD generate for a meeting message whose body is plain text: the text first, the
+ *   text/calendar (generated per [MS-OXCICAL]) as the last, preferred
+ *   alternative.  Clients that cannot show a calendar show the text.
+ * - It is the FIRST child of multipart/mixed: on import Outlook searches
+ *   only the first child of a multipart/mixed (and its descendants) for
+ *   iMIP data; iCalendar data anywhere else is "an .ics attachment"
+ *   ([MS-STANOICAL] 2.2.168 on RFC 6047 section 2.4, note V0343; the note
+ *   names Outlook 2007, and the first child is also where Outlook, Google
+ *   and Thunderbird put it themselves).  The old flat mixed{text/plain,
+ *   text/calendar} put it second, so Outlook showed a plain mail with an
+ *   attachment and no buttons.
+ * - Content-Type text/calendar with method= equal to the object's METHOD
+ *   (RFC 6047 2.4; [MS-STANOICAL] 2.2.168 V0341/V0342: Outlook treats
+ *   only text/calendar parts as iMIP data).  charset=UTF-8 and base64,
+ *   which [MS-OXCMAIL] 2.1.3.3.8.2 allows for the text/calendar part
+ *   ("8bit" or "base64"), keep the mail 7-bit clean for any relay.
+ * - The trailing application/ics attachment named invite.ics is what
+ *   Google Calendar and Thunderbird/Lightning add after the alternative:
+ *   clients that ignore iMIP inside multipart/alternative (some webmail)
+ *   still offer the event.  It is not text/calendar, so Outlook never
+ *   takes it for a second iMIP object (V0343).
+ * - No text/html alternative: the mail stays plain (the text is the one
+ *   place the confidentiality notice lives; no markup to sanitise).
+ */
+static void put_invitation_body(strbuf_t *b, const char *msgid, imip_method_t method,
+                                const char *text_crlf, const char *cal)
+{
+    uint64_t h = fnv1a(msgid, 0xcbf29ce484222325ULL);
+    char *mixed = xasprintf("=_tsunagu_m_%016llx", (unsigned long long)h);
+    char *alt = xasprintf("=_tsunagu_a_%016llx", (unsigned long long)h);
+    char *ctype = xasprintf("text/calendar; charset=UTF-8; method=%s",
+                            imip_method_name(method));
+    strbuf_printf(b, "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n"
+                     "This is a multi-part message in MIME format.\r\n"
+                     "--%s\r\nContent-Type: multipart/alternative; boundary=\"%s\"\r\n\r\n",
+                  mixed, mixed, alt);
+    put_part(b, alt, "text/plain; charset=UTF-8", NULL, text_crlf);
+    put_part(b, alt, ctype, NULL, cal);
+    strbuf_printf(b, "--%s--\r\n", alt);
+    put_part(b, mixed, "application/ics; name=\"invite.ics\"",
+             "attachment; filename=\"invite.ics\"", cal);
+    strbuf_printf(b, "--%s--\r\n", mixed);
+    free(mixed); free(alt); free(ctype);
 }
 
 static bool check_meeting(const imip_meeting_t *m, const imip_attendee_t *to,
@@ -725,18 +800,10 @@ bool imip_build(const imip_meeting_t *m, imip_method_t method,
     char *text = text_body(m, method, to, links);
     char *text_crlf = crlf(text);
     char *cal = imip_calendar(m, method);
-    char *boundary = xasprintf("=_tsunagu_%016llx",
-                               (unsigned long long)fnv1a(msgid, 0xcbf29ce484222325ULL));
-    char *ctype = xasprintf("text/calendar; charset=UTF-8; method=%s",
-                            imip_method_name(method));
     strbuf_t b;
     strbuf_init(&b);
     put_headers(&b, from, rcpt, subject, m->dtstamp, msgid);
-    strbuf_printf(&b, "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n"
-                      "This is a multi-part message in MIME format.\r\n", boundary);
-    put_part(&b, boundary, "text/plain; charset=UTF-8", text_crlf);
-    put_part(&b, boundary, ctype, cal);
-    strbuf_printf(&b, "--%s--\r\n", boundary);
+    put_invitation_body(&b, msgid, method, text_crlf, cal);
     out->message_id = msgid;
     out->from = xstrdup(m->organizer_email);
     out->rcpt = xstrdup(to->email);
@@ -744,7 +811,6 @@ bool imip_build(const imip_meeting_t *m, imip_method_t method,
     out->len = b.len;
     out->raw = strbuf_detach(&b);
     free(from); free(rcpt); free(text); free(text_crlf); free(cal);
-    free(boundary); free(ctype);
     return true;
 }
 
@@ -988,6 +1054,8 @@ static bool read_reply_calendar(const char *ics, imip_reply_t *r, char **err)
         r->uid = xstrdup(icalcomponent_get_uid(ev));
         r->sequence = icalcomponent_get_sequence(ev);
         r->attendee = strip_mailto(icalproperty_get_attendee(att));
+        icalparameter *mem = icalproperty_get_first_parameter(att, ICAL_MEMBER_PARAMETER);
+        if (mem) r->member = strip_mailto(icalparameter_get_member(mem));
         icalparameter *ps = icalproperty_get_first_parameter(att, ICAL_PARTSTAT_PARAMETER);
         const char *pss = ps ? icalparameter_get_xvalue(ps) : NULL;
         if (!pss && ps) pss = icalparameter_enum_to_string(icalparameter_get_partstat(ps));
@@ -1028,6 +1096,148 @@ bool imip_parse_reply(const char *raw, size_t len, imip_reply_t *out, char **err
     free(ics);
     if (!ok) imip_reply_free(out);
     return ok;
+}
+
+/* ------------------------------------------------ TNEF and reports */
+
+/* The first part (depth-first) whose Content-Type starts with prefix;
+ * *out points into s.  Nested multiparts are followed. */
+static bool find_part(const char *s, size_t n, const char *prefix, int depth, mime_part_t *out)
+{
+    if (depth > 8) return false;
+    mime_part_t p;
+    split_part(s, n, &p);
+    char *ctype = header_value(&p, "Content-Type");
+    bool found = false;
+    if (ctype_is(ctype, prefix)) {
+        *out = p;
+        found = true;
+    } else if (ctype_is(ctype, "multipart/")) {
+        char *boundary = header_param(ctype, "boundary");
+        char *delim = boundary && *boundary ? xasprintf("--%s", boundary) : NULL;
+        const char *end = p.body + p.body_len;
+        const char *cur = delim ? find_delim(p.body, end, delim) : NULL;
+        while (cur && !found) {
+            cur += strlen(delim);
+            if (cur + 2 <= end && cur[0] == '-' && cur[1] == '-') break;
+            const char *nl = memchr(cur, '\n', (size_t)(end - cur));
+            if (!nl) break;
+            const char *next = find_delim(nl + 1, end, delim);
+            found = find_part(nl + 1, (size_t)((next ? next : end) - (nl + 1)), prefix,
+                              depth + 1, out);
+            cur = next;
+        }
+        free(boundary);
+        free(delim);
+    }
+    free(ctype);
+    return found;
+}
+
+/*
+ * TNEF.  Outlook set to "rich text" wraps its meeting response in
+ * winmail.dat (MS-OXTNEF) instead of a text/calendar part.  libytnef can
+ * read the container, but the answer lives in MAPI properties
+ * (PidTagMessageClass IPM.Schedule.Meeting.Resp.*, the UID inside
+ * PidLidGlobalObjectId's "vCal-Uid" blob, PidLidAppointmentSequence), the
+ * sender may be an Exchange X.500 name rather than an address, and we
+ * have no real Exchange samples to test the mapping against.  Debian's
+ * libytnef (2.0) also prints its parse errors to stdout and that code
+ * base has a record of memory-safety CVEs on crafted files; TNEF arrives
+ * from any sender, so decoding it would need a sandboxed helper process,
+ * not the daemon.  A wrong mapping would record a wrong answer, so the
+ * reply is refused with a message that tells the agency to use its RSVP
+ * link instead.
+ */
+bool imip_has_tnef(const char *raw, size_t len)
+{
+    mime_part_t p;
+    return raw && find_part(raw, len, "application/ms-tnef", 0, &p);
+}
+
+void imip_dsn_free(imip_dsn_t *d)
+{
+    if (!d) return;
+    free(d->verp_local);
+    free(d->verp_domain);
+    free(d->message_id);
+    free(d->action);
+    free(d->reason);
+    memset(d, 0, sizeof *d);
+}
+
+/* "<local>+N@domain" in header value v: N, with local and domain. */
+static bool verp_of(const char *v, imip_dsn_t *d)
+{
+    char *addr = bare_address(v);
+    char *plus = addr ? strchr(addr, '+') : NULL;
+    char *at = plus ? strchr(plus, '@') : NULL;
+    char *end = NULL;
+    long long id = plus && at ? strtoll(plus + 1, &end, 10) : 0;
+    bool ok = id > 0 && end == at && plus > addr;
+    if (ok) {
+        d->verp_id = id;
+        d->verp_local = xstrndup(addr, (size_t)(plus - addr));
+        d->verp_domain = xstrdup(at + 1);
+    }
+    free(addr);
+    return ok;
+}
+
+/* The per-recipient blocks of a message/delivery-status body: the first
+ * failed one (else the first) gives action and reason. */
+static void dsn_fields(const mime_part_t *ds, imip_dsn_t *d)
+{
+    char *body = decode_body(ds);
+    const char *s = body, *end = body + strlen(body);
+    bool first = true;            /* the per-message block comes first */
+    while (s < end && !d->failed) {
+        mime_part_t blk;
+        split_part(s, (size_t)(end - s), &blk);
+        char *action = header_value(&blk, "Action");
+        if (!first && action && (!d->action || strcasecmp(action, "failed") == 0)) {
+            char *st = header_value(&blk, "Status");
+            char *rc = header_value(&blk, "Final-Recipient");
+            char *dg = header_value(&blk, "Diagnostic-Code");
+            const char *rcpt = rc && strchr(rc, ';') ? strchr(rc, ';') + 1 : rc;
+            while (rcpt && *rcpt == ' ') rcpt++;
+            free(d->action);
+            free(d->reason);
+            d->action = imip_header_sanitize(action);      /* UTF-8 for JSON */
+            d->failed = strcasecmp(action, "failed") == 0;
+            char *r = xasprintf("%s %s: %s", st ? st : "?", rcpt ? rcpt : "?", dg ? dg : action);
+            d->reason = imip_header_sanitize(r);
+            free(r); free(st); free(rc); free(dg);
+        }
+        free(action);
+        first = false;
+        if (blk.body_len == 0) break;
+        s = blk.body;
+    }
+    free(body);
+}
+
+bool imip_parse_dsn(const char *raw, size_t len, imip_dsn_t *out)
+{
+    memset(out, 0, sizeof *out);
+    mime_part_t top, ds, orig;
+    if (!raw || !find_part(raw, len, "message/delivery-status", 0, &ds)) return false;
+    split_part(raw, len, &top);
+    static const char *const rcpt_headers[] = { "To", "Delivered-To", "X-Original-To", NULL };
+    for (int i = 0; rcpt_headers[i] && !out->verp_id; i++) {
+        char *v = header_value(&top, rcpt_headers[i]);
+        if (v) verp_of(v, out);
+        free(v);
+    }
+    dsn_fields(&ds, out);
+    if (find_part(raw, len, "text/rfc822-headers", 0, &orig) ||
+        find_part(raw, len, "message/rfc822", 0, &orig)) {
+        mime_part_t inner;
+        split_part(orig.body, orig.body_len, &inner);
+        char *mid = header_value(&inner, "Message-ID");
+        out->message_id = mid;            /* case kept: ids are case-sensitive */
+    }
+    return true;
 }
 
 /* ------------------------------------------------------- .ics feeds */

@@ -21,9 +21,18 @@
  * send the rest and the end-of-data marker.
  *
  * Outcome: CURLE_OK means the server answered 250 to the end of DATA.  A
- * 5xx reply is permanent (dead letter) unless it says our TLS/AUTH set-up
- * is wrong (530/534/535/538), which an operator can fix; everything else
- * is temporary and the outbox retries it.
+ * 5xx reply is permanent (dead letter) unless it says our own set-up is
+ * wrong, which an operator can fix: TLS/AUTH (530/534/535/538), or a
+ * refused EHLO/HELO (libcurl's CURLE_REMOTE_ACCESS_DENIED comes only from
+ * the EHLO/HELO replies; relays refuse names that are not fully
+ * qualified).  Those are MAIL_CONFIG: they stay in the outbox and are
+ * retried (never dead-lettered, not even for age), logged as
+ * configuration errors; everything else is temporary.
+ *
+ * EHLO name.  libcurl sends the URL's path as the EHLO/HELO domain
+ * (smtp://host:port/<name>), else the machine's host name (often a bare
+ * "vm").  HELO_NAME (default: the reply address's domain) becomes that
+ * path.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -56,7 +65,7 @@ struct smtp_job {
 };
 
 typedef struct smtp_ctx {
-    char *url, *username, *password;
+    char *url, *username, *password, *helo;
     long  use_ssl, timeout_ms;
     bool  insecure;
     /* the mail thread */
@@ -163,24 +172,41 @@ static void *mail_thread(void *arg)
 
 /* ---- loop side ---------------------------------------------------------- */
 
+/* EHLO and HELO were both refused (the only source of this code). */
+static bool helo_refused(const smtp_job_t *j)
+{
+    return j->rc == CURLE_REMOTE_ACCESS_DENIED;
+}
+
 /* 5xx is permanent for THIS message, except the replies that mean our
  * own configuration is wrong (530 STARTTLS/auth required, 534/538
- * mechanism or encryption required, 535 bad credentials): an operator can
- * fix those, and the mail must still be there when they do. */
+ * mechanism or encryption required, 535 bad credentials, a refused
+ * EHLO/HELO name): an operator can fix those, and the mail must still be
+ * there when they do. */
 static mail_result_t classify(const smtp_job_t *j)
 {
     if (j->rc == CURLE_OK) return MAIL_SENT;
     /* the end of data went out but no 4xx/5xx verdict came back */
     if (j->handed_acked && j->code < 400) return MAIL_UNKNOWN;
-    if (j->rc == CURLE_LOGIN_DENIED || j->rc == CURLE_USE_SSL_FAILED) return MAIL_TEMPFAIL;
-    if (j->code == 530 || j->code == 534 || j->code == 535 || j->code == 538) return MAIL_TEMPFAIL;
+    if (j->rc == CURLE_LOGIN_DENIED || j->rc == CURLE_USE_SSL_FAILED || helo_refused(j))
+        return MAIL_CONFIG;
+    if (j->code == 530 || j->code == 534 || j->code == 535 || j->code == 538) return MAIL_CONFIG;
     return j->code >= 500 && j->code < 600 ? MAIL_PERMFAIL : MAIL_TEMPFAIL;
 }
 
 static void finish(smtp_job_t *j)
 {
+    smtp_ctx_t *c = j->m->priv;
+    const char *why = j->errbuf[0] ? j->errbuf : curl_easy_strerror(j->rc);
     char *detail = j->rc == CURLE_OK ? xasprintf("SMTP %ld", j->code)
-        : xasprintf("SMTP %ld: %s", j->code, j->errbuf[0] ? j->errbuf : curl_easy_strerror(j->rc));
+        : helo_refused(j) ? xasprintf("設定エラー: SMTP サーバーが EHLO/HELO %s を拒否しました。"
+                                      "HELO_NAME を確認してください (SMTP %ld: %s)",
+                                      c->helo ? c->helo : "(host name)", j->code, why)
+        : xasprintf("SMTP %ld: %s", j->code, why);
+    if (helo_refused(j))
+        log_error("smtp: CONFIGURATION ERROR: the server refused EHLO/HELO %s (%ld); "
+                  "set HELO_NAME to a fully qualified name. Mail is kept and retried.",
+                  c->helo ? c->helo : "(host name)", j->code);
     j->m->in_flight--;
     j->done(classify(j), detail, j->arg);
     free(detail);
@@ -232,6 +258,33 @@ static int start_thread(mailer_t *m, smtp_ctx_t *c, char **err)
     return 0;
 }
 
+/* A host name or address literal we can put after EHLO. */
+static bool valid_helo(const char *h)
+{
+    if (!*h || strlen(h) > 253) return false;
+    for (const char *p = h; *p; p++)
+        if (!(('a' <= *p && *p <= 'z') || ('A' <= *p && *p <= 'Z') ||
+              ('0' <= *p && *p <= '9') || strchr(".-[]:", *p)))
+            return false;
+    return true;
+}
+
+/* c->url = cfg->url with its path replaced by the EHLO name (libcurl
+ * sends the path as the EHLO/HELO domain). */
+static bool smtp_url_with_helo(const mailer_config_t *cfg, smtp_ctx_t *c, char **err)
+{
+    const char *helo = cfg->helo && *cfg->helo ? cfg->helo : NULL;
+    if (helo && !valid_helo(helo)) {
+        *err = xasprintf("HELO_NAME が不正です: %s (a host name)", helo);
+        return false;
+    }
+    const char *host = strstr(cfg->url, "://") + 3;
+    size_t base = (size_t)(host - cfg->url) + strcspn(host, "/");
+    c->url = helo ? xasprintf("%.*s/%s", (int)base, cfg->url, helo) : xstrdup(cfg->url);
+    c->helo = xstrdup(helo);
+    return true;
+}
+
 static int smtp_init(mailer_t *m, const mailer_config_t *cfg, char **err)
 {
     if (!cfg->url || (strncmp(cfg->url, "smtp://", 7) != 0 && strncmp(cfg->url, "smtps://", 8) != 0)) {
@@ -240,7 +293,10 @@ static int smtp_init(mailer_t *m, const mailer_config_t *cfg, char **err)
     }
     smtp_ctx_t *c = xcalloc(1, sizeof *c);
     c->pipe_r = c->pipe_w = -1;
-    c->url = xstrdup(cfg->url);
+    if (!smtp_url_with_helo(cfg, c, err)) {
+        free(c);
+        return -1;
+    }
     c->username = xstrdup(cfg->username && *cfg->username ? cfg->username : NULL);
     c->password = xstrdup(cfg->password);
     const char *tls = cfg->starttls ? cfg->starttls : "try";
@@ -347,6 +403,7 @@ static void smtp_free(mailer_t *m)
         pthread_cond_destroy(&c->cv);
     }
     free(c->url);
+    free(c->helo);
     free(c->username);
     free(c->password);
     free(c);

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "store_mail.h"
 #include "timeutil.h"
 #include "util.h"
 
@@ -75,6 +76,8 @@ outbox_t *outbox_new(store_t *st, mailer_t *mailer, struct event_base *base,
     ob->mailer = mailer;
     ob->base = base;
     if (cfg) ob->cfg = *cfg;
+    ob->cfg.bounce_address = cfg && cfg->bounce_address && imip_valid_email(cfg->bounce_address)
+                             ? xstrdup(cfg->bounce_address) : NULL;
     if (ob->cfg.retry_initial <= 0) ob->cfg.retry_initial = 30;
     if (ob->cfg.retry_max <= 0) ob->cfg.retry_max = 3600;
     if (ob->cfg.max_age <= 0) ob->cfg.max_age = 48 * 3600;
@@ -89,6 +92,7 @@ void outbox_free(outbox_t *ob)
     if (!ob) return;
     if (current_outbox == ob) current_outbox = NULL;
     if (ob->timer) event_free(ob->timer);
+    free((char *)ob->cfg.bounce_address);
     free(ob);
 }
 
@@ -238,6 +242,7 @@ void outbox_kick(outbox_t *ob)
 typedef struct due_msg {
     int64_t id, created;
     int     attempts;
+    bool    config_error;     /* waiting on our configuration: no age limit */
     char   *message_id, *from, *rcpt;
     char   *body;
     size_t  len;
@@ -254,7 +259,7 @@ static void due_free(due_msg_t *m)
 static bool next_due(outbox_t *ob, int64_t now, due_msg_t *m)
 {
     sqlite3_stmt *s = store_prepare(ob->st,
-        "SELECT id, created, attempts, message_id, mail_from, rcpt, body FROM outbox"
+        "SELECT id, created, attempts, message_id, mail_from, rcpt, body, config_error FROM outbox"
         " WHERE state = 'pending' AND next_attempt <= ? ORDER BY next_attempt, id LIMIT 1");
     if (!s) return false;
     sqlite3_bind_int64(s, 1, now);
@@ -270,6 +275,7 @@ static bool next_due(outbox_t *ob, int64_t now, due_msg_t *m)
         m->body = xmalloc(m->len + 1);
         memcpy(m->body, sqlite3_column_blob(s, 6), m->len);
         m->body[m->len] = '\0';
+        m->config_error = sqlite3_column_int(s, 7) != 0;
     }
     store_done(s);
     return found;
@@ -283,6 +289,27 @@ static void arm_for_earliest(outbox_t *ob, int64_t now)
     if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
         arm_timer(ob, sqlite3_column_int64(s, 0) - now);
     store_done(s);
+}
+
+/* Back to pending after the backoff for its attempt count. */
+static void retry_later(outbox_t *ob, int64_t id, int64_t now, mail_result_t res,
+                        const char *detail)
+{
+    sqlite3_stmt *s = store_prepare(ob->st, "SELECT attempts FROM outbox WHERE id = ?");
+    int attempts = 1;
+    if (s) {
+        sqlite3_bind_int64(s, 1, id);
+        if (sqlite3_step(s) == SQLITE_ROW) attempts = sqlite3_column_int(s, 0);
+        store_done(s);
+    }
+    int64_t delay = outbox_backoff(&ob->cfg, attempts);
+    set_state(ob, id, "pending", now + delay, detail);
+    if (res == MAIL_CONFIG)
+        log_error("outbox: message %lld waits on a CONFIGURATION ERROR (%s); "
+                  "kept, retry in %llds", (long long)id, detail, (long long)delay);
+    else
+        log_warn("outbox: message %lld not sent (%s); retry in %llds", (long long)id,
+                 detail, (long long)delay);
 }
 
 static void on_mail_done(mail_result_t res, const char *detail, void *arg)
@@ -304,18 +331,9 @@ static void on_mail_done(mail_result_t res, const char *detail, void *arg)
         set_state(ob, id, "dead", now, detail);
         log_error("outbox: message %lld dead-lettered: permanent failure: %s", (long long)id, detail);
     } else {
-        sqlite3_stmt *s = store_prepare(ob->st, "SELECT attempts FROM outbox WHERE id = ?");
-        int attempts = 1;
-        if (s) {
-            sqlite3_bind_int64(s, 1, id);
-            if (sqlite3_step(s) == SQLITE_ROW) attempts = sqlite3_column_int(s, 0);
-            store_done(s);
-        }
-        int64_t delay = outbox_backoff(&ob->cfg, attempts);
-        set_state(ob, id, "pending", now + delay, detail);
-        log_warn("outbox: message %lld not sent (%s); retry in %llds", (long long)id,
-                 detail, (long long)delay);
+        retry_later(ob, id, now, res, detail);
     }
+    store_outbox_set_config_error(ob->st, id, res == MAIL_CONFIG);
     outbox_kick(ob);
 }
 
@@ -337,6 +355,17 @@ char *outbox_max_age_note(int64_t max_age)
     return note;
 }
 
+/* The envelope sender: VERP "local+<row id>@domain" of BOUNCE_ADDRESS,
+ * so a delivery status notification names the row it is about; else
+ * the row's own sender. */
+static char *envelope_from(const outbox_t *ob, const due_msg_t *m)
+{
+    const char *b = ob->cfg.bounce_address;
+    const char *at = b ? strrchr(b, '@') : NULL;
+    if (!at) return xstrdup(m->from);
+    return xasprintf("%.*s+%lld%s", (int)(at - b), b, (long long)m->id, at);
+}
+
 static void pump(outbox_t *ob)
 {
     if (ob->paused) return;
@@ -348,7 +377,7 @@ static void pump(outbox_t *ob)
             arm_for_earliest(ob, now);
             return;
         }
-        if (now - m.created >= ob->cfg.max_age) {
+        if (!m.config_error && now - m.created >= ob->cfg.max_age) {
             char *note = outbox_max_age_note(ob->cfg.max_age);
             set_state(ob, m.id, "dead", now, note);
             free(note);
@@ -366,9 +395,11 @@ static void pump(outbox_t *ob)
     ob->in_flight = true;
     ob->in_flight_id = m.id;
     if (ob->activity) ob->activity(ob->activity_arg, true);
-    if (mailer_send(ob->mailer, m.from, m.rcpt, m.body, m.len, m.message_id,
+    char *from = envelope_from(ob, &m);
+    if (mailer_send(ob->mailer, from, m.rcpt, m.body, m.len, m.message_id,
                     on_mail_done, ob) != 0)
         on_mail_done(MAIL_TEMPFAIL, "送信を開始できません (could not start transfer)", ob);
+    free(from);
     due_free(&m);
 }
 
@@ -406,12 +437,14 @@ static json_t *text_or_null(sqlite3_stmt *s, int col)
 json_t *outbox_json(store_t *st, const char *state, int limit)
 {
     json_t *counts = json_object();
-    const char *states[] = { "pending", "sending", "handed", "sent", "dead" };
-    for (size_t i = 0; i < 5; i++)
+    const char *states[] = { "pending", "sending", "handed", "sent", "dead", "bounced" };
+    for (size_t i = 0; i < 6; i++)
         json_object_set_new(counts, states[i], json_integer(outbox_count(st, states[i])));
+    json_object_set_new(counts, "config_error", json_integer(store_outbox_config_errors(st)));
     sqlite3_stmt *s = store_prepare(st,
         "SELECT id, message_id, meeting_id, kind, rcpt, subject, state, attempts,"
-        " created, next_attempt, last_attempt, sent_at, last_error FROM outbox"
+        " created, next_attempt, last_attempt, sent_at, last_error, bounced_at, config_error"
+        " FROM outbox"
         " WHERE (?1 IS NULL OR state = ?1) ORDER BY id DESC LIMIT ?2");
     json_t *list = json_array();
     if (s) {
@@ -433,6 +466,8 @@ json_t *outbox_json(store_t *st, const char *state, int limit)
             json_object_set_new(o, "last_attempt", iso_or_null(s, 10));
             json_object_set_new(o, "sent_at", iso_or_null(s, 11));
             json_object_set_new(o, "last_error", text_or_null(s, 12));
+            json_object_set_new(o, "bounced_at", iso_or_null(s, 13));
+            json_object_set_new(o, "config_error", json_boolean(sqlite3_column_int(s, 14)));
             json_array_append_new(list, o);
         }
         store_done(s);

@@ -148,24 +148,42 @@ static const agency_t *secretariat_of(const city_t *city)
     return NULL;
 }
 
-/* The organizer: SMTP_FROM, else the 協働 agency's mailbox (the city may
- * be imported after start-up, so this is re-read for every operation). */
+static void set_str(char **dst, const char *v)
+{
+    if (*dst && strcmp(*dst, v) == 0) return;
+    free(*dst);
+    *dst = xstrdup(v);
+}
+
+/* The organizer: REPLY_ADDRESS (the dedicated mailbox piped into
+ * `tsunagu reply`), else SMTP_FROM, else the 協働 agency's mailbox (older
+ * setups: replies then reach a human mailbox).  Notices meant for people
+ * (要再調整, reminders) go to the 協働 agency's mailbox, never to the reply
+ * pipe.  The city may be imported after start-up, so this is re-read for
+ * every operation. */
 void mtg_refresh_organizer(meetings_t *m)
 {
     const city_t *city = tsunagud_city(m->d);
     const agency_t *sec = secretariat_of(city);
+    const char *reply = cfg(m, "REPLY_ADDRESS", NULL);
     const char *from = cfg(m, "SMTP_FROM", NULL);
-    const char *email = from && *from ? from : sec && sec->email ? sec->email
-                                             : "secretariat@tsunagu.invalid";
+    const char *sec_email = sec && imip_valid_email(sec->email) ? sec->email : NULL;
+    const char *email = reply && *reply ? reply : from && *from ? from
+                      : sec_email ? sec_email : "secretariat@tsunagu.invalid";
     const char *name = cfg(m, "SECRETARIAT_NAME", sec && sec->name ? sec->name : "多機関協働事務局");
-    if (!m->organizer_email || strcmp(m->organizer_email, email) != 0) {
-        free(m->organizer_email);
-        m->organizer_email = xstrdup(email);
-    }
-    if (!m->organizer_name || strcmp(m->organizer_name, name) != 0) {
-        free(m->organizer_name);
-        m->organizer_name = xstrdup(name);
-    }
+    set_str(&m->organizer_email, email);
+    set_str(&m->organizer_name, name);
+    set_str(&m->secretariat_email, sec_email ? sec_email : email);
+}
+
+/* The secretariat gets its invitation as a copy: the ORGANIZER stands for
+ * it, so it is not an ATTENDEE (nor is any mailbox equal to the
+ * organizer's). */
+static bool is_copy(meetings_t *m, const city_t *city, const mtg_att_t *a)
+{
+    const agency_t *sec = secretariat_of(city);
+    return (sec && strcmp(sec->id, a->agency) == 0) ||
+           strcasecmp(a->email, m->organizer_email) == 0;
 }
 
 const char *mtg_agency_name(const city_t *city, const char *id)
@@ -201,6 +219,7 @@ void mtg_free(mtg_t *g)
     for (size_t i = 0; i < g->natt; i++) {
         free(g->att[i].agency);
         free(g->att[i].email);
+        free(g->att[i].replied_by);
     }
     free(g->att);
     memset(g, 0, sizeof *g);
@@ -209,7 +228,7 @@ void mtg_free(mtg_t *g)
 static void mtg_load_attendees(meetings_t *m, mtg_t *g)
 {
     sqlite3_stmt *s = store_prepare(m->st,
-        "SELECT agency, email, required, partstat, replied_at FROM meeting_attendees"
+        "SELECT agency, email, required, partstat, replied_at, replied_by FROM meeting_attendees"
         " WHERE meeting_id = ? ORDER BY rowid");
     if (!s) return;
     sqlite3_bind_int64(s, 1, g->id);
@@ -221,6 +240,7 @@ static void mtg_load_attendees(meetings_t *m, mtg_t *g)
         a->required = sqlite3_column_int(s, 2) != 0;
         if (!imip_partstat_parse(store_col_text(s, 3), &a->ps)) a->ps = PARTSTAT_NEEDS_ACTION;
         a->replied_at = sqlite3_column_int64(s, 4);
+        a->replied_by = store_col_text(s, 5) ? xstrdup(store_col_text(s, 5)) : NULL;
     }
     store_done(s);
 }
@@ -295,6 +315,8 @@ static json_t *mtg_json(const mtg_t *g, const city_t *city)
             "agency", a->agency, "name", mtg_agency_name(city, a->agency), "email", a->email,
             "required", a->required, "partstat", imip_partstat_name(a->ps),
             "partstat_label", imip_partstat_label_ja(a->ps)));
+        if (a->replied_by)
+            json_object_set_new(json_array_get(atts, i), "replied_by", json_string(a->replied_by));
     }
     json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:i, s:s, s:s, s:o}",
         "id", (json_int_t)g->id, "uid", g->uid, "case", g->case_id, "type", g->type,
@@ -545,6 +567,7 @@ static void fill_imip(meetings_t *m, const mtg_t *g, const city_t *city,
         atts[i].name = mtg_agency_name(city, g->att[i].agency);
         atts[i].required = g->att[i].required;
         atts[i].partstat = g->att[i].ps;
+        atts[i].copy = is_copy(m, city, &g->att[i]);
     }
     memset(im, 0, sizeof *im);
     im->uid = g->uid;
@@ -1086,7 +1109,7 @@ static int bump_sequence(meetings_t *m, int64_t id, const char *status, int64_t 
 static int reset_partstats(meetings_t *m, int64_t id)
 {
     sqlite3_stmt *s = store_prepare(m->st,
-        "UPDATE meeting_attendees SET partstat = 'NEEDS-ACTION', replied_at = NULL"
+        "UPDATE meeting_attendees SET partstat = 'NEEDS-ACTION', replied_at = NULL, replied_by = NULL"
         " WHERE meeting_id = ?");
     if (!s) return -1;
     sqlite3_bind_int64(s, 1, id);
@@ -1257,6 +1280,19 @@ static char *default_mail_path(meetings_t *m)
     return xasprintf("%s.mail", db);
 }
 
+/* HELO_NAME, else the domain of the reply address (REPLY_ADDRESS, else
+ * SMTP_FROM): a fully qualified name the relay can check, not the
+ * machine's short host name. */
+static const char *helo_name(meetings_t *m)
+{
+    const char *h = cfg(m, "HELO_NAME", NULL);
+    if (h && *h) return h;
+    const char *reply = cfg(m, "REPLY_ADDRESS", NULL);
+    if (!reply || !*reply) reply = cfg(m, "SMTP_FROM", NULL);
+    const char *at = reply ? strrchr(reply, '@') : NULL;
+    return at && at[1] ? at + 1 : NULL;
+}
+
 static mailer_t *make_mailer(meetings_t *m, char *err, size_t errlen)
 {
     const char *smtp = cfg(m, "SMTP_URL", NULL);
@@ -1264,6 +1300,7 @@ static mailer_t *make_mailer(meetings_t *m, char *err, size_t errlen)
     mailer_config_t mc = {
         .transport = cfg(m, "MAIL_TRANSPORT", smtp && *smtp ? "smtp" : "file"),
         .url = smtp,
+        .helo = helo_name(m),
         .username = cfg(m, "SMTP_USER", NULL),
         .password = cfg(m, "SMTP_PASSWORD", NULL),
         .starttls = cfg(m, "SMTP_STARTTLS", NULL),
@@ -1336,6 +1373,7 @@ meetings_t *meetings_new(tsunagud_t *d, char *err, size_t errlen)
         .retry_initial = cfg_int(m, "OUTBOX_RETRY_SECONDS"),
         .retry_max = cfg_int(m, "OUTBOX_RETRY_MAX"),
         .max_age = cfg_int(m, "OUTBOX_MAX_AGE"),
+        .bounce_address = cfg(m, "BOUNCE_ADDRESS", NULL),
     };
     m->ob = outbox_new(m->st, m->mailer, d->base, &oc);
     outbox_set_current(m->ob);
@@ -1349,6 +1387,10 @@ meetings_t *meetings_new(tsunagud_t *d, char *err, size_t errlen)
     tsunagud_on_shutdown(on_meetings_shutdown, m);
     log_info("meetings: mail via %s, organizer %s, links %s", mailer_name(m->mailer),
              m->organizer_email, m->public_url);
+    if (!cfg(m, "REPLY_ADDRESS", NULL))
+        log_warn("meetings: REPLY_ADDRESS is not set: the organizer %s is a mailbox people read, "
+                 "so replies from mail clients are not recorded unless it is piped into "
+                 "`tsunagu reply` (README: メールの経路)", m->organizer_email);
     mtg_current_meetings = m;
     return m;
 }
@@ -1362,6 +1404,7 @@ void meetings_free(meetings_t *m)
     mailer_free(m->mailer);
     free(m->organizer_email);
     free(m->organizer_name);
+    free(m->secretariat_email);
     free(m->public_url);
     free(m->cases_dir);
     free(m->secret);

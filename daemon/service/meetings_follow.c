@@ -63,8 +63,8 @@ static bool queue_reminder(meetings_t *m, const city_t *city, const mtg_t *g)
     bool ok = mark_reminded(m, g->id) == 0;
     if (ok && lead && imip_valid_email(lead->email))
         ok = mtg_enqueue_text(m, g->id, "reminder", lead->email, subject, body, seed) == 0;
-    if (ok && (!lead || strcasecmp(lead->email, m->organizer_email) != 0))
-        ok = mtg_enqueue_text(m, g->id, "reminder", m->organizer_email, subject, body, seed) == 0;
+    if (ok && (!lead || strcasecmp(lead->email, m->secretariat_email) != 0))
+        ok = mtg_enqueue_text(m, g->id, "reminder", m->secretariat_email, subject, body, seed) == 0;
     if (!ok || store_commit(m->st) != 0) {
         store_rollback(m->st);
         ok = false;

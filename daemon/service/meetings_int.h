@@ -23,6 +23,9 @@ struct meetings {
     mailer_t     *mailer;
     outbox_t     *ob;
     char         *organizer_email, *organizer_name;
+    char         *secretariat_email;  /* where notices for people go: the
+                                         協働 agency's mailbox, never the
+                                         reply pipe */
     char         *public_url, *cases_dir;
     char         *secret;
     size_t        secret_len;
@@ -37,6 +40,7 @@ typedef struct mtg_att {
     bool            required;
     imip_partstat_t ps;
     int64_t         replied_at;
+    char           *replied_by;   /* address the answer came from, or NULL */
 } mtg_att_t;
 
 typedef struct mtg {

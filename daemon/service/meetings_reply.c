@@ -9,8 +9,11 @@
  * cancelled meeting takes no answers.  Opening a link (GET, HEAD) only
  * checks it and shows a confirmation page whose one button POSTs to the
  * same URL; only that POST records the answer, so mail scanners that open
- * every link first cannot answer for an agency.  A REPLY must come From
- * the very address in its ATTENDEE line, and that address must be invited.
+ * every link first cannot answer for an agency.  A REPLY answers for the
+ * invited row named by its ATTENDEE (or by MEMBER=, Gmail's group
+ * members), and must come From that role mailbox or from an address the
+ * agency lists in reply_from (distribution-list members, "@domain"); the
+ * address it came from is recorded with the answer (replied_by).
  *
  * Recording an answer and its consequences is one transaction: a required
  * attendee's decline marks the meeting 要再調整 and queues, for the
@@ -25,6 +28,7 @@
 
 #include "log.h"
 #include "meetings_int.h"
+#include "store_mail.h"
 #include "sha256.h"
 #include "slots.h"
 #include "timeutil.h"
@@ -133,16 +137,11 @@ static bool rsvp_verify(meetings_t *m, const char *token, rsvp_claim_t *c)
 
 /* ------------------------------------------------------------ replies */
 
-static int set_partstat(meetings_t *m, int64_t id, const char *agency, imip_partstat_t ps)
+static int set_partstat(meetings_t *m, int64_t id, const char *agency, imip_partstat_t ps,
+                        const char *replied_by)
 {
-    sqlite3_stmt *s = store_prepare(m->st,
-        "UPDATE meeting_attendees SET partstat = ?, replied_at = ? WHERE meeting_id = ? AND agency = ?");
-    if (!s) return -1;
-    store_bind_text(s, 1, imip_partstat_name(ps));
-    sqlite3_bind_int64(s, 2, tu_now());
-    sqlite3_bind_int64(s, 3, id);
-    store_bind_text(s, 4, agency);
-    return mtg_run(s);
+    return store_attendee_answer(m->st, id, agency, imip_partstat_name(ps), tu_now(),
+                                 replied_by);
 }
 
 static int set_status(meetings_t *m, int64_t id, const char *status)
@@ -203,22 +202,23 @@ static int mail_replan(meetings_t *m, const city_t *city, const mtg_t *g, const 
                   (long long)g->id);
     char *subject = xasprintf("【要再調整】%s %s", g->case_id, g->type);
     char *seed = xasprintf("replan-%s-s%d-%s", g->uid, g->sequence, decliner);
-    int rc = mtg_enqueue_text(m, g->id, "replan", m->organizer_email, subject, b.s, seed);
+    int rc = mtg_enqueue_text(m, g->id, "replan", m->secretariat_email, subject, b.s, seed);
     free(subject); free(seed); free(when);
     strbuf_free(&b);
     json_decref(sugg);
     return rc;
 }
 
-/* Record a reply; a required decline marks the meeting 要再調整. */
+/* Record a reply (replied_by: the address it came from, NULL for a
+ * link); a required decline marks the meeting 要再調整. */
 static bool apply_partstat(meetings_t *m, const mtg_t *g, const mtg_att_t *a,
-                           imip_partstat_t ps, bool *replan)
+                           imip_partstat_t ps, const char *replied_by, bool *replan)
 {
     const city_t *city = tsunagud_city(m->d);
     *replan = ps == PARTSTAT_DECLINED && a->required &&
               strcmp(g->status, MEETING_STATUS_SCHEDULED) == 0;
     if (store_begin(m->st) != 0) return false;
-    bool ok = set_partstat(m, g->id, a->agency, ps) == 0;
+    bool ok = set_partstat(m, g->id, a->agency, ps, replied_by) == 0;
     if (ok && *replan)
         ok = set_status(m, g->id, MEETING_STATUS_REPLAN) == 0 && city &&
              mail_replan(m, city, g, a->agency) == 0;
@@ -356,7 +356,7 @@ void meetings_rsvp(meetings_t *m, const char *token, meetings_res_t *res)
     const mtg_att_t *a = rsvp_check(m, token, &c, &g, res);
     if (!a) return;
     bool replan = false;
-    if (!apply_partstat(m, &g, a, c.ps, &replan)) {
+    if (!apply_partstat(m, &g, a, c.ps, NULL, &replan)) {
         mtg_res_error(res, 500, "store", "回答を記録できませんでした");
     } else {
         char *page = rsvp_recorded_page(tsunagud_city(m->d), &g, a, c.ps);
@@ -372,10 +372,88 @@ static const mtg_att_t *attendee_by_email(const mtg_t *g, const char *email)
     return NULL;
 }
 
+/* The invited row a REPLY answers for: its ATTENDEE address, else the
+ * group it names with MEMBER= (Gmail, when a Google Group member answers
+ * from their own address). */
+static const mtg_att_t *reply_attendee(const mtg_t *g, const imip_reply_t *r)
+{
+    const mtg_att_t *a = attendee_by_email(g, r->attendee);
+    return a ? a : r->member ? attendee_by_email(g, r->member) : NULL;
+}
+
+/* May r.from answer for a?  The role mailbox itself, or an address the
+ * agency lists in reply_from (distribution-list members).  Anything else,
+ * a forged From included, is refused. */
+static bool reply_sender_ok(meetings_t *m, const mtg_att_t *a, const imip_reply_t *r)
+{
+    if (!a) return false;
+    if (strcasecmp(r->from, a->email) == 0) return true;
+    const city_t *city = tsunagud_city(m->d);
+    const agency_t *ag = city ? city_agency(city, a->agency) : NULL;
+    return ag && agency_reply_from_allowed(ag, r->from);
+}
+
+/* The outbox row a report is about: the VERP id of the bounce address
+ * (BOUNCE_ADDRESS "local@domain" -> "local+<id>@domain"), else the
+ * Message-ID of the returned headers.  0 when neither matches. */
+static int64_t dsn_outbox_id(meetings_t *m, const imip_dsn_t *d)
+{
+    const char *bounce = config_str(m->d->config, "BOUNCE_ADDRESS", NULL);
+    const char *at = bounce ? strrchr(bounce, '@') : NULL;
+    if (d->verp_id > 0 && at && strlen(d->verp_local) == (size_t)(at - bounce) &&
+        strncasecmp(d->verp_local, bounce, (size_t)(at - bounce)) == 0 &&
+        strcasecmp(d->verp_domain, at + 1) == 0 && store_outbox_exists(m->st, d->verp_id))
+        return d->verp_id;
+    return store_outbox_by_message_id(m->st, d->message_id);
+}
+
+/* A delivery status notification: Action failed marks the outbox row
+ * 'bounced' with the reason (GET /v1/outbox, `tsunagu outbox`); delayed
+ * and other actions are acknowledged and change nothing. */
+static void apply_dsn(meetings_t *m, const imip_dsn_t *d, meetings_res_t *res)
+{
+    int64_t id = dsn_outbox_id(m, d);
+    if (id == 0) {
+        mtg_res_error(res, 404, "unknown-bounce",
+                      "配送不能の通知に対応する送信メールが見つかりません (no outbox entry for this report)");
+    } else if (!d->failed) {
+        mtg_res_ok(res, 200, json_pack("{s:I, s:s, s:b}", "outbox", (json_int_t)id, "action",
+                                       d->action ? d->action : "", "bounced", false));
+    } else if (store_outbox_bounce(m->st, id, d->reason ? d->reason : "failed", tu_now()) != 0) {
+        mtg_res_error(res, 500, "store", "配送不能を記録できませんでした");
+    } else {
+        log_error("outbox: message %lld bounced: %s", (long long)id, d->reason ? d->reason : "");
+        mtg_res_ok(res, 200, json_pack("{s:I, s:s, s:b, s:s}", "outbox", (json_int_t)id, "action",
+                                       "failed", "bounced", true, "reason",
+                                       d->reason ? d->reason : ""));
+    }
+}
+
+/* Mail that is not an iMIP REPLY but must not vanish: a bounce, or an
+ * Exchange TNEF reply.  true when res was filled. */
+static bool apply_special_mail(meetings_t *m, const char *raw, size_t len, meetings_res_t *res)
+{
+    imip_dsn_t d;
+    if (imip_parse_dsn(raw, len, &d)) {
+        apply_dsn(m, &d, res);
+        imip_dsn_free(&d);
+        return true;
+    }
+    if (imip_has_tnef(raw, len)) {
+        mtg_res_error(res, 422, "tnef",
+                      "この返信は Outlook のリッチテキスト形式 (TNEF, winmail.dat) のため読み取れません。"
+                      "お手数ですが、案内メールにある出欠のリンク（出席・欠席・未定）を開いて回答してください"
+                      " (TNEF replies are not read: please answer with the RSVP link in the invitation)");
+        return true;
+    }
+    return false;
+}
+
 void meetings_apply_reply(meetings_t *m, const char *raw, size_t len, meetings_res_t *res)
 {
     memset(res, 0, sizeof *res);
     mtg_refresh_organizer(m);
+    if (apply_special_mail(m, raw, len, res)) return;
     imip_reply_t r;
     char *err = NULL;
     if (!imip_parse_reply(raw, len, &r, &err)) {
@@ -389,24 +467,25 @@ void meetings_apply_reply(meetings_t *m, const char *raw, size_t len, meetings_r
         imip_reply_free(&r);
         return;
     }
-    const mtg_att_t *a = attendee_by_email(&g, r.attendee);
+    const mtg_att_t *a = reply_attendee(&g, &r);
     bool replan = false;
-    if (!a || strcasecmp(r.from, r.attendee) != 0 ||
-        !meetings_shared_with(m, g.case_id, g.type, a->agency)) {
+    if (!reply_sender_ok(m, a, &r) || !meetings_shared_with(m, g.case_id, g.type, a->agency)) {
         mtg_res_error(res, 403, "not-attendee",
-                  "出席者ではないアドレスからの返信は受け付けません (reply from a non-attendee address)");
+                  "出席者ではないアドレスからの返信は受け付けません。配布リストの職員が個人のアドレスで"
+                  "回答する場合は、agencies.json の reply_from にそのアドレスか @ドメイン を登録してください"
+                  " (reply from an address not listed for the attendee)");
     } else if (strcmp(g.status, MEETING_STATUS_CANCELLED) == 0) {
         mtg_res_error(res, 409, "cancelled", "この会議は中止されています");
     } else if (r.sequence < g.sequence) {
         mtg_res_error(res, 409, "stale", "古い招待（SEQUENCE %d < %d）への返信です", r.sequence, g.sequence);
     } else if (r.partstat == PARTSTAT_NEEDS_ACTION || r.partstat == PARTSTAT_DELEGATED) {
         mtg_res_error(res, 422, "bad-partstat", "PARTSTAT %s は受け付けません", imip_partstat_name(r.partstat));
-    } else if (!apply_partstat(m, &g, a, r.partstat, &replan)) {
+    } else if (!apply_partstat(m, &g, a, r.partstat, r.from, &replan)) {
         mtg_res_error(res, 500, "store", "回答を記録できませんでした");
     } else {
-        mtg_res_ok(res, 200, json_pack("{s:I, s:s, s:s, s:b}", "meeting", (json_int_t)g.id,
+        mtg_res_ok(res, 200, json_pack("{s:I, s:s, s:s, s:b, s:s}", "meeting", (json_int_t)g.id,
                                    "agency", a->agency, "partstat", imip_partstat_name(r.partstat),
-                                   "replan", replan));
+                                   "replan", replan, "replied_by", r.from));
     }
     mtg_free(&g);
     imip_reply_free(&r);

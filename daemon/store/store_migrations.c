@@ -4,7 +4,8 @@
  * One entry per version.  Pre-assigned numbers: 1-2 daemon core
  * (agencies, feeds, intervals, tokens), 3 slots/holds, 4 cases/decisions,
  * 5 meetings/outbox, 6 feed data version, 7 feed coverage, 8 audit
- * trail, 9 agencies' carried-in lead base, 10+ ask the lead.  To add yours, replace your commented placeholder below with
+ * trail, 9 agencies' carried-in lead base, 10 web UI accounts and
+ * sessions, 11 mail interop (replied_by, bounces), 12+ ask the lead.  To add yours, replace your commented placeholder below with
  * {N, "name", "SQL; SQL;"}.  A version is applied once (recorded in
  * schema_migrations) inside a transaction; never edit a migration that
  * has shipped, add a new one instead.
@@ -210,5 +211,17 @@ const store_migration_t store_migrations[] = {
      "  - (SELECT COUNT(*) FROM cases c WHERE c.lead = json_extract(j.value, '$.id')"
      "  AND c.status = 'open')))) FROM json_each(city.doc, '$.agencies') j)))"
      " WHERE id = 1 AND json_type(doc, '$.agencies') = 'array';"},
+    /* 10: web UI accounts and sessions */
+    {11, "mail_interop",
+     /* issue 11: who answered for an agency (a distribution-list member's
+      * own address, store_mail.h), and bounces matched to outbox rows
+      * (state 'bounced', from an RFC 3464 report), and configuration
+      * errors that keep a message waiting */
+     "ALTER TABLE meeting_attendees ADD COLUMN replied_by TEXT;"
+     "ALTER TABLE outbox ADD COLUMN bounced_at INTEGER;"
+     "ALTER TABLE outbox ADD COLUMN bounce_reason TEXT;"
+     /* 1 while the last attempt failed on our own configuration (EHLO
+      * refused, TLS/AUTH): retried, never dead-lettered for age */
+     "ALTER TABLE outbox ADD COLUMN config_error INTEGER NOT NULL DEFAULT 0;"},
     {0, NULL, NULL}
 };

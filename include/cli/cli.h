@@ -57,6 +57,10 @@ long cli_call_body(cli_t *c, const char *method, const char *path, const char *b
                    char **body_out, size_t *len_out);
 long cli_call_raw(cli_t *c, const char *method, const char *path,
                   char **body_out, size_t *len_out);
+/* body: len bytes of any content sent as Content-Type ctype (e.g. a mail
+ * as message/rfc822); the JSON answer in *out, as cli_call. */
+long cli_call_bytes(cli_t *c, const char *method, const char *path, const char *body,
+                    size_t len, const char *ctype, json_t **out);
 /* Prints "エラー: ..." for a non-2xx response; returns 1. */
 int  cli_fail(long status, json_t *resp);
 /* URL-encode one path segment or query value (malloc'd). */

@@ -52,6 +52,10 @@ bool daylist_contains(const daylist_t *d, int64_t day);
 typedef struct agency {
     char          *id, *name, *email;
     strvec_t       fields, areas;          /* areas empty = whole city */
+    strvec_t       reply_from;             /* optional: addresses or "@domain"
+                                              an iMIP REPLY for this agency may
+                                              come From (distribution-list
+                                              members), lower-cased */
     hours_t        hours;
     int            travel_minutes;
     int            max_lead_cases, lead_cases;
@@ -94,5 +98,10 @@ bool city_is_business_day(const city_t *c, const agency_t *a, int64_t day);
 bool parse_hhmm_range(const char *s, int *start, int *end);
 /* Serialize the agency back to the interchange JSON (for the API). */
 json_t *agency_to_json(const agency_t *a);
+
+/* May mail From addr answer for agency a?  True for the agency's own
+ * mailbox and for every entry of its reply_from list: an exact address
+ * or "@domain" (the address's domain, exactly).  Case-insensitive. */
+bool agency_reply_from_allowed(const agency_t *a, const char *addr);
 
 #endif

@@ -41,6 +41,9 @@ typedef struct imip_attendee {
     const char     *name;       /* agency name (CN); never a person */
     bool            required;   /* ROLE=REQ-PARTICIPANT vs OPT-PARTICIPANT */
     imip_partstat_t partstat;
+    bool            copy;       /* the secretariat's own copy: it gets the
+                                   mail but is not an ATTENDEE (the
+                                   ORGANIZER stands for it) */
 } imip_attendee_t;
 
 /* Per-recipient RSVP links (optional; all NULL = none in the text part). */
@@ -56,7 +59,8 @@ typedef struct imip_meeting {
     int64_t     start, end;       /* UTC epoch seconds */
     const char *location;         /* either or both may be NULL */
     const char *url;              /* online meeting URL (http/https) */
-    const char *organizer_email;  /* the secretariat */
+    const char *organizer_email;  /* the secretariat's reply mailbox; never
+                                     also listed as an ATTENDEE */
     const char *organizer_name;
     const imip_attendee_t *attendees;
     size_t      nattendees;
@@ -124,6 +128,7 @@ typedef struct imip_reply {
     char           *uid;
     int             sequence;
     char           *attendee;    /* bare address from ATTENDEE:mailto: */
+    char           *member;      /* its MEMBER= group (Gmail), or NULL */
     imip_partstat_t partstat;
 } imip_reply_t;
 
@@ -134,6 +139,30 @@ void imip_reply_free(imip_reply_t *r);
  * *err (malloc'd, Japanese) on anything unusable. */
 bool imip_parse_reply(const char *raw, size_t len, imip_reply_t *out,
                       char **err);
+
+/* Does the message carry an Exchange TNEF body (application/ms-tnef,
+ * winmail.dat)?  Such a reply has no text/calendar part: tsunagu does
+ * not decode TNEF (see imip.c) and refuses it with a message that tells
+ * the agency to answer with its RSVP link. */
+bool imip_has_tnef(const char *raw, size_t len);
+
+/* ---- delivery status notifications (RFC 3464) ------------------------ */
+typedef struct imip_dsn {
+    int64_t verp_id;      /* N of a To:/Delivered-To:/X-Original-To:
+                             "<local>+N@domain", 0 when none */
+    char   *verp_local;   /* that address's <local> part (before '+') */
+    char   *verp_domain;
+    char   *message_id;   /* Message-ID of the returned headers, or NULL */
+    bool    failed;       /* some recipient's Action: failed */
+    char   *action;       /* the first recipient's Action (failed, delayed...) */
+    char   *reason;       /* "5.1.1 rcpt: diagnostic", unfolded, UTF-8 clean */
+} imip_dsn_t;
+
+void imip_dsn_free(imip_dsn_t *d);
+/* true when raw is a delivery status notification (multipart/report;
+ * report-type=delivery-status, or any message/delivery-status part),
+ * with what it says in *out. */
+bool imip_parse_dsn(const char *raw, size_t len, imip_dsn_t *out);
 
 /* Decoders, exposed for tests. */
 char *imip_base64_decode(const char *s, size_t n, size_t *out_len);

@@ -8,6 +8,7 @@
  *   MAIL_SENT      the server (or the file system) accepted the message;
  *   MAIL_TEMPFAIL  try again later (connection refused, 4xx, timeout);
  *   MAIL_PERMFAIL  retrying cannot help (5xx, bad address);
+ *   MAIL_CONFIG    our configuration is wrong: retry, log loudly;
  *   MAIL_UNKNOWN   handed over completely, no verdict (see below).
  * The outbox (outbox.h) owns retries; transports never retry themselves.
  *
@@ -30,6 +31,9 @@ typedef enum mail_result {
     MAIL_SENT = 0,
     MAIL_TEMPFAIL,
     MAIL_PERMFAIL,
+    MAIL_CONFIG,      /* our own set-up is wrong (EHLO/HELO refused, TLS or
+                         AUTH refused): kept and retried until an operator
+                         fixes it, never dead-lettered (not even for age) */
     MAIL_UNKNOWN      /* whole message handed over, but no verdict came
                          back (timeout, connection lost after the end of
                          data): the server may well have accepted it */
@@ -51,6 +55,8 @@ typedef void (*mailer_handed_cb)(void *arg);
 typedef struct mailer_config {
     const char *transport;     /* "smtp" | "maildir" | "file" */
     const char *url;           /* smtp://host:port, smtps://host:port */
+    const char *helo;          /* name sent in EHLO/HELO (NULL = libcurl's
+                                  default, the machine's host name) */
     const char *username, *password;   /* AUTH when username is set */
     const char *starttls;      /* "no"/"never" | "try" | "require"/"always" */
     const char *path;          /* maildir directory or mbox-like file */

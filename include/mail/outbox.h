@@ -5,10 +5,14 @@
  * the same transaction as the meeting change that caused it, so a crash
  * can never lose a mail nor leave a meeting change without its mail.
  *
- * States: pending -> sending -> handed -> sent, or back to pending with exponential
+ * States: pending -> sending -> handed -> sent (-> bounced when a delivery
+ * status notification reports failure, meetings_apply_reply), or back to pending with exponential
  * backoff (OUTBOX_RETRY_SECONDS doubling, capped at OUTBOX_RETRY_MAX)
  * until the message is older than OUTBOX_MAX_AGE (48 h), then dead.  A
- * permanent SMTP failure (5xx) is dead at once.  Dead mail is logged and
+ * permanent SMTP failure (5xx) is dead at once.  A failure on our own
+ * configuration (MAIL_CONFIG: EHLO/HELO, TLS or AUTH refused) sets the
+ * row's config_error flag: it is retried with backoff and never
+ * dead-lettered, not even for age, until the configuration is fixed.  Dead mail is logged and
  * listed by GET /v1/outbox.
  *
  * Exactly-once, and what happens after SIGKILL.  Each transition is its
@@ -57,6 +61,10 @@ typedef struct outbox_config {
     int64_t retry_initial;   /* seconds; default 30 */
     int64_t retry_max;       /* seconds; default 3600 */
     int64_t max_age;         /* seconds; default 48 h */
+    const char *bounce_address;  /* "local@domain": each message goes out
+                                    with envelope sender local+<id>@domain
+                                    (VERP), so a bounce names its row;
+                                    NULL = the row's mail_from (copied) */
 } outbox_config_t;
 
 typedef struct outbox outbox_t;

@@ -5,8 +5,15 @@ Usage: check_imip.py [--method REQUEST|CANCEL] [--summary TEXT]
                      [--confidential] [--forbid TEXT]... FILE...
 
 Each FILE is one raw RFC 5322 message.  The checks mirror what common
-calendar clients need: multipart with a UTF-8 text/plain part and a
-text/calendar part whose method= parameter matches METHOD, a VTIMEZONE
+calendar clients need: the MIME shape Outlook, Google Calendar and
+Thunderbird send (multipart/mixed whose FIRST child is multipart/alternative
+{text/plain, text/calendar; method=...}, optionally followed by an
+application/ics attachment holding the same calendar; Outlook looks for
+iMIP data only in the first child of multipart/mixed, [MS-STANOICAL]
+2.2.168 note V0343, and [MS-OXCMAIL] 2.1.3.3.8.1 gives the alternative's
+order), a UTF-8
+text/plain part and a text/calendar part whose method= parameter matches
+METHOD, a VTIMEZONE
 for Asia/Tokyo, DTSTART/DTEND with TZID, UID, SEQUENCE, ORGANIZER and
 ATTENDEE (mailto:, RSVP=TRUE on REQUEST), a decodable RFC 2047 subject and
 a Message-ID.  --forbid strings must not appear anywhere in the decoded
@@ -71,6 +78,9 @@ def check_calendar(cal_bytes, want_method, summary, errors, info):
         atts = [atts]
     if not atts:
         fail(errors, "no ATTENDEE")
+    # DESIGN "Invitations": the ORGANIZER is never also an ATTENDEE
+    if any(str(a).lower() == org.lower() for a in atts):
+        fail(errors, "ORGANIZER is also an ATTENDEE: %s" % org)
     info["attendees"] = []
     for a in atts:
         addr = str(a)
@@ -82,6 +92,38 @@ def check_calendar(cal_bytes, want_method, summary, errors, info):
             if a.params.get("PARTSTAT") != "NEEDS-ACTION":
                 fail(errors, "ATTENDEE %s PARTSTAT not NEEDS-ACTION" % addr)
         info["attendees"].append(addr[7:])
+
+
+def check_shape(msg, errors, info):
+    """The MIME tree: where Outlook looks for the iMIP part."""
+    info["shape"] = shape_of(msg)
+    if not msg.is_multipart():
+        return
+    kids = msg.get_payload()
+    first = kids[0] if kids else None
+    if first is None or first.get_content_type() != "multipart/alternative":
+        fail(errors, "first child of multipart/mixed is not multipart/alternative")
+        info["outlook_imip"] = False
+        return
+    alt = [p.get_content_type() for p in first.get_payload()]
+    if alt != ["text/plain", "text/calendar"]:
+        fail(errors, "multipart/alternative holds %r, not [text/plain, text/calendar]" % alt)
+    info["outlook_imip"] = "text/calendar" in alt
+    for extra in kids[1:]:
+        if extra.get_content_type() != "application/ics":
+            fail(errors, "unexpected part after the alternative: %s" % extra.get_content_type())
+        elif extra.get_content_disposition() != "attachment":
+            fail(errors, "application/ics part is not an attachment")
+        elif extra.get_payload(decode=True) != first.get_payload()[-1].get_payload(decode=True):
+            fail(errors, "application/ics differs from the text/calendar part")
+
+
+def shape_of(part):
+    """'multipart/mixed{multipart/alternative{text/plain,...},...}'"""
+    if not part.is_multipart():
+        return part.get_content_type()
+    return "%s{%s}" % (part.get_content_type(),
+                       ",".join(shape_of(p) for p in part.get_payload()))
 
 
 def check_file(path, opts):
@@ -111,6 +153,7 @@ def check_file(path, opts):
         fail(errors, "expected one Subject header")
     if msg.get_content_type() != "multipart/mixed":
         fail(errors, "not multipart/mixed: %s" % msg.get_content_type())
+    check_shape(msg, errors, info)
     text = None
     cal_part = None
     for part in msg.walk():
@@ -120,6 +163,8 @@ def check_file(path, opts):
                 fail(errors, "text part charset %r" % part.get_content_charset())
             text = part.get_payload(decode=True).decode("utf-8")
         elif ctype == "text/calendar":
+            if cal_part is not None:
+                fail(errors, "more than one text/calendar part")
             cal_part = part
     if text is None:
         fail(errors, "no text/plain part")

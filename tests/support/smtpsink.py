@@ -4,7 +4,7 @@ writes every accepted message to DIR as one file, then answers 250.
 
 Usage: smtpsink.py --port PORT --dir DIR [--host 127.0.0.1]
                    [--delay-mail SEC] [--delay-data SEC] [--reject-rcpt ADDR]
-                   [--starttls] [--auth USER:PASSWORD]
+                   [--starttls] [--auth USER:PASSWORD] [--require-fqdn]
 
 --delay-mail stalls each MAIL FROM (a client killed meanwhile never got
 its message to the server); --delay-data stalls the 250 reply after the
@@ -13,12 +13,15 @@ client killed meanwhile never hears that its message was accepted);
 --reject-rcpt answers 550 for that recipient (a permanent failure).
 --starttls requires STARTTLS (a throw-away self-signed certificate is made
 with the openssl command in DIR/.tls); --auth requires AUTH PLAIN/LOGIN
-with that user and password (only after STARTTLS when --starttls).
+with that user and password (only after STARTTLS when --starttls);
+--require-fqdn answers 550 to an EHLO or HELO name without a dot (like
+relays that reject "EHLO vm").
 
 Each message is written to DIR/tmp-<n> and renamed to DIR/<time>-<n>.eml
 before the 250 reply, so a test that sees the file knows the server
 accepted it.  The envelope is recorded in the X-Sink-Mail-From and
-X-Sink-Rcpt-To headers prepended to the file.  Runs until SIGTERM/SIGINT.
+X-Sink-Rcpt-To headers prepended to the file, the EHLO/HELO name in
+X-Sink-Helo.  Runs until SIGTERM/SIGINT.
 """
 import argparse
 import asyncio
@@ -34,12 +37,28 @@ from aiosmtpd.smtp import AuthResult
 
 
 class SinkHandler:
-    def __init__(self, directory, delay_mail=0.0, delay_data=0.0, reject_rcpt=None):
+    def __init__(self, directory, delay_mail=0.0, delay_data=0.0, reject_rcpt=None,
+                 require_fqdn=False):
         self.directory = directory
+        self.require_fqdn = require_fqdn
         self.counter = itertools.count(1)
         self.delay_mail = delay_mail
         self.delay_data = delay_data
         self.reject_rcpt = (reject_rcpt or "").lower()
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.require_fqdn and "." not in hostname:
+            return ["550 5.7.1 <%s>: Helo command rejected: need fully-qualified hostname"
+                    % hostname]
+        return responses
+
+    async def handle_HELO(self, server, session, envelope, hostname):
+        session.host_name = hostname
+        if self.require_fqdn and "." not in hostname:
+            return ("550 5.7.1 <%s>: Helo command rejected: need fully-qualified hostname"
+                    % hostname)
+        return "250 %s" % server.hostname
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         if self.delay_mail:
@@ -56,8 +75,8 @@ class SinkHandler:
 
     async def handle_DATA(self, server, session, envelope):
         n = next(self.counter)
-        head = "X-Sink-Mail-From: %s\r\nX-Sink-Rcpt-To: %s\r\n" % (
-            envelope.mail_from, ",".join(envelope.rcpt_tos))
+        head = "X-Sink-Helo: %s\r\nX-Sink-Mail-From: %s\r\nX-Sink-Rcpt-To: %s\r\n" % (
+            session.host_name, envelope.mail_from, ",".join(envelope.rcpt_tos))
         data = envelope.original_content or envelope.content
         if isinstance(data, str):
             data = data.encode("utf-8")
@@ -104,9 +123,11 @@ def main():
     ap.add_argument("--reject-rcpt", default=None)
     ap.add_argument("--starttls", action="store_true")
     ap.add_argument("--auth", default=None)
+    ap.add_argument("--require-fqdn", action="store_true")
     args = ap.parse_args()
     os.makedirs(args.dir, exist_ok=True)
-    handler = SinkHandler(args.dir, args.delay_mail, args.delay_data, args.reject_rcpt)
+    handler = SinkHandler(args.dir, args.delay_mail, args.delay_data, args.reject_rcpt,
+                          args.require_fqdn)
     kwargs = {}
     if args.starttls:
         kwargs.update(tls_context=make_tls_context(args.dir), require_starttls=True)

@@ -91,6 +91,39 @@ static void bad_documents_name_the_field(void **state)
                  "agencies[0].need");
 }
 
+/* agencies.json reply_from (issue 11 item 10): addresses or "@domain",
+ * lower-cased; the agency's own mailbox always answers for it; "@domain"
+ * is that exact domain, not a suffix; anything else is not allowed. */
+static void reply_from_list(void **state)
+{
+    json_t *doc = json_loads("{\"agencies\":[{\"id\":\"h\",\"name\":\"x\","
+                             "\"email\":\"role@city.example\",\"reply_from\":"
+                             "[\"Sato@List.Example\",\"@staff.city.example\"]},"
+                             "{\"id\":\"j\",\"name\":\"y\",\"email\":\"j@city.example\"}]}",
+                             0, NULL);
+    city_t c;
+    char err[256];
+    assert_true(city_from_json(doc, NULL, &c, err, sizeof err));
+    const agency_t *h = city_agency(&c, "h"), *j = city_agency(&c, "j");
+    assert_string_equal(h->reply_from.v[0], "sato@list.example");
+    assert_true(agency_reply_from_allowed(h, "ROLE@city.example"));
+    assert_true(agency_reply_from_allowed(h, "sato@list.example"));
+    assert_true(agency_reply_from_allowed(h, "tanaka@STAFF.city.example"));
+    assert_false(agency_reply_from_allowed(h, "tanaka@evil.staff.city.example"));
+    assert_false(agency_reply_from_allowed(h, "other@list.example"));
+    assert_false(agency_reply_from_allowed(h, "mallory@attacker.example"));
+    assert_false(agency_reply_from_allowed(j, "sato@list.example"));
+    json_t *back = agency_to_json(h);
+    assert_int_equal(json_array_size(json_object_get(back, "reply_from")), 2);
+    json_decref(back);
+    city_free(&c);
+    json_decref(doc);
+    expect_error("{\"agencies\":[{\"id\":\"a\",\"name\":\"x\",\"reply_from\":[\"no-at\"]}]}",
+                 "agencies[0].reply_from");
+    expect_error("{\"agencies\":[{\"id\":\"a\",\"name\":\"x\",\"reply_from\":[\"a <b@c.d>\"]}]}",
+                 "agencies[0].reply_from");
+}
+
 static void iso8601_round_trip(void **state)
 {
     int64_t t;
@@ -123,6 +156,7 @@ int main(void)
         cmocka_unit_test(default_new_year_closure),
         cmocka_unit_test(bad_documents_name_the_field),
         cmocka_unit_test(iso8601_round_trip),
+        cmocka_unit_test(reply_from_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

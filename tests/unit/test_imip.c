@@ -26,9 +26,9 @@
 #include "util.h"
 
 static const imip_attendee_t attendees[] = {
-    { "chuo@houkatsu.yamanami.example", "中央地域包括支援センター", true, PARTSTAT_NEEDS_ACTION },
-    { "jiritsu@yamanami.example", "自立相談支援機関", true, PARTSTAT_NEEDS_ACTION },
-    { "kyodo@yamanami.example", "多機関協働事務局", false, PARTSTAT_NEEDS_ACTION },
+    { "chuo@houkatsu.yamanami.example", "中央地域包括支援センター", true, PARTSTAT_NEEDS_ACTION, false },
+    { "jiritsu@yamanami.example", "自立相談支援機関", true, PARTSTAT_NEEDS_ACTION, false },
+    { "kyodo@yamanami.example", "多機関協働事務局", false, PARTSTAT_NEEDS_ACTION, false },
 };
 
 static imip_meeting_t sample_meeting(const char *type)
@@ -73,6 +73,22 @@ static imip_mail_t build_ok(const imip_meeting_t *m, imip_method_t method, int w
     bool ok = imip_build(m, method, &attendees[who], &links, &mail, &err);
     if (!ok) fail_msg("imip_build: %s", err ? err : "?");
     return mail;
+}
+
+/* A message in the invitation shape around a given calendar text. */
+static char *shaped_mail(const char *cal)
+{
+    char *c64 = imip_base64_encode_lines(cal, strlen(cal));
+    char *raw = xasprintf(
+        "From: x@yamanami.example\r\nTo: y@yamanami.example\r\nSubject: t\r\n"
+        "Message-ID: <t@yamanami.example>\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: multipart/mixed; boundary=\"M\"\r\n\r\n"
+        "--M\r\nContent-Type: multipart/alternative; boundary=\"A\"\r\n\r\n"
+        "--A\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\ntext\r\n"
+        "--A\r\nContent-Type: text/calendar; charset=UTF-8; method=REQUEST\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\n%s--A--\r\n--M--\r\n", c64);
+    free(c64);
+    return raw;
 }
 
 /* Run the Python checker on raw mail; returns its exit status. */
@@ -130,9 +146,11 @@ static void test_calendar_validates_with_libical(void **state)
             assert_non_null(r);
             assert_int_equal(icalparameter_get_rsvp(r),
                              method == IMIP_REQUEST ? ICAL_RSVP_TRUE : ICAL_RSVP_FALSE);
+            /* the organizer (kyodo) is never also an ATTENDEE */
+            assert_null(strstr(icalproperty_get_attendee(a), m.organizer_email));
             natt++;
         }
-        assert_int_equal(natt, 3);
+        assert_int_equal(natt, 2);
         icalcomponent_free(cal);
         free(ics); free(direct);
         imip_mail_free(&mail);
@@ -244,7 +262,7 @@ static void test_header_injection_neutralised(void **state)
     m.case_id = "Y-01\r\nBcc: evil@attacker.example";
     m.location = "会議室\r\nX-Evil: 1\nATTENDEE:mailto:evil@attacker.example";
     imip_attendee_t to = { "jiritsu@yamanami.example", "名前\r\nBcc: evil@attacker.example",
-                           true, PARTSTAT_NEEDS_ACTION };
+                           true, PARTSTAT_NEEDS_ACTION, false };
     imip_attendee_t list[] = { to };
     m.attendees = list;
     m.nattendees = 1;
@@ -273,7 +291,7 @@ static void test_header_injection_neutralised(void **state)
     imip_mail_free(&mail);
 
     /* addresses with CR/LF or specials are refused outright */
-    imip_attendee_t bad = { "a@b.example\r\nBcc: c@d.example", "x", true, 0 };
+    imip_attendee_t bad = { "a@b.example\r\nBcc: c@d.example", "x", true, 0, false };
     assert_false(imip_build(&m, IMIP_REQUEST, &bad, NULL, &mail, &err));
     assert_non_null(err);
     free(err);
@@ -551,6 +569,144 @@ static void test_reply_as_application_ics_attachment(void **state)
     free(b64);
 }
 
+/* The shape Outlook, Gmail and Thunderbird send (imip.c
+ * put_invitation_body): multipart/mixed whose FIRST child is
+ * multipart/alternative {text/plain, text/calendar; method=M}, then the
+ * same calendar as an application/ics attachment.  Outlook looks for
+ * iMIP only in that first child ([MS-STANOICAL] V0343); the checker
+ * reports it as "outlook_imip".  The old flat layout must fail. */
+static void test_mail_shape_where_outlook_looks(void **state)
+{
+    imip_meeting_t m = sample_meeting("重層的支援会議");
+    for (int method = IMIP_REQUEST; method <= IMIP_CANCEL; method++) {
+        imip_mail_t mail = build_ok(&m, (imip_method_t)method, 0);
+        const char *args[] = { "--method", imip_method_name((imip_method_t)method), NULL };
+        char *out = NULL;
+        if (run_checker(mail.raw, args, &out) != 0) fail_msg("checker: %s", out);
+        assert_non_null(strstr(out, "\"shape\": \"multipart/mixed{multipart/alternative"
+                                    "{text/plain,text/calendar},application/ics}\""));
+        assert_non_null(strstr(out, "\"outlook_imip\": true"));
+        free(out);
+        /* the attachment is the same calendar, and libical's restriction
+         * checker accepts it for the METHOD */
+        char *att = part_body(mail.raw, "application/ics");
+        char *direct = imip_calendar(&m, (imip_method_t)method);
+        assert_non_null(att);
+        assert_string_equal(att, direct);
+        icalcomponent *cal = icalparser_parse_string(att);
+        assert_true(icalrestriction_check(cal));
+        icalcomponent_free(cal);
+        assert_non_null(strstr(mail.raw, "Content-Disposition: attachment; filename=\"invite.ics\""));
+        free(att); free(direct);
+        imip_mail_free(&mail);
+    }
+    /* the checker is not a rubber stamp: the old flat layout
+     * mixed{text/plain, text/calendar} is refused */
+    imip_mail_t mail = build_ok(&m, IMIP_REQUEST, 0);
+    char *cal = imip_calendar(&m, IMIP_REQUEST);
+    char *cal64 = imip_base64_encode_lines(cal, strlen(cal));
+    char *hdr_end = strstr(mail.raw, "Content-Type: multipart/mixed");
+    assert_non_null(hdr_end);
+    char *flat = xasprintf("%.*sContent-Type: multipart/mixed; boundary=\"B\"\r\n\r\n"
+                           "--B\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\ntext\r\n"
+                           "--B\r\nContent-Type: text/calendar; charset=UTF-8; method=REQUEST\r\n"
+                           "Content-Transfer-Encoding: base64\r\n\r\n%s--B--\r\n",
+                           (int)(hdr_end - mail.raw), mail.raw, cal64);
+    const char *args[] = { "--method", "REQUEST", NULL };
+    char *out = NULL;
+    assert_int_not_equal(run_checker(flat, args, &out), 0);
+    assert_non_null(strstr(out, "first child of multipart/mixed is not multipart/alternative"));
+    free(out); free(flat); free(cal); free(cal64);
+    imip_mail_free(&mail);
+}
+
+/* Item 9: the ORGANIZER is never an ATTENDEE, and an attendee marked as
+ * the secretariat's copy is left out of the ATTENDEE lines too but still
+ * gets a mail that says it is the secretariat's copy. */
+static void test_organizer_never_attendee_secretariat_copy(void **state)
+{
+    imip_attendee_t atts[3];
+    memcpy(atts, attendees, sizeof atts);
+    atts[2].copy = true;                          /* kyodo: the secretariat */
+    imip_meeting_t m = sample_meeting("重層的支援会議");
+    m.organizer_email = "tsunagu-reply@yamanami.example";
+    m.attendees = atts;
+    char *ics = imip_calendar(&m, IMIP_REQUEST);
+    char *w = ics;                                      /* unfold */
+    for (const char *r = ics; *r; r++) {
+        if (r[0] == '\r' && r[1] == '\n' && r[2] == ' ') { r += 2; continue; }
+        *w++ = *r;
+    }
+    *w = '\0';
+    assert_non_null(strstr(ics, "ORGANIZER;CN=\"やまなみ市 多機関協働事務局\":mailto:tsunagu-reply@"));
+    assert_null(strstr(ics, "mailto:kyodo@"));
+    assert_non_null(strstr(ics, "mailto:jiritsu@"));
+    free(ics);
+    imip_mail_t mail;
+    char *err = NULL;
+    assert_true(imip_build(&m, IMIP_REQUEST, &atts[2], NULL, &mail, &err));
+    assert_int_equal(strncmp(mail.raw, "From: ", 6), 0);
+    assert_non_null(strstr(mail.raw, "<tsunagu-reply@yamanami.example>"));
+    char *text = part_body(mail.raw, "text/plain");
+    assert_non_null(strstr(text, "事務局控え"));
+    free(text);
+    const char *args[] = { "--method", "REQUEST", NULL };
+    char *out = NULL;
+    if (run_checker(mail.raw, args, &out) != 0) fail_msg("checker: %s", out);
+    free(out);
+    imip_mail_free(&mail);
+    /* the checker refuses a calendar that lists the organizer as attendee */
+    char *cal = imip_calendar(&m, IMIP_REQUEST);
+    char *org = strstr(cal, "ORGANIZER;");
+    assert_non_null(org);
+    char *evil = xasprintf("%.*sATTENDEE;RSVP=TRUE;PARTSTAT=NEEDS-ACTION:mailto:"
+                           "tsunagu-reply@yamanami.example\r\n%s", (int)(org - cal), cal, org);
+    char *raw = shaped_mail(evil);
+    assert_int_equal(run_checker(raw, args, &out), 1);
+    assert_non_null(strstr(out, "ORGANIZER is also an ATTENDEE"));
+    free(out); free(cal); free(evil); free(raw);
+}
+
+/* Gmail's group-member reply names the group with MEMBER=; TNEF is
+ * recognised; an RFC 3464 report gives VERP id, action, reason and the
+ * returned Message-ID. */
+static void test_member_tnef_and_dsn(void **state)
+{
+    const char *gm =
+        "From: a@list.example\r\nContent-Type: text/calendar; method=REPLY\r\n\r\n"
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nMETHOD:REPLY\r\nBEGIN:VEVENT\r\n"
+        "UID:u1\r\nDTSTAMP:20261201T000000Z\r\nATTENDEE;PARTSTAT=ACCEPTED;MEMBER=\"mailto:Role@c"
+        "ity.example\":mailto:a@list.example\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    imip_reply_t r;
+    char *err = NULL;
+    assert_true(imip_parse_reply(gm, strlen(gm), &r, &err));
+    assert_string_equal(r.attendee, "a@list.example");
+    assert_string_equal(r.member, "role@city.example");
+    imip_reply_free(&r);
+    const char *tnef = "From: a@b.example\r\nContent-Type: multipart/mixed; boundary=\"t\"\r\n\r\n"
+                       "--t\r\nContent-Type: text/plain\r\n\r\nx\r\n--t\r\n"
+                       "Content-Type: application/ms-tnef; name=\"winmail.dat\"\r\n\r\neJ8+\r\n--t--\r\n";
+    assert_true(imip_has_tnef(tnef, strlen(tnef)));
+    assert_false(imip_has_tnef(gm, strlen(gm)));
+    const char *dsn =
+        "To: bounce+42@city.example\r\nContent-Type: multipart/report; report-type=delivery-status;"
+        " boundary=\"d\"\r\n\r\n--d\r\nContent-Type: text/plain\r\n\r\nsorry\r\n"
+        "--d\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; r.example\r\n\r\n"
+        "Final-Recipient: rfc822; x@city.example\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        "Diagnostic-Code: smtp; 550 5.1.1 User\r\n unknown\r\n\r\n"
+        "--d\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <Abc.1@city.example>\r\n--d--\r\n";
+    imip_dsn_t d;
+    assert_true(imip_parse_dsn(dsn, strlen(dsn), &d));
+    assert_int_equal(d.verp_id, 42);
+    assert_string_equal(d.verp_local, "bounce");
+    assert_string_equal(d.verp_domain, "city.example");
+    assert_true(d.failed);
+    assert_string_equal(d.message_id, "<Abc.1@city.example>");
+    assert_string_equal(d.reason, "5.1.1 x@city.example: smtp; 550 5.1.1 User unknown");
+    imip_dsn_free(&d);
+    assert_false(imip_parse_dsn(gm, strlen(gm), &d));   /* a reply is not a report */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -568,6 +724,9 @@ int main(void)
         cmocka_unit_test(test_text_mail),
         cmocka_unit_test(test_feed_calendar_only_case_and_type),
         cmocka_unit_test(test_reply_as_application_ics_attachment),
+        cmocka_unit_test(test_mail_shape_where_outlook_looks),
+        cmocka_unit_test(test_organizer_never_attendee_secretariat_copy),
+        cmocka_unit_test(test_member_tnef_and_dsn),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
