@@ -43,6 +43,7 @@
 #include "api.h"
 #include "case.h"
 #include "feeds.h"
+#include "ids.h"
 #include "log.h"
 #include "rules.h"
 #include "util.h"
@@ -652,12 +653,7 @@ static json_t *decision_row_json(api_req_t *r, sqlite3_stmt *s, bool full)
 
 static bool parse_decision_id(const char *s, int64_t *out)
 {
-    char *end;
-    long long v = s ? strtoll(s, &end, 10) : 0;
-    if (!s || !*s || *end || v <= 0)
-        return false;
-    *out = v;
-    return true;
+    return ids_parse_int64(s, out);
 }
 
 /* The decision as JSON (full) or NULL when unknown; replies 404 itself. */
@@ -666,8 +662,12 @@ static json_t *decision_json(api_req_t *r, const char *sid, bool full)
     int64_t id;
     json_t *o = NULL;
     sqlite3_stmt *s = NULL;
-    if (parse_decision_id(sid, &id) &&
-        (s = store_prepare(r->d->store, DECISION_SELECT " WHERE d.id = ?"))) {
+    if (!parse_decision_id(sid, &id)) {
+        api_reply_error(r, 400, "bad-id", "IDは1以上の整数です: %.80s (expected a positive integer id)",
+                        sid ? sid : "");
+        return NULL;
+    }
+    if ((s = store_prepare(r->d->store, DECISION_SELECT " WHERE d.id = ?"))) {
         sqlite3_bind_int64(s, 1, id);
         if (sqlite3_step(s) == SQLITE_ROW)
             o = decision_row_json(r, s, full);

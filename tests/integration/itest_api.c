@@ -462,7 +462,7 @@ static void test_token_revoke(void **state)
     assert_int_equal(status_of("DELETE", path, g.admin, NULL), 204);
     expect_error("GET", "/v1/agencies", g.tok_coord, NULL, 401, "unauthorized");
     expect_error("DELETE", path, g.admin, NULL, 404, "not-found");
-    expect_error("DELETE", "/v1/tokens/xyz", g.admin, NULL, 404, "not-found");
+    expect_error("DELETE", "/v1/tokens/xyz", g.admin, NULL, 400, "bad-id");
 }
 
 static void test_not_found_and_method(void **state)

@@ -772,7 +772,7 @@ static void test_bad_requests(void **state)
                  "{\"case\":\"Y-01\",\"type\":\"重層的支援会議\",\"start\":\"2026-12-09T10:00:00+09:00\","
                  "\"end\":\"2026-12-09T11:00:00+09:00\",\"location\":\"x\"}", 422, "no-approved-lead");
     expect_error("GET", "/v1/meetings/999999", NULL, 404, "not-found");
-    expect_error("GET", "/v1/meetings/abc", NULL, 404, "not-found");
+    expect_error("GET", "/v1/meetings/abc", NULL, 400, "bad-id");
     expect_error("GET", "/v1/outbox?state=weird", NULL, 400, "bad-field");
     support_resp_t r = support_daemon_http(&g.d, "GET", "/v1/outbox", NULL, NULL);
     assert_int_equal(r.status, 401);

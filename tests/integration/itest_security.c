@@ -182,13 +182,90 @@ static void test_request_line_flood_refused(void **state)
  * to leave an empty {}). */
 static void test_invalid_utf8_still_gets_error_body(void **state)
 {
-    support_api_error(&g.d, "GET", "/v1/feeds/%ff%fe", ADMIN, NULL, 404, "not-found",
+    support_api_error(&g.d, "GET", "/v1/feeds/%ff%fe", ADMIN, NULL, 400, "bad-id",
                       "\xEF\xBF\xBD");
     support_api_error(&g.d, "GET", "/v1/decisions?status=x%c3", ADMIN, NULL, 400, "bad-status",
                       "x\xEF\xBF\xBD");
     /* valid multi-byte text is echoed unchanged */
-    support_api_error(&g.d, "GET", "/v1/feeds/%e3%81%82", ADMIN, NULL, 404, "not-found",
+    support_api_error(&g.d, "GET", "/v1/feeds/%e3%81%82", ADMIN, NULL, 400, "bad-id",
                       "\xE3\x81\x82");
+}
+
+/* ---- ids at the door (issue 8, items 9 and 10) ---------------------------------- */
+
+/* %00 used to truncate the id (Y-01%00junk read Y-01); every control
+ * character, U+0085 and U+2028 in a segment is refused the same way. */
+static void test_control_characters_in_path(void **state)
+{
+    const char *paths[] = { "/v1/cases/Y-01%00junk", "/v1/cases/Y-01%0a", "/v1/cases/Y-01%c2%85",
+                            "/v1/cases/Y-01%e2%80%a8", "/v1/agencies/kyodo%00x",
+                            "/v1/feeds/x%7f", "/v1/rsvp/abc%00def" };
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+        support_api_error(&g.d, "GET", paths[i], ADMIN, NULL, 400, "bad-request", "制御文字");
+    assert_daemon_healthy();
+}
+
+/* Numeric ids no longer saturate at INT64_MAX, and a non-number is 400. */
+static void test_numeric_ids_refused(void **state)
+{
+    const char *bad[] = { "99999999999999999999999", "9223372036854775808", "12abc", "-1", "0" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *p = xasprintf("/v1/meetings/%s", bad[i]);
+        support_api_error(&g.d, "GET", p, ADMIN, NULL, 400, "bad-id", bad[i]);
+        free(p);
+        p = xasprintf("/v1/holds/%s", bad[i]);
+        support_api_error(&g.d, "GET", p, ADMIN, NULL, 400, "bad-id", NULL);
+        free(p);
+        p = xasprintf("/v1/decisions/%s", bad[i]);
+        support_api_error(&g.d, "GET", p, ADMIN, NULL, 400, "bad-id", NULL);
+        free(p);
+        p = xasprintf("/v1/tokens/%s", bad[i]);
+        support_api_error(&g.d, "DELETE", p, ADMIN, NULL, 400, "bad-id", NULL);
+        free(p);
+    }
+    /* in range but unknown is still 404 */
+    support_api_error(&g.d, "GET", "/v1/meetings/9223372036854775807", ADMIN, NULL, 404,
+                      "not-found", NULL);
+}
+
+/* Over-long ids are refused at the door, in the URL and in a case body. */
+static void test_long_ids_refused(void **state)
+{
+    char id[5001];
+    memset(id, 'A', 5000);
+    id[5000] = '\0';
+    char *p = xasprintf("/v1/cases/%.65s", id);
+    support_api_error(&g.d, "GET", p, ADMIN, NULL, 400, "bad-id", "64");
+    free(p);
+    p = xasprintf("/v1/agencies/%.65s/busy", id);
+    support_api_error(&g.d, "GET", p, ADMIN, NULL, 400, "bad-id", "64");
+    free(p);
+    char *body = xasprintf("{\"id\": \"%s\", \"title\": \"t\", \"district\": \"北部\","
+                           " \"first_contact\": \"kyodo\", \"members\": []}", id);
+    support_api_error(&g.d, "POST", "/v1/cases", ADMIN, body, 400, "bad-case", "64");
+    free(body);
+    assert_daemon_healthy();
+}
+
+/* At import, feed URLs of other schemes are refused, naming the calendar. */
+static void test_import_refuses_schemes(void **state)
+{
+    json_t *doc = support_city_doc("tests/data/yamanami", NULL, NULL);
+    json_t *cal = json_array_get(json_object_get(json_array_get(json_object_get(doc, "agencies"), 0),
+                                                 "calendars"), 0);
+    assert_non_null(cal);
+    char *want = xasprintf("「%s」", json_string_value(json_object_get(cal, "id")));
+    json_object_set_new(cal, "url", json_string("gopher://127.0.0.1:70/1"));
+    char *text = json_dumps(doc, 0);
+    support_api_error(&g.d, "POST", "/v1/import", ADMIN, text, 400, "bad-import", want);
+    free(text);
+    json_object_set_new(cal, "kind", json_string("caldav"));
+    json_object_set_new(cal, "url", json_string("file:///etc/passwd"));
+    text = json_dumps(doc, 0);
+    support_api_error(&g.d, "POST", "/v1/import", ADMIN, text, 400, "bad-import", want);
+    free(text);
+    free(want);
+    json_decref(doc);
 }
 
 /* ---- numeric input ---------------------------------------------------------- */
@@ -229,6 +306,10 @@ int main(void)
         cmocka_unit_test(test_request_line_flood_refused),
         cmocka_unit_test(test_invalid_utf8_still_gets_error_body),
         cmocka_unit_test(test_import_city),
+        cmocka_unit_test(test_control_characters_in_path),
+        cmocka_unit_test(test_numeric_ids_refused),
+        cmocka_unit_test(test_long_ids_refused),
+        cmocka_unit_test(test_import_refuses_schemes),
         cmocka_unit_test(test_hold_expiry_huge_seconds),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -324,7 +324,7 @@ static void test_bad_holds(void **state)
                  400, "bad-expiry", "expiry");
     expect_error("POST", "/v1/holds", g.coord, "{\"agencies\":[\"dv\"],\"start\":\"tomorrow\","
                  "\"end\":\"2026-12-01T11:00:00+09:00\",\"expiry\":60}", 400, "bad-field", "start");
-    expect_error("DELETE", "/v1/holds/not-a-number", g.coord, NULL, 404, "not-found", NULL);
+    expect_error("DELETE", "/v1/holds/not-a-number", g.coord, NULL, 400, "bad-id", NULL);
     expect_error("POST", "/v1/holds", g.agency_tok, "{}", 403, "forbidden", NULL);
 }
 
