@@ -1117,6 +1117,22 @@ static void test_reply_mail_flow(void **state)
     free(eml);
     expect_error("POST", "/v1/imip", "{\"message\":\"From: a@b.example\\r\\n\\r\\nhello\"}", 400,
                  "bad-reply");
+    /* From is exactly one mailbox: "<attendee> evil@..." was read as the
+     * attendee; now 400 on POST /v1/imip and a refusal from `tsunagu reply` */
+    const char *spoofs[] = { "<jiritsu@yamanami.example> evil@attacker.example",
+                             "jiritsu@yamanami.example, evil@attacker.example" };
+    for (size_t i = 0; i < 2; i++) {
+        char *real = reply_eml("jiritsu@yamanami.example", "jiritsu@yamanami.example", "DECLINED", 0);
+        eml = xasprintf("From: %s%s", spoofs[i], strstr(real, "\r\n"));
+        free(real);
+        body = json_pack("{s:s}", "message", eml);
+        txt = json_dumps(body, 0);
+        support_api_error(&g.d, "POST", "/v1/imip", ADMIN, txt, 400, "bad-reply", "From");
+        free(txt);
+        json_decref(body);
+        assert_int_equal(cli_reply(eml), 1);
+        free(eml);
+    }
     m = m1();
     assert_string_equal(partstat_of(m, "jiritsu"), "TENTATIVE");    /* unchanged */
     assert_null(partstat_of(m, "hoken"));
