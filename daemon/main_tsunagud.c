@@ -121,7 +121,8 @@ static void reload(tsunagud_t *d)
         log_error("reload: %s (keeping the old config)", err);
         return;
     }
-    if (!apply_clock(nc, err, sizeof err)) {
+    if (!apply_clock(nc, err, sizeof err) ||
+        !config_check_secrets(nc, d->config_path, err, sizeof err)) {
         log_error("reload: %s (keeping the old config)", err);
         config_free(nc);
         return;
@@ -233,7 +234,8 @@ static bool listen_on(tsunagud_t *d, char *err, size_t errlen)
 
 static bool start(tsunagud_t *d, char *err, size_t errlen)
 {
-    if (!apply_clock(d->config, err, errlen))
+    if (!apply_clock(d->config, err, errlen) ||
+        !config_check_secrets(d->config, d->config_path, err, errlen))
         return false;
     apply_log_level(d->config);
     d->store = store_open(config_get(d->config, "DATABASE"), err, errlen);

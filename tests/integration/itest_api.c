@@ -18,12 +18,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <curl/curl.h>
 #include <jansson.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -36,8 +38,8 @@
 #include "util.h"
 
 #define CITY "tests/data/yamanami"
-#define ADMIN1 "itest-admin-token-one"
-#define ADMIN2 "itest-admin-token-two"
+#define ADMIN1 "itest-admin-token-one-0123456789abcdef"
+#define ADMIN2 "itest-admin-token-two-0123456789abcdef"
 
 static struct {
     support_daemon_t d;
@@ -455,6 +457,88 @@ static void test_roles(void **state)
     json_decref(j);
 }
 
+/* ---- refresh rate limit (issue 8 item 6) ----------------------------------- */
+
+static size_t keep_retry_after(char *buf, size_t size, size_t n, void *arg)
+{
+    size_t len = size * n;
+    if (len > 12 && strncasecmp(buf, "Retry-After:", 12) == 0)
+        *(long *)arg = strtol(buf + 12, NULL, 10);
+    return len;
+}
+
+static size_t drop_body(char *buf, size_t size, size_t n, void *arg) { return size * n; }
+
+/* POST path with token; the status, and Retry-After in *retry (-1 if none). */
+static long post_with_retry_after(const char *path, const char *token, long *retry)
+{
+    CURL *h = curl_easy_init();
+    char *url = xasprintf("http://127.0.0.1:%d%s", g.d.port, path);
+    char *auth = xasprintf("Authorization: Bearer %s", token);
+    struct curl_slist *hd = curl_slist_append(NULL, auth);
+    *retry = -1;
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_POST, 1L);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, keep_retry_after);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, retry);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, drop_body);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
+    long status = 0;
+    if (curl_easy_perform(h) == CURLE_OK)
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(hd);
+    curl_easy_cleanup(h);
+    free(auth);
+    free(url);
+    return status;
+}
+
+static long fetches_total(void)
+{
+    resp_t r = http("GET", "/metrics", g.admin, NULL);
+    const char *p = r.body.s ? strstr(r.body.s, "tsunagu_feed_fetch_seconds_count ") : NULL;
+    long n = p ? strtol(p + strlen("tsunagu_feed_fetch_seconds_count "), NULL, 10) : -1;
+    strbuf_free(&r.body);
+    return n;
+}
+
+/* 200 refreshes in a burst start at most one fetch (the forced one):
+ * the others join it (202) or get 429 with Retry-After within
+ * REFRESH_MIN_INTERVAL (60 s); an agency may not force. */
+static void test_refresh_rate_limited(void **state)
+{
+    const char *feed = "/v1/feeds/houkatsu-hokubu/refresh";
+    char *forced = xasprintf("%s?force=1", feed);
+    long before = fetches_total();
+    assert_true(before >= 0);
+    long retry;
+    assert_int_equal(post_with_retry_after(forced, g.admin, &retry), 202);
+    int accepted = 0, limited = 0;
+    for (int i = 0; i < 200; i++) {
+        const char *tok = i % 2 ? g.tok_agency : g.admin;
+        long st = post_with_retry_after(feed, tok, &retry);
+        if (st == 429) {
+            if (retry < 1 || retry > 60)
+                fail_msg("429 with Retry-After %ld", retry);
+            limited++;
+        } else if (st == 202) {
+            accepted++;         /* joined the forced fetch still in flight */
+        } else {
+            fail_msg("refresh #%d: HTTP %ld", i, st);
+        }
+    }
+    assert_true(limited > 0);
+    expect_error("POST", forced, g.tok_agency, NULL, 403, "forbidden");
+    support_sleep_ms(1000);     /* let the forced fetch finish */
+    long after = fetches_total();
+    print_message("refresh burst: 200 requests, %d joined, %d x 429, %ld fetch(es) started\n",
+                  accepted, limited, after - before);
+    assert_int_equal(after - before, 1);
+    free(forced);
+}
+
 static void test_token_revoke(void **state)
 {
     char path[64];
@@ -575,7 +659,7 @@ static void test_failing_feed_keeps_intervals(void **state)
     ivset_init(&got);
     load_expected("ssw", &want);
     assert_int_equal(support_write_file(g.ssw_copy, "BEGIN:VCALENDAR\r\nBEGIN:VEV", (size_t)-1), 0);
-    json_t *j = http_json("POST", "/v1/feeds/ssw/refresh", g.admin, NULL, 202);
+    json_t *j = http_json("POST", "/v1/feeds/ssw/refresh?force=1", g.admin, NULL, 202);
     json_decref(j);
     j = wait_feed_state("ssw", "failing", 10000);
     assert_true(json_is_string(json_object_get(j, "last_error")));
@@ -600,7 +684,7 @@ static void test_failing_feed_keeps_intervals(void **state)
     char *text = read_file(CITY "/calendars/ssw.ics", NULL);
     assert_int_equal(support_write_file(g.ssw_copy, text, (size_t)-1), 0);
     free(text);
-    json_decref(http_json("POST", "/v1/feeds/ssw/refresh", g.admin, NULL, 202));
+    json_decref(http_json("POST", "/v1/feeds/ssw/refresh?force=1", g.admin, NULL, 202));
     j = wait_feed_state("ssw", "ok", 10000);
     assert_int_equal(json_integer_value(json_object_get(j, "failures")), 0);
     json_decref(j);
@@ -766,6 +850,52 @@ static void test_secrets_file_must_be_private(void **state)
     free(secrets); free(log); free(db);
 }
 
+/* tsunagud exits (non-zero, the log naming the problem) instead of
+ * starting with cfg (mode) and env; log_needle is expected in the log. */
+static void expect_refused_start(const char *cfg, mode_t mode, const char *env_extra,
+                                 const char *log_needle)
+{
+    char *conf = support_path(g.d.dir, "refused.conf");
+    assert_int_equal(support_write_file(conf, cfg, (size_t)-1), 0);
+    assert_int_equal(chmod(conf, mode), 0);
+    char *log = support_path(g.d.dir, "refused.log");
+    char *db = support_path(g.d.dir, "refused.db");
+    char dbenv[600], listen[64], mailenv[600];
+    snprintf(dbenv, sizeof dbenv, "TSUNAGU_DATABASE=%s", db);
+    snprintf(listen, sizeof listen, "TSUNAGU_LISTEN=127.0.0.1:%d", support_free_port());
+    snprintf(mailenv, sizeof mailenv, "TSUNAGU_MAIL_PATH=%s/mail-refused.mbox", g.d.dir);
+    const char *env[] = {dbenv, listen, mailenv, "TSUNAGU_SECRETS=", env_extra, NULL};
+    pid_t pid = spawn_daemon((const char *[]){"-c", conf, NULL}, env, log);
+    assert_true(pid > 0);
+    int st = -1;
+    for (int i = 0; i < 200; i++) {
+        if (waitpid(pid, &st, WNOHANG) == pid)
+            break;
+        st = -1;
+        support_sleep_ms(50);
+    }
+    if (st == -1) {
+        support_stop(pid, 2000);
+        fail_msg("tsunagud started with %s", cfg);
+    }
+    char *text = support_read_log(log);
+    if (!strstr(text, log_needle))
+        fail_msg("log lacks \"%s\": %s", log_needle, text);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) != 0);
+    free(text);
+    free(conf); free(log); free(db);
+}
+
+/* Secrets hygiene (issue 8 item 12): a config file holding ADMIN_TOKEN or
+ * LINK_SECRET readable by others, and secrets under 32 characters. */
+static void test_config_secrets_refused(void **state)
+{
+    expect_refused_start("ADMIN_TOKEN = " ADMIN1 "\n", 0644, NULL, "0600");
+    expect_refused_start("LINK_SECRET = 0123456789abcdef0123456789abcdef\n", 0640, NULL, "0600");
+    expect_refused_start("ADMIN_TOKEN = short-admin-token\n", 0600, NULL, "32");
+    expect_refused_start("POLL_INTERVAL = 600\n", 0644, "TSUNAGU_LINK_SECRET=short", "LINK_SECRET");
+}
+
 /* A second daemon against a real HTTP server (badhttp.py): credentials
  * from the secrets file, HTTP errors recorded on the feed, URL userinfo
  * redacted, and SIGTERM draining a fetch in flight before exiting 0. */
@@ -791,7 +921,7 @@ static void test_http_feeds_secrets_and_drain(void **state)
     snprintf(dbenv, sizeof dbenv, "TSUNAGU_DATABASE=%s", db);
     snprintf(listen, sizeof listen, "TSUNAGU_LISTEN=127.0.0.1:%d", dport);
     snprintf(mailenv, sizeof mailenv, "TSUNAGU_MAIL_PATH=%s/mail3.mbox", g.d.dir);
-    const char *env[] = {senv, dbenv, listen, mailenv, "TSUNAGU_ADMIN_TOKEN=second-admin",
+    const char *env[] = {senv, dbenv, listen, mailenv, "TSUNAGU_ADMIN_TOKEN=second-admin-token-0123456789abcdef",
                          "TSUNAGU_NOW=2026-12-01T09:00:00+09:00", NULL};
     pid_t dpid = spawn_daemon((const char *[]){NULL}, env, dlog);
     assert_true(dpid > 0);
@@ -800,7 +930,7 @@ static void test_http_feeds_secrets_and_drain(void **state)
     int saved_port = g.d.port;
     const char *saved_admin = g.admin;
     g.d.port = dport;
-    g.admin = "second-admin";
+    g.admin = "second-admin-token-0123456789abcdef";
     char *doc = xasprintf(
         "{\"city\": \"テスト市\", \"timezone\": \"Asia/Tokyo\", \"districts\": [],"
         " \"agencies\": [{\"id\": \"x\", \"name\": \"機関X\", \"fields\": [\"高齢\"],"
@@ -907,6 +1037,7 @@ int main(void)
         cmocka_unit_test(test_freebusy_ics),
         cmocka_unit_test(test_tokens_created_listed_hashed),
         cmocka_unit_test(test_roles),
+        cmocka_unit_test(test_refresh_rate_limited),
         cmocka_unit_test(test_token_revoke),
         cmocka_unit_test(test_not_found_and_method),
         cmocka_unit_test(test_bad_query_400),
@@ -916,6 +1047,7 @@ int main(void)
         cmocka_unit_test(test_cli),
         cmocka_unit_test(test_sighup_reloads_config),
         cmocka_unit_test(test_secrets_file_must_be_private),
+        cmocka_unit_test(test_config_secrets_refused),
         cmocka_unit_test(test_http_feeds_secrets_and_drain),
         cmocka_unit_test(test_sigterm_exits_zero),
     };

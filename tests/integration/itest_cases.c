@@ -43,7 +43,7 @@
 #include "util.h"
 
 #define CITY "tests/data/yamanami"
-#define ADMIN "itest-cases-admin-token"
+#define ADMIN "itest-cases-admin-token-0123456789abcdef"
 
 static struct {
     support_daemon_t d;

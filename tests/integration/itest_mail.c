@@ -38,7 +38,7 @@
 #include "timeutil.h"
 
 #define CITY  "tests/data/yamanami"
-#define ADMIN "itest-mail-admin"
+#define ADMIN "itest-mail-admin-token-0123456789abcdef"
 #define NOW0  SUPPORT_FIXTURE_NOW
 #define HTTP_TIMEOUT_S 20
 
@@ -105,7 +105,7 @@ static void start_daemon(const char *now)
     const char *env[] = {listen, db, smtp, nowenv, pub, cases,
                          "TSUNAGU_ADMIN_TOKEN=" ADMIN, "TSUNAGU_SMTP_STARTTLS=no",
                          "TSUNAGU_SMTP_FROM=kyodo@yamanami.example",
-                         "TSUNAGU_LINK_SECRET=itest-link-secret",
+                         "TSUNAGU_LINK_SECRET=itest-link-secret-0123456789abcdef0123",
                          "TSUNAGU_OUTBOX_RETRY_SECONDS=1", "TSUNAGU_OUTBOX_RETRY_MAX=1",
                          "TSUNAGU_MONITOR_INTERVAL=1", "TSUNAGU_POLL_INTERVAL=3600",
                          "TSUNAGU_SMTP_TIMEOUT=10",
