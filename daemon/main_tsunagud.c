@@ -221,8 +221,13 @@ static bool listen_on(tsunagud_t *d, char *err, size_t errlen)
     }
     int port = atoi(colon + 1);
     errno = 0;
-    bool ok = port > 0 && port < 65536 &&
-              evhttp_bind_socket_with_handle(d->http, *host ? host : "0.0.0.0", (uint16_t)port);
+    struct evhttp_bound_socket *bs = port > 0 && port < 65536
+        ? evhttp_bind_socket_with_handle(d->http, *host ? host : "0.0.0.0", (uint16_t)port) : NULL;
+    bool ok = bs != NULL;
+    socklen_t alen = sizeof d->listen_addr;
+    if (ok && getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&d->listen_addr,
+                          &alen) == 0)
+        d->has_listen_addr = true;          /* feeds never fetch from here */
     if (!ok)
         snprintf(err, errlen, "LISTEN %s: 待ち受けできません (cannot listen)%s%s", spec,
                  errno ? ": " : "", errno ? strerror(errno) : "");

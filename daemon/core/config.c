@@ -30,6 +30,7 @@ const config_key_t config_keys[] = {
     {"FETCH_TIMEOUT", "30", "seconds before one feed fetch is abandoned"},
     {"MAX_CONCURRENT_FETCHES", "16", "feed fetches in flight at once"},
     {"REFRESH_MIN_INTERVAL", "60", "seconds a manual feed refresh must wait after the feed's last fetch (staff may ?force=1)"},
+    {"FEED_ALLOW_HOSTS", NULL, "hosts (any port) a feed's redirects and CalDAV links may lead to besides the feed URL's own origin"},
     {"FILE_FEEDS_DIR", NULL, "folder local calendar files (file:// or /path) must be in (unset = anywhere)"},
     {"DRAIN_SECONDS", "10", "on SIGTERM, wait this long for in-flight work"},
     {"CHECKPOINT_INTERVAL", "30", "seconds between SQLite WAL checkpoints (0 = SQLite's automatic ones)"},

@@ -551,6 +551,8 @@ static void launch(feed_ent_t *e)
         .max_body = f->max_body,
         .timeout_ms = f->timeout_ms,
         .state_json = state,
+        .allow_hosts = config_get(f->d->config, "FEED_ALLOW_HOSTS"),
+        .self_addr = f->d->has_listen_addr ? (const struct sockaddr *)&f->d->listen_addr : NULL,
     };
     e->job = feed_refresh(f->d->curlev, &req, on_feed_done, e);
     free(state);

@@ -191,6 +191,48 @@ static void test_invalid_utf8_still_gets_error_body(void **state)
                       "\xE3\x81\x82");
 }
 
+/* ---- feeds never fetch the daemon itself (issue 8 item 4) -------------------- */
+
+/* A calendar whose URL is the daemon's own listener (by address and by
+ * another name for it) is refused on the connected address, and the feed
+ * says so; the daemon's access log shows no such request. */
+static void test_feed_never_fetches_own_listener(void **state)
+{
+    json_t *doc = support_city_doc("tests/data/yamanami", NULL, NULL);
+    json_t *cals = json_object_get(json_array_get(json_object_get(doc, "agencies"), 0), "calendars");
+    json_t *cal = json_array_get(cals, 0);
+    const char *fid = json_string_value(json_object_get(cal, "id"));
+    char *id = xstrdup(fid);
+    char *url = xasprintf("http://localhost:%d/v1/self-probe", g.d.port);
+    json_object_set_new(cal, "kind", json_string("ics"));
+    json_object_set_new(cal, "url", json_string(url));
+    json_decref(support_api_post_doc(&g.d, "/v1/import", ADMIN, doc, 200));
+    char *refresh = xasprintf("/v1/feeds/%s/refresh?force=1", id);
+    char *get = xasprintf("/v1/feeds/%s", id);
+    const char *err = NULL;
+    json_t *f = NULL;
+    for (int i = 0; i < 100; i++) {
+        support_daemon_status(&g.d, "POST", refresh, ADMIN, NULL);
+        support_sleep_ms(100);
+        json_decref(f);
+        f = support_api_json(&g.d, "GET", get, ADMIN, NULL, 200);
+        err = json_string_value(json_object_get(f, "last_error"));
+        if (err && strstr(err, "自身"))
+            break;
+    }
+    if (!err || !strstr(err, "自身"))
+        fail_msg("feed %s: last_error %s", id, err ? err : "(none)");
+    char *log = support_read_log(g.d.log);
+    if (log && strstr(log, "self-probe"))
+        fail_msg("the daemon fetched itself");
+    free(log);
+    json_decref(f);
+    json_decref(doc);
+    free(refresh); free(get); free(url); free(id);
+    support_api_import_city(&g.d, ADMIN, "tests/data/yamanami", NULL, NULL);   /* restore */
+    assert_daemon_healthy();
+}
+
 /* ---- ids at the door (issue 8, items 9 and 10) ---------------------------------- */
 
 /* %00 used to truncate the id (Y-01%00junk read Y-01); every control
@@ -306,6 +348,7 @@ int main(void)
         cmocka_unit_test(test_request_line_flood_refused),
         cmocka_unit_test(test_invalid_utf8_still_gets_error_body),
         cmocka_unit_test(test_import_city),
+        cmocka_unit_test(test_feed_never_fetches_own_listener),
         cmocka_unit_test(test_control_characters_in_path),
         cmocka_unit_test(test_numeric_ids_refused),
         cmocka_unit_test(test_long_ids_refused),
