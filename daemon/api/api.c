@@ -1,7 +1,8 @@
 /*
  * api.c - the evhttp router: routes, auth, request and response helpers.
  *
- * Every request enters on_request (evhttp's generic callback).  The path
+ * Every request enters api_dispatch (evhttp's generic callback, through
+ * the connection guard of api_conns.c).  The path
  * is split into URL-decoded segments and matched against the route table
  * (literal segments and {name} captures).  Auth runs before the handler:
  * Bearer token (or HTTP Basic with the token as password, for calendar
@@ -128,7 +129,6 @@ static bool split_path(const char *path, strvec_t *out)
     return split_path_checked(path, out, NULL);
 }
 
-static void on_request(struct evhttp_request *req, void *arg);
 
 /* The path as logged: an RSVP link's token is a bearer credential (anyone
  * holding it can answer for the agency), so everything after /v1/rsvp/ is
@@ -151,7 +151,7 @@ api_t *api_new(tsunagud_t *d, struct evhttp *http)
     for (size_t i = 0; api_areas[i]; i++)
         api_areas[i](api);
     if (http)
-        evhttp_set_gencb(http, on_request, api);
+        evhttp_set_gencb(http, api_dispatch, api);
     return api;
 }
 
@@ -334,7 +334,7 @@ static const route_t *find_route(api_t *api, enum evhttp_cmd_type m, const strve
     return NULL;
 }
 
-static void on_request(struct evhttp_request *req, void *arg)
+void api_dispatch(struct evhttp_request *req, void *arg)
 {
     api_t *api = arg;
     api_req_t *r = xcalloc(1, sizeof *r);

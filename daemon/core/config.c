@@ -35,6 +35,8 @@ const config_key_t config_keys[] = {
     {"DRAIN_SECONDS", "10", "on SIGTERM, wait this long for in-flight work"},
     {"CHECKPOINT_INTERVAL", "30", "seconds between SQLite WAL checkpoints (0 = SQLite's automatic ones)"},
     {"MAX_BODY_BYTES", "8M", "largest HTTP request body accepted"},
+    {"MAX_CONNECTIONS", "1024", "HTTP connections open at once (kept below the descriptor limit)"},
+    {"HEAD_TIMEOUT", "10", "seconds a request head may take; a body gets MAX_BODY_BYTES at 16 KiB/s more"},
     {"LOG_LEVEL", "info", "debug, info, warn or error"},
     /* other modules: add keys here (and to contrib/tsunagud.conf.sample) */
     {"RULES", NULL, "lead-agency rule file (default: the shipped default.rules)"},

@@ -78,6 +78,8 @@ typedef void (*api_handler_fn)(api_req_t *r);
 
 /* ---- router ----------------------------------------------------------- */
 api_t *api_new(tsunagud_t *d, struct evhttp *http);
+/* One complete request (the evhttp generic callback; arg is the api_t). */
+void   api_dispatch(struct evhttp_request *req, void *arg);
 void   api_free(api_t *api);
 tsunagud_t *api_daemon(api_t *api);
 /* method: "GET", "POST", "PUT", "DELETE", "PATCH". */
