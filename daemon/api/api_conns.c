@@ -184,6 +184,13 @@ static void adopt(api_conns_t *g, struct bufferevent *bev)
     bufferevent_getcb(bev, NULL, NULL, NULL, &cbarg);
     if (!cbarg)
         return;                           /* evhttp already closed it */
+    if (g->n >= g->cfg.max_connections) {
+        /* accepted in the same burst as the one that reached the cap */
+        int fd = bufferevent_getfd(bev);
+        if (fd >= 0)
+            shutdown(fd, SHUT_RDWR);
+        return;
+    }
     conn_t *c = xcalloc(1, sizeof *c);
     c->g = g;
     c->bev = bev;
