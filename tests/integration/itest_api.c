@@ -537,6 +537,18 @@ static void test_refresh_rate_limited(void **state)
                   accepted, limited, after - before);
     assert_int_equal(after - before, 1);
     free(forced);
+    /* the CLI: refused with the wait in the message; --force goes through */
+    const char *plain[] = {"refresh", "houkatsu-hokubu", NULL};
+    support_run_t r = support_daemon_cli(&g.d, NULL, g.admin, NULL, plain);
+    assert_int_not_equal(r.code, 0);
+    if (!strstr(r.out, "秒"))
+        fail_msg("tsunagu refresh: %s", r.out);
+    free(r.out);
+    const char *force[] = {"refresh", "--force", "houkatsu-hokubu", NULL};
+    r = support_daemon_cli(&g.d, NULL, g.admin, NULL, force);
+    if (r.code != 0)
+        fail_msg("tsunagu refresh --force: %s", r.out);
+    free(r.out);
 }
 
 static void test_token_revoke(void **state)
@@ -667,6 +679,16 @@ static void test_failing_feed_keeps_intervals(void **state)
     assert_int_equal(json_integer_value(json_object_get(j, "failures")), 1);
     assert_true(json_is_string(json_object_get(j, "last_success")));
     json_decref(j);
+    /* the failure backoff (POLL_INTERVAL 600 -> about 150 s) holds for the
+     * agency; staff wait only REFRESH_MIN_INTERVAL (60 s) */
+    char *ssw = create_token("agency:ssw", NULL);
+    long ra;
+    assert_int_equal(post_with_retry_after("/v1/feeds/ssw/refresh", ssw, &ra), 429);
+    if (ra <= 60)
+        fail_msg("agency refresh of a failing feed: Retry-After %ld, wanted the backoff", ra);
+    assert_int_equal(post_with_retry_after("/v1/feeds/ssw/refresh", g.admin, &ra), 429);
+    assert_true(ra >= 1 && ra <= 60);
+    free(ssw);
     fetch_busy("/v1/feeds/ssw/busy?" WIN, &got);
     assert_same_set(&got, &want, "ssw after a failed fetch");
     assert_true(log_contains("feed ssw: failed"));
