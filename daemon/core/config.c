@@ -246,7 +246,10 @@ long long config_size(const config_t *c, const char *key, long long def)
 
 /* ---- secrets ------------------------------------------------------------- */
 
+/* Secrets with a minimum length; a config file holding any of these or
+ * SMTP_PASSWORD must be private. */
 static const char *const secret_keys[] = { "ADMIN_TOKEN", "LINK_SECRET", NULL };
+static const char *const private_keys[] = { "ADMIN_TOKEN", "LINK_SECRET", "SMTP_PASSWORD", NULL };
 
 static bool in_file(const config_t *c, const char *key)
 {
@@ -267,7 +270,7 @@ bool config_check_secrets(const config_t *c, const char *path, char *err, size_t
             return false;
         }
     }
-    for (const char *const *k = secret_keys; path && *k; k++) {
+    for (const char *const *k = private_keys; path && *k; k++) {
         if (!in_file(c, *k))
             continue;
         struct stat st;

@@ -43,7 +43,7 @@ long long   config_size(const config_t *c, const char *key, long long def);
 
 /* ADMIN_TOKEN and LINK_SECRET: each, when set (file or env), is at least
  * CONFIG_SECRET_MIN_LEN characters, and a config file (path, may be NULL)
- * holding one must not be readable by group or others.  false + a
+ * holding one (or SMTP_PASSWORD) must not be readable by group or others.  false + a
  * Japanese err naming the key otherwise; tsunagud refuses to start and a
  * SIGHUP reload keeps the old config. */
 #define CONFIG_SECRET_MIN_LEN 32

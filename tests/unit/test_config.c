@@ -134,6 +134,9 @@ static void test_secrets_hygiene(void **state)
     assert_false(secrets_ok(long1, 0640, err, sizeof err));
     assert_false(secrets_ok("LINK_SECRET = 0123456789abcdef0123456789abcdef\n", 0604, err, sizeof err));
     assert_non_null(strstr(err, "LINK_SECRET"));
+    assert_false(secrets_ok("SMTP_PASSWORD = pw\n", 0644, err, sizeof err));
+    assert_non_null(strstr(err, "SMTP_PASSWORD"));
+    assert_true(secrets_ok("SMTP_PASSWORD = pw\n", 0600, err, sizeof err));   /* no minimum length */
     /* a config without secrets may be readable */
     assert_true(secrets_ok("POLL_INTERVAL = 600\n", 0644, err, sizeof err));
     /* too short: 31 characters */
