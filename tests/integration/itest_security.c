@@ -340,6 +340,7 @@ static void test_connection_cap(void **state)
     support_daemon_t d;
     start_small(&d, "itest-security-cap", "MAX_CONNECTIONS = 20\n", getenv("TSUNAGU_ITEST_WRAPPER"));
     int fds[21];
+    support_sleep_ms(500);                          /* the start-up probe's connection closes */
     open_many(d.port, fds, 20);
     support_sleep_ms(300);
     open_many(d.port, fds + 20, 1);
