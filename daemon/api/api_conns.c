@@ -58,7 +58,7 @@ struct api_conns {
     size_t                  npending, cap;
     struct event           *adopt_ev, *resume_ev;
     bool                    paused_full, paused_fd;
-    double                  last_fd_log, last_full_log;
+    double                  last_fd_log, last_full_log, last_slow_log;
     long                    fd_errors, refused_slow;
 };
 
@@ -149,8 +149,11 @@ static void on_clock(evutil_socket_t fd, short what, void *arg)
         return;
     }
     g->refused_slow++;
-    log_info("http: closing a connection whose request is too slow (%.0f bytes in %.1f s)",
-             got, elapsed);
+    if (now - g->last_slow_log >= 10) {       /* an attack must not flood the log */
+        log_info("http: closing a connection whose request is too slow (%.0f bytes in %.1f s; "
+                 "%ld so far)", got, elapsed, g->refused_slow);
+        g->last_slow_log = now;
+    }
     int sfd = bufferevent_getfd(c->bev);
     if (sfd >= 0)
         shutdown(sfd, SHUT_RDWR);          /* evhttp reads EOF and frees it */
@@ -284,7 +287,7 @@ api_conns_t *api_conns_attach(struct event_base *base, struct evhttp *http,
     g->listener = evhttp_bound_socket_get_listener(bs);
     g->adopt_ev = event_new(base, -1, 0, on_adopt, g);
     g->resume_ev = evtimer_new(base, on_resume, g);
-    g->last_fd_log = g->last_full_log = -1e9;
+    g->last_fd_log = g->last_full_log = g->last_slow_log = -1e9;
     error_guard = g;
     evconnlistener_set_error_cb(g->listener, on_accept_error);
     evhttp_set_bevcb(http, on_new_bev, g);

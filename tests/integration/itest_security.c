@@ -281,7 +281,10 @@ static void test_trickling_connections_are_cut_off(void **state)
         if (fds[i] >= 0)
             close(fds[i]);
     char *log = support_read_log(g.d.log);
-    assert_non_null(strstr(log, "too slow"));
+    int lines = 0;
+    for (const char *p = log; (p = strstr(p, "too slow")); p++)
+        lines++;
+    assert_true(lines >= 1 && lines <= 2);          /* logged, once per 10 s, not 500 times */
     free(log);
     assert_daemon_healthy();
 }
