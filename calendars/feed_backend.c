@@ -9,9 +9,12 @@
  * easy handle configured here with the same safety rails: body size limit
  * (the write callback aborts the transfer when the limit is passed, and
  * CURLOPT_MAXFILESIZE refuses announced oversize bodies early), an overall
- * deadline per job, at most FEED_MAX_REDIRS redirects and only to
- * http(s), basic auth from the secrets file that is never sent to another
- * host, and conditional headers for ETag / Last-Modified.
+ * deadline per job, at most FEED_MAX_REDIRS redirects, followed here
+ * (not by libcurl) so every hop passes the origin guard of feed_guard.c
+ * before it is contacted, no connection to the daemon's own listener
+ * (CURLOPT_OPENSOCKETFUNCTION), basic auth from the secrets file that is
+ * never sent to another host, and conditional headers for ETag /
+ * Last-Modified.
  *
  * The user's done callback always runs from the loop: a job that ends
  * (success or failure, even inside feed_refresh) arms a zero-delay event
@@ -21,6 +24,8 @@
 #include "feed_backend.h"
 
 #include <event2/event.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +142,72 @@ static void exchange_release(feed_job_t *job)
     resp_free(&job->resp);
 }
 
+static int http_start(feed_job_t *job, const feed_http_req_t *req, feed_http_cb cb, int redirs);
+
+static void xreq_free(feed_http_req_t *r)
+{
+    free((char *)r->method);
+    free((char *)r->url);
+    free((char *)r->body);
+    free((char *)r->depth);
+    free((char *)r->content_type);
+    free((char *)r->if_none_match);
+    free((char *)r->if_modified_since);
+    memset(r, 0, sizeof *r);
+}
+
+static feed_http_req_t xreq_dup(const feed_http_req_t *r)
+{
+    feed_http_req_t c = {
+        xstrdup(r->method), xstrdup(r->url), xstrdup(r->body), xstrdup(r->depth),
+        xstrdup(r->content_type), xstrdup(r->if_none_match), xstrdup(r->if_modified_since),
+    };
+    return c;
+}
+
+static bool http_url(const char *u)
+{
+    return strncasecmp(u, "http://", 7) == 0 || strncasecmp(u, "https://", 8) == 0;
+}
+
+/* A 3xx with a Location: follow it when the guard allows (true: the job
+ * went on or ended).  false leaves resp to the callback (too many hops,
+ * not http(s)). */
+static bool follow_redirect(feed_job_t *job, CURL *easy, feed_http_resp_t *resp, feed_http_cb cb)
+{
+    char *loc = NULL;
+    if (resp->code != CURLE_OK || resp->status < 300 || resp->status >= 400 ||
+        resp->status == 304 || curl_easy_getinfo(easy, CURLINFO_REDIRECT_URL, &loc) != CURLE_OK ||
+        !loc)
+        return false;
+    if (job->redirs >= FEED_MAX_REDIRS) {
+        resp->code = CURLE_TOO_MANY_REDIRECTS;
+        return false;
+    }
+    if (!http_url(loc)) {
+        resp->code = CURLE_UNSUPPORTED_PROTOCOL;
+        snprintf(resp->curl_err, sizeof resp->curl_err, "redirect to %.40s", loc);
+        return false;
+    }
+    char *why = feed_dav_url_refusal(job, loc);
+    if (why) {
+        feed_job_fail(job, resp->status, "%s", why);    /* the target is never contacted */
+        free(why);
+        return true;
+    }
+    feed_http_req_t next = xreq_dup(&job->xreq);
+    free((char *)next.url);
+    next.url = xstrdup(loc);
+    if (resp->status == 303) {                        /* See Other: GET, no body */
+        free((char *)next.method);
+        free((char *)next.body);
+        next.method = next.body = NULL;
+    }
+    http_start(job, &next, cb, job->redirs + 1);
+    xreq_free(&next);
+    return true;
+}
+
 static void on_http_done(CURL *easy, CURLcode result, void *arg)
 {
     feed_job_t *job = arg;
@@ -147,13 +218,15 @@ static void on_http_done(CURL *easy, CURLcode result, void *arg)
     char *eff = NULL;
     if (curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &eff) == CURLE_OK && eff)
         resp.effective_url = xstrdup(eff);
-    curl_easy_cleanup(easy);
-    job->easy = NULL;
-    curl_slist_free_all(job->headers);
-    job->headers = NULL;
     feed_http_cb cb = job->http_cb;
     job->http_cb = NULL;
-    cb(job, &resp);
+    job->easy = NULL;                          /* curlev has removed it */
+    curl_slist_free_all(job->headers);
+    job->headers = NULL;
+    bool followed = follow_redirect(job, easy, &resp, cb);
+    curl_easy_cleanup(easy);
+    if (!followed)
+        cb(job, &resp);
     resp_free(&resp);
 }
 
@@ -194,8 +267,11 @@ static void configure_easy(feed_job_t *job, CURL *e, const feed_http_req_t *req)
     /* an https feed is never redirected down to plain http */
     bool tls = strncasecmp(req->url, "https://", 8) == 0;
     curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, tls ? "https" : "http,https");
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(e, CURLOPT_MAXREDIRS, FEED_MAX_REDIRS);
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);     /* on_http_done follows them */
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, feed_guard_open_socket);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, job);
+    curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, feed_guard_prereq);
+    curl_easy_setopt(e, CURLOPT_PREREQDATA, job);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     long left = feed_job_time_left_ms(job);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, left);
@@ -223,10 +299,14 @@ static void configure_easy(feed_job_t *job, CURL *e, const feed_http_req_t *req)
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, job->headers);
 }
 
-int feed_http_start(feed_job_t *job, const feed_http_req_t *req, feed_http_cb cb)
+static int http_start(feed_job_t *job, const feed_http_req_t *req, feed_http_cb cb, int redirs)
 {
     exchange_release(job);
     resp_init(&job->resp);
+    feed_http_req_t copy = xreq_dup(req);     /* req may be job->xreq itself */
+    xreq_free(&job->xreq);
+    job->xreq = copy;
+    job->redirs = redirs;
     CURL *e = curl_easy_init();
     if (!e) {
         feed_job_fail(job, 0, "内部エラー: curl を初期化できません (curl_easy_init failed)");
@@ -234,7 +314,7 @@ int feed_http_start(feed_job_t *job, const feed_http_req_t *req, feed_http_cb cb
     }
     job->easy = e;
     job->http_cb = cb;
-    configure_easy(job, e, req);
+    configure_easy(job, e, &job->xreq);
     if (curlev_add(job->cev, e, on_http_done, job) != 0) {
         curl_easy_cleanup(e);
         job->easy = NULL;
@@ -244,9 +324,16 @@ int feed_http_start(feed_job_t *job, const feed_http_req_t *req, feed_http_cb cb
     return 0;
 }
 
+int feed_http_start(feed_job_t *job, const feed_http_req_t *req, feed_http_cb cb)
+{
+    return http_start(job, req, cb, 0);
+}
+
 static char *transport_error(const feed_job_t *job, const feed_http_resp_t *r)
 {
     const char *detail = r->curl_err[0] ? r->curl_err : curl_easy_strerror(r->code);
+    if (job->self_refused)         /* CURLE_COULDNT_CONNECT or CURLE_ABORTED_BY_CALLBACK */
+        return xstrdup("tsunagud 自身の待ち受けには接続しません (refusing to fetch the daemon's own listener)");
     switch (r->code) {
     case CURLE_FILESIZE_EXCEEDED:
     case CURLE_WRITE_ERROR:
@@ -326,6 +413,8 @@ static void job_free(feed_job_t *job)
     free(job->url);
     free(job->userpwd);
     free(job->state_json);
+    free(job->allow_hosts);
+    xreq_free(&job->xreq);
     free(job);
 }
 
@@ -477,6 +566,16 @@ feed_job_t *feed_refresh(curlev_t *cev, const feed_request_t *req,
     job->req.url = job->url;
     job->req.userpwd = job->userpwd;
     job->req.state_json = job->state_json;
+    job->allow_hosts = xstrdup(req->allow_hosts);
+    job->req.allow_hosts = job->allow_hosts;
+    if (req->self_addr && (req->self_addr->sa_family == AF_INET ||
+                           req->self_addr->sa_family == AF_INET6)) {
+        memcpy(&job->self, req->self_addr, req->self_addr->sa_family == AF_INET
+                                               ? sizeof(struct sockaddr_in)
+                                               : sizeof(struct sockaddr_in6));
+        job->has_self = true;
+    }
+    job->req.self_addr = NULL;
     if (!job->req.max_body)
         job->req.max_body = FEED_DEFAULT_MAX_BODY;
     if (job->req.timeout_ms <= 0)

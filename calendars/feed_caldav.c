@@ -26,9 +26,10 @@
  *      (the stored busy time is kept) rather than store part of it.
  *
  * Every URL a server points to (principal, home set, collections, and
- * the collections of a saved state) must pass feed_dav_url_refusal():
- * with credentials only the feed URL's own scheme, host and port, and
- * never https down to http, so the password goes nowhere else.
+ * the collections of a saved state) must pass feed_dav_url_refusal()
+ * (feed_guard.c): the feed URL's own scheme, host and port unless the
+ * host is in FEED_ALLOW_HOSTS, never https down to http, and with
+ * credentials only the feed's origin, so the password goes nowhere else.
  *
  * The state JSON keeps, per collection, its URL, sync-token and the busy
  * intervals of each resource (href -> [[start,end],...], non-empty ones
@@ -513,49 +514,6 @@ static void discovery_fail(feed_job_t *job, long status, const char *fmt, ...)
     else
         feed_job_fail(job, status, "%s", b.s);
     strbuf_free(&b);
-}
-
-/* "scheme://host:port" of url, lower case, the default port filled in;
- * *has_user set when the URL carries user info.  NULL if unparsable. */
-static char *url_origin(const char *url, bool *has_user)
-{
-    CURLU *u = curl_url();
-    char *scheme = NULL, *host = NULL, *port = NULL, *user = NULL, *out = NULL;
-    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
-        out = xasprintf("%s://%s:%s", scheme, host, port);
-        for (char *c = out; *c; c++)
-            *c = (char)tolower((unsigned char)*c);
-    }
-    if (has_user)
-        *has_user = u && curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK && user && *user;
-    curl_free(scheme);
-    curl_free(host);
-    curl_free(port);
-    curl_free(user);
-    curl_url_cleanup(u);
-    return out;
-}
-
-char *feed_dav_url_refusal(const feed_job_t *job, const char *url)
-{
-    bool user_in_url = false;
-    char *mine = url_origin(job->url, &user_in_url), *theirs = url_origin(url, NULL);
-    char *why = NULL;
-    if (!mine || !theirs)
-        why = xstrdup("サーバーが示した URL を解釈できません (bad URL from the server)");
-    else if (strncmp(mine, "https:", 6) == 0 && strncmp(theirs, "https:", 6) != 0)
-        why = xasprintf("https から http へ切り替えないため中止しました: %s "
-                        "(refusing to downgrade https to http)", theirs);
-    else if ((job->userpwd || user_in_url) && strcmp(mine, theirs) != 0)
-        why = xasprintf("認証情報を別のホストへ送らないため中止しました: サーバーが %s を示しましたが、"
-                        "フィードの URL は %s です (refusing to send credentials to another origin)",
-                        theirs, mine);
-    free(mine);
-    free(theirs);
-    return why;
 }
 
 /* Discovery may go to url: true, else the discovery fails (false). */

@@ -23,9 +23,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "api.h"
+#include "api_conns.h"
 #include "config.h"
 #include "curlev.h"
 #include "daemon.h"
@@ -121,7 +123,8 @@ static void reload(tsunagud_t *d)
         log_error("reload: %s (keeping the old config)", err);
         return;
     }
-    if (!apply_clock(nc, err, sizeof err)) {
+    if (!apply_clock(nc, err, sizeof err) ||
+        !config_check_secrets(nc, d->config_path, err, sizeof err)) {
         log_error("reload: %s (keeping the old config)", err);
         config_free(nc);
         return;
@@ -202,6 +205,40 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 }
 
 /* ---- startup ------------------------------------------------------------- */
+static struct evhttp_bound_socket *listen_socket;
+static api_conns_t *conn_guard;
+
+/* MAX_CONNECTIONS, kept below the descriptor limit (minus a reserve for
+ * the database, feeds and mail), so the cap bites before EMFILE does. */
+static long max_connections(const config_t *c)
+{
+    long want = config_num(c, "MAX_CONNECTIONS", NULL);
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        want > (long)rl.rlim_cur - 64) {
+        long fit = (long)rl.rlim_cur - 64 > 16 ? (long)rl.rlim_cur - 64 : 16;
+        log_warn("MAX_CONNECTIONS %ld does not fit the descriptor limit %ld; using %ld",
+                 want, (long)rl.rlim_cur, fit);
+        want = fit;
+    }
+    return want;
+}
+
+static bool guard_connections(tsunagud_t *d)
+{
+    api_conns_cfg_t cfg = {
+        .max_connections = max_connections(d->config),
+        .head_timeout_s = config_num(d->config, "HEAD_TIMEOUT", NULL),
+        .max_body = (size_t)config_size(d->config, "MAX_BODY_BYTES", 8LL * 1024 * 1024),
+        .min_rate = API_CONNS_MIN_RATE,
+    };
+    conn_guard = api_conns_attach(d->base, d->http, listen_socket, d->api, &cfg);
+    if (conn_guard)
+        log_info("http: at most %ld connections, request head within %ld s",
+                 cfg.max_connections, cfg.head_timeout_s);
+    return conn_guard != NULL;
+}
+
 static bool listen_on(tsunagud_t *d, char *err, size_t errlen)
 {
     const char *spec = config_get(d->config, "LISTEN");
@@ -220,8 +257,13 @@ static bool listen_on(tsunagud_t *d, char *err, size_t errlen)
     }
     int port = atoi(colon + 1);
     errno = 0;
-    bool ok = port > 0 && port < 65536 &&
-              evhttp_bind_socket_with_handle(d->http, *host ? host : "0.0.0.0", (uint16_t)port);
+    struct evhttp_bound_socket *bs = listen_socket = port > 0 && port < 65536
+        ? evhttp_bind_socket_with_handle(d->http, *host ? host : "0.0.0.0", (uint16_t)port) : NULL;
+    bool ok = bs != NULL;
+    socklen_t alen = sizeof d->listen_addr;
+    if (ok && getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&d->listen_addr,
+                          &alen) == 0)
+        d->has_listen_addr = true;          /* feeds never fetch from here */
     if (!ok)
         snprintf(err, errlen, "LISTEN %s: 待ち受けできません (cannot listen)%s%s", spec,
                  errno ? ": " : "", errno ? strerror(errno) : "");
@@ -233,7 +275,8 @@ static bool listen_on(tsunagud_t *d, char *err, size_t errlen)
 
 static bool start(tsunagud_t *d, char *err, size_t errlen)
 {
-    if (!apply_clock(d->config, err, errlen))
+    if (!apply_clock(d->config, err, errlen) ||
+        !config_check_secrets(d->config, d->config_path, err, errlen))
         return false;
     apply_log_level(d->config);
     d->store = store_open(config_get(d->config, "DATABASE"), err, errlen);
@@ -264,6 +307,10 @@ static bool start(tsunagud_t *d, char *err, size_t errlen)
     d->api = api_new(d, d->http);
     if (!listen_on(d, err, errlen))
         return false;
+    if (!guard_connections(d)) {
+        snprintf(err, errlen, "cannot guard HTTP connections");
+        return false;
+    }
     feeds_sync(d->feeds);
     return true;
 }
@@ -273,8 +320,10 @@ static void stop(tsunagud_t *d)
     feeds_free(d->feeds);
     if (drain_timer)
         event_free(drain_timer);
+    api_conns_detach(conn_guard);
     if (d->http)
         evhttp_free(d->http);
+    api_conns_free(conn_guard);
     api_free(d->api);
     curlev_free(d->curlev);
     if (checkpoint_timer)

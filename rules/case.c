@@ -13,6 +13,8 @@
  */
 #include "case.h"
 
+#include "ids.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -233,8 +235,11 @@ static bool parse_case(const json_t *root, case_t *c, perr_t *e)
 {
     if (!json_is_object(root))
         return fail(e, "case: JSON オブジェクトが必要です (expected an object)");
-    if (!get_string(root, "id", "", false, &c->id, e) ||
-        !get_string(root, "title", "", true, &c->title, e) ||
+    if (!get_string(root, "id", "", false, &c->id, e))
+        return false;
+    if (c->id && !ids_valid(c->id))
+        return fail(e, "id: " IDS_RULE_TEXT);
+    if (!get_string(root, "title", "", true, &c->title, e) ||
         !get_string(root, "district", "", false, &c->district, e) ||
         !parse_meeting_type(root, c, e) ||
         !get_string(root, "first_contact", "", true, &c->first_contact, e) ||
@@ -242,9 +247,6 @@ static bool parse_case(const json_t *root, case_t *c, perr_t *e)
         !get_bool(root, "urgent", "", true, &c->urgent, e) ||
         !get_strings(root, "features", "", &c->features, e))
         return false;
-    for (const char *p = c->id; *p; p++)
-        if (*p == '/' || *p == '?' || *p == '#' || *p == '%' || (unsigned char)*p < 0x20)
-            return fail(e, "id: 「/ ? # %%」や制御文字は使えません (invalid character in id)");
     return parse_members(root, c, e);
 }
 

@@ -1,7 +1,8 @@
 /*
  * api.c - the evhttp router: routes, auth, request and response helpers.
  *
- * Every request enters on_request (evhttp's generic callback).  The path
+ * Every request enters api_dispatch (evhttp's generic callback, through
+ * the connection guard of api_conns.c).  The path
  * is split into URL-decoded segments and matched against the route table
  * (literal segments and {name} captures).  Auth runs before the handler:
  * Bearer token (or HTTP Basic with the token as password, for calendar
@@ -24,6 +25,7 @@
 #include <time.h>
 
 #include "api.h"
+#include "ids.h"
 #include "log.h"
 #include "util.h"
 
@@ -91,8 +93,10 @@ static const char *method_name(enum evhttp_cmd_type t)
     }
 }
 
-/* Split "/a/b%20c/" into decoded segments; false on bad encoding. */
-static bool split_path(const char *path, strvec_t *out)
+/* Split "/a/b%20c/" into decoded segments; false on bad encoding, and
+ * (with *ctrl set) on a segment that decodes to a NUL or another control
+ * character: "Y-01%00junk" must not be read as "Y-01". */
+static bool split_path_checked(const char *path, strvec_t *out, bool *ctrl)
 {
     const char *p = path;
     while (*p) {
@@ -103,10 +107,17 @@ static bool split_path(const char *path, strvec_t *out)
         const char *e = strchr(p, '/');
         size_t n = e ? (size_t)(e - p) : strlen(p);
         char *raw = xstrndup(p, n);
-        char *dec = evhttp_uridecode(raw, 0, NULL);
+        size_t declen = 0;
+        char *dec = evhttp_uridecode(raw, 0, &declen);
         free(raw);
         if (!dec)
             return false;
+        if (ids_has_control(dec, declen)) {
+            free(dec);
+            if (ctrl)
+                *ctrl = true;
+            return false;
+        }
         strvec_push(out, dec);
         free(dec);
         p += n;
@@ -114,7 +125,11 @@ static bool split_path(const char *path, strvec_t *out)
     return true;
 }
 
-static void on_request(struct evhttp_request *req, void *arg);
+static bool split_path(const char *path, strvec_t *out)
+{
+    return split_path_checked(path, out, NULL);
+}
+
 
 /* The path as logged: an RSVP link's token is a bearer credential (anyone
  * holding it can answer for the agency), so everything after /v1/rsvp/ is
@@ -137,7 +152,7 @@ api_t *api_new(tsunagud_t *d, struct evhttp *http)
     for (size_t i = 0; api_areas[i]; i++)
         api_areas[i](api);
     if (http)
-        evhttp_set_gencb(http, on_request, api);
+        evhttp_set_gencb(http, api_dispatch, api);
     return api;
 }
 
@@ -224,6 +239,17 @@ static void capture_params(api_req_t *r, const route_t *rt, const strvec_t *segs
         r->param_value[r->nparams] = xstrdup(segs->v[i]);
         r->nparams++;
     }
+}
+
+/* Every {id} capture follows the one id rule (ids.h); 400 otherwise. */
+static bool ids_checked(api_req_t *r)
+{
+    const char *id = api_param(r, "id");
+    if (!id || ids_valid(id))
+        return true;
+    api_reply_error(r, 400, "bad-id", "IDが不正です: %.80s%s: " IDS_RULE_TEXT, id,
+                    strlen(id) > 80 ? "…" : "");
+    return false;
 }
 
 /* ---- auth ------------------------------------------------------------- */
@@ -337,7 +363,7 @@ static const route_t *find_route(api_t *api, enum evhttp_cmd_type m, const strve
     return NULL;
 }
 
-static void on_request(struct evhttp_request *req, void *arg)
+void api_dispatch(struct evhttp_request *req, void *arg)
 {
     api_t *api = arg;
     api_req_t *r = xcalloc(1, sizeof *r);
@@ -358,8 +384,13 @@ static void on_request(struct evhttp_request *req, void *arg)
     strvec_init(&segs);
     if (qs)
         evhttp_parse_query_str(qs, r->query);
-    if (!split_path(r->path, &segs)) {
-        api_reply_error(r, 400, "bad-request", "URLのエンコードが不正です (bad path encoding)");
+    bool ctrl = false;
+    if (!split_path_checked(r->path, &segs, &ctrl)) {
+        if (ctrl)
+            api_reply_error(r, 400, "bad-request",
+                            "URLに制御文字（%%00 など）は使えません (control character in path)");
+        else
+            api_reply_error(r, 400, "bad-request", "URLのエンコードが不正です (bad path encoding)");
         goto out;
     }
     bool known;
@@ -373,7 +404,7 @@ static void on_request(struct evhttp_request *req, void *arg)
         goto out;
     }
     capture_params(r, rt, &segs);
-    if (!authorize(r, rt->roles))
+    if (!authorize(r, rt->roles) || !ids_checked(r))
         goto out;
     if (r->d->stopping && rt->roles != API_PUBLIC) {
         api_reply_error(r, 503, "shutting-down", "停止処理中です (daemon is shutting down)");
@@ -398,6 +429,16 @@ const char *api_param(const api_req_t *r, const char *name)
         if (strcmp(r->param_name[i], name) == 0)
             return r->param_value[i];
     return NULL;
+}
+
+bool api_param_int64(api_req_t *r, const char *name, int64_t *out)
+{
+    const char *s = api_param(r, name);
+    if (ids_parse_int64(s, out))
+        return true;
+    api_reply_error(r, 400, "bad-id", "IDは1以上の整数です: %.80s (expected a positive integer id)",
+                    s ? s : "");
+    return false;
 }
 
 const char *api_query(const api_req_t *r, const char *name)
@@ -515,6 +556,7 @@ static const char *reason(int status)
     case 409: return "Conflict";
     case 413: return "Payload Too Large";
     case 422: return "Unprocessable Entity";
+    case 429: return "Too Many Requests";
     case 503: return "Service Unavailable";
     default: return status >= 500 ? "Internal Server Error" : "OK";
     }

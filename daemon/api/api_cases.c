@@ -52,6 +52,7 @@
 #include "api.h"
 #include "case.h"
 #include "feeds.h"
+#include "ids.h"
 #include "log.h"
 #include "meetings.h"
 #include "outbox.h"
@@ -574,19 +575,19 @@ static json_t *decision_out(api_req_t *r, json_t *o)
 
 static bool parse_decision_id(const char *s, int64_t *out)
 {
-    char *end;
-    long long v = s ? strtoll(s, &end, 10) : 0;
-    if (!s || !*s || *end || v <= 0)
-        return false;
-    *out = v;
-    return true;
+    return ids_parse_int64(s, out);
 }
 
-/* The decision as JSON (full) or NULL when unknown; replies 404 itself. */
+/* The decision as JSON (full), or NULL after replying 400 (not an id) or 404. */
 static json_t *decision_json(api_req_t *r, const char *sid, bool full)
 {
     int64_t id;
-    json_t *o = parse_decision_id(sid, &id) ? store_decision_get(r->d->store, id, full) : NULL;
+    if (!parse_decision_id(sid, &id)) {
+        api_reply_error(r, 400, "bad-id", "IDは1以上の整数です: %.80s (expected a positive integer id)",
+                        sid ? sid : "");
+        return NULL;
+    }
+    json_t *o = store_decision_get(r->d->store, id, full);
     if (!o)
         api_404(r, "決定", sid ? sid : "");
     return o ? decision_out(r, o) : NULL;

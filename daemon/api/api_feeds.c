@@ -11,6 +11,7 @@
  * free/busy document declared (VFREEBUSY DTSTART/DTEND), else null.  An agency token asking for another
  * agency's feed gets 403.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -166,19 +167,54 @@ static void h_feed_list(api_req_t *r)
     api_reply_json(r, 200, json_pack("{s:o}", "feeds", arr));
 }
 
+/* ?force=1: staff only; agencies also wait out a failing feed's backoff. */
+static bool refresh_flags(api_req_t *r, unsigned *flags)
+{
+    const char *force = api_query(r, "force");
+    bool want_force = force && (strcmp(force, "1") == 0 || strcmp(force, "true") == 0);
+    *flags = api_is_staff(r) ? 0 : FEEDS_REFRESH_BACKOFF;
+    if (!want_force)
+        return true;
+    if (!api_is_staff(r)) {
+        api_reply_error(r, 403, "forbidden",
+                        "強制取得 (force) は事務局・コーディネーターだけが使えます (force is staff-only)");
+        return false;
+    }
+    *flags |= FEEDS_REFRESH_FORCE;
+    return true;
+}
+
 static void h_feed_refresh(api_req_t *r)
 {
     json_t *j = visible_feed(r);
     if (!j)
         return;
+    json_decref(j);
+    unsigned flags;
+    if (!refresh_flags(r, &flags))
+        return;
     const char *id = api_param(r, "id");
-    if (feeds_refresh_now(r->d->feeds, id) != 0) {
-        json_decref(j);
+    long wait = 0;
+    switch (feeds_refresh_request(r->d->feeds, id, flags, &wait)) {
+    case FEEDS_REFRESH_UNKNOWN:
         api_404(r, "フィード", id);
         return;
+    case FEEDS_REFRESH_TOO_SOON: {
+        char ra[32];
+        snprintf(ra, sizeof ra, "%ld", wait);
+        evhttp_add_header(evhttp_request_get_output_headers(r->req), "Retry-After", ra);
+        api_reply_error(r, 429, "too-soon",
+                        "フィード %s は取得したばかりです。%ld 秒後に再度お試しください "
+                        "(refresh too soon; retry after %ld s)", id, wait, wait);
+        return;
     }
-    log_info("feed %s: refresh requested", id);
-    json_decref(j);
+    case FEEDS_REFRESH_RUNNING:
+        api_reply_json(r, 202, json_pack("{s:s, s:s}", "feed", id, "status", "already-refreshing"));
+        return;
+    case FEEDS_REFRESH_STARTED:
+        break;
+    }
+    log_info("feed %s: refresh requested%s", id, flags & FEEDS_REFRESH_FORCE ? " (forced)" : "");
     api_reply_json(r, 202, json_pack("{s:s, s:s}", "feed", id, "status", "refreshing"));
 }
 

@@ -43,15 +43,7 @@ static meetings_t *ctx(api_req_t *r)
 
 static bool meeting_id(api_req_t *r, int64_t *id)
 {
-    const char *s = api_param(r, "id");
-    char *end = NULL;
-    long long v = s ? strtoll(s, &end, 10) : 0;
-    if (!s || !*s || *end || v <= 0) {
-        api_reply_error(r, 404, "not-found", "会議が見つかりません: %s (meeting not found)", s ? s : "");
-        return false;
-    }
-    *id = v;
-    return true;
+    return api_param_int64(r, "id", id);
 }
 
 static void reply_res(api_req_t *r, meetings_res_t *res)

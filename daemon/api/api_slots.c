@@ -187,16 +187,7 @@ static void on_hold_create(api_req_t *r)
 
 static bool hold_id(api_req_t *r, int64_t *id)
 {
-    const char *s = api_param(r, "id");
-    char *end;
-    errno = 0;
-    long long v = s ? strtoll(s, &end, 10) : 0;
-    if (!s || !*s || *end || errno || v <= 0) {
-        api_404(r, "仮押さえ", s ? s : "");
-        return false;
-    }
-    *id = v;
-    return true;
+    return api_param_int64(r, "id", id);
 }
 
 static void on_hold_get(api_req_t *r)

@@ -174,12 +174,9 @@ static void h_token_list(api_req_t *r)
 static void h_token_revoke(api_req_t *r)
 {
     const char *ids = api_param(r, "id");
-    char *end;
-    long long id = strtoll(ids, &end, 10);
-    if (*end || id <= 0) {
-        api_404(r, "トークン", ids);
+    int64_t id;
+    if (!api_param_int64(r, "id", &id))
         return;
-    }
     sqlite3_stmt *s = store_prepare(r->d->store, "DELETE FROM tokens WHERE id = ?");
     if (!s) {
         api_reply_error(r, 500, "store", "削除できません (store error)");
@@ -194,7 +191,7 @@ static void h_token_revoke(api_req_t *r)
     else if (changed == 0)
         api_404(r, "トークン", ids);
     else {
-        log_info("tokens: revoked #%lld", id);
+        log_info("tokens: revoked #%lld", (long long)id);
         api_reply_no_content(r);
     }
 }

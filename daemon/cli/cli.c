@@ -222,7 +222,7 @@ const char *cli_jstr(const json_t *o, const char *key)
 static bool is_bool_flag(const char *a)
 {
     return strcmp(a, "--json") == 0 || strcmp(a, "--feed") == 0 || strcmp(a, "--all") == 0 ||
-           strcmp(a, "--yes") == 0;
+           strcmp(a, "--yes") == 0 || strcmp(a, "--force") == 0;
 }
 
 const char *cli_opt(int argc, char **argv, const char *name)

@@ -252,7 +252,9 @@ static int v_refresh(cli_t *c, int argc, char **argv)
     if (!id)
         return cli_usage("refresh", "ID");
     json_t *resp = NULL;
-    long st = cli_call_id(c, "POST", "/v1/feeds", id, "/refresh", NULL, &resp);
+    bool force = cli_flag(argc, argv, "--force");     /* staff: skip REFRESH_MIN_INTERVAL */
+    long st = cli_call_id(c, "POST", "/v1/feeds", id, force ? "/refresh?force=1" : "/refresh", NULL,
+                          &resp);
     int rc = 0;
     if (st != 202)
         rc = cli_fail(st, resp);
@@ -511,7 +513,7 @@ const cli_verb_t cli_core_verbs[] = {
     {"agency", "ID", "支援機関の詳細とカレンダーの状態 (one agency)", v_agency},
     {"feeds", "", "カレンダーの取得状況の一覧 (list feeds)", v_feeds},
     {"feed", "ID", "カレンダー1件の取得状況 (one feed)", v_feed},
-    {"refresh", "ID", "カレンダーを今すぐ取得し直す (poll a feed now)", v_refresh},
+    {"refresh", "ID [--force]", "カレンダーを今すぐ取得し直す。--force は事務局のみ、間隔制限を無視 (poll a feed now)", v_refresh},
     {"busy", "ID [--from 日時] [--to 日時] [--feed]",
      "機関(またはカレンダー)の予定あり時間 (busy time; default: 7 days from today)", v_busy},
     {"freebusy", "ID", "機関の VFREEBUSY を表示する (print freebusy.ics)", v_freebusy},

@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "holidays.h"
+#include "ids.h"
 
 static const char *const feed_kind_names[FEED_KIND_COUNT] = {
     "ics", "freebusy", "caldav", "caldav-freebusy",
@@ -223,6 +224,26 @@ static char *resolve_url(const char *url, const char *base_dir)
     return xasprintf("%s/%s", base_dir, url);
 }
 
+/* http(s) for every kind; file:// and absolute paths for the kinds that
+ * read a local file (ics, freebusy).  Anything else (gopher, dict, ftp,
+ * caldav over file://) is refused at import, naming the calendar. */
+static bool url_scheme_ok(const calendar_ref_t *ref, const char *path, perr_t *e)
+{
+    const char *u = ref->url;
+    if (strncasecmp(u, "http://", 7) == 0 || strncasecmp(u, "https://", 8) == 0)
+        return true;
+    bool local_kind = ref->kind == FEED_ICS || ref->kind == FEED_FREEBUSY;
+    bool local = strncasecmp(u, "file://", 7) == 0 || u[0] == '/';
+    bool has_scheme = strstr(u, "://") != NULL;
+    if ((local && local_kind) || (!local && !has_scheme && local_kind))
+        return true;   /* relative paths are refused later without a base */
+    char msg[512];
+    snprintf(msg, sizeof msg, "カレンダー「%.64s」(%s) の URL には http(s)://%s しか使えません "
+             "(unsupported url scheme for this calendar)", ref->id, feed_kind_name(ref->kind),
+             local_kind ? "、file:// または絶対パス" : "");
+    return fail(e, path, msg);
+}
+
 static bool get_calendars(const json_t *obj, const char *path, const char *base_dir,
                           agency_t *a, perr_t *e)
 {
@@ -241,6 +262,7 @@ static bool get_calendars(const json_t *obj, const char *path, const char *base_
         snprintf(kp, sizeof kp, "%s.id", p);
         if (!get_string(c, "id", kp, true, &ref->id, e)) return false;
         a->ncalendars++;
+        if (!ids_valid(ref->id)) return fail(e, kp, IDS_RULE_TEXT);
         snprintf(kp, sizeof kp, "%s.kind", p);
         if (!get_string(c, "kind", kp, true, &kind, e)) return false;
         bool known = feed_kind_parse(kind, &ref->kind);
@@ -251,6 +273,7 @@ static bool get_calendars(const json_t *obj, const char *path, const char *base_
         if (!get_string(c, "url", kp, true, &url, e)) return false;
         ref->url = resolve_url(url, base_dir);
         free(url);
+        if (!url_scheme_ok(ref, kp, e)) return false;
     }
     return true;
 }
@@ -289,9 +312,10 @@ static bool parse_agency(const json_t *o, const char *p, const char *base_dir, a
 #define PATH(key) (snprintf(k, sizeof k, "%s.%s", p, key), k)
     if (!json_is_object(o)) return fail(e, p, "オブジェクトが必要です (expected an object)");
     if (!get_string(o, "id", PATH("id"), true, &a->id, e)) return false;
-    if (!a->id[0] || strpbrk(a->id, "/?#% \t\r\n"))
-        return fail(e, PATH("id"), "ID に使えない文字があります (invalid characters in id)");
+    if (!ids_valid(a->id)) return fail(e, PATH("id"), IDS_RULE_TEXT);
     if (!get_string(o, "name", PATH("name"), true, &a->name, e)) return false;
+    if (ids_has_control(a->name, strlen(a->name)))
+        return fail(e, PATH("name"), "機関名に制御文字は使えません (control character in name)");
     if (!get_string(o, "email", PATH("email"), false, &a->email, e)) return false;
     if (a->email && (!strchr(a->email, '@') || strpbrk(a->email, " \t\r\n<>,")))
         return fail(e, PATH("email"), "メールアドレスの形式が不正です (invalid email address)");

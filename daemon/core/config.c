@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "config.h"
 #include "log.h"
@@ -21,17 +22,21 @@
 const config_key_t config_keys[] = {
     {"LISTEN", "127.0.0.1:8080", "address:port the HTTP API listens on"},
     {"DATABASE", "tsunagu.db", "SQLite database file (created if missing)"},
-    {"ADMIN_TOKEN", NULL, "bearer token accepted as admin (empty = none)"},
+    {"ADMIN_TOKEN", NULL, "bearer token accepted as admin, at least 32 characters (empty = none)"},
     {"NOW", NULL, "ISO-8601 clock override for tests and demos"},
     {"SECRETS", NULL, "0600 file of per-feed credentials: \"feed_id user:password\""},
     {"MAX_FEED_BYTES", "10M", "largest feed body accepted (k/M/G suffixes)"},
     {"POLL_INTERVAL", "300", "seconds between polls of one feed (+-10% jitter)"},
     {"FETCH_TIMEOUT", "30", "seconds before one feed fetch is abandoned"},
     {"MAX_CONCURRENT_FETCHES", "16", "feed fetches in flight at once"},
+    {"REFRESH_MIN_INTERVAL", "60", "seconds a manual feed refresh must wait after the feed's last fetch (staff may ?force=1)"},
+    {"FEED_ALLOW_HOSTS", NULL, "hosts (any port) a feed's redirects and CalDAV links may lead to besides the feed URL's own origin"},
     {"FILE_FEEDS_DIR", NULL, "folder local calendar files (file:// or /path) must be in (unset = anywhere)"},
     {"DRAIN_SECONDS", "10", "on SIGTERM, wait this long for in-flight work"},
     {"CHECKPOINT_INTERVAL", "30", "seconds between SQLite WAL checkpoints (0 = SQLite's automatic ones)"},
     {"MAX_BODY_BYTES", "8M", "largest HTTP request body accepted"},
+    {"MAX_CONNECTIONS", "1024", "HTTP connections open at once (kept below the descriptor limit)"},
+    {"HEAD_TIMEOUT", "10", "seconds a request head may take; a body gets MAX_BODY_BYTES at 16 KiB/s more"},
     {"LOG_LEVEL", "info", "debug, info, warn or error"},
     /* other modules: add keys here (and to contrib/tsunagud.conf.sample) */
     {"RULES", NULL, "lead-agency rule file (default: the shipped default.rules)"},
@@ -50,7 +55,7 @@ const config_key_t config_keys[] = {
     {"HELO_NAME", NULL, "name sent in SMTP EHLO/HELO (default: the domain of REPLY_ADDRESS, else of SMTP_FROM)"},
     {"SECRETARIAT_NAME", NULL, "organizer name in invitations"},
     {"PUBLIC_URL", NULL, "base URL used in per-attendee reply links"},
-    {"LINK_SECRET", NULL, "HMAC key for signed reply links"},
+    {"LINK_SECRET", NULL, "HMAC key for signed reply links, at least 32 characters"},
     {"RSVP_TTL", "86400", "seconds a reply link stays valid after the meeting ends"},
     {"MONITOR_INTERVAL", "60", "seconds between follow-up checks"},
     {"OUTBOX_RETRY_SECONDS", "30", "first retry delay of undelivered mail"},
@@ -339,4 +344,48 @@ long long config_size(const config_t *c, const char *key, long long def)
     if ((*end == 'B' || *end == 'b'))
         end++;
     return *end ? def : n;
+}
+
+/* ---- secrets ------------------------------------------------------------- */
+
+/* Secrets with a minimum length; a config file holding any of these or
+ * SMTP_PASSWORD must be private. */
+static const char *const secret_keys[] = { "ADMIN_TOKEN", "LINK_SECRET", NULL };
+static const char *const private_keys[] = { "ADMIN_TOKEN", "LINK_SECRET", "SMTP_PASSWORD", NULL };
+
+static bool in_file(const config_t *c, const char *key)
+{
+    for (size_t i = 0; c && i < c->n; i++)
+        if (strcasecmp(c->v[i].key, key) == 0 && c->v[i].value[0])
+            return true;
+    return false;
+}
+
+bool config_check_secrets(const config_t *c, const char *path, char *err, size_t errlen)
+{
+    for (const char *const *k = secret_keys; *k; k++) {
+        const char *v = config_get(c, *k);
+        if (v && *v && strlen(v) < CONFIG_SECRET_MIN_LEN) {
+            snprintf(err, errlen, "%s は%d文字以上にしてください。いまは%zu文字です "
+                     "(secret too short; e.g. `openssl rand -hex 32`)", *k,
+                     CONFIG_SECRET_MIN_LEN, strlen(v));
+            return false;
+        }
+    }
+    for (const char *const *k = private_keys; path && *k; k++) {
+        if (!in_file(c, *k))
+            continue;
+        struct stat st;
+        if (stat(path, &st) != 0) {
+            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+            return false;
+        }
+        if (st.st_mode & 077) {
+            snprintf(err, errlen, "%s: %s を含む設定ファイルは他人が読めない権限 (0600) にしてください "
+                     "(config file holding a secret is group/world accessible, mode %03o)",
+                     path, *k, (unsigned)(st.st_mode & 0777));
+            return false;
+        }
+    }
+    return true;
 }

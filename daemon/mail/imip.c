@@ -23,6 +23,7 @@
  * quoted-printable, and hands the first text/calendar part to libical.
  */
 #include "imip.h"
+#include "mailbox.h"
 
 #include <ctype.h>
 #include <libical/ical.h>
@@ -910,6 +911,21 @@ static char *header_value(const mime_part_t *p, const char *name)
     return NULL;
 }
 
+/* How many header fields named `name` the block holds. */
+static int header_count(const mime_part_t *p, const char *name)
+{
+    size_t nl = strlen(name);
+    int n = 0;
+    const char *s = p->hdr, *end = p->hdr + p->hdr_len;
+    while (s < end) {
+        const char *eol = memchr(s, '\n', (size_t)(end - s));
+        if (!eol) eol = end;
+        if ((size_t)(eol - s) > nl && strncasecmp(s, name, nl) == 0 && s[nl] == ':') n++;
+        s = eol + 1;
+    }
+    return n;
+}
+
 /* Parameter `param` of a structured header value (Content-Type). */
 static char *header_param(const char *value, const char *param)
 {
@@ -1078,11 +1094,17 @@ bool imip_parse_reply(const char *raw, size_t len, imip_reply_t *out, char **err
     }
     mime_part_t top;
     split_part(raw, len, &top);
+    if (header_count(&top, "From") != 1) {
+        *err = xstrdup("From: ヘッダーはちょうど1つ必要です (exactly one From: header)");
+        imip_reply_free(out);
+        return false;
+    }
     char *from = header_value(&top, "From");
-    out->from = bare_address(from);
+    out->from = mailbox_parse(from);
     free(from);
     if (!out->from || !imip_valid_email(out->from)) {
-        *err = xstrdup("From: のアドレスがありません");
+        *err = xstrdup("From: はメールアドレス1つだけにしてください "
+                       "(From must be exactly one RFC 5322 mailbox)");
         imip_reply_free(out);
         return false;
     }

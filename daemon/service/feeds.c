@@ -44,6 +44,8 @@ typedef struct feed_ent {
     struct event *timer;
     feed_job_t  *job;
     bool         queued;
+    double       last_start;      /* monotonic s of the last fetch start (0 = never) */
+    double       due;             /* monotonic s the timer fires (the backoff end) */
 } feed_ent_t;
 
 struct feeds {
@@ -54,6 +56,7 @@ struct feeds {
     size_t        qhead, qlen, qcap;
     int           in_flight, max_concurrent;
     long          poll_interval;
+    long          refresh_min;    /* REFRESH_MIN_INTERVAL */
     size_t        max_body;
     long          timeout_ms;
     strvec_t      secret_ids, secret_creds;
@@ -166,6 +169,9 @@ void feeds_reconfigure(feeds_t *f)
     f->timeout_ms = config_num(c, "FETCH_TIMEOUT", NULL) * 1000;
     if (f->timeout_ms <= 0)
         f->timeout_ms = 30000;
+    f->refresh_min = config_num(c, "REFRESH_MIN_INTERVAL", NULL);
+    if (f->refresh_min < 0)
+        f->refresh_min = 60;
     f->max_concurrent = (int)config_num(c, "MAX_CONCURRENT_FETCHES", NULL);
     if (f->max_concurrent < 1)
         f->max_concurrent = 16;
@@ -178,12 +184,20 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     start_fetch(e);
 }
 
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static void schedule_in(feed_ent_t *e, double seconds)
 {
     if (e->owner->stopped)
         return;
     if (seconds < 0)
         seconds = 0;
+    e->due = mono_s() + seconds;
     struct timeval tv = {(time_t)seconds, (suseconds_t)((seconds - floor(seconds)) * 1e6)};
     evtimer_add(e->timer, &tv);
 }
@@ -525,6 +539,7 @@ static void launch(feed_ent_t *e)
         launch_failed(e, "FILE_FEEDS_DIR の外のファイルは読み込みません (local file outside FILE_FEEDS_DIR)");
         return;
     }
+    e->last_start = mono_s();
     char *state = load_state_json(f->d->store, e->id);
     feed_request_t req = {
         .kind = e->kind,
@@ -536,6 +551,8 @@ static void launch(feed_ent_t *e)
         .max_body = f->max_body,
         .timeout_ms = f->timeout_ms,
         .state_json = state,
+        .allow_hosts = config_get(f->d->config, "FEED_ALLOW_HOSTS"),
+        .self_addr = f->d->has_listen_addr ? (const struct sockaddr *)&f->d->listen_addr : NULL,
     };
     e->job = feed_refresh(f->d->curlev, &req, on_feed_done, e);
     free(state);
@@ -611,14 +628,35 @@ void feeds_free(feeds_t *f)
     free(f);
 }
 
-int feeds_refresh_now(feeds_t *f, const char *feed_id)
+/* Seconds (rounded up, >= 1) from now until t. */
+static long secs_until(double t, double now)
+{
+    double d = ceil(t - now);
+    return d < 1 ? 1 : (long)d;
+}
+
+feeds_refresh_t feeds_refresh_request(feeds_t *f, const char *feed_id, unsigned flags,
+                                      long *retry_after)
 {
     feed_ent_t *e = find_ent(f, feed_id);
+    *retry_after = 0;
     if (!e)
-        return -1;
-    if (!e->job && !e->queued)
-        start_fetch(e);
-    return 0;
+        return FEEDS_REFRESH_UNKNOWN;
+    if (e->job || e->queued)
+        return FEEDS_REFRESH_RUNNING;           /* coalesced: one fetch per feed */
+    double now = mono_s();
+    if (!(flags & FEEDS_REFRESH_FORCE)) {
+        if ((flags & FEEDS_REFRESH_BACKOFF) && e->failures > 0 && now < e->due) {
+            *retry_after = secs_until(e->due, now);
+            return FEEDS_REFRESH_TOO_SOON;
+        }
+        if (e->last_start > 0 && now < e->last_start + (double)f->refresh_min) {
+            *retry_after = secs_until(e->last_start + (double)f->refresh_min, now);
+            return FEEDS_REFRESH_TOO_SOON;
+        }
+    }
+    start_fetch(e);
+    return FEEDS_REFRESH_STARTED;
 }
 
 int feeds_in_flight(const feeds_t *f) { return f->in_flight; }

@@ -93,6 +93,8 @@ typedef enum api_data {
 
 /* ---- router ----------------------------------------------------------- */
 api_t *api_new(tsunagud_t *d, struct evhttp *http);
+/* One complete request (the evhttp generic callback; arg is the api_t). */
+void   api_dispatch(struct evhttp_request *req, void *arg);
 void   api_free(api_t *api);
 tsunagud_t *api_daemon(api_t *api);
 /* method: "GET", "POST", "PUT", "DELETE", "PATCH".  data: see api_data_t. */
@@ -124,6 +126,9 @@ void api_cases_register(api_t *api);      /* cases, proposals, decisions (api_ca
 
 /* ---- request helpers -------------------------------------------------- */
 const char *api_param(const api_req_t *r, const char *name);  /* {name} */
+/* A numeric {name} capture: a positive decimal that fits int64_t, else
+ * replies 400 bad-id (not-a-number and overflow alike) and returns false. */
+bool        api_param_int64(api_req_t *r, const char *name, int64_t *out);
 const char *api_query(const api_req_t *r, const char *name);  /* ?name= */
 const char *api_header(const api_req_t *r, const char *name);
 /* Parse the body as JSON (object or array) of at most max_bytes (0 = 1 MB).

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/socket.h>
+
 #include "city.h"
 #include "curlev.h"
 #include "interval.h"
@@ -32,6 +34,14 @@ typedef struct feed_request {
     size_t       max_body;      /* bytes; default 10 MB when 0 */
     long         timeout_ms;    /* default 30 s when 0 */
     const char  *state_json;    /* from the last success, or NULL */
+    /* Origin guard.  Redirects and CalDAV discovery links stay on the
+     * origin (scheme, host, port) of url unless their host is listed in
+     * allow_hosts (FEED_ALLOW_HOSTS: names or addresses separated by
+     * commas or spaces, any port), and no connection is ever opened to
+     * self_addr (the daemon's own listener; NULL = none; an unspecified
+     * address such as 0.0.0.0 means every local address on that port). */
+    const char  *allow_hosts;
+    const struct sockaddr *self_addr;
 } feed_request_t;
 
 typedef enum feed_status {

@@ -75,6 +75,14 @@ struct feed_job {
     struct event         *defer_ev;
     feed_defer_cb         defer_cb;
     bool                  finished;
+    /* origin guard (feed_guard.c) */
+    char                 *allow_hosts;      /* FEED_ALLOW_HOSTS copy, or NULL */
+    struct sockaddr_storage self;           /* the daemon's listener */
+    bool                  has_self;
+    bool                  self_refused;     /* a connect to it was refused */
+    /* the exchange in flight, kept to follow its redirects by hand */
+    feed_http_req_t       xreq;             /* strings owned (xreq_free) */
+    int                   redirs;
 };
 
 extern const feed_backend_t feed_backend_ics;
@@ -126,13 +134,26 @@ typedef struct feed_dav_discovery {
 } feed_dav_discovery_t;
 
 void feed_dav_discover(feed_job_t *job, feed_dav_found_cb found, feed_dav_fail_cb fail);
-/* May a URL that discovery (or a saved state) leads to be requested for
- * job?  NULL when yes, else why not (malloc'd, Japanese first, naming only
- * the other URL's scheme://host:port).  With credentials (userpwd, or
- * user info in the feed URL) only the feed URL's own scheme, host and port
- * are allowed, so the password is never sent elsewhere; an https feed
- * never goes down to plain http.  Discovery fails with this message. */
+/* May a URL that a redirect, discovery or a saved state leads to be
+ * requested for job?  NULL when yes, else why not (malloc'd, Japanese
+ * first, naming only the other URL's scheme://host:port).  Only the feed
+ * URL's own scheme, host and port are allowed, or a host listed in
+ * job->allow_hosts (FEED_ALLOW_HOSTS) - but with credentials (userpwd,
+ * or user info in the feed URL) never another origin, so the password is
+ * never sent elsewhere; an https feed never goes down to plain http.
+ * The hop fails with this message (feed_guard.c). */
 char *feed_dav_url_refusal(const feed_job_t *job, const char *url);
+
+/* The socket side of the guard (feed_guard.c).  host is in the
+ * FEED_ALLOW_HOSTS list (commas or spaces; [v6] brackets ignored). */
+bool feed_guard_host_allowed(const char *allow_hosts, const char *host);
+/* target is the listener self (same port, and the same address or, for
+ * an unspecified self address, any local one). */
+bool feed_guard_is_self(const struct sockaddr *self, const struct sockaddr *target);
+/* CURLOPT_OPENSOCKETFUNCTION with the job as data: refuses self. */
+curl_socket_t feed_guard_open_socket(void *job, curlsocktype purpose, struct curl_sockaddr *a);
+/* CURLOPT_PREREQFUNCTION: the connected (maybe reused) peer is not self. */
+int feed_guard_prereq(void *job, char *primary_ip, char *local_ip, int primary_port, int local_port);
 void feed_dav_discovery_free(feed_dav_discovery_t *d);
 
 /* Parse iCalendar text into res.busy (window and zone from the request),

@@ -98,7 +98,7 @@ const char *cli_opt(int argc, char **argv, const char *name);
 /* true if the boolean flag (e.g. "--json", "--feed") is present. */
 bool cli_flag(int argc, char **argv, const char *name);
 /* Positional argument n (0-based), skipping options: "--x value" pairs,
- * "--x=value", and the boolean flags --json --feed --all --yes. */
+ * "--x=value", and the boolean flags --json --feed --all --yes --force. */
 const char *cli_arg(int argc, char **argv, int n);
 
 /* Tables: set headers, add rows (ncols strings each), print. */

@@ -51,4 +51,12 @@ bool        config_bool(const config_t *c, const char *key, bool def);
 /* Byte sizes accept suffixes k, M, G ("10M"). */
 long long   config_size(const config_t *c, const char *key, long long def);
 
+/* ADMIN_TOKEN and LINK_SECRET: each, when set (file or env), is at least
+ * CONFIG_SECRET_MIN_LEN characters, and a config file (path, may be NULL)
+ * holding one (or SMTP_PASSWORD) must not be readable by group or others.  false + a
+ * Japanese err naming the key otherwise; tsunagud refuses to start and a
+ * SIGHUP reload keeps the old config. */
+#define CONFIG_SECRET_MIN_LEN 32
+bool        config_check_secrets(const config_t *c, const char *path, char *err, size_t errlen);
+
 #endif

@@ -24,6 +24,7 @@
 
 #include <event2/event.h>
 #include <stdbool.h>
+#include <sys/socket.h>
 
 #include "city.h"
 #include "config.h"
@@ -44,6 +45,9 @@ struct tsunagud {
     feeds_t           *feeds;
     api_t             *api;
     struct evhttp     *http;
+    /* the API listener's bound address (feeds never connect to it) */
+    struct sockaddr_storage listen_addr;
+    bool               has_listen_addr;
     /* city cache */
     city_t             city;
     bool               city_valid;

@@ -34,8 +34,19 @@ void     feeds_free(feeds_t *f);          /* cancels jobs in flight */
 /* Re-read the feed list from the store (after import) and schedule new or
  * changed feeds now. */
 void     feeds_sync(feeds_t *f);
-/* Poll one feed now.  -1 if unknown; 0 if started or already running. */
-int      feeds_refresh_now(feeds_t *f, const char *feed_id);
+/* A manual refresh (POST /v1/feeds/{id}/refresh).  At most one fetch per
+ * feed is in flight: a request while one runs or waits is coalesced
+ * (RUNNING).  Without FORCE a refresh sooner than REFRESH_MIN_INTERVAL
+ * after the feed's last fetch start is TOO_SOON, and with BACKOFF (agency
+ * callers) so is one before a failing feed's backoff ends; *retry_after
+ * is then the seconds to wait. */
+typedef enum {
+    FEEDS_REFRESH_STARTED, FEEDS_REFRESH_RUNNING, FEEDS_REFRESH_TOO_SOON, FEEDS_REFRESH_UNKNOWN
+} feeds_refresh_t;
+#define FEEDS_REFRESH_FORCE   1u    /* staff: skip the interval and the backoff */
+#define FEEDS_REFRESH_BACKOFF 2u    /* honour the failure backoff */
+feeds_refresh_t feeds_refresh_request(feeds_t *f, const char *feed_id, unsigned flags,
+                                      long *retry_after);
 int      feeds_in_flight(const feeds_t *f);
 /* Stop scheduling new polls (SIGTERM); jobs in flight still complete. */
 void     feeds_stop(feeds_t *f);

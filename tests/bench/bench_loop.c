@@ -68,7 +68,7 @@
 #define SAMPLE_EVERY    50
 #define TARGET_P99_MS   50.0
 #define WATCHDOG_S      240
-#define ADMIN_TOKEN     "bench-loop-admin"
+#define ADMIN_TOKEN     "bench-loop-admin-token-0123456789abcdef"
 
 static int dport, hport;
 static pid_t child_pids[2] = {-1, -1};

@@ -18,12 +18,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <curl/curl.h>
 #include <jansson.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -36,8 +38,8 @@
 #include "util.h"
 
 #define CITY "tests/data/yamanami"
-#define ADMIN1 "itest-admin-token-one"
-#define ADMIN2 "itest-admin-token-two"
+#define ADMIN1 "itest-admin-token-one-0123456789abcdef"
+#define ADMIN2 "itest-admin-token-two-0123456789abcdef"
 
 static struct {
     support_daemon_t d;
@@ -455,6 +457,100 @@ static void test_roles(void **state)
     json_decref(j);
 }
 
+/* ---- refresh rate limit (issue 8 item 6) ----------------------------------- */
+
+static size_t keep_retry_after(char *buf, size_t size, size_t n, void *arg)
+{
+    size_t len = size * n;
+    if (len > 12 && strncasecmp(buf, "Retry-After:", 12) == 0)
+        *(long *)arg = strtol(buf + 12, NULL, 10);
+    return len;
+}
+
+static size_t drop_body(char *buf, size_t size, size_t n, void *arg) { return size * n; }
+
+/* POST path with token; the status, and Retry-After in *retry (-1 if none). */
+static long post_with_retry_after(const char *path, const char *token, long *retry)
+{
+    CURL *h = curl_easy_init();
+    char *url = xasprintf("http://127.0.0.1:%d%s", g.d.port, path);
+    char *auth = xasprintf("Authorization: Bearer %s", token);
+    struct curl_slist *hd = curl_slist_append(NULL, auth);
+    *retry = -1;
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_POST, 1L);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, keep_retry_after);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, retry);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, drop_body);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
+    long status = 0;
+    if (curl_easy_perform(h) == CURLE_OK)
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(hd);
+    curl_easy_cleanup(h);
+    free(auth);
+    free(url);
+    return status;
+}
+
+static long fetches_total(void)
+{
+    resp_t r = http("GET", "/metrics", g.admin, NULL);
+    const char *p = r.body.s ? strstr(r.body.s, "tsunagu_feed_fetch_seconds_count ") : NULL;
+    long n = p ? strtol(p + strlen("tsunagu_feed_fetch_seconds_count "), NULL, 10) : -1;
+    strbuf_free(&r.body);
+    return n;
+}
+
+/* 200 refreshes in a burst start at most one fetch (the forced one):
+ * the others join it (202) or get 429 with Retry-After within
+ * REFRESH_MIN_INTERVAL (60 s); an agency may not force. */
+static void test_refresh_rate_limited(void **state)
+{
+    const char *feed = "/v1/feeds/houkatsu-hokubu/refresh";
+    char *forced = xasprintf("%s?force=1", feed);
+    long before = fetches_total();
+    assert_true(before >= 0);
+    long retry;
+    assert_int_equal(post_with_retry_after(forced, g.admin, &retry), 202);
+    int accepted = 0, limited = 0;
+    for (int i = 0; i < 200; i++) {
+        const char *tok = i % 2 ? g.tok_agency : g.admin;
+        long st = post_with_retry_after(feed, tok, &retry);
+        if (st == 429) {
+            if (retry < 1 || retry > 60)
+                fail_msg("429 with Retry-After %ld", retry);
+            limited++;
+        } else if (st == 202) {
+            accepted++;         /* joined the forced fetch still in flight */
+        } else {
+            fail_msg("refresh #%d: HTTP %ld", i, st);
+        }
+    }
+    assert_true(limited > 0);
+    expect_error("POST", forced, g.tok_agency, NULL, 403, "forbidden");
+    support_sleep_ms(1000);     /* let the forced fetch finish */
+    long after = fetches_total();
+    print_message("refresh burst: 200 requests, %d joined, %d x 429, %ld fetch(es) started\n",
+                  accepted, limited, after - before);
+    assert_int_equal(after - before, 1);
+    free(forced);
+    /* the CLI: refused with the wait in the message; --force goes through */
+    const char *plain[] = {"refresh", "houkatsu-hokubu", NULL};
+    support_run_t r = support_daemon_cli(&g.d, NULL, g.admin, NULL, plain);
+    assert_int_not_equal(r.code, 0);
+    if (!strstr(r.out, "秒"))
+        fail_msg("tsunagu refresh: %s", r.out);
+    free(r.out);
+    const char *force[] = {"refresh", "--force", "houkatsu-hokubu", NULL};
+    r = support_daemon_cli(&g.d, NULL, g.admin, NULL, force);
+    if (r.code != 0)
+        fail_msg("tsunagu refresh --force: %s", r.out);
+    free(r.out);
+}
+
 static void test_token_revoke(void **state)
 {
     char path[64];
@@ -462,7 +558,7 @@ static void test_token_revoke(void **state)
     assert_int_equal(status_of("DELETE", path, g.admin, NULL), 204);
     expect_error("GET", "/v1/agencies", g.tok_coord, NULL, 401, "unauthorized");
     expect_error("DELETE", path, g.admin, NULL, 404, "not-found");
-    expect_error("DELETE", "/v1/tokens/xyz", g.admin, NULL, 404, "not-found");
+    expect_error("DELETE", "/v1/tokens/xyz", g.admin, NULL, 400, "bad-id");
 }
 
 static void test_not_found_and_method(void **state)
@@ -575,7 +671,7 @@ static void test_failing_feed_keeps_intervals(void **state)
     ivset_init(&got);
     load_expected("ssw", &want);
     assert_int_equal(support_write_file(g.ssw_copy, "BEGIN:VCALENDAR\r\nBEGIN:VEV", (size_t)-1), 0);
-    json_t *j = http_json("POST", "/v1/feeds/ssw/refresh", g.admin, NULL, 202);
+    json_t *j = http_json("POST", "/v1/feeds/ssw/refresh?force=1", g.admin, NULL, 202);
     json_decref(j);
     j = wait_feed_state("ssw", "failing", 10000);
     assert_true(json_is_string(json_object_get(j, "last_error")));
@@ -583,6 +679,16 @@ static void test_failing_feed_keeps_intervals(void **state)
     assert_int_equal(json_integer_value(json_object_get(j, "failures")), 1);
     assert_true(json_is_string(json_object_get(j, "last_success")));
     json_decref(j);
+    /* the failure backoff (POLL_INTERVAL 600 -> about 150 s) holds for the
+     * agency; staff wait only REFRESH_MIN_INTERVAL (60 s) */
+    char *ssw = create_token("agency:ssw", NULL);
+    long ra;
+    assert_int_equal(post_with_retry_after("/v1/feeds/ssw/refresh", ssw, &ra), 429);
+    if (ra <= 60)
+        fail_msg("agency refresh of a failing feed: Retry-After %ld, wanted the backoff", ra);
+    assert_int_equal(post_with_retry_after("/v1/feeds/ssw/refresh", g.admin, &ra), 429);
+    assert_true(ra >= 1 && ra <= 60);
+    free(ssw);
     fetch_busy("/v1/feeds/ssw/busy?" WIN, &got);
     assert_same_set(&got, &want, "ssw after a failed fetch");
     assert_true(log_contains("feed ssw: failed"));
@@ -600,7 +706,7 @@ static void test_failing_feed_keeps_intervals(void **state)
     char *text = read_file(CITY "/calendars/ssw.ics", NULL);
     assert_int_equal(support_write_file(g.ssw_copy, text, (size_t)-1), 0);
     free(text);
-    json_decref(http_json("POST", "/v1/feeds/ssw/refresh", g.admin, NULL, 202));
+    json_decref(http_json("POST", "/v1/feeds/ssw/refresh?force=1", g.admin, NULL, 202));
     j = wait_feed_state("ssw", "ok", 10000);
     assert_int_equal(json_integer_value(json_object_get(j, "failures")), 0);
     json_decref(j);
@@ -739,12 +845,12 @@ static void test_sighup_reloads_config(void **state)
     assert_true(support_alive(g.d.pid));
 }
 
-/* Start a second daemon with env that must make it exit non-zero within
- * 10 s, logging `needle`. */
-static void expect_refused_start(const char *const env[], const char *log, const char *needle,
-                                 const char *what)
+/* Start a second daemon with args and env that must make it exit non-zero
+ * within 10 s, logging `needle`; `what` names the cause in a failure. */
+static void expect_refused_start(const char *const args[], const char *const env[],
+                                 const char *log, const char *needle, const char *what)
 {
-    pid_t pid = spawn_daemon((const char *[]){NULL}, env, log);
+    pid_t pid = spawn_daemon(args, env, log);
     assert_true(pid > 0);
     int st = -1;
     for (int i = 0; i < 200; i++) {
@@ -778,7 +884,7 @@ static void test_secrets_file_must_be_private(void **state)
     char mailenv[600];
     snprintf(mailenv, sizeof mailenv, "TSUNAGU_MAIL_PATH=%s/mail2.mbox", g.d.dir);
     const char *env[] = {senv, dbenv, listen, mailenv, NULL};
-    expect_refused_start(env, log, "0600", "a world-readable secrets file");
+    expect_refused_start((const char *[]){NULL}, env, log, "0600", "a world-readable secrets file");
     free(secrets); free(log); free(db);
 }
 
@@ -791,9 +897,38 @@ static void test_unknown_env_key_refused_at_start(void **state)
     char listen[64];
     snprintf(listen, sizeof listen, "TSUNAGU_LISTEN=127.0.0.1:%d", support_free_port());
     const char *env[] = {listen, "TSUNAGU_SMTP_URl=smtp://127.0.0.1:1", NULL};
-    expect_refused_start(env, log, "SMTP_URl は不明な設定です。SMTP_URL ですか?",
+    expect_refused_start((const char *[]){NULL}, env, log, "SMTP_URl は不明な設定です。SMTP_URL ですか?",
                          "a misspelt TSUNAGU_SMTP_URl");
     free(log);
+}
+
+/* tsunagud exits (non-zero, the log naming the problem) instead of
+ * starting with cfg (mode) and env; log_needle is expected in the log. */
+static void expect_refused_config(const char *cfg, mode_t mode, const char *env_extra,
+                                  const char *log_needle)
+{
+    char *conf = support_path(g.d.dir, "refused.conf");
+    assert_int_equal(support_write_file(conf, cfg, (size_t)-1), 0);
+    assert_int_equal(chmod(conf, mode), 0);
+    char *log = support_path(g.d.dir, "refused.log");
+    char *db = support_path(g.d.dir, "refused.db");
+    char dbenv[600], listen[64], mailenv[600];
+    snprintf(dbenv, sizeof dbenv, "TSUNAGU_DATABASE=%s", db);
+    snprintf(listen, sizeof listen, "TSUNAGU_LISTEN=127.0.0.1:%d", support_free_port());
+    snprintf(mailenv, sizeof mailenv, "TSUNAGU_MAIL_PATH=%s/mail-refused.mbox", g.d.dir);
+    const char *env[] = {dbenv, listen, mailenv, "TSUNAGU_SECRETS=", env_extra, NULL};
+    expect_refused_start((const char *[]){"-c", conf, NULL}, env, log, log_needle, cfg);
+    free(conf); free(log); free(db);
+}
+
+/* Secrets hygiene (issue 8 item 12): a config file holding ADMIN_TOKEN or
+ * LINK_SECRET readable by others, and secrets under 32 characters. */
+static void test_config_secrets_refused(void **state)
+{
+    expect_refused_config("ADMIN_TOKEN = " ADMIN1 "\n", 0644, NULL, "0600");
+    expect_refused_config("LINK_SECRET = 0123456789abcdef0123456789abcdef\n", 0640, NULL, "0600");
+    expect_refused_config("ADMIN_TOKEN = short-admin-token\n", 0600, NULL, "32");
+    expect_refused_config("POLL_INTERVAL = 600\n", 0644, "TSUNAGU_LINK_SECRET=short", "LINK_SECRET");
 }
 
 /* A second daemon against a real HTTP server (badhttp.py): credentials
@@ -821,7 +956,7 @@ static void test_http_feeds_secrets_and_drain(void **state)
     snprintf(dbenv, sizeof dbenv, "TSUNAGU_DATABASE=%s", db);
     snprintf(listen, sizeof listen, "TSUNAGU_LISTEN=127.0.0.1:%d", dport);
     snprintf(mailenv, sizeof mailenv, "TSUNAGU_MAIL_PATH=%s/mail3.mbox", g.d.dir);
-    const char *env[] = {senv, dbenv, listen, mailenv, "TSUNAGU_ADMIN_TOKEN=second-admin",
+    const char *env[] = {senv, dbenv, listen, mailenv, "TSUNAGU_ADMIN_TOKEN=second-admin-token-0123456789abcdef",
                          "TSUNAGU_NOW=2026-12-01T09:00:00+09:00", NULL};
     pid_t dpid = spawn_daemon((const char *[]){NULL}, env, dlog);
     assert_true(dpid > 0);
@@ -830,7 +965,7 @@ static void test_http_feeds_secrets_and_drain(void **state)
     int saved_port = g.d.port;
     const char *saved_admin = g.admin;
     g.d.port = dport;
-    g.admin = "second-admin";
+    g.admin = "second-admin-token-0123456789abcdef";
     char *doc = xasprintf(
         "{\"city\": \"テスト市\", \"timezone\": \"Asia/Tokyo\", \"districts\": [],"
         " \"agencies\": [{\"id\": \"x\", \"name\": \"機関X\", \"fields\": [\"高齢\"],"
@@ -937,6 +1072,7 @@ int main(void)
         cmocka_unit_test(test_freebusy_ics),
         cmocka_unit_test(test_tokens_created_listed_hashed),
         cmocka_unit_test(test_roles),
+        cmocka_unit_test(test_refresh_rate_limited),
         cmocka_unit_test(test_token_revoke),
         cmocka_unit_test(test_not_found_and_method),
         cmocka_unit_test(test_bad_query_400),
@@ -947,6 +1083,7 @@ int main(void)
         cmocka_unit_test(test_sighup_reloads_config),
         cmocka_unit_test(test_unknown_env_key_refused_at_start),
         cmocka_unit_test(test_secrets_file_must_be_private),
+        cmocka_unit_test(test_config_secrets_refused),
         cmocka_unit_test(test_http_feeds_secrets_and_drain),
         cmocka_unit_test(test_sigterm_exits_zero),
     };

@@ -43,7 +43,7 @@
 #include "util.h"
 
 #define CITY "tests/data/yamanami"
-#define ADMIN "itest-cases-admin-token"
+#define ADMIN "itest-cases-admin-token-0123456789abcdef"
 
 static struct {
     support_daemon_t d;
@@ -282,7 +282,7 @@ static void test_approve(void **state)
     assert_int_equal(json_array_size(json_object_get(j, "decisions")), 1);
     json_decref(j);
     expect_error("POST", "/v1/decisions/999999/approve", g.secr, "{}", 404, "not-found", NULL);
-    expect_error("POST", "/v1/decisions/abc/approve", g.secr, "{}", 404, "not-found", NULL);
+    expect_error("POST", "/v1/decisions/abc/approve", g.secr, "{}", 400, "bad-id", NULL);
 }
 
 static void test_override_needs_reason(void **state)

@@ -39,7 +39,7 @@
 #include "util.h"
 
 #define CITY "tests/data/yamanami"
-#define ADMIN "itest-cli-cases-admin"
+#define ADMIN "itest-cli-cases-admin-0123456789abcdef"
 
 static struct {
     support_daemon_t d;

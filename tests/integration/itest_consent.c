@@ -35,7 +35,7 @@
 #include "imip.h"
 
 #define CITY  "tests/data/yamanami"
-#define ADMIN "itest-consent-admin-token"
+#define ADMIN "itest-consent-admin-token-0123456789abcdef"
 
 static struct {
     support_daemon_t d;

@@ -23,7 +23,9 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <arpa/inet.h>
 #include <event2/event.h>
+#include <netinet/in.h>
 
 #include "feed.h"
 #include "support_busy.h"
@@ -49,6 +51,10 @@ static char *url_for(const char *path)
     return xasprintf("http://127.0.0.1:%d%s", E.port, path);
 }
 
+/* The origin guard's inputs for the next fetches (NULL: none). */
+static const char *G_allow_hosts;
+static const struct sockaddr *G_self;
+
 static feed_job_t *start_feed(feed_kind_t kind, const char *url, size_t max_body,
                               long timeout_ms, const char *state, const char *userpwd,
                               outcome_t *o)
@@ -56,6 +62,7 @@ static feed_job_t *start_feed(feed_kind_t kind, const char *url, size_t max_body
     feed_request_t req = {
         .kind = kind, .url = url, .userpwd = userpwd, .max_body = max_body,
         .timeout_ms = timeout_ms, .state_json = state,
+        .allow_hosts = G_allow_hosts, .self_addr = G_self,
     };
     feed_job_t *job = support_feed_start(&E, req, o, on_feed_done);
     assert_non_null(job);
@@ -596,10 +603,20 @@ static void test_caldav_credentials_stay_on_origin(void **state)
         fail_msg("a request reached the other origin:\n%s", seen);
     free(seen);
 
-    /* no credentials to leak: followed, and it works */
+    /* no credentials to leak: still another origin, refused ... */
     fetch(FEED_CALDAV, coll, 0, 0, NULL, NULL, &o);
+    assert_error_has(&o, "別のホストへの転送を拒否しました");
+    support_outcome_free(&o);
+    seen = other_seen(log);
+    if (strstr(seen, "REPORT") || strstr(seen, "PROPFIND"))
+        fail_msg("a request reached the other origin:\n%s", seen);
+    free(seen);
+    /* ... unless FEED_ALLOW_HOSTS lists the host: followed, and it works */
+    G_allow_hosts = "cal.example.jp, 127.0.0.1";
+    fetch(FEED_CALDAV, coll, 0, 0, NULL, NULL, &o);
+    G_allow_hosts = NULL;
     if (o.status != FEED_OK)
-        fail_msg("without credentials: %s", o.error);
+        fail_msg("without credentials, host allowed: %s", o.error);
     seen = other_seen(log);
     assert_non_null(strstr(seen, "REPORT /dav-tzid/cal/"));
     assert_null(strstr(seen, "AUTHORIZATION"));
@@ -632,6 +649,78 @@ static void test_caldav_credentials_stay_on_origin(void **state)
     free(log);
 }
 
+static int count_of(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* Redirects stay on the feed's origin (issue 8 item 4): another port or
+ * host name is refused before it is contacted, unless FEED_ALLOW_HOSTS
+ * lists the host; the daemon's own listener is never connected to, by
+ * redirect or directly, even when its host is allowed. */
+static void test_redirect_origin_guard(void **state)
+{
+    int port;
+    char *log;
+    pid_t other = start_other(&port, &log);
+    char *away = xasprintf("/redirect-away?to=http://127.0.0.1:%d/good.ics", port);
+    char *by_name = xasprintf("/redirect-away?to=http://localhost:%d/good.ics", E.port);
+    outcome_t o;
+    fetch(FEED_ICS, away, 0, 0, NULL, NULL, &o);
+    assert_error_has(&o, "別のホストへの転送を拒否しました");
+    support_outcome_free(&o);
+    fetch(FEED_ICS, by_name, 0, 0, NULL, NULL, &o);            /* same port, other host */
+    assert_error_has(&o, "別のホストへの転送を拒否しました");
+    support_outcome_free(&o);
+    char *seen = other_seen(log);
+    assert_int_equal(count_of(seen, "GET /good.ics"), 0);      /* never contacted */
+    free(seen);
+
+    G_allow_hosts = "127.0.0.1";
+    fetch(FEED_ICS, away, 0, 0, NULL, NULL, &o);
+    if (o.status != FEED_OK)
+        fail_msg("allowed host refused: %s", o.error);
+    assert_int_equal(o.busy.n, 1);
+    support_outcome_free(&o);
+    seen = other_seen(log);
+    assert_int_equal(count_of(seen, "GET /good.ics"), 1);
+    free(seen);
+
+    /* the other server plays the daemon's listener: never fetched */
+    struct sockaddr_in self = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+    self.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct sockaddr_in any = self;
+    any.sin_addr.s_addr = htonl(INADDR_ANY);
+    char *direct = xasprintf("http://127.0.0.1:%d/good.ics", port);
+    const struct sockaddr *selves[] = { (struct sockaddr *)&self, (struct sockaddr *)&any };
+    for (size_t i = 0; i < 2; i++) {
+        G_self = selves[i];
+        fetch(FEED_ICS, away, 0, 0, NULL, NULL, &o);
+        assert_error_has(&o, "自身");
+        support_outcome_free(&o);
+        fetch_url(FEED_ICS, direct, 0, 0, NULL, NULL, &o);
+        assert_error_has(&o, "自身");
+        support_outcome_free(&o);
+    }
+    G_self = NULL;
+    G_allow_hosts = NULL;
+    seen = other_seen(log);
+    assert_int_equal(count_of(seen, "GET /good.ics"), 1);      /* still only the allowed one */
+    free(seen);
+    /* and a redirect on the same origin still works */
+    fetch(FEED_ICS, "/redirect.ics", 0, 0, NULL, NULL, &o);
+    assert_int_equal(o.status, FEED_OK);
+    support_outcome_free(&o);
+    free(direct);
+    free(away);
+    free(by_name);
+    support_stop(other, 3000);
+    free(log);
+}
+
 /* After all the failures, the same curlev still fetches good feeds. */
 static void test_good_after_bad(void **state)
 {
@@ -660,6 +749,7 @@ int main(void)
         cmocka_unit_test(test_caldav_unknown_tzid_warning_persists),
         cmocka_unit_test(test_caldav_truncated_sync_is_continued),
         cmocka_unit_test(test_caldav_credentials_stay_on_origin),
+        cmocka_unit_test(test_redirect_origin_guard),
         cmocka_unit_test(test_xml_with_entities),
         cmocka_unit_test(test_etag_304),
         cmocka_unit_test(test_304_repeats_warnings),

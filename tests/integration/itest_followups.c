@@ -46,7 +46,7 @@
 #include "util.h"
 
 #define CITY "tests/data/yamanami"
-#define ADMIN "itest-followups-admin-token"
+#define ADMIN "itest-followups-admin-token-0123456789abcdef"
 
 static struct {
     support_daemon_t d;       /* dir, db, conf, log, port, pid */
@@ -332,7 +332,7 @@ static void add_busy_to_kyodo(int64_t start, int64_t end)
 /* Refresh kyodo and wait until its stored busy time covers [start, end). */
 static bool kyodo_busy_at(int64_t start, int64_t end, int timeout_ms)
 {
-    json_decref(support_api_json(&g.d, "POST", "/v1/feeds/kyodo/refresh", g.coord, NULL, 202));
+    json_decref(support_api_json(&g.d, "POST", "/v1/feeds/kyodo/refresh?force=1", g.coord, NULL, 202));
     char from[TU_ISO_LEN], to[TU_ISO_LEN], path[256];
     tu_format_iso8601(start, NULL, from);
     tu_format_iso8601(end, NULL, to);
@@ -479,7 +479,7 @@ static void test_file_feeds_dir_applies_to_polls(void **state)
     bool failing = false;
     json_t *j = NULL;
     for (int waited = 0; waited < 10000 && !failing; waited += 200) {
-        json_decref(support_api_json(&g.d, "POST", "/v1/feeds/kyodo/refresh", g.coord, NULL, 202));
+        json_decref(support_api_json(&g.d, "POST", "/v1/feeds/kyodo/refresh?force=1", g.coord, NULL, 202));
         sleep_ms(200);
         failing = !strcmp(feed_state(&j), "failing");
         if (failing)
@@ -492,7 +492,7 @@ static void test_file_feeds_dir_applies_to_polls(void **state)
     reload_with_file_feeds_dir(g.feeds);
     bool ok = false;
     for (int waited = 0; waited < 10000 && !ok; waited += 200) {
-        json_decref(support_api_json(&g.d, "POST", "/v1/feeds/kyodo/refresh", g.coord, NULL, 202));
+        json_decref(support_api_json(&g.d, "POST", "/v1/feeds/kyodo/refresh?force=1", g.coord, NULL, 202));
         sleep_ms(200);
         ok = !strcmp(feed_state(&j), "ok");
         json_decref(j);

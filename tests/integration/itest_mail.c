@@ -38,7 +38,7 @@
 #include "timeutil.h"
 
 #define CITY  "tests/data/yamanami"
-#define ADMIN "itest-mail-admin"
+#define ADMIN "itest-mail-admin-token-0123456789abcdef"
 #define NOW0  SUPPORT_FIXTURE_NOW
 #define HTTP_TIMEOUT_S 20
 
@@ -105,7 +105,7 @@ static void start_daemon(const char *now)
     const char *env[] = {listen, db, smtp, nowenv, pub, cases,
                          "TSUNAGU_ADMIN_TOKEN=" ADMIN, "TSUNAGU_SMTP_STARTTLS=no",
                          "TSUNAGU_SMTP_FROM=kyodo@yamanami.example",
-                         "TSUNAGU_LINK_SECRET=itest-link-secret",
+                         "TSUNAGU_LINK_SECRET=itest-link-secret-0123456789abcdef0123",
                          "TSUNAGU_OUTBOX_RETRY_SECONDS=1", "TSUNAGU_OUTBOX_RETRY_MAX=1",
                          "TSUNAGU_MONITOR_INTERVAL=1", "TSUNAGU_POLL_INTERVAL=3600",
                          "TSUNAGU_SMTP_TIMEOUT=10",
@@ -779,7 +779,7 @@ static void test_bad_requests(void **state)
                  "{\"case\":\"Y-01\",\"type\":\"重層的支援会議\",\"start\":\"2026-12-09T10:00:00+09:00\","
                  "\"end\":\"2026-12-09T11:00:00+09:00\",\"location\":\"x\"}", 422, "no-approved-lead");
     expect_error("GET", "/v1/meetings/999999", NULL, 404, "not-found");
-    expect_error("GET", "/v1/meetings/abc", NULL, 404, "not-found");
+    expect_error("GET", "/v1/meetings/abc", NULL, 400, "bad-id");
     expect_error("GET", "/v1/outbox?state=weird", NULL, 400, "bad-field");
     support_resp_t r = support_daemon_http(&g.d, "GET", "/v1/outbox", NULL, NULL);
     assert_int_equal(r.status, 401);
@@ -1124,6 +1124,22 @@ static void test_reply_mail_flow(void **state)
     free(eml);
     expect_error("POST", "/v1/imip", "{\"message\":\"From: a@b.example\\r\\n\\r\\nhello\"}", 400,
                  "bad-reply");
+    /* From is exactly one mailbox: "<attendee> evil@..." was read as the
+     * attendee; now 400 on POST /v1/imip and a refusal from `tsunagu reply` */
+    const char *spoofs[] = { "<jiritsu@yamanami.example> evil@attacker.example",
+                             "jiritsu@yamanami.example, evil@attacker.example" };
+    for (size_t i = 0; i < 2; i++) {
+        char *real = reply_eml("jiritsu@yamanami.example", "jiritsu@yamanami.example", "DECLINED", 0);
+        eml = xasprintf("From: %s%s", spoofs[i], strstr(real, "\r\n"));
+        free(real);
+        body = json_pack("{s:s}", "message", eml);
+        txt = json_dumps(body, 0);
+        support_api_error(&g.d, "POST", "/v1/imip", ADMIN, txt, 400, "bad-reply", "From");
+        free(txt);
+        json_decref(body);
+        assert_int_equal(cli_reply(eml), 1);
+        free(eml);
+    }
     m = m1();
     assert_string_equal(partstat_of(m, "jiritsu"), "TENTATIVE");    /* unchanged */
     assert_null(partstat_of(m, "hoken"));

@@ -26,7 +26,7 @@
 
 #define CITY  "tests/data/yamanami"
 #define DATA  "tests/data/mail/"
-#define ADMIN "itest-interop-admin"
+#define ADMIN "itest-interop-admin-token-0123456789abcdef"
 #define NOW0  SUPPORT_FIXTURE_NOW
 #define REPLY "tsunagu-reply@yamanami.example"
 
@@ -69,7 +69,7 @@ static void start_daemon(void)
                          "TSUNAGU_CASES_DIR=" CITY "/cases", "TSUNAGU_ADMIN_TOKEN=" ADMIN,
                          "TSUNAGU_SMTP_STARTTLS=no", "TSUNAGU_REPLY_ADDRESS=" REPLY,
                          "TSUNAGU_BOUNCE_ADDRESS=bounce@yamanami.example",
-                         "TSUNAGU_LINK_SECRET=itest-interop", "TSUNAGU_OUTBOX_RETRY_SECONDS=1",
+                         "TSUNAGU_LINK_SECRET=itest-interop-link-secret-0123456789abcdef", "TSUNAGU_OUTBOX_RETRY_SECONDS=1",
                          "TSUNAGU_OUTBOX_RETRY_MAX=1", "TSUNAGU_POLL_INTERVAL=3600",
                          "TSUNAGU_SMTP_TIMEOUT=10", g.extra_env[0], g.extra_env[1], NULL};
     const char *argv[] = {"bin/tsunagud", NULL};

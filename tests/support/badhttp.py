@@ -8,7 +8,8 @@ Used by tests/integration/itest_feeds_http.c.  Usage:
 Good feeds: /cal/<name>.ics serves CALENDAR_DIR/<name>.ics unchanged.
 Misbehaviours, one path each (see ROUTES below): malformed iCalendar,
 non-UTF-8, truncated document, truncated transfer, 404, 500, slow
-(?s=SECONDS), redirect loop, a working redirect, bodies over a size limit
+(?s=SECONDS), redirect loop, a working redirect, a redirect anywhere
+(/redirect-away?to=URL), bodies over a size limit
 (?mb=N, streamed without Content-Length or announced with it), an unknown
 TZID, WebDAV XML with entity declarations, ETag/Last-Modified with 304,
 basic auth, CalDAV servers that truncate reports with 507 (RFC 6578
@@ -353,6 +354,12 @@ class Handler(BaseHTTPRequestHandler):
         if p == "/redirect.ics":
             self.send_response(301)
             self.send_header("Location", "/good.ics")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if p == "/redirect-away":
+            self.send_response(302)
+            self.send_header("Location", q.get("to", ["/good.ics"])[0])
             self.send_header("Content-Length", "0")
             self.end_headers()
             return

@@ -253,9 +253,20 @@ int support_write_file(const char *path, const char *data, size_t len)
 {
     if (len == (size_t)-1)
         len = strlen(data);
-    FILE *f = fopen(path, "wb");
-    if (!f)
+    /* 0600: test configs hold ADMIN_TOKEN / LINK_SECRET, and tsunagud
+     * refuses a config with secrets that others can read */
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
         return -1;
+    FILE *f = fdopen(fd, "wb");
+    if (!f) {
+        close(fd);
+        return -1;
+    }
+    if (fchmod(fd, 0600) != 0) {
+        fclose(f);
+        return -1;
+    }
     size_t w = len ? fwrite(data, 1, len, f) : 0;
     int rc = (w == len) ? 0 : -1;
     if (fclose(f) != 0)

@@ -46,7 +46,7 @@ char *support_mkdtemp(const char *prefix);
 /* Remove a directory tree (like rm -rf).  0 on success. */
 int support_rmtree(const char *path);
 
-/* Write (create/truncate) a file with mode 0644; len (size_t)-1 means
+/* Write (create/truncate) a file with mode 0600; len (size_t)-1 means
  * strlen(data).  0 on success, -1 on error. */
 int support_write_file(const char *path, const char *data, size_t len);
 

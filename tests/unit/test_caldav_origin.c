@@ -1,7 +1,9 @@
 /*
  * test_caldav_origin.c - where CalDAV discovery may lead
- * (feed_dav_url_refusal in feed_caldav.c): with credentials only the feed
- * URL's own scheme, host and port (default ports, letter case and paths do
+ * and where a redirect may lead (feed_dav_url_refusal in feed_guard.c):
+ * only the feed URL's own scheme, host and port or a host listed in
+ * FEED_ALLOW_HOSTS; with credentials only the feed URL's own scheme,
+ * host and port (default ports, letter case and paths do
  * not matter; user info in the feed URL counts as credentials); never from
  * https down to http, with or without credentials; the message is Japanese
  * first and names only the other origin, never a password.
@@ -74,11 +76,54 @@ static void test_credentials_stay_on_origin(void **state)
                    "https://evil.example:443");
 }
 
-static void test_without_credentials_other_hosts_are_followed(void **state)
+#define AWAY "別のホストへの転送を拒否しました"
+
+/* The allowed-host check on a job whose FEED_ALLOW_HOSTS is allow. */
+static char *refusal_allowing(const char *feed, const char *allow, const char *to)
 {
-    assert_allowed("https://dav.example.jp/", NULL, "https://cdn.example.net/cal/");
-    assert_allowed("http://dav.example.jp/", NULL, "http://other.example/cal/");
-    assert_allowed("http://dav.example.jp/", NULL, "https://dav.example.jp/cal/");
+    feed_job_t job;
+    memset(&job, 0, sizeof job);
+    job.url = (char *)feed;
+    job.allow_hosts = (char *)allow;
+    return feed_dav_url_refusal(&job, to);
+}
+
+/* Without credentials another origin is refused too (issue 8 item 4: a
+ * feed server must not point tsunagud at other hosts or ports), unless
+ * FEED_ALLOW_HOSTS lists the host (any port). */
+static void test_without_credentials_origin_is_kept(void **state)
+{
+    assert_refused("https://dav.example.jp/", NULL, "https://cdn.example.net/cal/", AWAY);
+    assert_refused("http://dav.example.jp/", NULL, "http://other.example/cal/", AWAY);
+    assert_refused("http://dav.example.jp/", NULL, "https://dav.example.jp/cal/", AWAY);
+    assert_refused("http://10.0.0.5:5232/", NULL, "http://10.0.0.5:8080/", AWAY);
+    assert_refused("http://10.0.0.5:5232/", NULL, "http://127.0.0.1:5232/", AWAY);
+    char *why = refusal_allowing("https://dav.example.jp/", "cdn.example.net, 10.0.0.9",
+                                 "https://cdn.example.net:8443/cal/");
+    assert_null(why);
+    why = refusal_allowing("http://10.0.0.5:5232/", "a.example 10.0.0.9", "http://10.0.0.9:80/x");
+    assert_null(why);
+    why = refusal_allowing("http://[::1]:5232/", "::1", "http://[::1]:5233/x");
+    assert_null(why);
+    why = refusal_allowing("https://dav.example.jp/", "cdn.example.net", "https://cdn.example.net.evil/");
+    assert_non_null(strstr(why, AWAY));
+    free(why);
+    why = refusal_allowing("https://dav.example.jp/", "example.net", "https://cdn.example.net/");
+    assert_non_null(strstr(why, AWAY));   /* whole names only, no suffix match */
+    free(why);
+    /* an allowed host never gets the credentials, nor a downgrade */
+    feed_job_t job;
+    memset(&job, 0, sizeof job);
+    job.url = "https://dav.example.jp/";
+    job.userpwd = "a:s3cret";
+    job.allow_hosts = "cdn.example.net";
+    why = feed_dav_url_refusal(&job, "https://cdn.example.net/");
+    assert_non_null(strstr(why, OTHER_HOST));
+    free(why);
+    job.userpwd = NULL;
+    why = feed_dav_url_refusal(&job, "http://cdn.example.net/");
+    assert_non_null(strstr(why, DOWNGRADE));
+    free(why);
 }
 
 static void test_never_down_to_http(void **state)
@@ -100,7 +145,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_origin_is_allowed),
         cmocka_unit_test(test_credentials_stay_on_origin),
-        cmocka_unit_test(test_without_credentials_other_hosts_are_followed),
+        cmocka_unit_test(test_without_credentials_origin_is_kept),
         cmocka_unit_test(test_never_down_to_http),
         cmocka_unit_test(test_unparsable_urls_are_refused),
     };

@@ -100,6 +100,17 @@ static void test_bad_fields_named(void **s)
     expect_error(NULL, "id", NULL, "id:", "必須");
     expect_error(NULL, "id", json_string(""), "id:", NULL);
     expect_error(NULL, "id", json_string("a/b"), "id:", NULL);
+    /* the one id rule (ids.h): length, control characters, U+0085, U+2028 */
+    char long_id[5001];
+    memset(long_id, 'A', sizeof long_id - 1);
+    long_id[5000] = '\0';
+    expect_error(NULL, "id", json_string(long_id), "id:", "64");
+    long_id[65] = '\0';
+    expect_error(NULL, "id", json_string(long_id), "id:", "64");
+    expect_error(NULL, "id", json_string("Y-01\x01"), "id:", NULL);
+    expect_error(NULL, "id", json_string("Y-01\xc2\x85"), "id:", NULL);
+    expect_error(NULL, "id", json_string("Y-01\xe2\x80\xa8"), "id:", NULL);
+    expect_error(NULL, "id", json_string(".hidden"), "id:", NULL);
     expect_error(NULL, "id", json_integer(3), "id:", NULL);
     expect_error(NULL, "district", NULL, "district:", NULL);
     expect_error(NULL, "meeting_type", json_string("ケース会議"), "meeting_type:", "支援会議");

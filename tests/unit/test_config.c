@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config.h"
 #include "support_proc.h"
@@ -170,6 +171,52 @@ static void test_numeric_default_from_table(void **state)
     config_free(c);
 }
 
+/* Secrets (issue 8 item 12): ADMIN_TOKEN and LINK_SECRET of fewer than
+ * 32 characters are refused, from the file or the environment; a config
+ * file holding either must not be readable by group or others. */
+static bool secrets_ok(const char *text, mode_t mode, char *err, size_t errlen)
+{
+    char *path = write_tmp(text);
+    assert_int_equal(chmod(path, mode), 0);
+    config_t *c = config_load(path, err, errlen);
+    assert_non_null(c);
+    bool ok = config_check_secrets(c, path, err, errlen);
+    config_free(c);
+    drop(path);
+    return ok;
+}
+
+static void test_secrets_hygiene(void **state)
+{
+    char err[512] = "";
+    unsetenv("TSUNAGU_ADMIN_TOKEN");
+    unsetenv("TSUNAGU_LINK_SECRET");
+    const char *long1 = "ADMIN_TOKEN = 0123456789abcdef0123456789abcdef\n";
+    assert_true(secrets_ok(long1, 0600, err, sizeof err));
+    assert_false(secrets_ok(long1, 0644, err, sizeof err));
+    assert_non_null(strstr(err, "0600"));
+    assert_non_null(strstr(err, "ADMIN_TOKEN"));
+    assert_false(secrets_ok(long1, 0640, err, sizeof err));
+    assert_false(secrets_ok("LINK_SECRET = 0123456789abcdef0123456789abcdef\n", 0604, err, sizeof err));
+    assert_non_null(strstr(err, "LINK_SECRET"));
+    assert_false(secrets_ok("SMTP_PASSWORD = pw\n", 0644, err, sizeof err));
+    assert_non_null(strstr(err, "SMTP_PASSWORD"));
+    assert_true(secrets_ok("SMTP_PASSWORD = pw\n", 0600, err, sizeof err));   /* no minimum length */
+    /* a config without secrets may be readable */
+    assert_true(secrets_ok("POLL_INTERVAL = 600\n", 0644, err, sizeof err));
+    /* too short: 31 characters */
+    assert_false(secrets_ok("ADMIN_TOKEN = 0123456789abcdef0123456789abcde\n", 0600, err, sizeof err));
+    assert_non_null(strstr(err, "32"));
+    assert_false(secrets_ok("LINK_SECRET = short\n", 0600, err, sizeof err));
+    /* from the environment too; the file is then not the secret's home */
+    setenv("TSUNAGU_ADMIN_TOKEN", "short-env-token", 1);
+    assert_false(secrets_ok("POLL_INTERVAL = 600\n", 0644, err, sizeof err));
+    assert_non_null(strstr(err, "ADMIN_TOKEN"));
+    setenv("TSUNAGU_ADMIN_TOKEN", "0123456789abcdef0123456789abcdef", 1);
+    assert_true(secrets_ok("POLL_INTERVAL = 600\n", 0644, err, sizeof err));
+    unsetenv("TSUNAGU_ADMIN_TOKEN");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -179,6 +226,7 @@ int main(void)
         cmocka_unit_test(test_unknown_key_refused_with_nearest),
         cmocka_unit_test(test_unknown_env_refused_reserved_kept),
         cmocka_unit_test(test_numeric_default_from_table),
+        cmocka_unit_test(test_secrets_hygiene),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

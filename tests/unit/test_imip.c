@@ -21,6 +21,7 @@
 #include <libical/ical.h>
 
 #include "imip.h"
+#include "mailbox.h"
 #include "support_proc.h"
 #include "timeutil.h"
 #include "util.h"
@@ -434,6 +435,84 @@ static void test_parse_reply_base64_nested(void **state)
     free(raw);
 }
 
+/* From is exactly one RFC 5322 mailbox (issue 8 item 8): the forms real
+ * mailers write pass; lists, trailing text and a second address fail. */
+static void test_mailbox_parse(void **state)
+{
+    static const struct { const char *in, *want; } ok[] = {
+        { "jiritsu@yamanami.example", "jiritsu@yamanami.example" },
+        { "  Jiritsu@Yamanami.Example  ", "jiritsu@yamanami.example" },
+        { "<a@b.example>", "a@b.example" },
+        { "自立相談 <a@b.example>", "a@b.example" },
+        { "=?UTF-8?B?5LuW?= <a@b.example>", "a@b.example" },
+        { "\"Kyodo, Jimukyoku\" <a@b.example>", "a@b.example" },
+        { "\"a@x.example\" <a@b.example>", "a@b.example" },
+        { "a@b.example (自立相談)", "a@b.example" },
+        { "(c) Name (d) < a@b.example > (e)", "a@b.example" },
+        { "Mr. J. Smith <a.b@c.example>", "a.b@c.example" },
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+        char *a = mailbox_parse(ok[i].in);
+        if (!a || strcmp(a, ok[i].want) != 0)
+            fail_msg("mailbox_parse(%s) = %s, wanted %s", ok[i].in, a ? a : "NULL", ok[i].want);
+        free(a);
+    }
+    const char *bad[] = {
+        "<houkatsu-chuo@yamanami.example> evil@attacker.example",
+        "houkatsu-chuo@yamanami.example evil@attacker.example",
+        "a@b.example, evil@attacker.example",
+        "A <a@b.example>, B <evil@attacker.example>",
+        "<a@b.example><evil@attacker.example>",
+        "A <a@b.example> trailing",
+        "group: a@b.example;",
+        "", "   ", "<>", "a@", "@b.example", "a@@b.example", "a@b..example", "<a@b.example",
+        "\"unterminated <a@b.example>", "(unterminated a@b.example", "a@b.example (x",
+        "a b@c.example", "\"q\"@b.example", "a@[127.0.0.1]",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char *a = mailbox_parse(bad[i]);
+        if (a)
+            fail_msg("mailbox_parse(%s) accepted as %s", bad[i], a);
+    }
+    assert_null(mailbox_parse(NULL));
+}
+
+/* A reply whose From holds anything but one mailbox, or that has two
+ * From: fields, is refused (it was read as the address in <>). */
+static void test_parse_reply_from_must_be_one_mailbox(void **state)
+{
+    const char *froms[] = {
+        "<jiritsu@yamanami.example> evil@attacker.example",
+        "jiritsu@yamanami.example, evil@attacker.example",
+    };
+    for (size_t i = 0; i < sizeof froms / sizeof *froms; i++) {
+        char *raw = reply_mail("base64", reply_cal, froms[i]);
+        /* reply_mail wraps the address in "=?..?= <%s>"; unwrap to test the raw From */
+        char *hdr_end = strstr(raw, "\r\n");
+        char *rest = xstrdup(hdr_end);
+        char *msg = xasprintf("From: %s%s", froms[i], rest);
+        imip_reply_t r;
+        char *err = NULL;
+        if (imip_parse_reply(msg, strlen(msg), &r, &err))
+            fail_msg("accepted From: %s as %s", froms[i], r.from);
+        assert_non_null(strstr(err, "From"));
+        free(err);
+        free(msg);
+        free(rest);
+        free(raw);
+    }
+    char *raw = reply_mail("base64", reply_cal, "jiritsu@yamanami.example");
+    char *msg = xasprintf("From: evil@attacker.example\r\n%s", raw);
+    imip_reply_t r;
+    char *err = NULL;
+    if (imip_parse_reply(msg, strlen(msg), &r, &err))
+        fail_msg("accepted two From: fields as %s", r.from);
+    assert_non_null(strstr(err, "From"));
+    free(err);
+    free(msg);
+    free(raw);
+}
+
 static void test_parse_reply_quoted_printable_lf(void **state)
 {
     /* QP with a soft line break inside the ATTENDEE line, bare LF ends */
@@ -722,6 +801,8 @@ int main(void)
         cmocka_unit_test(test_parse_reply_quoted_printable_lf),
         cmocka_unit_test(test_parse_reply_rejects_bad_input),
         cmocka_unit_test(test_text_mail),
+        cmocka_unit_test(test_mailbox_parse),
+        cmocka_unit_test(test_parse_reply_from_must_be_one_mailbox),
         cmocka_unit_test(test_feed_calendar_only_case_and_type),
         cmocka_unit_test(test_reply_as_application_ics_attachment),
         cmocka_unit_test(test_mail_shape_where_outlook_looks),
