@@ -13,7 +13,7 @@ FUZZ_CC    ?= clang
 FUZZ_RUNS  ?= 10000000
 FUZZ_FLAGS  = -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
               -fsanitize=fuzzer-no-link,address,undefined \
-              -fno-sanitize-recover=all $(PKG_CFLAGS)
+              -fno-sanitize-recover=all $(PKG_CFLAGS) -MMD -MP
 FUZZ_SRC    = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN    = $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_OBJ    = $(LIB_SRC:%.c=build/fuzz/obj/%.o)
@@ -31,6 +31,8 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB)
 	  $(FUZZ_LIB) $(LDLIBS)
 
 fuzz-build: $(FUZZ_BIN)
+
+-include $(FUZZ_OBJ:.o=.d) $(FUZZ_BIN:=.d)
 
 # One harness: make fuzz-run-icalbusy FUZZ_RUNS=1000000
 fuzz-run-%: build/fuzz/fuzz_%
