@@ -61,11 +61,9 @@
 
 
 static meetings_t *mtg_current_meetings;
-static meetings_case_fn case_hook;
 
 meetings_t *meetings_current(void) { return mtg_current_meetings; }
 outbox_t *meetings_outbox(meetings_t *m) { return m->ob; }
-void meetings_set_case_lookup(meetings_case_fn fn) { case_hook = fn; }
 
 static bool parse_hold(const json_t *req, int64_t *hold, meetings_res_t *res);
 
@@ -540,7 +538,6 @@ bool mtg_lookup_case(meetings_t *m, const char *case_id, meeting_case_t *out)
 {
     memset(out, 0, sizeof *out);
     strvec_init(&out->supports);
-    if (case_hook && case_hook(m->d, case_id, out)) return true;
     if (store_has_migration(m->st, 4) && case_from_store(m, case_id, out)) return true;
     meeting_case_free(out);
     memset(out, 0, sizeof *out);

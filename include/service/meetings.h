@@ -54,13 +54,10 @@ typedef struct meeting_case {
 
 void meeting_case_free(meeting_case_t *c);
 
-/* Where a case comes from, in order: a registered hook (true when it
- * knows the case); the store's case registry (table `cases`, migration
- * 4: document + approved lead/supports); CASES_DIR/<id>.json (no
- * decision; for demos and tests without the registry). */
-typedef bool (*meetings_case_fn)(tsunagud_t *d, const char *case_id,
-                                 meeting_case_t *out);
-void meetings_set_case_lookup(meetings_case_fn fn);
+/* Where a case comes from, in order: the store's case registry (table
+ * `cases`, migration 4: document + approved lead/supports), then
+ * CASES_DIR/<id>.json (no decision; for demos and tests without the
+ * registry). */
 
 /* Result of an operation: HTTP status, error code + message on failure,
  * JSON body (new reference) on success or with extra error detail. */
