@@ -178,5 +178,15 @@ const store_migration_t store_migrations[] = {
       * no busy data for such a feed past covers_to (slots_store.c) */
      "ALTER TABLE feeds ADD COLUMN covers_from INTEGER;"
      "ALTER TABLE feeds ADD COLUMN covers_to INTEGER;"},
+    {12, "stats_indexes",
+     /* statistics, similar cases and rule impact (store_stats.c): every
+      * figure is a range over one of these, or over the open cases */
+     "CREATE INDEX IF NOT EXISTS cases_created ON cases(created);"
+     "CREATE INDEX IF NOT EXISTS cases_closed ON cases(closed_at);"
+     "CREATE INDEX IF NOT EXISTS cases_status ON cases(status, lead);"
+     "CREATE INDEX IF NOT EXISTS cases_updated ON cases(updated);"
+     "CREATE INDEX IF NOT EXISTS decisions_created ON decisions(created);"
+     "CREATE INDEX IF NOT EXISTS meetings_start ON meetings(start);"
+     "CREATE INDEX IF NOT EXISTS meetings_monitoring ON meetings(monitoring_date);"},
     {0, NULL, NULL}
 };

@@ -1,0 +1,83 @@
+/*
+ * store_stats.h - the SQL behind statistics, similar cases and rule impact
+ * (daemon/store/store_stats.c).  Every query is prepared, reads through an
+ * index (migration 12 adds the ones these need) and streams rows to a
+ * callback or returns small aggregates: nothing loads every case.
+ *
+ * Ranges are [from, to) in epoch seconds; district NULL means every
+ * district, otherwise only cases whose document's district equals it
+ * (meetings and decisions follow their case).
+ */
+#ifndef TSUNAGU_STORE_STATS_H
+#define TSUNAGU_STORE_STATS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store.h"
+
+/* One case row: id, document text, status, updated. */
+typedef bool (*store_case_row_fn)(void *arg, const char *id, const char *doc,
+                                  const char *status, int64_t updated);
+
+/* Every case with updated >= since, in rowid order (incremental index
+ * refresh).  false on SQL error or when fn returned false. */
+bool store_stats_cases_since(store_t *st, int64_t since, store_case_row_fn fn, void *arg);
+/* Every open case, in id order. */
+bool store_stats_open_cases(store_t *st, store_case_row_fn fn, void *arg);
+
+/* How a case stands now, for similar-case results. */
+typedef struct store_case_outcome {
+    bool     found;
+    char    *status;           /* open|closed */
+    char    *lead;             /* decided lead or NULL */
+    json_t  *supports;         /* decided supporters (array) */
+    char    *action;           /* newest review: approve|override, or NULL */
+    char    *reason;           /* its override reason or NULL */
+    int64_t  created;
+    bool     has_meeting;      /* a meeting that is not cancelled */
+    int64_t  first_meeting;    /* its earliest start */
+} store_case_outcome_t;
+
+bool store_case_outcome(store_t *st, const char *id, store_case_outcome_t *out);
+void store_case_outcome_free(store_case_outcome_t *o);
+/* The case's document text (malloc'd) or NULL when unknown. */
+char *store_stats_case_doc(store_t *st, const char *id);
+
+/* ---- statistics aggregates ------------------------------------------- */
+
+/* key -> count rows of a GROUP BY (key may be NULL). */
+typedef void (*store_count_fn)(void *arg, const char *key, int64_t n, int64_t n2);
+
+int64_t store_stats_cases_opened(store_t *st, int64_t from, int64_t to, const char *district);
+int64_t store_stats_cases_closed(store_t *st, int64_t from, int64_t to, const char *district);
+int64_t store_stats_cases_open_now(store_t *st, const char *district);
+/* Decisions proposed in range by review action (NULL = pending). */
+bool store_stats_decisions(store_t *st, int64_t from, int64_t to, const char *district,
+                           store_count_fn fn, void *arg);
+/* Seconds from creation to the first meeting that is not cancelled, for
+ * cases created in range that have one (malloc'd array, *n of them). */
+int64_t *store_stats_first_meeting_delays(store_t *st, int64_t from, int64_t to,
+                                          const char *district, size_t *n);
+/* Meetings starting in range, by status. */
+bool store_stats_meetings(store_t *st, int64_t from, int64_t to, const char *district,
+                          store_count_fn fn, void *arg);
+/* Meetings starting in range whose status is not cancelled (monthly series). */
+int64_t store_stats_meetings_held(store_t *st, int64_t from, int64_t to, const char *district);
+/* Attendees of meetings starting in range, by PARTSTAT. */
+bool store_stats_answers(store_t *st, int64_t from, int64_t to, const char *district,
+                         store_count_fn fn, void *arg);
+/* Open cases by lead; open cases by supporter. */
+bool store_stats_open_leads(store_t *st, const char *district, store_count_fn fn, void *arg);
+bool store_stats_open_supports(store_t *st, const char *district, store_count_fn fn, void *arg);
+/* Per agency: invitations (n) and declines (n2) for meetings starting in range. */
+bool store_stats_invites(store_t *st, int64_t from, int64_t to, const char *district,
+                         store_count_fn fn, void *arg);
+/* Monitoring dates in [from_date, to_date] (YYYY-MM-DD, inclusive) before
+ * today_date, on meetings not cancelled, of cases not closed, with no
+ * later meeting booked for the case (as the reminder timer judges). */
+int64_t store_stats_monitoring_overdue(store_t *st, const char *from_date, const char *to_date,
+                                       const char *today_date, const char *district);
+
+#endif
