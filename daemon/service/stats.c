@@ -1,0 +1,356 @@
+/*
+ * stats.c - statistics from the store (definitions in stats.h) and their
+ * CSV form.
+ *
+ * Each block of the JSON is filled by one or two aggregate queries
+ * (store_stats.c) over an indexed range; GROUP BY results arrive through
+ * small callbacks that add into a JSON object.  Only the delays to first
+ * meetings of the range's cases are held in memory (they are sorted for
+ * the median and p90).  The CSV writer reads the finished JSON, so the
+ * API, the CLI and the file always agree.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stats.h"
+#include "store_stats.h"
+#include "util.h"
+
+typedef struct range {
+    store_t    *st;
+    int64_t     from, to;          /* instants [from, to) */
+    const char *district;
+} range_t;
+
+static void date_str(int64_t day, char out[16])
+{
+    int y, m, d;
+    civil_from_days(day, &y, &m, &d);
+    snprintf(out, 16, "%04d-%02d-%02d", y, m, d);
+}
+
+/* JSON number rounded to one decimal, or null. */
+static json_t *days_json(double days, bool have)
+{
+    return have ? json_real(round(days * 10.0) / 10.0) : json_null();
+}
+
+/* ---- counts by key ---------------------------------------------------------- */
+
+static void add_count(void *arg, const char *key, int64_t n, int64_t n2)
+{
+    json_t *o = arg;
+    const char *k = key ? key : "";
+    json_object_set_new(o, k, json_integer(json_integer_value(json_object_get(o, k)) + n));
+}
+
+static void add_pair(void *arg, const char *key, int64_t n, int64_t n2)
+{
+    if (key)
+        json_object_set_new(arg, key, json_pack("[I, I]", (json_int_t)n, (json_int_t)n2));
+}
+
+static json_int_t count_of(const json_t *o, const char *k)
+{
+    return json_integer_value(json_object_get(o, k));
+}
+
+/* ---- blocks ----------------------------------------------------------------- */
+
+static json_t *cases_block(const range_t *r)
+{
+    return json_pack("{s:I, s:I, s:I}",
+        "opened", (json_int_t)store_stats_cases_opened(r->st, r->from, r->to, r->district),
+        "closed", (json_int_t)store_stats_cases_closed(r->st, r->from, r->to, r->district),
+        "open_now", (json_int_t)store_stats_cases_open_now(r->st, r->district));
+}
+
+static json_t *decisions_block(const range_t *r)
+{
+    json_t *g = json_object();
+    store_stats_decisions(r->st, r->from, r->to, r->district, add_count, g);
+    json_int_t ap = count_of(g, "approve"), ov = count_of(g, "override"), pe = count_of(g, "");
+    json_decref(g);
+    json_t *rate = ap + ov ? json_real(round((double)ov / (double)(ap + ov) * 1000.0) / 1000.0)
+                           : json_null();
+    return json_pack("{s:I, s:I, s:I, s:o}", "approved", ap, "overridden", ov, "pending", pe,
+                     "override_rate", rate);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+#define HIST_WEEKS 8
+
+static json_t *histogram(const int64_t *v, size_t n)
+{
+    int64_t bins[HIST_WEEKS + 1] = { 0 };
+    for (size_t i = 0; i < n; i++) {
+        int64_t w = v[i] < 0 ? 0 : v[i] / (7 * 86400);
+        bins[w > HIST_WEEKS ? HIST_WEEKS : w]++;
+    }
+    json_t *a = json_array();
+    for (int w = 0; w <= HIST_WEEKS; w++)
+        json_array_append_new(a, json_pack("{s:i, s:o, s:I}", "from", w * 7, "to",
+                              w < HIST_WEEKS ? json_integer(w * 7 + 6) : json_null(),
+                              "count", (json_int_t)bins[w]));
+    return a;
+}
+
+static json_t *delays_block(const range_t *r)
+{
+    size_t n;
+    int64_t *v = store_stats_first_meeting_delays(r->st, r->from, r->to, r->district, &n);
+    if (n)
+        qsort(v, n, sizeof *v, cmp_i64);
+    double median = 0, p90 = 0;
+    if (n) {
+        median = n % 2 ? (double)v[n / 2] : ((double)v[n / 2 - 1] + (double)v[n / 2]) / 2.0;
+        size_t rank = (size_t)ceil(0.9 * (double)n);       /* nearest rank, 1-based */
+        p90 = (double)v[(rank ? rank : 1) - 1];
+    }
+    json_t *o = json_pack("{s:I, s:o, s:o, s:o}", "count", (json_int_t)n,
+                          "median", days_json(median / 86400.0, n > 0),
+                          "p90", days_json(p90 / 86400.0, n > 0), "histogram", histogram(v, n));
+    free(v);
+    return o;
+}
+
+static json_t *meetings_block(const range_t *r)
+{
+    json_t *g = json_object();
+    store_stats_meetings(r->st, r->from, r->to, r->district, add_count, g);
+    json_int_t sc = count_of(g, "scheduled"), rp = count_of(g, "replan"),
+               ca = count_of(g, "cancelled"), all = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(g, k, v)
+        all += json_integer_value(v);
+    json_decref(g);
+    return json_pack("{s:I, s:I, s:I, s:I}", "booked", all, "scheduled", sc, "replan", rp,
+                     "cancelled", ca);
+}
+
+static json_t *answers_block(const range_t *r)
+{
+    json_t *g = json_object();
+    store_stats_answers(r->st, r->from, r->to, r->district, add_count, g);
+    json_int_t ac = count_of(g, "ACCEPTED"), de = count_of(g, "DECLINED"),
+               te = count_of(g, "TENTATIVE"), all = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(g, k, v)
+        all += json_integer_value(v);
+    json_decref(g);
+    return json_pack("{s:I, s:I, s:I, s:I}", "accepted", ac, "declined", de, "tentative", te,
+                     "none", all - ac - de - te);
+}
+
+static json_t *agencies_block(const range_t *r, const city_t *city)
+{
+    json_t *leads = json_object(), *sups = json_object(), *inv = json_object();
+    store_stats_open_leads(r->st, r->district, add_count, leads);
+    store_stats_open_supports(r->st, r->district, add_count, sups);
+    store_stats_invites(r->st, r->from, r->to, r->district, add_pair, inv);
+    json_t *a = json_array();
+    for (size_t i = 0; city && i < city->nagencies; i++) {
+        const agency_t *ag = &city->agencies[i];
+        json_t *iv = json_object_get(inv, ag->id);
+        json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:i, s:i, s:I, s:I, s:I}",
+            "agency", ag->id, "name", ag->name, "open_lead", count_of(leads, ag->id),
+            "cap", ag->max_lead_cases, "lead_cases", ag->lead_cases,
+            "open_supports", count_of(sups, ag->id),
+            "invited", json_integer_value(json_array_get(iv, 0)),
+            "declined", json_integer_value(json_array_get(iv, 1))));
+    }
+    json_decref(leads);
+    json_decref(sups);
+    json_decref(inv);
+    return a;
+}
+
+static json_t *monthly_block(const range_t *r, const tz_t *tz, int64_t from_day, int64_t to_day)
+{
+    json_t *a = json_array();
+    int y, m, d;
+    civil_from_days(from_day, &y, &m, &d);
+    for (int64_t start = from_day; start <= to_day;) {
+        int ny = m == 12 ? y + 1 : y, nm = m == 12 ? 1 : m + 1;
+        int64_t next = days_from_civil(ny, nm, 1), end = next <= to_day ? next : to_day + 1;
+        int64_t f = tz_local_to_utc(tz, start, 0), t = tz_local_to_utc(tz, end, 0);
+        char month[16];
+        snprintf(month, sizeof month, "%04d-%02d", y, m);
+        json_array_append_new(a, json_pack("{s:s, s:I, s:I}", "month", month,
+            "cases_opened", (json_int_t)store_stats_cases_opened(r->st, f, t, r->district),
+            "meetings", (json_int_t)store_stats_meetings_held(r->st, f, t, r->district)));
+        start = next;
+        y = ny;
+        m = nm;
+    }
+    return a;
+}
+
+json_t *stats_compute(store_t *st, const city_t *city, const tz_t *tz, int64_t from_day,
+                      int64_t to_day, const char *district, int64_t now)
+{
+    range_t r = { st, tz_local_to_utc(tz, from_day, 0), tz_local_to_utc(tz, to_day + 1, 0),
+                  district };
+    char from[16], to[16], today[16], iso[TU_ISO_LEN];
+    date_str(from_day, from);
+    date_str(to_day, to);
+    date_str(tz_local_day(tz, now, NULL), today);
+    json_t *o = json_pack("{s:s, s:s, s:s?, s:s}", "from", from, "to", to, "district", district,
+                          "generated_at", tu_format_iso8601(now, tz, iso));
+    json_object_set_new(o, "cases", cases_block(&r));
+    json_object_set_new(o, "decisions", decisions_block(&r));
+    json_object_set_new(o, "days_to_first_meeting", delays_block(&r));
+    json_object_set_new(o, "meetings", meetings_block(&r));
+    json_object_set_new(o, "answers", answers_block(&r));
+    json_object_set_new(o, "agencies", agencies_block(&r, city));
+    json_object_set_new(o, "monitoring_overdue",
+                        json_integer(store_stats_monitoring_overdue(st, from, to, today, district)));
+    json_object_set_new(o, "monthly", monthly_block(&r, tz, from_day, to_day));
+    return o;
+}
+
+/* ---- CSV -------------------------------------------------------------------- */
+
+static const char *const csv_tables[] = { "summary", "agencies", "monthly", "days", NULL };
+
+const char *const *stats_csv_tables(void) { return csv_tables; }
+
+static void csv_cell(strbuf_t *b, const char *s, bool first)
+{
+    if (!first)
+        strbuf_putc(b, ',');
+    if (!strpbrk(s, ",\"\r\n")) {
+        strbuf_puts(b, s);
+        return;
+    }
+    strbuf_putc(b, '"');
+    for (; *s; s++) {
+        if (*s == '"')
+            strbuf_putc(b, '"');
+        strbuf_putc(b, *s);
+    }
+    strbuf_putc(b, '"');
+}
+
+/* One row: cells are strings; JSON values are written as text. */
+static void csv_row(strbuf_t *b, size_t n, const char *const *cells)
+{
+    for (size_t i = 0; i < n; i++)
+        csv_cell(b, cells[i] ? cells[i] : "", i == 0);
+    strbuf_puts(b, "\r\n");
+}
+
+static char *value_text(const json_t *v)
+{
+    if (json_is_integer(v))
+        return xasprintf("%lld", (long long)json_integer_value(v));
+    if (json_is_real(v))
+        return xasprintf("%g", json_real_value(v));
+    if (json_is_string(v))
+        return xstrdup(json_string_value(v));
+    return xstrdup("");
+}
+
+static void kv_row(strbuf_t *b, const char *label, const json_t *v)
+{
+    char *t = value_text(v);
+    csv_row(b, 2, (const char *[]){ label, t });
+    free(t);
+}
+
+static void csv_summary(strbuf_t *b, const json_t *s)
+{
+    static const struct { const char *label, *block, *key; } rows[] = {
+        {"期間開始", NULL, "from"}, {"期間終了", NULL, "to"}, {"地区", NULL, "district"},
+        {"新規事例", "cases", "opened"}, {"終結した事例", "cases", "closed"},
+        {"進行中の事例(現在)", "cases", "open_now"},
+        {"提案の承認", "decisions", "approved"}, {"提案の変更(オーバーライド)", "decisions", "overridden"},
+        {"審査待ちの提案", "decisions", "pending"}, {"変更率", "decisions", "override_rate"},
+        {"初回会議までの日数: 件数", "days_to_first_meeting", "count"},
+        {"初回会議までの日数: 中央値", "days_to_first_meeting", "median"},
+        {"初回会議までの日数: 90パーセンタイル", "days_to_first_meeting", "p90"},
+        {"会議: 予約", "meetings", "booked"}, {"会議: 予定どおり", "meetings", "scheduled"},
+        {"会議: 要再調整", "meetings", "replan"}, {"会議: 取消", "meetings", "cancelled"},
+        {"回答: 承諾", "answers", "accepted"}, {"回答: 辞退", "answers", "declined"},
+        {"回答: 仮承諾", "answers", "tentative"}, {"回答: 未回答", "answers", "none"},
+        {"モニタリング期限超過", NULL, "monitoring_overdue"},
+    };
+    csv_row(b, 2, (const char *[]){ "項目", "値" });
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        const json_t *o = rows[i].block ? json_object_get(s, rows[i].block) : s;
+        kv_row(b, rows[i].label, json_object_get(o, rows[i].key));
+    }
+}
+
+/* A row of JSON values of o under keys (n of them). */
+static void values_row(strbuf_t *b, const json_t *o, size_t n, const char *const *keys)
+{
+    char **t = xcalloc(n, sizeof *t);
+    for (size_t i = 0; i < n; i++)
+        t[i] = value_text(json_object_get(o, keys[i]));
+    csv_row(b, n, (const char *const *)t);
+    for (size_t i = 0; i < n; i++)
+        free(t[i]);
+    free(t);
+}
+
+static void csv_list(strbuf_t *b, const json_t *arr, size_t n, const char *const *heads,
+                     const char *const *keys)
+{
+    csv_row(b, n, heads);
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v)
+        values_row(b, v, n, keys);
+}
+
+static void csv_days(strbuf_t *b, const json_t *s)
+{
+    csv_row(b, 2, (const char *[]){ "初回会議までの日数", "件数" });
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(json_object_get(s, "days_to_first_meeting"), "histogram"), i, v) {
+        const json_t *to = json_object_get(v, "to");
+        char *label = json_is_null(to)
+            ? xasprintf("%lld日以上", (long long)json_integer_value(json_object_get(v, "from")))
+            : xasprintf("%lld〜%lld日", (long long)json_integer_value(json_object_get(v, "from")),
+                        (long long)json_integer_value(to));
+        kv_row(b, label, json_object_get(v, "count"));
+        free(label);
+    }
+}
+
+char *stats_csv(const json_t *s, const char *table)
+{
+    strbuf_t b;
+    strbuf_init(&b);
+    strbuf_puts(&b, "\xEF\xBB\xBF");
+    if (!strcmp(table, "summary"))
+        csv_summary(&b, s);
+    else if (!strcmp(table, "agencies"))
+        csv_list(&b, json_object_get(s, "agencies"), 8,
+                 (const char *[]){ "機関ID", "機関名", "主担当(進行中)", "主担当の上限",
+                                   "主担当件数(登録値)", "支援(進行中)", "招待された会議", "辞退" },
+                 (const char *[]){ "agency", "name", "open_lead", "cap", "lead_cases",
+                                   "open_supports", "invited", "declined" });
+    else if (!strcmp(table, "monthly"))
+        csv_list(&b, json_object_get(s, "monthly"), 3,
+                 (const char *[]){ "月", "新規事例", "会議" },
+                 (const char *[]){ "month", "cases_opened", "meetings" });
+    else if (!strcmp(table, "days"))
+        csv_days(&b, s);
+    else {
+        strbuf_free(&b);
+        return NULL;
+    }
+    return strbuf_detach(&b);
+}
