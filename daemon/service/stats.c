@@ -46,12 +46,6 @@ static void add_count(void *arg, const char *key, int64_t n, int64_t n2)
     json_object_set_new(o, k, json_integer(json_integer_value(json_object_get(o, k)) + n));
 }
 
-static void add_pair(void *arg, const char *key, int64_t n, int64_t n2)
-{
-    if (key)
-        json_object_set_new(arg, key, json_pack("[I, I]", (json_int_t)n, (json_int_t)n2));
-}
-
 static json_int_t count_of(const json_t *o, const char *k)
 {
     return json_integer_value(json_object_get(o, k));
@@ -136,31 +130,47 @@ static json_t *meetings_block(const range_t *r)
                      "cancelled", ca);
 }
 
-static json_t *answers_block(const range_t *r)
+/* {agency: [invited, declined]} and {PARTSTAT: n} from one pass. */
+typedef struct attendance {
+    json_t *by_agency, *by_partstat;
+} attendance_t;
+
+static void add_attendance(void *arg, const char *agency, const char *partstat, int64_t n)
 {
-    json_t *g = json_object();
-    store_stats_answers(r->st, r->from, r->to, r->district, add_count, g);
+    attendance_t *x = arg;
+    add_count(x->by_partstat, partstat, n, 0);
+    json_t *v = json_object_get(x->by_agency, agency ? agency : "");
+    if (!v) {
+        v = json_pack("[i, i]", 0, 0);
+        json_object_set_new(x->by_agency, agency ? agency : "", v);
+    }
+    json_array_set_new(v, 0, json_integer(json_integer_value(json_array_get(v, 0)) + n));
+    if (partstat && !strcmp(partstat, "DECLINED"))
+        json_array_set_new(v, 1, json_integer(json_integer_value(json_array_get(v, 1)) + n));
+}
+
+static json_t *answers_block(const attendance_t *x)
+{
+    const json_t *g = x->by_partstat;
     json_int_t ac = count_of(g, "ACCEPTED"), de = count_of(g, "DECLINED"),
                te = count_of(g, "TENTATIVE"), all = 0;
     const char *k;
     json_t *v;
-    json_object_foreach(g, k, v)
+    json_object_foreach((json_t *)g, k, v)
         all += json_integer_value(v);
-    json_decref(g);
     return json_pack("{s:I, s:I, s:I, s:I}", "accepted", ac, "declined", de, "tentative", te,
                      "none", all - ac - de - te);
 }
 
-static json_t *agencies_block(const range_t *r, const city_t *city)
+static json_t *agencies_block(const range_t *r, const city_t *city, const attendance_t *x)
 {
-    json_t *leads = json_object(), *sups = json_object(), *inv = json_object();
+    json_t *leads = json_object(), *sups = json_object();
     store_stats_open_leads(r->st, r->district, add_count, leads);
     store_stats_open_supports(r->st, r->district, add_count, sups);
-    store_stats_invites(r->st, r->from, r->to, r->district, add_pair, inv);
     json_t *a = json_array();
     for (size_t i = 0; city && i < city->nagencies; i++) {
         const agency_t *ag = &city->agencies[i];
-        json_t *iv = json_object_get(inv, ag->id);
+        json_t *iv = json_object_get(x->by_agency, ag->id);
         json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:i, s:i, s:I, s:I, s:I}",
             "agency", ag->id, "name", ag->name, "open_lead", count_of(leads, ag->id),
             "cap", ag->max_lead_cases, "lead_cases", ag->lead_cases,
@@ -170,7 +180,6 @@ static json_t *agencies_block(const range_t *r, const city_t *city)
     }
     json_decref(leads);
     json_decref(sups);
-    json_decref(inv);
     return a;
 }
 
@@ -210,8 +219,12 @@ json_t *stats_compute(store_t *st, const city_t *city, const tz_t *tz, int64_t f
     json_object_set_new(o, "decisions", decisions_block(&r));
     json_object_set_new(o, "days_to_first_meeting", delays_block(&r));
     json_object_set_new(o, "meetings", meetings_block(&r));
-    json_object_set_new(o, "answers", answers_block(&r));
-    json_object_set_new(o, "agencies", agencies_block(&r, city));
+    attendance_t att = { json_object(), json_object() };
+    store_stats_attendance(st, r.from, r.to, district, add_attendance, &att);
+    json_object_set_new(o, "answers", answers_block(&att));
+    json_object_set_new(o, "agencies", agencies_block(&r, city, &att));
+    json_decref(att.by_agency);
+    json_decref(att.by_partstat);
     json_object_set_new(o, "monitoring_overdue",
                         json_integer(store_stats_monitoring_overdue(st, from, to, today, district)));
     json_object_set_new(o, "monthly", monthly_block(&r, tz, from_day, to_day));

@@ -178,15 +178,47 @@ const store_migration_t store_migrations[] = {
       * no busy data for such a feed past covers_to (slots_store.c) */
      "ALTER TABLE feeds ADD COLUMN covers_from INTEGER;"
      "ALTER TABLE feeds ADD COLUMN covers_to INTEGER;"},
-    {12, "stats_indexes",
-     /* statistics, similar cases and rule impact (store_stats.c): every
-      * figure is a range over one of these, or over the open cases */
-     "CREATE INDEX IF NOT EXISTS cases_created ON cases(created);"
-     "CREATE INDEX IF NOT EXISTS cases_closed ON cases(closed_at);"
-     "CREATE INDEX IF NOT EXISTS cases_status ON cases(status, lead);"
-     "CREATE INDEX IF NOT EXISTS cases_updated ON cases(updated);"
-     "CREATE INDEX IF NOT EXISTS decisions_created ON decisions(created);"
-     "CREATE INDEX IF NOT EXISTS meetings_start ON meetings(start);"
-     "CREATE INDEX IF NOT EXISTS meetings_monitoring ON meetings(monitoring_date);"},
+    {12, "stats",
+     /* statistics, similar cases and rule impact (store_stats.c).  Each
+      * index covers every column its queries read, so a figure over a
+      * year never reads the rows (a case row carries its whole document);
+      * json_extract(doc, '$.district') is an indexed expression, the
+      * district filter reads it from the index.  Two copies kept by
+      * triggers, so no writer has to know about them:
+      *   meeting_attendees.start  the meeting's start (answers and
+      *                            invitations in a range: one index scan)
+      *   cases.first_meeting      the earliest start of the case's meetings
+      *                            that are not cancelled (days to first
+      *                            meeting: one index scan) */
+     "ALTER TABLE meeting_attendees ADD COLUMN start INTEGER;"
+     "UPDATE meeting_attendees SET start ="
+     "  (SELECT m.start FROM meetings m WHERE m.id = meeting_attendees.meeting_id);"
+     "CREATE TRIGGER stats_attendee_start AFTER INSERT ON meeting_attendees BEGIN"
+     "  UPDATE meeting_attendees SET start = (SELECT m.start FROM meetings m WHERE m.id = NEW.meeting_id)"
+     "  WHERE meeting_id = NEW.meeting_id AND agency = NEW.agency; END;"
+     "CREATE TRIGGER stats_meeting_start AFTER UPDATE OF start ON meetings BEGIN"
+     "  UPDATE meeting_attendees SET start = NEW.start WHERE meeting_id = NEW.id; END;"
+     "ALTER TABLE cases ADD COLUMN first_meeting INTEGER;"
+     "UPDATE cases SET first_meeting = (SELECT MIN(m.start) FROM meetings m"
+     "  WHERE m.case_id = cases.id AND m.status != 'cancelled');"
+     "CREATE TRIGGER stats_first_meeting_i AFTER INSERT ON meetings BEGIN"
+     "  UPDATE cases SET first_meeting = (SELECT MIN(m.start) FROM meetings m"
+     "  WHERE m.case_id = NEW.case_id AND m.status != 'cancelled') WHERE id = NEW.case_id; END;"
+     "CREATE TRIGGER stats_first_meeting_u AFTER UPDATE OF start, status, case_id ON meetings BEGIN"
+     "  UPDATE cases SET first_meeting = (SELECT MIN(m.start) FROM meetings m"
+     "  WHERE m.case_id = cases.id AND m.status != 'cancelled')"
+     "  WHERE id IN (NEW.case_id, OLD.case_id); END;"
+     "CREATE TRIGGER stats_first_meeting_d AFTER DELETE ON meetings BEGIN"
+     "  UPDATE cases SET first_meeting = (SELECT MIN(m.start) FROM meetings m"
+     "  WHERE m.case_id = OLD.case_id AND m.status != 'cancelled') WHERE id = OLD.case_id; END;"
+     "CREATE INDEX cases_by_id ON cases(id, status, json_extract(doc, '$.district'));"
+     "CREATE INDEX cases_created ON cases(created, json_extract(doc, '$.district'), first_meeting);"
+     "CREATE INDEX cases_closed ON cases(closed_at, json_extract(doc, '$.district'));"
+     "CREATE INDEX cases_open ON cases(status, lead, json_extract(doc, '$.district'));"
+     "CREATE INDEX cases_updated ON cases(updated);"
+     "CREATE INDEX decisions_created ON decisions(created, case_id);"
+     "CREATE INDEX meetings_start ON meetings(start, status, case_id);"
+     "CREATE INDEX meetings_case_last ON meetings(case_id, start, status, monitoring_date);"
+     "CREATE INDEX meeting_attendees_start ON meeting_attendees(start, agency, partstat);"},
     {0, NULL, NULL}
 };

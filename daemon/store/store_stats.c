@@ -4,9 +4,11 @@
  *
  * How it works: each figure is one aggregate query over an indexed range
  * (cases.created, cases.closed_at, decisions.created, meetings.start,
- * meetings.monitoring_date; indexes from migration 12) or over the open
- * cases (cases.status).  The district filter is "?3 IS NULL OR the case
- * document's district = ?3", evaluated on the rows the range selected.
+ * meetings.monitoring_date) or over the open cases (cases.status).  The
+ * indexes of migration 12 cover every column these queries read, so they
+ * never touch the tables' rows (whose case documents are large).  With a
+ * district the query joins the case through cases_by_id, which carries the
+ * document's district as an indexed expression.
  * Row streams (cases for the similar-case index and for rule impact) go
  * to a callback one row at a time; nothing here holds every case.
  */
@@ -16,20 +18,32 @@
 #include "store_stats.h"
 #include "util.h"
 
-#define DISTRICT_OK "(?3 IS NULL OR json_extract(c.doc, '$.district') = ?3)"
+/* Every aggregate comes in two texts: for the whole city (no join to
+ * cases unless the case's status is needed) and for one district (?3),
+ * which reads the district through the covering indexes of migration 12
+ * (cases_by_id, cases_created, ...), never from the table. */
+#define DISTRICT " AND json_extract(c.doc, '$.district') = ?3"
+#define CASE_OF(col) " JOIN cases c ON c.id = " col
+
+static sqlite3_stmt *prepare_for(store_t *st, const char *district, const char *whole,
+                                 const char *one)
+{
+    return store_prepare(st, district ? one : whole);
+}
 
 static void bind_range(sqlite3_stmt *s, int64_t from, int64_t to, const char *district)
 {
     sqlite3_bind_int64(s, 1, from);
     sqlite3_bind_int64(s, 2, to);
-    store_bind_text(s, 3, district);
+    if (district)
+        store_bind_text(s, 3, district);
 }
 
 /* First column of the one row of a range query (0 on error). */
-static int64_t range_count(store_t *st, const char *sql, int64_t from, int64_t to,
-                           const char *district)
+static int64_t range_count(store_t *st, const char *whole, const char *one, int64_t from,
+                           int64_t to, const char *district)
 {
-    sqlite3_stmt *s = store_prepare(st, sql);
+    sqlite3_stmt *s = prepare_for(st, district, whole, one);
     if (!s)
         return 0;
     bind_range(s, from, to, district);
@@ -50,10 +64,10 @@ static bool each_count(sqlite3_stmt *s, store_count_fn fn, void *arg)
     return rc == SQLITE_DONE;
 }
 
-static bool range_groups(store_t *st, const char *sql, int64_t from, int64_t to,
-                         const char *district, store_count_fn fn, void *arg)
+static bool range_groups(store_t *st, const char *whole, const char *one, int64_t from,
+                         int64_t to, const char *district, store_count_fn fn, void *arg)
 {
-    sqlite3_stmt *s = store_prepare(st, sql);
+    sqlite3_stmt *s = prepare_for(st, district, whole, one);
     if (!s)
         return false;
     bind_range(s, from, to, district);
@@ -170,43 +184,87 @@ void store_case_outcome_free(store_case_outcome_t *o)
 
 /* ---- statistics -------------------------------------------------------- */
 
+#define Q_CASES(col) "SELECT count(*) FROM cases c WHERE c." col " >= ?1 AND c." col " < ?2"
+
 int64_t store_stats_cases_opened(store_t *st, int64_t from, int64_t to, const char *district)
 {
-    return range_count(st, "SELECT count(*) FROM cases c WHERE c.created >= ?1"
-                           " AND c.created < ?2 AND " DISTRICT_OK, from, to, district);
+    return range_count(st, Q_CASES("created"), Q_CASES("created") DISTRICT, from, to, district);
 }
 
 int64_t store_stats_cases_closed(store_t *st, int64_t from, int64_t to, const char *district)
 {
-    return range_count(st, "SELECT count(*) FROM cases c WHERE c.closed_at >= ?1"
-                           " AND c.closed_at < ?2 AND " DISTRICT_OK, from, to, district);
+    return range_count(st, Q_CASES("closed_at"), Q_CASES("closed_at") DISTRICT, from, to,
+                       district);
 }
+
+#define Q_OPEN "SELECT count(*) FROM cases c WHERE c.status = 'open' AND ?1 = ?2"
 
 int64_t store_stats_cases_open_now(store_t *st, const char *district)
 {
-    return range_count(st, "SELECT count(*) FROM cases c WHERE c.status = 'open'"
-                           " AND ?1 IS NOT NULL AND ?2 IS NOT NULL AND " DISTRICT_OK,
-                       0, 0, district);
+    return range_count(st, Q_OPEN, Q_OPEN DISTRICT, 0, 0, district);
+}
+
+#define Q_DECISIONS(join, cond) \
+    "SELECT v.action, count(*) FROM decisions d" join \
+    " LEFT JOIN decision_reviews v ON v.decision_id = d.id" \
+    " WHERE d.created >= ?1 AND d.created < ?2" cond " GROUP BY v.action"
+
+/* Decisions are appended with the clock: their ids in a range of
+ * `created` are normally contiguous, and then the reviews are one rowid
+ * range of decision_reviews.  When they are not (a clock set back), the
+ * join is used. */
+static bool decisions_by_id_range(store_t *st, int64_t from, int64_t to, store_count_fn fn,
+                                  void *arg)
+{
+    sqlite3_stmt *s = store_prepare(st, "SELECT min(id), max(id), count(*) FROM decisions"
+                                        " WHERE created >= ?1 AND created < ?2");
+    if (!s)
+        return false;
+    bind_range(s, from, to, NULL);
+    int64_t lo = 0, hi = -1, n = 0;
+    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
+        lo = sqlite3_column_int64(s, 0);
+        hi = sqlite3_column_int64(s, 1);
+        n = sqlite3_column_int64(s, 2);
+    }
+    store_done(s);
+    if (n != hi - lo + 1)
+        return false;
+    s = store_prepare(st, "SELECT action, count(*) FROM decision_reviews"
+                          " WHERE decision_id BETWEEN ?1 AND ?2 GROUP BY action");
+    if (!s)
+        return false;
+    bind_range(s, lo, hi, NULL);
+    int64_t reviewed = 0;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        reviewed += sqlite3_column_int64(s, 1);
+        fn(arg, store_col_text(s, 0), sqlite3_column_int64(s, 1), 0);
+    }
+    store_done(s);
+    if (n - reviewed)
+        fn(arg, NULL, n - reviewed, 0);
+    return rc == SQLITE_DONE;
 }
 
 bool store_stats_decisions(store_t *st, int64_t from, int64_t to, const char *district,
                            store_count_fn fn, void *arg)
 {
-    return range_groups(st,
-        "SELECT v.action, count(*) FROM decisions d JOIN cases c ON c.id = d.case_id"
-        " LEFT JOIN decision_reviews v ON v.decision_id = d.id"
-        " WHERE d.created >= ?1 AND d.created < ?2 AND " DISTRICT_OK " GROUP BY v.action",
-        from, to, district, fn, arg);
+    if (!district && decisions_by_id_range(st, from, to, fn, arg))
+        return true;
+    return range_groups(st, Q_DECISIONS("", ""), Q_DECISIONS(CASE_OF("d.case_id"), DISTRICT),
+                        from, to, district, fn, arg);
 }
+
+#define Q_DELAYS(cond) \
+    "SELECT c.first_meeting - c.created FROM cases c WHERE c.created >= ?1 AND c.created < ?2" \
+    " AND c.first_meeting IS NOT NULL" cond
 
 int64_t *store_stats_first_meeting_delays(store_t *st, int64_t from, int64_t to,
                                           const char *district, size_t *n)
 {
     *n = 0;
-    sqlite3_stmt *s = store_prepare(st,
-        "SELECT (SELECT MIN(m.start) FROM meetings m WHERE m.case_id = c.id"
-        " AND m.status != 'cancelled') - c.created FROM cases c"
-        " WHERE c.created >= ?1 AND c.created < ?2 AND " DISTRICT_OK);
+    sqlite3_stmt *s = prepare_for(st, district, Q_DELAYS(""), Q_DELAYS(DISTRICT));
     if (!s)
         return NULL;
     bind_range(s, from, to, district);
@@ -223,72 +281,132 @@ int64_t *store_stats_first_meeting_delays(store_t *st, int64_t from, int64_t to,
     return v;
 }
 
+#define Q_MEETINGS(join, cond) \
+    "SELECT m.status, count(*) FROM meetings m" join \
+    " WHERE m.start >= ?1 AND m.start < ?2" cond " GROUP BY m.status"
+
 bool store_stats_meetings(store_t *st, int64_t from, int64_t to, const char *district,
                           store_count_fn fn, void *arg)
 {
-    return range_groups(st,
-        "SELECT m.status, count(*) FROM meetings m LEFT JOIN cases c ON c.id = m.case_id"
-        " WHERE m.start >= ?1 AND m.start < ?2 AND " DISTRICT_OK " GROUP BY m.status",
-        from, to, district, fn, arg);
+    return range_groups(st, Q_MEETINGS("", ""), Q_MEETINGS(CASE_OF("m.case_id"), DISTRICT),
+                        from, to, district, fn, arg);
 }
+
+#define Q_HELD(join, cond) \
+    "SELECT count(*) FROM meetings m" join " WHERE m.start >= ?1 AND m.start < ?2" \
+    " AND m.status != 'cancelled'" cond
 
 int64_t store_stats_meetings_held(store_t *st, int64_t from, int64_t to, const char *district)
 {
-    return range_count(st, "SELECT count(*) FROM meetings m LEFT JOIN cases c ON c.id = m.case_id"
-                           " WHERE m.start >= ?1 AND m.start < ?2 AND m.status != 'cancelled'"
-                           " AND " DISTRICT_OK, from, to, district);
+    return range_count(st, Q_HELD("", ""), Q_HELD(CASE_OF("m.case_id"), DISTRICT), from, to,
+                       district);
 }
 
-bool store_stats_answers(store_t *st, int64_t from, int64_t to, const char *district,
-                         store_count_fn fn, void *arg)
+/* Grouping 10^5 rows by two text columns costs SQLite a sort; the few
+ * (agency, PARTSTAT) pairs are counted here in a small hash table instead
+ * while the rows stream from the covering index. */
+#define Q_ATTENDANCE(join, cond) \
+    "SELECT a.agency, a.partstat FROM meeting_attendees a" join \
+    " WHERE a.start >= ?1 AND a.start < ?2" cond
+
+#define PAIR_SLOTS 1024
+
+typedef struct pair_count {
+    char   *agency, *partstat;
+    int64_t n;
+} pair_count_t;
+
+static uint64_t pair_hash(const char *a, const char *b)
 {
-    return range_groups(st,
-        "SELECT a.partstat, count(*) FROM meetings m"
-        " JOIN meeting_attendees a ON a.meeting_id = m.id LEFT JOIN cases c ON c.id = m.case_id"
-        " WHERE m.start >= ?1 AND m.start < ?2 AND " DISTRICT_OK " GROUP BY a.partstat",
-        from, to, district, fn, arg);
+    uint64_t h = 1469598103934665603ULL;
+    for (const char *s = a; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    h = (h ^ 0x1f) * 1099511628211ULL;
+    for (const char *s = b; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
 }
+
+/* Adds one row; false when the table is full (more pairs than slots). */
+static bool pair_add(pair_count_t *t, const char *agency, const char *partstat)
+{
+    for (size_t i = pair_hash(agency, partstat) % PAIR_SLOTS, k = 0; k < PAIR_SLOTS;
+         i = (i + 1) % PAIR_SLOTS, k++) {
+        if (!t[i].agency) {
+            t[i] = (pair_count_t){ xstrdup(agency), xstrdup(partstat), 1 };
+            return true;
+        }
+        if (!strcmp(t[i].agency, agency) && !strcmp(t[i].partstat, partstat)) {
+            t[i].n++;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool store_stats_attendance(store_t *st, int64_t from, int64_t to, const char *district,
+                            store_attendance_fn fn, void *arg)
+{
+    sqlite3_stmt *s = prepare_for(st, district, Q_ATTENDANCE("", ""),
+        Q_ATTENDANCE(" JOIN meetings m ON m.id = a.meeting_id" CASE_OF("m.case_id"), DISTRICT));
+    if (!s)
+        return false;
+    bind_range(s, from, to, district);
+    pair_count_t *t = xcalloc(PAIR_SLOTS, sizeof *t);
+    bool ok = true;
+    int rc;
+    while (ok && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *ag = store_col_text(s, 0), *ps = store_col_text(s, 1);
+        ok = pair_add(t, ag ? ag : "", ps ? ps : "");
+    }
+    store_done(s);
+    for (size_t i = 0; i < PAIR_SLOTS; i++) {
+        if (ok && t[i].agency)
+            fn(arg, t[i].agency, t[i].partstat, t[i].n);
+        free(t[i].agency);
+        free(t[i].partstat);
+    }
+    free(t);
+    return ok && rc == SQLITE_DONE;
+}
+
+#define Q_LEADS "SELECT c.lead, count(*) FROM cases c WHERE c.status = 'open'" \
+    " AND c.lead IS NOT NULL AND ?1 = ?2"
 
 bool store_stats_open_leads(store_t *st, const char *district, store_count_fn fn, void *arg)
 {
-    return range_groups(st,
-        "SELECT c.lead, count(*) FROM cases c WHERE c.status = 'open' AND c.lead IS NOT NULL"
-        " AND ?1 IS NOT NULL AND ?2 IS NOT NULL AND " DISTRICT_OK " GROUP BY c.lead",
-        0, 0, district, fn, arg);
+    return range_groups(st, Q_LEADS " GROUP BY c.lead", Q_LEADS DISTRICT " GROUP BY c.lead",
+                        0, 0, district, fn, arg);
 }
+
+#define Q_SUPPORTS "SELECT j.value, count(*) FROM cases c, json_each(c.supports) j" \
+    " WHERE c.status = 'open' AND ?1 = ?2"
 
 bool store_stats_open_supports(store_t *st, const char *district, store_count_fn fn, void *arg)
 {
-    return range_groups(st,
-        "SELECT j.value, count(*) FROM cases c, json_each(c.supports) j"
-        " WHERE c.status = 'open' AND ?1 IS NOT NULL AND ?2 IS NOT NULL AND " DISTRICT_OK
-        " GROUP BY j.value", 0, 0, district, fn, arg);
+    return range_groups(st, Q_SUPPORTS " GROUP BY j.value", Q_SUPPORTS DISTRICT " GROUP BY j.value",
+                        0, 0, district, fn, arg);
 }
 
-bool store_stats_invites(store_t *st, int64_t from, int64_t to, const char *district,
-                         store_count_fn fn, void *arg)
-{
-    return range_groups(st,
-        "SELECT a.agency, count(*), sum(a.partstat = 'DECLINED') FROM meetings m"
-        " JOIN meeting_attendees a ON a.meeting_id = m.id LEFT JOIN cases c ON c.id = m.case_id"
-        " WHERE m.start >= ?1 AND m.start < ?2 AND " DISTRICT_OK " GROUP BY a.agency",
-        from, to, district, fn, arg);
-}
+/* Per open case, its latest meeting that is not cancelled ("no later
+ * meeting booked"): overdue when that meeting's monitoring date is in
+ * [?1, ?2] and before today (?4). */
+#define Q_OVERDUE(cond) \
+    "SELECT count(*) FROM (SELECT (SELECT m.monitoring_date FROM meetings m" \
+    " WHERE m.case_id = c.id AND m.status != 'cancelled' ORDER BY m.start DESC LIMIT 1) AS md" \
+    " FROM cases c INDEXED BY cases_open WHERE c.status = 'open'" cond ")" \
+    " WHERE md >= ?1 AND md <= ?2 AND md < ?4"
 
 int64_t store_stats_monitoring_overdue(store_t *st, const char *from_date, const char *to_date,
                                        const char *today_date, const char *district)
 {
-    sqlite3_stmt *s = store_prepare(st,
-        "SELECT count(*) FROM meetings m LEFT JOIN cases c ON c.id = m.case_id"
-        " WHERE m.monitoring_date >= ?1 AND m.monitoring_date <= ?2 AND m.monitoring_date < ?4"
-        " AND m.status != 'cancelled' AND (c.status IS NULL OR c.status = 'open')"
-        " AND NOT EXISTS (SELECT 1 FROM meetings l WHERE l.case_id = m.case_id AND l.id != m.id"
-        " AND l.status != 'cancelled' AND l.start > m.start) AND " DISTRICT_OK);
+    sqlite3_stmt *s = prepare_for(st, district, Q_OVERDUE(""), Q_OVERDUE(DISTRICT));
     if (!s)
         return 0;
     store_bind_text(s, 1, from_date);
     store_bind_text(s, 2, to_date);
-    store_bind_text(s, 3, district);
+    if (district)
+        store_bind_text(s, 3, district);
     store_bind_text(s, 4, today_date);
     int64_t n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
     store_done(s);

@@ -23,9 +23,10 @@
  *   agencies[]                every agency of the city: open lead cases
  *                             against max_lead_cases, open supports (now),
  *                             meetings invited and declined (in the range)
- *   monitoring_overdue        monitoring dates in the range and before
- *                             today, on meetings not cancelled, of cases
- *                             not closed, with no later meeting booked
+ *   monitoring_overdue        open cases whose latest meeting that is not
+ *                             cancelled (so no later meeting is booked)
+ *                             has a monitoring date in the range and
+ *                             before today, as the reminder timer judges
  *   monthly[]                 per calendar month touching the range: cases
  *                             opened, meetings (not cancelled) starting
  * A district limits every figure to cases of that district (meetings and

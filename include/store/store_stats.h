@@ -56,8 +56,9 @@ int64_t store_stats_cases_open_now(store_t *st, const char *district);
 /* Decisions proposed in range by review action (NULL = pending). */
 bool store_stats_decisions(store_t *st, int64_t from, int64_t to, const char *district,
                            store_count_fn fn, void *arg);
-/* Seconds from creation to the first meeting that is not cancelled, for
- * cases created in range that have one (malloc'd array, *n of them). */
+/* Seconds from creation to the first meeting that is not cancelled
+ * (cases.first_meeting, kept by migration 12's triggers), for cases
+ * created in range that have one (malloc'd array, *n of them). */
 int64_t *store_stats_first_meeting_delays(store_t *st, int64_t from, int64_t to,
                                           const char *district, size_t *n);
 /* Meetings starting in range, by status. */
@@ -65,18 +66,18 @@ bool store_stats_meetings(store_t *st, int64_t from, int64_t to, const char *dis
                           store_count_fn fn, void *arg);
 /* Meetings starting in range whose status is not cancelled (monthly series). */
 int64_t store_stats_meetings_held(store_t *st, int64_t from, int64_t to, const char *district);
-/* Attendees of meetings starting in range, by PARTSTAT. */
-bool store_stats_answers(store_t *st, int64_t from, int64_t to, const char *district,
-                         store_count_fn fn, void *arg);
+/* Attendees of meetings starting in range, by agency and PARTSTAT (one
+ * pass gives both the answers and each agency's invitations). */
+typedef void (*store_attendance_fn)(void *arg, const char *agency, const char *partstat,
+                                    int64_t n);
+bool store_stats_attendance(store_t *st, int64_t from, int64_t to, const char *district,
+                            store_attendance_fn fn, void *arg);
 /* Open cases by lead; open cases by supporter. */
 bool store_stats_open_leads(store_t *st, const char *district, store_count_fn fn, void *arg);
 bool store_stats_open_supports(store_t *st, const char *district, store_count_fn fn, void *arg);
-/* Per agency: invitations (n) and declines (n2) for meetings starting in range. */
-bool store_stats_invites(store_t *st, int64_t from, int64_t to, const char *district,
-                         store_count_fn fn, void *arg);
-/* Monitoring dates in [from_date, to_date] (YYYY-MM-DD, inclusive) before
- * today_date, on meetings not cancelled, of cases not closed, with no
- * later meeting booked for the case (as the reminder timer judges). */
+/* Open cases whose latest meeting that is not cancelled (no later
+ * meeting booked, as the reminder timer judges) has a monitoring date in
+ * [from_date, to_date] (YYYY-MM-DD, inclusive) before today_date. */
 int64_t store_stats_monitoring_overdue(store_t *st, const char *from_date, const char *to_date,
                                        const char *today_date, const char *district);
 
