@@ -2,11 +2,13 @@
  * stats.c - statistics from the store (definitions in stats.h) and their
  * CSV form.
  *
- * Each block of the JSON is filled by one or two aggregate queries
- * (store_stats.c) over an indexed range; GROUP BY results arrive through
- * small callbacks that add into a JSON object.  Only the delays to first
- * meetings of the range's cases are held in memory (they are sorted for
- * the median and p90).  The CSV writer reads the finished JSON, so the
+ * The cases created in the range and the meetings starting in it are each
+ * read once, as index range scans (store_stats.c), and counted as they
+ * stream by: totals, the month of each row (binary search over the
+ * months' first instants) and the delays to first meetings, the only
+ * values kept (they are sorted for the median and p90).  The other blocks
+ * are aggregate queries whose GROUP BY rows arrive through small
+ * callbacks.  The CSV writer reads the finished JSON, so the
  * API, the CLI and the file always agree.
  */
 #include <math.h>
@@ -53,10 +55,104 @@ static json_int_t count_of(const json_t *o, const char *k)
 
 /* ---- blocks ----------------------------------------------------------------- */
 
-static json_t *cases_block(const range_t *r)
+/* ---- the range's months: cases and meetings are read once each, and
+ * every row is counted into its month as it streams by. ------------------ */
+
+typedef struct months {
+    size_t   n;
+    int64_t *start;            /* n + 1 instants: month i is [start[i], start[i+1]) */
+    char   (*label)[8];
+    int64_t *cases, *meetings;
+} months_t;
+
+static void months_init(months_t *m, const tz_t *tz, int64_t from_day, int64_t to_day)
 {
-    return json_pack("{s:I, s:I, s:I}",
-        "opened", (json_int_t)store_stats_cases_opened(r->st, r->from, r->to, r->district),
+    memset(m, 0, sizeof *m);
+    int y, mo, d;
+    civil_from_days(from_day, &y, &mo, &d);
+    size_t cap = 0;
+    for (int64_t day = from_day; day <= to_day;) {
+        if (m->n + 2 > cap) {
+            cap = cap ? cap * 2 : 16;
+            m->start = xrealloc(m->start, cap * sizeof *m->start);
+            m->label = xrealloc(m->label, cap * sizeof *m->label);
+        }
+        m->start[m->n] = tz_local_to_utc(tz, day, 0);
+        snprintf(m->label[m->n], sizeof m->label[0], "%04d-%02d", y % 10000, mo % 100);
+        m->n++;
+        y += mo == 12;
+        mo = mo == 12 ? 1 : mo + 1;
+        day = days_from_civil(y, mo, 1);
+    }
+    m->start[m->n] = tz_local_to_utc(tz, to_day + 1, 0);
+    m->cases = xcalloc(m->n + 1, sizeof *m->cases);
+    m->meetings = xcalloc(m->n + 1, sizeof *m->meetings);
+}
+
+static void months_free(months_t *m)
+{
+    free(m->start);
+    free(m->label);
+    free(m->cases);
+    free(m->meetings);
+}
+
+/* The month holding t (t inside the range). */
+static size_t month_of(const months_t *m, int64_t t)
+{
+    size_t lo = 0, hi = m->n;          /* start[lo] <= t < start[hi] */
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        if (m->start[mid] <= t)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+typedef struct created_acc {
+    months_t *months;
+    int64_t   opened;
+    int64_t  *delay;           /* seconds to first meeting */
+    size_t    ndelay, cap;
+} created_acc_t;
+
+static void on_created(void *arg, int64_t created, bool has_meeting, int64_t first)
+{
+    created_acc_t *x = arg;
+    x->opened++;
+    x->months->cases[month_of(x->months, created)]++;
+    if (!has_meeting)
+        return;
+    if (x->ndelay == x->cap)
+        x->delay = xrealloc(x->delay, (x->cap = x->cap ? x->cap * 2 : 64) * sizeof *x->delay);
+    x->delay[x->ndelay++] = first - created;
+}
+
+typedef struct started_acc {
+    months_t *months;
+    int64_t   all, scheduled, replan, cancelled;
+} started_acc_t;
+
+static void on_started(void *arg, int64_t start, const char *status)
+{
+    started_acc_t *x = arg;
+    x->all++;
+    if (status && !strcmp(status, "cancelled")) {
+        x->cancelled++;
+        return;
+    }
+    x->months->meetings[month_of(x->months, start)]++;
+    if (status && !strcmp(status, "replan"))
+        x->replan++;
+    else if (status && !strcmp(status, "scheduled"))
+        x->scheduled++;
+}
+
+static json_t *cases_block(const range_t *r, const created_acc_t *x)
+{
+    return json_pack("{s:I, s:I, s:I}", "opened", (json_int_t)x->opened,
         "closed", (json_int_t)store_stats_cases_closed(r->st, r->from, r->to, r->district),
         "open_now", (json_int_t)store_stats_cases_open_now(r->st, r->district));
 }
@@ -96,10 +192,10 @@ static json_t *histogram(const int64_t *v, size_t n)
     return a;
 }
 
-static json_t *delays_block(const range_t *r)
+static json_t *delays_block(created_acc_t *x)
 {
-    size_t n;
-    int64_t *v = store_stats_first_meeting_delays(r->st, r->from, r->to, r->district, &n);
+    int64_t *v = x->delay;
+    size_t n = x->ndelay;
     if (n)
         qsort(v, n, sizeof *v, cmp_i64);
     double median = 0, p90 = 0;
@@ -108,26 +204,16 @@ static json_t *delays_block(const range_t *r)
         size_t rank = (size_t)ceil(0.9 * (double)n);       /* nearest rank, 1-based */
         p90 = (double)v[(rank ? rank : 1) - 1];
     }
-    json_t *o = json_pack("{s:I, s:o, s:o, s:o}", "count", (json_int_t)n,
-                          "median", days_json(median / 86400.0, n > 0),
-                          "p90", days_json(p90 / 86400.0, n > 0), "histogram", histogram(v, n));
-    free(v);
-    return o;
+    return json_pack("{s:I, s:o, s:o, s:o}", "count", (json_int_t)n,
+                     "median", days_json(median / 86400.0, n > 0),
+                     "p90", days_json(p90 / 86400.0, n > 0), "histogram", histogram(v, n));
 }
 
-static json_t *meetings_block(const range_t *r)
+static json_t *meetings_block(const started_acc_t *x)
 {
-    json_t *g = json_object();
-    store_stats_meetings(r->st, r->from, r->to, r->district, add_count, g);
-    json_int_t sc = count_of(g, "scheduled"), rp = count_of(g, "replan"),
-               ca = count_of(g, "cancelled"), all = 0;
-    const char *k;
-    json_t *v;
-    json_object_foreach(g, k, v)
-        all += json_integer_value(v);
-    json_decref(g);
-    return json_pack("{s:I, s:I, s:I, s:I}", "booked", all, "scheduled", sc, "replan", rp,
-                     "cancelled", ca);
+    return json_pack("{s:I, s:I, s:I, s:I}", "booked", (json_int_t)x->all,
+                     "scheduled", (json_int_t)x->scheduled, "replan", (json_int_t)x->replan,
+                     "cancelled", (json_int_t)x->cancelled);
 }
 
 /* {agency: [invited, declined]} and {PARTSTAT: n} from one pass. */
@@ -183,24 +269,13 @@ static json_t *agencies_block(const range_t *r, const city_t *city, const attend
     return a;
 }
 
-static json_t *monthly_block(const range_t *r, const tz_t *tz, int64_t from_day, int64_t to_day)
+static json_t *monthly_block(const months_t *m)
 {
     json_t *a = json_array();
-    int y, m, d;
-    civil_from_days(from_day, &y, &m, &d);
-    for (int64_t start = from_day; start <= to_day;) {
-        int ny = m == 12 ? y + 1 : y, nm = m == 12 ? 1 : m + 1;
-        int64_t next = days_from_civil(ny, nm, 1), end = next <= to_day ? next : to_day + 1;
-        int64_t f = tz_local_to_utc(tz, start, 0), t = tz_local_to_utc(tz, end, 0);
-        char month[16];
-        snprintf(month, sizeof month, "%04d-%02d", y, m);
-        json_array_append_new(a, json_pack("{s:s, s:I, s:I}", "month", month,
-            "cases_opened", (json_int_t)store_stats_cases_opened(r->st, f, t, r->district),
-            "meetings", (json_int_t)store_stats_meetings_held(r->st, f, t, r->district)));
-        start = next;
-        y = ny;
-        m = nm;
-    }
+    for (size_t i = 0; i < m->n; i++)
+        json_array_append_new(a, json_pack("{s:s, s:I, s:I}", "month", m->label[i],
+                              "cases_opened", (json_int_t)m->cases[i],
+                              "meetings", (json_int_t)m->meetings[i]));
     return a;
 }
 
@@ -215,10 +290,16 @@ json_t *stats_compute(store_t *st, const city_t *city, const tz_t *tz, int64_t f
     date_str(tz_local_day(tz, now, NULL), today);
     json_t *o = json_pack("{s:s, s:s, s:s?, s:s}", "from", from, "to", to, "district", district,
                           "generated_at", tu_format_iso8601(now, tz, iso));
-    json_object_set_new(o, "cases", cases_block(&r));
+    months_t months;
+    months_init(&months, tz, from_day, to_day);
+    created_acc_t cr = { &months, 0, NULL, 0, 0 };
+    started_acc_t mt = { &months, 0, 0, 0, 0 };
+    store_stats_cases_created(st, r.from, r.to, district, on_created, &cr);
+    store_stats_meetings_started(st, r.from, r.to, district, on_started, &mt);
+    json_object_set_new(o, "cases", cases_block(&r, &cr));
     json_object_set_new(o, "decisions", decisions_block(&r));
-    json_object_set_new(o, "days_to_first_meeting", delays_block(&r));
-    json_object_set_new(o, "meetings", meetings_block(&r));
+    json_object_set_new(o, "days_to_first_meeting", delays_block(&cr));
+    json_object_set_new(o, "meetings", meetings_block(&mt));
     attendance_t att = { json_object(), json_object() };
     store_stats_attendance(st, r.from, r.to, district, add_attendance, &att);
     json_object_set_new(o, "answers", answers_block(&att));
@@ -227,7 +308,9 @@ json_t *stats_compute(store_t *st, const city_t *city, const tz_t *tz, int64_t f
     json_decref(att.by_partstat);
     json_object_set_new(o, "monitoring_overdue",
                         json_integer(store_stats_monitoring_overdue(st, from, to, today, district)));
-    json_object_set_new(o, "monthly", monthly_block(&r, tz, from_day, to_day));
+    json_object_set_new(o, "monthly", monthly_block(&months));
+    months_free(&months);
+    free(cr.delay);
     return o;
 }
 

@@ -186,11 +186,6 @@ void store_case_outcome_free(store_case_outcome_t *o)
 
 #define Q_CASES(col) "SELECT count(*) FROM cases c WHERE c." col " >= ?1 AND c." col " < ?2"
 
-int64_t store_stats_cases_opened(store_t *st, int64_t from, int64_t to, const char *district)
-{
-    return range_count(st, Q_CASES("created"), Q_CASES("created") DISTRICT, from, to, district);
-}
-
 int64_t store_stats_cases_closed(store_t *st, int64_t from, int64_t to, const char *district)
 {
     return range_count(st, Q_CASES("closed_at"), Q_CASES("closed_at") DISTRICT, from, to,
@@ -256,50 +251,40 @@ bool store_stats_decisions(store_t *st, int64_t from, int64_t to, const char *di
                         from, to, district, fn, arg);
 }
 
-#define Q_DELAYS(cond) \
-    "SELECT c.first_meeting - c.created FROM cases c WHERE c.created >= ?1 AND c.created < ?2" \
-    " AND c.first_meeting IS NOT NULL" cond
+#define Q_CREATED(cond) \
+    "SELECT c.created, c.first_meeting FROM cases c WHERE c.created >= ?1 AND c.created < ?2" cond
 
-int64_t *store_stats_first_meeting_delays(store_t *st, int64_t from, int64_t to,
-                                          const char *district, size_t *n)
+bool store_stats_cases_created(store_t *st, int64_t from, int64_t to, const char *district,
+                               store_case_time_fn fn, void *arg)
 {
-    *n = 0;
-    sqlite3_stmt *s = prepare_for(st, district, Q_DELAYS(""), Q_DELAYS(DISTRICT));
+    sqlite3_stmt *s = prepare_for(st, district, Q_CREATED(""), Q_CREATED(DISTRICT));
     if (!s)
-        return NULL;
+        return false;
     bind_range(s, from, to, district);
-    int64_t *v = NULL;
-    size_t cap = 0;
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        if (sqlite3_column_type(s, 0) == SQLITE_NULL)
-            continue;
-        if (*n == cap)
-            v = xrealloc(v, (cap = cap ? cap * 2 : 64) * sizeof *v);
-        v[(*n)++] = sqlite3_column_int64(s, 0);
-    }
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        fn(arg, sqlite3_column_int64(s, 0), sqlite3_column_type(s, 1) != SQLITE_NULL,
+           sqlite3_column_int64(s, 1));
     store_done(s);
-    return v;
+    return rc == SQLITE_DONE;
 }
 
-#define Q_MEETINGS(join, cond) \
-    "SELECT m.status, count(*) FROM meetings m" join \
-    " WHERE m.start >= ?1 AND m.start < ?2" cond " GROUP BY m.status"
+#define Q_STARTED(join, cond) \
+    "SELECT m.start, m.status FROM meetings m" join " WHERE m.start >= ?1 AND m.start < ?2" cond
 
-bool store_stats_meetings(store_t *st, int64_t from, int64_t to, const char *district,
-                          store_count_fn fn, void *arg)
+bool store_stats_meetings_started(store_t *st, int64_t from, int64_t to, const char *district,
+                                  store_meeting_time_fn fn, void *arg)
 {
-    return range_groups(st, Q_MEETINGS("", ""), Q_MEETINGS(CASE_OF("m.case_id"), DISTRICT),
-                        from, to, district, fn, arg);
-}
-
-#define Q_HELD(join, cond) \
-    "SELECT count(*) FROM meetings m" join " WHERE m.start >= ?1 AND m.start < ?2" \
-    " AND m.status != 'cancelled'" cond
-
-int64_t store_stats_meetings_held(store_t *st, int64_t from, int64_t to, const char *district)
-{
-    return range_count(st, Q_HELD("", ""), Q_HELD(CASE_OF("m.case_id"), DISTRICT), from, to,
-                       district);
+    sqlite3_stmt *s = prepare_for(st, district, Q_STARTED("", ""),
+                                  Q_STARTED(CASE_OF("m.case_id"), DISTRICT));
+    if (!s)
+        return false;
+    bind_range(s, from, to, district);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        fn(arg, sqlite3_column_int64(s, 0), store_col_text(s, 1));
+    store_done(s);
+    return rc == SQLITE_DONE;
 }
 
 /* Grouping 10^5 rows by two text columns costs SQLite a sort; the few
@@ -344,9 +329,29 @@ static bool pair_add(pair_count_t *t, const char *agency, const char *partstat)
     return false;
 }
 
+/* Whole hours, whole city: the hourly counts kept by migration 12's
+ * triggers (stats_attendance_hour) answer without touching attendees. */
+static bool attendance_by_hour(store_t *st, int64_t from, int64_t to, store_attendance_fn fn,
+                               void *arg)
+{
+    sqlite3_stmt *s = store_prepare(st, "SELECT agency, partstat, sum(n) FROM stats_attendance_hour"
+                                        " WHERE hour >= ?1 AND hour < ?2 GROUP BY agency, partstat");
+    if (!s)
+        return false;
+    bind_range(s, from / 3600, to / 3600, NULL);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        if (sqlite3_column_int64(s, 2))
+            fn(arg, store_col_text(s, 0), store_col_text(s, 1), sqlite3_column_int64(s, 2));
+    store_done(s);
+    return rc == SQLITE_DONE;
+}
+
 bool store_stats_attendance(store_t *st, int64_t from, int64_t to, const char *district,
                             store_attendance_fn fn, void *arg)
 {
+    if (!district && from % 3600 == 0 && to % 3600 == 0)
+        return attendance_by_hour(st, from, to, fn, arg);
     sqlite3_stmt *s = prepare_for(st, district, Q_ATTENDANCE("", ""),
         Q_ATTENDANCE(" JOIN meetings m ON m.id = a.meeting_id" CASE_OF("m.case_id"), DISTRICT));
     if (!s)

@@ -50,24 +50,26 @@ char *store_stats_case_doc(store_t *st, const char *id);
 /* key -> count rows of a GROUP BY (key may be NULL). */
 typedef void (*store_count_fn)(void *arg, const char *key, int64_t n, int64_t n2);
 
-int64_t store_stats_cases_opened(store_t *st, int64_t from, int64_t to, const char *district);
 int64_t store_stats_cases_closed(store_t *st, int64_t from, int64_t to, const char *district);
 int64_t store_stats_cases_open_now(store_t *st, const char *district);
 /* Decisions proposed in range by review action (NULL = pending). */
 bool store_stats_decisions(store_t *st, int64_t from, int64_t to, const char *district,
                            store_count_fn fn, void *arg);
-/* Seconds from creation to the first meeting that is not cancelled
- * (cases.first_meeting, kept by migration 12's triggers), for cases
- * created in range that have one (malloc'd array, *n of them). */
-int64_t *store_stats_first_meeting_delays(store_t *st, int64_t from, int64_t to,
-                                          const char *district, size_t *n);
-/* Meetings starting in range, by status. */
-bool store_stats_meetings(store_t *st, int64_t from, int64_t to, const char *district,
-                          store_count_fn fn, void *arg);
-/* Meetings starting in range whose status is not cancelled (monthly series). */
-int64_t store_stats_meetings_held(store_t *st, int64_t from, int64_t to, const char *district);
+/* Every case created in range (district or all): its creation and, when
+ * it has a meeting that is not cancelled, the earliest start of those
+ * (cases.first_meeting, kept by migration 12's triggers). */
+typedef void (*store_case_time_fn)(void *arg, int64_t created, bool has_meeting,
+                                   int64_t first_meeting);
+bool store_stats_cases_created(store_t *st, int64_t from, int64_t to, const char *district,
+                               store_case_time_fn fn, void *arg);
+/* Every meeting starting in range: its start and status. */
+typedef void (*store_meeting_time_fn)(void *arg, int64_t start, const char *status);
+bool store_stats_meetings_started(store_t *st, int64_t from, int64_t to, const char *district,
+                                  store_meeting_time_fn fn, void *arg);
 /* Attendees of meetings starting in range, by agency and PARTSTAT (one
- * pass gives both the answers and each agency's invitations). */
+ * pass gives both the answers and each agency's invitations).  For the
+ * whole city and a range on whole hours this sums the hourly counts of
+ * stats_attendance_hour instead of reading attendees. */
 typedef void (*store_attendance_fn)(void *arg, const char *agency, const char *partstat,
                                     int64_t n);
 bool store_stats_attendance(store_t *st, int64_t from, int64_t to, const char *district,

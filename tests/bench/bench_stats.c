@@ -5,7 +5,8 @@
  * How it works.  A store is generated straight into a temp database:
  * NCASES cases (every 20th open, so NOPEN = 5,000 open), 3 decisions per
  * case (the newest reviewed: approve or override), 2 meetings per case
- * (scheduled / cancelled / 要再調整, 3 attendees each with an answer),
+ * (scheduled / cancelled / 要再調整, 3 attendees each with an answer;
+ * starts on the half hour between 09:00 and 17:00),
  * spread over 2024-01..2026-11.  Case documents are the fixture cases
  * (tests/data/yamanami/cases) with new ids, a random district and a few
  * random extra features.  Every generated meeting's monitoring reminder
@@ -144,7 +145,8 @@ static void gen_meetings(gen_t *g, int i, const char *id, int64_t created)
 {
     static const char *ps[] = { "ACCEPTED", "DECLINED", "TENTATIVE", "NEEDS-ACTION" };
     for (int k = 0; k < 2; k++) {
-        int64_t start = created + (int64_t)(5 + rnd(55) + k * 30) * 86400 + 3600;
+        int64_t day = tz_local_day(tz_default(), created, NULL) + 5 + rnd(55) + k * 30;
+        int64_t start = tz_local_to_utc(tz_default(), day, (int)(9 + rnd(8)) * 3600 + (int)rnd(2) * 1800);
         unsigned st = rnd(10);
         char uid[48], mon[16];
         snprintf(uid, sizeof uid, "bench-%d-%d@tsunagu", i, k);
