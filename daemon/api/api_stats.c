@@ -24,15 +24,17 @@
  * as 0.667.
  *
  * The similar-case index (similar.c) lives here for the life of the
- * process; every request first brings it up to date (similar_sync), which
- * reads only the cases changed since the last request, or rebuilds it when
- * the rule set changed.
+ * process.  A timer builds it after start-up and after SIGHUP, WARM_ROWS
+ * cases per loop turn, so a big store never blocks the loop for long;
+ * every request then brings it up to date (similar_sync), which reads only
+ * the cases changed since, or finishes a build still under way.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 
 #include "api.h"
 #include "rules.h"
@@ -45,7 +47,10 @@
 #define IMPACT_MAX_BYTES (1024 * 1024)
 #define STATS_MAX_YEARS 10
 
+#define WARM_ROWS 1000          /* cases indexed per loop turn while warming */
+
 static similar_t *sim_index;
+static struct event *warm_timer;
 
 static void reply_json_exact(api_req_t *r, int status, json_t *body)
 {
@@ -351,8 +356,38 @@ static void h_impact(api_req_t *r)
         api_reply_error(r, 500, "store", "データベースの処理に失敗しました (store error)");
 }
 
+static void on_warm_timer(evutil_socket_t fd, short what, void *arg)
+{
+    tsunagud_t *d = arg;
+    const ruleset_t *rs = api_cases_rules();
+    bool done = true;
+    if (rs && !d->stopping) {
+        if (!sim_index)
+            sim_index = similar_new();
+        if (similar_sync_some(sim_index, d->store, rs, WARM_ROWS, &done) < 0)
+            done = true;       /* the next request retries */
+    }
+    if (!done) {
+        struct timeval next = { 0, 1000 };
+        evtimer_add(warm_timer, &next);
+    }
+}
+
+static int start_warming(tsunagud_t *d, void *arg)
+{
+    if (!d->base)
+        return 0;
+    if (!warm_timer)
+        warm_timer = evtimer_new(d->base, on_warm_timer, d);
+    struct timeval soon = { 0, 100000 };
+    return warm_timer && evtimer_add(warm_timer, &soon) == 0 ? 0 : -1;
+}
+
 static int free_index(tsunagud_t *d, void *arg)
 {
+    if (warm_timer)
+        event_free(warm_timer);
+    warm_timer = NULL;
     similar_free(sim_index);
     sim_index = NULL;
     return 0;
@@ -361,6 +396,8 @@ static int free_index(tsunagud_t *d, void *arg)
 void api_stats_register(api_t *api)
 {
     tsunagud_on_shutdown(free_index, NULL);
+    tsunagud_on_reload(start_warming, NULL);      /* the rules may have changed */
+    start_warming(api_daemon(api), NULL);
     api_route(api, "GET", "/v1/stats", API_STAFF, h_stats);
     api_route(api, "GET", "/v1/cases/{id}/similar", API_STAFF, h_similar);
     api_route(api, "POST", "/v1/rules/impact", API_ADMIN | API_SECRETARIAT, h_impact);

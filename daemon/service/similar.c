@@ -113,8 +113,11 @@ struct similar {
     int      *touched;
     size_t    acc_cap;
     char      hash[72];
-    int64_t   watermark;
+    int64_t   watermark;      /* newest `updated` indexed */
     bool      built;
+    bool      in_pass;        /* a sync pass is under way: */
+    int64_t   pass_since;     /*   it reads updated >= pass_since */
+    int64_t   cur_updated, cur_rowid;   /* after this row */
 };
 
 similar_t *similar_new(void)
@@ -420,18 +423,49 @@ static bool sync_row(void *arg, const char *id, const char *doc, const char *sta
     return true;
 }
 
-long similar_sync(similar_t *s, store_t *st, const ruleset_t *rs)
+long similar_sync_some(similar_t *s, store_t *st, const ruleset_t *rs, long max_rows,
+                       bool *done)
 {
+    *done = false;
     if (!s->built || strcmp(s->hash, rules_hash(rs))) {
         similar_reset(s);
         snprintf(s->hash, sizeof s->hash, "%s", rules_hash(rs));
         s->watermark = INT64_MIN;
         s->built = true;
     }
+    if (!s->in_pass) {
+        s->in_pass = true;
+        s->pass_since = s->watermark;
+        s->cur_updated = INT64_MIN;
+        s->cur_rowid = INT64_MIN;
+    }
     sync_ctx_t x = { s, rs, 0 };
-    if (!store_stats_cases_since(st, s->watermark, sync_row, &x)) {
-        s->built = false;      /* start over next time */
+    int64_t rowid = s->cur_rowid;
+    long n = store_stats_cases_page(st, s->pass_since, s->cur_updated, s->cur_rowid, max_rows,
+                                    &rowid, sync_row, &x);
+    if (n < 0) {
+        s->built = s->in_pass = false;      /* start over next time */
         return -1;
     }
-    return x.rows;
+    if (n > 0) {
+        s->cur_updated = s->watermark;      /* rows come in (updated, rowid) order */
+        s->cur_rowid = rowid;
+    }
+    if (n < max_rows) {
+        s->in_pass = false;
+        *done = true;
+    }
+    return n;
+}
+
+long similar_sync(similar_t *s, store_t *st, const ruleset_t *rs)
+{
+    long total = 0, n;
+    bool done = false;
+    while (!done) {
+        if ((n = similar_sync_some(s, st, rs, 4096, &done)) < 0)
+            return -1;
+        total += n;
+    }
+    return total;
 }

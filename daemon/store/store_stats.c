@@ -97,6 +97,31 @@ bool store_stats_cases_since(store_t *st, int64_t since, store_case_row_fn fn, v
     return each_case(s, fn, arg);
 }
 
+long store_stats_cases_page(store_t *st, int64_t since, int64_t after_updated,
+                            int64_t after_rowid, long limit, int64_t *rowid_out,
+                            store_case_row_fn fn, void *arg)
+{
+    sqlite3_stmt *s = store_prepare(st, "SELECT id, doc, status, updated, rowid FROM cases"
+                                        " WHERE updated >= ?1 AND (updated, rowid) > (?2, ?3)"
+                                        " ORDER BY updated, rowid LIMIT ?4");
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 1, since);
+    sqlite3_bind_int64(s, 2, after_updated);
+    sqlite3_bind_int64(s, 3, after_rowid);
+    sqlite3_bind_int64(s, 4, limit);
+    long n = 0;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        *rowid_out = sqlite3_column_int64(s, 4);
+        fn(arg, store_col_text(s, 0), store_col_text(s, 1), store_col_text(s, 2),
+           sqlite3_column_int64(s, 3));
+        n++;
+    }
+    store_done(s);
+    return rc == SQLITE_DONE ? n : -1;
+}
+
 bool store_stats_open_cases(store_t *st, store_case_row_fn fn, void *arg)
 {
     sqlite3_stmt *s = store_prepare(st, "SELECT id, doc, status, updated FROM cases"

@@ -20,7 +20,9 @@
  *
  * similar_sync() keeps the index in step with the store: a changed rule
  * set (other hash) rebuilds it; otherwise only cases whose `updated` is at
- * or after the newest one already indexed are read again.
+ * or after the newest one already indexed are read again.  A pass walks
+ * the cases in (updated, rowid) order by pages, so it can be spread over
+ * several calls (similar_sync_some; the daemon warms the index that way).
  */
 #ifndef TSUNAGU_SIMILAR_H
 #define TSUNAGU_SIMILAR_H
@@ -68,5 +70,10 @@ long similar_query_scan(similar_t *s, const char *id, size_t limit, similar_hit_
 /* Bring the index up to date with the store under rs.  Returns the number
  * of case rows read, or -1 on a store error. */
 long similar_sync(similar_t *s, store_t *st, const ruleset_t *rs);
+/* The same in steps of at most max_rows rows (so a daemon can build the
+ * index from a timer without blocking its loop): *done is true once the
+ * index is up to date.  Returns the rows read, -1 on a store error. */
+long similar_sync_some(similar_t *s, store_t *st, const ruleset_t *rs, long max_rows,
+                       bool *done);
 
 #endif

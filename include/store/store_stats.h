@@ -21,9 +21,16 @@
 typedef bool (*store_case_row_fn)(void *arg, const char *id, const char *doc,
                                   const char *status, int64_t updated);
 
-/* Every case with updated >= since, in rowid order (incremental index
- * refresh).  false on SQL error or when fn returned false. */
+/* Every case with updated >= since, in (updated, rowid) order.  false on
+ * SQL error or when fn returned false. */
 bool store_stats_cases_since(store_t *st, int64_t since, store_case_row_fn fn, void *arg);
+/* One page of the same walk: at most limit cases with updated >= since
+ * that come after (after_updated, after_rowid) in (updated, rowid) order;
+ * *rowid_out gets each row's rowid before fn sees it.  Returns the number
+ * of rows, -1 on SQL error. */
+long store_stats_cases_page(store_t *st, int64_t since, int64_t after_updated,
+                            int64_t after_rowid, long limit, int64_t *rowid_out,
+                            store_case_row_fn fn, void *arg);
 /* Every open case, in id order. */
 bool store_stats_open_cases(store_t *st, store_case_row_fn fn, void *arg);
 

@@ -277,7 +277,19 @@ static void test_sync_with_store(void **state)
     insert_case(st, "Y-01", 1000);
     insert_case(st, "Y-07", 1001);
     insert_case(st, "Y-11", 1002);
+    /* built in steps of one row, as the daemon's warm-up timer does */
     similar_t *s = similar_new();
+    bool done = false;
+    int steps = 0;
+    while (!done) {
+        assert_true(similar_sync_some(s, st, rs, 1, &done) >= 0);
+        steps++;
+        assert_true(steps <= 4);
+    }
+    assert_int_equal(steps, 4);          /* three rows, then an empty page */
+    assert_int_equal(similar_count(s), 3);
+    similar_free(s);
+    s = similar_new();
     assert_int_equal(similar_sync(s, st, rs), 3);
     similar_hit_t h[5];
     assert_int_equal(similar_query(s, "Y-01", 5, h), 2);
