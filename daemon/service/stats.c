@@ -301,7 +301,11 @@ json_t *stats_compute(store_t *st, const city_t *city, const tz_t *tz, int64_t f
     json_object_set_new(o, "days_to_first_meeting", delays_block(&cr));
     json_object_set_new(o, "meetings", meetings_block(&mt));
     attendance_t att = { json_object(), json_object() };
-    store_stats_attendance(st, r.from, r.to, district, add_attendance, &att);
+    /* the day counts apply when the offset is the same at both ends */
+    int off = tz_offset_at(tz, r.from);
+    store_stats_attendance(st, r.from, r.to, district,
+                           off == tz_offset_at(tz, r.to) ? off : STORE_NO_DAY_OFFSET,
+                           add_attendance, &att);
     json_object_set_new(o, "answers", answers_block(&att));
     json_object_set_new(o, "agencies", agencies_block(&r, city, &att));
     json_decref(att.by_agency);

@@ -211,34 +211,43 @@ const store_migration_t store_migrations[] = {
      "CREATE TRIGGER stats_first_meeting_d AFTER DELETE ON meetings BEGIN"
      "  UPDATE cases SET first_meeting = (SELECT MIN(m.start) FROM meetings m"
      "  WHERE m.case_id = OLD.case_id AND m.status != 'cancelled') WHERE id = OLD.case_id; END;"
-     /* attendees per hour of the meeting's start (UTC hours: a local day
-      * is whole hours in the zones a city uses), kept by triggers.  Write
-      * meeting_attendees with INSERT / UPDATE / DELETE: INSERT OR REPLACE
-      * would skip the delete trigger (recursive_triggers is off). */
-     "CREATE TABLE stats_attendance_hour ("
-     "  hour INTEGER NOT NULL, agency TEXT NOT NULL, partstat TEXT NOT NULL,"
-     "  n INTEGER NOT NULL, PRIMARY KEY (hour, agency, partstat)) WITHOUT ROWID;"
-     "INSERT INTO stats_attendance_hour SELECT start / 3600, agency, partstat, count(*)"
+     /* attendees per local day of the meeting's start, kept by triggers.
+      * The day is (start + offset) / 86400 with the offset in stats_zone
+      * (Asia/Tokyo's until the stats code finds another zone and rebuilds
+      * the counts, store_stats_zone_offset).  Write meeting_attendees with
+      * INSERT / UPDATE / DELETE: INSERT OR REPLACE would skip the delete
+      * trigger (recursive_triggers is off). */
+     "CREATE TABLE stats_zone (id INTEGER PRIMARY KEY CHECK (id = 1), offset INTEGER NOT NULL);"
+     "INSERT INTO stats_zone VALUES (1, 32400);"
+     "CREATE TABLE stats_attendance_day ("
+     "  day INTEGER NOT NULL, agency TEXT NOT NULL, partstat TEXT NOT NULL,"
+     "  n INTEGER NOT NULL, PRIMARY KEY (day, agency, partstat)) WITHOUT ROWID;"
+     "INSERT INTO stats_attendance_day SELECT (start + 32400) / 86400, agency, partstat, count(*)"
      "  FROM meeting_attendees WHERE start IS NOT NULL GROUP BY 1, 2, 3;"
-     "CREATE TRIGGER stats_hour_i AFTER INSERT ON meeting_attendees WHEN NEW.start IS NOT NULL BEGIN"
-     "  INSERT INTO stats_attendance_hour VALUES (NEW.start / 3600, NEW.agency, NEW.partstat, 1)"
-     "  ON CONFLICT (hour, agency, partstat) DO UPDATE SET n = n + 1; END;"
-     "CREATE TRIGGER stats_hour_u AFTER UPDATE OF start, agency, partstat ON meeting_attendees"
+     "CREATE TRIGGER stats_day_i AFTER INSERT ON meeting_attendees WHEN NEW.start IS NOT NULL BEGIN"
+     "  INSERT INTO stats_attendance_day SELECT (NEW.start + z.offset) / 86400, NEW.agency,"
+     "  NEW.partstat, 1 FROM stats_zone z WHERE z.id = 1"
+     "  ON CONFLICT (day, agency, partstat) DO UPDATE SET n = n + 1; END;"
+     "CREATE TRIGGER stats_day_u AFTER UPDATE OF start, agency, partstat ON meeting_attendees"
      "  WHEN OLD.start IS NOT NEW.start OR OLD.agency IS NOT NEW.agency"
      "  OR OLD.partstat IS NOT NEW.partstat BEGIN"
-     "  UPDATE stats_attendance_hour SET n = n - 1 WHERE OLD.start IS NOT NULL"
-     "  AND hour = OLD.start / 3600 AND agency = OLD.agency AND partstat = OLD.partstat;"
-     "  INSERT INTO stats_attendance_hour SELECT NEW.start / 3600, NEW.agency, NEW.partstat, 1"
-     "  WHERE NEW.start IS NOT NULL ON CONFLICT (hour, agency, partstat) DO UPDATE SET n = n + 1; END;"
-     "CREATE TRIGGER stats_hour_d AFTER DELETE ON meeting_attendees WHEN OLD.start IS NOT NULL BEGIN"
-     "  UPDATE stats_attendance_hour SET n = n - 1"
-     "  WHERE hour = OLD.start / 3600 AND agency = OLD.agency AND partstat = OLD.partstat; END;"
+     "  UPDATE stats_attendance_day SET n = n - 1 WHERE OLD.start IS NOT NULL"
+     "  AND day = (OLD.start + (SELECT offset FROM stats_zone WHERE id = 1)) / 86400"
+     "  AND agency = OLD.agency AND partstat = OLD.partstat;"
+     "  INSERT INTO stats_attendance_day SELECT (NEW.start + z.offset) / 86400, NEW.agency,"
+     "  NEW.partstat, 1 FROM stats_zone z WHERE z.id = 1 AND NEW.start IS NOT NULL"
+     "  ON CONFLICT (day, agency, partstat) DO UPDATE SET n = n + 1; END;"
+     "CREATE TRIGGER stats_day_d AFTER DELETE ON meeting_attendees WHEN OLD.start IS NOT NULL BEGIN"
+     "  UPDATE stats_attendance_day SET n = n - 1"
+     "  WHERE day = (OLD.start + (SELECT offset FROM stats_zone WHERE id = 1)) / 86400"
+     "  AND agency = OLD.agency AND partstat = OLD.partstat; END;"
      "CREATE INDEX cases_by_id ON cases(id, status, json_extract(doc, '$.district'));"
      "CREATE INDEX cases_created ON cases(created, json_extract(doc, '$.district'), first_meeting);"
      "CREATE INDEX cases_closed ON cases(closed_at, json_extract(doc, '$.district'));"
-     "CREATE INDEX cases_open ON cases(status, lead, json_extract(doc, '$.district'));"
+     "CREATE INDEX cases_open ON cases(status, lead, json_extract(doc, '$.district'), id, supports);"
      "CREATE INDEX cases_updated ON cases(updated);"
      "CREATE INDEX decisions_created ON decisions(created, case_id);"
+     "CREATE INDEX decision_reviews_action ON decision_reviews(decision_id, action);"
      "CREATE INDEX meetings_start ON meetings(start, status, case_id);"
      "CREATE INDEX meetings_case_last ON meetings(case_id, start, status, monitoring_date);"
      "CREATE INDEX meeting_attendees_start ON meeting_attendees(start, agency, partstat);"},

@@ -338,45 +338,89 @@ static uint64_t pair_hash(const char *a, const char *b)
 }
 
 /* Adds one row; false when the table is full (more pairs than slots). */
-static bool pair_add(pair_count_t *t, const char *agency, const char *partstat)
+static bool pair_add(pair_count_t *t, const char *agency, const char *partstat, int64_t n)
 {
     for (size_t i = pair_hash(agency, partstat) % PAIR_SLOTS, k = 0; k < PAIR_SLOTS;
          i = (i + 1) % PAIR_SLOTS, k++) {
         if (!t[i].agency) {
-            t[i] = (pair_count_t){ xstrdup(agency), xstrdup(partstat), 1 };
+            t[i] = (pair_count_t){ xstrdup(agency), xstrdup(partstat), n };
             return true;
         }
         if (!strcmp(t[i].agency, agency) && !strcmp(t[i].partstat, partstat)) {
-            t[i].n++;
+            t[i].n += n;
             return true;
         }
     }
     return false;
 }
 
-/* Whole hours, whole city: the hourly counts kept by migration 12's
- * triggers (stats_attendance_hour) answer without touching attendees. */
-static bool attendance_by_hour(store_t *st, int64_t from, int64_t to, store_attendance_fn fn,
-                               void *arg)
+/* Hands every pair to fn (when ok) and frees the table; returns ok. */
+static bool pairs_emit(pair_count_t *t, bool ok, store_attendance_fn fn, void *arg)
 {
-    sqlite3_stmt *s = store_prepare(st, "SELECT agency, partstat, sum(n) FROM stats_attendance_hour"
-                                        " WHERE hour >= ?1 AND hour < ?2 GROUP BY agency, partstat");
+    for (size_t i = 0; i < PAIR_SLOTS; i++) {
+        if (ok && t[i].agency && t[i].n)
+            fn(arg, t[i].agency, t[i].partstat, t[i].n);
+        free(t[i].agency);
+        free(t[i].partstat);
+    }
+    free(t);
+    return ok;
+}
+
+/* The zone offset the day counts use; rebuilds them with off when it
+ * differs (a city outside Asia/Tokyo's offset).  false on SQL error. */
+static bool zone_offset_is(store_t *st, int off)
+{
+    sqlite3_stmt *s = store_prepare(st, "SELECT offset FROM stats_zone WHERE id = 1");
     if (!s)
         return false;
-    bind_range(s, from / 3600, to / 3600, NULL);
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-        if (sqlite3_column_int64(s, 2))
-            fn(arg, store_col_text(s, 0), store_col_text(s, 1), sqlite3_column_int64(s, 2));
+    bool same = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) == off;
     store_done(s);
-    return rc == SQLITE_DONE;
+    if (same || store_in_tx(st) || store_begin(st) != 0)
+        return same;
+    s = store_prepare(st, "UPDATE stats_zone SET offset = ? WHERE id = 1");
+    bool ok = s && (sqlite3_bind_int(s, 1, off), sqlite3_step(s) == SQLITE_DONE);
+    store_done(s);
+    ok = ok && store_exec(st, "DELETE FROM stats_attendance_day") == 0;
+    s = ok ? store_prepare(st, "INSERT INTO stats_attendance_day SELECT (start + ?) / 86400,"
+                               " agency, partstat, count(*) FROM meeting_attendees"
+                               " WHERE start IS NOT NULL GROUP BY 1, 2, 3") : NULL;
+    ok = s && (sqlite3_bind_int(s, 1, off), sqlite3_step(s) == SQLITE_DONE);
+    store_done(s);
+    if (ok && store_commit(st) == 0)
+        return true;
+    store_rollback(st);
+    return false;
+}
+
+/* Whole city, [from, to) = local days at a constant offset: the day
+ * counts (stats_attendance_day) answer without reading attendees.  Rows
+ * are summed here per (agency, PARTSTAT). */
+static bool attendance_by_day(store_t *st, int64_t from, int64_t to, int off,
+                              store_attendance_fn fn, void *arg)
+{
+    sqlite3_stmt *s = store_prepare(st, "SELECT agency, partstat, n FROM stats_attendance_day"
+                                        " WHERE day >= ?1 AND day < ?2 AND n != 0");
+    if (!s)
+        return false;
+    bind_range(s, (from + off) / 86400, (to + off) / 86400, NULL);
+    pair_count_t *t = xcalloc(PAIR_SLOTS, sizeof *t);
+    bool ok = true;
+    int rc;
+    while (ok && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *ag = store_col_text(s, 0), *ps = store_col_text(s, 1);
+        ok = pair_add(t, ag ? ag : "", ps ? ps : "", sqlite3_column_int64(s, 2));
+    }
+    store_done(s);
+    return pairs_emit(t, ok, fn, arg) && rc == SQLITE_DONE;
 }
 
 bool store_stats_attendance(store_t *st, int64_t from, int64_t to, const char *district,
-                            store_attendance_fn fn, void *arg)
+                            int day_offset, store_attendance_fn fn, void *arg)
 {
-    if (!district && from % 3600 == 0 && to % 3600 == 0)
-        return attendance_by_hour(st, from, to, fn, arg);
+    if (!district && day_offset != STORE_NO_DAY_OFFSET && (from + day_offset) % 86400 == 0 &&
+        (to + day_offset) % 86400 == 0 && zone_offset_is(st, day_offset))
+        return attendance_by_day(st, from, to, day_offset, fn, arg);
     sqlite3_stmt *s = prepare_for(st, district, Q_ATTENDANCE("", ""),
         Q_ATTENDANCE(" JOIN meetings m ON m.id = a.meeting_id" CASE_OF("m.case_id"), DISTRICT));
     if (!s)
@@ -387,17 +431,10 @@ bool store_stats_attendance(store_t *st, int64_t from, int64_t to, const char *d
     int rc;
     while (ok && (rc = sqlite3_step(s)) == SQLITE_ROW) {
         const char *ag = store_col_text(s, 0), *ps = store_col_text(s, 1);
-        ok = pair_add(t, ag ? ag : "", ps ? ps : "");
+        ok = pair_add(t, ag ? ag : "", ps ? ps : "", 1);
     }
     store_done(s);
-    for (size_t i = 0; i < PAIR_SLOTS; i++) {
-        if (ok && t[i].agency)
-            fn(arg, t[i].agency, t[i].partstat, t[i].n);
-        free(t[i].agency);
-        free(t[i].partstat);
-    }
-    free(t);
-    return ok && rc == SQLITE_DONE;
+    return pairs_emit(t, ok, fn, arg) && rc == SQLITE_DONE;
 }
 
 #define Q_LEADS "SELECT c.lead, count(*) FROM cases c WHERE c.status = 'open'" \

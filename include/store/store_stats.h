@@ -75,12 +75,16 @@ bool store_stats_meetings_started(store_t *st, int64_t from, int64_t to, const c
                                   store_meeting_time_fn fn, void *arg);
 /* Attendees of meetings starting in range, by agency and PARTSTAT (one
  * pass gives both the answers and each agency's invitations).  For the
- * whole city and a range on whole hours this sums the hourly counts of
- * stats_attendance_hour instead of reading attendees. */
+ * whole city, when from and to are local midnights at the zone offset
+ * day_offset (seconds east of UTC, the same at both ends), this sums the
+ * day counts of stats_attendance_day instead of reading attendees (they
+ * are rebuilt once if they were kept at another offset).  Pass
+ * STORE_NO_DAY_OFFSET to always read attendees. */
+#define STORE_NO_DAY_OFFSET (-1000000)
 typedef void (*store_attendance_fn)(void *arg, const char *agency, const char *partstat,
                                     int64_t n);
 bool store_stats_attendance(store_t *st, int64_t from, int64_t to, const char *district,
-                            store_attendance_fn fn, void *arg);
+                            int day_offset, store_attendance_fn fn, void *arg);
 /* Open cases by lead; open cases by supporter. */
 bool store_stats_open_leads(store_t *st, const char *district, store_count_fn fn, void *arg);
 bool store_stats_open_supports(store_t *st, const char *district, store_count_fn fn, void *arg);
