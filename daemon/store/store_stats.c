@@ -23,7 +23,9 @@
  * which reads the district through the covering indexes of migration 12
  * (cases_by_id, cases_created, ...), never from the table. */
 #define DISTRICT " AND json_extract(c.doc, '$.district') = ?3"
-#define CASE_OF(col) " JOIN cases c ON c.id = " col
+/* The range's table stays the outer loop (CROSS JOIN fixes the order) and
+ * the case is read from its covering index, never from its row. */
+#define CASE_OF(col) " CROSS JOIN cases c INDEXED BY cases_by_id ON c.id = " col
 
 static sqlite3_stmt *prepare_for(store_t *st, const char *district, const char *whole,
                                  const char *one)
@@ -422,7 +424,7 @@ bool store_stats_attendance(store_t *st, int64_t from, int64_t to, const char *d
         (to + day_offset) % 86400 == 0 && zone_offset_is(st, day_offset))
         return attendance_by_day(st, from, to, day_offset, fn, arg);
     sqlite3_stmt *s = prepare_for(st, district, Q_ATTENDANCE("", ""),
-        Q_ATTENDANCE(" JOIN meetings m ON m.id = a.meeting_id" CASE_OF("m.case_id"), DISTRICT));
+        Q_ATTENDANCE(" CROSS JOIN meetings m ON m.id = a.meeting_id" CASE_OF("m.case_id"), DISTRICT));
     if (!s)
         return false;
     bind_range(s, from, to, district);
