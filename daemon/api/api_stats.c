@@ -5,7 +5,8 @@
  *        staff roles.  Dates are local and inclusive (default: the 365 days
  *        up to today).  format=csv gives one table (summary, agencies,
  *        monthly, days) as UTF-8 CSV with BOM and CRLF (stats.h).
- *   GET  /v1/cases/{id}/similar?limit=N      staff roles only (1-50, default 5)
+ *   GET  /v1/cases/{id}/similar?limit=N      staff roles only (1-50, default 5);
+ *        503 similar-warming (Retry-After: 2) while the index is first built
  *   POST /v1/rules/impact[?name=FILE]        secretariat and admin; body = a
  *        candidate rule file (text, at most 1 MB); nothing is stored.
  *
@@ -26,8 +27,10 @@
  * The similar-case index (similar.c) lives here for the life of the
  * process.  A timer builds it after start-up and after SIGHUP, WARM_ROWS
  * cases per loop turn, so a big store never blocks the loop for long;
- * every request then brings it up to date (similar_sync), which reads only
- * the cases changed since, or finishes a build still under way.
+ * until that first build is complete (or again after the rules changed)
+ * the endpoint answers 503 similar-warming with Retry-After.  Afterwards
+ * every request brings it up to date (similar_sync), which reads only the
+ * cases changed since the last one.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +54,8 @@
 
 static similar_t *sim_index;
 static struct event *warm_timer;
+
+static int start_warming(tsunagud_t *d, void *arg);
 
 static void reply_json_exact(api_req_t *r, int status, json_t *body)
 {
@@ -279,8 +284,15 @@ static void h_similar(api_req_t *r)
         api_404(r, "ケース", id);
         return;
     }
-    if (!sim_index)
-        sim_index = similar_new();
+    if (similar_building(sim_index, rs)) {
+        /* building the index for a big store takes seconds: the warm-up
+         * timer does it in small steps rather than this request */
+        start_warming(r->d, NULL);
+        evhttp_add_header(evhttp_request_get_output_headers(r->req), "Retry-After", "2");
+        api_reply_error(r, 503, "similar-warming",
+                        "似ている事例の索引を準備しています。数秒後にもう一度お試しください (index is being built)");
+        return;
+    }
     if (similar_sync(sim_index, r->d->store, rs) < 0) {
         api_reply_error(r, 500, "store", "データベースの処理に失敗しました (store error)");
         return;
@@ -379,8 +391,12 @@ static int start_warming(tsunagud_t *d, void *arg)
         return 0;
     if (!warm_timer)
         warm_timer = evtimer_new(d->base, on_warm_timer, d);
+    if (!warm_timer)
+        return -1;
+    if (evtimer_pending(warm_timer, NULL))
+        return 0;
     struct timeval soon = { 0, 100000 };
-    return warm_timer && evtimer_add(warm_timer, &soon) == 0 ? 0 : -1;
+    return evtimer_add(warm_timer, &soon) == 0 ? 0 : -1;
 }
 
 static int free_index(tsunagud_t *d, void *arg)

@@ -115,6 +115,7 @@ struct similar {
     char      hash[72];
     int64_t   watermark;      /* newest `updated` indexed */
     bool      built;
+    bool      complete;       /* a first full pass finished */
     bool      in_pass;        /* a sync pass is under way: */
     int64_t   pass_since;     /*   it reads updated >= pass_since */
     int64_t   cur_updated, cur_rowid;   /* after this row */
@@ -453,9 +454,15 @@ long similar_sync_some(similar_t *s, store_t *st, const ruleset_t *rs, long max_
     }
     if (n < max_rows) {
         s->in_pass = false;
+        s->complete = true;
         *done = true;
     }
     return n;
+}
+
+bool similar_building(const similar_t *s, const ruleset_t *rs)
+{
+    return !s || !s->built || !s->complete || strcmp(s->hash, rules_hash(rs));
 }
 
 long similar_sync(similar_t *s, store_t *st, const ruleset_t *rs)

@@ -70,6 +70,9 @@ long similar_query_scan(similar_t *s, const char *id, size_t limit, similar_hit_
 /* Bring the index up to date with the store under rs.  Returns the number
  * of case rows read, or -1 on a store error. */
 long similar_sync(similar_t *s, store_t *st, const ruleset_t *rs);
+/* true while the index for rs is not complete: never built, built under
+ * other rules, or its first pass still under way. */
+bool similar_building(const similar_t *s, const ruleset_t *rs);
 /* The same in steps of at most max_rows rows (so a daemon can build the
  * index from a timer without blocking its loop): *done is true once the
  * index is up to date.  Returns the rows read, -1 on a store error. */

@@ -18,9 +18,13 @@
  *
  *   GET /v1/stats for the whole of 2025 (and for one district)  p50 < 200 ms
  *   GET /v1/cases/{id}/similar for random cases                 p50 < 20 ms
- *       (the first request builds the inverted index: timed apart)
+ *       (after the index has warmed up; the warm-up is timed apart)
  *   POST /v1/rules/impact with hikikomori +30 -> +60 over the
  *       5,000 open cases                                        p50 < 2 s
+ *
+ * The daemon builds the similar-case index from a timer after start-up
+ * (503 similar-warming until then); the bench polls until it answers and
+ * reports that time, then times everything else.
  *
  * Beside the HTTP figure for similar, the same queries run in this
  * process on the same database: the inverted index (similar_query), a
@@ -468,6 +472,23 @@ int main(void)
            "%d attendees in %.1f s\n", ncases, (ncases + OPEN_EVERY - 1) / OPEN_EVERY, ncases * 3,
            ncases * 2, ncases * 6, gen_s);
 
+    /* the similar-case index warms from a timer after start-up; the first
+     * similar request finishes whatever is left, so the figures below are
+     * timed on a daemon that is done warming */
+    double first = now_ms();
+    for (;;) {
+        support_resp_t r = support_daemon_http(&d, "GET", "/v1/cases/G-000001/similar", ADMIN, NULL);
+        strbuf_free(&r.body);
+        if (r.status == 200)
+            break;
+        if (r.status != 503) {
+            fprintf(stderr, "similar: HTTP %ld\n", r.status);
+            return 1;
+        }
+        struct timespec ts = { 0, 50 * 1000000L };
+        nanosleep(&ts, NULL);
+    }
+    first = now_ms() - first;
     double mx, year = http_p50(&d, "GET", "/v1/stats?from=2025-01-01&to=2025-12-31", NULL, 15, &mx);
     printf("  GET /v1/stats 2025-01-01..2025-12-31      p50 %8.1f ms  max %8.1f ms  (target < 200 ms) %s\n",
            year, mx, verdict(year, 200));
@@ -475,7 +496,6 @@ int main(void)
                            NULL, 15, &mx);
     printf("  GET /v1/stats 2025, district 中央         p50 %8.1f ms  max %8.1f ms\n", dist, mx);
 
-    double first = timed(&d, "GET", "/v1/cases/G-000001/similar", NULL, 200);
     double *ts = xcalloc(200, sizeof *ts);
     for (int i = 0; i < 200; i++) {
         char p[64];
@@ -485,7 +505,7 @@ int main(void)
     double sim50 = pct(ts, 200, 0.5);
     free(ts);
     printf("  GET /v1/cases/{id}/similar (HTTP)          p50 %8.1f ms  (target < 20 ms) %s;"
-           " first request, building the index: %.0f ms\n", sim50, verdict(sim50, 20), first);
+           " index warm-up after start-up (503 until then): %.0f ms\n", sim50, verdict(sim50, 20), first);
 
     char *h60 = read_file("rules/default.rules", NULL);
     char *at = strstr(h60, "score ひきこもり +30");
