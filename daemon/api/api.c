@@ -39,6 +39,7 @@ static const api_register_fn api_areas[] = {
     api_meetings_register,
     api_slots_register,
     api_cases_register,
+    api_stats_register,
     /* api_slots_register, api_cases_register, api_meetings_register ... */
     NULL
 };

@@ -101,6 +101,8 @@ static int free_rules(tsunagud_t *d, void *arg)
     return 0;
 }
 
+const ruleset_t *api_cases_rules(void) { return active_rules; }
+
 static bool need_rules(api_req_t *r)
 {
     if (active_rules)

@@ -5,7 +5,8 @@
  * (agencies, feeds, intervals, tokens), 3 slots/holds, 4 cases/decisions,
  * 5 meetings/outbox, 6 feed data version, 7 feed coverage, 8 audit
  * trail, 9 agencies' carried-in lead base, 10 web UI accounts and
- * sessions, 11 mail interop (replied_by, bounces), 12+ ask the lead.  To add yours, replace your commented placeholder below with
+ * sessions, 11 mail interop (replied_by, bounces), 12 statistics indexes and
+ * trigger-kept copies, 13+ ask the lead.  To add yours, replace your commented placeholder below with
  * {N, "name", "SQL; SQL;"}.  A version is applied once (recorded in
  * schema_migrations) inside a transaction; never edit a migration that
  * has shipped, add a new one instead.
@@ -223,5 +224,78 @@ const store_migration_t store_migrations[] = {
      /* 1 while the last attempt failed on our own configuration (EHLO
       * refused, TLS/AUTH): retried, never dead-lettered for age */
      "ALTER TABLE outbox ADD COLUMN config_error INTEGER NOT NULL DEFAULT 0;"},
+    {12, "stats",
+     /* statistics, similar cases and rule impact (store_stats.c).  Each
+      * index covers every column its queries read, so a figure over a
+      * year never reads the rows (a case row carries its whole document);
+      * json_extract(doc, '$.district') is an indexed expression, the
+      * district filter reads it from the index.  Two copies kept by
+      * triggers, so no writer has to know about them:
+      *   meeting_attendees.start  the meeting's start (answers and
+      *                            invitations in a range: one index scan)
+      *   cases.first_meeting      the earliest start of the case's meetings
+      *                            that are not cancelled (days to first
+      *                            meeting: one index scan) */
+     "ALTER TABLE meeting_attendees ADD COLUMN start INTEGER;"
+     "UPDATE meeting_attendees SET start ="
+     "  (SELECT m.start FROM meetings m WHERE m.id = meeting_attendees.meeting_id);"
+     "CREATE TRIGGER stats_attendee_start AFTER INSERT ON meeting_attendees BEGIN"
+     "  UPDATE meeting_attendees SET start = (SELECT m.start FROM meetings m WHERE m.id = NEW.meeting_id)"
+     "  WHERE meeting_id = NEW.meeting_id AND agency = NEW.agency; END;"
+     "CREATE TRIGGER stats_meeting_start AFTER UPDATE OF start ON meetings BEGIN"
+     "  UPDATE meeting_attendees SET start = NEW.start WHERE meeting_id = NEW.id; END;"
+     "ALTER TABLE cases ADD COLUMN first_meeting INTEGER;"
+     "UPDATE cases SET first_meeting = (SELECT MIN(m.start) FROM meetings m"
+     "  WHERE m.case_id = cases.id AND m.status != 'cancelled');"
+     "CREATE TRIGGER stats_first_meeting_i AFTER INSERT ON meetings BEGIN"
+     "  UPDATE cases SET first_meeting = (SELECT MIN(m.start) FROM meetings m"
+     "  WHERE m.case_id = NEW.case_id AND m.status != 'cancelled') WHERE id = NEW.case_id; END;"
+     "CREATE TRIGGER stats_first_meeting_u AFTER UPDATE OF start, status, case_id ON meetings BEGIN"
+     "  UPDATE cases SET first_meeting = (SELECT MIN(m.start) FROM meetings m"
+     "  WHERE m.case_id = cases.id AND m.status != 'cancelled')"
+     "  WHERE id IN (NEW.case_id, OLD.case_id); END;"
+     "CREATE TRIGGER stats_first_meeting_d AFTER DELETE ON meetings BEGIN"
+     "  UPDATE cases SET first_meeting = (SELECT MIN(m.start) FROM meetings m"
+     "  WHERE m.case_id = OLD.case_id AND m.status != 'cancelled') WHERE id = OLD.case_id; END;"
+     /* attendees per local day of the meeting's start, kept by triggers.
+      * The day is (start + offset) / 86400 with the offset in stats_zone
+      * (Asia/Tokyo's until the stats code finds another zone and rebuilds
+      * the counts, store_stats_zone_offset).  Write meeting_attendees with
+      * INSERT / UPDATE / DELETE: INSERT OR REPLACE would skip the delete
+      * trigger (recursive_triggers is off). */
+     "CREATE TABLE stats_zone (id INTEGER PRIMARY KEY CHECK (id = 1), offset INTEGER NOT NULL);"
+     "INSERT INTO stats_zone VALUES (1, 32400);"
+     "CREATE TABLE stats_attendance_day ("
+     "  day INTEGER NOT NULL, agency TEXT NOT NULL, partstat TEXT NOT NULL,"
+     "  n INTEGER NOT NULL, PRIMARY KEY (day, agency, partstat)) WITHOUT ROWID;"
+     "INSERT INTO stats_attendance_day SELECT (start + 32400) / 86400, agency, partstat, count(*)"
+     "  FROM meeting_attendees WHERE start IS NOT NULL GROUP BY 1, 2, 3;"
+     "CREATE TRIGGER stats_day_i AFTER INSERT ON meeting_attendees WHEN NEW.start IS NOT NULL BEGIN"
+     "  INSERT INTO stats_attendance_day SELECT (NEW.start + z.offset) / 86400, NEW.agency,"
+     "  NEW.partstat, 1 FROM stats_zone z WHERE z.id = 1"
+     "  ON CONFLICT (day, agency, partstat) DO UPDATE SET n = n + 1; END;"
+     "CREATE TRIGGER stats_day_u AFTER UPDATE OF start, agency, partstat ON meeting_attendees"
+     "  WHEN OLD.start IS NOT NEW.start OR OLD.agency IS NOT NEW.agency"
+     "  OR OLD.partstat IS NOT NEW.partstat BEGIN"
+     "  UPDATE stats_attendance_day SET n = n - 1 WHERE OLD.start IS NOT NULL"
+     "  AND day = (OLD.start + (SELECT offset FROM stats_zone WHERE id = 1)) / 86400"
+     "  AND agency = OLD.agency AND partstat = OLD.partstat;"
+     "  INSERT INTO stats_attendance_day SELECT (NEW.start + z.offset) / 86400, NEW.agency,"
+     "  NEW.partstat, 1 FROM stats_zone z WHERE z.id = 1 AND NEW.start IS NOT NULL"
+     "  ON CONFLICT (day, agency, partstat) DO UPDATE SET n = n + 1; END;"
+     "CREATE TRIGGER stats_day_d AFTER DELETE ON meeting_attendees WHEN OLD.start IS NOT NULL BEGIN"
+     "  UPDATE stats_attendance_day SET n = n - 1"
+     "  WHERE day = (OLD.start + (SELECT offset FROM stats_zone WHERE id = 1)) / 86400"
+     "  AND agency = OLD.agency AND partstat = OLD.partstat; END;"
+     "CREATE INDEX cases_by_id ON cases(id, status, json_extract(doc, '$.district'));"
+     "CREATE INDEX cases_created ON cases(created, json_extract(doc, '$.district'), first_meeting);"
+     "CREATE INDEX cases_closed ON cases(closed_at, json_extract(doc, '$.district'));"
+     "CREATE INDEX cases_open ON cases(status, lead, json_extract(doc, '$.district'), id, supports);"
+     "CREATE INDEX cases_updated ON cases(updated);"
+     "CREATE INDEX decisions_created ON decisions(created, case_id);"
+     "CREATE INDEX decision_reviews_action ON decision_reviews(decision_id, action);"
+     "CREATE INDEX meetings_start ON meetings(start, status, case_id);"
+     "CREATE INDEX meetings_case_last ON meetings(case_id, start, status, monitoring_date);"
+     "CREATE INDEX meeting_attendees_start ON meeting_attendees(start, agency, partstat);"},
     {0, NULL, NULL}
 };

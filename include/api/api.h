@@ -123,6 +123,9 @@ void api_system_register(api_t *api);     /* /healthz, /metrics */
 void api_meetings_register(api_t *api);   /* meetings, rsvp, imip, outbox */
 void api_slots_register(api_t *api);      /* slots, holds (api_slots.c) */
 void api_cases_register(api_t *api);      /* cases, proposals, decisions (api_cases.c) */
+void api_stats_register(api_t *api);      /* stats, similar cases, rule impact (api_stats.c) */
+/* The active rule set (api_cases.c), NULL when none loaded. */
+const struct ruleset *api_cases_rules(void);
 
 /* ---- request helpers -------------------------------------------------- */
 const char *api_param(const api_req_t *r, const char *name);  /* {name} */

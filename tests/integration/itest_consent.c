@@ -537,6 +537,9 @@ static const consent_row_t consent_rows[] = {
     {"POST", "/v1/imip", "/v1/imip", "{\"message\":\"x\"}", 403, 403, 403, false},
     {"GET", "/v1/outbox", "/v1/outbox", NULL, 403, 403, 403, false},
     {"GET", "/v1/agencies/{id}/meetings.ics", "/v1/agencies/{A}/meetings.ics", NULL, 200, 200, 200, true},
+    {"GET", "/v1/stats", "/v1/stats", NULL, 403, 403, 403, false},
+    {"GET", "/v1/cases/{id}/similar", "/v1/cases/{C}/similar", NULL, 403, 403, 403, false},
+    {"POST", "/v1/rules/impact", "/v1/rules/impact", "policy \"x\"\n", 403, 403, 403, false},
 };
 
 typedef struct actor {
