@@ -26,7 +26,8 @@ struct outbox {
     mailer_t          *mailer;
     struct event_base *base;
     struct event      *timer;
-    outbox_config_t    cfg;
+    outbox_config_t    cfg;              /* cfg.bounce_address points at bounce */
+    char              *bounce;           /* owned copy of the bounce address */
     bool               in_flight;
     int64_t            in_flight_id;
     int64_t            real_start;   /* time(NULL) at creation */
@@ -76,8 +77,9 @@ outbox_t *outbox_new(store_t *st, mailer_t *mailer, struct event_base *base,
     ob->mailer = mailer;
     ob->base = base;
     if (cfg) ob->cfg = *cfg;
-    ob->cfg.bounce_address = cfg && cfg->bounce_address && imip_valid_email(cfg->bounce_address)
-                             ? xstrdup(cfg->bounce_address) : NULL;
+    ob->bounce = cfg && cfg->bounce_address && imip_valid_email(cfg->bounce_address)
+                     ? xstrdup(cfg->bounce_address) : NULL;
+    ob->cfg.bounce_address = ob->bounce;
     if (ob->cfg.retry_initial <= 0) ob->cfg.retry_initial = 30;
     if (ob->cfg.retry_max <= 0) ob->cfg.retry_max = 3600;
     if (ob->cfg.max_age <= 0) ob->cfg.max_age = 48 * 3600;
@@ -92,7 +94,7 @@ void outbox_free(outbox_t *ob)
     if (!ob) return;
     if (current_outbox == ob) current_outbox = NULL;
     if (ob->timer) event_free(ob->timer);
-    free((char *)ob->cfg.bounce_address);
+    free(ob->bounce);
     free(ob);
 }
 

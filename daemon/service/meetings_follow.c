@@ -138,6 +138,8 @@ char *meetings_agency_ics(meetings_t *m, const char *agency_id)
     store_bind_text(s, 1, agency_id);
     imip_meeting_t *ms = NULL;
     bool *cancelled = NULL;
+    strvec_t owned;                     /* the strings ms[] points into */
+    strvec_init(&owned);
     size_t n = 0;
     while (sqlite3_step(s) == SQLITE_ROW) {
         if (!meetings_shared_with(m, store_col_text(s, 1), store_col_text(s, 2), agency_id))
@@ -145,9 +147,11 @@ char *meetings_agency_ics(meetings_t *m, const char *agency_id)
         ms = xrealloc(ms, (n + 1) * sizeof *ms);
         cancelled = xrealloc(cancelled, (n + 1) * sizeof *cancelled);
         memset(&ms[n], 0, sizeof *ms);
-        ms[n].uid = xstrdup(store_col_text(s, 0));
-        ms[n].case_id = xstrdup(store_col_text(s, 1));
-        ms[n].meeting_type = xstrdup(store_col_text(s, 2));
+        for (int col = 0; col < 3; col++)
+            strvec_push(&owned, store_col_text(s, col));
+        ms[n].uid = owned.v[owned.n - 3];
+        ms[n].case_id = owned.v[owned.n - 2];
+        ms[n].meeting_type = owned.v[owned.n - 1];
         ms[n].start = sqlite3_column_int64(s, 3);
         ms[n].end = sqlite3_column_int64(s, 4);
         ms[n].sequence = sqlite3_column_int(s, 5);
@@ -158,11 +162,7 @@ char *meetings_agency_ics(meetings_t *m, const char *agency_id)
     store_done(s);
     char *name = xasprintf("%s 会議", mtg_agency_name(city, agency_id));
     char *ics = imip_feed_calendar(ms, cancelled, n, name);
-    for (size_t i = 0; i < n; i++) {
-        free((char *)ms[i].uid);
-        free((char *)ms[i].case_id);
-        free((char *)ms[i].meeting_type);
-    }
+    strvec_free(&owned);
     free(ms);
     free(cancelled);
     free(name);
