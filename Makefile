@@ -23,7 +23,7 @@
 # upward include fails.  Sources are picked up by wildcard.
 
 CC      ?= cc
-PKGS     = libevent libevent_pthreads libcurl libical sqlite3 jansson libxml-2.0
+PKGS     = libevent libevent_pthreads libcurl libical sqlite3 jansson libxml-2.0 libsodium
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN     = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "accounts.h"
 #include "api.h"
 #include "config.h"
 #include "curlev.h"
@@ -276,6 +277,7 @@ static void stop(tsunagud_t *d)
     if (d->http)
         evhttp_free(d->http);
     api_free(d->api);
+    accounts_shutdown();
     curlev_free(d->curlev);
     if (checkpoint_timer)
         event_free(checkpoint_timer);

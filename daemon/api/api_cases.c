@@ -98,12 +98,7 @@ static bool need_rules(api_req_t *r)
 
 /* ---- small helpers ----------------------------------------------------- */
 
-static char *actor_of(const api_req_t *r)
-{
-    char role[160];
-    api_role_name(&r->auth, role, sizeof role);
-    return r->auth.label[0] ? xasprintf("%s (%s)", role, r->auth.label) : xstrdup(role);
-}
+static char *actor_of(const api_req_t *r) { return api_actor(r); }
 
 static json_t *load_json_col(sqlite3_stmt *s, int col)
 {

@@ -25,6 +25,7 @@ static const cli_verb_t *const cli_verb_tables[] = {
     cli_demo_verbs,
     cli_slots_verbs,
     cli_meetings_verbs,
+    cli_users_verbs,
     /* cli_slots_verbs, cli_meetings_verbs ... */
     NULL
 };

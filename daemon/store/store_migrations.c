@@ -3,8 +3,8 @@
  *
  * One entry per version.  Pre-assigned numbers: 1-2 daemon core
  * (agencies, feeds, intervals, tokens), 3 slots/holds, 4 cases/decisions,
- * 5 meetings/outbox, 6 feed data version, 7 feed coverage, 8+ ask the
- * lead.  To add yours, replace your commented placeholder below with
+ * 5 meetings/outbox, 6 feed data version, 7 feed coverage, 8-9 another
+ * branch, 10 users/sessions, 11+ ask the lead.  To add yours, replace your commented placeholder below with
  * {N, "name", "SQL; SQL;"}.  A version is applied once (recorded in
  * schema_migrations) inside a transaction; never edit a migration that
  * has shipped, add a new one instead.
@@ -178,5 +178,28 @@ const store_migration_t store_migrations[] = {
       * no busy data for such a feed past covers_to (slots_store.c) */
      "ALTER TABLE feeds ADD COLUMN covers_from INTEGER;"
      "ALTER TABLE feeds ADD COLUMN covers_to INTEGER;"},
+    /* 8 and 9 are assigned to another branch; versions are recorded one
+     * row each, so this gap is fine (store.h) and they apply when merged. */
+    {10, "users",
+     /* personal accounts and browser sessions (store_users.c).  hash is
+      * libsodium's crypto_pwhash_str (argon2id) string; a session row is
+      * keyed by the SHA-256 of its cookie value, never the value itself. */
+     "CREATE TABLE users ("
+     "  id INTEGER PRIMARY KEY,"
+     "  name TEXT NOT NULL UNIQUE,"
+     "  role TEXT NOT NULL,"                /* admin|coordinator|secretariat|agency:<id> */
+     "  hash TEXT NOT NULL,"
+     "  must_change INTEGER NOT NULL DEFAULT 1,"  /* first login / after reset */
+     "  disabled INTEGER NOT NULL DEFAULT 0,"
+     "  created INTEGER NOT NULL,"
+     "  updated INTEGER NOT NULL,"
+     "  last_login INTEGER);"
+     "CREATE TABLE sessions ("
+     "  hash TEXT PRIMARY KEY,"             /* sha256 hex of the cookie value */
+     "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+     "  csrf TEXT NOT NULL,"
+     "  created INTEGER NOT NULL,"
+     "  last_seen INTEGER NOT NULL);"
+     "CREATE INDEX sessions_user ON sessions(user_id);"},
     {0, NULL, NULL}
 };

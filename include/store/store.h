@@ -10,7 +10,8 @@
  *   daemon/store/store_migrations.c ({version, name, sql}).  Pre-assigned
  *   numbers: 1-2 daemon core (agencies, feeds, intervals, tokens),
  *   3 slots/holds, 4 cases/decisions, 5 meetings/outbox, 6 feed data
- *   version, 7 feed coverage, 8+ ask the lead.
+ *   version, 7 feed coverage, 8-9 another branch, 10 users and
+ *   sessions, 11+ ask the lead.
  *   To add yours, replace your numbered placeholder in that array with
  *   {N, "name", "CREATE TABLE ...; CREATE INDEX ...;"}.  Applied versions
  *   are recorded one row each in schema_migrations, so a gap (4 shipped
