@@ -34,6 +34,7 @@
 #include "log.h"
 #include "store.h"
 #include "timeutil.h"
+#include "ui.h"
 #include "util.h"
 
 /* request line plus headers; a bearer token or Basic credentials are a
@@ -263,6 +264,7 @@ static bool start(tsunagud_t *d, char *err, size_t errlen)
     evhttp_set_max_headers_size(d->http, MAX_HEADERS_BYTES);
     evhttp_set_timeout(d->http, 30);
     d->api = api_new(d, d->http);
+    ui_register(d->api);                 /* the web UI at / */
     if (!listen_on(d, err, errlen))
         return false;
     feeds_sync(d->feeds);

@@ -8,6 +8,9 @@
  *                    everything above
  *   GET /v1/overview/cases   every case with district, lead, its next
  *                            meeting and its pending decision
+ *   GET /v1/overview/vocabulary  what the case form offers: districts,
+ *                            agencies {id, name}, relations, meeting types
+ *                            (the known features are in GET /v1/rules)
  *
  * "This week" is today (local) and the six days after it.  The SQL lives
  * in store_overview.c; this file picks the lists and formats the times.
@@ -16,6 +19,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "case.h"
 #include "store_overview.h"
 #include "store_users.h"
 
@@ -122,8 +126,25 @@ static void h_cases(api_req_t *r)
     api_reply_json(r, 200, json_pack("{s:o}", "cases", with_times(r, arr)));
 }
 
+static void h_vocabulary(api_req_t *r)
+{
+    const city_t *city = tsunagud_city(r->d);
+    json_t *districts = json_array(), *agencies = json_array(), *relations = json_array();
+    for (size_t i = 0; city && i < city->districts.n; i++)
+        json_array_append_new(districts, json_string(city->districts.v[i]));
+    for (size_t i = 0; city && i < city->nagencies; i++)
+        json_array_append_new(agencies, json_pack("{s:s, s:s}", "id", city->agencies[i].id,
+                                                  "name", city->agencies[i].name));
+    for (const char *const *rel = case_relations(); *rel; rel++)
+        json_array_append_new(relations, json_string(*rel));
+    api_reply_json(r, 200, json_pack("{s:o, s:o, s:o, s:[ss]}", "districts", districts,
+                                     "agencies", agencies, "relations", relations,
+                                     "meeting_types", CASE_MEETING_SUPPORT, CASE_MEETING_JUUSOU));
+}
+
 void api_overview_register(api_t *api)
 {
+    api_route(api, "GET", "/v1/overview/vocabulary", API_STAFF, h_vocabulary);
     api_route(api, "GET", "/v1/overview/home", API_STAFF, h_home);
     api_route(api, "GET", "/v1/overview/cases", API_STAFF, h_cases);
 }
