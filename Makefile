@@ -93,7 +93,7 @@ BENCH_BIN = $(BENCH_SRC:tests/bench/%.c=build/bench/%)
 TEST_CFLAGS = $(BASE_CFLAGS) $(ALL_INC) -Itests/support
 
 .PHONY: all deps check unit unit-san integration bench run clean valgrind \
-        layers install print-layer-uses
+        layers install print-layer-uses ui-test
 all: bin/tsunagud bin/tsunagu
 
 deps:
@@ -222,7 +222,13 @@ check:
 	@$(MAKE) --no-print-directory unit-san
 	@$(MAKE) --no-print-directory valgrind
 	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory ui-test
 	@tests/summary
+
+# The web UI in a real browser: Debian's chromium driven by playwright-core
+# (tests/ui, installed by `contrib/install-deps --test` with npm ci).
+ui-test: all
+	@node tests/ui/e2e.mjs
 
 bench: all $(BENCH_BIN)
 	@contrib/install-deps --test

@@ -4,9 +4,10 @@
  *   POST   /v1/session           {name, password} -> 200 session + cookie
  *                                (public; JSON only; 401 login-failed for
  *                                any bad name/password, after a delay)
- *   GET    /v1/session           who am I: {name, role, agency, must_change,
- *                                csrf, idle_seconds, max_seconds}; for a
- *                                bearer token {name: label, role, token: true}
+ *   GET    /v1/session           who am I (public): {logged_in: true, name,
+ *                                role, agency, must_change, csrf,
+ *                                idle_seconds, max_seconds}, or
+ *                                {logged_in: false} without a live session
  *   DELETE /v1/session           logout: the session ends on the server
  *   POST   /v1/session/password  {current, new}: change the own password
  *
@@ -201,21 +202,21 @@ static void h_login(api_req_t *r)
     json_decref(body);
 }
 
+/* Public, so that a page opened before login learns so without a 401:
+ * {"logged_in": false} when the request carries no live session. */
 static void h_session_get(api_req_t *r)
 {
-    char role[160];
     store_session_t s;
-    if (!r->auth.user[0]) {
-        api_reply_json(r, 200, json_pack("{s:s, s:s, s:b}", "name", r->auth.label, "role",
-                                          api_role_name(&r->auth, role, sizeof role), "token",
-                                          1));
+    int live = api_session_auth(r);
+    if (live < 0)
+        return;                     /* answered: expired */
+    if (live == 0 || accounts_session(r->d, r->auth.session, &s) <= 0) {
+        api_reply_json(r, 200, json_pack("{s:b}", "logged_in", 0));
         return;
     }
-    if (accounts_session(r->d, r->auth.session, &s) <= 0) {
-        api_reply_error(r, 401, "session-expired", "ログインが切れました (session ended)");
-        return;
-    }
-    api_reply_json(r, 200, session_json(r, &s));
+    json_t *o = session_json(r, &s);
+    json_object_set_new(o, "logged_in", json_true());
+    api_reply_json(r, 200, o);
 }
 
 static void h_logout(api_req_t *r)
@@ -274,7 +275,7 @@ void api_session_register(api_t *api)
 {
     accounts_init(api_daemon(api));
     api_route(api, "POST", "/v1/session", API_PUBLIC, h_login);
-    api_route(api, "GET", "/v1/session", API_ANY, h_session_get);
+    api_route(api, "GET", "/v1/session", API_PUBLIC, h_session_get);
     api_route(api, "DELETE", "/v1/session", API_ANY, h_logout);
     api_route(api, "POST", "/v1/session/password", API_ANY, h_password);
 }

@@ -32,7 +32,7 @@ const routes = [
   [/^#\/users$/, users, { admin: true }],
 ];
 
-const state = { session: null, returnTo: null, draft: null, expired: false, ctx: null };
+const state = { session: null, returnTo: null, draft: null, expired: false, ctx: null, routed: 0 };
 
 export function isStaff(s) { return s && ['admin', 'coordinator', 'secretariat'].includes(s.role); }
 export function navigate(hash) {
@@ -68,7 +68,7 @@ async function logout() {
 export async function loadSession() {
   try {
     const s = await get('/v1/session');
-    state.session = s.token ? null : s;
+    state.session = s.logged_in ? s : null;
     setCsrf(s.csrf || null);
   } catch (e) {
     state.session = null;
@@ -132,8 +132,9 @@ async function route() {
     return;
   }
   renderNav();
-  const draft = state.draft && state.draft.hash === hash ? state.draft.data : null;
-  state.draft = null;
+  // the draft waits (through ログイン) for the route it was taken on
+  let draft = null;
+  if (state.draft && state.draft.hash === hash) { draft = state.draft.data; state.draft = null; }
   const ctx = { session: state.session, params, navigate, draft, expired: state.expired,
                 loggedOut: state.loggedOut, keepDraft: null };
   state.ctx = ctx;
@@ -145,8 +146,10 @@ async function route() {
     main.appendChild(h('div', { class: 'notice notice--error', role: 'alert' },
       h('p', {}, (e && e.message) || '表示できませんでした。')));
   }
+  // after a navigation (not the first load, where the skip link comes
+  // first) the new heading takes focus so that it is announced
   const h1 = main.querySelector('h1');
-  if (h1 && !main.querySelector('.error-summary') && !main.contains(document.activeElement)) h1.focus();
+  if (state.routed++ && h1 && !main.querySelector('.error-summary') && !main.contains(document.activeElement)) h1.focus();
 }
 
 function notFound(main, msg) {

@@ -102,9 +102,9 @@ export async function render(main, ctx) {
   const heading = pageHeading(editing ? `事例 ${editing} の編集` : '事例の登録');
   const formArea = h('div');
   const checkArea = h('div', { hidden: true });
-  main.append(heading, formArea, checkArea,
+  main.append(heading, ...(ctx.draft ? [notice('ok', h('p', {}, 'ログインが切れる前に入力していた内容を戻しました。'))] : []),
+    formArea, checkArea,
     h('datalist', { id: 'feature-words' }, v.features.map((f) => h('option', { value: f }))));
-  if (ctx.draft) formArea.append(notice('ok', h('p', {}, 'ログインが切れる前に入力していた内容を戻しました。')));
   let read = null;
 
   const drawForm = (m) => {
