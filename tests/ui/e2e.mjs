@@ -391,6 +391,7 @@ const tests = [
   }],
 ];
 
+rmSync(SHOTS, { recursive: true, force: true });
 mkdirSync(SHOTS, { recursive: true });
 try {
   await waitForDaemon();
