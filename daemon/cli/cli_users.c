@@ -85,8 +85,8 @@ static int v_user_reset(cli_t *c, int argc, char **argv)
 }
 
 const cli_verb_t cli_users_verbs[] = {
-    {"user add", "NAME --role ROLE", "Web画面のアカウントを作る (admin)", v_user_add},
-    {"user list", "", "Web画面のアカウントの一覧 (admin)", v_user_list},
+    {"user add", "NAME --role ROLE", "ウェブ画面のアカウントを作る (admin)", v_user_add},
+    {"user list", "", "ウェブ画面のアカウントの一覧 (admin)", v_user_list},
     {"user disable", "NAME", "アカウントを無効にする; ログイン中のセッションも終わる (admin)",
      v_user_disable},
     {"user enable", "NAME", "無効にしたアカウントを戻す (admin)", v_user_enable},

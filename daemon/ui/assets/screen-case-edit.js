@@ -10,7 +10,7 @@
 // it after the next login.
 
 import { get, post, put, enc } from './api.js';
-import { h, clear, field, select, clearErrors, fieldError, errorSummary, notice, pageHeading,
+import { h, add, clear, field, select, clearErrors, fieldError, errorSummary, notice, pageHeading,
          setTitle, setFlash, focusField } from './ui.js';
 import { vocabulary, agencyLabel } from './vocab.js';
 
@@ -102,7 +102,7 @@ export async function render(main, ctx) {
   const heading = pageHeading(editing ? `事例 ${editing} の編集` : '事例の登録');
   const formArea = h('div');
   const checkArea = h('div', { hidden: true });
-  main.append(heading, ...(ctx.draft ? [notice('ok', h('p', {}, 'ログインが切れる前に入力していた内容を戻しました。'))] : []),
+  add(main, heading, ...(ctx.draft ? [notice('ok', h('p', {}, 'ログインが切れる前に入力していた内容を戻しました。'))] : []),
     formArea, checkArea,
     h('datalist', { id: 'feature-words' }, v.features.map((f) => h('option', { value: f }))));
   let read = null;

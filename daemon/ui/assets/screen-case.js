@@ -4,7 +4,7 @@
 // 本人's consent); otherwise the API's refusal is shown as it is.
 
 import { get, post, enc } from './api.js';
-import { h, clear, notice, pageHeading, setTitle, takeFlash, fmtDateTime } from './ui.js';
+import { h, add, clear, notice, pageHeading, setTitle, takeFlash, fmtDateTime } from './ui.js';
 import { isStaff } from './app.js';
 import { vocabulary, agencyLabel } from './vocab.js';
 
@@ -13,14 +13,14 @@ export async function render(main, ctx) {
   setTitle(`事例 ${id}`);
   const staff = isStaff(ctx.session);
   const flash = takeFlash();
-  main.append(pageHeading(`事例 ${id}`));
-  if (flash) main.append(flash);
+  add(main, pageHeading(`事例 ${id}`));
+  if (flash) add(main, flash);
   let c;
   try {
     c = await get(`/v1/cases/${enc(id)}`);
   } catch (e) {
     if (e.status === 401) return;
-    main.append(notice('error', h('p', {}, e.message)), h('p', {}, h('a', { href: staff ? '#/cases' : '#/' }, '戻る')));
+    add(main, notice('error', h('p', {}, e.message)), h('p', {}, h('a', { href: staff ? '#/cases' : '#/' }, '戻る')));
     return;
   }
   const v = staff ? await vocabulary() : null;
@@ -28,7 +28,7 @@ export async function render(main, ctx) {
   const doc = c.case;
   const status = h('div');
   const row = (k, val) => [h('dt', {}, k), h('dd', {}, val === null || val === undefined || val === '' ? '—' : val)];
-  main.append(
+  add(main, 
     h('dl', { class: 'summary' },
       row('状態', c.status === 'open' ? '支援中' : `終結 (${fmtDateTime(c.closed_at)})`),
       row('件名', doc.title), row('地区', doc.district), row('会議の種類', doc.meeting_type),
@@ -67,7 +67,7 @@ export async function render(main, ctx) {
     actions.append(h('a', { class: 'button button--secondary', href: `#/cases/${enc(id)}/edit` }, '編集する'), propose);
   }
   actions.append(h('a', { class: 'button button--secondary', href: `#/cases/${enc(id)}/proposal` }, '提案と承認を見る'));
-  main.append(actions);
+  add(main, actions);
 }
 
 // A refused proposal (422 consent-required, no-candidate, …): the API's

@@ -4,7 +4,7 @@
 // searched for never travel in a URL or reach the server's log.
 
 import { get } from './api.js';
-import { h, clear, field, select, fmtRange, pageHeading, setTitle } from './ui.js';
+import { h, add, clear, field, select, fmtRange, pageHeading, setTitle } from './ui.js';
 import { vocabulary, agencyLabel } from './vocab.js';
 
 export async function render(main) {
@@ -18,7 +18,7 @@ export async function render(main) {
   const filters = h('form', { class: 'filters', role: 'search', 'aria-label': '事例の絞り込み', onsubmit: (e) => e.preventDefault() },
     field('f-status', '状態', status), field('f-district', '地区', district),
     field('f-text', '事例ID・件名で探す', text));
-  main.append(pageHeading('事例一覧'),
+  add(main, pageHeading('事例一覧'),
     h('div', { class: 'actions' }, h('a', { class: 'button', href: '#/cases/new' }, '事例を登録する')),
     filters, count,
     h('div', { class: 'table-wrap' }, h('table', {},

@@ -7,7 +7,7 @@
 // Agency staff get their own views in part 2; for now a pointer.
 
 import { get } from './api.js';
-import { h, fmtDate, fmtDateTime, fmtRange, pageHeading, roleLabel, setTitle } from './ui.js';
+import { h, add, fmtDate, fmtDateTime, fmtRange, pageHeading, roleLabel, setTitle } from './ui.js';
 import { isStaff } from './app.js';
 import { vocabulary, agencyLabel } from './vocab.js';
 
@@ -16,14 +16,14 @@ const KIND = { request: '招待', cancel: '中止の連絡', reminder: 'リマ�
 export async function render(main, ctx) {
   setTitle('ホーム');
   const s = ctx.session;
-  main.append(pageHeading('ホーム'));
+  add(main, pageHeading('ホーム'));
   if (!isStaff(s)) {
-    main.append(h('p', {}, `${roleLabel(s.role)}としてログインしています。`),
+    add(main, h('p', {}, `${roleLabel(s.role)}としてログインしています。`),
       h('p', {}, '機関ごとの予定と会議の画面は準備中です。会議への回答は、招待メールのリンクから行えます。'));
     return;
   }
   const [o, v] = await Promise.all([get('/v1/overview/home'), vocabulary()]);
-  main.append(h('p', {}, '今、対応が必要なことです。'));
+  add(main, h('p', {}, '今、対応が必要なことです。'));
   const cards = h('div', { class: 'cards' });
   const card = (key, title, items, empty) => {
     if (!(key in o)) return;
@@ -52,8 +52,8 @@ export async function render(main, ctx) {
   card('accounts', '対応が必要なアカウント', (u) => h('li', {},
     h('a', { href: '#/users' }, u.name), ` (${roleLabel(u.role)}): ${u.disabled ? '無効' : '初回のパスワード変更待ち'}`),
     '対応が必要なアカウントはありません。');
-  main.append(cards);
+  add(main, cards);
   if (s.role !== 'secretariat') {
-    main.append(h('div', { class: 'actions' }, h('a', { class: 'button', href: '#/cases/new' }, '事例を登録する')));
+    add(main, h('div', { class: 'actions' }, h('a', { class: 'button', href: '#/cases/new' }, '事例を登録する')));
   }
 }

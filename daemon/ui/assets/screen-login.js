@@ -4,7 +4,7 @@
 // waiting so a second click does not count as another failure.
 
 import { post, ApiError } from './api.js';
-import { h, field, clearErrors, fieldError, errorSummary, notice, pageHeading, setTitle } from './ui.js';
+import { h, add, field, clearErrors, fieldError, errorSummary, notice, pageHeading, setTitle } from './ui.js';
 import { loggedIn } from './app.js';
 
 export async function render(main, ctx) {
@@ -16,14 +16,14 @@ export async function render(main, ctx) {
     field('login-name', 'アカウント名', name, { required: true }),
     field('login-password', 'パスワード', pw, { required: true }),
     h('div', { class: 'actions' }, button));
-  main.append(pageHeading('ログイン'));
+  add(main, pageHeading('ログイン'));
   if (ctx.expired) {
-    main.append(notice('warn', h('p', {}, '一定時間操作がなかったため、ログインが切れました。もう一度ログインしてください。'),
+    add(main, notice('warn', h('p', {}, '一定時間操作がなかったため、ログインが切れました。もう一度ログインしてください。'),
       h('p', {}, 'ログインすると、入力中だった画面に戻ります。')));
   } else if (ctx.loggedOut) {
-    main.append(notice('ok', h('p', {}, 'ログアウトしました。')));
+    add(main, notice('ok', h('p', {}, 'ログアウトしました。')));
   }
-  main.append(h('p', {}, '管理者から渡されたアカウント名とパスワードを入力してください。'), form);
+  add(main, h('p', {}, '管理者から渡されたアカウント名とパスワードを入力してください。'), form);
 
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();

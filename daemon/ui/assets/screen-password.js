@@ -3,7 +3,7 @@
 // The API's field errors (current / new) are shown next to their field.
 
 import { post } from './api.js';
-import { h, field, clearErrors, fieldError, errorSummary, notice, pageHeading, setTitle } from './ui.js';
+import { h, add, field, clearErrors, fieldError, errorSummary, notice, pageHeading, setTitle } from './ui.js';
 import { passwordChanged } from './app.js';
 
 export async function render(main, ctx) {
@@ -18,9 +18,9 @@ export async function render(main, ctx) {
       hint: '10文字以上。アカウント名を含めないでください。長い文やことばの組み合わせが安全です。' }),
     field('pw-again', '新しいパスワード (確認のためもう一度)', again, { required: true }),
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'パスワードを変更する')));
-  main.append(pageHeading('パスワードの変更'));
-  if (first) main.append(notice('info', h('p', {}, '最初に、ご自分だけが知っているパスワードに変更してください。')));
-  main.append(form);
+  add(main, pageHeading('パスワードの変更'));
+  if (first) add(main, notice('info', h('p', {}, '最初に、ご自分だけが知っているパスワードに変更してください。')));
+  add(main, form);
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     clearErrors(form);

@@ -8,7 +8,7 @@
 // (GET /v1/decisions/{id}?recompute=1: is the decision reproducible?).
 
 import { get, post, enc } from './api.js';
-import { h, clear, field, select, notice, pageHeading, setTitle, fmtDateTime, statusBadge,
+import { h, add, clear, field, select, notice, pageHeading, setTitle, fmtDateTime, statusBadge,
          clearErrors, fieldError, errorSummary } from './ui.js';
 import { vocabulary, agencyLabel } from './vocab.js';
 import { proposalError } from './screen-case.js';
@@ -125,11 +125,11 @@ export async function render(main, ctx) {
   setTitle(`提案と承認 (事例 ${id})`);
   const v = await vocabulary();
   const canReview = ['admin', 'secretariat'].includes(ctx.session.role);
-  main.append(pageHeading(`提案と承認: 事例 ${id}`),
+  add(main, pageHeading(`提案と承認: 事例 ${id}`),
     h('p', { class: 'no-print' }, h('a', { href: `#/cases/${enc(id)}` }, `事例 ${id} に戻る`)));
   const { decisions } = await get(`/v1/decisions?case=${enc(id)}`);
   const status = h('div');
-  main.append(status);
+  add(main, status);
   const propose = h('button', { type: 'button', class: 'secondary', id: 'propose' }, decisions.length ? 'もう一度提案を作る' : '主担当の提案を作る');
   propose.addEventListener('click', async () => {
     propose.disabled = true;
@@ -141,14 +141,14 @@ export async function render(main, ctx) {
     }
   });
   if (!decisions.length) {
-    main.append(h('p', {}, 'まだ提案がありません。'), h('div', { class: 'actions' }, propose));
+    add(main, h('p', {}, 'まだ提案がありません。'), h('div', { class: 'actions' }, propose));
     return;
   }
   const newest = decisions[decisions.length - 1];
   const d = await get(`/v1/decisions/${newest.id}`);
   const res = d.result;
   const rv = d.review;
-  main.append(
+  add(main, 
     h('p', {}, `提案 #${d.id} `, statusBadge(d.status), ` ${fmtDateTime(d.created)} ${d.actor}`),
     h('div', { class: 'lead-box' },
       h('div', {}, h('h2', {}, '提案された主担当'), h('p', { class: 'big' }, agencyLabel(v, res.lead)),
@@ -167,7 +167,7 @@ export async function render(main, ctx) {
     h('h2', {}, '候補の機関'),
     tieBreak(res, v),
     candidatesTable(res));
-  if (d.status === 'pending' && canReview) main.append(reviewForm(d, v, ctx, res));
-  else if (d.status === 'pending') main.append(notice('info', h('p', {}, '承認は事務局が行います。')));
-  main.append(h('h2', {}, '履歴'), historyTable(decisions, v), h('div', { class: 'actions no-print' }, propose));
+  if (d.status === 'pending' && canReview) add(main, reviewForm(d, v, ctx, res));
+  else if (d.status === 'pending') add(main, notice('info', h('p', {}, '承認は事務局が行います。')));
+  add(main, h('h2', {}, '履歴'), historyTable(decisions, v), h('div', { class: 'actions no-print' }, propose));
 }

@@ -4,7 +4,7 @@
 // to be handed to the person, who must change it at the first login.
 
 import { get, post, enc } from './api.js';
-import { h, clear, field, select, notice, pageHeading, roleLabel, setTitle, fmtDateTime,
+import { h, add, clear, field, select, notice, pageHeading, roleLabel, setTitle, fmtDateTime,
          clearErrors, fieldError, errorSummary } from './ui.js';
 import { vocabulary } from './vocab.js';
 
@@ -19,7 +19,7 @@ export async function render(main, ctx) {
   const [{ users }, v] = await Promise.all([get('/v1/users'), vocabulary()]);
   const status = h('div', { tabindex: '-1', id: 'users-status' });
   const redraw = async (msg) => { await render(clear(main), ctx); if (msg) { const s = main.querySelector('#users-status'); s.append(msg); s.focus(); } };
-  main.append(pageHeading('アカウント'), status,
+  add(main, pageHeading('アカウント'), status,
     h('div', { class: 'table-wrap' }, h('table', {},
       h('caption', {}, 'アカウントの一覧'),
       h('thead', {}, h('tr', {}, ['アカウント名', '役割', '状態', '最後のログイン', '操作'].map((t) => h('th', { scope: 'col' }, t)))),
@@ -48,7 +48,7 @@ export async function render(main, ctx) {
     field('user-name', 'アカウント名', name, { required: true, hint: '半角英数字と . _ - で63文字まで (例: tanaka.h)。' }),
     field('user-role', '役割', role, { required: true }),
     h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'add-user' }, '追加する')));
-  main.append(form);
+  add(main, form);
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     clearErrors(form);

@@ -27,6 +27,9 @@ function append(el, children) {
   }
 }
 
+// Append children to el, skipping null/false and flattening arrays.
+export function add(el, ...children) { append(el, children); return el; }
+
 export function clear(el) { while (el.firstChild) el.removeChild(el.firstChild); return el; }
 
 const WD = ['日', '月', '火', '水', '木', '金', '土'];
