@@ -271,7 +271,10 @@ const tests = [
     await screen(page, 'case-form');
     await page.getByRole('button', { name: '確認へ進む' }).click();
     await page.getByRole('heading', { name: '入力内容の確認' }).waitFor();
-    assert(await page.getByText('教育委員会 スクールソーシャルワーカー').count() >= 1, 'the exclusion is shown before saving');
+    const check = page.locator('dl.summary');
+    assert(await check.getByText('教育委員会 スクールソーシャルワーカー', { exact: true }).count() === 1, 'the exclusion is shown before saving');
+    assert(await check.getByText('82歳').count() === 1 && await check.getByText('53歳').count() === 1, 'both members are shown');
+    assert(!(await page.locator('main').innerText()).includes('[object'), 'nothing is drawn as [object …]');
     await screen(page, 'case-check');
     await page.getByRole('button', { name: 'この内容で登録する' }).click();
     await page.getByRole('heading', { name: '事例 Y-01' }).waitFor();

@@ -195,7 +195,7 @@ export async function render(main, ctx) {
     const names = (ids) => (ids.length ? ids.map((a) => agencyLabel(v, a)).join('、') : 'なし');
     const save = h('button', { type: 'button', id: 'save-case' }, editing ? 'この内容で保存する' : 'この内容で登録する');
     const status = h('div');
-    clear(checkArea).append(
+    add(clear(checkArea),
       h('h2', { tabindex: '-1', id: 'check-heading' }, '入力内容の確認'),
       h('p', {}, 'まだ保存されていません。内容を確かめてから保存してください。'),
       status,
