@@ -72,6 +72,7 @@ export async function loadSession() {
     setCsrf(s.csrf || null);
   } catch (e) {
     state.session = null;
+    if (e && e.code === 'session-expired') state.expired = true;   // say so on ログイン
   }
   return state.session;
 }
