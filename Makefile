@@ -15,6 +15,8 @@
 #   service   daemon/service/  what the daemon does: process context, feed
 #                              scheduler, slots from the store, meetings
 #   api       daemon/api/      the HTTP router and thin handlers
+#   ui        daemon/ui/       the web UI: assets embedded at build time
+#                              (daemon/ui/tools/ui_embed.c), served at /
 #   cli       daemon/cli/      the tsunagu client (uses core, calendars, rules, mail)
 #
 # Each layer's headers live in include/<layer>/, and a layer is compiled
@@ -24,7 +26,7 @@
 # upward include fails.  Sources are picked up by wildcard.
 
 CC      ?= cc
-PKGS     = libevent libevent_pthreads libcurl libical sqlite3 jansson libxml-2.0 icu-i18n icu-uc
+PKGS     = libevent libevent_pthreads libcurl libical sqlite3 jansson libxml-2.0 icu-i18n icu-uc libsodium
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN     = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation
@@ -37,7 +39,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 
 # ---- layers ---------------------------------------------------------------
-LAYERS       = core calendars rules store mail service api cli
+LAYERS       = core calendars rules store mail service api ui cli
 LAYER_DIR_core      = daemon/core
 LAYER_DIR_calendars = calendars
 LAYER_DIR_rules     = rules
@@ -45,6 +47,7 @@ LAYER_DIR_store     = daemon/store
 LAYER_DIR_mail      = daemon/mail
 LAYER_DIR_service   = daemon/service
 LAYER_DIR_api       = daemon/api
+LAYER_DIR_ui        = daemon/ui
 LAYER_DIR_cli       = daemon/cli
 # What each layer may use (itself included).  Keep tests/check-layers' copy
 # of this table in step (it reads it from here: `make print-layer-uses`).
@@ -55,6 +58,7 @@ LAYER_USES_store     = core calendars rules store
 LAYER_USES_mail      = core calendars rules store mail
 LAYER_USES_service   = core calendars rules store mail service
 LAYER_USES_api       = core calendars rules store mail service api
+LAYER_USES_ui        = core calendars rules store mail service api ui
 LAYER_USES_cli       = core calendars rules mail cli
 ALL_INC  = $(foreach l,$(LAYERS),-Iinclude/$(l))
 
@@ -65,7 +69,7 @@ layer_lib = build/lib/lib$(1).a
 layer_san = build/lib-san/lib$(1).a
 
 # The program archives, highest layer first (static link order).
-DAEMON_LAYERS = api service mail store rules calendars core
+DAEMON_LAYERS = ui api service mail store rules calendars core
 CLI_LAYERS    = cli mail rules calendars core
 DAEMON_LIBS   = $(foreach l,$(DAEMON_LAYERS),$(call layer_lib,$(l)))
 DAEMON_SAN    = $(foreach l,$(DAEMON_LAYERS),$(call layer_san,$(l)))
@@ -90,7 +94,7 @@ BENCH_BIN = $(BENCH_SRC:tests/bench/%.c=build/bench/%)
 TEST_CFLAGS = $(BASE_CFLAGS) $(ALL_INC) -Itests/support
 
 .PHONY: all deps check unit unit-san integration bench run clean valgrind \
-        layers install print-layer-uses
+        layers install print-layer-uses ui-test
 all: bin/tsunagud bin/tsunagu
 
 deps:
@@ -115,6 +119,28 @@ $(call layer_san,$(1)): $(patsubst %.c,build/san/%.o,$(call layer_src,$(1)))
 	rm -f $$@ && ar rcs $$@ $$^
 endef
 $(foreach l,$(LAYERS),$(eval $(call layer_rules,$(l))))
+
+# The web UI's assets, embedded into the ui archive as generated C; the
+# build id in their paths changes whenever any of them does.
+UI_ASSETS = $(sort $(wildcard daemon/ui/assets/*))
+build/tools/ui_embed: daemon/ui/tools/ui_embed.c daemon/core/sha256.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -Iinclude/core -o $@ $^
+
+build/gen/ui_assets.c: build/tools/ui_embed $(UI_ASSETS)
+	@mkdir -p $(dir $@)
+	build/tools/ui_embed $@ $(UI_ASSETS)
+
+build/obj/gen/ui_assets.o: build/gen/ui_assets.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(call layer_inc,ui) -c $< -o $@
+
+build/san/gen/ui_assets.o: build/gen/ui_assets.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(call layer_inc,ui) $(SAN) -O1 -c $< -o $@
+
+$(call layer_lib,ui): build/obj/gen/ui_assets.o
+$(call layer_san,ui): build/san/gen/ui_assets.o
 
 # The daemon's main wires every layer.
 build/obj/daemon/main_tsunagud.o: daemon/main_tsunagud.c
@@ -199,7 +225,13 @@ check:
 	@$(MAKE) --no-print-directory unit-san
 	@$(MAKE) --no-print-directory valgrind
 	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory ui-test
 	@tests/summary
+
+# The web UI in a real browser: Debian's chromium driven by playwright-core
+# (tests/ui, installed by `contrib/install-deps --test` with npm ci).
+ui-test: all
+	@node tests/ui/e2e.mjs
 
 bench: all $(BENCH_BIN)
 	@contrib/install-deps --test

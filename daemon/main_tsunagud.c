@@ -26,6 +26,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "accounts.h"
 #include "api.h"
 #include "api_conns.h"
 #include "config.h"
@@ -35,6 +36,7 @@
 #include "log.h"
 #include "store.h"
 #include "timeutil.h"
+#include "ui.h"
 #include "util.h"
 
 /* request line plus headers; a bearer token or Basic credentials are a
@@ -305,6 +307,7 @@ static bool start(tsunagud_t *d, char *err, size_t errlen)
     evhttp_set_max_headers_size(d->http, MAX_HEADERS_BYTES);
     evhttp_set_timeout(d->http, 30);
     d->api = api_new(d, d->http);
+    ui_register(d->api);                 /* the web UI at / */
     if (!listen_on(d, err, errlen))
         return false;
     if (!guard_connections(d)) {
@@ -325,6 +328,7 @@ static void stop(tsunagud_t *d)
         evhttp_free(d->http);
     api_conns_free(conn_guard);
     api_free(d->api);
+    accounts_shutdown();
     curlev_free(d->curlev);
     if (checkpoint_timer)
         event_free(checkpoint_timer);

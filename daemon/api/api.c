@@ -40,6 +40,9 @@ static const api_register_fn api_areas[] = {
     api_slots_register,
     api_cases_register,
     api_stats_register,
+    api_session_register,
+    api_users_register,
+    api_overview_register,
     /* api_slots_register, api_cases_register, api_meetings_register ... */
     NULL
 };
@@ -318,6 +321,12 @@ static bool authorize(api_req_t *r, unsigned roles)
         return true;
     char *tok = presented_token(r->req);
     bool known = tok && api_token_lookup(r->d, tok, &r->auth);
+    if (!tok) {
+        int s = api_session_auth(r);     /* a browser's cookie */
+        if (s < 0)
+            return false;
+        known = s > 0;
+    }
     free(tok);
     if (!known) {
         evhttp_add_header(evhttp_request_get_output_headers(r->req), "WWW-Authenticate",
@@ -573,7 +582,18 @@ static void finish(api_req_t *r, int status, const char *ctype, const char *body
     struct evkeyvalq *oh = evhttp_request_get_output_headers(r->req);
     if (ctype)
         evhttp_add_header(oh, "Content-Type", ctype);
-    evhttp_add_header(oh, "Cache-Control", "no-store");
+    /* defaults for every reply; a handler may have set its own (the UI's
+     * assets are immutable, its pages allow their own scripts) */
+    static const char *const defaults[][2] = {
+        {"Cache-Control", "no-store"},
+        {"X-Content-Type-Options", "nosniff"},
+        {"Referrer-Policy", "no-referrer"},
+        {"X-Frame-Options", "DENY"},
+        {"Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"},
+    };
+    for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
+        if (!evhttp_find_header(oh, defaults[i][0]))
+            evhttp_add_header(oh, defaults[i][0], defaults[i][1]);
     struct evbuffer *buf = evbuffer_new();
     /* evhttp writes whatever body it is given, even to HEAD (and without a
      * Content-Length), where a client would read it as the next reply. */

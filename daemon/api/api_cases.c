@@ -22,7 +22,8 @@
  *                                       white space only, 全角空白 too, is none)
  *                                       Only a case's newest decision may be
  *                                       reviewed: an older one is 409 superseded.
- *   GET  /v1/rules                      the active rule set (hash, policy, rules)
+ *   GET  /v1/rules                      the active rule set (hash, policy, rules,
+ *                                       features: the known feature words)
  *
  * Rules: the file named by config RULES (default rules/default.rules) is
  * loaded when the routes are registered and again on SIGHUP (reload hook).
@@ -115,12 +116,7 @@ static bool need_rules(api_req_t *r)
 
 /* ---- small helpers ----------------------------------------------------- */
 
-static char *actor_of(const api_req_t *r)
-{
-    char role[160];
-    api_role_name(&r->auth, role, sizeof role);
-    return r->auth.label[0] ? xasprintf("%s (%s)", role, r->auth.label) : xstrdup(role);
-}
+static char *actor_of(const api_req_t *r) { return api_actor(r); }
 
 static void store_error(api_req_t *r)
 {
@@ -871,9 +867,16 @@ static void h_rules_get(api_req_t *r)
     for (size_t i = 0; i < rules_count(active_rules); i++)
         json_array_append_new(arr, json_pack("{s:s, s:s}", "id", rules_rule_id(active_rules, i),
                                              "reason", rules_rule_reason(active_rules, i)));
-    api_reply_json(r, 200, json_pack("{s:s, s:s, s:s, s:o}", "file", rules_filename(active_rules),
+    strvec_t known;                 /* the feature words these rules know (UI vocabulary) */
+    strvec_init(&known);
+    rules_known_features(active_rules, &known);
+    json_t *features = json_array();
+    for (size_t i = 0; i < known.n; i++)
+        json_array_append_new(features, json_string(known.v[i]));
+    strvec_free(&known);
+    api_reply_json(r, 200, json_pack("{s:s, s:s, s:s, s:o, s:o}", "file", rules_filename(active_rules),
                                      "policy", rules_policy(active_rules), "hash",
-                                     rules_hash(active_rules), "rules", arr));
+                                     rules_hash(active_rules), "rules", arr, "features", features));
 }
 
 void api_cases_register(api_t *api)

@@ -26,6 +26,7 @@ static const cli_verb_t *const cli_verb_tables[] = {
     cli_slots_verbs,
     cli_meetings_verbs,
     cli_stats_verbs,
+    cli_users_verbs,
     /* cli_slots_verbs, cli_meetings_verbs ... */
     NULL
 };

@@ -38,6 +38,9 @@ const config_key_t config_keys[] = {
     {"MAX_CONNECTIONS", "1024", "HTTP connections open at once (kept below the descriptor limit)"},
     {"HEAD_TIMEOUT", "10", "seconds a request head may take; a body gets MAX_BODY_BYTES at 16 KiB/s more"},
     {"LOG_LEVEL", "info", "debug, info, warn or error"},
+    {"SESSION_IDLE", "1800", "seconds without a request before a browser session ends"},
+    {"SESSION_MAX", "28800", "seconds after login when a browser session ends in any case"},
+    {"LOGIN_DELAY_MS", "1000", "milliseconds a failed login waits; doubles per recent failure (to 30 s)"},
     /* other modules: add keys here (and to contrib/tsunagud.conf.sample) */
     {"RULES", NULL, "lead-agency rule file (default: the shipped default.rules)"},
     {"CASES_DIR", NULL, "folder of case JSON files the meetings module reads"},

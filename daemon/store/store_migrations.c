@@ -212,7 +212,27 @@ const store_migration_t store_migrations[] = {
      "  - (SELECT COUNT(*) FROM cases c WHERE c.lead = json_extract(j.value, '$.id')"
      "  AND c.status = 'open')))) FROM json_each(city.doc, '$.agencies') j)))"
      " WHERE id = 1 AND json_type(doc, '$.agencies') = 'array';"},
-    /* 10: web UI accounts and sessions */
+    {10, "users",
+     /* personal accounts and browser sessions (store_users.c).  hash is
+      * libsodium's crypto_pwhash_str (argon2id) string; a session row is
+      * keyed by the SHA-256 of its cookie value, never the value itself. */
+     "CREATE TABLE users ("
+     "  id INTEGER PRIMARY KEY,"
+     "  name TEXT NOT NULL UNIQUE,"
+     "  role TEXT NOT NULL,"                /* admin|coordinator|secretariat|agency:<id> */
+     "  hash TEXT NOT NULL,"
+     "  must_change INTEGER NOT NULL DEFAULT 1,"  /* first login / after reset */
+     "  disabled INTEGER NOT NULL DEFAULT 0,"
+     "  created INTEGER NOT NULL,"
+     "  updated INTEGER NOT NULL,"
+     "  last_login INTEGER);"
+     "CREATE TABLE sessions ("
+     "  hash TEXT PRIMARY KEY,"             /* sha256 hex of the cookie value */
+     "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+     "  csrf TEXT NOT NULL,"
+     "  created INTEGER NOT NULL,"
+     "  last_seen INTEGER NOT NULL);"
+     "CREATE INDEX sessions_user ON sessions(user_id);"},
     {11, "mail_interop",
      /* issue 11: who answered for an agency (a distribution-list member's
       * own address, store_mail.h), and bounces matched to outbox rows

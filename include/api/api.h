@@ -54,7 +54,10 @@ enum {
 typedef struct api_auth {
     unsigned role;              /* exactly one API_* bit */
     char     agency[128];       /* for API_AGENCY: the agency id */
-    char     label[128];        /* token label, "config" for ADMIN_TOKEN */
+    char     label[128];        /* token label, "config" for ADMIN_TOKEN;
+                                   the account name for a session */
+    char     user[64];          /* a session's account name, "" for tokens */
+    char     session[65];       /* a session's cookie value, "" for tokens */
 } api_auth_t;
 
 #define API_MAX_PARAMS 8
@@ -126,6 +129,9 @@ void api_cases_register(api_t *api);      /* cases, proposals, decisions (api_ca
 void api_stats_register(api_t *api);      /* stats, similar cases, rule impact (api_stats.c) */
 /* The active rule set (api_cases.c), NULL when none loaded. */
 const struct ruleset *api_cases_rules(void);
+void api_session_register(api_t *api);    /* login, logout, password (api_session.c) */
+void api_users_register(api_t *api);      /* /v1/users for admin (api_users.c) */
+void api_overview_register(api_t *api);   /* /v1/overview/... for the UI's ホーム */
 
 /* ---- request helpers -------------------------------------------------- */
 const char *api_param(const api_req_t *r, const char *name);  /* {name} */
@@ -179,6 +185,21 @@ void api_defer(api_req_t *r);
 /* Bearer token lookup used by the router (api_tokens.c).  Fills auth and
  * returns true when the token is known. */
 bool api_token_lookup(tsunagud_t *d, const char *token, api_auth_t *auth);
+/* Sessions (api_session.c), used by the router when a request carries no
+ * Authorization header: 1 = a live session filled r->auth; 0 = none
+ * (the caller answers 401); -1 = already answered (expired 401, missing
+ * X-CSRF-Token on a state-changing method 403, password change pending
+ * 403). */
+int api_session_auth(api_req_t *r);
+/* Who acted, for the audit trail (malloc'd): "NAME (ROLE)" for a person
+ * logged in with a session, "ROLE (LABEL)" or "ROLE" for a token. */
+char *api_actor(const api_req_t *r);
+/* The client's address as evhttp saw it ("" when unknown). */
+const char *api_peer(const api_req_t *r);
+/* {"error", "message", "field"}: an error that belongs to one input. */
+void api_reply_field_error(api_req_t *r, int status, const char *code, const char *field,
+                           const char *message);
+
 /* Parse "admin" | "coordinator" | "secretariat" | "agency:<id>". */
 bool api_role_parse(const char *s, api_auth_t *out);
 const char *api_role_name(const api_auth_t *a, char *buf, size_t len);

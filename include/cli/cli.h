@@ -44,6 +44,7 @@ extern const cli_verb_t cli_demo_verbs[];   /* cli_demo.c */
 extern const cli_verb_t cli_slots_verbs[];  /* cli_slots.c */
 extern const cli_verb_t cli_cases_verbs[];  /* cli_cases.c */
 extern const cli_verb_t cli_stats_verbs[];  /* cli_stats.c: stats, similar, rules impact */
+extern const cli_verb_t cli_users_verbs[];  /* cli_users.c */
 
 /* Entry point (main_tsunagu.c): parses global options, dispatches. */
 int cli_main(int argc, char **argv);

@@ -11,7 +11,8 @@
  *   numbers: 1-2 daemon core (agencies, feeds, intervals, tokens),
  *   3 slots/holds, 4 cases/decisions, 5 meetings/outbox, 6 feed data
  *   version, 7 feed coverage, 8 audit trail (store_audit.h), 9 agencies'
- *   carried-in lead base, 10+ ask the lead.
+ *   carried-in lead base, 10 users and sessions, 11 mail interop, 12
+ *   statistics indexes, 13+ ask the lead.
  *   To add yours, replace your numbered placeholder in that array with
  *   {N, "name", "CREATE TABLE ...; CREATE INDEX ...;"}.  Applied versions
  *   are recorded one row each in schema_migrations, so a gap (4 shipped

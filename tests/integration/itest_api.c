@@ -570,7 +570,14 @@ static void test_not_found_and_method(void **state)
     expect_error("GET", "/v1/agencies/no-such-agency/busy", g.admin, NULL, 404, "not-found");
     expect_error("GET", "/v1/agencies/no-such-agency/freebusy.ics", g.admin, NULL, 404, "not-found");
     expect_error("GET", "/v1/nothing-here", g.admin, NULL, 404, "not-found");
-    expect_error("GET", "/", NULL, NULL, 404, "not-found");
+    expect_error("GET", "/nothing-here", NULL, NULL, 404, "not-found");
+    expect_error("GET", "/assets/0000/app.js", NULL, NULL, 404, "not-found");   /* old build id */
+    /* "/" is the web UI's page, public and never cached */
+    support_resp_t ui = support_daemon_http(&g.d, "GET", "/", NULL, NULL);
+    assert_int_equal(ui.status, 200);
+    assert_string_equal(ui.ctype, " text/html; charset=utf-8");
+    assert_non_null(strstr(ui.body.s, "<html lang=\"ja\">"));
+    strbuf_free(&ui.body);
     expect_error("DELETE", "/v1/agencies", g.admin, NULL, 405, "method-not-allowed");
     expect_error("GET", "/v1/import", g.admin, NULL, 405, "method-not-allowed");
 }

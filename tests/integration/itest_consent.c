@@ -538,6 +538,8 @@ static const consent_row_t consent_rows[] = {
     {"GET", "/v1/outbox", "/v1/outbox", NULL, 403, 403, 403, false},
     {"GET", "/v1/agencies/{id}/meetings.ics", "/v1/agencies/{A}/meetings.ics", NULL, 200, 200, 200, true},
     {"GET", "/v1/stats", "/v1/stats", NULL, 403, 403, 403, false},
+    {"GET", "/v1/overview/home", "/v1/overview/home", NULL, 403, 403, 403, false},
+    {"GET", "/v1/overview/cases", "/v1/overview/cases", NULL, 403, 403, 403, false},
     {"GET", "/v1/cases/{id}/similar", "/v1/cases/{C}/similar", NULL, 403, 403, 403, false},
     {"POST", "/v1/rules/impact", "/v1/rules/impact", "policy \"x\"\n", 403, 403, 403, false},
 };
