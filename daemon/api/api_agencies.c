@@ -29,15 +29,16 @@ static void h_import(api_req_t *r)
     if (!doc)
         return;
     char err[1024];
-    size_t na = 0, nf = 0;
-    if (!store_import_city(r->d->store, doc, NULL, &na, &nf, err, sizeof err)) {
+    city_t parsed;
+    if (!store_import_city_parsed(r->d->store, doc, NULL, &parsed, err, sizeof err)) {
         json_decref(doc);
         log_warn("import refused: %s", err);
         api_reply_error(r, 400, "bad-import", "%s", err);
         return;
     }
     json_decref(doc);
-    tsunagud_city_changed(r->d);
+    size_t na = parsed.nagencies, nf = city_feed_count(&parsed);
+    tsunagud_city_adopt(r->d, &parsed);
     const city_t *c = tsunagud_city(r->d);
     feeds_sync(r->d->feeds);
     log_info("import: %zu agencies, %zu feeds (%s)", na, nf, c && c->name ? c->name : "?");

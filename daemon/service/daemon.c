@@ -47,6 +47,14 @@ void tsunagud_city_changed(tsunagud_t *d)
     d->city_valid = false;
 }
 
+void tsunagud_city_adopt(tsunagud_t *d, city_t *c)
+{
+    tsunagud_city_changed(d);
+    d->city = *c;
+    d->city_valid = true;
+    memset(c, 0, sizeof *c);
+}
+
 static void add_hook(hook_t *list, size_t *n, tsunagud_hook_fn fn, void *arg)
 {
     if (*n >= 32) {

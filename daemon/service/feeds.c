@@ -32,6 +32,7 @@
 #include "feed.h"
 #include "feeds.h"
 #include "log.h"
+#include "strmap.h"
 #include "util.h"
 
 const double feeds_latency_bounds_ms[7] = {10, 50, 100, 250, 500, 1000, 5000};
@@ -44,12 +45,14 @@ typedef struct feed_ent {
     struct event *timer;
     feed_job_t  *job;
     bool         queued;
+    size_t       qslot;           /* its index in owner->queue while queued */
 } feed_ent_t;
 
 struct feeds {
     tsunagud_t   *d;
     feed_ent_t  **v;
     size_t        n;
+    strmap_t      by_id;          /* id -> feed_ent_t*, keys are ent->id */
     feed_ent_t  **queue;          /* FIFO of ents waiting for a slot */
     size_t        qhead, qlen, qcap;
     int           in_flight, max_concurrent;
@@ -206,19 +209,14 @@ static double next_delay(const feeds_t *f, int failures)
 
 static feed_ent_t *find_ent(const feeds_t *f, const char *id)
 {
-    for (size_t i = 0; i < f->n; i++)
-        if (strcmp(f->v[i]->id, id) == 0)
-            return f->v[i];
-    return NULL;
+    return strmap_get(&f->by_id, id);
 }
 
 static void unqueue(feeds_t *f, feed_ent_t *e)
 {
-    for (size_t i = 0; i < f->qlen; i++) {
-        size_t k = (f->qhead + i) % f->qcap;
-        if (f->queue[k] == e)
-            f->queue[k] = NULL;     /* skipped by pump_queue */
-    }
+    if (!e->queued)
+        return;
+    f->queue[e->qslot] = NULL;      /* skipped by pump_queue */
     e->queued = false;
 }
 
@@ -229,6 +227,7 @@ static void ent_free(feeds_t *f, feed_ent_t *e)
         f->in_flight--;
     }
     unqueue(f, e);
+    strmap_del(&f->by_id, e->id);
     event_free(e->timer);
     free(e->id);
     free(e->agency);
@@ -244,14 +243,15 @@ static feed_ent_t *ent_new(feeds_t *f, const char *id)
     e->timer = evtimer_new(f->d->base, on_timer, e);
     f->v = xrealloc(f->v, (f->n + 1) * sizeof *f->v);
     f->v[f->n++] = e;
+    strmap_put(&f->by_id, e->id, e);
     return e;
 }
 
-static void remove_missing(feeds_t *f, const strvec_t *seen)
+static void remove_missing(feeds_t *f, const strmap_t *seen)
 {
     size_t w = 0;
     for (size_t i = 0; i < f->n; i++) {
-        if (strvec_contains(seen, f->v[i]->id))
+        if (strmap_has(seen, f->v[i]->id))
             f->v[w++] = f->v[i];
         else {
             log_info("feeds: %s removed", f->v[i]->id);
@@ -267,14 +267,16 @@ void feeds_sync(feeds_t *f)
         "SELECT id, agency, kind, url, failures, state, next_poll FROM feeds ORDER BY agency, position");
     if (!s)
         return;
-    strvec_t seen;
-    strvec_init(&seen);
+    strmap_t seen;
+    strmap_init(&seen);
+    strmap_reserve(&seen, f->n);
     double stagger = 0;
     while (sqlite3_step(s) == SQLITE_ROW) {
         const char *id = store_col_text(s, 0), *kind = store_col_text(s, 2);
         const char *url = store_col_text(s, 3), *state = store_col_text(s, 5);
-        strvec_push(&seen, id);
         feed_ent_t *e = find_ent(f, id);
+        if (e)
+            strmap_put(&seen, e->id, NULL);
         feed_kind_t k = FEED_ICS;
         feed_kind_parse(kind, &k);
         bool changed = e && (e->kind != k || strcmp(e->url, url) != 0);
@@ -293,8 +295,10 @@ void feeds_sync(feeds_t *f)
             evtimer_del(e->timer);
             free(e->url);
             free(e->agency);
-        } else
+        } else {
             e = ent_new(f, id);
+            strmap_put(&seen, e->id, NULL);
+        }
         e->agency = xstrdup(store_col_text(s, 1));
         e->url = xstrdup(url);
         e->kind = k;
@@ -310,7 +314,7 @@ void feeds_sync(feeds_t *f)
     }
     store_done(s);
     remove_missing(f, &seen);
-    strvec_free(&seen);
+    strmap_free(&seen);
 }
 
 /* ---- recording results -------------------------------------------------- */
@@ -561,13 +565,15 @@ static void start_fetch(feed_ent_t *e)
         size_t ncap = f->qcap ? f->qcap * 2 : 64;
         feed_ent_t **nq = xcalloc(ncap, sizeof *nq);
         for (size_t i = 0; i < f->qlen; i++)
-            nq[i] = f->queue[(f->qhead + i) % f->qcap];
+            if ((nq[i] = f->queue[(f->qhead + i) % f->qcap]))
+                nq[i]->qslot = i;
         free(f->queue);
         f->queue = nq;
         f->qcap = ncap;
         f->qhead = 0;
     }
-    f->queue[(f->qhead + f->qlen) % f->qcap] = e;
+    e->qslot = (f->qhead + f->qlen) % f->qcap;
+    f->queue[e->qslot] = e;
     f->qlen++;
     e->queued = true;
 }
@@ -604,6 +610,7 @@ void feeds_free(feeds_t *f)
     for (size_t i = 0; i < f->n; i++)
         ent_free(f, f->v[i]);
     free(f->v);
+    strmap_free(&f->by_id);
     free(f->queue);
     clear_secrets(f);
     strvec_free(&f->secret_ids);

@@ -118,6 +118,12 @@ bool store_import_city(store_t *st, const json_t *doc, const char *base_dir,
                        size_t *nagencies, size_t *nfeeds,
                        char *err, size_t errlen);
 
+/* The same, handing back the validated city (as store_load_city would
+ * build it) in *out on success, so the caller need not parse the document
+ * again; city_free it.  *out is zeroed on failure. */
+bool store_import_city_parsed(store_t *st, const json_t *doc, const char *base_dir,
+                              city_t *out, char *err, size_t errlen);
+
 /* Build a city_t from the store (same result as parsing the last imported
  * document).  false with err "no city imported" before any import. */
 bool store_load_city(store_t *st, city_t *out, char *err, size_t errlen);
