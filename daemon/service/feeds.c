@@ -42,6 +42,9 @@ typedef struct feed_ent {
     char        *id, *agency, *url;
     feed_kind_t  kind;
     int          failures;
+    feed_state_t state;           /* mirrors feeds.state, for /metrics */
+    int64_t      last_success;    /* 0 = never */
+    long         intervals;       /* mirrors feeds.intervals */
     struct event *timer;
     feed_job_t  *job;
     bool         queued;
@@ -261,10 +264,25 @@ static void remove_missing(feeds_t *f, const strmap_t *seen)
     f->n = w;
 }
 
+feed_state_t feed_state_parse(const char *s)
+{
+    return !s || strcmp(s, "pending") == 0 ? FEED_STATE_PENDING
+         : strcmp(s, "ok") == 0            ? FEED_STATE_OK : FEED_STATE_FAILING;
+}
+
+/* state, last_success, intervals of a feeds_sync row */
+static void mirror_row(feed_ent_t *e, sqlite3_stmt *s)
+{
+    e->state = feed_state_parse(store_col_text(s, 5));
+    e->last_success = sqlite3_column_type(s, 7) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, 7);
+    e->intervals = (long)sqlite3_column_int64(s, 8);
+}
+
 void feeds_sync(feeds_t *f)
 {
     sqlite3_stmt *s = store_prepare(f->d->store,
-        "SELECT id, agency, kind, url, failures, state, next_poll FROM feeds ORDER BY agency, position");
+        "SELECT id, agency, kind, url, failures, state, next_poll, last_success, intervals"
+        " FROM feeds ORDER BY agency, position");
     if (!s)
         return;
     strmap_t seen;
@@ -283,6 +301,7 @@ void feeds_sync(feeds_t *f)
         if (e && !changed) {
             free(e->agency);
             e->agency = xstrdup(store_col_text(s, 1));
+            mirror_row(e, s);
             continue;
         }
         if (changed) {
@@ -303,6 +322,7 @@ void feeds_sync(feeds_t *f)
         e->url = xstrdup(url);
         e->kind = k;
         e->failures = changed ? 0 : sqlite3_column_int(s, 4);
+        mirror_row(e, s);
         double delay = 0;
         if (!changed && strcmp(state, "pending") != 0 && sqlite3_column_type(s, 6) != SQLITE_NULL) {
             delay = (double)(sqlite3_column_int64(s, 6) - tu_now());
@@ -388,7 +408,7 @@ static bool busy_unchanged(store_t *st, const char *id, const ivset_t *busy)
 }
 
 static bool update_feed_ok(store_t *st, const char *id, const feed_result_t *res,
-                           int64_t next_poll)
+                           int64_t next_poll, long intervals)
 {
     char *warn = join_warnings(&res->warnings);
     sqlite3_stmt *s = store_prepare(st,
@@ -396,7 +416,8 @@ static bool update_feed_ok(store_t *st, const char *id, const feed_result_t *res
         " warnings = ?3, http_status = ?4, failures = 0, state_json = COALESCE(?5, state_json),"
         " next_poll = ?6, fetch_ms = ?7,"
         " covers_from = CASE WHEN ?8 THEN ?9 ELSE covers_from END,"
-        " covers_to = CASE WHEN ?8 THEN ?10 ELSE covers_to END WHERE id = ?1");
+        " covers_to = CASE WHEN ?8 THEN ?10 ELSE covers_to END,"
+        " intervals = COALESCE(?11, intervals) WHERE id = ?1");
     bool ok = false;
     if (s) {
         store_bind_text(s, 1, id);
@@ -413,6 +434,8 @@ static bool update_feed_ok(store_t *st, const char *id, const feed_result_t *res
             sqlite3_bind_int64(s, 9, res->covers_from);
             sqlite3_bind_int64(s, 10, res->covers_to);
         }
+        if (intervals >= 0)
+            sqlite3_bind_int64(s, 11, intervals);
         ok = sqlite3_step(s) == SQLITE_DONE;
         store_done(s);
     }
@@ -435,14 +458,20 @@ static void record_success(feed_ent_t *e, const feed_result_t *res, int64_t next
     if (ok && replace && busy_unchanged(st, e->id, &busy))
         replace = false;                /* same data: no rewrite, same version */
     ok = ok && (!replace || (replace_busy(st, e->id, &busy) && store_feed_data_changed(st, e->id))) &&
-         update_feed_ok(st, e->id, res, next_poll) && store_commit(st) == 0;
+         update_feed_ok(st, e->id, res, next_poll, replace ? (long)busy.n : -1) &&
+         store_commit(st) == 0;
     if (!ok) {
         log_error("feed %s: could not store %zu intervals: %s", e->id, busy.n, store_errmsg(st));
         store_rollback(st);
-    } else if (replace)
-        log_info("feed %s: ok, %zu intervals (%.0f ms)", e->id, busy.n, res->elapsed_ms);
-    else
-        log_info("feed %s: unchanged (%.0f ms)", e->id, res->elapsed_ms);
+    } else {
+        e->state = FEED_STATE_OK;
+        e->last_success = tu_now();
+        if (replace) {
+            e->intervals = (long)busy.n;
+            log_info("feed %s: ok, %zu intervals (%.0f ms)", e->id, busy.n, res->elapsed_ms);
+        } else
+            log_info("feed %s: unchanged (%.0f ms)", e->id, res->elapsed_ms);
+    }
     for (size_t i = 0; i < res->warnings.n; i++)
         log_warn("feed %s: %s", e->id, res->warnings.v[i]);
     ivset_free(&busy);
@@ -465,6 +494,8 @@ static void record_failure(feed_ent_t *e, const feed_result_t *res, int64_t next
         sqlite3_bind_double(s, 7, res->elapsed_ms);
         if (sqlite3_step(s) != SQLITE_DONE)
             log_error("feed %s: could not record failure: %s", e->id, store_errmsg(st));
+        else
+            e->state = FEED_STATE_FAILING;
         store_done(s);
     }
     log_warn("feed %s: failed (%d in a row, HTTP %ld): %s", e->id, e->failures,
@@ -629,6 +660,15 @@ int feeds_refresh_now(feeds_t *f, const char *feed_id)
 }
 
 int feeds_in_flight(const feeds_t *f) { return f->in_flight; }
+
+void feeds_each(const feeds_t *f, feeds_each_fn fn, void *arg)
+{
+    for (size_t i = 0; i < f->n; i++) {
+        const feed_ent_t *e = f->v[i];
+        feed_view_t v = {e->id, e->agency, e->kind, e->state, e->last_success, e->intervals};
+        fn(&v, arg);
+    }
+}
 const feeds_stats_t *feeds_stats(const feeds_t *f) { return &f->stats; }
 
 void feeds_stop(feeds_t *f)

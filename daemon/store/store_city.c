@@ -148,7 +148,8 @@ static bool put_feed(store_t *st, const char *agency, const calendar_ref_t *cal,
         s = store_prepare(st, "UPDATE feeds SET agency = ?2, kind = ?3, url = ?4, position = ?5,"
                               " state = 'pending', last_success = NULL, last_error = NULL,"
                               " http_status = NULL, next_poll = NULL, failures = 0,"
-                              " state_json = NULL, covers_from = NULL, covers_to = NULL"
+                              " state_json = NULL, covers_from = NULL, covers_to = NULL,"
+                              " intervals = 0"
                               " WHERE id = ?1");
     } else {
         s = store_prepare(st, "UPDATE feeds SET agency = ?2, kind = ?3, url = ?4, position = ?5"

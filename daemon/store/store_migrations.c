@@ -178,5 +178,11 @@ const store_migration_t store_migrations[] = {
       * no busy data for such a feed past covers_to (slots_store.c) */
      "ALTER TABLE feeds ADD COLUMN covers_from INTEGER;"
      "ALTER TABLE feeds ADD COLUMN covers_to INTEGER;"},
+    {13, "feed_intervals",
+     /* feeds.intervals: how many busy rows the feed has, written with
+      * them, so /metrics and GET /v1/feeds need not COUNT(*) the busy
+      * table (12 million rows at 100,000 feeds) */
+     "ALTER TABLE feeds ADD COLUMN intervals INTEGER NOT NULL DEFAULT 0;"
+     "UPDATE feeds SET intervals = (SELECT COUNT(*) FROM busy WHERE feed_id = feeds.id);"},
     {0, NULL, NULL}
 };

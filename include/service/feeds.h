@@ -45,6 +45,27 @@ int      feeds_load_secrets(feeds_t *f, char *err, size_t errlen);
 /* Reload tunables (POLL_INTERVAL, MAX_FEED_BYTES, SECRETS) after SIGHUP. */
 void     feeds_reconfigure(feeds_t *f);
 
+/* The scheduler's in-memory mirror of each feed, for aggregate metrics
+ * without a query (feed_census.h).  feeds_each calls fn once per feed, in
+ * no promised order; the view is valid during the call only. */
+typedef enum feed_state {
+    FEED_STATE_PENDING = 0,
+    FEED_STATE_OK,
+    FEED_STATE_FAILING,
+    FEED_STATE_COUNT
+} feed_state_t;
+feed_state_t feed_state_parse(const char *s);      /* "ok" | "failing" | else pending */
+
+typedef struct feed_view {
+    const char  *id, *agency;
+    feed_kind_t  kind;
+    feed_state_t state;
+    int64_t      last_success;    /* 0 = never */
+    long         intervals;       /* busy rows stored */
+} feed_view_t;
+typedef void (*feeds_each_fn)(const feed_view_t *v, void *arg);
+void feeds_each(const feeds_t *f, feeds_each_fn fn, void *arg);
+
 /* Metrics (for /metrics). */
 typedef struct feeds_stats {
     long   fetches, fetch_errors;
