@@ -12,8 +12,9 @@
  *   SIGHUP          re-read the config file, re-apply tunables and run
  *                   the reload hooks (rules etc.).  LISTEN and DATABASE
  *                   need a restart and say so.
- * SQLite's automatic WAL checkpoint is off; a timer checkpoints every
- * CHECKPOINT_INTERVAL seconds and the exit truncates the WAL.
+ * SQLite's automatic WAL checkpoint is off; a thread checkpoints every
+ * CHECKPOINT_PAGES WAL pages and every CHECKPOINT_INTERVAL seconds, and
+ * the exit truncates the WAL.
  */
 #include <curl/curl.h>
 #include <event2/event.h>
@@ -32,6 +33,7 @@
 #include "feeds.h"
 #include "log.h"
 #include "store.h"
+#include "store_ckpt.h"
 #include "timeutil.h"
 #include "util.h"
 
@@ -85,27 +87,39 @@ static void apply_log_level(const config_t *c)
 
 /* ---- WAL checkpoints ------------------------------------------------------ */
 /* SQLite's automatic checkpoint would run (with its fsync) inside whichever
- * commit crosses 1000 WAL pages, e.g. a feed's on the loop; instead a timer
- * checkpoints every CHECKPOINT_INTERVAL seconds (PASSIVE: never waits), and
- * the shutdown truncates the WAL. */
+ * commit crosses 1000 WAL pages, e.g. a feed's on the loop; instead a
+ * checkpointer thread (store_ckpt.h) runs a PASSIVE checkpoint every
+ * CHECKPOINT_PAGES WAL pages and, from this timer, every
+ * CHECKPOINT_INTERVAL seconds; the shutdown truncates the WAL. */
+static store_ckpt_t *checkpointer;
+
 static void on_checkpoint_tick(evutil_socket_t fd, short what, void *arg)
 {
-    tsunagud_t *d = arg;
-    int wal = 0, done = 0;
-    if (store_checkpoint(d->store, false, &wal, &done) == 0 && wal > 0)
-        log_debug("store: WAL checkpoint, %d of %d frames copied", done, wal);
+    store_ckpt_kick(checkpointer);
+}
+
+static void stop_checkpointer(void)
+{
+    store_ckpt_stop(checkpointer);
+    checkpointer = NULL;
 }
 
 static void apply_checkpoint_interval(tsunagud_t *d)
 {
     long secs = config_num(d->config, "CHECKPOINT_INTERVAL", NULL);
+    int pages = (int)config_num(d->config, "CHECKPOINT_PAGES", NULL);
     if (checkpoint_timer)
         event_del(checkpoint_timer);
     if (secs <= 0) {
+        stop_checkpointer();
         store_set_autocheckpoint(d->store, 1000);        /* SQLite's default */
         return;
     }
     store_set_autocheckpoint(d->store, 0);
+    char err[512];
+    if (!checkpointer && !(checkpointer = store_ckpt_start(d->store, pages, err, sizeof err)) && *err)
+        log_error("store: %s (checkpoints from the timer only)", err);
+    store_ckpt_set_pages(checkpointer, pages);
     if (!checkpoint_timer)
         checkpoint_timer = event_new(d->base, -1, EV_PERSIST, on_checkpoint_tick, d);
     struct timeval tv = {secs, 0};
@@ -279,6 +293,7 @@ static void stop(tsunagud_t *d)
     curlev_free(d->curlev);
     if (checkpoint_timer)
         event_free(checkpoint_timer);
+    stop_checkpointer();
     tsunagud_city_changed(d);
     if (d->store && store_checkpoint(d->store, true, NULL, NULL) == 0)
         log_info("store: WAL checkpointed and truncated");

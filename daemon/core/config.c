@@ -31,6 +31,7 @@ const config_key_t config_keys[] = {
     {"FILE_FEEDS_DIR", NULL, "folder local calendar files (file:// or /path) must be in (unset = anywhere)"},
     {"DRAIN_SECONDS", "10", "on SIGTERM, wait this long for in-flight work"},
     {"CHECKPOINT_INTERVAL", "30", "seconds between SQLite WAL checkpoints (0 = SQLite's automatic ones)"},
+    {"CHECKPOINT_PAGES", "1000", "WAL pages (4 KiB) written between background checkpoints"},
     {"MAX_BODY_BYTES", "8M", "largest HTTP request body accepted"},
     {"LOG_LEVEL", "info", "debug, info, warn or error"},
     /* other modules: add keys here (and to contrib/tsunagud.conf.sample) */

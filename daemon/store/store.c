@@ -8,8 +8,8 @@
  * (linear search: the daemon has a few dozen distinct queries).  The city
  * import/load lives in store_city.c.  The daemon turns SQLite's automatic
  * WAL checkpoint off (it would run inside whichever commit crosses the
- * threshold, fsync included, e.g. a feed's) and checkpoints from a timer
- * with store_checkpoint instead (main_tsunagud.c).  FILE_FEEDS_DIR (the
+ * threshold, fsync included, e.g. a feed's) and checkpoints on a thread
+ * of its own instead (store_ckpt.c); journal_size_limit trims the WAL.  FILE_FEEDS_DIR (the
  * folder local calendar files must live in) is kept here so the import
  * (store_city.c) and the feed scheduler apply the same rule.
  */
@@ -26,6 +26,11 @@
 #include "store.h"
 #include "timeutil.h"
 #include "util.h"
+
+/* After a checkpoint has copied everything back, the next writer restarts
+ * the WAL and trims the file to this size (bytes), so a burst (an import
+ * of 100,000 feeds wrote 64 MB) does not leave a large file behind. */
+#define STORE_JOURNAL_SIZE_LIMIT "16777216"
 
 typedef struct cached_stmt {
     char         *sql;
@@ -240,7 +245,8 @@ store_t *store_open(const char *path, char *err, size_t errlen)
     sqlite3_busy_timeout(st->db, 5000);
     if (store_exec(st, "PRAGMA journal_mode=WAL") != 0 ||
         store_exec(st, "PRAGMA foreign_keys=ON") != 0 ||
-        store_exec(st, "PRAGMA synchronous=NORMAL") != 0) {
+        store_exec(st, "PRAGMA synchronous=NORMAL") != 0 ||
+        store_exec(st, "PRAGMA journal_size_limit=" STORE_JOURNAL_SIZE_LIMIT) != 0) {
         snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(st->db));
         store_close(st);
         return NULL;

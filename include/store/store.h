@@ -4,8 +4,11 @@
  *
  * Design
  * - One sqlite3 connection per process, opened in WAL mode with
- *   foreign_keys=ON and busy_timeout=5000.  All access happens on the
- *   event-loop thread, so no locking beyond SQLite's own.
+ *   foreign_keys=ON, busy_timeout=5000 and journal_size_limit=16 MiB.
+ *   All access happens on the event-loop thread, so no locking beyond
+ *   SQLite's own; the one exception is the WAL checkpointer
+ *   (store_ckpt.h), a thread with a connection of its own that only
+ *   checkpoints.
  * - Schema migrations are numbered and live in ONE ordered array in
  *   daemon/store/store_migrations.c ({version, name, sql}).  Pre-assigned
  *   numbers: 1-2 daemon core (agencies, feeds, intervals, tokens),
