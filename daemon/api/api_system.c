@@ -68,6 +68,9 @@ static void h_metrics(api_req_t *r)
     strbuf_printf(&b, "# HELP tsunagu_feed_fetches_in_flight Fetches running now.\n"
                       "# TYPE tsunagu_feed_fetches_in_flight gauge\n"
                       "tsunagu_feed_fetches_in_flight %d\n", feeds_in_flight(r->d->feeds));
+    strbuf_printf(&b, "# HELP tsunagu_feed_hosts_backing_off Servers left alone after failing "
+                      "to answer.\n# TYPE tsunagu_feed_hosts_backing_off gauge\n"
+                      "tsunagu_feed_hosts_backing_off %d\n", feeds_hosts_backing_off(r->d->feeds));
     strbuf_printf(&b, "# HELP tsunagu_http_requests_total HTTP requests received.\n"
                       "# TYPE tsunagu_http_requests_total counter\n"
                       "tsunagu_http_requests_total %ld\n", api_requests_total(r->api));

@@ -30,10 +30,14 @@
 #include <unistd.h>
 
 #include "feed.h"
+#include "feed_hosts.h"
 #include "feeds.h"
 #include "log.h"
 #include "strmap.h"
 #include "util.h"
+
+#define FIRST_ROUND_MIN_RATE 50.0     /* feeds/s */
+#define HOST_BUSY_RETRY      1.0      /* s (+-50%) before asking a full host again */
 
 const double feeds_latency_bounds_ms[7] = {10, 50, 100, 250, 500, 1000, 5000};
 
@@ -47,6 +51,8 @@ typedef struct feed_ent {
     long         intervals;       /* mirrors feeds.intervals */
     struct event *timer;
     feed_job_t  *job;
+    feed_host_t *host;            /* NULL for local files */
+    bool         manual;          /* feeds_refresh_now: ignore a host's backoff once */
     bool         queued;
     size_t       qslot;           /* its index in owner->queue while queued */
 } feed_ent_t;
@@ -58,7 +64,8 @@ struct feeds {
     strmap_t      by_id;          /* id -> feed_ent_t*, keys are ent->id */
     feed_ent_t  **queue;          /* FIFO of ents waiting for a slot */
     size_t        qhead, qlen, qcap;
-    int           in_flight, max_concurrent;
+    int           in_flight, max_concurrent, max_per_host;
+    feed_hosts_t  hosts;
     long          poll_interval;
     size_t        max_body;
     long          timeout_ms;
@@ -174,7 +181,8 @@ void feeds_reconfigure(feeds_t *f)
         f->timeout_ms = 30000;
     f->max_concurrent = (int)config_num(c, "MAX_CONCURRENT_FETCHES", NULL);
     if (f->max_concurrent < 1)
-        f->max_concurrent = 16;
+        f->max_concurrent = 128;
+    f->max_per_host = (int)config_num(c, "MAX_FETCHES_PER_HOST", NULL);
 }
 
 /* ---- entries and timers ------------------------------------------------- */
@@ -223,12 +231,21 @@ static void unqueue(feeds_t *f, feed_ent_t *e)
     e->queued = false;
 }
 
+/* Abandon the fetch in flight, if any (its callback never comes). */
+static void cancel_job(feeds_t *f, feed_ent_t *e)
+{
+    if (!e->job)
+        return;
+    feed_job_cancel(e->job);
+    e->job = NULL;
+    f->in_flight--;
+    if (e->host && e->host->in_flight > 0)
+        e->host->in_flight--;
+}
+
 static void ent_free(feeds_t *f, feed_ent_t *e)
 {
-    if (e->job) {
-        feed_job_cancel(e->job);
-        f->in_flight--;
-    }
+    cancel_job(f, e);
     unqueue(f, e);
     strmap_del(&f->by_id, e->id);
     event_free(e->timer);
@@ -278,6 +295,21 @@ static void mirror_row(feed_ent_t *e, sqlite3_stmt *s)
     e->intervals = (long)sqlite3_column_int64(s, 8);
 }
 
+/* Seconds between the first polls of feeds that are new or overdue: the
+ * steady-state rate (all feeds once per POLL_INTERVAL) spread evenly, but
+ * at least FIRST_ROUND_MIN_RATE a second so a small city gets its data
+ * at once. */
+static double first_round_spacing(feeds_t *f)
+{
+    sqlite3_stmt *s = store_prepare(f->d->store, "SELECT COUNT(*) FROM feeds");
+    double n = 0;
+    if (s && sqlite3_step(s) == SQLITE_ROW)
+        n = (double)sqlite3_column_int64(s, 0);
+    store_done(s);
+    double rate = n / (double)f->poll_interval;
+    return 1.0 / (rate > FIRST_ROUND_MIN_RATE ? rate : FIRST_ROUND_MIN_RATE);
+}
+
 void feeds_sync(feeds_t *f)
 {
     sqlite3_stmt *s = store_prepare(f->d->store,
@@ -288,7 +320,8 @@ void feeds_sync(feeds_t *f)
     strmap_t seen;
     strmap_init(&seen);
     strmap_reserve(&seen, f->n);
-    double stagger = 0;
+    double stagger = 0, spacing = first_round_spacing(f);
+    size_t rows = 0;
     while (sqlite3_step(s) == SQLITE_ROW) {
         const char *id = store_col_text(s, 0), *kind = store_col_text(s, 2);
         const char *url = store_col_text(s, 3), *state = store_col_text(s, 5);
@@ -305,11 +338,7 @@ void feeds_sync(feeds_t *f)
             continue;
         }
         if (changed) {
-            if (e->job) {
-                feed_job_cancel(e->job);
-                e->job = NULL;
-                f->in_flight--;
-            }
+            cancel_job(f, e);
             unqueue(f, e);
             evtimer_del(e->timer);
             free(e->url);
@@ -320,6 +349,7 @@ void feeds_sync(feeds_t *f)
         }
         e->agency = xstrdup(store_col_text(s, 1));
         e->url = xstrdup(url);
+        e->host = feed_hosts_get(&f->hosts, url);
         e->kind = k;
         e->failures = changed ? 0 : sqlite3_column_int(s, 4);
         mirror_row(e, s);
@@ -330,7 +360,9 @@ void feeds_sync(feeds_t *f)
                 delay = jittered((double)f->poll_interval);
         }
         schedule_in(e, delay > 0 ? delay : stagger);
-        stagger += 0.002;         /* spread a big import's first polls */
+        stagger += spacing;
+        if (++rows % 1024 == 0)
+            event_base_update_cache_time(f->d->base);   /* timers from now, not the sync's start */
     }
     store_done(s);
     remove_missing(f, &seen);
@@ -509,6 +541,7 @@ static void on_feed_done(feed_result_t *res, void *arg)
     e->job = NULL;
     f->in_flight--;
     bool failed = res->status == FEED_ERROR;
+    feed_host_finished(e->host, !failed || res->http_status != 0, tu_now());
     e->failures = failed ? e->failures + 1 : 0;
     double delay = next_delay(f, e->failures);
     int64_t next_poll = tu_now() + (int64_t)delay;
@@ -550,6 +583,28 @@ static void launch_failed(feed_ent_t *e, const char *why)
     schedule_in(e, delay);
 }
 
+/* The feed's host may take a fetch now; otherwise the feed's timer is
+ * set for when to ask again and false returned (nothing is recorded: the
+ * feed was not polled).  A manual refresh skips a backoff, not the cap. */
+static bool host_admits(feed_ent_t *e, int64_t now)
+{
+    feeds_t *f = e->owner;
+    feed_admit_t a = feed_host_admit(e->host, f->max_per_host, now);
+    if (a == FEED_ADMIT_DEAD && e->manual)
+        a = e->host->in_flight < f->max_per_host || f->max_per_host <= 0 ? FEED_ADMIT_GO
+                                                                          : FEED_ADMIT_BUSY;
+    if (a == FEED_ADMIT_GO) {
+        e->manual = false;
+        return true;
+    }
+    double wait = a == FEED_ADMIT_BUSY ? HOST_BUSY_RETRY
+                                       : (double)(e->host->dead_until - now) + 1;
+    schedule_in(e, wait * (0.5 + (double)random() / RAND_MAX));
+    if (a == FEED_ADMIT_DEAD)
+        log_debug("feed %s: host %s backing off, next try in %.0f s", e->id, e->host->key, wait);
+    return false;
+}
+
 static void launch(feed_ent_t *e)
 {
     feeds_t *f = e->owner;
@@ -560,6 +615,8 @@ static void launch(feed_ent_t *e)
         launch_failed(e, "FILE_FEEDS_DIR の外のファイルは読み込みません (local file outside FILE_FEEDS_DIR)");
         return;
     }
+    if (!host_admits(e, now))
+        return;
     char *state = load_state_json(f->d->store, e->id);
     feed_request_t req = {
         .kind = e->kind,
@@ -576,6 +633,7 @@ static void launch(feed_ent_t *e)
     free(state);
     if (e->job) {
         f->in_flight++;
+        feed_host_started(e->host);
         log_debug("feed %s: fetching %s", e->id, feed_kind_name(e->kind));
         return;
     }
@@ -629,6 +687,7 @@ feeds_t *feeds_new(tsunagud_t *d)
     f->d = d;
     strvec_init(&f->secret_ids);
     strvec_init(&f->secret_creds);
+    feed_hosts_init(&f->hosts);
     feeds_reconfigure(f);
     srandom((unsigned)time(NULL) ^ (unsigned)getpid());
     return f;
@@ -642,6 +701,7 @@ void feeds_free(feeds_t *f)
         ent_free(f, f->v[i]);
     free(f->v);
     strmap_free(&f->by_id);
+    feed_hosts_free(&f->hosts);
     free(f->queue);
     clear_secrets(f);
     strvec_free(&f->secret_ids);
@@ -654,12 +714,14 @@ int feeds_refresh_now(feeds_t *f, const char *feed_id)
     feed_ent_t *e = find_ent(f, feed_id);
     if (!e)
         return -1;
+    e->manual = true;
     if (!e->job && !e->queued)
         start_fetch(e);
     return 0;
 }
 
 int feeds_in_flight(const feeds_t *f) { return f->in_flight; }
+int feeds_hosts_backing_off(const feeds_t *f) { return feed_hosts_dead(&f->hosts, tu_now()); }
 
 void feeds_each(const feeds_t *f, feeds_each_fn fn, void *arg)
 {

@@ -37,6 +37,8 @@ void     feeds_sync(feeds_t *f);
 /* Poll one feed now.  -1 if unknown; 0 if started or already running. */
 int      feeds_refresh_now(feeds_t *f, const char *feed_id);
 int      feeds_in_flight(const feeds_t *f);
+/* Hosts whose feeds are left alone after network failures (feed_hosts.h). */
+int      feeds_hosts_backing_off(const feeds_t *f);
 /* Stop scheduling new polls (SIGTERM); jobs in flight still complete. */
 void     feeds_stop(feeds_t *f);
 /* Load the SECRETS file (called by feeds_new/feeds_reconfigure).  -1 with
