@@ -278,7 +278,7 @@ static bool start(tsunagud_t *d, char *err, size_t errlen)
     d->api = api_new(d, d->http);
     if (!listen_on(d, err, errlen))
         return false;
-    feeds_sync(d->feeds);
+    feeds_load(d->feeds);             /* in steps, from the loop */
     return true;
 }
 

@@ -440,8 +440,7 @@ bool api_query_time(api_req_t *r, const char *name, const tz_t *zone, int64_t de
 
 const tz_t *api_zone(api_req_t *r)
 {
-    const city_t *c = tsunagud_city(r->d);
-    return c && c->tz ? c->tz : tz_default();
+    return tsunagud_zone(r->d);           /* without parsing a large city */
 }
 
 json_t *api_time_json(int64_t t, const tz_t *zone, bool null_if_zero)

@@ -20,7 +20,7 @@
 static void h_healthz(api_req_t *r)
 {
     api_reply_json(r, 200, json_pack("{s:s, s:b}", "status", r->d->stopping ? "stopping" : "ok",
-                                     "city_imported", tsunagud_city(r->d) != NULL));
+                                     "city_imported", tsunagud_city_imported(r->d)));
 }
 
 static long long count_query(store_t *st, const char *sql)

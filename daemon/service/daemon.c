@@ -39,6 +39,21 @@ const city_t *tsunagud_city(tsunagud_t *d)
     return &d->city;
 }
 
+bool tsunagud_city_imported(tsunagud_t *d)
+{
+    return d->city_valid || store_city_exists(d->store);
+}
+
+const tz_t *tsunagud_zone(tsunagud_t *d)
+{
+    if (d->city_valid)
+        return d->city.tz ? d->city.tz : tz_default();
+    char *name = store_city_timezone(d->store);
+    const tz_t *z = name ? tz_get(name) : NULL;
+    free(name);
+    return z ? z : tz_default();
+}
+
 void tsunagud_city_changed(tsunagud_t *d)
 {
     if (d->city_valid)

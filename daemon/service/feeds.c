@@ -37,6 +37,7 @@
 #include "util.h"
 
 #define FIRST_ROUND_MIN_RATE 50.0     /* feeds/s */
+#define LOAD_STEP_ROWS       2000     /* feeds per step of the startup load */
 #define HOST_BUSY_RETRY      1.0      /* s (+-50%) before asking a full host again */
 
 const double feeds_latency_bounds_ms[7] = {10, 50, 100, 250, 500, 1000, 5000};
@@ -57,6 +58,13 @@ typedef struct feed_ent {
     size_t       qslot;           /* its index in owner->queue while queued */
 } feed_ent_t;
 
+/* One pass over feeds rows (feeds_sync, or the steps of the startup load). */
+typedef struct sync_pass {
+    strmap_t *seen;               /* ids met, for remove_missing; NULL when loading */
+    double    stagger, spacing;   /* first-round offsets */
+    size_t    rows;
+} sync_pass_t;
+
 struct feeds {
     tsunagud_t   *d;
     feed_ent_t  **v;
@@ -66,6 +74,10 @@ struct feeds {
     size_t        qhead, qlen, qcap;
     int           in_flight, max_concurrent, max_per_host;
     feed_hosts_t  hosts;
+    struct event *loader;         /* feeds_load: one step per loop turn */
+    bool          loading;
+    int64_t       load_after;     /* rowid of the last row loaded */
+    sync_pass_t   load_pass;
     long          poll_interval;
     size_t        max_body;
     long          timeout_ms;
@@ -310,64 +322,117 @@ static double first_round_spacing(feeds_t *f)
     return 1.0 / (rate > FIRST_ROUND_MIN_RATE ? rate : FIRST_ROUND_MIN_RATE);
 }
 
+#define SYNC_COLUMNS "id, agency, kind, url, failures, state, next_poll, last_success, intervals"
+
+/* Create, update or reschedule the ent of one SYNC_COLUMNS row. */
+static void sync_row(feeds_t *f, sqlite3_stmt *s, sync_pass_t *p)
+{
+    const char *id = store_col_text(s, 0), *kind = store_col_text(s, 2);
+    const char *url = store_col_text(s, 3), *state = store_col_text(s, 5);
+    feed_ent_t *e = find_ent(f, id);
+    if (e && p->seen)
+        strmap_put(p->seen, e->id, NULL);
+    feed_kind_t k = FEED_ICS;
+    feed_kind_parse(kind, &k);
+    bool changed = e && (e->kind != k || strcmp(e->url, url) != 0);
+    if (e && !changed) {
+        free(e->agency);
+        e->agency = xstrdup(store_col_text(s, 1));
+        mirror_row(e, s);
+        return;
+    }
+    if (changed) {
+        cancel_job(f, e);
+        unqueue(f, e);
+        evtimer_del(e->timer);
+        free(e->url);
+        free(e->agency);
+    } else {
+        e = ent_new(f, id);
+        if (p->seen)
+            strmap_put(p->seen, e->id, NULL);
+    }
+    e->agency = xstrdup(store_col_text(s, 1));
+    e->url = xstrdup(url);
+    e->host = feed_hosts_get(&f->hosts, url);
+    e->kind = k;
+    e->failures = changed ? 0 : sqlite3_column_int(s, 4);
+    mirror_row(e, s);
+    double delay = 0;
+    if (!changed && strcmp(state, "pending") != 0 && sqlite3_column_type(s, 6) != SQLITE_NULL) {
+        delay = (double)(sqlite3_column_int64(s, 6) - tu_now());
+        if (delay > f->poll_interval)
+            delay = jittered((double)f->poll_interval);
+    }
+    if (delay > 0)
+        schedule_in(e, delay);
+    else {
+        schedule_in(e, p->stagger);          /* new or overdue: the first round */
+        p->stagger += p->spacing;
+    }
+    if (++p->rows % 1024 == 0)
+        event_base_update_cache_time(f->d->base);   /* timers from now, not the pass's start */
+}
+
 void feeds_sync(feeds_t *f)
 {
+    f->loading = false;                      /* a full pass supersedes the startup load */
     sqlite3_stmt *s = store_prepare(f->d->store,
-        "SELECT id, agency, kind, url, failures, state, next_poll, last_success, intervals"
-        " FROM feeds ORDER BY agency, position");
+        "SELECT " SYNC_COLUMNS " FROM feeds ORDER BY agency, position");
     if (!s)
         return;
     strmap_t seen;
     strmap_init(&seen);
     strmap_reserve(&seen, f->n);
-    double stagger = 0, spacing = first_round_spacing(f);
-    size_t rows = 0;
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        const char *id = store_col_text(s, 0), *kind = store_col_text(s, 2);
-        const char *url = store_col_text(s, 3), *state = store_col_text(s, 5);
-        feed_ent_t *e = find_ent(f, id);
-        if (e)
-            strmap_put(&seen, e->id, NULL);
-        feed_kind_t k = FEED_ICS;
-        feed_kind_parse(kind, &k);
-        bool changed = e && (e->kind != k || strcmp(e->url, url) != 0);
-        if (e && !changed) {
-            free(e->agency);
-            e->agency = xstrdup(store_col_text(s, 1));
-            mirror_row(e, s);
-            continue;
-        }
-        if (changed) {
-            cancel_job(f, e);
-            unqueue(f, e);
-            evtimer_del(e->timer);
-            free(e->url);
-            free(e->agency);
-        } else {
-            e = ent_new(f, id);
-            strmap_put(&seen, e->id, NULL);
-        }
-        e->agency = xstrdup(store_col_text(s, 1));
-        e->url = xstrdup(url);
-        e->host = feed_hosts_get(&f->hosts, url);
-        e->kind = k;
-        e->failures = changed ? 0 : sqlite3_column_int(s, 4);
-        mirror_row(e, s);
-        double delay = 0;
-        if (!changed && strcmp(state, "pending") != 0 && sqlite3_column_type(s, 6) != SQLITE_NULL) {
-            delay = (double)(sqlite3_column_int64(s, 6) - tu_now());
-            if (delay > f->poll_interval)
-                delay = jittered((double)f->poll_interval);
-        }
-        schedule_in(e, delay > 0 ? delay : stagger);
-        stagger += spacing;
-        if (++rows % 1024 == 0)
-            event_base_update_cache_time(f->d->base);   /* timers from now, not the sync's start */
-    }
+    sync_pass_t p = {&seen, 0, first_round_spacing(f), 0};
+    while (sqlite3_step(s) == SQLITE_ROW)
+        sync_row(f, s, &p);
     store_done(s);
     remove_missing(f, &seen);
     strmap_free(&seen);
 }
+
+/* One step of the startup load: LOAD_STEP_ROWS feeds in rowid order, then
+ * back to the loop (an event made active again) until all are in. */
+static void load_step(evutil_socket_t fd, short what, void *arg)
+{
+    feeds_t *f = arg;
+    if (!f->loading || f->stopped)
+        return;
+    sqlite3_stmt *s = store_prepare(f->d->store,
+        "SELECT " SYNC_COLUMNS ", rowid FROM feeds WHERE rowid > ? ORDER BY rowid LIMIT ?");
+    if (!s) {
+        f->loading = false;
+        return;
+    }
+    sqlite3_bind_int64(s, 1, f->load_after);
+    sqlite3_bind_int(s, 2, LOAD_STEP_ROWS);
+    int n = 0;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        sync_row(f, s, &f->load_pass);
+        f->load_after = sqlite3_column_int64(s, 9);
+        n++;
+    }
+    store_done(s);
+    if (n == LOAD_STEP_ROWS) {
+        event_active(f->loader, EV_TIMEOUT, 0);
+        return;
+    }
+    f->loading = false;
+    log_info("feeds: %zu feeds scheduled", f->n);
+}
+
+void feeds_load(feeds_t *f)
+{
+    if (!f->loader)
+        f->loader = evtimer_new(f->d->base, load_step, f);
+    f->loading = true;
+    f->load_after = 0;
+    f->load_pass = (sync_pass_t){NULL, 0, first_round_spacing(f), 0};
+    event_active(f->loader, EV_TIMEOUT, 0);
+}
+
+bool feeds_loading(const feeds_t *f) { return f->loading; }
 
 /* ---- recording results -------------------------------------------------- */
 static void observe_latency(feeds_t *f, double ms, bool error)
@@ -608,7 +673,6 @@ static bool host_admits(feed_ent_t *e, int64_t now)
 static void launch(feed_ent_t *e)
 {
     feeds_t *f = e->owner;
-    const city_t *city = tsunagud_city(f->d);
     int64_t now = tu_now();
     if (!store_local_url_allowed(f->d->store, e->url)) {
         /* imported before FILE_FEEDS_DIR was set, or swapped for a symlink */
@@ -622,7 +686,7 @@ static void launch(feed_ent_t *e)
         .kind = e->kind,
         .url = e->url,
         .userpwd = secret_for(f, e->id),
-        .tz = city && city->tz ? city->tz : tz_default(),
+        .tz = tsunagud_zone(f->d),       /* the zone only: no city parse */
         .window_from = now - FEEDS_WINDOW_BACK,
         .window_to = now + FEEDS_WINDOW_AHEAD,
         .max_body = f->max_body,
@@ -702,6 +766,8 @@ void feeds_free(feeds_t *f)
     free(f->v);
     strmap_free(&f->by_id);
     feed_hosts_free(&f->hosts);
+    if (f->loader)
+        event_free(f->loader);
     free(f->queue);
     clear_secrets(f);
     strvec_free(&f->secret_ids);

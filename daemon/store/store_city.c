@@ -285,6 +285,22 @@ json_t *store_agency_json(store_t *st, const char *agency_id)
     return j;
 }
 
+bool store_city_exists(store_t *st)
+{
+    sqlite3_stmt *s = store_prepare(st, "SELECT 1 FROM city WHERE id = 1");
+    bool yes = s && sqlite3_step(s) == SQLITE_ROW;
+    store_done(s);
+    return yes;
+}
+
+char *store_city_timezone(store_t *st)
+{
+    sqlite3_stmt *s = store_prepare(st, "SELECT timezone FROM city WHERE id = 1");
+    char *tz = s && sqlite3_step(s) == SQLITE_ROW ? xstrdup(store_col_text(s, 0)) : NULL;
+    store_done(s);
+    return tz;
+}
+
 bool store_load_city(store_t *st, city_t *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);

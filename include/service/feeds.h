@@ -34,6 +34,12 @@ void     feeds_free(feeds_t *f);          /* cancels jobs in flight */
 /* Re-read the feed list from the store (after import) and schedule new or
  * changed feeds now. */
 void     feeds_sync(feeds_t *f);
+/* At startup: the same for a scheduler still empty, in steps of a few
+ * thousand feeds, one per loop turn, so the daemon answers at once even
+ * with 100,000 feeds (a refresh of a feed not loaded yet is a 404 for that
+ * moment).  A feeds_sync meanwhile supersedes it. */
+void     feeds_load(feeds_t *f);
+bool     feeds_loading(const feeds_t *f);
 /* Poll one feed now.  -1 if unknown; 0 if started or already running. */
 int      feeds_refresh_now(feeds_t *f, const char *feed_id);
 int      feeds_in_flight(const feeds_t *f);

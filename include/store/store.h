@@ -131,6 +131,12 @@ bool store_import_city_parsed(store_t *st, const json_t *doc, const char *base_d
  * document).  false with err "no city imported" before any import. */
 bool store_load_city(store_t *st, city_t *out, char *err, size_t errlen);
 
+/* Cheap questions that do not parse the document (a 100,000-feed city
+ * takes a while): is there a city, and its timezone name (malloc'd, NULL
+ * before an import). */
+bool  store_city_exists(store_t *st);
+char *store_city_timezone(store_t *st);
+
 /* The last imported document as JSON (new reference), or NULL. */
 json_t *store_city_json(store_t *st);
 /* One agency's interchange JSON (new reference), or NULL if unknown. */

@@ -13,7 +13,8 @@
  * time.  The answer is 200 with the
  * right counts, and the city the daemon now serves is the imported one.
  * Every feed points at a local socket that accepts but never answers, so
- * no fetch finishes (and writes) while imports are timed.
+ * no fetch finishes (and writes) while imports are timed.  A restart
+ * then brings every feed back through the stepwise startup load.
  */
 #include "support_daemon.h"
 
@@ -37,6 +38,17 @@ static int silent_server(void)
         listen(silent_fd, 4096) != 0 || getsockname(silent_fd, (struct sockaddr *)&a, &len) != 0)
         return -1;
     silent_port = ntohs(a.sin_port);
+    return 0;
+}
+
+static int group_setup(void **state)
+{
+    return silent_server();
+}
+
+static int group_teardown(void **state)
+{
+    close(silent_fd);
     return 0;
 }
 
@@ -116,7 +128,6 @@ static void best_of_two(size_t nfeeds, double best[2])
 
 static void test_import_time_grows_linearly(void **state)
 {
-    assert_int_equal(silent_server(), 0);
     double small[2], big[2];
     best_of_two(5000, small);
     best_of_two(20000, big);
@@ -125,13 +136,55 @@ static void test_import_time_grows_linearly(void **state)
            big[0] / small[0], big[1] / small[1]);
     assert_true(big[0] < 6 * small[0]);
     assert_true(big[1] < 6 * small[1]);
-    close(silent_fd);
+}
+
+/* sum of tsunagu_feeds{state=...} in /metrics */
+static long feeds_in_metrics(const support_daemon_t *d)
+{
+    support_resp_t r = support_daemon_http(d, "GET", "/metrics", ADMIN, NULL);
+    long sum = 0;
+    for (const char *p = r.body.s; p && (p = strstr(p, "tsunagu_feeds{state=")); p++)
+        sum += strtol(strchr(p, ' ') + 1, NULL, 10);
+    strbuf_free(&r.body);
+    return sum;
+}
+
+/* After a restart the scheduler loads its feeds in steps (feeds_load):
+ * /healthz answers, says the city is there, and every feed is back. */
+static void test_restart_loads_feeds_in_steps(void **state)
+{
+    support_daemon_t d;
+    assert_int_equal(support_daemon_init(&d, "itest-import-restart"), 0);
+    assert_int_equal(support_write_file(d.conf, "", 0), 0);
+    const char *env[] = {"TSUNAGU_ADMIN_TOKEN=" ADMIN, "TSUNAGU_MAX_CONCURRENT_FETCHES=1",
+                         "TSUNAGU_FETCH_TIMEOUT=600", "TSUNAGU_LOG_LEVEL=info",
+                         "TSUNAGU_DRAIN_SECONDS=0", NULL};
+    assert_int_equal(support_daemon_start(&d, NULL, env, 10000), 0);
+    char *doc = city_doc(7000, "r");                 /* four steps of 2,000 */
+    timed_import(&d, doc, 7000);
+    free(doc);
+    assert_true(WIFEXITED(support_daemon_stop(&d, 10000)));
+    assert_int_equal(support_daemon_start(&d, NULL, env, 10000), 0);
+    json_t *h = support_api_json(&d, "GET", "/healthz", NULL, NULL, 200);
+    assert_true(json_is_true(json_object_get(h, "city_imported")));
+    json_decref(h);
+    long n = 0;
+    for (int i = 0; i < 100 && (n = feeds_in_metrics(&d)) != 7000; i++) {
+        struct timespec ts = {0, 50000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(n, 7000);
+    char *log = support_read_log(d.log);
+    assert_non_null(strstr(log, "feeds: 7000 feeds scheduled"));
+    free(log);
+    support_daemon_free(&d);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_import_time_grows_linearly),
+        cmocka_unit_test(test_restart_loads_feeds_in_steps),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
