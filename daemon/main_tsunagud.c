@@ -30,8 +30,10 @@
 #include "config.h"
 #include "curlev.h"
 #include "daemon.h"
+#include "feed.h"
 #include "feeds.h"
 #include "log.h"
+#include "parse_pool.h"
 #include "store.h"
 #include "store_ckpt.h"
 #include "timeutil.h"
@@ -92,6 +94,7 @@ static void apply_log_level(const config_t *c)
  * CHECKPOINT_PAGES WAL pages and, from this timer, every
  * CHECKPOINT_INTERVAL seconds; the shutdown truncates the WAL. */
 static store_ckpt_t *checkpointer;
+static parse_pool_t *parse_pool;      /* ics parsing off the loop */
 
 static void on_checkpoint_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -263,6 +266,11 @@ static bool start(tsunagud_t *d, char *err, size_t errlen)
         return false;
     }
     apply_checkpoint_interval(d);
+    parse_pool = parse_pool_new(d->base, (int)config_num(d->config, "PARSE_WORKERS", NULL), err, errlen);
+    if (!parse_pool)
+        return false;
+    feed_set_parse_pool(parse_pool);
+    log_info("feeds: iCalendar parsing on %d worker thread(s)", parse_pool_size(parse_pool));
     d->feeds = feeds_new(d);
     if (feeds_load_secrets(d->feeds, err, errlen) != 0)
         return false;
@@ -285,6 +293,8 @@ static bool start(tsunagud_t *d, char *err, size_t errlen)
 static void stop(tsunagud_t *d)
 {
     feeds_free(d->feeds);
+    feed_set_parse_pool(NULL);
+    parse_pool_free(parse_pool);      /* runs the last parses' completions */
     if (drain_timer)
         event_free(drain_timer);
     if (d->http)

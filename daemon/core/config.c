@@ -29,6 +29,7 @@ const config_key_t config_keys[] = {
     {"FETCH_TIMEOUT", "30", "seconds before one feed fetch is abandoned"},
     {"MAX_CONCURRENT_FETCHES", "128", "feed fetches in flight at once (>= 2 x feeds x fetch seconds / POLL_INTERVAL)"},
     {"MAX_FETCHES_PER_HOST", "16", "feed fetches in flight to one server at once (0 = no limit)"},
+    {"PARSE_WORKERS", "0", "threads that parse iCalendar feeds off the event loop (0 = one per CPU)"},
     {"FILE_FEEDS_DIR", NULL, "folder local calendar files (file:// or /path) must be in (unset = anywhere)"},
     {"DRAIN_SECONDS", "10", "on SIGTERM, wait this long for in-flight work"},
     {"CHECKPOINT_INTERVAL", "30", "seconds between SQLite WAL checkpoints (0 = SQLite's automatic ones)"},
