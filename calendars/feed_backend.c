@@ -353,6 +353,7 @@ static void arm_defer_event(feed_job_t *job, event_callback_fn fn)
     if (job->defer_ev)
         event_free(job->defer_ev);
     job->defer_ev = evtimer_new(curlev_base(job->cev), fn, job);
+    event_priority_set(job->defer_ev, EVPRI_BACKGROUND);
     struct timeval zero = { 0, 0 };
     evtimer_add(job->defer_ev, &zero);
 }

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "curlev.h"
 #include "util.h"
 
 typedef struct task {
@@ -98,6 +99,7 @@ parse_pool_t *parse_pool_new(struct event_base *base, int workers, char *err, si
     /* workers block on a full pipe rather than lose a task */
     fcntl(p->pipefd[1], F_SETFL, fcntl(p->pipefd[1], F_GETFL) & ~O_NONBLOCK);
     p->ev = event_new(base, p->pipefd[0], EV_READ | EV_PERSIST, on_finished, p);
+    event_priority_set(p->ev, EVPRI_BACKGROUND);
     event_add(p->ev, NULL);
     p->workers = xcalloc((size_t)p->nworkers, sizeof *p->workers);
     for (int i = 0; i < p->nworkers; i++)

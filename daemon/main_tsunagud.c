@@ -248,6 +248,21 @@ static bool listen_on(tsunagud_t *d, char *err, size_t errlen)
     return ok;
 }
 
+/* The loop: EVPRI_COUNT priority queues (API before background work,
+ * curlev.h), and back to polling after 32 callbacks or 5 ms of
+ * background work, so a backlog of due feeds does not hold a request. */
+static struct event_base *new_base(void)
+{
+    struct event_config *cfg = event_config_new();
+    struct timeval slice = {0, 5000};
+    event_config_set_max_dispatch_interval(cfg, &slice, 32, 1);
+    struct event_base *base = event_base_new_with_config(cfg);
+    event_config_free(cfg);
+    if (base)
+        event_base_priority_init(base, EVPRI_COUNT);
+    return base;
+}
+
 static bool start(tsunagud_t *d, char *err, size_t errlen)
 {
     if (!apply_clock(d->config, err, errlen))
@@ -259,7 +274,7 @@ static bool start(tsunagud_t *d, char *err, size_t errlen)
         return false;
     if (store_file_feeds_dir(d->store))
         log_info("local calendar files only under %s", store_file_feeds_dir(d->store));
-    d->base = event_base_new();
+    d->base = new_base();
     d->curlev = curlev_new(d->base);
     if (!d->base || !d->curlev) {
         snprintf(err, errlen, "cannot create the event loop");

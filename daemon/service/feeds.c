@@ -273,6 +273,7 @@ static feed_ent_t *ent_new(feeds_t *f, const char *id)
     e->owner = f;
     e->id = xstrdup(id);
     e->timer = evtimer_new(f->d->base, on_timer, e);
+    event_priority_set(e->timer, EVPRI_BACKGROUND);
     f->v = xrealloc(f->v, (f->n + 1) * sizeof *f->v);
     f->v[f->n++] = e;
     strmap_put(&f->by_id, e->id, e);
@@ -426,6 +427,7 @@ void feeds_load(feeds_t *f)
 {
     if (!f->loader)
         f->loader = evtimer_new(f->d->base, load_step, f);
+    event_priority_set(f->loader, EVPRI_BACKGROUND);
     f->loading = true;
     f->load_after = 0;
     f->load_pass = (sync_pass_t){NULL, 0, first_round_spacing(f), 0};
