@@ -150,6 +150,20 @@ static bool query_count(api_req_t *r, const char *name, long def, long max, long
     return true;
 }
 
+/* The page query for the filters given: one text each, so SQLite uses
+ * the matching index (migration 13) instead of sorting every feed. */
+static const char *feed_page_sql(const char *state, const char *agency)
+{
+    if (agency)
+        return "SELECT " FEED_COLUMNS " FROM feeds WHERE agency = ?2 AND (?1 IS NULL OR state = ?1)"
+               " ORDER BY position LIMIT ?3 OFFSET ?4";
+    if (state)
+        return "SELECT " FEED_COLUMNS " FROM feeds WHERE state = ?1 AND ?2 IS NULL"
+               " ORDER BY agency, position LIMIT ?3 OFFSET ?4";
+    return "SELECT " FEED_COLUMNS " FROM feeds WHERE ?1 IS NULL AND ?2 IS NULL"
+           " ORDER BY agency, position LIMIT ?3 OFFSET ?4";
+}
+
 /* One page in document order: ?state=ok|failing|pending, ?limit= (default
  * FEEDS_PAGE_DEFAULT, at most FEEDS_PAGE_MAX), ?offset=; "next_offset" is
  * null on the last page.  Agency tokens see their own feeds only. */
@@ -165,15 +179,14 @@ static void h_feed_list(api_req_t *r)
     if (!query_count(r, "limit", FEEDS_PAGE_DEFAULT, FEEDS_PAGE_MAX, &limit) ||
         !query_count(r, "offset", 0, 1L << 30, &offset))
         return;
-    sqlite3_stmt *s = store_prepare(r->d->store, "SELECT " FEED_COLUMNS " FROM feeds"
-        " WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR agency = ?2)"
-        " ORDER BY agency, position LIMIT ?3 OFFSET ?4");
+    const char *agency = r->auth.role == API_AGENCY ? r->auth.agency : NULL;
+    sqlite3_stmt *s = store_prepare(r->d->store, feed_page_sql(state, agency));
     if (!s) {
         api_reply_error(r, 500, "store", "一覧を取得できません (store error)");
         return;
     }
     store_bind_text(s, 1, state);
-    store_bind_text(s, 2, r->auth.role == API_AGENCY ? r->auth.agency : NULL);
+    store_bind_text(s, 2, agency);
     sqlite3_bind_int64(s, 3, limit + 1);          /* one more: is there a next page? */
     sqlite3_bind_int64(s, 4, offset);
     json_t *arr = json_array();

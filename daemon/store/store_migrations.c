@@ -183,6 +183,10 @@ const store_migration_t store_migrations[] = {
       * them, so /metrics and GET /v1/feeds need not COUNT(*) the busy
       * table (12 million rows at 100,000 feeds) */
      "ALTER TABLE feeds ADD COLUMN intervals INTEGER NOT NULL DEFAULT 0;"
-     "UPDATE feeds SET intervals = (SELECT COUNT(*) FROM busy WHERE feed_id = feeds.id);"},
+     "UPDATE feeds SET intervals = (SELECT COUNT(*) FROM busy WHERE feed_id = feeds.id);"
+     /* GET /v1/feeds pages in document order, all or by state, without
+      * sorting 100,000 rows per page */
+     "CREATE INDEX feeds_order ON feeds(agency, position);"
+     "CREATE INDEX feeds_state_order ON feeds(state, agency, position);"},
     {0, NULL, NULL}
 };
