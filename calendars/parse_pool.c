@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,13 +103,21 @@ parse_pool_t *parse_pool_new(struct event_base *base, int workers, char *err, si
     event_priority_set(p->ev, EVPRI_BACKGROUND);
     event_add(p->ev, NULL);
     p->workers = xcalloc((size_t)p->nworkers, sizeof *p->workers);
-    for (int i = 0; i < p->nworkers; i++)
-        if (pthread_create(&p->workers[i], NULL, worker_main, p) != 0) {
-            snprintf(err, errlen, "解析スレッドを起動できません (cannot start parse workers)");
-            p->nworkers = i;
-            parse_pool_free(p);
-            return NULL;
-        }
+    /* workers take no signals (the loop handles them; after the loop a
+     * pending SIGTERM must not reach a thread with the default action) */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int started = 0;
+    while (started < p->nworkers && pthread_create(&p->workers[started], NULL, worker_main, p) == 0)
+        started++;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (started < p->nworkers) {
+        snprintf(err, errlen, "解析スレッドを起動できません (cannot start parse workers)");
+        p->nworkers = started;
+        parse_pool_free(p);
+        return NULL;
+    }
     return p;
 }
 

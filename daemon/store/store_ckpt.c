@@ -13,6 +13,7 @@
 #include "store_ckpt.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,8 @@ static bool run_one(store_ckpt_t *c, int mode, int *nlog)
     double ms = mono_ms() - t0;
     if (rc != SQLITE_OK && rc != SQLITE_BUSY)
         log_warn("store: background WAL checkpoint: %s", sqlite3_errmsg(c->db));
+    else if (*nlog > 0)                   /* log_msg is one write(): fine from a thread */
+        log_debug("store: WAL checkpoint, %d of %d frames copied (%.1f ms)", nckpt, *nlog, ms);
     pthread_mutex_lock(&c->mu);
     c->stats.runs++;
     c->stats.frames_copied += nckpt > 0 ? nckpt : 0;
@@ -154,6 +157,19 @@ static bool open_own(store_ckpt_t *c, const char *path, char *err, size_t errlen
     return true;
 }
 
+/* The thread takes no signals: the daemon handles them on the loop, and
+ * after the loop a pending SIGTERM must not reach a thread that would
+ * take the default action. */
+static int start_thread(store_ckpt_t *c)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int rc = pthread_create(&c->thread, NULL, ckpt_main, c);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}
+
 store_ckpt_t *store_ckpt_start(store_t *st, int pages, char *err, size_t errlen)
 {
     const char *path = sqlite3_db_filename(store_db(st), "main");
@@ -166,7 +182,7 @@ store_ckpt_t *store_ckpt_start(store_t *st, int pages, char *err, size_t errlen)
     c->pages = pages > 0 ? pages : 1;
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
-    if (!open_own(c, path, err, errlen) || pthread_create(&c->thread, NULL, ckpt_main, c) != 0) {
+    if (!open_own(c, path, err, errlen) || start_thread(c) != 0) {
         if (!*err)
             snprintf(err, errlen, "チェックポイント用のスレッドを起動できません (cannot start the checkpointer)");
         sqlite3_close(c->db);
