@@ -511,6 +511,7 @@ void feed_job_cancel(feed_job_t *job)
 static parse_pool_t *parse_pool;
 
 void feed_set_parse_pool(struct parse_pool *pool) { parse_pool = pool; }
+struct parse_pool *feed_parse_pool(void) { return parse_pool; }
 
 typedef struct parse_task {
     feed_job_t    *job;

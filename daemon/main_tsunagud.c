@@ -308,6 +308,7 @@ static bool start(tsunagud_t *d, char *err, size_t errlen)
 static void stop(tsunagud_t *d)
 {
     feeds_free(d->feeds);
+    d->feeds = NULL;                  /* an import finishing below must not resync it */
     feed_set_parse_pool(NULL);
     parse_pool_free(parse_pool);      /* runs the last parses' completions */
     if (drain_timer)

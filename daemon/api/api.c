@@ -381,7 +381,7 @@ const char *api_header(const api_req_t *r, const char *name)
     return evhttp_find_header(evhttp_request_get_input_headers(r->req), name);
 }
 
-json_t *api_json_body(api_req_t *r, size_t max_bytes)
+char *api_body_copy(api_req_t *r, size_t max_bytes, size_t *len_out)
 {
     if (max_bytes == 0)
         max_bytes = 1024 * 1024;
@@ -398,6 +398,16 @@ json_t *api_json_body(api_req_t *r, size_t max_bytes)
     char *buf = xmalloc(len + 1);
     evbuffer_copyout(in, buf, len);
     buf[len] = '\0';
+    *len_out = len;
+    return buf;
+}
+
+json_t *api_json_body(api_req_t *r, size_t max_bytes)
+{
+    size_t len = 0;
+    char *buf = api_body_copy(r, max_bytes, &len);
+    if (!buf)
+        return NULL;
     json_error_t je;
     json_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
     free(buf);

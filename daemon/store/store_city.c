@@ -228,7 +228,16 @@ bool store_import_city_parsed(store_t *st, const json_t *doc, const char *base_d
     }
     if (!city_from_json(doc, base_dir, &c, err, errlen))
         return false;
-    if (!check_calendars(st, &c, !base_dir, err, errlen)) {
+    return store_import_city_checked(st, doc, &c, !base_dir, out, err, errlen);
+}
+
+bool store_import_city_checked(store_t *st, const json_t *doc, city_t *parsed, bool need_absolute,
+                               city_t *out, char *err, size_t errlen)
+{
+    city_t c = *parsed;
+    memset(parsed, 0, sizeof *parsed);
+    memset(out, 0, sizeof *out);
+    if (!check_calendars(st, &c, need_absolute, err, errlen)) {
         city_free(&c);
         return false;
     }

@@ -70,6 +70,7 @@ void        feed_job_cancel(feed_job_t *job);
  * first refresh and clear it before freeing the pool. */
 struct parse_pool;
 void feed_set_parse_pool(struct parse_pool *pool);
+struct parse_pool *feed_parse_pool(void);       /* NULL when none is set */
 
 /* The local path a file:// URL or absolute path names (malloc'd): NULL
  * when url is not a local feed URL, "" when it is a malformed one. */

@@ -127,6 +127,12 @@ bool store_import_city(store_t *st, const json_t *doc, const char *base_dir,
 bool store_import_city_parsed(store_t *st, const json_t *doc, const char *base_dir,
                               city_t *out, char *err, size_t errlen);
 
+/* The second half of that, for a caller that ran city_from_json itself
+ * (e.g. on a worker thread): takes over *parsed (zeroed), checks the
+ * calendar urls against the store's rules and writes; *out as above. */
+bool store_import_city_checked(store_t *st, const json_t *doc, city_t *parsed, bool need_absolute,
+                               city_t *out, char *err, size_t errlen);
+
 /* Build a city_t from the store (same result as parsing the last imported
  * document).  false with err "no city imported" before any import. */
 bool store_load_city(store_t *st, city_t *out, char *err, size_t errlen);
