@@ -41,7 +41,7 @@ static void import_write(api_req_t *r, const json_t *doc, city_t *parsed)
     tsunagud_city_adopt(r->d, &c);
     const city_t *city = tsunagud_city(r->d);
     if (r->d->feeds)
-        feeds_sync(r->d->feeds);
+        feeds_resync(r->d->feeds);           /* in steps, after the answer */
     log_info("import: %zu agencies, %zu feeds (%s)", na, nf, city && city->name ? city->name : "?");
     api_reply_json(r, 200, json_pack("{s:b, s:s, s:I, s:I}", "imported", 1,
                                      "city", city && city->name ? city->name : "",

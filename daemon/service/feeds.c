@@ -78,6 +78,8 @@ struct feeds {
     bool          loading;
     int64_t       load_after;     /* rowid of the last row loaded */
     sync_pass_t   load_pass;
+    bool          resyncing;      /* feeds_resync: remove the unseen at the end */
+    strmap_t      resync_seen;
     long          poll_interval;
     size_t        max_body;
     long          timeout_ms;
@@ -375,9 +377,18 @@ static void sync_row(feeds_t *f, sqlite3_stmt *s, sync_pass_t *p)
         event_base_update_cache_time(f->d->base);   /* timers from now, not the pass's start */
 }
 
+/* Abandon a stepwise pass in progress (a full pass or a new one follows). */
+static void stop_stepwise(feeds_t *f)
+{
+    f->loading = false;
+    if (f->resyncing)
+        strmap_free(&f->resync_seen);
+    f->resyncing = false;
+}
+
 void feeds_sync(feeds_t *f)
 {
-    f->loading = false;                      /* a full pass supersedes the startup load */
+    stop_stepwise(f);                        /* a full pass supersedes a stepwise one */
     sqlite3_stmt *s = store_prepare(f->d->store,
         "SELECT " SYNC_COLUMNS " FROM feeds ORDER BY agency, position");
     if (!s)
@@ -420,18 +431,41 @@ static void load_step(evutil_socket_t fd, short what, void *arg)
         return;
     }
     f->loading = false;
+    if (f->resyncing) {
+        remove_missing(f, &f->resync_seen);
+        strmap_free(&f->resync_seen);
+        f->resyncing = false;
+    }
     log_info("feeds: %zu feeds scheduled", f->n);
+}
+
+/* Start a stepwise pass from the first row; seen: NULL, or the map of
+ * feeds met (feeds_resync). */
+static void start_stepwise(feeds_t *f, strmap_t *seen)
+{
+    if (!f->loader) {
+        f->loader = evtimer_new(f->d->base, load_step, f);
+        event_priority_set(f->loader, EVPRI_BACKGROUND);
+    }
+    f->loading = true;
+    f->load_after = 0;
+    f->load_pass = (sync_pass_t){seen, 0, first_round_spacing(f), 0};
+    event_active(f->loader, EV_TIMEOUT, 0);
 }
 
 void feeds_load(feeds_t *f)
 {
-    if (!f->loader)
-        f->loader = evtimer_new(f->d->base, load_step, f);
-    event_priority_set(f->loader, EVPRI_BACKGROUND);
-    f->loading = true;
-    f->load_after = 0;
-    f->load_pass = (sync_pass_t){NULL, 0, first_round_spacing(f), 0};
-    event_active(f->loader, EV_TIMEOUT, 0);
+    stop_stepwise(f);
+    start_stepwise(f, NULL);
+}
+
+void feeds_resync(feeds_t *f)
+{
+    stop_stepwise(f);
+    strmap_init(&f->resync_seen);
+    strmap_reserve(&f->resync_seen, f->n);
+    f->resyncing = true;
+    start_stepwise(f, &f->resync_seen);
 }
 
 bool feeds_loading(const feeds_t *f) { return f->loading; }
@@ -542,6 +576,22 @@ static bool update_feed_ok(store_t *st, const char *id, const feed_result_t *res
     return ok;
 }
 
+/* The feed's row still names what was fetched: an import may have
+ * changed its url or kind (or removed it) while the fetch ran, and the
+ * scheduler learns of that a moment later (feeds_resync). */
+static bool row_matches(store_t *st, const feed_ent_t *e)
+{
+    sqlite3_stmt *s = store_prepare(st, "SELECT kind, url FROM feeds WHERE id = ?");
+    if (!s)
+        return false;
+    store_bind_text(s, 1, e->id);
+    bool same = sqlite3_step(s) == SQLITE_ROW &&
+                strcmp(store_col_text(s, 0), feed_kind_name(e->kind)) == 0 &&
+                strcmp(store_col_text(s, 1), e->url) == 0;
+    store_done(s);
+    return same;
+}
+
 static void record_success(feed_ent_t *e, const feed_result_t *res, int64_t next_poll)
 {
     store_t *st = e->owner->d->store;
@@ -554,6 +604,12 @@ static void record_success(feed_ent_t *e, const feed_result_t *res, int64_t next
         ivset_clip(&busy, now - FEEDS_WINDOW_BACK, now + FEEDS_WINDOW_AHEAD);
     }
     bool ok = store_begin(st) == 0;
+    if (ok && !row_matches(st, e)) {
+        store_rollback(st);
+        log_info("feed %s: changed by an import while it was fetched; result dropped", e->id);
+        ivset_free(&busy);
+        return;
+    }
     if (ok && replace && busy_unchanged(st, e->id, &busy))
         replace = false;                /* same data: no rewrite, same version */
     ok = ok && (!replace || (replace_busy(st, e->id, &busy) && store_feed_data_changed(st, e->id))) &&
@@ -581,7 +637,7 @@ static void record_failure(feed_ent_t *e, const feed_result_t *res, int64_t next
     store_t *st = e->owner->d->store;
     sqlite3_stmt *s = store_prepare(st,
         "UPDATE feeds SET state = 'failing', last_attempt = ?2, last_error = ?3, http_status = ?4,"
-        " failures = ?5, next_poll = ?6, fetch_ms = ?7 WHERE id = ?1");
+        " failures = ?5, next_poll = ?6, fetch_ms = ?7 WHERE id = ?1 AND url = ?8");
     if (s) {
         store_bind_text(s, 1, e->id);
         sqlite3_bind_int64(s, 2, tu_now());
@@ -591,6 +647,7 @@ static void record_failure(feed_ent_t *e, const feed_result_t *res, int64_t next
         sqlite3_bind_int(s, 5, e->failures);
         sqlite3_bind_int64(s, 6, next_poll);
         sqlite3_bind_double(s, 7, res->elapsed_ms);
+        store_bind_text(s, 8, e->url);       /* not a feed an import just changed */
         if (sqlite3_step(s) != SQLITE_DONE)
             log_error("feed %s: could not record failure: %s", e->id, store_errmsg(st));
         else
@@ -770,6 +827,7 @@ void feeds_free(feeds_t *f)
     feed_hosts_free(&f->hosts);
     if (f->loader)
         event_free(f->loader);
+    stop_stepwise(f);
     free(f->queue);
     clear_secrets(f);
     strvec_free(&f->secret_ids);

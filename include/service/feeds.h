@@ -39,6 +39,10 @@ void     feeds_sync(feeds_t *f);
  * with 100,000 feeds (a refresh of a feed not loaded yet is a 404 for that
  * moment).  A feeds_sync meanwhile supersedes it. */
 void     feeds_load(feeds_t *f);
+/* feeds_sync in the same steps, after an import: new and changed feeds
+ * are scheduled step by step, vanished ones removed after the last step
+ * (until then they may still poll; their results find no row). */
+void     feeds_resync(feeds_t *f);
 bool     feeds_loading(const feeds_t *f);
 /* Poll one feed now.  -1 if unknown; 0 if started or already running. */
 int      feeds_refresh_now(feeds_t *f, const char *feed_id);
