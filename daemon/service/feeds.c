@@ -37,7 +37,7 @@
 #include "util.h"
 
 #define FIRST_ROUND_MIN_RATE 50.0     /* feeds/s */
-#define LOAD_STEP_ROWS       2000     /* feeds per step of the startup load */
+#define LOAD_STEP_ROWS       500      /* feeds per step (about 5-10 ms of loop time) */
 #define HOST_BUSY_RETRY      1.0      /* s (+-50%) before asking a full host again */
 
 const double feeds_latency_bounds_ms[7] = {10, 50, 100, 250, 500, 1000, 5000};

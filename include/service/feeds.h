@@ -34,10 +34,10 @@ void     feeds_free(feeds_t *f);          /* cancels jobs in flight */
 /* Re-read the feed list from the store (after import) and schedule new or
  * changed feeds now. */
 void     feeds_sync(feeds_t *f);
-/* At startup: the same for a scheduler still empty, in steps of a few
- * thousand feeds, one per loop turn, so the daemon answers at once even
- * with 100,000 feeds (a refresh of a feed not loaded yet is a 404 for that
- * moment).  A feeds_sync meanwhile supersedes it. */
+/* At startup: the same for a scheduler still empty, in steps of 500
+ * feeds, one per loop turn at background priority, so the daemon answers
+ * at once even with 100,000 feeds (a refresh of a feed not loaded yet is
+ * a 404 for that moment).  A feeds_sync meanwhile supersedes it. */
 void     feeds_load(feeds_t *f);
 /* feeds_sync in the same steps, after an import: new and changed feeds
  * are scheduled step by step, vanished ones removed after the last step

@@ -166,7 +166,7 @@ static void test_restart_loads_feeds_in_steps(void **state)
                          "TSUNAGU_FETCH_TIMEOUT=600", "TSUNAGU_LOG_LEVEL=info",
                          "TSUNAGU_DRAIN_SECONDS=0", NULL};
     assert_int_equal(support_daemon_start(&d, NULL, env, 10000), 0);
-    char *doc = city_doc(7000, "r");                 /* four steps of 2,000 */
+    char *doc = city_doc(7000, "r");                 /* fourteen steps of 500 */
     timed_import(&d, doc, 7000);
     free(doc);
     assert_true(WIFEXITED(support_daemon_stop(&d, 10000)));
