@@ -9,7 +9,7 @@
  * vanished rows and the scheduler's removals run at full size).  Each
  * request is timed by the client; the test asserts that 4x the feeds
  * costs under 6x the time, for both steps - a ratio measured side by
- * side in one run (the better of two rounds each), never an absolute
+ * side in one run (the best of three rounds each), never an absolute
  * time.  The answer is 200 with the
  * right counts, the city the daemon now serves is the imported one, and
  * the scheduler ends up with exactly the new feeds.
@@ -103,6 +103,15 @@ static long feeds_in_metrics(const support_daemon_t *d)
     return sum;
 }
 
+/* Wait (up to 10 s) until the scheduler holds exactly n feeds. */
+static void wait_scheduled(const support_daemon_t *d, size_t n)
+{
+    long have = 0;
+    for (int i = 0; i < 200 && (have = feeds_in_metrics(d)) != (long)n; i++)
+        support_sleep_ms(50);
+    assert_int_equal(have, n);
+}
+
 /* Fresh daemon; times[0] = first import, times[1] = full replacement. */
 static void import_twice(size_t nfeeds, double times[2])
 {
@@ -116,38 +125,38 @@ static void import_twice(size_t nfeeds, double times[2])
     d.http_timeout_s = 120;
     char *x = city_doc(nfeeds, "x"), *y = city_doc(nfeeds, "y");
     times[0] = timed_import(&d, x, nfeeds);
+    wait_scheduled(&d, nfeeds);          /* the resync of x, outside the timing */
     times[1] = timed_import(&d, y, nfeeds);
     /* the served city is the new one: an agency of x is gone, y's is there */
     assert_int_equal(support_daemon_status(&d, "GET", "/v1/agencies/x-ag0", ADMIN, NULL), 404);
     assert_int_equal(support_daemon_status(&d, "GET", "/v1/agencies/y-ag0", ADMIN, NULL), 200);
     assert_int_equal(support_daemon_status(&d, "GET", "/healthz", NULL, NULL), 200);
     /* the scheduler's resync (in steps after the answer) ends with only y's feeds */
-    long n = 0;
-    for (int i = 0; i < 200 && (n = feeds_in_metrics(&d)) != (long)nfeeds; i++)
-        support_sleep_ms(50);
-    assert_int_equal(n, nfeeds);
+    wait_scheduled(&d, nfeeds);
     free(x);
     free(y);
     support_daemon_free(&d);
 }
 
-/* The faster of two rounds for each step: the machine is shared, and a
- * neighbour's burst should not pass for quadratic growth. */
-static void best_of_two(size_t nfeeds, double best[2])
+/* The fastest of three rounds for each step: the machine is shared, and
+ * a neighbour's burst should not pass for quadratic growth. */
+static void best_of_three(size_t nfeeds, double best[2])
 {
     double t[2];
     import_twice(nfeeds, best);
-    import_twice(nfeeds, t);
-    for (int i = 0; i < 2; i++)
-        if (t[i] < best[i])
-            best[i] = t[i];
+    for (int round = 0; round < 2; round++) {
+        import_twice(nfeeds, t);
+        for (int i = 0; i < 2; i++)
+            if (t[i] < best[i])
+                best[i] = t[i];
+    }
 }
 
 static void test_import_time_grows_linearly(void **state)
 {
     double small[2], big[2];
-    best_of_two(5000, small);
-    best_of_two(20000, big);
+    best_of_three(5000, small);
+    best_of_three(20000, big);
     printf("import 5k: %.3f s, replace 5k: %.3f s; import 20k: %.3f s, replace 20k: %.3f s; "
            "ratios %.2f / %.2f (linear = 4)\n", small[0], small[1], big[0], big[1],
            big[0] / small[0], big[1] / small[1]);
