@@ -1,7 +1,8 @@
 # tsunagu build.  `make` builds bin/tsunagud and bin/tsunagu; `make check`
 # runs every test (the layer check; unit tests three times: plain, under
 # ASan+UBSan and under valgrind's memcheck; then the integration tests);
-# `make bench` runs the benchmarks; `make run` starts the demo city;
+# `make bench` runs the benchmarks (`make bench-scale`, separately, the
+# 100,000-feed one); `make run` starts the demo city;
 # `make install` installs (PREFIX, DESTDIR).
 #
 # Layers.  The code is built as one archive per layer, lowest first:
@@ -93,7 +94,7 @@ BENCH_SRC = $(wildcard tests/bench/bench_*.c)
 BENCH_BIN = $(BENCH_SRC:tests/bench/%.c=build/bench/%)
 TEST_CFLAGS = $(BASE_CFLAGS) $(ALL_INC) -Itests/support
 
-.PHONY: all deps check unit unit-san integration bench run clean valgrind \
+.PHONY: all deps check unit unit-san integration bench bench-scale run clean valgrind \
         layers install print-layer-uses ui-test
 all: bin/tsunagud bin/tsunagu
 
@@ -236,6 +237,16 @@ ui-test: all
 bench: all $(BENCH_BIN)
 	@contrib/install-deps --test
 	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
+
+# Issue 14's scale benchmark (tests/bench/scale_bench.c): 10,000 and
+# 100,000 feeds against a local ICS server.  Minutes of CPU and most of
+# the machine, so not part of `make bench`; run it alone.  Arguments:
+# feeds, server mode (200|304|changed), POLL_INTERVAL, server delay in
+# ms, seconds per measuring window.
+bench-scale: all build/bench/scale_bench
+	@nice build/bench/scale_bench 10000 200 60 0 20
+	@nice build/bench/scale_bench 100000 200 900 300 30
+	@nice build/bench/scale_bench 100000 304 60 0 20
 
 run:
 	@contrib/install-deps

@@ -164,8 +164,10 @@ static bool watch_set(sock_watch_t *w, int what)
     if (w->armed)
         event_del(&w->ev);
     w->armed = false;
-    if (event_assign(&w->ev, w->cev->base, w->fd, kind, on_socket_ready, w) != 0 ||
-        event_add(&w->ev, NULL) != 0)
+    if (event_assign(&w->ev, w->cev->base, w->fd, kind, on_socket_ready, w) != 0)
+        return false;
+    event_priority_set(&w->ev, EVPRI_BACKGROUND);     /* fails harmlessly on a 1-queue base */
+    if (event_add(&w->ev, NULL) != 0)
         return false;
     w->armed = true;
     return true;
@@ -209,6 +211,8 @@ curlev_t *curlev_new(struct event_base *base)
     LIST_INIT(&cev->watches);
     cev->multi = curl_multi_init();
     cev->timer = evtimer_new(base, on_timeout, cev);
+    if (cev->timer)
+        event_priority_set(cev->timer, EVPRI_BACKGROUND);
     if (!cev->multi || !cev->timer ||
         !multi_ok(curl_multi_setopt(cev->multi, CURLMOPT_SOCKETFUNCTION, on_socket_change),
                   "socket function") ||

@@ -33,6 +33,7 @@
 #include <time.h>
 
 #include "icalbusy.h"
+#include "parse_pool.h"
 
 static const feed_backend_t *backend_for(feed_kind_t kind)
 {
@@ -441,6 +442,7 @@ static void arm_defer_event(feed_job_t *job, event_callback_fn fn)
     if (job->defer_ev)
         event_free(job->defer_ev);
     job->defer_ev = evtimer_new(curlev_base(job->cev), fn, job);
+    event_priority_set(job->defer_ev, EVPRI_BACKGROUND);
     struct timeval zero = { 0, 0 };
     evtimer_add(job->defer_ev, &zero);
 }
@@ -598,6 +600,60 @@ feed_job_t *feed_refresh(curlev_t *cev, const feed_request_t *req,
 
 void feed_job_cancel(feed_job_t *job)
 {
-    if (job)
+    if (job && job->offloaded)
+        job->cancelled = true;         /* freed when its parse task returns */
+    else if (job)
         job_free(job);
+}
+
+/* ---- parsing on the pool ------------------------------------------------- */
+static parse_pool_t *parse_pool;
+
+void feed_set_parse_pool(struct parse_pool *pool) { parse_pool = pool; }
+struct parse_pool *feed_parse_pool(void) { return parse_pool; }
+
+typedef struct parse_task {
+    feed_job_t    *job;
+    char          *data;
+    size_t         len;
+    int            rc;
+    char          *err;
+    feed_parsed_cb then;
+    void          *arg;
+    void         (*free_arg)(void *);
+} parse_task_t;
+
+static void parse_work(void *arg)      /* on a worker: touches only the job */
+{
+    parse_task_t *t = arg;
+    t->rc = feed_parse_document(t->job, t->data, t->len, &t->err);
+}
+
+static void parse_done(void *arg)      /* on the loop */
+{
+    parse_task_t *t = arg;
+    feed_job_t *job = t->job;
+    job->offloaded = false;
+    free(t->data);
+    if (job->cancelled) {
+        job_free(job);
+        free(t->err);
+        if (t->free_arg)
+            t->free_arg(t->arg);
+    } else
+        t->then(job, t->rc, t->err, t->arg);
+    free(t);
+}
+
+void feed_parse_document_async(feed_job_t *job, char *data, size_t len, feed_parsed_cb then,
+                               void *arg, void (*free_arg)(void *))
+{
+    parse_task_t *t = xcalloc(1, sizeof *t);
+    *t = (parse_task_t){job, data, len, 0, NULL, then, arg, free_arg};
+    job->offloaded = parse_pool != NULL;
+    if (!parse_pool || parse_pool_submit(parse_pool, parse_work, parse_done, t) != 0) {
+        job->offloaded = false;
+        parse_work(t);
+        parse_done(t);
+    }
 }

@@ -93,22 +93,50 @@ static void finish_unchanged(feed_job_t *job)
     feed_job_finish_unchanged(job, xstrdup(job->state_json));
 }
 
-/* Parse a fetched document and end the job. */
+/* The validators, copied for the parse that runs off the loop. */
+typedef struct validators_copy {
+    char *etag, *last_modified, *file_stamp;
+} validators_copy_t;
+
+static void validators_copy_free(void *arg)
+{
+    validators_copy_t *c = arg;
+    free(c->etag);
+    free(c->last_modified);
+    free(c->file_stamp);
+    free(c);
+}
+
+static void after_parse(feed_job_t *job, int rc, char *err, void *arg)
+{
+    validators_copy_t *c = arg;
+    validators_t v = { c->etag, c->last_modified, c->file_stamp };
+    if (rc != 0)
+        feed_job_fail(job, 0, "%s", err);
+    else
+        feed_job_finish_ok(job, state_dump(job, &v));
+    free(err);
+    validators_copy_free(c);
+}
+
+/* Parse a fetched document (on the parse pool when there is one) and end
+ * the job. */
 static void finish_with_document(feed_job_t *job, const char *data, size_t len,
                                  const validators_t *v)
 {
-    char *err = NULL;
     if (priv_of(job)->want_freebusy && !memmem(data, len, "BEGIN:VFREEBUSY", 15)) {
         feed_job_fail(job, 0, "VFREEBUSY が見つかりません。free/busy フィードではありません "
                               "(no VFREEBUSY component)");
         return;
     }
-    if (feed_parse_document(job, data, len, &err) != 0) {
-        feed_job_fail(job, 0, "%s", err);
-        free(err);
-        return;
-    }
-    feed_job_finish_ok(job, state_dump(job, v));
+    validators_copy_t *c = xcalloc(1, sizeof *c);
+    c->etag = xstrdup(v->etag);
+    c->last_modified = xstrdup(v->last_modified);
+    c->file_stamp = xstrdup(v->file_stamp);
+    char *copy = xmalloc(len + 1);
+    memcpy(copy, data, len);
+    copy[len] = '\0';
+    feed_parse_document_async(job, copy, len, after_parse, c, validators_copy_free);
 }
 
 /* ---- over HTTP ---------------------------------------------------------- */

@@ -12,8 +12,9 @@
  *   SIGHUP          re-read the config file, re-apply tunables and run
  *                   the reload hooks (rules etc.).  LISTEN and DATABASE
  *                   need a restart and say so.
- * SQLite's automatic WAL checkpoint is off; a timer checkpoints every
- * CHECKPOINT_INTERVAL seconds and the exit truncates the WAL.
+ * SQLite's automatic WAL checkpoint is off; a thread checkpoints every
+ * CHECKPOINT_PAGES WAL pages and every CHECKPOINT_INTERVAL seconds, and
+ * the exit truncates the WAL.
  */
 #include <curl/curl.h>
 #include <event2/event.h>
@@ -32,9 +33,12 @@
 #include "config.h"
 #include "curlev.h"
 #include "daemon.h"
+#include "feed.h"
 #include "feeds.h"
 #include "log.h"
+#include "parse_pool.h"
 #include "store.h"
+#include "store_ckpt.h"
 #include "timeutil.h"
 #include "ui.h"
 #include "util.h"
@@ -89,27 +93,40 @@ static void apply_log_level(const config_t *c)
 
 /* ---- WAL checkpoints ------------------------------------------------------ */
 /* SQLite's automatic checkpoint would run (with its fsync) inside whichever
- * commit crosses 1000 WAL pages, e.g. a feed's on the loop; instead a timer
- * checkpoints every CHECKPOINT_INTERVAL seconds (PASSIVE: never waits), and
- * the shutdown truncates the WAL. */
+ * commit crosses 1000 WAL pages, e.g. a feed's on the loop; instead a
+ * checkpointer thread (store_ckpt.h) runs a PASSIVE checkpoint every
+ * CHECKPOINT_PAGES WAL pages and, from this timer, every
+ * CHECKPOINT_INTERVAL seconds; the shutdown truncates the WAL. */
+static store_ckpt_t *checkpointer;
+static parse_pool_t *parse_pool;      /* ics parsing off the loop */
+
 static void on_checkpoint_tick(evutil_socket_t fd, short what, void *arg)
 {
-    tsunagud_t *d = arg;
-    int wal = 0, done = 0;
-    if (store_checkpoint(d->store, false, &wal, &done) == 0 && wal > 0)
-        log_debug("store: WAL checkpoint, %d of %d frames copied", done, wal);
+    store_ckpt_kick(checkpointer);
+}
+
+static void stop_checkpointer(void)
+{
+    store_ckpt_stop(checkpointer);
+    checkpointer = NULL;
 }
 
 static void apply_checkpoint_interval(tsunagud_t *d)
 {
     long secs = config_num(d->config, "CHECKPOINT_INTERVAL", NULL);
+    int pages = (int)config_num(d->config, "CHECKPOINT_PAGES", NULL);
     if (checkpoint_timer)
         event_del(checkpoint_timer);
     if (secs <= 0) {
+        stop_checkpointer();
         store_set_autocheckpoint(d->store, 1000);        /* SQLite's default */
         return;
     }
     store_set_autocheckpoint(d->store, 0);
+    char err[512];
+    if (!checkpointer && !(checkpointer = store_ckpt_start(d->store, pages, err, sizeof err)) && *err)
+        log_error("store: %s (checkpoints from the timer only)", err);
+    store_ckpt_set_pages(checkpointer, pages);
     if (!checkpoint_timer)
         checkpoint_timer = event_new(d->base, -1, EV_PERSIST, on_checkpoint_tick, d);
     struct timeval tv = {secs, 0};
@@ -275,6 +292,21 @@ static bool listen_on(tsunagud_t *d, char *err, size_t errlen)
     return ok;
 }
 
+/* The loop: EVPRI_COUNT priority queues (API before background work,
+ * curlev.h), and back to polling after 32 callbacks or 5 ms of
+ * background work, so a backlog of due feeds does not hold a request. */
+static struct event_base *new_base(void)
+{
+    struct event_config *cfg = event_config_new();
+    struct timeval slice = {0, 5000};
+    event_config_set_max_dispatch_interval(cfg, &slice, 32, 1);
+    struct event_base *base = event_base_new_with_config(cfg);
+    event_config_free(cfg);
+    if (base)
+        event_base_priority_init(base, EVPRI_COUNT);
+    return base;
+}
+
 static bool start(tsunagud_t *d, char *err, size_t errlen)
 {
     if (!apply_clock(d->config, err, errlen) ||
@@ -287,13 +319,18 @@ static bool start(tsunagud_t *d, char *err, size_t errlen)
         return false;
     if (store_file_feeds_dir(d->store))
         log_info("local calendar files only under %s", store_file_feeds_dir(d->store));
-    d->base = event_base_new();
+    d->base = new_base();
     d->curlev = curlev_new(d->base);
     if (!d->base || !d->curlev) {
         snprintf(err, errlen, "cannot create the event loop");
         return false;
     }
     apply_checkpoint_interval(d);
+    parse_pool = parse_pool_new(d->base, (int)config_num(d->config, "PARSE_WORKERS", NULL), err, errlen);
+    if (!parse_pool)
+        return false;
+    feed_set_parse_pool(parse_pool);
+    log_info("feeds: iCalendar parsing on %d worker thread(s)", parse_pool_size(parse_pool));
     d->feeds = feeds_new(d);
     if (feeds_load_secrets(d->feeds, err, errlen) != 0)
         return false;
@@ -314,13 +351,16 @@ static bool start(tsunagud_t *d, char *err, size_t errlen)
         snprintf(err, errlen, "cannot guard HTTP connections");
         return false;
     }
-    feeds_sync(d->feeds);
+    feeds_load(d->feeds);             /* in steps, from the loop */
     return true;
 }
 
 static void stop(tsunagud_t *d)
 {
     feeds_free(d->feeds);
+    d->feeds = NULL;                  /* an import finishing below must not resync it */
+    feed_set_parse_pool(NULL);
+    parse_pool_free(parse_pool);      /* runs the last parses' completions */
     if (drain_timer)
         event_free(drain_timer);
     api_conns_detach(conn_guard);
@@ -332,6 +372,7 @@ static void stop(tsunagud_t *d)
     curlev_free(d->curlev);
     if (checkpoint_timer)
         event_free(checkpoint_timer);
+    stop_checkpointer();
     tsunagud_city_changed(d);
     if (d->store && store_checkpoint(d->store, true, NULL, NULL) == 0)
         log_info("store: WAL checkpointed and truncated");

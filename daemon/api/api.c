@@ -461,7 +461,7 @@ const char *api_header(const api_req_t *r, const char *name)
     return evhttp_find_header(evhttp_request_get_input_headers(r->req), name);
 }
 
-json_t *api_json_body(api_req_t *r, size_t max_bytes)
+char *api_body_copy(api_req_t *r, size_t max_bytes, size_t *len_out)
 {
     if (max_bytes == 0)
         max_bytes = 1024 * 1024;
@@ -478,6 +478,16 @@ json_t *api_json_body(api_req_t *r, size_t max_bytes)
     char *buf = xmalloc(len + 1);
     evbuffer_copyout(in, buf, len);
     buf[len] = '\0';
+    *len_out = len;
+    return buf;
+}
+
+json_t *api_json_body(api_req_t *r, size_t max_bytes)
+{
+    size_t len = 0;
+    char *buf = api_body_copy(r, max_bytes, &len);
+    if (!buf)
+        return NULL;
     json_error_t je;
     json_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
     free(buf);
@@ -520,8 +530,7 @@ bool api_query_time(api_req_t *r, const char *name, const tz_t *zone, int64_t de
 
 const tz_t *api_zone(api_req_t *r)
 {
-    const city_t *c = tsunagud_city(r->d);
-    return c && c->tz ? c->tz : tz_default();
+    return tsunagud_zone(r->d);           /* without parsing a large city */
 }
 
 json_t *api_time_json(int64_t t, const tz_t *zone, bool null_if_zero)

@@ -10,7 +10,9 @@
  *
  * Import validation and storage are store_import_city's job; this file
  * only turns its result into HTTP and tells the daemon the city changed
- * (city cache + feed scheduler).  Agency tokens may list agencies but see
+ * (city cache + feed scheduler).  The JSON parse and city_from_json of
+ * an import run on the parse pool when the daemon has one (the request
+ * is deferred meanwhile); the loop only checks the urls and writes.  Agency tokens may list agencies but see
  * feed status and busy time of their own agency only.
  */
 #include <stdio.h>
@@ -18,32 +20,90 @@
 #include <string.h>
 
 #include "api.h"
+#include "feed.h"
 #include "feeds.h"
+#include "parse_pool.h"
 #include "log.h"
 #include "util.h"
 
-static void h_import(api_req_t *r)
+/* The import once parsed: write it (store_import_city_checked), hand the
+ * city to the daemon, resync the scheduler, answer. */
+static void import_write(api_req_t *r, const json_t *doc, city_t *parsed)
 {
-    size_t max = (size_t)config_size(r->d->config, "MAX_BODY_BYTES", 8LL * 1024 * 1024);
-    json_t *doc = api_json_body(r, max);
-    if (!doc)
-        return;
     char err[1024];
-    size_t na = 0, nf = 0;
-    if (!store_import_city(r->d->store, doc, NULL, &na, &nf, err, sizeof err)) {
-        json_decref(doc);
+    city_t c;
+    if (!store_import_city_checked(r->d->store, doc, parsed, true, &c, err, sizeof err)) {
         log_warn("import refused: %s", err);
         api_reply_error(r, 400, "bad-import", "%s", err);
         return;
     }
-    json_decref(doc);
-    tsunagud_city_changed(r->d);
-    const city_t *c = tsunagud_city(r->d);
-    feeds_sync(r->d->feeds);
-    log_info("import: %zu agencies, %zu feeds (%s)", na, nf, c && c->name ? c->name : "?");
+    size_t na = c.nagencies, nf = city_feed_count(&c);
+    tsunagud_city_adopt(r->d, &c);
+    const city_t *city = tsunagud_city(r->d);
+    if (r->d->feeds)
+        feeds_resync(r->d->feeds);           /* in steps, after the answer */
+    log_info("import: %zu agencies, %zu feeds (%s)", na, nf, city && city->name ? city->name : "?");
     api_reply_json(r, 200, json_pack("{s:b, s:s, s:I, s:I}", "imported", 1,
-                                     "city", c && c->name ? c->name : "",
+                                     "city", city && city->name ? city->name : "",
                                      "agencies", (json_int_t)na, "feeds", (json_int_t)nf));
+}
+
+/* JSON parse and validation (city_from_json), the CPU-heavy part of a big
+ * import, run on the parse pool; the loop only writes.  (issue 14) */
+typedef struct import_task {
+    api_req_t *r;
+    char      *body;
+    size_t     len;
+    json_t    *doc;
+    city_t     city;
+    bool       valid;
+    char       err[1024];
+} import_task_t;
+
+static void import_parse(void *arg)        /* on a worker: no store, no loop */
+{
+    import_task_t *t = arg;
+    json_error_t je;
+    t->doc = json_loadb(t->body, t->len, JSON_REJECT_DUPLICATES, &je);
+    if (!t->doc)
+        snprintf(t->err, sizeof t->err, "JSONを解析できません: %d行 %d列: %s (invalid JSON)",
+                 je.line, je.column, je.text);
+    else if (!json_is_object(t->doc))
+        snprintf(t->err, sizeof t->err, "(root): JSONオブジェクトが必要です (expected an object)");
+    else
+        t->valid = city_from_json(t->doc, NULL, &t->city, t->err, sizeof t->err);
+}
+
+static void import_parsed(void *arg)       /* back on the loop */
+{
+    import_task_t *t = arg;
+    if (!t->valid) {
+        log_warn("import refused: %s", t->err);
+        api_reply_error(t->r, 400, t->doc ? "bad-import" : "bad-json", "%s", t->err);
+    } else
+        import_write(t->r, t->doc, &t->city);
+    json_decref(t->doc);
+    free(t->body);
+    free(t);
+}
+
+static void h_import(api_req_t *r)
+{
+    size_t max = (size_t)config_size(r->d->config, "MAX_BODY_BYTES", 8LL * 1024 * 1024);
+    import_task_t *t = xcalloc(1, sizeof *t);
+    t->r = r;
+    t->body = api_body_copy(r, max, &t->len);
+    if (!t->body) {
+        free(t);
+        return;
+    }
+    parse_pool_t *pool = feed_parse_pool();
+    if (pool && parse_pool_submit(pool, import_parse, import_parsed, t) == 0) {
+        api_defer(r);
+        return;
+    }
+    import_parse(t);
+    import_parsed(t);
 }
 
 /* {"ok": n, "failing": n, "pending": n} for one agency's feeds. */

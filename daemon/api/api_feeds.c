@@ -1,7 +1,8 @@
 /*
  * api_feeds.c - feed status, manual refresh and per-feed busy time.
  *
- *   GET  /v1/feeds                 list (agency tokens: own feeds only)
+ *   GET  /v1/feeds                 list, paginated (?state= ?limit= ?offset=;
+ *                                  agency tokens: own feeds only)
  *   GET  /v1/feeds/{id}            status; credentials in the url redacted
  *   POST /v1/feeds/{id}/refresh    poll now (202)
  *   GET  /v1/feeds/{id}/busy       merged busy intervals in [from, to)
@@ -34,19 +35,11 @@ char *api_redact_url(const char *url)
     return xasprintf("%.*s***%s", (int)(host - url), url, at);
 }
 
-static long long feed_interval_count(store_t *st, const char *id)
-{
-    sqlite3_stmt *s = store_prepare(st, "SELECT COUNT(*) FROM busy WHERE feed_id = ?");
-    if (!s)
-        return 0;
-    store_bind_text(s, 1, id);
-    long long n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-    store_done(s);
-    return n;
-}
-
 #define FEED_COLUMNS "id, agency, kind, url, state, last_success, last_error, http_status," \
-                     " next_poll, failures, warnings, fetch_ms, last_attempt, covers_from, covers_to"
+                     " next_poll, failures, warnings, fetch_ms, last_attempt, covers_from, covers_to," \
+                     " intervals"
+#define FEEDS_PAGE_DEFAULT 500     /* ~40 ms of loop time per page at 100,000 feeds */
+#define FEEDS_PAGE_MAX     5000
 
 static json_t *warnings_json(const char *w)
 {
@@ -102,6 +95,7 @@ static json_t *feed_row_json(sqlite3_stmt *s, const tz_t *zone)
     if (sqlite3_column_type(s, 11) != SQLITE_NULL)
         json_object_set_new(j, "fetch_ms", json_real(sqlite3_column_double(s, 11)));
     json_object_set_new(j, "covers", covers_json(s, 13, zone));
+    json_object_set_new(j, "intervals", json_integer(sqlite3_column_int64(s, 15)));
     free(url);
     return j;
 }
@@ -115,8 +109,6 @@ json_t *api_feed_json(api_req_t *r, const char *id)
     store_bind_text(s, 1, id);
     json_t *j = sqlite3_step(s) == SQLITE_ROW ? feed_row_json(s, api_zone(r)) : NULL;
     store_done(s);
-    if (j)
-        json_object_set_new(j, "intervals", json_integer(feed_interval_count(st, id)));
     return j;
 }
 
@@ -145,26 +137,72 @@ static void h_feed_get(api_req_t *r)
         api_reply_json(r, 200, j);
 }
 
+/* ?name= as a count in [0, max]; def when absent; replies 400 if bad. */
+static bool query_count(api_req_t *r, const char *name, long def, long max, long *out)
+{
+    const char *v = api_query(r, name);
+    char *end = NULL;
+    *out = v ? strtol(v, &end, 10) : def;
+    if (v && (!*v || *end || *out < 0 || *out > max)) {
+        api_reply_error(r, 400, "bad-query", "%s は 0 から %ld までの整数です (%s: integer 0..%ld)",
+                        name, max, name, max);
+        return false;
+    }
+    return true;
+}
+
+/* The page query for the filters given: one text each, so SQLite uses
+ * the matching index (migration 13) instead of sorting every feed. */
+static const char *feed_page_sql(const char *state, const char *agency)
+{
+    if (agency)
+        return "SELECT " FEED_COLUMNS " FROM feeds WHERE agency = ?2 AND (?1 IS NULL OR state = ?1)"
+               " ORDER BY position LIMIT ?3 OFFSET ?4";
+    if (state)
+        return "SELECT " FEED_COLUMNS " FROM feeds WHERE state = ?1 AND ?2 IS NULL"
+               " ORDER BY agency, position LIMIT ?3 OFFSET ?4";
+    return "SELECT " FEED_COLUMNS " FROM feeds WHERE ?1 IS NULL AND ?2 IS NULL"
+           " ORDER BY agency, position LIMIT ?3 OFFSET ?4";
+}
+
+/* One page in document order: ?state=ok|failing|pending, ?limit= (default
+ * FEEDS_PAGE_DEFAULT, at most FEEDS_PAGE_MAX), ?offset=; "next_offset" is
+ * null on the last page.  Agency tokens see their own feeds only. */
 static void h_feed_list(api_req_t *r)
 {
-    store_t *st = r->d->store;
-    sqlite3_stmt *s = store_prepare(st, "SELECT " FEED_COLUMNS " FROM feeds ORDER BY agency, position");
+    long limit, offset;
+    const char *state = api_query(r, "state");
+    if (state && strcmp(state, "ok") != 0 && strcmp(state, "failing") != 0 &&
+        strcmp(state, "pending") != 0) {
+        api_reply_error(r, 400, "bad-query", "state は ok / failing / pending のいずれかです (bad state)");
+        return;
+    }
+    if (!query_count(r, "limit", FEEDS_PAGE_DEFAULT, FEEDS_PAGE_MAX, &limit) ||
+        !query_count(r, "offset", 0, 1L << 30, &offset))
+        return;
+    const char *agency = r->auth.role == API_AGENCY ? r->auth.agency : NULL;
+    sqlite3_stmt *s = store_prepare(r->d->store, feed_page_sql(state, agency));
     if (!s) {
         api_reply_error(r, 500, "store", "一覧を取得できません (store error)");
         return;
     }
+    store_bind_text(s, 1, state);
+    store_bind_text(s, 2, agency);
+    sqlite3_bind_int64(s, 3, limit + 1);          /* one more: is there a next page? */
+    sqlite3_bind_int64(s, 4, offset);
     json_t *arr = json_array();
     const tz_t *zone = api_zone(r);
-    while (sqlite3_step(s) == SQLITE_ROW)
-        if (api_may_see_agency(r, store_col_text(s, 1)))
-            json_array_append_new(arr, feed_row_json(s, zone));
-    store_done(s);
-    for (size_t i = 0; i < json_array_size(arr); i++) {
-        json_t *f = json_array_get(arr, i);
-        json_object_set_new(f, "intervals",
-            json_integer(feed_interval_count(st, json_string_value(json_object_get(f, "id")))));
+    bool more = false;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        if ((long)json_array_size(arr) == limit) {
+            more = true;
+            break;
+        }
+        json_array_append_new(arr, feed_row_json(s, zone));
     }
-    api_reply_json(r, 200, json_pack("{s:o}", "feeds", arr));
+    store_done(s);
+    api_reply_json(r, 200, json_pack("{s:o, s:o}", "feeds", arr, "next_offset",
+                                     more ? json_integer(offset + limit) : json_null()));
 }
 
 /* ?force=1: staff only; agencies also wait out a failing feed's backoff. */

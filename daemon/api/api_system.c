@@ -5,21 +5,24 @@
  *
  * /healthz answers from memory and one trivial query so it stays fast
  * while feeds are being fetched (the loop-responsiveness benchmark hits
- * it).  /metrics counts feed states, fetch latency (histogram in seconds)
- * and stored intervals.
+ * it).  /metrics is aggregate only, with a bounded number of series
+ * (feed_census.h: feeds by state and kind, success-age histogram, the
+ * agencies with the most failing feeds, stored intervals) plus the fetch
+ * latency histogram; it runs no query over the feeds or busy tables.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
+#include "feed_census.h"
 #include "feeds.h"
 #include "util.h"
 
 static void h_healthz(api_req_t *r)
 {
     api_reply_json(r, 200, json_pack("{s:s, s:b}", "status", r->d->stopping ? "stopping" : "ok",
-                                     "city_imported", tsunagud_city(r->d) != NULL));
+                                     "city_imported", tsunagud_city_imported(r->d)));
 }
 
 static long long count_query(store_t *st, const char *sql)
@@ -30,22 +33,6 @@ static long long count_query(store_t *st, const char *sql)
     long long n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
     store_done(s);
     return n;
-}
-
-static void metric_feeds(strbuf_t *b, store_t *st)
-{
-    strbuf_puts(b, "# HELP tsunagu_feeds Feeds by state.\n# TYPE tsunagu_feeds gauge\n");
-    static const char *states[] = {"ok", "failing", "pending"};
-    for (size_t i = 0; i < 3; i++) {
-        sqlite3_stmt *s = store_prepare(st, "SELECT COUNT(*) FROM feeds WHERE state = ?");
-        long long n = 0;
-        if (s) {
-            store_bind_text(s, 1, states[i]);
-            n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-            store_done(s);
-        }
-        strbuf_printf(b, "tsunagu_feeds{state=\"%s\"} %lld\n", states[i], n);
-    }
 }
 
 static void metric_latency(strbuf_t *b, const feeds_stats_t *fs)
@@ -67,72 +54,25 @@ static void metric_latency(strbuf_t *b, const feeds_stats_t *fs)
                      "tsunagu_feed_fetch_errors_total %ld\n", fs->fetch_errors);
 }
 
-/* Prometheus label value escaping: backslash, quote, newline. */
-static void put_label(strbuf_t *b, const char *v)
-{
-    for (const char *p = v ? v : ""; *p; p++) {
-        if (*p == '\\' || *p == '"')
-            strbuf_putc(b, '\\');
-        if (*p == '\n') {
-            strbuf_puts(b, "\\n");
-            continue;
-        }
-        strbuf_putc(b, *p);
-    }
-}
-
-/* Per-feed series, so a stale or failing calendar can be alerted on. */
-static void metric_per_feed(strbuf_t *b, store_t *st)
-{
-    sqlite3_stmt *s = store_prepare(st,
-        "SELECT id, agency, state, last_success FROM feeds ORDER BY agency, position");
-    if (!s)
-        return;
-    strbuf_t up, last;
-    strbuf_init(&up);
-    strbuf_init(&last);
-    strbuf_puts(&up, "# HELP tsunagu_feed_up 1 when the feed's last poll succeeded, 0 when it "
-                     "failed, -1 before the first poll.\n# TYPE tsunagu_feed_up gauge\n");
-    strbuf_puts(&last, "# HELP tsunagu_feed_last_success_timestamp_seconds Time of the last "
-                       "successful poll.\n# TYPE tsunagu_feed_last_success_timestamp_seconds gauge\n");
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        const char *state = store_col_text(s, 2);
-        int v = strcmp(state, "ok") == 0 ? 1 : strcmp(state, "failing") == 0 ? 0 : -1;
-        strbuf_puts(&up, "tsunagu_feed_up{feed=\"");
-        put_label(&up, store_col_text(s, 0));
-        strbuf_puts(&up, "\",agency=\"");
-        put_label(&up, store_col_text(s, 1));
-        strbuf_printf(&up, "\"} %d\n", v);
-        if (sqlite3_column_type(s, 3) != SQLITE_NULL) {
-            strbuf_puts(&last, "tsunagu_feed_last_success_timestamp_seconds{feed=\"");
-            put_label(&last, store_col_text(s, 0));
-            strbuf_printf(&last, "\"} %lld\n", (long long)sqlite3_column_int64(s, 3));
-        }
-    }
-    store_done(s);
-    strbuf_add(b, up.s, up.len);
-    strbuf_add(b, last.s, last.len);
-    strbuf_free(&up);
-    strbuf_free(&last);
-}
-
 static void h_metrics(api_req_t *r)
 {
     store_t *st = r->d->store;
     strbuf_t b;
     strbuf_init(&b);
-    metric_feeds(&b, st);
-    metric_per_feed(&b, st);
+    feed_census_t census;
+    feed_census_take(&census, r->d->feeds, tu_now());
+    feed_census_prometheus(&census, &b);
+    feed_census_free(&census);
     metric_latency(&b, feeds_stats(r->d->feeds));
-    strbuf_printf(&b, "# HELP tsunagu_busy_intervals Busy intervals stored.\n"
-                      "# TYPE tsunagu_busy_intervals gauge\ntsunagu_busy_intervals %lld\n",
-                  count_query(st, "SELECT COUNT(*) FROM busy"));
     strbuf_printf(&b, "# HELP tsunagu_agencies Agencies imported.\n"
                       "# TYPE tsunagu_agencies gauge\ntsunagu_agencies %lld\n",
                   count_query(st, "SELECT COUNT(*) FROM agencies"));
     strbuf_printf(&b, "# HELP tsunagu_feed_fetches_in_flight Fetches running now.\n"
                       "# TYPE tsunagu_feed_fetches_in_flight gauge\n"
                       "tsunagu_feed_fetches_in_flight %d\n", feeds_in_flight(r->d->feeds));
+    strbuf_printf(&b, "# HELP tsunagu_feed_hosts_backing_off Servers left alone after failing "
+                      "to answer.\n# TYPE tsunagu_feed_hosts_backing_off gauge\n"
+                      "tsunagu_feed_hosts_backing_off %d\n", feeds_hosts_backing_off(r->d->feeds));
     strbuf_printf(&b, "# HELP tsunagu_http_requests_total HTTP requests received.\n"
                       "# TYPE tsunagu_http_requests_total counter\n"
                       "tsunagu_http_requests_total %ld\n", api_requests_total(r->api));

@@ -217,9 +217,40 @@ static void show_feeds(const json_t *resp)
     print_feed_table(json_object_get(resp, "feeds"));
 }
 
+/* Every page of GET /v1/feeds (--failing: ?state=failing), shown as one
+ * table (or, with --json, one {"feeds": [...]} document). */
 static int v_feeds(cli_t *c, int argc, char **argv)
 {
-    return cli_call_show(c, "GET", "/v1/feeds", NULL, 200, show_feeds);
+    bool failing = cli_flag(argc, argv, "--failing"), json = c->json;
+    json_t *all = json_array(), *resp = NULL;
+    long long offset = 0;
+    int rc = 0;
+    c->json = false;                    /* print the pages joined, below */
+    for (;;) {
+        char *path = xasprintf("/v1/feeds?offset=%lld%s", offset, failing ? "&state=failing" : "");
+        long st = cli_call(c, "GET", path, NULL, &resp);
+        free(path);
+        if (st != 200) {
+            rc = cli_fail(st, resp);
+            break;
+        }
+        json_array_extend(all, json_object_get(resp, "feeds"));
+        json_t *next = json_object_get(resp, "next_offset");
+        if (!json_is_integer(next) || json_integer_value(next) <= offset)
+            break;
+        offset = json_integer_value(next);
+        json_decref(resp);
+        resp = NULL;
+    }
+    json_decref(resp);
+    c->json = json;
+    json_t *doc = json_pack("{s:o}", "feeds", all);
+    if (rc == 0 && json)
+        cli_print_json(doc);
+    else if (rc == 0)
+        show_feeds(doc);
+    json_decref(doc);
+    return rc;
 }
 
 static void show_feed(const json_t *resp)
@@ -511,7 +542,7 @@ const cli_verb_t cli_core_verbs[] = {
     {"import", "FILE", "agencies.json を取り込む (import the agency registry)", v_import},
     {"agencies", "", "支援機関の一覧 (list agencies)", v_agencies},
     {"agency", "ID", "支援機関の詳細とカレンダーの状態 (one agency)", v_agency},
-    {"feeds", "", "カレンダーの取得状況の一覧 (list feeds)", v_feeds},
+    {"feeds", "[--failing]", "カレンダーの取得状況の一覧、--failing で失敗中のみ (list feeds)", v_feeds},
     {"feed", "ID", "カレンダー1件の取得状況 (one feed)", v_feed},
     {"refresh", "ID [--force]", "カレンダーを今すぐ取得し直す。--force は事務局のみ、間隔制限を無視 (poll a feed now)", v_refresh},
     {"busy", "ID [--from 日時] [--to 日時] [--feed]",

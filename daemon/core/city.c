@@ -18,6 +18,7 @@
 
 #include "holidays.h"
 #include "ids.h"
+#include "strmap.h"
 
 static const char *const feed_kind_names[FEED_KIND_COUNT] = {
     "ics", "freebusy", "caldav", "caldav-freebusy",
@@ -366,28 +367,28 @@ void city_free(city_t *c)
     memset(c, 0, sizeof *c);
 }
 
+/* Hash sets, so 100,000 calendars are checked in linear time. */
 static bool check_unique_ids(const city_t *c, perr_t *e)
 {
-    strvec_t cal_ids;
-    strvec_init(&cal_ids);
+    strmap_t agency_ids, cal_ids;
+    strmap_init(&agency_ids);
+    strmap_init(&cal_ids);
+    strmap_reserve(&agency_ids, c->nagencies);
     bool ok = true;
     for (size_t i = 0; i < c->nagencies && ok; i++) {
         char p[256];
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(c->agencies[i].id, c->agencies[j].id) == 0) {
-                snprintf(p, sizeof p, "agencies[%zu].id", i);
-                ok = fail(e, p, "ID が重複しています (duplicate agency id)");
-                break;
-            }
-        for (size_t k = 0; k < c->agencies[i].ncalendars && ok; k++) {
-            if (strvec_contains(&cal_ids, c->agencies[i].calendars[k].id)) {
+        if (!strmap_put(&agency_ids, c->agencies[i].id, NULL)) {
+            snprintf(p, sizeof p, "agencies[%zu].id", i);
+            ok = fail(e, p, "ID が重複しています (duplicate agency id)");
+        }
+        for (size_t k = 0; k < c->agencies[i].ncalendars && ok; k++)
+            if (!strmap_put(&cal_ids, c->agencies[i].calendars[k].id, NULL)) {
                 snprintf(p, sizeof p, "agencies[%zu].calendars[%zu].id", i, k);
                 ok = fail(e, p, "カレンダー ID が重複しています (duplicate calendar id)");
             }
-            strvec_push(&cal_ids, c->agencies[i].calendars[k].id);
-        }
     }
-    strvec_free(&cal_ids);
+    strmap_free(&agency_ids);
+    strmap_free(&cal_ids);
     return ok;
 }
 
@@ -448,6 +449,14 @@ bool city_load_file(const char *path, city_t *out, char *err, size_t errlen)
     free(dir);
     json_decref(root);
     return ok;
+}
+
+size_t city_feed_count(const city_t *c)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->nagencies; i++)
+        n += c->agencies[i].ncalendars;
+    return n;
 }
 
 const agency_t *city_agency(const city_t *c, const char *id)

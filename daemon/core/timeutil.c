@@ -9,6 +9,8 @@
  */
 #include "timeutil.h"
 
+#include <pthread.h>
+
 #include <ctype.h>
 #include <libical/ical.h>
 #include <stdio.h>
@@ -118,9 +120,21 @@ static void tz_detect_fixed(struct tz *z)
         }
 }
 
+/* tz_get runs on the parse pool's workers too (calendars/parse_pool.c). */
+static pthread_mutex_t tz_mu = PTHREAD_MUTEX_INITIALIZER;
+static const tz_t *tz_get_locked(const char *name);
+
 const tz_t *tz_get(const char *name)
 {
     if (!name || !*name) return NULL;
+    pthread_mutex_lock(&tz_mu);
+    const tz_t *z = tz_get_locked(name);
+    pthread_mutex_unlock(&tz_mu);
+    return z;
+}
+
+static const tz_t *tz_get_locked(const char *name)
+{
     for (struct tz *z = tz_cache; z; z = z->next)
         if (strcmp(z->name, name) == 0) return z;
     struct tz *z = xcalloc(1, sizeof *z);

@@ -250,7 +250,7 @@ static int start_thread(mailer_t *m, smtp_ctx_t *c, char **err)
     pthread_cond_init(&c->cv, NULL);
     c->ev = event_new(m->base, c->pipe_r, EV_READ | EV_PERSIST, on_mail_thread_news, c);
     if (!c->multi || !c->ev || event_add(c->ev, NULL) != 0 ||
-        pthread_create(&c->thread, NULL, mail_thread, c) != 0) {
+        thread_create_quiet(&c->thread, mail_thread, c) != 0) {
         *err = xstrdup("SMTP 送信スレッドを開始できません");
         return -1;
     }

@@ -39,12 +39,35 @@ const city_t *tsunagud_city(tsunagud_t *d)
     return &d->city;
 }
 
+bool tsunagud_city_imported(tsunagud_t *d)
+{
+    return d->city_valid || store_city_exists(d->store);
+}
+
+const tz_t *tsunagud_zone(tsunagud_t *d)
+{
+    if (d->city_valid)
+        return d->city.tz ? d->city.tz : tz_default();
+    char *name = store_city_timezone(d->store);
+    const tz_t *z = name ? tz_get(name) : NULL;
+    free(name);
+    return z ? z : tz_default();
+}
+
 void tsunagud_city_changed(tsunagud_t *d)
 {
     if (d->city_valid)
         city_free(&d->city);
     memset(&d->city, 0, sizeof d->city);
     d->city_valid = false;
+}
+
+void tsunagud_city_adopt(tsunagud_t *d, city_t *c)
+{
+    tsunagud_city_changed(d);
+    d->city = *c;
+    d->city_valid = true;
+    memset(c, 0, sizeof *c);
 }
 
 static void add_hook(hook_t *list, size_t *n, tsunagud_hook_fn fn, void *arg)

@@ -30,9 +30,15 @@
 #include <unistd.h>
 
 #include "feed.h"
+#include "feed_hosts.h"
 #include "feeds.h"
 #include "log.h"
+#include "strmap.h"
 #include "util.h"
+
+#define FIRST_ROUND_MIN_RATE 50.0     /* feeds/s */
+#define LOAD_STEP_ROWS       500      /* feeds per step (about 5-10 ms of loop time) */
+#define HOST_BUSY_RETRY      1.0      /* s (+-50%) before asking a full host again */
 
 const double feeds_latency_bounds_ms[7] = {10, 50, 100, 250, 500, 1000, 5000};
 
@@ -41,20 +47,41 @@ typedef struct feed_ent {
     char        *id, *agency, *url;
     feed_kind_t  kind;
     int          failures;
+    feed_state_t state;           /* mirrors feeds.state, for /metrics */
+    int64_t      last_success;    /* 0 = never */
+    long         intervals;       /* mirrors feeds.intervals */
     struct event *timer;
     feed_job_t  *job;
+    feed_host_t *host;            /* NULL for local files */
+    bool         manual;          /* feeds_refresh_request: ignore a host's backoff once */
     bool         queued;
     double       last_start;      /* monotonic s of the last fetch start (0 = never) */
     double       due;             /* monotonic s the timer fires (the backoff end) */
+    size_t       qslot;           /* its index in owner->queue while queued */
 } feed_ent_t;
+
+/* One pass over feeds rows (feeds_sync, or the steps of the startup load). */
+typedef struct sync_pass {
+    strmap_t *seen;               /* ids met, for remove_missing; NULL when loading */
+    double    stagger, spacing;   /* first-round offsets */
+    size_t    rows;
+} sync_pass_t;
 
 struct feeds {
     tsunagud_t   *d;
     feed_ent_t  **v;
     size_t        n;
+    strmap_t      by_id;          /* id -> feed_ent_t*, keys are ent->id */
     feed_ent_t  **queue;          /* FIFO of ents waiting for a slot */
     size_t        qhead, qlen, qcap;
-    int           in_flight, max_concurrent;
+    int           in_flight, max_concurrent, max_per_host;
+    feed_hosts_t  hosts;
+    struct event *loader;         /* feeds_load: one step per loop turn */
+    bool          loading;
+    int64_t       load_after;     /* rowid of the last row loaded */
+    sync_pass_t   load_pass;
+    bool          resyncing;      /* feeds_resync: remove the unseen at the end */
+    strmap_t      resync_seen;
     long          poll_interval;
     long          refresh_min;    /* REFRESH_MIN_INTERVAL */
     size_t        max_body;
@@ -174,7 +201,8 @@ void feeds_reconfigure(feeds_t *f)
         f->refresh_min = 60;
     f->max_concurrent = (int)config_num(c, "MAX_CONCURRENT_FETCHES", NULL);
     if (f->max_concurrent < 1)
-        f->max_concurrent = 16;
+        f->max_concurrent = 128;
+    f->max_per_host = (int)config_num(c, "MAX_FETCHES_PER_HOST", NULL);
 }
 
 /* ---- entries and timers ------------------------------------------------- */
@@ -220,29 +248,34 @@ static double next_delay(const feeds_t *f, int failures)
 
 static feed_ent_t *find_ent(const feeds_t *f, const char *id)
 {
-    for (size_t i = 0; i < f->n; i++)
-        if (strcmp(f->v[i]->id, id) == 0)
-            return f->v[i];
-    return NULL;
+    return strmap_get(&f->by_id, id);
 }
 
 static void unqueue(feeds_t *f, feed_ent_t *e)
 {
-    for (size_t i = 0; i < f->qlen; i++) {
-        size_t k = (f->qhead + i) % f->qcap;
-        if (f->queue[k] == e)
-            f->queue[k] = NULL;     /* skipped by pump_queue */
-    }
+    if (!e->queued)
+        return;
+    f->queue[e->qslot] = NULL;      /* skipped by pump_queue */
     e->queued = false;
+}
+
+/* Abandon the fetch in flight, if any (its callback never comes). */
+static void cancel_job(feeds_t *f, feed_ent_t *e)
+{
+    if (!e->job)
+        return;
+    feed_job_cancel(e->job);
+    e->job = NULL;
+    f->in_flight--;
+    if (e->host && e->host->in_flight > 0)
+        e->host->in_flight--;
 }
 
 static void ent_free(feeds_t *f, feed_ent_t *e)
 {
-    if (e->job) {
-        feed_job_cancel(e->job);
-        f->in_flight--;
-    }
+    cancel_job(f, e);
     unqueue(f, e);
+    strmap_del(&f->by_id, e->id);
     event_free(e->timer);
     free(e->id);
     free(e->agency);
@@ -256,16 +289,18 @@ static feed_ent_t *ent_new(feeds_t *f, const char *id)
     e->owner = f;
     e->id = xstrdup(id);
     e->timer = evtimer_new(f->d->base, on_timer, e);
+    event_priority_set(e->timer, EVPRI_BACKGROUND);
     f->v = xrealloc(f->v, (f->n + 1) * sizeof *f->v);
     f->v[f->n++] = e;
+    strmap_put(&f->by_id, e->id, e);
     return e;
 }
 
-static void remove_missing(feeds_t *f, const strvec_t *seen)
+static void remove_missing(feeds_t *f, const strmap_t *seen)
 {
     size_t w = 0;
     for (size_t i = 0; i < f->n; i++) {
-        if (strvec_contains(seen, f->v[i]->id))
+        if (strmap_has(seen, f->v[i]->id))
             f->v[w++] = f->v[i];
         else {
             log_info("feeds: %s removed", f->v[i]->id);
@@ -275,57 +310,179 @@ static void remove_missing(feeds_t *f, const strvec_t *seen)
     f->n = w;
 }
 
+feed_state_t feed_state_parse(const char *s)
+{
+    return !s || strcmp(s, "pending") == 0 ? FEED_STATE_PENDING
+         : strcmp(s, "ok") == 0            ? FEED_STATE_OK : FEED_STATE_FAILING;
+}
+
+/* state, last_success, intervals of a feeds_sync row */
+static void mirror_row(feed_ent_t *e, sqlite3_stmt *s)
+{
+    e->state = feed_state_parse(store_col_text(s, 5));
+    e->last_success = sqlite3_column_type(s, 7) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, 7);
+    e->intervals = (long)sqlite3_column_int64(s, 8);
+}
+
+/* Seconds between the first polls of feeds that are new or overdue: the
+ * steady-state rate (all feeds once per POLL_INTERVAL) spread evenly, but
+ * at least FIRST_ROUND_MIN_RATE a second so a small city gets its data
+ * at once. */
+static double first_round_spacing(feeds_t *f)
+{
+    sqlite3_stmt *s = store_prepare(f->d->store, "SELECT COUNT(*) FROM feeds");
+    double n = 0;
+    if (s && sqlite3_step(s) == SQLITE_ROW)
+        n = (double)sqlite3_column_int64(s, 0);
+    store_done(s);
+    double rate = n / (double)f->poll_interval;
+    return 1.0 / (rate > FIRST_ROUND_MIN_RATE ? rate : FIRST_ROUND_MIN_RATE);
+}
+
+#define SYNC_COLUMNS "id, agency, kind, url, failures, state, next_poll, last_success, intervals"
+
+/* Create, update or reschedule the ent of one SYNC_COLUMNS row. */
+static void sync_row(feeds_t *f, sqlite3_stmt *s, sync_pass_t *p)
+{
+    const char *id = store_col_text(s, 0), *kind = store_col_text(s, 2);
+    const char *url = store_col_text(s, 3), *state = store_col_text(s, 5);
+    feed_ent_t *e = find_ent(f, id);
+    if (e && p->seen)
+        strmap_put(p->seen, e->id, NULL);
+    feed_kind_t k = FEED_ICS;
+    feed_kind_parse(kind, &k);
+    bool changed = e && (e->kind != k || strcmp(e->url, url) != 0);
+    if (e && !changed) {
+        free(e->agency);
+        e->agency = xstrdup(store_col_text(s, 1));
+        mirror_row(e, s);
+        return;
+    }
+    if (changed) {
+        cancel_job(f, e);
+        unqueue(f, e);
+        evtimer_del(e->timer);
+        free(e->url);
+        free(e->agency);
+    } else {
+        e = ent_new(f, id);
+        if (p->seen)
+            strmap_put(p->seen, e->id, NULL);
+    }
+    e->agency = xstrdup(store_col_text(s, 1));
+    e->url = xstrdup(url);
+    e->host = feed_hosts_get(&f->hosts, url);
+    e->kind = k;
+    e->failures = changed ? 0 : sqlite3_column_int(s, 4);
+    mirror_row(e, s);
+    double delay = 0;
+    if (!changed && strcmp(state, "pending") != 0 && sqlite3_column_type(s, 6) != SQLITE_NULL) {
+        delay = (double)(sqlite3_column_int64(s, 6) - tu_now());
+        if (delay > f->poll_interval)
+            delay = jittered((double)f->poll_interval);
+    }
+    if (delay > 0)
+        schedule_in(e, delay);
+    else {
+        schedule_in(e, p->stagger);          /* new or overdue: the first round */
+        p->stagger += p->spacing;
+    }
+    if (++p->rows % 1024 == 0)
+        event_base_update_cache_time(f->d->base);   /* timers from now, not the pass's start */
+}
+
+/* Abandon a stepwise pass in progress (a full pass or a new one follows). */
+static void stop_stepwise(feeds_t *f)
+{
+    f->loading = false;
+    if (f->resyncing)
+        strmap_free(&f->resync_seen);
+    f->resyncing = false;
+}
+
 void feeds_sync(feeds_t *f)
 {
+    stop_stepwise(f);                        /* a full pass supersedes a stepwise one */
     sqlite3_stmt *s = store_prepare(f->d->store,
-        "SELECT id, agency, kind, url, failures, state, next_poll FROM feeds ORDER BY agency, position");
+        "SELECT " SYNC_COLUMNS " FROM feeds ORDER BY agency, position");
     if (!s)
         return;
-    strvec_t seen;
-    strvec_init(&seen);
-    double stagger = 0;
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        const char *id = store_col_text(s, 0), *kind = store_col_text(s, 2);
-        const char *url = store_col_text(s, 3), *state = store_col_text(s, 5);
-        strvec_push(&seen, id);
-        feed_ent_t *e = find_ent(f, id);
-        feed_kind_t k = FEED_ICS;
-        feed_kind_parse(kind, &k);
-        bool changed = e && (e->kind != k || strcmp(e->url, url) != 0);
-        if (e && !changed) {
-            free(e->agency);
-            e->agency = xstrdup(store_col_text(s, 1));
-            continue;
-        }
-        if (changed) {
-            if (e->job) {
-                feed_job_cancel(e->job);
-                e->job = NULL;
-                f->in_flight--;
-            }
-            unqueue(f, e);
-            evtimer_del(e->timer);
-            free(e->url);
-            free(e->agency);
-        } else
-            e = ent_new(f, id);
-        e->agency = xstrdup(store_col_text(s, 1));
-        e->url = xstrdup(url);
-        e->kind = k;
-        e->failures = changed ? 0 : sqlite3_column_int(s, 4);
-        double delay = 0;
-        if (!changed && strcmp(state, "pending") != 0 && sqlite3_column_type(s, 6) != SQLITE_NULL) {
-            delay = (double)(sqlite3_column_int64(s, 6) - tu_now());
-            if (delay > f->poll_interval)
-                delay = jittered((double)f->poll_interval);
-        }
-        schedule_in(e, delay > 0 ? delay : stagger);
-        stagger += 0.002;         /* spread a big import's first polls */
-    }
+    strmap_t seen;
+    strmap_init(&seen);
+    strmap_reserve(&seen, f->n);
+    sync_pass_t p = {&seen, 0, first_round_spacing(f), 0};
+    while (sqlite3_step(s) == SQLITE_ROW)
+        sync_row(f, s, &p);
     store_done(s);
     remove_missing(f, &seen);
-    strvec_free(&seen);
+    strmap_free(&seen);
 }
+
+/* One step of the startup load: LOAD_STEP_ROWS feeds in rowid order, then
+ * back to the loop (an event made active again) until all are in. */
+static void load_step(evutil_socket_t fd, short what, void *arg)
+{
+    feeds_t *f = arg;
+    if (!f->loading || f->stopped)
+        return;
+    sqlite3_stmt *s = store_prepare(f->d->store,
+        "SELECT " SYNC_COLUMNS ", rowid FROM feeds WHERE rowid > ? ORDER BY rowid LIMIT ?");
+    if (!s) {
+        f->loading = false;
+        return;
+    }
+    sqlite3_bind_int64(s, 1, f->load_after);
+    sqlite3_bind_int(s, 2, LOAD_STEP_ROWS);
+    int n = 0;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        sync_row(f, s, &f->load_pass);
+        f->load_after = sqlite3_column_int64(s, 9);
+        n++;
+    }
+    store_done(s);
+    if (n == LOAD_STEP_ROWS) {
+        event_active(f->loader, EV_TIMEOUT, 0);
+        return;
+    }
+    f->loading = false;
+    if (f->resyncing) {
+        remove_missing(f, &f->resync_seen);
+        strmap_free(&f->resync_seen);
+        f->resyncing = false;
+    }
+    log_info("feeds: %zu feeds scheduled", f->n);
+}
+
+/* Start a stepwise pass from the first row; seen: NULL, or the map of
+ * feeds met (feeds_resync). */
+static void start_stepwise(feeds_t *f, strmap_t *seen)
+{
+    if (!f->loader) {
+        f->loader = evtimer_new(f->d->base, load_step, f);
+        event_priority_set(f->loader, EVPRI_BACKGROUND);
+    }
+    f->loading = true;
+    f->load_after = 0;
+    f->load_pass = (sync_pass_t){seen, 0, first_round_spacing(f), 0};
+    event_active(f->loader, EV_TIMEOUT, 0);
+}
+
+void feeds_load(feeds_t *f)
+{
+    stop_stepwise(f);
+    start_stepwise(f, NULL);
+}
+
+void feeds_resync(feeds_t *f)
+{
+    stop_stepwise(f);
+    strmap_init(&f->resync_seen);
+    strmap_reserve(&f->resync_seen, f->n);
+    f->resyncing = true;
+    start_stepwise(f, &f->resync_seen);
+}
+
+bool feeds_loading(const feeds_t *f) { return f->loading; }
 
 /* ---- recording results -------------------------------------------------- */
 static void observe_latency(feeds_t *f, double ms, bool error)
@@ -398,7 +555,7 @@ static bool busy_unchanged(store_t *st, const char *id, const ivset_t *busy)
 }
 
 static bool update_feed_ok(store_t *st, const char *id, const feed_result_t *res,
-                           int64_t next_poll)
+                           int64_t next_poll, long intervals)
 {
     char *warn = join_warnings(&res->warnings);
     sqlite3_stmt *s = store_prepare(st,
@@ -406,7 +563,8 @@ static bool update_feed_ok(store_t *st, const char *id, const feed_result_t *res
         " warnings = ?3, http_status = ?4, failures = 0, state_json = COALESCE(?5, state_json),"
         " next_poll = ?6, fetch_ms = ?7,"
         " covers_from = CASE WHEN ?8 THEN ?9 ELSE covers_from END,"
-        " covers_to = CASE WHEN ?8 THEN ?10 ELSE covers_to END WHERE id = ?1");
+        " covers_to = CASE WHEN ?8 THEN ?10 ELSE covers_to END,"
+        " intervals = COALESCE(?11, intervals) WHERE id = ?1");
     bool ok = false;
     if (s) {
         store_bind_text(s, 1, id);
@@ -423,11 +581,29 @@ static bool update_feed_ok(store_t *st, const char *id, const feed_result_t *res
             sqlite3_bind_int64(s, 9, res->covers_from);
             sqlite3_bind_int64(s, 10, res->covers_to);
         }
+        if (intervals >= 0)
+            sqlite3_bind_int64(s, 11, intervals);
         ok = sqlite3_step(s) == SQLITE_DONE;
         store_done(s);
     }
     free(warn);
     return ok;
+}
+
+/* The feed's row still names what was fetched: an import may have
+ * changed its url or kind (or removed it) while the fetch ran, and the
+ * scheduler learns of that a moment later (feeds_resync). */
+static bool row_matches(store_t *st, const feed_ent_t *e)
+{
+    sqlite3_stmt *s = store_prepare(st, "SELECT kind, url FROM feeds WHERE id = ?");
+    if (!s)
+        return false;
+    store_bind_text(s, 1, e->id);
+    bool same = sqlite3_step(s) == SQLITE_ROW &&
+                strcmp(store_col_text(s, 0), feed_kind_name(e->kind)) == 0 &&
+                strcmp(store_col_text(s, 1), e->url) == 0;
+    store_done(s);
+    return same;
 }
 
 static void record_success(feed_ent_t *e, const feed_result_t *res, int64_t next_poll)
@@ -442,17 +618,29 @@ static void record_success(feed_ent_t *e, const feed_result_t *res, int64_t next
         ivset_clip(&busy, now - FEEDS_WINDOW_BACK, now + FEEDS_WINDOW_AHEAD);
     }
     bool ok = store_begin(st) == 0;
+    if (ok && !row_matches(st, e)) {
+        store_rollback(st);
+        log_info("feed %s: changed by an import while it was fetched; result dropped", e->id);
+        ivset_free(&busy);
+        return;
+    }
     if (ok && replace && busy_unchanged(st, e->id, &busy))
         replace = false;                /* same data: no rewrite, same version */
     ok = ok && (!replace || (replace_busy(st, e->id, &busy) && store_feed_data_changed(st, e->id))) &&
-         update_feed_ok(st, e->id, res, next_poll) && store_commit(st) == 0;
+         update_feed_ok(st, e->id, res, next_poll, replace ? (long)busy.n : -1) &&
+         store_commit(st) == 0;
     if (!ok) {
         log_error("feed %s: could not store %zu intervals: %s", e->id, busy.n, store_errmsg(st));
         store_rollback(st);
-    } else if (replace)
-        log_info("feed %s: ok, %zu intervals (%.0f ms)", e->id, busy.n, res->elapsed_ms);
-    else
-        log_info("feed %s: unchanged (%.0f ms)", e->id, res->elapsed_ms);
+    } else {
+        e->state = FEED_STATE_OK;
+        e->last_success = tu_now();
+        if (replace) {
+            e->intervals = (long)busy.n;
+            log_info("feed %s: ok, %zu intervals (%.0f ms)", e->id, busy.n, res->elapsed_ms);
+        } else
+            log_info("feed %s: unchanged (%.0f ms)", e->id, res->elapsed_ms);
+    }
     for (size_t i = 0; i < res->warnings.n; i++)
         log_warn("feed %s: %s", e->id, res->warnings.v[i]);
     ivset_free(&busy);
@@ -463,7 +651,7 @@ static void record_failure(feed_ent_t *e, const feed_result_t *res, int64_t next
     store_t *st = e->owner->d->store;
     sqlite3_stmt *s = store_prepare(st,
         "UPDATE feeds SET state = 'failing', last_attempt = ?2, last_error = ?3, http_status = ?4,"
-        " failures = ?5, next_poll = ?6, fetch_ms = ?7 WHERE id = ?1");
+        " failures = ?5, next_poll = ?6, fetch_ms = ?7 WHERE id = ?1 AND url = ?8");
     if (s) {
         store_bind_text(s, 1, e->id);
         sqlite3_bind_int64(s, 2, tu_now());
@@ -473,8 +661,11 @@ static void record_failure(feed_ent_t *e, const feed_result_t *res, int64_t next
         sqlite3_bind_int(s, 5, e->failures);
         sqlite3_bind_int64(s, 6, next_poll);
         sqlite3_bind_double(s, 7, res->elapsed_ms);
+        store_bind_text(s, 8, e->url);       /* not a feed an import just changed */
         if (sqlite3_step(s) != SQLITE_DONE)
             log_error("feed %s: could not record failure: %s", e->id, store_errmsg(st));
+        else
+            e->state = FEED_STATE_FAILING;
         store_done(s);
     }
     log_warn("feed %s: failed (%d in a row, HTTP %ld): %s", e->id, e->failures,
@@ -488,6 +679,7 @@ static void on_feed_done(feed_result_t *res, void *arg)
     e->job = NULL;
     f->in_flight--;
     bool failed = res->status == FEED_ERROR;
+    feed_host_finished(e->host, !failed || res->http_status != 0, tu_now());
     e->failures = failed ? e->failures + 1 : 0;
     double delay = next_delay(f, e->failures);
     int64_t next_poll = tu_now() + (int64_t)delay;
@@ -529,23 +721,46 @@ static void launch_failed(feed_ent_t *e, const char *why)
     schedule_in(e, delay);
 }
 
+/* The feed's host may take a fetch now; otherwise the feed's timer is
+ * set for when to ask again and false returned (nothing is recorded: the
+ * feed was not polled).  A manual refresh skips a backoff, not the cap. */
+static bool host_admits(feed_ent_t *e, int64_t now)
+{
+    feeds_t *f = e->owner;
+    feed_admit_t a = feed_host_admit(e->host, f->max_per_host, now);
+    if (a == FEED_ADMIT_DEAD && e->manual)
+        a = e->host->in_flight < f->max_per_host || f->max_per_host <= 0 ? FEED_ADMIT_GO
+                                                                          : FEED_ADMIT_BUSY;
+    if (a == FEED_ADMIT_GO) {
+        e->manual = false;
+        return true;
+    }
+    double wait = a == FEED_ADMIT_BUSY ? HOST_BUSY_RETRY
+                                       : (double)(e->host->dead_until - now) + 1;
+    schedule_in(e, wait * (0.5 + (double)random() / RAND_MAX));
+    if (a == FEED_ADMIT_DEAD)
+        log_debug("feed %s: host %s backing off, next try in %.0f s", e->id, e->host->key, wait);
+    return false;
+}
+
 static void launch(feed_ent_t *e)
 {
     feeds_t *f = e->owner;
-    const city_t *city = tsunagud_city(f->d);
     int64_t now = tu_now();
     if (!store_local_url_allowed(f->d->store, e->url)) {
         /* imported before FILE_FEEDS_DIR was set, or swapped for a symlink */
         launch_failed(e, "FILE_FEEDS_DIR の外のファイルは読み込みません (local file outside FILE_FEEDS_DIR)");
         return;
     }
+    if (!host_admits(e, now))
+        return;
     e->last_start = mono_s();
     char *state = load_state_json(f->d->store, e->id);
     feed_request_t req = {
         .kind = e->kind,
         .url = e->url,
         .userpwd = secret_for(f, e->id),
-        .tz = city && city->tz ? city->tz : tz_default(),
+        .tz = tsunagud_zone(f->d),       /* the zone only: no city parse */
         .window_from = now - FEEDS_WINDOW_BACK,
         .window_to = now + FEEDS_WINDOW_AHEAD,
         .max_body = f->max_body,
@@ -558,6 +773,7 @@ static void launch(feed_ent_t *e)
     free(state);
     if (e->job) {
         f->in_flight++;
+        feed_host_started(e->host);
         log_debug("feed %s: fetching %s", e->id, feed_kind_name(e->kind));
         return;
     }
@@ -578,13 +794,15 @@ static void start_fetch(feed_ent_t *e)
         size_t ncap = f->qcap ? f->qcap * 2 : 64;
         feed_ent_t **nq = xcalloc(ncap, sizeof *nq);
         for (size_t i = 0; i < f->qlen; i++)
-            nq[i] = f->queue[(f->qhead + i) % f->qcap];
+            if ((nq[i] = f->queue[(f->qhead + i) % f->qcap]))
+                nq[i]->qslot = i;
         free(f->queue);
         f->queue = nq;
         f->qcap = ncap;
         f->qhead = 0;
     }
-    f->queue[(f->qhead + f->qlen) % f->qcap] = e;
+    e->qslot = (f->qhead + f->qlen) % f->qcap;
+    f->queue[e->qslot] = e;
     f->qlen++;
     e->queued = true;
 }
@@ -609,6 +827,7 @@ feeds_t *feeds_new(tsunagud_t *d)
     f->d = d;
     strvec_init(&f->secret_ids);
     strvec_init(&f->secret_creds);
+    feed_hosts_init(&f->hosts);
     feeds_reconfigure(f);
     srandom((unsigned)time(NULL) ^ (unsigned)getpid());
     return f;
@@ -621,6 +840,11 @@ void feeds_free(feeds_t *f)
     for (size_t i = 0; i < f->n; i++)
         ent_free(f, f->v[i]);
     free(f->v);
+    strmap_free(&f->by_id);
+    feed_hosts_free(&f->hosts);
+    if (f->loader)
+        event_free(f->loader);
+    stop_stepwise(f);
     free(f->queue);
     clear_secrets(f);
     strvec_free(&f->secret_ids);
@@ -655,11 +879,22 @@ feeds_refresh_t feeds_refresh_request(feeds_t *f, const char *feed_id, unsigned 
             return FEEDS_REFRESH_TOO_SOON;
         }
     }
+    e->manual = true;                   /* a person asked: try a backing-off host once */
     start_fetch(e);
     return FEEDS_REFRESH_STARTED;
 }
 
 int feeds_in_flight(const feeds_t *f) { return f->in_flight; }
+int feeds_hosts_backing_off(const feeds_t *f) { return feed_hosts_dead(&f->hosts, tu_now()); }
+
+void feeds_each(const feeds_t *f, feeds_each_fn fn, void *arg)
+{
+    for (size_t i = 0; i < f->n; i++) {
+        const feed_ent_t *e = f->v[i];
+        feed_view_t v = {e->id, e->agency, e->kind, e->state, e->last_success, e->intervals};
+        fn(&v, arg);
+    }
+}
 const feeds_stats_t *feeds_stats(const feeds_t *f) { return &f->stats; }
 
 void feeds_stop(feeds_t *f)

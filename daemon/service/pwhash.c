@@ -121,7 +121,7 @@ pwhash_t *pwhash_new(struct event_base *base)
     pthread_cond_init(&p->cv, NULL);
     p->ev = event_new(base, p->pipe_r, EV_READ | EV_PERSIST, on_done, p);
     if (!p->ev || event_add(p->ev, NULL) != 0 ||
-        pthread_create(&p->thread, NULL, worker, p) != 0) {
+        thread_create_quiet(&p->thread, worker, p) != 0) {
         log_error("pwhash: cannot start the worker thread");
         if (p->ev)
             event_free(p->ev);

@@ -4,12 +4,12 @@
  * store_open sets WAL, foreign keys and a busy timeout, then applies every
  * entry of store_migrations[] (store_migrations.c) whose version is not
  * yet recorded in schema_migrations, each in its own transaction.
- * Prepared statements are cached in a small array keyed by SQL text
- * (linear search: the daemon has a few dozen distinct queries).  The city
+ * Prepared statements are cached in an array, found by their SQL text
+ * through a hash map (an import of 100,000 feeds prepares 300,000 times).  The city
  * import/load lives in store_city.c.  The daemon turns SQLite's automatic
  * WAL checkpoint off (it would run inside whichever commit crosses the
- * threshold, fsync included, e.g. a feed's) and checkpoints from a timer
- * with store_checkpoint instead (main_tsunagud.c).  FILE_FEEDS_DIR (the
+ * threshold, fsync included, e.g. a feed's) and checkpoints on a thread
+ * of its own instead (store_ckpt.c); journal_size_limit trims the WAL.  FILE_FEEDS_DIR (the
  * folder local calendar files must live in) is kept here so the import
  * (store_city.c) and the feed scheduler apply the same rule.
  */
@@ -24,8 +24,14 @@
 #include "feed.h"
 #include "log.h"
 #include "store.h"
+#include "strmap.h"
 #include "timeutil.h"
 #include "util.h"
+
+/* After a checkpoint has copied everything back, the next writer restarts
+ * the WAL and trims the file to this size (bytes), so a burst (an import
+ * of 100,000 feeds wrote 64 MB) does not leave a large file behind. */
+#define STORE_JOURNAL_SIZE_LIMIT "16777216"
 
 typedef struct cached_stmt {
     char         *sql;
@@ -36,6 +42,7 @@ struct store {
     sqlite3       *db;
     cached_stmt_t *cache;
     size_t         ncache, capcache;
+    strmap_t       by_sql;            /* SQL text -> its statement */
     bool           in_tx;
     char          *file_feeds_dir;    /* realpath of FILE_FEEDS_DIR, NULL = any */
 };
@@ -57,13 +64,12 @@ int store_exec(store_t *st, const char *sql)
 
 sqlite3_stmt *store_prepare(store_t *st, const char *sql)
 {
-    for (size_t i = 0; i < st->ncache; i++)
-        if (strcmp(st->cache[i].sql, sql) == 0) {
-            sqlite3_reset(st->cache[i].stmt);
-            sqlite3_clear_bindings(st->cache[i].stmt);
-            return st->cache[i].stmt;
-        }
-    sqlite3_stmt *s = NULL;
+    sqlite3_stmt *s = strmap_get(&st->by_sql, sql);
+    if (s) {
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+        return s;
+    }
     if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
         log_error("store: prepare failed: %s: %.120s", sqlite3_errmsg(st->db), sql);
         return NULL;
@@ -74,6 +80,7 @@ sqlite3_stmt *store_prepare(store_t *st, const char *sql)
     }
     st->cache[st->ncache].sql = xstrdup(sql);
     st->cache[st->ncache].stmt = s;
+    strmap_put(&st->by_sql, st->cache[st->ncache].sql, s);
     st->ncache++;
     return s;
 }
@@ -240,7 +247,8 @@ store_t *store_open(const char *path, char *err, size_t errlen)
     sqlite3_busy_timeout(st->db, 5000);
     if (store_exec(st, "PRAGMA journal_mode=WAL") != 0 ||
         store_exec(st, "PRAGMA foreign_keys=ON") != 0 ||
-        store_exec(st, "PRAGMA synchronous=NORMAL") != 0) {
+        store_exec(st, "PRAGMA synchronous=NORMAL") != 0 ||
+        store_exec(st, "PRAGMA journal_size_limit=" STORE_JOURNAL_SIZE_LIMIT) != 0) {
         snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(st->db));
         store_close(st);
         return NULL;
@@ -350,6 +358,7 @@ void store_close(store_t *st)
         free(st->cache[i].sql);
     }
     free(st->cache);
+    strmap_free(&st->by_sql);
     free(st->file_feeds_dir);
     if (st->db)
         sqlite3_close(st->db);

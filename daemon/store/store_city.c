@@ -20,6 +20,13 @@
  * document, and a re-import replaces only the base, never the approved
  * leads.  Migration 9 turned older databases, whose documents held the
  * live count, back into bases.
+ *
+ * store_import_city_parsed hands the city it validated back to the caller,
+ * so the daemon does not parse the document a second time after an import.
+ *
+ * Cost is linear in the number of calendars: ids are checked once (hash
+ * sets in city_from_json), the sweep of vanished rows looks ids up in a
+ * hash set, and each feed is one indexed SELECT plus one write.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +34,7 @@
 
 #include "log.h"
 #include "store.h"
+#include "strmap.h"
 #include "timeutil.h"
 #include "util.h"
 
@@ -47,61 +55,26 @@ static json_t *resolved_doc(const json_t *doc, const city_t *c)
     return copy;
 }
 
-static bool check_unique_ids(const city_t *c, char *err, size_t errlen)
-{
-    strvec_t agencies, feeds;
-    strvec_init(&agencies);
-    strvec_init(&feeds);
-    bool ok = true;
-    for (size_t i = 0; ok && i < c->nagencies; i++) {
-        const agency_t *a = &c->agencies[i];
-        if (strvec_contains(&agencies, a->id)) {
-            snprintf(err, errlen, "agencies[%zu].id: 機関IDが重複しています (duplicate id \"%s\")",
-                     i, a->id);
-            ok = false;
-        }
-        strvec_push(&agencies, a->id);
-        for (size_t j = 0; ok && j < a->ncalendars; j++) {
-            if (strvec_contains(&feeds, a->calendars[j].id)) {
-                snprintf(err, errlen,
-                         "agencies[%zu].calendars[%zu].id: カレンダーIDが重複しています "
-                         "(duplicate calendar id \"%s\")", i, j, a->calendars[j].id);
-                ok = false;
-            }
-            strvec_push(&feeds, a->calendars[j].id);
-        }
-    }
-    strvec_free(&agencies);
-    strvec_free(&feeds);
-    return ok;
-}
-
-/* Without a base dir every calendar url must already be absolute. */
-static bool check_absolute_urls(const city_t *c, char *err, size_t errlen)
+/* One pass over the calendars: without a base dir every url must already
+ * be absolute, and with FILE_FEEDS_DIR set local files must live inside
+ * it.  (Duplicate ids were refused by city_from_json.) */
+static bool check_calendars(store_t *st, const city_t *c, bool need_absolute,
+                            char *err, size_t errlen)
 {
     for (size_t i = 0; i < c->nagencies; i++)
         for (size_t j = 0; j < c->agencies[i].ncalendars; j++) {
-            const char *u = c->agencies[i].calendars[j].url;
-            if (!strstr(u, "://") && u[0] != '/') {
+            const calendar_ref_t *cal = &c->agencies[i].calendars[j];
+            const char *u = cal->url;
+            if (need_absolute && !strstr(u, "://") && u[0] != '/') {
                 snprintf(err, errlen, "agencies[%zu].calendars[%zu].url: 相対URLは使えません。"
                          "絶対パスか URL にしてください (relative url \"%s\"; "
                          "tsunagu import resolves it for you)", i, j, u);
                 return false;
             }
-        }
-    return true;
-}
-
-/* With FILE_FEEDS_DIR set, local calendar files must live inside it. */
-static bool check_file_feeds(store_t *st, const city_t *c, char *err, size_t errlen)
-{
-    for (size_t i = 0; i < c->nagencies; i++)
-        for (size_t j = 0; j < c->agencies[i].ncalendars; j++) {
-            const calendar_ref_t *cal = &c->agencies[i].calendars[j];
-            if (!store_local_url_allowed(st, cal->url)) {
+            if (!store_local_url_allowed(st, u)) {
                 snprintf(err, errlen, "agencies[%zu].calendars[%zu].url: カレンダー「%s」のファイル %s は"
                          "FILE_FEEDS_DIR (%s) の外にあるため読み込めません (local calendar outside FILE_FEEDS_DIR)",
-                         i, j, cal->id, cal->url, store_file_feeds_dir(st));
+                         i, j, cal->id, u, store_file_feeds_dir(st));
                 return false;
             }
         }
@@ -185,7 +158,8 @@ static bool put_feed(store_t *st, const char *agency, const calendar_ref_t *cal,
         s = store_prepare(st, "UPDATE feeds SET agency = ?2, kind = ?3, url = ?4, position = ?5,"
                               " state = 'pending', last_success = NULL, last_error = NULL,"
                               " http_status = NULL, next_poll = NULL, failures = 0,"
-                              " state_json = NULL, covers_from = NULL, covers_to = NULL"
+                              " state_json = NULL, covers_from = NULL, covers_to = NULL,"
+                              " intervals = 0"
                               " WHERE id = ?1");
     } else {
         s = store_prepare(st, "UPDATE feeds SET agency = ?2, kind = ?3, url = ?4, position = ?5"
@@ -203,7 +177,7 @@ static bool put_feed(store_t *st, const char *agency, const calendar_ref_t *cal,
 
 /* Delete rows of table (agencies|feeds) whose id is not in keep. */
 static bool sweep(store_t *st, const char *select_sql, const char *delete_sql,
-                  const strvec_t *keep)
+                  const strmap_t *keep)
 {
     strvec_t gone;
     strvec_init(&gone);
@@ -211,7 +185,7 @@ static bool sweep(store_t *st, const char *select_sql, const char *delete_sql,
     if (!s)
         return false;
     while (sqlite3_step(s) == SQLITE_ROW)
-        if (!strvec_contains(keep, store_col_text(s, 0)))
+        if (!strmap_has(keep, store_col_text(s, 0)))
             strvec_push(&gone, store_col_text(s, 0));
     store_done(s);
     bool ok = true;
@@ -231,61 +205,89 @@ static bool sweep(store_t *st, const char *select_sql, const char *delete_sql,
 static bool write_city(store_t *st, const city_t *c, const json_t *doc)
 {
     json_t *agencies = json_object_get(doc, "agencies");
-    strvec_t aids, fids;
-    strvec_init(&aids);
-    strvec_init(&fids);
+    strmap_t aids, fids;
+    strmap_init(&aids);
+    strmap_init(&fids);
+    strmap_reserve(&aids, c->nagencies);
     bool ok = put_city_row(st, c, doc);
     for (size_t i = 0; ok && i < c->nagencies; i++) {
         const agency_t *a = &c->agencies[i];
         ok = put_agency(st, a, json_array_get(agencies, i), (int)i);
-        strvec_push(&aids, a->id);
+        strmap_put(&aids, a->id, NULL);
         for (size_t j = 0; ok && j < a->ncalendars; j++) {
             ok = put_feed(st, a->id, &a->calendars[j], (int)j);
-            strvec_push(&fids, a->calendars[j].id);
+            strmap_put(&fids, a->calendars[j].id, NULL);
         }
     }
     ok = ok && sweep(st, "SELECT id FROM feeds", "DELETE FROM feeds WHERE id = ?", &fids);
     ok = ok && sweep(st, "SELECT id FROM agencies", "DELETE FROM agencies WHERE id = ?", &aids);
-    strvec_free(&aids);
-    strvec_free(&fids);
+    strmap_free(&aids);
+    strmap_free(&fids);
     return ok;
 }
 
-bool store_import_city(store_t *st, const json_t *doc, const char *base_dir,
-                       size_t *nagencies, size_t *nfeeds, char *err, size_t errlen)
+static json_int_t open_leads(store_t *st, const char *agency);
+
+/* The city handed back after an import carries the live lead counts, as
+ * store_load_city's does: the file's base plus the approved open leads. */
+static void add_open_leads(store_t *st, city_t *c)
+{
+    for (size_t i = 0; i < c->nagencies; i++)
+        c->agencies[i].lead_cases += (int)open_leads(st, c->agencies[i].id);
+}
+
+bool store_import_city_parsed(store_t *st, const json_t *doc, const char *base_dir,
+                              city_t *out, char *err, size_t errlen)
 {
     city_t c;
     memset(&c, 0, sizeof c);
+    memset(out, 0, sizeof *out);
     if (!json_is_object(doc)) {
         snprintf(err, errlen, "(root): JSONオブジェクトが必要です (expected an object)");
         return false;
     }
     if (!city_from_json(doc, base_dir, &c, err, errlen))
         return false;
-    if (!check_unique_ids(&c, err, errlen) ||
-        (!base_dir && !check_absolute_urls(&c, err, errlen)) ||
-        !check_file_feeds(st, &c, err, errlen)) {
+    return store_import_city_checked(st, doc, &c, !base_dir, out, err, errlen);
+}
+
+bool store_import_city_checked(store_t *st, const json_t *doc, city_t *parsed, bool need_absolute,
+                               city_t *out, char *err, size_t errlen)
+{
+    city_t c = *parsed;
+    memset(parsed, 0, sizeof *parsed);
+    memset(out, 0, sizeof *out);
+    if (!check_calendars(st, &c, need_absolute, err, errlen)) {
         city_free(&c);
         return false;
     }
     json_t *resolved = resolved_doc(doc, &c);
     bool ok = store_begin(st) == 0 && write_city(st, &c, resolved) && store_commit(st) == 0;
+    json_decref(resolved);
     if (!ok) {
         snprintf(err, errlen, "データベースへの書き込みに失敗しました (store error): %s",
                  store_errmsg(st));
         store_rollback(st);
-    } else {
-        size_t nf = 0;
-        for (size_t i = 0; i < c.nagencies; i++)
-            nf += c.agencies[i].ncalendars;
-        if (nagencies)
-            *nagencies = c.nagencies;
-        if (nfeeds)
-            *nfeeds = nf;
+        city_free(&c);
+        return false;
     }
-    json_decref(resolved);
+    add_open_leads(st, &c);
+    *out = c;
+    return true;
+}
+
+bool store_import_city(store_t *st, const json_t *doc, const char *base_dir,
+                       size_t *nagencies, size_t *nfeeds, char *err, size_t errlen)
+{
+    city_t c;
+    if (!store_import_city_parsed(st, doc, base_dir, &c, err, errlen))
+        return false;
+    if (nagencies)
+        *nagencies = c.nagencies;
+    if (nfeeds)
+        *nfeeds = city_feed_count(&c);
     city_free(&c);
-    return ok;
+    return true;
 }
 
 /* Open cases whose approved lead is agency (0 before migration 4). */
@@ -341,6 +343,22 @@ json_t *store_agency_json(store_t *st, const char *agency_id)
         live_lead_cases(st, j);
     }
     return j;
+}
+
+bool store_city_exists(store_t *st)
+{
+    sqlite3_stmt *s = store_prepare(st, "SELECT 1 FROM city WHERE id = 1");
+    bool yes = s && sqlite3_step(s) == SQLITE_ROW;
+    store_done(s);
+    return yes;
+}
+
+char *store_city_timezone(store_t *st)
+{
+    sqlite3_stmt *s = store_prepare(st, "SELECT timezone FROM city WHERE id = 1");
+    char *tz = s && sqlite3_step(s) == SQLITE_ROW ? xstrdup(store_col_text(s, 0)) : NULL;
+    store_done(s);
+    return tz;
 }
 
 bool store_load_city(store_t *st, city_t *out, char *err, size_t errlen)

@@ -144,6 +144,9 @@ const char *api_header(const api_req_t *r, const char *name);
  * On empty/oversized/invalid body replies 400 (413 when too big) itself
  * and returns NULL; the handler then just returns.  New reference. */
 json_t *api_json_body(api_req_t *r, size_t max_bytes);
+/* The raw body (malloc'd, NUL-terminated, length in *len), checked as
+ * api_json_body does (empty: 400, over max_bytes: 413; replied, NULL). */
+char   *api_body_copy(api_req_t *r, size_t max_bytes, size_t *len);
 /* Parse ?name= as ISO-8601 (zone: fallback for offset-less input).
  * Missing -> *out = def, true.  Bad -> replies 400 naming it, false. */
 bool api_query_time(api_req_t *r, const char *name, const tz_t *zone,

@@ -13,6 +13,15 @@
 
 typedef struct curlev curlev_t;
 
+/* Event priorities.  The daemon's base has EVPRI_COUNT queues: the HTTP
+ * API's events keep libevent's default (the middle one) and background
+ * work - curl transfers, feed timers, parse completions - runs at
+ * EVPRI_BACKGROUND, so a request is served before a backlog of feed work
+ * (issue 14); the base also returns to polling every few callbacks.  On
+ * a base with a single queue (tests) the setting is ignored. */
+#define EVPRI_COUNT      3
+#define EVPRI_BACKGROUND 2
+
 /* Called once per transfer, from the event loop.  The easy handle still
  * belongs to the caller (clean it up in the callback or reuse it). */
 typedef void (*curlev_done_cb)(CURL *easy, CURLcode result, void *arg);

@@ -75,6 +75,13 @@ feed_job_t *feed_refresh(curlev_t *cev, const feed_request_t *req,
                          feed_done_cb done, void *arg);
 void        feed_job_cancel(feed_job_t *job);
 
+/* Parse ics / freebusy documents on this pool (parse_pool.h) instead of
+ * on the loop; NULL (the default) parses inline.  Set it before the
+ * first refresh and clear it before freeing the pool. */
+struct parse_pool;
+void feed_set_parse_pool(struct parse_pool *pool);
+struct parse_pool *feed_parse_pool(void);       /* NULL when none is set */
+
 /* The local path a file:// URL or absolute path names (malloc'd): NULL
  * when url is not a local feed URL, "" when it is a malformed one. */
 char *feed_local_path(const char *url);

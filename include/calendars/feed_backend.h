@@ -83,6 +83,8 @@ struct feed_job {
     /* the exchange in flight, kept to follow its redirects by hand */
     feed_http_req_t       xreq;             /* strings owned (xreq_free) */
     int                   redirs;
+    bool                  offloaded;  /* a parse task holds it (feed_parse_document_async) */
+    bool                  cancelled;  /* ... and feed_job_cancel came meanwhile */
 };
 
 extern const feed_backend_t feed_backend_ics;
@@ -164,6 +166,14 @@ int  feed_parse_ical(feed_job_t *job, const char *data, size_t len,
  * caldav-freebusy): parses into res.busy and records the range it
  * declares covering (res.has_covers, covers_from/to). */
 int  feed_parse_document(feed_job_t *job, const char *data, size_t len, char **err);
+/* feed_parse_document on the parse pool (feed_set_parse_pool; inline
+ * without one).  data is taken over.  then(job, rc, err, arg) runs on the
+ * loop with rc/err as feed_parse_document gave them (then frees err and
+ * arg); if the job was cancelled meanwhile it is freed instead, and only
+ * free_arg(arg) runs. */
+typedef void (*feed_parsed_cb)(feed_job_t *job, int rc, char *err, void *arg);
+void feed_parse_document_async(feed_job_t *job, char *data, size_t len, feed_parsed_cb then,
+                               void *arg, void (*free_arg)(void *));
 /* feed_parse_ical that also reports the range the text declares covering
  * (icalbusy_parse_ex); cov may be NULL. */
 int  feed_parse_ical_covered(feed_job_t *job, const char *data, size_t len, ivset_t *out,

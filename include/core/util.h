@@ -8,6 +8,7 @@
 #ifndef TSUNAGU_UTIL_H
 #define TSUNAGU_UTIL_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -53,6 +54,12 @@ char *markup_escape(const char *s);
 
 /* Read a whole file; returns malloc'd NUL-terminated buffer or NULL (errno set). */
 char *read_file(const char *path, size_t *len_out);
+
+/* pthread_create for the daemon's helper threads, with every signal
+ * blocked in the new thread: the loop handles signals, and after the loop
+ * a pending SIGTERM must not reach a thread that would take the default
+ * action (and kill the process before its final WAL truncate). */
+int thread_create_quiet(pthread_t *t, void *(*fn)(void *), void *arg);
 /* true if s is valid UTF-8 of length n */
 bool utf8_valid(const char *s, size_t n);
 

@@ -60,6 +60,13 @@ struct tsunagud {
 tsunagud_t *tsunagud_get(void);                   /* the process's context */
 const city_t *tsunagud_city(tsunagud_t *d);        /* NULL if none imported */
 void tsunagud_city_changed(tsunagud_t *d);
+/* Without building the city: whether one is imported, and its time zone
+ * (the default zone before an import). */
+bool tsunagud_city_imported(tsunagud_t *d);
+const tz_t *tsunagud_zone(tsunagud_t *d);
+/* Replace the cached city with *c (just validated by an import), taking
+ * ownership: *c is zeroed.  Saves parsing the stored document again. */
+void tsunagud_city_adopt(tsunagud_t *d, city_t *c);
 
 void tsunagud_on_reload(tsunagud_hook_fn fn, void *arg);
 void tsunagud_on_shutdown(tsunagud_hook_fn fn, void *arg);

@@ -47,7 +47,19 @@ typedef enum {
 #define FEEDS_REFRESH_BACKOFF 2u    /* honour the failure backoff */
 feeds_refresh_t feeds_refresh_request(feeds_t *f, const char *feed_id, unsigned flags,
                                       long *retry_after);
+/* At startup: the same for a scheduler still empty, in steps of 500
+ * feeds, one per loop turn at background priority, so the daemon answers
+ * at once even with 100,000 feeds (a refresh of a feed not loaded yet is
+ * a 404 for that moment).  A feeds_sync meanwhile supersedes it. */
+void     feeds_load(feeds_t *f);
+/* feeds_sync in the same steps, after an import: new and changed feeds
+ * are scheduled step by step, vanished ones removed after the last step
+ * (until then they may still poll; their results find no row). */
+void     feeds_resync(feeds_t *f);
+bool     feeds_loading(const feeds_t *f);
 int      feeds_in_flight(const feeds_t *f);
+/* Hosts whose feeds are left alone after network failures (feed_hosts.h). */
+int      feeds_hosts_backing_off(const feeds_t *f);
 /* Stop scheduling new polls (SIGTERM); jobs in flight still complete. */
 void     feeds_stop(feeds_t *f);
 /* Load the SECRETS file (called by feeds_new/feeds_reconfigure).  -1 with
@@ -55,6 +67,27 @@ void     feeds_stop(feeds_t *f);
 int      feeds_load_secrets(feeds_t *f, char *err, size_t errlen);
 /* Reload tunables (POLL_INTERVAL, MAX_FEED_BYTES, SECRETS) after SIGHUP. */
 void     feeds_reconfigure(feeds_t *f);
+
+/* The scheduler's in-memory mirror of each feed, for aggregate metrics
+ * without a query (feed_census.h).  feeds_each calls fn once per feed, in
+ * no promised order; the view is valid during the call only. */
+typedef enum feed_state {
+    FEED_STATE_PENDING = 0,
+    FEED_STATE_OK,
+    FEED_STATE_FAILING,
+    FEED_STATE_COUNT
+} feed_state_t;
+feed_state_t feed_state_parse(const char *s);      /* "ok" | "failing" | else pending */
+
+typedef struct feed_view {
+    const char  *id, *agency;
+    feed_kind_t  kind;
+    feed_state_t state;
+    int64_t      last_success;    /* 0 = never */
+    long         intervals;       /* busy rows stored */
+} feed_view_t;
+typedef void (*feeds_each_fn)(const feed_view_t *v, void *arg);
+void feeds_each(const feeds_t *f, feeds_each_fn fn, void *arg);
 
 /* Metrics (for /metrics). */
 typedef struct feeds_stats {

@@ -4,8 +4,11 @@
  *
  * Design
  * - One sqlite3 connection per process, opened in WAL mode with
- *   foreign_keys=ON and busy_timeout=5000.  All access happens on the
- *   event-loop thread, so no locking beyond SQLite's own.
+ *   foreign_keys=ON, busy_timeout=5000 and journal_size_limit=16 MiB.
+ *   All access happens on the event-loop thread, so no locking beyond
+ *   SQLite's own; the one exception is the WAL checkpointer
+ *   (store_ckpt.h), a thread with a connection of its own that only
+ *   checkpoints.
  * - Schema migrations are numbered and live in ONE ordered array in
  *   daemon/store/store_migrations.c ({version, name, sql}).  Pre-assigned
  *   numbers: 1-2 daemon core (agencies, feeds, intervals, tokens),
@@ -120,9 +123,27 @@ bool store_import_city(store_t *st, const json_t *doc, const char *base_dir,
                        size_t *nagencies, size_t *nfeeds,
                        char *err, size_t errlen);
 
+/* The same, handing back the validated city (as store_load_city would
+ * build it) in *out on success, so the caller need not parse the document
+ * again; city_free it.  *out is zeroed on failure. */
+bool store_import_city_parsed(store_t *st, const json_t *doc, const char *base_dir,
+                              city_t *out, char *err, size_t errlen);
+
+/* The second half of that, for a caller that ran city_from_json itself
+ * (e.g. on a worker thread): takes over *parsed (zeroed), checks the
+ * calendar urls against the store's rules and writes; *out as above. */
+bool store_import_city_checked(store_t *st, const json_t *doc, city_t *parsed, bool need_absolute,
+                               city_t *out, char *err, size_t errlen);
+
 /* Build a city_t from the store (same result as parsing the last imported
  * document).  false with err "no city imported" before any import. */
 bool store_load_city(store_t *st, city_t *out, char *err, size_t errlen);
+
+/* Cheap questions that do not parse the document (a 100,000-feed city
+ * takes a while): is there a city, and its timezone name (malloc'd, NULL
+ * before an import). */
+bool  store_city_exists(store_t *st);
+char *store_city_timezone(store_t *st);
 
 /* The last imported document as JSON (new reference), or NULL. */
 json_t *store_city_json(store_t *st);

@@ -707,8 +707,20 @@ static void test_failing_feed_keeps_intervals(void **state)
     /* metrics count it */
     resp_t r = http("GET", "/metrics", g.admin, NULL);
     assert_non_null(strstr(r.body.s, "tsunagu_feeds{state=\"failing\"} 1\n"));
-    assert_non_null(strstr(r.body.s, "tsunagu_feed_up{feed=\"ssw\",agency=\"ssw\"} 0\n"));
+    assert_non_null(strstr(r.body.s, "tsunagu_agency_failing_feeds{agency=\"ssw\"} 1\n"));
+    assert_non_null(strstr(r.body.s, "tsunagu_agencies_with_failing_feeds 1\n"));
     strbuf_free(&r.body);
+    /* the failing feed in full: the API's filter and the client's --failing */
+    j = http_json("GET", "/v1/feeds?state=failing", g.admin, NULL, 200);
+    assert_int_equal(json_array_size(json_object_get(j, "feeds")), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(j, "feeds"), 0), "id")), "ssw");
+    json_decref(j);
+    support_run_t cli = support_daemon_cli(&g.d, NULL, g.admin, SUPPORT_FIXTURE_NOW,
+                                           (const char *[]){"feeds", "--failing", NULL});
+    assert_int_equal(cli.code, 0);
+    assert_non_null(strstr(cli.out, "ssw"));
+    assert_null(strstr(cli.out, "kodomo"));
+    free(cli.out);
     /* repaired file: back to ok */
     char *text = read_file(CITY "/calendars/ssw.ics", NULL);
     assert_int_equal(support_write_file(g.ssw_copy, text, (size_t)-1), 0);
@@ -729,8 +741,10 @@ static void test_metrics(void **state)
     assert_non_null(strstr(r.body.s, "tsunagu_feeds{state=\"ok\"} 22\n"));
     assert_non_null(strstr(r.body.s, "tsunagu_feeds{state=\"failing\"} 0\n"));
     assert_non_null(strstr(r.body.s, "tsunagu_feed_fetch_seconds_bucket{le=\"+Inf\"}"));
-    assert_non_null(strstr(r.body.s, "tsunagu_feed_up{feed=\"kodomo\",agency=\"kodomo\"} 1\n"));
-    assert_non_null(strstr(r.body.s, "tsunagu_feed_last_success_timestamp_seconds{feed=\"kodomo\"} "));
+    /* aggregate only: no series per feed */
+    assert_null(strstr(r.body.s, "feed=\"kodomo\""));
+    assert_non_null(strstr(r.body.s, "tsunagu_feed_success_age_seconds_count 22\n"));
+    assert_non_null(strstr(r.body.s, "tsunagu_agencies_with_failing_feeds 0\n"));
     /* stored intervals = sum over feeds */
     json_t *j = http_json("GET", "/v1/feeds", g.admin, NULL, 200);
     long long sum = 0;
@@ -743,6 +757,22 @@ static void test_metrics(void **state)
     snprintf(want, sizeof want, "tsunagu_busy_intervals %lld\n", sum);
     assert_non_null(strstr(r.body.s, want));
     strbuf_free(&r.body);
+    /* GET /v1/feeds pages: 22 feeds as 10 + 10 + 2, in document order */
+    json_t *all = http_json("GET", "/v1/feeds", g.admin, NULL, 200);
+    assert_true(json_is_null(json_object_get(all, "next_offset")));
+    json_t *p = http_json("GET", "/v1/feeds?limit=10&offset=10", g.admin, NULL, 200);
+    assert_int_equal(json_array_size(json_object_get(p, "feeds")), 10);
+    assert_int_equal(json_integer_value(json_object_get(p, "next_offset")), 20);
+    assert_true(json_equal(json_array_get(json_object_get(p, "feeds"), 0),
+                           json_array_get(json_object_get(all, "feeds"), 10)));
+    json_decref(p);
+    p = http_json("GET", "/v1/feeds?limit=10&offset=20", g.admin, NULL, 200);
+    assert_int_equal(json_array_size(json_object_get(p, "feeds")), 2);
+    assert_true(json_is_null(json_object_get(p, "next_offset")));
+    json_decref(p);
+    json_decref(all);
+    expect_error("GET", "/v1/feeds?limit=-1", g.admin, NULL, 400, "bad-query");
+    expect_error("GET", "/v1/feeds?state=broken", g.admin, NULL, 400, "bad-query");
 }
 
 /* Run bin/tsunagu with TSUNAGU_URL/TOKEN/NOW set; output (stdout+stderr)

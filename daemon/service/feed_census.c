@@ -1,0 +1,163 @@
+/*
+ * feed_census.c - aggregate feed health for /metrics (see feed_census.h).
+ *
+ * One pass over the scheduler's mirror fills fixed-size counters; failing
+ * feeds are also counted per agency in a hash map, from which finish()
+ * keeps the FEED_CENSUS_TOP largest with an insertion into a small sorted
+ * array.  The Prometheus text therefore has a fixed number of lines, up
+ * to FEED_CENSUS_TOP agency lines, whatever the number of feeds.
+ */
+#include "feed_census.h"
+
+#include <stdint.h>
+#include <string.h>
+
+const double feed_census_age_bounds[FEED_CENSUS_AGES] = {300, 900, 1800, 3600, 21600, 86400,
+                                                         604800};
+
+static const char *const state_names[FEED_STATE_COUNT] = {"pending", "ok", "failing"};
+
+void feed_census_init(feed_census_t *c, int64_t now)
+{
+    memset(c, 0, sizeof *c);
+    c->now = now;
+    strmap_init(&c->failing_by_agency);
+}
+
+void feed_census_free(feed_census_t *c)
+{
+    strmap_free(&c->failing_by_agency);
+}
+
+void feed_census_add(feed_census_t *c, const feed_view_t *v)
+{
+    c->total++;
+    c->by_state[v->state]++;
+    if (v->kind < FEED_KIND_COUNT)
+        c->by_kind[v->kind][v->state]++;
+    c->intervals += v->intervals;
+    if (v->last_success > 0) {
+        double age = (double)(c->now - v->last_success);
+        size_t b = 0;
+        while (b < FEED_CENSUS_AGES && age > feed_census_age_bounds[b])
+            b++;
+        c->age_bucket[b]++;
+        c->age_sum += age < 0 ? 0 : age;
+        c->age_count++;
+    }
+    if (v->state == FEED_STATE_FAILING && v->agency) {
+        uintptr_t n = (uintptr_t)strmap_get(&c->failing_by_agency, v->agency);
+        strmap_put(&c->failing_by_agency, v->agency, (void *)(n + 1));
+    }
+}
+
+/* true when a ranks before b: more failing feeds, then the smaller id */
+static bool ranks_before(const feed_census_top_t *a, const feed_census_top_t *b)
+{
+    return a->failing != b->failing ? a->failing > b->failing : strcmp(a->agency, b->agency) < 0;
+}
+
+static void offer_top(feed_census_t *c, feed_census_top_t t)
+{
+    if (c->ntop == FEED_CENSUS_TOP && !ranks_before(&t, &c->top[c->ntop - 1]))
+        return;
+    size_t i = c->ntop < FEED_CENSUS_TOP ? c->ntop++ : c->ntop - 1;
+    while (i > 0 && ranks_before(&t, &c->top[i - 1])) {
+        c->top[i] = c->top[i - 1];
+        i--;
+    }
+    c->top[i] = t;
+}
+
+void feed_census_finish(feed_census_t *c)
+{
+    const strmap_t *m = &c->failing_by_agency;
+    c->agencies_failing = strmap_len(m);
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->slots[i].key)
+            offer_top(c, (feed_census_top_t){m->slots[i].key, (size_t)(uintptr_t)m->slots[i].val});
+}
+
+static void census_cb(const feed_view_t *v, void *arg)
+{
+    feed_census_add(arg, v);
+}
+
+void feed_census_take(feed_census_t *c, const feeds_t *f, int64_t now)
+{
+    feed_census_init(c, now);
+    feeds_each(f, census_cb, c);
+    feed_census_finish(c);
+}
+
+/* Prometheus label value escaping: backslash, quote, newline. */
+static void put_label(strbuf_t *b, const char *v)
+{
+    for (const char *p = v ? v : ""; *p; p++) {
+        if (*p == '\\' || *p == '"')
+            strbuf_putc(b, '\\');
+        if (*p == '\n') {
+            strbuf_puts(b, "\\n");
+            continue;
+        }
+        strbuf_putc(b, *p);
+    }
+}
+
+static void put_states(const feed_census_t *c, strbuf_t *b)
+{
+    strbuf_puts(b, "# HELP tsunagu_feeds Feeds by state.\n# TYPE tsunagu_feeds gauge\n");
+    static const feed_state_t order[] = {FEED_STATE_OK, FEED_STATE_FAILING, FEED_STATE_PENDING};
+    for (size_t i = 0; i < 3; i++)
+        strbuf_printf(b, "tsunagu_feeds{state=\"%s\"} %zu\n", state_names[order[i]],
+                      c->by_state[order[i]]);
+    strbuf_puts(b, "# HELP tsunagu_feeds_by_kind Feeds by kind and state.\n"
+                   "# TYPE tsunagu_feeds_by_kind gauge\n");
+    for (int k = 0; k < FEED_KIND_COUNT; k++)
+        for (size_t i = 0; i < 3; i++)
+            strbuf_printf(b, "tsunagu_feeds_by_kind{kind=\"%s\",state=\"%s\"} %zu\n",
+                          feed_kind_name((feed_kind_t)k), state_names[order[i]],
+                          c->by_kind[k][order[i]]);
+}
+
+static void put_ages(const feed_census_t *c, strbuf_t *b)
+{
+    strbuf_puts(b, "# HELP tsunagu_feed_success_age_seconds Time since each feed's last "
+                   "successful poll (feeds never polled successfully are not counted).\n"
+                   "# TYPE tsunagu_feed_success_age_seconds histogram\n");
+    size_t cum = 0;
+    for (size_t i = 0; i < FEED_CENSUS_AGES; i++) {
+        cum += c->age_bucket[i];
+        strbuf_printf(b, "tsunagu_feed_success_age_seconds_bucket{le=\"%g\"} %zu\n",
+                      feed_census_age_bounds[i], cum);
+    }
+    cum += c->age_bucket[FEED_CENSUS_AGES];
+    strbuf_printf(b, "tsunagu_feed_success_age_seconds_bucket{le=\"+Inf\"} %zu\n"
+                     "tsunagu_feed_success_age_seconds_sum %.0f\n"
+                     "tsunagu_feed_success_age_seconds_count %zu\n", cum, c->age_sum, c->age_count);
+}
+
+static void put_agencies(const feed_census_t *c, strbuf_t *b)
+{
+    strbuf_printf(b, "# HELP tsunagu_agencies_with_failing_feeds Agencies with at least one "
+                     "failing feed.\n# TYPE tsunagu_agencies_with_failing_feeds gauge\n"
+                     "tsunagu_agencies_with_failing_feeds %zu\n", c->agencies_failing);
+    strbuf_printf(b, "# HELP tsunagu_agency_failing_feeds Failing feeds of the %d agencies with "
+                     "the most (all of them: GET /v1/feeds?state=failing).\n"
+                     "# TYPE tsunagu_agency_failing_feeds gauge\n", FEED_CENSUS_TOP);
+    for (size_t i = 0; i < c->ntop; i++) {
+        strbuf_puts(b, "tsunagu_agency_failing_feeds{agency=\"");
+        put_label(b, c->top[i].agency);
+        strbuf_printf(b, "\"} %zu\n", c->top[i].failing);
+    }
+}
+
+void feed_census_prometheus(const feed_census_t *c, strbuf_t *b)
+{
+    put_states(c, b);
+    put_ages(c, b);
+    put_agencies(c, b);
+    strbuf_printf(b, "# HELP tsunagu_busy_intervals Busy intervals stored.\n"
+                     "# TYPE tsunagu_busy_intervals gauge\ntsunagu_busy_intervals %lld\n",
+                  c->intervals);
+}

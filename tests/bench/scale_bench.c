@@ -1,0 +1,402 @@
+/*
+ * scale_bench.c - `make bench-scale` (issue 14): tsunagud with 10,000 to
+ * 100,000 feeds on one machine.  Not part of `make bench` (it needs
+ * minutes and most of the machine); run it with nice, one size at a time.
+ *
+ *   build/bench/scale_bench N MODE INTERVAL DELAY_MS WINDOW_S
+ *     N         feeds (60 per agency, like a municipality)
+ *     MODE      200 | 304 | changed  (what the ICS server answers)
+ *     INTERVAL  POLL_INTERVAL in seconds (900 = the 15-minute target; a
+ *               short one is the "compressed" run that shows capacity)
+ *     DELAY_MS  server latency added to every answer (300 = realistic)
+ *     WINDOW_S  length of each measuring window
+ *
+ * The ICS server is a forked child of this program: libevent's evhttp on
+ * 32 loopback ports (the agencies spread over them, so the daemon sees 32
+ * hosts and its per-host cap is realistic), serving a 16 KB calendar of
+ * 39 events in the daemon's window.  "200" ignores conditional headers,
+ * "304" honours If-None-Match, "changed" moves one event on every answer
+ * (new busy data each time, no ETag).  Its own CPU is reported so it is
+ * seen not to be the bottleneck.
+ *
+ * Steps, each printed as it ends: import (client time of POST /v1/import);
+ * window 1 = the first round (fetches/s and daemon CPU per fetch from
+ * /metrics and /proc, /healthz p50/p99/max from sequential probes every
+ * 20 ms); window 2 = later (steady state when INTERVAL is short enough
+ * for the first round to have finished); /metrics size and time; RSS, DB
+ * and WAL sizes; then SIGTERM and a restart: time from spawn to the first
+ * /healthz answer.  Only 127.0.0.1 is used; children die with the bench.
+ */
+#include <curl/curl.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "support_proc.h"
+#include "util.h"
+
+#define PER_AGENCY 60
+#define NPORTS     32
+#define ADMIN      "scale-bench-admin-token-0123456789abcdef"
+
+static const char *mode;
+static int delay_ms;
+static long served;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ---- the ICS server (child process) ---------------------------------- */
+static char *calendar(long shift_min)
+{
+    strbuf_t b;
+    strbuf_init(&b);
+    strbuf_puts(&b, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//tsunagu//scale bench//EN\r\n");
+    time_t base = time(NULL) - 10 * 86400;
+    for (int i = 0; i < 39; i++) {
+        time_t s = base + (time_t)i * 4 * 86400 + 3600 * (i % 8) + (i == 0 ? shift_min * 60 : 0);
+        struct tm a, z;
+        time_t e = s + 5400;
+        gmtime_r(&s, &a);
+        gmtime_r(&e, &z);
+        strbuf_printf(&b, "BEGIN:VEVENT\r\nUID:scale-%d@bench\r\nDTSTAMP:20261201T000000Z\r\n"
+                      "DTSTART:%04d%02d%02dT%02d%02d00Z\r\nDTEND:%04d%02d%02dT%02d%02d00Z\r\n"
+                      "SUMMARY:ケース会議 %d\r\nDESCRIPTION:", i, a.tm_year + 1900, a.tm_mon + 1,
+                      a.tm_mday, a.tm_hour, a.tm_min, z.tm_year + 1900, z.tm_mon + 1, z.tm_mday,
+                      z.tm_hour, z.tm_min, i);
+        for (int k = 0; k < 3; k++)
+            strbuf_puts(&b, "関係機関との調整と記録のための長めの説明文です。");
+        strbuf_puts(&b, "\r\n");
+        if (i % 5 == 0)
+            strbuf_puts(&b, "RRULE:FREQ=WEEKLY;COUNT=3\r\n");
+        strbuf_puts(&b, "END:VEVENT\r\n");
+    }
+    strbuf_puts(&b, "END:VCALENDAR\r\n");
+    return strbuf_detach(&b);
+}
+
+static char *body_fixed;
+
+static void send_answer(struct evhttp_request *req)
+{
+    struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+    const char *inm = evhttp_find_header(evhttp_request_get_input_headers(req), "If-None-Match");
+    served++;
+    if (strcmp(mode, "304") == 0 && inm && strcmp(inm, "\"e1\"") == 0) {
+        evhttp_send_reply(req, 304, "Not Modified", NULL);
+        return;
+    }
+    struct evbuffer *b = evbuffer_new();
+    char *changed = strcmp(mode, "changed") == 0 ? calendar(served % 1000) : NULL;
+    evbuffer_add(b, changed ? changed : body_fixed, strlen(changed ? changed : body_fixed));
+    free(changed);
+    if (strcmp(mode, "changed") != 0)
+        evhttp_add_header(out, "ETag", "\"e1\"");
+    evhttp_add_header(out, "Content-Type", "text/calendar; charset=utf-8");
+    evhttp_send_reply(req, 200, "OK", b);
+    evbuffer_free(b);
+}
+
+static void on_delay(evutil_socket_t fd, short what, void *arg)
+{
+    send_answer(arg);
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+    struct event_base *base = arg;
+    if (strcmp(evhttp_request_get_uri(req), "/served") == 0) {
+        struct evbuffer *b = evbuffer_new();
+        evbuffer_add_printf(b, "%ld\n", served);
+        evhttp_send_reply(req, 200, "OK", b);
+        evbuffer_free(b);
+        return;
+    }
+    if (delay_ms <= 0) {
+        send_answer(req);
+        return;
+    }
+    struct timeval tv = {delay_ms / 1000, (delay_ms % 1000) * 1000};
+    event_base_once(base, -1, EV_TIMEOUT, on_delay, req, &tv);
+}
+
+static pid_t start_server(int port0)
+{
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    body_fixed = calendar(0);
+    struct event_base *base = event_base_new();
+    struct evhttp *http = evhttp_new(base);
+    evhttp_set_gencb(http, on_request, base);
+    for (int i = 0; i < NPORTS; i++)
+        if (evhttp_bind_socket(http, "127.0.0.1", (uint16_t)(port0 + i)) != 0)
+            _exit(2);
+    event_base_dispatch(base);
+    _exit(0);
+}
+
+/* ---- measuring --------------------------------------------------------- */
+static double cpu_s(pid_t pid)          /* utime + stime */
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');
+    unsigned long ut = 0, st = 0;
+    if (p)
+        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st);
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static long rss_kb(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    long kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %ld", &kb) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kb;
+}
+
+static long long file_size(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 ? (long long)sb.st_size : 0;
+}
+
+static int port;
+
+static long http_get(const char *path, const char *auth, strbuf_t *body, double *secs, long timeout)
+{
+    CURL *c = curl_easy_init();
+    char url[256], hdr[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
+    struct curl_slist *h = NULL;
+    if (auth) {
+        snprintf(hdr, sizeof hdr, "Authorization: Bearer %s", auth);
+        h = curl_slist_append(h, hdr);
+    }
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, NULL);
+    FILE *sink = NULL;
+    if (body) {
+        strbuf_init(body);
+        sink = open_memstream(&body->s, &body->len);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, sink);
+    } else {
+        sink = fopen("/dev/null", "w");
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, sink);
+    }
+    double t0 = now_s();
+    long status = 0;
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    if (secs)
+        *secs = now_s() - t0;
+    fclose(sink);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return status;
+}
+
+static long metric(const char *name)
+{
+    strbuf_t b;
+    if (http_get("/metrics", ADMIN, &b, NULL, 60) != 200) {
+        free(b.s);
+        return -1;
+    }
+    char key[128];
+    snprintf(key, sizeof key, "\n%s ", name);
+    char *p = strstr(b.s, key);
+    long v = p ? strtol(p + strlen(key), NULL, 10) : -1;
+    free(b.s);
+    return v;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* One window: /healthz probes every 20 ms; fetch rate and CPU. */
+static void window(const char *label, pid_t daemon, pid_t server, int secs)
+{
+    long f0 = metric("tsunagu_feed_fetch_seconds_count");
+    double c0 = cpu_s(daemon), s0 = cpu_s(server), t0 = now_s();
+    size_t n = 0, cap = (size_t)secs * 60 + 16;
+    double *lat = xcalloc(cap, sizeof *lat);
+    while (now_s() - t0 < secs && n < cap) {
+        double dt;
+        if (http_get("/healthz", NULL, NULL, &dt, 30) == 200)
+            lat[n++] = dt * 1000;
+        support_sleep_ms(20);
+    }
+    double el = now_s() - t0;
+    long f1 = metric("tsunagu_feed_fetch_seconds_count");
+    double c1 = cpu_s(daemon), s1 = cpu_s(server);
+    qsort(lat, n, sizeof *lat, cmp_d);
+    double rate = (double)(f1 - f0) / el;
+    printf("%-13s %6.1f fetches/s, daemon CPU %5.1f %% (%.2f ms per fetch), server CPU %5.1f %%;"
+           " /healthz p50 %.2f p99 %.2f max %.2f ms (%zu probes)\n", label, rate,
+           100 * (c1 - c0) / el, f1 > f0 ? 1000 * (c1 - c0) / (double)(f1 - f0) : 0,
+           100 * (s1 - s0) / el, n ? lat[n / 2] : 0, n ? lat[n * 99 / 100] : 0,
+           n ? lat[n - 1] : 0, n);
+    fflush(stdout);
+    free(lat);
+}
+
+static char *city_doc(long nfeeds, int port0)
+{
+    strbuf_t b;
+    strbuf_init(&b);
+    strbuf_puts(&b, "{\"city\": \"規模試験市\", \"timezone\": \"Asia/Tokyo\", \"agencies\": [");
+    for (long a = 0; a * PER_AGENCY < nfeeds; a++) {
+        strbuf_printf(&b, "%s{\"id\": \"ag%ld\", \"name\": \"機関%ld\", \"calendars\": [",
+                      a ? "," : "", a, a);
+        for (long c = 0; c < PER_AGENCY && a * PER_AGENCY + c < nfeeds; c++)
+            strbuf_printf(&b, "%s{\"id\": \"f%ld\", \"kind\": \"ics\", \"url\": "
+                          "\"http://127.0.0.1:%ld/f%ld.ics\"}", c ? "," : "",
+                          a * PER_AGENCY + c, port0 + a % NPORTS, a * PER_AGENCY + c);
+        strbuf_puts(&b, "]}");
+    }
+    strbuf_puts(&b, "]}");
+    return strbuf_detach(&b);
+}
+
+static pid_t spawn_daemon(const char *dir, const char *interval)
+{
+    static char listen[64], db[600], poll[64];
+    snprintf(listen, sizeof listen, "TSUNAGU_LISTEN=127.0.0.1:%d", port);
+    snprintf(db, sizeof db, "TSUNAGU_DATABASE=%s/t.db", dir);
+    snprintf(poll, sizeof poll, "TSUNAGU_POLL_INTERVAL=%s", interval);
+    const char *env[] = {listen, db, poll, "TSUNAGU_ADMIN_TOKEN=" ADMIN, "TSUNAGU_LOG_LEVEL=warn",
+                         "TSUNAGU_MAX_BODY_BYTES=64M", "TSUNAGU_DRAIN_SECONDS=5", NULL};
+    const char *argv[] = {"bin/tsunagud", NULL};
+    char *log = support_path(dir, "tsunagud.log");
+    pid_t pid = support_spawn(argv, env, NULL, log);
+    free(log);
+    return pid;
+}
+
+static double time_to_healthz(pid_t pid)
+{
+    double t0 = now_s();
+    while (now_s() - t0 < 120) {
+        if (http_get("/healthz", NULL, NULL, NULL, 30) == 200)
+            return now_s() - t0;
+        if (!support_alive(pid))
+            return -1;
+        support_sleep_ms(10);
+    }
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 6) {
+        fprintf(stderr, "usage: scale_bench N 200|304|changed INTERVAL DELAY_MS WINDOW_S\n");
+        return 2;
+    }
+    long n = atol(argv[1]);
+    mode = argv[2];
+    delay_ms = atoi(argv[4]);
+    int win = atoi(argv[5]);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    char *dir = support_mkdtemp("scale-bench");
+    /* 32 ports below the ephemeral range; another base if one is taken */
+    int port0 = 0;
+    pid_t server = -1;
+    for (int attempt = 0; attempt < 8 && server < 0; attempt++) {
+        port0 = 20000 + (int)((getpid() * 7 + attempt * 1009) % 12000);
+        server = start_server(port0);
+        if (!support_wait_port(port0 + NPORTS - 1, 3000, server)) {
+            kill(server, SIGKILL);
+            waitpid(server, NULL, 0);
+            server = -1;
+        }
+    }
+    port = support_free_port();
+    pid_t d = spawn_daemon(dir, argv[3]);
+    if (server < 0 || time_to_healthz(d) < 0) {
+        fprintf(stderr, "could not start the server or the daemon (%s)\n", dir);
+        return 1;
+    }
+    printf("== %ld feeds, mode %s, POLL_INTERVAL %s s, server delay %d ms\n", n, mode, argv[3],
+           delay_ms);
+    char *doc = city_doc(n, port0);
+    char hdr[64], url[128];
+    snprintf(hdr, sizeof hdr, "Authorization: Bearer %s", ADMIN);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/v1/import", port);
+    CURL *c = curl_easy_init();
+    struct curl_slist *h = curl_slist_append(NULL, hdr);
+    FILE *null = fopen("/dev/null", "w");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, doc);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 600L);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, null);
+    double t0 = now_s();
+    long st = 0;
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
+    printf("import        %.2f s (HTTP %ld, %zu bytes)\n", now_s() - t0, st, strlen(doc));
+    fflush(stdout);
+    window("first round", d, server, win);
+    window("later", d, server, win);
+    strbuf_t mb;
+    double mt = 0;
+    http_get("/metrics", ADMIN, &mb, &mt, 60);
+    printf("/metrics      %zu bytes in %.1f ms\n", mb.len, mt * 1000);
+    free(mb.s);
+    char *db = support_path(dir, "t.db"), *wal = xasprintf("%s-wal", db);
+    printf("memory/disk   RSS %ld MB, DB %.1f MB, WAL %.1f MB; feeds ok %ld, failing %ld\n",
+           rss_kb(d) / 1024, file_size(db) / 1048576.0, file_size(wal) / 1048576.0,
+           metric("tsunagu_feeds{state=\"ok\"}"), metric("tsunagu_feeds{state=\"failing\"}"));
+    support_stop(d, 30000);
+    d = spawn_daemon(dir, argv[3]);
+    printf("restart       /healthz after %.2f s\n", time_to_healthz(d));
+    fflush(stdout);
+    support_sleep_ms(3000);
+    printf("after restart RSS %ld MB\n", rss_kb(d) / 1024);
+    support_stop(d, 30000);
+    kill(server, SIGKILL);
+    waitpid(server, NULL, 0);
+    support_rmtree(dir);
+    fclose(null);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    free(doc);
+    free(db);
+    free(wal);
+    free(dir);
+    return 0;
+}
