@@ -273,7 +273,7 @@ static void test_trickling_connections_are_cut_off(void **state)
     /* every sample but the slowest within 50 ms: on a loaded machine one
      * sample can wait out a scheduling stall or a SYN retransmit (1 s) */
     if (lat[samples - 2] >= 50)
-        fail_msg("/healthz took %.1f ms in %d of %d samples", lat[samples - 2], 2, samples);
+        fail_msg("/healthz took %.1f ms or more in at least 2 of %d samples", lat[samples - 2], samples);
     int closed = 0;
     while (now_ms() - t0 < 8000 && (closed = trickle(fds, N, 'a')) < N)
         support_sleep_ms(200);
