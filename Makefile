@@ -30,7 +30,7 @@ CC      ?= cc
 PKGS     = libevent libevent_pthreads libcurl libical sqlite3 jansson libxml-2.0 icu-i18n icu-uc libsodium
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-WARN     = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation
+WARN     = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation -Wshadow -Wmissing-prototypes -Wcast-qual
 CFLAGS  ?= -O2 -g
 BASE_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP
 LDLIBS   = $(PKG_LIBS) -lm

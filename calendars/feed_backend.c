@@ -145,25 +145,35 @@ static void exchange_release(feed_job_t *job)
 
 static int http_start(feed_job_t *job, const feed_http_req_t *req, feed_http_cb cb, int redirs);
 
-static void xreq_free(feed_http_req_t *r)
+static void xreq_free(feed_http_owned_t *r)
 {
-    free((char *)r->method);
-    free((char *)r->url);
-    free((char *)r->body);
-    free((char *)r->depth);
-    free((char *)r->content_type);
-    free((char *)r->if_none_match);
-    free((char *)r->if_modified_since);
+    free(r->method);
+    free(r->url);
+    free(r->body);
+    free(r->depth);
+    free(r->content_type);
+    free(r->if_none_match);
+    free(r->if_modified_since);
     memset(r, 0, sizeof *r);
 }
 
-static feed_http_req_t xreq_dup(const feed_http_req_t *r)
+static feed_http_owned_t xreq_dup(const feed_http_req_t *r)
 {
-    feed_http_req_t c = {
+    feed_http_owned_t c = {
         xstrdup(r->method), xstrdup(r->url), xstrdup(r->body), xstrdup(r->depth),
         xstrdup(r->content_type), xstrdup(r->if_none_match), xstrdup(r->if_modified_since),
     };
     return c;
+}
+
+/* The borrowed view of an owned request. */
+static feed_http_req_t xreq_view(const feed_http_owned_t *o)
+{
+    feed_http_req_t v = {
+        o->method, o->url, o->body, o->depth, o->content_type, o->if_none_match,
+        o->if_modified_since,
+    };
+    return v;
 }
 
 static bool http_url(const char *u)
@@ -196,16 +206,13 @@ static bool follow_redirect(feed_job_t *job, CURL *easy, feed_http_resp_t *resp,
         free(why);
         return true;
     }
-    feed_http_req_t next = xreq_dup(&job->xreq);
-    free((char *)next.url);
-    next.url = xstrdup(loc);
-    if (resp->status == 303) {                        /* See Other: GET, no body */
-        free((char *)next.method);
-        free((char *)next.body);
+    char *target = xstrdup(loc);        /* loc lives in the easy handle http_start frees */
+    feed_http_req_t next = xreq_view(&job->xreq);
+    next.url = target;
+    if (resp->status == 303)                          /* See Other: GET, no body */
         next.method = next.body = NULL;
-    }
-    http_start(job, &next, cb, job->redirs + 1);
-    xreq_free(&next);
+    http_start(job, &next, cb, job->redirs + 1);    /* copies next */
+    free(target);
     return true;
 }
 
@@ -304,7 +311,7 @@ static int http_start(feed_job_t *job, const feed_http_req_t *req, feed_http_cb 
 {
     exchange_release(job);
     resp_init(&job->resp);
-    feed_http_req_t copy = xreq_dup(req);     /* req may be job->xreq itself */
+    feed_http_owned_t copy = xreq_dup(req);   /* req may point into job->xreq */
     xreq_free(&job->xreq);
     job->xreq = copy;
     job->redirs = redirs;
@@ -315,7 +322,8 @@ static int http_start(feed_job_t *job, const feed_http_req_t *req, feed_http_cb 
     }
     job->easy = e;
     job->http_cb = cb;
-    configure_easy(job, e, &job->xreq);
+    feed_http_req_t view = xreq_view(&job->xreq);
+    configure_easy(job, e, &view);
     if (curlev_add(job->cev, e, on_http_done, job) != 0) {
         curl_easy_cleanup(e);
         job->easy = NULL;

@@ -355,7 +355,7 @@ static void req_free(api_req_t *r)
         evhttp_clear_headers(r->query);
         free(r->query);
     }
-    free((char *)r->path);
+    free(r->path);
     free(r);
 }
 

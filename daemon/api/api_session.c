@@ -36,10 +36,10 @@
 const char *api_peer(const api_req_t *r)
 {
     struct evhttp_connection *c = evhttp_request_get_connection(r->req);
-    const char *addr = NULL;
+    char *addr = NULL;                  /* owned by the connection */
     ev_uint16_t port;
     if (c)
-        evhttp_connection_get_peer(c, (char **)&addr, &port);
+        evhttp_connection_get_peer(c, &addr, &port);
     return addr ? addr : "";
 }
 

@@ -196,7 +196,7 @@ static bool apply_day_spec(const char *spec, int start, int end, hours_t *h)
 static bool get_hours(const json_t *obj, const char *path, hours_t *h, perr_t *e)
 {
     memset(h, 0, sizeof *h);
-    const json_t *v = json_object_get(obj, "hours");
+    json_t *v = json_object_get(obj, "hours");
     if (!v || json_is_null(v)) {
         int start = 8 * 3600 + 30 * 60, end = 17 * 3600 + 15 * 60;
         apply_day_spec("mon-fri", start, end, h);
@@ -205,7 +205,7 @@ static bool get_hours(const json_t *obj, const char *path, hours_t *h, perr_t *e
     if (!json_is_object(v)) return fail(e, path, "オブジェクトが必要です (expected {\"mon-fri\": \"HH:MM-HH:MM\"})");
     const char *key;
     const json_t *val;
-    json_object_foreach((json_t *)v, key, val) {
+    json_object_foreach(v, key, val) {
         int start, end;
         char p[256];
         snprintf(p, sizeof p, "%s.%s", path, key);

@@ -714,10 +714,11 @@ static void launch_failed(feed_ent_t *e, const char *why)
     memset(&res, 0, sizeof res);
     strvec_init(&res.warnings);
     res.status = FEED_ERROR;
-    res.error = (char *)why;
+    res.error = xstrdup(why);
     e->failures++;
     double delay = next_delay(f, e->failures);
     record_failure(e, &res, tu_now() + (int64_t)delay);
+    free(res.error);
     schedule_in(e, delay);
 }
 

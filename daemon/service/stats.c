@@ -237,12 +237,12 @@ static void add_attendance(void *arg, const char *agency, const char *partstat, 
 
 static json_t *answers_block(const attendance_t *x)
 {
-    const json_t *g = x->by_partstat;
+    json_t *g = x->by_partstat;
     json_int_t ac = count_of(g, "ACCEPTED"), de = count_of(g, "DECLINED"),
                te = count_of(g, "TENTATIVE"), all = 0;
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)g, k, v)
+    json_object_foreach(g, k, v)
         all += json_integer_value(v);
     return json_pack("{s:I, s:I, s:I, s:I}", "accepted", ac, "declined", de, "tentative", te,
                      "none", all - ac - de - te);

@@ -67,7 +67,7 @@ typedef struct api_req {
     tsunagud_t            *d;         /* the daemon context */
     api_t                 *api;
     enum evhttp_cmd_type   method;
-    const char            *path;      /* decoded path without query */
+    char                  *path;      /* decoded path without query (owned) */
     api_auth_t             auth;
     size_t                 nparams;
     char                  *param_name[API_MAX_PARAMS];

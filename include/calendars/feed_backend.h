@@ -45,6 +45,12 @@ typedef struct feed_http_req {
     const char *if_modified_since;
 } feed_http_req_t;
 
+/* The same request with owned strings: what a job keeps of its exchange
+ * in flight, to follow redirects by hand (feed_backend.c). */
+typedef struct feed_http_owned {
+    char *method, *url, *body, *depth, *content_type, *if_none_match, *if_modified_since;
+} feed_http_owned_t;
+
 typedef void (*feed_http_cb)(feed_job_t *job, feed_http_resp_t *resp);
 typedef void (*feed_defer_cb)(feed_job_t *job);
 
@@ -81,7 +87,7 @@ struct feed_job {
     bool                  has_self;
     bool                  self_refused;     /* a connect to it was refused */
     /* the exchange in flight, kept to follow its redirects by hand */
-    feed_http_req_t       xreq;             /* strings owned (xreq_free) */
+    feed_http_owned_t     xreq;             /* owned copy (xreq_free) */
     int                   redirs;
     bool                  offloaded;  /* a parse task holds it (feed_parse_document_async) */
     bool                  cancelled;  /* ... and feed_job_cancel came meanwhile */

@@ -578,10 +578,10 @@ static void test_booked_meeting_is_busy_409_with_suggestions(void **state)
     size_t i2;
     json_t *sl;
     json_array_foreach(json_object_get(q, "slots"), i2, sl) {
-        int64_t s0, s1;
-        assert_true(tu_parse_iso8601(json_string_value(json_object_get(sl, "start")), NULL, &s0));
-        assert_true(tu_parse_iso8601(json_string_value(json_object_get(sl, "end")), NULL, &s1));
-        if (s0 < b1 && b0 < s1) fail_msg("slot %s overlaps the booked meeting",
+        int64_t t0, t1;
+        assert_true(tu_parse_iso8601(json_string_value(json_object_get(sl, "start")), NULL, &t0));
+        assert_true(tu_parse_iso8601(json_string_value(json_object_get(sl, "end")), NULL, &t1));
+        if (t0 < b1 && b0 < t1) fail_msg("slot %s overlaps the booked meeting",
                                          json_string_value(json_object_get(sl, "start")));
     }
     json_decref(q);

@@ -26,9 +26,12 @@ static char *refusal(const char *feed, const char *userpwd, const char *to)
 {
     feed_job_t job;
     memset(&job, 0, sizeof job);
-    job.url = (char *)feed;
-    job.userpwd = (char *)userpwd;
-    return feed_dav_url_refusal(&job, to);
+    job.url = xstrdup(feed);
+    job.userpwd = xstrdup(userpwd);
+    char *why = feed_dav_url_refusal(&job, to);
+    free(job.url);
+    free(job.userpwd);
+    return why;
 }
 
 static void assert_allowed(const char *feed, const char *userpwd, const char *to)
@@ -83,9 +86,12 @@ static char *refusal_allowing(const char *feed, const char *allow, const char *t
 {
     feed_job_t job;
     memset(&job, 0, sizeof job);
-    job.url = (char *)feed;
-    job.allow_hosts = (char *)allow;
-    return feed_dav_url_refusal(&job, to);
+    job.url = xstrdup(feed);
+    job.allow_hosts = xstrdup(allow);
+    char *why = feed_dav_url_refusal(&job, to);
+    free(job.url);
+    free(job.allow_hosts);
+    return why;
 }
 
 /* Without credentials another origin is refused too (issue 8 item 4: a
