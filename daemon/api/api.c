@@ -43,7 +43,6 @@ static const api_register_fn api_areas[] = {
     api_session_register,
     api_users_register,
     api_overview_register,
-    /* api_slots_register, api_cases_register, api_meetings_register ... */
     NULL
 };
 

@@ -42,7 +42,7 @@ static const city_t *require_city(api_req_t *r)
     return city;
 }
 
-static void on_slots(api_req_t *r)
+static void h_slots(api_req_t *r)
 {
     const city_t *city = require_city(r);
     if (!city) return;
@@ -231,7 +231,7 @@ void api_slots_register(api_t *api)
         slot_cache = slot_cache_new();
         tsunagud_on_shutdown(free_slot_cache, NULL);
     }
-    api_route(api, "POST", "/v1/slots", API_STAFF, API_DATA_NONE, on_slots);
+    api_route(api, "POST", "/v1/slots", API_STAFF, API_DATA_NONE, h_slots);
     api_route(api, "POST", "/v1/holds", API_STAFF, API_DATA_NONE, on_hold_create);
     api_route(api, "GET", "/v1/holds", API_STAFF, API_DATA_NONE, on_hold_list);
     api_route(api, "GET", "/v1/holds/{id}", API_STAFF, API_DATA_NONE, on_hold_get);

@@ -82,7 +82,7 @@ static bool reply_tempfail(long st, const json_t *resp)
            (st == 403 && code && strcmp(code, "forbidden") == 0);
 }
 
-static int cmd_reply(cli_t *c, int argc, char **argv)
+static int v_reply(cli_t *c, int argc, char **argv)
 {
     size_t len;
     char *raw = read_stdin(&len);
@@ -144,12 +144,12 @@ static int meeting_id_verb(cli_t *c, int argc, char **argv, const char *method,
     return show_answer(c, st, resp, 200, print_meeting);
 }
 
-static int cmd_show(cli_t *c, int argc, char **argv)
+static int v_show(cli_t *c, int argc, char **argv)
 {
     return meeting_id_verb(c, argc, argv, "GET", "", NULL);
 }
 
-static int cmd_cancel(cli_t *c, int argc, char **argv)
+static int v_cancel(cli_t *c, int argc, char **argv)
 {
     return meeting_id_verb(c, argc, argv, "POST", "/cancel", json_object());
 }
@@ -168,7 +168,7 @@ static void print_suggestions(cli_t *c, long code, const json_t *resp)
 
 /* "meeting reschedule ID --start --end": SEQUENCE+1, the REQUEST mailed
  * again to everyone. */
-static int cmd_reschedule(cli_t *c, int argc, char **argv)
+static int v_reschedule(cli_t *c, int argc, char **argv)
 {
     const char *id = cli_arg(argc, argv, 0);
     const char *st = cli_opt(argc, argv, "--start"), *en = cli_opt(argc, argv, "--end");
@@ -195,7 +195,7 @@ static int cmd_reschedule(cli_t *c, int argc, char **argv)
     return show_answer(c, code, resp, 200, print_meeting);
 }
 
-static int cmd_book(cli_t *c, int argc, char **argv)
+static int v_book(cli_t *c, int argc, char **argv)
 {
     const char *cs = cli_opt(argc, argv, "--case"), *type = cli_opt(argc, argv, "--type");
     const char *st = cli_opt(argc, argv, "--start"), *en = cli_opt(argc, argv, "--end");
@@ -252,7 +252,7 @@ static void print_outbox(const json_t *resp)
     cli_table_print(t);
 }
 
-static int cmd_outbox(cli_t *c, int argc, char **argv)
+static int v_outbox(cli_t *c, int argc, char **argv)
 {
     const char *state = cli_opt(argc, argv, "--state");
     char *path = state ? xasprintf("/v1/outbox?state=%s", state) : xstrdup("/v1/outbox");
@@ -263,13 +263,13 @@ static int cmd_outbox(cli_t *c, int argc, char **argv)
 }
 
 const cli_verb_t cli_meetings_verbs[] = {
-    { "reply", "< message.eml", "iMIP の返信メールを取り込む。終了コード 0 記録、1 拒否、75 一時的失敗 (feed an iMIP REPLY, MTA pipe)", cmd_reply },
+    { "reply", "< message.eml", "iMIP の返信メールを取り込む。終了コード 0 記録、1 拒否、75 一時的失敗 (feed an iMIP REPLY, MTA pipe)", v_reply },
     { "meeting book", "--case ID --type T --start ISO --end ISO [--attendees a,b] [--location L|--url U] [--monitoring DATE]",
-      "会議を予約して招待を送る (book a meeting)", cmd_book },
-    { "meeting show", "ID", "会議と出欠を表示 (show a meeting)", cmd_show },
+      "会議を予約して招待を送る (book a meeting)", v_book },
+    { "meeting show", "ID", "会議と出欠を表示 (show a meeting)", v_show },
     { "meeting reschedule", "ID --start ISO --end ISO [--location L|--url U] [--hold N]",
-      "会議の日時を変更して招待を送り直す (reschedule, SEQUENCE+1)", cmd_reschedule },
-    { "meeting cancel", "ID", "会議を中止して中止連絡を送る (cancel)", cmd_cancel },
-    { "outbox", "[--state pending|sending|sent|dead|bounced]", "送信待ち・配送不能のメール (the outbox)", cmd_outbox },
+      "会議の日時を変更して招待を送り直す (reschedule, SEQUENCE+1)", v_reschedule },
+    { "meeting cancel", "ID", "会議を中止して中止連絡を送る (cancel)", v_cancel },
+    { "outbox", "[--state pending|sending|sent|dead|bounced]", "送信待ち・配送不能のメール (the outbox)", v_outbox },
     { NULL, NULL, NULL, NULL }
 };

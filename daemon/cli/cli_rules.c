@@ -60,7 +60,7 @@ static const char *positional(int argc, char **argv)
 
 /* ---- rules check ------------------------------------------------------- */
 
-static int cli_rules_check(cli_t *c, int argc, char **argv)
+static int v_check(cli_t *c, int argc, char **argv)
 {
     const char *file = positional(argc, argv);
     char err[1024];
@@ -191,7 +191,7 @@ static int explain_loaded(const ruleset_t *rs, city_t *city, const char *case_pa
     return rc;
 }
 
-static int cli_rules_explain(cli_t *c, int argc, char **argv)
+static int v_explain(cli_t *c, int argc, char **argv)
 {
     const char *city_path = opt_value(argc, argv, "--city");
     const char *rules_path = opt_value(argc, argv, "--rules");
@@ -222,9 +222,9 @@ static int cli_rules_explain(cli_t *c, int argc, char **argv)
 
 const cli_verb_t cli_rules_verbs[] = {
     { "rules check", "FILE", "ルールファイルを検査する (check a rule file offline)",
-      cli_rules_check },
+      v_check },
     { "rules explain", "--city agencies.json [--rules FILE] [--json] CASE.json",
       "主担当の提案と理由をオフラインで表示する (explain a proposal offline)",
-      cli_rules_explain },
+      v_explain },
     { NULL, NULL, NULL, NULL }
 };
