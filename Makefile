@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tsunagu build.  `make` builds bin/tsunagud and bin/tsunagu; `make check`
 # runs every test (the layer check; unit tests three times: plain, under
 # ASan+UBSan and under valgrind's memcheck; then the integration tests);
@@ -222,6 +223,7 @@ check:
 	@rm -f build/results.txt
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory layers
+	@tests/check-spdx
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory unit-san
 	@$(MAKE) --no-print-directory valgrind

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * curlev.c - libcurl's multi-socket API driven by libevent (after curl's
  * hiperfifo example).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * feed_backend.c - refreshing a feed of any kind: the backend vtable,
  * feed_refresh()/feed_job_cancel(), and the HTTP plumbing every kind

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * feed_caldav.c - the "caldav" feed kind: busy time from CalDAV calendar
  * collections, refreshed incrementally.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * feed_caldav_fb.c - the "caldav-freebusy" feed kind: the CalDAV
  * free-busy-query REPORT (RFC 4791 section 7.10) on calendar collections,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * feed_freebusy.c - the "freebusy" feed kind: a published VFREEBUSY
  * document (http(s) or local file).

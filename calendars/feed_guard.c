@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * feed_guard.c - where a feed fetch may go (issue 8 item 4: a feed server
  * must not turn tsunagud into a port scanner).

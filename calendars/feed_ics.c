@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * feed_ics.c - the "ics" feed kind: one iCalendar document fetched over
  * http(s) or read from a local file (file:// URL or absolute path).

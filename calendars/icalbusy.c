@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * icalbusy.c - iCalendar / VFREEBUSY text to a busy set (DESIGN "Busy time").
  *

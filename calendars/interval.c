@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * interval.c - busy-time algebra over sorted, merged interval arrays.
  *

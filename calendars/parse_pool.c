@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * parse_pool.c - worker threads for feed parsing (see parse_pool.h).
  *

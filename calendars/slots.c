@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * slots.c - the common-slot engine (DESIGN "Common slots").
  *

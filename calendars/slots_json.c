@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * slots_json.c - the JSON face of the slot engine: parse and validate a
  * query document (DESIGN "Interchange formats", queries/NAME.json) and

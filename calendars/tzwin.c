@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tzwin.c - Windows time zone names to IANA ids, through ICU.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * webdav.c - parsing WebDAV multistatus responses safely.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * main_tsunagud.c - the tsunagud daemon: config, store, loop, signals.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * case.c - the case (ケース) interchange format: parse, validate, serialize.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rules_eval.c - evaluate a rule set against a case and the agency
  * registry, producing a proposal (DESIGN "Default lead-agency policy").

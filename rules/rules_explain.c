@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rules_explain.c - turn a proposal into the API result object and into
  * the Japanese paragraph a secretariat reads aloud at the meeting.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rules_freetime.c - free working minutes, the data behind tie-break 2
  * ("more free working minutes in the next 10 business days").

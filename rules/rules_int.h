@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rules_int.h - internal representation of a parsed rule set, shared by
  * rules_parse.c, rules_eval.c and rules_explain.c (not a public header).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rules_parse.c - the rule language (tsunagu.rules(5)): lexer and parser.
  *

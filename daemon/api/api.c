@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * api.c - the evhttp router: routes, auth, request and response helpers.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * api_agencies.c - the agency registry: import, listing, combined busy
  * time and the subscribable VFREEBUSY feed.

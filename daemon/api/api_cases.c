@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * api_cases.c - cases, lead-agency proposals and the secretariat's review.
  *

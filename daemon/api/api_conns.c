@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * api_conns.c - the HTTP connection guard (see api_conns.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * api_feeds.c - feed status, manual refresh and per-feed busy time.
  *

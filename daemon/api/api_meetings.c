@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * api_meetings.c - HTTP routes for meetings, replies, the outbox and the
  * per-agency meetings feed.  Thin: each handler validates access, calls

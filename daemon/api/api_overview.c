@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * api_overview.c - summaries for the web UI (staff roles).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * api_slots.c - HTTP routes for common slots and holds.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * api_stats.c - statistics, similar cases and rule impact over HTTP.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * api_system.c - /healthz (public), /metrics (Prometheus text) and
  * /v1/routes (admin: the route table with each route's roles and data

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * api_tokens.c - bearer tokens: lookup for the router, and the admin
  * endpoints POST/GET /v1/tokens, DELETE /v1/tokens/{id}.

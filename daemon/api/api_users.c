@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * api_users.c - personal accounts, for admin (tsunagu user ...).
  *

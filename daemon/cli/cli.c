@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cli.c - the tsunagu client's dispatcher and shared helpers.
  *

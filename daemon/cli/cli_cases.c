@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cli_cases.c - case and decision verbs of the tsunagu client, one verb
  * per API call of daemon/api/api_cases.c:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cli_core.c - the core verbs of the tsunagu client: import, agencies,
  * feeds, refresh, busy time, free/busy, tokens, health.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cli_demo.c - `tsunagu demo-city SRC DST`: a copy of a fixture city whose
  * calendars are moved to the current week, so the demo (`make run`) shows

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cli_meetings.c - CLI verbs for meetings, replies and the outbox.
  *

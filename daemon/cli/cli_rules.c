@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cli_rules.c - offline rule verbs of the tsunagu CLI (no daemon needed):
  *

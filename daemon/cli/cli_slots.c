@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cli_slots.c - `tsunagu slots QUERY.json`: ask the daemon for common
  * slots and print them as a table a secretariat can read out:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cli_stats.c - statistics, similar cases and rule impact from the CLI:
  *

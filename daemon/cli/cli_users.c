@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cli_users.c - `tsunagu user ...`: personal accounts for the web UI
  * (admin token).  Thin: each verb is one call to /v1/users.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * city.c - agencies.json (DESIGN "Interchange formats") into city_t.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * config.c - "KEY = value" configuration with TSUNAGU_<KEY> overrides.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * holidays.c - Japanese public holidays (国民の祝日に関する法律).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ids.c - the identifier rule (see ids.h): a character scan, a decimal
  * parser that refuses overflow instead of saturating, and a control

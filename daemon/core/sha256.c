@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sha256.c - SHA-256 (FIPS 180-4) and HMAC-SHA256, self-contained.
  *

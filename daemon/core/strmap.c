@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * strmap.c - string-keyed hash map (see strmap.h): open addressing,
  * linear probing, FNV-1a, capacity a power of two kept at most half full,

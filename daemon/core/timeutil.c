@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * timeutil.c - the one clock, civil-date arithmetic, zones and ISO-8601.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * util.c - checked allocation, strbuf, strvec, file reading, UTF-8 check.
  * See include/core/util.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * imip.c - iMIP (RFC 6047) mail: REQUEST / CANCEL builder and REPLY parser.
  *

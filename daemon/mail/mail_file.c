@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mail_file.c - "file" transport: append each message to one mbox-like
  * file (a "From " separator line, the message with LF line ends, lines

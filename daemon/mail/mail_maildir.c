@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mail_maildir.c - maildir transport for the demo and tests.
  *

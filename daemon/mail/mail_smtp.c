@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mail_smtp.c - SMTP transport: libcurl's smtp:// and smtps:// (STARTTLS
  * via CURLOPT_USE_SSL, AUTH via CURLOPT_USERNAME/PASSWORD) run on ONE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mailbox.c - a strict recursive-descent reader of one RFC 5322 mailbox.
  *

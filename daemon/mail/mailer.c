@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mailer.c - picks a mail transport by name and forwards to its vtable.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * outbox.c - durable mail queue on SQLite, drained by a libevent timer.
  *

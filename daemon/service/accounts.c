@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * accounts.c - personal accounts and sessions: login with throttling,
  * session lookup and expiry, password change, admin add/reset/disable.

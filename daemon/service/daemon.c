@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * daemon.c - the process context: current-daemon pointer, hook lists and
  * the city cache.

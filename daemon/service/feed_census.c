@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * feed_census.c - aggregate feed health for /metrics (see feed_census.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * feed_hosts.c - per-host caps and dead-host backoff for the feed
  * scheduler (see feed_hosts.h).  Hosts live in a strmap keyed by their

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * feeds.c - the feed scheduler and the busy-time queries.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * meetings.c - booking meetings and everything that follows from it.
  *

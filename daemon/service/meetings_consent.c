@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * meetings_consent.c - what a change of 本人's consent does to meetings
  * already booked (DESIGN "Meetings and consent").

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * meetings_follow.c - after the meeting: monitoring reminders, the
  * per-agency meetings feed and the meetings list.

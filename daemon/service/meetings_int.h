@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * meetings_int.h - what the meetings module's files share: the module
  * context, the meeting row as loaded from SQLite, and the helpers used by

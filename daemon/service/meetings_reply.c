@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * meetings_reply.c - replies to invitations: signed RSVP links and iMIP
  * REPLY mail, and what a decline sets off.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pwhash.c - argon2id (libsodium crypto_pwhash_str) on a worker thread.
  *

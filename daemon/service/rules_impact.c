@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rules_impact.c - propose every open case under the current and a
  * candidate rule set and report the differences (rules_impact.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * similar.c - similar past cases from an inverted index (see similar.h
  * for the definition and the exact-fraction scoring).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * slots_store.c - the slot engine fed from the store (see slots_store.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stats.c - statistics from the store (definitions in stats.h) and their
  * CSV form.

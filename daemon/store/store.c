@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store.c - the SQLite store: open, migrate, statement cache, transactions.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_audit.c - the case audit trail (store_audit.h): prepared inserts
  * and one ordered read.  No logic: callers decide what to record.

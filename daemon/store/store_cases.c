@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_cases.c - the case registry's rows (store_cases.h).  Documents
  * are stored as compact JSON text and handed back parsed.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_city.c - importing agencies.json into the store and loading it back.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_ckpt.c - the WAL checkpointer thread (see store_ckpt.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_decisions.c - rule sets, decisions and reviews (store_decisions.h).
  * One SELECT shape (DECISION_SELECT) serves the single read and the list;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_mail.c - prepared SQL for mail interop (see store_mail.h): the
  * address an answer came from, and bounces recorded on outbox rows.

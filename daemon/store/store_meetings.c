@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_meetings.c - the meeting rows the consent re-check touches
  * (store_meetings.h).  Plain prepared statements, no logic.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_migrations.c - the ordered list of numbered schema migrations.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_overview.c - SQL for the web UI's summaries (store_overview.h).
  * Read-only; each query builds its JSON rows straight from the columns.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_stats.c - prepared SQL for statistics, similar cases and rule
  * impact.

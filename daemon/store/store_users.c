@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_users.c - SQL for personal accounts and browser sessions
  * (migration 10).  Every statement is prepared through store_prepare and

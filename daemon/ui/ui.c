@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ui.c - serves the web UI: the HTML shell at / and the embedded assets
  * at /assets/<build>/<name> (see ui.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * api.h - the HTTP JSON API router on libevent's evhttp.
  *

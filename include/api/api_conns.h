@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * api_conns.h - the HTTP connection guard: a connection cap, per-request
  * deadlines that trickling cannot reset, and a calm answer to descriptor

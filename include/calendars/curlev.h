@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * curlev.h - libcurl's multi-socket API driven by a libevent base, after
  * curl's hiperfifo example.  Every network transfer in the daemon (feed

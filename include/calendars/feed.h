@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * feed.h - refreshing one calendar feed, whatever its kind.
  *

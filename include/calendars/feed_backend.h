@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * feed_backend.h - what the feed kinds (feed_ics.c, feed_freebusy.c,
  * feed_caldav.c, feed_caldav_fb.c) share with feed_backend.c.  Only those

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * icalbusy.h - iCalendar text to busy intervals (DESIGN "Busy time").
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * interval.h - busy-time algebra on sorted, merged interval arrays.
  *

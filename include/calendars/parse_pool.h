@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * parse_pool.h - a small pool of worker threads for the CPU-heavy part of
  * a feed refresh, iCalendar parsing and recurrence expansion, so it does

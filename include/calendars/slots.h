@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * slots.h - common meeting slots (DESIGN "Common slots").
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tzwin.h - Windows time zone names to IANA zone ids.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * webdav.h - WebDAV/CalDAV multistatus (RFC 4918, 4791, 6578) parsing and
  * the request bodies tsunagu sends.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cli.h - the tsunagu command-line client: verbs, HTTP calls, output.
  *

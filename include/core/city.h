@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * city.h - the agency registry: agencies.json (DESIGN "Interchange
  * formats") parsed into plain structs.

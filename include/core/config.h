@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * config.h - tsunagud configuration: "KEY = value" lines, env overrides.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * holidays.h - Japanese public holidays computed by the rules of the
  * 国民の祝日に関する法律 (fixed days, Happy Monday days, equinoxes,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ids.h - the one rule for identifiers (case, agency, calendar ids) and
  * for numeric ids in URLs.

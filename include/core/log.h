@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * log.h - one-line logs to stderr: "2026-12-01T00:00:00Z info  message".
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sha256.h - a small self-contained SHA-256 (FIPS 180-4), used to store
  * API tokens hashed and to sign per-attendee links.

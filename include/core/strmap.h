@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * strmap.h - a hash map from C strings to pointers, for the places that
  * would otherwise search a list per item (import with 100,000 feeds, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * timeutil.h - the one clock, ISO-8601, civil dates and time zones.
  *

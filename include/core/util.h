@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * util.h - small shared helpers: checked allocation, growable strings and
  * string vectors.  Every module uses these instead of rolling its own.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * imip.h - iMIP (RFC 6047) invitation mail: build REQUEST / CANCEL
  * messages for one attendee, and parse a REPLY out of a raw RFC 5322

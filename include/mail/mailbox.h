@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mailbox.h - one RFC 5322 mailbox (section 3.4), the only way tsunagu
  * reads a From: header.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mailer.h - mail transports behind one small vtable (after OpenSMTPD's
  * queue backends): smtp (libcurl on the event loop), maildir and file.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * outbox.h - the durable mail outbox (SQLite table `outbox`, migration 5).
  *

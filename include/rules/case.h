@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * case.h - a case (ケース): the household, its members, consent and the
  * agencies already involved, in the interchange format of DESIGN

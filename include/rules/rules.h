@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rules.h - the lead-agency rule engine: a small declarative rule language
  * (tsunagu.rules(5)), its evaluator and the explanation.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * accounts.h - personal accounts and browser sessions: the policy.
  *

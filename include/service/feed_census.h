@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * feed_census.h - aggregate feed health for /metrics, with a number of
  * series that does not grow with the number of feeds (issue 14: one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * feed_hosts.h - per-host limits for the feed scheduler (issue 14): at
  * most MAX_FETCHES_PER_HOST fetches in flight to one server, so one slow

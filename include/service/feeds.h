@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * feeds.h - the feed scheduler (daemon/service/feeds.c) and the busy-time queries
  * other modules use.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * meetings.h - booked meetings: booking with a fresh availability check,
  * consent rules, iMIP invitations through the outbox, replies (signed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pwhash.h - password hashing off the event loop.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rules_impact.h - what a candidate rule file would change (DESIGN
  * "Statistics, similar cases and rule impact").

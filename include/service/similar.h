@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * similar.h - similar past cases (DESIGN "Statistics, similar cases and
  * rule impact"), served from an inverted index.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * slots_store.h - the slot engine fed from the daemon's store: holds
  * (schema migration 3), busy input assembly (stored feed busy per staff

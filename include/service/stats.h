@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stats.h - the figures a secretariat reports upward (DESIGN "Statistics,
  * similar cases and rule impact"), computed by indexed aggregate queries

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store.h - the daemon's SQLite store: open, migrate, prepared statements,
  * transactions, and the city (agencies.json) kept in the database.

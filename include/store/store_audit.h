@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_audit.h - a case's audit trail (migration 8, table `audit`).
  *

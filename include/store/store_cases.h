@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_cases.h - the case registry's rows (migration 4, table `cases`):
  * the validated case document, open/closed, and the approved lead and

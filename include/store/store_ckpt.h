@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_ckpt.h - WAL checkpoints off the event loop (issue 14: a
  * checkpoint on the loop stalled it for up to 1.8 s at 100,000 feeds).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_decisions.h - lead-agency decisions (migration 4): the rule sets
  * they were made under (kept once per SHA-256), the append-only decisions

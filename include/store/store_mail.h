@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_mail.h - the SQL behind mail interop: who answered an invitation
  * (a distribution-list member answers for its agency's role mailbox), and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_meetings.h - meeting rows as the consent re-check needs them
  * (daemon/service/meetings_consent.c): which booked meetings of a case are

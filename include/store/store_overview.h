@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_overview.h - read-only summaries for the web UI's ホーム and 事例一覧
  * (what needs doing now).  Each returns a new JSON array (NULL on SQL

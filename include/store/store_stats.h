@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_stats.h - the SQL behind statistics, similar cases and rule impact
  * (daemon/store/store_stats.c).  Every query is prepared, reads through an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_users.h - personal accounts and browser sessions in the store
  * (migration 10: users, sessions).  SQL only; the policy (hashing,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ui.h - the web UI served by tsunagud itself (daemon/ui/).
  *

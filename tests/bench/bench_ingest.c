@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_ingest.c - how fast a large agency calendar becomes a busy set.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_loop.c - loop responsiveness of the real daemon (issue 2,
  * "Benchmark"): while 500 feeds are being fetched from a deliberately

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_rules.c - lead-agency proposal speed (issue 4 "Benchmark").
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_slots.c - slot search speed (issue 3 "Benchmark").
  *

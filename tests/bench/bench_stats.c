@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_stats.c - statistics, similar cases and rule impact on a big
  * store (issue 12, "Benchmark"), one run, figures side by side.

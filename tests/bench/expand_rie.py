@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """expand_rie.py FILE.ics FROM TO [BUSY_OUT] - the reference expansion.
 
 Parses FILE with python-icalendar and expands it with

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """gen_calendar.py OUT.ics [EVENTS] [RECURRING] - a large, deterministic agency calendar.
 
 The calendar spans three years (2026-2028, Asia/Tokyo) and mixes what real

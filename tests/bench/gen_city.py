@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """gen_city.py N BASE_URL [PREFIX] - an agencies.json with N ics calendars,
 60 per agency (a municipality's worth), each at BASE_URL/<id>.ics.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scale_bench.c - `make bench-scale` (issue 14): tsunagud with 10,000 to
  * 100,000 feeds on one machine.  Not part of `make bench` (it needs

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """slowhttp.py - a deliberately slow calendar server for bench_loop.
 
 Usage:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/fuzz/fuzz.mk - `make fuzz`: libFuzzer harnesses (clang), not part
 # of `make check`.  Every layer's sources are compiled again with clang,
 # coverage instrumentation and ASan+UBSan into one archive; each harness

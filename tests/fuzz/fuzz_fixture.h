@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_fixture.h - what several harnesses share: the Yamanami city and a
  * few of its cases, loaded once from tests/data (run from the project

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_http.c - libFuzzer harness for the HTTP front door: the raw bytes
  * of one request (request line, headers, body) go over loopback into

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_icalbusy.c - libFuzzer harness for the iCalendar ingest
  * (calendars/icalbusy.c): any bytes a feed could serve go through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_imip_reply.c - libFuzzer harness for the iMIP reply reader
  * (daemon/mail/imip.c): any mail an agency's client could send back goes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_json.c - libFuzzer harness for the JSON body validators that do
  * not need the daemon: a case (rules/case.c), a slot query

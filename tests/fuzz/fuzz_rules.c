@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_rules.c - libFuzzer harness for the rules language (rules/): any
  * text a secretariat could save as a rule file goes through rules_parse.

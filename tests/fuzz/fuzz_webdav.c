@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_webdav.c - libFuzzer harness for the WebDAV XML reader
  * (calendars/webdav.c): any body a CalDAV server could answer a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * itest_accounts.c - personal accounts and browser sessions through a
  * running tsunagud (temp database, free port, fixture city imported,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * itest_api.c - the tsunagud daemon end to end over real HTTP.
  *

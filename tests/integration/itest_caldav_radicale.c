@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * itest_caldav_radicale.c - the caldav feed kind against a real Radicale
  * (Debian's radicale, htpasswd auth, filesystem storage in a temp dir,

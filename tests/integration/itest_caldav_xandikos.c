@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * itest_caldav_xandikos.c - the caldav-freebusy feed kind (CalDAV
  * free-busy-query REPORT) against a real Xandikos started by the test,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * itest_cases.c - cases, proposals and the secretariat's review through a
  * running tsunagud (real daemon, temp database, free port, fixture city

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * itest_cli_cases.c - the case and decision verbs of bin/tsunagu against
  * a running tsunagud (real daemon, temp database, free port, default

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * itest_consent.c - 本人's consent holds on every path (issue 8, items 1,
  * 2, 3, 7 and 11), through a running tsunagud.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * itest_demo.c - the `make run` demo (contrib/demo) must keep working, and
  * the access log must not leak RSVP tokens.

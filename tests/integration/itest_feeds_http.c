@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * itest_feeds_http.c - feed fetching against a real local HTTP server
  * (tests/support/badhttp.py) that serves good feeds and misbehaves.

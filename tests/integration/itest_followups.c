@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * itest_followups.c - follow-up fixes checked through a running tsunagud
  * (real daemon, temp database, free port, TSUNAGU_NOW = the fixtures' now,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * itest_import_scale.c - importing agencies.json grows linearly with the
  * number of calendars (issue 14: it was quadratic, 100k feeds took minutes

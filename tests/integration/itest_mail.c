@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * itest_mail.c - meetings and iMIP mail end to end: bin/tsunagud sending
  * through a real SMTP server (tests/support/smtpsink.py, aiosmtpd) on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * itest_mail_interop.c - invitations and replies as real mail clients and
  * relays shape them (issue 11, items 9-14), end to end: bin/tsunagud

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * itest_security.c - hostile-client checks against a real tsunagud:
  * requests no well-behaved client sends (oversized request lines and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * itest_slots.c - common slots and holds through a running tsunagud.
  *

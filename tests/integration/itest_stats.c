@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * itest_stats.c - statistics, similar cases and rule impact through a
  * running tsunagud (DESIGN "Statistics, similar cases and rule impact").

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """badhttp.py - a local HTTP server that serves calendar feeds well and badly.
 
 Used by tests/integration/itest_feeds_http.c.  Usage:

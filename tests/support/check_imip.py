@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """check_imip.py - validate iMIP mail with Python's email and icalendar.
 
 Usage: check_imip.py [--method REQUEST|CANCEL] [--summary TEXT]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * slots_bruteforce.c - reference implementation of DESIGN "Common slots"
  * by direct check of every candidate start (see slots_bruteforce.h).

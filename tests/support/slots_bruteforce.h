@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * slots_bruteforce.h - the slow, obviously-correct reference for the slot
  * engine, shared by the randomized unit test and the benchmark.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """smtpsink.py - a real SMTP server (aiosmtpd) for integration tests that
 writes every accepted message to DIR as one file, then answers 250.
 

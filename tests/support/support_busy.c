@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * support_busy.c - load expected busy sets and compare them readably.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * support_busy.h - test helpers for busy sets: load an expected/busy
  * JSON file ([[start, end], ...] as ISO-8601 strings) into an ivset and

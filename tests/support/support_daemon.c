@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * support_daemon.c - the non-aborting half of support_daemon.h: a
  * tsunagud in a temp dir on a free port, blocking HTTP against it, and

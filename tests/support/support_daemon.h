@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * support_daemon.h - one tsunagud under test, for integration tests: a
  * temp dir holding its database, config and log, a free loopback port,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * support_dav.c - CalDAV setup helpers for integration tests.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * support_dav.h - test-side helpers for CalDAV servers: blocking HTTP
  * requests for setup (MKCALENDAR, PUT, DELETE), and splitting an

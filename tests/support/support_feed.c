@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * support_feed.c - the non-aborting half of support_feed.h.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * support_feed.h - the harness shared by the feed itests
  * (itest_feeds_http, itest_caldav_radicale, itest_caldav_xandikos): one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * support_proc.c - process and file helpers for integration tests.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * support_proc.h - generic helpers for tests that run real servers on
  * loopback: pick a free port, spawn a process with its output logged,

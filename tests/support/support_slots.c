@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * support_slots.c - load a fixture city's slot queries for tests.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * support_slots.h - test helpers for the slot engine's inputs: a fixture
  * city's slot query (CITY_DIR/queries/NAME.json) read and parsed against

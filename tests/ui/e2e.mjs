@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // e2e.mjs - browser tests of tsunagu's web UI (make ui-test).
 //
 // Starts the real bin/tsunagud on a free loopback port with a temp

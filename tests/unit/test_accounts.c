@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_accounts.c - the pieces of personal accounts below the API:
  *   - store_users.c on an in-memory store: users (add, duplicate, get,

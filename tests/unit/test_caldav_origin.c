@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_caldav_origin.c - where CalDAV discovery may lead
  * and where a redirect may lead (feed_dav_url_refusal in feed_guard.c):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_case.c - the case format: every fixture case parses and survives a
  * JSON round trip; each kind of bad input is refused with a message that

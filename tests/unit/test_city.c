@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_city.c - agencies.json parsing, business days and the clock.
  */

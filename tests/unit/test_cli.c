@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_cli.c - pure helpers of the tsunagu client: argument parsing,
  * display width of Japanese text, and the demo city's date shifting.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_config.c - config file parsing, TSUNAGU_<KEY> overrides, defaults,
  * sizes, and clear errors for bad lines and missing files.

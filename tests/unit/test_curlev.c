@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_curlev.c - the libcurl-on-libevent driver (calendars/curlev.c):
  * transfers run to completion from the loop with their done callback,

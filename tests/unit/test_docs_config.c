@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_docs_config.c - the configuration keys are documented where an
  * operator looks for them: every key of config_keys[] (daemon/core/config.c,

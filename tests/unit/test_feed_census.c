@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_feed_census.c - /metrics stays the same size as the number of
  * feeds grows (issue 14).  The census is fed 2,000, 20,000 and 100,000

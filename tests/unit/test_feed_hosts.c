@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_feed_hosts.c - the scheduler's per-host rules (feed_hosts.h): the
  * host key ignores path, credentials and case and fills in the default

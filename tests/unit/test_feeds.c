@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_feeds.c - feed_refresh and curlev without outside servers, so the
  * fetch path also runs under ASan/UBSan in `make unit-san`.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_feeds_version.c - the per-agency data version (store migration 6)
  * that keys the slot engine's cache: it is never 0, stays put while

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_file_feeds.c - FILE_FEEDS_DIR: with it unset local calendar files
  * are allowed anywhere; once set, a file:// url or absolute path must

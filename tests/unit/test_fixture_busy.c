@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_fixture_busy.c - every feed of the fixture city (tests/data/yamanami)
  * gives exactly the intervals of its expected/busy/<feed>.json.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_holidays.c - jp_holiday() against the Cabinet Office's published
  * list (tests/data/holidays/syukujitsu-2016-2027.csv) and the law's dates

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_icalbusy.c - one test per rule of DESIGN "Busy time", plus the bad
  * inputs a feed can deliver.  Each test feeds a small inline calendar to

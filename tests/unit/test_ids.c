@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_ids.c - the one identifier rule (ids.h) and its use at import:
  * ids_valid's characters and length, ids_parse_int64 refusing overflow

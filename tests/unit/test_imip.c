@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_imip.c - iMIP builder and REPLY parser.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_interop.c - the calendars other producers write (Google, Outlook /
  * Exchange, Confluence, Apple iCloud, Thunderbird, Nextcloud), one file

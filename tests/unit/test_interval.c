@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_interval.c - the busy-set algebra of interval.h: hand-written edge
  * cases (touching intervals, empty sets, k-of-n, padding, window edges)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_man_pages.c - contrib/tsunagu.1 documents every verb that
  * `tsunagu help` lists: each name in the CLI verb tables must head an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_outbox.c - durable outbox with the maildir, file and smtp
  * transports: store-before-send, duplicate Message-IDs refused, recovery

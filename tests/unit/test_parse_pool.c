@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_parse_pool.c - parsing on the worker pool gives exactly what the
  * inline parse gives (issue 14).  Every fixture calendar of the demo city

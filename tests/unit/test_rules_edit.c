@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_rules_edit.c - the policy is data: editing a copy of default.rules
  * (a weight, a bonus, the tie-break order, a new rule) changes the outcome

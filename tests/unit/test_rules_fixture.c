@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_rules_fixture.c - the default policy against the 14 fixture cases.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_rules_impact.c - rule impact (DESIGN "Statistics, similar cases and
  * rule impact"): an edited copy of default.rules (hikikomori ひきこもり

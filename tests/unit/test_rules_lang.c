@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_rules_lang.c - the semantics of each construct of the rule language
  * on small hand-made rule sets, cities and cases: every atom (household

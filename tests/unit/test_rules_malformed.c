@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_rules_malformed.c - every kind of malformed rule file gives a
  * "file:line:col: message" error at the right place, and none crashes.

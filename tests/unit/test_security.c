@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_security.c - security properties of single modules that need no
  * daemon: files holding personal data or secrets are created private;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_sha256.c - SHA-256 against FIPS 180-4 vectors and HMAC-SHA256
  * against RFC 4231 test cases 1, 2 and 6 (key longer than a block).

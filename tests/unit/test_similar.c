@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_similar.c - similar cases (DESIGN "Statistics, similar cases and
  * rule impact"): the inverted index against expectations computed by hand

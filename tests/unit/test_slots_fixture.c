@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_slots_fixture.c - the fixture city's slot queries give exactly the
  * independently computed answers in tests/data/yamanami/expected/slots.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_slots_query.c - slot query validation: every 400 the API gives
  * (unknown agencies, impossible windows and durations, the 26-week and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_slots_random.c - the fast slot engine against the brute-force
  * reference (tests/support/slots_bruteforce.c) on generated cities and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_slots_store.c - the store side of slots (daemon/service/slots_store.c) on
  * an in-memory SQLite store, so it also runs under ASan and valgrind:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_store.c - the SQLite store: migrations, statement cache,
  * transactions, city import (one transaction, idempotent, updates in place,

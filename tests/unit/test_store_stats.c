@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_store_stats.c - the copies migration 12 keeps by triggers agree
  * with the tables they copy, whatever the writers do: cases.first_meeting

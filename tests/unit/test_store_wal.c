@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_store_wal.c - WAL checkpoints under the daemon's own control:
  * with SQLite's automatic checkpoint off, writes pile up in the -wal file

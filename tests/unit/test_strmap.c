@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_strmap.c - the string hash map behind linear-time import and the
  * scheduler's id lookup: every key inserted is found with its value,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_tzwin.c - Windows zone names map to IANA ids through ICU's copy of
  * CLDR windowsZones: the names Outlook and Exchange publish, and the

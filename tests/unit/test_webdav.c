@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_webdav.c - multistatus parsing (webdav.c): properties from 2xx
  * propstats only, response-level statuses (sync-collection deletions),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // api.js - the one way the pages talk to tsunagud: fetch() against /v1 on
 // this origin with the session cookie (sent by the browser; HttpOnly, so
 // scripts never see it) and the session's CSRF token in X-CSRF-Token on

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // app.js - the web UI's entry: session, navigation and the hash router.
 //
 // Routes are hash paths (#/cases/Y-01) so that only "/" is ever requested

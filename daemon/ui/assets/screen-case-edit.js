@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // screen-case-edit.js - 事例の登録と編集, in two steps: the form, then a
 // 「確認」 page that shows everything before it is saved (GOV.UK's "check
 // your answers").  Saving is one POST /v1/cases (new) or PUT (edit): the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // screen-case.js - one case: its household, status, lead and supports,
 // with the ways on: edit, ask for a lead proposal, 提案と承認.  An agency
 // account sees a case only when the API lets it (lead or support, with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // screen-cases.js - 事例一覧: every case with its district, current lead,
 // next meeting and pending proposal (GET /v1/overview/cases).  Filtering
 // by status, district and text happens here in the page, so the words

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // screen-home.js - ホーム: what needs doing now, by role, each item linking
 // to where it is done (GET /v1/overview/home picks the lists by role).
 //   secretariat: pending decisions, meetings in 要再調整, undeliverable mail

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // screen-login.js - ログイン.  Name and password, POST /v1/session.  The
 // API gives one answer for every failed attempt (never whether the
 // account exists) and answers it slowly; the button is disabled while

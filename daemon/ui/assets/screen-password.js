@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // screen-password.js - パスワードの変更.  Required at the first login
 // (and after a reset): until it is done the API refuses everything else.
 // The API's field errors (current / new) are shown next to their field.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // screen-proposal.js - 提案と承認 for one case: the newest decision's
 // proposed lead and supports, the Japanese explanation in a block sized to
 // be read aloud (one sentence per line, 印刷 gives the print view), the

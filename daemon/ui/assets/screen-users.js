@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // screen-users.js - アカウント (admin): the accounts, a form to add one,
 // and per account 再発行 (a new initial password; sessions end) and
 // 無効にする / 有効にする.  A new or reset password is shown once, here,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // ui.js - small DOM helpers shared by the screens: an element builder that
 // only ever sets text (never innerHTML, so nothing from the API is read as
 // markup), Japanese date formats (12月8日(火) 12:30〜14:00), the error

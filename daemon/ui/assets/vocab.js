@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // vocab.js - the words the case screens offer, loaded once per page load:
 // districts, agencies (id -> name), relations and meeting types from
 // /v1/overview/vocabulary, and the feature words the loaded rules know

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ui_embed.c - build tool: embeds the web UI's assets into C.
  *
