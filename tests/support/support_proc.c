@@ -100,7 +100,14 @@ static void exec_child(const char *const argv[], const char *const env[],
             close(devnull);
     }
     signal(SIGPIPE, SIG_DFL);
-    execvp(argv[0], (char *const *)argv);
+    size_t argc = 0;                        /* execvp wants char *const[]: copy */
+    while (argv[argc])
+        argc++;
+    char **av = calloc(argc + 1, sizeof *av);
+    for (size_t i = 0; av && i < argc; i++)
+        av[i] = strdup(argv[i]);
+    if (av)
+        execvp(av[0], av);
 fail:;
     int e = errno;
     if (write(errfd, &e, sizeof e) < 0) {
