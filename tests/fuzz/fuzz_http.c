@@ -34,6 +34,7 @@
 #include "daemon.h"
 #include "feeds.h"
 #include "log.h"
+#include "ui.h"
 #include "util.h"
 
 #define FUZZ_ADMIN "fuzz-admin-token-0123456789abcdef0123"
@@ -81,6 +82,7 @@ static void fuzz_start(tsunagud_t *d)
                                         EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH | EVHTTP_REQ_HEAD);
     evhttp_set_timeout(d->http, 2);
     d->api = api_new(d, d->http);
+    ui_register(d->api);                /* the web UI at /, as main does */
     struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(d->http, "127.0.0.1", 0);
     struct sockaddr_in sa;
     socklen_t len = sizeof sa;
