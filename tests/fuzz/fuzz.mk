@@ -17,7 +17,7 @@ FUZZ_FLAGS  = -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
               -fno-sanitize-recover=all $(PKG_CFLAGS) -MMD -MP
 FUZZ_SRC    = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN    = $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
-FUZZ_OBJ    = $(LIB_SRC:%.c=build/fuzz/obj/%.o)
+FUZZ_OBJ    = $(LIB_SRC:%.c=build/fuzz/obj/%.o) build/fuzz/obj/build/gen/ui_assets.o
 FUZZ_LIB    = build/fuzz/libtsunagu-fuzz.a
 
 build/fuzz/obj/%.o: %.c
