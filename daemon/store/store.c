@@ -142,6 +142,28 @@ const char *store_col_text(sqlite3_stmt *s, int col)
     return (const char *)sqlite3_column_text(s, col);
 }
 
+json_t *store_col_json(sqlite3_stmt *s, int col)
+{
+    const char *t = store_col_text(s, col);
+    json_t *j = t ? json_loads(t, 0, NULL) : NULL;
+    return j ? j : json_null();
+}
+
+void store_bind_json(sqlite3_stmt *s, int idx, const json_t *j)
+{
+    char *text = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+    sqlite3_bind_text(s, idx, text, -1, free);
+}
+
+bool store_run(sqlite3_stmt *s)
+{
+    if (!s)
+        return false;
+    bool ok = sqlite3_step(s) == SQLITE_DONE;
+    store_done(s);
+    return ok;
+}
+
 bool store_row_exists(store_t *st, const char *sql, const char *key)
 {
     sqlite3_stmt *s = store_prepare(st, sql);

@@ -10,29 +10,6 @@
 
 #include "util.h"
 
-static json_t *json_col(sqlite3_stmt *s, int col)
-{
-    const char *t = store_col_text(s, col);
-    json_t *j = t ? json_loads(t, 0, NULL) : NULL;
-    return j ? j : json_null();
-}
-
-/* Step a bound write once; false unless it ran to completion. */
-static bool run(sqlite3_stmt *s)
-{
-    if (!s)
-        return false;
-    bool ok = sqlite3_step(s) == SQLITE_DONE;
-    store_done(s);
-    return ok;
-}
-
-static void bind_json(sqlite3_stmt *s, int idx, const json_t *j)
-{
-    char *text = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
-    sqlite3_bind_text(s, idx, text, -1, free);
-}
-
 bool store_case_load(store_t *st, const char *id, store_case_t *out)
 {
     memset(out, 0, sizeof *out);
@@ -43,10 +20,10 @@ bool store_case_load(store_t *st, const char *id, store_case_t *out)
     store_bind_text(s, 1, id);
     bool found = sqlite3_step(s) == SQLITE_ROW;
     if (found) {
-        out->doc = json_col(s, 0);
+        out->doc = store_col_json(s, 0);
         out->status = xstrdup(store_col_text(s, 1));
         out->lead = xstrdup(store_col_text(s, 2));
-        out->supports = json_col(s, 3);
+        out->supports = store_col_json(s, 3);
         out->created = sqlite3_column_int64(s, 4);
         out->updated = sqlite3_column_int64(s, 5);
         out->closed_at = sqlite3_column_int64(s, 6);
@@ -76,23 +53,23 @@ bool store_case_insert(store_t *st, const char *id, const json_t *doc, const cha
                                         " VALUES (?, ?, ?, ?, ?)");
     if (s) {
         store_bind_text(s, 1, id);
-        bind_json(s, 2, doc);
+        store_bind_json(s, 2, doc);
         sqlite3_bind_int64(s, 3, now);
         sqlite3_bind_int64(s, 4, now);
         store_bind_text(s, 5, actor);
     }
-    return run(s);
+    return store_run(s);
 }
 
 bool store_case_update_doc(store_t *st, const char *id, const json_t *doc, int64_t now)
 {
     sqlite3_stmt *s = store_prepare(st, "UPDATE cases SET doc = ?, updated = ? WHERE id = ?");
     if (s) {
-        bind_json(s, 1, doc);
+        store_bind_json(s, 1, doc);
         sqlite3_bind_int64(s, 2, now);
         store_bind_text(s, 3, id);
     }
-    return run(s);
+    return store_run(s);
 }
 
 bool store_case_close(store_t *st, const char *id, int64_t now)
@@ -104,7 +81,7 @@ bool store_case_close(store_t *st, const char *id, int64_t now)
         sqlite3_bind_int64(s, 2, now);
         store_bind_text(s, 3, id);
     }
-    return run(s);
+    return store_run(s);
 }
 
 bool store_case_set_lead(store_t *st, const char *id, const char *lead, const json_t *supports,
@@ -114,11 +91,11 @@ bool store_case_set_lead(store_t *st, const char *id, const char *lead, const js
                                         " WHERE id = ?");
     if (s) {
         store_bind_text(s, 1, lead);
-        bind_json(s, 2, supports);
+        store_bind_json(s, 2, supports);
         sqlite3_bind_int64(s, 3, now);
         store_bind_text(s, 4, id);
     }
-    return run(s);
+    return store_run(s);
 }
 
 json_t *store_cases_list(store_t *st)

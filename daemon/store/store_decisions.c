@@ -17,28 +17,6 @@
     " FROM decisions d LEFT JOIN decision_reviews v ON v.decision_id = d.id" \
     " LEFT JOIN rule_sets rs ON rs.hash = d.rules_hash"
 
-static json_t *json_col(sqlite3_stmt *s, int col)
-{
-    const char *t = store_col_text(s, col);
-    json_t *j = t ? json_loads(t, 0, NULL) : NULL;
-    return j ? j : json_null();
-}
-
-static bool run(sqlite3_stmt *s)
-{
-    if (!s)
-        return false;
-    bool ok = sqlite3_step(s) == SQLITE_DONE;
-    store_done(s);
-    return ok;
-}
-
-static void bind_json(sqlite3_stmt *s, int idx, const json_t *j)
-{
-    char *text = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
-    sqlite3_bind_text(s, idx, text, -1, free);
-}
-
 bool store_rule_set_save(store_t *st, const char *hash, const char *filename,
                          const char *policy, const char *source, int64_t now)
 {
@@ -51,7 +29,7 @@ bool store_rule_set_save(store_t *st, const char *hash, const char *filename,
         store_bind_text(s, 4, source);
         sqlite3_bind_int64(s, 5, now);
     }
-    return run(s);
+    return store_run(s);
 }
 
 char *store_rule_source(store_t *st, const char *hash)
@@ -77,10 +55,10 @@ int64_t store_decision_insert(store_t *st, const store_decision_new_t *d)
         store_bind_text(s, 3, d->actor);
         store_bind_text(s, 4, d->rules_hash);
         store_bind_text(s, 5, d->proposed_lead);
-        bind_json(s, 6, d->inputs);
-        bind_json(s, 7, d->result);
+        store_bind_json(s, 6, d->inputs);
+        store_bind_json(s, 7, d->result);
     }
-    return run(s) ? sqlite3_last_insert_rowid(store_db(st)) : -1;
+    return store_run(s) ? sqlite3_last_insert_rowid(store_db(st)) : -1;
 }
 
 static const char *status_of(const char *action)
@@ -98,14 +76,14 @@ static json_t *row_json(sqlite3_stmt *s, bool full)
         "proposed_lead", store_col_text(s, 5), "status", status_of(action));
     if (action)
         json_object_set_new(o, "review", json_pack("{s:s, s:s, s:o, s:s?, s:s, s:I}",
-            "action", action, "lead", store_col_text(s, 8), "supports", json_col(s, 9),
+            "action", action, "lead", store_col_text(s, 8), "supports", store_col_json(s, 9),
             "reason", store_col_text(s, 10), "actor", store_col_text(s, 11),
             "at", (json_int_t)sqlite3_column_int64(s, 12)));
     else
         json_object_set_new(o, "review", json_null());
     if (full) {
-        json_object_set_new(o, "result", json_col(s, 6));
-        json_object_set_new(o, "inputs", json_col(s, 13));
+        json_object_set_new(o, "result", store_col_json(s, 6));
+        json_object_set_new(o, "inputs", store_col_json(s, 13));
     }
     return o;
 }
@@ -164,10 +142,10 @@ bool store_decision_review(store_t *st, int64_t id, const char *action, const ch
         sqlite3_bind_int64(s, 1, id);
         store_bind_text(s, 2, action);
         store_bind_text(s, 3, lead);
-        bind_json(s, 4, supports);
+        store_bind_json(s, 4, supports);
         store_bind_text(s, 5, reason);
         store_bind_text(s, 6, actor);
         sqlite3_bind_int64(s, 7, now);
     }
-    return run(s);
+    return store_run(s);
 }

@@ -105,6 +105,14 @@ bool store_has_migration(store_t *st, int version);
 /* Small bind/column helpers (NULL-safe text). */
 void        store_bind_text(sqlite3_stmt *s, int idx, const char *v);
 const char *store_col_text(sqlite3_stmt *s, int col);   /* NULL if SQL NULL */
+/* A JSON text column parsed; json_null() for SQL NULL or bad JSON (new
+ * reference). */
+json_t     *store_col_json(sqlite3_stmt *s, int col);
+/* Bind j as compact JSON text. */
+void        store_bind_json(sqlite3_stmt *s, int idx, const json_t *j);
+/* Step a bound write once and release it (store_done); false unless it
+ * ran to completion, and for a NULL statement (prepare failed). */
+bool        store_run(sqlite3_stmt *s);
 /* true when the one-parameter query sql (e.g. "SELECT 1 FROM t WHERE id
  * = ?") returns a row for key. */
 bool        store_row_exists(store_t *st, const char *sql, const char *key);
