@@ -431,12 +431,6 @@ static json_t *iso_or_null(sqlite3_stmt *s, int col)
     return json_string(tu_format_iso8601(sqlite3_column_int64(s, col), tz_default(), buf));
 }
 
-static json_t *text_or_null(sqlite3_stmt *s, int col)
-{
-    const char *t = store_col_text(s, col);
-    return t ? json_string(t) : json_null();
-}
-
 json_t *outbox_json(store_t *st, const char *state, int limit)
 {
     json_t *counts = json_object();
@@ -456,19 +450,19 @@ json_t *outbox_json(store_t *st, const char *state, int limit)
         while (sqlite3_step(s) == SQLITE_ROW) {
             json_t *o = json_object();
             json_object_set_new(o, "id", json_integer(sqlite3_column_int64(s, 0)));
-            json_object_set_new(o, "message_id", text_or_null(s, 1));
+            json_object_set_new(o, "message_id", store_col_string(s, 1));
             json_object_set_new(o, "meeting_id", sqlite3_column_type(s, 2) == SQLITE_NULL
                                 ? json_null() : json_integer(sqlite3_column_int64(s, 2)));
-            json_object_set_new(o, "kind", text_or_null(s, 3));
-            json_object_set_new(o, "rcpt", text_or_null(s, 4));
-            json_object_set_new(o, "subject", text_or_null(s, 5));
-            json_object_set_new(o, "state", text_or_null(s, 6));
+            json_object_set_new(o, "kind", store_col_string(s, 3));
+            json_object_set_new(o, "rcpt", store_col_string(s, 4));
+            json_object_set_new(o, "subject", store_col_string(s, 5));
+            json_object_set_new(o, "state", store_col_string(s, 6));
             json_object_set_new(o, "attempts", json_integer(sqlite3_column_int(s, 7)));
             json_object_set_new(o, "created", iso_or_null(s, 8));
             json_object_set_new(o, "next_attempt", iso_or_null(s, 9));
             json_object_set_new(o, "last_attempt", iso_or_null(s, 10));
             json_object_set_new(o, "sent_at", iso_or_null(s, 11));
-            json_object_set_new(o, "last_error", text_or_null(s, 12));
+            json_object_set_new(o, "last_error", store_col_string(s, 12));
             json_object_set_new(o, "bounced_at", iso_or_null(s, 13));
             json_object_set_new(o, "config_error", json_boolean(sqlite3_column_int(s, 14)));
             json_array_append_new(list, o);

@@ -142,6 +142,12 @@ const char *store_col_text(sqlite3_stmt *s, int col)
     return (const char *)sqlite3_column_text(s, col);
 }
 
+json_t *store_col_string(sqlite3_stmt *s, int col)
+{
+    const char *t = store_col_text(s, col);
+    return t ? json_string(t) : json_null();
+}
+
 json_t *store_col_json(sqlite3_stmt *s, int col)
 {
     const char *t = store_col_text(s, col);

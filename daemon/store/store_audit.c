@@ -24,12 +24,6 @@ bool store_audit_add(store_t *st, const store_audit_row_t *row)
     return ok;
 }
 
-static json_t *text_or_null(sqlite3_stmt *s, int col)
-{
-    const char *t = store_col_text(s, col);
-    return t ? json_string(t) : json_null();
-}
-
 json_t *store_audit_case(store_t *st, const char *case_id)
 {
     json_t *arr = json_array();
@@ -43,10 +37,10 @@ json_t *store_audit_case(store_t *st, const char *case_id)
         json_object_set_new(o, "id", json_integer(sqlite3_column_int64(s, 0)));
         json_object_set_new(o, "meeting", sqlite3_column_type(s, 1) == SQLITE_NULL
                             ? json_null() : json_integer(sqlite3_column_int64(s, 1)));
-        json_object_set_new(o, "agency", text_or_null(s, 2));
-        json_object_set_new(o, "action", text_or_null(s, 3));
-        json_object_set_new(o, "detail", text_or_null(s, 4));
-        json_object_set_new(o, "actor", text_or_null(s, 5));
+        json_object_set_new(o, "agency", store_col_string(s, 2));
+        json_object_set_new(o, "action", store_col_string(s, 3));
+        json_object_set_new(o, "detail", store_col_string(s, 4));
+        json_object_set_new(o, "actor", store_col_string(s, 5));
         json_object_set_new(o, "at", json_integer(sqlite3_column_int64(s, 6)));
         json_array_append_new(arr, o);
     }

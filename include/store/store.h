@@ -105,6 +105,8 @@ bool store_has_migration(store_t *st, int version);
 /* Small bind/column helpers (NULL-safe text). */
 void        store_bind_text(sqlite3_stmt *s, int idx, const char *v);
 const char *store_col_text(sqlite3_stmt *s, int col);   /* NULL if SQL NULL */
+/* A text column as a JSON string; json_null() for SQL NULL (new reference). */
+json_t     *store_col_string(sqlite3_stmt *s, int col);
 /* A JSON text column parsed; json_null() for SQL NULL or bad JSON (new
  * reference). */
 json_t     *store_col_json(sqlite3_stmt *s, int col);
