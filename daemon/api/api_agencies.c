@@ -25,6 +25,7 @@
 #include "feeds.h"
 #include "parse_pool.h"
 #include "log.h"
+#include "store_feeds.h"
 #include "util.h"
 
 /* The import once parsed: write it (store_import_city_checked), hand the
@@ -110,33 +111,24 @@ static void h_import(api_req_t *r)
 /* {"ok": n, "failing": n, "pending": n} for one agency's feeds. */
 static json_t *feed_state_counts(store_t *st, const char *agency)
 {
-    sqlite3_stmt *s = store_prepare(st,
-        "SELECT SUM(state = 'ok'), SUM(state = 'failing'), SUM(state = 'pending')"
-        " FROM feeds WHERE agency = ?");
-    if (!s)
+    store_feed_counts_t n;
+    if (!store_feed_state_counts(st, agency, &n))
         return json_null();
-    store_bind_text(s, 1, agency);
-    json_t *j = json_null();
-    if (sqlite3_step(s) == SQLITE_ROW)
-        j = json_pack("{s:i, s:i, s:i}", "ok", sqlite3_column_int(s, 0),
-                      "failing", sqlite3_column_int(s, 1), "pending", sqlite3_column_int(s, 2));
-    store_done(s);
-    return j;
+    return json_pack("{s:i, s:i, s:i}", "ok", n.ok, "failing", n.failing, "pending", n.pending);
 }
 
 static void h_agency_list(api_req_t *r)
 {
     store_t *st = r->d->store;
-    sqlite3_stmt *s = store_prepare(st, "SELECT id, doc FROM agencies ORDER BY position, id");
-    if (!s) {
+    json_t *docs = store_agency_docs(st);
+    if (!docs) {
         api_reply_error(r, 500, "store", "一覧を取得できません (store error)");
         return;
     }
     json_t *arr = json_array();
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        json_t *doc = json_loads(store_col_text(s, 1), 0, NULL);
-        if (!doc)
-            continue;
+    json_t *doc;
+    size_t di;
+    json_array_foreach(docs, di, doc) {
         json_t *cals = json_array();
         json_t *c;
         size_t i;
@@ -148,9 +140,8 @@ static void h_agency_list(api_req_t *r)
             "fields", json_object_get(doc, "fields"), "areas", json_object_get(doc, "areas"),
             "email", json_object_get(doc, "email"),
             "need", need ? json_integer_value(need) : (json_int_t)1, "calendars", cals));
-        json_decref(doc);
     }
-    store_done(s);
+    json_decref(docs);
     for (size_t i = 0; i < json_array_size(arr); i++) {
         json_t *a = json_array_get(arr, i);
         const char *id = json_string_value(json_object_get(a, "id"));

@@ -8,7 +8,7 @@
  *   POST /v1/feeds/{id}/refresh    poll now (202)
  *   GET  /v1/feeds/{id}/busy       merged busy intervals in [from, to)
  *
- * Status comes straight from the feeds table; busy time from the busy
+ * Status comes from the feeds table (store_feeds.h); busy time from the busy
  * table through feeds_feed_busy.  "covers" is [start, end] of the range a
  * free/busy document declared (VFREEBUSY DTSTART/DTEND), else null.  An agency token asking for another
  * agency's feed gets 403.
@@ -20,6 +20,7 @@
 #include "api.h"
 #include "feeds.h"
 #include "log.h"
+#include "store_feeds.h"
 #include "util.h"
 
 /* Hide the userinfo part of a URL (user:pw@ becomes ***@). */
@@ -36,9 +37,6 @@ char *api_redact_url(const char *url)
     return xasprintf("%.*s***%s", (int)(host - url), url, at);
 }
 
-#define FEED_COLUMNS "id, agency, kind, url, state, last_success, last_error, http_status," \
-                     " next_poll, failures, warnings, fetch_ms, last_attempt, covers_from, covers_to," \
-                     " intervals"
 #define FEEDS_PAGE_DEFAULT 500     /* ~40 ms of loop time per page at 100,000 feeds */
 #define FEEDS_PAGE_MAX     5000
 
@@ -54,62 +52,59 @@ static json_t *warnings_json(const char *w)
     return arr;
 }
 
-static json_t *int_or_null(sqlite3_stmt *s, int col)
+static json_t *int_or_null(bool has, int64_t v)
 {
-    return sqlite3_column_type(s, col) == SQLITE_NULL ? json_null()
-                                                       : json_integer(sqlite3_column_int64(s, col));
+    return has ? json_integer(v) : json_null();
 }
 
-static json_t *time_or_null(sqlite3_stmt *s, int col, const tz_t *zone)
+static json_t *time_or_null(bool has, int64_t t, const tz_t *zone)
 {
-    return sqlite3_column_type(s, col) == SQLITE_NULL
-               ? json_null() : api_time_json(sqlite3_column_int64(s, col), zone, false);
+    return has ? api_time_json(t, zone, false) : json_null();
 }
 
-static json_t *str_or_null(sqlite3_stmt *s, int col)
+static json_t *str_or_null(const char *v)
 {
-    const char *v = store_col_text(s, col);
     return v ? json_string(v) : json_null();
 }
 
 /* [start, end] of the range the feed's document declared it covers
  * (VFREEBUSY DTSTART/DTEND), or null when it declared none. */
-static json_t *covers_json(sqlite3_stmt *s, int col, const tz_t *zone)
+static json_t *covers_json(const store_feed_t *f, const tz_t *zone)
 {
-    if (sqlite3_column_type(s, col) == SQLITE_NULL || sqlite3_column_type(s, col + 1) == SQLITE_NULL)
+    if (!f->has_covers)
         return json_null();
-    return json_pack("[o, o]", api_time_json(sqlite3_column_int64(s, col), zone, false),
-                     api_time_json(sqlite3_column_int64(s, col + 1), zone, false));
+    return json_pack("[o, o]", api_time_json(f->covers_from, zone, false),
+                     api_time_json(f->covers_to, zone, false));
 }
 
-/* Row of FEED_COLUMNS -> JSON (interval count looked up separately). */
-static json_t *feed_row_json(sqlite3_stmt *s, const tz_t *zone)
+/* A feeds row -> JSON. */
+static json_t *feed_row_json(const store_feed_t *f, const tz_t *zone)
 {
-    char *url = api_redact_url(store_col_text(s, 3));
+    char *url = api_redact_url(f->url);
     json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:i, s:o, s:o}",
-        "id", store_col_text(s, 0), "agency", store_col_text(s, 1), "kind", store_col_text(s, 2),
-        "url", url, "state", store_col_text(s, 4),
-        "last_success", time_or_null(s, 5, zone), "last_error", str_or_null(s, 6),
-        "http_status", int_or_null(s, 7), "next_poll", time_or_null(s, 8, zone),
-        "failures", sqlite3_column_int(s, 9), "warnings", warnings_json(store_col_text(s, 10)),
-        "last_attempt", time_or_null(s, 12, zone));
-    if (sqlite3_column_type(s, 11) != SQLITE_NULL)
-        json_object_set_new(j, "fetch_ms", json_real(sqlite3_column_double(s, 11)));
-    json_object_set_new(j, "covers", covers_json(s, 13, zone));
-    json_object_set_new(j, "intervals", json_integer(sqlite3_column_int64(s, 15)));
+        "id", f->id, "agency", f->agency, "kind", f->kind,
+        "url", url, "state", f->state,
+        "last_success", time_or_null(f->has_last_success, f->last_success, zone),
+        "last_error", str_or_null(f->last_error),
+        "http_status", int_or_null(f->has_http_status, f->http_status),
+        "next_poll", time_or_null(f->has_next_poll, f->next_poll, zone),
+        "failures", f->failures, "warnings", warnings_json(f->warnings),
+        "last_attempt", time_or_null(f->has_last_attempt, f->last_attempt, zone));
+    if (f->has_fetch_ms)
+        json_object_set_new(j, "fetch_ms", json_real(f->fetch_ms));
+    json_object_set_new(j, "covers", covers_json(f, zone));
+    json_object_set_new(j, "intervals", json_integer(f->intervals));
     free(url);
     return j;
 }
 
 json_t *api_feed_json(api_req_t *r, const char *id)
 {
-    store_t *st = r->d->store;
-    sqlite3_stmt *s = store_prepare(st, "SELECT " FEED_COLUMNS " FROM feeds WHERE id = ?");
-    if (!s)
+    store_feed_t f;
+    if (!store_feed_get(r->d->store, id, &f))
         return NULL;
-    store_bind_text(s, 1, id);
-    json_t *j = sqlite3_step(s) == SQLITE_ROW ? feed_row_json(s, api_zone(r)) : NULL;
-    store_done(s);
+    json_t *j = feed_row_json(&f, api_zone(r));
+    store_feed_free(&f);
     return j;
 }
 
@@ -152,20 +147,6 @@ static bool query_count(api_req_t *r, const char *name, long def, long max, long
     return true;
 }
 
-/* The page query for the filters given: one text each, so SQLite uses
- * the matching index (migration 13) instead of sorting every feed. */
-static const char *feed_page_sql(const char *state, const char *agency)
-{
-    if (agency)
-        return "SELECT " FEED_COLUMNS " FROM feeds WHERE agency = ?2 AND (?1 IS NULL OR state = ?1)"
-               " ORDER BY position LIMIT ?3 OFFSET ?4";
-    if (state)
-        return "SELECT " FEED_COLUMNS " FROM feeds WHERE state = ?1 AND ?2 IS NULL"
-               " ORDER BY agency, position LIMIT ?3 OFFSET ?4";
-    return "SELECT " FEED_COLUMNS " FROM feeds WHERE ?1 IS NULL AND ?2 IS NULL"
-           " ORDER BY agency, position LIMIT ?3 OFFSET ?4";
-}
-
 /* One page in document order: ?state=ok|failing|pending, ?limit= (default
  * FEEDS_PAGE_DEFAULT, at most FEEDS_PAGE_MAX), ?offset=; "next_offset" is
  * null on the last page.  Agency tokens see their own feeds only. */
@@ -182,26 +163,19 @@ static void h_feed_list(api_req_t *r)
         !query_count(r, "offset", 0, 1L << 30, &offset))
         return;
     const char *agency = r->auth.role == API_AGENCY ? r->auth.agency : NULL;
-    sqlite3_stmt *s = store_prepare(r->d->store, feed_page_sql(state, agency));
-    if (!s) {
+    store_feed_t *rows;
+    size_t n;
+    /* one more than asked for: is there a next page? */
+    if (!store_feed_page(r->d->store, state, agency, limit + 1, offset, &rows, &n)) {
         api_reply_error(r, 500, "store", "一覧を取得できません (store error)");
         return;
     }
-    store_bind_text(s, 1, state);
-    store_bind_text(s, 2, agency);
-    sqlite3_bind_int64(s, 3, limit + 1);          /* one more: is there a next page? */
-    sqlite3_bind_int64(s, 4, offset);
     json_t *arr = json_array();
     const tz_t *zone = api_zone(r);
-    bool more = false;
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        if ((long)json_array_size(arr) == limit) {
-            more = true;
-            break;
-        }
-        json_array_append_new(arr, feed_row_json(s, zone));
-    }
-    store_done(s);
+    bool more = (long)n > limit;
+    for (size_t i = 0; i < n && (long)i < limit; i++)
+        json_array_append_new(arr, feed_row_json(&rows[i], zone));
+    store_feeds_free(rows, n);
     api_reply_json(r, 200, json_pack("{s:o, s:o}", "feeds", arr, "next_offset",
                                      more ? json_integer(offset + limit) : json_null()));
 }

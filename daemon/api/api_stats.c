@@ -45,6 +45,7 @@
 #include "rules_impact.h"
 #include "similar.h"
 #include "stats.h"
+#include "store_cases.h"
 #include "store_stats.h"
 #include "util.h"
 
@@ -281,7 +282,7 @@ static void h_similar(api_req_t *r)
     const ruleset_t *rs;
     if (!similar_limit(r, &limit) || !(rs = rules_or_503(r)))
         return;
-    if (!store_row_exists(r->d->store, "SELECT 1 FROM cases WHERE id = ?", id)) {
+    if (!store_case_exists(r->d->store, id)) {
         api_404(r, "ケース", id);
         return;
     }

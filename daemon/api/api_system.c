@@ -26,16 +26,6 @@ static void h_healthz(api_req_t *r)
                                      "city_imported", tsunagud_city_imported(r->d)));
 }
 
-static long long count_query(store_t *st, const char *sql)
-{
-    sqlite3_stmt *s = store_prepare(st, sql);
-    if (!s)
-        return -1;
-    long long n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
-    store_done(s);
-    return n;
-}
-
 static void metric_latency(strbuf_t *b, const feeds_stats_t *fs)
 {
     strbuf_puts(b, "# HELP tsunagu_feed_fetch_seconds Feed fetch latency.\n"
@@ -57,7 +47,6 @@ static void metric_latency(strbuf_t *b, const feeds_stats_t *fs)
 
 static void h_metrics(api_req_t *r)
 {
-    store_t *st = r->d->store;
     strbuf_t b;
     strbuf_init(&b);
     feed_census_t census;
@@ -67,7 +56,7 @@ static void h_metrics(api_req_t *r)
     metric_latency(&b, feeds_stats(r->d->feeds));
     strbuf_printf(&b, "# HELP tsunagu_agencies Agencies imported.\n"
                       "# TYPE tsunagu_agencies gauge\ntsunagu_agencies %lld\n",
-                  count_query(st, "SELECT COUNT(*) FROM agencies"));
+                  store_agency_count(r->d->store));
     strbuf_printf(&b, "# HELP tsunagu_feed_fetches_in_flight Fetches running now.\n"
                       "# TYPE tsunagu_feed_fetches_in_flight gauge\n"
                       "tsunagu_feed_fetches_in_flight %d\n", feeds_in_flight(r->d->feeds));

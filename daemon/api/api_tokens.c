@@ -6,7 +6,7 @@
  * A token is "tsu_" + 64 hex digits from getrandom; only its SHA-256 hex
  * is stored, so the plain token is shown exactly once, in the POST reply.
  * The ADMIN_TOKEN from the config is compared in constant time and is
- * never stored.
+ * never stored.  The tokens table is store_tokens.h's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +15,7 @@
 #include "api.h"
 #include "log.h"
 #include "sha256.h"
+#include "store_tokens.h"
 #include "timeutil.h"
 #include "util.h"
 
@@ -69,17 +70,16 @@ bool api_token_lookup(tsunagud_t *d, const char *token, api_auth_t *auth)
     }
     char hash[65];
     sha256_hex(token, strlen(token), hash);
-    sqlite3_stmt *s = store_prepare(d->store, "SELECT role, label FROM tokens WHERE hash = ?");
-    if (!s)
+    char *role, *label;
+    if (!store_token_find(d->store, hash, &role, &label))
         return false;
-    store_bind_text(s, 1, hash);
     bool ok = false;
-    if (sqlite3_step(s) == SQLITE_ROW && api_role_parse(store_col_text(s, 0), auth)) {
-        const char *label = store_col_text(s, 1);
-        snprintf(auth->label, sizeof auth->label, "%s", label ? label : "");
+    if (api_role_parse(role, auth)) {
+        snprintf(auth->label, sizeof auth->label, "%s", label);
         ok = true;
     }
-    store_done(s);
+    free(role);
+    free(label);
     return ok;
 }
 
@@ -114,8 +114,7 @@ static void h_token_create(api_req_t *r)
     } else if (jlabel && !json_is_string(jlabel)) {
         api_reply_error(r, 400, "bad-request", "label: 文字列が必要です (expected a string)");
     } else if (parsed.role == API_AGENCY &&
-               !store_row_exists(r->d->store, "SELECT 1 FROM agencies WHERE id = ?",
-                                 parsed.agency)) {
+               !store_agency_exists(r->d->store, parsed.agency)) {
         api_reply_error(r, 400, "bad-request", "role: 機関がありません: %s (unknown agency)",
                         parsed.agency);
     } else {
@@ -124,23 +123,12 @@ static void h_token_create(api_req_t *r)
         sha256_hex(token, strlen(token), hash);
         const char *label = json_string_value(jlabel);
         int64_t now = tu_now();
-        sqlite3_stmt *s = store_prepare(r->d->store,
-            "INSERT INTO tokens(hash, role, label, created) VALUES (?, ?, ?, ?)");
-        int rc = SQLITE_ERROR;
-        if (s) {
-            store_bind_text(s, 1, hash);
-            store_bind_text(s, 2, role);
-            store_bind_text(s, 3, label ? label : "");
-            sqlite3_bind_int64(s, 4, now);
-            rc = sqlite3_step(s);
-            store_done(s);
-        }
-        if (rc != SQLITE_DONE) {
+        int64_t id = store_token_insert(r->d->store, hash, role, label, now);
+        if (id <= 0) {
             api_reply_error(r, 500, "store", "トークンを保存できません (store error)");
         } else {
-            long long id = (long long)sqlite3_last_insert_rowid(store_db(r->d->store));
             char iso[TU_ISO_LEN];
-            log_info("tokens: created #%lld role=%s label=%s", id, role, label ? label : "");
+            log_info("tokens: created #%lld role=%s label=%s", (long long)id, role, label ? label : "");
             api_reply_json(r, 201, json_pack("{s:I, s:s, s:s, s:s, s:s}", "id", (json_int_t)id,
                                              "token", token, "role", role, "label",
                                              label ? label : "", "created",
@@ -152,23 +140,21 @@ static void h_token_create(api_req_t *r)
 
 static void h_token_list(api_req_t *r)
 {
-    sqlite3_stmt *s = store_prepare(r->d->store,
-        "SELECT id, role, label, created FROM tokens ORDER BY id");
-    if (!s) {
+    store_token_t *rows;
+    size_t n;
+    if (!store_tokens_list(r->d->store, &rows, &n)) {
         api_reply_error(r, 500, "store", "一覧を取得できません (store error)");
         return;
     }
     json_t *arr = json_array();
     const tz_t *zone = api_zone(r);
-    while (sqlite3_step(s) == SQLITE_ROW) {
+    for (size_t i = 0; i < n; i++) {
         char iso[TU_ISO_LEN];
-        const char *label = store_col_text(s, 2);
         json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:s}",
-            "id", (json_int_t)sqlite3_column_int64(s, 0), "role", store_col_text(s, 1),
-            "label", label ? label : "",
-            "created", tu_format_iso8601(sqlite3_column_int64(s, 3), zone, iso)));
+            "id", (json_int_t)rows[i].id, "role", rows[i].role, "label", rows[i].label,
+            "created", tu_format_iso8601(rows[i].created, zone, iso)));
     }
-    store_done(s);
+    store_tokens_free(rows, n);
     api_reply_json(r, 200, json_pack("{s:o}", "tokens", arr));
 }
 
@@ -178,18 +164,10 @@ static void h_token_revoke(api_req_t *r)
     int64_t id;
     if (!api_param_int64(r, "id", &id))
         return;
-    sqlite3_stmt *s = store_prepare(r->d->store, "DELETE FROM tokens WHERE id = ?");
-    if (!s) {
+    int rc = store_token_delete(r->d->store, id);
+    if (rc < 0)
         api_reply_error(r, 500, "store", "削除できません (store error)");
-        return;
-    }
-    sqlite3_bind_int64(s, 1, id);
-    int rc = sqlite3_step(s);
-    store_done(s);
-    int changed = sqlite3_changes(store_db(r->d->store));
-    if (rc != SQLITE_DONE)
-        api_reply_error(r, 500, "store", "削除できません (store error)");
-    else if (changed == 0)
+    else if (rc == 0)
         api_404(r, "トークン", ids);
     else {
         log_info("tokens: revoked #%lld", (long long)id);

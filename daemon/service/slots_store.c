@@ -2,8 +2,9 @@
 /*
  * slots_store.c - the slot engine fed from the store (see slots_store.h).
  *
- * Holds live in two tables (migration 3): holds(id, start, end, expires,
- * created, created_by) and hold_agencies(hold_id, agency).  A hold is
+ * Holds live in two tables (migration 3, SQL in store_holds.c): holds(id,
+ * start, end, expires, created, created_by) and hold_agencies(hold_id,
+ * agency).  A hold is
  * busy for each of its agencies while now < expires; creating one that
  * overlaps an active hold of the same agency is refused, so two
  * coordinators cannot both reserve the same slot.
@@ -43,61 +44,10 @@
 
 #include "log.h"
 #include "meetings.h"
+#include "store_holds.h"
 #include "timeutil.h"
 
 /* ---- holds -------------------------------------------------------------- */
-
-static void holds_purge(store_t *st, int64_t now)
-{
-    sqlite3_stmt *s = store_prepare(st, "DELETE FROM holds WHERE expires <= ?");
-    if (!s) return;
-    sqlite3_bind_int64(s, 1, now);
-    sqlite3_step(s);
-    store_done(s);
-}
-
-/* An active hold of agency overlapping [start, end), or 0. */
-static int64_t holds_overlap(store_t *st, const char *agency, int64_t start, int64_t end,
-                             int64_t now)
-{
-    sqlite3_stmt *s = store_prepare(st,
-        "SELECT h.id FROM holds h JOIN hold_agencies a ON a.hold_id = h.id"
-        " WHERE a.agency = ? AND h.expires > ? AND h.start < ? AND h.end > ? LIMIT 1");
-    if (!s) return 0;
-    store_bind_text(s, 1, agency);
-    sqlite3_bind_int64(s, 2, now);
-    sqlite3_bind_int64(s, 3, end);
-    sqlite3_bind_int64(s, 4, start);
-    int64_t id = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-    store_done(s);
-    return id;
-}
-
-static bool holds_insert(store_t *st, const strvec_t *agencies, int64_t start, int64_t end,
-                         int64_t expires, int64_t now, const char *by, int64_t *id_out)
-{
-    sqlite3_stmt *s = store_prepare(st,
-        "INSERT INTO holds (start, end, expires, created, created_by) VALUES (?, ?, ?, ?, ?)");
-    if (!s) return false;
-    sqlite3_bind_int64(s, 1, start);
-    sqlite3_bind_int64(s, 2, end);
-    sqlite3_bind_int64(s, 3, expires);
-    sqlite3_bind_int64(s, 4, now);
-    store_bind_text(s, 5, by);
-    bool ok = sqlite3_step(s) == SQLITE_DONE;
-    store_done(s);
-    if (!ok) return false;
-    *id_out = sqlite3_last_insert_rowid(store_db(st));
-    for (size_t i = 0; i < agencies->n && ok; i++) {
-        s = store_prepare(st, "INSERT INTO hold_agencies (hold_id, agency) VALUES (?, ?)");
-        if (!s) return false;
-        sqlite3_bind_int64(s, 1, *id_out);
-        store_bind_text(s, 2, agencies->v[i]);
-        ok = sqlite3_step(s) == SQLITE_DONE;
-        store_done(s);
-    }
-    return ok;
-}
 
 holds_rc_t holds_create(store_t *st, const strvec_t *agencies, int64_t start, int64_t end,
                         int64_t expires, int64_t now, const char *by, int64_t *id_out,
@@ -105,14 +55,15 @@ holds_rc_t holds_create(store_t *st, const strvec_t *agencies, int64_t start, in
 {
     *conflict_id = 0;
     if (store_begin(st) != 0) return HOLDS_ERROR;
-    holds_purge(st, now);
+    store_holds_purge(st, now);
     for (size_t i = 0; i < agencies->n && !*conflict_id; i++)
-        *conflict_id = holds_overlap(st, agencies->v[i], start, end, now);
+        *conflict_id = store_hold_overlap(st, agencies->v[i], start, end, now);
     if (*conflict_id) {
         store_rollback(st);
         return HOLDS_CONFLICT;
     }
-    if (!holds_insert(st, agencies, start, end, expires, now, by, id_out) || store_commit(st) != 0) {
+    if (!store_hold_insert(st, agencies, start, end, expires, now, by, id_out) ||
+        store_commit(st) != 0) {
         log_error("holds: insert failed: %s", store_errmsg(st));
         store_rollback(st);
         return HOLDS_ERROR;
@@ -122,43 +73,14 @@ holds_rc_t holds_create(store_t *st, const strvec_t *agencies, int64_t start, in
 
 bool holds_delete(store_t *st, int64_t id)
 {
-    sqlite3_stmt *s = store_prepare(st, "DELETE FROM holds WHERE id = ?");
-    if (!s) return false;
-    sqlite3_bind_int64(s, 1, id);
-    bool ok = sqlite3_step(s) == SQLITE_DONE && sqlite3_changes(store_db(st)) > 0;
-    store_done(s);
-    return ok;
+    return store_hold_delete(st, id);
 }
 
 void holds_agency_busy(store_t *st, const char *agency_id, int64_t from, int64_t to,
                        int64_t now, ivset_t *out)
 {
-    sqlite3_stmt *s = store_prepare(st,
-        "SELECT h.start, h.end FROM holds h JOIN hold_agencies a ON a.hold_id = h.id"
-        " WHERE a.agency = ? AND h.expires > ? AND h.end > ? AND h.start < ?");
-    if (s) {
-        store_bind_text(s, 1, agency_id);
-        sqlite3_bind_int64(s, 2, now);
-        sqlite3_bind_int64(s, 3, from);
-        sqlite3_bind_int64(s, 4, to);
-        while (sqlite3_step(s) == SQLITE_ROW)
-            ivset_push(out, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1));
-        store_done(s);
-    }
+    store_holds_agency_busy(st, agency_id, from, to, now, out);
     ivset_normalize(out);
-}
-
-static json_t *hold_agencies_json(store_t *st, int64_t id)
-{
-    json_t *arr = json_array();
-    sqlite3_stmt *s = store_prepare(st,
-        "SELECT agency FROM hold_agencies WHERE hold_id = ? ORDER BY rowid");
-    if (!s) return arr;
-    sqlite3_bind_int64(s, 1, id);
-    while (sqlite3_step(s) == SQLITE_ROW)
-        json_array_append_new(arr, json_string(store_col_text(s, 0)));
-    store_done(s);
-    return arr;
 }
 
 static json_t *iso_json(int64_t t, const tz_t *tz)
@@ -167,50 +89,37 @@ static json_t *iso_json(int64_t t, const tz_t *tz)
     return json_string(tu_format_iso8601(t, tz, buf));
 }
 
-/* Rows of (id, start, end, expires, created_by) into hold objects. */
-static json_t *holds_rows_json(store_t *st, sqlite3_stmt *s, const tz_t *tz)
+/* A stored hold as {id, start, end, expiry, created_by?, agencies}. */
+static json_t *hold_json(const store_hold_t *h, const tz_t *tz)
 {
-    int64_t ids[256];
-    json_t *rows[256];
-    size_t n = 0;
-    while (n < 256 && sqlite3_step(s) == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64(s, 0);
-        const char *by = store_col_text(s, 4);
-        ids[n] = id;
-        rows[n++] = json_pack("{s:I, s:o, s:o, s:o, s:s?}", "id", (json_int_t)id,
-                              "start", iso_json(sqlite3_column_int64(s, 1), tz),
-                              "end", iso_json(sqlite3_column_int64(s, 2), tz),
-                              "expiry", iso_json(sqlite3_column_int64(s, 3), tz),
-                              "created_by", by);
-    }
-    store_done(s);
+    json_t *o = json_pack("{s:I, s:o, s:o, s:o, s:s?}", "id", (json_int_t)h->id,
+                          "start", iso_json(h->start, tz), "end", iso_json(h->end, tz),
+                          "expiry", iso_json(h->expires, tz), "created_by", h->created_by);
     json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++) {                 /* second query after the first ends */
-        json_object_set_new(rows[i], "agencies", hold_agencies_json(st, ids[i]));
-        json_array_append_new(arr, rows[i]);
-    }
-    return arr;
+    for (size_t i = 0; i < h->agencies.n; i++)
+        json_array_append_new(arr, json_string(h->agencies.v[i]));
+    json_object_set_new(o, "agencies", arr);
+    return o;
 }
 
 json_t *holds_list_json(store_t *st, int64_t now, const tz_t *tz)
 {
-    sqlite3_stmt *s = store_prepare(st,
-        "SELECT id, start, end, expires, created_by FROM holds WHERE expires > ?"
-        " ORDER BY start, id LIMIT 256");
-    if (!s) return json_pack("{s:[]}", "holds");
-    sqlite3_bind_int64(s, 1, now);
-    return json_pack("{s:o}", "holds", holds_rows_json(st, s, tz));
+    store_hold_t *rows;
+    size_t n;
+    if (!store_holds_list(st, now, &rows, &n)) return json_pack("{s:[]}", "holds");
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, hold_json(&rows[i], tz));
+    store_holds_free(rows, n);
+    return json_pack("{s:o}", "holds", arr);
 }
 
 json_t *holds_one_json(store_t *st, int64_t id, const tz_t *tz)
 {
-    sqlite3_stmt *s = store_prepare(st,
-        "SELECT id, start, end, expires, created_by FROM holds WHERE id = ?");
-    if (!s) return NULL;
-    sqlite3_bind_int64(s, 1, id);
-    json_t *arr = holds_rows_json(st, s, tz);
-    json_t *one = json_incref(json_array_get(arr, 0));
-    json_decref(arr);
+    store_hold_t h;
+    if (!store_hold_get(st, id, &h)) return NULL;
+    json_t *one = hold_json(&h, tz);
+    store_hold_free(&h);
     return one;
 }
 

@@ -346,6 +346,36 @@ json_t *store_agency_json(store_t *st, const char *agency_id)
     return j;
 }
 
+json_t *store_agency_docs(store_t *st)
+{
+    sqlite3_stmt *s = store_prepare(st, "SELECT id, doc FROM agencies ORDER BY position, id");
+    if (!s)
+        return NULL;
+    json_t *arr = json_array();
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        json_t *doc = json_loads(store_col_text(s, 1), 0, NULL);
+        if (doc)
+            json_array_append_new(arr, doc);
+    }
+    store_done(s);
+    return arr;
+}
+
+bool store_agency_exists(store_t *st, const char *agency_id)
+{
+    return store_row_exists(st, "SELECT 1 FROM agencies WHERE id = ?", agency_id);
+}
+
+long long store_agency_count(store_t *st)
+{
+    sqlite3_stmt *s = store_prepare(st, "SELECT COUNT(*) FROM agencies");
+    if (!s)
+        return -1;
+    long long n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+    store_done(s);
+    return n;
+}
+
 bool store_city_exists(store_t *st)
 {
     sqlite3_stmt *s = store_prepare(st, "SELECT 1 FROM city WHERE id = 1");

@@ -160,5 +160,13 @@ char *store_city_timezone(store_t *st);
 json_t *store_city_json(store_t *st);
 /* One agency's interchange JSON (new reference), or NULL if unknown. */
 json_t *store_agency_json(store_t *st, const char *agency_id);
+/* Every agency's stored document as imported (no live lead count), in
+ * document order; unreadable ones are skipped.  New reference; NULL on
+ * SQL error. */
+json_t *store_agency_docs(store_t *st);
+/* Whether an agency with that id is imported. */
+bool    store_agency_exists(store_t *st, const char *agency_id);
+/* Agencies imported; -1 on SQL error. */
+long long store_agency_count(store_t *st);
 
 #endif

@@ -4,7 +4,9 @@
  * transactions, city import (one transaction, idempotent, updates in place,
  * nothing half-imported), the busy-time queries of feeds.c including
  * the agency `need` rule, and the live lead count (carried-in base plus
- * open approved leads; migration 9 turns old live counts into bases).
+ * open approved leads; migration 9 turns old live counts into bases),
+ * and the rows the HTTP API reads through store_feeds.h, store_tokens.h
+ * and the agency helpers of store.h.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +20,8 @@
 
 #include "feeds.h"
 #include "store.h"
+#include "store_feeds.h"
+#include "store_tokens.h"
 #include "support_proc.h"
 
 #define CITY "tests/data/yamanami"
@@ -345,6 +349,94 @@ static void test_busy_queries_and_need(void **state)
     store_close(st);
 }
 
+/* The API's reads and writes: feed rows and pages, counts by state, the
+ * agencies' documents, tokens. */
+static void test_api_rows(void **state)
+{
+    store_t *st = open_mem();
+    char err[512];
+    json_t *d = doc();
+    assert_int_equal(store_agency_count(st), 0);
+    assert_true(store_import_city(st, d, NULL, NULL, NULL, err, sizeof err));
+    assert_int_equal(store_agency_count(st), 2);
+    assert_true(store_agency_exists(st, "a"));
+    assert_false(store_agency_exists(st, "zz"));
+    json_t *docs = store_agency_docs(st);
+    assert_int_equal(json_array_size(docs), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(docs, 0), "id")), "a");
+    json_decref(docs);
+
+    assert_int_equal(store_exec(st, "UPDATE feeds SET state = 'failing', http_status = 503,"
+                                    " last_error = 'down', warnings = 'w1\nw2', fetch_ms = 12.5,"
+                                    " covers_from = 10, covers_to = 20 WHERE id = 'a2'"), 0);
+    store_feed_t f;
+    assert_false(store_feed_get(st, "nope", &f));
+    assert_true(store_feed_get(st, "a1", &f));
+    assert_string_equal(f.agency, "a");
+    assert_string_equal(f.state, "pending");
+    assert_null(f.last_error);
+    assert_false(f.has_http_status);
+    assert_false(f.has_fetch_ms);
+    assert_false(f.has_covers);
+    store_feed_free(&f);
+    assert_true(store_feed_get(st, "a2", &f));
+    assert_string_equal(f.state, "failing");
+    assert_string_equal(f.last_error, "down");
+    assert_string_equal(f.warnings, "w1\nw2");
+    assert_true(f.has_http_status);
+    assert_int_equal(f.http_status, 503);
+    assert_true(f.has_fetch_ms);
+    assert_true(f.has_covers);
+    assert_int_equal(f.covers_to, 20);
+    store_feed_free(&f);
+
+    store_feed_t *rows;
+    size_t n;
+    assert_true(store_feed_page(st, NULL, NULL, 10, 0, &rows, &n));
+    assert_int_equal(n, 4);
+    assert_string_equal(rows[0].id, "a1");
+    assert_string_equal(rows[3].id, "b1");
+    store_feeds_free(rows, n);
+    assert_true(store_feed_page(st, NULL, NULL, 2, 1, &rows, &n));
+    assert_int_equal(n, 2);
+    assert_string_equal(rows[0].id, "a2");
+    store_feeds_free(rows, n);
+    assert_true(store_feed_page(st, "failing", NULL, 10, 0, &rows, &n));
+    assert_int_equal(n, 1);
+    store_feeds_free(rows, n);
+    assert_true(store_feed_page(st, "pending", "b", 10, 0, &rows, &n));
+    assert_int_equal(n, 1);
+    assert_string_equal(rows[0].id, "b1");
+    store_feeds_free(rows, n);
+    store_feed_counts_t c;
+    assert_true(store_feed_state_counts(st, "a", &c));
+    assert_int_equal(c.ok, 0);
+    assert_int_equal(c.failing, 1);
+    assert_int_equal(c.pending, 2);
+
+    char *role, *label;
+    assert_false(store_token_find(st, "h1", &role, &label));
+    int64_t id = store_token_insert(st, "h1", "agency:a", NULL, 100);
+    assert_true(id > 0);
+    assert_true(store_token_insert(st, "h2", "admin", "ops", 200) > id);
+    assert_true(store_token_find(st, "h1", &role, &label));
+    assert_string_equal(role, "agency:a");
+    assert_string_equal(label, "");
+    free(role);
+    free(label);
+    store_token_t *toks;
+    assert_true(store_tokens_list(st, &toks, &n));
+    assert_int_equal(n, 2);
+    assert_string_equal(toks[1].label, "ops");
+    assert_int_equal(toks[1].created, 200);
+    store_tokens_free(toks, n);
+    assert_int_equal(store_token_delete(st, id), 1);
+    assert_int_equal(store_token_delete(st, id), 0);
+    assert_false(store_token_find(st, "h1", &role, &label));
+    json_decref(d);
+    store_close(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -356,6 +448,7 @@ int main(void)
         cmocka_unit_test(test_reimport_updates_in_place),
         cmocka_unit_test(test_busy_queries_and_need),
         cmocka_unit_test(test_lead_cases_are_base_plus_open_leads),
+        cmocka_unit_test(test_api_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
