@@ -3,7 +3,9 @@
  * api_overview.c - summaries for the web UI (staff roles).
  *
  *   GET /v1/overview/home    what needs doing now, by the caller's role:
- *       secretariat: pending_decisions, replan_meetings, dead_mail
+ *       secretariat: pending_decisions, replan_meetings, dead_mail (given
+ *                    up or bounced, with the reason), mail_config_errors
+ *                    (mail held by an SMTP configuration error)
  *       coordinator: cases_without_meeting, week_meetings, overdue_monitoring
  *       admin:       failing_feeds, accounts (must change / disabled), and
  *                    everything above
@@ -95,6 +97,7 @@ static void h_home(api_req_t *r)
         put(r, o, "pending_decisions", store_overview_pending_decisions(st), &failed);
         put(r, o, "replan_meetings", store_overview_replan_meetings(st), &failed);
         put(r, o, "dead_mail", store_overview_dead_mail(st), &failed);
+        put(r, o, "mail_config_errors", store_overview_mail_config_errors(st), &failed);
     }
     if (all || role == API_COORDINATOR) {
         int64_t midnight;

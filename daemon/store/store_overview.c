@@ -56,10 +56,20 @@ json_t *store_overview_replan_meetings(store_t *st)
 
 json_t *store_overview_dead_mail(store_t *st)
 {
-    static const char *const n[] = {"id", "meeting_id", "kind", "rcpt", "last_error"};
-    return rows(store_prepare(st, "SELECT id, meeting_id, kind, rcpt, last_error FROM outbox"
-                                  " WHERE state = 'dead' ORDER BY id DESC LIMIT 50"),
-                "iisss", n);
+    static const char *const n[] = {"id", "meeting_id", "kind", "rcpt", "state", "last_error"};
+    return rows(store_prepare(st, "SELECT id, meeting_id, kind, rcpt, state,"
+                                  " COALESCE(bounce_reason, last_error) FROM outbox"
+                                  " WHERE state IN ('dead', 'bounced') ORDER BY id DESC LIMIT 50"),
+                "iissss", n);
+}
+
+json_t *store_overview_mail_config_errors(store_t *st)
+{
+    static const char *const n[] = {"id", "kind", "rcpt", "last_error"};
+    return rows(store_prepare(st, "SELECT id, kind, rcpt, last_error FROM outbox"
+                                  " WHERE config_error = 1 AND state IN ('pending', 'sending')"
+                                  " ORDER BY id DESC LIMIT 50"),
+                "isss", n);
 }
 
 json_t *store_overview_cases_without_meeting(store_t *st)

@@ -16,8 +16,13 @@
 json_t *store_overview_pending_decisions(store_t *st);
 /* Meetings in status replan (要再調整): [{id, case_id, type, start, end}]. */
 json_t *store_overview_replan_meetings(store_t *st);
-/* Mail given up on (outbox state dead): [{id, meeting_id, kind, rcpt, last_error}]. */
+/* Mail given up on or bounced (outbox state dead or bounced): [{id,
+ * meeting_id, kind, rcpt, state, last_error}], the bounce reason when
+ * there is one. */
 json_t *store_overview_dead_mail(store_t *st);
+/* Mail held back by an SMTP configuration error (a refused EHLO, TLS or
+ * AUTH), retried until fixed: [{id, kind, rcpt, last_error}], newest first. */
+json_t *store_overview_mail_config_errors(store_t *st);
 /* Open cases with no meeting that is not cancelled: [{id, title, district}]. */
 json_t *store_overview_cases_without_meeting(store_t *st);
 /* Scheduled meetings starting in [from, to): [{id, case_id, type, start, end}]. */

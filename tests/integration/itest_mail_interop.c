@@ -479,6 +479,18 @@ static void test_dsn_marks_outbox_bounced(void **state)
     assert_non_null(strstr(text, "不達通知 2"));
     assert_non_null(strstr(text, "User unknown"));
     free(cmd); free(log); free(text); free(raw); free(plain);
+    /* ... and on the secretariat's ホーム, with the server's reason */
+    json_t *home = api("GET", "/v1/overview/home", NULL, 200);
+    size_t i, bounced = 0;
+    json_t *m;
+    json_array_foreach(json_object_get(home, "dead_mail"), i, m)
+        if (!strcmp(json_string_value(json_object_get(m, "state")), "bounced")) {
+            bounced++;
+            assert_non_null(strstr(json_string_value(json_object_get(m, "last_error")),
+                                   "User unknown"));
+        }
+    assert_int_equal(bounced, 2);
+    json_decref(home);
 }
 
 /* Item 13: a relay that refuses "EHLO vm" is a configuration error: the
@@ -517,6 +529,13 @@ static void test_helo_refused_keeps_mail(void **state)
     char *path = support_path(g.d.dir, "outbox.out"), *text = support_read_log(path);
     assert_non_null(strstr(text, "*** 設定エラー"));
     free(cmd); free(path); free(text);
+    /* the secretariat's ホーム lists the held mail */
+    json_t *home = api("GET", "/v1/overview/home", NULL, 200);
+    json_t *held = json_object_get(home, "mail_config_errors");
+    assert_true(json_array_size(held) >= 1);
+    assert_non_null(strstr(json_string_value(json_object_get(json_array_get(held, 0), "last_error")),
+                           "設定エラー"));
+    json_decref(home);
     stop_daemon();
     g.extra_env[1] = NULL;                        /* OUTBOX_MAX_AGE=2 stays */
     size_t before = sink_count();

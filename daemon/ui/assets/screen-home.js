@@ -2,6 +2,8 @@
 // screen-home.js - ホーム: what needs doing now, by role, each item linking
 // to where it is done (GET /v1/overview/home picks the lists by role).
 //   secretariat: pending decisions, meetings in 要再調整, undeliverable mail
+//                (given up, or bounced with the server's reason), and mail
+//                held by an SMTP configuration error
 //   coordinator: open cases without a meeting, this week's meetings,
 //                overdue monitoring
 //   admin:       failing calendars and accounts, and all of the above
@@ -40,7 +42,11 @@ export async function render(main, ctx) {
   card('replan_meetings', '要再調整の会議', (m) => h('li', {},
     caseLink(m.case_id, '', `事例 ${m.case_id}: ${m.type} ${fmtRange(m.start, m.end)}`)), '要再調整の会議はありません。');
   card('dead_mail', '届かなかったメール', (m) => h('li', {},
-    `${KIND[m.kind] || m.kind} → ${m.rcpt}`, m.last_error ? ` (${m.last_error})` : ''), '届かなかったメールはありません。');
+    `${KIND[m.kind] || m.kind} → ${m.rcpt}: ${m.state === 'bounced' ? '相手のサーバーから不達の通知' : '送信をあきらめました'}`,
+    m.last_error ? ` (${m.last_error})` : ''), '届かなかったメールはありません。');
+  card('mail_config_errors', 'メール送信の設定エラー', (m) => h('li', {},
+    `${KIND[m.kind] || m.kind} → ${m.rcpt}: 送信サーバーの設定を確認してください。直るまで再送を続けます`,
+    m.last_error ? ` (${m.last_error})` : ''), '設定エラーで止まっているメールはありません。');
   card('cases_without_meeting', '会議が決まっていない事例', (c) => h('li', {},
     caseLink(c.id, '', `事例 ${c.id}${c.title ? `: ${c.title}` : ''}`), c.district ? ` (${c.district})` : ''),
     '会議が決まっていない事例はありません。');
