@@ -96,8 +96,14 @@ static int connect_loopback(void)
     int c = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)fuzz_port)};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (c < 0 || connect(c, (struct sockaddr *)&sa, sizeof sa) != 0)
+    /* reset on close, so tens of thousands of inputs do not use up the
+     * ephemeral ports in TIME_WAIT (connect then fails: EADDRNOTAVAIL) */
+    struct linger lg = {1, 0};
+    if (c < 0 || setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) != 0 ||
+        connect(c, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        fprintf(stderr, "fuzz_http: cannot connect to the daemon: %s\n", strerror(errno));
         abort();
+    }
     return c;
 }
 
