@@ -22,6 +22,7 @@
 #include <jansson.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -185,6 +186,7 @@ static void import_city(void)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+    signal(SIGPIPE, SIG_IGN);           /* as tsunagud's main does */
     fuzz_env();
     fuzz_start(&fuzz_daemon);
     import_city();
