@@ -41,10 +41,21 @@ function wall(iso) {
   const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})/.exec(iso || '');
   return m ? { day: m[1], min: +m[2] * 60 + +m[3] } : null;
 }
+// The agency's working hours on weekday wd from its document's "hours"
+// ({"mon-fri": "08:30-17:15", "sat": "09:00-12:00"}): [from, to] minutes,
+// or null on a day off.  No hours: the city's default, weekdays 08:30-17:15.
 function hoursOf(a, wd) {
-  const v = a && a.hours && a.hours[WD_KEYS[wd]];
-  const m = /^(\d{2}):(\d{2})-(\d{2}):(\d{2})$/.exec(v || '');
-  return m ? [+m[1] * 60 + +m[2], +m[3] * 60 + +m[4]] : null;
+  const hours = a && a.hours;
+  if (!hours || !Object.keys(hours).length) return wd >= 1 && wd <= 5 ? [510, 1035] : null;
+  for (const [k, v] of Object.entries(hours)) {
+    for (const part of k.split(',')) {
+      const [p, q] = part.trim().split('-').map((x) => WD_KEYS.indexOf(x));
+      const inDay = q === undefined || q < 0 ? wd === p : p <= q ? wd >= p && wd <= q : wd >= p || wd <= q;
+      const m = /^(\d{2}):(\d{2})-(\d{2}):(\d{2})$/.exec(v || '');
+      if (inDay && m) return [+m[1] * 60 + +m[2], +m[3] * 60 + +m[4]];
+    }
+  }
+  return null;
 }
 function ageText(sec) {
   if (sec === null || sec === undefined) return '未取得';
@@ -55,11 +66,11 @@ function ageText(sec) {
 const pct = (min) => `${(100 * (min - DAY_START)) / (DAY_END - DAY_START)}%`;
 const clamp = (x) => Math.max(DAY_START, Math.min(DAY_END, x));
 
-// Split [start,end) ISO intervals into per-day [from,to) minute spans.
+// Split the API's [start, end] ISO pairs into per-day [from,to) minute spans.
 function spans(list) {
   const out = {};
   for (const b of list || []) {
-    const s = wall(b.start), e = wall(b.end);
+    const s = wall(Array.isArray(b) ? b[0] : b.start), e = wall(Array.isArray(b) ? b[1] : b.end);   // [start, end] pairs
     if (!s || !e) continue;
     for (let d = s.day; d <= e.day; d = addDays(d, 1)) {
       const a = d === s.day ? s.min : 0, z = d === e.day ? e.min : 1440;
