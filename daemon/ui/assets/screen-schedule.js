@@ -413,7 +413,7 @@ export async function render(main, ctx) {
     clear(out);
     clear(booking);
     const PS = { 'NEEDS-ACTION': '未回答', ACCEPTED: '出席', DECLINED: '欠席', TENTATIVE: '仮' };
-    booking.append(h('div', { class: 'notice notice--ok', role: 'status', tabindex: '-1', id: 'booked' },
+    add(booking, h('div', { class: 'notice notice--ok', role: 'status', tabindex: '-1', id: 'booked' },
       h('h2', {}, `会議 ${m.id} を予約しました`),
       h('p', {}, `${m.type} ${fmtRange(m.start, m.end)} ${m.location || m.online_url || ''}`),
       h('p', {}, '招待のメールを出席機関に送ります。')),
