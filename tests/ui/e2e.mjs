@@ -342,6 +342,40 @@ const tests = [
     await screen(page, 'proposal-history');
   }],
 
+  ['secretariat: 日程調整 from the approved decision, candidate 1 by keyboard, 確認, booked', async () => {
+    const page = state.secr;
+    await page.getByRole('link', { name: '日程調整へ進む' }).click();
+    await page.getByRole('heading', { name: '日程調整: 事例 Y-01' }).waitFor();
+    assert(await page.getByRole('table', { name: '出席する機関' }).locator('tbody tr').count() >= 2, 'attendees prefilled');
+    const t = Date.now();
+    await page.getByRole('button', { name: '候補を探す' }).click();
+    await page.locator('.sched-cand').first().waitFor();
+    console.log(`    grid drawn and usable in ${Date.now() - t} ms`);
+    await page.getByRole('list', { name: /候補 \d+件/ }).waitFor();
+    await screen(page, 'schedule-grid');
+    const first = page.locator('.sched-cand[data-rank="1"]');
+    await first.focus();
+    await page.keyboard.press('ArrowRight');
+    assert(await page.evaluate(() => document.activeElement.dataset.rank) === '2', 'ArrowRight moves to candidate 2');
+    await page.keyboard.press('ArrowLeft');
+    assert(await page.evaluate(() => document.activeElement.dataset.rank) === '1', 'ArrowLeft back to candidate 1');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: /^予約: / }).waitFor();
+    await page.getByRole('button', { name: '確認へ進む' }).click();
+    await page.locator('#book-location-error').waitFor();             // place or URL required
+    await page.getByLabel('場所').fill('市役所本庁舎 3階 301会議室');
+    await screen(page, 'schedule-booking');
+    await page.getByRole('button', { name: '確認へ進む' }).click();
+    await page.getByRole('heading', { name: '予約の内容を確認してください' }).waitFor();
+    await screen(page, 'schedule-confirm');
+    await page.getByRole('button', { name: 'この内容で予約する' }).click();
+    await page.getByRole('heading', { name: /会議 \d+ を予約しました/ }).waitFor();
+    await page.getByRole('table', { name: '出席機関と回答' }).waitFor();
+    await screen(page, 'schedule-booked');
+    const { meetings } = await adminApi('GET', '/v1/meetings?case=Y-01');
+    assert(meetings.length === 1 && meetings[0].location === '市役所本庁舎 3階 301会議室', 'the meeting is stored');
+  }],
+
   ['the audit trail names both people', async () => {
     const { decisions } = await adminApi('GET', '/v1/decisions?case=Y-01');
     assert(decisions.every((d) => d.actor === 'tanaka (coordinator)' || d.actor === 'suzuki (secretariat)'), 'proposers');

@@ -20,6 +20,7 @@ import * as caseEdit from './screen-case-edit.js';
 import * as caseView from './screen-case.js';
 import * as proposal from './screen-proposal.js';
 import * as users from './screen-users.js';
+import * as schedule from './screen-schedule.js';
 
 const routes = [
   [/^#\/login$/, login, { open: true }],
@@ -29,6 +30,7 @@ const routes = [
   [/^#\/cases\/new$/, caseEdit, { staff: true }],
   [/^#\/cases\/([^/]+)\/edit$/, caseEdit, { staff: true }],
   [/^#\/cases\/([^/]+)\/proposal$/, proposal, { staff: true }],
+  [/^#\/cases\/([^/]+)\/schedule$/, schedule, { staff: true }],
   [/^#\/cases\/([^/]+)$/, caseView, {}],
   [/^#\/users$/, users, { admin: true }],
 ];

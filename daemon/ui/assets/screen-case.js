@@ -68,6 +68,7 @@ export async function render(main, ctx) {
     actions.append(h('a', { class: 'button button--secondary', href: `#/cases/${enc(id)}/edit` }, '編集する'), propose);
   }
   actions.append(h('a', { class: 'button button--secondary', href: `#/cases/${enc(id)}/proposal` }, '提案と承認を見る'));
+  if (c.lead && c.status === 'open') actions.append(h('a', { class: 'button button--secondary', href: `#/cases/${enc(id)}/schedule` }, '日程調整'));
   add(main, actions);
 }
 

@@ -168,6 +168,10 @@ export async function render(main, ctx) {
     h('h2', {}, '候補の機関'),
     tieBreak(res, v),
     candidatesTable(res));
+  if (d.status !== 'pending') {
+    add(main, h('div', { class: 'actions no-print' },
+      h('a', { class: 'button', id: 'schedule', href: `#/cases/${enc(id)}/schedule` }, '日程調整へ進む')));
+  }
   if (d.status === 'pending' && canReview) add(main, reviewForm(d, v, ctx, res));
   else if (d.status === 'pending') add(main, notice('info', h('p', {}, '承認は事務局が行います。')));
   add(main, h('h2', {}, '履歴'), historyTable(decisions, v), h('div', { class: 'actions no-print' }, propose));

@@ -1,0 +1,431 @@
+// SPDX-License-Identifier: MIT
+// screen-schedule.js - 日程調整 for one case with an approved lead: the
+// attendees (lead, supports and the secretariat, all required at first;
+// each can be made optional, removed, or added from the agency list), the
+// search settings, then the grid: one row per attendee (required first),
+// one column per business day in the window showing working hours only,
+// busy time shaded from GET /v1/agencies/{id}/busy (busy only, never
+// titles), time outside the agency's hours greyed, and a failing or
+// pending feed marked on its row with the API's warning (its time is
+// drawn hatched, never as free).  The candidates from POST /v1/slots are
+// outlined and numbered in rank order, with a text list beside the grid
+// for screen readers; arrow keys move between candidates and Enter
+// chooses one.  Choosing holds it (POST /v1/holds) and opens the booking
+// form with a 確認 step; a 409 slot-taken brings the fresh suggestions
+// back into the grid, a 422 consent refusal shows the API's message by
+// the form.  Nothing fits: the API's diagnostics in plain Japanese.
+
+import { get, post, del, enc } from './api.js';
+import { h, add, clear, field, select, notice, pageHeading, setTitle, fmtDate, fmtRange,
+         clearErrors, fieldError, errorSummary, announce } from './ui.js';
+import { vocabulary, agencyLabel } from './vocab.js';
+
+const DAY_START = 8 * 60;        // the grid shows 08:00-18:00 (minutes of the day)
+const DAY_END = 18 * 60;
+const WD_KEYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+const STATUS = {
+  failing: '予定の取得に失敗しています。最後に取得できたデータで判断しています',
+  pending: 'まだ予定を取得できていません。空きとは扱いません',
+  'no-calendars': 'カレンダーが登録されていません',
+};
+
+const pad = (n) => String(n).padStart(2, '0');
+function isoDate(d) { return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`; }
+function addDays(ymd, n) {
+  const [y, m, d] = ymd.split('-').map(Number);
+  return isoDate(new Date(Date.UTC(y, m - 1, d + n)));
+}
+function weekday(ymd) { const [y, m, d] = ymd.split('-').map(Number); return new Date(Date.UTC(y, m - 1, d)).getUTCDay(); }
+// minutes of the city's wall-clock day, and the date, from an ISO time
+function wall(iso) {
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})/.exec(iso || '');
+  return m ? { day: m[1], min: +m[2] * 60 + +m[3] } : null;
+}
+// The agency's working hours on weekday wd from its document's "hours"
+// ({"mon-fri": "08:30-17:15", "sat": "09:00-12:00"}): [from, to] minutes,
+// or null on a day off.  No hours: the city's default, weekdays 08:30-17:15.
+function hoursOf(a, wd) {
+  const hours = a && a.hours;
+  if (!hours || !Object.keys(hours).length) return wd >= 1 && wd <= 5 ? [510, 1035] : null;
+  for (const [k, v] of Object.entries(hours)) {
+    for (const part of k.split(',')) {
+      const [p, q] = part.trim().split('-').map((x) => WD_KEYS.indexOf(x));
+      const inDay = q === undefined || q < 0 ? wd === p : p <= q ? wd >= p && wd <= q : wd >= p || wd <= q;
+      const m = /^(\d{2}):(\d{2})-(\d{2}):(\d{2})$/.exec(v || '');
+      if (inDay && m) return [+m[1] * 60 + +m[2], +m[3] * 60 + +m[4]];
+    }
+  }
+  return null;
+}
+function ageText(sec) {
+  if (sec === null || sec === undefined) return '未取得';
+  if (sec < 3600) return `${Math.floor(sec / 60)}分前`;
+  if (sec < 86400) return `${Math.floor(sec / 3600)}時間前`;
+  return `${Math.floor(sec / 86400)}日前`;
+}
+const pct = (min) => `${(100 * (min - DAY_START)) / (DAY_END - DAY_START)}%`;
+const clamp = (x) => Math.max(DAY_START, Math.min(DAY_END, x));
+
+// Split the API's [start, end] ISO pairs into per-day [from,to) minute spans.
+function spans(list) {
+  const out = {};
+  for (const b of list || []) {
+    const s = wall(Array.isArray(b) ? b[0] : b.start), e = wall(Array.isArray(b) ? b[1] : b.end);   // [start, end] pairs
+    if (!s || !e) continue;
+    for (let d = s.day; d <= e.day; d = addDays(d, 1)) {
+      const a = d === s.day ? s.min : 0, z = d === e.day ? e.min : 1440;
+      if (z > a) (out[d] = out[d] || []).push([a, z]);
+    }
+  }
+  return out;
+}
+
+function attendeeEditor(model, v, onChange) {
+  const box = h('div');
+  const draw = () => {
+    clear(box);
+    const rows = model.attendees;
+    box.append(h('div', { class: 'table-wrap' }, h('table', { class: 'attendees' },
+      h('caption', {}, '出席する機関'),
+      h('thead', {}, h('tr', {}, ['機関', '出席', '操作'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, rows.map((a, i) => {
+        const req = h('select', { 'aria-label': `${agencyLabel(v, a.agency)} の出席`, onchange: (ev) => { a.required = ev.target.value === 'r'; onChange(); } },
+          h('option', { value: 'r', selected: a.required }, '必須'), h('option', { value: 'o', selected: !a.required }, '任意'));
+        return h('tr', {},
+          h('th', { scope: 'row' }, agencyLabel(v, a.agency), a.role ? h('span', { class: 'hint' }, ` (${a.role})`) : null),
+          h('td', {}, req),
+          h('td', {}, h('button', { type: 'button', class: 'secondary', 'aria-label': `${agencyLabel(v, a.agency)} を外す`,
+            onclick: () => { rows.splice(i, 1); draw(); onChange(); } }, '外す')));
+      })))));
+    const others = v.agencies.filter((x) => !rows.find((a) => a.agency === x.id));
+    const pick = select([['', '選んでください'], ...others.map((x) => [x.id, x.name])], '');
+    const addBtn = h('button', { type: 'button', class: 'secondary', id: 'attendee-add' }, '追加する');
+    addBtn.addEventListener('click', () => {
+      if (!pick.value) return;
+      rows.push({ agency: pick.value, required: true });
+      draw(); onChange();
+      document.getElementById('attendee-add-agency').focus();
+    });
+    box.append(h('div', { class: 'inline-add' }, field('attendee-add-agency', '機関を追加', pick), addBtn));
+  };
+  draw();
+  return box;
+}
+
+// h() with inline geometry set through the CSSOM (the page's CSP forbids
+// style attributes): css is "prop:value;prop:value".
+function hs(tag, attrs, ...kids) {
+  const { css, ...rest } = attrs;
+  const el = h(tag, rest, ...kids);
+  for (const d of css.split(';')) {
+    const i = d.indexOf(':');
+    if (i > 0) el.style.setProperty(d.slice(0, i).trim(), d.slice(i + 1).trim());
+  }
+  return el;
+}
+
+// The grid.  rows: [{agency, name, required, need, travel, busy (day->spans),
+// hours (agency doc), diag}], days: ['YYYY-MM-DD'], cands: [{start,end,optional}]
+function drawGrid(rows, days, cands, onChoose) {
+  const grid = hs('div', { class: 'sched-grid', role: 'group', 'aria-label': '出席機関の予定と候補 (矢印キーで候補を移動、Enterで選択)',
+    css: `--days:${days.length}` });
+  grid.append(h('div', { class: 'sched-corner', 'aria-hidden': 'true' }, '機関 / 日付'));
+  for (const d of days) grid.append(h('div', { class: 'sched-day', 'aria-hidden': 'true' }, fmtDate(d), h('span', { class: 'sched-ticks' }, '8', h('span', {}, '13'), '18')));
+  const byDay = {};
+  cands.forEach((c, i) => { const s = wall(c.start), e = wall(c.end); if (s && e) (byDay[s.day] = byDay[s.day] || []).push([i, s.min, e.min]); });
+  rows.forEach((r, ri) => {
+    const st = r.diag && r.diag.status;
+    const warn = st && st !== 'ok';
+    grid.append(h('div', { class: `sched-who${warn ? ' sched-who--warn' : ''}` },
+      h('strong', {}, r.name), ' ', h('span', { class: `badge ${r.required ? 'badge--ok' : 'badge--pending'}` }, r.required ? '必須' : '任意'),
+      h('div', { class: 'sched-meta' },
+        r.need > 1 ? `${r.ncal}人中${r.need}人 ` : null,
+        r.travel ? `移動${r.travel}分 ` : null,
+        `データ: ${ageText(r.diag ? r.diag.data_age_seconds : null)}`),
+      warn ? h('div', { class: 'sched-warn' }, `⚠ ${STATUS[st] || st}`) : null));
+    for (const d of days) {
+      const cell = h('div', { class: `sched-cell${warn ? ' sched-cell--warn' : ''}`, 'aria-hidden': 'true' });
+      const hrs = hoursOf(r.hours, weekday(d));
+      if (!hrs) cell.append(hs('div', { class: 'sched-off', css: 'left:0;width:100%' }));
+      else {
+        if (hrs[0] > DAY_START) cell.append(hs('div', { class: 'sched-off', css: `left:0;width:${pct(clamp(hrs[0]))}` }));
+        if (hrs[1] < DAY_END) cell.append(hs('div', { class: 'sched-off', css: `left:${pct(clamp(hrs[1]))};right:0` }));
+      }
+      for (const [a, z] of r.busy[d] || []) {
+        const x = clamp(a), y = clamp(z);
+        if (y > x) cell.append(hs('div', { class: 'sched-busy', css: `left:${pct(x)};width:calc(${pct(y)} - ${pct(x)})` }));
+      }
+      if (ri === 0) {
+        for (const [i, a, z] of byDay[d] || []) {
+          const c = cands[i];
+          const b = hs('button', { type: 'button', class: 'sched-cand', tabindex: i === 0 ? '0' : '-1', 'data-rank': String(i + 1),
+            'aria-hidden': 'false', 'aria-label': `候補${i + 1}: ${fmtRange(c.start, c.end)}`,
+            css: `left:${pct(clamp(a))};width:calc(${pct(clamp(z))} - ${pct(clamp(a))});height:calc(${rows.length} * var(--row-h) - 4px)` },
+          String(i + 1));
+          b.addEventListener('click', () => onChoose(i));
+          cell.append(b);
+          cell.removeAttribute('aria-hidden');
+        }
+      }
+      grid.append(cell);
+    }
+  });
+  grid.addEventListener('keydown', (ev) => {
+    const btns = [...grid.querySelectorAll('.sched-cand')].sort((p, q) => p.dataset.rank - q.dataset.rank);
+    const at = btns.indexOf(document.activeElement);
+    if (at < 0) return;
+    let to = null;
+    if (ev.key === 'ArrowRight' || ev.key === 'ArrowDown') to = Math.min(btns.length - 1, at + 1);
+    else if (ev.key === 'ArrowLeft' || ev.key === 'ArrowUp') to = Math.max(0, at - 1);
+    else if (ev.key === 'Home') to = 0;
+    else if (ev.key === 'End') to = btns.length - 1;
+    if (to === null) return;
+    ev.preventDefault();
+    btns[at].tabIndex = -1;
+    btns[to].tabIndex = 0;
+    btns[to].focus();
+    btns[to].scrollIntoView({ block: 'nearest', inline: 'nearest' });
+  });
+  return grid;
+}
+
+function diagnosticsText(dg, v) {
+  const out = [];
+  if (!dg) return out;
+  out.push(`検討した開始時刻 ${dg.candidates ?? 0} 件のうち、全員が出席できるものは ${dg.feasible_candidates ?? 0} 件でした。`);
+  const blockers = dg.blockers || dg.blocking || [];
+  if (blockers.length) {
+    out.push(`もっとも多く重なっているのは ${blockers.slice(0, 3).map((b) => agencyLabel(v, b.agency || b)).join('、')} です。`);
+  }
+  const drop = dg.drop_one || dg.drop;
+  if (drop && (drop.agency || drop.length)) {
+    const list = Array.isArray(drop) ? drop : [drop];
+    for (const x of list) if (x.agency) out.push(`${agencyLabel(v, x.agency)} を任意にすると、${x.slot ? fmtRange(x.slot.start, x.slot.end) : x.start ? fmtRange(x.start, x.end) : '候補'} が空きます。`);
+  }
+  const wider = dg.wider_window || dg.earliest_wider;
+  if (wider && (wider.start || (wider.slot && wider.slot.start))) {
+    const s = wider.slot || wider;
+    out.push(`期間を広げると、最も早い候補は ${fmtRange(s.start, s.end)} です。`);
+  }
+  if (dg.earliest_start) out.push(`予告日数から、探せるのは ${fmtRange(dg.earliest_start)} 以降です。`);
+  return out;
+}
+
+export async function render(main, ctx) {
+  const id = ctx.params[0];
+  setTitle(`日程調整 (事例 ${id})`);
+  add(main, pageHeading(`日程調整: 事例 ${id}`),
+    h('p', {}, h('a', { href: `#/cases/${enc(id)}/proposal` }, `事例 ${id} の提案と承認に戻る`)));
+  const [v, c, ag] = await Promise.all([vocabulary(), get(`/v1/cases/${enc(id)}`), get('/v1/agencies')]);
+  if (!c.lead) {
+    add(main, notice('warn', h('p', {}, '主担当が承認されていないため、日程調整はできません。先に提案を承認してください。')));
+    return;
+  }
+  const secr = ag.agencies.find((a) => (a.fields || []).includes('協働'));
+  const model = { attendees: [], hold: null, slot: null };
+  const push = (agency, role) => { if (agency && !model.attendees.find((a) => a.agency === agency)) model.attendees.push({ agency, required: true, role }); };
+  push(c.lead, '主担当');
+  (c.supports || []).forEach((s) => push(s, '支援'));
+  if (secr) push(secr.id, '事務局');
+
+  const today = (ctx.session.now || new Date().toISOString()).slice(0, 10);
+  const duration = select([['30', '30分'], ['60', '1時間'], ['90', '1時間30分'], ['120', '2時間']], '60');
+  const from = h('input', { type: 'date', value: today });
+  const to = h('input', { type: 'date', value: addDays(today, 21) });
+  const gran = select([['15', '15分'], ['30', '30分'], ['60', '1時間']], '30');
+  const noticeDays = h('input', { type: 'number', min: '0', max: '365', value: '0', inputmode: 'numeric' });
+  const form = h('form', { novalidate: true, class: 'sched-form', 'aria-labelledby': 'sched-settings' },
+    h('h2', { id: 'sched-settings' }, '出席者と条件'),
+    attendeeEditor(model, v, () => {}),
+    h('div', { class: 'field-row' },
+      field('sched-duration', '会議の長さ', duration),
+      field('sched-from', '探す期間 (から)', from),
+      field('sched-to', '探す期間 (まで)', to, { hint: '既定は今日から3週間です' }),
+      field('sched-granularity', '開始時刻の刻み', gran),
+      field('sched-notice', '予告日数', noticeDays, { hint: '今日から何日後以降に開くか' })),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'sched-search' }, '候補を探す')));
+  const out = h('div', { 'aria-live': 'polite' });
+  const booking = h('div');
+  add(main, form, out, booking);
+
+  let last = null;                      // the last search, for redrawing with fresh suggestions
+  async function search(slotsOverride, why) {
+    clearErrors(form);
+    clear(out); clear(booking);
+    const errs = [];
+    const req = model.attendees.filter((a) => a.required);
+    if (!req.length) errs.push({ id: 'attendee-add-agency', message: '必須の出席機関を1つ以上選んでください' });
+    if (!from.value) errs.push({ id: 'sched-from', message: '期間の始まりを入れてください' });
+    if (!to.value || to.value <= from.value) errs.push({ id: 'sched-to', message: '期間の終わりは始まりより後にしてください' });
+    if (errs.length) { errs.forEach((e) => fieldError(e.id, e.message)); errorSummary(form, errs); return; }
+    const q = {
+      id: `case-${id}`, required: req.map((a) => a.agency), optional: model.attendees.filter((a) => !a.required).map((a) => a.agency),
+      duration_minutes: +duration.value, from: `${from.value}T00:00:00+09:00`, to: `${to.value}T00:00:00+09:00`,
+      granularity_minutes: +gran.value, notice_days: +noticeDays.value || 0, limit: 10,
+    };
+    const t0 = performance.now();
+    out.append(h('p', {}, '探しています…'));
+    let res;
+    try {
+      [res] = await Promise.all([slotsOverride ? Promise.resolve(slotsOverride) : post('/v1/slots', q)]);
+    } catch (e) {
+      if (e.status === 401) return;
+      clear(out).append(notice('error', h('p', {}, e.message)));
+      if (e.field) fieldError(`sched-${e.field === 'duration_minutes' ? 'duration' : e.field}`, e.message);
+      return;
+    }
+    const ordered = [...model.attendees.filter((a) => a.required), ...model.attendees.filter((a) => !a.required)];
+    const detail = await Promise.all(ordered.map((a) => Promise.all([
+      get(`/v1/agencies/${enc(a.agency)}/busy?from=${enc(q.from)}&to=${enc(q.to)}`).catch(() => null),
+      get(`/v1/agencies/${enc(a.agency)}`).catch(() => null)])));
+    const diagOf = Object.fromEntries(((res.diagnostics && res.diagnostics.attendees) || []).map((x) => [x.agency, x]));
+    const rows = ordered.map((a, i) => {
+      const [busy, doc] = detail[i];
+      const d = diagOf[a.agency] || (busy && busy.failing && busy.failing.length ? { status: 'failing' } : busy && busy.pending && busy.pending.length ? { status: 'pending' } : null);
+      return { agency: a.agency, name: agencyLabel(v, a.agency), required: a.required, need: busy ? busy.need : 1, ncal: busy ? busy.calendars : 0,
+        travel: doc && doc.travel_minutes, hours: doc, diag: d, busy: spans(busy ? busy.busy : []) };
+    });
+    const days = [];
+    for (let d = from.value; d < to.value; d = addDays(d, 1)) {
+      const wd = weekday(d);
+      if (wd !== 0 && wd !== 6) days.push(d);
+    }
+    const cands = res.slots || [];
+    last = { q, res, rows, days };
+    clear(out);
+    if (why) out.append(why);
+    const warnings = (res.diagnostics && res.diagnostics.warnings) || [];
+    if (warnings.length) out.append(notice('warn', h('h2', {}, '注意'), h('ul', {}, warnings.map((w) => h('li', {}, w)))));
+    const choose = (i) => hold(cands[i], i);
+    out.append(h('h2', { id: 'grid-heading' }, '予定と候補'),
+      h('p', { class: 'legend', 'aria-hidden': 'true' },
+        h('span', { class: 'key key--busy' }), '予定あり ', h('span', { class: 'key key--off' }), '勤務時間外 ',
+        h('span', { class: 'key key--warn' }), '取得できていない (空きとは扱いません) ', h('span', { class: 'key key--cand' }), '候補'),
+      h('div', { class: 'sched-scroll' }, drawGrid(rows, days, cands, choose)));
+    if (cands.length) {
+      out.append(h('h3', { id: 'cand-heading' }, `候補 ${cands.length}件 (よい順)`),
+        h('ol', { class: 'cand-list', 'aria-labelledby': 'cand-heading' }, cands.map((s, i) => h('li', {},
+          h('button', { type: 'button', class: 'secondary', onclick: () => choose(i) }, `候補${i + 1}: ${fmtRange(s.start, s.end)}`),
+          (s.optional || []).length ? h('span', { class: 'hint' }, ` 任意で出られる機関: ${s.optional.map((x) => agencyLabel(v, x)).join('、')}`) : null))));
+    } else {
+      out.append(notice('warn', h('h3', {}, '全員が出席できる枠が見つかりませんでした'),
+        h('ul', {}, diagnosticsText(res.diagnostics, v).map((t) => h('li', {}, t))),
+        h('p', {}, '期間を広げるか、任意にできる機関を「任意」に切り替えて、もう一度探してください。')));
+    }
+    out.dataset.ms = String(Math.round(performance.now() - t0));
+    announce(cands.length ? `候補が${cands.length}件あります` : '候補は見つかりませんでした');
+  }
+
+  async function hold(slot, i) {
+    clear(booking);
+    const agencies = model.attendees.map((a) => a.agency);
+    if (model.hold) { await del(`/v1/holds/${model.hold}`).catch(() => {}); model.hold = null; }
+    try {
+      const hd = await post('/v1/holds', { agencies, start: slot.start, end: slot.end, expiry: 1800 });
+      model.hold = hd.id;
+    } catch (e) {
+      if (e.status === 401) return;
+      booking.append(notice('error', h('p', {}, e.message)));
+      return;
+    }
+    model.slot = slot;
+    bookingForm(slot, i);
+  }
+
+  function bookingForm(slot, i, keep) {
+    clear(booking);
+    const k = keep || {};
+    const type = select(v.meeting_types.map((t) => [t, t]), k.type || v.meeting_types[0]);
+    const place = h('input', { type: 'text', value: k.location || '', autocomplete: 'off' });
+    const url = h('input', { type: 'url', value: k.online_url || '', autocomplete: 'off' });
+    const note = h('textarea', { rows: '3', value: k.note || '' });
+    const mon = h('input', { type: 'date', value: k.monitoring_date || '' });
+    const status = h('div');
+    const f = h('form', { novalidate: true, 'aria-labelledby': 'book-heading' },
+      h('h2', { id: 'book-heading', tabindex: '-1' }, `予約: ${fmtRange(slot.start, slot.end)}`),
+      h('p', {}, `候補${i + 1} を30分間仮押さえしました。`), status,
+      field('book-type', '会議の種類', type, { required: true }),
+      field('book-location', '場所', place, { hint: '場所かオンラインのURLのどちらかを入れてください' }),
+      field('book-url', 'オンラインのURL', url),
+      field('book-note', '事務局のメモ', note, { hint: 'メールには載りません' }),
+      field('book-monitoring', 'モニタリング日', mon),
+      h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'book-next' }, '確認へ進む')));
+    f.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      clearErrors(f);
+      const errs = [];
+      if (!place.value.trim() && !url.value.trim()) errs.push({ id: 'book-location', message: '場所かオンラインのURLを入れてください' });
+      if (url.value.trim() && !/^https?:\/\//.test(url.value.trim())) errs.push({ id: 'book-url', message: 'URLは http:// か https:// で始めてください' });
+      if (errs.length) { errs.forEach((e) => fieldError(e.id, e.message)); errorSummary(f, errs); return; }
+      confirmStep(slot, i, { type: type.value, location: place.value.trim(), online_url: url.value.trim(), note: note.value, monitoring_date: mon.value });
+    });
+    booking.append(f);
+    f.querySelector('h2').focus();
+  }
+
+  function confirmStep(slot, i, data) {
+    clear(booking);
+    const row = (k, val) => [h('dt', {}, k), h('dd', {}, val || '—')];
+    const status = h('div');
+    const ok = h('button', { type: 'button', id: 'book-confirm' }, 'この内容で予約する');
+    const back = h('button', { type: 'button', class: 'secondary' }, '戻って直す');
+    back.addEventListener('click', () => bookingForm(slot, i, data));
+    ok.addEventListener('click', async () => {
+      ok.disabled = true;
+      const body = { case: id, type: data.type, start: slot.start, end: slot.end,
+        attendees: model.attendees.map((a) => ({ agency: a.agency, required: a.required })), hold: model.hold };
+      if (data.location) body.location = data.location;
+      if (data.online_url) body.online_url = data.online_url;
+      if (data.note) body.note = data.note;
+      if (data.monitoring_date) body.monitoring_date = data.monitoring_date;
+      try {
+        const m = await post('/v1/meetings', body);
+        model.hold = null;
+        booked(m);
+      } catch (e) {
+        ok.disabled = false;
+        if (e.status === 401) return;
+        if (e.status === 409 && e.code === 'slot-taken') {
+          model.hold = null;
+          const who = (e.body.busy || []).map((x) => agencyLabel(v, x.agency || x)).join('、');
+          const why = notice('error', h('p', {}, e.message), who ? h('p', {}, `出席できなくなった機関: ${who}`) : null,
+            h('p', {}, '新しい候補を下に示します。'));
+          await search({ slots: e.body.suggestions || [], diagnostics: last && last.res.diagnostics }, why);
+          return;
+        }
+        clear(status).append(h('div', { class: 'notice notice--error', role: 'alert', tabindex: '-1' },
+          h('h3', {}, '予約できませんでした'), h('p', {}, e.message), e.code ? h('p', {}, `(理由の種類: ${e.code})`) : null));
+        status.firstChild.focus();
+      }
+    });
+    booking.append(h('section', { 'aria-labelledby': 'confirm-heading' },
+      h('h2', { id: 'confirm-heading', tabindex: '-1' }, '予約の内容を確認してください'),
+      h('dl', { class: 'summary' },
+        row('日時', fmtRange(slot.start, slot.end)), row('会議の種類', data.type),
+        row('出席', model.attendees.map((a) => `${agencyLabel(v, a.agency)} (${a.required ? '必須' : '任意'})`).join('、')),
+        row('場所', data.location), row('オンラインのURL', data.online_url), row('事務局のメモ', data.note),
+        row('モニタリング日', data.monitoring_date ? fmtDate(data.monitoring_date) : '')),
+      status, h('div', { class: 'actions' }, ok, back)));
+    booking.querySelector('#confirm-heading').focus();
+  }
+
+  function booked(m) {
+    clear(out);
+    clear(booking);
+    const PS = { 'NEEDS-ACTION': '未回答', ACCEPTED: '出席', DECLINED: '欠席', TENTATIVE: '仮' };
+    add(booking, h('div', { class: 'notice notice--ok', role: 'status', tabindex: '-1', id: 'booked' },
+      h('h2', {}, `会議 ${m.id} を予約しました`),
+      h('p', {}, `${m.type} ${fmtRange(m.start, m.end)} ${m.location || m.online_url || ''}`),
+      h('p', {}, '招待のメールを出席機関に送ります。')),
+      h('div', { class: 'table-wrap' }, h('table', {}, h('caption', {}, '出席機関と回答'),
+        h('thead', {}, h('tr', {}, ['機関', '出席', '回答'].map((t) => h('th', { scope: 'col' }, t)))),
+        h('tbody', {}, (m.attendees || []).map((a) => h('tr', {},
+          h('th', { scope: 'row' }, agencyLabel(v, a.agency)), h('td', {}, a.required ? '必須' : '任意'),
+          h('td', {}, PS[a.partstat] || a.partstat || '未回答')))))),
+      (m.warnings || []).length ? notice('warn', h('ul', {}, m.warnings.map((w) => h('li', {}, w)))) : null,
+      h('p', {}, h('a', { href: `#/cases/${enc(id)}` }, `事例 ${id} に戻る`)));
+    booking.querySelector('#booked').focus();
+  }
+
+  form.addEventListener('submit', (ev) => { ev.preventDefault(); search(); });
+}
