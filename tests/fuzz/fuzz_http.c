@@ -92,6 +92,23 @@ static void fuzz_start(tsunagud_t *d)
     fuzz_port = ntohs(sa.sin_port);
 }
 
+/* connect(), finishing one a signal interrupted (libFuzzer's timers fire
+ * during it: EINTR, and the connection completes in the background). */
+static bool connected(int c, const struct sockaddr_in *sa)
+{
+    if (connect(c, (const struct sockaddr *)sa, sizeof *sa) == 0)
+        return true;
+    if (errno != EINTR)
+        return false;
+    struct pollfd p = {.fd = c, .events = POLLOUT};
+    int err = 0;
+    socklen_t len = sizeof err;
+    while (poll(&p, 1, 2000) < 0 && errno == EINTR)
+        ;
+    return getsockopt(c, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0 &&
+           (p.revents & POLLOUT);
+}
+
 static int connect_loopback(void)
 {
     int c = socket(AF_INET, SOCK_STREAM, 0);
@@ -101,7 +118,7 @@ static int connect_loopback(void)
      * ephemeral ports in TIME_WAIT (connect then fails: EADDRNOTAVAIL) */
     struct linger lg = {1, 0};
     if (c < 0 || setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) != 0 ||
-        connect(c, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        !connected(c, &sa)) {
         fprintf(stderr, "fuzz_http: cannot connect to the daemon: %s\n", strerror(errno));
         abort();
     }
