@@ -347,6 +347,17 @@ const tests = [
     await page.getByRole('link', { name: '日程調整へ進む' }).click();
     await page.getByRole('heading', { name: '日程調整: 事例 Y-01' }).waitFor();
     assert(await page.getByRole('table', { name: '出席する機関' }).locator('tbody tr').count() >= 2, 'attendees prefilled');
+    // nothing fits in a weekend: the API's diagnostics, in Japanese
+    const from = page.getByLabel('探す期間 (から)'), to = page.getByLabel('探す期間 (まで)');
+    const [from0, to0] = [await from.inputValue(), await to.inputValue()];
+    await from.fill('2026-12-05');
+    await to.fill('2026-12-06');
+    await page.getByRole('button', { name: '候補を探す' }).click();
+    await page.getByText('勤務時間内の候補がありません').first().waitFor();
+    assert(await page.locator('.sched-cand').count() === 0, 'no candidate drawn when nothing fits');
+    await screen(page, 'schedule-nothing-fits');
+    await from.fill(from0);
+    await to.fill(to0);
     const t = Date.now();
     await page.getByRole('button', { name: '候補を探す' }).click();
     await page.locator('.sched-cand').first().waitFor();

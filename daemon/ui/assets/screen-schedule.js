@@ -16,7 +16,7 @@
 // the form.  Nothing fits: the API's diagnostics in plain Japanese.
 
 import { get, post, del, enc } from './api.js';
-import { h, add, clear, field, select, notice, pageHeading, setTitle, fmtDate, fmtRange,
+import { h, add, clear, field, select, notice, pageHeading, setTitle, fmtDate, fmtDateTime, fmtRange,
          clearErrors, fieldError, errorSummary, announce } from './ui.js';
 import { vocabulary, agencyLabel } from './vocab.js';
 
@@ -189,25 +189,23 @@ function drawGrid(rows, days, cands, onChoose) {
   return grid;
 }
 
+// The fields are those of slot_result_to_json (calendars/slots_json.c):
+// message (the API's own sentence), blocking [{agency, name,
+// blocked_candidates, candidates}], drop_one [{agency, name, earliest}],
+// next_available ({start, end} or null).
 function diagnosticsText(dg, v) {
   const out = [];
   if (!dg) return out;
+  if (dg.message) out.push(dg.message);
   out.push(`検討した開始時刻 ${dg.candidates ?? 0} 件のうち、全員が出席できるものは ${dg.feasible_candidates ?? 0} 件でした。`);
-  const blockers = dg.blockers || dg.blocking || [];
-  if (blockers.length) {
-    out.push(`もっとも多く重なっているのは ${blockers.slice(0, 3).map((b) => agencyLabel(v, b.agency || b)).join('、')} です。`);
+  for (const b of (dg.blocking || []).slice(0, 3)) {
+    out.push(`${b.name || agencyLabel(v, b.agency)}: 候補 ${b.candidates} 件中 ${b.blocked_candidates} 件に出席できません。`);
   }
-  const drop = dg.drop_one || dg.drop;
-  if (drop && (drop.agency || drop.length)) {
-    const list = Array.isArray(drop) ? drop : [drop];
-    for (const x of list) if (x.agency) out.push(`${agencyLabel(v, x.agency)} を任意にすると、${x.slot ? fmtRange(x.slot.start, x.slot.end) : x.start ? fmtRange(x.start, x.end) : '候補'} が空きます。`);
+  for (const x of (dg.drop_one || []).slice(0, 3)) {
+    out.push(`${x.name || agencyLabel(v, x.agency)} を任意にすると、${fmtDateTime(x.earliest)} から候補があります。`);
   }
-  const wider = dg.wider_window || dg.earliest_wider;
-  if (wider && (wider.start || (wider.slot && wider.slot.start))) {
-    const s = wider.slot || wider;
-    out.push(`期間を広げると、最も早い候補は ${fmtRange(s.start, s.end)} です。`);
-  }
-  if (dg.earliest_start) out.push(`予告日数から、探せるのは ${fmtRange(dg.earliest_start)} 以降です。`);
+  const n = dg.next_available;           // the message already says when; add the slot
+  if (n && n.start) out.push(`期間を広げたときの最も早い候補: ${fmtRange(n.start, n.end)}`);
   return out;
 }
 
