@@ -23,7 +23,7 @@
 // appended to build/results.txt for tests/summary.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, appendFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, appendFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -439,6 +439,17 @@ const tests = [
     await page.getByRole('heading', { name: 'ログイン' }).waitFor();
   }],
 ];
+
+// More scenarios live in tests/ui/scenarios/*.mjs, one file per area of
+// the UI, run after the ones above in file-name order.  Each file's
+// default export takes the harness below and returns [name, fn] pairs.
+const harness = { BASE, ADMIN, ROOT, SHOTS, dir, state, assert, adminApi, person, screen, login,
+  firstLogin, pageFetch, log: () => daemonLog };
+const scenarioDir = join(ROOT, 'tests/ui/scenarios');
+for (const f of readdirSync(scenarioDir).filter((n) => n.endsWith('.mjs')).sort()) {
+  const mod = await import(join(scenarioDir, f));
+  tests.push(...mod.default(harness));
+}
 
 rmSync(SHOTS, { recursive: true, force: true });
 mkdirSync(SHOTS, { recursive: true });
