@@ -6,8 +6,11 @@
  *
  *   POST /v1/meetings                     coordinator, secretariat
  *   GET  /v1/meetings[?case=&agency=&status=]  staff; an agency: its own
- *   GET  /v1/meetings/{id}                staff; an agency that attends and
- *                                         that 本人's consent shares it with
+ *   GET  /v1/meetings/{id}                staff (with history and delivery);
+ *                                         an agency that attends and that
+ *                                         本人's consent shares it with
+ *   POST /v1/meetings/{id}/answer         an agency account: its own answer
+ *                                         {"partstat"}, as the person logged in
  *   POST /v1/meetings/{id}/reschedule     coordinator, secretariat
  *   POST /v1/meetings/{id}/cancel         coordinator, secretariat
  *   GET  /v1/rsvp/{token}                 public (the token is the auth):
@@ -68,7 +71,9 @@ static void h_create(api_req_t *r)
     json_t *body = api_json_body(r, 0);
     if (!body) return;
     meetings_res_t res;
-    meetings_create(m, body, &res);
+    char *actor = api_actor(r);
+    meetings_create(m, body, actor, &res);
+    free(actor);
     json_decref(body);
     reply_res(r, &res);
 }
@@ -103,7 +108,7 @@ static void h_get(api_req_t *r)
         api_reply_error(r, 404, "not-found", "会議が見つかりません: %lld (meeting not found)", (long long)id);
         return;
     }
-    json_t *j = meetings_get_json(m, id);
+    json_t *j = meetings_detail_json(m, id, api_is_staff(r));
     if (!j) {
         api_reply_error(r, 404, "not-found", "会議が見つかりません: %lld (meeting not found)", (long long)id);
         return;
@@ -120,7 +125,9 @@ static void h_reschedule(api_req_t *r)
     json_t *body = api_json_body(r, 0);
     if (!body) return;
     meetings_res_t res;
-    meetings_reschedule(m, id, body, &res);
+    char *actor = api_actor(r);
+    meetings_reschedule(m, id, body, actor, &res);
+    free(actor);
     json_decref(body);
     reply_res(r, &res);
 }
@@ -131,7 +138,32 @@ static void h_cancel(api_req_t *r)
     int64_t id;
     if (!m || !meeting_id(r, &id)) return;
     meetings_res_t res;
-    meetings_cancel(m, id, &res);
+    char *actor = api_actor(r);
+    meetings_cancel(m, id, actor, &res);
+    free(actor);
+    reply_res(r, &res);
+}
+
+/* An agency account's own answer; staff answer for nobody (admin passes
+ * every role mask, so this is checked here). */
+static void h_answer(api_req_t *r)
+{
+    meetings_t *m = ctx(r);
+    int64_t id;
+    if (!m || !meeting_id(r, &id)) return;
+    if (r->auth.role != API_AGENCY) {
+        api_reply_error(r, 403, "forbidden", "出欠は機関のアカウントで回答します (agency accounts only)");
+        return;
+    }
+    json_t *body = api_json_body(r, 0);
+    if (!body) return;
+    meetings_res_t res;
+    char *actor = api_actor(r);
+    meetings_answer(m, id, r->auth.agency, json_string_value(json_object_get(body, "partstat")),
+                    actor, &res);
+    free(actor);
+    json_decref(body);
+    if (res.status == 200) json_object_del(res.body, "note");
     reply_res(r, &res);
 }
 
@@ -288,6 +320,7 @@ void api_meetings_register(api_t *api)
     api_route(api, "GET", "/v1/meetings/{id}", API_STAFF | API_AGENCY, API_DATA_MEETING, h_get);
     api_route(api, "POST", "/v1/meetings/{id}/reschedule", MANAGE, API_DATA_MEETING, h_reschedule);
     api_route(api, "POST", "/v1/meetings/{id}/cancel", MANAGE, API_DATA_MEETING, h_cancel);
+    api_route(api, "POST", "/v1/meetings/{id}/answer", API_AGENCY, API_DATA_MEETING, h_answer);
     api_route(api, "GET", "/v1/rsvp/{token}", API_PUBLIC, API_DATA_MEETING, h_rsvp_confirm);
     api_route(api, "HEAD", "/v1/rsvp/{token}", API_PUBLIC, API_DATA_MEETING, h_rsvp_confirm);
     api_route(api, "POST", "/v1/rsvp/{token}", API_PUBLIC, API_DATA_MEETING, h_rsvp_answer);

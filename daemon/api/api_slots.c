@@ -6,7 +6,9 @@
  *                             diagnostics, with per-attendee data age and
  *                             feed state (slots_store_answer_cached, with
  *                             the engine's per-agency cache, keyed on each
- *                             agency's feed data version)
+ *                             agency's feed data version); "exclude_meeting":
+ *                             id leaves that meeting's own time free
+ *                             (rescheduling it from the 会議 screen)
  *   POST   /v1/holds          {agencies, start, end, expiry} -> 201 hold
  *   GET    /v1/holds          active holds
  *   GET    /v1/holds/{id}     one hold
@@ -49,6 +51,18 @@ static void h_slots(api_req_t *r)
     if (!city) return;
     json_t *body = api_json_body(r, 0);
     if (!body) return;
+    json_t *ex = json_object_get(body, "exclude_meeting");
+    int64_t except = 0;
+    if (ex && !json_is_null(ex)) {
+        if (!json_is_integer(ex) || json_integer_value(ex) <= 0) {
+            json_decref(body);
+            api_reply_field_error(r, 400, "bad-field", "exclude_meeting",
+                                  "exclude_meeting は会議の番号（正の整数）です / \"exclude_meeting\" must be a meeting id");
+            return;
+        }
+        except = json_integer_value(ex);
+    }
+    if (json_is_object(body)) json_object_del(body, "exclude_meeting");
     slot_query_t q;
     slot_error_t e;
     bool ok = slot_query_from_json(body, city, &q, &e);
@@ -59,7 +73,7 @@ static void h_slots(api_req_t *r)
     }
     char err[256] = "";
     json_t *resp = slots_store_answer_cached(r->d->store, city, &q, tu_now(), slot_cache,
-                                             err, sizeof err);
+                                             except, err, sizeof err);
     slot_query_free(&q);
     size_t hits, misses;
     slot_cache_stats(slot_cache, &hits, &misses);

@@ -316,6 +316,8 @@ static json_t *mtg_json(const mtg_t *g, const city_t *city)
             "partstat_label", imip_partstat_label_ja(a->ps)));
         if (a->replied_by)
             json_object_set_new(json_array_get(atts, i), "replied_by", json_string(a->replied_by));
+        json_object_set_new(json_array_get(atts, i), "replied_at",
+                            a->replied_at ? iso_json(city, a->replied_at) : json_null());
     }
     json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:i, s:s, s:s, s:o}",
         "id", (json_int_t)g->id, "uid", g->uid, "case", g->case_id, "type", g->type,
@@ -669,6 +671,7 @@ typedef struct att_req {
 
 typedef struct book_req {
     const char *case_id, *type, *location, *url, *note, *monitoring_date, *lead;
+    const char *actor;        /* who books, for the audit trail */
     int64_t     start, end;
     att_req_t  *att;
     size_t      natt;
@@ -984,7 +987,9 @@ static int64_t store_booking(meetings_t *m, const city_t *city, const book_req_t
             id = -1;
     mtg_t g;
     if (id > 0 && mtg_load(m, id, &g)) {
-        if (enqueue_meeting_mail(m, &g, city, IMIP_REQUEST) != 0) id = -1;
+        if (enqueue_meeting_mail(m, &g, city, IMIP_REQUEST) != 0 ||
+            !mtg_audit_change(m, city, &g, "meeting-booked", b->actor))
+            id = -1;
         mtg_free(&g);
     } else {
         id = -1;
@@ -1035,7 +1040,7 @@ static int book_atomically(meetings_t *m, const city_t *city, const book_req_t *
     return 0;
 }
 
-void meetings_create(meetings_t *m, const json_t *req, meetings_res_t *res)
+void meetings_create(meetings_t *m, const json_t *req, const char *actor, meetings_res_t *res)
 {
     memset(res, 0, sizeof *res);
     mtg_refresh_organizer(m);
@@ -1050,6 +1055,7 @@ void meetings_create(meetings_t *m, const json_t *req, meetings_res_t *res)
     strvec_init(&mc.supports);
     json_t *warnings = json_array();
     if (!parse_book(req, city, &b, res)) goto out;
+    b.actor = actor;
     if (!mtg_lookup_case(m, b.case_id, &mc)) {
         mtg_res_error(res, 404, "not-found", "事例が見つかりません: %s (case not found)", b.case_id);
         goto out;
@@ -1129,14 +1135,16 @@ static int update_place(meetings_t *m, int64_t id, const char *loc, const char *
 /* Apply a change and queue its mail (inside the caller's transaction). */
 static bool apply_change(meetings_t *m, const city_t *city, int64_t id, const char *status,
                          int64_t start, int64_t end, const char *loc, const char *url,
-                         imip_method_t method)
+                         imip_method_t method, const char *actor)
 {
     bool ok = bump_sequence(m, id, status, start, end) == 0 &&
               (method != IMIP_REQUEST || reset_partstats(m, id) == 0) &&
               update_place(m, id, loc, url) == 0;
     mtg_t g;
     if (ok && mtg_load(m, id, &g)) {
-        ok = enqueue_meeting_mail(m, &g, city, method) == 0;
+        ok = enqueue_meeting_mail(m, &g, city, method) == 0 &&
+             mtg_audit_change(m, city, &g, method == IMIP_CANCEL ? "meeting-cancelled"
+                                                               : "meeting-rescheduled", actor);
         mtg_free(&g);
     } else {
         ok = false;
@@ -1146,10 +1154,10 @@ static bool apply_change(meetings_t *m, const city_t *city, int64_t id, const ch
 
 static bool change_and_mail(meetings_t *m, const city_t *city, int64_t id, const char *status,
                             int64_t start, int64_t end, const char *loc, const char *url,
-                            imip_method_t method)
+                            imip_method_t method, const char *actor)
 {
     if (store_begin(m->st) != 0) return false;
-    if (!apply_change(m, city, id, status, start, end, loc, url, method) ||
+    if (!apply_change(m, city, id, status, start, end, loc, url, method, actor) ||
         store_commit(m->st) != 0) {
         store_rollback(m->st);
         return false;
@@ -1162,7 +1170,7 @@ static bool change_and_mail(meetings_t *m, const city_t *city, int64_t id, const
  * transaction.  0 ok, 1 conflict (res set), -1 store error. */
 static int reschedule_atomically(meetings_t *m, const city_t *city, const mtg_t *g,
                                  int64_t start, int64_t end, const char *loc, const char *url,
-                                 int64_t hold, meetings_res_t *res)
+                                 int64_t hold, const char *actor, meetings_res_t *res)
 {
     if (store_begin(m->st) != 0) return -1;
     if (hold > 0) holds_delete(m->st, hold);
@@ -1173,7 +1181,7 @@ static int reschedule_atomically(meetings_t *m, const city_t *city, const mtg_t 
         conflict(m, city, &req_ids, start, end, g->id, res);
         rc = 1;
     } else if (!apply_change(m, city, g->id, MEETING_STATUS_SCHEDULED, start, end, loc, url,
-                             IMIP_REQUEST)) {
+                             IMIP_REQUEST, actor)) {
         rc = -1;
     }
     strvec_free(&req_ids);
@@ -1220,7 +1228,8 @@ static bool load_for_change(meetings_t *m, int64_t id, const city_t **city, mtg_
     return true;
 }
 
-void meetings_reschedule(meetings_t *m, int64_t id, const json_t *req, meetings_res_t *res)
+void meetings_reschedule(meetings_t *m, int64_t id, const json_t *req, const char *actor,
+                         meetings_res_t *res)
 {
     const city_t *city;
     mtg_t g;
@@ -1239,7 +1248,7 @@ void meetings_reschedule(meetings_t *m, int64_t id, const json_t *req, meetings_
         mtg_res_error(res, 400, "bad-field", "online_url は http(s) の URL で指定してください");
     } else if (!parse_hold(req, &hold, res)) {
         /* res is set */
-    } else if ((rc = reschedule_atomically(m, city, &g, start, end, loc, url, hold, res)) == 1) {
+    } else if ((rc = reschedule_atomically(m, city, &g, start, end, loc, url, hold, actor, res)) == 1) {
         /* conflict: res is set */
     } else if (rc != 0) {
         mtg_res_error(res, 500, "store", "会議を更新できませんでした (store error)");
@@ -1250,7 +1259,7 @@ void meetings_reschedule(meetings_t *m, int64_t id, const json_t *req, meetings_
     mtg_free(&g);
 }
 
-void meetings_cancel(meetings_t *m, int64_t id, meetings_res_t *res)
+void meetings_cancel(meetings_t *m, int64_t id, const char *actor, meetings_res_t *res)
 {
     const city_t *city;
     mtg_t g;
@@ -1258,7 +1267,7 @@ void meetings_cancel(meetings_t *m, int64_t id, meetings_res_t *res)
     if (strcmp(g.status, MEETING_STATUS_CANCELLED) == 0)
         mtg_res_error(res, 409, "cancelled", "この会議はすでに中止されています (already cancelled)");
     else if (!change_and_mail(m, city, id, MEETING_STATUS_CANCELLED, g.start, g.end, NULL, NULL,
-                              IMIP_CANCEL))
+                              IMIP_CANCEL, actor))
         mtg_res_error(res, 500, "store", "会議を中止できませんでした (store error)");
     else {
         log_info("meetings: meeting %lld cancelled", (long long)id);

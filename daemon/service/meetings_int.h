@@ -88,6 +88,14 @@ int     mtg_enqueue_text(meetings_t *m, int64_t meeting_id, const char *kind,
                          const char *to, const char *subject, const char *body,
                          const char *seed);
 
+/* The meeting's history (meetings_view.c), inside the caller's
+ * transaction: one audit row about g.  mtg_audit_change writes the
+ * booked / rescheduled / cancelled row with g's SEQUENCE and time. */
+bool mtg_audit(meetings_t *m, const mtg_t *g, const char *action, const char *agency,
+               const char *actor, const char *detail);
+bool mtg_audit_change(meetings_t *m, const city_t *city, const mtg_t *g, const char *action,
+                      const char *actor);
+
 /* The case behind a meeting (hook, registry, CASES_DIR); false when
  * unknown.  Free with meeting_case_free either way. */
 bool    mtg_lookup_case(meetings_t *m, const char *case_id, meeting_case_t *out);

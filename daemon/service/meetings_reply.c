@@ -167,8 +167,11 @@ static void declined_ids(const mtg_t *g, const char *decliner, strvec_t *out)
 }
 
 /* The 要再調整 notice with fresh suggestions, to the secretariat: none
- * overlaps the declined time, which stays busy for the decliners. */
-static int mail_replan(meetings_t *m, const city_t *city, const mtg_t *g, const char *decliner)
+ * overlaps the declined time, which stays busy for the decliners.  The
+ * numbered suggestion lines as mailed go to *mailed (malloc'd) for the
+ * meeting's history. */
+static int mail_replan(meetings_t *m, const city_t *city, const mtg_t *g, const char *decliner,
+                       char **mailed)
 {
     strvec_t ids, decliners;
     mtg_required_ids(g, &ids);
@@ -179,8 +182,9 @@ static int mail_replan(meetings_t *m, const city_t *city, const mtg_t *g, const 
     strvec_free(&ids);
     strvec_free(&decliners);
     char *when = mtg_ja_range(city, g->start, g->end);
-    strbuf_t b;
+    strbuf_t b, lines;
     strbuf_init(&b);
+    strbuf_init(&lines);
     strbuf_printf(&b, "%s 御中\n\n事例 %s の%s（%s）について、必須の出席機関「%s」から欠席の回答がありました。\n"
                       "この会議は「要再調整」になっています。\n\n",
                   m->organizer_name, g->case_id, g->type, when, mtg_agency_name(city, decliner));
@@ -196,6 +200,7 @@ static int mail_replan(meetings_t *m, const city_t *city, const mtg_t *g, const 
             tu_parse_iso8601(json_string_value(json_object_get(s, "end")), NULL, &en);
             char *r = mtg_ja_range(city, st, en);
             strbuf_printf(&b, "  %zu. %s\n", i + 1, r);
+            strbuf_printf(&lines, "%zu. %s\n", i + 1, r);
             free(r);
         }
     }
@@ -207,22 +212,50 @@ static int mail_replan(meetings_t *m, const city_t *city, const mtg_t *g, const 
     free(subject); free(seed); free(when);
     strbuf_free(&b);
     json_decref(sugg);
+    *mailed = lines.s ? strbuf_detach(&lines) : xstrdup("");
     return rc;
 }
 
-/* Record a reply (replied_by: the address it came from, NULL for a
- * link); a required decline marks the meeting 要再調整. */
+/* The answer and, for a decline that re-plans, the suggestions mailed,
+ * in the meeting's history (inside the caller's transaction).  via: how
+ * the answer came ("メール", "出欠リンク", "画面"). */
+static bool audit_answer(meetings_t *m, const city_t *city, const mtg_t *g, const mtg_att_t *a,
+                         imip_partstat_t ps, const char *who, const char *via,
+                         const char *mailed)
+{
+    const char *name = mtg_agency_name(city, a->agency);
+    char *d = xasprintf("「%s」が「%s」と回答しました（%s）", name, imip_partstat_label_ja(ps), via);
+    bool ok = mtg_audit(m, g, "meeting-answered", a->agency, who, d);
+    free(d);
+    if (ok && mailed) {
+        d = xasprintf("必須の出席機関「%s」が欠席と回答したため、要再調整になりました。%s%s", name,
+                      *mailed ? "事務局にメールした候補:\n" : "今後3週間に全員が出席できる候補は見つかりませんでした。",
+                      mailed);
+        ok = mtg_audit(m, g, "meeting-declined", a->agency, who, d);
+        free(d);
+    }
+    return ok;
+}
+
+/* Record a reply (replied_by: the address it came from, or the account
+ * that answered on screen; NULL for a link); a required decline marks
+ * the meeting 要再調整.  Audited under who, with how it came (via). */
 static bool apply_partstat(meetings_t *m, const mtg_t *g, const mtg_att_t *a,
-                           imip_partstat_t ps, const char *replied_by, bool *replan)
+                           imip_partstat_t ps, const char *replied_by, const char *via,
+                           bool *replan)
 {
     const city_t *city = tsunagud_city(m->d);
     *replan = ps == PARTSTAT_DECLINED && a->required &&
               strcmp(g->status, MEETING_STATUS_SCHEDULED) == 0;
     if (store_begin(m->st) != 0) return false;
+    char *mailed = NULL;
     bool ok = set_partstat(m, g->id, a->agency, ps, replied_by) == 0;
     if (ok && *replan)
         ok = set_status(m, g->id, MEETING_STATUS_REPLAN) == 0 && city &&
-             mail_replan(m, city, g, a->agency) == 0;
+             mail_replan(m, city, g, a->agency, &mailed) == 0;
+    if (ok)
+        ok = audit_answer(m, city, g, a, ps, replied_by ? replied_by : via, via, mailed);
+    free(mailed);
     if (!ok || store_commit(m->st) != 0) {
         store_rollback(m->st);
         return false;
@@ -357,7 +390,7 @@ void meetings_rsvp(meetings_t *m, const char *token, meetings_res_t *res)
     const mtg_att_t *a = rsvp_check(m, token, &c, &g, res);
     if (!a) return;
     bool replan = false;
-    if (!apply_partstat(m, &g, a, c.ps, NULL, &replan)) {
+    if (!apply_partstat(m, &g, a, c.ps, NULL, "出欠リンク", &replan)) {
         mtg_res_error(res, 500, "store", "回答を記録できませんでした");
     } else {
         char *page = rsvp_recorded_page(tsunagud_city(m->d), &g, a, c.ps);
@@ -481,7 +514,7 @@ void meetings_apply_reply(meetings_t *m, const char *raw, size_t len, meetings_r
         mtg_res_error(res, 409, "stale", "古い招待（SEQUENCE %d < %d）への返信です", r.sequence, g.sequence);
     } else if (r.partstat == PARTSTAT_NEEDS_ACTION || r.partstat == PARTSTAT_DELEGATED) {
         mtg_res_error(res, 422, "bad-partstat", "PARTSTAT %s は受け付けません", imip_partstat_name(r.partstat));
-    } else if (!apply_partstat(m, &g, a, r.partstat, r.from, &replan)) {
+    } else if (!apply_partstat(m, &g, a, r.partstat, r.from, "メール", &replan)) {
         mtg_res_error(res, 500, "store", "回答を記録できませんでした");
     } else {
         mtg_res_ok(res, 200, json_pack("{s:I, s:s, s:s, s:b, s:s}", "meeting", (json_int_t)g.id,
@@ -492,3 +525,36 @@ void meetings_apply_reply(meetings_t *m, const char *raw, size_t len, meetings_r
     imip_reply_free(&r);
 }
 
+
+/* An agency account answers on screen: the same checks as a link (the
+ * agency is invited, 本人 shares the meeting with it, not cancelled) and
+ * the same recording as every other reply (apply_partstat). */
+void meetings_answer(meetings_t *m, int64_t id, const char *agency, const char *partstat,
+                     const char *who, meetings_res_t *res)
+{
+    memset(res, 0, sizeof *res);
+    mtg_refresh_organizer(m);
+    imip_partstat_t ps;
+    if (!partstat || !imip_partstat_parse(partstat, &ps) ||
+        (ps != PARTSTAT_ACCEPTED && ps != PARTSTAT_DECLINED && ps != PARTSTAT_TENTATIVE)) {
+        mtg_res_error(res, 400, "bad-field",
+                      "partstat は ACCEPTED（出席）, DECLINED（欠席）, TENTATIVE（未定）のいずれかです");
+        return;
+    }
+    mtg_t g;
+    if (!mtg_load(m, id, &g)) {
+        mtg_res_error(res, 404, "not-found", "会議が見つかりません: %lld (meeting not found)", (long long)id);
+        return;
+    }
+    const mtg_att_t *a = mtg_attendee(&g, agency);
+    bool replan = false;
+    if (!a || !meetings_shared_with(m, g.case_id, g.type, agency))
+        mtg_res_error(res, 404, "not-found", "会議が見つかりません: %lld (meeting not found)", (long long)id);
+    else if (strcmp(g.status, MEETING_STATUS_CANCELLED) == 0)
+        mtg_res_error(res, 409, "cancelled", "この会議は中止されています");
+    else if (!apply_partstat(m, &g, a, ps, who, "画面", &replan))
+        mtg_res_error(res, 500, "store", "回答を記録できませんでした");
+    else
+        mtg_res_ok(res, 200, meetings_get_json(m, id));
+    mtg_free(&g);
+}

@@ -309,14 +309,15 @@ static void horizon_warning(const city_t *city, const char *id, bool required,
 json_t *slots_store_answer(store_t *st, const city_t *city, const slot_query_t *q,
                            int64_t now, char *err, size_t errlen)
 {
-    return slots_store_answer_cached(st, city, q, now, NULL, err, errlen);
+    return slots_store_answer_cached(st, city, q, now, NULL, 0, err, errlen);
 }
 
 json_t *slots_store_answer_cached(store_t *st, const city_t *city, const slot_query_t *q,
-                                  int64_t now, slot_cache_t *cache, char *err, size_t errlen)
+                                  int64_t now, slot_cache_t *cache, int64_t except_meeting,
+                                  char *err, size_t errlen)
 {
     slots_input_t in;
-    slots_input_load(st, city, q, now, 0, &in);
+    slots_input_load(st, city, q, now, except_meeting, &in);
     slot_result_t r;
     if (slots_store_find_input(city, q, now, &in, cache, &r, err, errlen) != 0) {
         slot_result_free(&r);

@@ -24,14 +24,9 @@ bool store_audit_add(store_t *st, const store_audit_row_t *row)
     return ok;
 }
 
-json_t *store_audit_case(store_t *st, const char *case_id)
+static json_t *audit_rows(sqlite3_stmt *s)
 {
     json_t *arr = json_array();
-    sqlite3_stmt *s = store_prepare(st, "SELECT id, meeting_id, agency, action, detail, actor, at"
-                                        " FROM audit WHERE case_id = ? ORDER BY id");
-    if (!s)
-        return arr;
-    store_bind_text(s, 1, case_id);
     while (sqlite3_step(s) == SQLITE_ROW) {
         json_t *o = json_object();
         json_object_set_new(o, "id", json_integer(sqlite3_column_int64(s, 0)));
@@ -46,4 +41,24 @@ json_t *store_audit_case(store_t *st, const char *case_id)
     }
     store_done(s);
     return arr;
+}
+
+json_t *store_audit_case(store_t *st, const char *case_id)
+{
+    sqlite3_stmt *s = store_prepare(st, "SELECT id, meeting_id, agency, action, detail, actor, at"
+                                        " FROM audit WHERE case_id = ? ORDER BY id");
+    if (!s)
+        return json_array();
+    store_bind_text(s, 1, case_id);
+    return audit_rows(s);
+}
+
+json_t *store_audit_meeting(store_t *st, int64_t meeting_id)
+{
+    sqlite3_stmt *s = store_prepare(st, "SELECT id, meeting_id, agency, action, detail, actor, at"
+                                        " FROM audit WHERE meeting_id = ? ORDER BY id");
+    if (!s)
+        return json_array();
+    sqlite3_bind_int64(s, 1, meeting_id);
+    return audit_rows(s);
 }

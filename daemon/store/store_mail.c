@@ -94,3 +94,32 @@ int store_outbox_config_errors(store_t *st)
     store_done(s);
     return n;
 }
+
+static json_t *int_or_null(sqlite3_stmt *s, int col)
+{
+    return sqlite3_column_type(s, col) == SQLITE_NULL ? json_null()
+                                                      : json_integer(sqlite3_column_int64(s, col));
+}
+
+json_t *store_outbox_meeting(store_t *st, int64_t meeting_id)
+{
+    json_t *arr = json_array();
+    sqlite3_stmt *s = store_prepare(st,
+        "SELECT id, kind, rcpt, state, attempts, created, next_attempt, last_attempt, sent_at,"
+        " last_error, bounced_at, bounce_reason, config_error"
+        " FROM outbox WHERE meeting_id = ? ORDER BY id");
+    if (!s) return arr;
+    sqlite3_bind_int64(s, 1, meeting_id);
+    static const char *const names[] = { "id", "kind", "rcpt", "state", "attempts", "created",
+        "next_attempt", "last_attempt", "sent_at", "last_error", "bounced_at", "bounce_reason",
+        "config_error" };
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        json_t *o = json_object();
+        for (int c = 0; c < 13; c++)
+            json_object_set_new(o, names[c], sqlite3_column_type(s, c) == SQLITE_TEXT
+                                ? store_col_string(s, c) : int_or_null(s, c));
+        json_array_append_new(arr, o);
+    }
+    store_done(s);
+    return arr;
+}

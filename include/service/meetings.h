@@ -74,11 +74,20 @@ void        meetings_free(meetings_t *m);
 meetings_t *meetings_current(void);
 outbox_t   *meetings_outbox(meetings_t *m);
 
-/* POST /v1/meetings, /reschedule, /cancel. */
-void meetings_create(meetings_t *m, const json_t *req, meetings_res_t *res);
-void meetings_reschedule(meetings_t *m, int64_t id, const json_t *req,
+/* POST /v1/meetings, /reschedule, /cancel.  actor: who, for the
+ * meeting's history in the audit trail (api_actor). */
+void meetings_create(meetings_t *m, const json_t *req, const char *actor, meetings_res_t *res);
+void meetings_reschedule(meetings_t *m, int64_t id, const json_t *req, const char *actor,
                          meetings_res_t *res);
-void meetings_cancel(meetings_t *m, int64_t id, meetings_res_t *res);
+void meetings_cancel(meetings_t *m, int64_t id, const char *actor, meetings_res_t *res);
+/* POST /v1/meetings/{id}/answer: agency answers on screen with partstat
+ * "ACCEPTED" | "DECLINED" | "TENTATIVE", recorded like a mailed reply
+ * (PARTSTAT, time, replied_by = who, audit row; a required decline puts
+ * the meeting in 要再調整 and mails the secretariat suggestions).  404
+ * when the agency is not invited or 本人's consent does not share the
+ * meeting with it. */
+void meetings_answer(meetings_t *m, int64_t id, const char *agency, const char *partstat,
+                     const char *who, meetings_res_t *res);
 /* A case was updated (PUT /v1/cases/{id}): call INSIDE the transaction
  * that writes the new document.  Records 本人's consent change in the
  * audit trail and re-checks the case's future consent-based meetings
@@ -100,6 +109,12 @@ bool meetings_agency_sees(meetings_t *m, int64_t id, const char *agency);
 
 /* GET /v1/meetings/{id}: NULL if unknown. */
 json_t *meetings_get_json(meetings_t *m, int64_t id);
+/* The same for the 会議 screens (meetings_view.c); with staff also
+ * "history" (the meeting's audit rows: booked, answers, 要再調整 with the
+ * suggestions mailed, SEQUENCE changes), "delivery" (each outbox mail of
+ * the meeting with its state and the reason in Japanese) and, while
+ * 要再調整, "replan" {declined[], message, suggestions[]}. */
+json_t *meetings_detail_json(meetings_t *m, int64_t id, bool staff);
 bool    meetings_has_attendee(meetings_t *m, int64_t id, const char *agency);
 /* GET /v1/meetings: {"meetings": [...]} filtered by any of case, agency
  * (attendee, and only meetings 本人's consent shares with it) and status

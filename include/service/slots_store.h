@@ -78,8 +78,11 @@ int slots_store_find(store_t *st, const city_t *city, const slot_query_t *q, int
 json_t *slots_store_answer(store_t *st, const city_t *city, const slot_query_t *q,
                            int64_t now, char *err, size_t errlen);
 /* Same, with the engine's per-agency cache (NULL = none).  The cache is
- * keyed on each agency's data version, so it never serves stale data. */
+ * keyed on each agency's data version, so it never serves stale data.
+ * except_meeting: a booked meeting whose own time is not busy (0 = none),
+ * for rescheduling it. */
 json_t *slots_store_answer_cached(store_t *st, const city_t *city, const slot_query_t *q,
-                                  int64_t now, slot_cache_t *cache, char *err, size_t errlen);
+                                  int64_t now, slot_cache_t *cache, int64_t except_meeting,
+                                  char *err, size_t errlen);
 
 #endif

@@ -23,7 +23,9 @@ typedef struct store_audit_row {
     const char *case_id;
     int64_t     meeting_id;   /* 0 = none */
     const char *agency;       /* may be NULL */
-    const char *action;       /* consent-changed | attendee-removed | meeting-replan */
+    const char *action;       /* consent-changed | attendee-removed | meeting-replan |
+                                 meeting-booked | meeting-answered | meeting-declined |
+                                 meeting-rescheduled | meeting-cancelled */
     const char *detail;       /* Japanese */
     const char *actor;
     int64_t     at;
@@ -35,5 +37,9 @@ bool store_audit_add(store_t *st, const store_audit_row_t *row);
 /* The case's rows, oldest first: [{id, meeting, agency, action, detail,
  * actor, at (epoch seconds)}] (new reference; empty array on error). */
 json_t *store_audit_case(store_t *st, const char *case_id);
+
+/* One meeting's rows, oldest first, in the same shape (the meeting's
+ * history: booked, answers, 要再調整, rescheduled, cancelled). */
+json_t *store_audit_meeting(store_t *st, int64_t meeting_id);
 
 #endif

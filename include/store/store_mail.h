@@ -19,6 +19,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "store.h"
 
 /* Record an answer: partstat (e.g. "ACCEPTED"), when, and from whom
@@ -39,5 +41,11 @@ int  store_outbox_bounce(store_t *st, int64_t id, const char *reason, int64_t wh
 int  store_outbox_set_config_error(store_t *st, int64_t id, bool on);
 /* Rows waiting on a configuration error (pending, flag set). */
 int  store_outbox_config_errors(store_t *st);
+
+/* Every outbox row of one meeting, oldest first, without bodies:
+ * [{id, kind, rcpt, state, attempts, created, next_attempt, last_attempt,
+ * sent_at, last_error, bounced_at, bounce_reason, config_error}], times
+ * as epoch seconds (null when unset).  New reference; [] on error. */
+json_t *store_outbox_meeting(store_t *st, int64_t meeting_id);
 
 #endif

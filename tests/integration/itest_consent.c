@@ -532,6 +532,8 @@ static const consent_row_t consent_rows[] = {
     {"GET", "/v1/meetings/{id}", "/v1/meetings/{M}", NULL, 404, 404, 200, true},
     {"POST", "/v1/meetings/{id}/reschedule", "/v1/meetings/{M}/reschedule", "{}", 403, 403, 403, false},
     {"POST", "/v1/meetings/{id}/cancel", "/v1/meetings/{M}/cancel", "{}", 403, 403, 403, false},
+    {"POST", "/v1/meetings/{id}/answer", "/v1/meetings/{M}/answer", "{\"partstat\":\"TENTATIVE\"}",
+     404, 404, 200, true},
     {"GET", "/v1/rsvp/{token}", "/v1/rsvp/{L}", NULL, 410, 403, 200, true},
     {"HEAD", "/v1/rsvp/{token}", "/v1/rsvp/{L}", NULL, 410, 403, 200, false},
     {"POST", "/v1/rsvp/{token}", "/v1/rsvp/{L}", NULL, 410, 403, 200, true},
@@ -739,6 +741,99 @@ static void test_every_data_route_has_a_consent_row(void **state)
     assert_int_equal(data, sizeof consent_rows / sizeof consent_rows[0]);  /* no stale rows */
 }
 
+/* ---- the 会議 screens' API (issue 10) -------------------------------------
+ * POST /v1/slots with exclude_meeting leaves the meeting's own time free
+ * (rescheduling it); an agency answers on screen (POST .../answer): only
+ * an agency account, its own answer, recorded with who and when, and a
+ * decline re-plans as a mailed one does; staff see the meeting's history,
+ * the delivery of its mail and the 要再調整 suggestions, an agency none. */
+static json_t *slots_at(const json_t *m, const char *extra)
+{
+    const char *st = json_string_value(json_object_get(m, "start"));
+    const char *en = json_string_value(json_object_get(m, "end"));
+    char *q = xasprintf("{\"required\":[\"jiritsu\",\"kyodo\"],\"duration_minutes\":60,"
+                        "\"from\":\"%s\",\"to\":\"%s\",\"granularity_minutes\":15,\"limit\":5%s}",
+                        st, en, extra);
+    json_t *j = http_json("POST", "/v1/slots", ADMIN, q, 200);
+    free(q);
+    return j;
+}
+
+static bool has_action(const json_t *rows, const char *action)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r)
+        if (!strcmp(json_string_value(json_object_get(r, "action")), action))
+            return true;
+    return false;
+}
+
+static void test_meeting_screens_api(void **state)
+{
+    char path[96], ex[64];
+    snprintf(path, sizeof path, "/v1/meetings/%lld", (long long)t3.meeting);
+    json_t *m = http_json("GET", path, ADMIN, NULL, 200);
+    /* its own time is busy, unless excluded */
+    json_t *s = slots_at(m, "");
+    assert_int_equal(json_array_size(json_object_get(s, "slots")), 0);
+    json_decref(s);
+    snprintf(ex, sizeof ex, ",\"exclude_meeting\":%lld", (long long)t3.meeting);
+    s = slots_at(m, ex);
+    assert_int_equal(json_array_size(json_object_get(s, "slots")), 1);
+    json_decref(s);
+    json_decref(http_json("POST", "/v1/slots", ADMIN,
+                          "{\"required\":[\"kyodo\"],\"exclude_meeting\":\"x\"}", 400));
+    /* staff see history and delivery, with Japanese states and reasons */
+    assert_true(has_action(json_object_get(m, "history"), "meeting-booked"));
+    json_t *dl = json_object_get(m, "delivery");
+    assert_true(json_array_size(dl) >= 2);
+    assert_non_null(json_string_value(json_object_get(json_array_get(dl, 0), "state_label")));
+    assert_non_null(json_string_value(json_object_get(json_array_get(dl, 0), "reason")));
+    json_decref(m);
+    json_t *a = http_json("GET", path, g.jiritsu, NULL, 200);
+    assert_null(json_object_get(a, "history"));
+    assert_null(json_object_get(a, "delivery"));
+    json_decref(a);
+    /* answering: agency accounts only, a known PARTSTAT */
+    snprintf(path, sizeof path, "/v1/meetings/%lld/answer", (long long)t3.meeting);
+    expect_error("POST", path, ADMIN, "{\"partstat\":\"ACCEPTED\"}", 403, "forbidden", "機関");
+    expect_error("POST", path, g.jiritsu, "{\"partstat\":\"NEEDS-ACTION\"}", 400, "bad-field",
+                 "partstat");
+    a = http_json("POST", path, g.jiritsu, "{\"partstat\":\"DECLINED\"}", 200);
+    assert_string_equal(json_string_value(json_object_get(a, "status")), "replan");
+    assert_null(json_object_get(a, "note"));
+    json_decref(a);
+    snprintf(path, sizeof path, "/v1/meetings/%lld", (long long)t3.meeting);
+    m = http_json("GET", path, ADMIN, NULL, 200);
+    json_t *att;
+    size_t i;
+    json_array_foreach(json_object_get(m, "attendees"), i, att)
+        if (!strcmp(json_string_value(json_object_get(att, "agency")), "jiritsu")) {
+            assert_string_equal(json_string_value(json_object_get(att, "partstat")), "DECLINED");
+            assert_non_null(json_string_value(json_object_get(att, "replied_at")));
+            assert_non_null(strstr(json_string_value(json_object_get(att, "replied_by")), "jiritsu"));
+        }
+    json_t *rp = json_object_get(m, "replan");
+    assert_non_null(rp);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(rp, "declined"), 0),
+                                                          "agency")), "jiritsu");
+    assert_true(json_is_array(json_object_get(rp, "suggestions")));
+    assert_true(has_action(json_object_get(m, "history"), "meeting-answered"));
+    assert_true(has_action(json_object_get(m, "history"), "meeting-declined"));
+    json_decref(m);
+    assert_true(outbox_to("kyodo@yamanami.example", "replan") >= 1);
+    json_t *rows = audit_of("C-3"), *v;      /* the case's trail names who answered */
+    bool found = false;
+    json_array_foreach(rows, i, v)
+        if (!strcmp(json_string_value(json_object_get(v, "action")), "meeting-declined")) {
+            assert_non_null(strstr(json_string_value(json_object_get(v, "actor")), "jiritsu"));
+            found = true;
+        }
+    assert_true(found);
+    json_decref(rows);
+}
+
 /* ---- item 7 ------------------------------------------------------------- */
 
 static void test_agency_cannot_tell_whether_a_case_exists(void **state)
@@ -823,6 +918,7 @@ int main(void)
         cmocka_unit_test(test_consent_table_setup),
         cmocka_unit_test(test_consent_rows),
         cmocka_unit_test(test_every_data_route_has_a_consent_row),
+        cmocka_unit_test(test_meeting_screens_api),
         cmocka_unit_test(test_agency_cannot_tell_whether_a_case_exists),
         cmocka_unit_test(test_reimport_keeps_approved_leads),
     };
