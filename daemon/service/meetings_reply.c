@@ -229,7 +229,7 @@ static bool audit_answer(meetings_t *m, const city_t *city, const mtg_t *g, cons
     free(d);
     if (ok && mailed) {
         d = xasprintf("必須の出席機関「%s」が欠席と回答したため、要再調整になりました。%s%s", name,
-                      *mailed ? "事務局にメールした候補:\n" : "今後3週間に全員が出席できる候補は見つかりませんでした。",
+                      *mailed ? "\n事務局にメールした候補:\n" : "今後3週間に全員が出席できる候補は見つかりませんでした。",
                       mailed);
         ok = mtg_audit(m, g, "meeting-declined", a->agency, who, d);
         free(d);

@@ -176,8 +176,9 @@ static json_t *replan_json(const city_t *city, const mtg_t *g, const json_t *dec
     if (nl) {
         *nl = '\0';
         for (char *line = strtok(nl + 1, "\n"); line; line = strtok(NULL, "\n")) {
-            char *dot = strstr(line, ". ");
-            json_array_append_new(sugg, json_string(dot ? dot + 2 : line));
+            char *dot = strstr(line, ". ");      /* "1. 12月10日(木) 08:30〜09:30" */
+            if (dot && line[0] >= '0' && line[0] <= '9')
+                json_array_append_new(sugg, json_string(dot + 2));
         }
     }
     json_t *o = json_pack("{s:o, s:s, s:o}", "declined", who, "message", text, "suggestions", sugg);

@@ -45,6 +45,7 @@
 #include "log.h"
 #include "meetings.h"
 #include "store_holds.h"
+#include "store_meetings.h"
 #include "timeutil.h"
 
 /* ---- holds -------------------------------------------------------------- */
@@ -312,12 +313,26 @@ json_t *slots_store_answer(store_t *st, const city_t *city, const slot_query_t *
     return slots_store_answer_cached(st, city, q, now, NULL, 0, err, errlen);
 }
 
+/* Rescheduling meeting `except`: its time is free again, but not for an
+ * attendee that declined it (it said it cannot come then), as in the
+ * 要再調整 suggestions (meetings_reply.c). */
+static void keep_declined_busy(store_t *st, int64_t except, slots_input_t *in)
+{
+    int64_t s, e;
+    for (size_t i = 0; except > 0 && i < in->n; i++)
+        if (store_meeting_declined_span(st, except, in->busy[i].agency_id, &s, &e)) {
+            ivset_push(&in->extra[i], s, e);
+            ivset_normalize(&in->extra[i]);
+        }
+}
+
 json_t *slots_store_answer_cached(store_t *st, const city_t *city, const slot_query_t *q,
                                   int64_t now, slot_cache_t *cache, int64_t except_meeting,
                                   char *err, size_t errlen)
 {
     slots_input_t in;
     slots_input_load(st, city, q, now, except_meeting, &in);
+    keep_declined_busy(st, except_meeting, &in);
     slot_result_t r;
     if (slots_store_find_input(city, q, now, &in, cache, &r, err, errlen) != 0) {
         slot_result_free(&r);

@@ -50,3 +50,22 @@ bool store_meeting_set_status(store_t *st, int64_t meeting_id, const char *statu
     store_done(s);
     return ok;
 }
+
+bool store_meeting_declined_span(store_t *st, int64_t meeting_id, const char *agency,
+                                 int64_t *start, int64_t *end)
+{
+    sqlite3_stmt *s = store_prepare(st, "SELECT m.start, m.end FROM meetings m JOIN meeting_attendees a"
+                                        " ON a.meeting_id = m.id WHERE m.id = ? AND a.agency = ?"
+                                        " AND a.partstat = 'DECLINED'");
+    if (!s)
+        return false;
+    sqlite3_bind_int64(s, 1, meeting_id);
+    store_bind_text(s, 2, agency);
+    bool found = sqlite3_step(s) == SQLITE_ROW;
+    if (found) {
+        *start = sqlite3_column_int64(s, 0);
+        *end = sqlite3_column_int64(s, 1);
+    }
+    store_done(s);
+    return found;
+}

@@ -80,7 +80,7 @@ json_t *slots_store_answer(store_t *st, const city_t *city, const slot_query_t *
 /* Same, with the engine's per-agency cache (NULL = none).  The cache is
  * keyed on each agency's data version, so it never serves stale data.
  * except_meeting: a booked meeting whose own time is not busy (0 = none),
- * for rescheduling it. */
+ * for rescheduling it; it stays busy for an attendee that declined it. */
 json_t *slots_store_answer_cached(store_t *st, const city_t *city, const slot_query_t *q,
                                   int64_t now, slot_cache_t *cache, int64_t except_meeting,
                                   char *err, size_t errlen);

@@ -26,4 +26,9 @@ bool store_meeting_remove_attendee(store_t *st, int64_t meeting_id, const char *
 /* Set status (scheduled|replan|cancelled) and updated = now. */
 bool store_meeting_set_status(store_t *st, int64_t meeting_id, const char *status, int64_t now);
 
+/* Did agency decline meeting_id?  Then true with the meeting's time in
+ * *start, *end (the time it said it cannot attend). */
+bool store_meeting_declined_span(store_t *st, int64_t meeting_id, const char *agency,
+                                 int64_t *start, int64_t *end);
+
 #endif

@@ -821,6 +821,10 @@ static void test_meeting_screens_api(void **state)
     assert_true(json_is_array(json_object_get(rp, "suggestions")));
     assert_true(has_action(json_object_get(m, "history"), "meeting-answered"));
     assert_true(has_action(json_object_get(m, "history"), "meeting-declined"));
+    /* rescheduling: the time stays busy for whoever declined it */
+    s = slots_at(m, ex);
+    assert_int_equal(json_array_size(json_object_get(s, "slots")), 0);
+    json_decref(s);
     json_decref(m);
     assert_true(outbox_to("kyodo@yamanami.example", "replan") >= 1);
     json_t *rows = audit_of("C-3"), *v;      /* the case's trail names who answered */
