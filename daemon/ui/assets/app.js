@@ -21,6 +21,9 @@ import * as caseView from './screen-case.js';
 import * as proposal from './screen-proposal.js';
 import * as users from './screen-users.js';
 import * as schedule from './screen-schedule.js';
+import * as meetings from './screen-meetings.js';
+import * as meeting from './screen-meeting.js';
+import * as meetingPrint from './screen-meeting-print.js';
 
 const routes = [
   [/^#\/login$/, login, { open: true }],
@@ -32,6 +35,10 @@ const routes = [
   [/^#\/cases\/([^/]+)\/proposal$/, proposal, { staff: true }],
   [/^#\/cases\/([^/]+)\/schedule$/, schedule, { staff: true }],
   [/^#\/cases\/([^/]+)$/, caseView, {}],
+  [/^#\/meetings$/, meetings, {}],
+  [/^#\/meetings\/(\d+)$/, meeting, {}],
+  [/^#\/meetings\/(\d+)\/print$/, meetingPrint, {}],
+  [/^#\/meetings\/(\d+)\/reschedule$/, schedule, { staff: true, mode: 'reschedule' }],
   [/^#\/users$/, users, { admin: true }],
 ];
 
@@ -49,6 +56,7 @@ function renderNav() {
   if (!s || s.must_change) return;
   const items = [['#/', 'ホーム']];
   if (isStaff(s)) items.push(['#/cases', '事例']);
+  items.push(['#/meetings', '会議']);
   if (s.role === 'admin') items.push(['#/users', 'アカウント']);
   const here = location.hash || '#/';
   nav.appendChild(h('ul', {}, items.map(([href, text]) => h('li', {},
@@ -140,7 +148,7 @@ async function route() {
   let draft = null;
   if (state.draft && state.draft.hash === hash) { draft = state.draft.data; state.draft = null; }
   const ctx = { session: state.session, params, navigate, draft, expired: state.expired,
-                loggedOut: state.loggedOut, keepDraft: null };
+                loggedOut: state.loggedOut, keepDraft: null, mode: opts.mode || null };
   state.ctx = ctx;
   clear(main);
   try {

@@ -14,10 +14,14 @@
 // form with a 確認 step; a 409 slot-taken brings the fresh suggestions
 // back into the grid, a 422 consent refusal shows the API's message by
 // the form.  Nothing fits: the API's diagnostics in plain Japanese.
+// Reschedule mode (#/meetings/{id}/reschedule, ctx.mode): the meeting's
+// attendees are filled in, its own time is not counted as busy
+// (exclude_meeting), the form asks only for the place, and the 確認 step
+// books through POST /v1/meetings/{id}/reschedule (a new SEQUENCE).
 
 import { get, post, del, enc } from './api.js';
 import { h, add, clear, field, select, notice, pageHeading, setTitle, fmtDate, fmtDateTime, fmtRange,
-         clearErrors, fieldError, errorSummary, announce } from './ui.js';
+         clearErrors, fieldError, errorSummary, announce, setFlash } from './ui.js';
 import { vocabulary, agencyLabel } from './vocab.js';
 
 const DAY_START = 8 * 60;        // the grid shows 08:00-18:00 (minutes of the day)
@@ -210,12 +214,15 @@ function diagnosticsText(dg, v) {
 }
 
 export async function render(main, ctx) {
-  const id = ctx.params[0];
-  setTitle(`日程調整 (事例 ${id})`);
-  add(main, pageHeading(`日程調整: 事例 ${id}`),
-    h('p', {}, h('a', { href: `#/cases/${enc(id)}/proposal` }, `事例 ${id} の提案と承認に戻る`)));
+  const meeting = ctx.mode === 'reschedule' ? await get(`/v1/meetings/${ctx.params[0]}`) : null;
+  const id = meeting ? meeting.case : ctx.params[0];
+  setTitle(meeting ? `日時の変更 (会議 ${meeting.id})` : `日程調整 (事例 ${id})`);
+  add(main, pageHeading(meeting ? `日時の変更: 会議 ${meeting.id} (事例 ${id})` : `日程調整: 事例 ${id}`),
+    h('p', {}, meeting ? h('a', { href: `#/meetings/${meeting.id}` }, `会議 ${meeting.id} に戻る`)
+      : h('a', { href: `#/cases/${enc(id)}/proposal` }, `事例 ${id} の提案と承認に戻る`)),
+    meeting ? notice('info', h('p', {}, `いまの日時 ${fmtRange(meeting.start, meeting.end)} は空きとして扱います。出席機関は会議のとおりです。`)) : null);
   const [v, c, ag] = await Promise.all([vocabulary(), get(`/v1/cases/${enc(id)}`), get('/v1/agencies')]);
-  if (!c.lead) {
+  if (!c.lead && !meeting) {
     add(main, notice('warn', h('p', {}, '主担当が承認されていないため、日程調整はできません。先に提案を承認してください。')));
     return;
   }
@@ -225,9 +232,11 @@ export async function render(main, ctx) {
   push(c.lead, '主担当');
   (c.supports || []).forEach((s) => push(s, '支援'));
   if (secr) push(secr.id, '事務局');
+  if (meeting) model.attendees = meeting.attendees.map((a) => ({ agency: a.agency, required: a.required }));
 
   const today = (ctx.session.now || new Date().toISOString()).slice(0, 10);
-  const duration = select([['30', '30分'], ['60', '1時間'], ['90', '1時間30分'], ['120', '2時間']], '60');
+  const duration = select([['30', '30分'], ['60', '1時間'], ['90', '1時間30分'], ['120', '2時間']],
+    meeting ? String(Math.round((Date.parse(meeting.end) - Date.parse(meeting.start)) / 60000)) : '60');
   const from = h('input', { type: 'date', value: today });
   const to = h('input', { type: 'date', value: addDays(today, 21) });
   const gran = select([['15', '15分'], ['30', '30分'], ['60', '1時間']], '30');
@@ -261,6 +270,7 @@ export async function render(main, ctx) {
       duration_minutes: +duration.value, from: `${from.value}T00:00:00+09:00`, to: `${to.value}T00:00:00+09:00`,
       granularity_minutes: +gran.value, notice_days: +noticeDays.value || 0, limit: 10,
     };
+    if (meeting) q.exclude_meeting = meeting.id;
     const t0 = performance.now();
     out.append(h('p', {}, '探しています…'));
     let res;
@@ -332,7 +342,7 @@ export async function render(main, ctx) {
 
   function bookingForm(slot, i, keep) {
     clear(booking);
-    const k = keep || {};
+    const k = keep || (meeting ? { type: meeting.type, location: meeting.location || '', online_url: meeting.online_url || '' } : {});
     const type = select(v.meeting_types.map((t) => [t, t]), k.type || v.meeting_types[0]);
     const place = h('input', { type: 'text', value: k.location || '', autocomplete: 'off' });
     const url = h('input', { type: 'url', value: k.online_url || '', autocomplete: 'off' });
@@ -340,13 +350,13 @@ export async function render(main, ctx) {
     const mon = h('input', { type: 'date', value: k.monitoring_date || '' });
     const status = h('div');
     const f = h('form', { novalidate: true, 'aria-labelledby': 'book-heading' },
-      h('h2', { id: 'book-heading', tabindex: '-1' }, `予約: ${fmtRange(slot.start, slot.end)}`),
+      h('h2', { id: 'book-heading', tabindex: '-1' }, `${meeting ? '変更' : '予約'}: ${fmtRange(slot.start, slot.end)}`),
       h('p', {}, `候補${i + 1} を30分間仮押さえしました。`), status,
-      field('book-type', '会議の種類', type, { required: true }),
+      meeting ? null : field('book-type', '会議の種類', type, { required: true }),
       field('book-location', '場所', place, { hint: '場所かオンラインのURLのどちらかを入れてください' }),
       field('book-url', 'オンラインのURL', url),
-      field('book-note', '事務局のメモ', note, { hint: 'メールには載りません' }),
-      field('book-monitoring', 'モニタリング日', mon),
+      meeting ? null : field('book-note', '事務局のメモ', note, { hint: 'メールには載りません' }),
+      meeting ? null : field('book-monitoring', 'モニタリング日', mon),
       h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'book-next' }, '確認へ進む')));
     f.addEventListener('submit', (ev) => {
       ev.preventDefault();
@@ -365,7 +375,7 @@ export async function render(main, ctx) {
     clear(booking);
     const row = (k, val) => [h('dt', {}, k), h('dd', {}, val || '—')];
     const status = h('div');
-    const ok = h('button', { type: 'button', id: 'book-confirm' }, 'この内容で予約する');
+    const ok = h('button', { type: 'button', id: 'book-confirm' }, meeting ? 'この日時に変更する' : 'この内容で予約する');
     const back = h('button', { type: 'button', class: 'secondary' }, '戻って直す');
     back.addEventListener('click', () => bookingForm(slot, i, data));
     ok.addEventListener('click', async () => {
@@ -377,6 +387,14 @@ export async function render(main, ctx) {
       if (data.note) body.note = data.note;
       if (data.monitoring_date) body.monitoring_date = data.monitoring_date;
       try {
+        if (meeting) {
+          const m = await post(`/v1/meetings/${meeting.id}/reschedule`, { start: slot.start, end: slot.end, hold: model.hold,
+            location: data.location || undefined, online_url: data.online_url || undefined });
+          model.hold = null;
+          setFlash(notice('ok', h('p', {}, `日時を ${fmtRange(m.start, m.end)} に変更しました。新しい招待 (SEQUENCE ${m.sequence}) を出席機関に送ります。`)));
+          ctx.navigate(`#/meetings/${m.id}`);
+          return;
+        }
         const m = await post('/v1/meetings', body);
         model.hold = null;
         booked(m);
@@ -397,7 +415,7 @@ export async function render(main, ctx) {
       }
     });
     booking.append(h('section', { 'aria-labelledby': 'confirm-heading' },
-      h('h2', { id: 'confirm-heading', tabindex: '-1' }, '予約の内容を確認してください'),
+      h('h2', { id: 'confirm-heading', tabindex: '-1' }, meeting ? '変更の内容を確認してください' : '予約の内容を確認してください'),
       h('dl', { class: 'summary' },
         row('日時', fmtRange(slot.start, slot.end)), row('会議の種類', data.type),
         row('出席', model.attendees.map((a) => `${agencyLabel(v, a.agency)} (${a.required ? '必須' : '任意'})`).join('、')),
