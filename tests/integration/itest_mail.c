@@ -1455,14 +1455,35 @@ static void test_default_attendees_from_approved_decision(void **state)
                  "\"end\":\"2026-12-22T10:30:00+09:00\",\"location\":\"x\"}", 409, "case-closed");
 }
 
+/* The 会議 screen's delivery row of meeting id to rcpt (GET
+ * /v1/meetings/{id}, staff): its state and reason in Japanese. */
+static void delivery_says(int64_t id, const char *rcpt, const char *label, const char *reason)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/v1/meetings/%lld", (long long)id);
+    json_t *j = api("GET", path, NULL, 200), *d;
+    size_t i;
+    bool found = false;
+    json_array_foreach(json_object_get(j, "delivery"), i, d)
+        if (!strcmp(json_string_value(json_object_get(d, "rcpt")), rcpt)) {
+            assert_string_equal(json_string_value(json_object_get(d, "state_label")), label);
+            assert_non_null(strstr(json_string_value(json_object_get(d, "reason")), reason));
+            found = true;
+        }
+    json_decref(j);
+    if (!found) fail_msg("no delivery row to %s for meeting %lld", rcpt, (long long)id);
+}
+
 static void test_smtp_down_then_each_mail_exactly_once(void **state)
 {
     stop_sink();
     json_t *a = book_somewhere("Y-03", "[\"kyodo\",\"kodomo\",\"ssw\"]", "\"location\":\"会議室B\"");
     json_t *b = book_somewhere("Y-04", "[\"kyodo\",\"hogo\"]", "\"location\":\"会議室C\"");
-    json_decref(a);
     json_decref(b);
     support_sleep_ms(2500);                       /* several failed attempts */
+    delivery_says(json_integer_value(json_object_get(a, "id")), "kodomo@yamanami.example",
+                  "失敗・再送待ち", "回失敗しました");
+    json_decref(a);
     json_t *ob = api("GET", "/v1/outbox?state=pending", NULL, 200);
     json_t *msgs = json_object_get(ob, "messages");
     assert_int_equal(json_array_size(msgs), 5);
@@ -1600,8 +1621,10 @@ static void test_permanent_failure_is_dead_lettered(void **state)
     stop_sink();
     start_sink("--reject-rcpt", "kikan-shogai@yamanami.example");
     json_t *m = book_somewhere("Y-08", "[\"kyodo\",\"kikan-shogai\"]", "\"location\":\"x\"");
-    json_decref(m);
     for (int w = 0; w < 10000 && outbox_count("dead") < 1; w += 100) support_sleep_ms(100);
+    delivery_says(json_integer_value(json_object_get(m, "id")), "kikan-shogai@yamanami.example",
+                  "送信できませんでした", "配達不能");
+    json_decref(m);
     json_t *ob = api("GET", "/v1/outbox?state=dead", NULL, 200);
     json_t *d = json_array_get(json_object_get(ob, "messages"), 0);
     assert_non_null(d);
