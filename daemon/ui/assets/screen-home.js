@@ -39,8 +39,9 @@ export async function render(main, ctx) {
   card('pending_decisions', '承認待ちの提案', (d) => h('li', {},
     caseLink(d.case_id, '/proposal', `事例 ${d.case_id}: ${agencyLabel(v, d.proposed_lead)} を主担当に提案`),
     ` (${fmtDateTime(d.created)})`), '承認待ちの提案はありません。');
+  const meetingLink = (m, text) => h('a', { href: `#/meetings/${m.id}` }, text);
   card('replan_meetings', '要再調整の会議', (m) => h('li', {},
-    caseLink(m.case_id, '', `事例 ${m.case_id}: ${m.type} ${fmtRange(m.start, m.end)}`)), '要再調整の会議はありません。');
+    meetingLink(m, `事例 ${m.case_id}: ${m.type} ${fmtRange(m.start, m.end)}`)), '要再調整の会議はありません。');
   card('dead_mail', '届かなかったメール', (m) => h('li', {},
     `${KIND[m.kind] || m.kind} → ${m.rcpt}: ${m.state === 'bounced' ? '相手のサーバーから不達の通知' : '送信をあきらめました'}`,
     m.last_error ? ` (${m.last_error})` : ''), '届かなかったメールはありません。');
@@ -51,7 +52,7 @@ export async function render(main, ctx) {
     caseLink(c.id, '', `事例 ${c.id}${c.title ? `: ${c.title}` : ''}`), c.district ? ` (${c.district})` : ''),
     '会議が決まっていない事例はありません。');
   card('week_meetings', '今週の会議', (m) => h('li', {},
-    caseLink(m.case_id, '', `${fmtRange(m.start, m.end)} 事例 ${m.case_id} ${m.type}`)), '今週の会議はありません。');
+    meetingLink(m, `${fmtRange(m.start, m.end)} 事例 ${m.case_id} ${m.type}`)), '今週の会議はありません。');
   card('overdue_monitoring', 'モニタリングの期日を過ぎた事例', (m) => h('li', {},
     caseLink(m.case_id, '', `事例 ${m.case_id}: 期日 ${fmtDate(m.monitoring_date)}`)), '期日を過ぎた事例はありません。');
   card('failing_feeds', '取得に失敗しているカレンダー', (f) => h('li', {},

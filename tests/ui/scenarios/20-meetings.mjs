@@ -11,7 +11,8 @@
 //     and a REQUEST with SEQUENCE 1 goes out to every attendee;
 //   - the secretariat prints the 会議次第 (household data only when asked)
 //     and cancels a meeting after a confirmation, which mails a CANCEL;
-//   - the list filters by status.
+//   - the list filters by status (the secretariat's screens at 1366x768,
+//     125 %).
 // The mail file is the daemon's TSUNAGU_MAIL_PATH (mbox), read after the
 // outbox has nothing left to send.
 
@@ -166,7 +167,7 @@ export default function meetings({ BASE, dir, SHOTS, state, assert, adminApi, pe
     }],
 
     ['会議: the 会議次第 for the secretariat, household data only when asked', async () => {
-      const page = await person();
+      const page = await person({ viewport: { width: 1093, height: 614 }, scale: 1.25 });   // 1366x768 at 125 %
       state.secrMeet = page;
       await login(page, 'suzuki', 'secr-kaede-2026');
       await page.getByRole('heading', { name: 'ホーム' }).waitFor();
@@ -177,7 +178,7 @@ export default function meetings({ BASE, dir, SHOTS, state, assert, adminApi, pe
       assert(!text.includes('要介護') && !text.includes('82歳'), 'no household data by default');
       if (m.one.type === '支援会議') assert(await page.locator('#confidentiality').count() === 1, 'the 守秘義務 notice');
       else assert(await page.locator('#confidentiality').count() === 0, 'no 守秘義務 notice for a consent-based meeting');
-      await screen(page, 'meeting-print');
+      await screen(page, 'meeting-print-1366x768-125');
       await page.getByLabel('世帯の情報 (続柄・年齢・課題) も載せる').check();
       await page.getByRole('heading', { name: '世帯 (事務局資料)' }).waitFor();
       assert((await page.locator('#household').innerText()).includes('82歳'), 'household shown when asked');
@@ -195,7 +196,7 @@ export default function meetings({ BASE, dir, SHOTS, state, assert, adminApi, pe
       await page.getByRole('button', { name: 'やめる' }).click();
       assert((await adminApi('GET', `/v1/meetings/${m.two.id}`)).status === 'scheduled', 'やめる changes nothing');
       await page.getByRole('button', { name: 'この会議を中止する' }).click();
-      await screen(page, 'meeting-cancel-confirm');
+      await screen(page, 'meeting-cancel-confirm-1366x768-125');
       await page.getByRole('button', { name: '中止する', exact: true }).click();
       await page.getByText(`会議 ${m.two.id} を中止しました。`).waitFor();
       assert(await page.getByRole('button', { name: 'この会議を中止する' }).count() === 0, 'no cancel button on a cancelled meeting');
