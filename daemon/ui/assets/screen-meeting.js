@@ -13,7 +13,8 @@
 // the API does not show this account is "not found", whatever the reason.
 
 import { get, post } from './api.js';
-import { h, add, clear, notice, pageHeading, setTitle, fmtDateTime, fmtRange, setFlash, takeFlash } from './ui.js';
+import { h, add, clear, notice, pageHeading, setTitle, fmtDateTime, fmtRange, setFlash, takeFlash,
+         clearErrors, fieldError, errorSummary } from './ui.js';
 import { isStaff } from './app.js';
 import { partstatLabel, partstatBadge, meetingBadge } from './screen-meetings.js';
 
@@ -53,18 +54,22 @@ function confirmBox(box, title, text, okLabel, onOk, danger) {
 function answerForm(m, mine, box, ctx) {
   const choices = [['ACCEPTED', '出席する'], ['DECLINED', '欠席する'], ['TENTATIVE', '仮承諾 (まだ確定できない)']];
   const confirm = h('div');
-  const fs = h('fieldset', {}, h('legend', {}, `${mine.name || mine.agency} としての回答`),
+  const fs = h('fieldset', { id: 'answer-choice' }, h('legend', {}, `${mine.name || mine.agency} としての回答`),
     h('p', { class: 'hint', id: 'answer-hint' }, `いまの回答: ${partstatLabel(mine.partstat)}。回答は ${ctx.session.name} さんの名前で記録されます。`),
     choices.map(([v, t]) => h('label', { class: 'check' },
       h('input', { type: 'radio', name: 'answer', value: v, checked: mine.partstat === v, 'aria-describedby': 'answer-hint' }), t)));
   const form = h('form', { novalidate: true, 'aria-labelledby': 'answer-heading' },
-    h('h2', { id: 'answer-heading' }, '出欠の回答'), fs,
+    h('h2', { id: 'answer-heading' }, '出欠の回答'), h('div', { class: 'field' }, fs),
     h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'answer-next' }, '確認へ進む')), confirm);
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
+    clearErrors(form);
+    clear(confirm);
     const picked = form.querySelector('input[name=answer]:checked');
     if (!picked) {
-      clear(confirm).append(h('p', { class: 'field-error', role: 'alert' }, '出席・欠席・仮承諾のどれかを選んでください'));
+      const message = '出席・欠席・仮承諾のどれかを選んでください';
+      fieldError('answer-choice', message);
+      errorSummary(form, [{ id: 'answer-choice', message }]);
       return;
     }
     const ps = picked.value;

@@ -77,6 +77,9 @@ export default function meetings({ BASE, dir, SHOTS, state, assert, adminApi, pe
       await page.getByRole('link', { name: `会議 ${m.one.id}` }).click();
       await page.getByRole('heading', { name: '出欠の回答' }).waitFor();
       assert(await page.getByRole('heading', { name: 'メールの送信状況' }).count() === 0, 'no delivery details for an agency');
+      await page.getByRole('button', { name: '確認へ進む' }).click();       // nothing chosen yet
+      await page.locator('#answer-choice-error').waitFor();
+      assert(await page.locator('.error-summary').count() === 1, 'an error summary too');
       await page.getByLabel('欠席する').check();
       await page.getByRole('button', { name: '確認へ進む' }).click();
       await page.getByRole('heading', { name: '「欠席」と回答しますか' }).waitFor();
