@@ -156,14 +156,16 @@ static json_t *history_json(meetings_t *m, const city_t *city, int64_t id, json_
         json_object_set_new(r, "at", time_json(city, json_object_get(r, "at")));
         json_object_del(r, "meeting");
         const char *action = json_string_value(json_object_get(r, "action"));
-        if (action && strcmp(action, "meeting-declined") == 0)
+        if (action && (strcmp(action, "meeting-declined") == 0 ||
+                       strcmp(action, "meeting-replan") == 0))     /* consent withdrawn */
             *declined = r;
     }
     return rows;
 }
 
-/* While 要再調整: who declined, and the last decline's notice split into
- * its sentence and the numbered suggestions as mailed. */
+/* While 要再調整: who declined, and why it is in 要再調整 (the last decline
+ * or consent withdrawal), split into its sentence and the numbered
+ * suggestions as mailed. */
 static json_t *replan_json(const city_t *city, const mtg_t *g, const json_t *declined_row)
 {
     json_t *who = json_array(), *sugg = json_array();

@@ -474,6 +474,10 @@ static void test_consent_withdrawn_puts_meeting_in_replan(void **state)
     snprintf(path, sizeof path, "/v1/meetings/%lld", (long long)g.kobetsu);
     json_t *m = http_json("GET", path, ADMIN, NULL, 200);
     assert_string_equal(json_string_value(json_object_get(m, "status")), "replan");
+    /* the 会議 screen says why: no decline, the consent */
+    json_t *rp = json_object_get(m, "replan");
+    assert_int_equal(json_array_size(json_object_get(rp, "declined")), 0);
+    assert_non_null(strstr(json_string_value(json_object_get(rp, "message")), "本人の同意が取り消された"));
     json_decref(m);
     assert_int_equal(outbox_to("kyodo@yamanami.example", "replan"), to_secretariat + 1);
     wait_outbox_idle();

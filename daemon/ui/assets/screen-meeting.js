@@ -115,7 +115,7 @@ export async function render(main, ctx) {
     const r = m.replan;
     add(main, h('section', { class: 'notice notice--warn', 'aria-labelledby': 'replan-heading', id: 'replan' },
       h('h2', { id: 'replan-heading' }, '要再調整: 日程を決め直してください'),
-      h('p', {}, `欠席と回答した機関: ${(r.declined || []).map((d) => `${d.name}${d.required ? ' (必須)' : ''}`).join('、') || 'なし'}`),
+      (r.declined || []).length ? h('p', {}, `欠席と回答した機関: ${r.declined.map((d) => `${d.name}${d.required ? ' (必須)' : ''}`).join('、')}`) : null,
       r.message ? h('p', {}, r.message) : null,
       (r.suggestions || []).length ? [h('h3', {}, '事務局にメールした候補'),
         h('ol', { class: 'cand-list' }, r.suggestions.map((s) => h('li', {}, s)))] : null,
