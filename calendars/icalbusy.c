@@ -958,7 +958,7 @@ static bool monthday_has(const short *md, size_t nmd, int len, int d)
 }
 
 /* BYSETPOS keeps a day of a period of n candidate days (total as libical
- * counts them, at most n + duplicates)? */
+ * counts them: duplicate BYMONTHDAY entries count twice)? */
 static bool setpos_keeps_any(const struct icalrecurrencetype *r, size_t n, size_t total)
 {
     if (r->by_set_pos[0] == ICAL_RECURRENCE_ARRAY_MAX) return n > 0;
@@ -984,7 +984,9 @@ static size_t month_candidates(const struct icalrecurrencetype *r, const short *
                            : in_md;
         n += keep;
     }
-    *total += has_bd ? n : nmd;
+    size_t fit = 0;             /* libical counts the entries that fit the month */
+    for (size_t i = 0; i < nmd; i++) fit += abs(md[i]) <= len;
+    *total += has_bd ? n : fit;
     return n;
 }
 
