@@ -956,6 +956,8 @@ static void test_never_matching_rules_are_cheap(void **state)
         {"20261202T100000", "FREQ=YEARLY;BYYEARDAY=100;BYDAY=1MO;BYSETPOS=2"},
         {"20260430T100000", "FREQ=MONTHLY;INTERVAL=12;BYMONTHDAY=31"},   /* only Aprils */
         {"20270201T100000", "FREQ=YEARLY;INTERVAL=4;BYMONTH=2;BYDAY=5MO"}, /* never a leap year */
+        {"20261202T100000", "FREQ=MONTHLY;INTERVAL=32767;BYDAY=21WE"},  /* fuzz_icalbusy: UBSan */
+        {"20261202T100000", "FREQ=YEARLY;INTERVAL=32767;BYMONTH=2;BYMONTHDAY=30"},
     };
     for (size_t i = 0; i < sizeof never / sizeof *never; i++) {
         char *body = xasprintf(EVENT("n", "DTSTART;TZID=Asia/Tokyo:%s\r\nDURATION:PT1H\r\n"
