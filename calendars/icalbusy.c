@@ -1066,8 +1066,10 @@ static bool rule_may_match(const struct icalrecurrencetype *r, const struct ical
         int64_t cycle = 4800 / gcd64(4800, interval);
         for (int64_t k = 0, mi = month_index(t0->year, t0->month); k < cycle; k++, mi += interval) {
             /* the same month of the 400-year cycle, near 2000: a large
-             * INTERVAL would take the year past int day arithmetic */
-            int y = (int)(mi / 12 % 400) + 2000, m = (int)(mi % 12) + 1;
+             * INTERVAL or a negative year (libical reads DTSTART:-0261204)
+             * would break the day arithmetic and the indexes below */
+            int64_t mc = (mi % 4800 + 4800) % 4800;
+            int y = (int)(mc / 12) + 2000, m = (int)(mc % 12) + 1;
             int len = days_in_month(month_index(y, m));
             bool *seen = &tried[m - 1][len - 28][weekday_of_day(days_from_civil(y, m, 1))];
             if (*seen) continue;
@@ -1082,7 +1084,7 @@ static bool rule_may_match(const struct icalrecurrencetype *r, const struct ical
     }
     int64_t cycle = 400 / gcd64(400, interval);
     for (int64_t k = 0; k < cycle; k++) {
-        int y = (int)((t0->year + k * interval) % 400) + 2000;   /* same shape */
+        int y = (int)(((t0->year + k * interval) % 400 + 400) % 400) + 2000;   /* same shape */
         int leap = (int)(days_from_civil(y + 1, 1, 1) - days_from_civil(y, 1, 1)) - 365;
         bool *seen = &tried[0][leap][weekday_of_day(days_from_civil(y, 1, 1))];
         if (*seen) continue;
