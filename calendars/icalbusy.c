@@ -41,6 +41,9 @@
  *      (MAX_INSTANCES_*), and SECONDLY/MINUTELY/HOURLY rules with BY parts
  *      (which libical filters step by step, for hours when they never
  *      match) are refused, so a hostile feed cannot stall the daemon.
+ *      A MONTHLY or YEARLY rule that never matches is recognized before
+ *      libical, which would search for its first day up to the year 20000
+ *      (rule_may_match), and a series stops once the whole window is busy.
  *   4. Every instance is turned into [start, end) epoch seconds and
  *      appended; the result is normalized and clipped to [from, to).
  *
@@ -307,6 +310,8 @@ typedef struct ctx {
     int64_t       exp_from, exp_to; /* original starts worth expanding: the window,
                                        widened while THISANDFUTURE overrides shift */
     icalbusy_coverage_t coverage; /* VFREEBUSY DTSTART/DTEND, intersected */
+    int64_t       covered_to;     /* [from, covered_to) is busy already: once it
+                                     reaches to, more instances change nothing */
 } ctx_t;
 
 /* Counts one recurrence step; false (with cx->err set) once the whole
@@ -580,8 +585,17 @@ static bool keyset_has(const keyset_t *k, int64_t key)
 
 static void emit(ctx_t *cx, int64_t start, int64_t end)
 {
-    if (end > start && end > cx->opts->from && start < cx->opts->to)
+    if (end > start && end > cx->opts->from && start < cx->opts->to) {
         ivset_push(cx->out, start, end);
+        if (start <= cx->covered_to && end > cx->covered_to) cx->covered_to = end;
+    }
+}
+
+/* The whole window is busy: a series of year-long weekly events need not
+ * be walked to its instance cap, each step an ICU calendar computation. */
+static bool window_full(const ctx_t *cx)
+{
+    return cx->covered_to >= cx->opts->to;
 }
 
 /* A RECURRENCE-ID;RANGE=THISANDFUTURE override as it applies to the
@@ -853,6 +867,7 @@ static bool expand_simple(ctx_t *cx, const shape_t *s, const exclusions_t *x,
             instance_interval(s, t, &start, &end);
             if (start >= cx->exp_to) return true;
             if (!excluded(x, s, t, start)) emit_occurrence(cx, s, x, t, start, end);
+            if (window_full(cx)) return true;
         }
     }
     if (empty_run < 1000)
@@ -880,6 +895,205 @@ static bool subdaily_with_by_parts(const struct icalrecurrencetype *r)
            !only_end_marker(r->by_set_pos);
 }
 
+/* ---- MONTHLY and YEARLY rules that never match ----------------------------
+ * libical starts a MONTHLY or YEARLY iterator (icalrecur_iterator_new, and
+ * again in icalrecur_iterator_set_start) by expanding one month or year
+ * after another until a day matches, giving up only at the year 20000.  A
+ * rule that never matches (BYDAY=21WE, BYMONTH=2;BYMONTHDAY=30, a BYSETPOS
+ * past the days of the month) costs it 0.3–3 s per event, outside every
+ * instance cap; a feed of such events stalls its parse thread for hours.
+ *
+ * rule_may_match decides first, in microseconds.  The Gregorian calendar
+ * repeats every 400 years (146,097 days, a whole number of weeks), so the
+ * periods DTSTART + k*INTERVAL repeat their calendar shape within 4,800
+ * months or 400 years, and a rule with no matching day in that span never
+ * matches: it has no instance besides DTSTART, which is exactly what
+ * skipping libical gives.  The days of a period follow libical's own
+ * expansion (expand_month_days, expand_year_days in icalrecur.c 3.0):
+ * BYMONTHDAY (default: DTSTART's day) or BYDAY, BYDAY limiting only an
+ * explicit BYMONTHDAY or BYYEARDAY, ordinals counted in the month (MONTHLY,
+ * YEARLY with BYMONTH) or the year, then BYSETPOS.  Where this is unsure
+ * it says "may match" and leaves the rule to libical as before: BYWEEKNO,
+ * RSCALE and SKIP, and values libical refuses itself (out of range).  A
+ * rule that passes has a matching day in every cycle, which bounds
+ * libical's search to 400 years. */
+
+static bool by_has(const short *a, size_t size, int v)
+{
+    for (size_t i = 0; i < size && a[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+        if (a[i] == v) return true;
+    return false;
+}
+
+static size_t by_count(const short *a, size_t size)
+{
+    size_t n = 0;
+    while (n < size && a[n] != ICAL_RECURRENCE_ARRAY_MAX) n++;
+    return n;
+}
+
+/* Does day (y, m, d) pass the BYDAY list?  Ordinals count within [first,
+ * last] (day numbers), the month or the year. */
+static bool byday_has(const struct icalrecurrencetype *r, int64_t day, int64_t first,
+                      int64_t last)
+{
+    int wd = weekday_of_day(day);
+    for (size_t i = 0; i < ICAL_BY_DAY_SIZE && r->by_day[i] != ICAL_RECURRENCE_ARRAY_MAX; i++) {
+        if ((int)icalrecurrencetype_day_day_of_week(r->by_day[i]) - 1 != wd) continue;
+        int pos = icalrecurrencetype_day_position(r->by_day[i]);
+        if (pos == 0 || (pos > 0 && (day - first) / 7 + 1 == pos) ||
+            (pos < 0 && (last - day) / 7 + 1 == -pos))
+            return true;
+    }
+    return false;
+}
+
+/* Does a month day list (explicit, or DTSTART's day) name day d of a month
+ * of len days? */
+static bool monthday_has(const short *md, size_t nmd, int len, int d)
+{
+    for (size_t i = 0; i < nmd; i++)
+        if (md[i] == d || (md[i] < 0 && len + 1 + md[i] == d)) return true;
+    return false;
+}
+
+/* BYSETPOS keeps a day of a period of n candidate days (total as libical
+ * counts them: duplicate BYMONTHDAY entries count twice)? */
+static bool setpos_keeps_any(const struct icalrecurrencetype *r, size_t n, size_t total)
+{
+    if (r->by_set_pos[0] == ICAL_RECURRENCE_ARRAY_MAX) return n > 0;
+    for (size_t i = 0; i < ICAL_BY_SETPOS_SIZE && r->by_set_pos[i] != ICAL_RECURRENCE_ARRAY_MAX; i++) {
+        int p = r->by_set_pos[i];
+        if ((p > 0 && (size_t)p <= n) || (p < 0 && n > 0 && (size_t)-p <= total)) return true;
+    }
+    return false;
+}
+
+/* Candidate days of month (y, m) under a MONTHLY rule, or of the month m
+ * of a YEARLY one with explicit BYMONTH: how many, and libical's count. */
+static size_t month_candidates(const struct icalrecurrencetype *r, const short *md, size_t nmd,
+                               bool explicit_md, int y, int m, size_t *total)
+{
+    int len = days_in_month(month_index(y, m));
+    int64_t first = days_from_civil(y, m, 1), last = first + len - 1;
+    bool has_bd = r->by_day[0] != ICAL_RECURRENCE_ARRAY_MAX;
+    size_t n = 0;
+    for (int d = 1; d <= len; d++) {
+        bool in_md = monthday_has(md, nmd, len, d);
+        bool keep = has_bd ? byday_has(r, first + d - 1, first, last) && (!explicit_md || in_md)
+                           : in_md;
+        n += keep;
+    }
+    size_t fit = 0;             /* libical counts the entries that fit the month */
+    for (size_t i = 0; i < nmd; i++) fit += abs(md[i]) <= len;
+    *total += has_bd ? n : fit;
+    return n;
+}
+
+/* Candidate days of year y under a YEARLY rule without BYWEEKNO. */
+static bool year_may_match(const struct icalrecurrencetype *r, const short *md, size_t nmd,
+                           bool explicit_md, int dt_month, int y)
+{
+    int64_t jan1 = days_from_civil(y, 1, 1), dec31 = days_from_civil(y + 1, 1, 1) - 1;
+    int ylen = (int)(dec31 - jan1 + 1);
+    bool has_bd = r->by_day[0] != ICAL_RECURRENCE_ARRAY_MAX;
+    size_t n = 0, total = 0;
+    if (r->by_year_day[0] != ICAL_RECURRENCE_ARRAY_MAX) {
+        for (int yd = 1; yd <= ylen; yd++) {
+            bool in_yd = by_has(r->by_year_day, ICAL_BY_YEARDAY_SIZE, yd) ||
+                         by_has(r->by_year_day, ICAL_BY_YEARDAY_SIZE, yd - ylen - 1);
+            n += in_yd && (!has_bd || byday_has(r, jan1 + yd - 1, jan1, dec31));
+        }
+        total = has_bd ? n : by_count(r->by_year_day, ICAL_BY_YEARDAY_SIZE);
+        return setpos_keeps_any(r, n, total);
+    }
+    bool explicit_month = r->by_month[0] != ICAL_RECURRENCE_ARRAY_MAX;
+    if (explicit_month) {   /* per month; BYDAY ordinals count in the month */
+        for (int m = 1; m <= 12; m++)
+            if (by_has(r->by_month, ICAL_BY_MONTH_SIZE, m))
+                n += month_candidates(r, md, nmd, explicit_md, y, m, &total);
+        return setpos_keeps_any(r, n, total);
+    }
+    if (!has_bd) {          /* the month days of DTSTART's month */
+        n = month_candidates(r, md, nmd, explicit_md, y, dt_month, &total);
+        return setpos_keeps_any(r, n, total);
+    }
+    int dlen = days_in_month(month_index(y, dt_month));
+    int64_t dfirst = days_from_civil(y, dt_month, 1);
+    for (int64_t day = jan1; day <= dec31; day++) {   /* BYDAY over the year */
+        bool keep = byday_has(r, day, jan1, dec31);
+        if (keep && explicit_md)   /* limiting DTSTART's month's days */
+            keep = day >= dfirst && day < dfirst + dlen &&
+                   monthday_has(md, nmd, dlen, (int)(day - dfirst) + 1);
+        n += keep;
+    }
+    return setpos_keeps_any(r, n, n);
+}
+
+static int64_t gcd64(int64_t a, int64_t b) { return b ? gcd64(b, a % b) : a; }
+
+static bool rule_may_match(const struct icalrecurrencetype *r, const struct icaltimetype *t0)
+{
+    bool monthly = r->freq == ICAL_MONTHLY_RECURRENCE;
+    if ((!monthly && r->freq != ICAL_YEARLY_RECURRENCE) || r->skip != ICAL_SKIP_OMIT ||
+        (r->rscale && strcasecmp(r->rscale, "GREGORIAN") != 0) ||
+        r->by_week_no[0] != ICAL_RECURRENCE_ARRAY_MAX ||
+        (r->by_year_day[0] != ICAL_RECURRENCE_ARRAY_MAX &&     /* libical refuses these */
+         (monthly || r->by_month[0] != ICAL_RECURRENCE_ARRAY_MAX ||
+          r->by_month_day[0] != ICAL_RECURRENCE_ARRAY_MAX)))
+        return true;
+    for (size_t i = 0; i < ICAL_BY_MONTH_SIZE && r->by_month[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+        if (r->by_month[i] < 1 || r->by_month[i] > 12) return true;
+    for (size_t i = 0; i < ICAL_BY_MONTHDAY_SIZE && r->by_month_day[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+        if (r->by_month_day[i] == 0 || abs(r->by_month_day[i]) > 31) return true;
+    for (size_t i = 0; i < ICAL_BY_YEARDAY_SIZE && r->by_year_day[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+        if (r->by_year_day[i] == 0 || abs(r->by_year_day[i]) > 366) return true;
+    for (size_t i = 0; i < ICAL_BY_DAY_SIZE && r->by_day[i] != ICAL_RECURRENCE_ARRAY_MAX; i++) {
+        int wd = (int)icalrecurrencetype_day_day_of_week(r->by_day[i]);
+        if (wd < 1 || wd > 7 || abs(icalrecurrencetype_day_position(r->by_day[i])) > 53)
+            return true;
+    }
+    if (t0->month < 1 || t0->month > 12 || t0->day < 1 || t0->day > 31) return true;
+    bool explicit_md = r->by_month_day[0] != ICAL_RECURRENCE_ARRAY_MAX;
+    short dflt[1] = {(short)t0->day};
+    const short *md = explicit_md ? r->by_month_day : dflt;
+    size_t nmd = explicit_md ? by_count(r->by_month_day, ICAL_BY_MONTHDAY_SIZE) : 1;
+    int64_t interval = r->interval > 0 ? r->interval : 1;
+    /* A month's days depend only on its number, length and first weekday,
+     * a year's on its length and first weekday: each shape is tried once. */
+    bool tried[12][4][7] = {{{false}}};
+    if (monthly) {
+        int64_t cycle = 4800 / gcd64(4800, interval);
+        for (int64_t k = 0, mi = month_index(t0->year, t0->month); k < cycle; k++, mi += interval) {
+            /* the same month of the 400-year cycle, near 2000: a large
+             * INTERVAL or a negative year (libical reads DTSTART:-0261204)
+             * would break the day arithmetic and the indexes below */
+            int64_t mc = (mi % 4800 + 4800) % 4800;
+            int y = (int)(mc / 12) + 2000, m = (int)(mc % 12) + 1;
+            int len = days_in_month(month_index(y, m));
+            bool *seen = &tried[m - 1][len - 28][weekday_of_day(days_from_civil(y, m, 1))];
+            if (*seen) continue;
+            *seen = true;
+            if (r->by_month[0] != ICAL_RECURRENCE_ARRAY_MAX &&
+                !by_has(r->by_month, ICAL_BY_MONTH_SIZE, m))
+                continue;
+            size_t total = 0, n = month_candidates(r, md, nmd, explicit_md, y, m, &total);
+            if (setpos_keeps_any(r, n, total)) return true;
+        }
+        return false;
+    }
+    int64_t cycle = 400 / gcd64(400, interval);
+    for (int64_t k = 0; k < cycle; k++) {
+        int y = (int)(((t0->year + k * interval) % 400 + 400) % 400) + 2000;   /* same shape */
+        int leap = (int)(days_from_civil(y + 1, 1, 1) - days_from_civil(y, 1, 1)) - 365;
+        bool *seen = &tried[0][leap][weekday_of_day(days_from_civil(y, 1, 1))];
+        if (*seen) continue;
+        *seen = true;
+        if (year_may_match(r, md, nmd, explicit_md, t0->month, y)) return true;
+    }
+    return false;
+}
+
 static void expand_rrule(ctx_t *cx, const shape_t *s, const exclusions_t *x,
                          struct icalrecurrencetype rule)
 {
@@ -900,6 +1114,7 @@ static void expand_rrule(ctx_t *cx, const shape_t *s, const exclusions_t *x,
         rule.until.hour = 23, rule.until.minute = 59, rule.until.second = 59;
     }
     if (expand_simple(cx, s, x, &rule)) return;
+    if (!rule_may_match(&rule, &first)) return;   /* no instance but DTSTART */
     /* End the iterator a day past the expansion span: instances after it
      * are dropped below anyway, and a rule that stops matching (DAILY;
      * BYMONTH=2;BYMONTHDAY=30) would otherwise walk day by day to the end
@@ -926,6 +1141,7 @@ static void expand_rrule(ctx_t *cx, const shape_t *s, const exclusions_t *x,
         instance_interval(s, t, &start, &end);
         if (start >= cx->exp_to) break;
         if (!excluded(x, s, t, start)) emit_occurrence(cx, s, x, t, start, end);
+        if (window_full(cx)) break;
         if (++n == MAX_INSTANCES_PER_RULE) {
             warn(cx, xasprintf("RRULE の繰り返しが多すぎるため %d 回で打ち切りました "
                                "(RRULE expansion capped)", MAX_INSTANCES_PER_RULE));
@@ -1268,7 +1484,8 @@ int icalbusy_parse_ex(const char *data, size_t len, const icalbusy_opts_t *opts,
     if (!root) return -1;
 
     ctx_t cx = {.opts = opts, .deftz = opts->default_tz ? opts->default_tz : tz_default(),
-                .warnings = warnings, .out = out, .exp_from = opts->from, .exp_to = opts->to};
+                .warnings = warnings, .out = out, .exp_from = opts->from, .exp_to = opts->to,
+                .covered_to = opts->from};
     if (icalcomponent_isa(root) == ICAL_VCALENDAR_COMPONENT) {
         read_vcalendar(&cx, root);
     } else {

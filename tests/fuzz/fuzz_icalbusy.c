@@ -4,8 +4,16 @@
  * (calendars/icalbusy.c): any bytes a feed could serve go through
  * icalbusy_parse_ex over a fixed 60-day window in Asia/Tokyo.  The
  * result must be either an error string or a normalized busy set.
+ *
+ * libical keeps its temporary strings in a per-thread ring that it frees
+ * only when the ring wraps, so most inputs end with more allocations than
+ * frees.  libFuzzer then re-runs the input and scans the whole heap for
+ * leaks, at 0.3 s a scan, until it gives up on leak detection after 1,000
+ * scans.  Freeing the ring after each input keeps the books balanced, the
+ * fuzzer fast, and leak detection on for the whole run.
  */
 #include <stdint.h>
+#include <libical/ical.h>
 #include <stdlib.h>
 
 #include "icalbusy.h"
@@ -34,5 +42,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(err);
     ivset_free(&busy);
     strvec_free(&warnings);
+    icalmemory_free_ring();
     return 0;
 }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "icalbusy.h"
 
@@ -935,6 +936,110 @@ static void test_runaway_recurrence_is_bounded(void **state)
     strbuf_free(&many);
 }
 
+/* tests/run-valgrind says so; CPU budgets do not hold under memcheck. */
+static bool under_valgrind(void) { return getenv("TSUNAGU_UNDER_VALGRIND") != NULL; }
+
+/* libical starts a MONTHLY or YEARLY iterator by searching, period by
+ * period, up to the year 20000 for a first matching day: a rule that never
+ * matches cost it 0.3-3 s per event (found by fuzz_icalbusy).  Such a rule
+ * has no instance but DTSTART, and is now recognized first. */
+static void test_never_matching_rules_are_cheap(void **state)
+{
+    static const struct { const char *start, *rule; } never[] = {
+        {"20261202T100000", "FREQ=MONTHLY;BYDAY=21WE;COUNT=3"},
+        {"20261202T100000", "FREQ=MONTHLY;BYDAY=21WE"},
+        {"20261202T100000", "FREQ=MONTHLY;BYMONTH=2;BYMONTHDAY=30"},
+        {"20261202T100000", "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30"},
+        {"20261202T100000", "FREQ=YEARLY;BYMONTH=4,6,9,11;BYMONTHDAY=31,-31"},
+        {"20261202T100000", "FREQ=MONTHLY;BYMONTHDAY=1;BYSETPOS=2"},
+        {"20261202T100000", "FREQ=MONTHLY;BYDAY=MO;BYSETPOS=6,-6"},
+        {"20261202T100000", "FREQ=YEARLY;BYYEARDAY=100;BYDAY=1MO;BYSETPOS=2"},
+        {"20260430T100000", "FREQ=MONTHLY;INTERVAL=12;BYMONTHDAY=31"},   /* only Aprils */
+        {"20270201T100000", "FREQ=YEARLY;INTERVAL=4;BYMONTH=2;BYDAY=5MO"}, /* never a leap year */
+        {"20261202T100000", "FREQ=MONTHLY;INTERVAL=32767;BYDAY=21WE"},
+        {"20261202T100000", "FREQ=YEARLY;INTERVAL=32767;BYMONTH=2;BYMONTHDAY=30"},
+    };
+    for (size_t i = 0; i < sizeof never / sizeof *never; i++) {
+        char *body = xasprintf(EVENT("n", "DTSTART;TZID=Asia/Tokyo:%s\r\nDURATION:PT1H\r\n"
+                                          "RRULE:%s\r\n"), never[i].start, never[i].rule);
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
+        result_t r;
+        run_window(&r, body, tz_default(), "2026-04-01T00:00:00+09:00",
+                   "2027-12-31T00:00:00+09:00");
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
+        double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+        if (r.rc != 0) fail_msg("%s: %s", never[i].rule, r.err);
+        if (r.busy.n != 1) fail_msg("%s: %zu intervals, want DTSTART only", never[i].rule, r.busy.n);
+        if (!under_valgrind() && ms > 100)   /* was 300-3,000 ms, now about 5 */
+            fail_msg("%s: %.0f ms of CPU", never[i].rule, ms);
+        done(&r);
+        free(body);
+    }
+}
+
+/* Rules that match rarely still have their instances. */
+/* fuzz_icalbusy (UBSan, index -1): libical reads DTSTART:-0261204T050000Z
+ * as a negative year, and rule_may_match indexed by its month. */
+static void test_negative_year_rule(void **state)
+{
+    result_t r;
+    run(&r, EVENT("neg", "DTSTART:-0261204T050000Z\r\nDURATION:PT1H\r\n"
+                         "RRULE:FREQ=MONTHLY;BYDAY=2WE;COUNT=3\r\n"));
+    assert_true(r.rc == 0 || r.err != NULL);
+    done(&r);
+}
+
+static void test_rare_rules_still_match(void **state)
+{
+    result_t r;
+    run_window(&r, EVENT("leap", "DTSTART;VALUE=DATE:20240229\r\n"
+                                 "RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29\r\n"),
+               tz_default(), "2027-01-01T00:00:00+09:00", "2028-12-31T00:00:00+09:00");
+    expect_busy(&r, "2028-02-29T00:00:00+09:00", "2028-03-01T00:00:00+09:00", NULL);
+    done(&r);
+    /* the fifth Monday of February: 2016, then 2044 */
+    run_window(&r, EVENT("m5", "DTSTART;TZID=Asia/Tokyo:20160229T100000\r\nDURATION:PT1H\r\n"
+                               "RRULE:FREQ=MONTHLY;BYMONTH=2;BYDAY=5MO\r\n"),
+               tz_default(), "2017-01-01T00:00:00+09:00", "2045-01-01T00:00:00+09:00");
+    expect_busy(&r, "2044-02-29T10:00:00+09:00", "2044-02-29T11:00:00+09:00", NULL);
+    done(&r);
+    run_window(&r, EVENT("y366", "DTSTART;VALUE=DATE:20241231\r\n"
+                                 "RRULE:FREQ=YEARLY;BYYEARDAY=366\r\n"),
+               tz_default(), "2025-01-01T00:00:00+09:00", "2029-01-01T00:00:00+09:00");
+    expect_busy(&r, "2028-12-31T00:00:00+09:00", "2029-01-01T00:00:00+09:00", NULL);
+    done(&r);
+    run_window(&r, EVENT("j31", "DTSTART;TZID=Asia/Tokyo:20260131T100000\r\nDURATION:PT1H\r\n"
+                                "RRULE:FREQ=MONTHLY;INTERVAL=12;BYMONTHDAY=31\r\n"),
+               tz_default(), "2026-02-01T00:00:00+09:00", "2028-01-01T00:00:00+09:00");
+    expect_busy(&r, "2027-01-31T10:00:00+09:00", "2027-01-31T11:00:00+09:00", NULL);
+    done(&r);
+    run_window(&r, EVENT("sp", "DTSTART;TZID=Asia/Tokyo:20261130T100000\r\nDURATION:PT1H\r\n"
+                               "RRULE:FREQ=MONTHLY;BYDAY=MO;BYSETPOS=5\r\n"),
+               tz_default(), "2026-12-01T00:00:00+09:00", "2027-04-01T00:00:00+09:00");
+    expect_busy(&r, "2027-03-29T10:00:00+09:00", "2027-03-29T11:00:00+09:00", NULL);
+    done(&r);
+}
+
+/* A weekly series of events each two thousand years long (a fuzzer's
+ * find): once the window is all busy, the rest of the series is not
+ * walked to the instance cap (100,000 ICU steps per rule). */
+static void test_series_covering_the_window_stops_early(void **state)
+{
+    result_t r;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
+    run(&r, EVENT("long", "DTSTART;TZID=Asia/Tokyo:00270118T123000\r\n"
+                          "DTEND;TZID=Asia/Tokyo:20270118T143000\r\n"
+                          "RRULE:FREQ=WEEKLY;BYDAY=TU;UNTIL=20270301T000000Z\r\n"));
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
+    double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    expect_busy(&r, "2026-12-01T00:00:00+09:00", "2027-01-01T00:00:00+09:00", NULL);
+    assert_false(has_warning(&r, "RRULE", NULL));   /* not capped */
+    if (!under_valgrind() && ms > 100) fail_msg("%.0f ms of CPU", ms);   /* was 2,300 */
+    done(&r);
+}
+
 static void test_bom_lowercase_and_bare_lf_are_accepted(void **state)
 {
     const char *text = "\xEF\xBB\xBF\nbegin:vcalendar\nversion:2.0\nbegin:vevent\nuid:l\n"
@@ -1091,6 +1196,10 @@ int main(void)
         cmocka_unit_test(test_non_utf8_is_rejected),
         cmocka_unit_test(test_truncated_input_is_rejected),
         cmocka_unit_test(test_runaway_recurrence_is_bounded),
+        cmocka_unit_test(test_never_matching_rules_are_cheap),
+        cmocka_unit_test(test_rare_rules_still_match),
+        cmocka_unit_test(test_negative_year_rule),
+        cmocka_unit_test(test_series_covering_the_window_stops_early),
         cmocka_unit_test(test_bom_lowercase_and_bare_lf_are_accepted),
         cmocka_unit_test(test_mutated_feeds_never_crash),
         cmocka_unit_test(test_input_need_not_be_nul_terminated),
