@@ -24,6 +24,8 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define ADMIN "itest-import-scale-admin-token-0123456789"
 #define PER_AGENCY 60
@@ -206,11 +208,95 @@ static void test_restart_loads_feeds_in_steps(void **state)
     support_daemon_free(&d);
 }
 
+/* A 30,000-feed import written in steps (city_import.c): a child process
+ * posts it while this one probes /healthz every few ms, asks GET
+ * /v1/import how far it is, and posts a second import, which gets 409.
+ * The import answers 200 with the right counts, the status says "done"
+ * with the same feed count, the daemon's longest step stayed near its
+ * 20 ms budget (the bound is 50 ms; 150 allows for a loaded machine),
+ * and /healthz kept answering the whole time. */
+static void test_import_in_steps_keeps_answering(void **state)
+{
+    enum { N = 30000 };
+    support_daemon_t d;
+    assert_int_equal(support_daemon_init(&d, "itest-import-steps"), 0);
+    assert_int_equal(support_write_file(d.conf, "", 0), 0);
+    const char *env[] = {"TSUNAGU_ADMIN_TOKEN=" ADMIN, "TSUNAGU_MAX_CONCURRENT_FETCHES=1",
+                         "TSUNAGU_FETCH_TIMEOUT=600", "TSUNAGU_LOG_LEVEL=warn",
+                         "TSUNAGU_DRAIN_SECONDS=0", NULL};
+    assert_int_equal(support_daemon_start(&d, NULL, env, 10000), 0);
+    d.http_timeout_s = 120;
+    char *doc = city_doc(N, "s");
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        close(fds[0]);
+        support_resp_t r = support_daemon_http(&d, "POST", "/v1/import", ADMIN, doc);
+        json_t *j = r.status == 200 ? json_loads(r.body.s, 0, NULL) : NULL;
+        long got[2] = {r.status, (long)json_integer_value(json_object_get(j, "feeds"))};
+        ssize_t w = write(fds[1], got, sizeof got);
+        _exit(w == (ssize_t)sizeof got ? 0 : 1);
+    }
+    close(fds[1]);
+    double worst = 0, t0 = now_s(), t_end = 0;
+    int probes = 0, running_seen = 0, second = 0;
+    for (;;) {
+        double t = now_s();
+        assert_int_equal(support_daemon_status(&d, "GET", "/healthz", NULL, NULL), 200);
+        double dt = now_s() - t;
+        probes++;
+        if (dt > worst)
+            worst = dt;
+        json_t *st = support_api_json(&d, "GET", "/v1/import", ADMIN, NULL, 200);
+        const char *phase = json_string_value(json_object_get(st, "state"));
+        if (strcmp(phase, "running") == 0) {
+            running_seen++;
+            if (!second)                     /* one import at a time */
+                second = support_daemon_status(&d, "POST", "/v1/import", ADMIN, doc);
+        }
+        bool over = strcmp(phase, "running") != 0 && strcmp(phase, "none") != 0;
+        json_decref(st);
+        if (over) {
+            t_end = now_s();
+            break;
+        }
+        assert_true(now_s() - t0 < 120);
+        support_sleep_ms(5);
+    }
+    long got[2] = {0, 0};
+    assert_int_equal(read(fds[0], got, sizeof got), sizeof got);
+    close(fds[0]);
+    int wst;
+    assert_int_equal(waitpid(child, &wst, 0), child);
+    json_t *st = support_api_json(&d, "GET", "/v1/import", ADMIN, NULL, 200);
+    double max_step = json_real_value(json_object_get(st, "max_step_ms"));
+    printf("import of %d feeds in steps: %.2f s, %lld steps, longest step %.1f ms;"
+           " %d /healthz probes meanwhile, slowest %.1f ms; second import: HTTP %d\n", N,
+           t_end - t0, (long long)json_integer_value(json_object_get(st, "steps")), max_step,
+           probes, worst * 1000, second);
+    assert_string_equal(json_string_value(json_object_get(st, "state")), "done");
+    assert_int_equal(json_integer_value(json_object_get(st, "feeds")), N);
+    assert_int_equal(got[0], 200);
+    assert_int_equal(got[1], N);
+    assert_true(running_seen > 0);
+    assert_int_equal(second, 409);
+    assert_true(json_integer_value(json_object_get(st, "steps")) > 10);
+    assert_true(max_step < 150);
+    assert_true(worst < 0.5);
+    json_decref(st);
+    wait_scheduled(&d, N);
+    free(doc);
+    support_daemon_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_import_time_grows_linearly),
         cmocka_unit_test(test_restart_loads_feeds_in_steps),
+        cmocka_unit_test(test_import_in_steps_keeps_answering),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
