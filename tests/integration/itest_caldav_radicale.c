@@ -12,7 +12,8 @@
  * deleted on the server; a refresh with the saved state must take the
  * sync-collection path (state "last_mode":"sync") and see both.  A bad
  * sync-token falls back to a full query; a wrong password is a clear
- * error.
+ * error.  The whole list runs twice: parsing inline, then on a parse
+ * pool of two workers (as in the daemon), with the same expectations.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,6 +27,7 @@
 #include <jansson.h>
 
 #include "feed.h"
+#include "parse_pool.h"
 #include "support_busy.h"
 #include "support_dav.h"
 #include "support_feed.h"
@@ -146,6 +148,28 @@ static int teardown(void **state)
 {
     support_feed_env_close(&E, 5000);
     return 0;
+}
+
+/* The same again with a parse pool of two workers: calendar-query and
+ * multiget answers are then parsed off the loop (feed_job_offload), and
+ * every result must be the same as inline. */
+static parse_pool_t *pool;
+
+static int setup_pool(void **state)
+{
+    char err[256];
+    if (setup(state) != 0 || !(pool = parse_pool_new(E.base, 2, err, sizeof err)))
+        return -1;
+    feed_set_parse_pool(pool);
+    return 0;
+}
+
+static int teardown_pool(void **state)
+{
+    feed_set_parse_pool(NULL);
+    parse_pool_free(pool);
+    pool = NULL;
+    return teardown(state);
 }
 
 /* ---- tests ----------------------------------------------------------------- */
@@ -377,5 +401,6 @@ int main(void)
         cmocka_unit_test(test_wrong_password_is_clear_error),
         cmocka_unit_test(test_missing_collection_is_clear_error),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    int failed = cmocka_run_group_tests_name("inline", tests, setup, teardown);
+    return failed + cmocka_run_group_tests_name("parse pool", tests, setup_pool, teardown_pool);
 }
