@@ -13,7 +13,8 @@
  * events that must not count (TRANSP:TRANSPARENT, STATUS:CANCELLED) sit
  * in free time.  Xandikos runs with TZ=Asia/Tokyo so floating and all-day
  * times mean the agency's zone.  The VFREEBUSY that comes back, parsed by
- * tsunagu, must equal expected/busy exactly.
+ * tsunagu, must equal expected/busy exactly.  The list runs twice:
+ * parsing inline, then on a parse pool of two workers.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,6 +27,7 @@
 #include <event2/event.h>
 
 #include "feed.h"
+#include "parse_pool.h"
 #include "support_busy.h"
 #include "support_dav.h"
 #include "support_feed.h"
@@ -182,6 +184,27 @@ static int teardown(void **state)
 {
     support_feed_env_close(&E, 5000);
     return 0;
+}
+
+/* The same again with a parse pool of two workers: the VFREEBUSY answers
+ * are then parsed off the loop (feed_job_offload), with the same result. */
+static parse_pool_t *pool;
+
+static int setup_pool(void **state)
+{
+    char err[256];
+    if (setup(state) != 0 || !(pool = parse_pool_new(E.base, 2, err, sizeof err)))
+        return -1;
+    feed_set_parse_pool(pool);
+    return 0;
+}
+
+static int teardown_pool(void **state)
+{
+    feed_set_parse_pool(NULL);
+    parse_pool_free(pool);
+    pool = NULL;
+    return teardown(state);
 }
 
 /* ---- tests ----------------------------------------------------------------- */
@@ -377,5 +400,6 @@ int main(void)
         cmocka_unit_test(test_principal_and_root_urls_are_discovered),
         cmocka_unit_test(test_stale_state_and_dead_ends),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    int failed = cmocka_run_group_tests_name("inline", tests, setup, teardown);
+    return failed + cmocka_run_group_tests_name("parse pool", tests, setup_pool, teardown_pool);
 }
