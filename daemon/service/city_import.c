@@ -6,14 +6,17 @@
  * One step = store_import_step with IMPORT_STEP_MS of budget, then the
  * step event is made active again at EVPRI_BACKGROUND: requests (default
  * priority) are served first and background work (fetches, timers) takes
- * turns with the import.  The longest step is kept in the status
- * (max_step_ms) so a test or an operator sees the bound hold.  When the
+ * turns with the import.  The longest step is kept in the status, in
+ * wall time (max_step_ms) and in the loop thread's CPU time
+ * (max_step_cpu_ms, what the step itself cost, whatever else the machine
+ * was doing), so a test or an operator sees the bound hold.  When the
  * last step has committed the daemon adopts the imported city (no second
  * parse), the feed scheduler resyncs in its own steps, and the caller's
  * callback answers the request.  The daemon is held (tsunagud_hold)
  * while an import runs, so SIGTERM drains it first.  There is one import
  * per process, so the state is file-static.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -35,7 +38,7 @@ static struct {
     void               *arg;
     imp_state_t         state;
     int64_t             started, finished;     /* epoch s */
-    double              t0, seconds, max_step_ms;
+    double              t0, seconds, max_step_ms, max_step_cpu_ms;
     int                 steps;
     size_t              done_rows, total_rows, agencies, feeds;
     char                error[1024];
@@ -92,14 +95,23 @@ static void finish(store_import_rc_t rc)
         done(&res, job.arg);
 }
 
+static double thread_cpu_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 static void on_import_step(evutil_socket_t fd, short what, void *arg)
 {
-    double t0 = now_ms();
+    double t0 = now_ms(), c0 = thread_cpu_ms();
     store_import_rc_t rc = store_import_step(job.imp, IMPORT_STEP_MS, job.error, sizeof job.error);
-    double ms = now_ms() - t0;
+    double ms = now_ms() - t0, cpu = thread_cpu_ms() - c0;
     job.steps++;
     if (ms > job.max_step_ms)
         job.max_step_ms = ms;
+    if (cpu > job.max_step_cpu_ms)
+        job.max_step_cpu_ms = cpu;
     job.done_rows = store_import_progress(job.imp, &job.total_rows);
     if (rc == STORE_IMPORT_MORE)
         event_active(job.ev, EV_TIMEOUT, 0);
@@ -108,6 +120,16 @@ static void on_import_step(evutil_socket_t fd, short what, void *arg)
 }
 
 bool city_import_running(void) { return job.state == IMP_RUNNING; }
+
+void city_import_stop(void)
+{
+    if (job.state != IMP_RUNNING)
+        return;
+    snprintf(job.error, sizeof job.error, "停止処理のため取り込みを中断しました (%zu / %zu 行)。"
+             "同じファイルをもう一度取り込んでください (import interrupted by shutdown)",
+             job.done_rows, job.total_rows);
+    finish(STORE_IMPORT_FAILED);
+}
 
 bool city_import_start(tsunagud_t *d, store_import_t *imp, city_import_done_fn done, void *arg)
 {
@@ -143,6 +165,7 @@ json_t *city_import_status_json(void)
     json_object_set_new(j, "total_rows", json_integer((json_int_t)job.total_rows));
     json_object_set_new(j, "steps", json_integer(job.steps));
     json_object_set_new(j, "max_step_ms", json_real(job.max_step_ms));
+    json_object_set_new(j, "max_step_cpu_ms", json_real(job.max_step_cpu_ms));
     if (job.state == IMP_RUNNING)
         return j;
     tu_format_iso8601(job.finished, zone, iso);

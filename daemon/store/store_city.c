@@ -156,7 +156,7 @@ static json_int_t open_leads(store_t *st, const char *agency);
 
 /* The city handed back after an import carries the live lead counts, as
  * store_load_city's does: the file's base plus the approved open leads. */
-static void add_open_leads(store_t *st, city_t *c)
+void store_city_add_open_leads(store_t *st, city_t *c)
 {
     for (size_t i = 0; i < c->nagencies; i++)
         c->agencies[i].lead_cases += (int)open_leads(st, c->agencies[i].id);
@@ -451,7 +451,7 @@ store_import_rc_t store_import_step(store_import_t *imp, double budget_ms, char 
     }
     if (imp->phase != IMP_DONE)
         return STORE_IMPORT_MORE;
-    add_open_leads(imp->st, &imp->city);
+    store_city_add_open_leads(imp->st, &imp->city);
     return STORE_IMPORT_DONE;
 }
 
@@ -526,6 +526,14 @@ static void live_lead_cases(store_t *st, json_t *a)
     json_int_t base = json_integer_value(json_object_get(a, "lead_cases"));
     json_object_set_new(a, "lead_cases",
                         json_integer(base + open_leads(st, json_string_value(json_object_get(a, "id")))));
+}
+
+char *store_city_doc(store_t *st)
+{
+    sqlite3_stmt *s = store_prepare(st, "SELECT doc FROM city WHERE id = 1");
+    char *doc = s && sqlite3_step(s) == SQLITE_ROW ? xstrdup(store_col_text(s, 0)) : NULL;
+    store_done(s);
+    return doc;
 }
 
 json_t *store_city_json(store_t *st)

@@ -42,10 +42,13 @@ typedef void (*city_import_done_fn)(const city_import_result_t *res, void *arg);
  * while another import is running. */
 bool city_import_start(tsunagud_t *d, store_import_t *imp, city_import_done_fn done, void *arg);
 bool city_import_running(void);
+/* Shutdown (the drain ran out): end a running import as failed (500 to
+ * its request, "failed" in the status); what it wrote stays. */
+void city_import_stop(void);
 
 /* {"state": "none"|"running"|"done"|"refused"|"failed", "started": iso,
  *  "finished": iso, "done_rows", "total_rows", "agencies", "feeds",
- *  "seconds", "steps", "max_step_ms", "error"}: the running or last
+ *  "seconds", "steps", "max_step_ms", "max_step_cpu_ms", "error"}: the running or last
  * import (new reference). */
 json_t *city_import_status_json(void);
 

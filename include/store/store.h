@@ -190,6 +190,12 @@ bool store_load_city(store_t *st, city_t *out, char *err, size_t errlen);
 bool  store_city_exists(store_t *st);
 char *store_city_timezone(store_t *st);
 
+/* The stored document's text as imported (malloc'd; no live lead counts),
+ * or NULL before an import.  city_from_json of it, then
+ * store_city_add_open_leads, gives store_load_city's city: a caller can
+ * run the parse on a worker thread. */
+char   *store_city_doc(store_t *st);
+void    store_city_add_open_leads(store_t *st, city_t *c);
 /* The last imported document as JSON (new reference), or NULL. */
 json_t *store_city_json(store_t *st);
 /* One agency's interchange JSON (new reference), or NULL if unknown. */
