@@ -283,6 +283,8 @@ static void configure_easy(feed_job_t *job, CURL *e, const feed_http_req_t *req)
     curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, feed_guard_prereq);
     curl_easy_setopt(e, CURLOPT_PREREQDATA, job);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    if (job->ca_file)
+        curl_easy_setopt(e, CURLOPT_CAINFO, job->ca_file);
     long left = feed_job_time_left_ms(job);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, left);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, left < 10000 ? left : 10000L);
@@ -425,6 +427,7 @@ static void job_free(feed_job_t *job)
     free(job->userpwd);
     free(job->state_json);
     free(job->allow_hosts);
+    free(job->ca_file);
     xreq_free(&job->xreq);
     free(job);
 }
@@ -580,6 +583,8 @@ feed_job_t *feed_refresh(curlev_t *cev, const feed_request_t *req,
     job->req.state_json = job->state_json;
     job->allow_hosts = xstrdup(req->allow_hosts);
     job->req.allow_hosts = job->allow_hosts;
+    job->ca_file = req->ca_file && *req->ca_file ? xstrdup(req->ca_file) : NULL;
+    job->req.ca_file = job->ca_file;
     if (req->self_addr && (req->self_addr->sa_family == AF_INET ||
                            req->self_addr->sa_family == AF_INET6)) {
         memcpy(&job->self, req->self_addr, req->self_addr->sa_family == AF_INET

@@ -629,6 +629,7 @@ static void launch(feed_ent_t *e)
         .timeout_ms = f->timeout_ms,
         .state_json = state,
         .allow_hosts = config_get(f->d->config, "FEED_ALLOW_HOSTS"),
+        .ca_file = config_get(f->d->config, "FEED_CA_FILE"),
         .self_addr = f->d->has_listen_addr ? (const struct sockaddr *)&f->d->listen_addr : NULL,
     };
     e->job = feed_refresh(f->d->curlev, &req, on_feed_done, e);

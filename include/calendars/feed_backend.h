@@ -84,6 +84,7 @@ struct feed_job {
     bool                  finished;
     /* origin guard (feed_guard.c) */
     char                 *allow_hosts;      /* FEED_ALLOW_HOSTS copy, or NULL */
+    char                 *ca_file;          /* FEED_CA_FILE copy, or NULL */
     struct sockaddr_storage self;           /* the daemon's listener */
     bool                  has_self;
     bool                  self_refused;     /* a connect to it was refused */

@@ -269,13 +269,19 @@ static void window(const char *label, pid_t daemon, pid_t server, int secs)
 }
 
 /* The loop's longest pause during the import, seen from outside: a child
- * probes /healthz back to back (1 ms apart) until the parent closes
- * `stop`, then writes {probes, p50, p99, max} (ms) to `out`. */
-static pid_t start_prober(int stop, int out)
+ * probes /healthz back to back (1 ms apart) until the parent closes the
+ * stop pipe, then writes {probes, p50, p99, max} (ms) to the out pipe. */
+static pid_t start_prober(const int stop_pipe[2], const int out_pipe[2])
 {
     pid_t pid = fork();
-    if (pid != 0)
+    if (pid != 0) {
+        close(stop_pipe[0]);
+        close(out_pipe[1]);
         return pid;
+    }
+    close(stop_pipe[1]);                 /* else the parent's close is no EOF here */
+    close(out_pipe[0]);
+    int stop = stop_pipe[0], out = out_pipe[1];
     size_t n = 0, cap = 1 << 20;
     double *lat = xcalloc(cap, sizeof *lat);
     for (;;) {
@@ -389,7 +395,7 @@ int main(int argc, char **argv)
     if (pipe(stop) != 0 || pipe(res) != 0)
         return 1;
     fflush(stdout);
-    pid_t prober = start_prober(stop[0], res[1]);
+    pid_t prober = start_prober(stop, res);
     double t0 = now_s();
     long st = 0;
     if (curl_easy_perform(c) == CURLE_OK)
@@ -400,6 +406,7 @@ int main(int argc, char **argv)
     if (read(res[0], pr, sizeof pr) != (ssize_t)sizeof pr)
         memset(pr, 0, sizeof pr);
     waitpid(prober, NULL, 0);
+    close(res[0]);
     printf("import        %.2f s (HTTP %ld, %zu bytes); /healthz meanwhile: %.0f probes,"
            " p50 %.1f p99 %.1f max %.1f ms\n", took, st, strlen(doc), pr[0], pr[1], pr[2], pr[3]);
     strbuf_t ib;
