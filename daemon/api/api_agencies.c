@@ -62,6 +62,7 @@ typedef struct import_task {
     char           *body;
     size_t          len;
     json_t         *doc;
+    bool            had_doc;     /* the body was JSON (else "bad-json") */
     store_import_t *imp;
     char            err[1024];
 } import_task_t;
@@ -79,6 +80,9 @@ static void import_parse(void *arg)        /* on a worker: no store access, no l
         snprintf(t->err, sizeof t->err, "(root): JSONオブジェクトが必要です (expected an object)");
     else if (city_from_json(t->doc, NULL, &city, t->err, sizeof t->err))
         t->imp = store_import_new(t->r->d->store, t->doc, &city, true, false);
+    t->had_doc = t->doc != NULL;
+    json_decref(t->doc);                  /* here: freeing 100,000 calendars takes a while */
+    t->doc = NULL;
 }
 
 static void import_parsed(void *arg)       /* back on the loop */
@@ -86,13 +90,12 @@ static void import_parsed(void *arg)       /* back on the loop */
     import_task_t *t = arg;
     if (!t->imp) {
         log_warn("import refused: %s", t->err);
-        api_reply_error(t->r, 400, t->doc ? "bad-import" : "bad-json", "%s", t->err);
+        api_reply_error(t->r, 400, t->had_doc ? "bad-import" : "bad-json", "%s", t->err);
     } else if (!city_import_start(t->r->d, t->imp, on_import_done, t->r)) {
         store_import_free(t->imp);
         reply_import_running(t->r);
     } else
         api_defer(t->r);
-    json_decref(t->doc);
     free(t->body);
     free(t);
 }

@@ -178,7 +178,9 @@ size_t            store_import_progress(const store_import_t *imp, size_t *total
 /* After DONE: the city as store_load_city would build it (live lead
  * counts), ownership to *out; false otherwise. */
 bool              store_import_take_city(store_import_t *imp, city_t *out);
-void              store_import_free(store_import_t *imp);   /* rolls back an open one_tx */
+/* Rolls back an open one_tx.  Once the import has ended (no transaction
+ * open) it touches no database and may run on a worker thread. */
+void              store_import_free(store_import_t *imp);
 
 /* Build a city_t from the store (same result as parsing the last imported
  * document).  false with err "no city imported" before any import. */
