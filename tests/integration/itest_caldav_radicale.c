@@ -27,7 +27,6 @@
 #include <jansson.h>
 
 #include "feed.h"
-#include "parse_pool.h"
 #include "support_busy.h"
 #include "support_dav.h"
 #include "support_feed.h"
@@ -153,22 +152,14 @@ static int teardown(void **state)
 /* The same again with a parse pool of two workers: calendar-query and
  * multiget answers are then parsed off the loop (feed_job_offload), and
  * every result must be the same as inline. */
-static parse_pool_t *pool;
-
 static int setup_pool(void **state)
 {
-    char err[256];
-    if (setup(state) != 0 || !(pool = parse_pool_new(E.base, 2, err, sizeof err)))
-        return -1;
-    feed_set_parse_pool(pool);
-    return 0;
+    return setup(state) == 0 ? support_feed_pool_start(&E, 2) : -1;
 }
 
 static int teardown_pool(void **state)
 {
-    feed_set_parse_pool(NULL);
-    parse_pool_free(pool);
-    pool = NULL;
+    support_feed_pool_stop();
     return teardown(state);
 }
 

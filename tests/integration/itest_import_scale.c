@@ -119,17 +119,24 @@ static void wait_scheduled(const support_daemon_t *d, size_t n)
     assert_int_equal(have, n);
 }
 
+/* A fresh daemon whose fetches never finish (one at a time, to the
+ * silent socket), so nothing but the import writes. */
+static void start_quiet_daemon(support_daemon_t *d, const char *name)
+{
+    assert_int_equal(support_daemon_init(d, name), 0);
+    assert_int_equal(support_write_file(d->conf, "", 0), 0);
+    const char *env[] = {"TSUNAGU_ADMIN_TOKEN=" ADMIN, "TSUNAGU_MAX_CONCURRENT_FETCHES=1",
+                         "TSUNAGU_FETCH_TIMEOUT=600", "TSUNAGU_LOG_LEVEL=warn",
+                         "TSUNAGU_DRAIN_SECONDS=0", NULL};
+    assert_int_equal(support_daemon_start(d, NULL, env, 10000), 0);
+    d->http_timeout_s = 120;
+}
+
 /* Fresh daemon; times[0] = first import, times[1] = full replacement. */
 static void import_twice(size_t nfeeds, double times[2])
 {
     support_daemon_t d;
-    assert_int_equal(support_daemon_init(&d, "itest-import-scale"), 0);
-    assert_int_equal(support_write_file(d.conf, "", 0), 0);
-    const char *env[] = {"TSUNAGU_ADMIN_TOKEN=" ADMIN, "TSUNAGU_MAX_CONCURRENT_FETCHES=1",
-                         "TSUNAGU_FETCH_TIMEOUT=600", "TSUNAGU_LOG_LEVEL=warn",
-                         "TSUNAGU_DRAIN_SECONDS=0", NULL};
-    assert_int_equal(support_daemon_start(&d, NULL, env, 10000), 0);
-    d.http_timeout_s = 120;
+    start_quiet_daemon(&d, "itest-import-scale");
     char *x = city_doc(nfeeds, "x"), *y = city_doc(nfeeds, "y");
     times[0] = timed_import(&d, x, nfeeds);
     wait_scheduled(&d, nfeeds);          /* the resync of x, outside the timing */
@@ -223,13 +230,7 @@ static void test_import_in_steps_keeps_answering(void **state)
 {
     enum { N = 30000 };
     support_daemon_t d;
-    assert_int_equal(support_daemon_init(&d, "itest-import-steps"), 0);
-    assert_int_equal(support_write_file(d.conf, "", 0), 0);
-    const char *env[] = {"TSUNAGU_ADMIN_TOKEN=" ADMIN, "TSUNAGU_MAX_CONCURRENT_FETCHES=1",
-                         "TSUNAGU_FETCH_TIMEOUT=600", "TSUNAGU_LOG_LEVEL=warn",
-                         "TSUNAGU_DRAIN_SECONDS=0", NULL};
-    assert_int_equal(support_daemon_start(&d, NULL, env, 10000), 0);
-    d.http_timeout_s = 120;
+    start_quiet_daemon(&d, "itest-import-steps");
     char *doc = city_doc(N, "s");
     int fds[2];
     assert_int_equal(pipe(fds), 0);
