@@ -3,7 +3,8 @@
 # runs every test (the layer check; unit tests three times: plain, under
 # ASan+UBSan and under valgrind's memcheck; then the integration tests);
 # `make bench` runs the benchmarks (`make bench-scale`, separately, the
-# 100,000-feed one); `make run` starts the demo city;
+# 100,000-feed one; `make bench-tls`, TLS handshake cost and connection
+# reuse against a local https server); `make run` starts the demo city;
 # `make install` installs (PREFIX, DESTDIR).
 #
 # Layers.  The code is built as one archive per layer, lowest first:
@@ -95,7 +96,7 @@ BENCH_SRC = $(wildcard tests/bench/bench_*.c)
 BENCH_BIN = $(BENCH_SRC:tests/bench/%.c=build/bench/%)
 TEST_CFLAGS = $(BASE_CFLAGS) $(ALL_INC) -Itests/support
 
-.PHONY: all deps check unit unit-san integration bench bench-scale run clean valgrind \
+.PHONY: all deps check unit unit-san integration bench bench-scale bench-tls run clean valgrind \
         layers install print-layer-uses ui-test
 all: bin/tsunagud bin/tsunagu
 
@@ -249,6 +250,12 @@ bench-scale: all build/bench/scale_bench
 	@nice build/bench/scale_bench 10000 200 60 0 20
 	@nice build/bench/scale_bench 100000 200 900 300 30
 	@nice build/bench/scale_bench 100000 304 60 0 20
+
+# TLS handshake cost and connection reuse per host (tests/bench/tls_bench.c,
+# a python3 https server with an openssl self-signed certificate): prints
+# numbers, asserts nothing.  Arguments: fetches, fetches at once.
+bench-tls: all build/bench/tls_bench
+	@nice build/bench/tls_bench 400 8
 
 run:
 	@contrib/install-deps

@@ -15,6 +15,13 @@
  * check_multi_info, which reaps finished transfers and runs each one's
  * done callback from the loop.  Transfers and socket watches are kept in
  * <sys/queue.h> lists so callers keep CURLOPT_PRIVATE for themselves.
+ * Connections live in the multi handle's cache, so a transfer to a host
+ * reuses an idle connection to it even though every fetch has an easy
+ * handle of its own; one share handle (CURLSH) gives all transfers the
+ * same TLS session cache and DNS cache, so a new connection to a host
+ * resumes its TLS session instead of a full handshake (libcurl 7.88
+ * keeps sessions per easy handle otherwise).  The loop is the only
+ * thread, so the share needs no locks.
  * Every CURLMcode is checked: a failing multi call is logged with
  * curl_multi_strerror, and a failing callback tells libcurl so (-1).
  * Nothing here ever blocks: all I/O is non-blocking inside libcurl.
@@ -47,6 +54,7 @@ typedef struct sock_watch {
 struct curlev {
     struct event_base       *base;
     CURLM                   *multi;
+    CURLSH                  *share;     /* TLS sessions and DNS, across transfers */
     struct event            *timer;
     int                      running;
     int                      nxfers;
@@ -78,6 +86,7 @@ static xfer_t *xfer_find(curlev_t *cev, CURL *easy)
 static void xfer_drop(curlev_t *cev, xfer_t *x)
 {
     multi_ok(curl_multi_remove_handle(cev->multi, x->easy), "remove handle");
+    curl_easy_setopt(x->easy, CURLOPT_SHARE, NULL);   /* the share may go before the handle */
     LIST_REMOVE(x, link);
     cev->nxfers--;
     free(x);
@@ -211,10 +220,13 @@ curlev_t *curlev_new(struct event_base *base)
     LIST_INIT(&cev->xfers);
     LIST_INIT(&cev->watches);
     cev->multi = curl_multi_init();
+    cev->share = curl_share_init();
     cev->timer = evtimer_new(base, on_timeout, cev);
     if (cev->timer)
         event_priority_set(cev->timer, EVPRI_BACKGROUND);
-    if (!cev->multi || !cev->timer ||
+    if (!cev->multi || !cev->timer || !cev->share ||
+        curl_share_setopt(cev->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK ||
+        curl_share_setopt(cev->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK ||
         !multi_ok(curl_multi_setopt(cev->multi, CURLMOPT_SOCKETFUNCTION, on_socket_change),
                   "socket function") ||
         !multi_ok(curl_multi_setopt(cev->multi, CURLMOPT_SOCKETDATA, cev), "socket data") ||
@@ -235,6 +247,8 @@ void curlev_free(curlev_t *cev)
         xfer_drop(cev, LIST_FIRST(&cev->xfers));
     if (cev->multi)
         multi_ok(curl_multi_cleanup(cev->multi), "cleanup");
+    if (cev->share)
+        curl_share_cleanup(cev->share);
     while (!LIST_EMPTY(&cev->watches))
         watch_free(LIST_FIRST(&cev->watches));
     if (cev->timer)
@@ -250,7 +264,9 @@ int curlev_add(curlev_t *cev, CURL *easy, curlev_done_cb done, void *arg)
     x->easy = easy;
     x->done = done;
     x->arg = arg;
+    curl_easy_setopt(easy, CURLOPT_SHARE, cev->share);
     if (!multi_ok(curl_multi_add_handle(cev->multi, easy), "add handle")) {
+        curl_easy_setopt(easy, CURLOPT_SHARE, NULL);
         free(x);
         return -1;
     }

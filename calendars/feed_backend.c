@@ -27,6 +27,7 @@
 #include <event2/event.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <libxml/parser.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,6 +283,8 @@ static void configure_easy(feed_job_t *job, CURL *e, const feed_http_req_t *req)
     curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, feed_guard_prereq);
     curl_easy_setopt(e, CURLOPT_PREREQDATA, job);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    if (job->ca_file)
+        curl_easy_setopt(e, CURLOPT_CAINFO, job->ca_file);
     long left = feed_job_time_left_ms(job);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, left);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, left < 10000 ? left : 10000L);
@@ -424,6 +427,7 @@ static void job_free(feed_job_t *job)
     free(job->userpwd);
     free(job->state_json);
     free(job->allow_hosts);
+    free(job->ca_file);
     xreq_free(&job->xreq);
     free(job);
 }
@@ -579,6 +583,8 @@ feed_job_t *feed_refresh(curlev_t *cev, const feed_request_t *req,
     job->req.state_json = job->state_json;
     job->allow_hosts = xstrdup(req->allow_hosts);
     job->req.allow_hosts = job->allow_hosts;
+    job->ca_file = req->ca_file && *req->ca_file ? xstrdup(req->ca_file) : NULL;
+    job->req.ca_file = job->ca_file;
     if (req->self_addr && (req->self_addr->sa_family == AF_INET ||
                            req->self_addr->sa_family == AF_INET6)) {
         memcpy(&job->self, req->self_addr, req->self_addr->sa_family == AF_INET
@@ -618,11 +624,57 @@ void feed_job_cancel(feed_job_t *job)
 /* ---- parsing on the pool ------------------------------------------------- */
 static parse_pool_t *parse_pool;
 
-void feed_set_parse_pool(struct parse_pool *pool) { parse_pool = pool; }
+void feed_set_parse_pool(struct parse_pool *pool)
+{
+    if (pool)
+        xmlInitParser();             /* once, on this thread, before workers parse XML */
+    parse_pool = pool;
+}
 struct parse_pool *feed_parse_pool(void) { return parse_pool; }
 
+/* One task of feed_job_offload. */
+typedef struct offload {
+    feed_job_t      *job;
+    feed_job_work_fn work, then;
+    void            *arg;
+    void           (*free_arg)(void *);
+} offload_t;
+
+static void offload_work(void *arg)    /* on a worker: touches only the job */
+{
+    offload_t *o = arg;
+    o->work(o->job, o->arg);
+}
+
+static void offload_done(void *arg)    /* on the loop */
+{
+    offload_t *o = arg;
+    feed_job_t *job = o->job;
+    job->offloaded = false;
+    if (job->cancelled) {
+        job_free(job);
+        if (o->free_arg)
+            o->free_arg(o->arg);
+    } else
+        o->then(job, o->arg);
+    free(o);
+}
+
+void feed_job_offload(feed_job_t *job, feed_job_work_fn work, feed_job_work_fn then, void *arg,
+                      void (*free_arg)(void *))
+{
+    offload_t *o = xcalloc(1, sizeof *o);
+    *o = (offload_t){job, work, then, arg, free_arg};
+    job->offloaded = parse_pool != NULL;
+    if (!parse_pool || parse_pool_submit(parse_pool, offload_work, offload_done, o) != 0) {
+        job->offloaded = false;
+        offload_work(o);
+        offload_done(o);
+    }
+}
+
+/* feed_parse_document_async's task. */
 typedef struct parse_task {
-    feed_job_t    *job;
     char          *data;
     size_t         len;
     int            rc;
@@ -632,25 +684,27 @@ typedef struct parse_task {
     void         (*free_arg)(void *);
 } parse_task_t;
 
-static void parse_work(void *arg)      /* on a worker: touches only the job */
+static void parse_work(feed_job_t *job, void *arg)
 {
     parse_task_t *t = arg;
-    t->rc = feed_parse_document(t->job, t->data, t->len, &t->err);
+    t->rc = feed_parse_document(job, t->data, t->len, &t->err);
 }
 
-static void parse_done(void *arg)      /* on the loop */
+static void parse_task_free(void *arg)
 {
     parse_task_t *t = arg;
-    feed_job_t *job = t->job;
-    job->offloaded = false;
     free(t->data);
-    if (job->cancelled) {
-        job_free(job);
-        free(t->err);
-        if (t->free_arg)
-            t->free_arg(t->arg);
-    } else
-        t->then(job, t->rc, t->err, t->arg);
+    free(t->err);
+    if (t->free_arg)
+        t->free_arg(t->arg);
+    free(t);
+}
+
+static void parse_then(feed_job_t *job, void *arg)
+{
+    parse_task_t *t = arg;
+    free(t->data);
+    t->then(job, t->rc, t->err, t->arg);
     free(t);
 }
 
@@ -658,11 +712,6 @@ void feed_parse_document_async(feed_job_t *job, char *data, size_t len, feed_par
                                void *arg, void (*free_arg)(void *))
 {
     parse_task_t *t = xcalloc(1, sizeof *t);
-    *t = (parse_task_t){job, data, len, 0, NULL, then, arg, free_arg};
-    job->offloaded = parse_pool != NULL;
-    if (!parse_pool || parse_pool_submit(parse_pool, parse_work, parse_done, t) != 0) {
-        job->offloaded = false;
-        parse_work(t);
-        parse_done(t);
-    }
+    *t = (parse_task_t){data, len, 0, NULL, then, arg, free_arg};
+    feed_job_offload(job, parse_work, parse_then, t, parse_task_free);
 }

@@ -76,6 +76,7 @@ typedef struct caldav_priv {
 static void discover(feed_job_t *job);
 static void refresh_current(feed_job_t *job);
 static void sync_current(feed_job_t *job);
+static void sync_batch_done(feed_job_t *job);
 static void full_refresh_current(feed_job_t *job);
 
 static caldav_priv_t *priv_of(feed_job_t *job)
@@ -113,15 +114,23 @@ static collection_t *collection_add(caldav_priv_t *p, const char *url)
     return c;
 }
 
-/* Parse a 207 body; NULL, or a malloc'd one-line message naming the step. */
-static char *multistatus_error(feed_job_t *job, feed_http_resp_t *resp,
-                               const char *step, dav_multistatus_t *ms)
+/* A response that is not a 207 Multi-Status: a malloc'd one-line
+ * message naming the step, else NULL. */
+static char *status_error(feed_job_t *job, feed_http_resp_t *resp, const char *step)
 {
     job->res.http_status = resp->status;
     char *err = feed_http_error(job, resp, step);
     if (!err && resp->status != 207)
         err = xasprintf("%s: HTTP %ld: WebDAV の multistatus 応答ではありません "
                         "(expected 207 Multi-Status)", step, resp->status);
+    return err;
+}
+
+/* Parse a 207 body; NULL, or a malloc'd one-line message naming the step. */
+static char *multistatus_error(feed_job_t *job, feed_http_resp_t *resp,
+                               const char *step, dav_multistatus_t *ms)
+{
+    char *err = status_error(job, resp, step);
     if (!err && dav_parse_multistatus(resp->body.s, resp->body.len, ms, &err) != 0) {
         char *full = xasprintf("%s: %s", step, err);
         free(err);
@@ -173,18 +182,18 @@ static void forget_resource(collection_t *c, const char *href)
 
 /* Parse one resource's calendar-data into coll->resources, keeping its
  * warnings with it so that later incremental refreshes still report them.
- * -1 = failed (the job has ended). */
-static int store_resource(feed_job_t *job, collection_t *c, const dav_response_t *r)
+ * Runs on a parse worker: NULL, or a malloc'd message to fail the job with. */
+static char *store_resource(feed_job_t *job, collection_t *c, const dav_response_t *r)
 {
     ivset_t busy;
     ivset_init(&busy);
     char *err = NULL;
     size_t nwarn = job->res.warnings.n;
     if (feed_parse_ical(job, r->calendar_data, strlen(r->calendar_data), &busy, &err) != 0) {
-        feed_job_fail(job, 0, "%s: %s", r->href, err);
+        char *msg = xasprintf("%s: %s", r->href, err);
         free(err);
         ivset_free(&busy);
-        return -1;
+        return msg;
     }
     forget_resource(c, r->href);
     if (busy.n)
@@ -196,7 +205,7 @@ static int store_resource(feed_job_t *job, collection_t *c, const dav_response_t
         json_object_set_new(c->warnings, r->href, w);
     }
     ivset_free(&busy);
-    return 0;
+    return NULL;
 }
 
 /* ---- the end: union and state ------------------------------------------- */
@@ -269,31 +278,92 @@ static bool truncated_report(const dav_multistatus_t *ms)
 
 /* ---- full refresh of one collection: sync-token, then calendar-query ---- */
 
-static void on_query_response(feed_job_t *job, feed_http_resp_t *resp)
+/* ---- a report's calendar data, parsed on the pool ------------------------
+ * A calendar-query or calendar-multiget answer carries every changed
+ * event: its XML and iCalendar parse is the heavy part of a CalDAV
+ * refresh, so it runs on a parse worker (feed_job_offload), which writes
+ * only the job's current collection; the loop then goes on or fails. */
+typedef struct report_task {
+    bool     multiget;          /* calendar-multiget; else calendar-query */
+    long     status;
+    strbuf_t body;              /* taken from the response */
+    char    *err;               /* from the worker: fail the job with it */
+    long     err_status;
+} report_task_t;
+
+static void report_task_free(void *arg)
 {
+    report_task_t *t = arg;
+    strbuf_free(&t->body);
+    free(t->err);
+    free(t);
+}
+
+static void report_parse(feed_job_t *job, void *arg)      /* on a worker */
+{
+    report_task_t *t = arg;
+    const char *step = t->multiget ? "calendar-multiget" : "calendar-query";
     dav_multistatus_t ms;
-    if (multistatus_or_fail(job, resp, "calendar-query", &ms) != 0)
-        return;
-    if (truncated_report(&ms)) {
-        dav_multistatus_free(&ms);
-        feed_job_fail(job, resp->status, "calendar-query: サーバーが結果を途中で打ち切りました"
-                                         "（HTTP 507）。前回の予定を保持します "
-                                         "(server truncated the calendar-query results)");
+    char *err = NULL;
+    t->err_status = t->status;
+    if (dav_parse_multistatus(t->body.s, t->body.len, &ms, &err) != 0) {
+        t->err = xasprintf("%s: %s", step, err);
+        free(err);
         return;
     }
     collection_t *c = current(job);
-    json_object_clear(c->resources);
-    json_object_clear(c->warnings);
-    for (size_t i = 0; i < ms.n; i++) {
-        if (!ms.v[i].calendar_data)
-            continue;
-        if (store_resource(job, c, &ms.v[i]) != 0) {
-            dav_multistatus_free(&ms);
-            return;
+    if (!t->multiget && truncated_report(&ms)) {
+        t->err = xstrdup("calendar-query: サーバーが結果を途中で打ち切りました"
+                         "（HTTP 507）。前回の予定を保持します "
+                         "(server truncated the calendar-query results)");
+    } else {
+        if (!t->multiget) {
+            json_object_clear(c->resources);
+            json_object_clear(c->warnings);
+        }
+        for (size_t i = 0; i < ms.n && !t->err; i++) {
+            dav_response_t *r = &ms.v[i];
+            if (r->calendar_data) {
+                if ((t->err = store_resource(job, c, r)))
+                    t->err_status = 0;
+            } else if (t->multiget && r->status == 404)
+                forget_resource(c, r->href);
         }
     }
     dav_multistatus_free(&ms);
-    next_collection(job);
+}
+
+static void report_parsed(feed_job_t *job, void *arg)     /* on the loop */
+{
+    report_task_t *t = arg;
+    if (t->err)
+        feed_job_fail(job, t->err_status, "%s", t->err);
+    else if (t->multiget)
+        sync_batch_done(job);
+    else
+        next_collection(job);
+    report_task_free(t);
+}
+
+static void parse_report(feed_job_t *job, feed_http_resp_t *resp, bool multiget)
+{
+    char *err = status_error(job, resp, multiget ? "calendar-multiget" : "calendar-query");
+    if (err) {
+        feed_job_fail(job, resp->status, "%s", err);
+        free(err);
+        return;
+    }
+    report_task_t *t = xcalloc(1, sizeof *t);
+    t->multiget = multiget;
+    t->status = resp->status;
+    t->body = resp->body;
+    strbuf_init(&resp->body);
+    feed_job_offload(job, report_parse, report_parsed, t, report_task_free);
+}
+
+static void on_query_response(feed_job_t *job, feed_http_resp_t *resp)
+{
+    parse_report(job, resp, false);
 }
 
 static void send_calendar_query(feed_job_t *job)
@@ -365,23 +435,7 @@ static void sync_batch_done(feed_job_t *job)
 
 static void on_multiget_response(feed_job_t *job, feed_http_resp_t *resp)
 {
-    dav_multistatus_t ms;
-    if (multistatus_or_fail(job, resp, "calendar-multiget", &ms) != 0)
-        return;
-    collection_t *c = current(job);
-    for (size_t i = 0; i < ms.n; i++) {
-        dav_response_t *r = &ms.v[i];
-        if (r->calendar_data) {
-            if (store_resource(job, c, r) != 0) {
-                dav_multistatus_free(&ms);
-                return;
-            }
-        } else if (r->status == 404) {
-            forget_resource(c, r->href);
-        }
-    }
-    dav_multistatus_free(&ms);
-    sync_batch_done(job);
+    parse_report(job, resp, true);
 }
 
 static void send_multiget(feed_job_t *job, const strvec_t *hrefs)

@@ -157,9 +157,53 @@ static void query_failed(feed_job_t *job, const feed_http_resp_t *resp, const ch
 
 /* ---- free-busy-query ---------------------------------------------------- */
 
+/* A collection's VFREEBUSY answer, parsed on the parse pool
+ * (feed_job_offload); the loop merges it and goes on. */
+typedef struct fb_task {
+    long                status;
+    strbuf_t            body;        /* taken from the response */
+    ivset_t             busy;
+    icalbusy_coverage_t cov;
+    int                 rc;
+    char               *err;
+} fb_task_t;
+
+static void fb_task_free(void *arg)
+{
+    fb_task_t *t = arg;
+    strbuf_free(&t->body);
+    ivset_free(&t->busy);
+    free(t->err);
+    free(t);
+}
+
+static void fb_parse(feed_job_t *job, void *arg)        /* on a worker */
+{
+    fb_task_t *t = arg;
+    t->rc = feed_parse_ical_covered(job, t->body.s, t->body.len, &t->busy, &t->cov, &t->err);
+}
+
+static void fb_parsed(feed_job_t *job, void *arg)       /* on the loop */
+{
+    fb_task_t *t = arg;
+    fb_priv_t *p = priv_of(job);
+    if (t->rc != 0) {
+        feed_job_fail(job, t->status, "free-busy-query: %s", t->err ? t->err : "");
+        fb_task_free(t);
+        return;
+    }
+    for (size_t i = 0; i < t->busy.n; i++)
+        ivset_push(&job->res.busy, t->busy.v[i].start, t->busy.v[i].end);
+    add_coverage(&p->cov, &t->cov);
+    fb_task_free(t);
+    if (++p->cur < p->colls.n)
+        query_current(job);
+    else
+        finish(job);
+}
+
 static void on_freebusy_response(feed_job_t *job, feed_http_resp_t *resp)
 {
-    fb_priv_t *p = priv_of(job);
     job->res.http_status = resp->status;
     char *err = feed_http_error(job, resp, "free-busy-query");
     if (!err && (looks_like_xml(resp->body.s, resp->body.len) ||
@@ -171,23 +215,12 @@ static void on_freebusy_response(feed_job_t *job, feed_http_resp_t *resp)
         free(err);
         return;
     }
-    ivset_t busy;
-    ivset_init(&busy);
-    icalbusy_coverage_t cov;
-    if (feed_parse_ical_covered(job, resp->body.s, resp->body.len, &busy, &cov, &err) != 0) {
-        feed_job_fail(job, resp->status, "free-busy-query: %s", err);
-        free(err);
-        ivset_free(&busy);
-        return;
-    }
-    for (size_t i = 0; i < busy.n; i++)
-        ivset_push(&job->res.busy, busy.v[i].start, busy.v[i].end);
-    ivset_free(&busy);
-    add_coverage(&p->cov, &cov);
-    if (++p->cur < p->colls.n)
-        query_current(job);
-    else
-        finish(job);
+    fb_task_t *t = xcalloc(1, sizeof *t);
+    t->status = resp->status;
+    t->body = resp->body;
+    strbuf_init(&resp->body);
+    ivset_init(&t->busy);
+    feed_job_offload(job, fb_parse, fb_parsed, t, fb_task_free);
 }
 
 static void query_current(feed_job_t *job)

@@ -31,6 +31,7 @@
 #include "accounts.h"
 #include "api.h"
 #include "api_conns.h"
+#include "city_import.h"
 #include "config.h"
 #include "curlev.h"
 #include "daemon.h"
@@ -353,6 +354,7 @@ static bool start(tsunagud_t *d, char *err, size_t errlen)
         return false;
     }
     feeds_load(d->feeds);             /* in steps, from the loop */
+    tsunagud_city_warm(d);            /* the city parsed on a worker, not at the first use */
     return true;
 }
 
@@ -362,6 +364,7 @@ static void stop(tsunagud_t *d)
     d->feeds = NULL;                  /* an import finishing below must not resync it */
     feed_set_parse_pool(NULL);
     parse_pool_free(parse_pool);      /* runs the last parses' completions */
+    city_import_stop();               /* one still writing (or just handed over) ends here */
     if (drain_timer)
         event_free(drain_timer);
     api_conns_detach(conn_guard);

@@ -3,17 +3,18 @@
  * api_agencies.c - the agency registry: import, listing, combined busy
  * time and the subscribable VFREEBUSY feed.
  *
- *   POST /v1/import                   agencies.json (admin); one transaction
+ *   POST /v1/import                   agencies.json (admin); written in steps
+ *   GET  /v1/import                   the running or last import (admin)
  *   GET  /v1/agencies                 summary list
  *   GET  /v1/agencies/{id}            interchange JSON + feed status
  *   GET  /v1/agencies/{id}/busy       busy under the agency's need rule
  *   GET  /v1/agencies/{id}/freebusy.ics   VFREEBUSY (text/calendar)
  *
- * Import validation and storage are store_import_city's job; this file
- * only turns its result into HTTP and tells the daemon the city changed
- * (city cache + feed scheduler).  The JSON parse and city_from_json of
- * an import run on the parse pool when the daemon has one (the request
- * is deferred meanwhile); the loop only checks the urls and writes.  Agency tokens may list agencies but see
+ * Import validation and storage are the store's job (store_import_t) and
+ * the stepwise write is city_import.c's; this file only turns their
+ * result into HTTP.  The JSON parse and city_from_json of an import run
+ * on the parse pool when the daemon has one (the request is deferred
+ * meanwhile); the loop checks the urls and writes in steps.  Agency tokens may list agencies but see
  * feed status and busy time of their own agency only.
  */
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "city_import.h"
 #include "feed.h"
 #include "feeds.h"
 #include "parse_pool.h"
@@ -28,69 +30,82 @@
 #include "store_feeds.h"
 #include "util.h"
 
-/* The import once parsed: write it (store_import_city_checked), hand the
- * city to the daemon, resync the scheduler, answer. */
-static void import_write(api_req_t *r, const json_t *doc, city_t *parsed)
+/* The last step committed (200), a url was refused (400) or the store
+ * failed part-way (500): answer the request that started it. */
+static void on_import_done(const city_import_result_t *res, void *arg)
 {
-    char err[1024];
-    city_t c;
-    if (!store_import_city_checked(r->d->store, doc, parsed, true, &c, err, sizeof err)) {
-        log_warn("import refused: %s", err);
-        api_reply_error(r, 400, "bad-import", "%s", err);
-        return;
-    }
-    size_t na = c.nagencies, nf = city_feed_count(&c);
-    tsunagud_city_adopt(r->d, &c);
-    const city_t *city = tsunagud_city(r->d);
-    if (r->d->feeds)
-        feeds_resync(r->d->feeds);           /* in steps, after the answer */
-    log_info("import: %zu agencies, %zu feeds (%s)", na, nf, city && city->name ? city->name : "?");
-    api_reply_json(r, 200, json_pack("{s:b, s:s, s:I, s:I}", "imported", 1,
-                                     "city", city && city->name ? city->name : "",
-                                     "agencies", (json_int_t)na, "feeds", (json_int_t)nf));
+    api_req_t *r = arg;
+    if (res->status == 200)
+        api_reply_json(r, 200, json_pack("{s:b, s:s, s:I, s:I}", "imported", 1, "city", res->city,
+                                         "agencies", (json_int_t)res->agencies,
+                                         "feeds", (json_int_t)res->feeds));
+    else if (res->status == 400)
+        api_reply_error(r, 400, "bad-import", "%s", res->error);
+    else
+        api_reply_error(r, 500, "import-failed", "%s。一部だけ書き込まれた可能性があります。"
+                        "同じファイルをもう一度取り込んでください (partly written: import again)",
+                        res->error);
 }
 
-/* JSON parse and validation (city_from_json), the CPU-heavy part of a big
- * import, run on the parse pool; the loop only writes.  (issue 14) */
+static void reply_import_running(api_req_t *r)
+{
+    api_reply_error(r, 409, "import-running", "別の取り込みを実行中です。終わってから"
+                    "やり直してください (GET /v1/import で進み具合を確認できます) "
+                    "(another import is running)");
+}
+
+/* JSON parse, validation (city_from_json) and the resolved document
+ * (store_import_new), the CPU-heavy part of a big import, run on the
+ * parse pool; the loop then writes in steps (city_import.c).  (issue 14) */
 typedef struct import_task {
-    api_req_t *r;
-    char      *body;
-    size_t     len;
-    json_t    *doc;
-    city_t     city;
-    bool       valid;
-    char       err[1024];
+    api_req_t      *r;
+    char           *body;
+    size_t          len;
+    json_t         *doc;
+    bool            had_doc;     /* the body was JSON (else "bad-json") */
+    store_import_t *imp;
+    char            err[1024];
 } import_task_t;
 
-static void import_parse(void *arg)        /* on a worker: no store, no loop */
+static void import_parse(void *arg)        /* on a worker: no store access, no loop */
 {
     import_task_t *t = arg;
     json_error_t je;
+    city_t city;
     t->doc = json_loadb(t->body, t->len, JSON_REJECT_DUPLICATES, &je);
     if (!t->doc)
         snprintf(t->err, sizeof t->err, "JSONを解析できません: %d行 %d列: %s (invalid JSON)",
                  je.line, je.column, je.text);
     else if (!json_is_object(t->doc))
         snprintf(t->err, sizeof t->err, "(root): JSONオブジェクトが必要です (expected an object)");
-    else
-        t->valid = city_from_json(t->doc, NULL, &t->city, t->err, sizeof t->err);
+    else if (city_from_json(t->doc, NULL, &city, t->err, sizeof t->err))
+        t->imp = store_import_new(t->r->d->store, t->doc, &city, true, false);
+    t->had_doc = t->doc != NULL;
+    json_decref(t->doc);                  /* here: freeing 100,000 calendars takes a while */
+    t->doc = NULL;
 }
 
 static void import_parsed(void *arg)       /* back on the loop */
 {
     import_task_t *t = arg;
-    if (!t->valid) {
+    if (!t->imp) {
         log_warn("import refused: %s", t->err);
-        api_reply_error(t->r, 400, t->doc ? "bad-import" : "bad-json", "%s", t->err);
+        api_reply_error(t->r, 400, t->had_doc ? "bad-import" : "bad-json", "%s", t->err);
+    } else if (!city_import_start(t->r->d, t->imp, on_import_done, t->r)) {
+        store_import_free(t->imp);
+        reply_import_running(t->r);
     } else
-        import_write(t->r, t->doc, &t->city);
-    json_decref(t->doc);
+        api_defer(t->r);
     free(t->body);
     free(t);
 }
 
 static void h_import(api_req_t *r)
 {
+    if (city_import_running()) {
+        reply_import_running(r);
+        return;
+    }
     size_t max = (size_t)config_size(r->d->config, "MAX_BODY_BYTES", 8LL * 1024 * 1024);
     import_task_t *t = xcalloc(1, sizeof *t);
     t->r = r;
@@ -106,6 +121,13 @@ static void h_import(api_req_t *r)
     }
     import_parse(t);
     import_parsed(t);
+}
+
+/* The running or last import: a client that stopped waiting learns here
+ * whether it committed. */
+static void h_import_status(api_req_t *r)
+{
+    api_reply_json(r, 200, city_import_status_json());
 }
 
 /* {"ok": n, "failing": n, "pending": n} for one agency's feeds. */
@@ -334,6 +356,7 @@ static void h_agency_freebusy(api_req_t *r)
 void api_agencies_register(api_t *api)
 {
     api_route(api, "POST", "/v1/import", API_ADMIN, API_DATA_NONE, h_import);
+    api_route(api, "GET", "/v1/import", API_ADMIN, API_DATA_NONE, h_import_status);
     api_route(api, "GET", "/v1/agencies", API_ANY, API_DATA_NONE, h_agency_list);
     api_route(api, "GET", "/v1/agencies/{id}", API_ANY, API_DATA_NONE, h_agency_get);
     api_route(api, "GET", "/v1/agencies/{id}/busy", API_ANY, API_DATA_NONE, h_agency_busy);

@@ -34,6 +34,7 @@ const config_key_t config_keys[] = {
     {"PARSE_WORKERS", "0", "threads that parse iCalendar feeds off the event loop (0 = one per CPU)"},
     {"REFRESH_MIN_INTERVAL", "60", "seconds a manual feed refresh must wait after the feed's last fetch (staff may ?force=1)"},
     {"FEED_ALLOW_HOSTS", NULL, "hosts (any port) a feed's redirects and CalDAV links may lead to besides the feed URL's own origin"},
+    {"FEED_CA_FILE", NULL, "PEM bundle of the CAs https feeds are checked against instead of the system's (a city's internal CA)"},
     {"FILE_FEEDS_DIR", NULL, "folder local calendar files (file:// or /path) must be in (unset = anywhere)"},
     {"DRAIN_SECONDS", "10", "on SIGTERM, wait this long for in-flight work"},
     {"CHECKPOINT_INTERVAL", "30", "seconds between SQLite WAL checkpoints (0 = SQLite's automatic ones)"},

@@ -5,12 +5,18 @@
  *
  * Hooks are plain arrays of {fn, arg} run in registration order.  The
  * city cache is rebuilt from the store on first use after an import
- * (tsunagud_city_changed), so every reader sees the same city_t.
+ * (tsunagud_city_changed), so every reader sees the same city_t.  At
+ * start tsunagud_city_warm builds it on the parse pool instead (parse on
+ * a worker, live lead counts and adoption on the loop), so the first
+ * request or timer that needs it does not hold the loop for a second at
+ * 100,000 feeds; a generation counter drops a result an import outran.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "daemon.h"
+#include "feed.h"
+#include "parse_pool.h"
 #include "log.h"
 #include "util.h"
 
@@ -40,6 +46,68 @@ const city_t *tsunagud_city(tsunagud_t *d)
     return &d->city;
 }
 
+/* ---- building the city on the parse pool at start ---------------------- */
+static unsigned city_generation;          /* bumped by tsunagud_city_changed */
+static bool     city_warming;
+
+typedef struct city_warm {
+    tsunagud_t *d;
+    char       *text;
+    city_t      city;
+    bool        ok;
+    unsigned    generation;
+} city_warm_t;
+
+static void warm_parse(void *arg)          /* on a worker: no store, no loop */
+{
+    city_warm_t *w = arg;
+    char err[512];
+    json_t *doc = json_loads(w->text, 0, NULL);
+    w->ok = doc && city_from_json(doc, NULL, &w->city, err, sizeof err);
+    json_decref(doc);
+    free(w->text);
+    w->text = NULL;
+}
+
+static void warm_done(void *arg)           /* on the loop */
+{
+    city_warm_t *w = arg;
+    city_warming = false;
+    /* not when an import or a reader built (or replaced) it meanwhile */
+    if (w->ok && w->generation == city_generation && !w->d->city_valid) {
+        store_city_add_open_leads(w->d->store, &w->city);
+        tsunagud_city_adopt(w->d, &w->city);
+        log_info("city: built on a worker (%zu agencies)", w->d->city.nagencies);
+    } else
+        city_free(&w->city);
+    free(w);
+}
+
+void tsunagud_city_warm(tsunagud_t *d)
+{
+    parse_pool_t *pool = feed_parse_pool();
+    if (d->city_valid || city_warming || !pool)
+        return;
+    char *text = store_city_doc(d->store);
+    if (!text)
+        return;
+    city_warm_t *w = xcalloc(1, sizeof *w);
+    *w = (city_warm_t){.d = d, .text = text, .generation = city_generation};
+    city_warming = true;
+    if (parse_pool_submit(pool, warm_parse, warm_done, w) != 0) {
+        city_warming = false;
+        free(text);
+        free(w);
+    }
+}
+
+bool tsunagud_city_warming(tsunagud_t *d) { return city_warming; }
+
+const city_t *tsunagud_city_built(tsunagud_t *d)
+{
+    return d->city_valid ? &d->city : NULL;
+}
+
 bool tsunagud_city_imported(tsunagud_t *d)
 {
     return d->city_valid || store_city_exists(d->store);
@@ -57,6 +125,7 @@ const tz_t *tsunagud_zone(tsunagud_t *d)
 
 void tsunagud_city_changed(tsunagud_t *d)
 {
+    city_generation++;
     if (d->city_valid)
         city_free(&d->city);
     memset(&d->city, 0, sizeof d->city);

@@ -30,6 +30,18 @@ void feed_census_free(feed_census_t *c)
     strmap_free(&c->failing_by_agency);
 }
 
+/* Add the run of failing feeds of one agency to the map.  The run's
+ * agency string belongs to the feed, valid while the census is taken. */
+static void flush_run(feed_census_t *c)
+{
+    if (!c->run_agency)
+        return;
+    uintptr_t n = (uintptr_t)strmap_get(&c->failing_by_agency, c->run_agency);
+    strmap_put(&c->failing_by_agency, c->run_agency, (void *)(n + c->run_n));
+    c->run_agency = NULL;
+    c->run_n = 0;
+}
+
 void feed_census_add(feed_census_t *c, const feed_view_t *v)
 {
     c->total++;
@@ -47,8 +59,14 @@ void feed_census_add(feed_census_t *c, const feed_view_t *v)
         c->age_count++;
     }
     if (v->state == FEED_STATE_FAILING && v->agency) {
-        uintptr_t n = (uintptr_t)strmap_get(&c->failing_by_agency, v->agency);
-        strmap_put(&c->failing_by_agency, v->agency, (void *)(n + 1));
+        /* feeds come agency by agency: count a run, one map update per run */
+        if (c->run_agency && strcmp(c->run_agency, v->agency) == 0) {
+            c->run_n++;
+            return;
+        }
+        flush_run(c);
+        c->run_agency = v->agency;
+        c->run_n = 1;
     }
 }
 
@@ -72,6 +90,7 @@ static void offer_top(feed_census_t *c, feed_census_top_t t)
 
 void feed_census_finish(feed_census_t *c)
 {
+    flush_run(c);
     const strmap_t *m = &c->failing_by_agency;
     c->agencies_failing = strmap_len(m);
     for (size_t i = 0; i < m->cap; i++)

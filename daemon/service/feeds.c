@@ -17,6 +17,9 @@
  * min(retry_base * 2^(n-1), 1 day) with retry_base = max(10 s, interval/4).
  * Timers run on the monotonic clock; stored timestamps use tu_now().
  *
+ * The SQL (rows for the scheduler, results written back, busy reads)
+ * lives in daemon/store/store_feeds.c; this file keeps the policy.
+ *
  * Secrets: SECRETS names a file of "feed_id user:password" lines that must
  * not be readable by group or others; credentials never appear in the
  * store, the API or the log.
@@ -33,6 +36,7 @@
 #include "feed.h"
 #include "feed_hosts.h"
 #include "feeds.h"
+#include "store_feeds.h"
 #include "log.h"
 #include "strmap.h"
 #include "util.h"
@@ -63,6 +67,7 @@ typedef struct feed_ent {
 
 /* One pass over feeds rows (feeds_sync, or the steps of the startup load). */
 typedef struct sync_pass {
+    feeds_t  *owner;
     strmap_t *seen;               /* ids met, for remove_missing; NULL when loading */
     double    stagger, spacing;   /* first-round offsets */
     size_t    rows;
@@ -318,11 +323,11 @@ feed_state_t feed_state_parse(const char *s)
 }
 
 /* state, last_success, intervals of a feeds_sync row */
-static void mirror_row(feed_ent_t *e, sqlite3_stmt *s)
+static void mirror_row(feed_ent_t *e, const store_feed_sched_t *r)
 {
-    e->state = feed_state_parse(store_col_text(s, 5));
-    e->last_success = sqlite3_column_type(s, 7) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, 7);
-    e->intervals = (long)sqlite3_column_int64(s, 8);
+    e->state = feed_state_parse(r->state);
+    e->last_success = r->has_last_success ? r->last_success : 0;
+    e->intervals = (long)r->intervals;
 }
 
 /* Seconds between the first polls of feeds that are new or overdue: the
@@ -331,22 +336,19 @@ static void mirror_row(feed_ent_t *e, sqlite3_stmt *s)
  * at once. */
 static double first_round_spacing(feeds_t *f)
 {
-    sqlite3_stmt *s = store_prepare(f->d->store, "SELECT COUNT(*) FROM feeds");
-    double n = 0;
-    if (s && sqlite3_step(s) == SQLITE_ROW)
-        n = (double)sqlite3_column_int64(s, 0);
-    store_done(s);
+    long long count = store_feed_count(f->d->store);
+    double n = count > 0 ? (double)count : 0;
     double rate = n / (double)f->poll_interval;
     return 1.0 / (rate > FIRST_ROUND_MIN_RATE ? rate : FIRST_ROUND_MIN_RATE);
 }
 
-#define SYNC_COLUMNS "id, agency, kind, url, failures, state, next_poll, last_success, intervals"
-
-/* Create, update or reschedule the ent of one SYNC_COLUMNS row. */
-static void sync_row(feeds_t *f, sqlite3_stmt *s, sync_pass_t *p)
+/* Create, update or reschedule the ent of one row (store_feed_sched_fn,
+ * with the pass as its argument). */
+static void sync_row(const store_feed_sched_t *r, void *arg)
 {
-    const char *id = store_col_text(s, 0), *kind = store_col_text(s, 2);
-    const char *url = store_col_text(s, 3), *state = store_col_text(s, 5);
+    sync_pass_t *p = arg;
+    feeds_t *f = p->owner;
+    const char *id = r->id, *kind = r->kind, *url = r->url, *state = r->state;
     feed_ent_t *e = find_ent(f, id);
     if (e && p->seen)
         strmap_put(p->seen, e->id, NULL);
@@ -355,8 +357,8 @@ static void sync_row(feeds_t *f, sqlite3_stmt *s, sync_pass_t *p)
     bool changed = e && (e->kind != k || strcmp(e->url, url) != 0);
     if (e && !changed) {
         free(e->agency);
-        e->agency = xstrdup(store_col_text(s, 1));
-        mirror_row(e, s);
+        e->agency = xstrdup(r->agency);
+        mirror_row(e, r);
         return;
     }
     if (changed) {
@@ -370,15 +372,15 @@ static void sync_row(feeds_t *f, sqlite3_stmt *s, sync_pass_t *p)
         if (p->seen)
             strmap_put(p->seen, e->id, NULL);
     }
-    e->agency = xstrdup(store_col_text(s, 1));
+    e->agency = xstrdup(r->agency);
     e->url = xstrdup(url);
     e->host = feed_hosts_get(&f->hosts, url);
     e->kind = k;
-    e->failures = changed ? 0 : sqlite3_column_int(s, 4);
-    mirror_row(e, s);
+    e->failures = changed ? 0 : r->failures;
+    mirror_row(e, r);
     double delay = 0;
-    if (!changed && strcmp(state, "pending") != 0 && sqlite3_column_type(s, 6) != SQLITE_NULL) {
-        delay = (double)(sqlite3_column_int64(s, 6) - tu_now());
+    if (!changed && strcmp(state, "pending") != 0 && r->has_next_poll) {
+        delay = (double)(r->next_poll - tu_now());
         if (delay > f->poll_interval)
             delay = jittered((double)f->poll_interval);
     }
@@ -404,18 +406,12 @@ static void stop_stepwise(feeds_t *f)
 void feeds_sync(feeds_t *f)
 {
     stop_stepwise(f);                        /* a full pass supersedes a stepwise one */
-    sqlite3_stmt *s = store_prepare(f->d->store,
-        "SELECT " SYNC_COLUMNS " FROM feeds ORDER BY agency, position");
-    if (!s)
-        return;
     strmap_t seen;
     strmap_init(&seen);
     strmap_reserve(&seen, f->n);
-    sync_pass_t p = {&seen, 0, first_round_spacing(f), 0};
-    while (sqlite3_step(s) == SQLITE_ROW)
-        sync_row(f, s, &p);
-    store_done(s);
-    remove_missing(f, &seen);
+    sync_pass_t p = {f, &seen, 0, first_round_spacing(f), 0};
+    if (store_feed_sched_all(f->d->store, sync_row, &p))
+        remove_missing(f, &seen);           /* not on a read error: that would drop every feed */
     strmap_free(&seen);
 }
 
@@ -426,21 +422,12 @@ static void load_step(evutil_socket_t fd, short what, void *arg)
     feeds_t *f = arg;
     if (!f->loading || f->stopped)
         return;
-    sqlite3_stmt *s = store_prepare(f->d->store,
-        "SELECT " SYNC_COLUMNS ", rowid FROM feeds WHERE rowid > ? ORDER BY rowid LIMIT ?");
-    if (!s) {
+    int n = store_feed_sched_page(f->d->store, &f->load_after, LOAD_STEP_ROWS, sync_row,
+                                  &f->load_pass);
+    if (n < 0) {
         f->loading = false;
         return;
     }
-    sqlite3_bind_int64(s, 1, f->load_after);
-    sqlite3_bind_int(s, 2, LOAD_STEP_ROWS);
-    int n = 0;
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        sync_row(f, s, &f->load_pass);
-        f->load_after = sqlite3_column_int64(s, 9);
-        n++;
-    }
-    store_done(s);
     if (n == LOAD_STEP_ROWS) {
         event_active(f->loader, EV_TIMEOUT, 0);
         return;
@@ -464,7 +451,7 @@ static void start_stepwise(feeds_t *f, strmap_t *seen)
     }
     f->loading = true;
     f->load_after = 0;
-    f->load_pass = (sync_pass_t){seen, 0, first_round_spacing(f), 0};
+    f->load_pass = (sync_pass_t){f, seen, 0, first_round_spacing(f), 0};
     event_active(f->loader, EV_TIMEOUT, 0);
 }
 
@@ -498,113 +485,12 @@ static void observe_latency(feeds_t *f, double ms, bool error)
     f->stats.fetch_ms_bucket[b]++;
 }
 
-static char *join_warnings(const strvec_t *w)
-{
-    if (w->n == 0)
-        return NULL;
-    strbuf_t b;
-    strbuf_init(&b);
-    for (size_t i = 0; i < w->n; i++) {
-        if (i)
-            strbuf_putc(&b, '\n');
-        strbuf_puts(&b, w->v[i]);
-    }
-    return strbuf_detach(&b);
-}
-
-static bool replace_busy(store_t *st, const char *id, const ivset_t *busy)
-{
-    sqlite3_stmt *del = store_prepare(st, "DELETE FROM busy WHERE feed_id = ?");
-    if (!del)
-        return false;
-    store_bind_text(del, 1, id);
-    int rc = sqlite3_step(del);
-    store_done(del);
-    if (rc != SQLITE_DONE)
-        return false;
-    for (size_t i = 0; i < busy->n; i++) {
-        sqlite3_stmt *ins = store_prepare(st, "INSERT INTO busy(feed_id, start, end) VALUES (?, ?, ?)");
-        if (!ins)
-            return false;
-        store_bind_text(ins, 1, id);
-        sqlite3_bind_int64(ins, 2, busy->v[i].start);
-        sqlite3_bind_int64(ins, 3, busy->v[i].end);
-        rc = sqlite3_step(ins);
-        store_done(ins);
-        if (rc != SQLITE_DONE)
-            return false;
-    }
-    return true;
-}
-
-/* true when the stored rows of feed id are exactly busy (normalized). */
-static bool busy_unchanged(store_t *st, const char *id, const ivset_t *busy)
-{
-    sqlite3_stmt *s = store_prepare(st, "SELECT start, end FROM busy WHERE feed_id = ? ORDER BY start, end");
-    if (!s)
-        return false;
-    store_bind_text(s, 1, id);
-    size_t i = 0;
-    bool same = true;
-    while (same && sqlite3_step(s) == SQLITE_ROW) {
-        same = i < busy->n && sqlite3_column_int64(s, 0) == busy->v[i].start &&
-               sqlite3_column_int64(s, 1) == busy->v[i].end;
-        i++;
-    }
-    store_done(s);
-    return same && i == busy->n;
-}
-
-static bool update_feed_ok(store_t *st, const char *id, const feed_result_t *res,
-                           int64_t next_poll, long intervals)
-{
-    char *warn = join_warnings(&res->warnings);
-    sqlite3_stmt *s = store_prepare(st,
-        "UPDATE feeds SET state = 'ok', last_success = ?2, last_attempt = ?2, last_error = NULL,"
-        " warnings = ?3, http_status = ?4, failures = 0, state_json = COALESCE(?5, state_json),"
-        " next_poll = ?6, fetch_ms = ?7,"
-        " covers_from = CASE WHEN ?8 THEN ?9 ELSE covers_from END,"
-        " covers_to = CASE WHEN ?8 THEN ?10 ELSE covers_to END,"
-        " intervals = COALESCE(?11, intervals) WHERE id = ?1");
-    bool ok = false;
-    if (s) {
-        store_bind_text(s, 1, id);
-        sqlite3_bind_int64(s, 2, tu_now());
-        store_bind_text(s, 3, warn);
-        if (res->http_status)
-            sqlite3_bind_int64(s, 4, res->http_status);
-        store_bind_text(s, 5, res->state_json);
-        sqlite3_bind_int64(s, 6, next_poll);
-        sqlite3_bind_double(s, 7, res->elapsed_ms);
-        /* a new document says anew what it covers; unchanged keeps it */
-        sqlite3_bind_int(s, 8, res->status == FEED_OK);
-        if (res->status == FEED_OK && res->has_covers) {
-            sqlite3_bind_int64(s, 9, res->covers_from);
-            sqlite3_bind_int64(s, 10, res->covers_to);
-        }
-        if (intervals >= 0)
-            sqlite3_bind_int64(s, 11, intervals);
-        ok = sqlite3_step(s) == SQLITE_DONE;
-        store_done(s);
-    }
-    free(warn);
-    return ok;
-}
-
 /* The feed's row still names what was fetched: an import may have
  * changed its url or kind (or removed it) while the fetch ran, and the
  * scheduler learns of that a moment later (feeds_resync). */
 static bool row_matches(store_t *st, const feed_ent_t *e)
 {
-    sqlite3_stmt *s = store_prepare(st, "SELECT kind, url FROM feeds WHERE id = ?");
-    if (!s)
-        return false;
-    store_bind_text(s, 1, e->id);
-    bool same = sqlite3_step(s) == SQLITE_ROW &&
-                strcmp(store_col_text(s, 0), feed_kind_name(e->kind)) == 0 &&
-                strcmp(store_col_text(s, 1), e->url) == 0;
-    store_done(s);
-    return same;
+    return store_feed_row_matches(st, e->id, feed_kind_name(e->kind), e->url);
 }
 
 static void record_success(feed_ent_t *e, const feed_result_t *res, int64_t next_poll)
@@ -625,10 +511,11 @@ static void record_success(feed_ent_t *e, const feed_result_t *res, int64_t next
         ivset_free(&busy);
         return;
     }
-    if (ok && replace && busy_unchanged(st, e->id, &busy))
+    if (ok && replace && store_feed_busy_equals(st, e->id, &busy))
         replace = false;                /* same data: no rewrite, same version */
-    ok = ok && (!replace || (replace_busy(st, e->id, &busy) && store_feed_data_changed(st, e->id))) &&
-         update_feed_ok(st, e->id, res, next_poll, replace ? (long)busy.n : -1) &&
+    ok = ok && (!replace || (store_feed_busy_replace(st, e->id, &busy) &&
+                             store_feed_data_changed(st, e->id))) &&
+         store_feed_record_ok(st, e->id, res, next_poll, replace ? (long)busy.n : -1) &&
          store_commit(st) == 0;
     if (!ok) {
         log_error("feed %s: could not store %zu intervals: %s", e->id, busy.n, store_errmsg(st));
@@ -650,25 +537,11 @@ static void record_success(feed_ent_t *e, const feed_result_t *res, int64_t next
 static void record_failure(feed_ent_t *e, const feed_result_t *res, int64_t next_poll)
 {
     store_t *st = e->owner->d->store;
-    sqlite3_stmt *s = store_prepare(st,
-        "UPDATE feeds SET state = 'failing', last_attempt = ?2, last_error = ?3, http_status = ?4,"
-        " failures = ?5, next_poll = ?6, fetch_ms = ?7 WHERE id = ?1 AND url = ?8");
-    if (s) {
-        store_bind_text(s, 1, e->id);
-        sqlite3_bind_int64(s, 2, tu_now());
-        store_bind_text(s, 3, res->error ? res->error : "unknown error");
-        if (res->http_status)
-            sqlite3_bind_int64(s, 4, res->http_status);
-        sqlite3_bind_int(s, 5, e->failures);
-        sqlite3_bind_int64(s, 6, next_poll);
-        sqlite3_bind_double(s, 7, res->elapsed_ms);
-        store_bind_text(s, 8, e->url);       /* not a feed an import just changed */
-        if (sqlite3_step(s) != SQLITE_DONE)
-            log_error("feed %s: could not record failure: %s", e->id, store_errmsg(st));
-        else
-            e->state = FEED_STATE_FAILING;
-        store_done(s);
-    }
+    /* only while the row has e->url: not a feed an import just changed */
+    if (!store_feed_record_failure(st, e->id, e->url, res, e->failures, next_poll))
+        log_error("feed %s: could not record failure: %s", e->id, store_errmsg(st));
+    else
+        e->state = FEED_STATE_FAILING;
     log_warn("feed %s: failed (%d in a row, HTTP %ld): %s", e->id, e->failures,
              res->http_status, res->error ? res->error : "unknown error");
 }
@@ -694,19 +567,6 @@ static void on_feed_done(feed_result_t *res, void *arg)
 }
 
 /* ---- starting fetches --------------------------------------------------- */
-static char *load_state_json(store_t *st, const char *id)
-{
-    sqlite3_stmt *s = store_prepare(st, "SELECT state_json FROM feeds WHERE id = ?");
-    if (!s)
-        return NULL;
-    store_bind_text(s, 1, id);
-    char *r = NULL;
-    if (sqlite3_step(s) == SQLITE_ROW)
-        r = xstrdup(store_col_text(s, 0));
-    store_done(s);
-    return r;
-}
-
 /* A fetch that never started: recorded as a failure, retried with backoff. */
 static void launch_failed(feed_ent_t *e, const char *why)
 {
@@ -757,7 +617,7 @@ static void launch(feed_ent_t *e)
     if (!host_admits(e, now))
         return;
     e->last_start = mono_s();
-    char *state = load_state_json(f->d->store, e->id);
+    char *state = store_feed_state_json(f->d->store, e->id);
     feed_request_t req = {
         .kind = e->kind,
         .url = e->url,
@@ -769,6 +629,7 @@ static void launch(feed_ent_t *e)
         .timeout_ms = f->timeout_ms,
         .state_json = state,
         .allow_hosts = config_get(f->d->config, "FEED_ALLOW_HOSTS"),
+        .ca_file = config_get(f->d->config, "FEED_CA_FILE"),
         .self_addr = f->d->has_listen_addr ? (const struct sockaddr *)&f->d->listen_addr : NULL,
     };
     e->job = feed_refresh(f->d->curlev, &req, on_feed_done, e);
@@ -913,34 +774,11 @@ void feeds_stop(feeds_t *f)
 bool feeds_feed_busy(store_t *st, const char *feed_id, int64_t from, int64_t to, ivset_t *out)
 {
     ivset_clear(out);
-    if (!store_row_exists(st, "SELECT 1 FROM feeds WHERE id = ?", feed_id))
+    if (!store_feed_exists(st, feed_id) || !store_feed_busy_read(st, feed_id, from, to, out))
         return false;
-    sqlite3_stmt *s = store_prepare(st,
-        "SELECT start, end FROM busy WHERE feed_id = ? AND end > ? AND start < ? ORDER BY start");
-    if (!s)
-        return false;
-    store_bind_text(s, 1, feed_id);
-    sqlite3_bind_int64(s, 2, from);
-    sqlite3_bind_int64(s, 3, to);
-    while (sqlite3_step(s) == SQLITE_ROW)
-        ivset_push(out, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1));
-    store_done(s);
     ivset_normalize(out);
     ivset_clip(out, from, to);
     return true;
-}
-
-static bool agency_need(store_t *st, const char *agency_id, int *need)
-{
-    sqlite3_stmt *s = store_prepare(st, "SELECT need FROM agencies WHERE id = ?");
-    if (!s)
-        return false;
-    store_bind_text(s, 1, agency_id);
-    bool ok = sqlite3_step(s) == SQLITE_ROW;
-    if (ok)
-        *need = sqlite3_column_int(s, 0);
-    store_done(s);
-    return ok;
 }
 
 /* FNV-1a over the calendar list and each calendar's data version. */
@@ -958,47 +796,43 @@ static uint64_t data_version_mix(uint64_t h, const char *feed_id, int64_t versio
     return h;
 }
 
+/* One of the agency's feeds (store_feed_version_fn) into *out. */
+static void add_calendar(const store_feed_version_t *v, void *arg)
+{
+    agency_busy_t *out = arg;
+    if ((out->ncal & (out->ncal - 1)) == 0) {          /* 0, 1, 2, 4, ...: grow */
+        size_t cap = out->ncal ? out->ncal * 2 : 4;
+        out->calendar_ids = xrealloc(out->calendar_ids, cap * sizeof(char *));
+        out->failing = xrealloc(out->failing, cap * sizeof(bool));
+        out->pending = xrealloc(out->pending, cap * sizeof(bool));
+    }
+    size_t i = out->ncal++;
+    out->calendar_ids[i] = xstrdup(v->id);
+    out->data_version = data_version_mix(out->data_version, v->id, v->data_version);
+    out->failing[i] = strcmp(v->state, "failing") == 0;
+    out->pending[i] = !v->has_last_success;
+    int64_t ls = v->has_last_success ? v->last_success : 0;
+    out->any_failing |= out->failing[i];
+    out->any_pending |= !v->has_last_success;
+    if (i == 0 || ls < out->oldest_success)
+        out->oldest_success = ls;          /* 0 once any calendar never succeeded */
+    if (v->has_covers_to) {
+        if (!out->has_covers || v->covers_to < out->covers_until)
+            out->covers_until = v->covers_to;
+        out->has_covers = true;
+    }
+}
+
 bool feeds_agency_busy(store_t *st, const char *agency_id, int64_t from, int64_t to,
                        agency_busy_t *out)
 {
     memset(out, 0, sizeof *out);
-    if (!agency_need(st, agency_id, &out->need))
+    if (!store_agency_need(st, agency_id, &out->need))
         return false;
-    sqlite3_stmt *s = store_prepare(st,
-        "SELECT id, state, last_success, data_version, covers_to FROM feeds WHERE agency = ?"
-        " ORDER BY position, id");
-    if (!s)
+    if (!store_agency_feed_versions(st, agency_id, add_calendar, out)) {
+        agency_busy_free(out);
         return false;
-    store_bind_text(s, 1, agency_id);
-    size_t cap = 0;
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        if (out->ncal == cap) {
-            cap = cap ? cap * 2 : 4;
-            out->calendar_ids = xrealloc(out->calendar_ids, cap * sizeof(char *));
-            out->failing = xrealloc(out->failing, cap * sizeof(bool));
-            out->pending = xrealloc(out->pending, cap * sizeof(bool));
-        }
-        size_t i = out->ncal++;
-        out->calendar_ids[i] = xstrdup(store_col_text(s, 0));
-        out->data_version = data_version_mix(out->data_version, out->calendar_ids[i],
-                                             sqlite3_column_int64(s, 3));
-        const char *state = store_col_text(s, 1);
-        out->failing[i] = strcmp(state, "failing") == 0;
-        bool never = sqlite3_column_type(s, 2) == SQLITE_NULL;
-        out->pending[i] = never;
-        int64_t ls = never ? 0 : sqlite3_column_int64(s, 2);
-        out->any_failing |= out->failing[i];
-        out->any_pending |= never;
-        if (i == 0 || ls < out->oldest_success)
-            out->oldest_success = ls;      /* 0 once any calendar never succeeded */
-        if (sqlite3_column_type(s, 4) != SQLITE_NULL) {
-            int64_t ct = sqlite3_column_int64(s, 4);
-            if (!out->has_covers || ct < out->covers_until)
-                out->covers_until = ct;
-            out->has_covers = true;
-        }
     }
-    store_done(s);
     out->data_version |= 1;               /* never 0 ("do not cache") */
     out->busy = xcalloc(out->ncal ? out->ncal : 1, sizeof(ivset_t));
     for (size_t i = 0; i < out->ncal; i++) {

@@ -159,10 +159,10 @@ static void set_str(char **dst, const char *v)
  * setups: replies then reach a human mailbox).  Notices meant for people
  * (要再調整, reminders) go to the 協働 agency's mailbox, never to the reply
  * pipe.  The city may be imported after start-up, so this is re-read for
- * every operation. */
-void mtg_refresh_organizer(meetings_t *m)
+ * every operation (at start-up from the config alone unless the city is
+ * already built). */
+static void organizer_from(meetings_t *m, const city_t *city)
 {
-    const city_t *city = tsunagud_city(m->d);
     const agency_t *sec = secretariat_of(city);
     const char *reply = cfg(m, "REPLY_ADDRESS", NULL);
     const char *from = cfg(m, "SMTP_FROM", NULL);
@@ -173,6 +173,11 @@ void mtg_refresh_organizer(meetings_t *m)
     set_str(&m->organizer_email, email);
     set_str(&m->organizer_name, name);
     set_str(&m->secretariat_email, sec_email ? sec_email : email);
+}
+
+void mtg_refresh_organizer(meetings_t *m)
+{
+    organizer_from(m, tsunagud_city(m->d));
 }
 
 /* The secretariat gets its invitation as a copy: the ORGANIZER stands for
@@ -1365,7 +1370,9 @@ meetings_t *meetings_new(tsunagud_t *d, char *err, size_t errlen)
         free(m);
         return NULL;
     }
-    mtg_refresh_organizer(m);
+    /* not mtg_refresh_organizer: building a 100,000-feed city here would
+     * hold up the start by a second; every operation refreshes it anyway */
+    organizer_from(m, tsunagud_city_built(d));
     char *listen = xasprintf("http://%s", cfg(m, "LISTEN", "127.0.0.1:8080"));
     m->public_url = xstrdup(cfg(m, "PUBLIC_URL", listen));
     free(listen);

@@ -121,7 +121,8 @@ int meetings_check_monitoring(meetings_t *m)
 void mtg_on_monitor_timer(evutil_socket_t fd, short what, void *arg)
 {
     meetings_t *m = arg;
-    meetings_check_monitoring(m);
+    if (!tsunagud_city_warming(m->d))     /* being built off the loop: the next tick */
+        meetings_check_monitoring(m);
     struct timeval tv = { m->monitor_interval, 0 };
     evtimer_add(m->monitor_timer, &tv);
 }

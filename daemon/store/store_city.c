@@ -4,8 +4,11 @@
  *
  * Import validates the whole document with city_from_json (which names the
  * bad field), rewrites each calendar url to its resolved absolute form,
- * and then, in ONE transaction, replaces the city row, upserts agencies and
- * feeds, and removes agencies/feeds that disappeared.  A feed whose kind or
+ * and then upserts agencies and feeds, removes agencies/feeds that
+ * disappeared and replaces the city row last.  The work is cut into
+ * phases and steps (store_import_t, see store.h): store_import_city does
+ * them all in ONE transaction; the daemon's POST /v1/import runs them a
+ * few milliseconds at a time, one commit per step, between other events.  A feed whose kind or
  * url changed is reset to "pending" (its old intervals are dropped);
  * unchanged feeds keep their intervals and poll state, so re-importing the
  * same document is a no-op apart from the timestamp.
@@ -32,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "store.h"
@@ -56,32 +60,6 @@ static json_t *resolved_doc(const json_t *doc, const city_t *c)
     return copy;
 }
 
-/* One pass over the calendars: without a base dir every url must already
- * be absolute, and with FILE_FEEDS_DIR set local files must live inside
- * it.  (Duplicate ids were refused by city_from_json.) */
-static bool check_calendars(store_t *st, const city_t *c, bool need_absolute,
-                            char *err, size_t errlen)
-{
-    for (size_t i = 0; i < c->nagencies; i++)
-        for (size_t j = 0; j < c->agencies[i].ncalendars; j++) {
-            const calendar_ref_t *cal = &c->agencies[i].calendars[j];
-            const char *u = cal->url;
-            if (need_absolute && !strstr(u, "://") && u[0] != '/') {
-                snprintf(err, errlen, "agencies[%zu].calendars[%zu].url: 相対URLは使えません。"
-                         "絶対パスか URL にしてください (relative url \"%s\"; "
-                         "tsunagu import resolves it for you)", i, j, u);
-                return false;
-            }
-            if (!store_local_url_allowed(st, u)) {
-                snprintf(err, errlen, "agencies[%zu].calendars[%zu].url: カレンダー「%s」のファイル %s は"
-                         "FILE_FEEDS_DIR (%s) の外にあるため読み込めません (local calendar outside FILE_FEEDS_DIR)",
-                         i, j, cal->id, u, store_file_feeds_dir(st));
-                return false;
-            }
-        }
-    return true;
-}
-
 static bool step_done(sqlite3_stmt *s)
 {
     int rc = sqlite3_step(s);
@@ -89,7 +67,7 @@ static bool step_done(sqlite3_stmt *s)
     return rc == SQLITE_DONE;
 }
 
-static bool put_city_row(store_t *st, const city_t *c, const json_t *doc)
+static bool put_city_row(store_t *st, const city_t *c, const char *text)
 {
     sqlite3_stmt *s = store_prepare(st,
         "INSERT INTO city(id, name, timezone, doc, imported_at) VALUES (1, ?, ?, ?, ?)"
@@ -97,12 +75,10 @@ static bool put_city_row(store_t *st, const city_t *c, const json_t *doc)
         " doc = excluded.doc, imported_at = excluded.imported_at");
     if (!s)
         return false;
-    char *text = json_dumps(doc, JSON_COMPACT);
     store_bind_text(s, 1, c->name ? c->name : "");
     store_bind_text(s, 2, c->timezone ? c->timezone : "Asia/Tokyo");
     store_bind_text(s, 3, text);
     sqlite3_bind_int64(s, 4, tu_now());
-    free(text);
     return step_done(s);
 }
 
@@ -176,65 +152,317 @@ static bool put_feed(store_t *st, const char *agency, const calendar_ref_t *cal,
     return step_done(s) && (cmp != 2 || store_feed_data_changed(st, cal->id));
 }
 
-/* Delete rows of table (agencies|feeds) whose id is not in keep. */
-static bool sweep(store_t *st, const char *select_sql, const char *delete_sql,
-                  const strmap_t *keep)
-{
-    strvec_t gone;
-    strvec_init(&gone);
-    sqlite3_stmt *s = store_prepare(st, select_sql);
-    if (!s)
-        return false;
-    while (sqlite3_step(s) == SQLITE_ROW)
-        if (!strmap_has(keep, store_col_text(s, 0)))
-            strvec_push(&gone, store_col_text(s, 0));
-    store_done(s);
-    bool ok = true;
-    for (size_t i = 0; ok && i < gone.n; i++) {
-        sqlite3_stmt *d = store_prepare(st, delete_sql);
-        ok = d != NULL;
-        if (ok) {
-            store_bind_text(d, 1, gone.v[i]);
-            ok = step_done(d);
-            log_info("import: removed %s", gone.v[i]);
-        }
-    }
-    strvec_free(&gone);
-    return ok;
-}
-
-static bool write_city(store_t *st, const city_t *c, const json_t *doc)
-{
-    json_t *agencies = json_object_get(doc, "agencies");
-    strmap_t aids, fids;
-    strmap_init(&aids);
-    strmap_init(&fids);
-    strmap_reserve(&aids, c->nagencies);
-    bool ok = put_city_row(st, c, doc);
-    for (size_t i = 0; ok && i < c->nagencies; i++) {
-        const agency_t *a = &c->agencies[i];
-        ok = put_agency(st, a, json_array_get(agencies, i), (int)i);
-        strmap_put(&aids, a->id, NULL);
-        for (size_t j = 0; ok && j < a->ncalendars; j++) {
-            ok = put_feed(st, a->id, &a->calendars[j], (int)j);
-            strmap_put(&fids, a->calendars[j].id, NULL);
-        }
-    }
-    ok = ok && sweep(st, "SELECT id FROM feeds", "DELETE FROM feeds WHERE id = ?", &fids);
-    ok = ok && sweep(st, "SELECT id FROM agencies", "DELETE FROM agencies WHERE id = ?", &aids);
-    strmap_free(&aids);
-    strmap_free(&fids);
-    return ok;
-}
-
 static json_int_t open_leads(store_t *st, const char *agency);
 
 /* The city handed back after an import carries the live lead counts, as
  * store_load_city's does: the file's base plus the approved open leads. */
-static void add_open_leads(store_t *st, city_t *c)
+void store_city_add_open_leads(store_t *st, city_t *c)
 {
     for (size_t i = 0; i < c->nagencies; i++)
         c->agencies[i].lead_cases += (int)open_leads(st, c->agencies[i].id);
+}
+
+/* ---- the importer: phases, each in steps ------------------------------ */
+typedef enum {
+    IMP_CHECK,          /* urls against the store's rules; nothing written yet */
+    IMP_AGENCIES,       /* upsert agencies (before their feeds: foreign key) */
+    IMP_FEEDS,          /* upsert feeds */
+    IMP_SCAN_FEEDS,     /* collect feed ids not in the document, by rowid */
+    IMP_DROP_FEEDS,     /* delete them (their busy rows cascade) */
+    IMP_SWEEP_AGENCIES, /* agencies not in the document (a few; one step) */
+    IMP_CITY,           /* the city row last: the document switches at once */
+    IMP_DONE
+} imp_phase_t;
+
+#define IMP_SCAN_ROWS 1000     /* feed ids read per scan statement */
+
+struct store_import {
+    store_t    *st;
+    city_t      city;
+    json_t     *resolved;       /* the document with resolved urls */
+    char       *text;           /* ... as stored in the city row */
+    bool        need_absolute, one_tx, failed, in_tx;
+    imp_phase_t phase;
+    size_t      i, j;           /* agency, calendar (CHECK, AGENCIES, FEEDS) */
+    size_t      done, total;    /* rows written / to write, for progress */
+    int64_t     scan_after;     /* IMP_SCAN_FEEDS: last rowid read */
+    strvec_t    gone;           /* IMP_DROP_FEEDS: ids to delete, gone.v[i..] */
+    strmap_t    aids, fids;     /* the document's agency and feed ids */
+};
+
+store_import_t *store_import_new(store_t *st, const json_t *doc, city_t *parsed,
+                                 bool need_absolute, bool one_tx)
+{
+    store_import_t *imp = xcalloc(1, sizeof *imp);
+    imp->st = st;
+    imp->city = *parsed;
+    memset(parsed, 0, sizeof *parsed);
+    imp->need_absolute = need_absolute;
+    imp->one_tx = one_tx;
+    imp->resolved = resolved_doc(doc, &imp->city);
+    imp->text = json_dumps(imp->resolved, JSON_COMPACT);
+    strvec_init(&imp->gone);
+    strmap_init(&imp->aids);
+    strmap_init(&imp->fids);
+    strmap_reserve(&imp->aids, imp->city.nagencies);
+    size_t nf = city_feed_count(&imp->city);
+    strmap_reserve(&imp->fids, nf);
+    for (size_t i = 0; i < imp->city.nagencies; i++) {
+        const agency_t *a = &imp->city.agencies[i];
+        strmap_put(&imp->aids, a->id, NULL);
+        for (size_t j = 0; j < a->ncalendars; j++)
+            strmap_put(&imp->fids, a->calendars[j].id, NULL);
+    }
+    imp->total = imp->city.nagencies + nf;
+    return imp;
+}
+
+void store_import_free(store_import_t *imp)
+{
+    if (!imp)
+        return;
+    if (imp->in_tx)
+        store_rollback(imp->st);
+    city_free(&imp->city);
+    json_decref(imp->resolved);
+    free(imp->text);
+    strvec_free(&imp->gone);
+    strmap_free(&imp->aids);
+    strmap_free(&imp->fids);
+    free(imp);
+}
+
+size_t store_import_progress(const store_import_t *imp, size_t *total)
+{
+    if (total)
+        *total = imp->total;
+    return imp->done;
+}
+
+static double imp_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* One url of the CHECK phase: without a base dir every url must already
+ * be absolute, and with FILE_FEEDS_DIR set local files must live inside
+ * it.  (Duplicate ids were refused by city_from_json.) */
+static bool check_calendar(store_import_t *imp, size_t i, size_t j, char *err, size_t errlen)
+{
+    const calendar_ref_t *cal = &imp->city.agencies[i].calendars[j];
+    const char *u = cal->url;
+    if (imp->need_absolute && !strstr(u, "://") && u[0] != '/') {
+        snprintf(err, errlen, "agencies[%zu].calendars[%zu].url: 相対URLは使えません。"
+                 "絶対パスか URL にしてください (relative url \"%s\"; "
+                 "tsunagu import resolves it for you)", i, j, u);
+        return false;
+    }
+    if (!store_local_url_allowed(imp->st, u)) {
+        snprintf(err, errlen, "agencies[%zu].calendars[%zu].url: カレンダー「%s」のファイル %s は"
+                 "FILE_FEEDS_DIR (%s) の外にあるため読み込めません (local calendar outside FILE_FEEDS_DIR)",
+                 i, j, cal->id, u, store_file_feeds_dir(imp->st));
+        return false;
+    }
+    return true;
+}
+
+/* The next (agency, calendar) pair of the walk in imp->i/j; false at the end. */
+static bool next_calendar(store_import_t *imp)
+{
+    while (imp->i < imp->city.nagencies) {
+        if (imp->j < imp->city.agencies[imp->i].ncalendars)
+            return true;
+        imp->i++;
+        imp->j = 0;
+    }
+    return false;
+}
+
+/* Read up to IMP_SCAN_ROWS feed ids after imp->scan_after; those not in
+ * the document join imp->gone.  false on SQL error; *more when a full
+ * batch came back. */
+static bool scan_feeds(store_import_t *imp, bool *more)
+{
+    sqlite3_stmt *s = store_prepare(imp->st,
+        "SELECT rowid, id FROM feeds WHERE rowid > ? ORDER BY rowid LIMIT ?");
+    if (!s)
+        return false;
+    sqlite3_bind_int64(s, 1, imp->scan_after);
+    sqlite3_bind_int(s, 2, IMP_SCAN_ROWS);
+    int n = 0, rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        imp->scan_after = sqlite3_column_int64(s, 0);
+        if (!strmap_has(&imp->fids, store_col_text(s, 1)))
+            strvec_push(&imp->gone, store_col_text(s, 1));
+        n++;
+    }
+    store_done(s);
+    *more = n == IMP_SCAN_ROWS;
+    return rc == SQLITE_DONE;
+}
+
+static bool delete_by_id(store_t *st, const char *sql, const char *id)
+{
+    sqlite3_stmt *d = store_prepare(st, sql);
+    if (!d)
+        return false;
+    store_bind_text(d, 1, id);
+    log_info("import: removed %s", id);
+    return step_done(d);
+}
+
+static bool sweep_agencies(store_import_t *imp)
+{
+    strvec_t gone;
+    strvec_init(&gone);
+    sqlite3_stmt *s = store_prepare(imp->st, "SELECT id FROM agencies");
+    if (!s)
+        return false;
+    while (sqlite3_step(s) == SQLITE_ROW)
+        if (!strmap_has(&imp->aids, store_col_text(s, 0)))
+            strvec_push(&gone, store_col_text(s, 0));
+    store_done(s);
+    bool ok = true;
+    for (size_t i = 0; ok && i < gone.n; i++)
+        ok = delete_by_id(imp->st, "DELETE FROM agencies WHERE id = ?", gone.v[i]);
+    strvec_free(&gone);
+    return ok;
+}
+
+/* Work on the current phase until it ends or the budget is spent.  Rows
+ * are written one at a time, so a step overruns its budget by one row. */
+static bool run_phase(store_import_t *imp, double deadline, char *err, size_t errlen)
+{
+    const city_t *c = &imp->city;
+    bool more = true;
+    switch (imp->phase) {
+    case IMP_CHECK:
+        while (next_calendar(imp)) {
+            if (!check_calendar(imp, imp->i, imp->j, err, errlen))
+                return false;
+            imp->j++;
+            if ((imp->j & 63) == 0 && imp_ms() > deadline)
+                return true;
+        }
+        imp->i = imp->j = 0;
+        imp->phase = IMP_AGENCIES;
+        return true;
+    case IMP_AGENCIES: {
+        json_t *agencies = json_object_get(imp->resolved, "agencies");
+        for (; imp->i < c->nagencies; imp->i++, imp->done++) {
+            if (!put_agency(imp->st, &c->agencies[imp->i], json_array_get(agencies, imp->i),
+                            (int)imp->i))
+                return false;
+            if (imp_ms() > deadline) {
+                imp->i++, imp->done++;
+                return true;
+            }
+        }
+        imp->i = imp->j = 0;
+        imp->phase = IMP_FEEDS;
+        return true;
+    }
+    case IMP_FEEDS:
+        while (next_calendar(imp)) {
+            const agency_t *a = &c->agencies[imp->i];
+            if (!put_feed(imp->st, a->id, &a->calendars[imp->j], (int)imp->j))
+                return false;
+            imp->j++;
+            imp->done++;
+            if (imp_ms() > deadline)
+                return true;
+        }
+        imp->phase = IMP_SCAN_FEEDS;
+        return true;
+    case IMP_SCAN_FEEDS:
+        while (more) {
+            if (!scan_feeds(imp, &more))
+                return false;
+            if (more && imp_ms() > deadline)
+                return true;
+        }
+        imp->i = 0;
+        imp->phase = IMP_DROP_FEEDS;
+        return true;
+    case IMP_DROP_FEEDS:
+        for (; imp->i < imp->gone.n; imp->i++) {
+            if (!delete_by_id(imp->st, "DELETE FROM feeds WHERE id = ?", imp->gone.v[imp->i]))
+                return false;
+            if (imp_ms() > deadline) {
+                imp->i++;
+                return true;
+            }
+        }
+        imp->phase = IMP_SWEEP_AGENCIES;
+        return true;
+    case IMP_SWEEP_AGENCIES:
+        if (!sweep_agencies(imp))
+            return false;
+        imp->phase = IMP_CITY;
+        return true;
+    case IMP_CITY:
+        if (!put_city_row(imp->st, c, imp->text))
+            return false;
+        imp->phase = IMP_DONE;
+        return true;
+    case IMP_DONE:
+        return true;
+    }
+    return true;
+}
+
+store_import_rc_t store_import_step(store_import_t *imp, double budget_ms, char *err, size_t errlen)
+{
+    if (imp->failed)
+        return STORE_IMPORT_FAILED;
+    if (imp->phase == IMP_DONE)
+        return STORE_IMPORT_DONE;
+    double deadline = budget_ms > 0 ? imp_ms() + budget_ms : 1e300;
+    bool writing = imp->phase != IMP_CHECK;
+    if (writing && !imp->in_tx) {
+        if (store_begin(imp->st) != 0) {
+            snprintf(err, errlen, "データベースへの書き込みに失敗しました (store error): %s",
+                     store_errmsg(imp->st));
+            imp->failed = true;
+            return STORE_IMPORT_FAILED;
+        }
+        imp->in_tx = true;
+    }
+    bool ok;
+    do {
+        ok = run_phase(imp, deadline, err, errlen);
+    } while (ok && imp->phase != IMP_DONE && imp_ms() <= deadline &&
+             (writing || imp->phase == IMP_CHECK));
+    if (!ok && !writing)
+        return STORE_IMPORT_REFUSED;    /* nothing was written: a 400 */
+    if (ok && imp->in_tx && (!imp->one_tx || imp->phase == IMP_DONE)) {
+        imp->in_tx = false;
+        ok = store_commit(imp->st) == 0;
+    }
+    if (!ok) {
+        snprintf(err, errlen, "データベースへの書き込みに失敗しました (store error): %s",
+                 store_errmsg(imp->st));
+        store_rollback(imp->st);
+        imp->in_tx = false;
+        imp->failed = true;
+        return STORE_IMPORT_FAILED;
+    }
+    if (imp->phase != IMP_DONE)
+        return STORE_IMPORT_MORE;
+    store_city_add_open_leads(imp->st, &imp->city);
+    return STORE_IMPORT_DONE;
+}
+
+bool store_import_take_city(store_import_t *imp, city_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (imp->phase != IMP_DONE || imp->failed)
+        return false;
+    *out = imp->city;
+    memset(&imp->city, 0, sizeof imp->city);
+    return true;
 }
 
 bool store_import_city_parsed(store_t *st, const json_t *doc, const char *base_dir,
@@ -255,26 +483,13 @@ bool store_import_city_parsed(store_t *st, const json_t *doc, const char *base_d
 bool store_import_city_checked(store_t *st, const json_t *doc, city_t *parsed, bool need_absolute,
                                city_t *out, char *err, size_t errlen)
 {
-    city_t c = *parsed;
-    memset(parsed, 0, sizeof *parsed);
-    memset(out, 0, sizeof *out);
-    if (!check_calendars(st, &c, need_absolute, err, errlen)) {
-        city_free(&c);
-        return false;
-    }
-    json_t *resolved = resolved_doc(doc, &c);
-    bool ok = store_begin(st) == 0 && write_city(st, &c, resolved) && store_commit(st) == 0;
-    json_decref(resolved);
-    if (!ok) {
-        snprintf(err, errlen, "データベースへの書き込みに失敗しました (store error): %s",
-                 store_errmsg(st));
-        store_rollback(st);
-        city_free(&c);
-        return false;
-    }
-    add_open_leads(st, &c);
-    *out = c;
-    return true;
+    store_import_t *imp = store_import_new(st, doc, parsed, need_absolute, true);
+    store_import_rc_t rc;
+    while ((rc = store_import_step(imp, 0, err, errlen)) == STORE_IMPORT_MORE)
+        ;
+    bool ok = rc == STORE_IMPORT_DONE && store_import_take_city(imp, out);
+    store_import_free(imp);
+    return ok;
 }
 
 bool store_import_city(store_t *st, const json_t *doc, const char *base_dir,
@@ -311,6 +526,14 @@ static void live_lead_cases(store_t *st, json_t *a)
     json_int_t base = json_integer_value(json_object_get(a, "lead_cases"));
     json_object_set_new(a, "lead_cases",
                         json_integer(base + open_leads(st, json_string_value(json_object_get(a, "id")))));
+}
+
+char *store_city_doc(store_t *st)
+{
+    sqlite3_stmt *s = store_prepare(st, "SELECT doc FROM city WHERE id = 1");
+    char *doc = s && sqlite3_step(s) == SQLITE_ROW ? xstrdup(store_col_text(s, 0)) : NULL;
+    store_done(s);
+    return doc;
 }
 
 json_t *store_city_json(store_t *st)

@@ -43,6 +43,10 @@ typedef struct feed_request {
      * address such as 0.0.0.0 means every local address on that port). */
     const char  *allow_hosts;
     const struct sockaddr *self_addr;
+    /* FEED_CA_FILE: a PEM bundle of the CAs https feeds are checked
+     * against instead of the system's (a city's internal CA); NULL = the
+     * system's. */
+    const char  *ca_file;
 } feed_request_t;
 
 typedef enum feed_status {

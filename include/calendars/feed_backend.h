@@ -84,13 +84,14 @@ struct feed_job {
     bool                  finished;
     /* origin guard (feed_guard.c) */
     char                 *allow_hosts;      /* FEED_ALLOW_HOSTS copy, or NULL */
+    char                 *ca_file;          /* FEED_CA_FILE copy, or NULL */
     struct sockaddr_storage self;           /* the daemon's listener */
     bool                  has_self;
     bool                  self_refused;     /* a connect to it was refused */
     /* the exchange in flight, kept to follow its redirects by hand */
     feed_http_owned_t     xreq;             /* owned copy (xreq_free) */
     int                   redirs;
-    bool                  offloaded;  /* a parse task holds it (feed_parse_document_async) */
+    bool                  offloaded;  /* a pool task holds it (feed_job_offload) */
     bool                  cancelled;  /* ... and feed_job_cancel came meanwhile */
 };
 
@@ -181,6 +182,14 @@ int  feed_parse_document(feed_job_t *job, const char *data, size_t len, char **e
 typedef void (*feed_parsed_cb)(feed_job_t *job, int rc, char *err, void *arg);
 void feed_parse_document_async(feed_job_t *job, char *data, size_t len, feed_parsed_cb then,
                                void *arg, void (*free_arg)(void *));
+/* Any CPU-heavy step of a refresh on the parse pool (inline without one):
+ * work(job, arg) runs on a worker and may touch only the job and arg (no
+ * loop, no feed_job_fail); then(job, arg) runs on the loop afterwards and
+ * owns arg.  If the job was cancelled meanwhile it is freed instead, and
+ * only free_arg(arg) runs.  (CalDAV reports use it.) */
+typedef void (*feed_job_work_fn)(feed_job_t *job, void *arg);
+void feed_job_offload(feed_job_t *job, feed_job_work_fn work, feed_job_work_fn then, void *arg,
+                      void (*free_arg)(void *));
 /* feed_parse_ical that also reports the range the text declares covering
  * (icalbusy_parse_ex); cov may be NULL. */
 int  feed_parse_ical_covered(feed_job_t *job, const char *data, size_t len, ivset_t *out,

@@ -60,6 +60,15 @@ struct tsunagud {
 
 tsunagud_t *tsunagud_get(void);                   /* the process's context */
 const city_t *tsunagud_city(tsunagud_t *d);        /* NULL if none imported */
+/* The city only if it is already built (no parse); NULL otherwise. */
+const city_t *tsunagud_city_built(tsunagud_t *d);
+/* Build the city on the parse pool (at start: a 100,000-feed city takes
+ * about a second to parse, which the loop should not wait for); the loop
+ * adopts it unless an import or a reader built one first.  Without a
+ * pool, or with the city built, nothing happens.  _warming: one is under
+ * way (a timer that can wait for the city skips its tick). */
+void tsunagud_city_warm(tsunagud_t *d);
+bool tsunagud_city_warming(tsunagud_t *d);
 void tsunagud_city_changed(tsunagud_t *d);
 /* Without building the city: whether one is imported, and its time zone
  * (the default zone before an import). */

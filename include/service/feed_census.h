@@ -41,6 +41,8 @@ typedef struct feed_census {
     double    age_sum;
     size_t    age_count;                          /* feeds that ever succeeded */
     strmap_t  failing_by_agency;                  /* agency -> count (as pointer) */
+    const char *run_agency;                       /* failing feeds of one agency in a row, */
+    size_t    run_n;                              /* ... not yet in failing_by_agency */
     size_t    agencies_failing;
     feed_census_top_t top[FEED_CENSUS_TOP];
     size_t    ntop;

@@ -146,6 +146,42 @@ bool store_import_city_parsed(store_t *st, const json_t *doc, const char *base_d
 bool store_import_city_checked(store_t *st, const json_t *doc, city_t *parsed, bool need_absolute,
                                city_t *out, char *err, size_t errlen);
 
+/* ---- the import in steps ---------------------------------------------
+ * What store_import_city_checked does, cut into steps so a daemon can
+ * write a 100,000-feed city without freezing its loop (issue 14).  The
+ * phases: check every url (nothing written yet: a refusal is a 400),
+ * upsert agencies, upsert feeds, delete the feeds and then the agencies
+ * that are not in the document, and last the city row, so the document
+ * (rules, zone, agency settings) switches in one commit.
+ *
+ * store_import_new takes over *parsed (zeroed) and resolves the urls into
+ * the document to store; it does not touch the database, so it may run
+ * on a worker thread.  store_import_step works until budget_ms (0 = no
+ * limit) is spent: one row overruns it at most.  With one_tx the whole
+ * import is ONE transaction, committed by the last step (a failure
+ * changes nothing); without it every step commits its own rows, so other
+ * writers interleave and readers may see part of the new feeds until the
+ * city row is written; a store error then leaves that part (importing the
+ * same document again completes it).  Steps run on the loop thread. */
+typedef struct store_import store_import_t;
+typedef enum {
+    STORE_IMPORT_MORE,        /* call again */
+    STORE_IMPORT_DONE,        /* committed */
+    STORE_IMPORT_REFUSED,     /* a url the store refuses; nothing written; err says which */
+    STORE_IMPORT_FAILED       /* store error; err says so (see above for what is left) */
+} store_import_rc_t;
+store_import_t   *store_import_new(store_t *st, const json_t *doc, city_t *parsed,
+                                   bool need_absolute, bool one_tx);
+store_import_rc_t store_import_step(store_import_t *imp, double budget_ms, char *err, size_t errlen);
+/* Rows (agencies + feeds) upserted so far; *total the document's. */
+size_t            store_import_progress(const store_import_t *imp, size_t *total);
+/* After DONE: the city as store_load_city would build it (live lead
+ * counts), ownership to *out; false otherwise. */
+bool              store_import_take_city(store_import_t *imp, city_t *out);
+/* Rolls back an open one_tx.  Once the import has ended (no transaction
+ * open) it touches no database and may run on a worker thread. */
+void              store_import_free(store_import_t *imp);
+
 /* Build a city_t from the store (same result as parsing the last imported
  * document).  false with err "no city imported" before any import. */
 bool store_load_city(store_t *st, city_t *out, char *err, size_t errlen);
@@ -156,6 +192,12 @@ bool store_load_city(store_t *st, city_t *out, char *err, size_t errlen);
 bool  store_city_exists(store_t *st);
 char *store_city_timezone(store_t *st);
 
+/* The stored document's text as imported (malloc'd; no live lead counts),
+ * or NULL before an import.  city_from_json of it, then
+ * store_city_add_open_leads, gives store_load_city's city: a caller can
+ * run the parse on a worker thread. */
+char   *store_city_doc(store_t *st);
+void    store_city_add_open_leads(store_t *st, city_t *c);
 /* The last imported document as JSON (new reference), or NULL. */
 json_t *store_city_json(store_t *st);
 /* One agency's interchange JSON (new reference), or NULL if unknown. */

@@ -10,7 +10,7 @@
  *     INTERVAL  POLL_INTERVAL in seconds (900 = the 15-minute target; a
  *               short one is the "compressed" run that shows capacity)
  *     DELAY_MS  server latency added to every answer (300 = realistic)
- *     WINDOW_S  length of each measuring window
+ *     WINDOW_S  length of each measuring window (0: import and restart only)
  *
  * The ICS server is a forked child of this program: libevent's evhttp on
  * 32 loopback ports (the agencies spread over them, so the daemon sees 32
@@ -20,7 +20,11 @@
  * (new busy data each time, no ETag).  Its own CPU is reported so it is
  * seen not to be the bottleneck.
  *
- * Steps, each printed as it ends: import (client time of POST /v1/import);
+ * Steps, each printed as it ends: import (client time of POST /v1/import,
+ * and the loop's longest pause meanwhile: /healthz probed back to back by
+ * a child process; the daemon's own step count and longest step from GET
+ * /v1/import); SCALE_BENCH_DAEMON names another tsunagud binary, for a
+ * before/after in one session;
  * window 1 = the first round (fetches/s and daemon CPU per fetch from
  * /metrics and /proc, /healthz p50/p99/max from sequential probes every
  * 20 ms); window 2 = later (steady state when INTERVAL is short enough
@@ -38,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -155,19 +160,7 @@ static pid_t start_server(int port0)
 /* ---- measuring --------------------------------------------------------- */
 static double cpu_s(pid_t pid)          /* utime + stime */
 {
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')');
-    unsigned long ut = 0, st = 0;
-    if (p)
-        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st);
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+    return support_cpu_s(pid);
 }
 
 static long rss_kb(pid_t pid)
@@ -275,6 +268,38 @@ static void window(const char *label, pid_t daemon, pid_t server, int secs)
     free(lat);
 }
 
+/* The loop's longest pause during the import, seen from outside: a child
+ * probes /healthz back to back (1 ms apart) until the parent closes the
+ * stop pipe, then writes {probes, p50, p99, max} (ms) to the out pipe. */
+static pid_t start_prober(const int stop_pipe[2], const int out_pipe[2])
+{
+    pid_t pid = fork();
+    if (pid != 0) {
+        close(stop_pipe[0]);
+        close(out_pipe[1]);
+        return pid;
+    }
+    close(stop_pipe[1]);                 /* else the parent's close is no EOF here */
+    close(out_pipe[0]);
+    int stop = stop_pipe[0], out = out_pipe[1];
+    size_t n = 0, cap = 1 << 20;
+    double *lat = xcalloc(cap, sizeof *lat);
+    for (;;) {
+        struct timeval tv = {0, 1000};
+        fd_set rd;
+        FD_ZERO(&rd);
+        FD_SET(stop, &rd);
+        if (select(stop + 1, &rd, NULL, NULL, &tv) != 0)
+            break;
+        double dt;
+        if (n < cap && http_get("/healthz", NULL, NULL, &dt, 60) == 200)
+            lat[n++] = dt * 1000;
+    }
+    qsort(lat, n, sizeof *lat, cmp_d);
+    double r[4] = {(double)n, n ? lat[n / 2] : 0, n ? lat[n * 99 / 100] : 0, n ? lat[n - 1] : 0};
+    _exit(write(out, r, sizeof r) == (ssize_t)sizeof r ? 0 : 1);
+}
+
 static char *city_doc(long nfeeds, int port0)
 {
     strbuf_t b;
@@ -301,7 +326,8 @@ static pid_t spawn_daemon(const char *dir, const char *interval)
     snprintf(poll, sizeof poll, "TSUNAGU_POLL_INTERVAL=%s", interval);
     const char *env[] = {listen, db, poll, "TSUNAGU_ADMIN_TOKEN=" ADMIN, "TSUNAGU_LOG_LEVEL=warn",
                          "TSUNAGU_MAX_BODY_BYTES=64M", "TSUNAGU_DRAIN_SECONDS=5", NULL};
-    const char *argv[] = {"bin/tsunagud", NULL};
+    const char *bin = getenv("SCALE_BENCH_DAEMON");    /* another build, for a before/after */
+    const char *argv[] = {bin && *bin ? bin : "bin/tsunagud", NULL};
     char *log = support_path(dir, "tsunagud.log");
     pid_t pid = support_spawn(argv, env, NULL, log);
     free(log);
@@ -365,14 +391,33 @@ int main(int argc, char **argv)
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, doc);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 600L);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, null);
+    int stop[2], res[2];
+    if (pipe(stop) != 0 || pipe(res) != 0)
+        return 1;
+    fflush(stdout);
+    pid_t prober = start_prober(stop, res);
     double t0 = now_s();
     long st = 0;
     if (curl_easy_perform(c) == CURLE_OK)
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
-    printf("import        %.2f s (HTTP %ld, %zu bytes)\n", now_s() - t0, st, strlen(doc));
+    double took = now_s() - t0;
+    close(stop[1]);
+    double pr[4] = {0};
+    if (read(res[0], pr, sizeof pr) != (ssize_t)sizeof pr)
+        memset(pr, 0, sizeof pr);
+    waitpid(prober, NULL, 0);
+    close(res[0]);
+    printf("import        %.2f s (HTTP %ld, %zu bytes); /healthz meanwhile: %.0f probes,"
+           " p50 %.1f p99 %.1f max %.1f ms\n", took, st, strlen(doc), pr[0], pr[1], pr[2], pr[3]);
+    strbuf_t ib;
+    if (http_get("/v1/import", ADMIN, &ib, NULL, 60) == 200)
+        printf("import status %s", ib.s);
+    free(ib.s);
     fflush(stdout);
-    window("first round", d, server, win);
-    window("later", d, server, win);
+    if (win > 0) {
+        window("first round", d, server, win);
+        window("later", d, server, win);
+    }
     strbuf_t mb;
     double mt = 0;
     http_get("/metrics", ADMIN, &mb, &mt, 60);

@@ -580,7 +580,8 @@ static void test_not_found_and_method(void **state)
     assert_non_null(strstr(ui.body.s, "<html lang=\"ja\">"));
     strbuf_free(&ui.body);
     expect_error("DELETE", "/v1/agencies", g.admin, NULL, 405, "method-not-allowed");
-    expect_error("GET", "/v1/import", g.admin, NULL, 405, "method-not-allowed");
+    expect_error("DELETE", "/v1/import", g.admin, NULL, 405, "method-not-allowed");
+    expect_error("GET", "/v1/import", NULL, NULL, 401, "unauthorized");   /* its status: admin only */
 }
 
 static void test_bad_query_400(void **state)

@@ -12,7 +12,8 @@
  * deleted on the server; a refresh with the saved state must take the
  * sync-collection path (state "last_mode":"sync") and see both.  A bad
  * sync-token falls back to a full query; a wrong password is a clear
- * error.
+ * error.  The whole list runs twice: parsing inline, then on a parse
+ * pool of two workers (as in the daemon), with the same expectations.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -146,6 +147,20 @@ static int teardown(void **state)
 {
     support_feed_env_close(&E, 5000);
     return 0;
+}
+
+/* The same again with a parse pool of two workers: calendar-query and
+ * multiget answers are then parsed off the loop (feed_job_offload), and
+ * every result must be the same as inline. */
+static int setup_pool(void **state)
+{
+    return setup(state) == 0 ? support_feed_pool_start(&E, 2) : -1;
+}
+
+static int teardown_pool(void **state)
+{
+    support_feed_pool_stop();
+    return teardown(state);
 }
 
 /* ---- tests ----------------------------------------------------------------- */
@@ -377,5 +392,6 @@ int main(void)
         cmocka_unit_test(test_wrong_password_is_clear_error),
         cmocka_unit_test(test_missing_collection_is_clear_error),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    int failed = cmocka_run_group_tests_name("inline", tests, setup, teardown);
+    return failed + cmocka_run_group_tests_name("parse pool", tests, setup_pool, teardown_pool);
 }

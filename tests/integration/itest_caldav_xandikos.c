@@ -13,7 +13,8 @@
  * events that must not count (TRANSP:TRANSPARENT, STATUS:CANCELLED) sit
  * in free time.  Xandikos runs with TZ=Asia/Tokyo so floating and all-day
  * times mean the agency's zone.  The VFREEBUSY that comes back, parsed by
- * tsunagu, must equal expected/busy exactly.
+ * tsunagu, must equal expected/busy exactly.  The list runs twice:
+ * parsing inline, then on a parse pool of two workers.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -182,6 +183,19 @@ static int teardown(void **state)
 {
     support_feed_env_close(&E, 5000);
     return 0;
+}
+
+/* The same again with a parse pool of two workers: the VFREEBUSY answers
+ * are then parsed off the loop (feed_job_offload), with the same result. */
+static int setup_pool(void **state)
+{
+    return setup(state) == 0 ? support_feed_pool_start(&E, 2) : -1;
+}
+
+static int teardown_pool(void **state)
+{
+    support_feed_pool_stop();
+    return teardown(state);
 }
 
 /* ---- tests ----------------------------------------------------------------- */
@@ -377,5 +391,6 @@ int main(void)
         cmocka_unit_test(test_principal_and_root_urls_are_discovered),
         cmocka_unit_test(test_stale_state_and_dead_ends),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    int failed = cmocka_run_group_tests_name("inline", tests, setup, teardown);
+    return failed + cmocka_run_group_tests_name("parse pool", tests, setup_pool, teardown_pool);
 }

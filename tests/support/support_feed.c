@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parse_pool.h"
 #include "support_proc.h"
 
 int support_feed_env_open(support_feed_env_t *e, const char *prefix, const char *log_name)
@@ -134,4 +135,23 @@ int support_feed_wait(support_feed_env_t *e, support_outcome_t *os, size_t n, in
     if (deadline)
         event_free(deadline);
     return rc;
+}
+
+static parse_pool_t *support_pool;
+
+int support_feed_pool_start(support_feed_env_t *e, int workers)
+{
+    char err[256];
+    support_pool = parse_pool_new(e->base, workers, err, sizeof err);
+    if (!support_pool)
+        return -1;
+    feed_set_parse_pool(support_pool);
+    return 0;
+}
+
+void support_feed_pool_stop(void)
+{
+    feed_set_parse_pool(NULL);
+    parse_pool_free(support_pool);
+    support_pool = NULL;
 }

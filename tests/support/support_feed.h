@@ -76,6 +76,12 @@ feed_job_t *support_feed_start(support_feed_env_t *e, feed_request_t req,
  * (> 0) passed first; -2 when the loop ran out of events first. */
 int support_feed_wait(support_feed_env_t *e, support_outcome_t *os, size_t n, int timeout_s);
 
+/* A parse pool of `workers` threads on e's loop, set as the feed code's
+ * (feed_set_parse_pool), so refreshes parse as in the daemon; 0 or -1.
+ * support_feed_pool_stop unsets and frees it (before env close). */
+int  support_feed_pool_start(support_feed_env_t *e, int workers);
+void support_feed_pool_stop(void);
+
 /* ---- cmocka layer ------------------------------------------------------------ */
 
 /* One refresh run to completion; fails the test if the job cannot start

@@ -40,6 +40,10 @@ bool support_alive(pid_t pid);
 /* Sleep ms milliseconds (resumed after signals). */
 void support_sleep_ms(int ms);
 
+/* CPU seconds (user + system, all threads) the process has used so far,
+ * from /proc/<pid>/stat in clock ticks; 0 when it cannot be read. */
+double support_cpu_s(pid_t pid);
+
 /* Make a fresh directory under $TMPDIR (or /tmp) named prefix-XXXXXX.
  * Returns a malloc'd path or NULL. */
 char *support_mkdtemp(const char *prefix);

@@ -109,10 +109,35 @@ static void test_series_do_not_grow_with_feeds(void **state)
     assert_int_equal(lines[1], lines[2]);
 }
 
+/* Failing feeds are counted a run of one agency at a time; agencies that
+ * alternate (a census in no particular order) still add up. */
+static void test_failing_counts_when_agencies_alternate(void **state)
+{
+    feed_census_t c;
+    feed_census_init(&c, NOW);
+    const char *ag[] = {"b", "a", "b", "b", "a", "c", "b"};
+    for (size_t i = 0; i < sizeof ag / sizeof ag[0]; i++) {
+        feed_view_t v = {"f", ag[i], FEED_ICS, FEED_STATE_FAILING, 0, 0};
+        feed_census_add(&c, &v);
+    }
+    feed_view_t ok = {"g", "d", FEED_ICS, FEED_STATE_OK, NOW, 0};
+    feed_census_add(&c, &ok);
+    feed_census_finish(&c);
+    assert_int_equal(c.agencies_failing, 3);
+    assert_int_equal(c.ntop, 3);
+    assert_string_equal(c.top[0].agency, "b");
+    assert_int_equal(c.top[0].failing, 4);
+    assert_string_equal(c.top[1].agency, "a");
+    assert_int_equal(c.top[1].failing, 2);
+    assert_int_equal(c.top[2].failing, 1);
+    feed_census_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_series_do_not_grow_with_feeds),
+        cmocka_unit_test(test_failing_counts_when_agencies_alternate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -437,6 +437,173 @@ static void test_api_rows(void **state)
     store_close(st);
 }
 
+/* ---- the scheduler's functions (store_feeds.h) ----------------------- */
+static void count_row(const store_feed_sched_t *r, void *arg)
+{
+    strvec_push(arg, r->id);
+}
+
+static void version_row(const store_feed_version_t *v, void *arg)
+{
+    strvec_push(arg, v->id);
+    if (strcmp(v->id, "a1") == 0) {
+        assert_string_equal(v->state, "ok");
+        assert_true(v->has_last_success);
+        assert_true(v->has_covers_to);
+        assert_int_equal(v->covers_to, 900);
+    }
+}
+
+static void test_scheduler_rows_and_results(void **state)
+{
+    store_t *st = open_mem();
+    char err[512];
+    json_t *d = doc();
+    assert_true(store_import_city(st, d, NULL, NULL, NULL, err, sizeof err));
+    json_decref(d);
+    assert_int_equal(store_feed_count(st), 4);
+    strvec_t ids;
+    strvec_init(&ids);
+    assert_true(store_feed_sched_all(st, count_row, &ids));
+    assert_int_equal(ids.n, 4);
+    assert_string_equal(ids.v[0], "a1");
+    strvec_free(&ids);
+    strvec_init(&ids);
+    int64_t after = 0;
+    assert_int_equal(store_feed_sched_page(st, &after, 3, count_row, &ids), 3);
+    assert_int_equal(store_feed_sched_page(st, &after, 3, count_row, &ids), 1);
+    assert_int_equal(store_feed_sched_page(st, &after, 3, count_row, &ids), 0);
+    assert_int_equal(ids.n, 4);
+    strvec_free(&ids);
+
+    assert_true(store_feed_exists(st, "a1"));
+    assert_false(store_feed_exists(st, "zz"));
+    assert_true(store_feed_row_matches(st, "a1", "ics", "/x/a1.ics"));
+    assert_false(store_feed_row_matches(st, "a1", "ics", "/x/other.ics"));
+    assert_false(store_feed_row_matches(st, "a3", "ics", "/x/a3.ics"));
+
+    ivset_t busy, got;
+    ivset_init(&busy);
+    ivset_init(&got);
+    ivset_push(&busy, 100, 200);
+    ivset_push(&busy, 300, 400);
+    assert_false(store_feed_busy_equals(st, "a1", &busy));
+    assert_int_equal(store_begin(st), 0);
+    assert_true(store_feed_busy_replace(st, "a1", &busy));
+    assert_int_equal(store_commit(st), 0);
+    assert_true(store_feed_busy_equals(st, "a1", &busy));
+    assert_true(store_feed_busy_read(st, "a1", 150, 350, &got));
+    assert_int_equal(got.n, 2);
+    assert_int_equal(got.v[1].start, 300);
+
+    feed_result_t res;
+    memset(&res, 0, sizeof res);
+    strvec_init(&res.warnings);
+    strvec_push(&res.warnings, "w");
+    res.status = FEED_OK;
+    res.http_status = 200;
+    res.state_json = (char *)"{\"etag\": \"x\"}";
+    res.has_covers = true;
+    res.covers_from = 0;
+    res.covers_to = 900;
+    assert_true(store_feed_record_ok(st, "a1", &res, 5000, 2));
+    char *sj = store_feed_state_json(st, "a1");
+    assert_string_equal(sj, "{\"etag\": \"x\"}");
+    free(sj);
+    assert_null(store_feed_state_json(st, "a2"));
+    res.status = FEED_ERROR;
+    res.error = (char *)"down";
+    res.http_status = 503;
+    assert_true(store_feed_record_failure(st, "a2", "/x/other.ics", &res, 1, 6000));
+    store_feed_t f;
+    assert_true(store_feed_get(st, "a2", &f));
+    assert_string_equal(f.state, "pending");     /* another url: not recorded */
+    store_feed_free(&f);
+    assert_true(store_feed_record_failure(st, "a2", "/x/a2.ics", &res, 1, 6000));
+    assert_true(store_feed_get(st, "a2", &f));
+    assert_string_equal(f.state, "failing");
+    assert_string_equal(f.last_error, "down");
+    assert_int_equal(f.failures, 1);
+    store_feed_free(&f);
+    assert_true(store_feed_get(st, "a1", &f));
+    assert_string_equal(f.state, "ok");
+    assert_string_equal(f.warnings, "w");
+    assert_int_equal(f.intervals, 2);
+    store_feed_free(&f);
+    strvec_free(&res.warnings);
+
+    int need = 0;
+    assert_true(store_agency_need(st, "a", &need));
+    assert_int_equal(need, 2);
+    assert_false(store_agency_need(st, "zz", &need));
+    strvec_init(&ids);
+    assert_true(store_agency_feed_versions(st, "a", version_row, &ids));
+    assert_int_equal(ids.n, 3);
+    strvec_free(&ids);
+    ivset_free(&busy);
+    ivset_free(&got);
+    store_close(st);
+}
+
+/* The importer in steps (as the daemon runs it, one commit per step) with
+ * a budget so small that every row is its own step: the same rows as the
+ * one-transaction import, a re-import that drops a feed sweeps it, and a
+ * refused url writes nothing. */
+static void test_import_in_steps(void **state)
+{
+    store_t *st = open_mem();
+    char err[512];
+    json_t *d = doc();
+    city_t c;
+    assert_true(city_from_json(d, NULL, &c, err, sizeof err));
+    store_import_t *imp = store_import_new(st, d, &c, false, false);
+    size_t total = 0;
+    assert_int_equal(store_import_progress(imp, &total), 0);
+    assert_int_equal(total, 6);                      /* 2 agencies + 4 feeds */
+    int steps = 0;
+    store_import_rc_t rc;
+    while ((rc = store_import_step(imp, 1e-6, err, sizeof err)) == STORE_IMPORT_MORE)
+        steps++;
+    assert_int_equal(rc, STORE_IMPORT_DONE);
+    assert_true(steps >= 6);
+    assert_false(store_in_tx(st));
+    city_t out;
+    assert_true(store_import_take_city(imp, &out));
+    assert_int_equal(out.nagencies, 2);
+    city_free(&out);
+    store_import_free(imp);
+    assert_int_equal(count(st, "SELECT COUNT(*) FROM feeds"), 4);
+    assert_true(store_city_exists(st));
+
+    /* b loses b1 and a loses a3 */
+    json_array_remove(json_object_get(json_array_get(json_object_get(d, "agencies"), 1),
+                                      "calendars"), 0);
+    json_array_remove(json_object_get(json_array_get(json_object_get(d, "agencies"), 0),
+                                      "calendars"), 2);
+    assert_true(city_from_json(d, NULL, &c, err, sizeof err));
+    imp = store_import_new(st, d, &c, false, false);
+    while ((rc = store_import_step(imp, 1e-6, err, sizeof err)) == STORE_IMPORT_MORE)
+        ;
+    assert_int_equal(rc, STORE_IMPORT_DONE);
+    store_import_free(imp);
+    assert_int_equal(count(st, "SELECT COUNT(*) FROM feeds"), 2);
+
+    /* a relative url with need_absolute: refused before any write */
+    json_object_set_new(json_array_get(json_object_get(json_array_get(json_object_get(d, "agencies"), 0),
+                                                       "calendars"), 0), "url", json_string("rel.ics"));
+    json_object_set_new(d, "city", json_string("別の市"));
+    assert_true(city_from_json(d, NULL, &c, err, sizeof err));
+    imp = store_import_new(st, d, &c, true, false);
+    while ((rc = store_import_step(imp, 1e-6, err, sizeof err)) == STORE_IMPORT_MORE)
+        ;
+    assert_int_equal(rc, STORE_IMPORT_REFUSED);
+    assert_non_null(strstr(err, "calendars[0].url"));
+    store_import_free(imp);
+    assert_int_equal(count(st, "SELECT COUNT(*) FROM city WHERE name = 'テスト市'"), 1);
+    json_decref(d);
+    store_close(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -449,6 +616,8 @@ int main(void)
         cmocka_unit_test(test_busy_queries_and_need),
         cmocka_unit_test(test_lead_cases_are_base_plus_open_leads),
         cmocka_unit_test(test_api_rows),
+        cmocka_unit_test(test_scheduler_rows_and_results),
+        cmocka_unit_test(test_import_in_steps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
