@@ -170,6 +170,22 @@ bool store_run(sqlite3_stmt *s)
     return ok;
 }
 
+int64_t *store_col_ids(sqlite3_stmt *s, size_t *n)
+{
+    *n = 0;
+    if (!s)
+        return NULL;
+    int64_t *ids = NULL;
+    size_t cap = 0;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        if (*n == cap)
+            ids = xrealloc(ids, (cap = cap ? cap * 2 : 16) * sizeof *ids);
+        ids[(*n)++] = sqlite3_column_int64(s, 0);
+    }
+    store_done(s);
+    return ids;
+}
+
 bool store_row_exists(store_t *st, const char *sql, const char *key)
 {
     sqlite3_stmt *s = store_prepare(st, sql);

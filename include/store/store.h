@@ -115,6 +115,9 @@ void        store_bind_json(sqlite3_stmt *s, int idx, const json_t *j);
 /* Step a bound write once and release it (store_done); false unless it
  * ran to completion, and for a NULL statement (prepare failed). */
 bool        store_run(sqlite3_stmt *s);
+/* The integer first column of every row of s, in order (malloc'd, *n
+ * set; NULL with *n = 0 when none, or when s is NULL); finishes s. */
+int64_t    *store_col_ids(sqlite3_stmt *s, size_t *n);
 /* true when the one-parameter query sql (e.g. "SELECT 1 FROM t WHERE id
  * = ?") returns a row for key. */
 bool        store_row_exists(store_t *st, const char *sql, const char *key);
