@@ -283,12 +283,6 @@ bool meetings_has_attendee(meetings_t *m, int64_t id, const char *agency)
 
 /* ------------------------------------------------------ busy and slots */
 
-void meetings_agency_busy(store_t *st, const char *agency_id, int64_t from,
-                          int64_t to, int64_t except, ivset_t *out)
-{
-    store_meetings_agency_busy(st, agency_id, from, to, except, out);
-}
-
 static bool blocked_for(const mtg_block_t *block, const char *agency)
 {
     for (size_t i = 0; block && block->agencies && i < block->agencies->n; i++)

@@ -170,6 +170,38 @@ bool store_run(sqlite3_stmt *s)
     return ok;
 }
 
+static json_t *col_value(sqlite3_stmt *s, int col, char kind)
+{
+    if (sqlite3_column_type(s, col) == SQLITE_NULL)
+        return json_null();
+    if (kind == 'i')
+        return json_integer(sqlite3_column_int64(s, col));
+    if (kind == 'b')
+        return json_boolean(sqlite3_column_int64(s, col) != 0);
+    if (kind == 't') {
+        char buf[TU_ISO_LEN];
+        return json_string(tu_format_iso8601(sqlite3_column_int64(s, col), tz_default(), buf));
+    }
+    return json_string(store_col_text(s, col));
+}
+
+json_t *store_rows_json(sqlite3_stmt *s, const char *kinds, const char *const names[])
+{
+    if (!s)
+        return NULL;
+    json_t *arr = json_array();
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        json_t *o = json_object();
+        for (int i = 0; kinds[i]; i++) {
+            json_t *v = col_value(s, i, kinds[i]);
+            json_object_set_new(o, names[i], v ? v : json_null());
+        }
+        json_array_append_new(arr, o);
+    }
+    store_done(s);
+    return arr;
+}
+
 int64_t *store_col_ids(sqlite3_stmt *s, size_t *n)
 {
     *n = 0;

@@ -115,6 +115,11 @@ void        store_bind_json(sqlite3_stmt *s, int idx, const json_t *j);
 /* Step a bound write once and release it (store_done); false unless it
  * ran to completion, and for a NULL statement (prepare failed). */
 bool        store_run(sqlite3_stmt *s);
+/* Every row of s as an object (finishes s): column i is named names[i]
+ * and typed by kinds[i]: 'i' integer, 's' string, 'b' boolean, 't' epoch
+ * seconds as ISO 8601 in the default zone; SQL NULL is null.  New
+ * reference; NULL when s is NULL (prepare failed). */
+json_t     *store_rows_json(sqlite3_stmt *s, const char *kinds, const char *const names[]);
 /* The integer first column of every row of s, in order (malloc'd, *n
  * set; NULL with *n = 0 when none, or when s is NULL); finishes s. */
 int64_t    *store_col_ids(sqlite3_stmt *s, size_t *n);
