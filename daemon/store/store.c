@@ -210,23 +210,70 @@ int64_t *store_col_ids(sqlite3_stmt *s, size_t *n)
     int64_t *ids = NULL;
     size_t cap = 0;
     while (sqlite3_step(s) == SQLITE_ROW) {
-        if (*n == cap)
-            ids = xrealloc(ids, (cap = cap ? cap * 2 : 16) * sizeof *ids);
+        ids = xgrow(ids, *n, &cap, sizeof *ids);
         ids[(*n)++] = sqlite3_column_int64(s, 0);
     }
     store_done(s);
     return ids;
 }
 
-bool store_row_exists(store_t *st, const char *sql, const char *key)
+sqlite3_stmt *store_stmtv(store_t *st, const char *sql, const store_arg_t *args, size_t n)
 {
     sqlite3_stmt *s = store_prepare(st, sql);
+    for (size_t k = 0; s && k < n; k++) {
+        int idx = (int)k + 1;
+        const store_arg_t *a = &args[k];
+        if (a->kind == 'i')
+            sqlite3_bind_int64(s, idx, a->i);
+        else if (a->kind == 't')
+            store_bind_text(s, idx, a->t);
+        else if (a->kind == 'j' && a->j)
+            store_bind_json(s, idx, a->j);
+        else if (a->kind == 'b')
+            sqlite3_bind_blob(s, idx, a->t, (int)a->len, SQLITE_TRANSIENT);
+        else
+            sqlite3_bind_null(s, idx);
+    }
+    return s;
+}
+
+bool store_exists(sqlite3_stmt *s)
+{
     if (!s)
         return false;
-    store_bind_text(s, 1, key);
     bool found = sqlite3_step(s) == SQLITE_ROW;
     store_done(s);
     return found;
+}
+
+int64_t store_int(sqlite3_stmt *s, int64_t dflt)
+{
+    if (!s)
+        return dflt;
+    int64_t v = dflt;
+    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+        v = sqlite3_column_int64(s, 0);
+    store_done(s);
+    return v;
+}
+
+char *store_text(sqlite3_stmt *s)
+{
+    if (!s)
+        return NULL;
+    char *v = sqlite3_step(s) == SQLITE_ROW ? xstrdup(store_col_text(s, 0)) : NULL;
+    store_done(s);
+    return v;
+}
+
+bool store_run_one(store_t *st, sqlite3_stmt *s)
+{
+    return store_run(s) && sqlite3_changes(store_db(st)) == 1;
+}
+
+bool store_row_exists(store_t *st, const char *sql, const char *key)
+{
+    return store_exists(store_stmt(st, sql, STORE_TEXT(key)));
 }
 
 bool store_has_migration(store_t *st, int version)

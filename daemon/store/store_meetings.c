@@ -2,8 +2,8 @@
 /*
  * store_meetings.c - the meetings and meeting_attendees tables
  * (store_meetings.h).  Plain prepared statements, no logic: a read fills
- * a struct that owns its strings, a write binds its arguments and runs
- * once (store_run).  Lists of ids come back through store_col_ids.
+ * a struct that owns its strings, a write binds its arguments
+ * (store_stmt) and runs once (store_run).  Lists of ids come back through store_col_ids.
  */
 #include "store_meetings.h"
 
@@ -40,12 +40,11 @@ static void meeting_from_row(sqlite3_stmt *s, store_meeting_t *g)
 
 static void load_attendees(store_t *st, store_meeting_t *g)
 {
-    sqlite3_stmt *s = store_prepare(st,
+    sqlite3_stmt *s = store_stmt(st,
         "SELECT agency, email, required, partstat, replied_at, replied_by FROM meeting_attendees"
-        " WHERE meeting_id = ? ORDER BY rowid");
+        " WHERE meeting_id = ? ORDER BY rowid", STORE_INT(g->id));
     if (!s)
         return;
-    sqlite3_bind_int64(s, 1, g->id);
     while (sqlite3_step(s) == SQLITE_ROW) {
         g->att = xrealloc(g->att, (g->natt + 1) * sizeof *g->att);
         store_meeting_att_t *a = &g->att[g->natt++];
@@ -62,10 +61,10 @@ static void load_attendees(store_t *st, store_meeting_t *g)
 bool store_meeting_get(store_t *st, int64_t id, store_meeting_t *out)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *s = store_prepare(st, "SELECT " MEETING_COLS " FROM meetings WHERE id = ?");
+    sqlite3_stmt *s = store_stmt(st, "SELECT " MEETING_COLS " FROM meetings WHERE id = ?",
+                                 STORE_INT(id));
     if (!s)
         return false;
-    sqlite3_bind_int64(s, 1, id);
     bool found = sqlite3_step(s) == SQLITE_ROW;
     if (found)
         meeting_from_row(s, out);
@@ -77,13 +76,7 @@ bool store_meeting_get(store_t *st, int64_t id, store_meeting_t *out)
 
 int64_t store_meeting_id_by_uid(store_t *st, const char *uid)
 {
-    sqlite3_stmt *s = store_prepare(st, "SELECT id FROM meetings WHERE uid = ?");
-    if (!s)
-        return 0;
-    store_bind_text(s, 1, uid);
-    int64_t id = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-    store_done(s);
-    return id;
+    return store_int(store_stmt(st, "SELECT id FROM meetings WHERE uid = ?", STORE_TEXT(uid)), 0);
 }
 
 void store_meeting_free(store_meeting_t *g)
@@ -105,141 +98,83 @@ void store_meeting_free(store_meeting_t *g)
 
 int64_t store_meeting_insert(store_t *st, const store_meeting_new_t *n)
 {
-    sqlite3_stmt *s = store_prepare(st,
+    sqlite3_stmt *s = store_stmt(st,
         "INSERT INTO meetings (uid, case_id, type, start, end, location, online_url, note,"
         " sequence, status, monitoring_date, lead, created, updated)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 'scheduled', ?, ?, ?, ?)");
-    if (!s)
-        return -1;
-    store_bind_text(s, 1, n->uid);
-    store_bind_text(s, 2, n->case_id);
-    store_bind_text(s, 3, n->type);
-    sqlite3_bind_int64(s, 4, n->start);
-    sqlite3_bind_int64(s, 5, n->end);
-    store_bind_text(s, 6, n->location);
-    store_bind_text(s, 7, n->url);
-    store_bind_text(s, 8, n->note);
-    store_bind_text(s, 9, n->monitoring_date);
-    store_bind_text(s, 10, n->lead);
-    sqlite3_bind_int64(s, 11, n->now);
-    sqlite3_bind_int64(s, 12, n->now);
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 'scheduled', ?, ?, ?, ?)",
+        STORE_TEXT(n->uid), STORE_TEXT(n->case_id), STORE_TEXT(n->type), STORE_INT(n->start),
+        STORE_INT(n->end), STORE_TEXT(n->location), STORE_TEXT(n->url), STORE_TEXT(n->note),
+        STORE_TEXT(n->monitoring_date), STORE_TEXT(n->lead), STORE_INT(n->now),
+        STORE_INT(n->now));
     return store_run(s) ? sqlite3_last_insert_rowid(store_db(st)) : -1;
 }
 
 bool store_meeting_add_attendee(store_t *st, int64_t meeting_id, const char *agency,
                                 const char *email, bool required)
 {
-    sqlite3_stmt *s = store_prepare(st,
-        "INSERT INTO meeting_attendees (meeting_id, agency, email, required) VALUES (?, ?, ?, ?)");
-    if (!s)
-        return false;
-    sqlite3_bind_int64(s, 1, meeting_id);
-    store_bind_text(s, 2, agency);
-    store_bind_text(s, 3, email);
-    sqlite3_bind_int(s, 4, required);
-    return store_run(s);
+    return store_run(store_stmt(st,
+        "INSERT INTO meeting_attendees (meeting_id, agency, email, required) VALUES (?, ?, ?, ?)",
+        STORE_INT(meeting_id), STORE_TEXT(agency), STORE_TEXT(email), STORE_INT(required)));
 }
 
 bool store_meeting_remove_attendee(store_t *st, int64_t meeting_id, const char *agency)
 {
-    sqlite3_stmt *s = store_prepare(st, "DELETE FROM meeting_attendees WHERE meeting_id = ?"
-                                        " AND agency = ?");
-    if (!s)
-        return false;
-    sqlite3_bind_int64(s, 1, meeting_id);
-    store_bind_text(s, 2, agency);
-    return store_run(s);
+    return store_run(store_stmt(st, "DELETE FROM meeting_attendees WHERE meeting_id = ?"
+                                    " AND agency = ?", STORE_INT(meeting_id), STORE_TEXT(agency)));
 }
 
 bool store_meeting_set_status(store_t *st, int64_t meeting_id, const char *status, int64_t now)
 {
-    sqlite3_stmt *s = store_prepare(st, "UPDATE meetings SET status = ?, updated = ? WHERE id = ?");
-    if (!s)
-        return false;
-    store_bind_text(s, 1, status);
-    sqlite3_bind_int64(s, 2, now);
-    sqlite3_bind_int64(s, 3, meeting_id);
-    return store_run(s);
+    return store_run(store_stmt(st, "UPDATE meetings SET status = ?, updated = ? WHERE id = ?",
+                                STORE_TEXT(status), STORE_INT(now), STORE_INT(meeting_id)));
 }
 
 bool store_meeting_bump(store_t *st, int64_t meeting_id, const char *status, int64_t start,
                         int64_t end, int64_t now)
 {
-    sqlite3_stmt *s = store_prepare(st,
+    return store_run(store_stmt(st,
         "UPDATE meetings SET sequence = sequence + 1, status = ?, start = ?, end = ?,"
-        " updated = ? WHERE id = ?");
-    if (!s)
-        return false;
-    store_bind_text(s, 1, status);
-    sqlite3_bind_int64(s, 2, start);
-    sqlite3_bind_int64(s, 3, end);
-    sqlite3_bind_int64(s, 4, now);
-    sqlite3_bind_int64(s, 5, meeting_id);
-    return store_run(s);
+        " updated = ? WHERE id = ?",
+        STORE_TEXT(status), STORE_INT(start), STORE_INT(end), STORE_INT(now),
+        STORE_INT(meeting_id)));
 }
 
 bool store_meeting_reset_answers(store_t *st, int64_t meeting_id)
 {
-    sqlite3_stmt *s = store_prepare(st,
+    return store_run(store_stmt(st,
         "UPDATE meeting_attendees SET partstat = 'NEEDS-ACTION', replied_at = NULL, replied_by = NULL"
-        " WHERE meeting_id = ?");
-    if (!s)
-        return false;
-    sqlite3_bind_int64(s, 1, meeting_id);
-    return store_run(s);
+        " WHERE meeting_id = ?", STORE_INT(meeting_id)));
 }
 
 bool store_meeting_set_place(store_t *st, int64_t meeting_id, const char *location,
                              const char *url)
 {
-    sqlite3_stmt *s = store_prepare(st,
+    return store_run(store_stmt(st,
         "UPDATE meetings SET location = COALESCE(?, location), online_url = COALESCE(?, online_url)"
-        " WHERE id = ?");
-    if (!s)
-        return false;
-    store_bind_text(s, 1, location);
-    store_bind_text(s, 2, url);
-    sqlite3_bind_int64(s, 3, meeting_id);
-    return store_run(s);
+        " WHERE id = ?", STORE_TEXT(location), STORE_TEXT(url), STORE_INT(meeting_id)));
 }
 
 bool store_meeting_mark_reminded(store_t *st, int64_t meeting_id, int64_t now)
 {
-    sqlite3_stmt *s = store_prepare(st,
-        "UPDATE meetings SET monitoring_reminded = ? WHERE id = ? AND monitoring_reminded IS NULL");
-    if (!s)
-        return false;
-    sqlite3_bind_int64(s, 1, now);
-    sqlite3_bind_int64(s, 2, meeting_id);
-    return store_run(s);
+    return store_run(store_stmt(st,
+        "UPDATE meetings SET monitoring_reminded = ? WHERE id = ? AND monitoring_reminded IS NULL",
+        STORE_INT(now), STORE_INT(meeting_id)));
 }
 
 /* --------------------------------------------------------------- lists */
 
 int64_t *store_meetings_ahead(store_t *st, const char *case_id, int64_t after, size_t *n)
 {
-    sqlite3_stmt *s = store_prepare(st, "SELECT id FROM meetings WHERE case_id = ? AND end > ?"
-                                        " AND status <> 'cancelled' ORDER BY start, id");
-    if (s) {
-        store_bind_text(s, 1, case_id);
-        sqlite3_bind_int64(s, 2, after);
-    }
-    return store_col_ids(s, n);
+    return store_col_ids(store_stmt(st, "SELECT id FROM meetings WHERE case_id = ? AND end > ?"
+                                        " AND status <> 'cancelled' ORDER BY start, id",
+                                    STORE_TEXT(case_id), STORE_INT(after)), n);
 }
 
 bool store_meeting_later_exists(store_t *st, const char *case_id, int64_t except, int64_t after)
 {
-    sqlite3_stmt *s = store_prepare(st,
+    return store_exists(store_stmt(st,
         "SELECT 1 FROM meetings WHERE case_id = ? AND id != ? AND status != 'cancelled'"
-        " AND start > ? LIMIT 1");
-    if (!s)
-        return false;
-    store_bind_text(s, 1, case_id);
-    sqlite3_bind_int64(s, 2, except);
-    sqlite3_bind_int64(s, 3, after);
-    bool yes = sqlite3_step(s) == SQLITE_ROW;
-    store_done(s);
-    return yes;
+        " AND start > ? LIMIT 1", STORE_TEXT(case_id), STORE_INT(except), STORE_INT(after)));
 }
 
 int64_t *store_meetings_monitoring(store_t *st, size_t *n)
@@ -252,31 +187,23 @@ int64_t *store_meetings_monitoring(store_t *st, size_t *n)
 int64_t *store_meetings_find(store_t *st, const char *case_id, const char *agency,
                              const char *status, size_t *n)
 {
-    sqlite3_stmt *s = store_prepare(st,
+    return store_col_ids(store_stmt(st,
         "SELECT DISTINCT m.id FROM meetings m LEFT JOIN meeting_attendees a ON a.meeting_id = m.id"
         " WHERE (?1 IS NULL OR m.case_id = ?1) AND (?2 IS NULL OR a.agency = ?2)"
-        " AND (?3 IS NULL OR m.status = ?3) ORDER BY m.start LIMIT 500");
-    if (s) {
-        store_bind_text(s, 1, case_id);
-        store_bind_text(s, 2, agency);
-        store_bind_text(s, 3, status);
-    }
-    return store_col_ids(s, n);
+        " AND (?3 IS NULL OR m.status = ?3) ORDER BY m.start LIMIT 500",
+        STORE_TEXT(case_id), STORE_TEXT(agency), STORE_TEXT(status)), n);
 }
 
 void store_meetings_agency_busy(store_t *st, const char *agency, int64_t from, int64_t to,
                                 int64_t except, ivset_t *out)
 {
-    sqlite3_stmt *s = store_prepare(st,
+    sqlite3_stmt *s = store_stmt(st,
         "SELECT m.start, m.end FROM meetings m JOIN meeting_attendees a ON a.meeting_id = m.id"
         " WHERE a.agency = ? AND m.status != 'cancelled' AND a.partstat != 'DECLINED'"
-        " AND m.end > ? AND m.start < ? AND m.id != ?");
+        " AND m.end > ? AND m.start < ? AND m.id != ?",
+        STORE_TEXT(agency), STORE_INT(from), STORE_INT(to), STORE_INT(except));
     if (!s)
         return;
-    store_bind_text(s, 1, agency);
-    sqlite3_bind_int64(s, 2, from);
-    sqlite3_bind_int64(s, 3, to);
-    sqlite3_bind_int64(s, 4, except);
     while (sqlite3_step(s) == SQLITE_ROW)
         ivset_push(out, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1));
     store_done(s);
@@ -288,17 +215,15 @@ bool store_meetings_of_agency(store_t *st, const char *agency, store_meeting_ent
 {
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *s = store_prepare(st,
+    sqlite3_stmt *s = store_stmt(st,
         "SELECT m.uid, m.case_id, m.type, m.start, m.end, m.sequence, m.status, m.updated"
         " FROM meetings m JOIN meeting_attendees a ON a.meeting_id = m.id"
-        " WHERE a.agency = ? ORDER BY m.start LIMIT 1000");
+        " WHERE a.agency = ? ORDER BY m.start LIMIT 1000", STORE_TEXT(agency));
     if (!s)
         return false;
-    store_bind_text(s, 1, agency);
     size_t cap = 0;
     while (sqlite3_step(s) == SQLITE_ROW) {
-        if (*n == cap)
-            *out = xrealloc(*out, (cap = cap ? cap * 2 : 16) * sizeof **out);
+        *out = xgrow(*out, *n, &cap, sizeof **out);
         store_meeting_entry_t *e = &(*out)[(*n)++];
         e->uid = xstrdup(store_col_text(s, 0));
         e->case_id = xstrdup(store_col_text(s, 1));

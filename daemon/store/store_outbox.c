@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * store_outbox.c - the outbox table's statements (store_outbox.h).  Plain
- * prepared statements, no logic: writes bind and run once, reads copy a
+ * prepared statements, no logic: writes bind (store_stmt) and run once, reads copy a
  * row into a struct that owns its strings, and the list is built by
  * store_rows_json.  The queue itself is daemon/mail/outbox.c.
  */
@@ -14,91 +14,56 @@
 
 bool store_outbox_insert(store_t *st, const store_outbox_new_t *m, bool *inserted)
 {
-    sqlite3_stmt *s = store_prepare(st,
+    sqlite3_stmt *s = store_stmt(st,
         "INSERT OR IGNORE INTO outbox (message_id, meeting_id, kind, mail_from, rcpt,"
         " subject, body, state, attempts, created, next_attempt)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)");
-    if (!s)
-        return false;
-    store_bind_text(s, 1, m->message_id);
-    if (m->meeting_id > 0)
-        sqlite3_bind_int64(s, 2, m->meeting_id);
-    else
-        sqlite3_bind_null(s, 2);
-    store_bind_text(s, 3, m->kind);
-    store_bind_text(s, 4, m->from);
-    store_bind_text(s, 5, m->rcpt);
-    store_bind_text(s, 6, m->subject);
-    sqlite3_bind_blob(s, 7, m->body, (int)m->len, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 8, m->now);
-    sqlite3_bind_int64(s, 9, m->now);
-    bool ok = sqlite3_step(s) == SQLITE_DONE;
-    *inserted = sqlite3_changes(sqlite3_db_handle(s)) != 0;
-    store_done(s);
+        " VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
+        STORE_TEXT(m->message_id), m->meeting_id > 0 ? STORE_INT(m->meeting_id) : STORE_NULL,
+        STORE_TEXT(m->kind), STORE_TEXT(m->from), STORE_TEXT(m->rcpt), STORE_TEXT(m->subject),
+        STORE_BLOB(m->body, m->len), STORE_INT(m->now), STORE_INT(m->now));
+    bool ok = store_run(s);
+    *inserted = ok && sqlite3_changes(store_db(st)) != 0;
     return ok;
 }
 
 bool store_outbox_set_state(store_t *st, int64_t id, const char *state, int64_t next_attempt,
                             const char *error, int64_t now)
 {
-    sqlite3_stmt *s = store_prepare(st,
+    return store_run(store_stmt(st,
         "UPDATE outbox SET state = ?, next_attempt = ?, last_error = ?,"
-        " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END WHERE id = ?");
-    if (!s)
-        return false;
-    store_bind_text(s, 1, state);
-    sqlite3_bind_int64(s, 2, next_attempt);
-    store_bind_text(s, 3, error);
-    store_bind_text(s, 4, state);
-    sqlite3_bind_int64(s, 5, now);
-    sqlite3_bind_int64(s, 6, id);
-    return store_run(s);
+        " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END WHERE id = ?",
+        STORE_TEXT(state), STORE_INT(next_attempt), STORE_TEXT(error), STORE_TEXT(state),
+        STORE_INT(now), STORE_INT(id)));
 }
 
 bool store_outbox_mark_sending(store_t *st, int64_t id, int64_t now)
 {
-    sqlite3_stmt *s = store_prepare(st,
+    return store_run_one(st, store_stmt(st,
         "UPDATE outbox SET state = 'sending', attempts = attempts + 1,"
-        " last_attempt = ? WHERE id = ? AND state = 'pending'");
-    if (!s)
-        return false;
-    sqlite3_bind_int64(s, 1, now);
-    sqlite3_bind_int64(s, 2, id);
-    return store_run(s) && sqlite3_changes(store_db(st)) == 1;
+        " last_attempt = ? WHERE id = ? AND state = 'pending'", STORE_INT(now), STORE_INT(id)));
 }
 
 bool store_outbox_mark_handed(store_t *st, int64_t id)
 {
-    sqlite3_stmt *s = store_prepare(st,
-        "UPDATE outbox SET state = 'handed' WHERE id = ? AND state = 'sending'");
-    if (!s)
-        return false;
-    sqlite3_bind_int64(s, 1, id);
-    return store_run(s);
+    return store_run(store_stmt(st,
+        "UPDATE outbox SET state = 'handed' WHERE id = ? AND state = 'sending'", STORE_INT(id)));
 }
 
 int store_outbox_attempts(store_t *st, int64_t id)
 {
-    sqlite3_stmt *s = store_prepare(st, "SELECT attempts FROM outbox WHERE id = ?");
-    int attempts = 1;
-    if (s) {
-        sqlite3_bind_int64(s, 1, id);
-        if (sqlite3_step(s) == SQLITE_ROW)
-            attempts = sqlite3_column_int(s, 0);
-        store_done(s);
-    }
-    return attempts;
+    return (int)store_int(store_stmt(st, "SELECT attempts FROM outbox WHERE id = ?",
+                                     STORE_INT(id)), 1);
 }
 
 bool store_outbox_next_due(store_t *st, int64_t now, store_outbox_due_t *m)
 {
     memset(m, 0, sizeof *m);
-    sqlite3_stmt *s = store_prepare(st,
+    sqlite3_stmt *s = store_stmt(st,
         "SELECT id, created, attempts, message_id, mail_from, rcpt, body, config_error FROM outbox"
-        " WHERE state = 'pending' AND next_attempt <= ? ORDER BY next_attempt, id LIMIT 1");
+        " WHERE state = 'pending' AND next_attempt <= ? ORDER BY next_attempt, id LIMIT 1",
+        STORE_INT(now));
     if (!s)
         return false;
-    sqlite3_bind_int64(s, 1, now);
     bool found = sqlite3_step(s) == SQLITE_ROW;
     if (found) {
         m->id = sqlite3_column_int64(s, 0);
@@ -128,15 +93,9 @@ void store_outbox_due_free(store_outbox_due_t *m)
 
 bool store_outbox_earliest(store_t *st, int64_t *when)
 {
-    sqlite3_stmt *s = store_prepare(st,
-        "SELECT MIN(next_attempt) FROM outbox WHERE state = 'pending'");
-    if (!s)
-        return false;
-    bool found = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL;
-    if (found)
-        *when = sqlite3_column_int64(s, 0);
-    store_done(s);
-    return found;
+    *when = store_int(store_prepare(st,
+        "SELECT MIN(next_attempt) FROM outbox WHERE state = 'pending'"), INT64_MIN);
+    return *when != INT64_MIN;
 }
 
 bool store_outbox_in_doubt(store_t *st, store_outbox_doubt_t **out, size_t *n)
@@ -167,13 +126,8 @@ void store_outbox_doubts_free(store_outbox_doubt_t *rows, size_t n)
 
 int store_outbox_count(store_t *st, const char *state)
 {
-    sqlite3_stmt *s = store_prepare(st, "SELECT COUNT(*) FROM outbox WHERE state = ?");
-    if (!s)
-        return -1;
-    store_bind_text(s, 1, state);
-    int n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
-    store_done(s);
-    return n;
+    return (int)store_int(store_stmt(st, "SELECT COUNT(*) FROM outbox WHERE state = ?",
+                                     STORE_TEXT(state)), -1);
 }
 
 json_t *store_outbox_list(store_t *st, const char *state, int limit)
@@ -182,15 +136,11 @@ json_t *store_outbox_list(store_t *st, const char *state, int limit)
         "id", "message_id", "meeting_id", "kind", "rcpt", "subject", "state", "attempts",
         "created", "next_attempt", "last_attempt", "sent_at", "last_error", "bounced_at",
         "config_error"};
-    sqlite3_stmt *s = store_prepare(st,
+    sqlite3_stmt *s = store_stmt(st,
         "SELECT id, message_id, meeting_id, kind, rcpt, subject, state, attempts,"
         " created, next_attempt, last_attempt, sent_at, last_error, bounced_at, config_error"
-        " FROM outbox"
-        " WHERE (?1 IS NULL OR state = ?1) ORDER BY id DESC LIMIT ?2");
-    if (s) {
-        store_bind_text(s, 1, state);
-        sqlite3_bind_int(s, 2, limit > 0 ? limit : 200);
-    }
+        " FROM outbox WHERE (?1 IS NULL OR state = ?1) ORDER BY id DESC LIMIT ?2",
+        STORE_TEXT(state), STORE_INT(limit > 0 ? limit : 200));
     json_t *list = store_rows_json(s, "isissssittttstb", names);
     return list ? list : json_array();
 }
