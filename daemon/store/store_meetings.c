@@ -14,28 +14,29 @@
 
 /* ---------------------------------------------------------------- rows */
 
-#define MEETING_COLS "id, uid, case_id, type, start, end, location, online_url, note," \
-                     " sequence, status, monitoring_date, lead, created, updated," \
-                     " monitoring_reminded"
+/* The text columns first, in the order of meeting_texts, then the numbers. */
+#define MEETING_COLS "uid, case_id, type, location, online_url, note, status, monitoring_date," \
+                     " lead, id, start, end, created, updated, monitoring_reminded, sequence"
+#define MEETING_NTEXT 9
+
+/* The row's owned strings, in MEETING_COLS order. */
+static void meeting_texts(store_meeting_t *g, char **out[MEETING_NTEXT])
+{
+    char **t[MEETING_NTEXT] = {&g->uid, &g->case_id, &g->type, &g->location, &g->url, &g->note,
+                               &g->status, &g->monitoring_date, &g->lead};
+    memcpy(out, t, sizeof t);
+}
 
 static void meeting_from_row(sqlite3_stmt *s, store_meeting_t *g)
 {
-    g->id = sqlite3_column_int64(s, 0);
-    g->uid = xstrdup(store_col_text(s, 1));
-    g->case_id = xstrdup(store_col_text(s, 2));
-    g->type = xstrdup(store_col_text(s, 3));
-    g->start = sqlite3_column_int64(s, 4);
-    g->end = sqlite3_column_int64(s, 5);
-    g->location = xstrdup(store_col_text(s, 6));
-    g->url = xstrdup(store_col_text(s, 7));
-    g->note = xstrdup(store_col_text(s, 8));
-    g->sequence = sqlite3_column_int(s, 9);
-    g->status = xstrdup(store_col_text(s, 10));
-    g->monitoring_date = xstrdup(store_col_text(s, 11));
-    g->lead = xstrdup(store_col_text(s, 12));
-    g->created = sqlite3_column_int64(s, 13);
-    g->updated = sqlite3_column_int64(s, 14);
-    g->reminded = sqlite3_column_int64(s, 15);
+    char **text[MEETING_NTEXT];
+    meeting_texts(g, text);
+    for (int c = 0; c < MEETING_NTEXT; c++)
+        *text[c] = xstrdup(store_col_text(s, c));
+    int64_t *num[] = {&g->id, &g->start, &g->end, &g->created, &g->updated, &g->reminded};
+    for (int c = 0; c < 6; c++)
+        *num[c] = sqlite3_column_int64(s, MEETING_NTEXT + c);
+    g->sequence = sqlite3_column_int(s, MEETING_NTEXT + 6);
 }
 
 static void load_attendees(store_t *st, store_meeting_t *g)
@@ -81,9 +82,10 @@ int64_t store_meeting_id_by_uid(store_t *st, const char *uid)
 
 void store_meeting_free(store_meeting_t *g)
 {
-    free(g->uid); free(g->case_id); free(g->type); free(g->location);
-    free(g->url); free(g->note); free(g->status); free(g->monitoring_date);
-    free(g->lead);
+    char **text[MEETING_NTEXT];
+    meeting_texts(g, text);
+    for (int c = 0; c < MEETING_NTEXT; c++)
+        free(*text[c]);
     for (size_t i = 0; i < g->natt; i++) {
         free(g->att[i].agency);
         free(g->att[i].email);
