@@ -161,13 +161,20 @@ void store_bind_json(sqlite3_stmt *s, int idx, const json_t *j)
     sqlite3_bind_text(s, idx, text, -1, free);
 }
 
-bool store_run(sqlite3_stmt *s)
+/* Step s once and finish it: the step's result code (SQLITE_MISUSE for a
+ * NULL statement). */
+static int step_once(sqlite3_stmt *s)
 {
     if (!s)
-        return false;
-    bool ok = sqlite3_step(s) == SQLITE_DONE;
+        return SQLITE_MISUSE;
+    int rc = sqlite3_step(s);
     store_done(s);
-    return ok;
+    return rc;
+}
+
+bool store_run(sqlite3_stmt *s)
+{
+    return step_once(s) == SQLITE_DONE;
 }
 
 static json_t *col_value(sqlite3_stmt *s, int col, char kind)
@@ -239,11 +246,7 @@ sqlite3_stmt *store_stmtv(store_t *st, const char *sql, const store_arg_t *args,
 
 bool store_exists(sqlite3_stmt *s)
 {
-    if (!s)
-        return false;
-    bool found = sqlite3_step(s) == SQLITE_ROW;
-    store_done(s);
-    return found;
+    return step_once(s) == SQLITE_ROW;
 }
 
 int64_t store_int(sqlite3_stmt *s, int64_t dflt)
