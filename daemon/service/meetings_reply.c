@@ -138,8 +138,8 @@ static bool rsvp_verify(meetings_t *m, const char *token, rsvp_claim_t *c)
 
 /* ------------------------------------------------------------ replies */
 
-static int set_partstat(meetings_t *m, int64_t id, const char *agency, imip_partstat_t ps,
-                        const char *replied_by)
+static bool set_partstat(meetings_t *m, int64_t id, const char *agency, imip_partstat_t ps,
+                         const char *replied_by)
 {
     return store_attendee_answer(m->st, id, agency, imip_partstat_name(ps), tu_now(),
                                  replied_by);
@@ -209,7 +209,7 @@ static bool apply_partstat(meetings_t *m, const mtg_t *g, const mtg_att_t *a,
     *replan = ps == PARTSTAT_DECLINED && a->required &&
               strcmp(g->status, MEETING_STATUS_SCHEDULED) == 0;
     if (store_begin(m->st) != 0) return false;
-    bool ok = set_partstat(m, g->id, a->agency, ps, replied_by) == 0;
+    bool ok = set_partstat(m, g->id, a->agency, ps, replied_by);
     if (ok && *replan)
         ok = store_meeting_set_status(m->st, g->id, MEETING_STATUS_REPLAN, tu_now()) && city &&
              mail_replan(m, city, g, a->agency) == 0;
@@ -411,7 +411,7 @@ static void apply_dsn(meetings_t *m, const imip_dsn_t *d, meetings_res_t *res)
     } else if (!d->failed) {
         mtg_res_ok(res, 200, json_pack("{s:I, s:s, s:b}", "outbox", (json_int_t)id, "action",
                                        d->action ? d->action : "", "bounced", false));
-    } else if (store_outbox_bounce(m->st, id, d->reason ? d->reason : "failed", tu_now()) != 0) {
+    } else if (!store_outbox_bounce(m->st, id, d->reason ? d->reason : "failed", tu_now())) {
         mtg_res_error(res, 500, "store", "配送不能を記録できませんでした");
     } else {
         log_error("outbox: message %lld bounced: %s", (long long)id, d->reason ? d->reason : "");

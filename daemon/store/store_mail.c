@@ -12,14 +12,14 @@
 #include "log.h"
 #include "util.h"
 
-int store_attendee_answer(store_t *st, int64_t meeting_id, const char *agency,
-                          const char *partstat, int64_t when, const char *replied_by)
+bool store_attendee_answer(store_t *st, int64_t meeting_id, const char *agency,
+                           const char *partstat, int64_t when, const char *replied_by)
 {
     return store_run(store_stmt(st,
         "UPDATE meeting_attendees SET partstat = ?, replied_at = ?, replied_by = ?"
         " WHERE meeting_id = ? AND agency = ?",
         STORE_TEXT(partstat), STORE_INT(when), STORE_TEXT(replied_by), STORE_INT(meeting_id),
-        STORE_TEXT(agency))) ? 0 : -1;
+        STORE_TEXT(agency)));
 }
 
 bool store_outbox_exists(store_t *st, int64_t id)
@@ -37,24 +37,24 @@ int64_t store_outbox_by_message_id(store_t *st, const char *message_id)
     return id;
 }
 
-int store_outbox_bounce(store_t *st, int64_t id, const char *reason, int64_t when)
+bool store_outbox_bounce(store_t *st, int64_t id, const char *reason, int64_t when)
 {
     sqlite3_stmt *s = store_stmt(st,
         "UPDATE outbox SET state = 'bounced', bounced_at = ?, bounce_reason = ?,"
         " last_error = ? WHERE id = ?",
         STORE_INT(when), STORE_TEXT(reason), STORE_TEXT(reason), STORE_INT(id));
-    if (!s) return -1;
+    if (!s) return false;
     if (!store_run(s)) {
         log_error("outbox: cannot mark %lld bounced: %s", (long long)id, store_errmsg(st));
-        return -1;
+        return false;
     }
-    return sqlite3_changes(store_db(st)) == 1 ? 0 : -1;
+    return sqlite3_changes(store_db(st)) == 1;
 }
 
-int store_outbox_set_config_error(store_t *st, int64_t id, bool on)
+bool store_outbox_set_config_error(store_t *st, int64_t id, bool on)
 {
     return store_run(store_stmt(st, "UPDATE outbox SET config_error = ? WHERE id = ?",
-                                STORE_INT(on), STORE_INT(id))) ? 0 : -1;
+                                STORE_INT(on), STORE_INT(id)));
 }
 
 int store_outbox_config_errors(store_t *st)
