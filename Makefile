@@ -41,6 +41,21 @@ SAN      = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 PREFIX  ?= /usr/local
 DESTDIR ?=
 
+# Every object and binary depends on build/flags, which holds the compiler
+# and its flags.  It is rewritten only when they differ from what it holds,
+# so a changed CFLAGS, WARN or pkg-config answer rebuilds everything (a
+# stale object built with other warnings cannot hide a hit), and an
+# unchanged build rebuilds nothing.
+FLAGS_STAMP = build/flags
+FLAGS_TEXT  = $(CC) $(BASE_CFLAGS) | $(SAN) | $(LDLIBS)
+# A dry run (make -n) leaves it alone.
+ifeq ($(findstring n,$(firstword -$(MAKEFLAGS))),)
+ifneq ($(strip $(file < $(FLAGS_STAMP))),$(strip $(FLAGS_TEXT)))
+$(shell mkdir -p build)
+$(file > $(FLAGS_STAMP),$(FLAGS_TEXT))
+endif
+endif
+
 # ---- layers ---------------------------------------------------------------
 LAYERS       = core calendars rules store mail service api ui cli
 LAYER_DIR_core      = daemon/core
@@ -105,11 +120,11 @@ deps:
 
 # One object rule per layer, each with only that layer's include path.
 define layer_rules
-build/obj/$(LAYER_DIR_$(1))/%.o: $(LAYER_DIR_$(1))/%.c
+build/obj/$(LAYER_DIR_$(1))/%.o: $(LAYER_DIR_$(1))/%.c $(FLAGS_STAMP)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(BASE_CFLAGS) $(call layer_inc,$(1)) -c $$< -o $$@
 
-build/san/$(LAYER_DIR_$(1))/%.o: $(LAYER_DIR_$(1))/%.c
+build/san/$(LAYER_DIR_$(1))/%.o: $(LAYER_DIR_$(1))/%.c $(FLAGS_STAMP)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(BASE_CFLAGS) $(call layer_inc,$(1)) $$(SAN) -O1 -c $$< -o $$@
 
@@ -126,19 +141,19 @@ $(foreach l,$(LAYERS),$(eval $(call layer_rules,$(l))))
 # The web UI's assets, embedded into the ui archive as generated C; the
 # build id in their paths changes whenever any of them does.
 UI_ASSETS = $(sort $(wildcard daemon/ui/assets/*))
-build/tools/ui_embed: daemon/ui/tools/ui_embed.c daemon/core/sha256.c
+build/tools/ui_embed: daemon/ui/tools/ui_embed.c daemon/core/sha256.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -Iinclude/core -o $@ $^
+	$(CC) $(BASE_CFLAGS) -Iinclude/core -o $@ $(filter %.c,$^)
 
 build/gen/ui_assets.c: build/tools/ui_embed $(UI_ASSETS)
 	@mkdir -p $(dir $@)
 	build/tools/ui_embed $@ $(UI_ASSETS)
 
-build/obj/gen/ui_assets.o: build/gen/ui_assets.c
+build/obj/gen/ui_assets.o: build/gen/ui_assets.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(call layer_inc,ui) -c $< -o $@
 
-build/san/gen/ui_assets.o: build/gen/ui_assets.c
+build/san/gen/ui_assets.o: build/gen/ui_assets.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(call layer_inc,ui) $(SAN) -O1 -c $< -o $@
 
@@ -146,7 +161,7 @@ $(call layer_lib,ui): build/obj/gen/ui_assets.o
 $(call layer_san,ui): build/san/gen/ui_assets.o
 
 # The daemon's main wires every layer.
-build/obj/daemon/main_tsunagud.o: daemon/main_tsunagud.c
+build/obj/daemon/main_tsunagud.o: daemon/main_tsunagud.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(ALL_INC) -c $< -o $@
 
@@ -159,11 +174,11 @@ bin/tsunagu: build/obj/daemon/cli/main_tsunagu.o $(CLI_LIBS)
 	$(CC) $(BASE_CFLAGS) -o $@ $^ $(LDLIBS)
 
 # The test harness (tests/support) is an archive of its own.
-build/obj/tests/support/%.o: tests/support/%.c
+build/obj/tests/support/%.o: tests/support/%.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -c $< -o $@
 
-build/san/tests/support/%.o: tests/support/%.c
+build/san/tests/support/%.o: tests/support/%.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) $(SAN) -O1 -c $< -o $@
 
@@ -175,19 +190,19 @@ $(SUPPORT_SAN): $(TEST_SUPPORT:%.c=build/san/%.o)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-build/tests/%: tests/unit/%.c $(SUPPORT_LIB) $(TEST_LIBS)
+build/tests/%: tests/unit/%.c $(SUPPORT_LIB) $(TEST_LIBS) $(FLAGS_STAMP)
 	@mkdir -p build/tests
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(SUPPORT_LIB) $(TEST_LIBS) $(LDLIBS) -lcmocka
 
-build/tests-san/%: tests/unit/%.c $(SUPPORT_SAN) $(TEST_SAN_LIBS)
+build/tests-san/%: tests/unit/%.c $(SUPPORT_SAN) $(TEST_SAN_LIBS) $(FLAGS_STAMP)
 	@mkdir -p build/tests-san
 	$(CC) $(TEST_CFLAGS) $(SAN) -O1 -o $@ $< $(SUPPORT_SAN) $(TEST_SAN_LIBS) $(LDLIBS) -lcmocka
 
-build/itests/%: tests/integration/%.c $(SUPPORT_LIB) $(TEST_LIBS)
+build/itests/%: tests/integration/%.c $(SUPPORT_LIB) $(TEST_LIBS) $(FLAGS_STAMP)
 	@mkdir -p build/itests
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(SUPPORT_LIB) $(TEST_LIBS) $(LDLIBS) -lcmocka
 
-build/bench/%: tests/bench/%.c $(SUPPORT_LIB) $(TEST_LIBS)
+build/bench/%: tests/bench/%.c $(SUPPORT_LIB) $(TEST_LIBS) $(FLAGS_STAMP)
 	@mkdir -p build/bench
 	$(CC) $(TEST_CFLAGS) -O2 -o $@ $< $(SUPPORT_LIB) $(TEST_LIBS) $(LDLIBS)
 

@@ -53,12 +53,12 @@
 
 #include "api.h"
 #include "case.h"
-#include "feeds.h"
 #include "ids.h"
 #include "log.h"
 #include "meetings.h"
 #include "outbox.h"
 #include "rules.h"
+#include "rules_impact.h"
 #include "store_audit.h"
 #include "store_cases.h"
 #include "store_decisions.h"
@@ -458,25 +458,12 @@ typedef struct free_ctx {
     json_t     *used;      /* {agency: minutes | null}, for the snapshot */
 } free_ctx_t;
 
-/* Tie-break 2 from the ingested calendars.  Unknown (-1) while any of the
- * agency's feeds has never been fetched: an empty busy set would read as
- * "completely free" and win ties unfairly. */
+/* Tie-break 2 from the ingested calendars (rules_impact_free_minutes),
+ * recorded for the decision's snapshot. */
 static int64_t daemon_free_minutes(void *arg, const agency_t *a, int days)
 {
     free_ctx_t *fc = arg;
-    agency_busy_t ab;
-    int64_t to = fc->now + (int64_t)(days * 2 + 21) * 86400;
-    int64_t m = -1;
-    if (feeds_agency_busy(fc->d->store, a->id, fc->now, to, &ab)) {
-        if (!ab.any_pending) {
-            const ivset_t **sets = xcalloc(ab.ncal + 1, sizeof *sets);
-            for (size_t i = 0; i < ab.ncal; i++)
-                sets[i] = &ab.busy[i];
-            m = rules_free_working_minutes(tsunagud_city(fc->d), a, sets, ab.ncal, fc->now, days);
-            free(sets);
-        }
-        agency_busy_free(&ab);
-    }
+    int64_t m = rules_impact_free_minutes(fc->d, a, fc->now, days);
     json_object_set_new(fc->used, a->id, m < 0 ? json_null() : json_integer(m));
     return m;
 }

@@ -39,6 +39,13 @@ void *xrealloc(void *p, size_t n)
     return p;
 }
 
+void *xgrow(void *p, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap) return p;
+    *cap = *cap ? *cap * 2 : 8;
+    return xrealloc(p, *cap * size);
+}
+
 char *xstrdup(const char *s)
 {
     if (!s) return NULL;

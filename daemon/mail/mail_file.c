@@ -92,11 +92,6 @@ static mailer_known_t file_delivered(mailer_t *m, const char *message_id)
     return found ? MAILER_DELIVERED : MAILER_NOT_DELIVERED;
 }
 
-static void file_free(mailer_t *m)
-{
-    free(m->priv);
-}
-
 const mailer_backend_t mail_file_backend = {
-    "file", file_init, file_send, file_delivered, file_free
+    "file", file_init, file_send, file_delivered, NULL
 };

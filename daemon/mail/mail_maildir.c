@@ -101,11 +101,6 @@ static mailer_known_t maildir_delivered(mailer_t *m, const char *message_id)
     return found ? MAILER_DELIVERED : MAILER_NOT_DELIVERED;
 }
 
-static void maildir_free(mailer_t *m)
-{
-    free(m->priv);
-}
-
 const mailer_backend_t mail_maildir_backend = {
-    "maildir", maildir_init, maildir_send, maildir_delivered, maildir_free
+    "maildir", maildir_init, maildir_send, maildir_delivered, NULL
 };

@@ -43,6 +43,7 @@ void mailer_free(mailer_t *m)
 {
     if (!m) return;
     if (m->be->free) m->be->free(m);
+    else free(m->priv);
     free(m);
 }
 

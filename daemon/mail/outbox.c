@@ -8,8 +8,9 @@
  * letters it if it is past the maximum age, else commits 'sending' and
  * hands it to the mailer.  The mailer's done callback commits the outcome
  * and kicks again.  When nothing is due, the timer is armed for the
- * earliest next_attempt.  All SQL is prepared; every state change is its
- * own autocommit statement, so each one is durable when it returns.
+ * earliest next_attempt.  The SQL is in store_outbox.c; every state
+ * change is its own autocommit statement, so each one is durable when it
+ * returns.
  */
 #include "outbox.h"
 
@@ -19,6 +20,7 @@
 
 #include "log.h"
 #include "store_mail.h"
+#include "store_outbox.h"
 #include "timeutil.h"
 #include "util.h"
 
@@ -102,29 +104,17 @@ void outbox_free(outbox_t *ob)
 int outbox_enqueue(store_t *st, const imip_mail_t *mail, int64_t meeting_id,
                    const char *kind, int64_t now, bool *duplicate)
 {
-    sqlite3_stmt *s = store_prepare(st,
-        "INSERT OR IGNORE INTO outbox (message_id, meeting_id, kind, mail_from, rcpt,"
-        " subject, body, state, attempts, created, next_attempt)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)");
-    if (!s) return -1;
-    store_bind_text(s, 1, mail->message_id);
-    if (meeting_id > 0) sqlite3_bind_int64(s, 2, meeting_id);
-    else sqlite3_bind_null(s, 2);
-    store_bind_text(s, 3, kind);
-    store_bind_text(s, 4, mail->from);
-    store_bind_text(s, 5, mail->rcpt);
-    store_bind_text(s, 6, mail->subject);
-    sqlite3_bind_blob(s, 7, mail->raw, (int)mail->len, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 8, now);
-    sqlite3_bind_int64(s, 9, now);
-    int rc = sqlite3_step(s);
-    int changed = sqlite3_changes(sqlite3_db_handle(s));
-    store_done(s);
-    if (rc != SQLITE_DONE) {
+    store_outbox_new_t row = {
+        .message_id = mail->message_id, .from = mail->from, .rcpt = mail->rcpt,
+        .subject = mail->subject, .kind = kind, .body = mail->raw, .len = mail->len,
+        .meeting_id = meeting_id, .now = now,
+    };
+    bool inserted;
+    if (!store_outbox_insert(st, &row, &inserted)) {
         log_error("outbox: cannot store %s: %s", mail->message_id, store_errmsg(st));
         return -1;
     }
-    if (duplicate) *duplicate = changed == 0;
+    if (duplicate) *duplicate = !inserted;
     return 0;
 }
 
@@ -133,51 +123,16 @@ int outbox_enqueue(store_t *st, const imip_mail_t *mail, int64_t meeting_id,
 static void set_state(outbox_t *ob, int64_t id, const char *state,
                       int64_t next_attempt, const char *error)
 {
-    sqlite3_stmt *s = store_prepare(ob->st,
-        "UPDATE outbox SET state = ?, next_attempt = ?, last_error = ?,"
-        " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END WHERE id = ?");
-    if (!s) return;
-    store_bind_text(s, 1, state);
-    sqlite3_bind_int64(s, 2, next_attempt);
-    store_bind_text(s, 3, error);
-    store_bind_text(s, 4, state);
-    sqlite3_bind_int64(s, 5, outbox_now(ob));
-    sqlite3_bind_int64(s, 6, id);
-    if (sqlite3_step(s) != SQLITE_DONE)
+    if (!store_outbox_set_state(ob->st, id, state, next_attempt, error, outbox_now(ob)))
         log_error("outbox: cannot update message %lld: %s", (long long)id, store_errmsg(ob->st));
-    store_done(s);
-}
-
-static bool mark_sending(outbox_t *ob, int64_t id)
-{
-    sqlite3_stmt *s = store_prepare(ob->st,
-        "UPDATE outbox SET state = 'sending', attempts = attempts + 1,"
-        " last_attempt = ? WHERE id = ? AND state = 'pending'");
-    if (!s) return false;
-    sqlite3_bind_int64(s, 1, outbox_now(ob));
-    sqlite3_bind_int64(s, 2, id);
-    bool ok = sqlite3_step(s) == SQLITE_DONE && sqlite3_changes(store_db(ob->st)) == 1;
-    store_done(s);
-    return ok;
 }
 
 /* ---- recovery --------------------------------------------------------- */
 
-static bool mark_handed(outbox_t *ob, int64_t id)
-{
-    sqlite3_stmt *s = store_prepare(ob->st,
-        "UPDATE outbox SET state = 'handed' WHERE id = ? AND state = 'sending'");
-    if (!s) return false;
-    sqlite3_bind_int64(s, 1, id);
-    bool ok = sqlite3_step(s) == SQLITE_DONE;
-    store_done(s);
-    return ok;
-}
-
 static void on_handed(void *arg)
 {
     outbox_t *ob = arg;
-    if (ob->in_flight) mark_handed(ob, ob->in_flight_id);
+    if (ob->in_flight) store_outbox_mark_handed(ob->st, ob->in_flight_id);
 }
 
 /* One row left mid-send by a crash: see the argument in outbox.h. */
@@ -201,31 +156,13 @@ static void recover_row(outbox_t *ob, int64_t id, const char *mid, bool handed, 
 
 int outbox_recover(outbox_t *ob)
 {
-    sqlite3_stmt *s = store_prepare(ob->st,
-        "SELECT id, message_id, state FROM outbox WHERE state IN ('sending', 'handed') ORDER BY id");
-    if (!s) return 0;
-    int64_t *ids = NULL;
-    char **mids = NULL;
-    bool *handed = NULL;
-    size_t n = 0;
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        ids = xrealloc(ids, (n + 1) * sizeof *ids);
-        mids = xrealloc(mids, (n + 1) * sizeof *mids);
-        handed = xrealloc(handed, (n + 1) * sizeof *handed);
-        ids[n] = sqlite3_column_int64(s, 0);
-        mids[n] = xstrdup(store_col_text(s, 1));
-        handed[n] = strcmp(store_col_text(s, 2), "handed") == 0;
-        n++;
-    }
-    store_done(s);
+    store_outbox_doubt_t *rows;
+    size_t n;
+    if (!store_outbox_in_doubt(ob->st, &rows, &n)) return 0;
     int64_t now = outbox_now(ob);
-    for (size_t i = 0; i < n; i++) {
-        recover_row(ob, ids[i], mids[i], handed[i], now);
-        free(mids[i]);
-    }
-    free(ids);
-    free(mids);
-    free(handed);
+    for (size_t i = 0; i < n; i++)
+        recover_row(ob, rows[i].id, rows[i].message_id, rows[i].handed, now);
+    store_outbox_doubts_free(rows, n);
     return (int)n;
 }
 
@@ -242,70 +179,17 @@ void outbox_kick(outbox_t *ob)
     if (ob && !ob->in_flight && !ob->paused) arm_timer(ob, 0);
 }
 
-typedef struct due_msg {
-    int64_t id, created;
-    int     attempts;
-    bool    config_error;     /* waiting on our configuration: no age limit */
-    char   *message_id, *from, *rcpt;
-    char   *body;
-    size_t  len;
-} due_msg_t;
-
-static void due_free(due_msg_t *m)
-{
-    free(m->message_id);
-    free(m->from);
-    free(m->rcpt);
-    free(m->body);
-}
-
-static bool next_due(outbox_t *ob, int64_t now, due_msg_t *m)
-{
-    sqlite3_stmt *s = store_prepare(ob->st,
-        "SELECT id, created, attempts, message_id, mail_from, rcpt, body, config_error FROM outbox"
-        " WHERE state = 'pending' AND next_attempt <= ? ORDER BY next_attempt, id LIMIT 1");
-    if (!s) return false;
-    sqlite3_bind_int64(s, 1, now);
-    bool found = sqlite3_step(s) == SQLITE_ROW;
-    if (found) {
-        m->id = sqlite3_column_int64(s, 0);
-        m->created = sqlite3_column_int64(s, 1);
-        m->attempts = sqlite3_column_int(s, 2);
-        m->message_id = xstrdup(store_col_text(s, 3));
-        m->from = xstrdup(store_col_text(s, 4));
-        m->rcpt = xstrdup(store_col_text(s, 5));
-        m->len = (size_t)sqlite3_column_bytes(s, 6);
-        m->body = xmalloc(m->len + 1);
-        memcpy(m->body, sqlite3_column_blob(s, 6), m->len);
-        m->body[m->len] = '\0';
-        m->config_error = sqlite3_column_int(s, 7) != 0;
-    }
-    store_done(s);
-    return found;
-}
-
 static void arm_for_earliest(outbox_t *ob, int64_t now)
 {
-    sqlite3_stmt *s = store_prepare(ob->st,
-        "SELECT MIN(next_attempt) FROM outbox WHERE state = 'pending'");
-    if (!s) return;
-    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
-        arm_timer(ob, sqlite3_column_int64(s, 0) - now);
-    store_done(s);
+    int64_t when;
+    if (store_outbox_earliest(ob->st, &when)) arm_timer(ob, when - now);
 }
 
 /* Back to pending after the backoff for its attempt count. */
 static void retry_later(outbox_t *ob, int64_t id, int64_t now, mail_result_t res,
                         const char *detail)
 {
-    sqlite3_stmt *s = store_prepare(ob->st, "SELECT attempts FROM outbox WHERE id = ?");
-    int attempts = 1;
-    if (s) {
-        sqlite3_bind_int64(s, 1, id);
-        if (sqlite3_step(s) == SQLITE_ROW) attempts = sqlite3_column_int(s, 0);
-        store_done(s);
-    }
-    int64_t delay = outbox_backoff(&ob->cfg, attempts);
+    int64_t delay = outbox_backoff(&ob->cfg, store_outbox_attempts(ob->st, id));
     set_state(ob, id, "pending", now + delay, detail);
     if (res == MAIL_CONFIG)
         log_error("outbox: message %lld waits on a CONFIGURATION ERROR (%s); "
@@ -361,7 +245,7 @@ char *outbox_max_age_note(int64_t max_age)
 /* The envelope sender: VERP "local+<row id>@domain" of BOUNCE_ADDRESS,
  * so a delivery status notification names the row it is about; else
  * the row's own sender. */
-static char *envelope_from(const outbox_t *ob, const due_msg_t *m)
+static char *envelope_from(const outbox_t *ob, const store_outbox_due_t *m)
 {
     const char *b = ob->cfg.bounce_address;
     const char *at = b ? strrchr(b, '@') : NULL;
@@ -373,10 +257,9 @@ static void pump(outbox_t *ob)
 {
     if (ob->paused) return;
     int64_t now = outbox_now(ob);
-    due_msg_t m;
+    store_outbox_due_t m;
     for (;;) {
-        memset(&m, 0, sizeof m);
-        if (!next_due(ob, now, &m)) {
+        if (!store_outbox_next_due(ob->st, now, &m)) {
             arm_for_earliest(ob, now);
             return;
         }
@@ -386,13 +269,13 @@ static void pump(outbox_t *ob)
             free(note);
             log_error("outbox: %s to %s dead-lettered after %d attempts", m.message_id,
                       m.rcpt, m.attempts);
-            due_free(&m);
+            store_outbox_due_free(&m);
             continue;
         }
         break;
     }
-    if (!mark_sending(ob, m.id)) {
-        due_free(&m);
+    if (!store_outbox_mark_sending(ob->st, m.id, outbox_now(ob))) {
+        store_outbox_due_free(&m);
         return;
     }
     ob->in_flight = true;
@@ -403,7 +286,7 @@ static void pump(outbox_t *ob)
                     on_mail_done, ob) != 0)
         on_mail_done(MAIL_TEMPFAIL, "送信を開始できません (could not start transfer)", ob);
     free(from);
-    due_free(&m);
+    store_outbox_due_free(&m);
 }
 
 static void on_outbox_timer(evutil_socket_t fd, short what, void *arg)
@@ -414,60 +297,13 @@ static void on_outbox_timer(evutil_socket_t fd, short what, void *arg)
 
 /* ---- reporting -------------------------------------------------------- */
 
-int outbox_count(store_t *st, const char *state)
-{
-    sqlite3_stmt *s = store_prepare(st, "SELECT COUNT(*) FROM outbox WHERE state = ?");
-    if (!s) return -1;
-    store_bind_text(s, 1, state);
-    int n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
-    store_done(s);
-    return n;
-}
-
-static json_t *iso_or_null(sqlite3_stmt *s, int col)
-{
-    if (sqlite3_column_type(s, col) == SQLITE_NULL) return json_null();
-    char buf[TU_ISO_LEN];
-    return json_string(tu_format_iso8601(sqlite3_column_int64(s, col), tz_default(), buf));
-}
-
 json_t *outbox_json(store_t *st, const char *state, int limit)
 {
     json_t *counts = json_object();
     const char *states[] = { "pending", "sending", "handed", "sent", "dead", "bounced" };
     for (size_t i = 0; i < 6; i++)
-        json_object_set_new(counts, states[i], json_integer(outbox_count(st, states[i])));
+        json_object_set_new(counts, states[i], json_integer(store_outbox_count(st, states[i])));
     json_object_set_new(counts, "config_error", json_integer(store_outbox_config_errors(st)));
-    sqlite3_stmt *s = store_prepare(st,
-        "SELECT id, message_id, meeting_id, kind, rcpt, subject, state, attempts,"
-        " created, next_attempt, last_attempt, sent_at, last_error, bounced_at, config_error"
-        " FROM outbox"
-        " WHERE (?1 IS NULL OR state = ?1) ORDER BY id DESC LIMIT ?2");
-    json_t *list = json_array();
-    if (s) {
-        store_bind_text(s, 1, state);
-        sqlite3_bind_int(s, 2, limit > 0 ? limit : 200);
-        while (sqlite3_step(s) == SQLITE_ROW) {
-            json_t *o = json_object();
-            json_object_set_new(o, "id", json_integer(sqlite3_column_int64(s, 0)));
-            json_object_set_new(o, "message_id", store_col_string(s, 1));
-            json_object_set_new(o, "meeting_id", sqlite3_column_type(s, 2) == SQLITE_NULL
-                                ? json_null() : json_integer(sqlite3_column_int64(s, 2)));
-            json_object_set_new(o, "kind", store_col_string(s, 3));
-            json_object_set_new(o, "rcpt", store_col_string(s, 4));
-            json_object_set_new(o, "subject", store_col_string(s, 5));
-            json_object_set_new(o, "state", store_col_string(s, 6));
-            json_object_set_new(o, "attempts", json_integer(sqlite3_column_int(s, 7)));
-            json_object_set_new(o, "created", iso_or_null(s, 8));
-            json_object_set_new(o, "next_attempt", iso_or_null(s, 9));
-            json_object_set_new(o, "last_attempt", iso_or_null(s, 10));
-            json_object_set_new(o, "sent_at", iso_or_null(s, 11));
-            json_object_set_new(o, "last_error", store_col_string(s, 12));
-            json_object_set_new(o, "bounced_at", iso_or_null(s, 13));
-            json_object_set_new(o, "config_error", json_boolean(sqlite3_column_int(s, 14)));
-            json_array_append_new(list, o);
-        }
-        store_done(s);
-    }
+    json_t *list = store_outbox_list(st, state, limit);
     return json_pack("{s:o, s:o}", "counts", counts, "messages", list);
 }

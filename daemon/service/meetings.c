@@ -207,93 +207,24 @@ char *mtg_ja_range(const city_t *city, int64_t s, int64_t e)
 
 /* ------------------------------------------------------ meeting rows */
 
-int mtg_run(sqlite3_stmt *s)
-{
-    int rc = sqlite3_step(s);
-    store_done(s);
-    return rc == SQLITE_DONE ? 0 : -1;
-}
-
-
-void mtg_free(mtg_t *g)
-{
-    free(g->uid); free(g->case_id); free(g->type); free(g->location);
-    free(g->url); free(g->note); free(g->status); free(g->monitoring_date);
-    free(g->lead);
-    for (size_t i = 0; i < g->natt; i++) {
-        free(g->att[i].agency);
-        free(g->att[i].email);
-        free(g->att[i].replied_by);
-    }
-    free(g->att);
-    memset(g, 0, sizeof *g);
-}
-
-static void mtg_load_attendees(meetings_t *m, mtg_t *g)
-{
-    sqlite3_stmt *s = store_prepare(m->st,
-        "SELECT agency, email, required, partstat, replied_at, replied_by FROM meeting_attendees"
-        " WHERE meeting_id = ? ORDER BY rowid");
-    if (!s) return;
-    sqlite3_bind_int64(s, 1, g->id);
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        g->att = xrealloc(g->att, (g->natt + 1) * sizeof *g->att);
-        mtg_att_t *a = &g->att[g->natt++];
-        a->agency = xstrdup(store_col_text(s, 0));
-        a->email = xstrdup(store_col_text(s, 1));
-        a->required = sqlite3_column_int(s, 2) != 0;
-        if (!imip_partstat_parse(store_col_text(s, 3), &a->ps)) a->ps = PARTSTAT_NEEDS_ACTION;
-        a->replied_at = sqlite3_column_int64(s, 4);
-        a->replied_by = store_col_text(s, 5) ? xstrdup(store_col_text(s, 5)) : NULL;
-    }
-    store_done(s);
-}
-
-#define MTG_COLS "id, uid, case_id, type, start, end, location, online_url, note," \
-                 " sequence, status, monitoring_date, lead, created, updated, monitoring_reminded"
-
-static void mtg_from_row(sqlite3_stmt *s, mtg_t *g)
-{
-    g->id = sqlite3_column_int64(s, 0);
-    g->uid = xstrdup(store_col_text(s, 1));
-    g->case_id = xstrdup(store_col_text(s, 2));
-    g->type = xstrdup(store_col_text(s, 3));
-    g->start = sqlite3_column_int64(s, 4);
-    g->end = sqlite3_column_int64(s, 5);
-    g->location = xstrdup(store_col_text(s, 6));
-    g->url = xstrdup(store_col_text(s, 7));
-    g->note = xstrdup(store_col_text(s, 8));
-    g->sequence = sqlite3_column_int(s, 9);
-    g->status = xstrdup(store_col_text(s, 10));
-    g->monitoring_date = xstrdup(store_col_text(s, 11));
-    g->lead = xstrdup(store_col_text(s, 12));
-    g->created = sqlite3_column_int64(s, 13);
-    g->updated = sqlite3_column_int64(s, 14);
-    g->reminded = sqlite3_column_int64(s, 15);
-}
+void mtg_free(mtg_t *g) { store_meeting_free(g); }
 
 bool mtg_load(meetings_t *m, int64_t id, mtg_t *g)
 {
-    memset(g, 0, sizeof *g);
-    sqlite3_stmt *s = store_prepare(m->st, "SELECT " MTG_COLS " FROM meetings WHERE id = ?");
-    if (!s) return false;
-    sqlite3_bind_int64(s, 1, id);
-    bool found = sqlite3_step(s) == SQLITE_ROW;
-    if (found) mtg_from_row(s, g);
-    store_done(s);
-    if (found) mtg_load_attendees(m, g);
-    return found;
+    return store_meeting_get(m->st, id, g);
 }
 
 bool mtg_load_uid(meetings_t *m, const char *uid, mtg_t *g)
 {
-    sqlite3_stmt *s = store_prepare(m->st, "SELECT id FROM meetings WHERE uid = ?");
-    if (!s) return false;
-    store_bind_text(s, 1, uid);
-    int64_t id = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-    store_done(s);
+    int64_t id = store_meeting_id_by_uid(m->st, uid);
     memset(g, 0, sizeof *g);
     return id > 0 && mtg_load(m, id, g);
+}
+
+imip_partstat_t mtg_att_ps(const mtg_att_t *a)
+{
+    imip_partstat_t ps;
+    return imip_partstat_parse(a->partstat, &ps) ? ps : PARTSTAT_NEEDS_ACTION;
 }
 
 const mtg_att_t *mtg_attendee(const mtg_t *g, const char *agency)
@@ -315,10 +246,11 @@ static json_t *mtg_json(const mtg_t *g, const city_t *city)
     json_t *atts = json_array();
     for (size_t i = 0; i < g->natt; i++) {
         const mtg_att_t *a = &g->att[i];
+        imip_partstat_t ps = mtg_att_ps(a);
         json_array_append_new(atts, json_pack("{s:s, s:s, s:s, s:b, s:s, s:s}",
             "agency", a->agency, "name", mtg_agency_name(city, a->agency), "email", a->email,
-            "required", a->required, "partstat", imip_partstat_name(a->ps),
-            "partstat_label", imip_partstat_label_ja(a->ps)));
+            "required", a->required, "partstat", imip_partstat_name(ps),
+            "partstat_label", imip_partstat_label_ja(ps)));
         if (a->replied_by)
             json_object_set_new(json_array_get(atts, i), "replied_by", json_string(a->replied_by));
         json_object_set_new(json_array_get(atts, i), "replied_at",
@@ -357,30 +289,6 @@ bool meetings_has_attendee(meetings_t *m, int64_t id, const char *agency)
 }
 
 /* ------------------------------------------------------ busy and slots */
-
-/* Add every (start, end) row of s to out, finish s, normalize out. */
-static void collect_busy(sqlite3_stmt *s, ivset_t *out)
-{
-    while (sqlite3_step(s) == SQLITE_ROW)
-        ivset_push(out, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1));
-    store_done(s);
-    ivset_normalize(out);
-}
-
-void meetings_agency_busy(store_t *st, const char *agency_id, int64_t from,
-                          int64_t to, int64_t except, ivset_t *out)
-{
-    sqlite3_stmt *s = store_prepare(st,
-        "SELECT m.start, m.end FROM meetings m JOIN meeting_attendees a ON a.meeting_id = m.id"
-        " WHERE a.agency = ? AND m.status != 'cancelled' AND a.partstat != 'DECLINED'"
-        " AND m.end > ? AND m.start < ? AND m.id != ?");
-    if (!s) return;
-    store_bind_text(s, 1, agency_id);
-    sqlite3_bind_int64(s, 2, from);
-    sqlite3_bind_int64(s, 3, to);
-    sqlite3_bind_int64(s, 4, except);
-    collect_busy(s, out);
-}
 
 static bool blocked_for(const mtg_block_t *block, const char *agency)
 {
@@ -571,7 +479,7 @@ static void fill_imip(meetings_t *m, const mtg_t *g, const city_t *city,
         atts[i].email = g->att[i].email;
         atts[i].name = mtg_agency_name(city, g->att[i].agency);
         atts[i].required = g->att[i].required;
-        atts[i].partstat = g->att[i].ps;
+        atts[i].partstat = mtg_att_ps(&g->att[i]);
         atts[i].copy = is_copy(m, city, &g->att[i]);
     }
     memset(im, 0, sizeof *im);
@@ -930,43 +838,6 @@ static char *new_uid(meetings_t *m)
     return xasprintf("tsunagu-%s@%s", hex, at ? at + 1 : "tsunagu.invalid");
 }
 
-static int64_t insert_meeting(meetings_t *m, const book_req_t *b, const char *uid,
-                              const char *lead)
-{
-    sqlite3_stmt *s = store_prepare(m->st,
-        "INSERT INTO meetings (uid, case_id, type, start, end, location, online_url, note,"
-        " sequence, status, monitoring_date, lead, created, updated)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 'scheduled', ?, ?, ?, ?)");
-    if (!s) return -1;
-    int64_t now = tu_now();
-    store_bind_text(s, 1, uid);
-    store_bind_text(s, 2, b->case_id);
-    store_bind_text(s, 3, b->type);
-    sqlite3_bind_int64(s, 4, b->start);
-    sqlite3_bind_int64(s, 5, b->end);
-    store_bind_text(s, 6, b->location);
-    store_bind_text(s, 7, b->url);
-    store_bind_text(s, 8, b->note);
-    store_bind_text(s, 9, b->monitoring_date);
-    store_bind_text(s, 10, lead);
-    sqlite3_bind_int64(s, 11, now);
-    sqlite3_bind_int64(s, 12, now);
-    return mtg_run(s) == 0 ? sqlite3_last_insert_rowid(store_db(m->st)) : -1;
-}
-
-static int insert_attendee(meetings_t *m, int64_t id, const char *agency,
-                           const char *email, bool required)
-{
-    sqlite3_stmt *s = store_prepare(m->st,
-        "INSERT INTO meeting_attendees (meeting_id, agency, email, required) VALUES (?, ?, ?, ?)");
-    if (!s) return -1;
-    sqlite3_bind_int64(s, 1, id);
-    store_bind_text(s, 2, agency);
-    store_bind_text(s, 3, email);
-    sqlite3_bind_int(s, 4, required);
-    return mtg_run(s);
-}
-
 static const char *pick_lead(const city_t *city, const meeting_case_t *mc, const book_req_t *b)
 {
     if (b->lead) return b->lead;
@@ -984,11 +855,17 @@ static int64_t store_booking(meetings_t *m, const city_t *city, const book_req_t
                              const char *lead)
 {
     char *uid = new_uid(m);
-    int64_t id = insert_meeting(m, b, uid, lead);
+    store_meeting_new_t row = {
+        .uid = uid, .case_id = b->case_id, .type = b->type, .location = b->location,
+        .url = b->url, .note = b->note, .monitoring_date = b->monitoring_date, .lead = lead,
+        .start = b->start, .end = b->end, .now = tu_now(),
+    };
+    int64_t id = store_meeting_insert(m->st, &row);
     free(uid);
     for (size_t i = 0; id > 0 && i < b->natt; i++)
-        if (insert_attendee(m, id, b->att[i].agency, city_agency(city, b->att[i].agency)->email,
-                            b->att[i].required) != 0)
+        if (!store_meeting_add_attendee(m->st, id, b->att[i].agency,
+                                        city_agency(city, b->att[i].agency)->email,
+                                        b->att[i].required))
             id = -1;
     mtg_t g;
     if (id > 0 && mtg_load(m, id, &g)) {
@@ -1100,51 +977,14 @@ out:
 
 /* ------------------------------------------------ reschedule / cancel */
 
-static int bump_sequence(meetings_t *m, int64_t id, const char *status, int64_t start,
-                         int64_t end)
-{
-    sqlite3_stmt *s = store_prepare(m->st,
-        "UPDATE meetings SET sequence = sequence + 1, status = ?, start = ?, end = ?,"
-        " updated = ? WHERE id = ?");
-    if (!s) return -1;
-    store_bind_text(s, 1, status);
-    sqlite3_bind_int64(s, 2, start);
-    sqlite3_bind_int64(s, 3, end);
-    sqlite3_bind_int64(s, 4, tu_now());
-    sqlite3_bind_int64(s, 5, id);
-    return mtg_run(s);
-}
-
-static int reset_partstats(meetings_t *m, int64_t id)
-{
-    sqlite3_stmt *s = store_prepare(m->st,
-        "UPDATE meeting_attendees SET partstat = 'NEEDS-ACTION', replied_at = NULL, replied_by = NULL"
-        " WHERE meeting_id = ?");
-    if (!s) return -1;
-    sqlite3_bind_int64(s, 1, id);
-    return mtg_run(s);
-}
-
-static int update_place(meetings_t *m, int64_t id, const char *loc, const char *url)
-{
-    sqlite3_stmt *s = store_prepare(m->st,
-        "UPDATE meetings SET location = COALESCE(?, location), online_url = COALESCE(?, online_url)"
-        " WHERE id = ?");
-    if (!s) return -1;
-    store_bind_text(s, 1, loc);
-    store_bind_text(s, 2, url);
-    sqlite3_bind_int64(s, 3, id);
-    return mtg_run(s);
-}
-
 /* Apply a change and queue its mail (inside the caller's transaction). */
 static bool apply_change(meetings_t *m, const city_t *city, int64_t id, const char *status,
                          int64_t start, int64_t end, const char *loc, const char *url,
                          imip_method_t method, const char *actor)
 {
-    bool ok = bump_sequence(m, id, status, start, end) == 0 &&
-              (method != IMIP_REQUEST || reset_partstats(m, id) == 0) &&
-              update_place(m, id, loc, url) == 0;
+    bool ok = store_meeting_bump(m->st, id, status, start, end, tu_now()) &&
+              (method != IMIP_REQUEST || store_meeting_reset_answers(m->st, id)) &&
+              store_meeting_set_place(m->st, id, loc, url);
     mtg_t g;
     if (ok && mtg_load(m, id, &g)) {
         ok = enqueue_meeting_mail(m, &g, city, method) == 0 &&

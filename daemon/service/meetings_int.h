@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * meetings_int.h - what the meetings module's files share: the module
- * context, the meeting row as loaded from SQLite, and the helpers used by
+ * context, the meeting row (store_meetings.h), and the helpers used by
  * booking (meetings.c), replies (meetings_reply.c) and follow-ups
  * (meetings_follow.c).  Internal to daemon/; the public API is
  * include/service/meetings.h.
@@ -15,6 +15,7 @@
 #include "city.h"
 #include "mailer.h"
 #include "meetings.h"
+#include "store_meetings.h"
 
 
 /* The module context: one per daemon (meetings_current()). */
@@ -35,23 +36,10 @@ struct meetings {
     struct event *monitor_timer;
 };
 
-/* A meeting row and its attendees, as loaded from SQLite. */
-typedef struct mtg_att {
-    char           *agency, *email;
-    bool            required;
-    imip_partstat_t ps;
-    int64_t         replied_at;
-    char           *replied_by;   /* address the answer came from, or NULL */
-} mtg_att_t;
-
-typedef struct mtg {
-    int64_t    id, start, end, created, updated, reminded;
-    int        sequence;
-    char      *uid, *case_id, *type, *location, *url, *note, *status;
-    char      *monitoring_date, *lead;
-    mtg_att_t *att;
-    size_t     natt;
-} mtg_t;
+/* A meeting row and its attendees, as the store loads it
+ * (store_meetings.h); mtg_att_ps reads an attendee's answer. */
+typedef store_meeting_att_t mtg_att_t;
+typedef store_meeting_t     mtg_t;
 
 /* rows */
 bool  mtg_load(meetings_t *m, int64_t id, mtg_t *g);
@@ -59,9 +47,8 @@ bool  mtg_load_uid(meetings_t *m, const char *uid, mtg_t *g);
 void  mtg_free(mtg_t *g);
 const mtg_att_t *mtg_attendee(const mtg_t *g, const char *agency);
 void  mtg_required_ids(const mtg_t *g, strvec_t *out);
-/* Step a write statement once and finish it: 0 when it ran to
- * completion (SQLITE_DONE), else -1. */
-int   mtg_run(sqlite3_stmt *s);
+/* The attendee's answer; NEEDS-ACTION when the stored text is unknown. */
+imip_partstat_t mtg_att_ps(const mtg_att_t *a);
 
 /* results */
 void mtg_res_error(meetings_res_t *res, int status, const char *code, const char *fmt, ...)

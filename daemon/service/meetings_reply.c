@@ -138,21 +138,11 @@ static bool rsvp_verify(meetings_t *m, const char *token, rsvp_claim_t *c)
 
 /* ------------------------------------------------------------ replies */
 
-static int set_partstat(meetings_t *m, int64_t id, const char *agency, imip_partstat_t ps,
-                        const char *replied_by)
+static bool set_partstat(meetings_t *m, int64_t id, const char *agency, imip_partstat_t ps,
+                         const char *replied_by)
 {
     return store_attendee_answer(m->st, id, agency, imip_partstat_name(ps), tu_now(),
                                  replied_by);
-}
-
-static int set_status(meetings_t *m, int64_t id, const char *status)
-{
-    sqlite3_stmt *s = store_prepare(m->st, "UPDATE meetings SET status = ?, updated = ? WHERE id = ?");
-    if (!s) return -1;
-    store_bind_text(s, 1, status);
-    sqlite3_bind_int64(s, 2, tu_now());
-    sqlite3_bind_int64(s, 3, id);
-    return mtg_run(s);
 }
 
 /* Who said they cannot come at the meeting's time: `decliner` (whose
@@ -162,7 +152,7 @@ static void declined_ids(const mtg_t *g, const char *decliner, strvec_t *out)
     strvec_init(out);
     strvec_push(out, decliner);
     for (size_t i = 0; i < g->natt; i++)
-        if (g->att[i].ps == PARTSTAT_DECLINED && strcmp(g->att[i].agency, decliner) != 0)
+        if (mtg_att_ps(&g->att[i]) == PARTSTAT_DECLINED && strcmp(g->att[i].agency, decliner) != 0)
             strvec_push(out, g->att[i].agency);
 }
 
@@ -249,9 +239,9 @@ static bool apply_partstat(meetings_t *m, const mtg_t *g, const mtg_att_t *a,
               strcmp(g->status, MEETING_STATUS_SCHEDULED) == 0;
     if (store_begin(m->st) != 0) return false;
     char *mailed = NULL;
-    bool ok = set_partstat(m, g->id, a->agency, ps, replied_by) == 0;
+    bool ok = set_partstat(m, g->id, a->agency, ps, replied_by);
     if (ok && *replan)
-        ok = set_status(m, g->id, MEETING_STATUS_REPLAN) == 0 && city &&
+        ok = store_meeting_set_status(m->st, g->id, MEETING_STATUS_REPLAN, tu_now()) && city &&
              mail_replan(m, city, g, a->agency, &mailed) == 0;
     if (ok)
         ok = audit_answer(m, city, g, a, ps, replied_by ? replied_by : via, via, mailed);
@@ -300,10 +290,11 @@ static char *rsvp_confirm_page(const city_t *city, const mtg_t *g, const mtg_att
                   name);
     page_meeting(&b, city, g);
     strbuf_printf(&b, "<p>回答する内容: 「<strong>%s</strong>」</p>\n", imip_partstat_label_ja(ps));
-    if (a->ps == PARTSTAT_NEEDS_ACTION)
+    imip_partstat_t now_ps = mtg_att_ps(a);
+    if (now_ps == PARTSTAT_NEEDS_ACTION)
         strbuf_puts(&b, "<p>現在の回答: まだ回答していません</p>\n");
     else
-        strbuf_printf(&b, "<p>現在の回答: 「%s」</p>\n", imip_partstat_label_ja(a->ps));
+        strbuf_printf(&b, "<p>現在の回答: 「%s」</p>\n", imip_partstat_label_ja(now_ps));
     strbuf_puts(&b,
         "<form method=\"post\"><p><button type=\"submit\">この内容で回答する</button></p></form>\n"
         "<p>ボタンを押すまで回答は記録されません。別の回答にする場合は、案内メールの別のリンクを開いてください。</p>\n"
@@ -453,7 +444,7 @@ static void apply_dsn(meetings_t *m, const imip_dsn_t *d, meetings_res_t *res)
     } else if (!d->failed) {
         mtg_res_ok(res, 200, json_pack("{s:I, s:s, s:b}", "outbox", (json_int_t)id, "action",
                                        d->action ? d->action : "", "bounced", false));
-    } else if (store_outbox_bounce(m->st, id, d->reason ? d->reason : "failed", tu_now()) != 0) {
+    } else if (!store_outbox_bounce(m->st, id, d->reason ? d->reason : "failed", tu_now())) {
         mtg_res_error(res, 500, "store", "配送不能を記録できませんでした");
     } else {
         log_error("outbox: message %lld bounced: %s", (long long)id, d->reason ? d->reason : "");

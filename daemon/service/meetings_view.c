@@ -170,7 +170,7 @@ static json_t *replan_json(const city_t *city, const mtg_t *g, const json_t *dec
 {
     json_t *who = json_array(), *sugg = json_array();
     for (size_t i = 0; i < g->natt; i++)
-        if (g->att[i].ps == PARTSTAT_DECLINED)
+        if (mtg_att_ps(&g->att[i]) == PARTSTAT_DECLINED)
             json_array_append_new(who, json_pack("{s:s, s:s, s:b}", "agency", g->att[i].agency,
                 "name", mtg_agency_name(city, g->att[i].agency), "required", g->att[i].required));
     char *text = xstrdup(declined_row ? json_string_value(json_object_get(declined_row, "detail")) : "");

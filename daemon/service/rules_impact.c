@@ -19,25 +19,31 @@
 
 /* ---- the same free minutes for both runs ---------------------------------- */
 
+int64_t rules_impact_free_minutes(tsunagud_t *d, const agency_t *a, int64_t now, int days)
+{
+    int64_t m = -1;
+    agency_busy_t ab;
+    int64_t to = now + (int64_t)(days * 2 + 21) * 86400;
+    if (d && feeds_agency_busy(d->store, a->id, now, to, &ab)) {
+        if (!ab.any_pending) {
+            const ivset_t **sets = xcalloc(ab.ncal + 1, sizeof *sets);
+            for (size_t i = 0; i < ab.ncal; i++)
+                sets[i] = &ab.busy[i];
+            m = rules_free_working_minutes(tsunagud_city(d), a, sets, ab.ncal, now, days);
+            free(sets);
+        }
+        agency_busy_free(&ab);
+    }
+    return m;
+}
+
 static int64_t memo_free_minutes(void *arg, const agency_t *a, int days)
 {
     rules_impact_env_t *x = arg;
     json_t *v = json_object_get(x->memo, a->id);
     if (v)
         return json_integer_value(v);
-    int64_t m = -1;
-    agency_busy_t ab;
-    int64_t to = x->now + (int64_t)(days * 2 + 21) * 86400;
-    if (x->d && feeds_agency_busy(x->d->store, a->id, x->now, to, &ab)) {
-        if (!ab.any_pending) {
-            const ivset_t **sets = xcalloc(ab.ncal + 1, sizeof *sets);
-            for (size_t i = 0; i < ab.ncal; i++)
-                sets[i] = &ab.busy[i];
-            m = rules_free_working_minutes(tsunagud_city(x->d), a, sets, ab.ncal, x->now, days);
-            free(sets);
-        }
-        agency_busy_free(&ab);
-    }
+    int64_t m = rules_impact_free_minutes(x->d, a, x->now, days);
     json_object_set_new(x->memo, a->id, json_integer(m));
     return m;
 }

@@ -12,7 +12,7 @@
  * A query loads, per attendee, the stored busy set of each staff
  * calendar (feeds_agency_busy, which also says which feeds are failing
  * or were never fetched) and the agency-wide busy time: active holds plus
- * booked meetings (meetings_agency_busy).  The load span covers the
+ * booked meetings (store_meetings_agency_busy).  The load span covers the
  * query window and the 26-week widened search used by the diagnostics,
  * with a day of margin for travel padding.  The engine's data horizon
  * (known_until) is the end of the oldest successful fetch's window, or
@@ -170,7 +170,7 @@ void slots_input_load(store_t *st, const city_t *city, const slot_query_t *q, in
         if (!feeds_agency_busy(st, id, INT64_MIN, INT64_MAX, &in->ab[i]))
             memset(&in->ab[i], 0, sizeof in->ab[i]);
         holds_agency_busy(st, id, from, to, now, &in->extra[i]);
-        meetings_agency_busy(st, id, from, to, except_meeting, &in->extra[i]);
+        store_meetings_agency_busy(st, id, from, to, except_meeting, &in->extra[i]);
         in->busy[i] = (slot_agency_busy_t){id, in->ab[i].busy, in->ab[i].ncal, &in->extra[i],
                                            data_horizon(&in->ab[i]), in->ab[i].data_version};
         if (i >= q->required.n) busy_after_horizon(city, id, in->busy[i].known_until, &in->extra[i]);

@@ -161,24 +161,122 @@ void store_bind_json(sqlite3_stmt *s, int idx, const json_t *j)
     sqlite3_bind_text(s, idx, text, -1, free);
 }
 
-bool store_run(sqlite3_stmt *s)
+/* Step s once and finish it: the step's result code (SQLITE_MISUSE for a
+ * NULL statement). */
+static int step_once(sqlite3_stmt *s)
 {
     if (!s)
-        return false;
-    bool ok = sqlite3_step(s) == SQLITE_DONE;
+        return SQLITE_MISUSE;
+    int rc = sqlite3_step(s);
     store_done(s);
-    return ok;
+    return rc;
+}
+
+bool store_run(sqlite3_stmt *s)
+{
+    return step_once(s) == SQLITE_DONE;
+}
+
+static json_t *col_value(sqlite3_stmt *s, int col, char kind)
+{
+    if (sqlite3_column_type(s, col) == SQLITE_NULL)
+        return json_null();
+    if (kind == 'i')
+        return json_integer(sqlite3_column_int64(s, col));
+    if (kind == 'b')
+        return json_boolean(sqlite3_column_int64(s, col) != 0);
+    if (kind == 't') {
+        char buf[TU_ISO_LEN];
+        return json_string(tu_format_iso8601(sqlite3_column_int64(s, col), tz_default(), buf));
+    }
+    return json_string(store_col_text(s, col));
+}
+
+json_t *store_rows_json(sqlite3_stmt *s, const char *kinds, const char *const names[])
+{
+    if (!s)
+        return NULL;
+    json_t *arr = json_array();
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        json_t *o = json_object();
+        for (int i = 0; kinds[i]; i++) {
+            json_t *v = col_value(s, i, kinds[i]);
+            json_object_set_new(o, names[i], v ? v : json_null());
+        }
+        json_array_append_new(arr, o);
+    }
+    store_done(s);
+    return arr;
+}
+
+int64_t *store_col_ids(sqlite3_stmt *s, size_t *n)
+{
+    *n = 0;
+    if (!s)
+        return NULL;
+    int64_t *ids = NULL;
+    size_t cap = 0;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        ids = xgrow(ids, *n, &cap, sizeof *ids);
+        ids[(*n)++] = sqlite3_column_int64(s, 0);
+    }
+    store_done(s);
+    return ids;
+}
+
+sqlite3_stmt *store_stmtv(store_t *st, const char *sql, const store_arg_t *args, size_t n)
+{
+    sqlite3_stmt *s = store_prepare(st, sql);
+    for (size_t k = 0; s && k < n; k++) {
+        int idx = (int)k + 1;
+        const store_arg_t *a = &args[k];
+        if (a->kind == 'i')
+            sqlite3_bind_int64(s, idx, a->i);
+        else if (a->kind == 't')
+            store_bind_text(s, idx, a->t);
+        else if (a->kind == 'j' && a->j)
+            store_bind_json(s, idx, a->j);
+        else if (a->kind == 'b')
+            sqlite3_bind_blob(s, idx, a->t, (int)a->len, SQLITE_TRANSIENT);
+        else
+            sqlite3_bind_null(s, idx);
+    }
+    return s;
+}
+
+bool store_exists(sqlite3_stmt *s)
+{
+    return step_once(s) == SQLITE_ROW;
+}
+
+int64_t store_int(sqlite3_stmt *s, int64_t dflt)
+{
+    if (!s)
+        return dflt;
+    int64_t v = dflt;
+    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+        v = sqlite3_column_int64(s, 0);
+    store_done(s);
+    return v;
+}
+
+char *store_text(sqlite3_stmt *s)
+{
+    if (!s)
+        return NULL;
+    char *v = sqlite3_step(s) == SQLITE_ROW ? xstrdup(store_col_text(s, 0)) : NULL;
+    store_done(s);
+    return v;
+}
+
+bool store_run_one(store_t *st, sqlite3_stmt *s)
+{
+    return store_run(s) && sqlite3_changes(store_db(st)) == 1;
 }
 
 bool store_row_exists(store_t *st, const char *sql, const char *key)
 {
-    sqlite3_stmt *s = store_prepare(st, sql);
-    if (!s)
-        return false;
-    store_bind_text(s, 1, key);
-    bool found = sqlite3_step(s) == SQLITE_ROW;
-    store_done(s);
-    return found;
+    return store_exists(store_stmt(st, sql, STORE_TEXT(key)));
 }
 
 bool store_has_migration(store_t *st, int version)

@@ -13,11 +13,10 @@
 bool store_case_load(store_t *st, const char *id, store_case_t *out)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *s = store_prepare(st, "SELECT doc, status, lead, supports, created, updated,"
-                                        " closed_at FROM cases WHERE id = ?");
+    sqlite3_stmt *s = store_stmt(st, "SELECT doc, status, lead, supports, created, updated,"
+                                     " closed_at FROM cases WHERE id = ?", STORE_TEXT(id));
     if (!s)
         return false;
-    store_bind_text(s, 1, id);
     bool found = sqlite3_step(s) == SQLITE_ROW;
     if (found) {
         out->doc = store_col_json(s, 0);
@@ -49,53 +48,30 @@ bool store_case_exists(store_t *st, const char *id)
 bool store_case_insert(store_t *st, const char *id, const json_t *doc, const char *actor,
                        int64_t now)
 {
-    sqlite3_stmt *s = store_prepare(st, "INSERT INTO cases(id, doc, created, updated, created_by)"
-                                        " VALUES (?, ?, ?, ?, ?)");
-    if (s) {
-        store_bind_text(s, 1, id);
-        store_bind_json(s, 2, doc);
-        sqlite3_bind_int64(s, 3, now);
-        sqlite3_bind_int64(s, 4, now);
-        store_bind_text(s, 5, actor);
-    }
-    return store_run(s);
+    return store_run(store_stmt(st, "INSERT INTO cases(id, doc, created, updated, created_by)"
+                                    " VALUES (?, ?, ?, ?, ?)", STORE_TEXT(id), STORE_JSON(doc),
+                                STORE_INT(now), STORE_INT(now), STORE_TEXT(actor)));
 }
 
 bool store_case_update_doc(store_t *st, const char *id, const json_t *doc, int64_t now)
 {
-    sqlite3_stmt *s = store_prepare(st, "UPDATE cases SET doc = ?, updated = ? WHERE id = ?");
-    if (s) {
-        store_bind_json(s, 1, doc);
-        sqlite3_bind_int64(s, 2, now);
-        store_bind_text(s, 3, id);
-    }
-    return store_run(s);
+    return store_run(store_stmt(st, "UPDATE cases SET doc = ?, updated = ? WHERE id = ?",
+                                STORE_JSON(doc), STORE_INT(now), STORE_TEXT(id)));
 }
 
 bool store_case_close(store_t *st, const char *id, int64_t now)
 {
-    sqlite3_stmt *s = store_prepare(st, "UPDATE cases SET status = 'closed', closed_at = ?,"
-                                        " updated = ? WHERE id = ?");
-    if (s) {
-        sqlite3_bind_int64(s, 1, now);
-        sqlite3_bind_int64(s, 2, now);
-        store_bind_text(s, 3, id);
-    }
-    return store_run(s);
+    return store_run(store_stmt(st, "UPDATE cases SET status = 'closed', closed_at = ?,"
+                                    " updated = ? WHERE id = ?",
+                                STORE_INT(now), STORE_INT(now), STORE_TEXT(id)));
 }
 
 bool store_case_set_lead(store_t *st, const char *id, const char *lead, const json_t *supports,
                          int64_t now)
 {
-    sqlite3_stmt *s = store_prepare(st, "UPDATE cases SET lead = ?, supports = ?, updated = ?"
-                                        " WHERE id = ?");
-    if (s) {
-        store_bind_text(s, 1, lead);
-        store_bind_json(s, 2, supports);
-        sqlite3_bind_int64(s, 3, now);
-        store_bind_text(s, 4, id);
-    }
-    return store_run(s);
+    return store_run(store_stmt(st, "UPDATE cases SET lead = ?, supports = ?, updated = ?"
+                                    " WHERE id = ?", STORE_TEXT(lead), STORE_JSON(supports),
+                                STORE_INT(now), STORE_TEXT(id)));
 }
 
 json_t *store_cases_list(store_t *st)

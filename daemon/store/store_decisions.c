@@ -20,44 +20,25 @@
 bool store_rule_set_save(store_t *st, const char *hash, const char *filename,
                          const char *policy, const char *source, int64_t now)
 {
-    sqlite3_stmt *s = store_prepare(st, "INSERT OR IGNORE INTO rule_sets(hash, filename, policy,"
-                                        " source, first_used) VALUES (?, ?, ?, ?, ?)");
-    if (s) {
-        store_bind_text(s, 1, hash);
-        store_bind_text(s, 2, filename);
-        store_bind_text(s, 3, policy);
-        store_bind_text(s, 4, source);
-        sqlite3_bind_int64(s, 5, now);
-    }
-    return store_run(s);
+    return store_run(store_stmt(st, "INSERT OR IGNORE INTO rule_sets(hash, filename, policy,"
+                                    " source, first_used) VALUES (?, ?, ?, ?, ?)",
+                                STORE_TEXT(hash), STORE_TEXT(filename), STORE_TEXT(policy),
+                                STORE_TEXT(source), STORE_INT(now)));
 }
 
 char *store_rule_source(store_t *st, const char *hash)
 {
-    sqlite3_stmt *s = store_prepare(st, "SELECT source FROM rule_sets WHERE hash = ?");
-    char *src = NULL;
-    if (s) {
-        store_bind_text(s, 1, hash);
-        if (sqlite3_step(s) == SQLITE_ROW)
-            src = xstrdup(store_col_text(s, 0));
-        store_done(s);
-    }
-    return src;
+    return store_text(store_stmt(st, "SELECT source FROM rule_sets WHERE hash = ?",
+                                 STORE_TEXT(hash)));
 }
 
 int64_t store_decision_insert(store_t *st, const store_decision_new_t *d)
 {
-    sqlite3_stmt *s = store_prepare(st, "INSERT INTO decisions(case_id, created, actor, rules_hash,"
-                                        " proposed_lead, inputs, result) VALUES (?, ?, ?, ?, ?, ?, ?)");
-    if (s) {
-        store_bind_text(s, 1, d->case_id);
-        sqlite3_bind_int64(s, 2, d->now);
-        store_bind_text(s, 3, d->actor);
-        store_bind_text(s, 4, d->rules_hash);
-        store_bind_text(s, 5, d->proposed_lead);
-        store_bind_json(s, 6, d->inputs);
-        store_bind_json(s, 7, d->result);
-    }
+    sqlite3_stmt *s = store_stmt(st, "INSERT INTO decisions(case_id, created, actor, rules_hash,"
+                                     " proposed_lead, inputs, result) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                 STORE_TEXT(d->case_id), STORE_INT(d->now), STORE_TEXT(d->actor),
+                                 STORE_TEXT(d->rules_hash), STORE_TEXT(d->proposed_lead),
+                                 STORE_JSON(d->inputs), STORE_JSON(d->result));
     return store_run(s) ? sqlite3_last_insert_rowid(store_db(st)) : -1;
 }
 
@@ -90,10 +71,9 @@ static json_t *row_json(sqlite3_stmt *s, bool full)
 
 json_t *store_decision_get(store_t *st, int64_t id, bool full)
 {
-    sqlite3_stmt *s = store_prepare(st, DECISION_SELECT " WHERE d.id = ?");
+    sqlite3_stmt *s = store_stmt(st, DECISION_SELECT " WHERE d.id = ?", STORE_INT(id));
     json_t *o = NULL;
     if (s) {
-        sqlite3_bind_int64(s, 1, id);
         if (sqlite3_step(s) == SQLITE_ROW)
             o = row_json(s, full);
         store_done(s);
@@ -103,14 +83,13 @@ json_t *store_decision_get(store_t *st, int64_t id, bool full)
 
 json_t *store_decisions_list(store_t *st, const char *case_id, const char *status)
 {
-    sqlite3_stmt *s = store_prepare(st, DECISION_SELECT
+    sqlite3_stmt *s = store_stmt(st, DECISION_SELECT
         " WHERE (?1 IS NULL OR d.case_id = ?1) AND (?2 IS NULL OR"
         " (?2 = 'pending' AND v.action IS NULL) OR (?2 = 'approved' AND v.action = 'approve')"
-        " OR (?2 = 'overridden' AND v.action = 'override')) ORDER BY d.id");
+        " OR (?2 = 'overridden' AND v.action = 'override')) ORDER BY d.id",
+        STORE_TEXT(case_id), STORE_TEXT(status));
     if (!s)
         return NULL;
-    store_bind_text(s, 1, case_id);
-    store_bind_text(s, 2, status);
     json_t *arr = json_array();
     while (sqlite3_step(s) == SQLITE_ROW)
         json_array_append_new(arr, row_json(s, false));
@@ -120,32 +99,17 @@ json_t *store_decisions_list(store_t *st, const char *case_id, const char *statu
 
 int64_t store_decision_newer(store_t *st, const char *case_id, int64_t id)
 {
-    sqlite3_stmt *s = store_prepare(st, "SELECT MAX(id) FROM decisions WHERE case_id = ? AND id > ?");
-    int64_t newer = 0;
-    if (s) {
-        store_bind_text(s, 1, case_id);
-        sqlite3_bind_int64(s, 2, id);
-        if (sqlite3_step(s) == SQLITE_ROW)
-            newer = sqlite3_column_int64(s, 0);
-        store_done(s);
-    }
-    return newer;
+    return store_int(store_stmt(st, "SELECT MAX(id) FROM decisions WHERE case_id = ? AND id > ?",
+                                STORE_TEXT(case_id), STORE_INT(id)), 0);
 }
 
 bool store_decision_review(store_t *st, int64_t id, const char *action, const char *lead,
                            const json_t *supports, const char *reason, const char *actor,
                            int64_t now)
 {
-    sqlite3_stmt *s = store_prepare(st, "INSERT INTO decision_reviews(decision_id, action, lead,"
-                                        " supports, reason, actor, at) VALUES (?, ?, ?, ?, ?, ?, ?)");
-    if (s) {
-        sqlite3_bind_int64(s, 1, id);
-        store_bind_text(s, 2, action);
-        store_bind_text(s, 3, lead);
-        store_bind_json(s, 4, supports);
-        store_bind_text(s, 5, reason);
-        store_bind_text(s, 6, actor);
-        sqlite3_bind_int64(s, 7, now);
-    }
-    return store_run(s);
+    return store_run(store_stmt(st, "INSERT INTO decision_reviews(decision_id, action, lead,"
+                                    " supports, reason, actor, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                STORE_INT(id), STORE_TEXT(action), STORE_TEXT(lead),
+                                STORE_JSON(supports), STORE_TEXT(reason), STORE_TEXT(actor),
+                                STORE_INT(now)));
 }

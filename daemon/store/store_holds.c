@@ -13,76 +13,47 @@
 
 void store_holds_purge(store_t *st, int64_t now)
 {
-    sqlite3_stmt *s = store_prepare(st, "DELETE FROM holds WHERE expires <= ?");
-    if (!s) return;
-    sqlite3_bind_int64(s, 1, now);
-    sqlite3_step(s);
-    store_done(s);
+    store_run(store_stmt(st, "DELETE FROM holds WHERE expires <= ?", STORE_INT(now)));
 }
 
 int64_t store_hold_overlap(store_t *st, const char *agency, int64_t start, int64_t end,
                            int64_t now)
 {
-    sqlite3_stmt *s = store_prepare(st,
+    return store_int(store_stmt(st,
         "SELECT h.id FROM holds h JOIN hold_agencies a ON a.hold_id = h.id"
-        " WHERE a.agency = ? AND h.expires > ? AND h.start < ? AND h.end > ? LIMIT 1");
-    if (!s) return 0;
-    store_bind_text(s, 1, agency);
-    sqlite3_bind_int64(s, 2, now);
-    sqlite3_bind_int64(s, 3, end);
-    sqlite3_bind_int64(s, 4, start);
-    int64_t id = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-    store_done(s);
-    return id;
+        " WHERE a.agency = ? AND h.expires > ? AND h.start < ? AND h.end > ? LIMIT 1",
+        STORE_TEXT(agency), STORE_INT(now), STORE_INT(end), STORE_INT(start)), 0);
 }
 
 bool store_hold_insert(store_t *st, const strvec_t *agencies, int64_t start, int64_t end,
                        int64_t expires, int64_t now, const char *by, int64_t *id_out)
 {
-    sqlite3_stmt *s = store_prepare(st,
-        "INSERT INTO holds (start, end, expires, created, created_by) VALUES (?, ?, ?, ?, ?)");
-    if (!s) return false;
-    sqlite3_bind_int64(s, 1, start);
-    sqlite3_bind_int64(s, 2, end);
-    sqlite3_bind_int64(s, 3, expires);
-    sqlite3_bind_int64(s, 4, now);
-    store_bind_text(s, 5, by);
-    bool ok = sqlite3_step(s) == SQLITE_DONE;
-    store_done(s);
-    if (!ok) return false;
+    if (!store_run(store_stmt(st, "INSERT INTO holds (start, end, expires, created, created_by)"
+                                  " VALUES (?, ?, ?, ?, ?)", STORE_INT(start), STORE_INT(end),
+                              STORE_INT(expires), STORE_INT(now), STORE_TEXT(by))))
+        return false;
     *id_out = sqlite3_last_insert_rowid(store_db(st));
-    for (size_t i = 0; i < agencies->n && ok; i++) {
-        s = store_prepare(st, "INSERT INTO hold_agencies (hold_id, agency) VALUES (?, ?)");
-        if (!s) return false;
-        sqlite3_bind_int64(s, 1, *id_out);
-        store_bind_text(s, 2, agencies->v[i]);
-        ok = sqlite3_step(s) == SQLITE_DONE;
-        store_done(s);
-    }
+    bool ok = true;
+    for (size_t i = 0; i < agencies->n && ok; i++)
+        ok = store_run(store_stmt(st, "INSERT INTO hold_agencies (hold_id, agency) VALUES (?, ?)",
+                                  STORE_INT(*id_out), STORE_TEXT(agencies->v[i])));
     return ok;
 }
 
 bool store_hold_delete(store_t *st, int64_t id)
 {
-    sqlite3_stmt *s = store_prepare(st, "DELETE FROM holds WHERE id = ?");
-    if (!s) return false;
-    sqlite3_bind_int64(s, 1, id);
-    bool ok = sqlite3_step(s) == SQLITE_DONE && sqlite3_changes(store_db(st)) > 0;
-    store_done(s);
-    return ok;
+    return store_run(store_stmt(st, "DELETE FROM holds WHERE id = ?", STORE_INT(id))) &&
+           sqlite3_changes(store_db(st)) > 0;
 }
 
 void store_holds_agency_busy(store_t *st, const char *agency, int64_t from, int64_t to,
                              int64_t now, ivset_t *out)
 {
-    sqlite3_stmt *s = store_prepare(st,
+    sqlite3_stmt *s = store_stmt(st,
         "SELECT h.start, h.end FROM holds h JOIN hold_agencies a ON a.hold_id = h.id"
-        " WHERE a.agency = ? AND h.expires > ? AND h.end > ? AND h.start < ?");
+        " WHERE a.agency = ? AND h.expires > ? AND h.end > ? AND h.start < ?",
+        STORE_TEXT(agency), STORE_INT(now), STORE_INT(from), STORE_INT(to));
     if (!s) return;
-    store_bind_text(s, 1, agency);
-    sqlite3_bind_int64(s, 2, now);
-    sqlite3_bind_int64(s, 3, from);
-    sqlite3_bind_int64(s, 4, to);
     while (sqlite3_step(s) == SQLITE_ROW)
         ivset_push(out, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1));
     store_done(s);
@@ -90,10 +61,9 @@ void store_holds_agency_busy(store_t *st, const char *agency, int64_t from, int6
 
 static void hold_agencies(store_t *st, store_hold_t *h)
 {
-    sqlite3_stmt *s = store_prepare(st,
-        "SELECT agency FROM hold_agencies WHERE hold_id = ? ORDER BY rowid");
+    sqlite3_stmt *s = store_stmt(st,
+        "SELECT agency FROM hold_agencies WHERE hold_id = ? ORDER BY rowid", STORE_INT(h->id));
     if (!s) return;
-    sqlite3_bind_int64(s, 1, h->id);
     while (sqlite3_step(s) == SQLITE_ROW)
         strvec_push(&h->agencies, store_col_text(s, 0));
     store_done(s);
@@ -106,10 +76,7 @@ static void hold_rows(store_t *st, sqlite3_stmt *s, store_hold_t **out, size_t *
     store_hold_t *rows = NULL;
     size_t cap = 0;
     while (*n < STORE_HOLDS_LIST_MAX && sqlite3_step(s) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 8;
-            rows = xrealloc(rows, cap * sizeof *rows);
-        }
+        rows = xgrow(rows, *n, &cap, sizeof *rows);
         store_hold_t *h = &rows[(*n)++];
         memset(h, 0, sizeof *h);
         h->id = sqlite3_column_int64(s, 0);
@@ -129,11 +96,10 @@ bool store_holds_list(store_t *st, int64_t now, store_hold_t **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *s = store_prepare(st,
+    sqlite3_stmt *s = store_stmt(st,
         "SELECT id, start, end, expires, created_by FROM holds WHERE expires > ?"
-        " ORDER BY start, id LIMIT 256");
+        " ORDER BY start, id LIMIT 256", STORE_INT(now));
     if (!s) return false;
-    sqlite3_bind_int64(s, 1, now);
     hold_rows(st, s, out, n);
     return true;
 }
@@ -141,10 +107,9 @@ bool store_holds_list(store_t *st, int64_t now, store_hold_t **out, size_t *n)
 bool store_hold_get(store_t *st, int64_t id, store_hold_t *out)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *s = store_prepare(st,
-        "SELECT id, start, end, expires, created_by FROM holds WHERE id = ?");
+    sqlite3_stmt *s = store_stmt(st,
+        "SELECT id, start, end, expires, created_by FROM holds WHERE id = ?", STORE_INT(id));
     if (!s) return false;
-    sqlite3_bind_int64(s, 1, id);
     store_hold_t *rows;
     size_t n = 0;
     hold_rows(st, s, &rows, &n);

@@ -3,40 +3,16 @@
  * store_overview.c - SQL for the web UI's summaries (store_overview.h).
  * Read-only; each query builds its JSON rows straight from the columns.
  * Columns are read by a small per-query spec so that every function is
- * one statement plus the spec ("s" text, "i" integer, "j" JSON text).
+ * one statement plus the spec (store_rows_json: "s" text, "i" integer).
  */
 #include <string.h>
 
 #include "store_overview.h"
 
-/* Rows of s as objects: names[i] taken from column i, typed by kinds[i]. */
-static json_t *rows(sqlite3_stmt *s, const char *kinds, const char *const names[])
-{
-    if (!s)
-        return NULL;
-    json_t *arr = json_array();
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        json_t *o = json_object();
-        for (int i = 0; kinds[i]; i++) {
-            json_t *v;
-            if (sqlite3_column_type(s, i) == SQLITE_NULL)
-                v = json_null();
-            else if (kinds[i] == 'i')
-                v = json_integer(sqlite3_column_int64(s, i));
-            else
-                v = json_string(store_col_text(s, i));
-            json_object_set_new(o, names[i], v ? v : json_null());
-        }
-        json_array_append_new(arr, o);
-    }
-    store_done(s);
-    return arr;
-}
-
 json_t *store_overview_pending_decisions(store_t *st)
 {
     static const char *const n[] = {"id", "case_id", "proposed_lead", "created", "actor"};
-    return rows(store_prepare(st, "SELECT d.id, d.case_id, d.proposed_lead, d.created, d.actor"
+    return store_rows_json(store_prepare(st, "SELECT d.id, d.case_id, d.proposed_lead, d.created, d.actor"
                                   " FROM decisions d JOIN cases c ON c.id = d.case_id"
                                   " WHERE c.status = 'open' AND NOT EXISTS (SELECT 1 FROM"
                                   " decision_reviews v WHERE v.decision_id = d.id)"
@@ -49,7 +25,7 @@ static const char *const meeting_names[] = {"id", "case_id", "type", "start", "e
 
 json_t *store_overview_replan_meetings(store_t *st)
 {
-    return rows(store_prepare(st, "SELECT id, case_id, type, start, end FROM meetings"
+    return store_rows_json(store_prepare(st, "SELECT id, case_id, type, start, end FROM meetings"
                                   " WHERE status = 'replan' ORDER BY start, id"),
                 "issii", meeting_names);
 }
@@ -57,7 +33,7 @@ json_t *store_overview_replan_meetings(store_t *st)
 json_t *store_overview_dead_mail(store_t *st)
 {
     static const char *const n[] = {"id", "meeting_id", "kind", "rcpt", "state", "last_error"};
-    return rows(store_prepare(st, "SELECT id, meeting_id, kind, rcpt, state,"
+    return store_rows_json(store_prepare(st, "SELECT id, meeting_id, kind, rcpt, state,"
                                   " COALESCE(bounce_reason, last_error) FROM outbox"
                                   " WHERE state IN ('dead', 'bounced') ORDER BY id DESC LIMIT 50"),
                 "iissss", n);
@@ -66,7 +42,7 @@ json_t *store_overview_dead_mail(store_t *st)
 json_t *store_overview_mail_config_errors(store_t *st)
 {
     static const char *const n[] = {"id", "kind", "rcpt", "last_error"};
-    return rows(store_prepare(st, "SELECT id, kind, rcpt, last_error FROM outbox"
+    return store_rows_json(store_prepare(st, "SELECT id, kind, rcpt, last_error FROM outbox"
                                   " WHERE config_error = 1 AND state IN ('pending', 'sending')"
                                   " ORDER BY id DESC LIMIT 50"),
                 "isss", n);
@@ -75,7 +51,7 @@ json_t *store_overview_mail_config_errors(store_t *st)
 json_t *store_overview_cases_without_meeting(store_t *st)
 {
     static const char *const n[] = {"id", "title", "district"};
-    return rows(store_prepare(st, "SELECT c.id, json_extract(c.doc, '$.title'),"
+    return store_rows_json(store_prepare(st, "SELECT c.id, json_extract(c.doc, '$.title'),"
                                   " json_extract(c.doc, '$.district') FROM cases c"
                                   " WHERE c.status = 'open' AND NOT EXISTS (SELECT 1 FROM"
                                   " meetings m WHERE m.case_id = c.id AND m.status <> 'cancelled')"
@@ -92,7 +68,7 @@ json_t *store_overview_meetings_between(store_t *st, int64_t from, int64_t to)
         sqlite3_bind_int64(s, 1, from);
         sqlite3_bind_int64(s, 2, to);
     }
-    return rows(s, "issii", meeting_names);
+    return store_rows_json(s, "issii", meeting_names);
 }
 
 json_t *store_overview_overdue_monitoring(store_t *st, const char *today)
@@ -107,13 +83,13 @@ json_t *store_overview_overdue_monitoring(store_t *st, const char *today)
         " ORDER BY m.monitoring_date, m.id");
     if (s)
         store_bind_text(s, 1, today);
-    return rows(s, "iss", n);
+    return store_rows_json(s, "iss", n);
 }
 
 json_t *store_overview_failing_feeds(store_t *st)
 {
     static const char *const n[] = {"id", "agency", "last_error", "last_success"};
-    return rows(store_prepare(st, "SELECT id, agency, last_error, last_success FROM feeds"
+    return store_rows_json(store_prepare(st, "SELECT id, agency, last_error, last_success FROM feeds"
                                   " WHERE state = 'failing' ORDER BY agency, id"),
                 "sssi", n);
 }
@@ -132,7 +108,7 @@ json_t *store_overview_cases(store_t *st, int64_t now)
         " AND y.end > ? ORDER BY y.start, y.id LIMIT 1) ORDER BY c.created, c.id");
     if (s)
         sqlite3_bind_int64(s, 1, now);
-    json_t *arr = rows(s, "sssssiiiis", n);
+    json_t *arr = store_rows_json(s, "sssssiiiis", n);
     size_t i;
     json_t *o;
     json_array_foreach(arr, i, o) {

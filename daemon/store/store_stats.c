@@ -92,27 +92,23 @@ static bool each_case(sqlite3_stmt *s, store_case_row_fn fn, void *arg)
 
 bool store_stats_cases_since(store_t *st, int64_t since, store_case_row_fn fn, void *arg)
 {
-    sqlite3_stmt *s = store_prepare(st, "SELECT id, doc, status, updated FROM cases"
-                                        " WHERE updated >= ? ORDER BY updated, rowid");
-    if (!s)
-        return false;
-    sqlite3_bind_int64(s, 1, since);
-    return each_case(s, fn, arg);
+    sqlite3_stmt *s = store_stmt(st, "SELECT id, doc, status, updated FROM cases"
+                                     " WHERE updated >= ? ORDER BY updated, rowid",
+                                 STORE_INT(since));
+    return s && each_case(s, fn, arg);
 }
 
 long store_stats_cases_page(store_t *st, int64_t since, int64_t after_updated,
                             int64_t after_rowid, long limit, int64_t *rowid_out,
                             store_case_row_fn fn, void *arg)
 {
-    sqlite3_stmt *s = store_prepare(st, "SELECT id, doc, status, updated, rowid FROM cases"
-                                        " WHERE updated >= ?1 AND (updated, rowid) > (?2, ?3)"
-                                        " ORDER BY updated, rowid LIMIT ?4");
+    sqlite3_stmt *s = store_stmt(st, "SELECT id, doc, status, updated, rowid FROM cases"
+                                     " WHERE updated >= ?1 AND (updated, rowid) > (?2, ?3)"
+                                     " ORDER BY updated, rowid LIMIT ?4",
+                                 STORE_INT(since), STORE_INT(after_updated),
+                                 STORE_INT(after_rowid), STORE_INT(limit));
     if (!s)
         return -1;
-    sqlite3_bind_int64(s, 1, since);
-    sqlite3_bind_int64(s, 2, after_updated);
-    sqlite3_bind_int64(s, 3, after_rowid);
-    sqlite3_bind_int64(s, 4, limit);
     long n = 0;
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -134,25 +130,17 @@ bool store_stats_open_cases(store_t *st, store_case_row_fn fn, void *arg)
 
 char *store_stats_case_doc(store_t *st, const char *id)
 {
-    sqlite3_stmt *s = store_prepare(st, "SELECT doc FROM cases WHERE id = ?");
-    char *doc = NULL;
-    if (!s)
-        return NULL;
-    store_bind_text(s, 1, id);
-    if (sqlite3_step(s) == SQLITE_ROW)
-        doc = xstrdup(store_col_text(s, 0));
-    store_done(s);
-    return doc;
+    return store_text(store_stmt(st, "SELECT doc FROM cases WHERE id = ?", STORE_TEXT(id)));
 }
 
 static void outcome_review(store_t *st, const char *id, store_case_outcome_t *o)
 {
-    sqlite3_stmt *s = store_prepare(st,
+    sqlite3_stmt *s = store_stmt(st,
         "SELECT v.action, v.reason FROM decisions d JOIN decision_reviews v"
-        " ON v.decision_id = d.id WHERE d.case_id = ? ORDER BY v.at DESC, d.id DESC LIMIT 1");
+        " ON v.decision_id = d.id WHERE d.case_id = ? ORDER BY v.at DESC, d.id DESC LIMIT 1",
+        STORE_TEXT(id));
     if (!s)
         return;
-    store_bind_text(s, 1, id);
     if (sqlite3_step(s) == SQLITE_ROW) {
         o->action = xstrdup(store_col_text(s, 0));
         o->reason = xstrdup(store_col_text(s, 1));
@@ -162,26 +150,21 @@ static void outcome_review(store_t *st, const char *id, store_case_outcome_t *o)
 
 static void outcome_meeting(store_t *st, const char *id, store_case_outcome_t *o)
 {
-    sqlite3_stmt *s = store_prepare(st, "SELECT MIN(start) FROM meetings"
-                                        " WHERE case_id = ? AND status != 'cancelled'");
-    if (!s)
-        return;
-    store_bind_text(s, 1, id);
-    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
-        o->has_meeting = true;
-        o->first_meeting = sqlite3_column_int64(s, 0);
-    }
-    store_done(s);
+    int64_t first = store_int(store_stmt(st, "SELECT MIN(start) FROM meetings"
+                                             " WHERE case_id = ? AND status != 'cancelled'",
+                                         STORE_TEXT(id)), INT64_MIN);
+    o->has_meeting = first != INT64_MIN;
+    if (o->has_meeting)
+        o->first_meeting = first;
 }
 
 bool store_case_outcome(store_t *st, const char *id, store_case_outcome_t *o)
 {
     memset(o, 0, sizeof *o);
-    sqlite3_stmt *s = store_prepare(st, "SELECT status, lead, supports, created FROM cases"
-                                        " WHERE id = ?");
+    sqlite3_stmt *s = store_stmt(st, "SELECT status, lead, supports, created FROM cases"
+                                     " WHERE id = ?", STORE_TEXT(id));
     if (!s)
         return false;
-    store_bind_text(s, 1, id);
     if (sqlite3_step(s) == SQLITE_ROW) {
         o->found = true;
         o->status = xstrdup(store_col_text(s, 0));

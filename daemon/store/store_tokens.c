@@ -14,10 +14,10 @@ bool store_token_find(store_t *st, const char *hash, char **role, char **label)
 {
     *role = NULL;
     *label = NULL;
-    sqlite3_stmt *s = store_prepare(st, "SELECT role, label FROM tokens WHERE hash = ?");
+    sqlite3_stmt *s = store_stmt(st, "SELECT role, label FROM tokens WHERE hash = ?",
+                                 STORE_TEXT(hash));
     if (!s)
         return false;
-    store_bind_text(s, 1, hash);
     bool found = sqlite3_step(s) == SQLITE_ROW;
     if (found) {
         const char *r = store_col_text(s, 0), *l = store_col_text(s, 1);
@@ -31,17 +31,10 @@ bool store_token_find(store_t *st, const char *hash, char **role, char **label)
 int64_t store_token_insert(store_t *st, const char *hash, const char *role, const char *label,
                            int64_t created)
 {
-    sqlite3_stmt *s = store_prepare(st,
-        "INSERT INTO tokens(hash, role, label, created) VALUES (?, ?, ?, ?)");
-    if (!s)
-        return 0;
-    store_bind_text(s, 1, hash);
-    store_bind_text(s, 2, role);
-    store_bind_text(s, 3, label ? label : "");
-    sqlite3_bind_int64(s, 4, created);
-    int rc = sqlite3_step(s);
-    store_done(s);
-    return rc == SQLITE_DONE ? (int64_t)sqlite3_last_insert_rowid(store_db(st)) : 0;
+    sqlite3_stmt *s = store_stmt(st,
+        "INSERT INTO tokens(hash, role, label, created) VALUES (?, ?, ?, ?)",
+        STORE_TEXT(hash), STORE_TEXT(role), STORE_TEXT(label ? label : ""), STORE_INT(created));
+    return store_run(s) ? (int64_t)sqlite3_last_insert_rowid(store_db(st)) : 0;
 }
 
 bool store_tokens_list(store_t *st, store_token_t **out, size_t *n)
@@ -54,10 +47,7 @@ bool store_tokens_list(store_t *st, store_token_t **out, size_t *n)
     size_t cap = 0;
     store_token_t *rows = NULL;
     while (sqlite3_step(s) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 8;
-            rows = xrealloc(rows, cap * sizeof *rows);
-        }
+        rows = xgrow(rows, *n, &cap, sizeof *rows);
         const char *label = store_col_text(s, 2);
         store_token_t *t = &rows[(*n)++];
         t->id = sqlite3_column_int64(s, 0);
@@ -81,13 +71,7 @@ void store_tokens_free(store_token_t *rows, size_t n)
 
 int store_token_delete(store_t *st, int64_t id)
 {
-    sqlite3_stmt *s = store_prepare(st, "DELETE FROM tokens WHERE id = ?");
-    if (!s)
-        return -1;
-    sqlite3_bind_int64(s, 1, id);
-    int rc = sqlite3_step(s);
-    store_done(s);
-    if (rc != SQLITE_DONE)
+    if (!store_run(store_stmt(st, "DELETE FROM tokens WHERE id = ?", STORE_INT(id))))
         return -1;
     return sqlite3_changes(store_db(st)) > 0 ? 1 : 0;
 }

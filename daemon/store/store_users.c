@@ -10,13 +10,6 @@
 
 #include "store_users.h"
 
-static bool step_done(sqlite3_stmt *s)
-{
-    int rc = s ? sqlite3_step(s) : SQLITE_ERROR;
-    store_done(s);
-    return rc == SQLITE_DONE;
-}
-
 static void copy_col(char *dst, size_t n, sqlite3_stmt *s, int col)
 {
     const char *v = store_col_text(s, col);
@@ -44,24 +37,21 @@ int store_user_add(store_t *st, const char *name, const char *role, const char *
 {
     if (store_row_exists(st, "SELECT 1 FROM users WHERE name = ?", name))
         return 0;
-    sqlite3_stmt *s = store_prepare(st, "INSERT INTO users(name, role, hash, must_change,"
-                                        " disabled, created, updated) VALUES (?, ?, ?, 1, 0, ?, ?)");
+    sqlite3_stmt *s = store_stmt(st, "INSERT INTO users(name, role, hash, must_change,"
+                                     " disabled, created, updated) VALUES (?, ?, ?, 1, 0, ?, ?)",
+                                 STORE_TEXT(name), STORE_TEXT(role), STORE_TEXT(hash),
+                                 STORE_INT(now), STORE_INT(now));
     if (!s)
         return -1;
-    store_bind_text(s, 1, name);
-    store_bind_text(s, 2, role);
-    store_bind_text(s, 3, hash);
-    sqlite3_bind_int64(s, 4, now);
-    sqlite3_bind_int64(s, 5, now);
-    return step_done(s) ? 1 : -1;
+    return store_run(s) ? 1 : -1;
 }
 
 bool store_user_get(store_t *st, const char *name, store_user_t *out)
 {
-    sqlite3_stmt *s = store_prepare(st, "SELECT " USER_COLS " FROM users u WHERE u.name = ?");
+    sqlite3_stmt *s = store_stmt(st, "SELECT " USER_COLS " FROM users u WHERE u.name = ?",
+                                 STORE_TEXT(name));
     if (!s)
         return false;
-    store_bind_text(s, 1, name);
     bool found = sqlite3_step(s) == SQLITE_ROW;
     if (found)
         user_from_row(s, 0, out);
@@ -88,69 +78,44 @@ json_t *store_user_list(store_t *st)
     return arr;
 }
 
-static bool changed_one(store_t *st, sqlite3_stmt *s)
-{
-    return step_done(s) && sqlite3_changes(store_db(st)) == 1;
-}
-
 bool store_user_set_hash(store_t *st, const char *name, const char *hash, bool must_change,
                          int64_t now)
 {
-    sqlite3_stmt *s = store_prepare(st, "UPDATE users SET hash = ?, must_change = ?, updated = ?"
-                                        " WHERE name = ?");
-    if (!s)
-        return false;
-    store_bind_text(s, 1, hash);
-    sqlite3_bind_int(s, 2, must_change);
-    sqlite3_bind_int64(s, 3, now);
-    store_bind_text(s, 4, name);
-    return changed_one(st, s);
+    return store_run_one(st, store_stmt(st, "UPDATE users SET hash = ?, must_change = ?,"
+                                            " updated = ? WHERE name = ?",
+                                        STORE_TEXT(hash), STORE_INT(must_change), STORE_INT(now),
+                                        STORE_TEXT(name)));
 }
 
 bool store_user_set_disabled(store_t *st, const char *name, bool disabled, int64_t now)
 {
-    sqlite3_stmt *s = store_prepare(st, "UPDATE users SET disabled = ?, updated = ? WHERE name = ?");
-    if (!s)
-        return false;
-    sqlite3_bind_int(s, 1, disabled);
-    sqlite3_bind_int64(s, 2, now);
-    store_bind_text(s, 3, name);
-    return changed_one(st, s);
+    return store_run_one(st, store_stmt(st, "UPDATE users SET disabled = ?, updated = ?"
+                                            " WHERE name = ?",
+                                        STORE_INT(disabled), STORE_INT(now), STORE_TEXT(name)));
 }
 
 bool store_user_logged_in(store_t *st, int64_t user_id, int64_t now)
 {
-    sqlite3_stmt *s = store_prepare(st, "UPDATE users SET last_login = ? WHERE id = ?");
-    if (!s)
-        return false;
-    sqlite3_bind_int64(s, 1, now);
-    sqlite3_bind_int64(s, 2, user_id);
-    return step_done(s);
+    return store_run(store_stmt(st, "UPDATE users SET last_login = ? WHERE id = ?",
+                                STORE_INT(now), STORE_INT(user_id)));
 }
 
 bool store_session_add(store_t *st, const char *hash, int64_t user_id, const char *csrf,
                        int64_t now)
 {
-    sqlite3_stmt *s = store_prepare(st, "INSERT INTO sessions(hash, user_id, csrf, created,"
-                                        " last_seen) VALUES (?, ?, ?, ?, ?)");
-    if (!s)
-        return false;
-    store_bind_text(s, 1, hash);
-    sqlite3_bind_int64(s, 2, user_id);
-    store_bind_text(s, 3, csrf);
-    sqlite3_bind_int64(s, 4, now);
-    sqlite3_bind_int64(s, 5, now);
-    return step_done(s);
+    return store_run(store_stmt(st, "INSERT INTO sessions(hash, user_id, csrf, created,"
+                                    " last_seen) VALUES (?, ?, ?, ?, ?)",
+                                STORE_TEXT(hash), STORE_INT(user_id), STORE_TEXT(csrf),
+                                STORE_INT(now), STORE_INT(now)));
 }
 
 bool store_session_get(store_t *st, const char *hash, store_session_t *out)
 {
-    sqlite3_stmt *s = store_prepare(st, "SELECT " USER_COLS ", x.csrf, x.created, x.last_seen"
-                                        " FROM sessions x JOIN users u ON u.id = x.user_id"
-                                        " WHERE x.hash = ?");
+    sqlite3_stmt *s = store_stmt(st, "SELECT " USER_COLS ", x.csrf, x.created, x.last_seen"
+                                     " FROM sessions x JOIN users u ON u.id = x.user_id"
+                                     " WHERE x.hash = ?", STORE_TEXT(hash));
     if (!s)
         return false;
-    store_bind_text(s, 1, hash);
     bool found = sqlite3_step(s) == SQLITE_ROW;
     if (found) {
         user_from_row(s, 0, &out->user);
@@ -164,39 +129,26 @@ bool store_session_get(store_t *st, const char *hash, store_session_t *out)
 
 bool store_session_touch(store_t *st, const char *hash, int64_t now)
 {
-    sqlite3_stmt *s = store_prepare(st, "UPDATE sessions SET last_seen = ? WHERE hash = ?");
-    if (!s)
-        return false;
-    sqlite3_bind_int64(s, 1, now);
-    store_bind_text(s, 2, hash);
-    return step_done(s);
+    return store_run(store_stmt(st, "UPDATE sessions SET last_seen = ? WHERE hash = ?",
+                                STORE_INT(now), STORE_TEXT(hash)));
 }
 
 bool store_session_delete(store_t *st, const char *hash)
 {
-    sqlite3_stmt *s = store_prepare(st, "DELETE FROM sessions WHERE hash = ?");
-    if (!s)
-        return false;
-    store_bind_text(s, 1, hash);
-    return step_done(s);
+    return store_run(store_stmt(st, "DELETE FROM sessions WHERE hash = ?", STORE_TEXT(hash)));
 }
 
 bool store_sessions_end_user(store_t *st, int64_t user_id, const char *keep_hash)
 {
-    sqlite3_stmt *s = store_prepare(st, "DELETE FROM sessions WHERE user_id = ? AND hash <> ?");
-    if (!s)
-        return false;
-    sqlite3_bind_int64(s, 1, user_id);
-    store_bind_text(s, 2, keep_hash ? keep_hash : "");
-    return step_done(s);
+    return store_run(store_stmt(st, "DELETE FROM sessions WHERE user_id = ? AND hash <> ?",
+                                STORE_INT(user_id), STORE_TEXT(keep_hash ? keep_hash : "")));
 }
 
 int store_sessions_expire(store_t *st, int64_t idle_before, int64_t created_before)
 {
-    sqlite3_stmt *s = store_prepare(st, "DELETE FROM sessions WHERE last_seen < ? OR created < ?");
+    sqlite3_stmt *s = store_stmt(st, "DELETE FROM sessions WHERE last_seen < ? OR created < ?",
+                                 STORE_INT(idle_before), STORE_INT(created_before));
     if (!s)
         return -1;
-    sqlite3_bind_int64(s, 1, idle_before);
-    sqlite3_bind_int64(s, 2, created_before);
-    return step_done(s) ? sqlite3_changes(store_db(st)) : -1;
+    return store_run(s) ? sqlite3_changes(store_db(st)) : -1;
 }

@@ -17,6 +17,10 @@
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
+/* An array p of *cap elements of `size` bytes, about to take element n:
+ * when n == *cap it doubles (from 8) and is reallocated.  Returns p,
+ * moved or not:  rows = xgrow(rows, n, &cap, sizeof *rows);  rows[n++] = ... */
+void *xgrow(void *p, size_t n, size_t *cap, size_t size);
 char *xstrdup(const char *s);              /* NULL in, NULL out */
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

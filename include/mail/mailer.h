@@ -74,7 +74,7 @@ typedef struct mailer_backend {
                  const char *msg, size_t len, const char *message_id,
                  mailer_done_cb done, void *arg);
     mailer_known_t (*delivered)(mailer_t *m, const char *message_id);
-    void (*free)(mailer_t *m);
+    void (*free)(mailer_t *m);      /* NULL: priv is one malloc'd block */
 } mailer_backend_t;
 
 struct mailer {

@@ -99,8 +99,6 @@ char   *outbox_max_age_note(int64_t max_age);
 /* {"counts": {...}, "messages": [...]}; state NULL = all (newest first,
  * at most limit rows).  No bodies. */
 json_t *outbox_json(store_t *st, const char *state, int limit);
-/* Number of rows in a state. */
-int  outbox_count(store_t *st, const char *state);
 /* Optional: called when a send starts and when its outcome is recorded
  * (the daemon uses them as drain holds so SIGTERM waits for it). */
 typedef void (*outbox_activity_fn)(void *arg, bool started);

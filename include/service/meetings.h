@@ -18,7 +18,7 @@
  *   MONITOR_INTERVAL (seconds, default 60), CASES_DIR (fallback case
  *   documents <dir>/<id>.json when no case registry answers).
  *
- * Booked meetings are busy time: meetings_agency_busy() gives the slot
+ * Booked meetings are busy time: store_meetings_agency_busy() gives the slot
  * engine an agency's booked, not-declined, not-cancelled meetings.  The
  * booking check itself counts feeds, meetings and active holds; a request
  * may carry "hold": id to consume the caller's own hold atomically.
@@ -140,10 +140,5 @@ int  meetings_check_monitoring(meetings_t *m);
 
 /* GET /v1/agencies/{id}/meetings.ics (malloc'd). */
 char *meetings_agency_ics(meetings_t *m, const char *agency_id);
-
-/* Booked busy time of one agency in [from, to), excluding meeting
- * `except` (0 = none).  Appends to out and normalizes it. */
-void meetings_agency_busy(store_t *st, const char *agency_id, int64_t from,
-                          int64_t to, int64_t except, ivset_t *out);
 
 #endif

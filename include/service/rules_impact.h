@@ -24,6 +24,14 @@
 #include "rules.h"
 #include "store.h"
 
+/* An agency's free working minutes over `days` business days from now,
+ * from the daemon's ingested calendars (rules_free_working_minutes over
+ * feeds_agency_busy): the proposals' tie-break 2.  -1 while any of the
+ * agency's feeds has never been fetched (an empty busy set would read as
+ * "completely free" and win ties unfairly), on a store error, or when d is
+ * NULL. */
+int64_t rules_impact_free_minutes(tsunagud_t *d, const agency_t *a, int64_t now, int days);
+
 /* Free working minutes from the daemon's calendars, memoised per agency
  * (init with rules_impact_env_init, free with rules_impact_env_free). */
 typedef struct rules_impact_env {

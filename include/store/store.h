@@ -102,6 +102,40 @@ bool store_local_url_allowed(store_t *st, const char *url);
 int  store_schema_version(store_t *st);
 bool store_has_migration(store_t *st, int version);
 
+/* A statement with its arguments bound in one call:
+ *     store_run(store_stmt(st, "UPDATE t SET a = ? WHERE id = ?",
+ *                          STORE_TEXT(a), STORE_INT(id)));
+ * binds each argument to ?1, ?2, ... in order; a NULL text or JSON binds
+ * SQL NULL.  The argument macros are typed, so a pointer given to
+ * STORE_INT or a number given to STORE_TEXT does not compile.
+ * store_stmt returns NULL when the prepare fails; every reader and
+ * store_run below take that NULL and fail cleanly.  Without arguments
+ * call store_prepare. */
+typedef struct store_arg {
+    char          kind;     /* 'i' integer, 't' text, 'j' JSON, 'b' blob, 'n' NULL */
+    int64_t       i;
+    const char   *t;        /* text, or blob bytes */
+    const json_t *j;
+    size_t        len;      /* blob length */
+} store_arg_t;
+#define STORE_INT(x)     ((store_arg_t){ .kind = 'i', .i = (x) })
+#define STORE_TEXT(x)    ((store_arg_t){ .kind = 't', .t = (x) })
+#define STORE_JSON(x)    ((store_arg_t){ .kind = 'j', .j = (x) })
+#define STORE_BLOB(p, n) ((store_arg_t){ .kind = 'b', .t = (p), .len = (n) })
+#define STORE_NULL       ((store_arg_t){ .kind = 'n' })
+sqlite3_stmt *store_stmtv(store_t *st, const char *sql, const store_arg_t *args, size_t n);
+#define store_stmt(st, sql, ...) \
+    store_stmtv((st), (sql), (const store_arg_t[]){ __VA_ARGS__ }, \
+                sizeof((const store_arg_t[]){ __VA_ARGS__ }) / sizeof(store_arg_t))
+
+/* One-row readers; each finishes s and accepts s == NULL.
+ * store_exists: does s return a row?  store_int: the first column of the
+ * first row as an integer, dflt when there is no row or it is NULL.
+ * store_text: the same as a malloc'd string, NULL likewise. */
+bool    store_exists(sqlite3_stmt *s);
+int64_t store_int(sqlite3_stmt *s, int64_t dflt);
+char   *store_text(sqlite3_stmt *s);
+
 /* Small bind/column helpers (NULL-safe text). */
 void        store_bind_text(sqlite3_stmt *s, int idx, const char *v);
 const char *store_col_text(sqlite3_stmt *s, int col);   /* NULL if SQL NULL */
@@ -115,6 +149,16 @@ void        store_bind_json(sqlite3_stmt *s, int idx, const json_t *j);
 /* Step a bound write once and release it (store_done); false unless it
  * ran to completion, and for a NULL statement (prepare failed). */
 bool        store_run(sqlite3_stmt *s);
+/* store_run, and true only when it changed exactly one row. */
+bool        store_run_one(store_t *st, sqlite3_stmt *s);
+/* Every row of s as an object (finishes s): column i is named names[i]
+ * and typed by kinds[i]: 'i' integer, 's' string, 'b' boolean, 't' epoch
+ * seconds as ISO 8601 in the default zone; SQL NULL is null.  New
+ * reference; NULL when s is NULL (prepare failed). */
+json_t     *store_rows_json(sqlite3_stmt *s, const char *kinds, const char *const names[]);
+/* The integer first column of every row of s, in order (malloc'd, *n
+ * set; NULL with *n = 0 when none, or when s is NULL); finishes s. */
+int64_t    *store_col_ids(sqlite3_stmt *s, size_t *n);
 /* true when the one-parameter query sql (e.g. "SELECT 1 FROM t WHERE id
  * = ?") returns a row for key. */
 bool        store_row_exists(store_t *st, const char *sql, const char *key);

@@ -24,8 +24,8 @@
 #include "store.h"
 
 /* Record an answer: partstat (e.g. "ACCEPTED"), when, and from whom
- * (replied_by may be NULL).  0 or -1. */
-int  store_attendee_answer(store_t *st, int64_t meeting_id, const char *agency,
+ * (replied_by may be NULL).  false on SQL error. */
+bool store_attendee_answer(store_t *st, int64_t meeting_id, const char *agency,
                            const char *partstat, int64_t when, const char *replied_by);
 
 /* Does outbox row id exist?  And the row whose Message-ID is message_id
@@ -33,12 +33,13 @@ int  store_attendee_answer(store_t *st, int64_t meeting_id, const char *agency,
 bool    store_outbox_exists(store_t *st, int64_t id);
 int64_t store_outbox_by_message_id(store_t *st, const char *message_id);
 
-/* Mark outbox row id 'bounced' with the report's reason.  0 or -1 (SQL
- * error or no such row). */
-int  store_outbox_bounce(store_t *st, int64_t id, const char *reason, int64_t when);
+/* Mark outbox row id 'bounced' with the report's reason.  false on SQL
+ * error (logged) or when there is no such row. */
+bool store_outbox_bounce(store_t *st, int64_t id, const char *reason, int64_t when);
 
-/* Set or clear outbox row id's configuration-error flag.  0 or -1. */
-int  store_outbox_set_config_error(store_t *st, int64_t id, bool on);
+/* Set or clear outbox row id's configuration-error flag.  false on SQL
+ * error. */
+bool store_outbox_set_config_error(store_t *st, int64_t id, bool on);
 /* Rows waiting on a configuration error (pending, flag set). */
 int  store_outbox_config_errors(store_t *st);
 

@@ -21,6 +21,7 @@
 #include "mailer.h"
 #include "outbox.h"
 #include "store.h"
+#include "store_outbox.h"
 #include "support_proc.h"
 #include "timeutil.h"
 #include "util.h"
@@ -96,7 +97,7 @@ static int count_files(const char *dir)
 /* Run the loop until `state` has `want` rows or ~5 s pass. */
 static void run_until(fx_t *f, const char *state, int want)
 {
-    for (int i = 0; i < 500 && outbox_count(f->st, state) != want; i++) {
+    for (int i = 0; i < 500 && store_outbox_count(f->st, state) != want; i++) {
         struct timeval tv = { 0, 10000 };
         event_base_loopexit(f->base, &tv);
         event_base_dispatch(f->base);
@@ -113,10 +114,10 @@ static void test_maildir_delivers_each_once(void **state)
     enqueue_text(f, "b", "two@yamanami.example", &dup);
     enqueue_text(f, "a", "one@yamanami.example", &dup);    /* same Message-ID */
     assert_true(dup);
-    assert_int_equal(outbox_count(f->st, "pending"), 2);
+    assert_int_equal(store_outbox_count(f->st, "pending"), 2);
     outbox_kick(f->ob);
     run_until(f, "sent", 2);
-    assert_int_equal(outbox_count(f->st, "sent"), 2);
+    assert_int_equal(store_outbox_count(f->st, "sent"), 2);
     char *newdir = support_path(f->dir, "Maildir/new");
     assert_int_equal(count_files(newdir), 2);
     /* kicking again sends nothing more */
@@ -126,7 +127,7 @@ static void test_maildir_delivers_each_once(void **state)
         event_base_loopexit(f->base, &tv);
         event_base_dispatch(f->base);
     }
-    assert_int_equal(outbox_count(f->st, "sent"), 2);
+    assert_int_equal(store_outbox_count(f->st, "sent"), 2);
     assert_int_equal(count_files(newdir), 2);
     free(newdir);
     json_t *j = outbox_json(f->st, NULL, 10);
@@ -148,8 +149,8 @@ static void test_recover_in_doubt_rows(void **state)
     enqueue_text(f, "z", "three@yamanami.example", NULL);
     assert_int_equal(store_exec(f->st, "UPDATE outbox SET state = 'sending' WHERE id IN (1, 3)"), 0);
     assert_int_equal(outbox_recover(f->ob), 2);
-    assert_int_equal(outbox_count(f->st, "sent"), 2);     /* x, y */
-    assert_int_equal(outbox_count(f->st, "pending"), 1);  /* z */
+    assert_int_equal(store_outbox_count(f->st, "sent"), 2);     /* x, y */
+    assert_int_equal(store_outbox_count(f->st, "pending"), 1);  /* z */
     outbox_kick(f->ob);
     run_until(f, "sent", 3);
     char *newdir = support_path(f->dir, "Maildir/new");
@@ -209,14 +210,14 @@ static void test_smtp_down_retries_then_dead_letter(void **state)
     assert_int_equal(json_integer_value(json_object_get(m, "attempts")), 1);
     assert_non_null(json_string_value(json_object_get(m, "last_error")));
     json_decref(j);
-    assert_int_equal(outbox_count(f->st, "sent"), 0);
+    assert_int_equal(store_outbox_count(f->st, "sent"), 0);
     /* 49 hours later (created moved back), the next pump dead-letters it */
     assert_int_equal(store_exec(f->st, "UPDATE outbox SET created = created - 49*3600,"
                                        " next_attempt = 0"), 0);
     outbox_kick(f->ob);
     run_until(f, "dead", 1);
-    assert_int_equal(outbox_count(f->st, "dead"), 1);
-    assert_int_equal(outbox_count(f->st, "pending"), 0);
+    assert_int_equal(store_outbox_count(f->st, "dead"), 1);
+    assert_int_equal(store_outbox_count(f->st, "pending"), 0);
     assert_dead_note(f, "48時間以内");             /* the default OUTBOX_MAX_AGE */
     outbox_free(f->ob);
     f->ob = NULL;
@@ -243,14 +244,14 @@ static void test_dead_letter_note_follows_max_age(void **state)
     assert_int_equal(store_exec(f->st, "UPDATE outbox SET created = created - 6*86400"), 0);
     outbox_kick(f->ob);
     run_until(f, "sent", 1);
-    assert_int_equal(outbox_count(f->st, "sent"), 1);
+    assert_int_equal(store_outbox_count(f->st, "sent"), 1);
     /* 8 days old: dead, and the note says 7 days */
     enqueue_text(f, "older", "two@yamanami.example", NULL);
     assert_int_equal(store_exec(f->st, "UPDATE outbox SET created = created - 8*86400"
                                        " WHERE state = 'pending'"), 0);
     outbox_kick(f->ob);
     run_until(f, "dead", 1);
-    assert_int_equal(outbox_count(f->st, "dead"), 1);
+    assert_int_equal(store_outbox_count(f->st, "dead"), 1);
     assert_dead_note(f, "7日以内");
 }
 

@@ -308,7 +308,7 @@ static void widened_search_stops_at_declared_coverage(void **state)
 }
 
 /* A booked meeting is busy for its attendees unless they declined or it
- * was cancelled (meetings_agency_busy), and except_meeting ignores it. */
+ * was cancelled (store_meetings_agency_busy), and except_meeting ignores it. */
 static void booked_meetings_are_busy(void **state)
 {
     fx_t *f = *state;
