@@ -6,7 +6,11 @@
  *   POST /v1/import                   agencies.json (admin); one transaction
  *   GET  /v1/agencies                 summary list
  *   GET  /v1/agencies/{id}            interchange JSON + feed status
- *   GET  /v1/agencies/{id}/busy       busy under the agency's need rule
+ *   GET  /v1/agencies/{id}/busy       busy under the agency's need rule, plus
+ *                                     tsunagu's own holds ("held") and booked
+ *                                     meetings ("booked"), times only, and the
+ *                                     window's days off ("days_off": holidays,
+ *                                     年末年始, closed days, with their label)
  *   GET  /v1/agencies/{id}/freebusy.ics   VFREEBUSY (text/calendar)
  *
  * Import validation and storage are store_import_city's job; this file
@@ -25,6 +29,8 @@
 #include "feeds.h"
 #include "parse_pool.h"
 #include "log.h"
+#include "meetings.h"
+#include "slots_store.h"
 #include "store_feeds.h"
 #include "util.h"
 
@@ -246,18 +252,50 @@ static void agency_window_free(agency_window_t *w)
     agency_busy_free(&w->ab);
 }
 
+/* [{date, label}] for each day of [from, to) (the city's wall clock) that
+ * is a holiday or closed day for the agency (city_day_off_label). */
+static json_t *days_off_json(const city_t *city, const char *id, int64_t from, int64_t to,
+                             const tz_t *zone)
+{
+    json_t *arr = json_array();
+    if (!city || to <= from)
+        return arr;
+    const agency_t *a = city_agency(city, id);
+    int64_t last = tz_local_day(zone, to - 1, NULL);
+    for (int64_t day = tz_local_day(zone, from, NULL); day <= last; day++) {
+        const char *label = city_day_off_label(city, a, day);
+        if (!label)
+            continue;
+        int y, m, d;
+        civil_from_days(day, &y, &m, &d);
+        char date[16];
+        snprintf(date, sizeof date, "%04d-%02d-%02d", y, m, d);
+        json_array_append_new(arr, json_pack("{s:s, s:s}", "date", date, "label", label));
+    }
+    return arr;
+}
+
 static void h_agency_busy(api_req_t *r)
 {
     agency_window_t w;
     if (!agency_window_load(r, &w))
         return;
     const tz_t *zone = api_zone(r);
-    api_reply_json(r, 200, json_pack("{s:s, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o}",
+    ivset_t held, booked;
+    ivset_init(&held);
+    ivset_init(&booked);
+    holds_agency_busy(r->d->store, w.id, w.from, w.to, tu_now(), &held);
+    meetings_agency_busy(r->d->store, w.id, w.from, w.to, 0, &booked);
+    api_reply_json(r, 200, json_pack("{s:s, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
         "agency", w.id, "need", w.ab.need, "calendars", (json_int_t)w.ab.ncal,
         "from", api_time_json(w.from, zone, false), "to", api_time_json(w.to, zone, false),
         "busy", api_ivset_json(&w.busy, zone),
+        "held", api_ivset_json(&held, zone), "booked", api_ivset_json(&booked, zone),
+        "days_off", days_off_json(tsunagud_city(r->d), w.id, w.from, w.to, zone),
         "failing", ids_where(&w.ab, w.ab.failing), "pending", ids_where(&w.ab, w.ab.pending),
         "data_as_of", api_time_json(w.ab.oldest_success, zone, true)));
+    ivset_free(&held);
+    ivset_free(&booked);
     agency_window_free(&w);
 }
 
