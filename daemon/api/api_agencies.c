@@ -4,7 +4,9 @@
  * time and the subscribable VFREEBUSY feed.
  *
  *   POST /v1/import                   agencies.json (admin); one transaction
- *   GET  /v1/agencies                 summary list
+ *   GET  /v1/agencies                 summary list (with hours, travel_minutes
+ *                                     and support_meeting_member, which the
+ *                                     日程調整 grid draws without a GET each)
  *   GET  /v1/agencies/{id}            interchange JSON + feed status
  *   GET  /v1/agencies/{id}/busy       busy under the agency's need rule, plus
  *                                     tsunagu's own holds ("held") and booked
@@ -141,11 +143,13 @@ static void h_agency_list(api_req_t *r)
         json_array_foreach(json_object_get(doc, "calendars"), i, c)
             json_array_append(cals, json_object_get(c, "id"));
         json_t *need = json_object_get(doc, "need");
-        json_array_append_new(arr, json_pack("{s:O, s:O?, s:O?, s:O?, s:O?, s:I, s:o}",
+        json_array_append_new(arr, json_pack("{s:O, s:O?, s:O?, s:O?, s:O?, s:I, s:o, s:O?, s:O?, s:O?}",
             "id", json_object_get(doc, "id"), "name", json_object_get(doc, "name"),
             "fields", json_object_get(doc, "fields"), "areas", json_object_get(doc, "areas"),
             "email", json_object_get(doc, "email"),
-            "need", need ? json_integer_value(need) : (json_int_t)1, "calendars", cals));
+            "need", need ? json_integer_value(need) : (json_int_t)1, "calendars", cals,
+            "hours", json_object_get(doc, "hours"), "travel_minutes", json_object_get(doc, "travel_minutes"),
+            "support_meeting_member", json_object_get(doc, "support_meeting_member")));
     }
     json_decref(docs);
     for (size_t i = 0; i < json_array_size(arr); i++) {

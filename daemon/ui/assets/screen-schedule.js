@@ -205,6 +205,7 @@ function drawGrid(rows, days, cands, onChoose) {
           b.addEventListener('click', () => onChoose(i));
           cell.append(b);
           cell.removeAttribute('aria-hidden');
+          cell.classList.add('sched-cell--cand');      // its buttons overflow down the column
         }
       }
       grid.append(cell);
@@ -331,22 +332,25 @@ export async function render(main, ctx) {
     };
     const t0 = performance.now();
     out.append(h('p', {}, '探しています…'));
+    const ordered = [...model.attendees.filter((a) => a.required), ...model.attendees.filter((a) => !a.required)];
+    // each attendee's busy time, asked for alongside the slots (the
+    // agency list already carries hours, travel and membership)
+    const busyOf = Promise.all(ordered.map((a) =>
+      get(`/v1/agencies/${enc(a.agency)}/busy?from=${enc(q.from)}&to=${enc(q.to)}`).catch(() => null)));
     let res;
     try {
-      [res] = await Promise.all([slotsOverride ? Promise.resolve(slotsOverride) : post('/v1/slots', q)]);
+      [res] = await Promise.all([slotsOverride ? Promise.resolve(slotsOverride) : post('/v1/slots', q), busyOf]);
     } catch (e) {
       if (e.status === 401) return;
       clear(out).append(notice('error', h('p', {}, e.message)));
       if (e.field) fieldError(`sched-${e.field === 'duration_minutes' ? 'duration' : e.field}`, e.message);
       return;
     }
-    const ordered = [...model.attendees.filter((a) => a.required), ...model.attendees.filter((a) => !a.required)];
-    const detail = await Promise.all(ordered.map((a) => Promise.all([
-      get(`/v1/agencies/${enc(a.agency)}/busy?from=${enc(q.from)}&to=${enc(q.to)}`).catch(() => null),
-      get(`/v1/agencies/${enc(a.agency)}`).catch(() => null)])));
+    const busyList = await busyOf;
+    const docOf = Object.fromEntries(ag.agencies.map((x) => [x.id, x]));
     const diagOf = Object.fromEntries(((res.diagnostics && res.diagnostics.attendees) || []).map((x) => [x.agency, x]));
     const rows = ordered.map((a, i) => {
-      const [busy, doc] = detail[i];
+      const busy = busyList[i], doc = docOf[a.agency];
       const d = diagOf[a.agency] || (busy && busy.failing && busy.failing.length ? { status: 'failing' } : busy && busy.pending && busy.pending.length ? { status: 'pending' } : null);
       const firstOpen = [1, 2, 3, 4, 5, 6, 0].map((wd) => hoursOf(doc, wd)).find((x) => x);
       return { agency: a.agency, name: agencyLabel(v, a.agency), required: a.required, need: busy ? busy.need : 1, ncal: busy ? busy.calendars : 0,
