@@ -130,7 +130,7 @@ try {
   const user = await api('POST', '/v1/users', { name: 'bench', role: 'secretariat' });
 
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
-  const context = await browser.newContext({ locale: 'ja-JP', timezoneId: 'Asia/Tokyo', viewport: { width: 1366, height: 768 } });
+  const context = await browser.newContext({ locale: 'ja-JP', timezoneId: 'Asia/Tokyo', viewport: { width: 1366, height: 3000 } });   // tall: the whole grid is painted, not just what a 768 px screen shows
   const page = await context.newPage();
   page.setDefaultTimeout(30000);
   await page.goto(`${BASE}/#/login`);

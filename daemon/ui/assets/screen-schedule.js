@@ -205,7 +205,6 @@ function drawGrid(rows, days, cands, onChoose) {
           b.addEventListener('click', () => onChoose(i));
           cell.append(b);
           cell.removeAttribute('aria-hidden');
-          cell.classList.add('sched-cell--cand');      // its buttons overflow down the column
         }
       }
       grid.append(cell);
