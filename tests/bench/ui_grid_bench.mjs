@@ -13,7 +13,10 @@
 // through the API; a secretariat account logs in through the UI, opens
 // 日程調整, adds agencies until there are 20 attendees (the first four
 // required, the rest optional), and sets the window to 2026-12-01 ..
-// 2026-12-22, 15 business days.
+// 2026-12-22, 15 business days.  The window is 1366 px wide and 3000 px
+// tall, so the whole grid (its scroll box shows about six days at a
+// time) is laid out and painted on every run, not only what a 768 px
+// screen would show.
 //
 // One run: inside the page, click 候補を探す and wait, frame by frame,
 // until candidate 1 is in the grid, then focus it and press ArrowRight
