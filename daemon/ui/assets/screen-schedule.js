@@ -32,11 +32,11 @@ import { vocabulary, agencyLabel } from './vocab.js';
 let DAY_START = 8 * 60;          // the hours the grid shows (minutes of the day):
 let DAY_END = 18 * 60;            // set by drawGrid from the attendees' hours (gridHours)
 const WD_KEYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
-const STATUS = {
-  failing: '予定の取得に失敗しています。最後に取得できたデータで判断しています',
-  pending: 'まだ予定を取得できていません。空きとは扱いません',
+const STATUS = {                 // short, to fit the row; the API's own sentence is in 注意 above the grid
+  failing: '取得に失敗中 (前回のデータで判断)',
+  pending: '未取得 (空きとは扱いません)',
   'no-calendars': 'カレンダーが登録されていません',
-  never: '予定の取得に失敗しています。一度も取得できていないため、空きとは扱いません',
+  never: '取得に失敗 (未取得: 空きとは扱いません)',
 };
 
 const pad = (n) => String(n).padStart(2, '0');

@@ -8,7 +8,8 @@
 //     成人の日 are labelled in their columns; an admin's hold and the
 //     booked meeting have their own shades;
 //   - nothing fits (an admin hold over the lead's whole day): the
-//     diagnostics offer "make it optional", and that button applies it;
+//     diagnostics' buttons widen the window and make the lead optional,
+//     and each applies and searches again;
 //   - 409 slot-taken (the secretariat's hold replaced by someone else's
 //     between hold and booking): who is no longer free, and the fresh
 //     suggestions as candidates in the same grid;
@@ -139,7 +140,7 @@ export default function scenarios({ BASE, ROOT, state, assert, adminApi, person,
       await adminApi('DELETE', `/v1/holds/${hold.id}`);
     }],
 
-    ['日程調整: nothing fits; the diagnostics\' "make optional" button applies and searches again', async () => {
+    ['日程調整: nothing fits; the diagnostics\' "widen" and "make optional" buttons apply and search again', async () => {
       const page = await secr();
       const lead = await leadOf();
       const hold = await adminApi('POST', '/v1/holds', { agencies: [lead.id], start: '2026-12-02T00:00:00+09:00',
@@ -151,6 +152,14 @@ export default function scenarios({ BASE, ROOT, state, assert, adminApi, person,
       const fix = page.getByRole('button', { name: new RegExp(`^${lead.name} を任意にして探し直す`) });
       await fix.waitFor();
       await screen(page, 'schedule-diagnostics');
+      // widening applies too: the window's end moves to the earliest slot's day
+      await page.getByRole('button', { name: /^期間を .* まで広げて探し直す$/ }).click();
+      await page.locator('.sched-cand').first().waitFor();
+      const widened = await page.getByLabel('探す期間 (まで)').inputValue();
+      assert(widened > '2026-12-03', `the window was widened: ${widened}`);
+      await page.getByLabel('探す期間 (まで)').fill('2026-12-03');
+      await page.getByRole('button', { name: '候補を探す' }).click();
+      await fix.waitFor();
       await fix.click();
       await page.locator('.sched-cand').first().waitFor();
       assert(await page.getByLabel(`${lead.name} の出席`).inputValue() === 'o', 'the lead is now optional');
@@ -234,7 +243,7 @@ export default function scenarios({ BASE, ROOT, state, assert, adminApi, person,
         await open(page, '2026-12-07', '2026-12-19', ['こども家庭センター']);
         const row = rowOf(page, 'こども家庭センター');
         assert((await row.getAttribute('class')).includes('sched-who--warn'), 'the row is marked');
-        assert((await row.innerText()).includes('予定の取得に失敗しています'), `the row says why: ${await row.innerText()}`);
+        assert((await row.innerText()).includes('取得に失敗 (未取得: 空きとは扱いません)'), `the row says why: ${await row.innerText()}`);
         assert(await page.locator('.sched-cell--warn').count() >= 10, 'its cells are hatched');
         await page.getByText('こども家庭センターの予定をまだ一度も取得できていないため、候補を出せません').waitFor();
         assert(await page.locator('.sched-cand').count() === 0, 'no candidate while it is required');
