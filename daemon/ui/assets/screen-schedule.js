@@ -497,7 +497,8 @@ export async function render(main, ctx) {
         if (e.status === 409 && e.code === 'slot-taken') {
           model.hold = null;
           const who = (e.body.busy || []).map((x) => agencyLabel(v, x.agency || x)).join('、');
-          const why = notice('error', h('p', {}, e.message), who ? h('p', {}, `出席できなくなった機関: ${who}`) : null,
+          const why = notice('error', h('h3', {}, 'この日時は予約できなくなりました'),
+            h('p', {}, who ? `出席できなくなった機関: ${who}` : e.message),
             h('p', {}, '新しい候補を下に示します。'));
           await search({ slots: e.body.suggestions || [], diagnostics: last && last.res.diagnostics }, why);
           return;
