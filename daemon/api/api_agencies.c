@@ -13,6 +13,7 @@
  *                                     meetings ("booked"), times only, and the
  *                                     window's days off ("days_off": holidays,
  *                                     年末年始, closed days, with their label)
+ *   GET  /v1/busy?agencies=a,b,c      the same for several agencies at once
  *   GET  /v1/agencies/{id}/freebusy.ics   VFREEBUSY (text/calendar)
  *
  * Import validation and storage are store_import_city's job; this file
@@ -226,6 +227,8 @@ static json_t *ids_where(const agency_busy_t *ab, const bool *flags)
     return arr;
 }
 
+#define BUSY_MANY_MAX 200                 /* agencies per GET /v1/busy */
+
 /* The {id} agency's busy time over the request's window (from/to). */
 typedef struct agency_window {
     const char   *id;
@@ -279,28 +282,90 @@ static json_t *days_off_json(const city_t *city, const char *id, int64_t from, i
     return arr;
 }
 
-static void h_agency_busy(api_req_t *r)
+/* The busy answer of one agency the caller may see, over [from, to);
+ * NULL for an unknown agency.  The caller owns the result. */
+static json_t *agency_busy_json(api_req_t *r, const char *id, int64_t from, int64_t to)
 {
-    agency_window_t w;
-    if (!agency_window_load(r, &w))
-        return;
+    agency_window_t w = {.id = id, .from = from, .to = to};
+    if (!feeds_agency_busy(r->d->store, id, from, to, &w.ab))
+        return NULL;
+    ivset_init(&w.busy);
+    agency_busy_combined(&w.ab, from, to, &w.busy);
     const tz_t *zone = api_zone(r);
     ivset_t held, booked;
     ivset_init(&held);
     ivset_init(&booked);
-    holds_agency_busy(r->d->store, w.id, w.from, w.to, tu_now(), &held);
-    meetings_agency_busy(r->d->store, w.id, w.from, w.to, 0, &booked);
-    api_reply_json(r, 200, json_pack("{s:s, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-        "agency", w.id, "need", w.ab.need, "calendars", (json_int_t)w.ab.ncal,
-        "from", api_time_json(w.from, zone, false), "to", api_time_json(w.to, zone, false),
+    holds_agency_busy(r->d->store, id, from, to, tu_now(), &held);
+    meetings_agency_busy(r->d->store, id, from, to, 0, &booked);
+    json_t *j = json_pack("{s:s, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+        "agency", id, "need", w.ab.need, "calendars", (json_int_t)w.ab.ncal,
+        "from", api_time_json(from, zone, false), "to", api_time_json(to, zone, false),
         "busy", api_ivset_json(&w.busy, zone),
         "held", api_ivset_json(&held, zone), "booked", api_ivset_json(&booked, zone),
-        "days_off", days_off_json(tsunagud_city(r->d), w.id, w.from, w.to, zone),
+        "days_off", days_off_json(tsunagud_city(r->d), id, from, to, zone),
         "failing", ids_where(&w.ab, w.ab.failing), "pending", ids_where(&w.ab, w.ab.pending),
-        "data_as_of", api_time_json(w.ab.oldest_success, zone, true)));
+        "data_as_of", api_time_json(w.ab.oldest_success, zone, true));
     ivset_free(&held);
     ivset_free(&booked);
     agency_window_free(&w);
+    return j;
+}
+
+static void h_agency_busy(api_req_t *r)
+{
+    const char *id = api_param(r, "id");
+    int64_t from, to;
+    if (!visible_agency(r, id) || !api_busy_window(r, &from, &to))
+        return;
+    json_t *j = agency_busy_json(r, id, from, to);
+    if (!j) {
+        api_404(r, "機関", id);
+        return;
+    }
+    api_reply_json(r, 200, j);
+}
+
+/* GET /v1/busy?agencies=a,b,c: the same answer for each, in one request
+ * (the 日程調整 grid asks for 20 at once).  Every id must be visible. */
+static void h_busy_many(api_req_t *r)
+{
+    const char *list = api_query(r, "agencies");
+    if (!list || !*list) {
+        api_reply_error(r, 400, "bad-field", "agencies に機関IDをカンマ区切りで指定してください (agencies=a,b,c)");
+        return;
+    }
+    strvec_t ids;
+    strvec_init(&ids);
+    for (const char *p = list; *p;) {          /* a,b,c (api_query has decoded it) */
+        size_t n = strcspn(p, ",");
+        char *one = xstrndup(p, n);
+        if (*one)
+            strvec_push(&ids, one);
+        free(one);
+        p += n + (p[n] == ',');
+    }
+    int64_t from, to;
+    bool ok = ids.n <= BUSY_MANY_MAX;
+    if (!ok)
+        api_reply_error(r, 400, "too-many-agencies", "機関は最大%dです (at most %d agencies)",
+                        BUSY_MANY_MAX, BUSY_MANY_MAX);
+    for (size_t i = 0; ok && i < ids.n; i++)
+        ok = visible_agency(r, ids.v[i]);
+    if (ok && api_busy_window(r, &from, &to)) {
+        json_t *arr = json_array();
+        for (size_t i = 0; arr && i < ids.n; i++) {
+            json_t *j = agency_busy_json(r, ids.v[i], from, to);
+            if (!j) {
+                api_404(r, "機関", ids.v[i]);
+                json_decref(arr);
+                arr = NULL;
+            } else
+                json_array_append_new(arr, j);
+        }
+        if (arr)
+            api_reply_json(r, 200, json_pack("{s:o}", "agencies", arr));
+    }
+    strvec_free(&ids);
 }
 
 static void ical_utc(strbuf_t *b, const char *prop, int64_t t)
@@ -379,5 +444,6 @@ void api_agencies_register(api_t *api)
     api_route(api, "GET", "/v1/agencies", API_ANY, API_DATA_NONE, h_agency_list);
     api_route(api, "GET", "/v1/agencies/{id}", API_ANY, API_DATA_NONE, h_agency_get);
     api_route(api, "GET", "/v1/agencies/{id}/busy", API_ANY, API_DATA_NONE, h_agency_busy);
+    api_route(api, "GET", "/v1/busy", API_ANY, API_DATA_NONE, h_busy_many);
     api_route(api, "GET", "/v1/agencies/{id}/freebusy.ics", API_ANY, API_DATA_NONE, h_agency_freebusy);
 }

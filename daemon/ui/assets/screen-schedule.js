@@ -334,8 +334,8 @@ export async function render(main, ctx) {
     const ordered = [...model.attendees.filter((a) => a.required), ...model.attendees.filter((a) => !a.required)];
     // each attendee's busy time, asked for alongside the slots (the
     // agency list already carries hours, travel and membership)
-    const busyOf = Promise.all(ordered.map((a) =>
-      get(`/v1/agencies/${enc(a.agency)}/busy?from=${enc(q.from)}&to=${enc(q.to)}`).catch(() => null)));
+    const busyOf = get(`/v1/busy?agencies=${ordered.map((a) => enc(a.agency)).join(',')}&from=${enc(q.from)}&to=${enc(q.to)}`)
+      .then((b) => b.agencies, () => []);                 // one request for every row
     let res;
     try {
       [res] = await Promise.all([slotsOverride ? Promise.resolve(slotsOverride) : post('/v1/slots', q), busyOf]);
