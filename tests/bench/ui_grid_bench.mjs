@@ -22,8 +22,8 @@
 // until candidate 1 is in the grid, then focus it and press ArrowRight
 // (the grid's own keydown handler) and check candidate 2 took focus,
 // then one more frame so layout and paint are counted.  That is POST
-// /v1/slots, 40 GETs (busy + agency document per attendee) and drawing
-// 20 x 15 cells.  RUNS runs (default 20) after one warm-up; prints every
+// /v1/slots and GET /v1/busy (all 20 attendees, asked for alongside),
+// and drawing 20 x 15 cells.  RUNS runs (default 20) after one warm-up; prints every
 // time, the median and the p95.
 
 import { spawn } from 'node:child_process';
