@@ -2,9 +2,10 @@
 # tsunagu build.  `make` builds bin/tsunagud and bin/tsunagu; `make check`
 # runs every test (the layer check; unit tests three times: plain, under
 # ASan+UBSan and under valgrind's memcheck; then the integration tests);
-# `make bench` runs the benchmarks (`make bench-scale`, separately, the
-# 100,000-feed one; `make bench-tls`, TLS handshake cost and connection
-# reuse against a local https server); `make run` starts the demo city;
+# `make bench` runs the benchmarks, the web UI's 日程調整 grid in headless
+# Chromium included (`make bench-scale`, separately, the 100,000-feed one;
+# `make bench-tls`, TLS handshake cost and connection reuse against a local
+# https server); `make run` starts the demo city;
 # `make install` installs (PREFIX, DESTDIR).
 #
 # Layers.  The code is built as one archive per layer, lowest first:
@@ -255,6 +256,7 @@ ui-test: all
 bench: all $(BENCH_BIN)
 	@contrib/install-deps --test
 	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
+	@echo "== tests/bench/ui_grid_bench.mjs"; node tests/bench/ui_grid_bench.mjs
 
 # Issue 14's scale benchmark (tests/bench/scale_bench.c): 10,000 and
 # 100,000 feeds against a local ICS server.  Minutes of CPU and most of

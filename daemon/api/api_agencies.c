@@ -5,9 +5,16 @@
  *
  *   POST /v1/import                   agencies.json (admin); written in steps
  *   GET  /v1/import                   the running or last import (admin)
- *   GET  /v1/agencies                 summary list
+ *   GET  /v1/agencies                 summary list (with hours, travel_minutes
+ *                                     and support_meeting_member, which the
+ *                                     日程調整 grid draws without a GET each)
  *   GET  /v1/agencies/{id}            interchange JSON + feed status
- *   GET  /v1/agencies/{id}/busy       busy under the agency's need rule
+ *   GET  /v1/agencies/{id}/busy       busy under the agency's need rule, plus
+ *                                     tsunagu's own holds ("held") and booked
+ *                                     meetings ("booked"), times only, and the
+ *                                     window's days off ("days_off": holidays,
+ *                                     年末年始, closed days, with their label)
+ *   GET  /v1/busy?agencies=a,b,c      the same for several agencies at once
  *   GET  /v1/agencies/{id}/freebusy.ics   VFREEBUSY (text/calendar)
  *
  * Import validation and storage are the store's job (store_import_t) and
@@ -27,6 +34,9 @@
 #include "feeds.h"
 #include "parse_pool.h"
 #include "log.h"
+#include "meetings.h"
+#include "slots_store.h"
+#include "store_meetings.h"
 #include "store_feeds.h"
 #include "util.h"
 
@@ -157,11 +167,13 @@ static void h_agency_list(api_req_t *r)
         json_array_foreach(json_object_get(doc, "calendars"), i, c)
             json_array_append(cals, json_object_get(c, "id"));
         json_t *need = json_object_get(doc, "need");
-        json_array_append_new(arr, json_pack("{s:O, s:O?, s:O?, s:O?, s:O?, s:I, s:o}",
+        json_array_append_new(arr, json_pack("{s:O, s:O?, s:O?, s:O?, s:O?, s:I, s:o, s:O?, s:O?, s:O?}",
             "id", json_object_get(doc, "id"), "name", json_object_get(doc, "name"),
             "fields", json_object_get(doc, "fields"), "areas", json_object_get(doc, "areas"),
             "email", json_object_get(doc, "email"),
-            "need", need ? json_integer_value(need) : (json_int_t)1, "calendars", cals));
+            "need", need ? json_integer_value(need) : (json_int_t)1, "calendars", cals,
+            "hours", json_object_get(doc, "hours"), "travel_minutes", json_object_get(doc, "travel_minutes"),
+            "support_meeting_member", json_object_get(doc, "support_meeting_member")));
     }
     json_decref(docs);
     for (size_t i = 0; i < json_array_size(arr); i++) {
@@ -238,6 +250,8 @@ static json_t *ids_where(const agency_busy_t *ab, const bool *flags)
     return arr;
 }
 
+#define BUSY_MANY_MAX 200                 /* agencies per GET /v1/busy */
+
 /* The {id} agency's busy time over the request's window (from/to). */
 typedef struct agency_window {
     const char   *id;
@@ -268,19 +282,113 @@ static void agency_window_free(agency_window_t *w)
     agency_busy_free(&w->ab);
 }
 
+/* [{date, label}] for each day of [from, to) (the city's wall clock) that
+ * is a holiday or closed day for the agency (city_day_off_label). */
+static json_t *days_off_json(const city_t *city, const char *id, int64_t from, int64_t to,
+                             const tz_t *zone)
+{
+    json_t *arr = json_array();
+    if (!city || to <= from)
+        return arr;
+    const agency_t *a = city_agency(city, id);
+    int64_t last = tz_local_day(zone, to - 1, NULL);
+    for (int64_t day = tz_local_day(zone, from, NULL); day <= last; day++) {
+        const char *label = city_day_off_label(city, a, day);
+        if (!label)
+            continue;
+        int y, m, d;
+        civil_from_days(day, &y, &m, &d);
+        char date[16];
+        snprintf(date, sizeof date, "%04d-%02d-%02d", y, m, d);
+        json_array_append_new(arr, json_pack("{s:s, s:s}", "date", date, "label", label));
+    }
+    return arr;
+}
+
+/* The busy answer of one agency the caller may see, over [from, to);
+ * NULL for an unknown agency.  The caller owns the result. */
+static json_t *agency_busy_json(api_req_t *r, const char *id, int64_t from, int64_t to)
+{
+    agency_window_t w = {.id = id, .from = from, .to = to};
+    if (!feeds_agency_busy(r->d->store, id, from, to, &w.ab))
+        return NULL;
+    ivset_init(&w.busy);
+    agency_busy_combined(&w.ab, from, to, &w.busy);
+    const tz_t *zone = api_zone(r);
+    ivset_t held, booked;
+    ivset_init(&held);
+    ivset_init(&booked);
+    holds_agency_busy(r->d->store, id, from, to, tu_now(), &held);
+    store_meetings_agency_busy(r->d->store, id, from, to, 0, &booked);
+    json_t *j = json_pack("{s:s, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+        "agency", id, "need", w.ab.need, "calendars", (json_int_t)w.ab.ncal,
+        "from", api_time_json(from, zone, false), "to", api_time_json(to, zone, false),
+        "busy", api_ivset_json(&w.busy, zone),
+        "held", api_ivset_json(&held, zone), "booked", api_ivset_json(&booked, zone),
+        "days_off", days_off_json(tsunagud_city(r->d), id, from, to, zone),
+        "failing", ids_where(&w.ab, w.ab.failing), "pending", ids_where(&w.ab, w.ab.pending),
+        "data_as_of", api_time_json(w.ab.oldest_success, zone, true));
+    ivset_free(&held);
+    ivset_free(&booked);
+    agency_window_free(&w);
+    return j;
+}
+
 static void h_agency_busy(api_req_t *r)
 {
-    agency_window_t w;
-    if (!agency_window_load(r, &w))
+    const char *id = api_param(r, "id");
+    int64_t from, to;
+    if (!visible_agency(r, id) || !api_busy_window(r, &from, &to))
         return;
-    const tz_t *zone = api_zone(r);
-    api_reply_json(r, 200, json_pack("{s:s, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o}",
-        "agency", w.id, "need", w.ab.need, "calendars", (json_int_t)w.ab.ncal,
-        "from", api_time_json(w.from, zone, false), "to", api_time_json(w.to, zone, false),
-        "busy", api_ivset_json(&w.busy, zone),
-        "failing", ids_where(&w.ab, w.ab.failing), "pending", ids_where(&w.ab, w.ab.pending),
-        "data_as_of", api_time_json(w.ab.oldest_success, zone, true)));
-    agency_window_free(&w);
+    json_t *j = agency_busy_json(r, id, from, to);
+    if (!j) {
+        api_404(r, "機関", id);
+        return;
+    }
+    api_reply_json(r, 200, j);
+}
+
+/* GET /v1/busy?agencies=a,b,c: the same answer for each, in one request
+ * (the 日程調整 grid asks for 20 at once).  Every id must be visible. */
+static void h_busy_many(api_req_t *r)
+{
+    const char *list = api_query(r, "agencies");
+    if (!list || !*list) {
+        api_reply_error(r, 400, "bad-field", "agencies に機関IDをカンマ区切りで指定してください (agencies=a,b,c)");
+        return;
+    }
+    strvec_t ids;
+    strvec_init(&ids);
+    for (const char *p = list; *p;) {          /* a,b,c (api_query has decoded it) */
+        size_t n = strcspn(p, ",");
+        char *one = xstrndup(p, n);
+        if (*one)
+            strvec_push(&ids, one);
+        free(one);
+        p += n + (p[n] == ',');
+    }
+    int64_t from, to;
+    bool ok = ids.n <= BUSY_MANY_MAX;
+    if (!ok)
+        api_reply_error(r, 400, "too-many-agencies", "機関は最大%dです (at most %d agencies)",
+                        BUSY_MANY_MAX, BUSY_MANY_MAX);
+    for (size_t i = 0; ok && i < ids.n; i++)
+        ok = visible_agency(r, ids.v[i]);
+    if (ok && api_busy_window(r, &from, &to)) {
+        json_t *arr = json_array();
+        for (size_t i = 0; arr && i < ids.n; i++) {
+            json_t *j = agency_busy_json(r, ids.v[i], from, to);
+            if (!j) {
+                api_404(r, "機関", ids.v[i]);
+                json_decref(arr);
+                arr = NULL;
+            } else
+                json_array_append_new(arr, j);
+        }
+        if (arr)
+            api_reply_json(r, 200, json_pack("{s:o}", "agencies", arr));
+    }
+    strvec_free(&ids);
 }
 
 static void ical_utc(strbuf_t *b, const char *prop, int64_t t)
@@ -360,5 +468,6 @@ void api_agencies_register(api_t *api)
     api_route(api, "GET", "/v1/agencies", API_ANY, API_DATA_NONE, h_agency_list);
     api_route(api, "GET", "/v1/agencies/{id}", API_ANY, API_DATA_NONE, h_agency_get);
     api_route(api, "GET", "/v1/agencies/{id}/busy", API_ANY, API_DATA_NONE, h_agency_busy);
+    api_route(api, "GET", "/v1/busy", API_ANY, API_DATA_NONE, h_busy_many);
     api_route(api, "GET", "/v1/agencies/{id}/freebusy.ics", API_ANY, API_DATA_NONE, h_agency_freebusy);
 }

@@ -7,7 +7,10 @@
  *                                any bad name/password, after a delay)
  *   GET    /v1/session           who am I (public): {logged_in: true, name,
  *                                role, agency, must_change, csrf,
- *                                idle_seconds, max_seconds}, or
+ *                                idle_seconds, max_seconds, now, zone}
+ *                                (now: the daemon's clock in the city's
+ *                                zone, so the UI never uses the browser's
+ *                                Date; zone: its tz name), or
  *                                {logged_in: false} without a live session
  *   DELETE /v1/session           logout: the session ends on the server
  *   POST   /v1/session/password  {current, new}: change the own password
@@ -147,10 +150,12 @@ static json_t *session_json(api_req_t *r, const store_session_t *s)
     api_role_parse(s->user.role, &a);
     long idle = config_int(r->d->config, "SESSION_IDLE", 1800, NULL);
     long max = config_int(r->d->config, "SESSION_MAX", 28800, NULL);
-    return json_pack("{s:s, s:s, s:s?, s:b, s:s, s:i, s:i, s:I}", "name", s->user.name,
+    const tz_t *zone = api_zone(r);
+    return json_pack("{s:s, s:s, s:s?, s:b, s:s, s:i, s:i, s:I, s:o, s:s}", "name", s->user.name,
                      "role", s->user.role, "agency", a.role == API_AGENCY ? a.agency : NULL,
                      "must_change", s->user.must_change, "csrf", s->csrf, "idle_seconds",
-                     (int)idle, "max_seconds", (int)max, "created", (json_int_t)s->created);
+                     (int)idle, "max_seconds", (int)max, "created", (json_int_t)s->created,
+                     "now", api_time_json(tu_now(), zone, false), "zone", tz_name(zone));
 }
 
 static void on_login(void *arg, const accounts_login_result_t *res)

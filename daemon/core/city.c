@@ -489,6 +489,14 @@ bool city_is_business_day(const city_t *c, const agency_t *a, int64_t day)
     return !city_is_closed_day(c, a, day);
 }
 
+const char *city_day_off_label(const city_t *c, const agency_t *a, int64_t day)
+{
+    const char *name = NULL;
+    if (jp_holiday(day, &name)) return name;
+    if (!city_is_closed_day(c, a, day)) return NULL;
+    return is_nenmatsu_nenshi(day) ? "年末年始" : "閉庁日";
+}
+
 static json_t *strvec_to_json(const strvec_t *sv)
 {
     json_t *arr = json_array();

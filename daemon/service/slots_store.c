@@ -126,11 +126,19 @@ json_t *holds_one_json(store_t *st, int64_t id, const tz_t *tz)
 
 /* ---- busy input ------------------------------------------------------------ */
 
+/* The horizon of an agency with a calendar that was never fetched: its
+ * data is complete up to the epoch, so no slot and no optional seat ever
+ * counts on it (0 would mean unbounded, i.e. free).  The attendee's own
+ * warning already says so; horizon_warning adds none. */
+#define HORIZON_NO_DATA 1
+
 /* Where the busy data held for an agency ends: the stored window of its
  * oldest fetch, and no later than the end of any range a calendar
  * declared it covers (a free/busy feed says nothing past its DTEND). */
 static int64_t data_horizon(const agency_busy_t *ab)
 {
+    if (ab->ncal && ab->any_pending)
+        return HORIZON_NO_DATA;          /* a calendar never fetched: nothing is known */
     int64_t h = ab->oldest_success > 0 ? ab->oldest_success + FEEDS_WINDOW_AHEAD : 0;
     if (ab->has_covers && (h == 0 || ab->covers_until < h))
         h = ab->covers_until > 0 ? ab->covers_until : 1;   /* 0 would mean unbounded */
@@ -292,7 +300,7 @@ static void horizon_warning(const city_t *city, const char *id, bool required,
                             int64_t known_until, const slot_query_t *q, json_t *o,
                             json_t *warnings)
 {
-    if (!known_until) return;
+    if (!known_until || known_until == HORIZON_NO_DATA) return;
     json_object_set_new(o, "data_until", iso_json(known_until, city->tz ? city->tz : tz_default()));
     if (known_until >= q->to) return;
     char day[SLOTS_JP_LEN];
@@ -305,6 +313,21 @@ static void horizon_warning(const city_t *city, const char *id, bool required,
                     id, day, day);
     json_array_append_new(warnings, json_string(w));
     free(w);
+}
+
+/* The search was cut before it began: a required attendee has a
+ * calendar that was never fetched.  Say that, instead of the engine's
+ * "data ends 1970-01-01". */
+static void no_data_message(const city_t *city, const char *id, json_t *diag)
+{
+    char *m = xasprintf("%sの予定をまだ一度も取得できていないため、候補を出せません。"
+                        "機関のカレンダーの取得状況を確認するか、この機関を任意にして探してください。",
+                        agency_name(city, id));
+    json_object_set_new(diag, "message", json_string(m));
+    json_object_set_new(diag, "reason", json_string("no-data"));
+    json_object_set_new(diag, "next_search_until", json_null());
+    json_object_set_new(diag, "window_cut", json_pack("{s:s, s:n}", "agency", id, "data_until"));
+    free(m);
 }
 
 json_t *slots_store_answer(store_t *st, const city_t *city, const slot_query_t *q,
@@ -341,6 +364,8 @@ json_t *slots_store_answer_cached(store_t *st, const city_t *city, const slot_qu
     }
     json_t *resp = slot_result_to_json(city, q, &r);
     json_t *diag = json_object_get(resp, "diagnostics");
+    if (r.window_until == HORIZON_NO_DATA && r.window_until_agency)
+        no_data_message(city, r.window_until_agency, diag);
     json_t *att = json_array(), *warnings = json_array();
     for (size_t i = 0; i < in.n; i++) {
         bool required = i < q->required.n;

@@ -95,6 +95,11 @@ size_t city_feed_count(const city_t *c);          /* calendars over all agencies
 bool city_is_closed_day(const city_t *c, const agency_t *a, int64_t day);
 /* Business day for agency a: Mon-Fri, not a public holiday, not closed. */
 bool city_is_business_day(const city_t *c, const agency_t *a, int64_t day);
+/* Why a day is off for agency a, in Japanese, or NULL when it is not a
+ * holiday or a closed day (weekends alone are not labelled): the holiday's
+ * name ("元日", "振替休日"), "年末年始" for a closed day from 12/29 to 1/3,
+ * else "閉庁日".  Borrowed (static) strings. */
+const char *city_day_off_label(const city_t *c, const agency_t *a, int64_t day);
 
 /* Parse "08:30-17:15" into seconds of day. */
 bool parse_hhmm_range(const char *s, int *start, int *end);

@@ -437,6 +437,9 @@ static void test_roles(void **state)
     expect_error("POST", "/v1/feeds/kodomo/refresh", ag, NULL, 403, "forbidden");
     expect_error("GET", "/v1/agencies/kodomo/busy", ag, NULL, 403, "forbidden");
     expect_error("GET", "/v1/agencies/kodomo/freebusy.ics", ag, NULL, 403, "forbidden");
+    /* several agencies at once: only when every one is its own */
+    assert_int_equal(status_of("GET", "/v1/busy?agencies=houkatsu-hokubu", ag, NULL), 200);
+    expect_error("GET", "/v1/busy?agencies=houkatsu-hokubu,kodomo", ag, NULL, 403, "forbidden");
     expect_error("GET", "/metrics", ag, NULL, 403, "forbidden");
     expect_error("GET", "/v1/tokens", ag, NULL, 403, "forbidden");
     expect_error("POST", "/v1/import", ag, "{}", 403, "forbidden");

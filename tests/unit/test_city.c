@@ -45,6 +45,12 @@ static void business_days(void **state)
     assert_false(city_is_business_day(&c, a, days_from_civil(2026, 12, 29)));  /* closed */
     assert_false(city_is_business_day(&c, a, days_from_civil(2027, 1, 11)));   /* 成人の日 */
     assert_true(city_is_business_day(&c, a, days_from_civil(2027, 1, 4)));
+    /* the labels the 日程調整 grid shows on days off */
+    assert_null(city_day_off_label(&c, a, days_from_civil(2026, 12, 1)));
+    assert_null(city_day_off_label(&c, a, days_from_civil(2026, 12, 5)));      /* Sat: no label */
+    assert_string_equal(city_day_off_label(&c, a, days_from_civil(2026, 12, 29)), "年末年始");
+    assert_string_equal(city_day_off_label(&c, a, days_from_civil(2027, 1, 1)), "元日");
+    assert_string_equal(city_day_off_label(&c, a, days_from_civil(2027, 1, 11)), "成人の日");
     city_free(&c);
 }
 
@@ -58,6 +64,7 @@ static void default_new_year_closure(void **state)
     assert_false(city_is_business_day(&c, &c.agencies[0], days_from_civil(2025, 12, 29)));
     assert_false(city_is_business_day(&c, &c.agencies[0], days_from_civil(2026, 1, 2)));
     assert_true(city_is_business_day(&c, &c.agencies[0], days_from_civil(2025, 12, 26)));
+    assert_string_equal(city_day_off_label(&c, &c.agencies[0], days_from_civil(2026, 1, 2)), "年末年始");
     assert_int_equal(c.agencies[0].need, 1);
     city_free(&c);
     json_decref(doc);

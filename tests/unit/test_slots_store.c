@@ -244,6 +244,11 @@ static void freshness_flags(void **state)
     assert_true(json_is_null(json_object_get(ks, "data_age_seconds")));
     assert_int_equal(json_array_size(json_object_get(ks, "pending_calendars")), 1);
     assert_int_equal(json_array_size(json_object_get(json_object_get(resp, "diagnostics"), "warnings")), 2);
+    /* ... and a required agency with no data is never taken as free */
+    assert_int_equal(json_array_size(json_object_get(resp, "slots")), 0);
+    json_t *dg = json_object_get(resp, "diagnostics");
+    assert_string_equal(json_string_value(json_object_get(dg, "reason")), "no-data");
+    assert_non_null(strstr(json_string_value(json_object_get(dg, "message")), "一度も取得できていない"));
     json_decref(resp);
     char sql[160];
     snprintf(sql, sizeof sql, "UPDATE feeds SET state = 'ok', last_success = %lld"

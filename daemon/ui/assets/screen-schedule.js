@@ -3,17 +3,26 @@
 // attendees (lead, supports and the secretariat, all required at first;
 // each can be made optional, removed, or added from the agency list), the
 // search settings, then the grid: one row per attendee (required first),
-// one column per business day in the window showing working hours only,
-// busy time shaded from GET /v1/agencies/{id}/busy (busy only, never
-// titles), time outside the agency's hours greyed, and a failing or
+// one column per weekday in the window spanning the attendees' working
+// hours (from each agency's document), busy time shaded from GET
+// /v1/agencies/{id}/busy (busy only, never titles), tsunagu's own holds and
+// booked meetings in shades of their own (the same answer's held/booked),
+// time outside the agency's hours greyed, days off (holidays, 年末年始,
+// closed days: its days_off) greyed and labelled, and a failing or
 // pending feed marked on its row with the API's warning (its time is
-// drawn hatched, never as free).  The candidates from POST /v1/slots are
+// drawn hatched, never as free).  Dates come from the daemon's clock
+// (the session's now) and times are sent without an offset, so the
+// daemon reads them in the city's zone.  The candidates from POST /v1/slots are
 // outlined and numbered in rank order, with a text list beside the grid
 // for screen readers; arrow keys move between candidates and Enter
 // chooses one.  Choosing holds it (POST /v1/holds) and opens the booking
 // form with a 確認 step; a 409 slot-taken brings the fresh suggestions
 // back into the grid, a 422 consent refusal shows the API's message by
-// the form.  Nothing fits: the API's diagnostics in plain Japanese.
+// the form; a 支援会議 shows the 守秘義務 notice on the form and at 確認.
+// Nothing fits: the API's diagnostics in plain Japanese, each with a
+// button that applies it (make that attendee optional, widen the window)
+// and searches again.  Leaving the screen without booking releases the
+// hold (DELETE /v1/holds/{id}).
 // Reschedule mode (#/meetings/{id}/reschedule, ctx.mode): the meeting's
 // attendees are filled in, its own time is not counted as busy
 // (exclude_meeting), the form asks only for the place, and the 確認 step
@@ -24,13 +33,14 @@ import { h, add, clear, field, select, notice, pageHeading, setTitle, fmtDate, f
          clearErrors, fieldError, errorSummary, announce, setFlash } from './ui.js';
 import { vocabulary, agencyLabel } from './vocab.js';
 
-const DAY_START = 8 * 60;        // the grid shows 08:00-18:00 (minutes of the day)
-const DAY_END = 18 * 60;
+let DAY_START = 8 * 60;          // the hours the grid shows (minutes of the day):
+let DAY_END = 18 * 60;            // set by drawGrid from the attendees' hours (gridHours)
 const WD_KEYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
-const STATUS = {
-  failing: '予定の取得に失敗しています。最後に取得できたデータで判断しています',
-  pending: 'まだ予定を取得できていません。空きとは扱いません',
+const STATUS = {                 // short, to fit the row; the API's own sentence is in 注意 above the grid
+  failing: '取得に失敗中 (前回のデータで判断)',
+  pending: '未取得 (空きとは扱いません)',
   'no-calendars': 'カレンダーが登録されていません',
+  never: '取得に失敗 (未取得: 空きとは扱いません)',
 };
 
 const pad = (n) => String(n).padStart(2, '0');
@@ -67,6 +77,20 @@ function ageText(sec) {
   if (sec < 86400) return `${Math.floor(sec / 3600)}時間前`;
   return `${Math.floor(sec / 86400)}日前`;
 }
+// "08:30-17:15" from [510, 1035]
+const hhmm = (m) => `${Math.floor(m / 60)}:${pad(m % 60)}`;
+// The grid's span: the earliest opening to the latest closing of the
+// attendees on the weekdays shown, in whole hours; 08-18 when none works.
+function gridHours(rows, days) {
+  let lo = 1440, hi = 0;
+  for (const wd of new Set(days.map(weekday))) {
+    for (const r of rows) {
+      const hrs = hoursOf(r.hours, wd);
+      if (hrs) { lo = Math.min(lo, hrs[0]); hi = Math.max(hi, hrs[1]); }
+    }
+  }
+  return hi > lo ? [Math.floor(lo / 60) * 60, Math.ceil(hi / 60) * 60] : [8 * 60, 18 * 60];
+}
 const pct = (min) => `${(100 * (min - DAY_START)) / (DAY_END - DAY_START)}%`;
 const clamp = (x) => Math.max(DAY_START, Math.min(DAY_END, x));
 
@@ -88,6 +112,7 @@ function attendeeEditor(model, v, onChange) {
   const box = h('div');
   const draw = () => {
     clear(box);
+    box.redraw = draw;               // a diagnostics fix changes an attendee
     const rows = model.attendees;
     box.append(h('div', { class: 'table-wrap' }, h('table', { class: 'attendees' },
       h('caption', {}, '出席する機関'),
@@ -131,10 +156,17 @@ function hs(tag, attrs, ...kids) {
 // The grid.  rows: [{agency, name, required, need, travel, busy (day->spans),
 // hours (agency doc), diag}], days: ['YYYY-MM-DD'], cands: [{start,end,optional}]
 function drawGrid(rows, days, cands, onChoose) {
+  [DAY_START, DAY_END] = gridHours(rows, days);
+  const mid = Math.round((DAY_START + DAY_END) / 120) * 60;
   const grid = hs('div', { class: 'sched-grid', role: 'group', 'aria-label': '出席機関の予定と候補 (矢印キーで候補を移動、Enterで選択)',
     css: `--days:${days.length}` });
   grid.append(h('div', { class: 'sched-corner', 'aria-hidden': 'true' }, '機関 / 日付'));
-  for (const d of days) grid.append(h('div', { class: 'sched-day', 'aria-hidden': 'true' }, fmtDate(d), h('span', { class: 'sched-ticks' }, '8', h('span', {}, '13'), '18')));
+  for (const d of days) {
+    const off = rows.length && rows.every((r) => r.off[d]) ? rows[0].off[d] : null;    // everyone's day off
+    grid.append(h('div', { class: `sched-day${off ? ' sched-day--off' : ''}`, 'aria-hidden': 'true' }, fmtDate(d),
+      off ? h('span', { class: 'sched-dayoff-label' }, ` ${off}`) : null,
+      h('span', { class: 'sched-ticks' }, String(DAY_START / 60), h('span', {}, String(mid / 60)), String(DAY_END / 60))));
+  }
   const byDay = {};
   cands.forEach((c, i) => { const s = wall(c.start), e = wall(c.end); if (s && e) (byDay[s.day] = byDay[s.day] || []).push([i, s.min, e.min]); });
   rows.forEach((r, ri) => {
@@ -145,12 +177,14 @@ function drawGrid(rows, days, cands, onChoose) {
       h('div', { class: 'sched-meta' },
         r.need > 1 ? `${r.ncal}人中${r.need}人 ` : null,
         r.travel ? `移動${r.travel}分 ` : null,
+        r.open ? `勤務 ${hhmm(r.open[0])}〜${hhmm(r.open[1])} ` : null,
         `データ: ${ageText(r.diag ? r.diag.data_age_seconds : null)}`),
-      warn ? h('div', { class: 'sched-warn' }, `⚠ ${STATUS[st] || st}`) : null));
+      warn ? h('div', { class: 'sched-warn' }, `⚠ ${st === 'failing' && r.diag.data_age_seconds == null ? STATUS.never : STATUS[st] || st}`) : null));
     for (const d of days) {
       const cell = h('div', { class: `sched-cell${warn ? ' sched-cell--warn' : ''}`, 'aria-hidden': 'true' });
-      const hrs = hoursOf(r.hours, weekday(d));
-      if (!hrs) cell.append(hs('div', { class: 'sched-off', css: 'left:0;width:100%' }));
+      const hrs = r.off[d] ? null : hoursOf(r.hours, weekday(d));
+      if (r.off[d]) cell.append(hs('div', { class: 'sched-off sched-holiday', css: 'left:0;width:100%' }, r.off[d]));
+      else if (!hrs) cell.append(hs('div', { class: 'sched-off', css: 'left:0;width:100%' }));
       else {
         if (hrs[0] > DAY_START) cell.append(hs('div', { class: 'sched-off', css: `left:0;width:${pct(clamp(hrs[0]))}` }));
         if (hrs[1] < DAY_END) cell.append(hs('div', { class: 'sched-off', css: `left:${pct(clamp(hrs[1]))};right:0` }));
@@ -158,6 +192,12 @@ function drawGrid(rows, days, cands, onChoose) {
       for (const [a, z] of r.busy[d] || []) {
         const x = clamp(a), y = clamp(z);
         if (y > x) cell.append(hs('div', { class: 'sched-busy', css: `left:${pct(x)};width:calc(${pct(y)} - ${pct(x)})` }));
+      }
+      for (const [kind, list] of [['held', r.held], ['booked', r.booked]]) {        // tsunagu's own, on top
+        for (const [a, z] of list[d] || []) {
+          const x = clamp(a), y = clamp(z);
+          if (y > x) cell.append(hs('div', { class: `sched-busy sched-${kind}`, css: `left:${pct(x)};width:calc(${pct(y)} - ${pct(x)})` }));
+        }
       }
       if (ri === 0) {
         for (const [i, a, z] of byDay[d] || []) {
@@ -213,6 +253,33 @@ function diagnosticsText(dg, v) {
   return out;
 }
 
+// One-click fixes for an empty result: [{label, optional?, to?}], from the
+// same diagnostics: make the attendee that blocks optional (and widen the
+// window when its earliest slot lies past the end), widen the window to
+// the earliest slot found, or drop an attendee with no data at all.
+function diagnosticsFixes(dg, v, toDay) {
+  const out = [];
+  if (!dg) return out;
+  const name = (x) => x.name || agencyLabel(v, x.agency);
+  const past = (iso) => iso && iso.slice(0, 10) >= toDay ? addDays(iso.slice(0, 10), 1) : null;
+  if (dg.reason === 'no-data' && dg.window_cut && dg.window_cut.agency) {
+    out.push({ label: `${agencyLabel(v, dg.window_cut.agency)} を任意にして探し直す`, optional: dg.window_cut.agency });
+  }
+  for (const x of (dg.drop_one || []).slice(0, 3)) {
+    out.push({ label: `${name(x)} を任意にして探し直す (${fmtDateTime(x.earliest)} から候補)`, optional: x.agency, to: past(x.earliest) });
+  }
+  const n = dg.next_available;
+  if (n && n.start) out.push({ label: `期間を ${fmtDate(n.start)} まで広げて探し直す`, to: addDays(n.start.slice(0, 10), 1) });
+  return out;
+}
+
+const SUPPORT_MEETING = '支援会議';
+function confidentialityNotice() {
+  return notice('warn', h('p', { class: 'confidential' }, h('strong', {}, '【守秘義務】'),
+    '支援会議 (社会福祉法第106条の6) です。会議で知り得た情報には守秘義務が課され、正当な理由なく漏らしてはなりません (違反には罰則があります)。',
+    '招待できるのは支援会議の構成員の機関だけです。'));
+}
+
 export async function render(main, ctx) {
   const meeting = ctx.mode === 'reschedule' ? await get(`/v1/meetings/${ctx.params[0]}`) : null;
   const id = meeting ? meeting.case : ctx.params[0];
@@ -241,9 +308,10 @@ export async function render(main, ctx) {
   const to = h('input', { type: 'date', value: addDays(today, 21) });
   const gran = select([['15', '15分'], ['30', '30分'], ['60', '1時間']], '30');
   const noticeDays = h('input', { type: 'number', min: '0', max: '365', value: '0', inputmode: 'numeric' });
+  const editor = attendeeEditor(model, v, () => {});
   const form = h('form', { novalidate: true, class: 'sched-form', 'aria-labelledby': 'sched-settings' },
     h('h2', { id: 'sched-settings' }, '出席者と条件'),
-    attendeeEditor(model, v, () => {}),
+    editor,
     h('div', { class: 'field-row' },
       field('sched-duration', '会議の長さ', duration),
       field('sched-from', '探す期間 (から)', from),
@@ -267,31 +335,37 @@ export async function render(main, ctx) {
     if (errs.length) { errs.forEach((e) => fieldError(e.id, e.message)); errorSummary(form, errs); return; }
     const q = {
       id: `case-${id}`, required: req.map((a) => a.agency), optional: model.attendees.filter((a) => !a.required).map((a) => a.agency),
-      duration_minutes: +duration.value, from: `${from.value}T00:00:00+09:00`, to: `${to.value}T00:00:00+09:00`,
+      duration_minutes: +duration.value, from: `${from.value}T00:00:00`, to: `${to.value}T00:00:00`,   // the city's zone
       granularity_minutes: +gran.value, notice_days: +noticeDays.value || 0, limit: 10,
     };
     if (meeting) q.exclude_meeting = meeting.id;
     const t0 = performance.now();
     out.append(h('p', {}, '探しています…'));
+    const ordered = [...model.attendees.filter((a) => a.required), ...model.attendees.filter((a) => !a.required)];
+    // each attendee's busy time, asked for alongside the slots (the
+    // agency list already carries hours, travel and membership)
+    const busyOf = get(`/v1/busy?agencies=${ordered.map((a) => enc(a.agency)).join(',')}&from=${enc(q.from)}&to=${enc(q.to)}`)
+      .then((b) => b.agencies, () => []);                 // one request for every row
     let res;
     try {
-      [res] = await Promise.all([slotsOverride ? Promise.resolve(slotsOverride) : post('/v1/slots', q)]);
+      [res] = await Promise.all([slotsOverride ? Promise.resolve(slotsOverride) : post('/v1/slots', q), busyOf]);
     } catch (e) {
       if (e.status === 401) return;
       clear(out).append(notice('error', h('p', {}, e.message)));
       if (e.field) fieldError(`sched-${e.field === 'duration_minutes' ? 'duration' : e.field}`, e.message);
       return;
     }
-    const ordered = [...model.attendees.filter((a) => a.required), ...model.attendees.filter((a) => !a.required)];
-    const detail = await Promise.all(ordered.map((a) => Promise.all([
-      get(`/v1/agencies/${enc(a.agency)}/busy?from=${enc(q.from)}&to=${enc(q.to)}`).catch(() => null),
-      get(`/v1/agencies/${enc(a.agency)}`).catch(() => null)])));
+    const busyList = await busyOf;
+    const docOf = Object.fromEntries(ag.agencies.map((x) => [x.id, x]));
     const diagOf = Object.fromEntries(((res.diagnostics && res.diagnostics.attendees) || []).map((x) => [x.agency, x]));
     const rows = ordered.map((a, i) => {
-      const [busy, doc] = detail[i];
+      const busy = busyList[i], doc = docOf[a.agency];
       const d = diagOf[a.agency] || (busy && busy.failing && busy.failing.length ? { status: 'failing' } : busy && busy.pending && busy.pending.length ? { status: 'pending' } : null);
+      const firstOpen = [1, 2, 3, 4, 5, 6, 0].map((wd) => hoursOf(doc, wd)).find((x) => x);
       return { agency: a.agency, name: agencyLabel(v, a.agency), required: a.required, need: busy ? busy.need : 1, ncal: busy ? busy.calendars : 0,
-        travel: doc && doc.travel_minutes, hours: doc, diag: d, busy: spans(busy ? busy.busy : []) };
+        travel: doc && doc.travel_minutes, hours: doc, open: firstOpen, member: doc ? doc.support_meeting_member !== false : true, diag: d,
+        busy: spans(busy ? busy.busy : []), held: spans(busy ? busy.held : []), booked: spans(busy ? busy.booked : []),
+        off: Object.fromEntries(((busy && busy.days_off) || []).map((x) => [x.date, x.label])) };
     });
     const days = [];
     for (let d = from.value; d < to.value; d = addDays(d, 1)) {
@@ -307,9 +381,11 @@ export async function render(main, ctx) {
     const choose = (i) => hold(cands[i], i);
     out.append(h('h2', { id: 'grid-heading' }, '予定と候補'),
       h('p', { class: 'legend', 'aria-hidden': 'true' },
-        h('span', { class: 'key key--busy' }), '予定あり ', h('span', { class: 'key key--off' }), '勤務時間外 ',
+        h('span', { class: 'key key--busy' }), '予定あり ', h('span', { class: 'key key--held' }), '仮押さえ ',
+        h('span', { class: 'key key--booked' }), '予約済みの会議 ', h('span', { class: 'key key--off' }), '勤務時間外・休み ',
         h('span', { class: 'key key--warn' }), '取得できていない (空きとは扱いません) ', h('span', { class: 'key key--cand' }), '候補'),
-      h('div', { class: 'sched-scroll' }, drawGrid(rows, days, cands, choose)));
+      h('div', { class: 'sched-scroll', tabindex: '0', role: 'region', 'aria-labelledby': 'grid-heading' },    // scrolls by keyboard too
+        drawGrid(rows, days, cands, choose)));
     if (cands.length) {
       out.append(h('h3', { id: 'cand-heading' }, `候補 ${cands.length}件 (よい順)`),
         h('ol', { class: 'cand-list', 'aria-labelledby': 'cand-heading' }, cands.map((s, i) => h('li', {},
@@ -318,11 +394,36 @@ export async function render(main, ctx) {
     } else {
       out.append(notice('warn', h('h3', {}, '全員が出席できる枠が見つかりませんでした'),
         h('ul', {}, diagnosticsText(res.diagnostics, v).map((t) => h('li', {}, t))),
-        h('p', {}, '期間を広げるか、任意にできる機関を「任意」に切り替えて、もう一度探してください。')));
+        h('p', {}, '期間を広げるか、任意にできる機関を「任意」に切り替えて、もう一度探してください。'),
+        h('div', { class: 'actions diag-fixes' }, diagnosticsFixes(res.diagnostics, v, to.value).map((f) =>
+          h('button', { type: 'button', class: 'secondary', onclick: () => applyFix(f) }, f.label)))));
     }
     out.dataset.ms = String(Math.round(performance.now() - t0));
     announce(cands.length ? `候補が${cands.length}件あります` : '候補は見つかりませんでした');
   }
+
+  // A diagnostics fix: change the settings as it says, then search again.
+  function applyFix(f) {
+    const a = f.optional && model.attendees.find((x) => x.agency === f.optional);
+    if (a) { a.required = false; editor.redraw(); }
+    if (f.to && f.to > to.value) to.value = f.to;
+    search();
+  }
+
+  // Leaving the screen (another route) without booking gives the slot back.
+  const here = location.hash;
+  const release = () => {
+    if (model.hold) del(`/v1/holds/${model.hold}`).catch(() => {});
+    model.hold = null;
+  };
+  const onLeave = () => {
+    if (location.hash === here) return;
+    window.removeEventListener('hashchange', onLeave);
+    window.removeEventListener('pagehide', release);
+    release();
+  };
+  window.addEventListener('hashchange', onLeave);
+  window.addEventListener('pagehide', release);      // best effort; the hold expires in 30 minutes anyway
 
   async function hold(slot, i) {
     clear(booking);
@@ -349,10 +450,20 @@ export async function render(main, ctx) {
     const note = h('textarea', { rows: '3', value: k.note || '' });
     const mon = h('input', { type: 'date', value: k.monitoring_date || '' });
     const status = h('div');
+    const secret = h('div', { 'aria-live': 'polite' });
+    const showSecret = () => {
+      clear(secret);
+      if (type.value !== SUPPORT_MEETING) return;
+      const out = (last ? last.rows : []).filter((r) => !r.member).map((r) => r.name);
+      secret.append(confidentialityNotice());
+      if (out.length) secret.firstChild.append(h('p', {}, `構成員ではない機関: ${out.join('、')} (このままでは予約できません)`));
+    };
+    type.addEventListener('change', showSecret);
+    showSecret();
     const f = h('form', { novalidate: true, 'aria-labelledby': 'book-heading' },
       h('h2', { id: 'book-heading', tabindex: '-1' }, `${meeting ? '変更' : '予約'}: ${fmtRange(slot.start, slot.end)}`),
       h('p', {}, `候補${i + 1} を30分間仮押さえしました。`), status,
-      meeting ? null : field('book-type', '会議の種類', type, { required: true }),
+      meeting ? null : field('book-type', '会議の種類', type, { required: true }), secret,
       field('book-location', '場所', place, { hint: '場所かオンラインのURLのどちらかを入れてください' }),
       field('book-url', 'オンラインのURL', url),
       meeting ? null : field('book-note', '事務局のメモ', note, { hint: 'メールには載りません' }),
@@ -404,7 +515,8 @@ export async function render(main, ctx) {
         if (e.status === 409 && e.code === 'slot-taken') {
           model.hold = null;
           const who = (e.body.busy || []).map((x) => agencyLabel(v, x.agency || x)).join('、');
-          const why = notice('error', h('p', {}, e.message), who ? h('p', {}, `出席できなくなった機関: ${who}`) : null,
+          const why = notice('error', h('h3', {}, 'この日時は予約できなくなりました'),
+            h('p', {}, who ? `出席できなくなった機関: ${who}` : e.message),
             h('p', {}, '新しい候補を下に示します。'));
           await search({ slots: e.body.suggestions || [], diagnostics: last && last.res.diagnostics }, why);
           return;
@@ -416,6 +528,7 @@ export async function render(main, ctx) {
     });
     booking.append(h('section', { 'aria-labelledby': 'confirm-heading' },
       h('h2', { id: 'confirm-heading', tabindex: '-1' }, meeting ? '変更の内容を確認してください' : '予約の内容を確認してください'),
+      data.type === SUPPORT_MEETING ? confidentialityNotice() : null,
       h('dl', { class: 'summary' },
         row('日時', fmtRange(slot.start, slot.end)), row('会議の種類', data.type),
         row('出席', model.attendees.map((a) => `${agencyLabel(v, a.agency)} (${a.required ? '必須' : '任意'})`).join('、')),
