@@ -21,6 +21,8 @@ import * as caseView from './screen-case.js';
 import * as proposal from './screen-proposal.js';
 import * as users from './screen-users.js';
 import * as schedule from './screen-schedule.js';
+import * as agencies from './screen-agencies.js';
+import * as agency from './screen-agency.js';
 
 const routes = [
   [/^#\/login$/, login, { open: true }],
@@ -33,6 +35,8 @@ const routes = [
   [/^#\/cases\/([^/]+)\/schedule$/, schedule, { staff: true }],
   [/^#\/cases\/([^/]+)$/, caseView, {}],
   [/^#\/users$/, users, { admin: true }],
+  [/^#\/agencies$/, agencies, { staff: true }],
+  [/^#\/agencies\/([^/]+)$/, agency, { staff: true }],
 ];
 
 const state = { session: null, returnTo: null, draft: null, expired: false, ctx: null, routed: 0 };
@@ -48,7 +52,7 @@ function renderNav() {
   const s = state.session;
   if (!s || s.must_change) return;
   const items = [['#/', 'ホーム']];
-  if (isStaff(s)) items.push(['#/cases', '事例']);
+  if (isStaff(s)) items.push(['#/cases', '事例'], ['#/agencies', '機関']);
   if (s.role === 'admin') items.push(['#/users', 'アカウント']);
   const here = location.hash || '#/';
   nav.appendChild(h('ul', {}, items.map(([href, text]) => h('li', {},
