@@ -116,8 +116,13 @@ export function busyWeek(doc, today) {
     title.textContent = `予定あり時間: ${fmtDate(days[0])}〜${fmtDate(days[6])}`;
     const b = await get(`/v1/agencies/${enc(doc.id)}/busy?from=${enc(`${days[0]}T00:00:00`)}&to=${enc(`${addDays(monday, 7)}T00:00:00`)}`);
     clear(warn);
-    if ((b.failing || []).length) warn.append(notice('warn', h('p', {}, `取得に失敗しているカレンダーがあります (${b.failing.join('、')})。最後に取得できたデータを表示しています。`)));
-    if ((b.pending || []).length) warn.append(notice('warn', h('p', {}, `まだ取得できていないカレンダーがあります (${b.pending.join('、')})。その予定は表示されていません。`)));
+    // a failing calendar keeps its last data; one never fetched has none
+    const feed = Object.fromEntries((doc.feeds || []).map((f) => [f.id, f]));
+    const failing = b.failing || [];
+    const stale = failing.filter((id) => feed[id] && feed[id].last_success);
+    const none = [...failing.filter((id) => !stale.includes(id)), ...(b.pending || []).filter((id) => !failing.includes(id))];
+    if (stale.length) warn.append(notice('warn', h('p', {}, `取得に失敗しているカレンダーがあります (${stale.join('、')})。前回取得できたデータを表示しています。`)));
+    if (none.length) warn.append(notice('warn', h('p', {}, `まだ取得できていないカレンダーがあります (${none.join('、')})。その予定は表示されていません (空いているとは限りません)。`)));
     const busy = spans(b.busy);
     let lo = 8 * 60, hi = 18 * 60;
     for (const d of days) {
