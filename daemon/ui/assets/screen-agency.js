@@ -64,14 +64,16 @@ async function refreshFeed(f, staff, row, draw) {
   // done when anything the fetch writes has moved (times have one-second
   // steps, so the failure count and error count too)
   const mark = (x) => [x.state, x.last_attempt, x.last_success, x.failures, x.last_error].join('|');
+  const before = mark(f);
   let now = f;
   for (let i = 0; i < 40; i++) {                 // up to ~10 s
     await new Promise((r) => setTimeout(r, 250));
     now = await get(`/v1/feeds/${enc(f.id)}`);
-    if (mark(now) !== mark(f) && now.state !== 'pending') break;
+    if (mark(now) !== before && now.state !== 'pending') break;
   }
+  const done = mark(now) !== before;
   draw(now);
-  const msg = mark(now) === mark(f) ? `カレンダー ${f.id}: 取得を依頼しました。結果はこの表に反映されます。`
+  const msg = !done ? `カレンダー ${f.id}: 取得を依頼しました。結果はこの表に反映されます。`
     : now.state === 'ok' ? `カレンダー ${f.id} を取得しました (正常)。`
       : `カレンダー ${f.id} の取得に失敗しました。${now.advice ? now.advice.text : ''}`;
   row.querySelector('.refresh-result').textContent = msg;
@@ -84,6 +86,7 @@ export function feedTable(feeds, staff, caption) {
   for (const f0 of feeds) {
     const row = h('tr', { 'data-feed': f0.id, class: f0.state === 'failing' ? 'feed--failing' : null });
     const draw = (f) => {
+      if (f !== f0) Object.assign(f0, f);          // a redraw of the whole list shows it too
       clear(row).append(...feedCells(f, staff, () => refreshFeed(f, staff, row, draw)));
       row.className = f.state === 'failing' ? 'feed--failing' : '';
     };

@@ -96,7 +96,16 @@ export default function ({ BASE, ROOT, assert, adminApi, person, screen, login }
       await screen(staff, 'agencies-refreshed');
       await staff.getByLabel('表示する機関').selectOption('');
       assert(await staff.locator('tr[data-feed]').count() > 10, 'every agency with its feeds');
+      assert(await staff.locator('tr[data-feed="kodomo"]').getByText('このURLはiCalendarではありません', { exact: false }).count() === 1,
+        'the list, drawn again, keeps the refreshed state');
       await screen(staff, 'agencies-all');
+      const zoomed = await person({ viewport: { width: 1093, height: 614 }, scale: 1.25 });   // 1366x768 at 125 %
+      await login(zoomed, 'tanaka', 'coord-sakura-2026');
+      await zoomed.getByRole('heading', { name: 'ホーム' }).waitFor();
+      await zoomed.goto(`${BASE}/#/agencies`);
+      await zoomed.locator('tr[data-feed="kodomo"]').waitFor();
+      assert(await zoomed.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'no sideways scrolling at 125 %');
+      await screen(zoomed, 'agencies-1366x768-125');
     }],
 
     ['機関: an agency page with a week of busy time (busy only, hours greyed, text alternative)', async () => {
