@@ -10,7 +10,8 @@
  *     staff-only lists (ホーム, 事例, vocabulary, accounts) answer 403.
  *   - A feed made to fail (its file removed) carries "advice", the plain
  *     Japanese explanation from feed_explain.c, in /v1/feeds, /v1/feeds/{id}
- *     and /v1/agencies/{id}.
+ *     and /v1/agencies/{id}, and `tsunagu feeds --failing` / `tsunagu feed`
+ *     print it.
  *   - The calendar subscription key: issued by the agency itself (or
  *     staff), shown once, stored hashed; the public URL serves that
  *     agency's meetings.ics without any other credential; the key opens
@@ -161,6 +162,19 @@ static void test_failing_feed_is_explained(void **state)
     assert_string_equal(json_string_value(json_object_get(
         json_object_get(json_array_get(json_object_get(l, "feeds"), 0), "advice"), "code")), "file");
     json_decref(l);
+    /* the CLI prints the same advice under its table */
+    const char *args[] = { "feeds", "--failing", NULL };
+    support_run_t run = support_daemon_cli(&g.d, NULL, g.coord, NULL, args);
+    assert_int_equal(run.code, 0);
+    if (!strstr(run.out, "対処 kodomo: ファイルを読み込めません"))
+        fail_msg("tsunagu feeds --failing: %s", run.out);
+    free(run.out);
+    const char *one[] = { "feed", "kodomo", NULL };
+    run = support_daemon_cli(&g.d, NULL, g.kodomo, NULL, one);
+    assert_int_equal(run.code, 0);
+    if (!strstr(run.out, "ファイルを読み込めません。ファイルの場所と読み取り権限を確認してください"))
+        fail_msg("tsunagu feed kodomo: %s", run.out);
+    free(run.out);
     /* a healthy feed has none */
     json_t *ok = http_json("GET", "/v1/feeds/kyodo", ADMIN, NULL, 200);
     assert_true(json_is_null(json_object_get(ok, "advice")));
