@@ -8,7 +8,8 @@
 // advice (認証に失敗しました…); then it serves an HTML page and 更新
 // shows, without a page reload, that the URL is not iCalendar.  The staff
 // agency page shows its busy week (前の週 / 次の週).  The kodomo account's
-// ホーム shows its own feed with the same advice, its busy week, the link
+// ホーム shows its own feed with the same advice (its own 更新 waits out
+// the failing feed's backoff: the API's 429 sentence), its busy week, the link
 // to 会議, and issues a meetings.ics subscription address that works
 // without a login (and copy instructions for Outlook and Google).  The
 // account cannot open 機関, another agency's page, or staff screens, and
@@ -140,6 +141,11 @@ export default function ({ BASE, ROOT, assert, adminApi, person, screen, login }
       await page.getByRole('heading', { name: 'カレンダーの取得状況' }).waitFor();
       await page.locator('tr[data-feed="kodomo"]').getByText('このURLはiCalendarではありません', { exact: false }).first().waitFor();
       assert(await page.locator('tr[data-feed]').count() === 1, 'its own calendar only');
+      // an agency waits out the failing feed's backoff: the API's sentence, in place
+      page.allowed4xx = 1;
+      await page.getByRole('button', { name: 'カレンダー kodomo を更新' }).click();
+      await page.locator('tr[data-feed="kodomo"] .refresh-result').getByText('秒後に再度お試しください', { exact: false }).waitFor();
+      page.allowed4xx = 0;
       assert(await page.getByRole('link', { name: '会議の一覧と出欠の回答' }).getAttribute('href') === '#/meetings', 'links to 会議');
       await page.locator('.week-list li').first().waitFor();
       for (const t of ['予定表の追加', 'インターネットから', '他のカレンダー', 'URLで追加', 'インターネットから購読'])
