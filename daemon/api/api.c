@@ -136,17 +136,19 @@ static bool split_path(const char *path, strvec_t *out)
 
 
 /* The path as logged: an RSVP link's token is a bearer credential (anyone
- * holding it can answer for the agency), so everything after /v1/rsvp/ is
- * replaced by "…".  Judged on the decoded segments, as routing does, and
- * on the raw text when it does not decode. */
+ * holding it can answer for the agency), and so is a calendar subscription
+ * key, so everything after /v1/rsvp/ or /v1/ics/ is replaced by "…".
+ * Judged on the decoded segments, as routing does, and on the raw text
+ * when it does not decode. */
 static char *path_for_log(const char *path)
 {
     strvec_t segs;
     strvec_init(&segs);
-    bool rsvp = (split_path(path, &segs) && segs.n >= 2 && strcmp(segs.v[0], "v1") == 0 &&
-                 strcmp(segs.v[1], "rsvp") == 0) || strstr(path, "/rsvp/") != NULL;
+    bool split = split_path(path, &segs) && segs.n >= 2 && strcmp(segs.v[0], "v1") == 0;
+    bool rsvp = (split && strcmp(segs.v[1], "rsvp") == 0) || strstr(path, "/rsvp/") != NULL;
+    bool ics = (split && strcmp(segs.v[1], "ics") == 0) || strstr(path, "/ics/") != NULL;
     strvec_free(&segs);
-    return rsvp ? xstrdup("/v1/rsvp/…") : xstrdup(path);
+    return rsvp ? xstrdup("/v1/rsvp/…") : ics ? xstrdup("/v1/ics/…") : xstrdup(path);
 }
 
 api_t *api_new(tsunagud_t *d, struct evhttp *http)

@@ -23,6 +23,10 @@
  * on the parse pool when the daemon has one (the request is deferred
  * meanwhile); the loop checks the urls and writes in steps.  Agency tokens may list agencies but see
  * feed status and busy time of their own agency only.
+ *
+ * An agency account or token learns nothing about other agencies: the
+ * list holds its own agency only, and another agency's page, busy time
+ * and feeds answer 403 (issue 10: 自分の機関).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,6 +165,8 @@ static void h_agency_list(api_req_t *r)
     json_t *doc;
     size_t di;
     json_array_foreach(docs, di, doc) {
+        if (!api_may_see_agency(r, json_string_value(json_object_get(doc, "id"))))
+            continue;                        /* an agency: its own only */
         json_t *cals = json_array();
         json_t *c;
         size_t i;
@@ -179,49 +185,11 @@ static void h_agency_list(api_req_t *r)
     for (size_t i = 0; i < json_array_size(arr); i++) {
         json_t *a = json_array_get(arr, i);
         const char *id = json_string_value(json_object_get(a, "id"));
-        if (api_may_see_agency(r, id))
-            json_object_set_new(a, "feeds", feed_state_counts(st, id));
+        json_object_set_new(a, "feeds", feed_state_counts(st, id));
     }
     const city_t *city = tsunagud_city(r->d);
     api_reply_json(r, 200, json_pack("{s:s, s:o}", "city", city && city->name ? city->name : "",
                                      "agencies", arr));
-}
-
-static void h_agency_get(api_req_t *r)
-{
-    const char *id = api_param(r, "id");
-    json_t *doc = store_agency_json(r->d->store, id);
-    if (!doc) {
-        api_404(r, "機関", id);
-        return;
-    }
-    /* calendar urls can be capability urls (private .ics links): other
-     * agencies do not see them, and nobody sees userinfo */
-    bool own = api_may_see_agency(r, id);
-    json_t *cal;
-    size_t k;
-    json_array_foreach(json_object_get(doc, "calendars"), k, cal) {
-        const char *u = json_string_value(json_object_get(cal, "url"));
-        if (!own || !u) {
-            json_object_del(cal, "url");
-            continue;
-        }
-        char *red = api_redact_url(u);
-        json_object_set_new(cal, "url", json_string(red));
-        free(red);
-    }
-    if (own) {
-        json_t *feeds = json_array();
-        json_t *c;
-        size_t i;
-        json_array_foreach(json_object_get(doc, "calendars"), i, c) {
-            json_t *f = api_feed_json(r, json_string_value(json_object_get(c, "id")));
-            if (f)
-                json_array_append_new(feeds, f);
-        }
-        json_object_set_new(doc, "feeds", feeds);
-    }
-    api_reply_json(r, 200, doc);
 }
 
 /* Checks the agency exists and is visible; replies on failure. */
@@ -235,10 +203,44 @@ static bool visible_agency(api_req_t *r, const char *id)
     json_decref(doc);
     if (!api_may_see_agency(r, id)) {
         api_reply_error(r, 403, "forbidden",
-                        "他の機関の予定は見られません: %s (another agency)", id);
+                        "他の機関の情報は見られません: %s (another agency)", id);
         return false;
     }
     return true;
+}
+
+static void h_agency_get(api_req_t *r)
+{
+    const char *id = api_param(r, "id");
+    if (!visible_agency(r, id))
+        return;
+    json_t *doc = store_agency_json(r->d->store, id);
+    if (!doc) {
+        api_404(r, "機関", id);
+        return;
+    }
+    /* calendar urls can be capability urls (private .ics links): nobody
+     * sees their userinfo */
+    json_t *cal;
+    size_t k;
+    json_array_foreach(json_object_get(doc, "calendars"), k, cal) {
+        const char *u = json_string_value(json_object_get(cal, "url"));
+        if (!u)
+            continue;
+        char *red = api_redact_url(u);
+        json_object_set_new(cal, "url", json_string(red));
+        free(red);
+    }
+    json_t *feeds = json_array();
+    json_t *c;
+    size_t i;
+    json_array_foreach(json_object_get(doc, "calendars"), i, c) {
+        json_t *f = api_feed_json(r, json_string_value(json_object_get(c, "id")));
+        if (f)
+            json_array_append_new(feeds, f);
+    }
+    json_object_set_new(doc, "feeds", feeds);
+    api_reply_json(r, 200, doc);
 }
 
 static json_t *ids_where(const agency_busy_t *ab, const bool *flags)

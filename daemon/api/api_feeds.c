@@ -11,13 +11,15 @@
  * Status comes from the feeds table (store_feeds.h); busy time from the busy
  * table through feeds_feed_busy.  "covers" is [start, end] of the range a
  * free/busy document declared (VFREEBUSY DTSTART/DTEND), else null.  An agency token asking for another
- * agency's feed gets 403.
+ * agency's feed gets 403.  "advice" is last_error explained in plain
+ * Japanese with what to fix (feed_explain.h), null while there is none.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
+#include "feed_explain.h"
 #include "feeds.h"
 #include "log.h"
 #include "store_feeds.h"
@@ -77,6 +79,14 @@ static json_t *covers_json(const store_feed_t *f, const tz_t *zone)
                      api_time_json(f->covers_to, zone, false));
 }
 
+/* {"code", "text"}: last_error explained in plain Japanese with what to
+ * fix (feed_explain.c, the one table), or null when there is no error. */
+static json_t *advice_json(const store_feed_t *f)
+{
+    const feed_advice_t *a = feed_explain(f->last_error, f->has_http_status ? f->http_status : 0);
+    return a ? json_pack("{s:s, s:s}", "code", a->code, "text", a->text) : json_null();
+}
+
 /* A feeds row -> JSON. */
 static json_t *feed_row_json(const store_feed_t *f, const tz_t *zone)
 {
@@ -94,6 +104,7 @@ static json_t *feed_row_json(const store_feed_t *f, const tz_t *zone)
         json_object_set_new(j, "fetch_ms", json_real(f->fetch_ms));
     json_object_set_new(j, "covers", covers_json(f, zone));
     json_object_set_new(j, "intervals", json_integer(f->intervals));
+    json_object_set_new(j, "advice", advice_json(f));
     free(url);
     return j;
 }

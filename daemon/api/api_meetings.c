@@ -20,6 +20,9 @@
  *   POST /v1/imip                         staff (MTA pipe via `tsunagu reply`)
  *   GET  /v1/outbox[?state=]              staff
  *   GET  /v1/agencies/{id}/meetings.ics   staff; the agency itself
+ *   GET  /v1/ics/{key}/meetings.ics       public: the same for the agency
+ *                                         whose subscription key it is
+ *                                         (api_tokens.c issues them)
  *
  * The module context is created here, at route registration, because
  * that is when the daemon's base, store, config and curlev exist.
@@ -288,6 +291,17 @@ static void h_outbox(api_req_t *r)
     api_reply_json(r, 200, outbox_json(r->d->store, state, 500));
 }
 
+static void reply_agency_ics(api_req_t *r, meetings_t *m, const char *id)
+{
+    char *ics = meetings_agency_ics(m, id);
+    if (!ics) {
+        api_reply_error(r, 500, "store", "予定表を作成できませんでした");
+        return;
+    }
+    api_reply_text(r, 200, "text/calendar; charset=utf-8", ics, strlen(ics));
+    free(ics);
+}
+
 static void h_agency_ics(api_req_t *r)
 {
     meetings_t *m = ctx(r);
@@ -298,13 +312,24 @@ static void h_agency_ics(api_req_t *r)
         api_404(r, "機関", id);
         return;
     }
-    char *ics = meetings_agency_ics(m, id);
-    if (!ics) {
-        api_reply_error(r, 500, "store", "予定表を作成できませんでした");
+    reply_agency_ics(r, m, id);
+}
+
+/* A calendar app's subscription: the key in the path is the credential. */
+static void h_subscribed_ics(api_req_t *r)
+{
+    meetings_t *m = ctx(r);
+    if (!m) return;
+    char agency[128];
+    const city_t *city = tsunagud_city(r->d);
+    if (!api_ics_key_lookup(r->d, api_param(r, "key"), agency, sizeof agency) || !city ||
+        !city_agency(city, agency)) {
+        api_reply_error(r, 404, "not-found",
+                        "この購読用アドレスは使えません。再発行された場合は新しいアドレスを登録してください "
+                        "(unknown or revoked subscription key)");
         return;
     }
-    api_reply_text(r, 200, "text/calendar; charset=utf-8", ics, strlen(ics));
-    free(ics);
+    reply_agency_ics(r, m, agency);
 }
 
 void api_meetings_register(api_t *api)
@@ -327,4 +352,5 @@ void api_meetings_register(api_t *api)
     api_route(api, "POST", "/v1/imip", API_STAFF, API_DATA_MAIL, h_imip);
     api_route(api, "GET", "/v1/outbox", API_STAFF, API_DATA_MAIL, h_outbox);
     api_route(api, "GET", "/v1/agencies/{id}/meetings.ics", API_ANY, API_DATA_MEETING, h_agency_ics);
+    api_route(api, "GET", "/v1/ics/{key}/meetings.ics", API_PUBLIC, API_DATA_MEETING, h_subscribed_ics);
 }

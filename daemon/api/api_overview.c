@@ -23,6 +23,7 @@
 
 #include "api.h"
 #include "case.h"
+#include "feed_explain.h"
 #include "store_overview.h"
 #include "store_users.h"
 
@@ -57,6 +58,18 @@ static void put(api_req_t *r, json_t *o, const char *key, json_t *arr, bool *fai
         return;
     }
     json_object_set_new(o, key, with_times(r, arr));
+}
+
+/* Each failing feed's last_error explained, as in the feed JSON. */
+static void add_feed_advice(json_t *feeds)
+{
+    size_t i;
+    json_t *f;
+    json_array_foreach(feeds, i, f) {
+        const feed_advice_t *a = feed_explain(json_string_value(json_object_get(f, "last_error")), 0);
+        if (a)
+            json_object_set_new(f, "advice", json_pack("{s:s, s:s}", "code", a->code, "text", a->text));
+    }
 }
 
 static json_t *accounts_needing_attention(store_t *st)
@@ -110,6 +123,7 @@ static void h_home(api_req_t *r)
     }
     if (all) {
         put(r, o, "failing_feeds", store_overview_failing_feeds(st), &failed);
+        add_feed_advice(json_object_get(o, "failing_feeds"));
         put(r, o, "accounts", accounts_needing_attention(st), &failed);
     }
     if (failed) {

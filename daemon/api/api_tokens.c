@@ -7,6 +7,24 @@
  * is stored, so the plain token is shown exactly once, in the POST reply.
  * The ADMIN_TOKEN from the config is compared in constant time and is
  * never stored.  The tokens table is store_tokens.h's.
+ *
+ * Calendar subscription keys (issue 10, 自分の機関).  Outlook's 「インター
+ * ネットから」 and Google Calendar's 「URLで追加」 cannot send a bearer
+ * token or a password, so an agency subscribes to its meetings.ics
+ * through a URL that carries its own secret:
+ *
+ *   GET    /v1/agencies/{id}/ics-key   {"issued", "created"}; never the key
+ *   POST   /v1/agencies/{id}/ics-key   issue or re-issue (the old key stops
+ *                                      working); the key and its URL, once
+ *   DELETE /v1/agencies/{id}/ics-key   revoke
+ *   GET    /v1/ics/{key}/meetings.ics  public: the key is the credential
+ *                                      (api_meetings.c)
+ *
+ * The agency itself and staff may manage its key.  A key is "ics_" + 64
+ * hex digits, stored hashed as a tokens row with the role "ics:<agency>";
+ * api_role_parse refuses that role, so a key is read-only and opens
+ * nothing but that one agency's meetings.ics (which holds case id, type,
+ * time and status only).  The router logs its path as /v1/ics/….
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,7 +101,8 @@ bool api_token_lookup(tsunagud_t *d, const char *token, api_auth_t *auth)
     return ok;
 }
 
-static void new_token(char out[69])
+/* prefix (4 characters: "tsu_", "ics_") + 64 hex digits from getrandom */
+static void new_token(char out[69], const char *prefix)
 {
     static const char hex[] = "0123456789abcdef";
     uint8_t raw[32];
@@ -91,7 +110,7 @@ static void new_token(char out[69])
         log_error("tokens: getrandom failed");
         abort();
     }
-    memcpy(out, "tsu_", 4);
+    memcpy(out, prefix, 4);
     for (int i = 0; i < 32; i++) {
         out[4 + 2 * i] = hex[raw[i] >> 4];
         out[5 + 2 * i] = hex[raw[i] & 15];
@@ -119,7 +138,7 @@ static void h_token_create(api_req_t *r)
                         parsed.agency);
     } else {
         char token[69], hash[65];
-        new_token(token);
+        new_token(token, "tsu_");
         sha256_hex(token, strlen(token), hash);
         const char *label = json_string_value(jlabel);
         int64_t now = tu_now();
@@ -175,9 +194,123 @@ static void h_token_revoke(api_req_t *r)
     }
 }
 
+/* ---- calendar subscription keys ------------------------------------------ */
+
+#define ICS_ROLE_PREFIX "ics:"
+
+/* The {id} agency, known and the caller's own (or the caller is staff);
+ * replies 404/403 and returns NULL otherwise. */
+static const char *ics_key_agency(api_req_t *r)
+{
+    const char *id = api_param(r, "id");
+    if (!store_agency_exists(r->d->store, id)) {
+        api_404(r, "機関", id);
+        return NULL;
+    }
+    if (!api_may_see_agency(r, id)) {
+        api_reply_error(r, 403, "forbidden", "他の機関の情報は見られません: %s (another agency)", id);
+        return NULL;
+    }
+    return id;
+}
+
+static void h_ics_key_get(api_req_t *r)
+{
+    const char *id = ics_key_agency(r);
+    if (!id)
+        return;
+    char *role = xasprintf(ICS_ROLE_PREFIX "%s", id);
+    int64_t created = 0;
+    int rc = store_token_role_created(r->d->store, role, &created);
+    free(role);
+    if (rc < 0) {
+        api_reply_error(r, 500, "store", "購読用アドレスの状態を取得できません (store error)");
+        return;
+    }
+    api_reply_json(r, 200, json_pack("{s:s, s:b, s:o}", "agency", id, "issued", rc == 1,
+                                     "created", rc == 1 ? api_time_json(created, api_zone(r), true)
+                                                        : json_null()));
+}
+
+static void h_ics_key_issue(api_req_t *r)
+{
+    const char *id = ics_key_agency(r);
+    if (!id)
+        return;
+    char key[69], hash[65];
+    new_token(key, "ics_");
+    sha256_hex(key, strlen(key), hash);
+    char *role = xasprintf(ICS_ROLE_PREFIX "%s", id), *actor = api_actor(r);
+    int64_t now = tu_now();
+    int64_t row = store_token_replace_role(r->d->store, hash, role, actor, now);
+    if (row <= 0) {
+        api_reply_error(r, 500, "store", "購読用アドレスを発行できません (store error)");
+    } else {
+        log_info("tokens: calendar subscription key for %s issued by %s (#%lld)", id, actor,
+                 (long long)row);
+        char *path = xasprintf("/v1/ics/%s/meetings.ics", key);
+        const char *base = config_get(r->d->config, "PUBLIC_URL");
+        char *url = NULL;
+        if (base && *base) {
+            size_t bl = strlen(base);
+            while (bl && base[bl - 1] == '/')
+                bl--;
+            url = xasprintf("%.*s%s", (int)bl, base, path);
+        }
+        api_reply_json(r, 201, json_pack("{s:s, s:s, s:s, s:o, s:o}", "agency", id, "key", key,
+                                         "path", path, "url", url ? json_string(url) : json_null(),
+                                         "created", api_time_json(now, api_zone(r), true)));
+        free(url);
+        free(path);
+    }
+    free(actor);
+    free(role);
+}
+
+static void h_ics_key_revoke(api_req_t *r)
+{
+    const char *id = ics_key_agency(r);
+    if (!id)
+        return;
+    char *role = xasprintf(ICS_ROLE_PREFIX "%s", id);
+    int n = store_token_delete_role(r->d->store, role);
+    free(role);
+    if (n < 0) {
+        api_reply_error(r, 500, "store", "購読用アドレスを停止できません (store error)");
+        return;
+    }
+    if (n > 0) {
+        char *actor = api_actor(r);
+        log_info("tokens: calendar subscription key for %s revoked by %s", id, actor);
+        free(actor);
+    }
+    api_reply_no_content(r);
+}
+
+bool api_ics_key_lookup(tsunagud_t *d, const char *key, char *agency, size_t len)
+{
+    if (!key || strncmp(key, "ics_", 4) != 0 || strlen(key) != 68)
+        return false;
+    char hash[65];
+    sha256_hex(key, strlen(key), hash);
+    char *role, *label;
+    if (!store_token_find(d->store, hash, &role, &label))
+        return false;
+    bool ok = strncmp(role, ICS_ROLE_PREFIX, strlen(ICS_ROLE_PREFIX)) == 0 &&
+              strlen(role + strlen(ICS_ROLE_PREFIX)) < len;
+    if (ok)
+        snprintf(agency, len, "%s", role + strlen(ICS_ROLE_PREFIX));
+    free(role);
+    free(label);
+    return ok;
+}
+
 void api_tokens_register(api_t *api)
 {
     api_route(api, "POST", "/v1/tokens", API_ADMIN, API_DATA_NONE, h_token_create);
     api_route(api, "GET", "/v1/tokens", API_ADMIN, API_DATA_NONE, h_token_list);
     api_route(api, "DELETE", "/v1/tokens/{id}", API_ADMIN, API_DATA_NONE, h_token_revoke);
+    api_route(api, "GET", "/v1/agencies/{id}/ics-key", API_ANY, API_DATA_NONE, h_ics_key_get);
+    api_route(api, "POST", "/v1/agencies/{id}/ics-key", API_ANY, API_DATA_NONE, h_ics_key_issue);
+    api_route(api, "DELETE", "/v1/agencies/{id}/ics-key", API_ANY, API_DATA_NONE, h_ics_key_revoke);
 }

@@ -174,6 +174,12 @@ static void print_feed_table(const json_t *feeds)
         free(n);
     }
     cli_table_print(t);
+    /* what to fix, from the daemon's one table (feed_explain.c) */
+    json_array_foreach(feeds, i, f) {
+        const char *advice = json_string_value(json_object_get(json_object_get(f, "advice"), "text"));
+        if (advice)
+            printf("対処 %s: %s\n", cli_jstr(f, "id"), advice);
+    }
 }
 
 static void show_agency(const json_t *resp)
@@ -262,6 +268,7 @@ static void show_feed(const json_t *resp)
     print_kv("URL", json_object_get(resp, "url"));
     print_kv("最終成功 last_success", json_object_get(resp, "last_success"));
     print_kv("エラー last_error", json_object_get(resp, "last_error"));
+    print_kv("対処 advice", json_object_get(json_object_get(resp, "advice"), "text"));
     print_kv("HTTP", json_object_get(resp, "http_status"));
     print_kv("区間数 intervals", json_object_get(resp, "intervals"));
     print_kv("連続失敗 failures", json_object_get(resp, "failures"));

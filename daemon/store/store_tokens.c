@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * store_tokens.c - the tokens table (store_tokens.h): lookup by hash,
- * insert, list and delete, each one prepared statement.  Column text is
+ * insert, list and delete, each one prepared statement; and the per-agency
+ * calendar subscription keys kept in it by role ("ics:<agency>").  Column text is
  * copied out before store_done, so callers own what they get.
  */
 #include <stdlib.h>
@@ -74,4 +75,46 @@ int store_token_delete(store_t *st, int64_t id)
     if (!store_run(store_stmt(st, "DELETE FROM tokens WHERE id = ?", STORE_INT(id))))
         return -1;
     return sqlite3_changes(store_db(st)) > 0 ? 1 : 0;
+}
+
+int store_token_delete_role(store_t *st, const char *role)
+{
+    sqlite3_stmt *s = store_prepare(st, "DELETE FROM tokens WHERE role = ?");
+    if (!s)
+        return -1;
+    store_bind_text(s, 1, role);
+    int rc = sqlite3_step(s);
+    store_done(s);
+    return rc == SQLITE_DONE ? sqlite3_changes(store_db(st)) : -1;
+}
+
+int64_t store_token_replace_role(store_t *st, const char *hash, const char *role,
+                                 const char *label, int64_t created)
+{
+    if (store_begin(st) != 0)
+        return 0;
+    int64_t id = 0;
+    if (store_token_delete_role(st, role) >= 0)
+        id = store_token_insert(st, hash, role, label, created);
+    if (id > 0 && store_commit(st) == 0)
+        return id;
+    store_rollback(st);
+    return 0;
+}
+
+int store_token_role_created(store_t *st, const char *role, int64_t *created)
+{
+    sqlite3_stmt *s = store_prepare(st, "SELECT created FROM tokens WHERE role = ? "
+                                        "ORDER BY id DESC LIMIT 1");
+    if (!s)
+        return -1;
+    store_bind_text(s, 1, role);
+    int rc = sqlite3_step(s), found = 0;
+    if (rc == SQLITE_ROW) {
+        *created = sqlite3_column_int64(s, 0);
+        found = 1;
+    } else if (rc != SQLITE_DONE)
+        found = -1;
+    store_done(s);
+    return found;
 }

@@ -189,6 +189,9 @@ void api_defer(api_req_t *r);
 /* Bearer token lookup used by the router (api_tokens.c).  Fills auth and
  * returns true when the token is known. */
 bool api_token_lookup(tsunagud_t *d, const char *token, api_auth_t *auth);
+/* A calendar subscription key (api_tokens.c): the agency it opens the
+ * meetings.ics of, into agency; false for an unknown or revoked key. */
+bool api_ics_key_lookup(tsunagud_t *d, const char *key, char *agency, size_t len);
 /* Sessions (api_session.c), used by the router when a request carries no
  * Authorization header: 1 = a live session filled r->auth; 0 = none
  * (the caller answers 401); -1 = already answered (expired 401, missing

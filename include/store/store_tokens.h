@@ -41,4 +41,19 @@ void store_tokens_free(store_token_t *rows, size_t n);
 /* Delete by id: 1 deleted, 0 no such token, -1 SQL error. */
 int  store_token_delete(store_t *st, int64_t id);
 
+/* Calendar subscription keys (issue 10) live in the same table with the
+ * role "ics:<agency>": api_role_parse refuses that role, so such a key
+ * never authenticates an API call; it only opens that agency's
+ * meetings.ics (GET /v1/ics/{key}/meetings.ics).  One per agency.
+ *
+ * Replace the agency's key (role) by hash, in one transaction: the new
+ * row id, or 0 on SQL error (then the old key stays). */
+int64_t store_token_replace_role(store_t *st, const char *hash, const char *role,
+                                 const char *label, int64_t created);
+/* The creation time of the token with exactly this role: 1 found, 0 none,
+ * -1 SQL error. */
+int  store_token_role_created(store_t *st, const char *role, int64_t *created);
+/* Delete every token with exactly this role: the count, -1 SQL error. */
+int  store_token_delete_role(store_t *st, const char *role);
+
 #endif

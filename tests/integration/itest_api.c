@@ -449,15 +449,20 @@ static void test_roles(void **state)
     assert_string_equal(json_string_value(json_object_get(json_array_get(feeds, 0), "agency")),
                         "houkatsu-hokubu");
     json_decref(j);
-    /* the registry is visible, other agencies' feed status is not */
-    j = http_json("GET", "/v1/agencies/kodomo", ag, NULL, 200);
-    assert_null(json_object_get(j, "feeds"));
-    json_t *cal0 = json_array_get(json_object_get(j, "calendars"), 0);
-    assert_string_equal(json_string_value(json_object_get(cal0, "id")), "kodomo");
-    assert_null(json_object_get(cal0, "url"));        /* private links stay private */
+    /* nothing about other agencies (issue 10): another agency's page is
+     * refused and the list holds the agency's own entry only */
+    expect_error("GET", "/v1/agencies/kodomo", ag, NULL, 403, "forbidden");
+    j = http_json("GET", "/v1/agencies", ag, NULL, 200);
+    json_t *list = json_object_get(j, "agencies");
+    assert_int_equal(json_array_size(list), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "id")),
+                        "houkatsu-hokubu");
     json_decref(j);
     j = http_json("GET", "/v1/agencies/houkatsu-hokubu", ag, NULL, 200);
-    assert_int_equal(json_array_size(json_object_get(j, "feeds")), 1);
+    json_t *own = json_object_get(j, "feeds");
+    assert_int_equal(json_array_size(own), 1);
+    assert_true(json_is_null(json_object_get(json_array_get(own, 0), "advice")) ||
+                json_is_object(json_object_get(json_array_get(own, 0), "advice")));
     json_decref(j);
 }
 
@@ -688,6 +693,11 @@ static void test_failing_feed_keeps_intervals(void **state)
     j = wait_feed_state("ssw", "failing", 10000);
     assert_true(json_is_string(json_object_get(j, "last_error")));
     assert_true(strlen(json_string_value(json_object_get(j, "last_error"))) > 0);
+    /* explained in plain Japanese (feed_explain.c) */
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "advice"), "code")),
+                        "bad-ical");
+    assert_non_null(strstr(json_string_value(json_object_get(json_object_get(j, "advice"), "text")),
+                           "書き出し直す"));
     assert_int_equal(json_integer_value(json_object_get(j, "failures")), 1);
     assert_true(json_is_string(json_object_get(j, "last_success")));
     json_decref(j);

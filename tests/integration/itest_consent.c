@@ -505,7 +505,8 @@ static void test_consent_withdrawn_puts_meeting_in_replan(void **state)
  * excluded (hikikomori), an agency not involved (kodomo) and the involved
  * lead (jiritsu), each with the status it must get.  Placeholders: {C}
  * the case, {M} its meeting, {D} its decision, {A} the calling agency,
- * {L} the calling agency's RSVP token (kodomo has none: a made-up one).
+ * {L} the calling agency's RSVP token (kodomo has none: a made-up one),
+ * {K} the calling agency's calendar subscription key (issued by itself).
  * A 200 to the excluded or uninvolved agency must not mention the case;
  * when `shows` is set, the involved agency's 200 must.  A NEW DATA ROUTE
  * MUST ADD A ROW: test_every_data_route_has_a_consent_row walks the
@@ -544,6 +545,7 @@ static const consent_row_t consent_rows[] = {
     {"POST", "/v1/imip", "/v1/imip", "{\"message\":\"x\"}", 403, 403, 403, false},
     {"GET", "/v1/outbox", "/v1/outbox", NULL, 403, 403, 403, false},
     {"GET", "/v1/agencies/{id}/meetings.ics", "/v1/agencies/{A}/meetings.ics", NULL, 200, 200, 200, true},
+    {"GET", "/v1/ics/{key}/meetings.ics", "/v1/ics/{K}/meetings.ics", NULL, 200, 200, 200, true},
     {"GET", "/v1/stats", "/v1/stats", NULL, 403, 403, 403, false},
     {"GET", "/v1/overview/home", "/v1/overview/home", NULL, 403, 403, 403, false},
     {"GET", "/v1/overview/cases", "/v1/overview/cases", NULL, 403, 403, 403, false},
@@ -554,6 +556,7 @@ static const consent_row_t consent_rows[] = {
 typedef struct actor {
     const char *agency, *token;
     char       *link;             /* RSVP token */
+    char       *key;              /* calendar subscription key */
 } actor_t;
 
 static struct {
@@ -565,7 +568,7 @@ static struct {
 static void t3_free(void)
 {
     for (int k = 0; k < 3; k++)
-        free(t3.who[k].link);
+        free(t3.who[k].link), free(t3.who[k].key);
 }
 
 static char *token_of(const char *link)
@@ -598,9 +601,16 @@ static void test_consent_table_setup(void **state)
     t3.meeting = json_integer_value(json_object_get(m, "id"));
     json_decref(m);
     wait_outbox_idle();
-    t3.who[0] = (actor_t){ "hikikomori", g.hiki, NULL };
-    t3.who[1] = (actor_t){ "kodomo", g.kodomo, xstrdup("MXwxfGtvZG9tb3xBQ0NFUFRFRHwwfDE.bm90LXNpZ25lZA") };
-    t3.who[2] = (actor_t){ "jiritsu", g.jiritsu, NULL };
+    t3.who[0] = (actor_t){ "hikikomori", g.hiki, NULL, NULL };
+    t3.who[1] = (actor_t){ "kodomo", g.kodomo, xstrdup("MXwxfGtvZG9tb3xBQ0NFUFRFRHwwfDE.bm90LXNpZ25lZA"), NULL };
+    t3.who[2] = (actor_t){ "jiritsu", g.jiritsu, NULL, NULL };
+    for (int k = 0; k < 3; k++) {          /* each agency issues its own key */
+        char kpath[96];
+        snprintf(kpath, sizeof kpath, "/v1/agencies/%s/ics-key", t3.who[k].agency);
+        json_t *key = http_json("POST", kpath, t3.who[k].token, "{}", 201);
+        t3.who[k].key = xstrdup(json_string_value(json_object_get(key, "key")));
+        json_decref(key);
+    }
     char *mail = mail_to("hikikomori@yamanami.example");
     char *l = link_after(mail, "C-3", "出席: ");
     t3.who[0].link = token_of(l);
@@ -640,6 +650,7 @@ static char *expand(const char *tmpl, const actor_t *a)
             case 'D': strbuf_printf(&b, "%ld", t3.decision); break;
             case 'A': strbuf_puts(&b, a->agency); break;
             case 'L': strbuf_puts(&b, a->link); break;
+            case 'K': strbuf_puts(&b, a->key); break;
             default: fail_msg("bad placeholder in %s", tmpl);
             }
             p += 2;

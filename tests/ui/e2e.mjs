@@ -33,7 +33,7 @@ const ROOT = resolve(new URL('../..', import.meta.url).pathname);
 const SHOTS = join(ROOT, 'build/ui-screenshots');
 const ADMIN = 'ui-test-admin-token-0123456789abcdef';
 const LOGIN_DELAY_MS = 400;
-const SESSION_IDLE = 8;
+const SESSION_IDLE = 15;       // s; long enough that filling the case form on a busy machine does not expire it
 const AXE = readFileSync(join(ROOT, 'tests/ui/node_modules/axe-core/axe.min.js'), 'utf8');
 
 let passed = 0, failed = 0;

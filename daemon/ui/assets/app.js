@@ -24,6 +24,8 @@ import * as schedule from './screen-schedule.js';
 import * as meetings from './screen-meetings.js';
 import * as meeting from './screen-meeting.js';
 import * as meetingPrint from './screen-meeting-print.js';
+import * as agencies from './screen-agencies.js';
+import * as agency from './screen-agency.js';
 
 const routes = [
   [/^#\/login$/, login, { open: true }],
@@ -40,6 +42,8 @@ const routes = [
   [/^#\/meetings\/(\d+)\/print$/, meetingPrint, {}],
   [/^#\/meetings\/(\d+)\/reschedule$/, schedule, { staff: true, mode: 'reschedule' }],
   [/^#\/users$/, users, { admin: true }],
+  [/^#\/agencies$/, agencies, { staff: true }],
+  [/^#\/agencies\/([^/]+)$/, agency, { staff: true }],
 ];
 
 const state = { session: null, returnTo: null, draft: null, expired: false, ctx: null, routed: 0 };
@@ -55,7 +59,7 @@ function renderNav() {
   const s = state.session;
   if (!s || s.must_change) return;
   const items = [['#/', 'ホーム']];
-  if (isStaff(s)) items.push(['#/cases', '事例']);
+  if (isStaff(s)) items.push(['#/cases', '事例'], ['#/agencies', '機関']);
   items.push(['#/meetings', '会議']);
   if (s.role === 'admin') items.push(['#/users', 'アカウント']);
   const here = location.hash || '#/';

@@ -7,12 +7,14 @@
 //   coordinator: open cases without a meeting, this week's meetings,
 //                overdue monitoring
 //   admin:       failing calendars and accounts, and all of the above
-// Agency staff get their own views in part 2; for now a pointer.
+// Agency staff get 自分の機関: their own feeds, busy week and meetings.ics
+// subscription (renderOwnAgency in screen-agency.js).
 
 import { get } from './api.js';
 import { h, add, fmtDate, fmtDateTime, fmtRange, pageHeading, roleLabel, setTitle } from './ui.js';
 import { isStaff } from './app.js';
 import { vocabulary, agencyLabel } from './vocab.js';
+import { renderOwnAgency } from './screen-agency.js';
 
 const KIND = { request: '招待', cancel: '中止の連絡', reminder: 'リマインダー', replan: '再調整の連絡' };
 
@@ -20,9 +22,8 @@ export async function render(main, ctx) {
   setTitle('ホーム');
   const s = ctx.session;
   add(main, pageHeading('ホーム'));
-  if (!isStaff(s)) {
-    add(main, h('p', {}, `${roleLabel(s.role)}としてログインしています。`),
-      h('p', {}, '機関ごとの予定と会議の画面は準備中です。会議への回答は、招待メールのリンクから行えます。'));
+  if (!isStaff(s)) {                  // 自分の機関 (screen-agency.js)
+    await renderOwnAgency(main, ctx);
     return;
   }
   const [o, v] = await Promise.all([get('/v1/overview/home'), vocabulary()]);
@@ -56,7 +57,8 @@ export async function render(main, ctx) {
   card('overdue_monitoring', 'モニタリングの期日を過ぎた事例', (m) => h('li', {},
     caseLink(m.case_id, '', `事例 ${m.case_id}: 期日 ${fmtDate(m.monitoring_date)}`)), '期日を過ぎた事例はありません。');
   card('failing_feeds', '取得に失敗しているカレンダー', (f) => h('li', {},
-    `${agencyLabel(v, f.agency)} (${f.id})`, f.last_error ? `: ${f.last_error}` : ''), 'すべてのカレンダーを取得できています。');
+    h('a', { href: `#/agencies/${encodeURIComponent(f.agency)}` }, `${agencyLabel(v, f.agency)} (${f.id})`),
+    f.advice ? `: ${f.advice.text}` : f.last_error ? `: ${f.last_error}` : ''), 'すべてのカレンダーを取得できています。');
   card('accounts', '対応が必要なアカウント', (u) => h('li', {},
     h('a', { href: '#/users' }, u.name), ` (${roleLabel(u.role)}): ${u.disabled ? '無効' : '初回のパスワード変更待ち'}`),
     '対応が必要なアカウントはありません。');

@@ -44,21 +44,23 @@ const STATUS = {                 // short, to fit the row; the API's own sentenc
 };
 
 const pad = (n) => String(n).padStart(2, '0');
-function isoDate(d) { return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`; }
-function addDays(ymd, n) {
+// The date and hours helpers below are also used by screen-agency.js (the
+// week view of an agency's busy time).
+export function isoDate(d) { return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`; }
+export function addDays(ymd, n) {
   const [y, m, d] = ymd.split('-').map(Number);
   return isoDate(new Date(Date.UTC(y, m - 1, d + n)));
 }
-function weekday(ymd) { const [y, m, d] = ymd.split('-').map(Number); return new Date(Date.UTC(y, m - 1, d)).getUTCDay(); }
+export function weekday(ymd) { const [y, m, d] = ymd.split('-').map(Number); return new Date(Date.UTC(y, m - 1, d)).getUTCDay(); }
 // minutes of the city's wall-clock day, and the date, from an ISO time
-function wall(iso) {
+export function wall(iso) {
   const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})/.exec(iso || '');
   return m ? { day: m[1], min: +m[2] * 60 + +m[3] } : null;
 }
 // The agency's working hours on weekday wd from its document's "hours"
 // ({"mon-fri": "08:30-17:15", "sat": "09:00-12:00"}): [from, to] minutes,
 // or null on a day off.  No hours: the city's default, weekdays 08:30-17:15.
-function hoursOf(a, wd) {
+export function hoursOf(a, wd) {
   const hours = a && a.hours;
   if (!hours || !Object.keys(hours).length) return wd >= 1 && wd <= 5 ? [510, 1035] : null;
   for (const [k, v] of Object.entries(hours)) {
@@ -95,7 +97,7 @@ const pct = (min) => `${(100 * (min - DAY_START)) / (DAY_END - DAY_START)}%`;
 const clamp = (x) => Math.max(DAY_START, Math.min(DAY_END, x));
 
 // Split the API's [start, end] ISO pairs into per-day [from,to) minute spans.
-function spans(list) {
+export function spans(list) {
   const out = {};
   for (const b of list || []) {
     const s = wall(Array.isArray(b) ? b[0] : b.start), e = wall(Array.isArray(b) ? b[1] : b.end);   // [start, end] pairs
