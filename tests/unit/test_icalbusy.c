@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <time.h>
 
 #include "icalbusy.h"
@@ -990,6 +991,42 @@ static void test_negative_year_rule(void **state)
     done(&r);
 }
 
+/* Every input a fuzzer crashed on (tests/data/fuzz-crashes/icalbusy/, the
+ * files exactly as libFuzzer wrote them) goes through the same call and
+ * window as tests/fuzz/fuzz_icalbusy.c: an error that says why, or a busy
+ * set.  Under ASan/UBSan (make unit-san) the crash itself would show. */
+static void test_fuzz_crash_inputs(void **state)
+{
+    const char *dirpath = "tests/data/fuzz-crashes/icalbusy";
+    DIR *dir = opendir(dirpath);
+    assert_non_null(dir);
+    int seen = 0;
+    for (struct dirent *e; (e = readdir(dir));) {
+        if (e->d_name[0] == '.')
+            continue;
+        char *path = xasprintf("%s/%s", dirpath, e->d_name);
+        size_t len;
+        char *data = read_file(path, &len);
+        assert_non_null(data);
+        icalbusy_opts_t opts = {tz_default(), 1796083200, 1796083200 + 60 * 86400};
+        ivset_t busy;
+        strvec_t warnings = {0};
+        icalbusy_coverage_t cover;
+        char *err = NULL;
+        ivset_init(&busy);
+        int rc = icalbusy_parse_ex(data, len, &opts, &busy, &warnings, &cover, &err);
+        assert_true(rc == 0 || err != NULL);
+        ivset_free(&busy);
+        strvec_free(&warnings);
+        free(err);
+        free(data);
+        free(path);
+        seen++;
+    }
+    closedir(dir);
+    assert_true(seen >= 1);
+}
+
 static void test_rare_rules_still_match(void **state)
 {
     result_t r;
@@ -1199,6 +1236,7 @@ int main(void)
         cmocka_unit_test(test_never_matching_rules_are_cheap),
         cmocka_unit_test(test_rare_rules_still_match),
         cmocka_unit_test(test_negative_year_rule),
+        cmocka_unit_test(test_fuzz_crash_inputs),
         cmocka_unit_test(test_series_covering_the_window_stops_early),
         cmocka_unit_test(test_bom_lowercase_and_bare_lf_are_accepted),
         cmocka_unit_test(test_mutated_feeds_never_crash),
