@@ -58,7 +58,7 @@ const daemon = spawn(join(ROOT, 'bin/tsunagud'), [], {
   env: { ...process.env, TSUNAGU_LISTEN: `127.0.0.1:${port}`, TSUNAGU_DATABASE: join(dir, 'db'),
     TSUNAGU_ADMIN_TOKEN: ADMIN, TSUNAGU_NOW: '2026-12-01T09:00:00+09:00', TSUNAGU_POLL_INTERVAL: '600',
     TSUNAGU_LOGIN_DELAY_MS: String(LOGIN_DELAY_MS), TSUNAGU_SESSION_IDLE: String(SESSION_IDLE),
-    TSUNAGU_SECRETS: '', TSUNAGU_MAIL_TRANSPORT: 'file', TSUNAGU_MAIL_PATH: join(dir, 'mail.mbox') },
+    TSUNAGU_SECRETS: '', TSUNAGU_MAIL_TRANSPORT: 'maildir', TSUNAGU_MAIL_PATH: join(dir, 'maildir') },
 });
 let daemonLog = '';
 daemon.stdout.on('data', (d) => { daemonLog += d; });

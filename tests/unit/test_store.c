@@ -607,6 +607,9 @@ static void test_import_in_steps(void **state)
     store_import_free(imp);
     assert_int_equal(count(st, "SELECT COUNT(*) FROM city WHERE name = 'テスト市'"), 1);
     json_decref(d);
+    store_close(st);
+}
+
 static void test_stmt_helpers(void **state)
 {
     store_t *st = open_mem();

@@ -13,14 +13,15 @@
 //     and cancels a meeting after a confirmation, which mails a CANCEL;
 //   - the list filters by status (the secretariat's screens at 1366x768,
 //     125 %).
-// The mail file is the daemon's TSUNAGU_MAIL_PATH (mbox), read after the
-// outbox has nothing left to send.
+// The mail arrives in a maildir (the daemon's TSUNAGU_MAIL_PATH with
+// MAIL_TRANSPORT=maildir, as a municipal mail server would deliver it),
+// read after the outbox has nothing left to send.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 export default function meetings({ BASE, dir, SHOTS, state, assert, adminApi, person, screen, login, firstLogin, pageFetch }) {
-  const MBOX = join(dir, 'mail.mbox');
+  const MAILDIR = join(dir, 'maildir');
   const m = {};          // what the scenarios share
 
   async function outboxIdle() {
@@ -32,11 +33,16 @@ export default function meetings({ BASE, dir, SHOTS, state, assert, adminApi, pe
     throw new Error('the outbox did not empty');
   }
 
-  // Every message in the mbox: its raw text plus its base64 parts decoded.
+  // Every message delivered to the maildir (new/ and cur/), in name order:
+  // its raw text plus its base64 parts decoded.
   function mails() {
-    let text = '';
-    try { text = readFileSync(MBOX, 'utf8'); } catch (e) { return []; }
-    return text.split(/^From \S+ .*$/m).filter((x) => x.trim()).map((raw) => {
+    const files = [];
+    for (const sub of ['new', 'cur']) {
+      let names = [];
+      try { names = readdirSync(join(MAILDIR, sub)); } catch (e) { continue; }
+      for (const n of names.sort()) files.push(readFileSync(join(MAILDIR, sub, n), 'utf8').replace(/\r\n/g, '\n'));
+    }
+    return files.map((raw) => {
       let decoded = raw;
       for (const mt of raw.matchAll(/Content-Transfer-Encoding: base64\n(?:[^\n]+\n)*\n([A-Za-z0-9+/=\n]+)/g)) {
         decoded += `\n${Buffer.from(mt[1].replace(/\n/g, ''), 'base64').toString('utf8')}`;
