@@ -232,6 +232,8 @@ sqlite3_stmt *store_stmtv(store_t *st, const char *sql, const store_arg_t *args,
         const store_arg_t *a = &args[k];
         if (a->kind == 'i')
             sqlite3_bind_int64(s, idx, a->i);
+        else if (a->kind == 'r')
+            sqlite3_bind_double(s, idx, a->r);
         else if (a->kind == 't')
             store_bind_text(s, idx, a->t);
         else if (a->kind == 'j' && a->j)
@@ -247,6 +249,11 @@ sqlite3_stmt *store_stmtv(store_t *st, const char *sql, const store_arg_t *args,
 bool store_exists(sqlite3_stmt *s)
 {
     return step_once(s) == SQLITE_ROW;
+}
+
+bool store_step_row(sqlite3_stmt *s)
+{
+    return s && sqlite3_step(s) == SQLITE_ROW;
 }
 
 int64_t store_int(sqlite3_stmt *s, int64_t dflt)

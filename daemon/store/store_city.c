@@ -39,6 +39,7 @@
 
 #include "log.h"
 #include "store.h"
+#include "store_feeds.h"
 #include "strmap.h"
 #include "timeutil.h"
 #include "util.h"
@@ -60,96 +61,51 @@ static json_t *resolved_doc(const json_t *doc, const city_t *c)
     return copy;
 }
 
-static bool step_done(sqlite3_stmt *s)
-{
-    int rc = sqlite3_step(s);
-    store_done(s);
-    return rc == SQLITE_DONE;
-}
-
 static bool put_city_row(store_t *st, const city_t *c, const char *text)
 {
-    sqlite3_stmt *s = store_prepare(st,
+    return store_run(store_stmt(st,
         "INSERT INTO city(id, name, timezone, doc, imported_at) VALUES (1, ?, ?, ?, ?)"
         " ON CONFLICT(id) DO UPDATE SET name = excluded.name, timezone = excluded.timezone,"
-        " doc = excluded.doc, imported_at = excluded.imported_at");
-    if (!s)
-        return false;
-    store_bind_text(s, 1, c->name ? c->name : "");
-    store_bind_text(s, 2, c->timezone ? c->timezone : "Asia/Tokyo");
-    store_bind_text(s, 3, text);
-    sqlite3_bind_int64(s, 4, tu_now());
-    return step_done(s);
+        " doc = excluded.doc, imported_at = excluded.imported_at",
+        STORE_TEXT(c->name ? c->name : ""), STORE_TEXT(c->timezone ? c->timezone : "Asia/Tokyo"),
+        STORE_TEXT(text), STORE_INT(tu_now())));
 }
 
 static bool put_agency(store_t *st, const agency_t *a, const json_t *adoc, int pos)
 {
-    sqlite3_stmt *s = store_prepare(st,
+    return store_run(store_stmt(st,
         "INSERT INTO agencies(id, name, email, need, position, doc) VALUES (?, ?, ?, ?, ?, ?)"
         " ON CONFLICT(id) DO UPDATE SET name = excluded.name, email = excluded.email,"
-        " need = excluded.need, position = excluded.position, doc = excluded.doc");
-    if (!s)
-        return false;
-    char *text = json_dumps(adoc, JSON_COMPACT);
-    store_bind_text(s, 1, a->id);
-    store_bind_text(s, 2, a->name ? a->name : "");
-    store_bind_text(s, 3, a->email);
-    sqlite3_bind_int(s, 4, a->need > 0 ? a->need : 1);
-    sqlite3_bind_int(s, 5, pos);
-    store_bind_text(s, 6, text);
-    free(text);
-    return step_done(s);
-}
-
-/* 0 = absent, 1 = same kind/url, 2 = changed; -1 on error */
-static int feed_compare(store_t *st, const char *id, const char *kind, const char *url)
-{
-    sqlite3_stmt *s = store_prepare(st, "SELECT kind, url FROM feeds WHERE id = ?");
-    if (!s)
-        return -1;
-    store_bind_text(s, 1, id);
-    int r = 0;
-    if (sqlite3_step(s) == SQLITE_ROW)
-        r = strcmp(store_col_text(s, 0), kind) == 0 && strcmp(store_col_text(s, 1), url) == 0 ? 1 : 2;
-    store_done(s);
-    return r;
+        " need = excluded.need, position = excluded.position, doc = excluded.doc",
+        STORE_TEXT(a->id), STORE_TEXT(a->name ? a->name : ""), STORE_TEXT(a->email),
+        STORE_INT(a->need > 0 ? a->need : 1), STORE_INT(pos), STORE_JSON(adoc)));
 }
 
 static bool put_feed(store_t *st, const char *agency, const calendar_ref_t *cal, int pos)
 {
     const char *kind = feed_kind_name(cal->kind);
-    int cmp = feed_compare(st, cal->id, kind, cal->url);
-    sqlite3_stmt *s;
+    int cmp = store_feed_compare(st, cal->id, kind, cal->url);
+    const char *sql;
     if (cmp < 0)
         return false;
     if (cmp == 0) {
-        s = store_prepare(st, "INSERT INTO feeds(id, agency, kind, url, position, state)"
-                              " VALUES (?, ?, ?, ?, ?, 'pending')");
+        sql = "INSERT INTO feeds(id, agency, kind, url, position, state)"
+              " VALUES (?, ?, ?, ?, ?, 'pending')";
     } else if (cmp == 2) {
-        sqlite3_stmt *d = store_prepare(st, "DELETE FROM busy WHERE feed_id = ?");
-        if (!d)
+        if (!store_run(store_stmt(st, "DELETE FROM busy WHERE feed_id = ?", STORE_TEXT(cal->id))))
             return false;
-        store_bind_text(d, 1, cal->id);
-        if (!step_done(d))
-            return false;
-        s = store_prepare(st, "UPDATE feeds SET agency = ?2, kind = ?3, url = ?4, position = ?5,"
-                              " state = 'pending', last_success = NULL, last_error = NULL,"
-                              " http_status = NULL, next_poll = NULL, failures = 0,"
-                              " state_json = NULL, covers_from = NULL, covers_to = NULL,"
-                              " intervals = 0"
-                              " WHERE id = ?1");
+        sql = "UPDATE feeds SET agency = ?2, kind = ?3, url = ?4, position = ?5,"
+              " state = 'pending', last_success = NULL, last_error = NULL,"
+              " http_status = NULL, next_poll = NULL, failures = 0,"
+              " state_json = NULL, covers_from = NULL, covers_to = NULL,"
+              " intervals = 0"
+              " WHERE id = ?1";
     } else {
-        s = store_prepare(st, "UPDATE feeds SET agency = ?2, kind = ?3, url = ?4, position = ?5"
-                              " WHERE id = ?1");
+        sql = "UPDATE feeds SET agency = ?2, kind = ?3, url = ?4, position = ?5 WHERE id = ?1";
     }
-    if (!s)
-        return false;
-    store_bind_text(s, 1, cal->id);
-    store_bind_text(s, 2, agency);
-    store_bind_text(s, 3, kind);
-    store_bind_text(s, 4, cal->url);
-    sqlite3_bind_int(s, 5, pos);
-    return step_done(s) && (cmp != 2 || store_feed_data_changed(st, cal->id));
+    return store_run(store_stmt(st, sql, STORE_TEXT(cal->id), STORE_TEXT(agency), STORE_TEXT(kind),
+                                STORE_TEXT(cal->url), STORE_INT(pos))) &&
+           (cmp != 2 || store_feed_data_changed(st, cal->id));
 }
 
 static json_int_t open_leads(store_t *st, const char *agency);
@@ -285,12 +241,11 @@ static bool next_calendar(store_import_t *imp)
  * batch came back. */
 static bool scan_feeds(store_import_t *imp, bool *more)
 {
-    sqlite3_stmt *s = store_prepare(imp->st,
-        "SELECT rowid, id FROM feeds WHERE rowid > ? ORDER BY rowid LIMIT ?");
+    sqlite3_stmt *s = store_stmt(imp->st,
+        "SELECT rowid, id FROM feeds WHERE rowid > ? ORDER BY rowid LIMIT ?",
+        STORE_INT(imp->scan_after), STORE_INT(IMP_SCAN_ROWS));
     if (!s)
         return false;
-    sqlite3_bind_int64(s, 1, imp->scan_after);
-    sqlite3_bind_int(s, 2, IMP_SCAN_ROWS);
     int n = 0, rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         imp->scan_after = sqlite3_column_int64(s, 0);
@@ -305,12 +260,11 @@ static bool scan_feeds(store_import_t *imp, bool *more)
 
 static bool delete_by_id(store_t *st, const char *sql, const char *id)
 {
-    sqlite3_stmt *d = store_prepare(st, sql);
+    sqlite3_stmt *d = store_stmt(st, sql, STORE_TEXT(id));
     if (!d)
         return false;
-    store_bind_text(d, 1, id);
     log_info("import: removed %s", id);
-    return step_done(d);
+    return store_run(d);
 }
 
 static bool sweep_agencies(store_import_t *imp)
@@ -511,13 +465,8 @@ static json_int_t open_leads(store_t *st, const char *agency)
 {
     if (!agency || !store_has_migration(st, 4))
         return 0;
-    sqlite3_stmt *s = store_prepare(st, "SELECT COUNT(*) FROM cases WHERE lead = ? AND status = 'open'");
-    if (!s)
-        return 0;
-    store_bind_text(s, 1, agency);
-    json_int_t n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-    store_done(s);
-    return n;
+    return store_int(store_stmt(st, "SELECT COUNT(*) FROM cases WHERE lead = ? AND status = 'open'",
+                                STORE_TEXT(agency)), 0);
 }
 
 /* An agency document with the live lead_cases (base + open leads). */
@@ -530,21 +479,21 @@ static void live_lead_cases(store_t *st, json_t *a)
 
 char *store_city_doc(store_t *st)
 {
-    sqlite3_stmt *s = store_prepare(st, "SELECT doc FROM city WHERE id = 1");
-    char *doc = s && sqlite3_step(s) == SQLITE_ROW ? xstrdup(store_col_text(s, 0)) : NULL;
+    return store_text(store_prepare(st, "SELECT doc FROM city WHERE id = 1"));
+}
+
+/* The first row's document column parsed (new reference; NULL when there
+ * is no row or it does not parse); finishes s. */
+static json_t *doc_json(sqlite3_stmt *s)
+{
+    json_t *j = store_step_row(s) ? json_loads(store_col_text(s, 0), 0, NULL) : NULL;
     store_done(s);
-    return doc;
+    return j;
 }
 
 json_t *store_city_json(store_t *st)
 {
-    sqlite3_stmt *s = store_prepare(st, "SELECT doc FROM city WHERE id = 1");
-    if (!s)
-        return NULL;
-    json_t *j = NULL;
-    if (sqlite3_step(s) == SQLITE_ROW)
-        j = json_loads(store_col_text(s, 0), 0, NULL);
-    store_done(s);
+    json_t *j = doc_json(store_prepare(st, "SELECT doc FROM city WHERE id = 1"));
     size_t i;
     json_t *a;
     json_array_foreach(json_object_get(j, "agencies"), i, a)
@@ -554,14 +503,7 @@ json_t *store_city_json(store_t *st)
 
 json_t *store_agency_json(store_t *st, const char *agency_id)
 {
-    sqlite3_stmt *s = store_prepare(st, "SELECT doc FROM agencies WHERE id = ?");
-    if (!s)
-        return NULL;
-    store_bind_text(s, 1, agency_id);
-    json_t *j = NULL;
-    if (sqlite3_step(s) == SQLITE_ROW)
-        j = json_loads(store_col_text(s, 0), 0, NULL);
-    store_done(s);
+    json_t *j = doc_json(store_stmt(st, "SELECT doc FROM agencies WHERE id = ?", STORE_TEXT(agency_id)));
     if (j) {
         json_object_set_new(j, "lead_cases_base", json_integer(json_integer_value(json_object_get(j, "lead_cases"))));
         live_lead_cases(st, j);
@@ -591,28 +533,17 @@ bool store_agency_exists(store_t *st, const char *agency_id)
 
 long long store_agency_count(store_t *st)
 {
-    sqlite3_stmt *s = store_prepare(st, "SELECT COUNT(*) FROM agencies");
-    if (!s)
-        return -1;
-    long long n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
-    store_done(s);
-    return n;
+    return store_int(store_prepare(st, "SELECT COUNT(*) FROM agencies"), -1);
 }
 
 bool store_city_exists(store_t *st)
 {
-    sqlite3_stmt *s = store_prepare(st, "SELECT 1 FROM city WHERE id = 1");
-    bool yes = s && sqlite3_step(s) == SQLITE_ROW;
-    store_done(s);
-    return yes;
+    return store_exists(store_prepare(st, "SELECT 1 FROM city WHERE id = 1"));
 }
 
 char *store_city_timezone(store_t *st)
 {
-    sqlite3_stmt *s = store_prepare(st, "SELECT timezone FROM city WHERE id = 1");
-    char *tz = s && sqlite3_step(s) == SQLITE_ROW ? xstrdup(store_col_text(s, 0)) : NULL;
-    store_done(s);
-    return tz;
+    return store_text(store_prepare(st, "SELECT timezone FROM city WHERE id = 1"));
 }
 
 bool store_load_city(store_t *st, city_t *out, char *err, size_t errlen)

@@ -83,11 +83,8 @@ void store_feeds_free(store_feed_t *rows, size_t n)
 bool store_feed_get(store_t *st, const char *id, store_feed_t *out)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *s = store_prepare(st, "SELECT " FEED_COLUMNS " FROM feeds WHERE id = ?");
-    if (!s)
-        return false;
-    store_bind_text(s, 1, id);
-    bool found = sqlite3_step(s) == SQLITE_ROW;
+    sqlite3_stmt *s = store_stmt(st, "SELECT " FEED_COLUMNS " FROM feeds WHERE id = ?", STORE_TEXT(id));
+    bool found = store_step_row(s);
     if (found)
         feed_row(s, out);
     store_done(s);
@@ -113,13 +110,10 @@ bool store_feed_page(store_t *st, const char *state, const char *agency, long li
 {
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *s = store_prepare(st, feed_page_sql(state, agency));
+    sqlite3_stmt *s = store_stmt(st, feed_page_sql(state, agency), STORE_TEXT(state),
+                                 STORE_TEXT(agency), STORE_INT(limit), STORE_INT(offset));
     if (!s)
         return false;
-    store_bind_text(s, 1, state);
-    store_bind_text(s, 2, agency);
-    sqlite3_bind_int64(s, 3, limit);
-    sqlite3_bind_int64(s, 4, offset);
     size_t cap = 0;
     store_feed_t *rows = NULL;
     while (sqlite3_step(s) == SQLITE_ROW) {
@@ -137,13 +131,10 @@ bool store_feed_page(store_t *st, const char *state, const char *agency, long li
 bool store_feed_state_counts(store_t *st, const char *agency, store_feed_counts_t *out)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *s = store_prepare(st,
+    sqlite3_stmt *s = store_stmt(st,
         "SELECT SUM(state = 'ok'), SUM(state = 'failing'), SUM(state = 'pending')"
-        " FROM feeds WHERE agency = ?");
-    if (!s)
-        return false;
-    store_bind_text(s, 1, agency);
-    bool ok = sqlite3_step(s) == SQLITE_ROW;
+        " FROM feeds WHERE agency = ?", STORE_TEXT(agency));
+    bool ok = store_step_row(s);
     if (ok) {
         out->ok = sqlite3_column_int(s, 0);
         out->failing = sqlite3_column_int(s, 1);
@@ -183,12 +174,11 @@ bool store_feed_sched_all(store_t *st, store_feed_sched_fn fn, void *arg)
 
 int store_feed_sched_page(store_t *st, int64_t *after, int limit, store_feed_sched_fn fn, void *arg)
 {
-    sqlite3_stmt *s = store_prepare(st,
-        "SELECT " SCHED_COLUMNS ", rowid FROM feeds WHERE rowid > ? ORDER BY rowid LIMIT ?");
+    sqlite3_stmt *s = store_stmt(st,
+        "SELECT " SCHED_COLUMNS ", rowid FROM feeds WHERE rowid > ? ORDER BY rowid LIMIT ?",
+        STORE_INT(*after), STORE_INT(limit));
     if (!s)
         return -1;
-    sqlite3_bind_int64(s, 1, *after);
-    sqlite3_bind_int(s, 2, limit);
     int n = 0, rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         sched_row(s, fn, arg);
@@ -201,10 +191,7 @@ int store_feed_sched_page(store_t *st, int64_t *after, int limit, store_feed_sch
 
 long long store_feed_count(store_t *st)
 {
-    sqlite3_stmt *s = store_prepare(st, "SELECT COUNT(*) FROM feeds");
-    long long n = s && sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
-    store_done(s);
-    return n;
+    return store_int(store_prepare(st, "SELECT COUNT(*) FROM feeds"), -1);
 }
 
 bool store_feed_exists(store_t *st, const char *id)
@@ -212,56 +199,46 @@ bool store_feed_exists(store_t *st, const char *id)
     return store_row_exists(st, "SELECT 1 FROM feeds WHERE id = ?", id);
 }
 
-bool store_feed_row_matches(store_t *st, const char *id, const char *kind, const char *url)
+int store_feed_compare(store_t *st, const char *id, const char *kind, const char *url)
 {
-    sqlite3_stmt *s = store_prepare(st, "SELECT kind, url FROM feeds WHERE id = ?");
+    sqlite3_stmt *s = store_stmt(st, "SELECT kind, url FROM feeds WHERE id = ?", STORE_TEXT(id));
     if (!s)
-        return false;
-    store_bind_text(s, 1, id);
-    bool same = sqlite3_step(s) == SQLITE_ROW && strcmp(store_col_text(s, 0), kind) == 0 &&
-                strcmp(store_col_text(s, 1), url) == 0;
-    store_done(s);
-    return same;
-}
-
-char *store_feed_state_json(store_t *st, const char *id)
-{
-    sqlite3_stmt *s = store_prepare(st, "SELECT state_json FROM feeds WHERE id = ?");
-    if (!s)
-        return NULL;
-    store_bind_text(s, 1, id);
-    char *r = sqlite3_step(s) == SQLITE_ROW ? col_dup(s, 0) : NULL;
+        return -1;
+    int r = 0;
+    if (sqlite3_step(s) == SQLITE_ROW)
+        r = strcmp(store_col_text(s, 0), kind) == 0 && strcmp(store_col_text(s, 1), url) == 0 ? 1 : 2;
     store_done(s);
     return r;
 }
 
+bool store_feed_row_matches(store_t *st, const char *id, const char *kind, const char *url)
+{
+    return store_feed_compare(st, id, kind, url) == 1;
+}
+
+char *store_feed_state_json(store_t *st, const char *id)
+{
+    return store_text(store_stmt(st, "SELECT state_json FROM feeds WHERE id = ?", STORE_TEXT(id)));
+}
+
 bool store_feed_busy_replace(store_t *st, const char *id, const ivset_t *busy)
 {
-    sqlite3_stmt *del = store_prepare(st, "DELETE FROM busy WHERE feed_id = ?");
-    if (!del)
+    if (!store_run(store_stmt(st, "DELETE FROM busy WHERE feed_id = ?", STORE_TEXT(id))))
         return false;
-    store_bind_text(del, 1, id);
-    if (!store_run(del))
-        return false;
-    for (size_t i = 0; i < busy->n; i++) {
-        sqlite3_stmt *ins = store_prepare(st, "INSERT INTO busy(feed_id, start, end) VALUES (?, ?, ?)");
-        if (!ins)
+    for (size_t i = 0; i < busy->n; i++)
+        if (!store_run(store_stmt(st, "INSERT INTO busy(feed_id, start, end) VALUES (?, ?, ?)",
+                                  STORE_TEXT(id), STORE_INT(busy->v[i].start),
+                                  STORE_INT(busy->v[i].end))))
             return false;
-        store_bind_text(ins, 1, id);
-        sqlite3_bind_int64(ins, 2, busy->v[i].start);
-        sqlite3_bind_int64(ins, 3, busy->v[i].end);
-        if (!store_run(ins))
-            return false;
-    }
     return true;
 }
 
 bool store_feed_busy_equals(store_t *st, const char *id, const ivset_t *busy)
 {
-    sqlite3_stmt *s = store_prepare(st, "SELECT start, end FROM busy WHERE feed_id = ? ORDER BY start, end");
+    sqlite3_stmt *s = store_stmt(st, "SELECT start, end FROM busy WHERE feed_id = ? ORDER BY start, end",
+                                 STORE_TEXT(id));
     if (!s)
         return false;
-    store_bind_text(s, 1, id);
     size_t i = 0;
     bool same = true;
     while (same && sqlite3_step(s) == SQLITE_ROW) {
@@ -275,18 +252,22 @@ bool store_feed_busy_equals(store_t *st, const char *id, const ivset_t *busy)
 
 bool store_feed_busy_read(store_t *st, const char *id, int64_t from, int64_t to, ivset_t *out)
 {
-    sqlite3_stmt *s = store_prepare(st,
-        "SELECT start, end FROM busy WHERE feed_id = ? AND end > ? AND start < ? ORDER BY start");
+    sqlite3_stmt *s = store_stmt(st,
+        "SELECT start, end FROM busy WHERE feed_id = ? AND end > ? AND start < ? ORDER BY start",
+        STORE_TEXT(id), STORE_INT(from), STORE_INT(to));
     if (!s)
         return false;
-    store_bind_text(s, 1, id);
-    sqlite3_bind_int64(s, 2, from);
-    sqlite3_bind_int64(s, 3, to);
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW)
         ivset_push(out, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1));
     store_done(s);
     return rc == SQLITE_DONE;
+}
+
+/* A fetch's HTTP status, or NULL when there was none (0). */
+static store_arg_t http_status_arg(const feed_result_t *res)
+{
+    return res->http_status ? STORE_INT(res->http_status) : STORE_NULL;
 }
 
 static char *join_warnings(const strvec_t *w)
@@ -306,33 +287,21 @@ static char *join_warnings(const strvec_t *w)
 bool store_feed_record_ok(store_t *st, const char *id, const feed_result_t *res,
                           int64_t next_poll, long intervals)
 {
-    sqlite3_stmt *s = store_prepare(st,
+    char *warn = join_warnings(&res->warnings);
+    /* a new document says anew what it covers; unchanged keeps it */
+    bool covers = res->status == FEED_OK && res->has_covers;
+    bool ok = store_run(store_stmt(st,
         "UPDATE feeds SET state = 'ok', last_success = ?2, last_attempt = ?2, last_error = NULL,"
         " warnings = ?3, http_status = ?4, failures = 0, state_json = COALESCE(?5, state_json),"
         " next_poll = ?6, fetch_ms = ?7,"
         " covers_from = CASE WHEN ?8 THEN ?9 ELSE covers_from END,"
         " covers_to = CASE WHEN ?8 THEN ?10 ELSE covers_to END,"
-        " intervals = COALESCE(?11, intervals) WHERE id = ?1");
-    if (!s)
-        return false;
-    char *warn = join_warnings(&res->warnings);
-    store_bind_text(s, 1, id);
-    sqlite3_bind_int64(s, 2, tu_now());
-    store_bind_text(s, 3, warn);
-    if (res->http_status)
-        sqlite3_bind_int64(s, 4, res->http_status);
-    store_bind_text(s, 5, res->state_json);
-    sqlite3_bind_int64(s, 6, next_poll);
-    sqlite3_bind_double(s, 7, res->elapsed_ms);
-    /* a new document says anew what it covers; unchanged keeps it */
-    sqlite3_bind_int(s, 8, res->status == FEED_OK);
-    if (res->status == FEED_OK && res->has_covers) {
-        sqlite3_bind_int64(s, 9, res->covers_from);
-        sqlite3_bind_int64(s, 10, res->covers_to);
-    }
-    if (intervals >= 0)
-        sqlite3_bind_int64(s, 11, intervals);
-    bool ok = store_run(s);
+        " intervals = COALESCE(?11, intervals) WHERE id = ?1",
+        STORE_TEXT(id), STORE_INT(tu_now()), STORE_TEXT(warn), http_status_arg(res),
+        STORE_TEXT(res->state_json), STORE_INT(next_poll), STORE_REAL(res->elapsed_ms),
+        STORE_INT(res->status == FEED_OK), covers ? STORE_INT(res->covers_from) : STORE_NULL,
+        covers ? STORE_INT(res->covers_to) : STORE_NULL,
+        intervals >= 0 ? STORE_INT(intervals) : STORE_NULL));
     free(warn);
     return ok;
 }
@@ -340,30 +309,18 @@ bool store_feed_record_ok(store_t *st, const char *id, const feed_result_t *res,
 bool store_feed_record_failure(store_t *st, const char *id, const char *url,
                                const feed_result_t *res, int failures, int64_t next_poll)
 {
-    sqlite3_stmt *s = store_prepare(st,
+    return store_run(store_stmt(st,
         "UPDATE feeds SET state = 'failing', last_attempt = ?2, last_error = ?3, http_status = ?4,"
-        " failures = ?5, next_poll = ?6, fetch_ms = ?7 WHERE id = ?1 AND url = ?8");
-    if (!s)
-        return false;
-    store_bind_text(s, 1, id);
-    sqlite3_bind_int64(s, 2, tu_now());
-    store_bind_text(s, 3, res->error ? res->error : "unknown error");
-    if (res->http_status)
-        sqlite3_bind_int64(s, 4, res->http_status);
-    sqlite3_bind_int(s, 5, failures);
-    sqlite3_bind_int64(s, 6, next_poll);
-    sqlite3_bind_double(s, 7, res->elapsed_ms);
-    store_bind_text(s, 8, url);
-    return store_run(s);
+        " failures = ?5, next_poll = ?6, fetch_ms = ?7 WHERE id = ?1 AND url = ?8",
+        STORE_TEXT(id), STORE_INT(tu_now()), STORE_TEXT(res->error ? res->error : "unknown error"),
+        http_status_arg(res), STORE_INT(failures), STORE_INT(next_poll),
+        STORE_REAL(res->elapsed_ms), STORE_TEXT(url)));
 }
 
 bool store_agency_need(store_t *st, const char *agency, int *need)
 {
-    sqlite3_stmt *s = store_prepare(st, "SELECT need FROM agencies WHERE id = ?");
-    if (!s)
-        return false;
-    store_bind_text(s, 1, agency);
-    bool ok = sqlite3_step(s) == SQLITE_ROW;
+    sqlite3_stmt *s = store_stmt(st, "SELECT need FROM agencies WHERE id = ?", STORE_TEXT(agency));
+    bool ok = store_step_row(s);
     if (ok)
         *need = sqlite3_column_int(s, 0);
     store_done(s);
@@ -373,12 +330,11 @@ bool store_agency_need(store_t *st, const char *agency, int *need)
 bool store_agency_feed_versions(store_t *st, const char *agency, store_feed_version_fn fn,
                                 void *arg)
 {
-    sqlite3_stmt *s = store_prepare(st,
+    sqlite3_stmt *s = store_stmt(st,
         "SELECT id, state, last_success, data_version, covers_to FROM feeds WHERE agency = ?"
-        " ORDER BY position, id");
+        " ORDER BY position, id", STORE_TEXT(agency));
     if (!s)
         return false;
-    store_bind_text(s, 1, agency);
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         store_feed_version_t v = {.id = store_col_text(s, 0), .state = store_col_text(s, 1),

@@ -112,13 +112,15 @@ bool store_has_migration(store_t *st, int version);
  * store_run below take that NULL and fail cleanly.  Without arguments
  * call store_prepare. */
 typedef struct store_arg {
-    char          kind;     /* 'i' integer, 't' text, 'j' JSON, 'b' blob, 'n' NULL */
+    char          kind;     /* 'i' integer, 'r' real, 't' text, 'j' JSON, 'b' blob, 'n' NULL */
     int64_t       i;
+    double        r;
     const char   *t;        /* text, or blob bytes */
     const json_t *j;
     size_t        len;      /* blob length */
 } store_arg_t;
 #define STORE_INT(x)     ((store_arg_t){ .kind = 'i', .i = (x) })
+#define STORE_REAL(x)    ((store_arg_t){ .kind = 'r', .r = (x) })
 #define STORE_TEXT(x)    ((store_arg_t){ .kind = 't', .t = (x) })
 #define STORE_JSON(x)    ((store_arg_t){ .kind = 'j', .j = (x) })
 #define STORE_BLOB(p, n) ((store_arg_t){ .kind = 'b', .t = (p), .len = (n) })
@@ -133,6 +135,9 @@ sqlite3_stmt *store_stmtv(store_t *st, const char *sql, const store_arg_t *args,
  * first row as an integer, dflt when there is no row or it is NULL.
  * store_text: the same as a malloc'd string, NULL likewise. */
 bool    store_exists(sqlite3_stmt *s);
+/* Step s (NULL-safe) once: true when it gives a row, whose columns the
+ * caller then reads before store_done(s).  For multi-column rows. */
+bool    store_step_row(sqlite3_stmt *s);
 int64_t store_int(sqlite3_stmt *s, int64_t dflt);
 char   *store_text(sqlite3_stmt *s);
 

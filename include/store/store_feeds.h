@@ -75,8 +75,12 @@ int  store_feed_sched_page(store_t *st, int64_t *after, int limit, store_feed_sc
 /* Feeds in the table; -1 on SQL error. */
 long long store_feed_count(store_t *st);
 bool store_feed_exists(store_t *st, const char *id);
+/* Is feed id stored with this kind and url?  0 = no such feed, 1 = the
+ * same kind and url, 2 = changed; -1 on SQL error.  The import uses it to
+ * decide insert, keep or reset. */
+int  store_feed_compare(store_t *st, const char *id, const char *kind, const char *url);
 /* Whether the row still has this kind and url (an import may have changed
- * it while a fetch ran). */
+ * it while a fetch ran): store_feed_compare == 1. */
 bool store_feed_row_matches(store_t *st, const char *id, const char *kind, const char *url);
 /* The feed's conditional-request state (ETag, CalDAV sync token), as
  * stored; malloc'd, NULL when none. */
