@@ -288,23 +288,13 @@ bool store_row_exists(store_t *st, const char *sql, const char *key)
 
 bool store_has_migration(store_t *st, int version)
 {
-    sqlite3_stmt *s = store_prepare(st, "SELECT 1 FROM schema_migrations WHERE version = ?");
-    if (!s)
-        return false;
-    sqlite3_bind_int(s, 1, version);
-    bool has = sqlite3_step(s) == SQLITE_ROW;
-    store_done(s);
-    return has;
+    return store_exists(store_stmt(st, "SELECT 1 FROM schema_migrations WHERE version = ?",
+                                   STORE_INT(version)));
 }
 
 int store_schema_version(store_t *st)
 {
-    sqlite3_stmt *s = store_prepare(st, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
-    if (!s)
-        return -1;
-    int v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
-    store_done(s);
-    return v;
+    return (int)store_int(store_prepare(st, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"), -1);
 }
 
 static int apply_migration(store_t *st, const store_migration_t *m, char *err, size_t errlen)
@@ -313,16 +303,10 @@ static int apply_migration(store_t *st, const store_migration_t *m, char *err, s
         goto fail;
     if (store_exec(st, m->sql) != 0)
         goto fail;
-    sqlite3_stmt *s = store_prepare(st,
-        "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)");
-    if (!s)
-        goto fail;
-    sqlite3_bind_int(s, 1, m->version);
-    store_bind_text(s, 2, m->name);
-    sqlite3_bind_int64(s, 3, tu_now());
-    int rc = sqlite3_step(s);
-    store_done(s);
-    if (rc != SQLITE_DONE || store_commit(st) != 0)
+    if (!store_run(store_stmt(st,
+            "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",
+            STORE_INT(m->version), STORE_TEXT(m->name), STORE_INT(tu_now()))) ||
+        store_commit(st) != 0)
         goto fail;
     log_info("store: applied migration %d (%s)", m->version, m->name);
     return 0;
@@ -396,17 +380,10 @@ store_t *store_open(const char *path, char *err, size_t errlen)
 
 bool store_feed_data_changed(store_t *st, const char *feed_id)
 {
-    sqlite3_stmt *s = store_prepare(st, "UPDATE data_version SET v = v + 1 WHERE id = 1");
-    bool ok = s && sqlite3_step(s) == SQLITE_DONE;
-    store_done(s);
-    s = ok ? store_prepare(st, "UPDATE feeds SET data_version ="
-                               " (SELECT v FROM data_version WHERE id = 1) WHERE id = ?") : NULL;
-    if (s) {
-        store_bind_text(s, 1, feed_id);
-        ok = sqlite3_step(s) == SQLITE_DONE;
-        store_done(s);
-    }
-    return ok && s;
+    return store_run(store_prepare(st, "UPDATE data_version SET v = v + 1 WHERE id = 1")) &&
+           store_run(store_stmt(st, "UPDATE feeds SET data_version ="
+                                    " (SELECT v FROM data_version WHERE id = 1) WHERE id = ?",
+                                STORE_TEXT(feed_id)));
 }
 
 /* ---- FILE_FEEDS_DIR --------------------------------------------------- */

@@ -15,9 +15,7 @@ bool store_case_load(store_t *st, const char *id, store_case_t *out)
     memset(out, 0, sizeof *out);
     sqlite3_stmt *s = store_stmt(st, "SELECT doc, status, lead, supports, created, updated,"
                                      " closed_at FROM cases WHERE id = ?", STORE_TEXT(id));
-    if (!s)
-        return false;
-    bool found = sqlite3_step(s) == SQLITE_ROW;
+    bool found = store_step_row(s);
     if (found) {
         out->doc = store_col_json(s, 0);
         out->status = xstrdup(store_col_text(s, 1));

@@ -73,12 +73,11 @@ static json_t *int_or_null(sqlite3_stmt *s, int col)
 json_t *store_outbox_meeting(store_t *st, int64_t meeting_id)
 {
     json_t *arr = json_array();
-    sqlite3_stmt *s = store_prepare(st,
+    sqlite3_stmt *s = store_stmt(st,
         "SELECT id, kind, rcpt, state, attempts, created, next_attempt, last_attempt, sent_at,"
         " last_error, bounced_at, bounce_reason, config_error"
-        " FROM outbox WHERE meeting_id = ? ORDER BY id");
+        " FROM outbox WHERE meeting_id = ? ORDER BY id", STORE_INT(meeting_id));
     if (!s) return arr;
-    sqlite3_bind_int64(s, 1, meeting_id);
     static const char *const names[] = { "id", "kind", "rcpt", "state", "attempts", "created",
         "next_attempt", "last_attempt", "sent_at", "last_error", "bounced_at", "bounce_reason",
         "config_error" };

@@ -64,9 +64,7 @@ bool store_meeting_get(store_t *st, int64_t id, store_meeting_t *out)
     memset(out, 0, sizeof *out);
     sqlite3_stmt *s = store_stmt(st, "SELECT " MEETING_COLS " FROM meetings WHERE id = ?",
                                  STORE_INT(id));
-    if (!s)
-        return false;
-    bool found = sqlite3_step(s) == SQLITE_ROW;
+    bool found = store_step_row(s);
     if (found)
         meeting_from_row(s, out);
     store_done(s);
@@ -254,14 +252,11 @@ void store_meeting_entries_free(store_meeting_entry_t *rows, size_t n)
 bool store_meeting_declined_span(store_t *st, int64_t meeting_id, const char *agency,
                                  int64_t *start, int64_t *end)
 {
-    sqlite3_stmt *s = store_prepare(st, "SELECT m.start, m.end FROM meetings m JOIN meeting_attendees a"
-                                        " ON a.meeting_id = m.id WHERE m.id = ? AND a.agency = ?"
-                                        " AND a.partstat = 'DECLINED'");
-    if (!s)
-        return false;
-    sqlite3_bind_int64(s, 1, meeting_id);
-    store_bind_text(s, 2, agency);
-    bool found = sqlite3_step(s) == SQLITE_ROW;
+    sqlite3_stmt *s = store_stmt(st, "SELECT m.start, m.end FROM meetings m JOIN meeting_attendees a"
+                                     " ON a.meeting_id = m.id WHERE m.id = ? AND a.agency = ?"
+                                     " AND a.partstat = 'DECLINED'",
+                                 STORE_INT(meeting_id), STORE_TEXT(agency));
+    bool found = store_step_row(s);
     if (found) {
         *start = sqlite3_column_int64(s, 0);
         *end = sqlite3_column_int64(s, 1);

@@ -62,9 +62,7 @@ bool store_outbox_next_due(store_t *st, int64_t now, store_outbox_due_t *m)
         "SELECT id, created, attempts, message_id, mail_from, rcpt, body, config_error FROM outbox"
         " WHERE state = 'pending' AND next_attempt <= ? ORDER BY next_attempt, id LIMIT 1",
         STORE_INT(now));
-    if (!s)
-        return false;
-    bool found = sqlite3_step(s) == SQLITE_ROW;
+    bool found = store_step_row(s);
     if (found) {
         m->id = sqlite3_column_int64(s, 0);
         m->created = sqlite3_column_int64(s, 1);

@@ -17,9 +17,7 @@ bool store_token_find(store_t *st, const char *hash, char **role, char **label)
     *label = NULL;
     sqlite3_stmt *s = store_stmt(st, "SELECT role, label FROM tokens WHERE hash = ?",
                                  STORE_TEXT(hash));
-    if (!s)
-        return false;
-    bool found = sqlite3_step(s) == SQLITE_ROW;
+    bool found = store_step_row(s);
     if (found) {
         const char *r = store_col_text(s, 0), *l = store_col_text(s, 1);
         *role = xstrdup(r ? r : "");
@@ -79,13 +77,9 @@ int store_token_delete(store_t *st, int64_t id)
 
 int store_token_delete_role(store_t *st, const char *role)
 {
-    sqlite3_stmt *s = store_prepare(st, "DELETE FROM tokens WHERE role = ?");
-    if (!s)
+    if (!store_run(store_stmt(st, "DELETE FROM tokens WHERE role = ?", STORE_TEXT(role))))
         return -1;
-    store_bind_text(s, 1, role);
-    int rc = sqlite3_step(s);
-    store_done(s);
-    return rc == SQLITE_DONE ? sqlite3_changes(store_db(st)) : -1;
+    return sqlite3_changes(store_db(st));
 }
 
 int64_t store_token_replace_role(store_t *st, const char *hash, const char *role,
@@ -104,11 +98,10 @@ int64_t store_token_replace_role(store_t *st, const char *hash, const char *role
 
 int store_token_role_created(store_t *st, const char *role, int64_t *created)
 {
-    sqlite3_stmt *s = store_prepare(st, "SELECT created FROM tokens WHERE role = ? "
-                                        "ORDER BY id DESC LIMIT 1");
+    sqlite3_stmt *s = store_stmt(st, "SELECT created FROM tokens WHERE role = ? "
+                                     "ORDER BY id DESC LIMIT 1", STORE_TEXT(role));
     if (!s)
         return -1;
-    store_bind_text(s, 1, role);
     int rc = sqlite3_step(s), found = 0;
     if (rc == SQLITE_ROW) {
         *created = sqlite3_column_int64(s, 0);

@@ -50,9 +50,7 @@ bool store_user_get(store_t *st, const char *name, store_user_t *out)
 {
     sqlite3_stmt *s = store_stmt(st, "SELECT " USER_COLS " FROM users u WHERE u.name = ?",
                                  STORE_TEXT(name));
-    if (!s)
-        return false;
-    bool found = sqlite3_step(s) == SQLITE_ROW;
+    bool found = store_step_row(s);
     if (found)
         user_from_row(s, 0, out);
     store_done(s);
@@ -114,9 +112,7 @@ bool store_session_get(store_t *st, const char *hash, store_session_t *out)
     sqlite3_stmt *s = store_stmt(st, "SELECT " USER_COLS ", x.csrf, x.created, x.last_seen"
                                      " FROM sessions x JOIN users u ON u.id = x.user_id"
                                      " WHERE x.hash = ?", STORE_TEXT(hash));
-    if (!s)
-        return false;
-    bool found = sqlite3_step(s) == SQLITE_ROW;
+    bool found = store_step_row(s);
     if (found) {
         user_from_row(s, 0, &out->user);
         copy_col(out->csrf, sizeof out->csrf, s, 8);
