@@ -500,15 +500,13 @@ void feed_job_fail(feed_job_t *job, long http_status, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    strbuf_t b;
-    strbuf_init(&b);
-    strbuf_vprintf(&b, fmt, ap);
+    char *msg = xvasprintf(fmt, ap);
     va_end(ap);
-    for (size_t i = 0; i < b.len; i++)          /* one line, always */
-        if (b.s[i] == '\n' || b.s[i] == '\r')
-            b.s[i] = ' ';
+    for (char *p = msg; *p; p++)                /* one line, always */
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
     free(job->res.error);
-    job->res.error = strbuf_detach(&b);
+    job->res.error = msg;
     if (http_status)
         job->res.http_status = http_status;
     job_end(job, FEED_ERROR, NULL);

@@ -559,16 +559,14 @@ static void discovery_fail(feed_job_t *job, long status, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    strbuf_t b;
-    strbuf_init(&b);
-    strbuf_vprintf(&b, fmt, ap);
+    char *msg = xvasprintf(fmt, ap);
     va_end(ap);
     feed_dav_discovery_t *d = disc_of(job);
     if (d->fail_cb)
-        d->fail_cb(job, status, b.s);
+        d->fail_cb(job, status, msg);
     else
-        feed_job_fail(job, status, "%s", b.s);
-    strbuf_free(&b);
+        feed_job_fail(job, status, "%s", msg);
+    free(msg);
 }
 
 /* Discovery may go to url: true, else the discovery fails (false). */

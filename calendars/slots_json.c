@@ -252,12 +252,6 @@ json_t *slot_to_json(const city_t *city, const slot_t *s)
     return o;
 }
 
-static const char *agency_name(const city_t *c, const char *id)
-{
-    const agency_t *a = city_agency(c, id);
-    return a && a->name ? a->name : id;
-}
-
 static json_t *blockers_json(const city_t *c, const slot_result_t *r)
 {
     json_t *arr = json_array();
@@ -266,7 +260,7 @@ static json_t *blockers_json(const city_t *c, const slot_result_t *r)
         json_int_t pct = r->candidates ? (json_int_t)((200 * b->blocked + r->candidates) /
                                                       (2 * r->candidates)) : 0;
         json_array_append_new(arr, json_pack("{s:s, s:s, s:I, s:I, s:I}", "agency", b->agency_id,
-                                             "name", agency_name(c, b->agency_id),
+                                             "name", city_agency_name(c, b->agency_id),
                                              "blocked_candidates", (json_int_t)b->blocked,
                                              "candidates", (json_int_t)r->candidates,
                                              "blocked_percent", pct));
@@ -279,7 +273,7 @@ static json_t *drops_json(const city_t *c, const slot_result_t *r)
     json_t *arr = json_array();
     for (size_t i = 0; i < r->ndrops; i++)
         json_array_append_new(arr, json_pack("{s:s, s:s, s:o}", "agency", r->drops[i].agency_id,
-                                             "name", agency_name(c, r->drops[i].agency_id),
+                                             "name", city_agency_name(c, r->drops[i].agency_id),
                                              "earliest", iso(r->drops[i].earliest, city_tz(c))));
     return arr;
 }
@@ -297,10 +291,10 @@ static char *empty_message(const city_t *c, const slot_result_t *r)
         strbuf_puts(&b, "指定期間内に必須機関全員が参加できる枠はありません。");
     if (r->nblockers)
         strbuf_printf(&b, "最も支障となっている機関は%s(候補%zu件中%zu件が不可)です。",
-                      agency_name(c, r->blockers[0].agency_id), r->candidates,
+                      city_agency_name(c, r->blockers[0].agency_id), r->candidates,
                       r->blockers[0].blocked);
     if (r->ndrops)
-        strbuf_printf(&b, "%sを除けば%s %sから可能です。", agency_name(c, r->drops[0].agency_id),
+        strbuf_printf(&b, "%sを除けば%s %sから可能です。", city_agency_name(c, r->drops[0].agency_id),
                       slots_jp_date(r->drops[0].earliest, tz, d),
                       slots_hhmm(r->drops[0].earliest, tz, h));
     if (r->has_next)
@@ -309,7 +303,7 @@ static char *empty_message(const city_t *c, const slot_result_t *r)
     else if (r->next_until)
         strbuf_printf(&b, "%1$sまでに全員が参加できる枠は見つかりませんでした"
                       "(%2$sの予定が%1$sまでしかないため、26週間より手前で検索を打ち切りました)。",
-                      slots_until_date(r->next_until, tz, d), agency_name(c, r->next_until_agency));
+                      slots_until_date(r->next_until, tz, d), city_agency_name(c, r->next_until_agency));
     else
         strbuf_puts(&b, "26週間以内に全員が参加できる枠は見つかりませんでした。");
     return strbuf_detach(&b);

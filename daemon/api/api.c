@@ -669,21 +669,17 @@ void api_reply_error(api_req_t *r, int status, const char *code, const char *fmt
 {
     va_list ap;
     va_start(ap, fmt);
-    strbuf_t msg;
-    strbuf_init(&msg);
-    strbuf_vprintf(&msg, fmt, ap);
+    char *msg = xvasprintf(fmt, ap);
     va_end(ap);
-    if (!utf8_valid(msg.s, msg.len)) {
-        char *fixed = utf8_repaired(msg.s);
-        strbuf_free(&msg);
-        strbuf_init(&msg);
-        strbuf_puts(&msg, fixed);
-        free(fixed);
+    if (!utf8_valid(msg, strlen(msg))) {
+        char *fixed = utf8_repaired(msg);
+        free(msg);
+        msg = fixed;
     }
     if (status >= 500)
-        log_error("api: %s %s: %s", method_name(r->method), r->path, msg.s);
-    api_reply_json(r, status, json_pack("{s:s, s:s}", "error", code, "message", msg.s));
-    strbuf_free(&msg);
+        log_error("api: %s %s: %s", method_name(r->method), r->path, msg);
+    api_reply_json(r, status, json_pack("{s:s, s:s}", "error", code, "message", msg));
+    free(msg);
 }
 
 void api_reply_text(api_req_t *r, int status, const char *content_type, const char *body,

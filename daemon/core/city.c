@@ -467,6 +467,12 @@ const agency_t *city_agency(const city_t *c, const char *id)
     return NULL;
 }
 
+const char *city_agency_name(const city_t *c, const char *id)
+{
+    const agency_t *a = c ? city_agency(c, id) : NULL;
+    return a && a->name ? a->name : id;
+}
+
 static bool is_nenmatsu_nenshi(int64_t day)
 {
     int y, m, d;

@@ -61,15 +61,21 @@ char *xstrndup(const char *s, size_t n)
     return d;
 }
 
-char *xasprintf(const char *fmt, ...)
+char *xvasprintf(const char *fmt, va_list ap)
 {
     strbuf_t b;
-    va_list ap;
     strbuf_init(&b);
-    va_start(ap, fmt);
     strbuf_vprintf(&b, fmt, ap);
-    va_end(ap);
     return strbuf_detach(&b);
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = xvasprintf(fmt, ap);
+    va_end(ap);
+    return s;
 }
 
 void strbuf_init(strbuf_t *b)

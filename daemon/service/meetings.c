@@ -190,12 +190,6 @@ static bool is_copy(meetings_t *m, const city_t *city, const mtg_att_t *a)
            strcasecmp(a->email, m->organizer_email) == 0;
 }
 
-const char *mtg_agency_name(const city_t *city, const char *id)
-{
-    const agency_t *a = city ? city_agency(city, id) : NULL;
-    return a && a->name ? a->name : id;
-}
-
 /* "12月8日(火) 10:00〜11:00" */
 char *mtg_ja_range(const city_t *city, int64_t s, int64_t e)
 {
@@ -248,7 +242,7 @@ static json_t *mtg_json(const mtg_t *g, const city_t *city)
         const mtg_att_t *a = &g->att[i];
         imip_partstat_t ps = mtg_att_ps(a);
         json_array_append_new(atts, json_pack("{s:s, s:s, s:s, s:b, s:s, s:s}",
-            "agency", a->agency, "name", mtg_agency_name(city, a->agency), "email", a->email,
+            "agency", a->agency, "name", city_agency_name(city, a->agency), "email", a->email,
             "required", a->required, "partstat", imip_partstat_name(ps),
             "partstat_label", imip_partstat_label_ja(ps)));
         if (a->replied_by)
@@ -393,7 +387,7 @@ static void conflict(meetings_t *m, const city_t *city, const strvec_t *req,
         strvec_push(&one, req->v[i]);
         if (!all_free(m, city, &one, start, end, except)) {
             json_array_append_new(busy, json_string(req->v[i]));
-            strbuf_printf(&names, "%s%s", names.len ? "、" : "", mtg_agency_name(city, req->v[i]));
+            strbuf_printf(&names, "%s%s", names.len ? "、" : "", city_agency_name(city, req->v[i]));
         }
         strvec_free(&one);
     }
@@ -477,7 +471,7 @@ static void fill_imip(meetings_t *m, const mtg_t *g, const city_t *city,
 {
     for (size_t i = 0; i < g->natt; i++) {
         atts[i].email = g->att[i].email;
-        atts[i].name = mtg_agency_name(city, g->att[i].agency);
+        atts[i].name = city_agency_name(city, g->att[i].agency);
         atts[i].required = g->att[i].required;
         atts[i].partstat = mtg_att_ps(&g->att[i]);
         atts[i].copy = is_copy(m, city, &g->att[i]);
@@ -788,7 +782,7 @@ static bool check_consent(const city_t *city, const meeting_case_t *mc,
             mtg_res_error(res, 422, "consent-excluded",
                           "本人の同意により情報共有から除外された機関「%s」は%sに招待できません"
                           " (%s is excluded by 本人's consent)",
-                          mtg_agency_name(city, b->att[i].agency), b->type, b->att[i].agency);
+                          city_agency_name(city, b->att[i].agency), b->type, b->att[i].agency);
             return false;
         }
     return true;
@@ -812,7 +806,7 @@ static bool check_support_meeting(const city_t *city, const meeting_case_t *mc,
                 "本人が情報共有から除外した機関「%s」を招待しています。支援会議（社会福祉法106条の6）"
                 "としては可能ですが、共有する情報は必要な範囲に限ってください"
                 " (%s is excluded by 本人's consent)",
-                mtg_agency_name(city, b->att[i].agency), b->att[i].agency));
+                city_agency_name(city, b->att[i].agency), b->att[i].agency));
     }
     return true;
 }

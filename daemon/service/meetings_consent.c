@@ -60,7 +60,7 @@ static bool remove_attendee(const recheck_t *rc, const mtg_t *g, size_t i)
     const char *id = g->att[i].agency;
     char *when = mtg_ja_range(rc->city, g->start, g->end);
     char *detail = xasprintf("本人の同意により「%s」を%s（%s、会議 %lld）の出席者から外し、"
-                             "取り消しの案内を送りました", mtg_agency_name(rc->city, id), g->type,
+                             "取り消しの案内を送りました", city_agency_name(rc->city, id), g->type,
                              when, (long long)g->id);
     bool ok = mtg_enqueue_cancel_to(rc->m, g, rc->city, i) == 0 &&
               store_meeting_remove_attendee(rc->m->st, g->id, id) &&

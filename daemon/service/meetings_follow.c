@@ -110,7 +110,7 @@ char *meetings_agency_ics(meetings_t *m, const char *agency_id)
         ms[n].dtstamp = e->updated;
         n++;
     }
-    char *name = xasprintf("%s 会議", mtg_agency_name(city, agency_id));
+    char *name = xasprintf("%s 会議", city_agency_name(city, agency_id));
     char *ics = imip_feed_calendar(ms, cancelled, n, name);
     store_meeting_entries_free(rows, nrows);
     free(ms);

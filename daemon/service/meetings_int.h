@@ -58,7 +58,6 @@ void mtg_res_ok(meetings_res_t *res, int status, json_t *body);
 /* text and time */
 void        mtg_refresh_organizer(meetings_t *m);
 const tz_t *mtg_city_tz(const city_t *city);
-const char *mtg_agency_name(const city_t *city, const char *id);
 char       *mtg_ja_range(const city_t *city, int64_t s, int64_t e);
 
 /* slots and mail */

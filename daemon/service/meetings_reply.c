@@ -177,7 +177,7 @@ static int mail_replan(meetings_t *m, const city_t *city, const mtg_t *g, const 
     strbuf_init(&lines);
     strbuf_printf(&b, "%s 御中\n\n事例 %s の%s（%s）について、必須の出席機関「%s」から欠席の回答がありました。\n"
                       "この会議は「要再調整」になっています。\n\n",
-                  m->organizer_name, g->case_id, g->type, when, mtg_agency_name(city, decliner));
+                  m->organizer_name, g->case_id, g->type, when, city_agency_name(city, decliner));
     if (json_array_size(sugg) == 0) {
         strbuf_puts(&b, "今後3週間に、必須機関が全員出席できる候補日時は見つかりませんでした。\n");
     } else {
@@ -213,7 +213,7 @@ static bool audit_answer(meetings_t *m, const city_t *city, const mtg_t *g, cons
                          imip_partstat_t ps, const char *who, const char *via,
                          const char *mailed)
 {
-    const char *name = mtg_agency_name(city, a->agency);
+    const char *name = city_agency_name(city, a->agency);
     char *d = xasprintf("「%s」が「%s」と回答しました（%s）", name, imip_partstat_label_ja(ps), via);
     bool ok = mtg_audit(m, g, "meeting-answered", a->agency, who, d);
     free(d);
@@ -284,7 +284,7 @@ static char *rsvp_confirm_page(const city_t *city, const mtg_t *g, const mtg_att
 {
     strbuf_t b;
     strbuf_init(&b);
-    char *name = markup_escape(mtg_agency_name(city, a->agency));
+    char *name = markup_escape(city_agency_name(city, a->agency));
     page_open(&b, "出欠のご回答（確認）");
     strbuf_printf(&b, "<h1>出欠のご回答（確認）</h1>\n<p>%s として、次の会議に回答します。</p>\n",
                   name);
@@ -309,7 +309,7 @@ static char *rsvp_recorded_page(const city_t *city, const mtg_t *g, const mtg_at
 {
     strbuf_t b;
     strbuf_init(&b);
-    char *name = markup_escape(mtg_agency_name(city, a->agency));
+    char *name = markup_escape(city_agency_name(city, a->agency));
     page_open(&b, "出欠のご回答");
     strbuf_printf(&b, "<h1>ご回答ありがとうございました</h1>\n"
                       "<p>%s の出欠を「<strong>%s</strong>」として記録しました。</p>\n",

@@ -130,7 +130,7 @@ static json_t *delivery_json(meetings_t *m, const city_t *city, const mtg_t *g)
         json_t *o = json_pack("{s:O, s:s?, s:s, s:O, s:O, s:s, s:O}",
             "id", json_object_get(r, "id"), "kind", kind, "kind_label", kind_label(kind),
             "rcpt", json_object_get(r, "rcpt"), "state", json_object_get(r, "state"),
-            "name", who ? mtg_agency_name(city, who->agency)
+            "name", who ? city_agency_name(city, who->agency)
                   : rcpt && strcasecmp(rcpt, m->secretariat_email) == 0 ? "事務局" : "その他",
             "attempts", json_object_get(r, "attempts"));
         json_object_set_new(o, "agency", who ? json_string(who->agency) : json_null());
@@ -172,7 +172,7 @@ static json_t *replan_json(const city_t *city, const mtg_t *g, const json_t *dec
     for (size_t i = 0; i < g->natt; i++)
         if (mtg_att_ps(&g->att[i]) == PARTSTAT_DECLINED)
             json_array_append_new(who, json_pack("{s:s, s:s, s:b}", "agency", g->att[i].agency,
-                "name", mtg_agency_name(city, g->att[i].agency), "required", g->att[i].required));
+                "name", city_agency_name(city, g->att[i].agency), "required", g->att[i].required));
     char *text = xstrdup(declined_row ? json_string_value(json_object_get(declined_row, "detail")) : "");
     char *nl = strchr(text, '\n');
     if (nl) {

@@ -243,12 +243,6 @@ int slots_store_find(store_t *st, const city_t *city, const slot_query_t *q, int
 
 /* ---- freshness ------------------------------------------------------------- */
 
-static const char *agency_name(const city_t *c, const char *id)
-{
-    const agency_t *a = city_agency(c, id);
-    return a && a->name ? a->name : id;
-}
-
 static json_t *calendar_list(const agency_busy_t *ab, const bool *flags)
 {
     json_t *arr = json_array();
@@ -266,7 +260,7 @@ static json_t *attendee_json(const city_t *city, const char *id, bool required,
     const char *status = ab->ncal == 0 ? "no-calendars"
                          : ab->any_failing ? "failing"
                          : ab->any_pending ? "pending" : "ok";
-    json_t *o = json_pack("{s:s, s:s, s:b, s:s}", "agency", id, "name", agency_name(city, id),
+    json_t *o = json_pack("{s:s, s:s, s:b, s:s}", "agency", id, "name", city_agency_name(city, id),
                           "required", required, "status", status);
     bool known = ab->oldest_success > 0;
     json_object_set_new(o, "data_age_seconds",
@@ -322,7 +316,7 @@ static void no_data_message(const city_t *city, const char *id, json_t *diag)
 {
     char *m = xasprintf("%sの予定をまだ一度も取得できていないため、候補を出せません。"
                         "機関のカレンダーの取得状況を確認するか、この機関を任意にして探してください。",
-                        agency_name(city, id));
+                        city_agency_name(city, id));
     json_object_set_new(diag, "message", json_string(m));
     json_object_set_new(diag, "reason", json_string("no-data"));
     json_object_set_new(diag, "next_search_until", json_null());

@@ -90,6 +90,9 @@ bool city_load_file(const char *path, city_t *out, char *err, size_t errlen);
 void city_free(city_t *c);
 
 const agency_t *city_agency(const city_t *c, const char *id);
+/* The agency's display name; id itself when c is NULL, the agency is
+ * unknown or has no name (borrowed from c, or id). */
+const char *city_agency_name(const city_t *c, const char *id);
 size_t city_feed_count(const city_t *c);          /* calendars over all agencies */
 /* The closed days that apply to an agency (its own, else the city's). */
 bool city_is_closed_day(const city_t *c, const agency_t *a, int64_t day);

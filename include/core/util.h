@@ -24,6 +24,7 @@ void *xgrow(void *p, size_t n, size_t *cap, size_t size);
 char *xstrdup(const char *s);              /* NULL in, NULL out */
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 /* Growable, always NUL-terminated byte string. */
 typedef struct strbuf {
