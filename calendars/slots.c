@@ -169,7 +169,6 @@ static bool agency_business_day(const day_table_t *dt, const city_t *c,
 
 /* ---- the grid of candidate starts ---------------------------------------- */
 
-/* First grid start >= t (multiples of g seconds from local midnight). */
 /* day_index(dt, t) found by walking forward from day hint when t lies at
  * or after it (sets are visited in order), else by binary search. */
 static size_t day_index_from(const day_table_t *dt, int64_t t, size_t hint)
@@ -179,7 +178,7 @@ static size_t day_index_from(const day_table_t *dt, int64_t t, size_t hint)
     return hint;
 }
 
-/* First grid start >= t; *day is in: a hint (a day at or before t's, or
+/* First grid start >= t (multiples of g seconds from local midnight); *day is in: a hint (a day at or before t's, or
  * anything), out: the start's day. */
 static int64_t grid_ceil_from(const day_table_t *dt, int64_t t, int64_t g, size_t *day)
 {
@@ -192,15 +191,11 @@ static int64_t grid_ceil_from(const day_table_t *dt, int64_t t, int64_t g, size_
     return s;
 }
 
+/* The same without a hint: t's day by binary search. */
 static int64_t grid_ceil(const day_table_t *dt, int64_t t, int64_t g, size_t *day)
 {
-    size_t i = day_index(dt, t);
-    int64_t m0 = dt->midnight[i];
-    int64_t k = (t - m0 + g - 1) / g;
-    int64_t s = m0 + k * g;
-    if (i + 1 <= dt->n && s >= dt->midnight[i + 1]) { i++; s = dt->midnight[i]; }
-    *day = i;
-    return s;
+    *day = SIZE_MAX;
+    return grid_ceil_from(dt, t, g, day);
 }
 
 static int64_t grid_next(const day_table_t *dt, int64_t s, int64_t g, size_t *day)
