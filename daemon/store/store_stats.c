@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store_cases.h"
 #include "store_stats.h"
 #include "util.h"
 
@@ -161,19 +162,17 @@ static void outcome_meeting(store_t *st, const char *id, store_case_outcome_t *o
 bool store_case_outcome(store_t *st, const char *id, store_case_outcome_t *o)
 {
     memset(o, 0, sizeof *o);
-    sqlite3_stmt *s = store_stmt(st, "SELECT status, lead, supports, created FROM cases"
-                                     " WHERE id = ?", STORE_TEXT(id));
-    if (!s)
-        return false;
-    if (sqlite3_step(s) == SQLITE_ROW) {
-        o->found = true;
-        o->status = xstrdup(store_col_text(s, 0));
-        o->lead = xstrdup(store_col_text(s, 1));
-        const char *sup = store_col_text(s, 2);
-        o->supports = sup ? json_loads(sup, 0, NULL) : NULL;
-        o->created = sqlite3_column_int64(s, 3);
+    store_case_t c;
+    o->found = store_case_load(st, id, &c);
+    if (o->found) {
+        o->status = c.status;
+        o->lead = c.lead;
+        o->created = c.created;
+        if (!json_is_null(c.supports))
+            o->supports = json_incref(c.supports);
+        c.status = c.lead = NULL;
+        store_case_free(&c);
     }
-    store_done(s);
     if (!o->supports)
         o->supports = json_array();
     if (o->found) {
