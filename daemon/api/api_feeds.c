@@ -137,6 +137,14 @@ static json_t *visible_feed(api_req_t *r)
     return j;
 }
 
+/* The same check for a handler that does not reply with the feed. */
+static bool feed_visible(api_req_t *r)
+{
+    json_t *j = visible_feed(r);
+    json_decref(j);
+    return j != NULL;
+}
+
 static void h_feed_get(api_req_t *r)
 {
     json_t *j = visible_feed(r);
@@ -210,10 +218,8 @@ static bool refresh_flags(api_req_t *r, unsigned *flags)
 
 static void h_feed_refresh(api_req_t *r)
 {
-    json_t *j = visible_feed(r);
-    if (!j)
+    if (!feed_visible(r))
         return;
-    json_decref(j);
     unsigned flags;
     if (!refresh_flags(r, &flags))
         return;
@@ -263,10 +269,8 @@ bool api_busy_window(api_req_t *r, int64_t *from, int64_t *to)
 
 static void h_feed_busy(api_req_t *r)
 {
-    json_t *j = visible_feed(r);
-    if (!j)
+    if (!feed_visible(r))
         return;
-    json_decref(j);
     int64_t from, to;
     if (!api_busy_window(r, &from, &to))
         return;
