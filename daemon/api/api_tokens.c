@@ -77,6 +77,15 @@ static bool const_time_eq(const char *a, const char *b)
     return diff == 0;
 }
 
+/* The role and label stored for a token (the store keeps its SHA-256
+ * only): malloc'd, as store_token_find; false when there is none. */
+static bool stored_token(tsunagud_t *d, const char *token, char **role, char **label)
+{
+    char hash[65];
+    sha256_hex(token, strlen(token), hash);
+    return store_token_find(d->store, hash, role, label);
+}
+
 bool api_token_lookup(tsunagud_t *d, const char *token, api_auth_t *auth)
 {
     const char *admin = config_get(d->config, "ADMIN_TOKEN");
@@ -86,10 +95,8 @@ bool api_token_lookup(tsunagud_t *d, const char *token, api_auth_t *auth)
         snprintf(auth->label, sizeof auth->label, "config");
         return true;
     }
-    char hash[65];
-    sha256_hex(token, strlen(token), hash);
     char *role, *label;
-    if (!store_token_find(d->store, hash, &role, &label))
+    if (!stored_token(d, token, &role, &label))
         return false;
     bool ok = false;
     if (api_role_parse(role, auth)) {
@@ -291,10 +298,8 @@ bool api_ics_key_lookup(tsunagud_t *d, const char *key, char *agency, size_t len
 {
     if (!key || strncmp(key, "ics_", 4) != 0 || strlen(key) != 68)
         return false;
-    char hash[65];
-    sha256_hex(key, strlen(key), hash);
     char *role, *label;
-    if (!store_token_find(d->store, hash, &role, &label))
+    if (!stored_token(d, key, &role, &label))
         return false;
     bool ok = strncmp(role, ICS_ROLE_PREFIX, strlen(ICS_ROLE_PREFIX)) == 0 &&
               strlen(role + strlen(ICS_ROLE_PREFIX)) < len;
