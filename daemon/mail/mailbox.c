@@ -102,26 +102,30 @@ static bool dot_atom(const char **pp)
     return true;
 }
 
-/* addr-spec with CFWS around its parts; *out = "local@domain" lower-cased. */
-static bool addr_spec(const char **pp, char **out)
+/* A dot-atom with CFWS around it; [*s, *e) is the atom. */
+static bool spanned_atom(const char **pp, const char **s, const char **e)
 {
     const char *p = *pp;
     if (!cfws(&p))
         return false;
-    const char *ls = p;
+    *s = p;
     if (!dot_atom(&p))
         return false;
-    const char *le = p;
-    if (!cfws(&p) || *p != '@')
+    *e = p;
+    if (!cfws(&p))
+        return false;
+    *pp = p;
+    return true;
+}
+
+/* addr-spec with CFWS around its parts; *out = "local@domain" lower-cased. */
+static bool addr_spec(const char **pp, char **out)
+{
+    const char *p = *pp, *ls, *le, *ds, *de;
+    if (!spanned_atom(&p, &ls, &le) || *p != '@')
         return false;
     p++;
-    if (!cfws(&p))
-        return false;
-    const char *ds = p;
-    if (!dot_atom(&p))
-        return false;
-    const char *de = p;
-    if (!cfws(&p))
+    if (!spanned_atom(&p, &ds, &de))
         return false;
     char *a = xasprintf("%.*s@%.*s", (int)(le - ls), ls, (int)(de - ds), ds);
     for (char *q = a; *q; q++)
