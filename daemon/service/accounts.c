@@ -183,6 +183,14 @@ static void after_ms(tsunagud_t *d, long ms, event_callback_fn fn, void *arg)
 
 /* ---- login -------------------------------------------------------------- */
 
+/* A password (malloc'd, may be NULL): wiped, then freed. */
+static void free_secret(char *pw)
+{
+    if (pw)
+        sodium_memzero(pw, strlen(pw));
+    free(pw);
+}
+
 typedef struct login_op {
     tsunagud_t             *d;
     char                   *name, *password, *addr;
@@ -196,9 +204,7 @@ typedef struct login_op {
 static void login_free(login_op_t *op)
 {
     tsunagud_release(op->d);
-    if (op->password)
-        sodium_memzero(op->password, strlen(op->password));
-    free(op->password);
+    free_secret(op->password);
     free(op->name);
     free(op->addr);
     sodium_memzero(&op->res, sizeof op->res);
@@ -319,9 +325,7 @@ static void pw_finish(pw_op_t *op, accounts_status_t st)
 {
     op->fn(op->arg, st, st == ACCOUNTS_OK && op->secret[0] ? op->secret : NULL);
     tsunagud_release(op->d);
-    if (op->fresh)
-        sodium_memzero(op->fresh, strlen(op->fresh));
-    free(op->fresh);
+    free_secret(op->fresh);
     free(op->name);
     free(op->role);
     free(op->keep);
