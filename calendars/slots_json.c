@@ -35,15 +35,27 @@ static const tz_t *city_tz(const city_t *c) { return c->tz ? c->tz : tz_default(
 
 /* ---- parsing --------------------------------------------------------------- */
 
+/* doc's member key in *v, NULL when absent or null; false (bad-field)
+ * when it is absent and required. */
+static bool member(const json_t *doc, const char *key, bool required_key, const json_t **v,
+                   slot_error_t *e)
+{
+    *v = json_object_get(doc, key);
+    if (json_is_null(*v))
+        *v = NULL;
+    if (!*v && required_key)
+        return fail(e, "bad-field", "%s が必要です / \"%s\" is required", key, key);
+    return true;
+}
+
 static bool get_ids(const json_t *doc, const char *key, bool required_key,
                     strvec_t *out, slot_error_t *e)
 {
-    const json_t *v = json_object_get(doc, key);
-    if (!v || json_is_null(v)) {
-        if (required_key)
-            return fail(e, "bad-field", "%s が必要です / \"%s\" is required", key, key);
+    const json_t *v;
+    if (!member(doc, key, required_key, &v, e))
+        return false;
+    if (!v)
         return true;
-    }
     if (!json_is_array(v))
         return fail(e, "bad-field", "%s は機関IDの配列です / \"%s\" must be an array of agency ids",
                     key, key);
@@ -61,10 +73,10 @@ static bool get_ids(const json_t *doc, const char *key, bool required_key,
 static bool get_int(const json_t *doc, const char *key, bool required_key, int dflt,
                     long lo, long hi, int *out, slot_error_t *e)
 {
-    const json_t *v = json_object_get(doc, key);
-    if (!v || json_is_null(v)) {
-        if (required_key)
-            return fail(e, "bad-field", "%s が必要です / \"%s\" is required", key, key);
+    const json_t *v;
+    if (!member(doc, key, required_key, &v, e))
+        return false;
+    if (!v) {
         *out = dflt;
         return true;
     }
@@ -81,9 +93,9 @@ static bool get_int(const json_t *doc, const char *key, bool required_key, int d
 static bool get_time(const json_t *doc, const char *key, const tz_t *tz, int64_t *out,
                      slot_error_t *e)
 {
-    const json_t *v = json_object_get(doc, key);
-    if (!v || json_is_null(v))
-        return fail(e, "bad-field", "%s が必要です / \"%s\" is required", key, key);
+    const json_t *v;
+    if (!member(doc, key, true, &v, e))
+        return false;
     if (!json_is_string(v) || !tu_parse_iso8601(json_string_value(v), tz, out))
         return fail(e, "bad-field",
                     "%s は ISO-8601 の日時です (例 2026-12-01T09:00:00+09:00) / "
