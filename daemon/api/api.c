@@ -458,6 +458,26 @@ const char *api_query(const api_req_t *r, const char *name)
     return r->query ? evhttp_find_header(r->query, name) : NULL;
 }
 
+bool api_query_enum(api_req_t *r, const char *name, const char *const *allowed,
+                    const char *code, const char **out)
+{
+    *out = api_query(r, name);
+    if (!*out)
+        return true;
+    strbuf_t list;
+    strbuf_init(&list);
+    for (const char *const *a = allowed; *a; a++) {
+        if (strcmp(*out, *a) == 0) {
+            strbuf_free(&list);
+            return true;
+        }
+        strbuf_printf(&list, "%s%s", list.len ? " / " : "", *a);
+    }
+    api_reply_error(r, 400, code, "%s は %s のいずれかです (got \"%s\")", name, list.s, *out);
+    strbuf_free(&list);
+    return false;
+}
+
 const char *api_header(const api_req_t *r, const char *name)
 {
     return evhttp_find_header(evhttp_request_get_input_headers(r->req), name);

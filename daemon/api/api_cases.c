@@ -640,11 +640,10 @@ static void h_decision_get(api_req_t *r)
 
 static void h_decision_list(api_req_t *r)
 {
-    const char *status = api_query(r, "status"), *case_id = api_query(r, "case");
-    if (status && strcmp(status, "pending") && strcmp(status, "approved") && strcmp(status, "overridden")) {
-        api_reply_error(r, 400, "bad-status", "status は pending / approved / overridden のいずれかです (got \"%s\")", status);
+    static const char *const statuses[] = {"pending", "approved", "overridden", NULL};
+    const char *status, *case_id = api_query(r, "case");
+    if (!api_query_enum(r, "status", statuses, "bad-status", &status))
         return;
-    }
     json_t *arr = store_decisions_list(r->d->store, case_id, status), *v;
     if (!arr) {
         store_error(r);

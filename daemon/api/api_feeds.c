@@ -172,12 +172,10 @@ static bool query_count(api_req_t *r, const char *name, long def, long max, long
 static void h_feed_list(api_req_t *r)
 {
     long limit, offset;
-    const char *state = api_query(r, "state");
-    if (state && strcmp(state, "ok") != 0 && strcmp(state, "failing") != 0 &&
-        strcmp(state, "pending") != 0) {
-        api_reply_error(r, 400, "bad-query", "state は ok / failing / pending のいずれかです (bad state)");
+    static const char *const states[] = {"ok", "failing", "pending", NULL};
+    const char *state;
+    if (!api_query_enum(r, "state", states, "bad-query", &state))
         return;
-    }
     if (!query_count(r, "limit", FEEDS_PAGE_DEFAULT, FEEDS_PAGE_MAX, &limit) ||
         !query_count(r, "offset", 0, 1L << 30, &offset))
         return;

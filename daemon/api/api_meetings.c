@@ -85,12 +85,10 @@ static void h_list(api_req_t *r)
 {
     meetings_t *m = ctx(r);
     if (!m) return;
-    const char *status = api_query(r, "status");
-    if (status && strcmp(status, "scheduled") && strcmp(status, "replan") &&
-        strcmp(status, "cancelled")) {
-        api_reply_error(r, 400, "bad-field", "status は scheduled, replan, cancelled のいずれかです");
+    static const char *const statuses[] = {"scheduled", "replan", "cancelled", NULL};
+    const char *status;
+    if (!api_query_enum(r, "status", statuses, "bad-field", &status))
         return;
-    }
     const char *agency = api_query(r, "agency");
     if (!api_is_staff(r)) agency = r->auth.agency;     /* an agency sees its own */
     json_t *list = meetings_list_json(m, api_query(r, "case"), agency, status);
@@ -281,13 +279,11 @@ static void h_outbox(api_req_t *r)
 {
     meetings_t *m = ctx(r);
     if (!m) return;
-    const char *state = api_query(r, "state");
-    if (state && strcmp(state, "pending") && strcmp(state, "sending") && strcmp(state, "handed") &&
-        strcmp(state, "sent") && strcmp(state, "dead") && strcmp(state, "bounced")) {
-        api_reply_error(r, 400, "bad-field",
-                        "state は pending, sending, handed, sent, dead, bounced のいずれかです");
+    static const char *const states[] = {"pending", "sending", "handed", "sent", "dead",
+                                         "bounced", NULL};
+    const char *state;
+    if (!api_query_enum(r, "state", states, "bad-field", &state))
         return;
-    }
     api_reply_json(r, 200, outbox_json(r->d->store, state, 500));
 }
 

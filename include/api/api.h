@@ -140,6 +140,11 @@ const char *api_param(const api_req_t *r, const char *name);  /* {name} */
  * replies 400 bad-id (not-a-number and overflow alike) and returns false. */
 bool        api_param_int64(api_req_t *r, const char *name, int64_t *out);
 const char *api_query(const api_req_t *r, const char *name);  /* ?name= */
+/* ?name= that must be one of allowed (NULL-terminated) when given: *out
+ * is it or NULL (absent).  Anything else replies 400 with code, naming
+ * the allowed values and echoing the value, and returns false. */
+bool        api_query_enum(api_req_t *r, const char *name, const char *const *allowed,
+                           const char *code, const char **out);
 const char *api_header(const api_req_t *r, const char *name);
 /* Parse the body as JSON (object or array) of at most max_bytes (0 = 1 MB).
  * On empty/oversized/invalid body replies 400 (413 when too big) itself
