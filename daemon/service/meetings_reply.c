@@ -278,13 +278,25 @@ static void page_meeting(strbuf_t *b, const city_t *city, const mtg_t *g)
     free(when); free(cid); free(type); free(w);
 }
 
-/* GET: what the link would record, with one button that posts it. */
-static char *rsvp_confirm_page(const city_t *city, const mtg_t *g, const mtg_att_t *a,
-                               imip_partstat_t ps)
+/* The page an RSVP link shows: on GET (recorded false) what the link
+ * would record, with one button that posts it; on POST that the answer
+ * was recorded. */
+static char *rsvp_page(const city_t *city, const mtg_t *g, const mtg_att_t *a,
+                       imip_partstat_t ps, bool recorded)
 {
     strbuf_t b;
     strbuf_init(&b);
     char *name = markup_escape(city_agency_name(city, a->agency));
+    if (recorded) {
+        page_open(&b, "出欠のご回答");
+        strbuf_printf(&b, "<h1>ご回答ありがとうございました</h1>\n"
+                          "<p>%s の出欠を「<strong>%s</strong>」として記録しました。</p>\n",
+                      name, imip_partstat_label_ja(ps));
+        page_meeting(&b, city, g);
+        strbuf_puts(&b, "<p>変更する場合は、案内メールの別のリンクを開いてください。</p></body></html>\n");
+        free(name);
+        return strbuf_detach(&b);
+    }
     page_open(&b, "出欠のご回答（確認）");
     strbuf_printf(&b, "<h1>出欠のご回答（確認）</h1>\n<p>%s として、次の会議に回答します。</p>\n",
                   name);
@@ -299,23 +311,6 @@ static char *rsvp_confirm_page(const city_t *city, const mtg_t *g, const mtg_att
         "<form method=\"post\"><p><button type=\"submit\">この内容で回答する</button></p></form>\n"
         "<p>ボタンを押すまで回答は記録されません。別の回答にする場合は、案内メールの別のリンクを開いてください。</p>\n"
         "</body></html>\n");
-    free(name);
-    return strbuf_detach(&b);
-}
-
-/* POST: the answer was recorded. */
-static char *rsvp_recorded_page(const city_t *city, const mtg_t *g, const mtg_att_t *a,
-                                imip_partstat_t ps)
-{
-    strbuf_t b;
-    strbuf_init(&b);
-    char *name = markup_escape(city_agency_name(city, a->agency));
-    page_open(&b, "出欠のご回答");
-    strbuf_printf(&b, "<h1>ご回答ありがとうございました</h1>\n"
-                      "<p>%s の出欠を「<strong>%s</strong>」として記録しました。</p>\n",
-                  name, imip_partstat_label_ja(ps));
-    page_meeting(&b, city, g);
-    strbuf_puts(&b, "<p>変更する場合は、案内メールの別のリンクを開いてください。</p></body></html>\n");
     free(name);
     return strbuf_detach(&b);
 }
@@ -369,7 +364,7 @@ void meetings_rsvp_confirm(meetings_t *m, const char *token, meetings_res_t *res
     mtg_t g;
     const mtg_att_t *a = rsvp_check(m, token, &c, &g, res);
     if (!a) return;
-    char *page = rsvp_confirm_page(tsunagud_city(m->d), &g, a, c.ps);
+    char *page = rsvp_page(tsunagud_city(m->d), &g, a, c.ps, false);
     mtg_res_ok(res, 200, rsvp_body(page, &g, a, c.ps, false));
     mtg_free(&g);
 }
@@ -384,7 +379,7 @@ void meetings_rsvp(meetings_t *m, const char *token, meetings_res_t *res)
     if (!apply_partstat(m, &g, a, c.ps, NULL, "出欠リンク", &replan)) {
         mtg_res_error(res, 500, "store", "回答を記録できませんでした");
     } else {
-        char *page = rsvp_recorded_page(tsunagud_city(m->d), &g, a, c.ps);
+        char *page = rsvp_page(tsunagud_city(m->d), &g, a, c.ps, true);
         mtg_res_ok(res, 200, rsvp_body(page, &g, a, c.ps, replan));
     }
     mtg_free(&g);
