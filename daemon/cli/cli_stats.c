@@ -42,6 +42,26 @@ static char *num_text(const json_t *v)
     return xstrdup("-");
 }
 
+/* A table with a row per object of arr: column 0 is the string member
+ * keys[0], the other columns numbers (num_text).  At most 8 columns. */
+static void print_counts(const json_t *arr, size_t ncols, const char *const *hdr,
+                         const char *const *keys)
+{
+    cli_table_t *t = cli_table_new(ncols, hdr);
+    size_t i;
+    json_t *o;
+    json_array_foreach(arr, i, o) {
+        char *nums[8] = {0};
+        const char *cells[8] = {cli_jstr(o, keys[0])};
+        for (size_t c = 1; c < ncols && c < 8; c++)
+            cells[c] = nums[c] = num_text(json_object_get(o, keys[c]));
+        cli_table_row(t, cells);
+        for (size_t c = 1; c < ncols && c < 8; c++)
+            free(nums[c]);
+    }
+    cli_table_print(t);
+}
+
 static void kv(cli_table_t *t, const char *label, const json_t *block, const char *key)
 {
     char *v = num_text(json_object_get(block, key));
@@ -97,16 +117,8 @@ static void show_agencies(const json_t *s)
 
 static void show_monthly(const json_t *s)
 {
-    cli_table_t *t = cli_table_new(3, (const char *[]){ "月", "新規事例", "会議" });
-    size_t i;
-    json_t *m;
-    json_array_foreach(json_object_get(s, "monthly"), i, m) {
-        char *c = num_text(json_object_get(m, "cases_opened")), *k = num_text(json_object_get(m, "meetings"));
-        cli_table_row(t, (const char *[]){ cli_jstr(m, "month"), c, k });
-        free(c);
-        free(k);
-    }
-    cli_table_print(t);
+    print_counts(json_object_get(s, "monthly"), 3, (const char *[]){ "月", "新規事例", "会議" },
+                 (const char *[]){ "month", "cases_opened", "meetings" });
 }
 
 static void show_stats(const json_t *s)
@@ -227,14 +239,8 @@ static void show_impact(const json_t *r)
     cli_table_print(t);
     if (json_array_size(json_object_get(r, "agencies"))) {
         printf("\n機関ごとの主担当の増減\n");
-        cli_table_t *a = cli_table_new(3, (const char *[]){ "機関", "増", "減" });
-        json_array_foreach(json_object_get(r, "agencies"), i, e) {
-            char *g = num_text(json_object_get(e, "gained")), *l = num_text(json_object_get(e, "lost"));
-            cli_table_row(a, (const char *[]){ cli_jstr(e, "agency"), g, l });
-            free(g);
-            free(l);
-        }
-        cli_table_print(a);
+        print_counts(json_object_get(r, "agencies"), 3, (const char *[]){ "機関", "増", "減" },
+                     (const char *[]){ "agency", "gained", "lost" });
     }
     json_array_foreach(json_object_get(r, "rules_changed"), i, e)
         printf("発火が変わるルール: %s (現在 %lld 件 → 候補 %lld 件)\n", cli_jstr(e, "rule"),
