@@ -312,6 +312,16 @@ void cli_table_row(cli_table_t *t, const char *const *cells)
     t->nrows++;
 }
 
+void cli_table_each(size_t ncols, const char *const *headers, const json_t *arr, cli_row_fn row)
+{
+    cli_table_t *t = cli_table_new(ncols, headers);
+    size_t i;
+    const json_t *item;
+    json_array_foreach(arr, i, item)
+        row(t, i, item);
+    cli_table_print(t);
+}
+
 void cli_table_print(cli_table_t *t)
 {
     size_t *w = xcalloc(t->ncols, sizeof *w);

@@ -72,42 +72,36 @@ static void when(const json_t *slot, char *buf, size_t n)
     snprintf(buf, n, "%s %s", d, r);
 }
 
+static void slot_row(cli_table_t *t, size_t i, const json_t *s)
+{
+    char num[16], date[64], range[40];
+    snprintf(num, sizeof num, "%zu", i + 1);
+    date_and_range(s, date, sizeof date, range, sizeof range);
+    char *opt = join_ids(json_object_get(s, "optional"));
+    cli_table_row(t, (const char *[]){num, date, range, opt});
+    free(opt);
+}
+
 static void print_slots(const json_t *slots)
 {
-    const char *hdr[] = {"#", "日付", "時間", "任意参加 (optional)"};
-    cli_table_t *t = cli_table_new(4, hdr);
-    size_t i;
-    const json_t *s;
-    json_array_foreach(slots, i, s) {
-        char num[16], date[64], range[40];
-        snprintf(num, sizeof num, "%zu", i + 1);
-        date_and_range(s, date, sizeof date, range, sizeof range);
-        char *opt = join_ids(json_object_get(s, "optional"));
-        const char *row[] = {num, date, range, opt};
-        cli_table_row(t, row);
-        free(opt);
-    }
-    cli_table_print(t);
+    cli_table_each(4, (const char *[]){"#", "日付", "時間", "任意参加 (optional)"}, slots, slot_row);
+}
+
+static void blocker_row(cli_table_t *t, size_t i, const json_t *b)
+{
+    char cnt[48], pct[16];
+    snprintf(cnt, sizeof cnt, "%lld / %lld",
+             (long long)json_integer_value(json_object_get(b, "blocked_candidates")),
+             (long long)json_integer_value(json_object_get(b, "candidates")));
+    snprintf(pct, sizeof pct, "%lld%%", (long long)json_integer_value(json_object_get(b, "blocked_percent")));
+    cli_table_row(t, (const char *[]){cli_jstr(b, "agency"), cli_jstr(b, "name"), cnt, pct});
 }
 
 static void print_blockers(const json_t *blocking)
 {
     if (!json_array_size(blocking)) return;
     printf("\n支障となっている必須機関 (blocking agencies):\n");
-    const char *hdr[] = {"機関", "名称", "不可の候補", "割合"};
-    cli_table_t *t = cli_table_new(4, hdr);
-    size_t i;
-    const json_t *b;
-    json_array_foreach(blocking, i, b) {
-        char cnt[48], pct[16];
-        snprintf(cnt, sizeof cnt, "%lld / %lld",
-                 (long long)json_integer_value(json_object_get(b, "blocked_candidates")),
-                 (long long)json_integer_value(json_object_get(b, "candidates")));
-        snprintf(pct, sizeof pct, "%lld%%", (long long)json_integer_value(json_object_get(b, "blocked_percent")));
-        const char *row[] = {cli_jstr(b, "agency"), cli_jstr(b, "name"), cnt, pct};
-        cli_table_row(t, row);
-    }
-    cli_table_print(t);
+    cli_table_each(4, (const char *[]){"機関", "名称", "不可の候補", "割合"}, blocking, blocker_row);
 }
 
 static void print_diagnostics(const json_t *diag)
@@ -168,22 +162,19 @@ static int v_slots(cli_t *c, int argc, char **argv)
 
 /* ---- holds ------------------------------------------------------------------ */
 
+static void hold_row(cli_table_t *t, size_t i, const json_t *h)
+{
+    char id[32], range[96];
+    snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(h, "id")));
+    when(h, range, sizeof range);
+    char *ag = join_ids(json_object_get(h, "agencies"));
+    cli_table_row(t, (const char *[]){id, range, ag, cli_jstr(h, "expiry")});
+    free(ag);
+}
+
 static void print_holds(const json_t *holds)
 {
-    const char *hdr[] = {"番号", "日時", "機関", "期限 (expiry)"};
-    cli_table_t *t = cli_table_new(4, hdr);
-    size_t i;
-    const json_t *h;
-    json_array_foreach(holds, i, h) {
-        char id[32], range[96];
-        snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(h, "id")));
-        when(h, range, sizeof range);
-        char *ag = join_ids(json_object_get(h, "agencies"));
-        const char *row[] = {id, range, ag, cli_jstr(h, "expiry")};
-        cli_table_row(t, row);
-        free(ag);
-    }
-    cli_table_print(t);
+    cli_table_each(4, (const char *[]){"番号", "日時", "機関", "期限 (expiry)"}, holds, hold_row);
 }
 
 static int v_hold_create(cli_t *c, int argc, char **argv)
