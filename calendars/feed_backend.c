@@ -415,8 +415,9 @@ char *feed_http_error(const feed_job_t *job, const feed_http_resp_t *resp, const
 static void job_free(feed_job_t *job)
 {
     exchange_release(job);
-    if (job->backend && job->backend->cleanup)
+    if (job->backend && job->backend->cleanup && job->priv)
         job->backend->cleanup(job);
+    free(job->priv);
     if (job->defer_ev)
         event_free(job->defer_ev);
     ivset_free(&job->res.busy);

@@ -781,12 +781,8 @@ static int caldav_start(feed_job_t *job)
 static void caldav_cleanup(feed_job_t *job)
 {
     caldav_priv_t *p = priv_of(job);
-    if (!p)
-        return;
     collections_clear(p);
     feed_dav_discovery_free(&p->disc);
-    free(p);
-    job->priv = NULL;
 }
 
 const feed_backend_t feed_backend_caldav = {

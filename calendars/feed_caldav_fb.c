@@ -282,13 +282,9 @@ static int caldav_fb_start(feed_job_t *job)
 static void caldav_fb_cleanup(feed_job_t *job)
 {
     fb_priv_t *p = priv_of(job);
-    if (!p)
-        return;
     feed_dav_discovery_free(&p->disc);
     strvec_free(&p->colls);
     free(p->first_error);
-    free(p);
-    job->priv = NULL;
 }
 
 const feed_backend_t feed_backend_caldav_fb = {

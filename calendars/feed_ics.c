@@ -294,11 +294,7 @@ static int ics_start(feed_job_t *job)
 void feed_ics_cleanup(feed_job_t *job)
 {
     ics_priv_t *p = priv_of(job);
-    if (!p)
-        return;
     json_decref(p->state);
-    free(p);
-    job->priv = NULL;
 }
 
 const feed_backend_t feed_backend_ics = {

@@ -60,7 +60,8 @@ typedef struct feed_backend {
     const char *name;
     /* Begin the refresh; 0 on success, -1 after feed_job_fail(). */
     int  (*start)(feed_job_t *job);
-    /* Free backend-private state (job->priv); may be NULL. */
+    /* Free what the backend-private state (job->priv, when not NULL)
+     * holds; the job then frees job->priv itself.  May be NULL. */
     void (*cleanup)(feed_job_t *job);
 } feed_backend_t;
 
