@@ -492,15 +492,16 @@ static void fill_imip(meetings_t *m, const mtg_t *g, const city_t *city,
     im->dtstamp = tu_now();
 }
 
-/* Queue one REQUEST/CANCEL per attendee (inside the caller's tx). */
-static int enqueue_meeting_mail(meetings_t *m, const mtg_t *g, const city_t *city,
-                                imip_method_t method)
+/* Queue one REQUEST/CANCEL per attendee (inside the caller's tx); false
+ * when a mail cannot be built or stored (logged). */
+static bool enqueue_meeting_mail(meetings_t *m, const mtg_t *g, const city_t *city,
+                                 imip_method_t method)
 {
     imip_attendee_t *atts = xcalloc(g->natt ? g->natt : 1, sizeof *atts);
     imip_meeting_t im;
     fill_imip(m, g, city, &im, atts);
-    int rc = 0;
-    for (size_t i = 0; i < g->natt && rc == 0; i++) {
+    bool ok = true;
+    for (size_t i = 0; i < g->natt && ok; i++) {
         char *acc = NULL, *dec = NULL, *ten = NULL;
         if (method == IMIP_REQUEST) {
             acc = rsvp_url(m, g, g->att[i].agency, PARTSTAT_ACCEPTED);
@@ -513,24 +514,24 @@ static int enqueue_meeting_mail(meetings_t *m, const mtg_t *g, const city_t *cit
         if (!imip_build(&im, method, &atts[i], acc ? &links : NULL, &mail, &err)) {
             log_error("meetings: cannot build mail for %s: %s", g->att[i].agency, err);
             free(err);
-            rc = -1;
+            ok = false;
         } else {
-            rc = outbox_enqueue(m->st, &mail, g->id,
+            ok = outbox_enqueue(m->st, &mail, g->id,
                                 method == IMIP_CANCEL ? "cancel" : "request",
-                                outbox_now(m->ob), NULL);
+                                outbox_now(m->ob), NULL) == 0;
             imip_mail_free(&mail);
         }
         free(acc); free(dec); free(ten);
     }
     free(atts);
-    return rc;
+    return ok;
 }
 
 /* A CANCEL for attendee i alone (inside the caller's tx): its copy is
  * withdrawn while the meeting goes on for the others, so the message
  * lists only that attendee, carries SEQUENCE + 1 (newer than anything it
  * was sent) and says nothing about why. */
-int mtg_enqueue_cancel_to(meetings_t *m, const mtg_t *g, const city_t *city, size_t i)
+bool mtg_enqueue_cancel_to(meetings_t *m, const mtg_t *g, const city_t *city, size_t i)
 {
     imip_attendee_t *atts = xcalloc(g->natt ? g->natt : 1, sizeof *atts);
     imip_meeting_t im;
@@ -540,19 +541,19 @@ int mtg_enqueue_cancel_to(meetings_t *m, const mtg_t *g, const city_t *city, siz
     im.sequence = g->sequence + 1;
     imip_mail_t mail;
     char *err = NULL;
-    int rc = -1;
+    bool ok = false;
     if (!imip_build(&im, IMIP_CANCEL, &atts[i], NULL, &mail, &err)) {
         log_error("meetings: cannot build cancel for %s: %s", g->att[i].agency, err);
         free(err);
     } else {
-        rc = outbox_enqueue(m->st, &mail, g->id, "cancel", outbox_now(m->ob), NULL);
+        ok = outbox_enqueue(m->st, &mail, g->id, "cancel", outbox_now(m->ob), NULL) == 0;
         imip_mail_free(&mail);
     }
     free(atts);
-    return rc;
+    return ok;
 }
 
-int mtg_enqueue_text(meetings_t *m, int64_t meeting_id, const char *kind,
+bool mtg_enqueue_text(meetings_t *m, int64_t meeting_id, const char *kind,
                         const char *to, const char *subject, const char *body,
                         const char *seed)
 {
@@ -562,11 +563,11 @@ int mtg_enqueue_text(meetings_t *m, int64_t meeting_id, const char *kind,
                          tu_now(), &mail, &err)) {
         log_error("meetings: cannot build %s mail to %s: %s", kind, to, err);
         free(err);
-        return -1;
+        return false;
     }
-    int rc = outbox_enqueue(m->st, &mail, meeting_id, kind, outbox_now(m->ob), NULL);
+    bool ok = outbox_enqueue(m->st, &mail, meeting_id, kind, outbox_now(m->ob), NULL) == 0;
     imip_mail_free(&mail);
-    return rc;
+    return ok;
 }
 
 /* ------------------------------------------------------ parsing input */
@@ -863,7 +864,7 @@ static int64_t store_booking(meetings_t *m, const city_t *city, const book_req_t
             id = -1;
     mtg_t g;
     if (id > 0 && mtg_load(m, id, &g)) {
-        if (enqueue_meeting_mail(m, &g, city, IMIP_REQUEST) != 0 ||
+        if (!enqueue_meeting_mail(m, &g, city, IMIP_REQUEST) ||
             !mtg_audit_change(m, city, &g, "meeting-booked", b->actor))
             id = -1;
         mtg_free(&g);
@@ -981,7 +982,7 @@ static bool apply_change(meetings_t *m, const city_t *city, int64_t id, const ch
               store_meeting_set_place(m->st, id, loc, url);
     mtg_t g;
     if (ok && mtg_load(m, id, &g)) {
-        ok = enqueue_meeting_mail(m, &g, city, method) == 0 &&
+        ok = enqueue_meeting_mail(m, &g, city, method) &&
              mtg_audit_change(m, city, &g, method == IMIP_CANCEL ? "meeting-cancelled"
                                                                : "meeting-rescheduled", actor);
         mtg_free(&g);

@@ -62,7 +62,7 @@ static bool remove_attendee(const recheck_t *rc, const mtg_t *g, size_t i)
     char *detail = xasprintf("本人の同意により「%s」を%s（%s、会議 %lld）の出席者から外し、"
                              "取り消しの案内を送りました", city_agency_name(rc->city, id), g->type,
                              when, (long long)g->id);
-    bool ok = mtg_enqueue_cancel_to(rc->m, g, rc->city, i) == 0 &&
+    bool ok = mtg_enqueue_cancel_to(rc->m, g, rc->city, i) &&
               store_meeting_remove_attendee(rc->m->st, g->id, id) &&
               audit(rc, g->id, id, "attendee-removed", detail);
     if (ok)
@@ -73,7 +73,7 @@ static bool remove_attendee(const recheck_t *rc, const mtg_t *g, size_t i)
 }
 
 /* The notice to the secretariat: why, and what to do instead. */
-static int mail_withdrawn(const recheck_t *rc, const mtg_t *g, const char *when)
+static bool mail_withdrawn(const recheck_t *rc, const mtg_t *g, const char *when)
 {
     meetings_t *m = rc->m;
     char *body = xasprintf(
@@ -86,11 +86,11 @@ static int mail_withdrawn(const recheck_t *rc, const mtg_t *g, const char *when)
     char *subject = xasprintf("【要再調整】%s %s（本人の同意の取り消し）", g->case_id, g->type);
     char *seed = xasprintf("consent-withdrawn-%s-s%d-%lld", g->uid, g->sequence,
                            (long long)rc->now);
-    int r = mtg_enqueue_text(m, g->id, "replan", m->organizer_email, subject, body, seed);
+    bool ok = mtg_enqueue_text(m, g->id, "replan", m->organizer_email, subject, body, seed);
     free(body);
     free(subject);
     free(seed);
-    return r;
+    return ok;
 }
 
 static bool to_replan(const recheck_t *rc, const mtg_t *g)
@@ -99,7 +99,7 @@ static bool to_replan(const recheck_t *rc, const mtg_t *g)
     char *detail = xasprintf("本人の同意が取り消されたため、%s（%s、会議 %lld）を要再調整にし、"
                              "事務局に支援会議の検討を案内しました", g->type, when, (long long)g->id);
     bool ok = store_meeting_set_status(rc->m->st, g->id, MEETING_STATUS_REPLAN, rc->now) &&
-              mail_withdrawn(rc, g, when) == 0 &&
+              mail_withdrawn(rc, g, when) &&
               audit(rc, g->id, NULL, "meeting-replan", detail);
     if (ok)
         log_info("meetings: meeting %lld -> 要再調整 (本人's consent withdrawn)", (long long)g->id);

@@ -39,9 +39,9 @@ static bool queue_reminder(meetings_t *m, const city_t *city, const mtg_t *g)
     if (store_begin(m->st) != 0) { free(subject); free(seed); free(body); return false; }
     bool ok = store_meeting_mark_reminded(m->st, g->id, tu_now());
     if (ok && lead && imip_valid_email(lead->email))
-        ok = mtg_enqueue_text(m, g->id, "reminder", lead->email, subject, body, seed) == 0;
+        ok = mtg_enqueue_text(m, g->id, "reminder", lead->email, subject, body, seed);
     if (ok && (!lead || strcasecmp(lead->email, m->secretariat_email) != 0))
-        ok = mtg_enqueue_text(m, g->id, "reminder", m->secretariat_email, subject, body, seed) == 0;
+        ok = mtg_enqueue_text(m, g->id, "reminder", m->secretariat_email, subject, body, seed);
     if (!ok || store_commit(m->st) != 0) {
         store_rollback(m->st);
         ok = false;

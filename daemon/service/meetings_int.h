@@ -70,7 +70,9 @@ typedef struct mtg_block {
 json_t *mtg_suggestions(meetings_t *m, const city_t *city, const strvec_t *ids,
                         int minutes, int64_t from, int64_t except,
                         const mtg_block_t *block, int limit);
-int     mtg_enqueue_text(meetings_t *m, int64_t meeting_id, const char *kind,
+/* A plain-text mail into the outbox; false when it cannot be built or
+ * stored (logged). */
+bool    mtg_enqueue_text(meetings_t *m, int64_t meeting_id, const char *kind,
                          const char *to, const char *subject, const char *body,
                          const char *seed);
 
@@ -85,8 +87,9 @@ bool mtg_audit_change(meetings_t *m, const city_t *city, const mtg_t *g, const c
 /* The case behind a meeting (hook, registry, CASES_DIR); false when
  * unknown.  Free with meeting_case_free either way. */
 bool    mtg_lookup_case(meetings_t *m, const char *case_id, meeting_case_t *out);
-/* METHOD:CANCEL to attendee i only (consent withdrawn for it). */
-int     mtg_enqueue_cancel_to(meetings_t *m, const mtg_t *g, const city_t *city, size_t i);
+/* METHOD:CANCEL to attendee i only (consent withdrawn for it); false as
+ * mtg_enqueue_text. */
+bool    mtg_enqueue_cancel_to(meetings_t *m, const mtg_t *g, const city_t *city, size_t i);
 /* the follow-up timer (meetings_follow.c) */
 void mtg_on_monitor_timer(evutil_socket_t fd, short what, void *arg);
 

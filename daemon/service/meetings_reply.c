@@ -160,8 +160,8 @@ static void declined_ids(const mtg_t *g, const char *decliner, strvec_t *out)
  * overlaps the declined time, which stays busy for the decliners.  The
  * numbered suggestion lines as mailed go to *mailed (malloc'd) for the
  * meeting's history. */
-static int mail_replan(meetings_t *m, const city_t *city, const mtg_t *g, const char *decliner,
-                       char **mailed)
+static bool mail_replan(meetings_t *m, const city_t *city, const mtg_t *g, const char *decliner,
+                        char **mailed)
 {
     strvec_t ids, decliners;
     mtg_required_ids(g, &ids);
@@ -198,12 +198,12 @@ static int mail_replan(meetings_t *m, const city_t *city, const mtg_t *g, const 
                   (long long)g->id);
     char *subject = xasprintf("【要再調整】%s %s", g->case_id, g->type);
     char *seed = xasprintf("replan-%s-s%d-%s", g->uid, g->sequence, decliner);
-    int rc = mtg_enqueue_text(m, g->id, "replan", m->secretariat_email, subject, b.s, seed);
+    bool ok = mtg_enqueue_text(m, g->id, "replan", m->secretariat_email, subject, b.s, seed);
     free(subject); free(seed); free(when);
     strbuf_free(&b);
     json_decref(sugg);
     *mailed = lines.s ? strbuf_detach(&lines) : xstrdup("");
-    return rc;
+    return ok;
 }
 
 /* The answer and, for a decline that re-plans, the suggestions mailed,
@@ -242,7 +242,7 @@ static bool apply_partstat(meetings_t *m, const mtg_t *g, const mtg_att_t *a,
     bool ok = set_partstat(m, g->id, a->agency, ps, replied_by);
     if (ok && *replan)
         ok = store_meeting_set_status(m->st, g->id, MEETING_STATUS_REPLAN, tu_now()) && city &&
-             mail_replan(m, city, g, a->agency, &mailed) == 0;
+             mail_replan(m, city, g, a->agency, &mailed);
     if (ok)
         ok = audit_answer(m, city, g, a, ps, replied_by ? replied_by : via, via, mailed);
     free(mailed);
