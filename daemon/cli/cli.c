@@ -312,8 +312,13 @@ void cli_table_row(cli_table_t *t, const char *const *cells)
     t->nrows++;
 }
 
-void cli_table_each(size_t ncols, const char *const *headers, const json_t *arr, cli_row_fn row)
+void cli_table_each(size_t ncols, const char *const *headers, const json_t *arr, cli_row_fn row,
+                    const char *none)
 {
+    if (none && !json_array_size(arr)) {
+        printf("%s\n", none);
+        return;
+    }
     cli_table_t *t = cli_table_new(ncols, headers);
     size_t i;
     const json_t *item;

@@ -212,23 +212,17 @@ static int v_case_close(cli_t *c, int argc, char **argv)
     return cli_run_id_call(c, argc, argv, &k);
 }
 
+static void case_row(cli_table_t *t, size_t i, const json_t *k)
+{
+    cli_table_row(t, (const char *[]){cli_jstr(k, "id"), case_status_ja(cli_jstr(k, "status")),
+                                      *cli_jstr(k, "lead") ? cli_jstr(k, "lead") : "-",
+                                      cli_jstr(k, "title")});
+}
+
 static void show_cases(const json_t *resp)
 {
-    const json_t *cases = json_object_get(resp, "cases");
-    if (!json_array_size(cases)) {
-        printf("登録されたケースはありません (no cases)\n");
-        return;
-    }
-    const char *hdr[] = {"ケース", "状態", "主担当", "件名"};
-    cli_table_t *t = cli_table_new(4, hdr);
-    size_t i;
-    const json_t *k;
-    json_array_foreach(cases, i, k) {
-        const char *row[] = {cli_jstr(k, "id"), case_status_ja(cli_jstr(k, "status")),
-                             *cli_jstr(k, "lead") ? cli_jstr(k, "lead") : "-", cli_jstr(k, "title")};
-        cli_table_row(t, row);
-    }
-    cli_table_print(t);
+    cli_table_each(4, (const char *[]){"ケース", "状態", "主担当", "件名"},
+                   json_object_get(resp, "cases"), case_row, "登録されたケースはありません (no cases)");
 }
 
 static int v_cases(cli_t *c, int argc, char **argv)
@@ -328,28 +322,23 @@ static int v_propose(cli_t *c, int argc, char **argv)
 
 /* ---- decisions ------------------------------------------------------------ */
 
+static void decision_row(cli_table_t *t, size_t i, const json_t *d)
+{
+    const json_t *rv = json_object_get(d, "review");
+    char num[24], when[40];
+    snprintf(num, sizeof num, "%lld", (long long)json_integer_value(json_object_get(d, "id")));
+    iso_short(json_is_object(rv) ? cli_jstr(rv, "at") : cli_jstr(d, "created"), when, sizeof when);
+    const char *row[] = {num, cli_jstr(d, "case"), decision_status_ja(cli_jstr(d, "status")),
+                         cli_jstr(d, "proposed_lead"), json_is_object(rv) ? cli_jstr(rv, "lead") : "-",
+                         when, json_is_object(rv) && *cli_jstr(rv, "reason") ? cli_jstr(rv, "reason") : "-"};
+    cli_table_row(t, row);
+}
+
 static void show_decisions(const json_t *resp)
 {
-    const json_t *ds = json_object_get(resp, "decisions");
-    if (!json_array_size(ds)) {
-        printf("該当する決定はありません (no decisions)\n");
-        return;
-    }
-    const char *hdr[] = {"番号", "ケース", "状態", "提案", "主担当", "日時", "変更の理由"};
-    cli_table_t *t = cli_table_new(7, hdr);
-    size_t i;
-    const json_t *d;
-    json_array_foreach(ds, i, d) {
-        const json_t *rv = json_object_get(d, "review");
-        char num[24], when[40];
-        snprintf(num, sizeof num, "%lld", (long long)json_integer_value(json_object_get(d, "id")));
-        iso_short(json_is_object(rv) ? cli_jstr(rv, "at") : cli_jstr(d, "created"), when, sizeof when);
-        const char *row[] = {num, cli_jstr(d, "case"), decision_status_ja(cli_jstr(d, "status")),
-                             cli_jstr(d, "proposed_lead"), json_is_object(rv) ? cli_jstr(rv, "lead") : "-",
-                             when, json_is_object(rv) && *cli_jstr(rv, "reason") ? cli_jstr(rv, "reason") : "-"};
-        cli_table_row(t, row);
-    }
-    cli_table_print(t);
+    cli_table_each(7, (const char *[]){"番号", "ケース", "状態", "提案", "主担当", "日時", "変更の理由"},
+                   json_object_get(resp, "decisions"), decision_row,
+                   "該当する決定はありません (no decisions)");
 }
 
 static int v_decisions(cli_t *c, int argc, char **argv)

@@ -84,7 +84,7 @@ static void slot_row(cli_table_t *t, size_t i, const json_t *s)
 
 static void print_slots(const json_t *slots)
 {
-    cli_table_each(4, (const char *[]){"#", "日付", "時間", "任意参加 (optional)"}, slots, slot_row);
+    cli_table_each(4, (const char *[]){"#", "日付", "時間", "任意参加 (optional)"}, slots, slot_row, NULL);
 }
 
 static void blocker_row(cli_table_t *t, size_t i, const json_t *b)
@@ -101,7 +101,7 @@ static void print_blockers(const json_t *blocking)
 {
     if (!json_array_size(blocking)) return;
     printf("\n支障となっている必須機関 (blocking agencies):\n");
-    cli_table_each(4, (const char *[]){"機関", "名称", "不可の候補", "割合"}, blocking, blocker_row);
+    cli_table_each(4, (const char *[]){"機関", "名称", "不可の候補", "割合"}, blocking, blocker_row, NULL);
 }
 
 static void print_diagnostics(const json_t *diag)
@@ -174,7 +174,8 @@ static void hold_row(cli_table_t *t, size_t i, const json_t *h)
 
 static void print_holds(const json_t *holds)
 {
-    cli_table_each(4, (const char *[]){"番号", "日時", "機関", "期限 (expiry)"}, holds, hold_row);
+    cli_table_each(4, (const char *[]){"番号", "日時", "機関", "期限 (expiry)"}, holds, hold_row,
+                   "有効な仮押さえはありません (no active holds)");
 }
 
 static int v_hold_create(cli_t *c, int argc, char **argv)
@@ -222,8 +223,7 @@ static int v_holds(cli_t *c, int argc, char **argv)
     int rc = 0;
     if (st != 200) rc = cli_fail(st, resp);
     else if (!c->json) {
-        if (json_array_size(json_object_get(resp, "holds"))) print_holds(json_object_get(resp, "holds"));
-        else printf("有効な仮押さえはありません (no active holds)\n");
+        print_holds(json_object_get(resp, "holds"));
     }
     json_decref(resp);
     return rc;

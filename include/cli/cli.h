@@ -110,9 +110,11 @@ cli_table_t *cli_table_new(size_t ncols, const char *const *headers);
 void cli_table_row(cli_table_t *t, const char *const *cells);
 void cli_table_print(cli_table_t *t);     /* prints and frees */
 /* A table with one row per element of arr, added by row(t, i, item)
- * (with cli_table_row); printed and freed. */
+ * (with cli_table_row); printed and freed.  When arr is empty and none
+ * is not NULL, prints the line none instead. */
 typedef void (*cli_row_fn)(cli_table_t *t, size_t i, const json_t *item);
-void cli_table_each(size_t ncols, const char *const *headers, const json_t *arr, cli_row_fn row);
+void cli_table_each(size_t ncols, const char *const *headers, const json_t *arr, cli_row_fn row,
+                    const char *none);
 /* Display width of UTF-8 text (wide characters count 2). */
 size_t cli_text_width(const char *s);
 /* demo-city helper: iCalendar text with every date (year >= 2000)
