@@ -491,6 +491,13 @@ void feed_job_finish_ok(feed_job_t *job, char *state_json)
     job_end(job, FEED_OK, state_json);
 }
 
+void feed_job_finish_state(feed_job_t *job, json_t *state)
+{
+    char *text = json_dumps(state, JSON_COMPACT);
+    json_decref(state);
+    feed_job_finish_ok(job, text);
+}
+
 void feed_job_finish_unchanged(feed_job_t *job, char *state_json)
 {
     ivset_clear(&job->res.busy);

@@ -210,7 +210,7 @@ static char *store_resource(feed_job_t *job, collection_t *c, const dav_response
 
 /* ---- the end: union and state ------------------------------------------- */
 
-static char *state_dump(feed_job_t *job)
+static json_t *state_of(feed_job_t *job)
 {
     caldav_priv_t *p = priv_of(job);
     json_t *colls = json_array();
@@ -223,14 +223,11 @@ static char *state_dump(feed_job_t *job)
             json_object_set(o, "warnings", c->warnings);
         json_array_append_new(colls, o);
     }
-    json_t *st = json_pack("{s:i, s:s, s:I, s:I, s:s, s:o}", "v", 1, "url", job->url,
-                           "from", (json_int_t)job->req.window_from,
-                           "to", (json_int_t)job->req.window_to,
-                           "last_mode", p->any_full ? "full" : "sync",
-                           "collections", colls);
-    char *s = json_dumps(st, JSON_COMPACT);
-    json_decref(st);
-    return s;
+    return json_pack("{s:i, s:s, s:I, s:I, s:s, s:o}", "v", 1, "url", job->url,
+                     "from", (json_int_t)job->req.window_from,
+                     "to", (json_int_t)job->req.window_to,
+                     "last_mode", p->any_full ? "full" : "sync",
+                     "collections", colls);
 }
 
 /* The complete picture: busy time and warnings of every resource, those
@@ -254,7 +251,7 @@ static void finish(feed_job_t *job)
         }
     }
     ivset_clip(&job->res.busy, job->req.window_from, job->req.window_to);
-    feed_job_finish_ok(job, state_dump(job));
+    feed_job_finish_state(job, state_of(job));
 }
 
 static void next_collection(feed_job_t *job)
@@ -762,12 +759,18 @@ static bool load_state(feed_job_t *job)
     return ok;
 }
 
+bool feed_dav_http_url(feed_job_t *job)
+{
+    if (strncasecmp(job->url, "http://", 7) == 0 || strncasecmp(job->url, "https://", 8) == 0)
+        return true;
+    feed_job_fail(job, 0, "CalDAV の URL は http(s):// で指定してください (CalDAV needs http(s))");
+    return false;
+}
+
 static int caldav_start(feed_job_t *job)
 {
-    if (strncasecmp(job->url, "http://", 7) != 0 && strncasecmp(job->url, "https://", 8) != 0) {
-        feed_job_fail(job, 0, "CalDAV の URL は http(s):// で指定してください (CalDAV needs http(s))");
+    if (!feed_dav_http_url(job))
         return -1;
-    }
     caldav_priv_t *p = xcalloc(1, sizeof *p);
     strvec_init(&p->disc.found);
     job->priv = p;

@@ -58,18 +58,14 @@ static bool looks_like_xml(const char *s, size_t len)
 
 /* ---- the end ------------------------------------------------------------ */
 
-static char *state_dump(feed_job_t *job)
+static json_t *state_of(feed_job_t *job)
 {
     fb_priv_t *p = priv_of(job);
     json_t *colls = json_array();
     for (size_t i = 0; i < p->colls.n; i++)
         json_array_append_new(colls, json_string(p->colls.v[i]));
-    json_t *st = json_pack("{s:I, s:I, s:s, s:o}", "from", (json_int_t)job->req.window_from,
-                           "to", (json_int_t)job->req.window_to, "url", job->url,
-                           "collections", colls);
-    char *s = json_dumps(st, JSON_COMPACT);
-    json_decref(st);
-    return s;
+    return json_pack("{s:I, s:I, s:s, s:o}", "from", (json_int_t)job->req.window_from,
+                     "to", (json_int_t)job->req.window_to, "url", job->url, "collections", colls);
 }
 
 static void finish(feed_job_t *job)
@@ -78,7 +74,7 @@ static void finish(feed_job_t *job)
     job->res.has_covers = p->cov.declared;
     job->res.covers_from = p->cov.from;
     job->res.covers_to = p->cov.to;
-    feed_job_finish_ok(job, state_dump(job));
+    feed_job_finish_state(job, state_of(job));
 }
 
 /* The coverage of several calendars: where each one that declared a range
@@ -264,10 +260,8 @@ static void load_state(feed_job_t *job)
 
 static int caldav_fb_start(feed_job_t *job)
 {
-    if (strncasecmp(job->url, "http://", 7) != 0 && strncasecmp(job->url, "https://", 8) != 0) {
-        feed_job_fail(job, 0, "CalDAV の URL は http(s):// で指定してください (CalDAV needs http(s))");
+    if (!feed_dav_http_url(job))
         return -1;
-    }
     fb_priv_t *p = xcalloc(1, sizeof *p);
     strvec_init(&p->disc.found);
     strvec_init(&p->colls);

@@ -15,6 +15,7 @@
 #ifndef TSUNAGU_FEED_BACKEND_H
 #define TSUNAGU_FEED_BACKEND_H
 
+#include <jansson.h>
 #include <stdbool.h>
 
 #include "feed.h"
@@ -121,6 +122,9 @@ void feed_job_defer(feed_job_t *job, feed_defer_cb cb);
  * afterwards. */
 void feed_job_finish_ok(feed_job_t *job, char *state_json /* owned */);
 void feed_job_finish_unchanged(feed_job_t *job, char *state_json /* owned */);
+/* feed_job_finish_ok with the state as a JSON document (compact; the
+ * reference is taken). */
+void feed_job_finish_state(feed_job_t *job, json_t *state /* owned */);
 void feed_job_fail(feed_job_t *job, long http_status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -145,6 +149,9 @@ typedef struct feed_dav_discovery {
 } feed_dav_discovery_t;
 
 void feed_dav_discover(feed_job_t *job, feed_dav_found_cb found, feed_dav_fail_cb fail);
+/* A CalDAV backend's start: the feed URL must be http(s); false after
+ * feed_job_fail when it is not. */
+bool feed_dav_http_url(feed_job_t *job);
 /* May a URL that a redirect, discovery or a saved state leads to be
  * requested for job?  NULL when yes, else why not (malloc'd, Japanese
  * first, naming only the other URL's scheme://host:port).  Only the feed
