@@ -117,8 +117,6 @@ static bool need_rules(api_req_t *r)
 
 /* ---- small helpers ----------------------------------------------------- */
 
-static char *actor_of(const api_req_t *r) { return api_actor(r); }
-
 static void store_error(api_req_t *r)
 {
     store_rollback(r->d->store);
@@ -267,7 +265,7 @@ static void h_case_create(api_req_t *r)
         return;
     }
     json_t *doc = case_to_json(&c);
-    char *actor = actor_of(r);
+    char *actor = api_actor(r);
     bool ok = store_case_insert(r->d->store, c.id, doc, actor, tu_now());
     free(actor);
     json_decref(doc);
@@ -281,7 +279,7 @@ static bool update_case(api_req_t *r, const case_t *before, const case_t *c, jso
     store_t *st = r->d->store;
     meetings_t *m = meetings_current();
     json_t *doc = case_to_json(c);
-    char *actor = actor_of(r);
+    char *actor = api_actor(r);
     bool ok = store_begin(st) == 0 && store_case_update_doc(st, c->id, doc, tu_now()) &&
               (!m || meetings_case_updated(m, before, c, actor, changes)) &&
               store_commit(st) == 0;
@@ -472,7 +470,7 @@ static int64_t save_decision(api_req_t *r, const char *case_id, const char *lead
                              json_t *inputs, json_t *result)
 {
     store_t *st = r->d->store;
-    char *actor = actor_of(r);
+    char *actor = api_actor(r);
     const ruleset_t *rs = active_rules;
     store_decision_new_t d = { case_id, actor, rules_hash(rs), lead, inputs, result, tu_now() };
     int64_t id = -1;
@@ -661,7 +659,7 @@ static bool record_review(api_req_t *r, int64_t did, const char *case_id, const 
                           const char *lead, json_t *supports, const char *reason)
 {
     store_t *st = r->d->store;
-    char *actor = actor_of(r);
+    char *actor = api_actor(r);
     int64_t now = tu_now();
     bool ok = store_begin(st) == 0 &&
               store_decision_review(st, did, action, lead, supports, reason, actor, now) &&
