@@ -109,7 +109,11 @@ static size_t utf8_seq_len(const unsigned char *p, size_t avail)
     return n;
 }
 
-char *imip_header_sanitize(const char *s)
+/* s (NULL reads as "") a UTF-8 character at a time, invalid bytes
+ * dropped: put adds each character's text to the copy (malloc'd). */
+typedef void (*utf8_put_fn)(strbuf_t *b, const unsigned char *p, size_t n);
+
+static char *utf8_map(const char *s, utf8_put_fn put)
 {
     strbuf_t b;
     strbuf_init(&b);
@@ -118,43 +122,49 @@ char *imip_header_sanitize(const char *s)
     while (left > 0) {
         size_t n = utf8_seq_len(p, left);
         if (n == 0) { p++; left--; continue; }          /* drop bad byte */
-        if (n == 1 && (*p < 0x20 || *p == 0x7f))
-            strbuf_putc(&b, ' ');
-        else
-            strbuf_add(&b, p, n);
+        put(&b, p, n);
         p += n;
         left -= n;
     }
     return strbuf_detach(&b);
 }
 
+/* A control character becomes a space. */
+static void put_header(strbuf_t *b, const unsigned char *p, size_t n)
+{
+    if (n == 1 && (*p < 0x20 || *p == 0x7f))
+        strbuf_putc(b, ' ');
+    else
+        strbuf_add(b, p, n);
+}
+
+char *imip_header_sanitize(const char *s)
+{
+    return utf8_map(s, put_header);
+}
+
+/* TEXT escaping (RFC 5545 3.3.11); CR dropped, other controls a space. */
+static void put_ical_text(strbuf_t *b, const unsigned char *p, size_t n)
+{
+    if (n > 1) {
+        strbuf_add(b, p, n);
+        return;
+    }
+    switch (*p) {
+    case '\\': strbuf_puts(b, "\\\\"); break;
+    case ';': strbuf_puts(b, "\\;"); break;
+    case ',': strbuf_puts(b, "\\,"); break;
+    case '\n': strbuf_puts(b, "\\n"); break;
+    case '\r': break;
+    default:
+        if (*p < 0x20 || *p == 0x7f) strbuf_putc(b, ' ');
+        else strbuf_putc(b, (char)*p);
+    }
+}
+
 char *imip_ical_escape_text(const char *s)
 {
-    strbuf_t b;
-    strbuf_init(&b);
-    const unsigned char *p = (const unsigned char *)(s ? s : "");
-    size_t left = strlen((const char *)p);
-    while (left > 0) {
-        size_t n = utf8_seq_len(p, left);
-        if (n == 0) { p++; left--; continue; }
-        if (n == 1) {
-            switch (*p) {
-            case '\\': strbuf_puts(&b, "\\\\"); break;
-            case ';': strbuf_puts(&b, "\\;"); break;
-            case ',': strbuf_puts(&b, "\\,"); break;
-            case '\n': strbuf_puts(&b, "\\n"); break;
-            case '\r': break;
-            default:
-                if (*p < 0x20 || *p == 0x7f) strbuf_putc(&b, ' ');
-                else strbuf_putc(&b, (char)*p);
-            }
-        } else {
-            strbuf_add(&b, p, n);
-        }
-        p += n;
-        left -= n;
-    }
-    return strbuf_detach(&b);
+    return utf8_map(s, put_ical_text);
 }
 
 /* Parameter value (RFC 5545 3.2): no DQUOTE, no controls; always quoted. */
