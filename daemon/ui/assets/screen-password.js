@@ -4,7 +4,7 @@
 // The API's field errors (current / new) are shown next to their field.
 
 import { post } from './api.js';
-import { h, add, field, clearErrors, fieldError, errorSummary, notice, pageHeading, setTitle } from './ui.js';
+import { h, add, field, checkedForm, notice, pageHeading, setTitle } from './ui.js';
 import { passwordChanged } from './app.js';
 
 export async function render(main, ctx) {
@@ -22,24 +22,14 @@ export async function render(main, ctx) {
   add(main, pageHeading('パスワードの変更'));
   if (first) add(main, notice('info', h('p', {}, '最初に、ご自分だけが知っているパスワードに変更してください。')));
   add(main, form);
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    clearErrors(form);
+  checkedForm(form, () => {
     const errors = [];
     if (!cur.value) errors.push({ id: 'pw-current', message: 'パスワードを入力してください' });
     if ([...fresh.value].length < 10) errors.push({ id: 'pw-new', message: '新しいパスワードは10文字以上にしてください' });
     else if (fresh.value !== again.value) errors.push({ id: 'pw-again', message: '確認のパスワードが一致しません' });
-    if (!errors.length) {
-      try {
-        await post('/v1/session/password', { current: cur.value, new: fresh.value });
-        passwordChanged();
-        return;
-      } catch (e) {
-        if (e.status === 401) return;
-        errors.push({ id: e.field === 'current' ? 'pw-current' : e.field === 'new' ? 'pw-new' : null, message: e.message });
-      }
-    }
-    errors.forEach((e) => e.id && fieldError(e.id, e.message));
-    errorSummary(form, errors);
-  });
+    return errors;
+  }, async () => {
+    await post('/v1/session/password', { current: cur.value, new: fresh.value });
+    passwordChanged();
+  }, (e) => ({ id: e.field === 'current' ? 'pw-current' : e.field === 'new' ? 'pw-new' : null, message: e.message }));
 }

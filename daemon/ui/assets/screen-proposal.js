@@ -10,7 +10,7 @@
 
 import { get, post, enc } from './api.js';
 import { h, add, clear, field, select, notice, pageHeading, setTitle, fmtDateTime, statusBadge,
-         clearErrors, fieldError, errorSummary } from './ui.js';
+         checkedForm } from './ui.js';
 import { vocabulary, agencyLabel } from './vocab.js';
 import { proposalError } from './screen-case.js';
 
@@ -76,21 +76,15 @@ function reviewForm(d, v, ctx, res) {
       if (e.status !== 401) clear(status).append(notice('error', h('p', {}, e.message)));
     }
   });
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    clearErrors(form);
+  checkedForm(form, () => {
     const errs = [];
     if (!lead.value) errs.push({ id: 'override-lead', message: '主担当にする機関を選んでください' });
     if (!reason.value.trim()) errs.push({ id: 'override-reason', message: '変更する理由を書いてください' });
-    if (!errs.length) {
-      try { await post(`/v1/decisions/${d.id}/override`, { lead: lead.value, reason: reason.value }); done(); return; } catch (e) {
-        if (e.status === 401) return;
-        errs.push({ id: e.code === 'reason-required' ? 'override-reason' : 'override-lead', message: e.message });
-      }
-    }
-    errs.forEach((e) => fieldError(e.id, e.message));
-    errorSummary(form, errs);
-  });
+    return errs;
+  }, async () => {
+    await post(`/v1/decisions/${d.id}/override`, { lead: lead.value, reason: reason.value });
+    done();
+  }, (e) => ({ id: e.code === 'reason-required' ? 'override-reason' : 'override-lead', message: e.message }));
   return h('section', { class: 'no-print', 'aria-labelledby': 'review-heading' },
     h('h2', { id: 'review-heading' }, '承認'), status,
     h('div', { class: 'actions' }, approve), form);

@@ -6,7 +6,7 @@
 
 import { get, post, enc } from './api.js';
 import { h, add, clear, field, select, notice, pageHeading, roleLabel, setTitle, fmtDateTime,
-         clearErrors, fieldError, errorSummary } from './ui.js';
+         checkedForm } from './ui.js';
 import { vocabulary } from './vocab.js';
 
 function secretNotice(name, password, what) {
@@ -50,23 +50,13 @@ export async function render(main, ctx) {
     field('user-role', '役割', role, { required: true }),
     h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'add-user' }, '追加する')));
   add(main, form);
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    clearErrors(form);
+  checkedForm(form, () => {
     const errs = [];
     if (!name.value.trim()) errs.push({ id: 'user-name', message: 'アカウント名を入力してください' });
     if (!role.value) errs.push({ id: 'user-role', message: '役割を選んでください' });
-    if (!errs.length) {
-      try {
-        const r = await post('/v1/users', { name: name.value.trim(), role: role.value });
-        redraw(secretNotice(r.name, r.password, 'アカウントを作成しました'));
-        return;
-      } catch (e) {
-        if (e.status === 401) return;
-        errs.push({ id: e.field === 'role' ? 'user-role' : 'user-name', message: e.message });
-      }
-    }
-    errs.forEach((e) => fieldError(e.id, e.message));
-    errorSummary(form, errs);
-  });
+    return errs;
+  }, async () => {
+    const r = await post('/v1/users', { name: name.value.trim(), role: role.value });
+    redraw(secretNotice(r.name, r.password, 'アカウントを作成しました'));
+  }, (e) => ({ id: e.field === 'role' ? 'user-role' : 'user-name', message: e.message }));
 }

@@ -116,6 +116,30 @@ export function errorSummary(container, errors, title) {
   return box;
 }
 
+// A form that is checked, then sent.  On submit: check() returns the
+// errors [{id, message}] found before sending; with none, send() runs;
+// when it throws, apiError(e) turns the ApiError into one more {id,
+// message} (a 401 shows nothing: the app is on its way to ログイン).
+// Errors are shown beside their fields and in the summary.
+export function checkedForm(form, check, send, apiError) {
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    const errs = check();
+    if (!errs.length) {
+      try {
+        await send();
+        return;
+      } catch (e) {
+        if (e.status === 401) return;
+        errs.push(apiError(e));
+      }
+    }
+    errs.forEach((e) => e.id && fieldError(e.id, e.message));
+    errorSummary(form, errs);
+  });
+}
+
 export function focusField(id) {
   const el = document.getElementById(id);
   if (!el) return;
