@@ -193,6 +193,21 @@ int cli_run_id_call(cli_t *c, int argc, char **argv, const cli_id_call_t *k)
     return rc;
 }
 
+int cli_run_id_delete(cli_t *c, int argc, char **argv, const char *verb, const char *args,
+                      const char *prefix, const char *before, const char *after)
+{
+    const char *id = cli_arg(argc, argv, 0);
+    if (!id)
+        return cli_usage(verb, args);
+    json_t *resp = NULL;
+    long st = cli_call_id(c, "DELETE", prefix, id, "", NULL, &resp);
+    int rc = st == 204 ? 0 : cli_fail(st, resp);
+    if (st == 204)
+        printf("%s%s%s\n", before, id, after);
+    json_decref(resp);
+    return rc;
+}
+
 long cli_send_file(cli_t *c, const char *method, const char *path, const char *file,
                    char **raw, json_t **resp)
 {

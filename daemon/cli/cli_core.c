@@ -520,18 +520,8 @@ static int v_token_list(cli_t *c, int argc, char **argv)
 
 static int v_token_revoke(cli_t *c, int argc, char **argv)
 {
-    const char *id = cli_arg(argc, argv, 0);
-    if (!id)
-        return cli_usage("token revoke", "番号 (ID)");
-    json_t *resp = NULL;
-    long st = cli_call_id(c, "DELETE", "/v1/tokens", id, "", NULL, &resp);
-    int rc = 0;
-    if (st != 204)
-        rc = cli_fail(st, resp);
-    else
-        printf("トークン #%s を無効にしました (revoked)\n", id);
-    json_decref(resp);
-    return rc;
+    return cli_run_id_delete(c, argc, argv, "token revoke", "番号 (ID)", "/v1/tokens",
+                             "トークン #", " を無効にしました (revoked)");
 }
 
 static void show_health(const json_t *resp)

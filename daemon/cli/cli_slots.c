@@ -231,15 +231,8 @@ static int v_holds(cli_t *c, int argc, char **argv)
 
 static int v_hold_delete(cli_t *c, int argc, char **argv)
 {
-    const char *id = cli_arg(argc, argv, 0);
-    if (!id)
-        return cli_usage("hold delete", "番号");
-    json_t *resp = NULL;
-    long st = cli_call_id(c, "DELETE", "/v1/holds", id, "", NULL, &resp);
-    int rc = st == 204 ? 0 : cli_fail(st, resp);
-    if (st == 204) printf("仮押さえ %s を解除しました (hold deleted)\n", id);
-    json_decref(resp);
-    return rc;
+    return cli_run_id_delete(c, argc, argv, "hold delete", "番号", "/v1/holds",
+                             "仮押さえ ", " を解除しました (hold deleted)");
 }
 
 const cli_verb_t cli_slots_verbs[] = {

@@ -86,6 +86,10 @@ typedef struct cli_id_call {
     void      (*show)(const json_t *resp);
 } cli_id_call_t;
 int  cli_run_id_call(cli_t *c, int argc, char **argv, const cli_id_call_t *k);
+/* A verb "VERB ID" that is DELETE <prefix>/<ID>, answered 204: prints
+ * before, the ID and after on one line (else cli_fail).  0 or 1. */
+int  cli_run_id_delete(cli_t *c, int argc, char **argv, const char *verb, const char *args,
+                       const char *prefix, const char *before, const char *after);
 /* Send a local file's text as the body, as is (so the daemon's 400 names
  * any faulty field).  Returns the HTTP status, or -1 when the file cannot
  * be read ("エラー: ... を読めません" printed).  *raw gets the response
