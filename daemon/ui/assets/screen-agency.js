@@ -5,8 +5,9 @@
 // for its own agency on its ホーム (renderOwnAgency, with the meetings.ics
 // subscription address added).
 //
-// Feeds: state (正常 / 取得中 / 失敗), last success, next poll, and for a
-// failing feed the daemon's own advice (feed JSON "advice", from the one
+// Feeds: state (正常 / 取得中 / 失敗, and 古い可能性 for a feed in state ok
+// not fetched for over 3 poll intervals: its "stale"), last success, next
+// poll, and for a failing feed the daemon's own advice (feed JSON "advice", from the one
 // table in calendars/feed_explain.c) with the raw error folded away.
 // 更新 posts /v1/feeds/{id}/refresh (staff with ?force=1, agencies wait
 // out the backoff and see the API's 429 sentence), then polls the feed
@@ -39,11 +40,14 @@ function feedCells(f, staff, onRefresh) {
   btn.addEventListener('click', () => onRefresh(btn));
   return [
     h('th', { scope: 'row' }, h('span', { class: 'feed-id' }, f.id), h('br'), h('span', { class: 'sched-meta' }, KIND[f.kind] || f.kind)),
-    h('td', {}, stateBadge(f), f.state === 'failing' && f.failures > 1 ? h('span', { class: 'sched-meta' }, ` ${f.failures}回続けて失敗`) : null),
+    h('td', {}, stateBadge(f), f.state === 'failing' && f.failures > 1 ? h('span', { class: 'sched-meta' }, ` ${f.failures}回続けて失敗`) : null,
+      f.stale ? h('span', { class: 'badge badge--feed-stale' }, '古い可能性') : null),
     h('td', {}, f.last_success ? fmtDateTime(f.last_success) : 'まだありません',
       f.state === 'failing' && f.last_success ? h('p', { class: 'sched-meta' }, 'それ以降は前回のデータで判断しています') : null),
     h('td', {}, f.next_poll ? fmtDateTime(f.next_poll) : '—'),
-    h('td', {}, advice || (f.state === 'pending' ? h('span', {}, '取得を待っています') : h('span', {}, '問題はありません'))),
+    h('td', {}, advice || (f.stale ? h('div', { class: 'advice' }, h('p', { class: 'advice__text' }, `${f.stale_text}。`,
+      'しばらく取得できていません。つなぐが動いているか、カレンダーのサーバーが応答しているかを確認してください。'))
+      : f.state === 'pending' ? h('span', {}, '取得を待っています') : h('span', {}, '問題はありません'))),
     h('td', {}, btn, h('p', { class: 'refresh-result', 'aria-live': 'polite' })),
   ];
 }
@@ -84,11 +88,12 @@ async function refreshFeed(f, staff, row, draw) {
 export function feedTable(feeds, staff, caption) {
   const body = h('tbody');
   for (const f0 of feeds) {
-    const row = h('tr', { 'data-feed': f0.id, class: f0.state === 'failing' ? 'feed--failing' : null });
+    const cls = (f) => (f.state === 'failing' ? 'feed--failing' : f.stale ? 'feed--stale' : '');
+    const row = h('tr', { 'data-feed': f0.id, class: cls(f0) || null });
     const draw = (f) => {
       if (f !== f0) Object.assign(f0, f);          // a redraw of the whole list shows it too
       clear(row).append(...feedCells(f, staff, () => refreshFeed(f, staff, row, draw)));
-      row.className = f.state === 'failing' ? 'feed--failing' : '';
+      row.className = cls(f);
     };
     draw(f0);
     body.append(row);
@@ -125,6 +130,7 @@ export function busyWeek(doc, today) {
     const stale = failing.filter((id) => feed[id] && feed[id].last_success);
     const none = [...failing.filter((id) => !stale.includes(id)), ...(b.pending || []).filter((id) => !failing.includes(id))];
     if (stale.length) warn.append(notice('warn', h('p', {}, `取得に失敗しているカレンダーがあります (${stale.join('、')})。前回取得できたデータを表示しています。`)));
+    if (b.stale) warn.append(notice('warn', h('p', {}, `${b.stale_text}。しばらく取得できていないカレンダーがあります (${(b.stale_calendars || []).join('、')})。その後の予定の変更は反映されていません。`)));
     if (none.length) warn.append(notice('warn', h('p', {}, `まだ取得できていないカレンダーがあります (${none.join('、')})。その予定は表示されていません (空いているとは限りません)。`)));
     const busy = spans(b.busy);
     let lo = 8 * 60, hi = 18 * 60;
