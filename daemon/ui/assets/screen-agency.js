@@ -15,7 +15,9 @@
 //
 // The week: GET /v1/agencies/{id}/busy for Monday to Monday, drawn as
 // seven day columns (busy only, never titles; time outside the agency's
-// hours hatched grey; a day off labelled 休み), with 前の週 / 次の週, and
+// hours hatched grey; a day off labelled with its name from the answer's
+// days_off, as in the 日程調整 grid: the holiday's name, 年末年始 or
+// 閉庁日, else 休み), with 前の週 / 次の週, and
 // the same busy time as a text list per day (the drawing is aria-hidden).
 
 import { get, post, del, enc } from './api.js';
@@ -133,9 +135,10 @@ export function busyWeek(doc, today) {
     if (b.stale) warn.append(notice('warn', h('p', {}, `${b.stale_text}。しばらく取得できていないカレンダーがあります (${(b.stale_calendars || []).join('、')})。その後の予定の変更は反映されていません。`)));
     if (none.length) warn.append(notice('warn', h('p', {}, `まだ取得できていないカレンダーがあります (${none.join('、')})。その予定は表示されていません (空いているとは限りません)。`)));
     const busy = spans(b.busy);
+    const off = Object.fromEntries((b.days_off || []).map((x) => [x.date, x.label]));   // 祝日の名前, 年末年始, 閉庁日
     let lo = 8 * 60, hi = 18 * 60;
     for (const d of days) {
-      const hr = hoursOf(doc, weekday(d));
+      const hr = off[d] ? null : hoursOf(doc, weekday(d));
       if (hr) { lo = Math.min(lo, Math.floor(hr[0] / 60) * 60); hi = Math.max(hi, Math.ceil(hr[1] / 60) * 60); }
     }
     const pct = (m) => `${(100 * (Math.max(lo, Math.min(hi, m)) - lo)) / (hi - lo)}%`;
@@ -149,17 +152,18 @@ export function busyWeek(doc, today) {
     grid.append(ticks);
     const list = h('ul', { class: 'week-list' });
     for (const d of days) {
-      const hr = hoursOf(doc, weekday(d));
+      const hr = off[d] ? null : hoursOf(doc, weekday(d));
       const col = h('div', { class: 'week-col' });
-      if (!hr) col.append(h('div', { class: 'week-off week-off--day' }, h('span', {}, '休み')));
+      if (!hr) col.append(h('div', { class: `week-off week-off--day${off[d] ? ' week-holiday' : ''}` }, h('span', {}, off[d] || '休み')));
       else {
         if (hr[0] > lo) col.append(place(h('div', { class: 'week-off' }), lo, hr[0]));
         if (hr[1] < hi) col.append(place(h('div', { class: 'week-off' }), hr[1], hi));
       }
       const todays = busy[d] || [];
       for (const [a, z] of todays) if (Math.min(z, hi) > Math.max(a, lo)) col.append(place(h('div', { class: 'week-busy' }), Math.max(a, lo), Math.min(z, hi)));
-      grid.append(h('div', { class: 'week-day' }, h('div', { class: 'week-head' }, fmtDate(d)), col));
-      const hoursText = hr ? `勤務 ${hhmm(hr[0])}〜${hhmm(hr[1])}` : '休み';
+      grid.append(h('div', { class: 'week-day' }, h('div', { class: 'week-head' }, fmtDate(d),
+        off[d] ? h('span', { class: 'week-dayoff-label' }, off[d]) : null), col));
+      const hoursText = hr ? `勤務 ${hhmm(hr[0])}〜${hhmm(hr[1])}` : off[d] ? `休み: ${off[d]}` : '休み';
       list.append(h('li', {}, h('strong', {}, fmtDate(d)), ` (${hoursText}): `,
         todays.length ? `予定あり ${todays.map(([a, z]) => `${hhmm(a)}〜${z >= 1440 ? '24:00' : hhmm(z)}`).join('、')}` : '予定なし'));
     }

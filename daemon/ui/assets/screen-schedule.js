@@ -164,7 +164,7 @@ function drawGrid(rows, days, cands, onChoose) {
   const mid = Math.round((DAY_START + DAY_END) / 120) * 60;
   const grid = hs('div', { class: 'sched-grid', role: 'group', 'aria-label': '出席機関の予定と候補 (矢印キーで候補を移動、Enterで選択)',
     css: `--days:${days.length}` });
-  grid.append(h('div', { class: 'sched-corner', 'aria-hidden': 'true' }, '機関 / 日付'));
+  const names = h('div', { class: 'sched-names' }, h('div', { class: 'sched-corner', 'aria-hidden': 'true' }, '機関 / 日付'));
   for (const d of days) {
     const off = rows.length && rows.every((r) => r.off[d]) ? rows[0].off[d] : null;    // everyone's day off
     grid.append(h('div', { class: `sched-day${off ? ' sched-day--off' : ''}`, 'aria-hidden': 'true' }, fmtDate(d),
@@ -176,7 +176,7 @@ function drawGrid(rows, days, cands, onChoose) {
   rows.forEach((r, ri) => {
     const st = r.diag && (r.diag.status === 'ok' && r.diag.stale ? 'stale' : r.diag.status);   // ok but not fetched for long
     const warn = st && st !== 'ok';
-    grid.append(h('div', { class: `sched-who${warn ? ' sched-who--warn' : ''}` },
+    names.append(h('div', { class: `sched-who${warn ? ' sched-who--warn' : ''}` },
       h('strong', {}, r.name), ' ', h('span', { class: `badge ${r.required ? 'badge--ok' : 'badge--pending'}` }, r.required ? '必須' : '任意'),
       h('div', { class: 'sched-meta' },
         r.need > 1 ? `${r.ncal}人中${r.need}人 ` : null,
@@ -213,6 +213,7 @@ function drawGrid(rows, days, cands, onChoose) {
           b.addEventListener('click', () => onChoose(i));
           cell.append(b);
           cell.removeAttribute('aria-hidden');
+          cell.classList.add('sched-cell--cands');      // above the rows below, which the outline spans
         }
       }
       grid.append(cell);
@@ -234,7 +235,18 @@ function drawGrid(rows, days, cands, onChoose) {
     btns[to].focus();
     btns[to].scrollIntoView({ block: 'nearest', inline: 'nearest' });
   });
-  return grid;
+  return [names, grid];
+}
+
+// The names column beside the box that scrolls the days sideways.  The
+// names are not a sticky column over the days: nothing can sit under
+// them, so a candidate scrolled out of sight is outside the scroll box,
+// and focus, scrollIntoView or a mouse tool's click bring it fully into
+// view (with a sticky column it stayed "in view" underneath, and a click
+// landed on the name).  Both parts have the same row heights.
+function gridFrame([names, grid]) {
+  return h('div', { class: 'sched-frame' }, names,
+    h('div', { class: 'sched-scroll', tabindex: '0', role: 'region', 'aria-labelledby': 'grid-heading' }, grid));   // scrolls by keyboard too
 }
 
 // The fields are those of slot_result_to_json (calendars/slots_json.c):
@@ -389,8 +401,7 @@ export async function render(main, ctx) {
         h('span', { class: 'key key--busy' }), '予定あり ', h('span', { class: 'key key--held' }), '仮押さえ ',
         h('span', { class: 'key key--booked' }), '予約済みの会議 ', h('span', { class: 'key key--off' }), '勤務時間外・休み ',
         h('span', { class: 'key key--warn' }), '取得できていない・古い (空きとは扱いません) ', h('span', { class: 'key key--cand' }), '候補'),
-      h('div', { class: 'sched-scroll', tabindex: '0', role: 'region', 'aria-labelledby': 'grid-heading' },    // scrolls by keyboard too
-        drawGrid(rows, days, cands, choose)));
+      gridFrame(drawGrid(rows, days, cands, choose)));
     if (cands.length) {
       out.append(h('h3', { id: 'cand-heading' }, `候補 ${cands.length}件 (よい順)`),
         h('ol', { class: 'cand-list', 'aria-labelledby': 'cand-heading' }, cands.map((s, i) => h('li', {},
