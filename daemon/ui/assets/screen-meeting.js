@@ -129,7 +129,7 @@ export async function render(main, ctx) {
     atts.map((a) => h('tr', {},
       h('th', { scope: 'row' }, a.name || a.agency), h('td', {}, a.required ? '必須' : '任意'),
       h('td', {}, partstatBadge(a.partstat)), h('td', {}, a.replied_at ? fmtDateTime(a.replied_at) : '—'),
-      staff ? h('td', {}, a.replied_by || (a.replied_at ? '出欠リンク' : '—')) : null)), 'attendees'));
+      staff ? h('td', {}, a.replied_by ? actorLabel(a.replied_by) : (a.replied_at ? '出欠リンク' : '—')) : null)), 'attendees'));
 
   if (staff) {
     const dl = m.delivery || [];

@@ -42,7 +42,7 @@ const STATUS = {                 // short, to fit the row; the API's own sentenc
   pending: '未取得 (空きとは扱いません)',
   'no-calendars': 'カレンダーが登録されていません',
   never: '取得に失敗 (未取得: 空きとは扱いません)',
-  stale: '予定が古い可能性 (空きとは扱いません)',
+  stale: '予定が古い可能性',             // the age is on the line above, the API's sentence in 注意
 };
 
 const pad = (n) => String(n).padStart(2, '0');

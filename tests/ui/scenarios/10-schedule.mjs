@@ -289,7 +289,7 @@ export default function scenarios({ BASE, ROOT, state, assert, adminApi, person,
       const row = rowOf(page, '福祉政策課');
       assert((await row.getAttribute('class')).includes('sched-who--warn'), 'the row is marked');
       const text = await row.innerText();
-      assert(text.includes('予定が古い可能性 (空きとは扱いません)') && text.includes('データ: 2時間前'), `the row says why and how old: ${text}`);
+      assert(text.includes('⚠ 予定が古い可能性') && text.includes('データ: 2時間前'), `the row says why and how old: ${text}`);
       assert(await page.locator('.sched-cell--warn').count() === 10, 'its ten days are hatched, and no other row\'s');
       await page.getByText('kyodo: 予定が古い可能性があります（最終取得：12月1日(火) 07:00、2時間前）', { exact: false }).waitFor();
       await screen(page, 'schedule-stale-feed');

@@ -8,7 +8,9 @@
 // advice (認証に失敗しました…); then it serves an HTML page and 更新
 // shows, without a page reload, that the URL is not iCalendar.  The staff
 // agency page shows its busy week (前の週 / 次の週), with the days off
-// named (年末年始, 元日) there and on 自分の機関, also at 390 px.  A screen
+// named (年末年始, 元日) there and on 自分の機関, also at 390 px, and a stale
+// calendar marked (the API's mark put into the answers: the clock is
+// pinned here; itest_stale makes it for real).  A screen
 // still loading (its answer delayed with page.route) when the person
 // navigates elsewhere does not draw over the new one.  The kodomo account's
 // ホーム shows its own feed with the same advice (its own 更新 waits out
@@ -171,6 +173,37 @@ export default function ({ BASE, ROOT, assert, adminApi, person, screen, login }
       await own.locator('.week-head', { hasText: '元日' }).waitFor();
       await screen(own, 'own-agency-week-holidays');
       await own.context().close();
+    }],
+
+    ['機関: a stale calendar (ok, but not fetched for hours) is marked in the table and above the week', async () => {
+      // the e2e daemon's clock is pinned, so the API's stale mark (made for
+      // real in itest_stale) is put into the answers the page receives
+      const page = await person();
+      await login(page, 'tanaka', 'coord-sakura-2026');
+      await page.getByRole('heading', { name: 'ホーム' }).waitFor();
+      const text = '予定が古い可能性があります（最終取得：12月1日(火) 07:00、2時間前）';
+      await page.route('**/v1/agencies/houkatsu-hokubu', async (route) => {
+        const res = await route.fetch();
+        const body = await res.json();
+        Object.assign(body.feeds[0], { stale: true, stale_age_seconds: 7200, stale_text: text, last_success: '2026-12-01T07:00:00+09:00' });
+        await route.fulfill({ response: res, json: body });
+      });
+      await page.route('**/v1/agencies/houkatsu-hokubu/busy?*', async (route) => {
+        const res = await route.fetch();
+        const body = await res.json();
+        Object.assign(body, { stale: true, stale_calendars: ['houkatsu-hokubu'], stale_age_seconds: 7200, stale_text: text });
+        await route.fulfill({ response: res, json: body });
+      });
+      await page.goto(`${BASE}/#/agencies/houkatsu-hokubu`);
+      await page.locator('.week-list li').first().waitFor();
+      const row = page.locator('tr[data-feed="houkatsu-hokubu"]');
+      assert((await row.getAttribute('class')) === 'feed--stale', 'the row is marked');
+      assert(await row.getByText('古い可能性', { exact: true }).count() === 1, 'a badge beside 正常');
+      await row.getByText(`${text}。しばらく取得できていません`, { exact: false }).waitFor();
+      await page.locator('.week').getByText('しばらく取得できていないカレンダーがあります (houkatsu-hokubu)', { exact: false }).waitFor();
+      await screen(page, 'agency-stale-feed');
+      await page.unrouteAll({ behavior: 'ignoreErrors' });
+      await page.context().close();
     }],
 
     ['a screen still loading when the person navigates away does not draw over the new screen', async () => {
