@@ -330,6 +330,17 @@ static json_t *agency_busy_json(api_req_t *r, const char *id, int64_t from, int6
         "days_off", days_off_json(tsunagud_city(r->d), id, from, to, zone),
         "failing", ids_where(&w.ab, w.ab.failing), "pending", ids_where(&w.ab, w.ab.pending),
         "data_as_of", api_time_json(w.ab.oldest_success, zone, true));
+    /* calendars in state ok not fetched again for too long */
+    int64_t now = tu_now();
+    agency_busy_mark_stale(&w.ab, now, feeds_stale_after(r->d->config));
+    json_object_set_new(j, "stale", json_boolean(w.ab.any_stale));
+    if (w.ab.any_stale) {
+        json_object_set_new(j, "stale_calendars", ids_where(&w.ab, w.ab.stale));
+        char *t = feeds_stale_text(w.ab.stale_success, now, zone);
+        json_object_set_new(j, "stale_age_seconds", json_integer((json_int_t)(now - w.ab.stale_success)));
+        json_object_set_new(j, "stale_text", json_string(t));
+        free(t);
+    }
     ivset_free(&held);
     ivset_free(&booked);
     agency_window_free(&w);

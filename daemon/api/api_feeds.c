@@ -13,6 +13,9 @@
  * free/busy document declared (VFREEBUSY DTSTART/DTEND), else null.  An agency token asking for another
  * agency's feed gets 403.  "advice" is last_error explained in plain
  * Japanese with what to fix (feed_explain.h), null while there is none.
+ * "stale" is true for a feed in state ok whose last success is older
+ * than 3 poll intervals (feeds_is_stale), with stale_age_seconds and
+ * stale_text, the Japanese warning.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,8 +90,25 @@ static json_t *advice_json(const store_feed_t *f)
     return a ? json_pack("{s:s, s:s}", "code", a->code, "text", a->text) : json_null();
 }
 
-/* A feeds row -> JSON. */
-static json_t *feed_row_json(const store_feed_t *f, const tz_t *zone)
+/* stale (feeds_is_stale): true with its age in seconds and a Japanese
+ * warning, or false. */
+static void stale_json(json_t *j, const store_feed_t *f, const tz_t *zone, int64_t now,
+                       int64_t stale_after)
+{
+    bool stale = feeds_is_stale(strcmp(f->state, "ok") == 0, f->has_last_success,
+                                f->last_success, now, stale_after);
+    json_object_set_new(j, "stale", json_boolean(stale));
+    if (!stale)
+        return;
+    char *t = feeds_stale_text(f->last_success, now, zone);
+    json_object_set_new(j, "stale_age_seconds", json_integer((json_int_t)(now - f->last_success)));
+    json_object_set_new(j, "stale_text", json_string(t));
+    free(t);
+}
+
+/* A feeds row -> JSON, at now with the staleness threshold stale_after. */
+static json_t *feed_row_json(const store_feed_t *f, const tz_t *zone, int64_t now,
+                             int64_t stale_after)
 {
     char *url = api_redact_url(f->url);
     json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:i, s:o, s:o}",
@@ -105,6 +125,7 @@ static json_t *feed_row_json(const store_feed_t *f, const tz_t *zone)
     json_object_set_new(j, "covers", covers_json(f, zone));
     json_object_set_new(j, "intervals", json_integer(f->intervals));
     json_object_set_new(j, "advice", advice_json(f));
+    stale_json(j, f, zone, now, stale_after);
     free(url);
     return j;
 }
@@ -114,7 +135,7 @@ json_t *api_feed_json(api_req_t *r, const char *id)
     store_feed_t f;
     if (!store_feed_get(r->d->store, id, &f))
         return NULL;
-    json_t *j = feed_row_json(&f, api_zone(r));
+    json_t *j = feed_row_json(&f, api_zone(r), tu_now(), feeds_stale_after(r->d->config));
     store_feed_free(&f);
     return j;
 }
@@ -189,9 +210,10 @@ static void h_feed_list(api_req_t *r)
     }
     json_t *arr = json_array();
     const tz_t *zone = api_zone(r);
+    int64_t now = tu_now(), stale_after = feeds_stale_after(r->d->config);
     bool more = (long)n > limit;
     for (size_t i = 0; i < n && (long)i < limit; i++)
-        json_array_append_new(arr, feed_row_json(&rows[i], zone));
+        json_array_append_new(arr, feed_row_json(&rows[i], zone, now, stale_after));
     store_feeds_free(rows, n);
     api_reply_json(r, 200, json_pack("{s:o, s:o}", "feeds", arr, "next_offset",
                                      more ? json_integer(offset + limit) : json_null()));

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "feeds.h"
 #include "log.h"
 #include "slots.h"
 #include "slots_store.h"
@@ -73,7 +74,8 @@ static void h_slots(api_req_t *r)
     }
     char err[256] = "";
     json_t *resp = slots_store_answer_cached(r->d->store, city, &q, tu_now(), slot_cache,
-                                             except, err, sizeof err);
+                                             except, feeds_stale_after(r->d->config),
+                                             err, sizeof err);
     slot_query_free(&q);
     size_t hits, misses;
     slot_cache_stats(slot_cache, &hits, &misses);

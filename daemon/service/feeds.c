@@ -38,6 +38,7 @@
 #include "feeds.h"
 #include "store_feeds.h"
 #include "log.h"
+#include "slots.h"
 #include "strmap.h"
 #include "util.h"
 
@@ -805,6 +806,7 @@ static void add_calendar(const store_feed_version_t *v, void *arg)
         out->calendar_ids = xrealloc(out->calendar_ids, cap * sizeof(char *));
         out->failing = xrealloc(out->failing, cap * sizeof(bool));
         out->pending = xrealloc(out->pending, cap * sizeof(bool));
+        out->success = xrealloc(out->success, cap * sizeof(int64_t));
     }
     size_t i = out->ncal++;
     out->calendar_ids[i] = xstrdup(v->id);
@@ -812,6 +814,7 @@ static void add_calendar(const store_feed_version_t *v, void *arg)
     out->failing[i] = strcmp(v->state, "failing") == 0;
     out->pending[i] = !v->has_last_success;
     int64_t ls = v->has_last_success ? v->last_success : 0;
+    out->success[i] = ls;
     out->any_failing |= out->failing[i];
     out->any_pending |= !v->has_last_success;
     if (i == 0 || ls < out->oldest_success)
@@ -852,6 +855,8 @@ void agency_busy_free(agency_busy_t *ab)
     free(ab->busy);
     free(ab->failing);
     free(ab->pending);
+    free(ab->success);
+    free(ab->stale);
     memset(ab, 0, sizeof *ab);
 }
 
@@ -872,4 +877,50 @@ void agency_busy_combined(const agency_busy_t *ab, int64_t from, int64_t to, ivs
     ivset_at_least(out, sets, ab->ncal, ab->ncal - (size_t)need + 1);
     free(sets);
     ivset_clip(out, from, to);
+}
+
+/* ---- staleness ------------------------------------------------------------ */
+
+int64_t feeds_stale_after(const config_t *c)
+{
+    bool ok = false;
+    long poll = c ? config_num(c, "POLL_INTERVAL", &ok) : 0;
+    if (!ok || poll < 1)
+        poll = config_num(NULL, "POLL_INTERVAL", NULL);
+    return (int64_t)FEEDS_STALE_FACTOR * poll;
+}
+
+bool feeds_is_stale(bool state_ok, bool has_success, int64_t last_success, int64_t now,
+                    int64_t stale_after)
+{
+    return state_ok && has_success && stale_after > 0 && now - last_success > stale_after;
+}
+
+void agency_busy_mark_stale(agency_busy_t *ab, int64_t now, int64_t stale_after)
+{
+    free(ab->stale);
+    ab->stale = xcalloc(ab->ncal ? ab->ncal : 1, sizeof(bool));
+    ab->any_stale = false;
+    ab->stale_success = 0;
+    for (size_t i = 0; i < ab->ncal; i++) {
+        ab->stale[i] = feeds_is_stale(!ab->failing[i], !ab->pending[i], ab->success[i], now,
+                                      stale_after);
+        if (ab->stale[i] && (!ab->any_stale || ab->success[i] < ab->stale_success))
+            ab->stale_success = ab->success[i];
+        ab->any_stale |= ab->stale[i];
+    }
+}
+
+char *feeds_stale_text(int64_t last_success, int64_t now, const tz_t *tz)
+{
+    char day[SLOTS_JP_LEN], at[SLOTS_JP_LEN], age[32];
+    int64_t s = now - last_success;
+    if (s < 3600)
+        snprintf(age, sizeof age, "%lld分前", (long long)(s / 60));
+    else if (s < 86400)
+        snprintf(age, sizeof age, "%lld時間前", (long long)(s / 3600));
+    else
+        snprintf(age, sizeof age, "%lld日前", (long long)(s / 86400));
+    return xasprintf("予定が古い可能性があります（最終取得：%s %s、%s）",
+                     slots_jp_date(last_success, tz, day), slots_hhmm(last_success, tz, at), age);
 }

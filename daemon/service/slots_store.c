@@ -254,7 +254,8 @@ static json_t *calendar_list(const agency_busy_t *ab, const bool *flags)
 /* One attendee's freshness object; appends a warning line when its data
  * cannot be trusted as is. */
 static json_t *attendee_json(const city_t *city, const char *id, bool required,
-                             const agency_busy_t *ab, int64_t now, json_t *warnings)
+                             agency_busy_t *ab, int64_t now, int64_t stale_after,
+                             json_t *warnings)
 {
     const tz_t *tz = city->tz ? city->tz : tz_default();
     const char *status = ab->ncal == 0 ? "no-calendars"
@@ -270,6 +271,15 @@ static json_t *attendee_json(const city_t *city, const char *id, bool required,
         json_object_set_new(o, "failing_calendars", calendar_list(ab, ab->failing));
         json_object_set_new(o, "pending_calendars", calendar_list(ab, ab->pending));
     }
+    /* ok, but not fetched again for too long (feeds_is_stale) */
+    agency_busy_mark_stale(ab, now, stale_after);
+    json_object_set_new(o, "stale", json_boolean(ab->any_stale));
+    if (ab->any_stale) {
+        json_object_set_new(o, "stale_calendars", calendar_list(ab, ab->stale));
+        json_object_set_new(o, "stale_age_seconds",
+                            json_integer((json_int_t)(now - ab->stale_success)));
+        json_object_set_new(o, "stale_last_success", iso_json(ab->stale_success, tz));
+    }
     char *w = NULL;
     if (ab->ncal == 0)
         w = xasprintf("%s: カレンダーが登録されていないため参加可否を判断できません (no calendars)", id);
@@ -281,6 +291,13 @@ static json_t *attendee_json(const city_t *city, const char *id, bool required,
     else if (ab->any_failing || ab->any_pending)
         w = xasprintf("%s: 予定をまだ一度も取得できていません。空き時間は未確認です "
                       "(no busy data fetched yet: availability unknown)", id);
+    else if (ab->any_stale) {
+        char *t = feeds_stale_text(ab->stale_success, now, tz);
+        w = xasprintf("%s: %s。その後の予定の変更は反映されていません "
+                      "(feed not fetched for %lld min: data may be stale)", id, t,
+                      (long long)((now - ab->stale_success) / 60));
+        free(t);
+    }
     if (w) {
         json_array_append_new(warnings, json_string(w));
         free(w);
@@ -327,7 +344,7 @@ static void no_data_message(const city_t *city, const char *id, json_t *diag)
 json_t *slots_store_answer(store_t *st, const city_t *city, const slot_query_t *q,
                            int64_t now, char *err, size_t errlen)
 {
-    return slots_store_answer_cached(st, city, q, now, NULL, 0, err, errlen);
+    return slots_store_answer_cached(st, city, q, now, NULL, 0, 0, err, errlen);
 }
 
 /* Rescheduling meeting `except`: its time is free again, but not for an
@@ -345,7 +362,7 @@ static void keep_declined_busy(store_t *st, int64_t except, slots_input_t *in)
 
 json_t *slots_store_answer_cached(store_t *st, const city_t *city, const slot_query_t *q,
                                   int64_t now, slot_cache_t *cache, int64_t except_meeting,
-                                  char *err, size_t errlen)
+                                  int64_t stale_after, char *err, size_t errlen)
 {
     slots_input_t in;
     slots_input_load(st, city, q, now, except_meeting, &in);
@@ -363,7 +380,8 @@ json_t *slots_store_answer_cached(store_t *st, const city_t *city, const slot_qu
     json_t *att = json_array(), *warnings = json_array();
     for (size_t i = 0; i < in.n; i++) {
         bool required = i < q->required.n;
-        json_t *o = attendee_json(city, in.busy[i].agency_id, required, &in.ab[i], now, warnings);
+        json_t *o = attendee_json(city, in.busy[i].agency_id, required, &in.ab[i], now,
+                                  stale_after, warnings);
         horizon_warning(city, in.busy[i].agency_id, required, in.busy[i].known_until, q, o,
                         warnings);
         json_array_append_new(att, o);

@@ -26,6 +26,7 @@
 #include "daemon.h"
 #include "interval.h"
 #include "store.h"
+#include "timeutil.h"
 
 #define FEEDS_WINDOW_BACK   (30LL * 86400)
 #define FEEDS_WINDOW_AHEAD  (180LL * 86400)
@@ -110,6 +111,10 @@ typedef struct agency_busy {
     ivset_t *busy;               /* ncal normal sets clipped to window */
     bool    *failing;            /* per calendar: last poll failed */
     bool    *pending;            /* per calendar: never succeeded */
+    int64_t *success;            /* per calendar: last success, 0 = never */
+    bool    *stale;              /* per calendar, set by agency_busy_mark_stale */
+    bool     any_stale;          /* ... */
+    int64_t  stale_success;      /* ... the oldest stale calendar's last success */
     int64_t  oldest_success;     /* min last_success over calendars, 0 if any never */
     bool     any_failing, any_pending;
     int      need;               /* the agency's need (default 1) */
@@ -125,6 +130,25 @@ typedef struct agency_busy {
 bool feeds_agency_busy(store_t *st, const char *agency_id, int64_t from,
                        int64_t to, agency_busy_t *out);
 void agency_busy_free(agency_busy_t *ab);
+
+/* ---- staleness ---------------------------------------------------------
+ * A calendar is stale when its last poll succeeded (state ok) but that
+ * success is older than FEEDS_STALE_FACTOR poll intervals: the scheduler
+ * should have fetched it again by then, so something stopped it (the
+ * daemon was down, the server hangs, the host is backed off).  Its data
+ * is still used, as a failing feed's is, but flagged like one.  Failing
+ * and never-fetched calendars are not stale: they have their own marks. */
+#define FEEDS_STALE_FACTOR 3
+/* FEEDS_STALE_FACTOR x POLL_INTERVAL of c (NULL: the default) in seconds. */
+int64_t feeds_stale_after(const config_t *c);
+/* The rule itself; stale_after <= 0 means never stale. */
+bool    feeds_is_stale(bool state_ok, bool has_success, int64_t last_success, int64_t now,
+                       int64_t stale_after);
+/* Sets ab->stale[], any_stale and stale_success for this now. */
+void    agency_busy_mark_stale(agency_busy_t *ab, int64_t now, int64_t stale_after);
+/* 「予定が古い可能性があります（最終取得：12月1日(火) 9:00、3時間前）」,
+ * malloc'd. */
+char   *feeds_stale_text(int64_t last_success, int64_t now, const tz_t *tz);
 /* Busy when fewer than `need` calendars are free, within [from,to).  An
  * agency with fewer calendars than need is busy for the whole window. */
 void agency_busy_combined(const agency_busy_t *ab, int64_t from, int64_t to,

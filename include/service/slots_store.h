@@ -72,17 +72,21 @@ int slots_store_find(store_t *st, const city_t *city, const slot_query_t *q, int
                      int64_t except_meeting, slot_result_t *out, char *err, size_t errlen);
 
 /* The full API response: slots, diagnostics, and in diagnostics
- * "attendees" (data age, feed state per attendee) and "warnings" (one
- * Japanese line per attendee whose feed is failing or never fetched).
- * NULL with err on failure. */
+ * "attendees" (data age, feed state per attendee, and "stale" with
+ * stale_calendars/stale_age_seconds/stale_last_success when a calendar in
+ * state ok was last fetched more than stale_after seconds ago,
+ * feeds_is_stale) and "warnings" (one Japanese line per attendee whose
+ * feed is failing, never fetched or stale).  slots_store_answer never
+ * calls data stale (stale_after 0).  NULL with err on failure. */
 json_t *slots_store_answer(store_t *st, const city_t *city, const slot_query_t *q,
                            int64_t now, char *err, size_t errlen);
 /* Same, with the engine's per-agency cache (NULL = none).  The cache is
  * keyed on each agency's data version, so it never serves stale data.
  * except_meeting: a booked meeting whose own time is not busy (0 = none),
- * for rescheduling it; it stays busy for an attendee that declined it. */
+ * for rescheduling it; it stays busy for an attendee that declined it.
+ * stale_after: feeds_stale_after(config), 0 = never stale. */
 json_t *slots_store_answer_cached(store_t *st, const city_t *city, const slot_query_t *q,
                                   int64_t now, slot_cache_t *cache, int64_t except_meeting,
-                                  char *err, size_t errlen);
+                                  int64_t stale_after, char *err, size_t errlen);
 
 #endif

@@ -9,6 +9,7 @@
  * absolute paths, and the tests then check: busy time per feed against
  * expected/busy, the need rule, VFREEBUSY, auth for every role, 404/405,
  * bad JSON, bad imports (400 naming the field, nothing half-imported),
+ * GET /v1/busy with at most 200 agencies (a longer list: 400 in Japanese),
  * idempotent re-import, a failing feed keeping its intervals, /healthz,
  * /metrics, SIGHUP and SIGTERM (exit 0).  Tests run in order and share
  * state (tokens created earlier are used later).
@@ -601,6 +602,34 @@ static void test_bad_query_400(void **state)
                  "bad-time");
 }
 
+/* GET /v1/busy?agencies=...: at most 200 ids (BUSY_MANY_MAX), and a
+ * longer list is a 400 that says so in Japanese, before any is read. */
+static char *busy_many_path(int n)
+{
+    strbuf_t b;
+    strbuf_init(&b);
+    strbuf_puts(&b, "/v1/busy?from=2026-12-01T00:00:00&to=2026-12-02T00:00:00&agencies=");
+    for (int i = 0; i < n; i++)
+        strbuf_puts(&b, i ? ",kodomo" : "kodomo");
+    return strbuf_detach(&b);
+}
+
+static void test_busy_many_at_most_200(void **state)
+{
+    char *path = busy_many_path(200);
+    json_t *j = http_json("GET", path, g.admin, NULL, 200);
+    assert_int_equal(json_array_size(json_object_get(j, "agencies")), 200);
+    json_decref(j);
+    free(path);
+    path = busy_many_path(201);
+    support_api_error(&g.d, "GET", path, g.admin, NULL, 400, "too-many-agencies", "機関は最大200です");
+    free(path);
+    path = busy_many_path(1000);
+    support_api_error(&g.d, "GET", path, g.admin, NULL, 400, "too-many-agencies", "機関は最大200です");
+    free(path);
+    expect_error("GET", "/v1/busy?from=2026-12-01T00:00:00", g.admin, NULL, 400, "bad-field");
+}
+
 static long long intervals_of(const char *feed)
 {
     char path[128];
@@ -1128,6 +1157,7 @@ int main(void)
         cmocka_unit_test(test_token_revoke),
         cmocka_unit_test(test_not_found_and_method),
         cmocka_unit_test(test_bad_query_400),
+        cmocka_unit_test(test_busy_many_at_most_200),
         cmocka_unit_test(test_reimport_idempotent_and_updates_in_place),
         cmocka_unit_test(test_failing_feed_keeps_intervals),
         cmocka_unit_test(test_metrics),

@@ -330,12 +330,12 @@ const tests = [
     await page.locator('#override-reason-error').waitFor();                // reason required
     await page.getByLabel('変更する理由').fill('生活困窮の相談が先行しており、本人との関係ができているため');
     await page.getByRole('button', { name: '変更して承認する' }).click();
-    await page.getByText(/suzuki \(secretariat\) が主担当を .* に変更して承認しました/).waitFor();
+    await page.getByText(/suzuki \(事務局\) が主担当を .* に変更して承認しました/).waitFor();   // the role in Japanese (actorLabel)
     await screen(page, 'proposal-overridden');
     await page.getByRole('button', { name: 'もう一度提案を作る' }).click();
     await page.getByRole('button', { name: 'この提案を承認する' }).waitFor();
     await page.getByRole('button', { name: 'この提案を承認する' }).click();
-    await page.getByText(/suzuki \(secretariat\) が承認しました/).waitFor();
+    await page.getByText(/suzuki \(事務局\) が承認しました/).waitFor();
     const recheck = page.getByRole('button', { name: `提案 ${state.firstDecision} を再計算する` });
     await recheck.click();
     await page.getByText('再現できます').first().waitFor();
@@ -443,10 +443,14 @@ const tests = [
 // More scenarios live in tests/ui/scenarios/*.mjs, one file per area of
 // the UI, run after the ones above in file-name order.  Each file's
 // default export takes the harness below and returns [name, fn] pairs.
+// While working on one area, E2E_SCENARIOS=30 (a part of the file names,
+// comma-separated) runs the core scenarios and only those files; make
+// check always runs all of them.
 const harness = { BASE, ADMIN, ROOT, SHOTS, dir, state, assert, adminApi, person, screen, login,
   firstLogin, pageFetch, log: () => daemonLog };
 const scenarioDir = join(ROOT, 'tests/ui/scenarios');
-for (const f of readdirSync(scenarioDir).filter((n) => n.endsWith('.mjs')).sort()) {
+const only = (process.env.E2E_SCENARIOS || '').split(',').filter(Boolean);
+for (const f of readdirSync(scenarioDir).filter((n) => n.endsWith('.mjs') && (!only.length || only.some((o) => n.includes(o)))).sort()) {
   const mod = await import(join(scenarioDir, f));
   tests.push(...mod.default(harness));
 }

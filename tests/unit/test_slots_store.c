@@ -4,8 +4,8 @@
  * an in-memory SQLite store, so it also runs under ASan and valgrind:
  * holds (create, overlap refused, expiry, delete), busy input assembled
  * from stored feed intervals + holds + booked meetings, the fixture answers
- * through the store, and freshness flags for failing / never-fetched
- * feeds.  Feed intervals are written straight into the busy table from
+ * through the store, and freshness flags for failing / never-fetched /
+ * stale feeds (the staleness rule with time injected).  Feed intervals are written straight into the busy table from
  * the independent oracle (expected/busy), as a successful fetch would.
  */
 #include <setjmp.h>
@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "city.h"
+#include "feeds.h"
 #include "slots.h"
 #include "slots_store.h"
 #include "store.h"
@@ -253,6 +254,70 @@ static void freshness_flags(void **state)
     char sql[160];
     snprintf(sql, sizeof sql, "UPDATE feeds SET state = 'ok', last_success = %lld"
              " WHERE id IN ('ssw', 'kikan-shogai-b')", (long long)f->now);
+    exec_ok(f->st, sql);
+    slot_query_free(&q);
+}
+
+/* The staleness rule (feeds_is_stale), with time injected: only a
+ * calendar in state ok whose last success is more than stale_after old. */
+static void stale_rule(void **state)
+{
+    (void)state;
+    int64_t t = 1800000000;
+    assert_int_equal(feeds_stale_after(NULL), 3 * 300);       /* 3 x the default POLL_INTERVAL */
+    assert_false(feeds_is_stale(true, true, t, t + 900, 900));        /* exactly 3 intervals: not yet */
+    assert_true(feeds_is_stale(true, true, t, t + 901, 900));
+    assert_false(feeds_is_stale(false, true, t, t + 9000, 900));      /* failing has its own mark */
+    assert_false(feeds_is_stale(true, false, 0, t, 900));             /* never fetched: pending */
+    assert_false(feeds_is_stale(true, true, t, t + 9000, 0));         /* 0: never stale */
+    char *w = feeds_stale_text(t - 3 * 3600, t, tz_default());
+    assert_non_null(strstr(w, "予定が古い可能性があります（最終取得："));
+    assert_non_null(strstr(w, "3時間前）"));
+    free(w);
+}
+
+/* A feed in state ok that was not fetched again for over 3 poll intervals
+ * is flagged stale on its attendee, with its age and a warning; its data
+ * still counts (as a failing feed's does), and the others stay fresh. */
+static void stale_feed_flagged(void **state)
+{
+    fx_t *f = *state;
+    slot_query_t q;
+    load_query(f, "q4-new-year", &q);
+    char err[256], sql[200];
+    int64_t later = f->now + 2 * 3600, stale_after = 900;
+    /* every feed fetched again 10 minutes ago, except ssw */
+    snprintf(sql, sizeof sql, "UPDATE feeds SET last_success = %lld WHERE id != 'ssw'",
+             (long long)(later - 600));
+    exec_ok(f->st, sql);
+    json_t *resp = slots_store_answer_cached(f->st, &f->city, &q, later, NULL, 0, stale_after,
+                                             err, sizeof err);
+    assert_non_null(resp);
+    json_t *ssw = attendee(resp, "ssw");
+    assert_string_equal(json_string_value(json_object_get(ssw, "status")), "ok");
+    assert_true(json_is_true(json_object_get(ssw, "stale")));
+    assert_int_equal(json_integer_value(json_object_get(ssw, "stale_age_seconds")), 2 * 3600);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(ssw, "stale_calendars"), 0)), "ssw");
+    assert_true(json_is_false(json_object_get(attendee(resp, "kikan-shogai"), "stale")));
+    json_t *w = json_object_get(json_object_get(resp, "diagnostics"), "warnings");
+    assert_int_equal(json_array_size(w), 1);
+    assert_non_null(strstr(json_string_value(json_array_get(w, 0)), "ssw: 予定が古い可能性があります"));
+    assert_non_null(strstr(json_string_value(json_array_get(w, 0)), "2時間前"));
+    assert_int_equal(json_array_size(json_object_get(resp, "slots")), 5);     /* data still used */
+    json_decref(resp);
+    /* the same data with a longer threshold (a slower POLL_INTERVAL): fresh */
+    resp = slots_store_answer_cached(f->st, &f->city, &q, later, NULL, 0, 3 * 3600, err, sizeof err);
+    assert_true(json_is_false(json_object_get(attendee(resp, "ssw"), "stale")));
+    assert_int_equal(json_array_size(json_object_get(json_object_get(resp, "diagnostics"), "warnings")), 0);
+    json_decref(resp);
+    /* failing wins: the feed is marked failing, not stale */
+    exec_ok(f->st, "UPDATE feeds SET state = 'failing' WHERE id = 'ssw'");
+    resp = slots_store_answer_cached(f->st, &f->city, &q, later, NULL, 0, stale_after, err, sizeof err);
+    ssw = attendee(resp, "ssw");
+    assert_string_equal(json_string_value(json_object_get(ssw, "status")), "failing");
+    assert_true(json_is_false(json_object_get(ssw, "stale")));
+    json_decref(resp);
+    snprintf(sql, sizeof sql, "UPDATE feeds SET state = 'ok', last_success = %lld", (long long)f->now);
     exec_ok(f->st, sql);
     slot_query_free(&q);
 }
@@ -537,6 +602,8 @@ int main(void)
         cmocka_unit_test(fixture_answers_through_store),
         cmocka_unit_test(holds_block_and_release),
         cmocka_unit_test(freshness_flags),
+        cmocka_unit_test(stale_rule),
+        cmocka_unit_test(stale_feed_flagged),
         cmocka_unit_test(widened_search_respects_data_horizon),
         cmocka_unit_test(widened_search_stops_at_declared_coverage),
         cmocka_unit_test(booked_meetings_are_busy),

@@ -6,6 +6,12 @@
 // the API's own {error, message, field}; a 401 on anything but the login
 // itself calls the handler the app installed (back to ログイン, keeping
 // what was being typed).
+//
+// Loads belong to the screen that made them: the router gives each screen
+// an AbortSignal (setLoadSignal) and aborts it when the person navigates
+// elsewhere.  A GET aborted that way never settles, so the screen that
+// was left stops at its await and never draws over the new one.  Requests
+// that change something are never aborted.
 
 let csrf = null;
 let onUnauthorized = null;
@@ -20,20 +26,26 @@ export class ApiError extends Error {
   }
 }
 
+let loads = null;             // the current screen's AbortSignal for GETs
+
 export function setCsrf(token) { csrf = token; }
+export function setLoadSignal(signal) { loads = signal; }
+const never = () => new Promise(() => {});
 export function setUnauthorizedHandler(fn) { onUnauthorized = fn; }
 
 export async function api(method, path, body) {
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && csrf) headers['X-CSRF-Token'] = csrf;
+  const signal = method === 'GET' && loads ? loads : undefined;
   let res;
   try {
     res = await fetch(path, {
-      method, headers, credentials: 'same-origin', cache: 'no-store',
+      method, headers, credentials: 'same-origin', cache: 'no-store', signal,
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (e) {
+    if (signal && signal.aborted) return never();      // the screen was left
     throw new ApiError(0, { error: 'network',
       message: 'tsunagud に接続できません。ネットワークを確認して、もう一度お試しください。' });
   }
@@ -41,6 +53,7 @@ export async function api(method, path, body) {
   if (res.status !== 204) {
     try { data = await res.json(); } catch (e) { data = null; }
   }
+  if (signal && signal.aborted) return never();
   const isLogin = path === '/v1/session' && method === 'POST';
   if (res.status === 401 && !isLogin && onUnauthorized) {
     onUnauthorized(data && data.error);

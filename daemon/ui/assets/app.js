@@ -9,8 +9,14 @@
 // restore.  A screen may set ctx.keepDraft = () => data: it is called
 // when a 401 arrives, and the data comes back as ctx.draft after the
 // person logs in again and returns to the same route.
+//
+// A screen still loading when the person navigates elsewhere must not draw
+// over the new one: each route() takes a generation number and checks it
+// after every await, and the previous screen's loads are aborted
+// (api.js setLoadSignal: an aborted GET never settles, so that screen's
+// render stops where it waits).
 
-import { get, setCsrf, setUnauthorizedHandler, del } from './api.js';
+import { get, setCsrf, setUnauthorizedHandler, setLoadSignal, del } from './api.js';
 import { h, clear, roleLabel, setTitle } from './ui.js';
 import * as login from './screen-login.js';
 import * as password from './screen-password.js';
@@ -46,7 +52,7 @@ const routes = [
   [/^#\/agencies\/([^/]+)$/, agency, { staff: true }],
 ];
 
-const state = { session: null, returnTo: null, draft: null, expired: false, ctx: null, routed: 0 };
+const state = { session: null, returnTo: null, draft: null, expired: false, ctx: null, routed: 0, gen: 0, loads: null };
 
 export function isStaff(s) { return s && ['admin', 'coordinator', 'secretariat'].includes(s.role); }
 export function navigate(hash) {
@@ -125,6 +131,11 @@ function onUnauthorized(code) {
 async function route() {
   const hash = location.hash;
   if (hash && !hash.startsWith('#/')) return;       // in-page anchors (skip link)
+  const gen = ++state.gen;                          // a later route() makes this one stale
+  if (state.loads) state.loads.abort();             // the previous screen's loads
+  state.loads = new AbortController();
+  setLoadSignal(state.loads.signal);
+  const stale = () => gen !== state.gen;
   let found = null, params = [];
   for (const [re, mod, opts] of routes) {
     const m = re.exec(hash);
@@ -134,6 +145,7 @@ async function route() {
   if (!found) { notFound(main); return; }
   const [mod, opts] = found;
   if (!opts.open && !state.session) await loadSession();
+  if (stale()) return;
   if (!opts.open && !state.session) {
     state.returnTo = hash || '#/';
     navigate('#/login');
@@ -158,10 +170,11 @@ async function route() {
   try {
     await mod.render(main, ctx);
   } catch (e) {
-    if (e && e.status === 401) return;
+    if (stale() || (e && e.status === 401)) return;
     main.appendChild(h('div', { class: 'notice notice--error', role: 'alert' },
       h('p', {}, (e && e.message) || '表示できませんでした。')));
   }
+  if (stale()) return;
   // after a navigation (not the first load, where the skip link comes
   // first) the new heading takes focus so that it is announced
   const h1 = main.querySelector('h1');

@@ -5,8 +5,9 @@
 // for its own agency on its ホーム (renderOwnAgency, with the meetings.ics
 // subscription address added).
 //
-// Feeds: state (正常 / 取得中 / 失敗), last success, next poll, and for a
-// failing feed the daemon's own advice (feed JSON "advice", from the one
+// Feeds: state (正常 / 取得中 / 失敗, and 古い可能性 for a feed in state ok
+// not fetched for over 3 poll intervals: its "stale"), last success, next
+// poll, and for a failing feed the daemon's own advice (feed JSON "advice", from the one
 // table in calendars/feed_explain.c) with the raw error folded away.
 // 更新 posts /v1/feeds/{id}/refresh (staff with ?force=1, agencies wait
 // out the backoff and see the API's 429 sentence), then polls the feed
@@ -14,7 +15,9 @@
 //
 // The week: GET /v1/agencies/{id}/busy for Monday to Monday, drawn as
 // seven day columns (busy only, never titles; time outside the agency's
-// hours hatched grey; a day off labelled 休み), with 前の週 / 次の週, and
+// hours hatched grey; a day off labelled with its name from the answer's
+// days_off, as in the 日程調整 grid: the holiday's name, 年末年始 or
+// 閉庁日, else 休み), with 前の週 / 次の週, and
 // the same busy time as a text list per day (the drawing is aria-hidden).
 
 import { get, post, del, enc } from './api.js';
@@ -39,11 +42,14 @@ function feedCells(f, staff, onRefresh) {
   btn.addEventListener('click', () => onRefresh(btn));
   return [
     h('th', { scope: 'row' }, h('span', { class: 'feed-id' }, f.id), h('br'), h('span', { class: 'sched-meta' }, KIND[f.kind] || f.kind)),
-    h('td', {}, stateBadge(f), f.state === 'failing' && f.failures > 1 ? h('span', { class: 'sched-meta' }, ` ${f.failures}回続けて失敗`) : null),
+    h('td', {}, stateBadge(f), f.state === 'failing' && f.failures > 1 ? h('span', { class: 'sched-meta' }, ` ${f.failures}回続けて失敗`) : null,
+      f.stale ? h('span', { class: 'badge badge--feed-stale' }, '古い可能性') : null),
     h('td', {}, f.last_success ? fmtDateTime(f.last_success) : 'まだありません',
       f.state === 'failing' && f.last_success ? h('p', { class: 'sched-meta' }, 'それ以降は前回のデータで判断しています') : null),
     h('td', {}, f.next_poll ? fmtDateTime(f.next_poll) : '—'),
-    h('td', {}, advice || (f.state === 'pending' ? h('span', {}, '取得を待っています') : h('span', {}, '問題はありません'))),
+    h('td', {}, advice || (f.stale ? h('div', { class: 'advice' }, h('p', { class: 'advice__text' }, `${f.stale_text}。`,
+      'しばらく取得できていません。つなぐが動いているか、カレンダーのサーバーが応答しているかを確認してください。'))
+      : f.state === 'pending' ? h('span', {}, '取得を待っています') : h('span', {}, '問題はありません'))),
     h('td', {}, btn, h('p', { class: 'refresh-result', 'aria-live': 'polite' })),
   ];
 }
@@ -84,11 +90,12 @@ async function refreshFeed(f, staff, row, draw) {
 export function feedTable(feeds, staff, caption) {
   const body = h('tbody');
   for (const f0 of feeds) {
-    const row = h('tr', { 'data-feed': f0.id, class: f0.state === 'failing' ? 'feed--failing' : null });
+    const cls = (f) => (f.state === 'failing' ? 'feed--failing' : f.stale ? 'feed--stale' : '');
+    const row = h('tr', { 'data-feed': f0.id, class: cls(f0) || null });
     const draw = (f) => {
       if (f !== f0) Object.assign(f0, f);          // a redraw of the whole list shows it too
       clear(row).append(...feedCells(f, staff, () => refreshFeed(f, staff, row, draw)));
-      row.className = f.state === 'failing' ? 'feed--failing' : '';
+      row.className = cls(f);
     };
     draw(f0);
     body.append(row);
@@ -125,11 +132,13 @@ export function busyWeek(doc, today) {
     const stale = failing.filter((id) => feed[id] && feed[id].last_success);
     const none = [...failing.filter((id) => !stale.includes(id)), ...(b.pending || []).filter((id) => !failing.includes(id))];
     if (stale.length) warn.append(notice('warn', h('p', {}, `取得に失敗しているカレンダーがあります (${stale.join('、')})。前回取得できたデータを表示しています。`)));
+    if (b.stale) warn.append(notice('warn', h('p', {}, `${b.stale_text}。しばらく取得できていないカレンダーがあります (${(b.stale_calendars || []).join('、')})。その後の予定の変更は反映されていません。`)));
     if (none.length) warn.append(notice('warn', h('p', {}, `まだ取得できていないカレンダーがあります (${none.join('、')})。その予定は表示されていません (空いているとは限りません)。`)));
     const busy = spans(b.busy);
+    const off = Object.fromEntries((b.days_off || []).map((x) => [x.date, x.label]));   // 祝日の名前, 年末年始, 閉庁日
     let lo = 8 * 60, hi = 18 * 60;
     for (const d of days) {
-      const hr = hoursOf(doc, weekday(d));
+      const hr = off[d] ? null : hoursOf(doc, weekday(d));
       if (hr) { lo = Math.min(lo, Math.floor(hr[0] / 60) * 60); hi = Math.max(hi, Math.ceil(hr[1] / 60) * 60); }
     }
     const pct = (m) => `${(100 * (Math.max(lo, Math.min(hi, m)) - lo)) / (hi - lo)}%`;
@@ -143,17 +152,18 @@ export function busyWeek(doc, today) {
     grid.append(ticks);
     const list = h('ul', { class: 'week-list' });
     for (const d of days) {
-      const hr = hoursOf(doc, weekday(d));
+      const hr = off[d] ? null : hoursOf(doc, weekday(d));
       const col = h('div', { class: 'week-col' });
-      if (!hr) col.append(h('div', { class: 'week-off week-off--day' }, h('span', {}, '休み')));
+      if (!hr) col.append(h('div', { class: `week-off week-off--day${off[d] ? ' week-holiday' : ''}` }, h('span', {}, off[d] || '休み')));
       else {
         if (hr[0] > lo) col.append(place(h('div', { class: 'week-off' }), lo, hr[0]));
         if (hr[1] < hi) col.append(place(h('div', { class: 'week-off' }), hr[1], hi));
       }
       const todays = busy[d] || [];
       for (const [a, z] of todays) if (Math.min(z, hi) > Math.max(a, lo)) col.append(place(h('div', { class: 'week-busy' }), Math.max(a, lo), Math.min(z, hi)));
-      grid.append(h('div', { class: 'week-day' }, h('div', { class: 'week-head' }, fmtDate(d)), col));
-      const hoursText = hr ? `勤務 ${hhmm(hr[0])}〜${hhmm(hr[1])}` : '休み';
+      grid.append(h('div', { class: 'week-day' }, h('div', { class: 'week-head' }, fmtDate(d),
+        off[d] ? h('span', { class: 'week-dayoff-label' }, off[d]) : null), col));
+      const hoursText = hr ? `勤務 ${hhmm(hr[0])}〜${hhmm(hr[1])}` : off[d] ? `休み: ${off[d]}` : '休み';
       list.append(h('li', {}, h('strong', {}, fmtDate(d)), ` (${hoursText}): `,
         todays.length ? `予定あり ${todays.map(([a, z]) => `${hhmm(a)}〜${z >= 1440 ? '24:00' : hhmm(z)}`).join('、')}` : '予定なし'));
     }

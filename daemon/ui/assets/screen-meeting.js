@@ -14,7 +14,7 @@
 
 import { get, post } from './api.js';
 import { h, add, clear, notice, pageHeading, setTitle, fmtDateTime, fmtRange, setFlash, takeFlash,
-         clearErrors, fieldError, errorSummary } from './ui.js';
+         clearErrors, fieldError, errorSummary, actorLabel } from './ui.js';
 import { isStaff } from './app.js';
 import { partstatLabel, partstatBadge, meetingBadge } from './screen-meetings.js';
 
@@ -129,7 +129,7 @@ export async function render(main, ctx) {
     atts.map((a) => h('tr', {},
       h('th', { scope: 'row' }, a.name || a.agency), h('td', {}, a.required ? '必須' : '任意'),
       h('td', {}, partstatBadge(a.partstat)), h('td', {}, a.replied_at ? fmtDateTime(a.replied_at) : '—'),
-      staff ? h('td', {}, a.replied_by || (a.replied_at ? '出欠リンク' : '—')) : null)), 'attendees'));
+      staff ? h('td', {}, a.replied_by ? actorLabel(a.replied_by) : (a.replied_at ? '出欠リンク' : '—')) : null)), 'attendees'));
 
   if (staff) {
     const dl = m.delivery || [];
@@ -146,7 +146,7 @@ export async function render(main, ctx) {
       (m.history || []).length ? table('変更の履歴', ['日時', '出来事', '操作した人'],
         m.history.map((x) => h('tr', {}, h('td', {}, fmtDateTime(x.at)),
           h('td', {}, String(x.detail || '').split('\n').map((line, i) => (i ? [h('br'), line] : line))),
-          h('td', {}, x.actor))), 'history')
+          h('td', {}, actorLabel(x.actor)))), 'history')
         : h('p', { class: 'empty' }, '履歴はありません。'));
   }
 

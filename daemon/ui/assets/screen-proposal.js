@@ -10,7 +10,7 @@
 
 import { get, post, enc } from './api.js';
 import { h, add, clear, field, select, notice, pageHeading, setTitle, fmtDateTime, statusBadge,
-         checkedForm } from './ui.js';
+         checkedForm, actorLabel } from './ui.js';
 import { vocabulary, agencyLabel } from './vocab.js';
 import { proposalError } from './screen-case.js';
 
@@ -107,9 +107,9 @@ function historyTable(list, v) {
       });
       const rv = d.review;
       return h('tr', {},
-        h('th', { scope: 'row' }, `#${d.id}`), h('td', {}, fmtDateTime(d.created)), h('td', {}, d.actor),
+        h('th', { scope: 'row' }, `#${d.id}`), h('td', {}, fmtDateTime(d.created)), h('td', {}, actorLabel(d.actor)),
         h('td', {}, agencyLabel(v, d.proposed_lead)), h('td', {}, statusBadge(d.status)),
-        h('td', {}, rv ? [`${rv.actor} ${fmtDateTime(rv.at)}`, rv.action === 'override' ? h('div', {}, `主担当: ${agencyLabel(v, rv.lead)}。理由: ${rv.reason}`) : null] : '—'),
+        h('td', {}, rv ? [`${actorLabel(rv.actor)} ${fmtDateTime(rv.at)}`, rv.action === 'override' ? h('div', {}, `主担当: ${agencyLabel(v, rv.lead)}。理由: ${rv.reason}`) : null] : '—'),
         h('td', {}, h('code', { title: d.rules_hash }, d.rules_hash.slice(0, 12)), h('div', {}, d.policy || '')),
         h('td', {}, btn, ' ', out));
     }))));
@@ -144,7 +144,7 @@ export async function render(main, ctx) {
   const res = d.result;
   const rv = d.review;
   add(main, 
-    h('p', {}, `提案 #${d.id} `, statusBadge(d.status), ` ${fmtDateTime(d.created)} ${d.actor}`),
+    h('p', {}, `提案 #${d.id} `, statusBadge(d.status), ` ${fmtDateTime(d.created)} ${actorLabel(d.actor)}`),
     h('div', { class: 'lead-box' },
       h('div', {}, h('h2', {}, '提案された主担当'), h('p', { class: 'big' }, agencyLabel(v, res.lead)),
         res.forced ? h('p', {}, 'ルールで決まった主担当です。') : null),
@@ -152,8 +152,8 @@ export async function render(main, ctx) {
         ? h('ul', {}, res.supports.map((s) => h('li', {}, agencyLabel(v, s)))) : h('p', {}, 'なし'))),
     rv ? notice(rv.action === 'override' ? 'warn' : 'ok',
       h('p', {}, rv.action === 'override'
-        ? `${rv.actor} が主担当を ${agencyLabel(v, rv.lead)} に変更して承認しました (${fmtDateTime(rv.at)})。`
-        : `${rv.actor} が承認しました (${fmtDateTime(rv.at)})。`),
+        ? `${actorLabel(rv.actor)} が主担当を ${agencyLabel(v, rv.lead)} に変更して承認しました (${fmtDateTime(rv.at)})。`
+        : `${actorLabel(rv.actor)} が承認しました (${fmtDateTime(rv.at)})。`),
       rv.reason ? h('p', {}, `理由: ${rv.reason}`) : null) : null,
     h('section', { 'aria-labelledby': 'explanation-heading' },
       h('h2', { id: 'explanation-heading' }, '提案の理由'),

@@ -8,9 +8,10 @@
 // /v1/agencies/{id}/busy (busy only, never titles), tsunagu's own holds and
 // booked meetings in shades of their own (the same answer's held/booked),
 // time outside the agency's hours greyed, days off (holidays, 年末年始,
-// closed days: its days_off) greyed and labelled, and a failing or
-// pending feed marked on its row with the API's warning (its time is
-// drawn hatched, never as free).  Dates come from the daemon's clock
+// closed days: its days_off) greyed and labelled, and a failing,
+// pending or stale feed (state ok but not fetched for over 3 poll
+// intervals: the attendee's "stale") marked on its row with the API's
+// warning (its time is drawn hatched, never as free).  Dates come from the daemon's clock
 // (the session's now) and times are sent without an offset, so the
 // daemon reads them in the city's zone.  The candidates from POST /v1/slots are
 // outlined and numbered in rank order, with a text list beside the grid
@@ -41,6 +42,7 @@ const STATUS = {                 // short, to fit the row; the API's own sentenc
   pending: '未取得 (空きとは扱いません)',
   'no-calendars': 'カレンダーが登録されていません',
   never: '取得に失敗 (未取得: 空きとは扱いません)',
+  stale: '予定が古い可能性',             // the age is on the line above, the API's sentence in 注意
 };
 
 const pad = (n) => String(n).padStart(2, '0');
@@ -162,7 +164,7 @@ function drawGrid(rows, days, cands, onChoose) {
   const mid = Math.round((DAY_START + DAY_END) / 120) * 60;
   const grid = hs('div', { class: 'sched-grid', role: 'group', 'aria-label': '出席機関の予定と候補 (矢印キーで候補を移動、Enterで選択)',
     css: `--days:${days.length}` });
-  grid.append(h('div', { class: 'sched-corner', 'aria-hidden': 'true' }, '機関 / 日付'));
+  const names = h('div', { class: 'sched-names' }, h('div', { class: 'sched-corner', 'aria-hidden': 'true' }, '機関 / 日付'));
   for (const d of days) {
     const off = rows.length && rows.every((r) => r.off[d]) ? rows[0].off[d] : null;    // everyone's day off
     grid.append(h('div', { class: `sched-day${off ? ' sched-day--off' : ''}`, 'aria-hidden': 'true' }, fmtDate(d),
@@ -172,15 +174,15 @@ function drawGrid(rows, days, cands, onChoose) {
   const byDay = {};
   cands.forEach((c, i) => { const s = wall(c.start), e = wall(c.end); if (s && e) (byDay[s.day] = byDay[s.day] || []).push([i, s.min, e.min]); });
   rows.forEach((r, ri) => {
-    const st = r.diag && r.diag.status;
+    const st = r.diag && (r.diag.status === 'ok' && r.diag.stale ? 'stale' : r.diag.status);   // ok but not fetched for long
     const warn = st && st !== 'ok';
-    grid.append(h('div', { class: `sched-who${warn ? ' sched-who--warn' : ''}` },
+    names.append(h('div', { class: `sched-who${warn ? ' sched-who--warn' : ''}` },
       h('strong', {}, r.name), ' ', h('span', { class: `badge ${r.required ? 'badge--ok' : 'badge--pending'}` }, r.required ? '必須' : '任意'),
       h('div', { class: 'sched-meta' },
         r.need > 1 ? `${r.ncal}人中${r.need}人 ` : null,
         r.travel ? `移動${r.travel}分 ` : null,
         r.open ? `勤務 ${hhmm(r.open[0])}〜${hhmm(r.open[1])} ` : null,
-        `データ: ${ageText(r.diag ? r.diag.data_age_seconds : null)}`),
+        `データ: ${ageText(r.diag ? (st === 'stale' ? r.diag.stale_age_seconds : r.diag.data_age_seconds) : null)}`),
       warn ? h('div', { class: 'sched-warn' }, `⚠ ${st === 'failing' && r.diag.data_age_seconds == null ? STATUS.never : STATUS[st] || st}`) : null));
     for (const d of days) {
       const cell = h('div', { class: `sched-cell${warn ? ' sched-cell--warn' : ''}`, 'aria-hidden': 'true' });
@@ -211,6 +213,7 @@ function drawGrid(rows, days, cands, onChoose) {
           b.addEventListener('click', () => onChoose(i));
           cell.append(b);
           cell.removeAttribute('aria-hidden');
+          cell.classList.add('sched-cell--cands');      // above the rows below, which the outline spans
         }
       }
       grid.append(cell);
@@ -232,7 +235,18 @@ function drawGrid(rows, days, cands, onChoose) {
     btns[to].focus();
     btns[to].scrollIntoView({ block: 'nearest', inline: 'nearest' });
   });
-  return grid;
+  return [names, grid];
+}
+
+// The names column beside the box that scrolls the days sideways.  The
+// names are not a sticky column over the days: nothing can sit under
+// them, so a candidate scrolled out of sight is outside the scroll box,
+// and focus, scrollIntoView or a mouse tool's click bring it fully into
+// view (with a sticky column it stayed "in view" underneath, and a click
+// landed on the name).  Both parts have the same row heights.
+function gridFrame([names, grid]) {
+  return h('div', { class: 'sched-frame' }, names,
+    h('div', { class: 'sched-scroll', tabindex: '0', role: 'region', 'aria-labelledby': 'grid-heading' }, grid));   // scrolls by keyboard too
 }
 
 // The fields are those of slot_result_to_json (calendars/slots_json.c):
@@ -362,7 +376,8 @@ export async function render(main, ctx) {
     const diagOf = Object.fromEntries(((res.diagnostics && res.diagnostics.attendees) || []).map((x) => [x.agency, x]));
     const rows = ordered.map((a, i) => {
       const busy = busyList[i], doc = docOf[a.agency];
-      const d = diagOf[a.agency] || (busy && busy.failing && busy.failing.length ? { status: 'failing' } : busy && busy.pending && busy.pending.length ? { status: 'pending' } : null);
+      const d = diagOf[a.agency] || (busy && busy.failing && busy.failing.length ? { status: 'failing' } : busy && busy.pending && busy.pending.length ? { status: 'pending' }
+        : busy && busy.stale ? { status: 'ok', stale: true, stale_age_seconds: busy.stale_age_seconds } : null);
       const firstOpen = [1, 2, 3, 4, 5, 6, 0].map((wd) => hoursOf(doc, wd)).find((x) => x);
       return { agency: a.agency, name: agencyLabel(v, a.agency), required: a.required, need: busy ? busy.need : 1, ncal: busy ? busy.calendars : 0,
         travel: doc && doc.travel_minutes, hours: doc, open: firstOpen, member: doc ? doc.support_meeting_member !== false : true, diag: d,
@@ -385,9 +400,8 @@ export async function render(main, ctx) {
       h('p', { class: 'legend', 'aria-hidden': 'true' },
         h('span', { class: 'key key--busy' }), '予定あり ', h('span', { class: 'key key--held' }), '仮押さえ ',
         h('span', { class: 'key key--booked' }), '予約済みの会議 ', h('span', { class: 'key key--off' }), '勤務時間外・休み ',
-        h('span', { class: 'key key--warn' }), '取得できていない (空きとは扱いません) ', h('span', { class: 'key key--cand' }), '候補'),
-      h('div', { class: 'sched-scroll', tabindex: '0', role: 'region', 'aria-labelledby': 'grid-heading' },    // scrolls by keyboard too
-        drawGrid(rows, days, cands, choose)));
+        h('span', { class: 'key key--warn' }), '取得できていない・古い (空きとは扱いません) ', h('span', { class: 'key key--cand' }), '候補'),
+      gridFrame(drawGrid(rows, days, cands, choose)));
     if (cands.length) {
       out.append(h('h3', { id: 'cand-heading' }, `候補 ${cands.length}件 (よい順)`),
         h('ol', { class: 'cand-list', 'aria-labelledby': 'cand-heading' }, cands.map((s, i) => h('li', {},

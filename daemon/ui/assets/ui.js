@@ -186,6 +186,21 @@ export function roleLabel(role) {
   return ROLE_LABEL[role] || role;
 }
 
+// Who did something, as the API records it in the audit trail (api_actor:
+// "suzuki (secretariat)", "kodomo1 (agency:kodomo)", or a token's
+// "admin (config)"), with the role in Japanese for the screen:
+// "suzuki (事務局)", "kodomo1 (機関職員: kodomo)", "管理者 (config)".  The
+// record itself keeps the role ids.
+const ROLE_ID = '(?:admin|coordinator|secretariat|agency:[^\\s()]+)';
+export function actorLabel(actor) {
+  const s = String(actor || '');
+  const ja = (r) => (r.startsWith('agency:') ? `機関職員: ${r.slice(7)}` : ROLE_LABEL[r]);
+  let m = new RegExp(`^(.+) \\((${ROLE_ID})\\)$`).exec(s);
+  if (m) return `${m[1]} (${ja(m[2])})`;
+  m = new RegExp(`^(${ROLE_ID})( \\(.*\\))?$`).exec(s);
+  return m ? `${ja(m[1])}${m[2] || ''}` : s;
+}
+
 export const STATUS_LABEL = { pending: '承認待ち', approved: '承認済み', overridden: '変更して承認' };
 export function statusBadge(status) {
   const cls = status === 'pending' ? 'pending' : status === 'approved' ? 'ok' : 'override';

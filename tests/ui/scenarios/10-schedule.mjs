@@ -20,6 +20,13 @@
 //   - a feed made to fail (kodomo's calendar re-imported as a missing
 //     file) is marked on its row and no candidate is offered through it,
 //     required or optional; the city is imported back afterwards;
+//   - a stale feed (state ok, not fetched for hours) is marked on its row
+//     as a failing one is; the clock is pinned here, so the API's mark is
+//     put into the answers with page.route (itest_stale makes it for real);
+//   - a mouse click on a candidate while the grid is scrolled so that it
+//     sits where the names column is: focus and the click scroll it fully
+//     into view first (the names are beside the scroll box, not a sticky
+//     column over it), and it is chosen;
 //   - the grid at 1366x768 at 125 % and at 390 px wide: the page itself
 //     never scrolls sideways (the grid scrolls in its own box).
 
@@ -256,6 +263,86 @@ export default function scenarios({ BASE, ROOT, state, assert, adminApi, person,
         await adminApi('POST', '/v1/import', cityDoc());
         await waitFeeds('kodomo', 'ok');
       }
+    }],
+
+    ['日程調整: a stale feed (ok, but not fetched for hours) is marked on its row as a failing one is', async () => {
+      // The e2e daemon's clock is pinned (TSUNAGU_NOW), so its data is
+      // never old here: the API's stale mark (tested for real, data made
+      // old, in itest_stale) is put into the answers the page receives.
+      const page = await secr();
+      const mark = { stale: true, stale_calendars: ['kyodo'], stale_age_seconds: 7200, stale_last_success: '2026-12-01T07:00:00+09:00',
+        stale_text: '予定が古い可能性があります（最終取得：12月1日(火) 07:00、2時間前）' };
+      await page.route('**/v1/slots', async (route) => {
+        const res = await route.fetch();
+        const body = await res.json();
+        Object.assign(body.diagnostics.attendees.find((a) => a.agency === 'kyodo'), mark);
+        body.diagnostics.warnings.push(`kyodo: ${mark.stale_text}。その後の予定の変更は反映されていません (feed not fetched for 120 min: data may be stale)`);
+        await route.fulfill({ response: res, json: body });
+      });
+      await page.route('**/v1/busy?*', async (route) => {
+        const res = await route.fetch();
+        const body = await res.json();
+        Object.assign(body.agencies.find((a) => a.agency === 'kyodo'), mark);
+        await route.fulfill({ response: res, json: body });
+      });
+      await open(page, '2026-12-07', '2026-12-19');
+      const row = rowOf(page, '福祉政策課');
+      assert((await row.getAttribute('class')).includes('sched-who--warn'), 'the row is marked');
+      const text = await row.innerText();
+      assert(text.includes('⚠ 予定が古い可能性') && text.includes('データ: 2時間前'), `the row says why and how old: ${text}`);
+      assert(await page.locator('.sched-cell--warn').count() === 10, 'its ten days are hatched, and no other row\'s');
+      await page.getByText('kyodo: 予定が古い可能性があります（最終取得：12月1日(火) 07:00、2時間前）', { exact: false }).waitFor();
+      await screen(page, 'schedule-stale-feed');
+      await page.unrouteAll({ behavior: 'ignoreErrors' });
+    }],
+
+    ['日程調整: a mouse click on a candidate scrolled sideways out of sight behind the names column', async () => {
+      const page = await secr({ viewport: { width: 1093, height: 614 }, scale: 1.25 });
+      await open(page, '2026-12-07', '2026-12-19');
+      await page.locator('.sched-cand').first().waitFor();
+      // a candidate that the box can scroll to 40 px past its left edge (not on the first or last days)
+      const rank = await page.evaluate(() => {
+        const s = document.querySelector('.sched-scroll'), g = s.firstChild.getBoundingClientRect();
+        const max = s.scrollWidth - s.clientWidth;
+        const c = [...document.querySelectorAll('.sched-cand')].find((b) => {
+          const x = b.getBoundingClientRect().left - g.left;
+          return x > 80 && x + 40 < max;
+        });
+        return c ? c.dataset.rank : null;
+      });
+      assert(rank, 'a candidate away from the ends of the window');
+      const cand = page.locator(`.sched-cand[data-rank="${rank}"]`);
+      // scroll so that it sits where the names column is on screen (40 px left of the days' box);
+      // the page is first scrolled up or down only, so that the candidate's row is on screen
+      const hidden = () => page.evaluate((n) => {
+        const s = document.querySelector('.sched-scroll'), c = document.querySelector(`.sched-cand[data-rank="${n}"]`);
+        window.scrollBy(0, c.getBoundingClientRect().top - 120);
+        s.scrollLeft += c.getBoundingClientRect().left - s.getBoundingClientRect().left + 40;
+        const r = c.getBoundingClientRect();
+        const at = document.elementFromPoint(r.left + r.width / 2, r.top + 20);
+        return at && at.closest('.sched-who') ? true : JSON.stringify({ at: at && at.className, r, box: s.getBoundingClientRect(), sl: s.scrollLeft });
+      }, rank);
+      const clear = () => page.evaluate((n) => {
+        const c = document.querySelector(`.sched-cand[data-rank="${n}"]`);
+        window.scrollBy(0, c.getBoundingClientRect().top - 120);
+        const r = c.getBoundingClientRect();
+        return document.elementFromPoint(r.left + r.width / 2, r.top + 20) === c;
+      }, rank);
+      const h0 = await hidden();
+      assert(h0 === true, `candidate ${rank} is out of sight behind the names column before the click: ${h0}`);
+      await screen(page, 'schedule-candidate-behind-names');
+      // focus (Tab, or a screen reader) scrolls it into view, clear of the names column
+      await cand.focus();
+      assert(await clear(), `focused, candidate ${rank} is scrolled clear of the names column`);
+      assert(await hidden() === true, 'out of sight again');
+      await cand.click({ timeout: 5000 });         // the mouse: scrolled into view, then clicked where it is
+      await page.getByRole('heading', { name: /^予約: / }).waitFor();
+      assert(await clear(), 'the clicked candidate is in view');
+      assert(await page.getByText(`候補${rank} を30分間仮押さえしました。`).count() === 1, `candidate ${rank} was chosen`);
+      await page.goto(`${BASE}/#/`);
+      await page.getByRole('heading', { name: 'ホーム' }).waitFor();
+      for (let i = 0; i < 50 && (await activeHolds()).length; i++) await new Promise((r) => setTimeout(r, 100));
+      await dropHolds();
     }],
 
     ['日程調整 at 1366x768 (125 %) and 390 px wide', async () => {

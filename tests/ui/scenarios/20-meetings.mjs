@@ -145,6 +145,9 @@ export default function meetings({ BASE, dir, SHOTS, state, assert, adminApi, pe
       await page.locator('#delivery').waitFor();
       assert(await page.locator('#delivery').getByText('要再調整の通知（事務局宛）').count() === 1, 'the 要再調整 mail is in the delivery list');
       assert(await page.locator('#history').getByText(/欠席と回答したため、要再調整/).count() === 1, 'the history has the decline');
+      const who = await page.locator('#history tbody').innerText() + await page.locator('#attendees tbody').innerText();
+      assert(/\((事務局|コーディネーター|管理者|機関職員: [^)]+)\)/.test(who) && !/\((secretariat|coordinator|admin|agency:)/.test(who),
+        `who did it, with the role in Japanese: ${who}`);
       await screen(page, 'meeting-replan');
       await replan.getByRole('link', { name: '日程調整で日時を変更する' }).click();
       await page.getByRole('heading', { name: `日時の変更: 会議 ${m.one.id} (事例 Y-01)` }).waitFor();

@@ -7,7 +7,12 @@
 // it.  It first answers 401, so the feed fails and 機関 shows the daemon's
 // advice (認証に失敗しました…); then it serves an HTML page and 更新
 // shows, without a page reload, that the URL is not iCalendar.  The staff
-// agency page shows its busy week (前の週 / 次の週).  The kodomo account's
+// agency page shows its busy week (前の週 / 次の週), with the days off
+// named (年末年始, 元日) there and on 自分の機関, also at 390 px, and a stale
+// calendar marked (the API's mark put into the answers: the clock is
+// pinned here; itest_stale makes it for real).  A screen
+// still loading (its answer delayed with page.route) when the person
+// navigates elsewhere does not draw over the new one.  The kodomo account's
 // ホーム shows its own feed with the same advice (its own 更新 waits out
 // the failing feed's backoff: the API's 429 sentence), its busy week, the link
 // to 会議, and issues a meetings.ics subscription address that works
@@ -131,6 +136,100 @@ export default function ({ BASE, ROOT, assert, adminApi, person, screen, login }
       await page.getByRole('button', { name: '次の週' }).focus();
       await page.keyboard.press('Enter');
       await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'week-heading');
+    }],
+
+    ['機関 and 自分の機関: the week view names the days off (年末年始, 元日), as the 日程調整 grid does', async () => {
+      for (const [name, opts] of [['', {}], ['-390px', { viewport: { width: 390, height: 844 } }]]) {
+        const page = await person(opts);
+        await login(page, 'tanaka', 'coord-sakura-2026');
+        await page.getByRole('heading', { name: 'ホーム' }).waitFor();
+        await page.goto(`${BASE}/#/agencies/houkatsu-hokubu`);
+        await page.locator('.week-list li').first().waitFor();
+        for (let i = 0; i < 4; i++) {                       // 12/1 -> the week of 12/28
+          const t = await page.locator('#week-heading').textContent();
+          await page.getByRole('button', { name: '次の週' }).click();
+          await page.waitForFunction((x) => document.querySelector('#week-heading').textContent !== x, t);
+        }
+        await page.waitForFunction(() => document.querySelectorAll('.week-list li').length === 7 && document.querySelector('#week-heading').textContent.includes('12月28日'));
+        const heads = await page.locator('.week-head').allInnerTexts();
+        assert(heads.filter((x) => x.includes('年末年始')).length >= 3, `12/29-12/31 labelled 年末年始: ${heads}`);
+        assert(heads.some((x) => x.includes('1月1日') && x.includes('元日')), `1/1 labelled 元日: ${heads}`);
+        assert(!heads.some((x) => x.includes('12月28日') && x.includes('年末年始')), `12/28 is a working day: ${heads}`);
+        const list = await page.locator('.week-list').innerText();
+        assert(list.includes('休み: 元日') && list.includes('休み: 年末年始'), `the text list names them too: ${list}`);
+        assert(await page.locator('.week-holiday', { hasText: '元日' }).count() === 1, 'the day column is greyed and labelled');
+        await screen(page, `agency-week-holidays${name}`);
+        await page.context().close();
+      }
+      const own = await person();                       // 自分の機関: the same week view
+      await login(own, 'kodomo1', KODOMO_PW);
+      await own.locator('.week-list li').first().waitFor();
+      for (let i = 0; i < 4; i++) {
+        const t = await own.locator('#week-heading').textContent();
+        await own.getByRole('button', { name: '次の週' }).click();
+        await own.waitForFunction((x) => document.querySelector('#week-heading').textContent !== x, t);
+      }
+      await own.waitForFunction(() => document.querySelector('#week-heading').textContent.includes('12月28日'));
+      await own.locator('.week-head', { hasText: '元日' }).waitFor();
+      await screen(own, 'own-agency-week-holidays');
+      await own.context().close();
+    }],
+
+    ['機関: a stale calendar (ok, but not fetched for hours) is marked in the table and above the week', async () => {
+      // the e2e daemon's clock is pinned, so the API's stale mark (made for
+      // real in itest_stale) is put into the answers the page receives
+      const page = await person();
+      await login(page, 'tanaka', 'coord-sakura-2026');
+      await page.getByRole('heading', { name: 'ホーム' }).waitFor();
+      const text = '予定が古い可能性があります（最終取得：12月1日(火) 07:00、2時間前）';
+      await page.route('**/v1/agencies/houkatsu-hokubu', async (route) => {
+        const res = await route.fetch();
+        const body = await res.json();
+        Object.assign(body.feeds[0], { stale: true, stale_age_seconds: 7200, stale_text: text, last_success: '2026-12-01T07:00:00+09:00' });
+        await route.fulfill({ response: res, json: body });
+      });
+      await page.route('**/v1/agencies/houkatsu-hokubu/busy?*', async (route) => {
+        const res = await route.fetch();
+        const body = await res.json();
+        Object.assign(body, { stale: true, stale_calendars: ['houkatsu-hokubu'], stale_age_seconds: 7200, stale_text: text });
+        await route.fulfill({ response: res, json: body });
+      });
+      await page.goto(`${BASE}/#/agencies/houkatsu-hokubu`);
+      await page.locator('.week-list li').first().waitFor();
+      const row = page.locator('tr[data-feed="houkatsu-hokubu"]');
+      assert((await row.getAttribute('class')) === 'feed--stale', 'the row is marked');
+      assert(await row.getByText('古い可能性', { exact: true }).count() === 1, 'a badge beside 正常');
+      await row.getByText(`${text}。しばらく取得できていません`, { exact: false }).waitFor();
+      await page.locator('.week').getByText('しばらく取得できていないカレンダーがあります (houkatsu-hokubu)', { exact: false }).waitFor();
+      await screen(page, 'agency-stale-feed');
+      await page.unrouteAll({ behavior: 'ignoreErrors' });
+      await page.context().close();
+    }],
+
+    ['a screen still loading when the person navigates away does not draw over the new screen', async () => {
+      const page = await person();
+      await login(page, 'tanaka', 'coord-sakura-2026');
+      await page.getByRole('heading', { name: 'ホーム' }).waitFor();
+      let delayed = 0;
+      await page.route('**/v1/agencies/houkatsu-hokubu', async (route) => {
+        delayed++;
+        await new Promise((r) => setTimeout(r, 1500));
+        await route.continue().catch(() => {});       // the page may have given up on it
+      });
+      await page.goto(`${BASE}/#/agencies/houkatsu-hokubu`);
+      await page.waitForFunction(() => true);
+      for (let i = 0; i < 50 && !delayed; i++) await new Promise((r) => setTimeout(r, 20));
+      assert(delayed === 1, 'the agency page is waiting for its data');
+      await page.getByRole('link', { name: '会議', exact: true }).click();
+      await page.getByRole('heading', { name: '会議', exact: true }).waitFor();
+      await new Promise((r) => setTimeout(r, 2500));      // the slow answer would have come by now
+      assert(await page.getByRole('heading', { name: '北部地域包括支援センター' }).count() === 0, 'the agency page did not draw');
+      assert(await page.getByText('カレンダーの取得状況').count() === 0, 'nothing of it below the new screen');
+      assert(await page.getByRole('heading', { level: 1 }).count() === 1, 'one screen');
+      assert(/^会議/.test(await page.title()), `the title is the new screen's: ${await page.title()}`);
+      await screen(page, 'navigate-away-while-loading');
+      await page.unrouteAll({ behavior: 'ignoreErrors' });
+      await page.context().close();
     }],
 
     ['自分の機関: the agency account sees its own calendars, week and subscription address', async () => {
