@@ -85,6 +85,7 @@ typedef struct pending {
     feed_ent_t   *e;
     feed_result_t res;            /* taken over from the fetch */
     int64_t       next_poll;
+    int           failures;       /* the feed's count when it finished */
     bool          failed;
     bool          replaced;       /* set by the write: new busy rows */
     bool          dropped;        /* set by the write: the row changed meanwhile */
@@ -593,7 +594,7 @@ static void applied(feeds_t *f, const pending_t *p)
     }
     tally_in(f, e);
     if (p->failed)
-        log_warn("feed %s: failed (%d in a row, HTTP %ld): %s", e->id, e->failures,
+        log_warn("feed %s: failed (%d in a row, HTTP %ld): %s", e->id, p->failures,
                  res->http_status, res->error ? res->error : "unknown error");
     else if (p->replaced)
         log_info("feed %s: ok, %zu intervals (%.0f ms)", e->id, res->busy.n, res->elapsed_ms);
@@ -620,12 +621,12 @@ static void flush_pending(feeds_t *f, double budget_ms)
     store_t *st = f->d->store;
     double t0 = mono_s();
     bool ok = store_begin(st) == 0;
-    size_t n = 0;
+    size_t n = ok ? 0 : f->npend;   /* no transaction: dropped, as a failed write was */
     while (ok && n < f->npend) {
         pending_t *p = &f->pend[n++];
         if (p->e)
             ok = p->failed ? store_feed_record_failure(st, p->e->id, p->e->url, &p->res,
-                                                       p->e->failures, p->next_poll)
+                                                       p->failures, p->next_poll)
                            : write_success(st, p);
         if (budget_ms > 0 && (mono_s() - t0) * 1e3 > budget_ms)
             break;
@@ -668,6 +669,7 @@ static void pend(feeds_t *f, feed_ent_t *e, feed_result_t *res, int64_t next_pol
     ivset_init(&res->busy);
     strvec_init(&res->warnings);
     p->next_poll = next_poll;
+    p->failures = e->failures;
     p->failed = failed;
     if (!failed && p->res.status == FEED_OK) {
         int64_t now = tu_now();
