@@ -274,7 +274,9 @@ static void test_tally_scrape_is_cheap(void **state)
             best_tally = t3 - t2;
     }
     printf("census of %d feeds: recount %.3f ms, tally %.3f ms\n", N, best_full, best_tally);
-    assert_true(best_tally < 1.0);
+    if (!getenv("TSUNAGU_UNDER_VALGRIND"))        /* timing means nothing there */
+        assert_true(best_tally < 1.0);
+    assert_true(best_tally < best_full);
     same_census(&t, fs, N, NOW + 5);
     feed_tally_free(&t);
     free(ag);
