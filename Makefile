@@ -264,8 +264,8 @@ bench: all $(BENCH_BIN)
 # feeds, server mode (200|304|changed), POLL_INTERVAL, server delay in
 # ms, seconds per measuring window.
 bench-scale: all build/bench/scale_bench
-	@nice build/bench/scale_bench 10000 200 60 0 20
-	@nice build/bench/scale_bench 100000 200 900 300 30
+	@nice build/bench/scale_bench 10000 200 60 0 20 30
+	@nice build/bench/scale_bench 100000 200 900 300 120 180
 	@nice build/bench/scale_bench 100000 304 60 0 20
 
 # TLS handshake cost and connection reuse per host (tests/bench/tls_bench.c,

@@ -123,11 +123,28 @@ const tz_t *tsunagud_zone(tsunagud_t *d)
     return z ? z : tz_default();
 }
 
+static void free_city_work(void *arg) { city_free(arg); }   /* on a worker */
+static void free_city_done(void *arg) { free(arg); }
+
+/* The replaced city is freed on a worker when there is a pool: 100,000
+ * calendars take tens of ms to free, in an import's last step. */
+static void city_free_later(city_t *c)
+{
+    parse_pool_t *pool = feed_parse_pool();
+    city_t *old = xmalloc(sizeof *old);
+    *old = *c;
+    memset(c, 0, sizeof *c);
+    if (!pool || parse_pool_submit(pool, free_city_work, free_city_done, old) != 0) {
+        city_free(old);
+        free(old);
+    }
+}
+
 void tsunagud_city_changed(tsunagud_t *d)
 {
     city_generation++;
     if (d->city_valid)
-        city_free(&d->city);
+        city_free_later(&d->city);
     memset(&d->city, 0, sizeof d->city);
     d->city_valid = false;
 }

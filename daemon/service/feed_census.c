@@ -7,11 +7,21 @@
  * keeps the FEED_CENSUS_TOP largest with an insertion into a small sorted
  * array.  The Prometheus text therefore has a fixed number of lines, up
  * to FEED_CENSUS_TOP agency lines, whatever the number of feeds.
+ *
+ * The tally (feed_tally_t) is that census maintained by the scheduler on
+ * every change of a feed, so /metrics reads it instead of walking 100,000
+ * feeds (2.7-6 ms a scrape).  Counters move by one on add and remove;
+ * failing feeds per agency live in a map with owned keys, dropped when
+ * they reach zero; last successes are counted per second in a ring (see
+ * feed_census.h) and each age bucket is summed from it when scraped.
  */
 #include "feed_census.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "util.h"
 
 const double feed_census_age_bounds[FEED_CENSUS_AGES] = {300, 900, 1800, 3600, 21600, 86400,
                                                          604800};
@@ -103,11 +113,202 @@ static void census_cb(const feed_view_t *v, void *arg)
     feed_census_add(arg, v);
 }
 
-void feed_census_take(feed_census_t *c, const feeds_t *f, int64_t now)
+void feed_census_recount(feed_census_t *c, const feeds_t *f, int64_t now)
 {
     feed_census_init(c, now);
     feeds_each(f, census_cb, c);
     feed_census_finish(c);
+}
+
+void feed_census_take(feed_census_t *c, feeds_t *f, int64_t now)
+{
+    feed_tally_census(feeds_tally(f), now, c);
+}
+
+/* ---- the tally ----------------------------------------------------------- */
+#define RING    ((int64_t)FEED_TALLY_RING)
+#define BLOCK   1024
+#define KEEP    ((int64_t)604800 + 1)   /* the ring starts this long before a scrape */
+
+typedef struct feed_tally_agency {
+    char  *agency;
+    size_t failing;
+} feed_tally_agency_t;
+
+void feed_tally_init(feed_tally_t *t, int64_t now)
+{
+    memset(t, 0, sizeof *t);
+    strmap_init(&t->failing);
+    t->sec = xcalloc((size_t)RING, sizeof *t->sec);
+    t->blk = xcalloc((size_t)(RING / BLOCK), sizeof *t->blk);
+    t->base = now - KEEP;
+}
+
+void feed_tally_free(feed_tally_t *t)
+{
+    for (size_t i = 0; i < t->failing.cap; i++) {
+        feed_tally_agency_t *a = t->failing.slots[i].val;
+        if (t->failing.slots[i].key) {
+            free(a->agency);
+            free(a);
+        }
+    }
+    strmap_free(&t->failing);
+    free(t->sec);
+    free(t->blk);
+    memset(t, 0, sizeof *t);
+}
+
+static size_t ring_at(int64_t sec)
+{
+    return (size_t)(((sec % RING) + RING) % RING);
+}
+
+static void ring_move(feed_tally_t *t, int64_t sec, int d)
+{
+    size_t i = ring_at(sec);
+    t->sec[i] = (uint32_t)((int64_t)t->sec[i] + d);
+    t->blk[i / BLOCK] = (uint32_t)((int64_t)t->blk[i / BLOCK] + d);
+}
+
+static void failing_move(feed_tally_t *t, const char *agency, int d)
+{
+    feed_tally_agency_t *a = strmap_get(&t->failing, agency);
+    if (!a) {
+        if (d < 0)
+            return;
+        a = xcalloc(1, sizeof *a);
+        a->agency = xstrdup(agency);
+        strmap_put(&t->failing, a->agency, a);
+    }
+    a->failing = (size_t)((long long)a->failing + d);
+    if (a->failing == 0) {
+        strmap_del(&t->failing, a->agency);
+        free(a->agency);
+        free(a);
+    }
+}
+
+/* Everything but the success time, by d (+1 or -1). */
+static void counts_move(feed_tally_t *t, const feed_view_t *v, int d)
+{
+    t->total = (size_t)((long long)t->total + d);
+    t->by_state[v->state] = (size_t)((long long)t->by_state[v->state] + d);
+    if (v->kind < FEED_KIND_COUNT)
+        t->by_kind[v->kind][v->state] = (size_t)((long long)t->by_kind[v->kind][v->state] + d);
+    t->intervals += d * (long long)v->intervals;
+    if (v->state == FEED_STATE_FAILING && v->agency)
+        failing_move(t, v->agency, d);
+}
+
+int64_t feed_tally_add(feed_tally_t *t, const feed_view_t *v)
+{
+    counts_move(t, v, +1);
+    if (v->last_success <= 0)
+        return 0;
+    int64_t key = v->last_success;
+    if (key >= t->base + RING)
+        key = t->base + RING - 1;           /* far in the future: age 0 */
+    if (key < t->base)
+        t->older++;
+    else {
+        ring_move(t, key, +1);
+        t->in_ring++;
+    }
+    t->key_sum += key;
+    return key;
+}
+
+void feed_tally_remove(feed_tally_t *t, const feed_view_t *v, int64_t key)
+{
+    counts_move(t, v, -1);
+    if (key <= 0)
+        return;
+    if (key < t->base)                      /* counted as older, or moved there since */
+        t->older--;
+    else {
+        ring_move(t, key, -1);
+        t->in_ring--;
+    }
+    t->key_sum -= key;
+}
+
+/* Move the ring's start to now - KEEP: the seconds left behind go to
+ * older, a whole block at a time where possible. */
+static void tally_advance(feed_tally_t *t, int64_t now)
+{
+    int64_t to = now - KEEP;
+    if (to <= t->base)
+        return;
+    if (to - t->base >= RING) {
+        t->older += t->in_ring;
+        t->in_ring = 0;
+        memset(t->sec, 0, (size_t)RING * sizeof *t->sec);
+        memset(t->blk, 0, (size_t)(RING / BLOCK) * sizeof *t->blk);
+        t->base = to;
+        return;
+    }
+    while (t->base < to) {
+        size_t i = ring_at(t->base);
+        if (i % BLOCK == 0 && to - t->base >= BLOCK) {
+            t->older += t->blk[i / BLOCK];
+            t->in_ring -= t->blk[i / BLOCK];
+            memset(&t->sec[i], 0, BLOCK * sizeof *t->sec);
+            t->blk[i / BLOCK] = 0;
+            t->base += BLOCK;
+            continue;
+        }
+        t->older += t->sec[i];
+        t->in_ring -= t->sec[i];
+        t->blk[i / BLOCK] -= t->sec[i];
+        t->sec[i] = 0;
+        t->base++;
+    }
+}
+
+/* Successes counted in the ring at seconds [from, to). */
+static size_t ring_sum(const feed_tally_t *t, int64_t from, int64_t to)
+{
+    size_t n = 0;
+    while (from < to) {
+        size_t i = ring_at(from);
+        if (i % BLOCK == 0 && to - from >= BLOCK) {
+            n += t->blk[i / BLOCK];
+            from += BLOCK;
+        } else {
+            n += t->sec[i];
+            from++;
+        }
+    }
+    return n;
+}
+
+void feed_tally_census(feed_tally_t *t, int64_t now, feed_census_t *c)
+{
+    feed_census_init(c, now);
+    tally_advance(t, now);
+    c->total = t->total;
+    memcpy(c->by_state, t->by_state, sizeof c->by_state);
+    memcpy(c->by_kind, t->by_kind, sizeof c->by_kind);
+    c->intervals = t->intervals;
+    /* bucket b: bounds[b-1] < age <= bounds[b], i.e. now - bounds[b] <= t
+     * < now - bounds[b-1]; every such t is in the ring (base < now - week) */
+    size_t within = 0;                      /* successes with age <= the bound so far */
+    for (size_t b = 0; b < FEED_CENSUS_AGES; b++) {
+        int64_t lo = now - (int64_t)feed_census_age_bounds[b];
+        size_t upto = t->in_ring - ring_sum(t, t->base, lo);   /* t >= lo */
+        c->age_bucket[b] = upto - within;
+        within = upto;
+    }
+    c->age_count = t->in_ring + t->older;
+    c->age_bucket[FEED_CENSUS_AGES] = c->age_count - within;
+    c->age_sum = (double)c->age_count * (double)now - (double)t->key_sum;
+    c->agencies_failing = strmap_len(&t->failing);
+    for (size_t i = 0; i < t->failing.cap; i++)
+        if (t->failing.slots[i].key) {
+            const feed_tally_agency_t *a = t->failing.slots[i].val;
+            offer_top(c, (feed_census_top_t){a->agency, a->failing});
+        }
 }
 
 /* Prometheus label value escaping: backslash, quote, newline. */

@@ -6,8 +6,17 @@
  * feed) with one libevent timer each.  When a timer fires the feed joins a
  * FIFO; at most MAX_CONCURRENT_FETCHES jobs run at once through
  * feed_refresh() on the daemon's curlev_t, so the loop never blocks.
- * A finished job is recorded in the store:
- *   OK        -> replace the feed's busy rows in ONE transaction, state ok;
+ * A finished job's result waits (at most GROUP_COMMIT_MS) to be written
+ * with the others that finished meanwhile, in ONE transaction (group
+ * commit: a few commits a second instead of one per fetch, so fewer WAL
+ * writes that can wait behind the checkpointer's sync, and less work per
+ * fetch).  A flush writes for at most FLUSH_STEP_MS, commits, and hands
+ * the rest to the next loop turn, so requests go first.  Only once the
+ * commit is done does the in-memory mirror (and /metrics) see the new
+ * state.  A result not yet written is lost on a crash, like a fetch still
+ * in flight: the feed is simply polled again (nothing committed is lost).
+ * Per result:
+ *   OK        -> replace the feed's busy rows, state ok;
  *                when they differ from the stored ones the feed also takes
  *                the next global data version (store_feed_data_changed),
  *                which invalidates the slot engine's per-agency cache
@@ -34,6 +43,7 @@
 #include <unistd.h>
 
 #include "feed.h"
+#include "feed_census.h"
 #include "feed_hosts.h"
 #include "feeds.h"
 #include "store_feeds.h"
@@ -45,6 +55,8 @@
 #define FIRST_ROUND_MIN_RATE 50.0     /* feeds/s */
 #define LOAD_STEP_ROWS       500      /* feeds per step (about 5-10 ms of loop time) */
 #define HOST_BUSY_RETRY      1.0      /* s (+-50%) before asking a full host again */
+#define GROUP_COMMIT_MS      50       /* a result waits at most this long to be written */
+#define FLUSH_STEP_MS        4.0      /* a flush writes this long at most, then commits */
 
 const double feeds_latency_bounds_ms[7] = {10, 50, 100, 250, 500, 1000, 5000};
 
@@ -64,7 +76,21 @@ typedef struct feed_ent {
     double       last_start;      /* monotonic s of the last fetch start (0 = never) */
     double       due;             /* monotonic s the timer fires (the backoff end) */
     size_t       qslot;           /* its index in owner->queue while queued */
+    bool         tallied;         /* counted in owner->tally, with ... */
+    int64_t      tally_key;       /* ... this key (feed_tally_add) */
 } feed_ent_t;
+
+/* A finished fetch waiting for the next group commit (e NULL: the feed
+ * was removed or changed meanwhile, the result is dropped). */
+typedef struct pending {
+    feed_ent_t   *e;
+    feed_result_t res;            /* taken over from the fetch */
+    int64_t       next_poll;
+    int           failures;       /* the feed's count when it finished */
+    bool          failed;
+    bool          replaced;       /* set by the write: new busy rows */
+    bool          dropped;        /* set by the write: the row changed meanwhile */
+} pending_t;
 
 /* One pass over feeds rows (feeds_sync, or the steps of the startup load). */
 typedef struct sync_pass {
@@ -96,10 +122,15 @@ struct feeds {
     strvec_t      secret_ids, secret_creds;
     bool          stopped;
     feeds_stats_t stats;
+    feed_tally_t  tally;          /* the census of the mirror, kept as it changes */
+    pending_t    *pend;           /* results waiting for the group commit */
+    size_t        npend, pcap;
+    struct event *flusher;
 };
 
 static void start_fetch(feed_ent_t *e);
 static void pump_queue(feeds_t *f);
+static void drop_pending(feeds_t *f, const feed_ent_t *e);
 
 /* ---- configuration ------------------------------------------------------ */
 static void clear_secrets(feeds_t *f)
@@ -258,6 +289,31 @@ static feed_ent_t *find_ent(const feeds_t *f, const char *id)
     return strmap_get(&f->by_id, id);
 }
 
+/* The census sees state, kind, agency, last success and intervals: take
+ * the ent out of the tally before changing any of them, put it back after. */
+static feed_view_t view_of(const feed_ent_t *e)
+{
+    return (feed_view_t){e->id, e->agency, e->kind, e->state, e->last_success, e->intervals};
+}
+
+static void tally_out(feeds_t *f, feed_ent_t *e)
+{
+    if (!e->tallied)
+        return;
+    feed_view_t v = view_of(e);
+    feed_tally_remove(&f->tally, &v, e->tally_key);
+    e->tallied = false;
+}
+
+static void tally_in(feeds_t *f, feed_ent_t *e)
+{
+    if (e->tallied)
+        return;
+    feed_view_t v = view_of(e);
+    e->tally_key = feed_tally_add(&f->tally, &v);
+    e->tallied = true;
+}
+
 static void unqueue(feeds_t *f, feed_ent_t *e)
 {
     if (!e->queued)
@@ -280,6 +336,8 @@ static void cancel_job(feeds_t *f, feed_ent_t *e)
 
 static void ent_free(feeds_t *f, feed_ent_t *e)
 {
+    tally_out(f, e);
+    drop_pending(f, e);
     cancel_job(f, e);
     unqueue(f, e);
     strmap_del(&f->by_id, e->id);
@@ -353,6 +411,8 @@ static void sync_row(const store_feed_sched_t *r, void *arg)
     feed_ent_t *e = find_ent(f, id);
     if (e && p->seen)
         strmap_put(p->seen, e->id, NULL);
+    if (e)
+        tally_out(f, e);
     feed_kind_t k = FEED_ICS;
     feed_kind_parse(kind, &k);
     bool changed = e && (e->kind != k || strcmp(e->url, url) != 0);
@@ -360,9 +420,11 @@ static void sync_row(const store_feed_sched_t *r, void *arg)
         free(e->agency);
         e->agency = xstrdup(r->agency);
         mirror_row(e, r);
+        tally_in(f, e);
         return;
     }
     if (changed) {
+        drop_pending(f, e);
         cancel_job(f, e);
         unqueue(f, e);
         evtimer_del(e->timer);
@@ -379,6 +441,7 @@ static void sync_row(const store_feed_sched_t *r, void *arg)
     e->kind = k;
     e->failures = changed ? 0 : r->failures;
     mirror_row(e, r);
+    tally_in(f, e);
     double delay = 0;
     if (!changed && strcmp(state, "pending") != 0 && r->has_next_poll) {
         delay = (double)(r->next_poll - tu_now());
@@ -494,55 +557,155 @@ static bool row_matches(store_t *st, const feed_ent_t *e)
     return store_feed_row_matches(st, e->id, feed_kind_name(e->kind), e->url);
 }
 
-static void record_success(feed_ent_t *e, const feed_result_t *res, int64_t next_poll)
+/* A success, inside the group's transaction; false on a store error. */
+static bool write_success(store_t *st, pending_t *p)
 {
-    store_t *st = e->owner->d->store;
+    feed_ent_t *e = p->e;
+    const feed_result_t *res = &p->res;
+    if (!row_matches(st, e)) {
+        p->dropped = true;
+        return true;
+    }
     bool replace = res->status == FEED_OK;
-    ivset_t busy;
-    ivset_init(&busy);
-    if (replace) {
-        ivset_copy(&busy, &res->busy);
-        int64_t now = tu_now();
-        ivset_clip(&busy, now - FEEDS_WINDOW_BACK, now + FEEDS_WINDOW_AHEAD);
-    }
-    bool ok = store_begin(st) == 0;
-    if (ok && !row_matches(st, e)) {
-        store_rollback(st);
-        log_info("feed %s: changed by an import while it was fetched; result dropped", e->id);
-        ivset_free(&busy);
-        return;
-    }
-    if (ok && replace && store_feed_busy_equals(st, e->id, &busy))
+    if (replace && store_feed_busy_equals(st, e->id, &res->busy))
         replace = false;                /* same data: no rewrite, same version */
-    ok = ok && (!replace || (store_feed_busy_replace(st, e->id, &busy) &&
-                             store_feed_data_changed(st, e->id))) &&
-         store_feed_record_ok(st, e->id, res, next_poll, replace ? (long)busy.n : -1) &&
-         store_commit(st) == 0;
-    if (!ok) {
-        log_error("feed %s: could not store %zu intervals: %s", e->id, busy.n, store_errmsg(st));
-        store_rollback(st);
-    } else {
-        e->state = FEED_STATE_OK;
-        e->last_success = tu_now();
-        if (replace) {
-            e->intervals = (long)busy.n;
-            log_info("feed %s: ok, %zu intervals (%.0f ms)", e->id, busy.n, res->elapsed_ms);
-        } else
-            log_info("feed %s: unchanged (%.0f ms)", e->id, res->elapsed_ms);
-    }
-    for (size_t i = 0; i < res->warnings.n; i++)
-        log_warn("feed %s: %s", e->id, res->warnings.v[i]);
-    ivset_free(&busy);
+    p->replaced = replace;
+    return (!replace || (store_feed_busy_replace(st, e->id, &res->busy) &&
+                         store_feed_data_changed(st, e->id))) &&
+           store_feed_record_ok(st, e->id, res, p->next_poll, replace ? (long)res->busy.n : -1);
 }
 
+/* What the store now says, into the mirror (after the commit). */
+static void applied(feeds_t *f, const pending_t *p)
+{
+    feed_ent_t *e = p->e;
+    const feed_result_t *res = &p->res;
+    if (p->dropped) {
+        log_info("feed %s: changed by an import while it was fetched; result dropped", e->id);
+        return;
+    }
+    tally_out(f, e);
+    if (p->failed)
+        e->state = FEED_STATE_FAILING;
+    else {
+        e->state = FEED_STATE_OK;
+        e->last_success = tu_now();
+        if (p->replaced)
+            e->intervals = (long)res->busy.n;
+    }
+    tally_in(f, e);
+    if (p->failed)
+        log_warn("feed %s: failed (%d in a row, HTTP %ld): %s", e->id, p->failures,
+                 res->http_status, res->error ? res->error : "unknown error");
+    else if (p->replaced)
+        log_info("feed %s: ok, %zu intervals (%.0f ms)", e->id, res->busy.n, res->elapsed_ms);
+    else
+        log_info("feed %s: unchanged (%.0f ms)", e->id, res->elapsed_ms);
+    for (size_t i = 0; i < res->warnings.n; i++)
+        log_warn("feed %s: %s", e->id, res->warnings.v[i]);
+}
+
+static void result_free(feed_result_t *res)
+{
+    free(res->error);
+    ivset_free(&res->busy);
+    strvec_free(&res->warnings);
+    free(res->state_json);
+}
+
+/* Write the waiting results in one transaction: all of them, or (budget
+ * > 0) as many as fit in budget ms, the rest on the next loop turn. */
+static void flush_pending(feeds_t *f, double budget_ms)
+{
+    if (f->npend == 0)
+        return;
+    store_t *st = f->d->store;
+    double t0 = mono_s();
+    bool ok = store_begin(st) == 0;
+    size_t n = ok ? 0 : f->npend;   /* no transaction: dropped, as a failed write was */
+    while (ok && n < f->npend) {
+        pending_t *p = &f->pend[n++];
+        if (p->e)
+            ok = p->failed ? store_feed_record_failure(st, p->e->id, p->e->url, &p->res,
+                                                       p->failures, p->next_poll)
+                           : write_success(st, p);
+        if (budget_ms > 0 && (mono_s() - t0) * 1e3 > budget_ms)
+            break;
+    }
+    ok = ok && store_commit(st) == 0;
+    if (!ok) {
+        log_error("feeds: could not store %zu fetch results: %s", n, store_errmsg(st));
+        store_rollback(st);
+    }
+    for (size_t i = 0; i < n; i++) {
+        pending_t *p = &f->pend[i];
+        if (p->e && ok)
+            applied(f, p);
+        result_free(&p->res);
+    }
+    memmove(f->pend, f->pend + n, (f->npend - n) * sizeof *f->pend);
+    f->npend -= n;
+    if (f->npend > 0)
+        event_active(f->flusher, EV_TIMEOUT, 0);
+}
+
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+    flush_pending(arg, FLUSH_STEP_MS);
+}
+
+/* Queue a finished fetch for the group commit, taking over res's fields
+ * (the caller frees the emptied res). */
+static void pend(feeds_t *f, feed_ent_t *e, feed_result_t *res, int64_t next_poll, bool failed)
+{
+    if (f->npend == f->pcap) {
+        f->pcap = f->pcap ? f->pcap * 2 : 64;
+        f->pend = xrealloc(f->pend, f->pcap * sizeof *f->pend);
+    }
+    pending_t *p = &f->pend[f->npend++];
+    memset(p, 0, sizeof *p);
+    p->e = e;
+    p->res = *res;
+    memset(res, 0, sizeof *res);
+    ivset_init(&res->busy);
+    strvec_init(&res->warnings);
+    p->next_poll = next_poll;
+    p->failures = e->failures;
+    p->failed = failed;
+    if (!failed && p->res.status == FEED_OK) {
+        int64_t now = tu_now();
+        ivset_clip(&p->res.busy, now - FEEDS_WINDOW_BACK, now + FEEDS_WINDOW_AHEAD);
+    }
+    if (!f->flusher) {
+        f->flusher = evtimer_new(f->d->base, on_flush, f);
+        event_priority_set(f->flusher, EVPRI_BACKGROUND);
+    }
+    if (f->npend == 1) {
+        struct timeval tv = {0, GROUP_COMMIT_MS * 1000};
+        evtimer_add(f->flusher, &tv);
+    }
+}
+
+/* A removed or changed feed's waiting results are not written. */
+static void drop_pending(feeds_t *f, const feed_ent_t *e)
+{
+    for (size_t i = 0; i < f->npend; i++)
+        if (f->pend[i].e == e)
+            f->pend[i].e = NULL;
+}
+
+/* A fetch that never started: written at once, retried with backoff. */
 static void record_failure(feed_ent_t *e, const feed_result_t *res, int64_t next_poll)
 {
     store_t *st = e->owner->d->store;
     /* only while the row has e->url: not a feed an import just changed */
     if (!store_feed_record_failure(st, e->id, e->url, res, e->failures, next_poll))
         log_error("feed %s: could not record failure: %s", e->id, store_errmsg(st));
-    else
+    else {
+        tally_out(e->owner, e);
         e->state = FEED_STATE_FAILING;
+        tally_in(e->owner, e);
+    }
     log_warn("feed %s: failed (%d in a row, HTTP %ld): %s", e->id, e->failures,
              res->http_status, res->error ? res->error : "unknown error");
 }
@@ -559,10 +722,7 @@ static void on_feed_done(feed_result_t *res, void *arg)
     double delay = next_delay(f, e->failures);
     int64_t next_poll = tu_now() + (int64_t)delay;
     observe_latency(f, res->elapsed_ms, failed);
-    if (failed)
-        record_failure(e, res, next_poll);
-    else
-        record_success(e, res, next_poll);
+    pend(f, e, res, next_poll, failed);
     schedule_in(e, delay);
     pump_queue(f);
 }
@@ -692,6 +852,7 @@ feeds_t *feeds_new(tsunagud_t *d)
     strvec_init(&f->secret_ids);
     strvec_init(&f->secret_creds);
     feed_hosts_init(&f->hosts);
+    feed_tally_init(&f->tally, tu_now());
     feeds_reconfigure(f);
     srandom((unsigned)time(NULL) ^ (unsigned)getpid());
     return f;
@@ -701,11 +862,16 @@ void feeds_free(feeds_t *f)
 {
     if (!f)
         return;
+    flush_pending(f, 0);                   /* what was fetched is kept */
+    free(f->pend);
+    if (f->flusher)
+        event_free(f->flusher);
     for (size_t i = 0; i < f->n; i++)
         ent_free(f, f->v[i]);
     free(f->v);
     strmap_free(&f->by_id);
     feed_hosts_free(&f->hosts);
+    feed_tally_free(&f->tally);
     if (f->loader)
         event_free(f->loader);
     stop_stepwise(f);
@@ -760,9 +926,11 @@ void feeds_each(const feeds_t *f, feeds_each_fn fn, void *arg)
     }
 }
 const feeds_stats_t *feeds_stats(const feeds_t *f) { return &f->stats; }
+feed_tally_t *feeds_tally(feeds_t *f) { return &f->tally; }
 
 void feeds_stop(feeds_t *f)
 {
+    flush_pending(f, 0);
     f->stopped = true;
     for (size_t i = 0; i < f->n; i++) {
         evtimer_del(f->v[i]->timer);

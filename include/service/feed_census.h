@@ -11,6 +11,20 @@
  * FEED_CENSUS_TOP agencies, those with the most failing feeds (ties by
  * id).  Per-feed detail is on GET /v1/feeds?state=failing (paginated)
  * and `tsunagu feeds --failing`.
+ *
+ * Two ways to take it.  feed_census_init/add/finish count every feed
+ * once (a full recount, O(feeds)).  A feed_tally_t is the same census
+ * kept up to date as feeds change: the scheduler takes a feed out before
+ * changing what the census sees of it and puts it back after, so a
+ * scrape (feed_tally_census) is O(agencies with a failing feed), not
+ * O(feeds).  The success ages need the time of the scrape: the tally
+ * keeps a count per second of last success over a ring of
+ * FEED_TALLY_RING seconds starting a week (the largest bound) before
+ * the last scrape, with 1024-second block sums, so each bucket is a sum
+ * over at most a few thousand counters; older successes are one
+ * counter.  A last success further in the future than the ring counts
+ * as age 0 (the daemon writes its own clock, so only a clock set back
+ * by weeks gets there).
  */
 #ifndef TSUNAGU_FEED_CENSUS_H
 #define TSUNAGU_FEED_CENSUS_H
@@ -52,8 +66,36 @@ void feed_census_init(feed_census_t *c, int64_t now);
 void feed_census_add(feed_census_t *c, const feed_view_t *v);
 void feed_census_finish(feed_census_t *c);        /* fills agencies_failing, top */
 void feed_census_free(feed_census_t *c);
-/* init + every feed of f + finish. */
-void feed_census_take(feed_census_t *c, const feeds_t *f, int64_t now);
+/* init + every feed of f + finish: the full recount. */
+void feed_census_recount(feed_census_t *c, const feeds_t *f, int64_t now);
+/* The census from f's tally (feeds_tally), without visiting the feeds. */
+void feed_census_take(feed_census_t *c, feeds_t *f, int64_t now);
+
+/* ---- the tally: the census kept as feeds change ---------------------- */
+#define FEED_TALLY_RING  (1 << 21)    /* seconds (24 days), a multiple of 1024 */
+
+typedef struct feed_tally {
+    size_t    total;
+    size_t    by_state[FEED_STATE_COUNT];
+    size_t    by_kind[FEED_KIND_COUNT][FEED_STATE_COUNT];
+    long long intervals;
+    strmap_t  failing;                /* agency -> feed_tally_agency_t*, owned */
+    uint32_t *sec;                    /* FEED_TALLY_RING counts, index t % ring */
+    uint32_t *blk;                    /* their sums per 1024 seconds */
+    int64_t   base;                   /* the ring holds [base, base + ring) */
+    size_t    in_ring, older;         /* successes in the ring / before base */
+    int64_t   key_sum;                /* sum of the keys of every success counted */
+} feed_tally_t;
+
+void    feed_tally_init(feed_tally_t *t, int64_t now);
+void    feed_tally_free(feed_tally_t *t);
+/* Count v; the result is the key to give feed_tally_remove (the last
+ * success as the tally placed it). */
+int64_t feed_tally_add(feed_tally_t *t, const feed_view_t *v);
+/* Uncount v, added with that key (v as it was when added). */
+void    feed_tally_remove(feed_tally_t *t, const feed_view_t *v, int64_t key);
+/* The census as of now (moves the ring forward: not const). */
+void    feed_tally_census(feed_tally_t *t, int64_t now, feed_census_t *out);
 /* The census as Prometheus text (HELP/TYPE lines included). */
 void feed_census_prometheus(const feed_census_t *c, strbuf_t *out);
 

@@ -90,6 +90,8 @@ typedef struct feed_view {
 } feed_view_t;
 typedef void (*feeds_each_fn)(const feed_view_t *v, void *arg);
 void feeds_each(const feeds_t *f, feeds_each_fn fn, void *arg);
+/* The census kept as the mirror changes (feed_census.h). */
+struct feed_tally *feeds_tally(feeds_t *f);
 
 /* Metrics (for /metrics). */
 typedef struct feeds_stats {

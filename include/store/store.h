@@ -206,7 +206,9 @@ bool store_import_city_checked(store_t *st, const json_t *doc, city_t *parsed, b
  * store_import_new takes over *parsed (zeroed) and resolves the urls into
  * the document to store; it does not touch the database, so it may run
  * on a worker thread.  store_import_step works until budget_ms (0 = no
- * limit) is spent: one row overruns it at most.  With one_tx the whole
+ * limit) is spent, its commit included (the rows stop the last commit's
+ * time early): one row overruns it at most.  The city row, the whole
+ * document in one value, is written in a step of its own.  With one_tx the whole
  * import is ONE transaction, committed by the last step (a failure
  * changes nothing); without it every step commits its own rows, so other
  * writers interleave and readers may see part of the new feeds until the

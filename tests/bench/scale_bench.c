@@ -11,6 +11,16 @@
  *               short one is the "compressed" run that shows capacity)
  *     DELAY_MS  server latency added to every answer (300 = realistic)
  *     WINDOW_S  length of each measuring window (0: import and restart only)
+ *     STEADY_S  optional: length of a true steady-state window.  The first
+ *               round at 100,000 feeds and 15 minutes takes 15 minutes, so
+ *               instead of waiting for it the bench stops the daemon after
+ *               the first-round window and makes every feed fresh in the
+ *               database, as a finished first round leaves it (state ok,
+ *               the busy rows and ETag of a feed fetched in the first
+ *               round, last success within the last interval, next poll
+ *               spread evenly over the next), then restarts the daemon
+ *               (the restart time is then that of a full database) and
+ *               measures STEADY_S seconds of steady state.
  *
  * The ICS server is a forked child of this program: libevent's evhttp on
  * 32 loopback ports (the agencies spread over them, so the daemon sees 32
@@ -33,6 +43,7 @@
  * /healthz answer.  Only 127.0.0.1 is used; children die with the bench.
  */
 #include <curl/curl.h>
+#include <sqlite3.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -241,11 +252,39 @@ static int cmp_d(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The machine's 1-minute load average (the machine is shared). */
+static double load1(void)
+{
+    double l = -1;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f && fscanf(f, "%lf", &l) != 1)
+        l = -1;
+    if (f)
+        fclose(f);
+    return l;
+}
+
+/* Time the daemon's loop thread (its main thread) has spent runnable but
+ * waiting for a CPU, in ms (/proc schedstat): on a shared machine the
+ * tail of /healthz is mostly this, not the loop's own work. */
+static double runq_wait_ms(pid_t pid)
+{
+    char path[80];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/schedstat", (int)pid, (int)pid);
+    FILE *f = fopen(path, "r");
+    unsigned long long run = 0, wait = 0;
+    if (f && fscanf(f, "%llu %llu", &run, &wait) != 2)
+        wait = 0;
+    if (f)
+        fclose(f);
+    return (double)wait / 1e6;
+}
+
 /* One window: /healthz probes every 20 ms; fetch rate and CPU. */
 static void window(const char *label, pid_t daemon, pid_t server, int secs)
 {
     long f0 = metric("tsunagu_feed_fetch_seconds_count");
-    double c0 = cpu_s(daemon), s0 = cpu_s(server), t0 = now_s();
+    double c0 = cpu_s(daemon), s0 = cpu_s(server), w0 = runq_wait_ms(daemon), t0 = now_s();
     size_t n = 0, cap = (size_t)secs * 60 + 16;
     double *lat = xcalloc(cap, sizeof *lat);
     while (now_s() - t0 < secs && n < cap) {
@@ -256,16 +295,79 @@ static void window(const char *label, pid_t daemon, pid_t server, int secs)
     }
     double el = now_s() - t0;
     long f1 = metric("tsunagu_feed_fetch_seconds_count");
-    double c1 = cpu_s(daemon), s1 = cpu_s(server);
+    double c1 = cpu_s(daemon), s1 = cpu_s(server), w1 = runq_wait_ms(daemon);
     qsort(lat, n, sizeof *lat, cmp_d);
     double rate = (double)(f1 - f0) / el;
     printf("%-13s %6.1f fetches/s, daemon CPU %5.1f %% (%.2f ms per fetch), server CPU %5.1f %%;"
-           " /healthz p50 %.2f p99 %.2f max %.2f ms (%zu probes)\n", label, rate,
+           " /healthz p50 %.2f p99 %.2f max %.2f ms (%zu probes); load %.2f\n", label, rate,
            100 * (c1 - c0) / el, f1 > f0 ? 1000 * (c1 - c0) / (double)(f1 - f0) : 0,
            100 * (s1 - s0) / el, n ? lat[n / 2] : 0, n ? lat[n * 99 / 100] : 0,
-           n ? lat[n - 1] : 0, n);
+           n ? lat[n - 1] : 0, n, load1());
+    printf("%-13s loop thread waited for a CPU %.1f ms per s of the window\n", "", (w1 - w0) / el);
     fflush(stdout);
     free(lat);
+}
+
+/* /metrics size and time: 20 scrapes 100 ms apart, p50 and max. */
+static void metrics_time(void)
+{
+    double t[20];
+    size_t len = 0;
+    for (int i = 0; i < 20; i++) {
+        strbuf_t mb;
+        http_get("/metrics", ADMIN, &mb, &t[i], 60);
+        t[i] *= 1000;
+        len = mb.len;
+        free(mb.s);
+        support_sleep_ms(100);
+    }
+    qsort(t, 20, sizeof t[0], cmp_d);
+    printf("/metrics      %zu bytes, p50 %.2f max %.2f ms (20 scrapes)\n", len, t[10], t[19]);
+    fflush(stdout);
+}
+
+static bool exec_sql(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
+        return true;
+    fprintf(stderr, "prefill: %s: %s\n", msg ? msg : "?", sql);
+    sqlite3_free(msg);
+    return false;
+}
+
+/* With the daemon stopped: every feed as a finished first round leaves
+ * it (see the header), copied from one feed the first round fetched. */
+static bool make_fresh(const char *db_path, long interval)
+{
+    sqlite3 *db = NULL;
+    if (sqlite3_open(db_path, &db) != SQLITE_OK)
+        return false;
+    double t0 = now_s();
+    char sql[1024];
+    long long now = (long long)time(NULL);
+    snprintf(sql, sizeof sql,
+             "CREATE TEMP TABLE tpl AS SELECT start, end FROM busy WHERE feed_id ="
+             " (SELECT id FROM feeds WHERE state = 'ok' AND intervals > 0 LIMIT 1);"
+             "CREATE TEMP TABLE src AS SELECT * FROM feeds WHERE state = 'ok' AND intervals > 0"
+             " LIMIT 1;"
+             "BEGIN;"
+             "INSERT INTO busy(feed_id, start, end) SELECT f.id, t.start, t.end FROM feeds f,"
+             " tpl t WHERE f.intervals = 0 ORDER BY f.id, t.start;"
+             "UPDATE feeds SET state = 'ok', failures = 0, last_error = NULL,"
+             " http_status = (SELECT http_status FROM src),"
+             " state_json = (SELECT state_json FROM src),"
+             " covers_from = (SELECT covers_from FROM src), covers_to = (SELECT covers_to FROM src),"
+             " intervals = (SELECT intervals FROM src),"
+             " last_success = %lld - abs(random() %% %ld),"
+             " next_poll = %lld + 1 + abs(random() %% %ld);"
+             "COMMIT;", now, interval, now, interval);
+    bool ok = exec_sql(db, "PRAGMA journal_mode=DELETE") && exec_sql(db, sql);
+    sqlite3_close(db);
+    printf("make fresh    %.1f s (every feed ok, busy rows and ETag of a fetched one)\n",
+           now_s() - t0);
+    fflush(stdout);
+    return ok;
 }
 
 /* The loop's longest pause during the import, seen from outside: a child
@@ -349,14 +451,14 @@ static double time_to_healthz(pid_t pid)
 
 int main(int argc, char **argv)
 {
-    if (argc != 6) {
-        fprintf(stderr, "usage: scale_bench N 200|304|changed INTERVAL DELAY_MS WINDOW_S\n");
+    if (argc != 6 && argc != 7) {
+        fprintf(stderr, "usage: scale_bench N 200|304|changed INTERVAL DELAY_MS WINDOW_S [STEADY_S]\n");
         return 2;
     }
     long n = atol(argv[1]);
     mode = argv[2];
     delay_ms = atoi(argv[4]);
-    int win = atoi(argv[5]);
+    int win = atoi(argv[5]), steady = argc == 7 ? atoi(argv[6]) : 0;
     curl_global_init(CURL_GLOBAL_DEFAULT);
     char *dir = support_mkdtemp("scale-bench");
     /* 32 ports below the ephemeral range; another base if one is taken */
@@ -416,23 +518,30 @@ int main(int argc, char **argv)
     fflush(stdout);
     if (win > 0) {
         window("first round", d, server, win);
-        window("later", d, server, win);
+        if (steady <= 0)
+            window("later", d, server, win);
     }
-    strbuf_t mb;
-    double mt = 0;
-    http_get("/metrics", ADMIN, &mb, &mt, 60);
-    printf("/metrics      %zu bytes in %.1f ms\n", mb.len, mt * 1000);
-    free(mb.s);
+    metrics_time();
     char *db = support_path(dir, "t.db"), *wal = xasprintf("%s-wal", db);
     printf("memory/disk   RSS %ld MB, DB %.1f MB, WAL %.1f MB; feeds ok %ld, failing %ld\n",
            rss_kb(d) / 1024, file_size(db) / 1048576.0, file_size(wal) / 1048576.0,
            metric("tsunagu_feeds{state=\"ok\"}"), metric("tsunagu_feeds{state=\"failing\"}"));
     support_stop(d, 30000);
+    if (steady > 0 && !make_fresh(db, atol(argv[3])))
+        return 1;
     d = spawn_daemon(dir, argv[3]);
     printf("restart       /healthz after %.2f s\n", time_to_healthz(d));
     fflush(stdout);
     support_sleep_ms(3000);
     printf("after restart RSS %ld MB\n", rss_kb(d) / 1024);
+    if (steady > 0) {
+        support_sleep_ms(7000);              /* the steps of the load are over */
+        window("steady state", d, server, steady);
+        metrics_time();
+        printf("steady end    RSS %ld MB, DB %.1f MB, WAL %.1f MB; feeds ok %ld, failing %ld\n",
+               rss_kb(d) / 1024, file_size(db) / 1048576.0, file_size(wal) / 1048576.0,
+               metric("tsunagu_feeds{state=\"ok\"}"), metric("tsunagu_feeds{state=\"failing\"}"));
+    }
     support_stop(d, 30000);
     kill(server, SIGKILL);
     waitpid(server, NULL, 0);

@@ -10,6 +10,11 @@
  * lag, stays below the pause of the same checkpoints run inline, measured
  * side by side in one run, while the checkpointer copies the frames back
  * and the WAL, restarted whenever the writes pause, stays small.
+ * Group commit (what the feed scheduler does with fetch results): the
+ * same bursts of small results written one commit each, then one commit
+ * per burst, side by side with the checkpointer running: the grouped
+ * writer makes a fraction of the commits and WAL frames, and spends less
+ * time writing (the loop's own lag per burst is printed for both).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -201,6 +206,100 @@ static void test_background_checkpoints_spare_the_loop(void **state)
     free(dir);
 }
 
+#define RESULT_ROWS   20000   /* a feeds table */
+#define RESULT_BURSTS 150     /* bursts of results handed to the loop at once */
+#define BURST_RESULTS 8
+
+/* Counts commits (the WAL hook is the checkpointer's). */
+static int on_commit(void *arg)
+{
+    long *commits = arg;
+    commits[0]++;
+    return 0;
+}
+
+/* One fetch result: its feed row's state, next poll and a few bytes. */
+static void write_result(store_t *st, int i)
+{
+    sqlite3_stmt *s = store_prepare(st, "UPDATE r SET next_poll = ?, v = zeroblob(200 + ? % 50)"
+                                        " WHERE id = ?");
+    assert_non_null(s);
+    sqlite3_bind_int(s, 1, 1000000 + i);
+    sqlite3_bind_int(s, 2, i);
+    sqlite3_bind_int(s, 3, (int)((i * 7919L) % RESULT_ROWS) + 1);
+    assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+    store_done(s);
+}
+
+/* RESULT_BURSTS bursts, 2 ms apart; grouped: one commit per burst.
+ * Returns the sum of the burst times (ms); *worst the longest. */
+static double write_results(store_t *st, bool grouped, double *worst, long *commits)
+{
+    double sum = 0;
+    *worst = 0;
+    commits[0] = 0;
+    sqlite3_commit_hook(store_db(st), on_commit, commits);
+    for (int b = 0; b < RESULT_BURSTS; b++) {
+        double t0 = mono_ms();
+        if (grouped)
+            assert_int_equal(store_begin(st), 0);
+        for (int k = 0; k < BURST_RESULTS; k++) {
+            if (!grouped)
+                assert_int_equal(store_begin(st), 0);
+            write_result(st, b * BURST_RESULTS + k);
+            if (!grouped)
+                assert_int_equal(store_commit(st), 0);
+        }
+        if (grouped)
+            assert_int_equal(store_commit(st), 0);
+        double dt = mono_ms() - t0;
+        sum += dt;
+        if (dt > *worst)
+            *worst = dt;
+        struct timespec ms = {0, 2000000};
+        nanosleep(&ms, NULL);
+    }
+    sqlite3_commit_hook(store_db(st), NULL, NULL);
+    return sum;
+}
+
+static void test_group_commit_spares_the_loop(void **state)
+{
+    char *dir = support_mkdtemp("test-store-group");
+    assert_non_null(dir);
+    char *db = support_path(dir, "t.db");
+    char err[256];
+    store_t *st = store_open(db, err, sizeof err);
+    assert_non_null(st);
+    assert_int_equal(store_set_autocheckpoint(st, 0), 0);
+    assert_int_equal(store_exec(st, "CREATE TABLE r (id INTEGER PRIMARY KEY, next_poll INTEGER,"
+                                    " v BLOB); CREATE INDEX r_next ON r(next_poll);"
+                                    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+                                    " WHERE i < 20000) INSERT INTO r SELECT i, i, zeroblob(200)"
+                                    " FROM n"), 0);
+    assert_int_equal(store_checkpoint(st, true, NULL, NULL), 0);
+    store_ckpt_t *c = store_ckpt_start(st, 200, err, sizeof err);   /* often: contention */
+    assert_non_null(c);
+    double worst1, worstg;
+    long commits1, commitsg;
+    double sum1 = write_results(st, false, &worst1, &commits1);
+    double sumg = write_results(st, true, &worstg, &commitsg);
+    store_ckpt_stats_t stats;
+    store_ckpt_stats(c, &stats);
+    store_ckpt_stop(c);
+    printf("%d bursts of %d results: one commit each: %ld commits, %.1f ms writing, longest "
+           "burst %.2f ms; grouped: %ld commits, %.1f ms, longest %.2f ms (%ld checkpoints)\n",
+           RESULT_BURSTS, BURST_RESULTS, commits1, sum1, worst1, commitsg, sumg, worstg,
+           stats.runs);
+    assert_int_equal(commits1, RESULT_BURSTS * BURST_RESULTS);
+    assert_int_equal(commitsg, RESULT_BURSTS);
+    assert_true(sumg < sum1);
+    store_close(st);
+    support_rmtree(dir);
+    free(db);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -208,6 +307,7 @@ int main(void)
         cmocka_unit_test(test_automatic_checkpoint_is_what_we_turn_off),
         cmocka_unit_test(test_memory_store_has_no_wal),
         cmocka_unit_test(test_background_checkpoints_spare_the_loop),
+        cmocka_unit_test(test_group_commit_spares_the_loop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
