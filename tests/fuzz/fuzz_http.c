@@ -152,21 +152,29 @@ typedef struct client {
     struct event  *wr, *rd;
 } client_t;
 
-static void on_client_writable(evutil_socket_t fd, short what, void *arg)
+/* Write what the socket takes; true once the input is all written (or
+ * the server closed early) and the write side is shut. */
+static bool client_send(client_t *c)
 {
-    client_t *c = arg;
     while (c->off < c->size) {
-        ssize_t n = send(fd, c->data + c->off, c->size - c->off, MSG_DONTWAIT | MSG_NOSIGNAL);
+        ssize_t n = send(c->fd, c->data + c->off, c->size - c->off, MSG_DONTWAIT | MSG_NOSIGNAL);
         if (n > 0) {
             c->off += (size_t)n;
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
-            return;                     /* the server has not read yet */
+            return false;               /* the server has not read yet */
         break;                          /* it closed early: stop writing */
     }
-    event_del(c->wr);
-    shutdown(fd, SHUT_WR);              /* end of the input */
+    shutdown(c->fd, SHUT_WR);           /* end of the input */
+    return true;
+}
+
+static void on_client_writable(evutil_socket_t fd, short what, void *arg)
+{
+    client_t *c = arg;
+    if (client_send(c))
+        event_del(c->wr);
 }
 
 static void on_client_readable(evutil_socket_t fd, short what, void *arg)
@@ -202,7 +210,8 @@ static void exchange(const uint8_t *data, size_t size)
     }
     c.wr = event_new(fuzz_daemon.base, c.fd, EV_WRITE | EV_PERSIST, on_client_writable, &c);
     c.rd = event_new(fuzz_daemon.base, c.fd, EV_READ | EV_PERSIST, on_client_readable, &c);
-    event_add(c.wr, NULL);
+    if (!client_send(&c))               /* an input up to -max_len fits in the */
+        event_add(c.wr, NULL);          /* socket buffer: no write event needed */
     event_add(c.rd, NULL);
     event_base_dispatch(fuzz_daemon.base);
     event_free(c.wr);
