@@ -91,6 +91,20 @@ static void fuzz_remove_dir(void)
     rmdir(fuzz_dir);
 }
 
+/* The Yamanami case files (tests/data/yamanami/cases), which meetings
+ * read (CASES_DIR): without them every booking stopped at 404 for the
+ * case, and consent, slot checks, iCalendar and mail were never reached.
+ * The seed meeting-book books one for Y-06. */
+static void fuzz_cases_dir(void)
+{
+    char cwd[512];
+    if (!getcwd(cwd, sizeof cwd))
+        abort();
+    char *dir = xasprintf("%s/tests/data/yamanami/cases", cwd);
+    setenv("TSUNAGU_CASES_DIR", dir, 1);
+    free(dir);
+}
+
 static void fuzz_env(void)
 {
     char *dir = fuzz_dir;
@@ -108,6 +122,7 @@ static void fuzz_env(void)
     setenv("TSUNAGU_LINK_SECRET", "fuzz-link-secret-0123456789abcdef0123", 1);
     setenv("TSUNAGU_NOW", "2026-12-01T09:00:00+09:00", 1);
     setenv("TSUNAGU_POLL_INTERVAL", "86400", 1);
+    fuzz_cases_dir();
     /* a failed login answers at once: the throttle still counts, but its
      * doubling delay (to 30 s) would read as a hang to libFuzzer */
     setenv("TSUNAGU_LOGIN_DELAY_MS", "0", 1);
