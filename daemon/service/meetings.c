@@ -396,7 +396,7 @@ static void conflict(meetings_t *m, const city_t *city, const strvec_t *req,
     json_t *sugg = mtg_suggestions(m, city, req, (int)((end - start) / 60),
                                tz_local_to_utc(mtg_city_tz(city), day, 0), except, NULL, 5);
     mtg_res_error(res, 409, "slot-taken",
-              "この日時には出席できない必須機関があります（%s）。候補日時を suggestions に示します"
+              "この日時には出席できない必須機関があります（%s）。空いている新しい候補日時（最大5件）からお選びください"
               " (a required attendee is no longer free)", names.len ? names.s : "勤務時間外");
     res->body = json_pack("{s:o, s:o}", "busy", busy, "suggestions", sugg);
     strbuf_free(&names);

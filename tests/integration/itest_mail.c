@@ -549,6 +549,11 @@ static void test_booked_meeting_is_busy_409_with_suggestions(void **state)
     json_t *j = api("POST", "/v1/meetings", body, 409);
     free(body);
     assert_string_equal(json_string_value(json_object_get(j, "error")), "slot-taken");
+    /* plain Japanese for the person reading it (the CLI prints the list
+     * above it): no JSON field name in the text */
+    const char *msg = json_string_value(json_object_get(j, "message"));
+    assert_non_null(strstr(msg, "新しい候補日時"));
+    assert_null(strstr(msg, "suggestions"));
     json_t *busy = json_object_get(j, "busy");
     bool chuo = false;
     size_t i;
