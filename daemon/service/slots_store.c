@@ -291,14 +291,18 @@ static json_t *attendee_json(const city_t *city, const char *id, bool required,
     else if (ab->any_failing || ab->any_pending)
         w = xasprintf("%s: 予定をまだ一度も取得できていません。空き時間は未確認です "
                       "(no busy data fetched yet: availability unknown)", id);
-    else if (ab->any_stale) {
+    if (w) {
+        json_array_append_new(warnings, json_string(w));
+        free(w);
+    }
+    /* a stale calendar has its own line, also beside another calendar's
+     * failing or pending one (the JSON says stale either way) */
+    if (ab->ncal && ab->any_stale) {
         char *t = feeds_stale_text(ab->stale_success, now, tz);
         w = xasprintf("%s: %s。その後の予定の変更は反映されていません "
                       "(feed not fetched for %lld min: data may be stale)", id, t,
                       (long long)((now - ab->stale_success) / 60));
         free(t);
-    }
-    if (w) {
         json_array_append_new(warnings, json_string(w));
         free(w);
     }

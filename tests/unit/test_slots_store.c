@@ -317,6 +317,24 @@ static void stale_feed_flagged(void **state)
     assert_string_equal(json_string_value(json_object_get(ssw, "status")), "failing");
     assert_true(json_is_false(json_object_get(ssw, "stale")));
     json_decref(resp);
+    /* one agency, one failing calendar and another stale one: both lines */
+    exec_ok(f->st, "UPDATE feeds SET state = 'ok' WHERE id = 'ssw'");
+    snprintf(sql, sizeof sql, "UPDATE feeds SET last_success = %lld", (long long)(later - 600));
+    exec_ok(f->st, sql);
+    exec_ok(f->st, "UPDATE feeds SET state = 'failing' WHERE id = 'kikan-shogai-a'");
+    snprintf(sql, sizeof sql, "UPDATE feeds SET last_success = %lld WHERE id = 'kikan-shogai-b'",
+             (long long)(later - 2 * 3600));
+    exec_ok(f->st, sql);
+    resp = slots_store_answer_cached(f->st, &f->city, &q, later, NULL, 0, stale_after, err, sizeof err);
+    json_t *ks = attendee(resp, "kikan-shogai");
+    assert_string_equal(json_string_value(json_object_get(ks, "status")), "failing");
+    assert_true(json_is_true(json_object_get(ks, "stale")));
+    w = json_object_get(json_object_get(resp, "diagnostics"), "warnings");
+    assert_int_equal(json_array_size(w), 2);
+    assert_non_null(strstr(json_string_value(json_array_get(w, 0)), "kikan-shogai: 予定の取得に失敗しています"));
+    assert_non_null(strstr(json_string_value(json_array_get(w, 1)), "kikan-shogai: 予定が古い可能性があります"));
+    assert_non_null(strstr(json_string_value(json_array_get(w, 1)), "2時間前"));
+    json_decref(resp);
     snprintf(sql, sizeof sql, "UPDATE feeds SET state = 'ok', last_success = %lld", (long long)f->now);
     exec_ok(f->st, sql);
     slot_query_free(&q);
