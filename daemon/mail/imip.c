@@ -52,7 +52,7 @@ static const char *const partstat_names[] = {
     "NEEDS-ACTION", "ACCEPTED", "DECLINED", "TENTATIVE", "DELEGATED"
 };
 static const char *const partstat_ja[] = {
-    "未回答", "出席", "欠席", "未定", "代理"
+    "未回答", "出席", "欠席", "仮承諾", "代理"
 };
 
 const char *imip_partstat_name(imip_partstat_t p)
@@ -624,7 +624,7 @@ static void text_links(strbuf_t *b, const imip_links_t *links)
     strbuf_puts(b, "出欠は下記のリンクを開き、確認画面で「この内容で回答する」を押してご回答ください（ログイン不要）。\n");
     strbuf_printf(b, "  出席: %s\n", links->accept);
     if (links->decline) strbuf_printf(b, "  欠席: %s\n", links->decline);
-    if (links->tentative) strbuf_printf(b, "  未定: %s\n", links->tentative);
+    if (links->tentative) strbuf_printf(b, "  仮承諾: %s\n", links->tentative);
     strbuf_puts(b, "添付の招待（予定表）からも回答できます。\n");
 }
 

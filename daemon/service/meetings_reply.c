@@ -462,7 +462,7 @@ static bool apply_special_mail(meetings_t *m, const char *raw, size_t len, meeti
     if (imip_has_tnef(raw, len)) {
         mtg_res_error(res, 422, "tnef",
                       "この返信は Outlook のリッチテキスト形式 (TNEF, winmail.dat) のため読み取れません。"
-                      "お手数ですが、案内メールにある出欠のリンク（出席・欠席・未定）を開いて回答してください"
+                      "お手数ですが、案内メールにある出欠のリンク（出席・欠席・仮承諾）を開いて回答してください"
                       " (TNEF replies are not read: please answer with the RSVP link in the invitation)");
         return true;
     }
@@ -524,7 +524,7 @@ void meetings_answer(meetings_t *m, int64_t id, const char *agency, const char *
     if (!partstat || !imip_partstat_parse(partstat, &ps) ||
         (ps != PARTSTAT_ACCEPTED && ps != PARTSTAT_DECLINED && ps != PARTSTAT_TENTATIVE)) {
         mtg_res_error(res, 400, "bad-field",
-                      "partstat は ACCEPTED（出席）, DECLINED（欠席）, TENTATIVE（未定）のいずれかです");
+                      "partstat は ACCEPTED（出席）, DECLINED（欠席）, TENTATIVE（仮承諾）のいずれかです");
         return;
     }
     mtg_t g;
