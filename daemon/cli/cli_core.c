@@ -168,17 +168,23 @@ static void print_feed_table(const json_t *feeds)
         char *n = xasprintf("%lld", (long long)json_integer_value(json_object_get(f, "intervals")));
         const char *ls = json_string_value(json_object_get(f, "last_success"));
         const char *err = json_string_value(json_object_get(f, "last_error"));
+        /* in state ok but not fetched for too long (feeds_is_stale) */
+        bool stale = json_is_true(json_object_get(f, "stale"));
         cli_table_row(t, (const char *[]){cli_jstr(f, "id"), cli_jstr(f, "agency"), cli_jstr(f, "kind"),
-                                          state_ja(cli_jstr(f, "state")), ls ? ls : "-", n,
-                                          err ? err : ""});
+                                          stale ? "正常（古い可能性） ok, stale"
+                                                : state_ja(cli_jstr(f, "state")),
+                                          ls ? ls : "-", n, err ? err : ""});
         free(n);
     }
     cli_table_print(t);
     /* what to fix, from the daemon's one table (feed_explain.c) */
     json_array_foreach(feeds, i, f) {
         const char *advice = json_string_value(json_object_get(json_object_get(f, "advice"), "text"));
+        const char *stale = json_string_value(json_object_get(f, "stale_text"));
         if (advice)
             printf("対処 %s: %s\n", cli_jstr(f, "id"), advice);
+        if (stale)
+            printf("対処 %s: %s。取得が止まっていないか確認してください\n", cli_jstr(f, "id"), stale);
     }
 }
 
@@ -269,6 +275,8 @@ static void show_feed(const json_t *resp)
     print_kv("最終成功 last_success", json_object_get(resp, "last_success"));
     print_kv("エラー last_error", json_object_get(resp, "last_error"));
     print_kv("対処 advice", json_object_get(json_object_get(resp, "advice"), "text"));
+    if (json_object_get(resp, "stale_text"))
+        print_kv("古い可能性 stale", json_object_get(resp, "stale_text"));
     print_kv("HTTP", json_object_get(resp, "http_status"));
     print_kv("区間数 intervals", json_object_get(resp, "intervals"));
     print_kv("連続失敗 failures", json_object_get(resp, "failures"));

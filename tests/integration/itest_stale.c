@@ -15,6 +15,8 @@
  * silent server (FETCH_TIMEOUT 60), so it is still in state ok with
  * two-hour-old data.  That is what a stale calendar is.  Checked:
  *   - GET /v1/feeds/{id}: stale, its age and the Japanese warning;
+ *   - the client: `tsunagu feeds` shows 正常（古い可能性） and the
+ *     stale text as a 対処 line, `tsunagu feed kodomo` a 古い可能性 line;
  *   - GET /v1/busy: stale, stale_calendars and the warning on kodomo's
  *     entry only;
  *   - POST /v1/slots: the attendee's stale and age, and the warning line;
@@ -175,6 +177,22 @@ static void test_stale_after_restart(void **state)
     f = feed("kyodo");
     assert_true(json_is_false(json_object_get(f, "stale")));
     json_decref(f);
+
+    /* the client: the table's state column and a 対処 line; `feed ID` too */
+    support_run_t r = support_daemon_cli(&g.d, NULL, ADMIN, NULL, (const char *const[]){"feeds", NULL});
+    if (r.code != 0 || !strstr(r.out, "正常（古い可能性）")
+        || !strstr(r.out, "対処 kodomo: 予定が古い可能性があります（最終取得：12月1日(火) 09:00、2時間前）")
+        || strstr(r.out, "対処 kyodo"))
+        fail_msg("tsunagu feeds (exit %d):\n%s", r.code, r.out);
+    free(r.out);
+    r = support_daemon_cli(&g.d, NULL, ADMIN, NULL, (const char *const[]){"feed", "kodomo", NULL});
+    if (r.code != 0 || !strstr(r.out, "古い可能性 stale") || !strstr(r.out, "2時間前"))
+        fail_msg("tsunagu feed kodomo (exit %d):\n%s", r.code, r.out);
+    free(r.out);
+    r = support_daemon_cli(&g.d, NULL, ADMIN, NULL, (const char *const[]){"feed", "kyodo", NULL});
+    if (r.code != 0 || strstr(r.out, "古い可能性"))
+        fail_msg("tsunagu feed kyodo (exit %d):\n%s", r.code, r.out);
+    free(r.out);
 
     json_t *busy = http_json("GET", BUSY_PATH, NULL, 200);
     json_t *k = busy_entry(busy, "kodomo");
