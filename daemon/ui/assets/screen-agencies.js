@@ -6,7 +6,9 @@
 // calendars gets only the failing and pending ones here (?state=), and
 // each agency's page lists all of its own.  Each agency's feeds are shown with
 // screen-agency.js's feedTable (state, last success, next poll, the
-// daemon's plain-Japanese advice for a failure, and 更新).  A filter
+// daemon's plain-Japanese advice for a failure, and 更新; after 更新 the
+// agency's count (失敗 n件 ...) and the city's totals above are updated in
+// place, from the feed's state before and after).  A filter
 // shows only the agencies with a failing or pending calendar; the text
 // filter matches agency names and ids in the page, never in a URL.
 
@@ -32,6 +34,16 @@ export async function render(main) {
   const n = (k) => agencies.reduce((sum, a) => sum + ((a.feeds && a.feeds[k]) || 0), 0);
   const failing = n('failing'), pending = n('pending'), total = n('ok') + failing + pending;
   const all = total <= ALL_FEEDS_MAX;
+  const totals = h('p', { id: 'agency-totals' });
+  const drawTotals = () => {
+    const f = n('failing'), p = n('pending'), t = n('ok') + f + p;
+    totals.textContent = `${agencies.length}機関、カレンダー ${t}件 (正常 ${t - f - p}件、失敗 ${f}件、取得中 ${p}件)。`;
+  };
+  drawTotals();
+  const countText = (c) => {
+    const count = (c.ok || 0) + (c.failing || 0) + (c.pending || 0);
+    return c.failing ? `失敗 ${c.failing}件` : c.pending ? `取得中 ${c.pending}件` : count ? 'すべて正常' : '';
+  };
   const feeds = all ? await feedPages('') : (await Promise.all([feedPages('failing'), feedPages('pending')])).flat();
   const byAgency = {};
   for (const f of feeds) (byAgency[f.agency] = byAgency[f.agency] || []).push(f);
@@ -40,7 +52,7 @@ export async function render(main) {
   const count = h('p', { 'aria-live': 'polite', id: 'agency-count' });
   const list = h('div', { class: 'agency-list' });
   add(main, pageHeading('機関'),
-    h('p', {}, `${agencies.length}機関、カレンダー ${total}件 (正常 ${total - failing - pending}件、失敗 ${failing}件、取得中 ${pending}件)。`),
+    totals,
     all ? null : h('p', {}, 'カレンダーが多いため、ここには失敗・取得中のものだけを表示します。正常なものは各機関のページで見られます。'),
     h('form', { class: 'filters', role: 'search', 'aria-label': '機関の絞り込み', onsubmit: (e) => e.preventDefault() },
       field('f-which', '表示する機関', which), field('f-agency', '機関名で探す', text)),
@@ -55,11 +67,21 @@ export async function render(main) {
       const fs = byAgency[a.id] || [];
       const c = a.feeds || {};
       const count = (c.ok || 0) + (c.failing || 0) + (c.pending || 0);
-      return h('section', { class: `agency${c.failing ? ' agency--failing' : ''}`, 'aria-labelledby': `ag-${a.id}` },
+      const badge = h('span', { class: 'count' }, countText(c));
+      const section = h('section', { class: `agency${c.failing ? ' agency--failing' : ''}`, 'aria-labelledby': `ag-${a.id}` },
         h('h2', { id: `ag-${a.id}` }, h('a', { href: `#/agencies/${encodeURIComponent(a.id)}` }, a.name || a.id),
-          ' ', h('span', { class: 'count' }, c.failing ? `失敗 ${c.failing}件` : c.pending ? `取得中 ${c.pending}件` : count ? 'すべて正常' : '')),
-        fs.length ? feedTable(fs, true, `${a.name || a.id} のカレンダー`)
+          ' ', badge),
+        fs.length ? feedTable(fs, true, `${a.name || a.id} のカレンダー`, (f, was) => {
+          // one feed refreshed: move it between the counts, here and above
+          if (!a.feeds || f.state === was) return;
+          if (a.feeds[was]) a.feeds[was]--;
+          a.feeds[f.state] = (a.feeds[f.state] || 0) + 1;
+          badge.textContent = countText(a.feeds);
+          section.classList.toggle('agency--failing', !!a.feeds.failing);
+          drawTotals();
+        })
           : h('p', { class: 'empty' }, count ? `カレンダー ${count}件、すべて取得できています。` : 'カレンダーが登録されていません。'));
+      return section;
     }));
     count.textContent = `${shown.length}機関を表示しています (全${agencies.length}機関)`;
   };

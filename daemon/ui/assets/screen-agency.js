@@ -86,16 +86,20 @@ async function refreshFeed(f, staff, row, draw) {
   announce(msg);
 }
 
-// The feeds table.  caption: its visible title.
-export function feedTable(feeds, staff, caption) {
+// The feeds table.  caption: its visible title.  onChange(feed, was), if
+// given, is called after 更新 redraws a row, with the state it had before
+// (so a list can update its counts without a reload).
+export function feedTable(feeds, staff, caption, onChange) {
   const body = h('tbody');
   for (const f0 of feeds) {
     const cls = (f) => (f.state === 'failing' ? 'feed--failing' : f.stale ? 'feed--stale' : '');
     const row = h('tr', { 'data-feed': f0.id, class: cls(f0) || null });
     const draw = (f) => {
+      const was = f0.state;
       if (f !== f0) Object.assign(f0, f);          // a redraw of the whole list shows it too
       clear(row).append(...feedCells(f, staff, () => refreshFeed(f, staff, row, draw)));
       row.className = cls(f);
+      if (f !== f0 && onChange) onChange(f0, was);
     };
     draw(f0);
     body.append(row);

@@ -6,7 +6,9 @@
 // (kodomo): the city is imported again with kodomo's calendar pointing at
 // it.  It first answers 401, so the feed fails and 機関 shows the daemon's
 // advice (認証に失敗しました…); then it serves an HTML page and 更新
-// shows, without a page reload, that the URL is not iCalendar.  The staff
+// shows, without a page reload, that the URL is not iCalendar; later,
+// when it serves the calendar again, 更新 brings the agency's count (失敗
+// 1件 -> すべて正常) and the city's totals along, also without a reload.  The staff
 // agency page shows its busy week (前の週 / 次の週), with the days off
 // named (年末年始, 元日) there and on 自分の機関, also at 390 px, and a stale
 // calendar marked (the API's mark put into the answers: the clock is
@@ -65,7 +67,10 @@ export default function ({ BASE, ROOT, assert, adminApi, person, screen, login }
   return [
     ['機関: a failing calendar is explained in plain Japanese, and 更新 shows the result in place', async () => {
       server = createServer((req, res) => {
-        if (mode === '401') {
+        if (mode === 'ics') {
+          res.writeHead(200, { 'Content-Type': 'text/calendar; charset=utf-8' });
+          res.end(readFileSync(join(ROOT, 'tests/data/yamanami/calendars/kodomo.ics')));
+        } else if (mode === '401') {
           res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="cal"', 'Content-Type': 'text/plain' });
           res.end('unauthorized');
         } else {
@@ -296,6 +301,33 @@ export default function ({ BASE, ROOT, assert, adminApi, person, screen, login }
       const list = await inPage(page, 'GET', '/v1/agencies');
       assert(list.status === 200 && list.body.agencies.length === 1 && list.body.agencies[0].id === 'kodomo', 'the list holds its own agency only');
       page.allowed4xx = 0;
+    }],
+
+    ['機関: after 更新 mends a failing calendar, its agency\'s count and the totals change without a reload', async () => {
+      const page = await person();
+      await login(page, 'tanaka', 'coord-sakura-2026');
+      await page.getByRole('heading', { name: 'ホーム' }).waitFor();
+      await page.goto(`${BASE}/#/agencies`);
+      const row = page.locator('tr[data-feed="kodomo"]');
+      await row.waitFor();
+      const section = page.locator('section.agency', { has: row });
+      const count = section.locator('h2 .count');
+      const totals = page.locator('#agency-totals');
+      const failed = (t) => Number((/失敗 (\d+)件/.exec(t) || [])[1]);
+      const before = failed(await totals.textContent());
+      assert(before >= 1, `the totals count kodomo's failure: ${await totals.textContent()}`);
+      assert(await count.textContent() === '失敗 1件', `kodomo's count: ${await count.textContent()}`);
+      assert(/agency--failing/.test(await section.getAttribute('class')), 'the agency is marked failing');
+      await page.evaluate(() => { window.__notReloaded = true; });
+      mode = 'ics';                                     // the calendar answers properly again
+      await row.getByRole('button', { name: 'カレンダー kodomo を更新' }).click();
+      await row.locator('.refresh-result').getByText('を取得しました (正常)', { exact: false }).waitFor();
+      assert(await count.textContent() === 'すべて正常', `kodomo's count after 更新: ${await count.textContent()}`);
+      assert(!/agency--failing/.test(await section.getAttribute('class')), 'the failing mark is gone');
+      assert(failed(await totals.textContent()) === before - 1, `the totals after 更新: ${await totals.textContent()}`);
+      assert(await page.evaluate(() => window.__notReloaded === true), 'no page reload');
+      await screen(page, 'agencies-count-updated');
+      await page.context().close();
     }],
 
     ['機関: the fixture calendar is restored for the scenarios after this file', async () => {
