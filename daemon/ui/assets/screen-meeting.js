@@ -6,7 +6,8 @@
 // letter, bounced, each with the reason in Japanese), the meeting's
 // history (booked, answers, 要再調整, each new SEQUENCE, cancellation,
 // with who), and for a 要再調整 meeting who declined and the suggestions
-// mailed to the secretariat.  Staff actions, each confirmed first:
+// mailed to the secretariat, each with a button that opens the 日程調整
+// grid with it held (screen-schedule.js preselect; 確認 still follows).  Staff actions, each confirmed first:
 // reschedule (to the 日程調整 grid in its reschedule mode) and cancel.
 // An agency account answers for its own agency here (POST
 // /v1/meetings/{id}/answer), also after a confirmation step.  A meeting
@@ -17,6 +18,7 @@ import { h, add, clear, notice, pageHeading, setTitle, fmtDateTime, fmtRange, se
          clearErrors, fieldError, errorSummary, actorLabel } from './ui.js';
 import { isStaff } from './app.js';
 import { partstatLabel, partstatBadge, meetingBadge } from './screen-meetings.js';
+import { preselect } from './screen-schedule.js';
 
 const row = (k, val) => [h('dt', {}, k), h('dd', {}, val === null || val === undefined || val === '' ? '—' : val)];
 
@@ -118,7 +120,9 @@ export async function render(main, ctx) {
       (r.declined || []).length ? h('p', {}, `欠席と回答した機関: ${r.declined.map((d) => `${d.name}${d.required ? ' (必須)' : ''}`).join('、')}`) : null,
       r.message ? h('p', {}, r.message) : null,
       (r.suggestions || []).length ? [h('h3', {}, '事務局にメールした候補'),
-        h('ol', { class: 'cand-list' }, r.suggestions.map((s) => h('li', {}, s)))] : null,
+        h('ol', { class: 'cand-list' }, r.suggestions.map((s, i) => h('li', {}, `${s} `,
+          h('button', { type: 'button', class: 'secondary', 'aria-label': `候補${i + 1} (${s}): この候補で日時を変更する`,
+            onclick: () => { preselect(id, s); location.hash = `#/meetings/${id}/reschedule`; } }, 'この候補で日時を変更する'))))] : null,
       h('p', {}, h('a', { class: 'button', href: `#/meetings/${id}/reschedule` }, '日程調整で日時を変更する'))));
   }
 

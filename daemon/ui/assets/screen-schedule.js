@@ -28,6 +28,11 @@
 // attendees are filled in, its own time is not counted as busy
 // (exclude_meeting), the form asks only for the place, and the 確認 step
 // books through POST /v1/meetings/{id}/reschedule (a new SEQUENCE).
+// A 要再調整 meeting's mailed suggestion can be picked on its page
+// (preselect, kept in this module, never in the URL): the grid then
+// searches that day and holds that slot, opening the form at its
+// 確認 step's door; nothing is sent until 確認.  If the slot is no longer
+// free, it says so and the grid offers the others.
 
 import { get, post, del, enc } from './api.js';
 import { h, add, clear, field, select, notice, pageHeading, setTitle, fmtDate, fmtDateTime, fmtRange,
@@ -289,6 +294,21 @@ function diagnosticsFixes(dg, v, toDay) {
   return out;
 }
 
+// A suggestion picked on a 要再調整 meeting's page ("12月10日(木) 08:30〜09:30",
+// as mailed), for the reschedule grid to hold; taken once.
+let picked = null;
+export function preselect(meetingId, text) { picked = { meetingId: String(meetingId), text }; }
+
+// "12月10日(木) 08:30〜09:30" -> { day: '2026-12-10', start: '08:30', end: '09:30' },
+// in the year that puts it nearest after today (ymd).
+function parseSuggestion(text, today) {
+  const m = /(\d{1,2})月(\d{1,2})日[^0-9]*(\d{1,2}):(\d{2})〜(\d{1,2}):(\d{2})/.exec(text || '');
+  if (!m) return null;
+  let y = +today.slice(0, 4);
+  if (+m[1] < +today.slice(5, 7) - 1) y++;        // December's suggestions for January
+  return { day: `${y}-${pad(+m[1])}-${pad(+m[2])}`, start: `${pad(+m[3])}:${m[4]}`, end: `${pad(+m[5])}:${m[6]}` };
+}
+
 const SUPPORT_MEETING = '支援会議';
 function confidentialityNotice() {
   return notice('warn', h('p', { class: 'confidential' }, h('strong', {}, '【守秘義務】'),
@@ -478,7 +498,7 @@ export async function render(main, ctx) {
     showSecret();
     const f = h('form', { novalidate: true, 'aria-labelledby': 'book-heading' },
       h('h2', { id: 'book-heading', tabindex: '-1' }, `${meeting ? '変更' : '予約'}: ${fmtRange(slot.start, slot.end)}`),
-      h('p', {}, `候補${i + 1} を30分間仮押さえしました。`), status,
+      h('p', {}, `${i >= 0 ? `候補${i + 1}` : '選んだ候補'} を30分間仮押さえしました。`), status,
       meeting ? null : field('book-type', '会議の種類', type, { required: true }), secret,
       field('book-location', '場所', place, { hint: '場所かオンラインのURLのどちらかを入れてください' }),
       field('book-url', 'オンラインのURL', url),
@@ -573,4 +593,25 @@ export async function render(main, ctx) {
   }
 
   form.addEventListener('submit', (ev) => { ev.preventDefault(); search(); });
+
+  // a suggestion picked on the meeting's page: search from its day, hold it
+  const pick = meeting && picked && picked.meetingId === String(meeting.id) ? picked : null;
+  picked = null;
+  const want = pick && parseSuggestion(pick.text, today);
+  if (want) {
+    from.value = want.day;                         // that day only: its candidates, all of them
+    to.value = addDays(want.day, 1);
+    await search();
+    const cands = (last && last.res.slots) || [];
+    const i = cands.findIndex((x) => x.start.startsWith(`${want.day}T${want.start}`) && x.end.startsWith(`${want.day}T${want.end}`));
+    const zone = (/([+-]\d{2}:\d{2}|Z)$/.exec(meeting.start) || ['+09:00'])[0];
+    if (i >= 0) await hold(cands[i], i);
+    else if (cands.length >= last.q.limit)          // a longer list than shown: 確認 checks it again
+      await hold({ start: `${want.day}T${want.start}:00${zone}`, end: `${want.day}T${want.end}:00${zone}` }, -1);
+    else {
+      booking.append(notice('warn', h('p', { id: 'picked-gone', tabindex: '-1' },
+        `選んだ候補 ${pick.text} は、もう全員が出席できる枠ではありません。上の候補から選んでください。`)));
+      booking.querySelector('#picked-gone').focus();
+    }
+  }
 }

@@ -7,7 +7,8 @@
 //     sees its meeting in 会議 and declines it through a confirmation step;
 //     it cannot open another meeting, nor the staff screens;
 //   - the coordinator sees 要再調整 with the decline and the suggestions
-//     mailed, reschedules from the grid (the meeting's own time is free),
+//     mailed (one click on one opens the grid of its day with it held, at
+//     the form before 確認; nothing changes), reschedules from the grid (the meeting's own time is free),
 //     and a REQUEST with SEQUENCE 1 goes out to every attendee;
 //   - the secretariat prints the 会議次第 (household data only when asked)
 //     and cancels a meeting after a confirmation, which mails a CANCEL;
@@ -149,6 +150,25 @@ export default function meetings({ BASE, dir, SHOTS, state, assert, adminApi, pe
       assert(/\((事務局|コーディネーター|管理者|機関職員: [^)]+)\)/.test(who) && !/\((secretariat|coordinator|admin|agency:)/.test(who),
         `who did it, with the role in Japanese: ${who}`);
       await screen(page, 'meeting-replan');
+      // one click on a mailed suggestion: the grid of that day with it
+      // held, at the form before 確認; nothing sent, the meeting unchanged
+      const first = (await replan.locator('li').first().innerText()).replace('この候補で日時を変更する', '').trim();
+      const [, mo, d, hh, mm] = /(\d+)月(\d+)日\([^)]*\)\s*(\d+):(\d+)/.exec(first) || [];
+      assert(mo, `a suggestion as mailed: ${first}`);
+      await replan.getByRole('button', { name: /^候補1 \(.*\): この候補で日時を変更する$/ }).click();
+      await page.getByRole('heading', { name: `日時の変更: 会議 ${m.one.id} (事例 Y-01)` }).waitFor();
+      const held = page.getByRole('heading', { name: /^変更: / });
+      await held.waitFor();
+      const heldText = await held.textContent();
+      assert(heldText.includes(`${+mo}月${+d}日`) && heldText.includes(`${hh}:${mm}`), `the suggestion is held: ${heldText} (picked ${first})`);
+      assert(await page.evaluate(() => document.activeElement && document.activeElement.id === 'book-heading'), 'focus on the held slot');
+      assert(await page.getByRole('button', { name: '確認へ進む' }).count() === 1, 'the 確認 step still follows');
+      assert(!(await page.locator('#picked-gone').count()), 'not said to be gone');
+      await screen(page, 'meeting-reschedule-picked');
+      const still = await adminApi('GET', `/v1/meetings/${m.one.id}`);
+      assert(still.status === 'replan' && still.sequence === 0, 'nothing changed before 確認');
+      await page.getByRole('link', { name: `会議 ${m.one.id} に戻る` }).click();      // leaving gives the hold back
+      await replan.waitFor();
       await replan.getByRole('link', { name: '日程調整で日時を変更する' }).click();
       await page.getByRole('heading', { name: `日時の変更: 会議 ${m.one.id} (事例 Y-01)` }).waitFor();
       const attendeeRows = page.getByRole('table', { name: '出席する機関' }).locator('tbody tr');
