@@ -38,6 +38,7 @@ import { get, post, del, enc } from './api.js';
 import { h, add, clear, field, select, notice, pageHeading, setTitle, fmtDate, fmtDateTime, fmtRange,
          clearErrors, fieldError, errorSummary, announce, setFlash } from './ui.js';
 import { vocabulary, agencyLabel } from './vocab.js';
+import { partstatLabel } from './screen-meetings.js';
 
 let DAY_START = 8 * 60;          // the hours the grid shows (minutes of the day):
 let DAY_END = 18 * 60;            // set by drawGrid from the attendees' hours (gridHours)
@@ -577,7 +578,6 @@ export async function render(main, ctx) {
   function booked(m) {
     clear(out);
     clear(booking);
-    const PS = { 'NEEDS-ACTION': '未回答', ACCEPTED: '出席', DECLINED: '欠席', TENTATIVE: '仮' };
     add(booking, h('div', { class: 'notice notice--ok', role: 'status', tabindex: '-1', id: 'booked' },
       h('h2', {}, `会議 ${m.id} を予約しました`),
       h('p', {}, `${m.type} ${fmtRange(m.start, m.end)} ${m.location || m.online_url || ''}`),
@@ -586,7 +586,7 @@ export async function render(main, ctx) {
         h('thead', {}, h('tr', {}, ['機関', '出席', '回答'].map((t) => h('th', { scope: 'col' }, t)))),
         h('tbody', {}, (m.attendees || []).map((a) => h('tr', {},
           h('th', { scope: 'row' }, agencyLabel(v, a.agency)), h('td', {}, a.required ? '必須' : '任意'),
-          h('td', {}, PS[a.partstat] || a.partstat || '未回答')))))),
+          h('td', {}, partstatLabel(a.partstat))))))),
       (m.warnings || []).length ? notice('warn', h('ul', {}, m.warnings.map((w) => h('li', {}, w)))) : null,
       h('p', {}, h('a', { href: `#/cases/${enc(id)}` }, `事例 ${id} に戻る`)));
     booking.querySelector('#booked').focus();
