@@ -235,7 +235,7 @@ void feed_tally_remove(feed_tally_t *t, const feed_view_t *v, int64_t key)
 
 /* Move the ring's start to now - KEEP: the seconds left behind go to
  * older, a whole block at a time where possible. */
-static void tally_advance(feed_tally_t *t, int64_t now)
+void feed_tally_advance(feed_tally_t *t, int64_t now)
 {
     int64_t to = now - KEEP;
     if (to <= t->base)
@@ -286,7 +286,7 @@ static size_t ring_sum(const feed_tally_t *t, int64_t from, int64_t to)
 void feed_tally_census(feed_tally_t *t, int64_t now, feed_census_t *c)
 {
     feed_census_init(c, now);
-    tally_advance(t, now);
+    feed_tally_advance(t, now);
     c->total = t->total;
     memcpy(c->by_state, t->by_state, sizeof c->by_state);
     memcpy(c->by_kind, t->by_kind, sizeof c->by_kind);

@@ -310,6 +310,7 @@ static void tally_in(feeds_t *f, feed_ent_t *e)
     if (e->tallied)
         return;
     feed_view_t v = view_of(e);
+    feed_tally_advance(&f->tally, tu_now());   /* even if /metrics is never scraped */
     e->tally_key = feed_tally_add(&f->tally, &v);
     e->tallied = true;
 }
@@ -557,6 +558,19 @@ static bool row_matches(store_t *st, const feed_ent_t *e)
     return store_feed_row_matches(st, e->id, feed_kind_name(e->kind), e->url);
 }
 
+/* A failure, inside the group's transaction; dropped when an import
+ * changed the feed's row meanwhile (as a success is); false on a store
+ * error. */
+static bool write_failure(store_t *st, pending_t *p)
+{
+    if (!row_matches(st, p->e)) {
+        p->dropped = true;
+        return true;
+    }
+    return store_feed_record_failure(st, p->e->id, p->e->url, &p->res, p->failures,
+                                     p->next_poll);
+}
+
 /* A success, inside the group's transaction; false on a store error. */
 static bool write_success(store_t *st, pending_t *p)
 {
@@ -626,9 +640,7 @@ static void flush_pending(feeds_t *f, double budget_ms)
     while (ok && n < f->npend) {
         pending_t *p = &f->pend[n++];
         if (p->e)
-            ok = p->failed ? store_feed_record_failure(st, p->e->id, p->e->url, &p->res,
-                                                       p->failures, p->next_poll)
-                           : write_success(st, p);
+            ok = p->failed ? write_failure(st, p) : write_success(st, p);
         if (budget_ms > 0 && (mono_s() - t0) * 1e3 > budget_ms)
             break;
     }
@@ -863,6 +875,9 @@ void feeds_free(feeds_t *f)
     if (!f)
         return;
     flush_pending(f, 0);                   /* what was fetched is kept */
+    for (size_t i = 0; i < f->npend; i++)  /* left by a failed write */
+        result_free(&f->pend[i].res);
+    f->npend = 0;
     free(f->pend);
     if (f->flusher)
         event_free(f->flusher);

@@ -95,6 +95,11 @@ int64_t feed_tally_add(feed_tally_t *t, const feed_view_t *v);
 /* Uncount v, added with that key (v as it was when added). */
 void    feed_tally_remove(feed_tally_t *t, const feed_view_t *v, int64_t key);
 /* The census as of now (moves the ring forward: not const). */
+/* Move the ring's start to now - one week (the seconds left behind count
+ * as older).  The census does it at each scrape; the feeds module also
+ * does it before each add, so a tally that is seldom scraped still places
+ * new successes at their own second. */
+void    feed_tally_advance(feed_tally_t *t, int64_t now);
 void    feed_tally_census(feed_tally_t *t, int64_t now, feed_census_t *out);
 /* The census as Prometheus text (HELP/TYPE lines included). */
 void feed_census_prometheus(const feed_census_t *c, strbuf_t *out);
