@@ -125,10 +125,13 @@ export function busyWeek(doc, today) {
   const warn = h('div');
   const body = h('div', { class: 'week-body' });
   box.append(title, h('div', { class: 'actions' }, prev, next), warn, body);
+  let shown = 0;                  // the latest week asked for; older answers are dropped
   const show = async (focus) => {
     const days = [...Array(7).keys()].map((i) => addDays(monday, i));
     title.textContent = `予定あり時間: ${fmtDate(days[0])}〜${fmtDate(days[6])}`;
+    const asked = ++shown;
     const b = await get(`/v1/agencies/${enc(doc.id)}/busy?from=${enc(`${days[0]}T00:00:00`)}&to=${enc(`${addDays(monday, 7)}T00:00:00`)}`);
+    if (asked !== shown) return;  // 次の週 was pressed again meanwhile: draw only the last week
     clear(warn);
     // a failing calendar keeps its last data; one never fetched has none
     const feed = Object.fromEntries((doc.feeds || []).map((f) => [f.id, f]));
