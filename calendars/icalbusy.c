@@ -35,9 +35,12 @@
  *      Simple DAILY / WEEKLY / MONTHLY rules (the vast majority) are
  *      expanded by day arithmetic, starting at the period just before the
  *      window; other rules go through icalrecur_iterator, started near the
- *      window with icalrecur_iterator_set_start when the rule has no
- *      COUNT.  Either way a weekly meeting begun in 2015 costs only the
- *      weeks of the window.  Expansion is bounded per rule and per input
+ *      window when the rule has no COUNT (icalrecur_iterator_set_start, or
+ *      for SECONDLY-HOURLY rules, whose grid set_start loses, a DTSTART
+ *      moved forward by whole steps).  "Near" is one event length before
+ *      the window, or for an event that ends before it starts, which is
+ *      busy from its end to its start, one length after.  Either way a
+ *      weekly meeting begun in 2015 costs only the weeks of the window.  Expansion is bounded per rule and per input
  *      (MAX_INSTANCES_*), and SECONDLY/MINUTELY/HOURLY rules with BY parts
  *      (which libical filters step by step, for hours when they never
  *      match) are refused, so a hostile feed cannot stall the daemon.
@@ -622,9 +625,17 @@ typedef struct exclusions {
     size_t          nfuture;
 } exclusions_t;
 
+/* The original start of instance t, which EXDATE, RECURRENCE-ID and
+ * THISANDFUTURE match, given its interval's start: for a backwards event
+ * the interval starts before the instance does. */
+static int64_t original_start(const shape_t *s, struct icaltimetype t, int64_t start)
+{
+    return s->backwards ? instance_start(s, t) : start;
+}
+
 static bool excluded(const exclusions_t *x, const shape_t *s, struct icaltimetype t, int64_t start)
 {
-    if (keyset_has(&x->starts, start)) return true;
+    if (keyset_has(&x->starts, original_start(s, t, start))) return true;
     return x->days.n && keyset_has(&x->days, days_from_civil(t.year, t.month, t.day));
 }
 
@@ -663,8 +674,8 @@ static void emit_future(ctx_t *cx, const shape_t *s, const exclusions_t *x,
 static inline void emit_occurrence(ctx_t *cx, const shape_t *s, const exclusions_t *x,
                                    struct icaltimetype t, int64_t start, int64_t end)
 {
-    if (x->nfuture && start >= x->future[0].rid)
-        emit_future(cx, s, x, t, start);
+    if (x->nfuture && original_start(s, t, start) >= x->future[0].rid)
+        emit_future(cx, s, x, t, original_start(s, t, start));
     else
         emit(cx, start, end);
 }
@@ -675,6 +686,19 @@ static void emit_instance(ctx_t *cx, const shape_t *s, const exclusions_t *x,
     int64_t start, end;
     instance_interval(s, t, &start, &end);
     if (!excluded(x, s, t, start)) emit_occurrence(cx, s, x, t, start, end);
+}
+
+/* Original starts outside [*first, *last] cannot give an instance that
+ * overlaps the span being expanded: a forward event reaches its length
+ * past its start, a backwards one as far before it.  A day of slack on
+ * either side covers a file VTIMEZONE's offset and a DST hour. */
+#define LAST_UTC_SECOND 253402300799   /* 9999-12-31T23:59:59Z */
+static void useful_starts(const ctx_t *cx, const shape_t *s, int64_t *first, int64_t *last)
+{
+    int64_t length = s->secs + (int64_t)s->days * 86400;
+    *first = cx->exp_from - (s->backwards ? 0 : length) - 86400;
+    *last = cx->exp_to + (s->backwards ? length : 0) + 86400;
+    if (*last > LAST_UTC_SECOND) *last = LAST_UTC_SECOND;
 }
 
 /* ---- the fast path for simple rules ----
@@ -842,10 +866,9 @@ static bool expand_simple(ctx_t *cx, const shape_t *s, const exclusions_t *x,
     int64_t sod = s->all_day ? 0 : s->start.hour * 3600 + s->start.minute * 60 + s->start.second;
     int64_t k = 0;
     if (rule->count == 0) {   /* jump near the window */
-        int64_t length_days = (s->secs + 86399) / 86400 + s->days + 1;
-        /* (a file VTIMEZONE is within a day of UTC: one more day of slack) */
-        k = first_useful_period(&sr, tz_local_day(s->zone.tz, cx->exp_from, NULL) -
-                                         length_days - 1);
+        int64_t first, last;
+        useful_starts(cx, s, &first, &last);
+        k = first_useful_period(&sr, tz_local_day(s->zone.tz, first, NULL) - 1);
     }
     int produced = 0, empty_run = 0;
     int64_t days[7];
@@ -1094,6 +1117,40 @@ static bool rule_may_match(const struct icalrecurrencetype *r, const struct ical
     return false;
 }
 
+/* Seconds of wall-clock time since 1970-01-01T00:00 local. */
+static int64_t wall_seconds(struct icaltimetype t)
+{
+    int64_t sod = t.is_date ? 0 : t.hour * 3600 + t.minute * 60 + t.second;
+    return days_from_civil(t.year, t.month, t.day) * 86400 + sod;
+}
+
+/* A SECONDLY, MINUTELY or HOURLY rule without BY parts (the only ones
+ * accepted) steps a fixed number of wall-clock seconds from DTSTART, so
+ * its instances from any of them on are the rule's instances from
+ * DTSTART on.  Moves *first forward to the last instance at or before
+ * jump.  (libical's icalrecur_iterator_set_start does keep a DAILY or
+ * longer rule's period, but puts a sub-daily rule's instances off its
+ * grid: INTERVAL=5 from 08:15 came out at 23:15, not 21:15.)  False for
+ * other rules. */
+static bool advance_subdaily(const struct icalrecurrencetype *r, struct icaltimetype *first,
+                             struct icaltimetype jump)
+{
+    int64_t step = r->freq == ICAL_SECONDLY_RECURRENCE ? 1
+                   : r->freq == ICAL_MINUTELY_RECURRENCE ? 60
+                   : r->freq == ICAL_HOURLY_RECURRENCE   ? 3600 : 0;
+    if (step == 0) return false;
+    step *= r->interval > 0 ? r->interval : 1;
+    int64_t w0 = wall_seconds(*first), w = wall_seconds(jump);
+    if (w <= w0) return true;
+    w = w0 + (w - w0) / step * step;
+    int64_t day = w >= 0 ? w / 86400 : -((-w + 86399) / 86400), sod = w - day * 86400;
+    civil_from_days(day, &first->year, &first->month, &first->day);
+    if (!first->is_date)
+        first->hour = (int)(sod / 3600), first->minute = (int)(sod / 60 % 60),
+        first->second = (int)(sod % 60);
+    return true;
+}
+
 static void expand_rrule(ctx_t *cx, const shape_t *s, const exclusions_t *x,
                          struct icalrecurrencetype rule)
 {
@@ -1115,24 +1172,26 @@ static void expand_rrule(ctx_t *cx, const shape_t *s, const exclusions_t *x,
     }
     if (expand_simple(cx, s, x, &rule)) return;
     if (!rule_may_match(&rule, &first)) return;   /* no instance but DTSTART */
-    /* End the iterator a day past the expansion span: instances after it
+    /* End the iterator at the last useful start: instances after it
      * are dropped below anyway, and a rule that stops matching (DAILY;
      * BYMONTH=2;BYMONTHDAY=30) would otherwise walk day by day to the end
      * of libical's calendar, 0.35 s per event, on the event loop. */
-    struct icaltimetype stop = to_local(s->zone, cx->exp_to + 86400, s->all_day);
+    int64_t first_start, last_start;
+    useful_starts(cx, s, &first_start, &last_start);
+    struct icaltimetype stop = to_local(s->zone, last_start, s->all_day);
     if (icaltime_is_null_time(rule.until) || icaltime_compare(rule.until, stop) > 0)
         rule.until = stop;
+    /* Jump close to the window, to the earliest instance that can still
+     * overlap it. */
+    bool jump = rule.count == 0 && first_start > to_utc(s->zone, s->start);
+    struct icaltimetype jump_to = to_local(s->zone, first_start, s->all_day);
+    bool advanced = jump && advance_subdaily(&rule, &first, jump_to);
     icalrecur_iterator *it = icalrecur_iterator_new(rule, first);
     if (!it) {
         warn(cx, xasprintf("RRULE を展開できません (cannot expand RRULE)"));
         return;
     }
-    /* Jump close to the window: the earliest instance that can still
-     * overlap it starts one event length (plus a day of slack) before. */
-    int64_t length = s->secs + (int64_t)s->days * 86400;
-    int64_t jump_to = cx->exp_from - length - 86400;
-    if (rule.count == 0 && jump_to > to_utc(s->zone, s->start))
-        icalrecur_iterator_set_start(it, to_local(s->zone, jump_to, s->all_day));
+    if (jump && !advanced) icalrecur_iterator_set_start(it, jump_to);
     size_t n = 0;
     for (struct icaltimetype t = icalrecur_iterator_next(it); !icaltime_is_null_time(t);
          t = icalrecur_iterator_next(it)) {

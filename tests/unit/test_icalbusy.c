@@ -991,10 +991,12 @@ static void test_negative_year_rule(void **state)
     done(&r);
 }
 
-/* Every input a fuzzer crashed on (tests/data/fuzz-crashes/icalbusy/, the
- * files exactly as libFuzzer wrote them) goes through the same call and
- * window as tests/fuzz/fuzz_icalbusy.c: an error that says why, or a busy
- * set.  Under ASan/UBSan (make unit-san) the crash itself would show. */
+/* Every input a fuzzer crashed or timed out on
+ * (tests/data/fuzz-crashes/icalbusy/, the files exactly as libFuzzer wrote
+ * them) goes through the same call and window as
+ * tests/fuzz/fuzz_icalbusy.c: an error that says why, or a busy set, in
+ * under 200 ms of CPU (the timeout-* one took 3,700 ms).  Under
+ * ASan/UBSan (make unit-san) the crash itself would show. */
 static void test_fuzz_crash_inputs(void **state)
 {
     const char *dirpath = "tests/data/fuzz-crashes/icalbusy";
@@ -1014,8 +1016,14 @@ static void test_fuzz_crash_inputs(void **state)
         icalbusy_coverage_t cover;
         char *err = NULL;
         ivset_init(&busy);
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
         int rc = icalbusy_parse_ex(data, len, &opts, &busy, &warnings, &cover, &err);
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
+        double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+                    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
         assert_true(rc == 0 || err != NULL);
+        if (!under_valgrind() && ms > 200) fail_msg("%s: %.0f ms of CPU", e->d_name, ms);
         ivset_free(&busy);
         strvec_free(&warnings);
         free(err);
@@ -1074,6 +1082,59 @@ static void test_series_covering_the_window_stops_early(void **state)
     expect_busy(&r, "2026-12-01T00:00:00+09:00", "2027-01-01T00:00:00+09:00", NULL);
     assert_false(has_warning(&r, "RRULE", NULL));   /* not capped */
     if (!under_valgrind() && ms > 100) fail_msg("%.0f ms of CPU", ms);   /* was 2,300 */
+    done(&r);
+}
+
+/* An HOURLY rule begun years ago is expanded from near the window.  The
+ * restart must keep the rule's grid: libical's set_start put INTERVAL=5
+ * from 08:15 at 23:15 instead of 21:15, 04:15 instead of 02:15. */
+static void test_subdaily_rule_keeps_its_phase(void **state)
+{
+    result_t r;
+    run_window(&r, EVENT("h5", "DTSTART;TZID=Asia/Tokyo:20190905T081500\r\nDURATION:PT1H\r\n"
+                               "RRULE:FREQ=HOURLY;INTERVAL=5\r\n"),
+               tz_default(), "2026-12-01T00:00:00+09:00", "2026-12-01T10:00:00+09:00");
+    expect_busy(&r, "2026-12-01T02:15:00+09:00", "2026-12-01T03:15:00+09:00",
+                "2026-12-01T07:15:00+09:00", "2026-12-01T08:15:00+09:00", NULL);
+    done(&r);
+    run_window(&r, EVENT("m97", "DTSTART;TZID=Asia/Tokyo:20260101T000700\r\nDURATION:PT10M\r\n"
+                                "RRULE:FREQ=MINUTELY;INTERVAL=97\r\n"),
+               tz_default(), "2026-12-01T00:00:00+09:00", "2026-12-01T03:00:00+09:00");
+    /* 2026-01-01 00:07 + 4959 x 97 min = 2026-12-01 01:10 */
+    expect_busy(&r, "2026-12-01T01:10:00+09:00", "2026-12-01T01:20:00+09:00",
+                "2026-12-01T02:47:00+09:00", "2026-12-01T02:57:00+09:00", NULL);
+    done(&r);
+}
+
+/* An event that ends before it starts is busy from its end to its start
+ * (DESIGN).  Its instances are found as far after the window as it is
+ * long, and its EXDATEs match its starts. */
+static void test_backwards_series(void **state)
+{
+    result_t r;
+    /* each instance covers the year before 1 June: the one of 2027 covers
+     * December 2026, though it starts after the window */
+    run(&r, EVENT("by", "DTSTART;TZID=Asia/Tokyo:20200601T000000\r\nDURATION:-P365D\r\n"
+                        "RRULE:FREQ=YEARLY\r\n"));
+    expect_busy(&r, "2026-12-01T00:00:00+09:00", "2027-01-01T00:00:00+09:00", NULL);
+    done(&r);
+    run(&r, EVENT("bx", "DTSTART;TZID=Asia/Tokyo:20261201T120000\r\nDURATION:-PT2H\r\n"
+                        "RRULE:FREQ=DAILY;COUNT=3\r\n"
+                        "EXDATE;TZID=Asia/Tokyo:20261202T120000\r\n"));
+    expect_busy(&r, "2026-12-01T10:00:00+09:00", "2026-12-01T12:00:00+09:00",
+                "2026-12-03T10:00:00+09:00", "2026-12-03T12:00:00+09:00", NULL);
+    done(&r);
+    /* fuzz_icalbusy (timeout): from the year 1013, ending in the year 26.
+     * The jump took the length as forward and walked a million
+     * instances, 3.7 s of CPU. */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
+    run(&r, EVENT("b1013", "DTSTART;TZID=Asia/Tokyo:10130601T150000\r\n"
+                           "DTEND:00261209T070000Z\r\nRRULE:FREQ=HOURLY;INTERVAL=2\r\n"));
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
+    double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    expect_busy(&r, "2026-12-01T00:00:00+09:00", "2027-01-01T00:00:00+09:00", NULL);
+    if (!under_valgrind() && ms > 100) fail_msg("%.0f ms of CPU", ms);   /* was 1,300 */
     done(&r);
 }
 
@@ -1237,6 +1298,8 @@ int main(void)
         cmocka_unit_test(test_rare_rules_still_match),
         cmocka_unit_test(test_negative_year_rule),
         cmocka_unit_test(test_fuzz_crash_inputs),
+        cmocka_unit_test(test_subdaily_rule_keeps_its_phase),
+        cmocka_unit_test(test_backwards_series),
         cmocka_unit_test(test_series_covering_the_window_stops_early),
         cmocka_unit_test(test_bom_lowercase_and_bare_lf_are_accepted),
         cmocka_unit_test(test_mutated_feeds_never_crash),
