@@ -558,28 +558,11 @@ static bool row_matches(store_t *st, const feed_ent_t *e)
     return store_feed_row_matches(st, e->id, feed_kind_name(e->kind), e->url);
 }
 
-/* A failure, inside the group's transaction; dropped when an import
- * changed the feed's row meanwhile (as a success is); false on a store
- * error. */
-static bool write_failure(store_t *st, pending_t *p)
-{
-    if (!row_matches(st, p->e)) {
-        p->dropped = true;
-        return true;
-    }
-    return store_feed_record_failure(st, p->e->id, p->e->url, &p->res, p->failures,
-                                     p->next_poll);
-}
-
-/* A success, inside the group's transaction; false on a store error. */
+/* A success whose row still matches; false on a store error. */
 static bool write_success(store_t *st, pending_t *p)
 {
     feed_ent_t *e = p->e;
     const feed_result_t *res = &p->res;
-    if (!row_matches(st, e)) {
-        p->dropped = true;
-        return true;
-    }
     bool replace = res->status == FEED_OK;
     if (replace && store_feed_busy_equals(st, e->id, &res->busy))
         replace = false;                /* same data: no rewrite, same version */
@@ -587,6 +570,19 @@ static bool write_success(store_t *st, pending_t *p)
     return (!replace || (store_feed_busy_replace(st, e->id, &res->busy) &&
                          store_feed_data_changed(st, e->id))) &&
            store_feed_record_ok(st, e->id, res, p->next_poll, replace ? (long)res->busy.n : -1);
+}
+
+/* One result, inside the group's transaction: dropped when an import
+ * changed the feed's row meanwhile; false on a store error. */
+static bool write_result(store_t *st, pending_t *p)
+{
+    if (!row_matches(st, p->e)) {
+        p->dropped = true;
+        return true;
+    }
+    return p->failed ? store_feed_record_failure(st, p->e->id, p->e->url, &p->res,
+                                                 p->failures, p->next_poll)
+                     : write_success(st, p);
 }
 
 /* What the store now says, into the mirror (after the commit). */
@@ -640,7 +636,7 @@ static void flush_pending(feeds_t *f, double budget_ms)
     while (ok && n < f->npend) {
         pending_t *p = &f->pend[n++];
         if (p->e)
-            ok = p->failed ? write_failure(st, p) : write_success(st, p);
+            ok = write_result(st, p);
         if (budget_ms > 0 && (mono_s() - t0) * 1e3 > budget_ms)
             break;
     }
