@@ -40,10 +40,11 @@
  *      moved forward by whole steps).  "Near" is one event length before
  *      the window, or for an event that ends before it starts, which is
  *      busy from its end to its start, one length after.  Either way a
- *      weekly meeting begun in 2015 costs only the weeks of the window.  Expansion is bounded per rule and per input
- *      (MAX_INSTANCES_*), and SECONDLY/MINUTELY/HOURLY rules with BY parts
- *      (which libical filters step by step, for hours when they never
- *      match) are refused, so a hostile feed cannot stall the daemon.
+ *      weekly meeting begun in 2015 costs only the weeks of the window.
+ *      Expansion is bounded per rule and per input (MAX_INSTANCES_*), and
+ *      SECONDLY/MINUTELY/HOURLY rules with BY parts (which libical filters
+ *      step by step, for hours when they never match) or on an all-day
+ *      event are refused, so a hostile feed cannot stall the daemon.
  *      A MONTHLY or YEARLY rule that never matches is recognized before
  *      libical, which would search for its first day up to the year 20000
  *      (rule_may_match), and a series stops once the whole window is busy.
@@ -906,11 +907,15 @@ static bool expand_simple(ctx_t *cx, const shape_t *s, const exclusions_t *x,
  * instance caps never get a say.  Calendar clients do not write such
  * rules; they are refused (failing the input, like any rule we cannot
  * expand: dropping the event would make the agency look free). */
+static bool subdaily(const struct icalrecurrencetype *r)
+{
+    return r->freq == ICAL_SECONDLY_RECURRENCE || r->freq == ICAL_MINUTELY_RECURRENCE ||
+           r->freq == ICAL_HOURLY_RECURRENCE;
+}
+
 static bool subdaily_with_by_parts(const struct icalrecurrencetype *r)
 {
-    if (r->freq != ICAL_SECONDLY_RECURRENCE && r->freq != ICAL_MINUTELY_RECURRENCE &&
-        r->freq != ICAL_HOURLY_RECURRENCE)
-        return false;
+    if (!subdaily(r)) return false;
     return !only_end_marker(r->by_second) || !only_end_marker(r->by_minute) ||
            !only_end_marker(r->by_hour) || !only_end_marker(r->by_day) ||
            !only_end_marker(r->by_month_day) || !only_end_marker(r->by_year_day) ||
@@ -1138,16 +1143,15 @@ static bool advance_subdaily(const struct icalrecurrencetype *r, struct icaltime
     int64_t step = r->freq == ICAL_SECONDLY_RECURRENCE ? 1
                    : r->freq == ICAL_MINUTELY_RECURRENCE ? 60
                    : r->freq == ICAL_HOURLY_RECURRENCE   ? 3600 : 0;
-    if (step == 0) return false;
+    if (step == 0 || first->is_date) return false;
     step *= r->interval > 0 ? r->interval : 1;
     int64_t w0 = wall_seconds(*first), w = wall_seconds(jump);
     if (w <= w0) return true;
     w = w0 + (w - w0) / step * step;
     int64_t day = w >= 0 ? w / 86400 : -((-w + 86399) / 86400), sod = w - day * 86400;
     civil_from_days(day, &first->year, &first->month, &first->day);
-    if (!first->is_date)
-        first->hour = (int)(sod / 3600), first->minute = (int)(sod / 60 % 60),
-        first->second = (int)(sod % 60);
+    first->hour = (int)(sod / 3600), first->minute = (int)(sod / 60 % 60),
+    first->second = (int)(sod % 60);
     return true;
 }
 
@@ -1158,6 +1162,15 @@ static void expand_rrule(ctx_t *cx, const shape_t *s, const exclusions_t *x,
         if (!cx->err)
             cx->err = xasprintf(ERR_PREFIX "時・分・秒単位の RRULE に BY 指定があるため展開できません "
                                 "(SECONDLY/MINUTELY/HOURLY RRULE with BY parts is not supported)");
+        return;
+    }
+    /* On an all-day DTSTART, libical adds the hours to a date: HOURLY;
+     * INTERVAL=25 lands on a new day each time, drifting from the rule's
+     * grid when started near the window.  No client writes it. */
+    if (subdaily(&rule) && s->all_day) {
+        if (!cx->err)
+            cx->err = xasprintf(ERR_PREFIX "終日の予定に時・分・秒単位の RRULE があるため展開できません "
+                                "(SECONDLY/MINUTELY/HOURLY RRULE on an all-day event is not supported)");
         return;
     }
     struct icaltimetype first = s->start;

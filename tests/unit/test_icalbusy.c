@@ -1106,6 +1106,26 @@ static void test_subdaily_rule_keeps_its_phase(void **state)
     done(&r);
 }
 
+/* On an all-day event libical adds a sub-daily rule's hours to a date,
+ * and no client writes one: refused, like one with BY parts, with an
+ * error that says so (dropping it would make the agency look free). */
+static void test_subdaily_rule_on_all_day_event_is_refused(void **state)
+{
+    static const char *rules[] = {"FREQ=HOURLY;INTERVAL=25", "FREQ=MINUTELY;INTERVAL=1441",
+                                  "FREQ=SECONDLY;COUNT=3"};
+    for (size_t i = 0; i < sizeof rules / sizeof *rules; i++) {
+        char *body = xasprintf(EVENT("ad", "DTSTART;VALUE=DATE:20260917\r\nRRULE:%s\r\n"),
+                               rules[i]);
+        result_t r;
+        run(&r, body);
+        if (r.rc != -1) fail_msg("%s: accepted", rules[i]);
+        assert_non_null(strstr(r.err, "終日"));
+        assert_int_equal(r.busy.n, 0);
+        done(&r);
+        free(body);
+    }
+}
+
 /* An event that ends before it starts is busy from its end to its start
  * (DESIGN).  Its instances are found as far after the window as it is
  * long, and its EXDATEs match its starts. */
@@ -1300,6 +1320,7 @@ int main(void)
         cmocka_unit_test(test_fuzz_crash_inputs),
         cmocka_unit_test(test_subdaily_rule_keeps_its_phase),
         cmocka_unit_test(test_backwards_series),
+        cmocka_unit_test(test_subdaily_rule_on_all_day_event_is_refused),
         cmocka_unit_test(test_series_covering_the_window_stops_early),
         cmocka_unit_test(test_bom_lowercase_and_bare_lf_are_accepted),
         cmocka_unit_test(test_mutated_feeds_never_crash),
