@@ -1197,7 +1197,8 @@ static void expand_rrule(ctx_t *cx, const shape_t *s, const exclusions_t *x,
     /* Jump close to the window, to the earliest instance that can still
      * overlap it. */
     bool jump = rule.count == 0 && first_start > to_utc(s->zone, s->start);
-    struct icaltimetype jump_to = to_local(s->zone, first_start, s->all_day);
+    struct icaltimetype jump_to = icaltime_null_time();
+    if (jump) jump_to = to_local(s->zone, first_start, s->all_day);
     bool advanced = jump && advance_subdaily(&rule, &first, jump_to);
     icalrecur_iterator *it = icalrecur_iterator_new(rule, first);
     if (!it) {
