@@ -400,19 +400,19 @@ static void test_api_rows(void **state)
 
     store_feed_t *rows;
     size_t n;
-    assert_true(store_feed_page(st, NULL, NULL, 10, 0, &rows, &n));
+    assert_true(store_feed_page(st, NULL, NULL, 0, 10, 0, &rows, &n));
     assert_int_equal(n, 4);
     assert_string_equal(rows[0].id, "a1");
     assert_string_equal(rows[3].id, "b1");
     store_feeds_free(rows, n);
-    assert_true(store_feed_page(st, NULL, NULL, 2, 1, &rows, &n));
+    assert_true(store_feed_page(st, NULL, NULL, 0, 2, 1, &rows, &n));
     assert_int_equal(n, 2);
     assert_string_equal(rows[0].id, "a2");
     store_feeds_free(rows, n);
-    assert_true(store_feed_page(st, "failing", NULL, 10, 0, &rows, &n));
+    assert_true(store_feed_page(st, "failing", NULL, 0, 10, 0, &rows, &n));
     assert_int_equal(n, 1);
     store_feeds_free(rows, n);
-    assert_true(store_feed_page(st, "pending", "b", 10, 0, &rows, &n));
+    assert_true(store_feed_page(st, "pending", "b", 0, 10, 0, &rows, &n));
     assert_int_equal(n, 1);
     assert_string_equal(rows[0].id, "b1");
     store_feeds_free(rows, n);
@@ -421,6 +421,25 @@ static void test_api_rows(void **state)
     assert_int_equal(c.ok, 0);
     assert_int_equal(c.failing, 1);
     assert_int_equal(c.pending, 2);
+    /* a last-success bound: with state ok, the stale feeds; a feed never
+     * fetched has no last success to be old */
+    assert_int_equal(store_exec(st, "UPDATE feeds SET state = 'ok', last_success = 100 WHERE id = 'a3';"
+                                    "UPDATE feeds SET state = 'ok', last_success = 500 WHERE id = 'b1';"
+                                    "UPDATE feeds SET last_success = NULL WHERE id = 'a2'"), 0);
+    assert_true(store_feed_page(st, "ok", NULL, 200, 10, 0, &rows, &n));
+    assert_int_equal(n, 1);
+    assert_string_equal(rows[0].id, "a3");
+    store_feeds_free(rows, n);
+    assert_true(store_feed_page(st, "ok", NULL, 600, 10, 0, &rows, &n));
+    assert_int_equal(n, 2);
+    assert_string_equal(rows[1].id, "b1");
+    store_feeds_free(rows, n);
+    assert_true(store_feed_page(st, "ok", "b", 500, 10, 0, &rows, &n));    /* not older than 500 */
+    assert_int_equal(n, 0);
+    store_feeds_free(rows, n);
+    assert_true(store_feed_page(st, NULL, NULL, 600, 10, 0, &rows, &n));
+    assert_int_equal(n, 2);
+    store_feeds_free(rows, n);
 
     char *role, *label;
     assert_false(store_token_find(st, "h1", &role, &label));
