@@ -3,6 +3,7 @@
  * api_feeds.c - feed status, manual refresh and per-feed busy time.
  *
  *   GET  /v1/feeds                 list, paginated (?state= ?limit= ?offset=;
+ *                                  ?state=stale: the stale ones below;
  *                                  agency tokens: own feeds only)
  *   GET  /v1/feeds/{id}            status; credentials in the url redacted
  *   POST /v1/feeds/{id}/refresh    poll now (202)
@@ -187,16 +188,23 @@ static bool query_count(api_req_t *r, const char *name, long def, long max, long
     return true;
 }
 
-/* One page in document order: ?state=ok|failing|pending, ?limit= (default
- * FEEDS_PAGE_DEFAULT, at most FEEDS_PAGE_MAX), ?offset=; "next_offset" is
- * null on the last page.  Agency tokens see their own feeds only. */
+/* One page in document order: ?state=ok|failing|pending|stale (stale: ok
+ * but the last success older than feeds_stale_after, as "stale" in each
+ * row), ?limit= (default FEEDS_PAGE_DEFAULT, at most FEEDS_PAGE_MAX),
+ * ?offset=; "next_offset" is null on the last page.  Agency tokens see
+ * their own feeds only. */
 static void h_feed_list(api_req_t *r)
 {
     long limit, offset;
-    static const char *const states[] = {"ok", "failing", "pending", NULL};
+    static const char *const states[] = {"ok", "failing", "pending", "stale", NULL};
     const char *state;
     if (!api_query_enum(r, "state", states, "bad-query", &state))
         return;
+    int64_t now = tu_now(), stale_after = feeds_stale_after(r->d->config), before = 0;
+    if (state && strcmp(state, "stale") == 0) {
+        state = "ok";
+        before = now - stale_after;
+    }
     if (!query_count(r, "limit", FEEDS_PAGE_DEFAULT, FEEDS_PAGE_MAX, &limit) ||
         !query_count(r, "offset", 0, 1L << 30, &offset))
         return;
@@ -204,13 +212,12 @@ static void h_feed_list(api_req_t *r)
     store_feed_t *rows;
     size_t n;
     /* one more than asked for: is there a next page? */
-    if (!store_feed_page(r->d->store, state, agency, limit + 1, offset, &rows, &n)) {
+    if (!store_feed_page(r->d->store, state, agency, before, limit + 1, offset, &rows, &n)) {
         api_reply_error(r, 500, "store", "一覧を取得できません (store error)");
         return;
     }
     json_t *arr = json_array();
     const tz_t *zone = api_zone(r);
-    int64_t now = tu_now(), stale_after = feeds_stale_after(r->d->config);
     bool more = (long)n > limit;
     for (size_t i = 0; i < n && (long)i < limit; i++)
         json_array_append_new(arr, feed_row_json(&rows[i], zone, now, stale_after));

@@ -230,17 +230,22 @@ static void show_feeds(const json_t *resp)
     print_feed_table(json_object_get(resp, "feeds"));
 }
 
-/* Every page of GET /v1/feeds (--failing: ?state=failing), shown as one
- * table (or, with --json, one {"feeds": [...]} document). */
+/* Every page of GET /v1/feeds (--failing: ?state=failing, --stale:
+ * ?state=stale), shown as one table (or, with --json, one {"feeds": [...]}
+ * document). */
 static int v_feeds(cli_t *c, int argc, char **argv)
 {
-    bool failing = cli_flag(argc, argv, "--failing"), json = c->json;
+    bool failing = cli_flag(argc, argv, "--failing"), stale = cli_flag(argc, argv, "--stale");
+    bool json = c->json;
+    if (failing && stale)                       /* a feed is never both */
+        return cli_usage("feeds", "[--failing | --stale]");
+    const char *filter = failing ? "&state=failing" : stale ? "&state=stale" : "";
     json_t *all = json_array(), *resp = NULL;
     long long offset = 0;
     int rc = 0;
     c->json = false;                    /* print the pages joined, below */
     for (;;) {
-        char *path = xasprintf("/v1/feeds?offset=%lld%s", offset, failing ? "&state=failing" : "");
+        char *path = xasprintf("/v1/feeds?offset=%lld%s", offset, filter);
         long st = cli_call(c, "GET", path, NULL, &resp);
         free(path);
         if (st != 200) {
@@ -548,7 +553,9 @@ const cli_verb_t cli_core_verbs[] = {
     {"import", "FILE", "agencies.json を取り込む (import the agency registry)", v_import},
     {"agencies", "", "支援機関の一覧 (list agencies)", v_agencies},
     {"agency", "ID", "支援機関の詳細とカレンダーの状態 (one agency)", v_agency},
-    {"feeds", "[--failing]", "カレンダーの取得状況の一覧、--failing で失敗中のみ (list feeds)", v_feeds},
+    {"feeds", "[--failing | --stale]",
+     "カレンダーの取得状況の一覧、--failing で失敗中のみ、--stale でデータが古いものだけ (list feeds)",
+     v_feeds},
     {"feed", "ID", "カレンダー1件の取得状況 (one feed)", v_feed},
     {"refresh", "ID [--force]", "カレンダーを今すぐ取得し直す。--force は事務局のみ、間隔制限を無視 (poll a feed now)", v_refresh},
     {"busy", "ID [--from 日時] [--to 日時] [--feed]",

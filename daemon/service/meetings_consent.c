@@ -50,7 +50,8 @@ typedef struct recheck {
 static bool audit(const recheck_t *rc, int64_t meeting, const char *agency, const char *action,
                   const char *detail)
 {
-    store_audit_row_t row = { rc->kase->id, meeting, agency, action, detail, rc->actor, rc->now };
+    store_audit_row_t row = { rc->kase->id, meeting, agency, action, detail, rc->actor, rc->now,
+                              NULL };
     return store_audit_add(rc->m->st, &row);
 }
 

@@ -77,10 +77,12 @@ bool    mtg_enqueue_text(meetings_t *m, int64_t meeting_id, const char *kind,
                          const char *seed);
 
 /* The meeting's history (meetings_view.c), inside the caller's
- * transaction: one audit row about g.  mtg_audit_change writes the
- * booked / rescheduled / cancelled row with g's SEQUENCE and time. */
+ * transaction: one audit row about g; times (may be NULL): the 要再調整
+ * suggestions mailed, [[start, end], ...] epoch seconds, stored with the
+ * row.  mtg_audit_change writes the booked / rescheduled / cancelled row
+ * with g's SEQUENCE and time. */
 bool mtg_audit(meetings_t *m, const mtg_t *g, const char *action, const char *agency,
-               const char *actor, const char *detail);
+               const char *actor, const char *detail, const json_t *times);
 bool mtg_audit_change(meetings_t *m, const city_t *city, const mtg_t *g, const char *action,
                       const char *actor);
 

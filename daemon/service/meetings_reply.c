@@ -158,10 +158,11 @@ static void declined_ids(const mtg_t *g, const char *decliner, strvec_t *out)
 
 /* The 要再調整 notice with fresh suggestions, to the secretariat: none
  * overlaps the declined time, which stays busy for the decliners.  The
- * numbered suggestion lines as mailed go to *mailed (malloc'd) for the
- * meeting's history. */
+ * numbered suggestion lines as mailed go to *mailed (malloc'd) and their
+ * times to *times ([[start, end], ...], new reference) for the meeting's
+ * history. */
 static bool mail_replan(meetings_t *m, const city_t *city, const mtg_t *g, const char *decliner,
-                        char **mailed)
+                        char **mailed, json_t **times)
 {
     strvec_t ids, decliners;
     mtg_required_ids(g, &ids);
@@ -175,6 +176,7 @@ static bool mail_replan(meetings_t *m, const city_t *city, const mtg_t *g, const
     strbuf_t b, lines;
     strbuf_init(&b);
     strbuf_init(&lines);
+    *times = json_array();
     strbuf_printf(&b, "%s 御中\n\n事例 %s の%s（%s）について、必須の出席機関「%s」から欠席の回答がありました。\n"
                       "この会議は「要再調整」になっています。\n\n",
                   m->organizer_name, g->case_id, g->type, when, city_agency_name(city, decliner));
@@ -191,6 +193,7 @@ static bool mail_replan(meetings_t *m, const city_t *city, const mtg_t *g, const
             char *r = mtg_ja_range(city, st, en);
             strbuf_printf(&b, "  %zu. %s\n", i + 1, r);
             strbuf_printf(&lines, "%zu. %s\n", i + 1, r);
+            json_array_append_new(*times, json_pack("[I, I]", (json_int_t)st, (json_int_t)en));
             free(r);
         }
     }
@@ -206,22 +209,22 @@ static bool mail_replan(meetings_t *m, const city_t *city, const mtg_t *g, const
     return ok;
 }
 
-/* The answer and, for a decline that re-plans, the suggestions mailed,
- * in the meeting's history (inside the caller's transaction).  via: how
- * the answer came ("メール", "出欠リンク", "画面"). */
+/* The answer and, for a decline that re-plans, the suggestions mailed
+ * (their lines and times), in the meeting's history (inside the caller's
+ * transaction).  via: how the answer came ("メール", "出欠リンク", "画面"). */
 static bool audit_answer(meetings_t *m, const city_t *city, const mtg_t *g, const mtg_att_t *a,
                          imip_partstat_t ps, const char *who, const char *via,
-                         const char *mailed)
+                         const char *mailed, const json_t *times)
 {
     const char *name = city_agency_name(city, a->agency);
     char *d = xasprintf("「%s」が「%s」と回答しました（%s）", name, imip_partstat_label_ja(ps), via);
-    bool ok = mtg_audit(m, g, "meeting-answered", a->agency, who, d);
+    bool ok = mtg_audit(m, g, "meeting-answered", a->agency, who, d, NULL);
     free(d);
     if (ok && mailed) {
         d = xasprintf("必須の出席機関「%s」が欠席と回答したため、要再調整になりました。%s%s", name,
                       *mailed ? "\n事務局にメールした候補:\n" : "今後3週間に全員が出席できる候補は見つかりませんでした。",
                       mailed);
-        ok = mtg_audit(m, g, "meeting-declined", a->agency, who, d);
+        ok = mtg_audit(m, g, "meeting-declined", a->agency, who, d, times);
         free(d);
     }
     return ok;
@@ -239,13 +242,15 @@ static bool apply_partstat(meetings_t *m, const mtg_t *g, const mtg_att_t *a,
               strcmp(g->status, MEETING_STATUS_SCHEDULED) == 0;
     if (store_begin(m->st) != 0) return false;
     char *mailed = NULL;
+    json_t *times = NULL;
     bool ok = set_partstat(m, g->id, a->agency, ps, replied_by);
     if (ok && *replan)
         ok = store_meeting_set_status(m->st, g->id, MEETING_STATUS_REPLAN, tu_now()) && city &&
-             mail_replan(m, city, g, a->agency, &mailed);
+             mail_replan(m, city, g, a->agency, &mailed, &times);
     if (ok)
-        ok = audit_answer(m, city, g, a, ps, replied_by ? replied_by : via, via, mailed);
+        ok = audit_answer(m, city, g, a, ps, replied_by ? replied_by : via, via, mailed, times);
     free(mailed);
+    json_decref(times);
     if (!ok || store_commit(m->st) != 0) {
         store_rollback(m->st);
         return false;

@@ -9,6 +9,9 @@
  * 要再調整 a required decline caused with the suggestions mailed to the
  * secretariat, each reschedule (SEQUENCE n, the new time) and the
  * cancellation.  meetings_detail_json reads them back by meeting id.
+ * The 要再調整 row keeps the suggestions' times beside its sentence, so
+ * "replan" gives each as {start, end, text} without re-reading the
+ * sentence; a row from before migration 14 gives the text alone.
  *
  * Delivery.  The outbox rows of the meeting (store_outbox_meeting), one
  * per mail, each matched to its attendee by address and given a state
@@ -31,11 +34,14 @@
 #include "util.h"
 
 bool mtg_audit(meetings_t *m, const mtg_t *g, const char *action, const char *agency,
-               const char *actor, const char *detail)
+               const char *actor, const char *detail, const json_t *times)
 {
+    char *js = times ? json_dumps(times, JSON_COMPACT) : NULL;
     store_audit_row_t row = { g->case_id, g->id, agency, action, detail,
-                              actor && *actor ? actor : "system", tu_now() };
-    return store_audit_add(m->st, &row);
+                              actor && *actor ? actor : "system", tu_now(), js };
+    bool ok = store_audit_add(m->st, &row);
+    free(js);
+    return ok;
 }
 
 bool mtg_audit_change(meetings_t *m, const city_t *city, const mtg_t *g, const char *action,
@@ -46,7 +52,7 @@ bool mtg_audit_change(meetings_t *m, const city_t *city, const mtg_t *g, const c
                      : strcmp(action, "meeting-cancelled") == 0   ? "中止しました"
                                                                   : "日時を変更しました";
     char *d = xasprintf("%s（SEQUENCE %d）: %s", what, g->sequence, when);
-    bool ok = mtg_audit(m, g, action, NULL, actor, d);
+    bool ok = mtg_audit(m, g, action, NULL, actor, d, NULL);
     free(d);
     free(when);
     return ok;
@@ -147,26 +153,51 @@ static json_t *delivery_json(meetings_t *m, const city_t *city, const mtg_t *g)
     return out;
 }
 
-static json_t *history_json(meetings_t *m, const city_t *city, int64_t id, json_t **declined)
+/* The meeting's audit rows; *declined: the last row that put it in
+ * 要再調整, and *times the suggestion times stored with that row (or
+ * NULL), which the rows themselves do not repeat. */
+static json_t *history_json(meetings_t *m, const city_t *city, int64_t id, json_t **declined,
+                            json_t **times)
 {
     json_t *rows = store_audit_meeting(m->st, id), *r;
     size_t i;
-    *declined = NULL;
+    *declined = *times = NULL;
     json_array_foreach(rows, i, r) {
         json_object_set_new(r, "at", time_json(city, json_object_get(r, "at")));
         json_object_del(r, "meeting");
         const char *action = json_string_value(json_object_get(r, "action"));
         if (action && (strcmp(action, "meeting-declined") == 0 ||
-                       strcmp(action, "meeting-replan") == 0))     /* consent withdrawn */
+                       strcmp(action, "meeting-replan") == 0)) {   /* consent withdrawn */
+            const char *js = json_string_value(json_object_get(r, "suggestions"));
             *declined = r;
+            json_decref(*times);
+            *times = js ? json_loads(js, 0, NULL) : NULL;
+        }
+        json_object_del(r, "suggestions");
     }
     return rows;
 }
 
+/* One suggestion: {start, end, text} from its stored times, or only the
+ * text (start and end null) for a row written before they were stored. */
+static json_t *suggestion_json(const city_t *city, const json_t *pair, const char *text)
+{
+    json_t *s = json_array_get(pair, 0), *e = json_array_get(pair, 1);
+    if (!json_is_integer(s) || !json_is_integer(e))
+        return json_pack("{s:n, s:n, s:s}", "start", "end", "text", text ? text : "");
+    char *t = mtg_ja_range(city, json_integer_value(s), json_integer_value(e));
+    json_t *o = json_pack("{s:o, s:o, s:s}", "start", time_json(city, s), "end",
+                          time_json(city, e), "text", t);
+    free(t);
+    return o;
+}
+
 /* While 要再調整: who declined, and why it is in 要再調整 (the last decline
  * or consent withdrawal), split into its sentence and the numbered
- * suggestions as mailed. */
-static json_t *replan_json(const city_t *city, const mtg_t *g, const json_t *declined_row)
+ * suggestions as mailed; times: their stored times (NULL for rows from
+ * before migration 14, which give the text alone). */
+static json_t *replan_json(const city_t *city, const mtg_t *g, const json_t *declined_row,
+                           const json_t *times)
 {
     json_t *who = json_array(), *sugg = json_array();
     for (size_t i = 0; i < g->natt; i++)
@@ -177,12 +208,18 @@ static json_t *replan_json(const city_t *city, const mtg_t *g, const json_t *dec
     char *nl = strchr(text, '\n');
     if (nl) {
         *nl = '\0';
-        for (char *line = strtok(nl + 1, "\n"); line; line = strtok(NULL, "\n")) {
-            char *dot = strstr(line, ". ");      /* "1. 12月10日(木) 08:30〜09:30" */
-            if (dot && line[0] >= '0' && line[0] <= '9')
-                json_array_append_new(sugg, json_string(dot + 2));
+        if (json_array_size(times) == 0) {
+            for (char *line = strtok(nl + 1, "\n"); line; line = strtok(NULL, "\n")) {
+                char *dot = strstr(line, ". ");      /* "1. 12月10日(木) 08:30〜09:30" */
+                if (dot && line[0] >= '0' && line[0] <= '9')
+                    json_array_append_new(sugg, suggestion_json(city, NULL, dot + 2));
+            }
         }
     }
+    size_t i;
+    json_t *pair;
+    json_array_foreach(times, i, pair)
+        json_array_append_new(sugg, suggestion_json(city, pair, NULL));
     json_t *o = json_pack("{s:o, s:s, s:o}", "declined", who, "message", text, "suggestions", sugg);
     free(text);
     return o;
@@ -196,11 +233,12 @@ json_t *meetings_detail_json(meetings_t *m, int64_t id, bool staff)
     const city_t *city = tsunagud_city(m->d);
     json_t *j = meetings_get_json(m, id);
     if (j && staff) {
-        json_t *declined;
-        json_object_set_new(j, "history", history_json(m, city, id, &declined));
+        json_t *declined, *times;
+        json_object_set_new(j, "history", history_json(m, city, id, &declined, &times));
         json_object_set_new(j, "delivery", delivery_json(m, city, &g));
         if (strcmp(g.status, MEETING_STATUS_REPLAN) == 0)
-            json_object_set_new(j, "replan", replan_json(city, &g, declined));
+            json_object_set_new(j, "replan", replan_json(city, &g, declined, times));
+        json_decref(times);
     }
     mtg_free(&g);
     return j;

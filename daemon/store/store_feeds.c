@@ -92,26 +92,29 @@ bool store_feed_get(store_t *st, const char *id, store_feed_t *out)
 }
 
 /* The page query for the filters given: one text each, so SQLite uses
- * the matching index (migration 13) instead of sorting every feed. */
+ * the matching index (migration 13) instead of sorting every feed; the
+ * last-success bound (?5, 0 = none) only filters the rows it walks. */
+#define SUCCESS_BEFORE " AND (?5 = 0 OR last_success < ?5)"
 static const char *feed_page_sql(const char *state, const char *agency)
 {
     if (agency)
         return "SELECT " FEED_COLUMNS " FROM feeds WHERE agency = ?2 AND (?1 IS NULL OR state = ?1)"
-               " ORDER BY position LIMIT ?3 OFFSET ?4";
+               SUCCESS_BEFORE " ORDER BY position LIMIT ?3 OFFSET ?4";
     if (state)
         return "SELECT " FEED_COLUMNS " FROM feeds WHERE state = ?1 AND ?2 IS NULL"
-               " ORDER BY agency, position LIMIT ?3 OFFSET ?4";
+               SUCCESS_BEFORE " ORDER BY agency, position LIMIT ?3 OFFSET ?4";
     return "SELECT " FEED_COLUMNS " FROM feeds WHERE ?1 IS NULL AND ?2 IS NULL"
-           " ORDER BY agency, position LIMIT ?3 OFFSET ?4";
+           SUCCESS_BEFORE " ORDER BY agency, position LIMIT ?3 OFFSET ?4";
 }
 
-bool store_feed_page(store_t *st, const char *state, const char *agency, long limit,
-                     long offset, store_feed_t **out, size_t *n)
+bool store_feed_page(store_t *st, const char *state, const char *agency, int64_t success_before,
+                     long limit, long offset, store_feed_t **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
     sqlite3_stmt *s = store_stmt(st, feed_page_sql(state, agency), STORE_TEXT(state),
-                                 STORE_TEXT(agency), STORE_INT(limit), STORE_INT(offset));
+                                 STORE_TEXT(agency), STORE_INT(limit), STORE_INT(offset),
+                                 STORE_INT(success_before > 0 ? success_before : 0));
     if (!s)
         return false;
     size_t cap = 0;

@@ -7,8 +7,8 @@
  * 5 meetings/outbox, 6 feed data version, 7 feed coverage, 8 audit
  * trail, 9 agencies' carried-in lead base, 10 web UI accounts and
  * sessions, 11 mail interop (replied_by, bounces), 12 statistics indexes and
- * trigger-kept copies, 13 feed interval counts and page indexes, 14+
- * ask the lead.  To add yours, replace your commented placeholder below with
+ * trigger-kept copies, 13 feed interval counts and page indexes, 14
+ * the 要再調整 suggestions on audit rows, 15+ ask the lead.  To add yours, replace your commented placeholder below with
  * {N, "name", "SQL; SQL;"}.  A version is applied once (recorded in
  * schema_migrations) inside a transaction; never edit a migration that
  * has shipped, add a new one instead.
@@ -329,5 +329,11 @@ const store_migration_t store_migrations[] = {
       * sorting 100,000 rows per page */
      "CREATE INDEX feeds_order ON feeds(agency, position);"
      "CREATE INDEX feeds_state_order ON feeds(state, agency, position);"},
+    {14, "audit_suggestions",
+     /* the candidate times a 要再調整 row mailed to the secretariat, as
+      * JSON [[start, end], ...] (epoch seconds), so GET /v1/meetings/{id}
+      * gives them exactly instead of re-reading the sentence; NULL for
+      * every other row and for rows written before this */
+     "ALTER TABLE audit ADD COLUMN suggestions TEXT;"},
     {0, NULL, NULL}
 };

@@ -113,7 +113,9 @@ json_t *meetings_get_json(meetings_t *m, int64_t id);
  * "history" (the meeting's audit rows: booked, answers, 要再調整 with the
  * suggestions mailed, SEQUENCE changes), "delivery" (each outbox mail of
  * the meeting with its state and the reason in Japanese) and, while
- * 要再調整, "replan" {declined[], message, suggestions[]}. */
+ * 要再調整, "replan" {declined[], message, suggestions[{start, end,
+ * text}]} (start and end null for a decline recorded before their times
+ * were stored). */
 json_t *meetings_detail_json(meetings_t *m, int64_t id, bool staff);
 bool    meetings_has_attendee(meetings_t *m, int64_t id, const char *agency);
 /* GET /v1/meetings: {"meetings": [...]} filtered by any of case, agency

@@ -29,6 +29,8 @@ typedef struct store_audit_row {
     const char *detail;       /* Japanese */
     const char *actor;
     int64_t     at;
+    const char *suggestions;  /* meeting-declined: JSON [[start, end], ...] of
+                                 the times mailed (migration 14); else NULL */
 } store_audit_row_t;
 
 /* Append one row.  false on SQL error. */
@@ -38,8 +40,9 @@ bool store_audit_add(store_t *st, const store_audit_row_t *row);
  * actor, at (epoch seconds)}] (new reference; empty array on error). */
 json_t *store_audit_case(store_t *st, const char *case_id);
 
-/* One meeting's rows, oldest first, in the same shape (the meeting's
- * history: booked, answers, 要再調整, rescheduled, cancelled). */
+/* One meeting's rows, oldest first, in the same shape plus "suggestions"
+ * (the stored JSON text, or null) (the meeting's history: booked,
+ * answers, 要再調整, rescheduled, cancelled). */
 json_t *store_audit_meeting(store_t *st, int64_t meeting_id);
 
 #endif

@@ -42,10 +42,12 @@ void store_feed_free(store_feed_t *f);
 
 /* Up to limit rows from offset, in document order: by position within
  * agency when agency is non-NULL (that agency only), else by agency then
- * position.  state NULL = any.  *out (malloc'd, *n rows) is for
+ * position.  state NULL = any.  success_before > 0: only rows whose last
+ * success is older than it (none yet: left out), which with state "ok"
+ * are the stale feeds (feeds_is_stale).  *out (malloc'd, *n rows) is for
  * store_feeds_free.  false on SQL error (*out NULL, *n 0). */
-bool store_feed_page(store_t *st, const char *state, const char *agency, long limit,
-                     long offset, store_feed_t **out, size_t *n);
+bool store_feed_page(store_t *st, const char *state, const char *agency, int64_t success_before,
+                     long limit, long offset, store_feed_t **out, size_t *n);
 void store_feeds_free(store_feed_t *rows, size_t n);
 
 /* An agency's feeds counted by state; false on SQL error. */

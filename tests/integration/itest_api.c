@@ -759,6 +759,12 @@ static void test_failing_feed_keeps_intervals(void **state)
     assert_int_equal(json_array_size(json_object_get(j, "feeds")), 1);
     assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(j, "feeds"), 0), "id")), "ssw");
     json_decref(j);
+    /* failing is not stale, and the fresh ones are not either (itest_stale
+     * lists a really stale feed) */
+    j = http_json("GET", "/v1/feeds?state=stale", g.admin, NULL, 200);
+    assert_int_equal(json_array_size(json_object_get(j, "feeds")), 0);
+    assert_true(json_is_null(json_object_get(j, "next_offset")));
+    json_decref(j);
     support_run_t cli = support_daemon_cli(&g.d, NULL, g.admin, SUPPORT_FIXTURE_NOW,
                                            (const char *[]){"feeds", "--failing", NULL});
     assert_int_equal(cli.code, 0);

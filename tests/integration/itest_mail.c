@@ -32,6 +32,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
 
 #include "holidays.h"
@@ -1195,6 +1196,50 @@ static void test_reply_exit_codes_tell_the_mta_to_retry(void **state)
     free(eml);
 }
 
+/* GET /v1/meetings/{id}'s replan.suggestions are the ones mailed (text,
+ * line by line) to the secretariat, each with ISO start and end whose
+ * local date and times are the line's: "  1. 1月5日(火) 10:00〜11:00" is
+ * 2027-01-05T10:00:00+09:00 when mailed in late December.  Counts the
+ * suggestions of each year, from 2026 (years[0]) to 2027 (years[1]). */
+static void assert_replan_is_mailed(int64_t id, const char *text, int years[2])
+{
+    char path[64];
+    snprintf(path, sizeof path, "/v1/meetings/%lld", (long long)id);
+    json_t *m = api("GET", path, NULL, 200);
+    json_t *sugg = json_object_get(json_object_get(m, "replan"), "suggestions");
+    size_t n = 0;
+    years[0] = years[1] = 0;
+    for (const char *p = strstr(text, "\n  "); p; p = strstr(p + 1, "\n  ")) {
+        int k, mo, d, h1, m1, h2, m2, used = 0;
+        if (sscanf(p, "\n  %d. %d月%d日(%*[^)]) %d:%d〜%d:%d%n", &k, &mo, &d, &h1, &m1, &h2, &m2,
+                   &used) != 7 || used == 0)
+            continue;
+        json_t *s = json_array_get(sugg, n++);
+        if (!s) fail_msg("mailed suggestion %d is not in the meeting's replan", k);
+        const char *line = strstr(p, ". ") + 2;
+        size_t len = strcspn(line, "\r\n");
+        assert_int_equal(strlen(json_string_value(json_object_get(s, "text"))), len);
+        assert_memory_equal(json_string_value(json_object_get(s, "text")), line, len);
+        const char *st = json_string_value(json_object_get(s, "start"));
+        const char *en = json_string_value(json_object_get(s, "end"));
+        assert_non_null(st);
+        assert_non_null(en);
+        int y, y2, smo, sd, sh, sm, emo, ed, eh, em;
+        assert_int_equal(sscanf(st, "%d-%d-%dT%d:%d", &y, &smo, &sd, &sh, &sm), 5);
+        assert_int_equal(sscanf(en, "%d-%d-%dT%d:%d", &y2, &emo, &ed, &eh, &em), 5);
+        assert_true(strlen(st) == 25 && strcmp(st + 19, "+09:00") == 0);
+        if (smo != mo || sd != d || sh != h1 || sm != m1 || emo != mo || ed != d || eh != h2 ||
+            em != m2 || y2 != y)
+            fail_msg("suggestion %d: mailed %d月%d日 %02d:%02d〜%02d:%02d, API %s - %s", k, mo, d,
+                     h1, m1, h2, m2, st, en);
+        assert_true(y == 2026 || y == 2027);
+        years[y - 2026]++;
+    }
+    assert_true(n > 0);
+    assert_int_equal(json_array_size(sugg), n);
+    json_decref(m);
+}
+
 static void test_required_decline_marks_replan_and_mails_secretariat(void **state)
 {
     /* decline on the meeting's own day, just before it: the meeting's own
@@ -1229,6 +1274,9 @@ static void test_required_decline_marks_replan_and_mails_secretariat(void **stat
     bool overlap = suggestion_overlaps(text, 12, 8, 12 * 60 + 30, 14 * 60, &lines);
     if (overlap) fail_msg("a suggestion overlaps the declined 12/8 12:30-14:00:\n%s", text);
     assert_true(lines > 0);
+    int years[2];
+    assert_replan_is_mailed(g.m1, text, years);
+    assert_int_equal(years[0], lines);
     free(text);
     free(subject);
     strvec_free(&sec);
@@ -1751,6 +1799,75 @@ static void test_decline_link_replans_only_on_post(void **state)
     strvec_free(&before);
 }
 
+/* A decline in the last days of the year: the suggestions mailed run
+ * into January (年末年始 12/29-1/3 closed), and GET /v1/meetings/{id}
+ * gives each with its ISO times in the right year, not guessed from
+ * "1月5日".  A 要再調整 row from before the times were stored (written
+ * here as migration 14 left old rows) still gives the mailed text. */
+static void test_replan_suggestions_carry_times_across_new_year(void **state)
+{
+    kill_daemon(SIGTERM);
+    start_daemon("2026-12-28T14:00:00+09:00");
+    strvec_t before;
+    sink_files(&before);
+    json_t *m = book_type_near("個別ケース会議", "Y-02", "2027-01-06T10:00:00+09:00",
+                               "2027-01-06T11:00:00+09:00", "[\"kyodo\",\"csw\"]",
+                               "\"location\":\"会議室H\"");
+    int64_t id = json_integer_value(json_object_get(m, "id"));
+    json_decref(m);
+    wait_sink(before.n + 2, 10000);
+    strvec_t all, csw;
+    sink_files(&all);
+    files_to(&all, before.n, "csw@yamanami.example", &csw);
+    assert_int_equal(csw.n, 1);
+    char *decline = link_in(csw.v[0], "欠席: ");
+    assert_non_null(decline);
+    assert_post_records(decline, "欠席");
+    wait_sink(all.n + 1, 10000);
+    strvec_t after, sec;
+    sink_files(&after);
+    files_to(&after, all.n, "kyodo@yamanami.example", &sec);
+    assert_int_equal(sec.n, 1);
+    char *text = file_text(sec.v[0]);
+    int years[2];
+    assert_replan_is_mailed(id, text, years);
+    if (years[0] == 0 || years[1] == 0)     /* 12/28 afternoon, then from 1/4 */
+        fail_msg("the suggestions do not cross into 2027:\n%s", text);
+
+    /* an old row: the same sentence, no stored times */
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(g.d.db, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char *sql = sqlite3_mprintf("INSERT INTO audit(case_id, meeting_id, agency, action, detail,"
+                                " actor, at) SELECT case_id, meeting_id, agency, action, detail,"
+                                " actor, at FROM audit WHERE meeting_id = %lld"
+                                " AND action = 'meeting-declined'", (long long)id);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_free(sql);
+    sqlite3_close(db);
+    char path[64];
+    snprintf(path, sizeof path, "/v1/meetings/%lld", (long long)id);
+    m = api("GET", path, NULL, 200);
+    json_t *sugg = json_object_get(json_object_get(m, "replan"), "suggestions"), *v;
+    size_t i;
+    assert_int_equal(json_array_size(sugg), (size_t)(years[0] + years[1]));
+    json_array_foreach(sugg, i, v) {
+        char *line = xasprintf("\n  %zu. %s\r\n", i + 1, json_string_value(json_object_get(v, "text")));
+        if (!strstr(text, line)) fail_msg("old row: %s not mailed in:\n%s", line, text);
+        free(line);
+        assert_true(json_is_null(json_object_get(v, "start")));
+        assert_true(json_is_null(json_object_get(v, "end")));
+    }
+    json_decref(m);
+    free(text);
+    free(decline);
+    strvec_free(&sec);
+    strvec_free(&after);
+    strvec_free(&csw);
+    strvec_free(&all);
+    strvec_free(&before);
+}
+
 static void test_expired_link_rejected(void **state)
 {
     /* the Y-09 invitation link to houkatsu-nanbu: valid until a day
@@ -1806,6 +1923,7 @@ int main(void)
         cmocka_unit_test(test_permanent_failure_is_dead_lettered),
         cmocka_unit_test(test_monitoring_reminder_once),
         cmocka_unit_test(test_decline_link_replans_only_on_post),
+        cmocka_unit_test(test_replan_suggestions_carry_times_across_new_year),
         cmocka_unit_test(test_expired_link_rejected),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

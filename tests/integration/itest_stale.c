@@ -15,8 +15,12 @@
  * silent server (FETCH_TIMEOUT 60), so it is still in state ok with
  * two-hour-old data.  That is what a stale calendar is.  Checked:
  *   - GET /v1/feeds/{id}: stale, its age and the Japanese warning;
+ *   - GET /v1/feeds?state=stale lists kodomo alone, and nothing while
+ *     every feed is fresh (before the restart, after SIGCONT); an unknown
+ *     state is still a 400 naming the allowed ones;
  *   - the client: `tsunagu feeds` shows 正常（古い可能性） and the
- *     stale text as a 対処 line, `tsunagu feed kodomo` a 古い可能性 line;
+ *     stale text as a 対処 line, `tsunagu feed kodomo` a 古い可能性 line,
+ *     `tsunagu feeds --stale` kodomo only;
  *   - GET /v1/busy: stale, stale_calendars and the warning on kodomo's
  *     entry only;
  *   - POST /v1/slots: the attendee's stale and age, and the warning line;
@@ -132,6 +136,51 @@ static json_t *slots_attendee(json_t *resp, const char *id)
     return NULL;
 }
 
+/* The ids GET /v1/feeds?state=stale lists (every page), comma-joined;
+ * each row must say "stale": true. */
+static char *stale_ids(void)
+{
+    strbuf_t ids;
+    strbuf_init(&ids);
+    long long offset = 0;
+    for (;;) {
+        char path[96];
+        snprintf(path, sizeof path, "/v1/feeds?state=stale&limit=5&offset=%lld", offset);
+        json_t *page = http_json("GET", path, NULL, 200);
+        size_t i;
+        json_t *f;
+        json_array_foreach(json_object_get(page, "feeds"), i, f) {
+            assert_true(json_is_true(json_object_get(f, "stale")));
+            assert_string_equal(json_string_value(json_object_get(f, "state")), "ok");
+            strbuf_printf(&ids, "%s%s", ids.len ? "," : "", json_string_value(json_object_get(f, "id")));
+        }
+        json_t *next = json_object_get(page, "next_offset");
+        bool more = json_is_integer(next);
+        offset = more ? json_integer_value(next) : 0;
+        json_decref(page);
+        if (!more)
+            break;
+    }
+    return ids.s ? strbuf_detach(&ids) : xstrdup("");
+}
+
+/* Wait (10 s) until the stale list is want: after the restart the file
+ * calendars are stale too until their fetch at the new now lands. */
+static void assert_stale_ids(const char *want)
+{
+    char *ids = NULL;
+    for (int i = 0; i < 100; i++) {
+        free(ids);
+        ids = stale_ids();
+        if (strcmp(ids, want) == 0)
+            break;
+        support_sleep_ms(100);
+    }
+    if (strcmp(ids, want) != 0)
+        fail_msg("GET /v1/feeds?state=stale lists \"%s\", wanted \"%s\"", ids, want);
+    free(ids);
+}
+
 #define BUSY_PATH "/v1/busy?agencies=kodomo,kyodo&from=2026-12-01T00:00:00&to=2026-12-08T00:00:00"
 #define SLOTS_BODY "{\"required\": [\"kyodo\", \"kodomo\"], \"duration_minutes\": 60," \
                    " \"from\": \"2026-12-02T00:00:00\", \"to\": \"2026-12-16T00:00:00\"}"
@@ -158,6 +207,9 @@ static void test_stale_after_restart(void **state)
     assert_true(json_is_false(json_object_get(f, "stale")));          /* just fetched */
     assert_null(json_object_get(f, "stale_text"));
     json_decref(f);
+    assert_stale_ids("");
+    support_api_error(&g.d, "GET", "/v1/feeds?state=old", ADMIN, NULL, 400, "bad-query",
+                      "ok / failing / pending / stale");
 
     /* the calendar server hangs; the daemon comes back two hours later */
     assert_int_equal(kill(g.web, SIGSTOP), 0);
@@ -177,6 +229,10 @@ static void test_stale_after_restart(void **state)
     f = feed("kyodo");
     assert_true(json_is_false(json_object_get(f, "stale")));
     json_decref(f);
+    assert_stale_ids("kodomo");
+    json_t *ok = http_json("GET", "/v1/feeds?state=ok", NULL, 200);     /* still ok, too */
+    assert_true(json_array_size(json_object_get(ok, "feeds")) > 1);
+    json_decref(ok);
 
     /* the client: the table's state column and a 対処 line; `feed ID` too */
     support_run_t r = support_daemon_cli(&g.d, NULL, ADMIN, NULL, (const char *const[]){"feeds", NULL});
@@ -184,6 +240,16 @@ static void test_stale_after_restart(void **state)
         || !strstr(r.out, "対処 kodomo: 予定が古い可能性があります（最終取得：12月1日(火) 09:00、2時間前）")
         || strstr(r.out, "対処 kyodo"))
         fail_msg("tsunagu feeds (exit %d):\n%s", r.code, r.out);
+    free(r.out);
+    r = support_daemon_cli(&g.d, NULL, ADMIN, NULL,
+                           (const char *const[]){"feeds", "--stale", NULL});
+    if (r.code != 0 || !strstr(r.out, "kodomo") || !strstr(r.out, "正常（古い可能性）")
+        || strstr(r.out, "kyodo"))
+        fail_msg("tsunagu feeds --stale (exit %d):\n%s", r.code, r.out);
+    free(r.out);
+    r = support_daemon_cli(&g.d, NULL, ADMIN, NULL,
+                           (const char *const[]){"feeds", "--stale", "--failing", NULL});
+    assert_int_equal(r.code, 2);
     free(r.out);
     r = support_daemon_cli(&g.d, NULL, ADMIN, NULL, (const char *const[]){"feed", "kodomo", NULL});
     if (r.code != 0 || !strstr(r.out, "古い可能性 stale") || !strstr(r.out, "2時間前"))
@@ -223,6 +289,12 @@ static void test_stale_after_restart(void **state)
     f = feed("kodomo");
     assert_true(json_is_false(json_object_get(f, "stale")));
     json_decref(f);
+    assert_stale_ids("");
+    r = support_daemon_cli(&g.d, NULL, ADMIN, NULL,
+                           (const char *const[]){"feeds", "--stale", NULL});
+    if (r.code != 0 || strstr(r.out, "kodomo"))
+        fail_msg("tsunagu feeds --stale, all fresh (exit %d):\n%s", r.code, r.out);
+    free(r.out);
 }
 
 int main(void)

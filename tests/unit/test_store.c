@@ -10,7 +10,8 @@
  * and its typed arguments, store_int/store_text/store_exists,
  * store_run_one, store_rows_json, store_col_ids), and the meetings and
  * outbox rows (store_meetings.h, store_outbox.h), each read back through
- * another function.
+ * another function, and the audit rows (store_audit.h) with the
+ * 要再調整 suggestion times a meeting's history carries (migration 14).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,6 +25,7 @@
 
 #include "feeds.h"
 #include "store.h"
+#include "store_audit.h"
 #include "store_feeds.h"
 #include "store_meetings.h"
 #include "store_outbox.h"
@@ -398,19 +400,19 @@ static void test_api_rows(void **state)
 
     store_feed_t *rows;
     size_t n;
-    assert_true(store_feed_page(st, NULL, NULL, 10, 0, &rows, &n));
+    assert_true(store_feed_page(st, NULL, NULL, 0, 10, 0, &rows, &n));
     assert_int_equal(n, 4);
     assert_string_equal(rows[0].id, "a1");
     assert_string_equal(rows[3].id, "b1");
     store_feeds_free(rows, n);
-    assert_true(store_feed_page(st, NULL, NULL, 2, 1, &rows, &n));
+    assert_true(store_feed_page(st, NULL, NULL, 0, 2, 1, &rows, &n));
     assert_int_equal(n, 2);
     assert_string_equal(rows[0].id, "a2");
     store_feeds_free(rows, n);
-    assert_true(store_feed_page(st, "failing", NULL, 10, 0, &rows, &n));
+    assert_true(store_feed_page(st, "failing", NULL, 0, 10, 0, &rows, &n));
     assert_int_equal(n, 1);
     store_feeds_free(rows, n);
-    assert_true(store_feed_page(st, "pending", "b", 10, 0, &rows, &n));
+    assert_true(store_feed_page(st, "pending", "b", 0, 10, 0, &rows, &n));
     assert_int_equal(n, 1);
     assert_string_equal(rows[0].id, "b1");
     store_feeds_free(rows, n);
@@ -419,6 +421,25 @@ static void test_api_rows(void **state)
     assert_int_equal(c.ok, 0);
     assert_int_equal(c.failing, 1);
     assert_int_equal(c.pending, 2);
+    /* a last-success bound: with state ok, the stale feeds; a feed never
+     * fetched has no last success to be old */
+    assert_int_equal(store_exec(st, "UPDATE feeds SET state = 'ok', last_success = 100 WHERE id = 'a3';"
+                                    "UPDATE feeds SET state = 'ok', last_success = 500 WHERE id = 'b1';"
+                                    "UPDATE feeds SET last_success = NULL WHERE id = 'a2'"), 0);
+    assert_true(store_feed_page(st, "ok", NULL, 200, 10, 0, &rows, &n));
+    assert_int_equal(n, 1);
+    assert_string_equal(rows[0].id, "a3");
+    store_feeds_free(rows, n);
+    assert_true(store_feed_page(st, "ok", NULL, 600, 10, 0, &rows, &n));
+    assert_int_equal(n, 2);
+    assert_string_equal(rows[1].id, "b1");
+    store_feeds_free(rows, n);
+    assert_true(store_feed_page(st, "ok", "b", 500, 10, 0, &rows, &n));    /* not older than 500 */
+    assert_int_equal(n, 0);
+    store_feeds_free(rows, n);
+    assert_true(store_feed_page(st, NULL, NULL, 600, 10, 0, &rows, &n));
+    assert_int_equal(n, 2);
+    store_feeds_free(rows, n);
 
     char *role, *label;
     assert_false(store_token_find(st, "h1", &role, &label));
@@ -880,6 +901,34 @@ static void test_outbox_rows(void **state)
     store_close(st);
 }
 
+/* A 要再調整 row keeps the times it mailed; the meeting's history reads
+ * them back, other rows give null, and the case's trail leaves them out. */
+static void test_audit_rows_keep_suggestion_times(void **state)
+{
+    store_t *st = open_mem();
+    assert_true(store_has_migration(st, 14));
+    store_audit_row_t answered = { "C-1", 7, "a", "meeting-answered", "欠席", "a@example.org",
+                                   100, NULL };
+    store_audit_row_t declined = { "C-1", 7, "a", "meeting-declined", "要再調整\n1. 候補",
+                                   "a@example.org", 100, "[[1767225600,1767229200]]" };
+    assert_true(store_audit_add(st, &answered));
+    assert_true(store_audit_add(st, &declined));
+    json_t *rows = store_audit_meeting(st, 7);
+    assert_int_equal(json_array_size(rows), 2);
+    assert_true(json_is_null(json_object_get(json_array_get(rows, 0), "suggestions")));
+    assert_string_equal(json_string_value(json_object_get(json_array_get(rows, 1), "suggestions")),
+                        "[[1767225600,1767229200]]");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(rows, 1), "action")),
+                        "meeting-declined");
+    json_decref(rows);
+    rows = store_audit_case(st, "C-1");
+    assert_int_equal(json_array_size(rows), 2);
+    assert_null(json_object_get(json_array_get(rows, 1), "suggestions"));
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(rows, 1), "meeting")), 7);
+    json_decref(rows);
+    store_close(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -898,6 +947,7 @@ int main(void)
         cmocka_unit_test(test_stmt_helpers),
         cmocka_unit_test(test_meeting_rows),
         cmocka_unit_test(test_outbox_rows),
+        cmocka_unit_test(test_audit_rows_keep_suggestion_times),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

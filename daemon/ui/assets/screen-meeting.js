@@ -120,9 +120,12 @@ export async function render(main, ctx) {
       (r.declined || []).length ? h('p', {}, `欠席と回答した機関: ${r.declined.map((d) => `${d.name}${d.required ? ' (必須)' : ''}`).join('、')}`) : null,
       r.message ? h('p', {}, r.message) : null,
       (r.suggestions || []).length ? [h('h3', {}, '事務局にメールした候補'),
-        h('ol', { class: 'cand-list' }, r.suggestions.map((s, i) => h('li', {}, `${s} `,
-          h('button', { type: 'button', class: 'secondary', 'aria-label': `候補${i + 1} (${s}): この候補で日時を変更する`,
-            onclick: () => { preselect(id, s); location.hash = `#/meetings/${id}/reschedule`; } }, 'この候補で日時を変更する'))))] : null,
+        h('ol', { class: 'cand-list' }, r.suggestions.map((s, i) => {
+          const text = typeof s === 'string' ? s : s.text;    // {start, end, text}; text only before the times were kept
+          return h('li', {}, `${text} `,
+            h('button', { type: 'button', class: 'secondary', 'aria-label': `候補${i + 1} (${text}): この候補で日時を変更する`,
+              onclick: () => { preselect(id, s); location.hash = `#/meetings/${id}/reschedule`; } }, 'この候補で日時を変更する'));
+        }))] : null,
       h('p', {}, h('a', { class: 'button', href: `#/meetings/${id}/reschedule` }, '日程調整で日時を変更する'))));
   }
 

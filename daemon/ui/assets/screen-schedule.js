@@ -295,10 +295,25 @@ function diagnosticsFixes(dg, v, toDay) {
   return out;
 }
 
-// A suggestion picked on a 要再調整 meeting's page ("12月10日(木) 08:30〜09:30",
-// as mailed), for the reschedule grid to hold; taken once.
+// A suggestion picked on a 要再調整 meeting's page ({start, end, text} with
+// the ISO times mailed, or only its text "12月10日(木) 08:30〜09:30" for a
+// decline recorded before the API kept them), for the reschedule grid to
+// hold; taken once.
 let picked = null;
-export function preselect(meetingId, text) { picked = { meetingId: String(meetingId), text }; }
+export function preselect(meetingId, s) {
+  picked = typeof s === 'string' ? { meetingId: String(meetingId), text: s }
+    : { meetingId: String(meetingId), text: s.text, start: s.start, end: s.end };
+}
+
+// The picked slot as { day: '2026-12-10', start: '08:30', end: '09:30' } in the
+// city's time: from its ISO times (local date and time as the API gives
+// them), else parsed from the text.
+function pickedSlot(p, today) {
+  const iso = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/;
+  const s = iso.exec(p.start || ''), e = iso.exec(p.end || '');
+  if (s && e && s[1] === e[1]) return { day: s[1], start: s[2], end: e[2] };
+  return parseSuggestion(p.text, today);
+}
 
 // "12月10日(木) 08:30〜09:30" -> { day: '2026-12-10', start: '08:30', end: '09:30' },
 // in the year that puts it nearest after today (ymd).
@@ -597,7 +612,7 @@ export async function render(main, ctx) {
   // a suggestion picked on the meeting's page: search from its day, hold it
   const pick = meeting && picked && picked.meetingId === String(meeting.id) ? picked : null;
   picked = null;
-  const want = pick && parseSuggestion(pick.text, today);
+  const want = pick && pickedSlot(pick, today);
   if (want) {
     from.value = want.day;                         // that day only: its candidates, all of them
     to.value = addDays(want.day, 1);
@@ -607,7 +622,8 @@ export async function render(main, ctx) {
     const zone = (/([+-]\d{2}:\d{2}|Z)$/.exec(meeting.start) || ['+09:00'])[0];
     if (i >= 0) await hold(cands[i], i);
     else if (cands.length >= last.q.limit)          // a longer list than shown: 確認 checks it again
-      await hold({ start: `${want.day}T${want.start}:00${zone}`, end: `${want.day}T${want.end}:00${zone}` }, -1);
+      await hold(pick.start && pick.end ? { start: pick.start, end: pick.end }
+        : { start: `${want.day}T${want.start}:00${zone}`, end: `${want.day}T${want.end}:00${zone}` }, -1);
     else {
       booking.append(notice('warn', h('p', { id: 'picked-gone', tabindex: '-1' },
         `選んだ候補 ${pick.text} は、もう全員が出席できる枠ではありません。上の候補から選んでください。`)));

@@ -155,6 +155,9 @@ export default function meetings({ BASE, dir, SHOTS, state, assert, adminApi, pe
       const first = (await replan.locator('li').first().innerText()).replace('この候補で日時を変更する', '').trim();
       const [, mo, d, hh, mm] = /(\d+)月(\d+)日\([^)]*\)\s*(\d+):(\d+)/.exec(first) || [];
       assert(mo, `a suggestion as mailed: ${first}`);
+      const s0 = (await adminApi('GET', `/v1/meetings/${m.one.id}`)).replan.suggestions[0];
+      assert(s0.text === first && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:00[+-]\d{2}:\d{2}$/.test(s0.start) && s0.start.slice(5, 16) === `${mo.padStart(2, '0')}-${d.padStart(2, '0')}T${hh}:${mm}`,
+        `the API gives the suggestion's ISO times: ${JSON.stringify(s0)} (shown ${first})`);
       await replan.getByRole('button', { name: /^候補1 \(.*\): この候補で日時を変更する$/ }).click();
       await page.getByRole('heading', { name: `日時の変更: 会議 ${m.one.id} (事例 Y-01)` }).waitFor();
       const held = page.getByRole('heading', { name: /^変更: / });
