@@ -19,7 +19,6 @@
 #include <time.h>
 
 #include "log.h"
-#include "store_mail.h"
 #include "store_outbox.h"
 #include "timeutil.h"
 #include "util.h"
