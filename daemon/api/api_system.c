@@ -9,7 +9,8 @@
  * it).  /metrics is aggregate only, with a bounded number of series
  * (feed_census.h: feeds by state and kind, success-age histogram, the
  * agencies with the most failing feeds, stored intervals) plus the fetch
- * latency histogram; it runs no query over the feeds or busy tables.
+ * latency histogram and the group commit's counters (feeds_stats_t); it
+ * runs no query over the feeds or busy tables.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,22 @@ static void metric_latency(strbuf_t *b, const feeds_stats_t *fs)
                      "tsunagu_feed_fetch_errors_total %ld\n", fs->fetch_errors);
 }
 
+/* The group commit of fetch results (feeds.c: flush_pending). */
+static void metric_commits(strbuf_t *b, const feeds_stats_t *fs)
+{
+    strbuf_printf(b, "# HELP tsunagu_feed_result_commits_total Transactions that wrote fetch "
+                     "results (group commit).\n"
+                     "# TYPE tsunagu_feed_result_commits_total counter\n"
+                     "tsunagu_feed_result_commits_total %ld\n", fs->result_commits);
+    strbuf_printf(b, "# HELP tsunagu_feed_results_written_total Fetch results written.\n"
+                     "# TYPE tsunagu_feed_results_written_total counter\n"
+                     "tsunagu_feed_results_written_total %ld\n", fs->results_written);
+    strbuf_printf(b, "# HELP tsunagu_feed_results_dropped_total Fetch results dropped because "
+                     "an import changed the feed meanwhile.\n"
+                     "# TYPE tsunagu_feed_results_dropped_total counter\n"
+                     "tsunagu_feed_results_dropped_total %ld\n", fs->results_dropped);
+}
+
 static void h_metrics(api_req_t *r)
 {
     strbuf_t b;
@@ -54,6 +71,7 @@ static void h_metrics(api_req_t *r)
     feed_census_prometheus(&census, &b);
     feed_census_free(&census);
     metric_latency(&b, feeds_stats(r->d->feeds));
+    metric_commits(&b, feeds_stats(r->d->feeds));
     strbuf_printf(&b, "# HELP tsunagu_agencies Agencies imported.\n"
                       "# TYPE tsunagu_agencies gauge\ntsunagu_agencies %lld\n",
                   store_agency_count(r->d->store));

@@ -19,7 +19,6 @@
 #include <time.h>
 
 #include "log.h"
-#include "store_mail.h"
 #include "store_outbox.h"
 #include "timeutil.h"
 #include "util.h"
@@ -101,8 +100,8 @@ void outbox_free(outbox_t *ob)
     free(ob);
 }
 
-int outbox_enqueue(store_t *st, const imip_mail_t *mail, int64_t meeting_id,
-                   const char *kind, int64_t now, bool *duplicate)
+bool outbox_enqueue(store_t *st, const imip_mail_t *mail, int64_t meeting_id,
+                    const char *kind, int64_t now, bool *duplicate)
 {
     store_outbox_new_t row = {
         .message_id = mail->message_id, .from = mail->from, .rcpt = mail->rcpt,
@@ -112,10 +111,10 @@ int outbox_enqueue(store_t *st, const imip_mail_t *mail, int64_t meeting_id,
     bool inserted;
     if (!store_outbox_insert(st, &row, &inserted)) {
         log_error("outbox: cannot store %s: %s", mail->message_id, store_errmsg(st));
-        return -1;
+        return false;
     }
     if (duplicate) *duplicate = !inserted;
-    return 0;
+    return true;
 }
 
 /* ---- state changes ---------------------------------------------------- */

@@ -645,8 +645,16 @@ static void flush_pending(feeds_t *f, double budget_ms)
         log_error("feeds: could not store %zu fetch results: %s", n, store_errmsg(st));
         store_rollback(st);
     }
+    if (ok)
+        f->stats.result_commits++;
     for (size_t i = 0; i < n; i++) {
         pending_t *p = &f->pend[i];
+        if (ok) {
+            if (!p->e || p->dropped)    /* removed or changed while fetched */
+                f->stats.results_dropped++;
+            else
+                f->stats.results_written++;
+        }
         if (p->e && ok)
             applied(f, p);
         result_free(&p->res);

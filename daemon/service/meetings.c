@@ -518,7 +518,7 @@ static bool enqueue_meeting_mail(meetings_t *m, const mtg_t *g, const city_t *ci
         } else {
             ok = outbox_enqueue(m->st, &mail, g->id,
                                 method == IMIP_CANCEL ? "cancel" : "request",
-                                outbox_now(m->ob), NULL) == 0;
+                                outbox_now(m->ob), NULL);
             imip_mail_free(&mail);
         }
         free(acc); free(dec); free(ten);
@@ -546,7 +546,7 @@ bool mtg_enqueue_cancel_to(meetings_t *m, const mtg_t *g, const city_t *city, si
         log_error("meetings: cannot build cancel for %s: %s", g->att[i].agency, err);
         free(err);
     } else {
-        ok = outbox_enqueue(m->st, &mail, g->id, "cancel", outbox_now(m->ob), NULL) == 0;
+        ok = outbox_enqueue(m->st, &mail, g->id, "cancel", outbox_now(m->ob), NULL);
         imip_mail_free(&mail);
     }
     free(atts);
@@ -565,7 +565,7 @@ bool mtg_enqueue_text(meetings_t *m, int64_t meeting_id, const char *kind,
         free(err);
         return false;
     }
-    bool ok = outbox_enqueue(m->st, &mail, meeting_id, kind, outbox_now(m->ob), NULL) == 0;
+    bool ok = outbox_enqueue(m->st, &mail, meeting_id, kind, outbox_now(m->ob), NULL);
     imip_mail_free(&mail);
     return ok;
 }

@@ -29,7 +29,7 @@
 
 #include "log.h"
 #include "meetings_int.h"
-#include "store_mail.h"
+#include "store_outbox.h"
 #include "sha256.h"
 #include "slots.h"
 #include "timeutil.h"

@@ -29,7 +29,7 @@
 #include "meetings_int.h"
 #include "store_audit.h"
 #include "slots.h"
-#include "store_mail.h"
+#include "store_outbox.h"
 #include "timeutil.h"
 #include "util.h"
 

@@ -146,6 +146,16 @@ bool store_meeting_reset_answers(store_t *st, int64_t meeting_id)
         " WHERE meeting_id = ?", STORE_INT(meeting_id)));
 }
 
+bool store_attendee_answer(store_t *st, int64_t meeting_id, const char *agency,
+                           const char *partstat, int64_t when, const char *replied_by)
+{
+    return store_run(store_stmt(st,
+        "UPDATE meeting_attendees SET partstat = ?, replied_at = ?, replied_by = ?"
+        " WHERE meeting_id = ? AND agency = ?",
+        STORE_TEXT(partstat), STORE_INT(when), STORE_TEXT(replied_by), STORE_INT(meeting_id),
+        STORE_TEXT(agency)));
+}
+
 bool store_meeting_set_place(store_t *st, int64_t meeting_id, const char *location,
                              const char *url)
 {

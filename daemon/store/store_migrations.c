@@ -237,7 +237,7 @@ const store_migration_t store_migrations[] = {
      "CREATE INDEX sessions_user ON sessions(user_id);"},
     {11, "mail_interop",
      /* issue 11: who answered for an agency (a distribution-list member's
-      * own address, store_mail.h), and bounces matched to outbox rows
+      * own address, store_meetings.h), and bounces matched to outbox rows
       * (state 'bounced', from an RFC 3464 report), and configuration
       * errors that keep a message waiting */
      "ALTER TABLE meeting_attendees ADD COLUMN replied_by TEXT;"

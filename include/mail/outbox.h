@@ -76,8 +76,8 @@ void      outbox_free(outbox_t *ob);
 
 /* Store one built mail (inside the caller's transaction if one is open).
  * A Message-ID already in the outbox is not stored again (*duplicate set
- * when non-NULL).  0 or -1 (SQL error). */
-int  outbox_enqueue(store_t *st, const imip_mail_t *mail, int64_t meeting_id,
+ * when non-NULL; that is still success).  false on SQL error (logged). */
+bool outbox_enqueue(store_t *st, const imip_mail_t *mail, int64_t meeting_id,
                     const char *kind, int64_t now, bool *duplicate);
 
 /* Resolve rows left in 'sending' by a crash (see above).  Call once at

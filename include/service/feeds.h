@@ -98,6 +98,10 @@ typedef struct feeds_stats {
     long   fetches, fetch_errors;
     double fetch_ms_sum;          /* sum of fetch latencies */
     long   fetch_ms_bucket[8];    /* <=10,50,100,250,500,1000,5000,+Inf ms */
+    /* The group commit of fetch results: transactions committed, results
+     * written by them, and results dropped because an import changed the
+     * feed's row while it was fetched. */
+    long   result_commits, results_written, results_dropped;
 } feeds_stats_t;
 const feeds_stats_t *feeds_stats(const feeds_t *f);
 extern const double feeds_latency_bounds_ms[7];

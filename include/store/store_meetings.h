@@ -71,6 +71,11 @@ bool    store_meeting_bump(store_t *st, int64_t meeting_id, const char *status, 
                            int64_t end, int64_t now);
 /* Every attendee back to NEEDS-ACTION, answers forgotten. */
 bool    store_meeting_reset_answers(store_t *st, int64_t meeting_id);
+/* Record an answer: partstat (e.g. "ACCEPTED"), when, and from whom
+ * (replied_by may be NULL: an RSVP link; otherwise the role mailbox or a
+ * reply_from member's address).  false on SQL error. */
+bool    store_attendee_answer(store_t *st, int64_t meeting_id, const char *agency,
+                              const char *partstat, int64_t when, const char *replied_by);
 /* New location and/or online URL; NULL keeps the stored one. */
 bool    store_meeting_set_place(store_t *st, int64_t meeting_id, const char *location,
                                 const char *url);

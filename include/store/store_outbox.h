@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * store_outbox.h - the outbox table at rest (migration 5; bounces and the
- * configuration-error flag from 11, whose statements are in
- * store_mail.h): insert, state changes, the next due row, rows left mid-
- * send by a crash, counts and the list GET /v1/outbox shows.
+ * store_outbox.h - the outbox table at rest (migration 5): insert, state
+ * changes, the next due row, rows left mid-send by a crash, counts and the
+ * list GET /v1/outbox shows; and, from migration 11 (mail_interop), a row
+ * found by id or Message-ID, bounces (outbox.bounced_at, .bounce_reason,
+ * state 'bounced' when an RFC 3464 report says delivery failed), the
+ * configuration-error flag (outbox.config_error, 1 while the last attempt
+ * failed on our own configuration: MAIL_CONFIG) and a meeting's rows.
  *
  * Prepared statements only, no rules: the queue's states, backoff and
  * crash-safety argument live in daemon/mail/outbox.c (include/mail/
@@ -82,5 +85,26 @@ int     store_outbox_count(store_t *st, const char *state);
  * created, next_attempt, last_attempt, sent_at, last_error, bounced_at,
  * config_error}].  New reference. */
 json_t *store_outbox_list(store_t *st, const char *state, int limit);
+
+/* Does outbox row id exist?  And the row whose Message-ID is message_id
+ * (with or without <>); 0 when none. */
+bool    store_outbox_exists(store_t *st, int64_t id);
+int64_t store_outbox_by_message_id(store_t *st, const char *message_id);
+
+/* Mark outbox row id 'bounced' with the report's reason.  false on SQL
+ * error (logged) or when there is no such row. */
+bool store_outbox_bounce(store_t *st, int64_t id, const char *reason, int64_t when);
+
+/* Set or clear outbox row id's configuration-error flag.  false on SQL
+ * error. */
+bool store_outbox_set_config_error(store_t *st, int64_t id, bool on);
+/* Rows waiting on a configuration error (pending, flag set). */
+int  store_outbox_config_errors(store_t *st);
+
+/* Every outbox row of one meeting, oldest first, without bodies:
+ * [{id, kind, rcpt, state, attempts, created, next_attempt, last_attempt,
+ * sent_at, last_error, bounced_at, bounce_reason, config_error}], times
+ * as epoch seconds (null when unset).  New reference; [] on error. */
+json_t *store_outbox_meeting(store_t *st, int64_t meeting_id);
 
 #endif

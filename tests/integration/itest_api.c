@@ -505,13 +505,21 @@ static long post_with_retry_after(const char *path, const char *token, long *ret
     return status;
 }
 
-static long fetches_total(void)
+/* The value of an unlabelled series in /metrics; -1 when absent. */
+static long metric_value(const char *name)
 {
     resp_t r = http("GET", "/metrics", g.admin, NULL);
-    const char *p = r.body.s ? strstr(r.body.s, "tsunagu_feed_fetch_seconds_count ") : NULL;
-    long n = p ? strtol(p + strlen("tsunagu_feed_fetch_seconds_count "), NULL, 10) : -1;
+    char *key = xasprintf("\n%s ", name);
+    const char *p = r.body.s ? strstr(r.body.s, key) : NULL;
+    long n = p ? strtol(p + strlen(key), NULL, 10) : -1;
+    free(key);
     strbuf_free(&r.body);
     return n;
+}
+
+static long fetches_total(void)
+{
+    return metric_value("tsunagu_feed_fetch_seconds_count");
 }
 
 /* 200 refreshes in a burst start at most one fetch (the forced one):
@@ -823,6 +831,25 @@ static void test_metrics(void **state)
     json_decref(all);
     expect_error("GET", "/v1/feeds?limit=-1", g.admin, NULL, 400, "bad-query");
     expect_error("GET", "/v1/feeds?state=broken", g.admin, NULL, 400, "bad-query");
+    /* the group commit's counters rise with a refresh: one more result
+     * written, in at least one more transaction; none dropped (no import
+     * runs meanwhile) */
+    long commits = metric_value("tsunagu_feed_result_commits_total");
+    long written = metric_value("tsunagu_feed_results_written_total");
+    long dropped = metric_value("tsunagu_feed_results_dropped_total");
+    assert_true(commits > 0 && written >= commits && dropped >= 0);
+    json_decref(http_json("POST", "/v1/feeds/kodomo/refresh?force=1", g.admin, NULL, 202));
+    long now_written = written;
+    for (int t = 0; t < 200 && now_written == written; t++) {
+        support_sleep_ms(50);
+        now_written = metric_value("tsunagu_feed_results_written_total");
+    }
+    long now_commits = metric_value("tsunagu_feed_result_commits_total");
+    print_message("group commit: %ld -> %ld commits, %ld -> %ld results written\n",
+                  commits, now_commits, written, now_written);
+    assert_true(now_written > written);
+    assert_true(now_commits > commits);
+    assert_int_equal(metric_value("tsunagu_feed_results_dropped_total"), dropped);
 }
 
 /* Run bin/tsunagu with TSUNAGU_URL/TOKEN/NOW set; output (stdout+stderr)

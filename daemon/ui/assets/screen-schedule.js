@@ -251,8 +251,35 @@ function drawGrid(rows, days, cands, onChoose) {
 // view (with a sticky column it stayed "in view" underneath, and a click
 // landed on the name).  Both parts have the same row heights.
 function gridFrame([names, grid]) {
-  return h('div', { class: 'sched-frame' }, names,
+  const frame = h('div', { class: 'sched-frame' }, names,
     h('div', { class: 'sched-scroll', tabindex: '0', role: 'region', 'aria-labelledby': 'grid-heading' }, grid));   // scrolls by keyboard too
+  fitRows(frame, names);
+  return frame;
+}
+
+// Every row as tall as the tallest name needs, so a long agency name
+// (くらしサポートセンター（自立相談支援機関）at 390 px wide) wraps and is read
+// in full, never cut off: --row-h becomes max(--row-min, that height), and
+// both parts, and a candidate's outline (rows x --row-h), follow it.
+// Measured again when the names column changes width (zoom, a window
+// resized); the height it sets does not change that width, so it settles.
+function fitRows(frame, names) {
+  let width = -1;
+  new ResizeObserver(() => {
+    if (names.clientWidth === width || !names.clientWidth) return;
+    width = names.clientWidth;
+    requestAnimationFrame(() => {
+      let need = 0;
+      for (const who of names.querySelectorAll('.sched-who')) {
+        const text = document.createRange();
+        text.selectNodeContents(who);
+        const cs = getComputedStyle(who);
+        need = Math.max(need, text.getBoundingClientRect().bottom - who.getBoundingClientRect().top +
+          parseFloat(cs.paddingBottom) + parseFloat(cs.borderBottomWidth));
+      }
+      frame.style.setProperty('--row-h', `max(var(--row-min), ${Math.ceil(need)}px)`);
+    });
+  }).observe(names);
 }
 
 // The fields are those of slot_result_to_json (calendars/slots_json.c):

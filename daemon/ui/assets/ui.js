@@ -187,13 +187,17 @@ export function roleLabel(role) {
 }
 
 // Who did something, as the API records it in the audit trail (api_actor:
-// "suzuki (secretariat)", "kodomo1 (agency:kodomo)", or a token's
-// "admin (config)"), with the role in Japanese for the screen:
-// "suzuki (事務局)", "kodomo1 (機関職員: kodomo)", "管理者 (config)".  The
-// record itself keeps the role ids.
+// "suzuki (secretariat)", "kodomo1 (agency:kodomo)", a token's "admin
+// (夜間連携)", or "admin (config)" for the ADMIN_TOKEN of the daemon's
+// configuration), with the role in Japanese for the screen: "suzuki
+// (事務局)", "kodomo1 (機関職員: kodomo)", "管理者 (夜間連携)" and
+// 「管理者（サーバー設定の管理用キー）」.  The record itself keeps the
+// role ids.
 const ROLE_ID = '(?:admin|coordinator|secretariat|agency:[^\\s()]+)';
+const CONFIG_ADMIN = '管理者（サーバー設定の管理用キー）';
 export function actorLabel(actor) {
   const s = String(actor || '');
+  if (s === 'admin (config)') return CONFIG_ADMIN;
   const ja = (r) => (r.startsWith('agency:') ? `機関職員: ${r.slice(7)}` : ROLE_LABEL[r]);
   let m = new RegExp(`^(.+) \\((${ROLE_ID})\\)$`).exec(s);
   if (m) return `${m[1]} (${ja(m[2])})`;

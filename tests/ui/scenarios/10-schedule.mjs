@@ -28,7 +28,9 @@
 //     into view first (the names are beside the scroll box, not a sticky
 //     column over it), and it is chosen;
 //   - the grid at 1366x768 at 125 % and at 390 px wide: the page itself
-//     never scrolls sideways (the grid scrolls in its own box).
+//     never scrolls sideways (the grid scrolls in its own box), a whole
+//     day fits beside the names, and a long agency name wraps (two lines
+//     at most) and is never cut off, level with its row.
 
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -358,6 +360,20 @@ export default function scenarios({ BASE, ROOT, state, assert, adminApi, person,
         const small = await page.evaluate(() => [...document.querySelectorAll('main button, main select, main input')]
           .filter((e) => e.offsetParent && e.getBoundingClientRect().height < 44).map((e) => e.id || e.textContent).slice(0, 5));
         assert(!small.length, `${name}: targets under 44 px: ${small}`);
+        // every name is read in full: nothing cut off at the bottom of its
+        // row, the long one on at most two lines, a whole day beside the
+        // names, and each name level with its row of the grid
+        await page.waitForFunction(() => [...document.querySelectorAll('.sched-who')].every((w) => w.scrollHeight <= w.clientHeight));
+        const names = await page.evaluate(() => {
+          const lines = (el) => { const r = document.createRange(); r.selectNodeContents(el); return new Set([...r.getClientRects()].map((q) => Math.round(q.top))).size; };
+          const long = [...document.querySelectorAll('.sched-who strong')].find((s) => s.textContent === 'くらしサポートセンター（自立相談支援機関）');
+          const cells = document.querySelectorAll('.sched-grid > .sched-cell'), days = document.querySelectorAll('.sched-grid > .sched-day').length;
+          const level = [...document.querySelectorAll('.sched-who')].every((w, i) => Math.abs(w.getBoundingClientRect().top - cells[i * days].getBoundingClientRect().top) < 1);
+          return { long: long ? lines(long) : 0, level, room: document.querySelector('.sched-scroll').clientWidth - document.querySelector('.sched-day').offsetWidth };
+        });
+        assert(names.long >= 1 && names.long <= 2, `${name}: the long agency name on ${names.long} lines`);
+        assert(names.level, `${name}: the names are level with their rows`);
+        assert(names.room >= 0, `${name}: a whole day beside the names (${names.room} px to spare)`);
         await screen(page, `schedule-grid-${name}`);
         await page.getByRole('list', { name: /候補 \d+件/ }).getByRole('button').first().click();
         await page.getByRole('heading', { name: /^予約: / }).waitFor();

@@ -241,6 +241,10 @@ export default function meetings({ BASE, dir, SHOTS, state, assert, adminApi, pe
       await page.getByText(`会議 ${m.two.id} を中止しました。`).waitFor();
       assert(await page.getByRole('button', { name: 'この会議を中止する' }).count() === 0, 'no cancel button on a cancelled meeting');
       await screen(page, 'meeting-cancelled');
+      // booked through the API with the daemon's ADMIN_TOKEN: the history
+      // says so in words, not with the raw "(config)"
+      const hist = await page.locator('#history tbody').innerText();
+      assert(hist.includes('管理者（サーバー設定の管理用キー）') && !hist.includes('config'), `the config token in words: ${hist}`);
       await outboxIdle();
       const cancels = mails().filter((x) => x.text.includes('METHOD:CANCEL') && x.text.includes(m.two.uid));
       assert(cancels.length === m.two.attendees.length, 'a CANCEL to every attendee');
