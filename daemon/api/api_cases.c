@@ -26,7 +26,7 @@
  *   GET  /v1/rules                      the active rule set (hash, policy, rules,
  *                                       features: the known feature words)
  *
- * Rules: the file named by config RULES (default rules/default.rules) is
+ * Rules: the file named by config RULES (default rules_default_path()) is
  * loaded when the routes are registered and again on SIGHUP (reload hook).
  * A file that does not parse is logged as file:line:col and the previous
  * rule set stays active.
@@ -64,16 +64,19 @@
 #include "store_decisions.h"
 #include "util.h"
 
-#define DEFAULT_RULES_PATH "rules/default.rules"
-
 static ruleset_t *active_rules;
+static char *default_rules;     /* rules_default_path(), found once */
 
 /* ---- rule set lifecycle ------------------------------------------------ */
 
 static const char *rules_path(tsunagud_t *d)
 {
     const char *p = config_get(d->config, "RULES");
-    return p && *p ? p : DEFAULT_RULES_PATH;
+    if (p && *p)
+        return p;
+    if (!default_rules)
+        default_rules = rules_default_path(NULL);
+    return default_rules;
 }
 
 static int load_rules(tsunagud_t *d, void *arg)
@@ -81,8 +84,10 @@ static int load_rules(tsunagud_t *d, void *arg)
     char err[1024];
     ruleset_t *rs = rules_load_file(rules_path(d), err, sizeof err);
     if (!rs) {
-        log_error("rules: %s (%s)", err, active_rules ? "keeping the previous rules"
-                                                       : "no rules loaded; proposals unavailable");
+        const char *set = config_get(d->config, "RULES");
+        log_error("rules: %s (%s)%s", err,
+                  active_rules ? "keeping the previous rules" : "no rules loaded; proposals unavailable",
+                  set && *set ? "" : ": RULES にルールファイルのパスを設定してください (set RULES)");
         return -1;
     }
     if (active_rules && !strcmp(rules_hash(active_rules), rules_hash(rs))) {
@@ -100,6 +105,8 @@ static int free_rules(tsunagud_t *d, void *arg)
 {
     rules_free(active_rules);
     active_rules = NULL;
+    free(default_rules);
+    default_rules = NULL;
     return 0;
 }
 
