@@ -82,6 +82,23 @@ static void expect_error(const char *doc_text, const char *field)
     json_decref(doc);
 }
 
+/* A name typed with 全角空白 around it is kept without them; a name of
+ * white space only is no name. */
+static void agency_names_are_trimmed(void **state)
+{
+    json_t *doc = json_loads("{\"agencies\":[{\"id\":\"k\",\"name\":\"\u3000\u3053\u3069\u3082 "
+                             "\u30bb\u30f3\u30bf\u30fc\u3000 \"}]}", 0, NULL);
+    assert_non_null(doc);
+    city_t c;
+    char err[256];
+    assert_true(city_from_json(doc, NULL, &c, err, sizeof err));
+    assert_string_equal(c.agencies[0].name, "こども センター");
+    city_free(&c);
+    json_decref(doc);
+    expect_error("{\"agencies\":[{\"id\":\"a\",\"name\":\"\u3000\u3000\"}]}", "agencies[0].name");
+    expect_error("{\"agencies\":[{\"id\":\"a\",\"name\":\"\"}]}", "agencies[0].name");
+}
+
 static void bad_documents_name_the_field(void **state)
 {
     expect_error("[]", "$");
@@ -163,6 +180,7 @@ int main(void)
         cmocka_unit_test(business_days),
         cmocka_unit_test(default_new_year_closure),
         cmocka_unit_test(bad_documents_name_the_field),
+        cmocka_unit_test(agency_names_are_trimmed),
         cmocka_unit_test(iso8601_round_trip),
         cmocka_unit_test(reply_from_list),
     };
