@@ -75,6 +75,22 @@ static void test_verbs_accept_their_usage(void **state)
         }
 }
 
+/* `tsunagu import` resolves a url without "://" as a file next to
+ * agencies.json; a misspelt URL must not become a file that is never
+ * there. */
+static void test_url_typos(void **state)
+{
+    assert_true(cli_url_typo("http//127.0.0.1:8000/ssw.ics"));
+    assert_true(cli_url_typo("https:/cal.city.example.jp/kodomo.ics"));
+    assert_true(cli_url_typo("htps//cal.city.example.jp/kodomo.ics"));
+    assert_true(cli_url_typo("www.city.example.jp/cal.ics"));
+    assert_true(cli_url_typo("calendars//kodomo.ics"));
+    assert_false(cli_url_typo("calendars/kodomo.ics"));
+    assert_false(cli_url_typo("kodomo.ics"));
+    assert_false(cli_url_typo("../shared/https-export/kodomo.ics"));
+    assert_false(cli_url_typo("予定表/こども家庭センター.ics"));
+}
+
 static void test_text_width(void **state)
 {
     assert_int_equal(cli_text_width(""), 0);
@@ -114,6 +130,7 @@ int main(void)
         cmocka_unit_test(test_args),
         cmocka_unit_test(test_unknown_options),
         cmocka_unit_test(test_verbs_accept_their_usage),
+        cmocka_unit_test(test_url_typos),
         cmocka_unit_test(test_text_width),
         cmocka_unit_test(test_demo_shift),
     };
