@@ -239,10 +239,14 @@ static bool url_scheme_ok(const calendar_ref_t *ref, const char *path, perr_t *e
     bool has_scheme = strstr(u, "://") != NULL;
     if ((local && local_kind) || (!local && !has_scheme && local_kind))
         return true;   /* relative paths are refused later without a base */
-    char msg[512];
-    snprintf(msg, sizeof msg, "カレンダー「%.64s」(%s) の URL には http(s)://%s しか使えません "
+    char msg[640];
+    /* webcal:// is what Outlook, Google and iCloud hand out as a
+     * "subscribe" link: the same address over https. */
+    bool webcal = strncasecmp(u, "webcal://", 9) == 0 || strncasecmp(u, "webcals://", 10) == 0;
+    snprintf(msg, sizeof msg, "カレンダー「%.64s」(%s) の URL には http(s)://%s しか使えません%s "
              "(unsupported url scheme for this calendar)", ref->id, feed_kind_name(ref->kind),
-             local_kind ? "、file:// または絶対パス" : "");
+             local_kind ? "、file:// または絶対パス" : "",
+             webcal ? "。webcal:// は https:// に書き換えてください (同じ URL で取得できます)" : "");
     return fail(e, path, msg);
 }
 

@@ -99,6 +99,22 @@ static void agency_names_are_trimmed(void **state)
     expect_error("{\"agencies\":[{\"id\":\"a\",\"name\":\"\"}]}", "agencies[0].name");
 }
 
+/* A webcal:// subscribe link (Outlook, Google, iCloud) is refused with the
+ * fix: the same address over https. */
+static void webcal_says_https(void **state)
+{
+    json_t *doc = json_loads("{\"agencies\":[{\"id\":\"a\",\"name\":\"x\",\"calendars\":[{\"id\":\"c\","
+                             "\"kind\":\"ics\",\"url\":\"webcal://outlook.office365.com/owa/calendar/x/"
+                             "calendar.ics\"}]}]}", 0, NULL);
+    assert_non_null(doc);
+    city_t c;
+    char err[768];
+    assert_false(city_from_json(doc, NULL, &c, err, sizeof err));
+    if (strncmp(err, "agencies[0].calendars[0].url", 28) || !strstr(err, "https:// に書き換えて"))
+        fail_msg("%s", err);
+    json_decref(doc);
+}
+
 static void bad_documents_name_the_field(void **state)
 {
     expect_error("[]", "$");
@@ -181,6 +197,7 @@ int main(void)
         cmocka_unit_test(default_new_year_closure),
         cmocka_unit_test(bad_documents_name_the_field),
         cmocka_unit_test(agency_names_are_trimmed),
+        cmocka_unit_test(webcal_says_https),
         cmocka_unit_test(iso8601_round_trip),
         cmocka_unit_test(reply_from_list),
     };
