@@ -75,6 +75,23 @@ static store_t *open_mem(void)
     return st;
 }
 
+/* A DATABASE in a folder that does not exist (the sample config's
+ * /var/lib/tsunagu before it is made) says which folder to create. */
+static void test_missing_folder_is_named(void **state)
+{
+    char *dir = support_mkdtemp("test-store");
+    char *path = support_path(dir, "no-such/t.db");
+    char err[512];
+    assert_null(store_open(path, err, sizeof err));
+    char *want = xasprintf("フォルダ %s/no-such がありません", dir);
+    if (!strstr(err, want))
+        fail_msg("%s", err);
+    free(want);
+    free(path);
+    support_rmtree(dir);
+    free(dir);
+}
+
 static void test_migrations_applied_once(void **state)
 {
     char *dir = support_mkdtemp("test-store");
@@ -884,6 +901,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_migrations_applied_once),
+        cmocka_unit_test(test_missing_folder_is_named),
         cmocka_unit_test(test_statement_cache_and_tx),
         cmocka_unit_test(test_import_and_load_city),
         cmocka_unit_test(test_fixture_city_with_base_dir),
