@@ -138,10 +138,15 @@ static int v_import(cli_t *c, int argc, char **argv)
     int rc = 0;
     if (st != 200)
         rc = cli_fail(st, resp);
-    else if (!c->json)
+    else if (!c->json) {
         printf("取り込みました: %s — 機関 %lld 件、カレンダー %lld 件 (imported)\n",
                cli_jstr(resp, "city"), (long long)json_integer_value(json_object_get(resp, "agencies")),
                (long long)json_integer_value(json_object_get(resp, "feeds")));
+        size_t i;
+        json_t *w;
+        json_array_foreach(json_object_get(resp, "warnings"), i, w)
+            printf("注意: %s\n", json_string_value(w));
+    }
     json_decref(resp);
     return rc;
 }

@@ -110,6 +110,75 @@ static bool put_feed(store_t *st, const char *agency, const calendar_ref_t *cal,
 
 static json_int_t open_leads(store_t *st, const char *agency);
 
+/* orphans[agency] = {"agency", "cases", "meetings"}; one id appended to
+ * the list `key` (at most 10, no repeats). */
+static void orphan_add(json_t *by_agency, const strmap_t *known, const char *agency, const char *key,
+                       json_t *id)
+{
+    if (!agency || !*agency || strmap_get(known, agency)) {
+        json_decref(id);
+        return;
+    }
+    json_t *o = json_object_get(by_agency, agency);
+    if (!o) {
+        o = json_pack("{s:s, s:[], s:[]}", "agency", agency, "cases", "meetings");
+        json_object_set_new(by_agency, agency, o);
+    }
+    json_t *list = json_object_get(o, key);
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v)
+        if (json_equal(v, id)) {
+            json_decref(id);
+            return;
+        }
+    if (json_array_size(list) < 10)
+        json_array_append(list, id);
+    json_decref(id);
+}
+
+json_t *store_city_orphans(store_t *st, const city_t *c, int64_t now)
+{
+    json_t *by_agency = json_object();
+    strmap_t known;                 /* city_agency() is a scan: 1,667 agencies x every case */
+    strmap_init(&known);
+    strmap_reserve(&known, c->nagencies);
+    for (size_t i = 0; i < c->nagencies; i++)
+        if (c->agencies[i].id)
+            strmap_put(&known, c->agencies[i].id, &c->agencies[i]);
+    sqlite3_stmt *s = store_has_migration(st, 4)
+        ? store_prepare(st, "SELECT id, lead, supports FROM cases WHERE status = 'open' ORDER BY id")
+        : NULL;
+    while (s && sqlite3_step(s) == SQLITE_ROW) {
+        const char *id = store_col_text(s, 0);
+        orphan_add(by_agency, &known, store_col_text(s, 1), "cases", json_string(id));
+        json_t *sup = json_loads(store_col_text(s, 2), 0, NULL);
+        size_t i;
+        json_t *v;
+        json_array_foreach(sup, i, v)
+            orphan_add(by_agency, &known, json_string_value(v), "cases", json_string(id));
+        json_decref(sup);
+    }
+    store_done(s);
+    s = store_has_migration(st, 5)
+        ? store_stmt(st, "SELECT a.agency, m.id FROM meeting_attendees a JOIN meetings m"
+                         " ON m.id = a.meeting_id WHERE m.status != 'cancelled' AND m.end > ?"
+                         " ORDER BY m.id", STORE_INT(now))
+        : NULL;
+    while (s && sqlite3_step(s) == SQLITE_ROW)
+        orphan_add(by_agency, &known, store_col_text(s, 0), "meetings",
+                   json_integer(sqlite3_column_int64(s, 1)));
+    store_done(s);
+    strmap_free(&known);
+    json_t *out = json_array();
+    const char *k;
+    json_t *o;
+    json_object_foreach(by_agency, k, o)
+        json_array_append(out, o);
+    json_decref(by_agency);
+    return out;
+}
+
 /* The city handed back after an import carries the live lead counts, as
  * store_load_city's does: the file's base plus the approved open leads. */
 void store_city_add_open_leads(store_t *st, city_t *c)

@@ -257,6 +257,12 @@ json_t *store_agency_json(store_t *st, const char *agency_id);
  * document order; unreadable ones are skipped.  New reference; NULL on
  * SQL error. */
 json_t *store_agency_docs(store_t *st);
+/* Agencies that open cases (lead, supports) or meetings not cancelled and
+ * not over at now (attendees) still name but city c does not hold: an
+ * import that dropped a row by mistake.  [{"agency", "cases": [ids],
+ * "meetings": [ids]}] (at most 10 ids each, sorted), empty when none (or
+ * on SQL error).  New reference. */
+json_t *store_city_orphans(store_t *st, const city_t *c, int64_t now);
 /* Whether an agency with that id is imported. */
 bool    store_agency_exists(store_t *st, const char *agency_id);
 /* Agencies imported; -1 on SQL error. */

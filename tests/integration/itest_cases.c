@@ -13,6 +13,7 @@
  *     (422 with the error code and a next step for the error cases);
  *   - approve moves lead_cases and sets the case's lead; approving twice
  *     is 409; coordinators may not review;
+ *   - a re-import without an agency that an open case names warns;
  *   - override without a reason is 400; with one it records the reason;
  *     consent-excluded and unknown leads are refused;
  *   - agency tokens read a case only as lead/supporter with consent;
@@ -286,6 +287,39 @@ static void test_approve(void **state)
     expect_error("POST", "/v1/decisions/abc/approve", g.secr, "{}", 400, "bad-id", NULL);
 }
 
+/* A re-import that drops an agency an open case still names answers 200
+ * with a warning naming the agency and the case (the row may have been
+ * dropped by mistake); the full document again warns about nothing. */
+static void test_import_warns_about_removed_agency_in_use(void **state)
+{
+    json_t *doc = support_city_doc(CITY, NULL, NULL);
+    json_t *full = json_deep_copy(doc);
+    json_t *agencies = json_object_get(doc, "agencies"), *a;
+    size_t i;
+    json_array_foreach(agencies, i, a)
+        if (!strcmp(json_string_value(json_object_get(a, "id")), "jiritsu")) {
+            json_array_remove(agencies, i);
+            break;
+        }
+    json_t *j = support_api_post_doc(&g.d, "/v1/import", ADMIN, doc, 200);
+    json_t *gone = json_object_get(j, "removed_in_use");
+    assert_int_equal(json_array_size(gone), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(gone, 0), "agency")), "jiritsu");
+    json_t *cases = json_object_get(json_array_get(gone, 0), "cases");
+    assert_string_equal(json_string_value(json_array_get(cases, 0)), "Y-01");
+    const char *w = json_string_value(json_array_get(json_object_get(j, "warnings"), 0));
+    if (!w || !strstr(w, "機関 jiritsu は名簿にありません") || !strstr(w, "Y-01"))
+        fail_msg("warning: %s", w ? w : "(none)");
+    json_decref(j);
+    j = support_api_post_doc(&g.d, "/v1/import", ADMIN, full, 200);
+    assert_int_equal(json_array_size(json_object_get(j, "removed_in_use")), 0);
+    assert_int_equal(json_array_size(json_object_get(j, "warnings")), 0);
+    json_decref(j);
+    assert_true(support_api_feeds_ok(&g.d, ADMIN, 30000));
+    json_decref(doc);
+    json_decref(full);
+}
+
 static void test_override_needs_reason(void **state)
 {
     char *p = decision_path(8, "/override");
@@ -534,6 +568,7 @@ int main(void)
         cmocka_unit_test(test_case_validation),
         cmocka_unit_test(test_fixture_cases_through_api),
         cmocka_unit_test(test_approve),
+        cmocka_unit_test(test_import_warns_about_removed_agency_in_use),
         cmocka_unit_test(test_override_needs_reason),
         cmocka_unit_test(test_agency_token_access),
         cmocka_unit_test(test_reexplain_after_rules_change),
