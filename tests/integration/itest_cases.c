@@ -287,11 +287,29 @@ static void test_approve(void **state)
     expect_error("POST", "/v1/decisions/abc/approve", g.secr, "{}", 400, "bad-id", NULL);
 }
 
-/* A re-import that drops an agency an open case still names answers 200
- * with a warning naming the agency and the case (the row may have been
- * dropped by mistake); the full document again warns about nothing. */
+/* A re-import that drops an agency an open case and a coming meeting
+ * still name answers 200 with a warning naming the agency, the case and
+ * the meeting (the row may have been dropped by mistake); rescheduling
+ * that meeting says the attendee is not in the registry (it said "busy",
+ * with no suggestion); the full document again warns about nothing. */
 static void test_import_warns_about_removed_agency_in_use(void **state)
 {
+    json_t *q = http_json("POST", "/v1/slots", ADMIN,
+                          "{\"required\":[\"houkatsu-chuo\",\"jiritsu\"],\"optional\":[],"
+                          "\"duration_minutes\":60,\"from\":\"2026-12-09T00:00:00+09:00\","
+                          "\"to\":\"2026-12-24T00:00:00+09:00\",\"granularity_minutes\":30,"
+                          "\"notice_days\":0,\"limit\":2}", 200);
+    json_t *slots = json_object_get(q, "slots");
+    assert_int_equal(json_array_size(slots), 2);
+    char *book = xasprintf("{\"case\":\"Y-01\",\"type\":\"支援会議\",\"start\":\"%s\",\"end\":\"%s\","
+                           "\"attendees\":[\"houkatsu-chuo\",\"jiritsu\"],\"location\":\"本庁舎\"}",
+                           json_string_value(json_object_get(json_array_get(slots, 0), "start")),
+                           json_string_value(json_object_get(json_array_get(slots, 0), "end")));
+    json_t *m = http_json("POST", "/v1/meetings", ADMIN, book, 201);
+    json_int_t mid = json_integer_value(json_object_get(m, "id"));
+    assert_true(mid > 0);
+    json_decref(m);
+    free(book);
     json_t *doc = support_city_doc(CITY, NULL, NULL);
     json_t *full = json_deep_copy(doc);
     json_t *agencies = json_object_get(doc, "agencies"), *a;
@@ -307,10 +325,20 @@ static void test_import_warns_about_removed_agency_in_use(void **state)
     assert_string_equal(json_string_value(json_object_get(json_array_get(gone, 0), "agency")), "jiritsu");
     json_t *cases = json_object_get(json_array_get(gone, 0), "cases");
     assert_string_equal(json_string_value(json_array_get(cases, 0)), "Y-01");
+    assert_int_equal(json_integer_value(json_array_get(json_object_get(json_array_get(gone, 0), "meetings"), 0)),
+                     mid);
     const char *w = json_string_value(json_array_get(json_object_get(j, "warnings"), 0));
-    if (!w || !strstr(w, "機関 jiritsu は名簿にありません") || !strstr(w, "Y-01"))
+    if (!w || !strstr(w, "機関 jiritsu は名簿にありません") || !strstr(w, "Y-01") || !strstr(w, "今後の会議"))
         fail_msg("warning: %s", w ? w : "(none)");
     json_decref(j);
+    char *path = xasprintf("/v1/meetings/%lld/reschedule", (long long)mid);
+    char *move = xasprintf("{\"start\":\"%s\",\"end\":\"%s\"}",
+                           json_string_value(json_object_get(json_array_get(slots, 1), "start")),
+                           json_string_value(json_object_get(json_array_get(slots, 1), "end")));
+    expect_error("POST", path, ADMIN, move, 409, "unknown-agency", "jiritsu が機関の名簿にありません");
+    free(path);
+    free(move);
+    json_decref(q);
     j = support_api_post_doc(&g.d, "/v1/import", ADMIN, full, 200);
     assert_int_equal(json_array_size(json_object_get(j, "removed_in_use")), 0);
     assert_int_equal(json_array_size(json_object_get(j, "warnings")), 0);
@@ -318,6 +346,9 @@ static void test_import_warns_about_removed_agency_in_use(void **state)
     assert_true(support_api_feeds_ok(&g.d, ADMIN, 30000));
     json_decref(doc);
     json_decref(full);
+    path = xasprintf("/v1/meetings/%lld/cancel", (long long)mid);
+    json_decref(http_json("POST", path, ADMIN, "{}", 200));
+    free(path);
 }
 
 static void test_override_needs_reason(void **state)
