@@ -315,6 +315,9 @@ static bool start(tsunagud_t *d, char *err, size_t errlen)
         !config_check_secrets(d->config, d->config_path, err, errlen))
         return false;
     apply_log_level(d->config);
+    static int db_lock = -1;                /* held for the life of the process */
+    if (!store_lock_database(config_get(d->config, "DATABASE"), &db_lock, err, errlen))
+        return false;
     d->store = store_open(config_get(d->config, "DATABASE"), err, errlen);
     if (!d->store || !store_set_file_feeds_dir(d->store, config_get(d->config, "FILE_FEEDS_DIR"),
                                                err, errlen))

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -371,6 +372,45 @@ static bool create_private(const char *path, char *err, size_t errlen)
                  "DATABASE の場所と権限を確認してください (%s)", path, dir, strerror(e));
     free(dir);
     return false;
+}
+
+bool store_lock_database(const char *path, int *fd_out, char *err, size_t errlen)
+{
+    *fd_out = -1;
+    if (!*path || strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0)
+        return true;
+    char *lock = xasprintf("%s.lock", path);
+    int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: ロックファイルを作れません: %s (cannot create lock file)", lock,
+                 strerror(errno));
+        free(lock);
+        return false;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        char pid[32] = "";
+        ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+        pid[n > 0 ? n : 0] = '\0';
+        pid[strcspn(pid, "\n")] = '\0';
+        if (e == EWOULDBLOCK)
+            snprintf(err, errlen, "%s: このデータベースは別の tsunagud (pid %s) が使っています。"
+                     "同じデータベースで2つ動かすと、カレンダーの取得と招待メールが二重になります。"
+                     "動いている方を止めるか、DATABASE を確認してください (database in use by another tsunagud)",
+                     path, *pid ? pid : "?");
+        else
+            snprintf(err, errlen, "%s: ロックできません: %s (cannot lock)", lock, strerror(e));
+        close(fd);
+        free(lock);
+        return false;
+    }
+    free(lock);
+    char pid[32];
+    int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len)
+        log_warn("%s.lock: cannot write the pid: %s", path, strerror(errno));
+    *fd_out = fd;
+    return true;
 }
 
 store_t *store_open(const char *path, char *err, size_t errlen)

@@ -58,6 +58,16 @@ extern const store_migration_t store_migrations[];
 /* Open (creating if needed) and migrate.  path ":memory:" works for
  * tests.  NULL with a message in err on failure. */
 store_t *store_open(const char *path, char *err, size_t errlen);
+
+/* One daemon per database: an exclusive flock(2) on "<path>.lock" (mode
+ * 0600, holding the pid), kept while *fd_out stays open (the daemon keeps
+ * it for its life; the kernel drops it when the process dies, even by
+ * SIGKILL).  false, with the holder's pid in err, when another process
+ * holds it: two daemons on one database would poll every feed twice and
+ * both send the outbox's mail.  ":memory:" and "file:" URIs need no lock
+ * (*fd_out = -1).  A separate file, because closing any descriptor of the
+ * database itself would drop SQLite's own POSIX locks. */
+bool store_lock_database(const char *path, int *fd_out, char *err, size_t errlen);
 void     store_close(store_t *st);          /* finalizes cached statements */
 sqlite3 *store_db(store_t *st);
 const char *store_errmsg(store_t *st);      /* last SQLite error text */

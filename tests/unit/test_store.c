@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "feeds.h"
 #include "store.h"
@@ -87,6 +88,31 @@ static void test_missing_folder_is_named(void **state)
     if (!strstr(err, want))
         fail_msg("%s", err);
     free(want);
+    free(path);
+    support_rmtree(dir);
+    free(dir);
+}
+
+/* One daemon per database: a second lock on the same file is refused
+ * with the holder's pid; closing the first frees it. */
+static void test_one_daemon_per_database(void **state)
+{
+    char *dir = support_mkdtemp("test-store");
+    char *path = support_path(dir, "t.db");
+    char err[512];
+    int fd1, fd2;
+    assert_true(store_lock_database(path, &fd1, err, sizeof err));
+    assert_true(fd1 >= 0);
+    assert_false(store_lock_database(path, &fd2, err, sizeof err));
+    char *pid = xasprintf("別の tsunagud (pid %ld)", (long)getpid());
+    if (!strstr(err, pid))
+        fail_msg("%s", err);
+    free(pid);
+    close(fd1);
+    assert_true(store_lock_database(path, &fd2, err, sizeof err));
+    close(fd2);
+    assert_true(store_lock_database(":memory:", &fd1, err, sizeof err));
+    assert_int_equal(fd1, -1);
     free(path);
     support_rmtree(dir);
     free(dir);
@@ -902,6 +928,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_migrations_applied_once),
         cmocka_unit_test(test_missing_folder_is_named),
+        cmocka_unit_test(test_one_daemon_per_database),
         cmocka_unit_test(test_statement_cache_and_tx),
         cmocka_unit_test(test_import_and_load_city),
         cmocka_unit_test(test_fixture_city_with_base_dir),
