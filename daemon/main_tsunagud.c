@@ -163,11 +163,20 @@ static void reload(tsunagud_t *d)
     if (!store_set_file_feeds_dir(d->store, config_get(nc, "FILE_FEEDS_DIR"), err, sizeof err))
         log_error("reload: %s (keeping the old FILE_FEEDS_DIR)", err);
     feeds_reconfigure(d->feeds);
-    if (feeds_load_secrets(d->feeds, err, sizeof err) != 0)
+    bool partial = false;
+    if (feeds_load_secrets(d->feeds, err, sizeof err) != 0) {
         log_error("reload: %s (keeping the old credentials)", err);
-    tsunagud_run_reload_hooks(d);
-    log_info("reload: configuration reloaded%s%s", d->config_path ? " from " : "",
-             d->config_path ? d->config_path : "");
+        partial = true;
+    }
+    if (tsunagud_run_reload_hooks(d) != 0)
+        partial = true;
+    if (partial)
+        log_warn("reload: configuration reloaded%s%s; 上のエラーの部分は前のままです "
+                 "(except what the error above names)",
+                 d->config_path ? " from " : "", d->config_path ? d->config_path : "");
+    else
+        log_info("reload: configuration reloaded%s%s", d->config_path ? " from " : "",
+                 d->config_path ? d->config_path : "");
 }
 
 /* ---- SIGTERM ------------------------------------------------------------- */
