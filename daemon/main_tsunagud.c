@@ -41,6 +41,7 @@
 #include "parse_pool.h"
 #include "store.h"
 #include "store_ckpt.h"
+#include "store_users.h"
 #include "timeutil.h"
 #include "ui.h"
 #include "util.h"
@@ -331,6 +332,10 @@ static bool start(tsunagud_t *d, char *err, size_t errlen)
     if (!d->store || !store_set_file_feeds_dir(d->store, config_get(d->config, "FILE_FEEDS_DIR"),
                                                err, errlen))
         return false;
+    const char *admin_token = config_get(d->config, "ADMIN_TOKEN");
+    if ((!admin_token || !*admin_token) && !store_admin_exists(d->store))
+        log_warn("管理者がいません。ADMIN_TOKEN を設定して起動し直し、tsunagu user add NAME --role admin で"
+                 "最初の管理者を作ってください (no admin account or token and no ADMIN_TOKEN: nobody can sign in)");
     if (store_file_feeds_dir(d->store))
         log_info("local calendar files only under %s", store_file_feeds_dir(d->store));
     d->base = new_base();

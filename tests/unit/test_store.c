@@ -29,6 +29,7 @@
 #include "store_meetings.h"
 #include "store_outbox.h"
 #include "store_tokens.h"
+#include "store_users.h"
 #include "support_proc.h"
 
 #define CITY "tests/data/yamanami"
@@ -116,6 +117,25 @@ static void test_one_daemon_per_database(void **state)
     free(path);
     support_rmtree(dir);
     free(dir);
+}
+
+/* A fresh database has nobody who can act as admin; an admin token or an
+ * enabled admin account is one. */
+static void test_admin_exists(void **state)
+{
+    store_t *st = open_mem();
+    assert_false(store_admin_exists(st));
+    assert_int_equal(store_user_add(st, "tanaka", "coordinator", "x", 1), 1);
+    assert_false(store_admin_exists(st));
+    assert_true(store_token_insert(st, "h", "admin", "bootstrap", 1) > 0);
+    assert_true(store_admin_exists(st));
+    store_close(st);
+    st = open_mem();
+    assert_int_equal(store_user_add(st, "kanri", "admin", "x", 1), 1);
+    assert_true(store_admin_exists(st));
+    assert_true(store_user_set_disabled(st, "kanri", true, 2));
+    assert_false(store_admin_exists(st));
+    store_close(st);
 }
 
 static void test_migrations_applied_once(void **state)
@@ -929,6 +949,7 @@ int main(void)
         cmocka_unit_test(test_migrations_applied_once),
         cmocka_unit_test(test_missing_folder_is_named),
         cmocka_unit_test(test_one_daemon_per_database),
+        cmocka_unit_test(test_admin_exists),
         cmocka_unit_test(test_statement_cache_and_tx),
         cmocka_unit_test(test_import_and_load_city),
         cmocka_unit_test(test_fixture_city_with_base_dir),
