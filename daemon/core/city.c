@@ -427,7 +427,15 @@ static bool parse_city(const json_t *root, const char *base_dir, city_t *c, perr
         char p[64];
         snprintf(p, sizeof p, "agencies[%zu]", i);
         c->nagencies++;
-        if (!parse_agency(o, p, base_dir, &c->agencies[i], e)) return false;
+        if (!parse_agency(o, p, base_dir, &c->agencies[i], e)) {
+            /* "agencies[13]" counts from 0: also say which agency, as a
+             * person finds it in the file */
+            const char *id = json_string_value(json_object_get(o, "id"));
+            size_t used = strlen(e->buf);
+            if (id && ids_valid(id) && used + 96 < e->len)
+                snprintf(e->buf + used, e->len - used, " [機関 %s、%zu 番目]", id, i + 1);
+            return false;
+        }
     }
     return check_unique_ids(c, e);
 }

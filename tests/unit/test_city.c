@@ -99,6 +99,20 @@ static void agency_names_are_trimmed(void **state)
     expect_error("{\"agencies\":[{\"id\":\"a\",\"name\":\"\"}]}", "agencies[0].name");
 }
 
+/* An error inside an agency also names it and counts from 1, as a person
+ * finds it in the file ("agencies[1]" is the second). */
+static void agency_errors_name_the_agency(void **state)
+{
+    json_t *doc = json_loads("{\"agencies\":[{\"id\":\"a\",\"name\":\"x\"},"
+                             "{\"id\":\"houkatsu-nanbu\",\"name\":\"y\",\"email\":\"no at\"}]}", 0, NULL);
+    city_t c;
+    char err[512];
+    assert_false(city_from_json(doc, NULL, &c, err, sizeof err));
+    if (strncmp(err, "agencies[1].email: ", 19) || !strstr(err, "[機関 houkatsu-nanbu、2 番目]"))
+        fail_msg("%s", err);
+    json_decref(doc);
+}
+
 /* A webcal:// subscribe link (Outlook, Google, iCloud) is refused with the
  * fix: the same address over https. */
 static void webcal_says_https(void **state)
@@ -198,6 +212,7 @@ int main(void)
         cmocka_unit_test(bad_documents_name_the_field),
         cmocka_unit_test(agency_names_are_trimmed),
         cmocka_unit_test(webcal_says_https),
+        cmocka_unit_test(agency_errors_name_the_agency),
         cmocka_unit_test(iso8601_round_trip),
         cmocka_unit_test(reply_from_list),
     };
