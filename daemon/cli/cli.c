@@ -421,28 +421,38 @@ void cli_print_json(const json_t *j)
 }
 
 /* ---- dispatch ------------------------------------------------------------ */
+/* The verb list: "VERB ARGS" then the description at column USAGE_COL;
+ * a longer "VERB ARGS" (meeting book, stats, ...) has the description on
+ * the next line, so the list reads at 80-120 columns instead of every
+ * line being as wide as the widest. */
+#define USAGE_COL 40
 static void usage(FILE *out)
 {
     fprintf(out, "使い方 (usage): tsunagu [--url URL] [--token TOKEN] VERB [ARGS] [--json]\n"
-                 "環境変数: TSUNAGU_URL (既定 http://127.0.0.1:8080), TSUNAGU_TOKEN\n\n");
-    cli_table_t *t = cli_table_new(2, (const char *[]){"コマンド (verb)", "説明"});
+                 "環境変数: TSUNAGU_URL (既定 http://127.0.0.1:8080), TSUNAGU_TOKEN\n"
+                 "各コマンドの使い方: tsunagu VERB --help\n\n");
+    const char *head = "コマンド (verb)";
+    fputs(head, out);
+    for (size_t w = cli_text_width(head); w < USAGE_COL; w++)
+        fputc(' ', out);
+    fputs("説明\n", out);
+    for (int i = 0; i < USAGE_COL + 40; i++)
+        fputc('-', out);
+    fputc('\n', out);
     for (size_t i = 0; cli_verb_tables[i]; i++)
         for (const cli_verb_t *v = cli_verb_tables[i]; v->name; v++) {
             char *left = xasprintf("%s %s", v->name, v->args ? v->args : "");
-            cli_table_row(t, (const char *[]){left, v->help});
+            size_t w = cli_text_width(left);
+            fputs(left, out);
+            if (w + 2 > USAGE_COL) {
+                fputc('\n', out);
+                w = 0;
+            }
+            for (; w < USAGE_COL; w++)
+                fputc(' ', out);
+            fprintf(out, "%s\n", v->help);
             free(left);
         }
-    if (out == stdout)
-        cli_table_print(t);
-    else {
-        fflush(stdout);
-        int saved = dup(1);
-        dup2(2, 1);
-        cli_table_print(t);
-        fflush(stdout);
-        dup2(saved, 1);
-        close(saved);
-    }
 }
 
 /* Number of leading argv words that spell name ("token create" = 2), or 0. */
