@@ -91,8 +91,29 @@ static void on_import_done(const city_import_result_t *res, void *arg)
             log_warn("import: %zu agencies removed while still in use", json_array_size(orphans));
         json_t *body = json_pack("{s:b, s:s, s:I, s:I}", "imported", 1, "city", res->city,
                                  "agencies", (json_int_t)res->agencies, "feeds", (json_int_t)res->feeds);
-        json_object_set_new(body, "warnings", orphan_warnings(orphans));
+        json_t *warnings = orphan_warnings(orphans);
+        json_t *changed = json_array();
+        size_t nchanged = res->url_changed ? res->url_changed->n : 0;
+        if (nchanged) {
+            strbuf_t b;
+            strbuf_init(&b);
+            for (size_t i = 0; i < nchanged && i < 50; i++) {
+                json_array_append_new(changed, json_string(res->url_changed->v[i]));
+                if (i < 5)
+                    strbuf_printf(&b, "%s%s", i ? "、" : "", res->url_changed->v[i]);
+            }
+            char *w = xasprintf("URL か種類が変わったカレンダーが %zu 件あります (%s%s)。以前の予定は消し、"
+                                "新しい URL から取得し直します。取得できるまで、その機関の空き時間は未確認です "
+                                "(calendar url changed: its old busy data was dropped)",
+                                nchanged, b.s, nchanged > 5 ? "…" : "");
+            json_array_append_new(warnings, json_string(w));
+            free(w);
+            strbuf_free(&b);
+        }
+        json_object_set_new(body, "warnings", warnings);
         json_object_set_new(body, "removed_in_use", orphans ? orphans : json_array());
+        json_object_set_new(body, "url_changed", changed);
+        json_object_set_new(body, "url_changed_count", json_integer((json_int_t)nchanged));
         api_reply_json(r, 200, body);
     } else if (res->status == 400)
         api_reply_error(r, 400, "bad-import", "%s", res->error);

@@ -81,7 +81,10 @@ static bool put_agency(store_t *st, const agency_t *a, const json_t *adoc, int p
         STORE_INT(a->need > 0 ? a->need : 1), STORE_INT(pos), STORE_JSON(adoc)));
 }
 
-static bool put_feed(store_t *st, const char *agency, const calendar_ref_t *cal, int pos)
+/* changed: the ids of existing feeds whose kind or url changed (their old
+ * intervals are dropped here) are pushed there. */
+static bool put_feed(store_t *st, const char *agency, const calendar_ref_t *cal, int pos,
+                     strvec_t *changed)
 {
     const char *kind = feed_kind_name(cal->kind);
     int cmp = store_feed_compare(st, cal->id, kind, cal->url);
@@ -94,6 +97,7 @@ static bool put_feed(store_t *st, const char *agency, const calendar_ref_t *cal,
     } else if (cmp == 2) {
         if (!store_run(store_stmt(st, "DELETE FROM busy WHERE feed_id = ?", STORE_TEXT(cal->id))))
             return false;
+        strvec_push(changed, cal->id);
         sql = "UPDATE feeds SET agency = ?2, kind = ?3, url = ?4, position = ?5,"
               " state = 'pending', last_success = NULL, last_error = NULL,"
               " http_status = NULL, next_poll = NULL, failures = 0,"
@@ -230,6 +234,7 @@ struct store_import {
     size_t      done, total;    /* rows written / to write, for progress */
     int64_t     scan_after;     /* IMP_SCAN_FEEDS: last rowid read */
     strvec_t    gone;           /* IMP_DROP_FEEDS: ids to delete, gone.v[i..] */
+    strvec_t    changed;        /* feeds whose kind or url changed (old busy data dropped) */
     strmap_t    aids, fids;     /* the document's agency and feed ids */
 };
 
@@ -245,6 +250,7 @@ store_import_t *store_import_new(store_t *st, const json_t *doc, city_t *parsed,
     imp->resolved = resolved_doc(doc, &imp->city);
     imp->text = json_dumps(imp->resolved, JSON_COMPACT);
     strvec_init(&imp->gone);
+    strvec_init(&imp->changed);
     strmap_init(&imp->aids);
     strmap_init(&imp->fids);
     strmap_reserve(&imp->aids, imp->city.nagencies);
@@ -270,6 +276,7 @@ void store_import_free(store_import_t *imp)
     json_decref(imp->resolved);
     free(imp->text);
     strvec_free(&imp->gone);
+    strvec_free(&imp->changed);
     strmap_free(&imp->aids);
     strmap_free(&imp->fids);
     free(imp);
@@ -408,7 +415,7 @@ static bool run_phase(store_import_t *imp, double deadline, char *err, size_t er
     case IMP_FEEDS:
         while (next_calendar(imp)) {
             const agency_t *a = &c->agencies[imp->i];
-            if (!put_feed(imp->st, a->id, &a->calendars[imp->j], (int)imp->j))
+            if (!put_feed(imp->st, a->id, &a->calendars[imp->j], (int)imp->j, &imp->changed))
                 return false;
             imp->j++;
             imp->done++;
@@ -498,6 +505,12 @@ store_import_rc_t store_import_step(store_import_t *imp, double budget_ms, char 
         return STORE_IMPORT_MORE;
     store_city_add_open_leads(imp->st, &imp->city);
     return STORE_IMPORT_DONE;
+}
+
+void store_import_take_changed(store_import_t *imp, strvec_t *out)
+{
+    *out = imp->changed;
+    strvec_init(&imp->changed);
 }
 
 bool store_import_take_city(store_import_t *imp, city_t *out)

@@ -236,6 +236,10 @@ store_import_t   *store_import_new(store_t *st, const json_t *doc, city_t *parse
 store_import_rc_t store_import_step(store_import_t *imp, double budget_ms, char *err, size_t errlen);
 /* Rows (agencies + feeds) upserted so far; *total the document's. */
 size_t            store_import_progress(const store_import_t *imp, size_t *total);
+/* The ids of the feeds already stored whose kind or url this import
+ * changed (their busy data was dropped; they are fetched again), moved to
+ * *out (strvec_free it). */
+void              store_import_take_changed(store_import_t *imp, strvec_t *out);
 /* After DONE: the city as store_load_city would build it (live lead
  * counts), ownership to *out; false otherwise. */
 bool              store_import_take_city(store_import_t *imp, city_t *out);

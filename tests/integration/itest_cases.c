@@ -13,7 +13,8 @@
  *     (422 with the error code and a next step for the error cases);
  *   - approve moves lead_cases and sets the case's lead; approving twice
  *     is 409; coordinators may not review;
- *   - a re-import without an agency that an open case names warns;
+ *   - a re-import without an agency that an open case names warns, and
+ *     so does one that changes a calendar's url (its busy data is dropped);
  *   - override without a reason is 400; with one it records the reason;
  *     consent-excluded and unknown leads are refused;
  *   - agency tokens read a case only as lead/supporter with consent;
@@ -319,7 +320,25 @@ static void test_import_warns_about_removed_agency_in_use(void **state)
             json_array_remove(agencies, i);
             break;
         }
+    /* and kodomo's calendar now points elsewhere (a mistyped url, say) */
+    json_array_foreach(agencies, i, a)
+        if (!strcmp(json_string_value(json_object_get(a, "id")), "kodomo")) {
+            json_t *cal = json_array_get(json_object_get(a, "calendars"), 0);
+            char *url = xstrdup(json_string_value(json_object_get(cal, "url")));
+            char *base = strstr(url, "kodomo.ics");
+            assert_non_null(base);
+            *base = '\0';
+            char *moved = xasprintf("%shikikomori.ics", url);
+            json_object_set_new(cal, "url", json_string(moved));
+            free(moved);
+            free(url);
+        }
     json_t *j = support_api_post_doc(&g.d, "/v1/import", ADMIN, doc, 200);
+    assert_int_equal(json_integer_value(json_object_get(j, "url_changed_count")), 1);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(j, "url_changed"), 0)), "kodomo");
+    const char *uw = json_string_value(json_array_get(json_object_get(j, "warnings"), 1));
+    if (!uw || !strstr(uw, "URL か種類が変わったカレンダーが 1 件あります (kodomo)"))
+        fail_msg("url warning: %s", uw ? uw : "(none)");
     json_t *gone = json_object_get(j, "removed_in_use");
     assert_int_equal(json_array_size(gone), 1);
     assert_string_equal(json_string_value(json_object_get(json_array_get(gone, 0), "agency")), "jiritsu");
@@ -341,7 +360,12 @@ static void test_import_warns_about_removed_agency_in_use(void **state)
     json_decref(q);
     j = support_api_post_doc(&g.d, "/v1/import", ADMIN, full, 200);
     assert_int_equal(json_array_size(json_object_get(j, "removed_in_use")), 0);
+    assert_int_equal(json_array_size(json_object_get(j, "warnings")), 1);     /* kodomo's url, back */
+    assert_int_equal(json_integer_value(json_object_get(j, "url_changed_count")), 1);
+    json_decref(j);
+    j = support_api_post_doc(&g.d, "/v1/import", ADMIN, full, 200);     /* the same again: nothing */
     assert_int_equal(json_array_size(json_object_get(j, "warnings")), 0);
+    assert_int_equal(json_integer_value(json_object_get(j, "url_changed_count")), 0);
     json_decref(j);
     assert_true(support_api_feeds_ok(&g.d, ADMIN, 30000));
     json_decref(doc);
