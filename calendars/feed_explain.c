@@ -22,7 +22,7 @@
 
 enum {
     A_AUTH, A_FORBIDDEN, A_NOT_FOUND, A_NOT_ICAL, A_NOT_FREEBUSY, A_ENCODING, A_BAD_ICAL,
-    A_CONNECT, A_DNS, A_TIMEOUT, A_TLS, A_REFUSED, A_SELF, A_REDIRECTS, A_TOO_LARGE,
+    A_CONNECT, A_DNS, A_TIMEOUT, A_TLS, A_TLS_PLAIN, A_REFUSED, A_SELF, A_REDIRECTS, A_TOO_LARGE,
     A_TRUNCATED, A_SERVER, A_CLIENT, A_NOT_CALDAV, A_BAD_DAV, A_BAD_URL, A_FILE, A_FILE_OUTSIDE, A_NETWORK,
     A_INTERNAL, A_UNKNOWN,
 };
@@ -49,6 +49,10 @@ static const feed_advice_t advice[] = {
                               "続く場合はカレンダーのサーバーの管理者に連絡してください。"},
     [A_TLS] = {"tls", "安全な接続（TLS）を確立できません。サーバーの証明書（期限切れ・自己署名・"
                       "名前の不一致）を確認してください。"},
+    /* OpenSSL's "wrong version number": an https:// URL whose port speaks
+     * plain http (the usual typo, or :80/:8080 kept from an http URL) */
+    [A_TLS_PLAIN] = {"tls", "https:// のURLですが、サーバーが https (TLS) で応答していません。"
+                            "URLが http:// ではないか、ポート番号を確認してください。"},
     [A_REFUSED] = {"redirect-refused", "別のホストへの転送を拒否しました。転送先ではなく、"
                                        "カレンダーの最終的なURL（https://）を登録してください。"
                                        "必要な転送先は管理者が FEED_ALLOW_HOSTS に加えます。"},
@@ -92,6 +96,7 @@ static const struct { const char *tag; int advice; } rules[] = {
     {"(timed out)", A_TIMEOUT},
     {"(could not resolve host", A_DNS},
     {"(connection failed", A_CONNECT},
+    {"wrong version number", A_TLS_PLAIN},
     {"SSL", A_TLS},
     {"TLS", A_TLS},
     {"certificate", A_TLS},

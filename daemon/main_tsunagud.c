@@ -41,6 +41,7 @@
 #include "parse_pool.h"
 #include "store.h"
 #include "store_ckpt.h"
+#include "store_users.h"
 #include "timeutil.h"
 #include "ui.h"
 #include "util.h"
@@ -163,11 +164,20 @@ static void reload(tsunagud_t *d)
     if (!store_set_file_feeds_dir(d->store, config_get(nc, "FILE_FEEDS_DIR"), err, sizeof err))
         log_error("reload: %s (keeping the old FILE_FEEDS_DIR)", err);
     feeds_reconfigure(d->feeds);
-    if (feeds_load_secrets(d->feeds, err, sizeof err) != 0)
+    bool partial = false;
+    if (feeds_load_secrets(d->feeds, err, sizeof err) != 0) {
         log_error("reload: %s (keeping the old credentials)", err);
-    tsunagud_run_reload_hooks(d);
-    log_info("reload: configuration reloaded%s%s", d->config_path ? " from " : "",
-             d->config_path ? d->config_path : "");
+        partial = true;
+    }
+    if (tsunagud_run_reload_hooks(d) != 0)
+        partial = true;
+    if (partial)
+        log_warn("reload: configuration reloaded%s%s; 上のエラーの部分は前のままです "
+                 "(except what the error above names)",
+                 d->config_path ? " from " : "", d->config_path ? d->config_path : "");
+    else
+        log_info("reload: configuration reloaded%s%s", d->config_path ? " from " : "",
+                 d->config_path ? d->config_path : "");
 }
 
 /* ---- SIGTERM ------------------------------------------------------------- */
@@ -315,10 +325,17 @@ static bool start(tsunagud_t *d, char *err, size_t errlen)
         !config_check_secrets(d->config, d->config_path, err, errlen))
         return false;
     apply_log_level(d->config);
+    static int db_lock = -1;                /* held for the life of the process */
+    if (!store_lock_database(config_get(d->config, "DATABASE"), &db_lock, err, errlen))
+        return false;
     d->store = store_open(config_get(d->config, "DATABASE"), err, errlen);
     if (!d->store || !store_set_file_feeds_dir(d->store, config_get(d->config, "FILE_FEEDS_DIR"),
                                                err, errlen))
         return false;
+    const char *admin_token = config_get(d->config, "ADMIN_TOKEN");
+    if ((!admin_token || !*admin_token) && !store_admin_exists(d->store))
+        log_warn("管理者がいません。ADMIN_TOKEN を設定して起動し直し、tsunagu user add NAME --role admin で"
+                 "最初の管理者を作ってください (no admin account or token and no ADMIN_TOKEN: nobody can sign in)");
     if (store_file_feeds_dir(d->store))
         log_info("local calendar files only under %s", store_file_feeds_dir(d->store));
     d->base = new_base();

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sha256.h"
 
@@ -984,6 +985,33 @@ ruleset_t *rules_load_file(const char *path, char *err, size_t errlen)
     ruleset_t *rs = rules_parse(text, len, path, err, errlen);
     free(text);
     return rs;
+}
+
+char *rules_default_path(const char *exe)
+{
+    if (access(RULES_DEFAULT_RELATIVE, R_OK) == 0)
+        return xstrdup(RULES_DEFAULT_RELATIVE);
+    char self[4096];
+    if (!exe) {
+        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (n <= 0)
+            return xstrdup(RULES_DEFAULT_RELATIVE);
+        self[n] = '\0';
+        exe = self;
+    }
+    const char *slash = strrchr(exe, '/');
+    if (!slash)
+        return xstrdup(RULES_DEFAULT_RELATIVE);
+    static const char *const beside[] = {"/../" RULES_DEFAULT_RELATIVE,
+                                         "/../share/tsunagu/" RULES_DEFAULT_RELATIVE};
+    for (size_t i = 0; i < sizeof beside / sizeof beside[0]; i++) {
+        char *p = xasprintf("%.*s%s", (int)(slash - exe), exe, beside[i]);
+        char *real = access(p, R_OK) == 0 ? realpath(p, NULL) : NULL;
+        free(p);
+        if (real)
+            return real;
+    }
+    return xstrdup(RULES_DEFAULT_RELATIVE);
 }
 
 /* ---- freeing and accessors --------------------------------------------- */

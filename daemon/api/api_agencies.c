@@ -46,14 +46,76 @@
 
 /* The last step committed (200), a url was refused (400) or the store
  * failed part-way (500): answer the request that started it. */
+/* One warning per agency the new document dropped while open cases or
+ * coming meetings still name it (store_city_orphans). */
+static json_t *orphan_warnings(const json_t *orphans)
+{
+    json_t *out = json_array();
+    size_t i;
+    json_t *o;
+    json_array_foreach(orphans, i, o) {
+        strbuf_t b;
+        strbuf_init(&b);
+        strbuf_printf(&b, "機関 %s は名簿にありませんが、", json_string_value(json_object_get(o, "agency")));
+        const char *what[][2] = {{"cases", "対応中の事例"}, {"meetings", "今後の会議"}};
+        bool first = true;
+        for (size_t w = 0; w < 2; w++) {
+            json_t *ids = json_object_get(o, what[w][0]), *id;
+            size_t j;
+            if (!json_array_size(ids))
+                continue;
+            strbuf_printf(&b, "%s%s ", first ? "" : " と", what[w][1]);
+            json_array_foreach(ids, j, id) {
+                if (json_is_string(id))
+                    strbuf_printf(&b, "%s%s", j ? "、" : "", json_string_value(id));
+                else
+                    strbuf_printf(&b, "%s%lld", j ? "、" : "", (long long)json_integer_value(id));
+            }
+            first = false;
+        }
+        strbuf_puts(&b, " に残っています。誤って外した場合は名簿に戻して取り込み直してください"
+                        " (agency removed but still in use)");
+        json_array_append_new(out, json_string(b.s));
+        strbuf_free(&b);
+    }
+    return out;
+}
+
 static void on_import_done(const city_import_result_t *res, void *arg)
 {
     api_req_t *r = arg;
-    if (res->status == 200)
-        api_reply_json(r, 200, json_pack("{s:b, s:s, s:I, s:I}", "imported", 1, "city", res->city,
-                                         "agencies", (json_int_t)res->agencies,
-                                         "feeds", (json_int_t)res->feeds));
-    else if (res->status == 400)
+    if (res->status == 200) {
+        const city_t *city = tsunagud_city(r->d);
+        json_t *orphans = city ? store_city_orphans(r->d->store, city, tu_now()) : NULL;
+        if (orphans && json_array_size(orphans))
+            log_warn("import: %zu agencies removed while still in use", json_array_size(orphans));
+        json_t *body = json_pack("{s:b, s:s, s:I, s:I}", "imported", 1, "city", res->city,
+                                 "agencies", (json_int_t)res->agencies, "feeds", (json_int_t)res->feeds);
+        json_t *warnings = orphan_warnings(orphans);
+        json_t *changed = json_array();
+        size_t nchanged = res->url_changed ? res->url_changed->n : 0;
+        if (nchanged) {
+            strbuf_t b;
+            strbuf_init(&b);
+            for (size_t i = 0; i < nchanged && i < 50; i++) {
+                json_array_append_new(changed, json_string(res->url_changed->v[i]));
+                if (i < 5)
+                    strbuf_printf(&b, "%s%s", i ? "、" : "", res->url_changed->v[i]);
+            }
+            char *w = xasprintf("URL か種類が変わったカレンダーが %zu 件あります (%s%s)。以前の予定は消し、"
+                                "新しい URL から取得し直します。取得できるまで、その機関の空き時間は未確認です "
+                                "(calendar url changed: its old busy data was dropped)",
+                                nchanged, b.s, nchanged > 5 ? "…" : "");
+            json_array_append_new(warnings, json_string(w));
+            free(w);
+            strbuf_free(&b);
+        }
+        json_object_set_new(body, "warnings", warnings);
+        json_object_set_new(body, "removed_in_use", orphans ? orphans : json_array());
+        json_object_set_new(body, "url_changed", changed);
+        json_object_set_new(body, "url_changed_count", json_integer((json_int_t)nchanged));
+        api_reply_json(r, 200, body);
+    } else if (res->status == 400)
         api_reply_error(r, 400, "bad-import", "%s", res->error);
     else
         api_reply_error(r, 500, "import-failed", "%s。一部だけ書き込まれた可能性があります。"

@@ -26,7 +26,7 @@
  *   GET  /v1/rules                      the active rule set (hash, policy, rules,
  *                                       features: the known feature words)
  *
- * Rules: the file named by config RULES (default rules/default.rules) is
+ * Rules: the file named by config RULES (default rules_default_path()) is
  * loaded when the routes are registered and again on SIGHUP (reload hook).
  * A file that does not parse is logged as file:line:col and the previous
  * rule set stays active.
@@ -64,16 +64,19 @@
 #include "store_decisions.h"
 #include "util.h"
 
-#define DEFAULT_RULES_PATH "rules/default.rules"
-
 static ruleset_t *active_rules;
+static char *default_rules;     /* rules_default_path(), found once */
 
 /* ---- rule set lifecycle ------------------------------------------------ */
 
 static const char *rules_path(tsunagud_t *d)
 {
     const char *p = config_get(d->config, "RULES");
-    return p && *p ? p : DEFAULT_RULES_PATH;
+    if (p && *p)
+        return p;
+    if (!default_rules)
+        default_rules = rules_default_path(NULL);
+    return default_rules;
 }
 
 static int load_rules(tsunagud_t *d, void *arg)
@@ -81,8 +84,10 @@ static int load_rules(tsunagud_t *d, void *arg)
     char err[1024];
     ruleset_t *rs = rules_load_file(rules_path(d), err, sizeof err);
     if (!rs) {
-        log_error("rules: %s (%s)", err, active_rules ? "keeping the previous rules"
-                                                       : "no rules loaded; proposals unavailable");
+        const char *set = config_get(d->config, "RULES");
+        log_error("rules: %s (%s)%s", err,
+                  active_rules ? "keeping the previous rules" : "no rules loaded; proposals unavailable",
+                  set && *set ? "" : ": RULES にルールファイルのパスを設定してください (set RULES)");
         return -1;
     }
     if (active_rules && !strcmp(rules_hash(active_rules), rules_hash(rs))) {
@@ -100,6 +105,8 @@ static int free_rules(tsunagud_t *d, void *arg)
 {
     rules_free(active_rules);
     active_rules = NULL;
+    free(default_rules);
+    default_rules = NULL;
     return 0;
 }
 
@@ -771,43 +778,6 @@ static bool override_lead_ok(api_req_t *r, const json_t *d, const char *lead)
     return true;
 }
 
-/* Length of the white-space character at s (ASCII, NBSP, U+1680,
- * U+2000-U+200A, U+2028/2029, U+202F, U+205F, U+3000 全角空白, BOM), or 0. */
-static size_t space_len(const unsigned char *s)
-{
-    if (*s == ' ' || (*s >= '\t' && *s <= '\r'))
-        return 1;
-    if (s[0] == 0xC2 && s[1] == 0xA0)
-        return 2;
-    if (s[0] == 0xE1 && s[1] == 0x9A && s[2] == 0x80)
-        return 3;
-    if (s[0] == 0xE2 && s[1] == 0x80 && (s[2] <= 0x8A || s[2] == 0xA8 || s[2] == 0xA9 || s[2] == 0xAF))
-        return 3;
-    if (s[0] == 0xE2 && s[1] == 0x81 && s[2] == 0x9F)
-        return 3;
-    if ((s[0] == 0xE3 && s[1] == 0x80 && s[2] == 0x80) || (s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF))
-        return 3;
-    return 0;
-}
-
-/* A copy of valid UTF-8 text without leading/trailing white space. */
-static char *trim_space(const char *text)
-{
-    const unsigned char *s = (const unsigned char *)text, *last = s;
-    size_t n;
-    while ((n = space_len(s)))
-        s += n;
-    for (const unsigned char *p = s; *p; ) {
-        if ((n = space_len(p))) {
-            p += n;
-        } else {
-            p += (*p < 0x80) ? 1 : (*p >= 0xF0) ? 4 : (*p >= 0xE0) ? 3 : 2;
-            last = p;
-        }
-    }
-    return xstrndup((const char *)s, last > s ? (size_t)(last - s) : 0);
-}
-
 static void h_decision_override(api_req_t *r)
 {
     json_t *body = api_json_body(r, 64 * 1024);
@@ -815,7 +785,7 @@ static void h_decision_override(api_req_t *r)
         return;
     const char *lead = json_string_value(json_object_get(body, "lead"));
     const char *given = json_string_value(json_object_get(body, "reason"));
-    char *reason = given && utf8_valid(given, strlen(given)) ? trim_space(given) : NULL;
+    char *reason = given && utf8_valid(given, strlen(given)) ? utf8_trim_space(given) : NULL;
     if (!reason || !*reason) {
         free(reason);
         api_reply_error(r, 400, "reason-required",

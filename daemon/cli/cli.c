@@ -263,6 +263,42 @@ bool cli_flag(int argc, char **argv, const char *name)
     return false;
 }
 
+/* Where "--name" (n bytes, then '=', ' ', ']', '|' or the end) is an
+ * option word of args; sets *takes_value when a value word follows it
+ * ("--case ID", "[--from 日時]"; not "[--failing]", "[--csv [--table").
+ * NULL when args does not name it. */
+static const char *option_in_args(const char *args, const char *name, size_t n, bool *takes_value)
+{
+    for (const char *p = args; p && (p = strstr(p, "--")); p += 2) {
+        if (strncmp(p, name, n) || (p > args && p[-1] != ' ' && p[-1] != '[' && p[-1] != '|'))
+            continue;
+        char after = p[n];
+        if (after && after != ' ' && after != ']' && after != '|')
+            continue;
+        *takes_value = after == ' ' && p[n + 1] && p[n + 1] != '[' && p[n + 1] != '-';
+        return p;
+    }
+    return NULL;
+}
+
+const char *cli_unknown_option(const cli_verb_t *v, int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) != 0 || !a[2])
+            continue;
+        size_t n = strcspn(a, "=");
+        bool takes_value = false;
+        if (n == 6 && !strncmp(a, "--json", 6))
+            continue;
+        if (!option_in_args(v->args, a, n, &takes_value))
+            return a;
+        if (takes_value && !a[n])
+            i++;
+    }
+    return NULL;
+}
+
 const char *cli_arg(int argc, char **argv, int n)
 {
     int seen = 0;
@@ -385,28 +421,38 @@ void cli_print_json(const json_t *j)
 }
 
 /* ---- dispatch ------------------------------------------------------------ */
+/* The verb list: "VERB ARGS" then the description at column USAGE_COL;
+ * a longer "VERB ARGS" (meeting book, stats, ...) has the description on
+ * the next line, so the list reads at 80-120 columns instead of every
+ * line being as wide as the widest. */
+#define USAGE_COL 40
 static void usage(FILE *out)
 {
     fprintf(out, "使い方 (usage): tsunagu [--url URL] [--token TOKEN] VERB [ARGS] [--json]\n"
-                 "環境変数: TSUNAGU_URL (既定 http://127.0.0.1:8080), TSUNAGU_TOKEN\n\n");
-    cli_table_t *t = cli_table_new(2, (const char *[]){"コマンド (verb)", "説明"});
+                 "環境変数: TSUNAGU_URL (既定 http://127.0.0.1:8080), TSUNAGU_TOKEN\n"
+                 "各コマンドの使い方: tsunagu VERB --help\n\n");
+    const char *head = "コマンド (verb)";
+    fputs(head, out);
+    for (size_t w = cli_text_width(head); w < USAGE_COL; w++)
+        fputc(' ', out);
+    fputs("説明\n", out);
+    for (int i = 0; i < USAGE_COL + 40; i++)
+        fputc('-', out);
+    fputc('\n', out);
     for (size_t i = 0; cli_verb_tables[i]; i++)
         for (const cli_verb_t *v = cli_verb_tables[i]; v->name; v++) {
             char *left = xasprintf("%s %s", v->name, v->args ? v->args : "");
-            cli_table_row(t, (const char *[]){left, v->help});
+            size_t w = cli_text_width(left);
+            fputs(left, out);
+            if (w + 2 > USAGE_COL) {
+                fputc('\n', out);
+                w = 0;
+            }
+            for (; w < USAGE_COL; w++)
+                fputc(' ', out);
+            fprintf(out, "%s\n", v->help);
             free(left);
         }
-    if (out == stdout)
-        cli_table_print(t);
-    else {
-        fflush(stdout);
-        int saved = dup(1);
-        dup2(2, 1);
-        cli_table_print(t);
-        fflush(stdout);
-        dup2(saved, 1);
-        close(saved);
-    }
 }
 
 /* Number of leading argv words that spell name ("token create" = 2), or 0. */
@@ -476,6 +522,19 @@ int cli_main(int argc, char **argv)
     }
     int sub_argc = argc - i - used;
     char **sub_argv = argv + i + used;
+    if (sub_argc > 0 && (!strcmp(sub_argv[0], "--help") || !strcmp(sub_argv[0], "-h"))) {
+        printf("使い方 (usage): tsunagu %s %s\n  %s\n", v->name, v->args ? v->args : "", v->help);
+        free(url);
+        return 0;
+    }
+    const char *bad = cli_unknown_option(v, sub_argc, sub_argv);
+    if (bad) {
+        bool global = !strncmp(bad, "--url", 5) || !strncmp(bad, "--token", 7);
+        fprintf(stderr, "エラー: %s では使えないオプションです: %s%s (unknown option)\n", v->name, bad,
+                global ? "。--url と --token はコマンドの前に書いてください" : "");
+        free(url);
+        return cli_usage(v->name, v->args ? v->args : "");
+    }
     if (cli_flag(sub_argc, sub_argv, "--json"))
         c.json = true;
     curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -11,11 +11,14 @@
  * Dates given as YYYY-MM-DD are read in the city's zone by the daemon;
  * a date-only --to includes that whole day.
  */
+#include <errno.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "timeutil.h"
@@ -73,6 +76,12 @@ static char *join_strings(const json_t *arr, const char *sep)
 }
 
 /* ---- import ---------------------------------------------------------------- */
+bool cli_url_typo(const char *u)
+{
+    size_t first = strcspn(u, "/");
+    return memchr(u, ':', first) || strstr(u, "//") || !strncasecmp(u, "www.", 4);
+}
+
 static bool resolve_urls(json_t *doc, const char *base)
 {
     json_t *agencies = json_object_get(doc, "agencies");
@@ -85,6 +94,13 @@ static bool resolve_urls(json_t *doc, const char *base)
             const char *u = json_string_value(json_object_get(c, "url"));
             if (!u || strstr(u, "://") || u[0] == '/')
                 continue;
+            if (cli_url_typo(u)) {
+                fprintf(stderr, "エラー: agencies[%zu].calendars[%zu].url: カレンダー「%s」の URL 「%s」は"
+                        "書き間違いではありませんか。http:// か https:// で始めてください"
+                        " (ファイルなら agencies.json からの相対パスか絶対パス) (misspelt url?)\n",
+                        i, j, cli_jstr(c, "id"), u);
+                return false;
+            }
             char *abs = xasprintf("%s/%s", base, u);
             json_object_set_new(c, "url", json_string(abs));
             free(abs);
@@ -98,9 +114,14 @@ static int v_import(cli_t *c, int argc, char **argv)
     if (!file)
         return cli_usage("import", "FILE");
     json_error_t je;
+    if (access(file, R_OK) != 0) {
+        fprintf(stderr, "エラー: %s を開けません: %s (cannot open file)\n", file, strerror(errno));
+        return 1;
+    }
     json_t *doc = json_load_file(file, 0, &je);
     if (!doc) {
-        fprintf(stderr, "エラー: %s を読めません: %d行 %d列: %s\n", file, je.line, je.column, je.text);
+        fprintf(stderr, "エラー: %s は JSON として読めません: %d行 %d列: %s (invalid JSON)\n", file,
+                je.line, je.column, je.text);
         return 1;
     }
     char dirbuf[PATH_MAX], real[PATH_MAX];
@@ -108,16 +129,24 @@ static int v_import(cli_t *c, int argc, char **argv)
     const char *dir = dirname(dirbuf);
     if (!realpath(dir, real))
         snprintf(real, sizeof real, "%s", dir);
-    resolve_urls(doc, real);
+    if (!resolve_urls(doc, real)) {
+        json_decref(doc);
+        return 1;
+    }
     json_t *resp = NULL;
     long st = cli_call(c, "POST", "/v1/import", doc, &resp);
     int rc = 0;
     if (st != 200)
         rc = cli_fail(st, resp);
-    else if (!c->json)
+    else if (!c->json) {
         printf("取り込みました: %s — 機関 %lld 件、カレンダー %lld 件 (imported)\n",
                cli_jstr(resp, "city"), (long long)json_integer_value(json_object_get(resp, "agencies")),
                (long long)json_integer_value(json_object_get(resp, "feeds")));
+        size_t i;
+        json_t *w;
+        json_array_foreach(json_object_get(resp, "warnings"), i, w)
+            printf("注意: %s\n", json_string_value(w));
+    }
     json_decref(resp);
     return rc;
 }

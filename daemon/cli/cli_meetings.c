@@ -196,11 +196,15 @@ static int v_reschedule(cli_t *c, int argc, char **argv)
     return show_answer(c, code, resp, 200, print_meeting);
 }
 
+#define BOOK_ARGS "--case ID --type T --start ISO --end ISO [--attendees a,b] " \
+                  "[--location L|--url U] [--monitoring DATE] [--note TEXT] [--lead ID]"
+
 static int v_book(cli_t *c, int argc, char **argv)
 {
     const char *cs = cli_opt(argc, argv, "--case"), *type = cli_opt(argc, argv, "--type");
     const char *st = cli_opt(argc, argv, "--start"), *en = cli_opt(argc, argv, "--end");
-    if (!cs || !type || !st || !en) return 2;
+    if (!cs || !type || !st || !en)
+        return cli_usage("meeting book", BOOK_ARGS);
     json_t *body = json_pack("{s:s, s:s, s:s, s:s}", "case", cs, "type", type, "start", st,
                              "end", en);
     const char *opt[][2] = { { "--location", "location" }, { "--url", "online_url" },
@@ -265,8 +269,7 @@ static int v_outbox(cli_t *c, int argc, char **argv)
 
 const cli_verb_t cli_meetings_verbs[] = {
     { "reply", "< message.eml", "iMIP の返信メールを取り込む。終了コード 0 記録、1 拒否、75 一時的失敗 (feed an iMIP REPLY, MTA pipe)", v_reply },
-    { "meeting book", "--case ID --type T --start ISO --end ISO [--attendees a,b] [--location L|--url U] [--monitoring DATE]",
-      "会議を予約して招待を送る (book a meeting)", v_book },
+    { "meeting book", BOOK_ARGS, "会議を予約して招待を送る (book a meeting)", v_book },
     { "meeting show", "ID", "会議と出欠を表示 (show a meeting)", v_show },
     { "meeting reschedule", "ID --start ISO --end ISO [--location L|--url U] [--hold N]",
       "会議の日時を変更して招待を送り直す (reschedule, SEQUENCE+1)", v_reschedule },

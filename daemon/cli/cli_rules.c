@@ -25,8 +25,6 @@
 #include "icalbusy.h"
 #include "rules.h"
 
-#define DEFAULT_RULES "rules/default.rules"
-
 /* ---- tiny option parsing (self-contained: works without the daemon) ---- */
 
 static const char *opt_value(int argc, char **argv, const char *name)
@@ -209,7 +207,9 @@ static int v_explain(cli_t *c, int argc, char **argv)
     }
     if (!city.has_now)
         city.now = tu_now();
-    ruleset_t *rs = rules_load_file(rules_path ? rules_path : DEFAULT_RULES, err, sizeof err);
+    char *shipped = rules_path ? NULL : rules_default_path(NULL);
+    ruleset_t *rs = rules_load_file(rules_path ? rules_path : shipped, err, sizeof err);
+    free(shipped);
     if (!rs) {
         fprintf(stderr, "%s\n", err);
         city_free(&city);

@@ -239,10 +239,14 @@ static bool url_scheme_ok(const calendar_ref_t *ref, const char *path, perr_t *e
     bool has_scheme = strstr(u, "://") != NULL;
     if ((local && local_kind) || (!local && !has_scheme && local_kind))
         return true;   /* relative paths are refused later without a base */
-    char msg[512];
-    snprintf(msg, sizeof msg, "カレンダー「%.64s」(%s) の URL には http(s)://%s しか使えません "
+    char msg[640];
+    /* webcal:// is what Outlook, Google and iCloud hand out as a
+     * "subscribe" link: the same address over https. */
+    bool webcal = strncasecmp(u, "webcal://", 9) == 0 || strncasecmp(u, "webcals://", 10) == 0;
+    snprintf(msg, sizeof msg, "カレンダー「%.64s」(%s) の URL には http(s)://%s しか使えません%s "
              "(unsupported url scheme for this calendar)", ref->id, feed_kind_name(ref->kind),
-             local_kind ? "、file:// または絶対パス" : "");
+             local_kind ? "、file:// または絶対パス" : "",
+             webcal ? "。webcal:// は https:// に書き換えてください (同じ URL で取得できます)" : "");
     return fail(e, path, msg);
 }
 
@@ -316,6 +320,11 @@ static bool parse_agency(const json_t *o, const char *p, const char *base_dir, a
     if (!get_string(o, "id", PATH("id"), true, &a->id, e)) return false;
     if (!ids_valid(a->id)) return fail(e, PATH("id"), IDS_RULE_TEXT);
     if (!get_string(o, "name", PATH("name"), true, &a->name, e)) return false;
+    char *trimmed = utf8_trim_space(a->name);     /* 「　こども家庭センター」 */
+    free(a->name);
+    a->name = trimmed;
+    if (!*a->name)
+        return fail(e, PATH("name"), "機関名が空です (empty name)");
     if (ids_has_control(a->name, strlen(a->name)))
         return fail(e, PATH("name"), "機関名に制御文字は使えません (control character in name)");
     if (!get_string(o, "email", PATH("email"), false, &a->email, e)) return false;
@@ -418,7 +427,15 @@ static bool parse_city(const json_t *root, const char *base_dir, city_t *c, perr
         char p[64];
         snprintf(p, sizeof p, "agencies[%zu]", i);
         c->nagencies++;
-        if (!parse_agency(o, p, base_dir, &c->agencies[i], e)) return false;
+        if (!parse_agency(o, p, base_dir, &c->agencies[i], e)) {
+            /* "agencies[13]" counts from 0: also say which agency, as a
+             * person finds it in the file */
+            const char *id = json_string_value(json_object_get(o, "id"));
+            size_t used = strlen(e->buf);
+            if (id && ids_valid(id) && used + 96 < e->len)
+                snprintf(e->buf + used, e->len - used, " [機関 %s、%zu 番目]", id, i + 1);
+            return false;
+        }
     }
     return check_unique_ids(c, e);
 }

@@ -47,7 +47,7 @@ const config_key_t config_keys[] = {
     {"SESSION_MAX", "28800", "seconds after login when a browser session ends in any case"},
     {"LOGIN_DELAY_MS", "1000", "milliseconds a failed login waits; doubles per recent failure (to 30 s)"},
     /* other modules: add keys here (and to contrib/tsunagud.conf.sample) */
-    {"RULES", NULL, "lead-agency rule file (default: the shipped default.rules)"},
+    {"RULES", NULL, "lead-agency rule file (default: the shipped default.rules, in ./rules/ or next to the program)"},
     {"CASES_DIR", NULL, "folder of case JSON files the meetings module reads"},
     {"MAIL_TRANSPORT", NULL, "smtp, maildir or file (default: smtp when SMTP_URL is set, else file)"},
     {"MAIL_PATH", NULL, "maildir folder or mbox file for MAIL_TRANSPORT maildir/file"},

@@ -259,3 +259,40 @@ int thread_create_quiet(pthread_t *t, void *(*fn)(void *), void *arg)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return rc;
 }
+
+/* Length of the white-space character at s (ASCII, NBSP, U+1680,
+ * U+2000-U+200A, U+2028/2029, U+202F, U+205F, U+3000 全角空白, BOM), or 0. */
+static size_t space_len(const unsigned char *s)
+{
+    if (*s == ' ' || (*s >= '\t' && *s <= '\r'))
+        return 1;
+    if (s[0] == 0xC2 && s[1] == 0xA0)
+        return 2;
+    if (s[0] == 0xE1 && s[1] == 0x9A && s[2] == 0x80)
+        return 3;
+    if (s[0] == 0xE2 && s[1] == 0x80 && (s[2] <= 0x8A || s[2] == 0xA8 || s[2] == 0xA9 || s[2] == 0xAF))
+        return 3;
+    if (s[0] == 0xE2 && s[1] == 0x81 && s[2] == 0x9F)
+        return 3;
+    if ((s[0] == 0xE3 && s[1] == 0x80 && s[2] == 0x80) || (s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF))
+        return 3;
+    return 0;
+}
+
+/* A copy of valid UTF-8 text without leading/trailing white space. */
+char *utf8_trim_space(const char *text)
+{
+    const unsigned char *s = (const unsigned char *)text, *last = s;
+    size_t n;
+    while ((n = space_len(s)))
+        s += n;
+    for (const unsigned char *p = s; *p; ) {
+        if ((n = space_len(p))) {
+            p += n;
+        } else {
+            p += (*p < 0x80) ? 1 : (*p >= 0xF0) ? 4 : (*p >= 0xE0) ? 3 : 2;
+            last = p;
+        }
+    }
+    return xstrndup((const char *)s, last > s ? (size_t)(last - s) : 0);
+}

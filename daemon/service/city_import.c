@@ -63,6 +63,8 @@ static void finish(store_import_rc_t rc)
     job.finished = tu_now();
     job.seconds = (now_ms() - job.t0) / 1e3;
     city_t c;
+    strvec_t changed;
+    store_import_take_changed(job.imp, &changed);
     if (rc == STORE_IMPORT_DONE && store_import_take_city(job.imp, &c)) {
         job.state = IMP_OK;
         job.agencies = c.nagencies;
@@ -89,6 +91,7 @@ static void finish(store_import_rc_t rc)
     res.feeds = job.feeds;
     res.seconds = job.seconds;
     res.steps = job.steps;
+    res.url_changed = &changed;
     /* the importer holds the resolved document: freed on a worker when
      * there is a pool (tens of ms at 100,000 feeds) */
     parse_pool_t *pool = feed_parse_pool();
@@ -102,6 +105,7 @@ static void finish(store_import_rc_t rc)
     job.done = NULL;
     if (done)
         done(&res, job.arg);
+    strvec_free(&changed);
 }
 
 static double thread_cpu_ms(void)

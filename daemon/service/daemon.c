@@ -174,11 +174,9 @@ void tsunagud_on_shutdown(tsunagud_hook_fn fn, void *arg) { add_hook(shutdown_ho
 int tsunagud_run_reload_hooks(tsunagud_t *d)
 {
     int rc = 0;
-    for (size_t i = 0; i < nreload; i++)
-        if (reload_hooks[i].fn(d, reload_hooks[i].arg) != 0) {
-            log_warn("reload: hook %zu failed", i);
+    for (size_t i = 0; i < nreload; i++)   /* a failing hook logs its own reason */
+        if (reload_hooks[i].fn(d, reload_hooks[i].arg) != 0)
             rc = -1;
-        }
     return rc;
 }
 

@@ -374,10 +374,30 @@ void mtg_required_ids(const mtg_t *g, strvec_t *out)
         if (g->att[i].required) strvec_push(out, g->att[i].agency);
 }
 
-/* 409 body: who is busy and where to go instead. */
+/* 409 body: who is busy and where to go instead.  A required attendee the
+ * registry no longer holds (a re-import dropped it) is never free: say so
+ * instead of calling it busy with no suggestion. */
 static void conflict(meetings_t *m, const city_t *city, const strvec_t *req,
                      int64_t start, int64_t end, int64_t except, meetings_res_t *res)
 {
+    json_t *unknown = json_array();
+    strbuf_t ids;
+    strbuf_init(&ids);
+    for (size_t i = 0; i < req->n; i++)
+        if (!city || !city_agency(city, req->v[i])) {
+            json_array_append_new(unknown, json_string(req->v[i]));
+            strbuf_printf(&ids, "%s%s", ids.len ? "、" : "", req->v[i]);
+        }
+    if (json_array_size(unknown)) {
+        mtg_res_error(res, 409, "unknown-agency",
+                      "出席機関 %s が機関の名簿にありません。名簿 (agencies.json) に戻して取り込み直すか、"
+                      "会議を中止して予約し直してください (attendee not in the agency registry)", ids.s);
+        res->body = json_pack("{s:o, s:[]}", "unknown", unknown, "suggestions");
+        strbuf_free(&ids);
+        return;
+    }
+    json_decref(unknown);
+    strbuf_free(&ids);
     json_t *busy = json_array();
     strbuf_t names;
     strbuf_init(&names);

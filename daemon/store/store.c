@@ -14,11 +14,13 @@
  * folder local calendar files must live in) is kept here so the import
  * (store_city.c) and the feed scheduler apply the same rule.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -342,19 +344,80 @@ static int migrate(store_t *st, char *err, size_t errlen)
  * new one is created private (0600) whatever the umask; SQLite gives its
  * -wal and -shm files the database file's mode.  An existing file keeps
  * the mode its operator chose. */
-static void create_private(const char *path)
+/* Creates a missing database file 0600.  false (err set, in Japanese with
+ * what to do) when its folder is missing or not writable: SQLite would only
+ * say "unable to open database file". */
+static bool create_private(const char *path, char *err, size_t errlen)
 {
     if (!*path || strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0)
-        return;
+        return true;
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd >= 0)
+    if (fd >= 0) {
         close(fd);
+        return true;
+    }
+    if (errno != ENOENT && errno != EACCES && errno != EROFS)
+        return true;                        /* EEXIST and the rest: SQLite says */
+    int e = errno;
+    char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+    if (slash)
+        slash[slash == dir] = '\0';
+    else
+        snprintf(dir, strlen(dir) + 1, ".");
+    if (e == ENOENT)
+        snprintf(err, errlen, "%s: データベースを作れません。フォルダ %s がありません。先に作ってください "
+                 "(mkdir -p %s) (no such directory)", path, dir, dir);
+    else
+        snprintf(err, errlen, "%s: データベースを作れません。フォルダ %s に書き込めません。"
+                 "DATABASE の場所と権限を確認してください (%s)", path, dir, strerror(e));
+    free(dir);
+    return false;
+}
+
+bool store_lock_database(const char *path, int *fd_out, char *err, size_t errlen)
+{
+    *fd_out = -1;
+    if (!*path || strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0)
+        return true;
+    char *lock = xasprintf("%s.lock", path);
+    int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: ロックファイルを作れません: %s (cannot create lock file)", lock,
+                 strerror(errno));
+        free(lock);
+        return false;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        char pid[32] = "";
+        ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+        pid[n > 0 ? n : 0] = '\0';
+        pid[strcspn(pid, "\n")] = '\0';
+        if (e == EWOULDBLOCK)
+            snprintf(err, errlen, "%s: このデータベースは別の tsunagud (pid %s) が使っています。"
+                     "同じデータベースで2つ動かすと、カレンダーの取得と招待メールが二重になります。"
+                     "動いている方を止めるか、DATABASE を確認してください (database in use by another tsunagud)",
+                     path, *pid ? pid : "?");
+        else
+            snprintf(err, errlen, "%s: ロックできません: %s (cannot lock)", lock, strerror(e));
+        close(fd);
+        free(lock);
+        return false;
+    }
+    free(lock);
+    char pid[32];
+    int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len)
+        log_warn("%s.lock: cannot write the pid: %s", path, strerror(errno));
+    *fd_out = fd;
+    return true;
 }
 
 store_t *store_open(const char *path, char *err, size_t errlen)
 {
+    if (!create_private(path, err, errlen))
+        return NULL;
     store_t *st = xcalloc(1, sizeof *st);
-    create_private(path);
     if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                         SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "%s: データベースを開けません (cannot open database): %s", path,

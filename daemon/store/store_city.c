@@ -81,7 +81,10 @@ static bool put_agency(store_t *st, const agency_t *a, const json_t *adoc, int p
         STORE_INT(a->need > 0 ? a->need : 1), STORE_INT(pos), STORE_JSON(adoc)));
 }
 
-static bool put_feed(store_t *st, const char *agency, const calendar_ref_t *cal, int pos)
+/* changed: the ids of existing feeds whose kind or url changed (their old
+ * intervals are dropped here) are pushed there. */
+static bool put_feed(store_t *st, const char *agency, const calendar_ref_t *cal, int pos,
+                     strvec_t *changed)
 {
     const char *kind = feed_kind_name(cal->kind);
     int cmp = store_feed_compare(st, cal->id, kind, cal->url);
@@ -94,6 +97,7 @@ static bool put_feed(store_t *st, const char *agency, const calendar_ref_t *cal,
     } else if (cmp == 2) {
         if (!store_run(store_stmt(st, "DELETE FROM busy WHERE feed_id = ?", STORE_TEXT(cal->id))))
             return false;
+        strvec_push(changed, cal->id);
         sql = "UPDATE feeds SET agency = ?2, kind = ?3, url = ?4, position = ?5,"
               " state = 'pending', last_success = NULL, last_error = NULL,"
               " http_status = NULL, next_poll = NULL, failures = 0,"
@@ -109,6 +113,75 @@ static bool put_feed(store_t *st, const char *agency, const calendar_ref_t *cal,
 }
 
 static json_int_t open_leads(store_t *st, const char *agency);
+
+/* orphans[agency] = {"agency", "cases", "meetings"}; one id appended to
+ * the list `key` (at most 10, no repeats). */
+static void orphan_add(json_t *by_agency, const strmap_t *known, const char *agency, const char *key,
+                       json_t *id)
+{
+    if (!agency || !*agency || strmap_get(known, agency)) {
+        json_decref(id);
+        return;
+    }
+    json_t *o = json_object_get(by_agency, agency);
+    if (!o) {
+        o = json_pack("{s:s, s:[], s:[]}", "agency", agency, "cases", "meetings");
+        json_object_set_new(by_agency, agency, o);
+    }
+    json_t *list = json_object_get(o, key);
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v)
+        if (json_equal(v, id)) {
+            json_decref(id);
+            return;
+        }
+    if (json_array_size(list) < 10)
+        json_array_append(list, id);
+    json_decref(id);
+}
+
+json_t *store_city_orphans(store_t *st, const city_t *c, int64_t now)
+{
+    json_t *by_agency = json_object();
+    strmap_t known;                 /* city_agency() is a scan: 1,667 agencies x every case */
+    strmap_init(&known);
+    strmap_reserve(&known, c->nagencies);
+    for (size_t i = 0; i < c->nagencies; i++)
+        if (c->agencies[i].id)
+            strmap_put(&known, c->agencies[i].id, &c->agencies[i]);
+    sqlite3_stmt *s = store_has_migration(st, 4)
+        ? store_prepare(st, "SELECT id, lead, supports FROM cases WHERE status = 'open' ORDER BY id")
+        : NULL;
+    while (s && sqlite3_step(s) == SQLITE_ROW) {
+        const char *id = store_col_text(s, 0);
+        orphan_add(by_agency, &known, store_col_text(s, 1), "cases", json_string(id));
+        json_t *sup = json_loads(store_col_text(s, 2), 0, NULL);
+        size_t i;
+        json_t *v;
+        json_array_foreach(sup, i, v)
+            orphan_add(by_agency, &known, json_string_value(v), "cases", json_string(id));
+        json_decref(sup);
+    }
+    store_done(s);
+    s = store_has_migration(st, 5)
+        ? store_stmt(st, "SELECT a.agency, m.id FROM meeting_attendees a JOIN meetings m"
+                         " ON m.id = a.meeting_id WHERE m.status != 'cancelled' AND m.end > ?"
+                         " ORDER BY m.id", STORE_INT(now))
+        : NULL;
+    while (s && sqlite3_step(s) == SQLITE_ROW)
+        orphan_add(by_agency, &known, store_col_text(s, 0), "meetings",
+                   json_integer(sqlite3_column_int64(s, 1)));
+    store_done(s);
+    strmap_free(&known);
+    json_t *out = json_array();
+    const char *k;
+    json_t *o;
+    json_object_foreach(by_agency, k, o)
+        json_array_append(out, o);
+    json_decref(by_agency);
+    return out;
+}
 
 /* The city handed back after an import carries the live lead counts, as
  * store_load_city's does: the file's base plus the approved open leads. */
@@ -161,6 +234,7 @@ struct store_import {
     size_t      done, total;    /* rows written / to write, for progress */
     int64_t     scan_after;     /* IMP_SCAN_FEEDS: last rowid read */
     strvec_t    gone;           /* IMP_DROP_FEEDS: ids to delete, gone.v[i..] */
+    strvec_t    changed;        /* feeds whose kind or url changed (old busy data dropped) */
     strmap_t    aids, fids;     /* the document's agency and feed ids */
 };
 
@@ -176,6 +250,7 @@ store_import_t *store_import_new(store_t *st, const json_t *doc, city_t *parsed,
     imp->resolved = resolved_doc(doc, &imp->city);
     imp->text = json_dumps(imp->resolved, JSON_COMPACT);
     strvec_init(&imp->gone);
+    strvec_init(&imp->changed);
     strmap_init(&imp->aids);
     strmap_init(&imp->fids);
     strmap_reserve(&imp->aids, imp->city.nagencies);
@@ -201,6 +276,7 @@ void store_import_free(store_import_t *imp)
     json_decref(imp->resolved);
     free(imp->text);
     strvec_free(&imp->gone);
+    strvec_free(&imp->changed);
     strmap_free(&imp->aids);
     strmap_free(&imp->fids);
     free(imp);
@@ -339,7 +415,7 @@ static bool run_phase(store_import_t *imp, double deadline, char *err, size_t er
     case IMP_FEEDS:
         while (next_calendar(imp)) {
             const agency_t *a = &c->agencies[imp->i];
-            if (!put_feed(imp->st, a->id, &a->calendars[imp->j], (int)imp->j))
+            if (!put_feed(imp->st, a->id, &a->calendars[imp->j], (int)imp->j, &imp->changed))
                 return false;
             imp->j++;
             imp->done++;
@@ -429,6 +505,12 @@ store_import_rc_t store_import_step(store_import_t *imp, double budget_ms, char 
         return STORE_IMPORT_MORE;
     store_city_add_open_leads(imp->st, &imp->city);
     return STORE_IMPORT_DONE;
+}
+
+void store_import_take_changed(store_import_t *imp, strvec_t *out)
+{
+    *out = imp->changed;
+    strvec_init(&imp->changed);
 }
 
 bool store_import_take_city(store_import_t *imp, city_t *out)

@@ -148,3 +148,9 @@ int store_sessions_expire(store_t *st, int64_t idle_before, int64_t created_befo
         return -1;
     return store_run(s) ? sqlite3_changes(store_db(st)) : -1;
 }
+
+bool store_admin_exists(store_t *st)
+{
+    return store_exists(store_prepare(st, "SELECT 1 FROM users WHERE role = 'admin' AND disabled = 0"
+                                          " UNION ALL SELECT 1 FROM tokens WHERE role = 'admin'"));
+}

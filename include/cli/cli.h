@@ -104,6 +104,18 @@ const char *cli_jstr(const json_t *o, const char *key);
 const char *cli_opt(int argc, char **argv, const char *name);
 /* true if the boolean flag (e.g. "--json", "--feed") is present. */
 bool cli_flag(int argc, char **argv, const char *name);
+/* true when a calendar url without "://" that `tsunagu import` would
+ * resolve as a file next to agencies.json looks like a misspelt URL
+ * instead: a ':' before the first '/', a "//" anywhere, or "www." first
+ * ("http//host/x.ics", "https:/host", "www.city.jp/cal.ics"). */
+bool cli_url_typo(const char *url);
+/* The first word of argv that looks like an option ("--name" or
+ * "--name=value") but is not one of v's: the "--name" words of v->args,
+ * plus --json.  A value after an option that takes one ("--case ID" in
+ * args) is skipped, so "--location --x" is fine.  NULL when all are known:
+ * `tsunagu feeds --faling` must not print every feed as if it were the
+ * failing ones. */
+const char *cli_unknown_option(const cli_verb_t *v, int argc, char **argv);
 /* Positional argument n (0-based), skipping options: "--x value" pairs,
  * "--x=value", and the boolean flags --json --feed --all --yes --force. */
 const char *cli_arg(int argc, char **argv, int n);

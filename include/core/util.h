@@ -68,5 +68,8 @@ char *read_file(const char *path, size_t *len_out);
 int thread_create_quiet(pthread_t *t, void *(*fn)(void *), void *arg);
 /* true if s is valid UTF-8 of length n */
 bool utf8_valid(const char *s, size_t n);
+/* A copy (malloc'd) of valid UTF-8 text without leading and trailing white
+ * space: ASCII, NBSP, U+2000-U+200A, U+3000 全角空白, BOM and the like. */
+char *utf8_trim_space(const char *s);
 
 #endif

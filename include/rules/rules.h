@@ -43,6 +43,16 @@ typedef struct ruleset ruleset_t;
 ruleset_t *rules_parse(const char *text, size_t len, const char *filename,
                        char *err, size_t errlen);
 ruleset_t *rules_load_file(const char *path, char *err, size_t errlen);
+
+/* The shipped rule file, used when RULES is unset (malloc'd path): the
+ * first of rules/default.rules in the working directory (the source tree,
+ * `make run`, the tests), <dir of exe>/../rules/default.rules (bin/ of a
+ * source tree started from elsewhere) and
+ * <dir of exe>/../share/tsunagu/rules/default.rules (`make install`:
+ * sbin/ or bin/ next to share/) that exists; when none does, the first,
+ * so the error names it.  exe NULL = this program (/proc/self/exe). */
+char *rules_default_path(const char *exe);
+#define RULES_DEFAULT_RELATIVE "rules/default.rules"
 void       rules_free(ruleset_t *rs);
 
 const char *rules_hash(const ruleset_t *rs);     /* 64 hex chars */

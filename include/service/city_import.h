@@ -32,6 +32,8 @@ typedef struct city_import_result {
     size_t      agencies, feeds;
     double      seconds;         /* from start to the last commit */
     int         steps;
+    const strvec_t *url_changed; /* calendars already stored whose kind or url changed:
+                                  * their busy data was dropped and is fetched again */
 } city_import_result_t;
 
 typedef void (*city_import_done_fn)(const city_import_result_t *res, void *arg);

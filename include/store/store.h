@@ -58,6 +58,16 @@ extern const store_migration_t store_migrations[];
 /* Open (creating if needed) and migrate.  path ":memory:" works for
  * tests.  NULL with a message in err on failure. */
 store_t *store_open(const char *path, char *err, size_t errlen);
+
+/* One daemon per database: an exclusive flock(2) on "<path>.lock" (mode
+ * 0600, holding the pid), kept while *fd_out stays open (the daemon keeps
+ * it for its life; the kernel drops it when the process dies, even by
+ * SIGKILL).  false, with the holder's pid in err, when another process
+ * holds it: two daemons on one database would poll every feed twice and
+ * both send the outbox's mail.  ":memory:" and "file:" URIs need no lock
+ * (*fd_out = -1).  A separate file, because closing any descriptor of the
+ * database itself would drop SQLite's own POSIX locks. */
+bool store_lock_database(const char *path, int *fd_out, char *err, size_t errlen);
 void     store_close(store_t *st);          /* finalizes cached statements */
 sqlite3 *store_db(store_t *st);
 const char *store_errmsg(store_t *st);      /* last SQLite error text */
@@ -226,6 +236,10 @@ store_import_t   *store_import_new(store_t *st, const json_t *doc, city_t *parse
 store_import_rc_t store_import_step(store_import_t *imp, double budget_ms, char *err, size_t errlen);
 /* Rows (agencies + feeds) upserted so far; *total the document's. */
 size_t            store_import_progress(const store_import_t *imp, size_t *total);
+/* The ids of the feeds already stored whose kind or url this import
+ * changed (their busy data was dropped; they are fetched again), moved to
+ * *out (strvec_free it). */
+void              store_import_take_changed(store_import_t *imp, strvec_t *out);
 /* After DONE: the city as store_load_city would build it (live lead
  * counts), ownership to *out; false otherwise. */
 bool              store_import_take_city(store_import_t *imp, city_t *out);
@@ -257,6 +271,12 @@ json_t *store_agency_json(store_t *st, const char *agency_id);
  * document order; unreadable ones are skipped.  New reference; NULL on
  * SQL error. */
 json_t *store_agency_docs(store_t *st);
+/* Agencies that open cases (lead, supports) or meetings not cancelled and
+ * not over at now (attendees) still name but city c does not hold: an
+ * import that dropped a row by mistake.  [{"agency", "cases": [ids],
+ * "meetings": [ids]}] (at most 10 ids each, sorted), empty when none (or
+ * on SQL error).  New reference. */
+json_t *store_city_orphans(store_t *st, const city_t *c, int64_t now);
 /* Whether an agency with that id is imported. */
 bool    store_agency_exists(store_t *st, const char *agency_id);
 /* Agencies imported; -1 on SQL error. */

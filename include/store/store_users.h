@@ -34,6 +34,10 @@ typedef struct store_session {
     int64_t created, last_seen;
 } store_session_t;
 
+/* Whether anyone can act as admin from the store: an enabled admin
+ * account or an admin token (the config's ADMIN_TOKEN aside). */
+bool store_admin_exists(store_t *st);
+
 /* 1 added, 0 the name exists, -1 SQL error. */
 int  store_user_add(store_t *st, const char *name, const char *role, const char *hash,
                     int64_t now);

@@ -13,6 +13,8 @@
  *     (422 with the error code and a next step for the error cases);
  *   - approve moves lead_cases and sets the case's lead; approving twice
  *     is 409; coordinators may not review;
+ *   - a re-import without an agency that an open case names warns, and
+ *     so does one that changes a calendar's url (its busy data is dropped);
  *   - override without a reason is 400; with one it records the reason;
  *     consent-excluded and unknown leads are refused;
  *   - agency tokens read a case only as lead/supporter with consent;
@@ -286,6 +288,93 @@ static void test_approve(void **state)
     expect_error("POST", "/v1/decisions/abc/approve", g.secr, "{}", 400, "bad-id", NULL);
 }
 
+/* A re-import that drops an agency an open case and a coming meeting
+ * still name answers 200 with a warning naming the agency, the case and
+ * the meeting (the row may have been dropped by mistake); rescheduling
+ * that meeting says the attendee is not in the registry (it said "busy",
+ * with no suggestion); the full document again warns about nothing. */
+static void test_import_warns_about_removed_agency_in_use(void **state)
+{
+    json_t *q = http_json("POST", "/v1/slots", ADMIN,
+                          "{\"required\":[\"houkatsu-chuo\",\"jiritsu\"],\"optional\":[],"
+                          "\"duration_minutes\":60,\"from\":\"2026-12-09T00:00:00+09:00\","
+                          "\"to\":\"2026-12-24T00:00:00+09:00\",\"granularity_minutes\":30,"
+                          "\"notice_days\":0,\"limit\":2}", 200);
+    json_t *slots = json_object_get(q, "slots");
+    assert_int_equal(json_array_size(slots), 2);
+    char *book = xasprintf("{\"case\":\"Y-01\",\"type\":\"支援会議\",\"start\":\"%s\",\"end\":\"%s\","
+                           "\"attendees\":[\"houkatsu-chuo\",\"jiritsu\"],\"location\":\"本庁舎\"}",
+                           json_string_value(json_object_get(json_array_get(slots, 0), "start")),
+                           json_string_value(json_object_get(json_array_get(slots, 0), "end")));
+    json_t *m = http_json("POST", "/v1/meetings", ADMIN, book, 201);
+    json_int_t mid = json_integer_value(json_object_get(m, "id"));
+    assert_true(mid > 0);
+    json_decref(m);
+    free(book);
+    json_t *doc = support_city_doc(CITY, NULL, NULL);
+    json_t *full = json_deep_copy(doc);
+    json_t *agencies = json_object_get(doc, "agencies"), *a;
+    size_t i;
+    json_array_foreach(agencies, i, a)
+        if (!strcmp(json_string_value(json_object_get(a, "id")), "jiritsu")) {
+            json_array_remove(agencies, i);
+            break;
+        }
+    /* and kodomo's calendar now points elsewhere (a mistyped url, say) */
+    json_array_foreach(agencies, i, a)
+        if (!strcmp(json_string_value(json_object_get(a, "id")), "kodomo")) {
+            json_t *cal = json_array_get(json_object_get(a, "calendars"), 0);
+            char *url = xstrdup(json_string_value(json_object_get(cal, "url")));
+            char *base = strstr(url, "kodomo.ics");
+            assert_non_null(base);
+            *base = '\0';
+            char *moved = xasprintf("%shikikomori.ics", url);
+            json_object_set_new(cal, "url", json_string(moved));
+            free(moved);
+            free(url);
+        }
+    json_t *j = support_api_post_doc(&g.d, "/v1/import", ADMIN, doc, 200);
+    assert_int_equal(json_integer_value(json_object_get(j, "url_changed_count")), 1);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(j, "url_changed"), 0)), "kodomo");
+    const char *uw = json_string_value(json_array_get(json_object_get(j, "warnings"), 1));
+    if (!uw || !strstr(uw, "URL か種類が変わったカレンダーが 1 件あります (kodomo)"))
+        fail_msg("url warning: %s", uw ? uw : "(none)");
+    json_t *gone = json_object_get(j, "removed_in_use");
+    assert_int_equal(json_array_size(gone), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(gone, 0), "agency")), "jiritsu");
+    json_t *cases = json_object_get(json_array_get(gone, 0), "cases");
+    assert_string_equal(json_string_value(json_array_get(cases, 0)), "Y-01");
+    assert_int_equal(json_integer_value(json_array_get(json_object_get(json_array_get(gone, 0), "meetings"), 0)),
+                     mid);
+    const char *w = json_string_value(json_array_get(json_object_get(j, "warnings"), 0));
+    if (!w || !strstr(w, "機関 jiritsu は名簿にありません") || !strstr(w, "Y-01") || !strstr(w, "今後の会議"))
+        fail_msg("warning: %s", w ? w : "(none)");
+    json_decref(j);
+    char *path = xasprintf("/v1/meetings/%lld/reschedule", (long long)mid);
+    char *move = xasprintf("{\"start\":\"%s\",\"end\":\"%s\"}",
+                           json_string_value(json_object_get(json_array_get(slots, 1), "start")),
+                           json_string_value(json_object_get(json_array_get(slots, 1), "end")));
+    expect_error("POST", path, ADMIN, move, 409, "unknown-agency", "jiritsu が機関の名簿にありません");
+    free(path);
+    free(move);
+    json_decref(q);
+    j = support_api_post_doc(&g.d, "/v1/import", ADMIN, full, 200);
+    assert_int_equal(json_array_size(json_object_get(j, "removed_in_use")), 0);
+    assert_int_equal(json_array_size(json_object_get(j, "warnings")), 1);     /* kodomo's url, back */
+    assert_int_equal(json_integer_value(json_object_get(j, "url_changed_count")), 1);
+    json_decref(j);
+    j = support_api_post_doc(&g.d, "/v1/import", ADMIN, full, 200);     /* the same again: nothing */
+    assert_int_equal(json_array_size(json_object_get(j, "warnings")), 0);
+    assert_int_equal(json_integer_value(json_object_get(j, "url_changed_count")), 0);
+    json_decref(j);
+    assert_true(support_api_feeds_ok(&g.d, ADMIN, 30000));
+    json_decref(doc);
+    json_decref(full);
+    path = xasprintf("/v1/meetings/%lld/cancel", (long long)mid);
+    json_decref(http_json("POST", path, ADMIN, "{}", 200));
+    free(path);
+}
+
 static void test_override_needs_reason(void **state)
 {
     char *p = decision_path(8, "/override");
@@ -534,6 +623,7 @@ int main(void)
         cmocka_unit_test(test_case_validation),
         cmocka_unit_test(test_fixture_cases_through_api),
         cmocka_unit_test(test_approve),
+        cmocka_unit_test(test_import_warns_about_removed_agency_in_use),
         cmocka_unit_test(test_override_needs_reason),
         cmocka_unit_test(test_agency_token_access),
         cmocka_unit_test(test_reexplain_after_rules_change),

@@ -196,6 +196,14 @@ static void test_help_lists_case_verbs(void **state)
     };
     for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
         char *line = line_starting(r.out, lines[i][0]);
+        if (line && !strstr(line, lines[i][1])) {
+            /* a long "VERB ARGS" has its description on the next line */
+            const char *at = strstr(r.out, line), *next = at ? strchr(at, '\n') : NULL;
+            if (next && next[1] == ' ') {
+                free(line);
+                line = line_starting(next + 1 + strspn(next + 1, " "), "");
+            }
+        }
         if (!line || !strstr(line, lines[i][1]))
             fail_msg("help: no line \"%s ... %s\":\n%s", lines[i][0], lines[i][1], r.out);
         /* Japanese first: the description starts with a non-ASCII character */

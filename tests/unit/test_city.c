@@ -82,6 +82,53 @@ static void expect_error(const char *doc_text, const char *field)
     json_decref(doc);
 }
 
+/* A name typed with 全角空白 around it is kept without them; a name of
+ * white space only is no name. */
+static void agency_names_are_trimmed(void **state)
+{
+    json_t *doc = json_loads("{\"agencies\":[{\"id\":\"k\",\"name\":\"\u3000\u3053\u3069\u3082 "
+                             "\u30bb\u30f3\u30bf\u30fc\u3000 \"}]}", 0, NULL);
+    assert_non_null(doc);
+    city_t c;
+    char err[256];
+    assert_true(city_from_json(doc, NULL, &c, err, sizeof err));
+    assert_string_equal(c.agencies[0].name, "こども センター");
+    city_free(&c);
+    json_decref(doc);
+    expect_error("{\"agencies\":[{\"id\":\"a\",\"name\":\"\u3000\u3000\"}]}", "agencies[0].name");
+    expect_error("{\"agencies\":[{\"id\":\"a\",\"name\":\"\"}]}", "agencies[0].name");
+}
+
+/* An error inside an agency also names it and counts from 1, as a person
+ * finds it in the file ("agencies[1]" is the second). */
+static void agency_errors_name_the_agency(void **state)
+{
+    json_t *doc = json_loads("{\"agencies\":[{\"id\":\"a\",\"name\":\"x\"},"
+                             "{\"id\":\"houkatsu-nanbu\",\"name\":\"y\",\"email\":\"no at\"}]}", 0, NULL);
+    city_t c;
+    char err[512];
+    assert_false(city_from_json(doc, NULL, &c, err, sizeof err));
+    if (strncmp(err, "agencies[1].email: ", 19) || !strstr(err, "[機関 houkatsu-nanbu、2 番目]"))
+        fail_msg("%s", err);
+    json_decref(doc);
+}
+
+/* A webcal:// subscribe link (Outlook, Google, iCloud) is refused with the
+ * fix: the same address over https. */
+static void webcal_says_https(void **state)
+{
+    json_t *doc = json_loads("{\"agencies\":[{\"id\":\"a\",\"name\":\"x\",\"calendars\":[{\"id\":\"c\","
+                             "\"kind\":\"ics\",\"url\":\"webcal://outlook.office365.com/owa/calendar/x/"
+                             "calendar.ics\"}]}]}", 0, NULL);
+    assert_non_null(doc);
+    city_t c;
+    char err[768];
+    assert_false(city_from_json(doc, NULL, &c, err, sizeof err));
+    if (strncmp(err, "agencies[0].calendars[0].url", 28) || !strstr(err, "https:// に書き換えて"))
+        fail_msg("%s", err);
+    json_decref(doc);
+}
+
 static void bad_documents_name_the_field(void **state)
 {
     expect_error("[]", "$");
@@ -163,6 +210,9 @@ int main(void)
         cmocka_unit_test(business_days),
         cmocka_unit_test(default_new_year_closure),
         cmocka_unit_test(bad_documents_name_the_field),
+        cmocka_unit_test(agency_names_are_trimmed),
+        cmocka_unit_test(webcal_says_https),
+        cmocka_unit_test(agency_errors_name_the_agency),
         cmocka_unit_test(iso8601_round_trip),
         cmocka_unit_test(reply_from_list),
     };

@@ -15,7 +15,8 @@
  *
  * The other way round, the README table, the sample and the man page's
  * entries must not name a key the daemon does not know (a renamed or
- * removed key).  The helpers
+ * removed key).  And contrib/tsunagud.service starts the program where
+ * `make install` puts it ($(SBINDIR)/tsunagud).  The helpers
  * are checked on small synthetic texts first, so a parser that finds
  * nothing cannot pass the real checks by accident.
  */
@@ -380,6 +381,46 @@ static void test_man_page_documents_every_key(void **state)
     free(man);
 }
 
+/* The value of a Makefile variable set as "NAME = v" or "NAME ?= v"
+ * (malloc'd, trimmed), or NULL. */
+static char *make_var(const char *mk, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *l = mk; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+        if (strncmp(l, name, n) || (l[n] != ' ' && l[n] != '?' && l[n] != '='))
+            continue;
+        const char *v = l + n + strspn(l + n, " ?");
+        if (*v != '=')
+            continue;
+        v += 1 + strspn(v + 1, " \t");
+        size_t len = strcspn(v, "\n");
+        while (len && isspace((unsigned char)v[len - 1]))
+            len--;
+        return xstrndup(v, len);
+    }
+    return NULL;
+}
+
+static void test_unit_starts_the_installed_daemon(void **state)
+{
+    char *mk = read_file("Makefile", NULL), *unit = read_file("contrib/tsunagud.service", NULL);
+    assert_non_null(mk);
+    assert_non_null(unit);
+    char *prefix = make_var(mk, "PREFIX"), *sbindir = make_var(mk, "SBINDIR");
+    assert_non_null(prefix);
+    assert_non_null(sbindir);
+    assert_non_null(strstr(mk, "bin/tsunagud $(DESTDIR)$(SBINDIR)/tsunagud"));
+    assert_int_equal(strncmp(sbindir, "$(PREFIX)/", 10), 0);
+    char *want = xasprintf("\nExecStart=%s/%s/tsunagud ", prefix, sbindir + 10);
+    if (!strstr(unit, want))
+        fail_msg("contrib/tsunagud.service: expected%s(make install puts tsunagud there)", want);
+    free(want);
+    free(prefix);
+    free(sbindir);
+    free(mk);
+    free(unit);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -390,6 +431,7 @@ int main(void)
         cmocka_unit_test(test_sample_sets_every_key),
         cmocka_unit_test(test_helpers_read_the_man_page),
         cmocka_unit_test(test_man_page_documents_every_key),
+        cmocka_unit_test(test_unit_starts_the_installed_daemon),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

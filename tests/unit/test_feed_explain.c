@@ -65,6 +65,9 @@ static void test_real_messages(void **state)
            "サーバーに接続できません");
     expect("通信エラー (transfer failed: SSL certificate problem: self-signed certificate)", 0, "tls", "TLS");
     expect("通信エラー (transfer failed: OpenSSL SSL_connect: SSL_ERROR_SYSCALL)", 0, "tls", NULL);
+    /* https:// to a port that speaks plain http */
+    expect("通信エラー (transfer failed: OpenSSL/3.0.19: error:0A00010B:SSL routines::wrong version number)",
+           0, "tls", "http:// ではないか");
     expect("通信エラー (transfer failed: Recv failure: Connection reset by peer)", 0, "network", NULL);
     expect("別のホストへの転送を拒否しました: サーバーが https://evil.example:443 を示しましたが、フィードの "
            "URL は https://cal.example:443 です。必要なら FEED_ALLOW_HOSTS にホストを加えてください "

@@ -23,7 +23,7 @@
 
 static const cli_verb_t *const tables[] = {
     cli_core_verbs, cli_rules_verbs, cli_meetings_verbs, cli_demo_verbs, cli_slots_verbs,
-    cli_cases_verbs, cli_users_verbs,
+    cli_cases_verbs, cli_users_verbs, cli_stats_verbs,
 };
 
 /* The text an entry line names: all of a .B line, the first argument of
@@ -87,7 +87,7 @@ static void test_new_entries_are_japanese_first(void **state)
         "decision", "approve", "override", "rules show", "slots", "hold create", "holds",
         "hold delete", "meeting book", "meeting show", "meeting reschedule", "meeting cancel",
         "outbox", "reply", "demo-mail", "user add", "user list", "user disable", "user enable",
-        "user reset",
+        "user reset", "stats", "similar", "rules impact",
     };
     char *text = read_file(MAN, NULL);
     assert_non_null(text);

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "feeds.h"
 #include "store.h"
@@ -30,6 +31,7 @@
 #include "store_meetings.h"
 #include "store_outbox.h"
 #include "store_tokens.h"
+#include "store_users.h"
 #include "support_proc.h"
 
 #define CITY "tests/data/yamanami"
@@ -75,6 +77,67 @@ static store_t *open_mem(void)
     if (!st)
         fail_msg("%s", err);
     return st;
+}
+
+/* A DATABASE in a folder that does not exist (the sample config's
+ * /var/lib/tsunagu before it is made) says which folder to create. */
+static void test_missing_folder_is_named(void **state)
+{
+    char *dir = support_mkdtemp("test-store");
+    char *path = support_path(dir, "no-such/t.db");
+    char err[512];
+    assert_null(store_open(path, err, sizeof err));
+    char *want = xasprintf("フォルダ %s/no-such がありません", dir);
+    if (!strstr(err, want))
+        fail_msg("%s", err);
+    free(want);
+    free(path);
+    support_rmtree(dir);
+    free(dir);
+}
+
+/* One daemon per database: a second lock on the same file is refused
+ * with the holder's pid; closing the first frees it. */
+static void test_one_daemon_per_database(void **state)
+{
+    char *dir = support_mkdtemp("test-store");
+    char *path = support_path(dir, "t.db");
+    char err[512];
+    int fd1, fd2;
+    assert_true(store_lock_database(path, &fd1, err, sizeof err));
+    assert_true(fd1 >= 0);
+    assert_false(store_lock_database(path, &fd2, err, sizeof err));
+    char *pid = xasprintf("別の tsunagud (pid %ld)", (long)getpid());
+    if (!strstr(err, pid))
+        fail_msg("%s", err);
+    free(pid);
+    close(fd1);
+    assert_true(store_lock_database(path, &fd2, err, sizeof err));
+    close(fd2);
+    assert_true(store_lock_database(":memory:", &fd1, err, sizeof err));
+    assert_int_equal(fd1, -1);
+    free(path);
+    support_rmtree(dir);
+    free(dir);
+}
+
+/* A fresh database has nobody who can act as admin; an admin token or an
+ * enabled admin account is one. */
+static void test_admin_exists(void **state)
+{
+    store_t *st = open_mem();
+    assert_false(store_admin_exists(st));
+    assert_int_equal(store_user_add(st, "tanaka", "coordinator", "x", 1), 1);
+    assert_false(store_admin_exists(st));
+    assert_true(store_token_insert(st, "h", "admin", "bootstrap", 1) > 0);
+    assert_true(store_admin_exists(st));
+    store_close(st);
+    st = open_mem();
+    assert_int_equal(store_user_add(st, "kanri", "admin", "x", 1), 1);
+    assert_true(store_admin_exists(st));
+    assert_true(store_user_set_disabled(st, "kanri", true, 2));
+    assert_false(store_admin_exists(st));
+    store_close(st);
 }
 
 static void test_migrations_applied_once(void **state)
@@ -933,6 +996,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_migrations_applied_once),
+        cmocka_unit_test(test_missing_folder_is_named),
+        cmocka_unit_test(test_one_daemon_per_database),
+        cmocka_unit_test(test_admin_exists),
         cmocka_unit_test(test_statement_cache_and_tx),
         cmocka_unit_test(test_import_and_load_city),
         cmocka_unit_test(test_fixture_city_with_base_dir),
