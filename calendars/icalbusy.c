@@ -44,7 +44,8 @@
  *      Expansion is bounded per rule and per input (MAX_INSTANCES_*), and
  *      SECONDLY/MINUTELY/HOURLY rules with BY parts (which libical filters
  *      step by step, for hours when they never match) or on an all-day
- *      event are refused, so a hostile feed cannot stall the daemon.
+ *      event without COUNT are refused, so a hostile feed cannot stall
+ *      the daemon.
  *      A MONTHLY or YEARLY rule that never matches is recognized before
  *      libical, which would search for its first day up to the year 20000
  *      (rule_may_match), and a series stops once the whole window is busy.
@@ -611,8 +612,9 @@ typedef struct future {
     int64_t rid;
     int     shift_days;
     int64_t shift_secs;
-    int     days;                /* the override's length, as in shape_t */
+    int     days;                /* the override's length and direction, as in shape_t */
     int64_t secs;
+    bool    backwards;
     bool    busy;
 } future_t;
 
@@ -663,6 +665,7 @@ static void emit_future(ctx_t *cx, const shape_t *s, const exclusions_t *x,
     shape_t fs = *s;
     fs.days = f->days;
     fs.secs = f->secs;
+    fs.backwards = f->backwards;
     if (f->shift_days || f->shift_secs)
         icaltime_adjust(&t, f->shift_days, 0, 0, t.is_date ? 0 : (int)f->shift_secs);
     int64_t end;
@@ -1166,8 +1169,9 @@ static void expand_rrule(ctx_t *cx, const shape_t *s, const exclusions_t *x,
     }
     /* On an all-day DTSTART, libical adds the hours to a date: HOURLY;
      * INTERVAL=25 lands on a new day each time, drifting from the rule's
-     * grid when started near the window.  No client writes it. */
-    if (subdaily(&rule) && s->all_day) {
+     * grid when started near the window.  No client writes it.  With a
+     * COUNT the series is walked from DTSTART and bounded: kept. */
+    if (subdaily(&rule) && s->all_day && rule.count == 0) {
         if (!cx->err)
             cx->err = xasprintf(ERR_PREFIX "終日の予定に時・分・秒単位の RRULE があるため展開できません "
                                 "(SECONDLY/MINUTELY/HOURLY RRULE on an all-day event is not supported)");
@@ -1284,6 +1288,7 @@ static size_t futures_of(ctx_t *cx, const shape_t *s, const range_override_t *ro
             f.shift_secs = s->all_day ? 0 : sod_b - sod_a;
             f.days = os.days;
             f.secs = os.secs;
+            f.backwards = os.backwards;
         }
         out[k++] = f;
     }
@@ -1292,15 +1297,19 @@ static size_t futures_of(ctx_t *cx, const shape_t *s, const range_override_t *ro
 }
 
 /* Widen the span of original starts worth expanding so that instances a
- * THISANDFUTURE override moves into the window are still reached. */
+ * THISANDFUTURE override moves into the window are still reached: an
+ * instance moved by shift reaches its length past its new start, or for
+ * a backwards override, as far before it. */
 static void widen_for_futures(ctx_t *cx, const future_t *f, size_t n)
 {
     int64_t ahead = 0, behind = 0;
     for (size_t i = 0; i < n; i++) {
         int64_t shift = (int64_t)f[i].shift_days * 86400 + f[i].shift_secs;
-        int64_t reach = (shift > 0 ? shift : 0) + (int64_t)f[i].days * 86400 + f[i].secs;
+        int64_t length = (int64_t)f[i].days * 86400 + f[i].secs;
+        int64_t reach = (shift > 0 ? shift : 0) + (f[i].backwards ? 0 : length);
+        int64_t back = (shift < 0 ? -shift : 0) + (f[i].backwards ? length : 0);
         if (reach > ahead) ahead = reach;
-        if (-shift > behind) behind = -shift;
+        if (back > behind) behind = back;
     }
     cx->exp_from = cx->opts->from - ahead - 86400;
     cx->exp_to = cx->opts->to + behind + 86400;

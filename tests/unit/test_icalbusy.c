@@ -1112,7 +1112,7 @@ static void test_subdaily_rule_keeps_its_phase(void **state)
 static void test_subdaily_rule_on_all_day_event_is_refused(void **state)
 {
     static const char *rules[] = {"FREQ=HOURLY;INTERVAL=25", "FREQ=MINUTELY;INTERVAL=1441",
-                                  "FREQ=SECONDLY;COUNT=3"};
+                                  "FREQ=SECONDLY;UNTIL=20270101T000000Z"};
     for (size_t i = 0; i < sizeof rules / sizeof *rules; i++) {
         char *body = xasprintf(EVENT("ad", "DTSTART;VALUE=DATE:20260917\r\nRRULE:%s\r\n"),
                                rules[i]);
@@ -1124,6 +1124,12 @@ static void test_subdaily_rule_on_all_day_event_is_refused(void **state)
         done(&r);
         free(body);
     }
+    /* with a COUNT it is walked from DTSTART, never jumped: kept */
+    result_t r;
+    run(&r, EVENT("adc", "DTSTART;VALUE=DATE:20261201\r\nRRULE:FREQ=HOURLY;COUNT=3\r\n"));
+    assert_int_equal(r.rc, 0);
+    assert_true(r.busy.n >= 1);
+    done(&r);
 }
 
 /* An event that ends before it starts is busy from its end to its start
@@ -1144,6 +1150,27 @@ static void test_backwards_series(void **state)
     expect_busy(&r, "2026-12-01T10:00:00+09:00", "2026-12-01T12:00:00+09:00",
                 "2026-12-03T10:00:00+09:00", "2026-12-03T12:00:00+09:00", NULL);
     done(&r);
+    /* a THISANDFUTURE override that ends before it starts: its instances
+     * are busy the six days before each Sunday noon, whether the master
+     * runs backwards or forwards */
+    for (int fwd = 0; fwd < 2; fwd++) {
+        char *body = xasprintf("%s%s",
+            fwd ? EVENT("tf", "DTSTART;TZID=Asia/Tokyo:20261101T120000\r\nDURATION:PT1H\r\n"
+                              "RRULE:FREQ=WEEKLY\r\n")
+                : EVENT("tf", "DTSTART;TZID=Asia/Tokyo:20261101T120000\r\nDURATION:-PT1H\r\n"
+                              "RRULE:FREQ=WEEKLY\r\n"),
+            EVENT("tf", "RECURRENCE-ID;RANGE=THISANDFUTURE;TZID=Asia/Tokyo:20261108T120000\r\n"
+                        "DTSTART;TZID=Asia/Tokyo:20261108T120000\r\nDURATION:-P6D\r\n"));
+        run_window(&r, body, tz_default(), "2026-12-04T00:00:00+09:00",
+                   "2026-12-04T06:00:00+09:00");
+        expect_busy(&r, "2026-12-04T00:00:00+09:00", "2026-12-04T06:00:00+09:00", NULL);
+        done(&r);
+        run_window(&r, body, tz_default(), "2026-12-06T00:00:00+09:00",
+                   "2026-12-06T06:00:00+09:00");
+        expect_busy(&r, "2026-12-06T00:00:00+09:00", "2026-12-06T06:00:00+09:00", NULL);
+        done(&r);
+        free(body);
+    }
     /* fuzz_icalbusy (timeout): from the year 1013, ending in the year 26.
      * The jump took the length as forward and walked a million
      * instances, 3.7 s of CPU. */
