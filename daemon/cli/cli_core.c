@@ -79,14 +79,21 @@ static char *join_strings(const json_t *arr, const char *sep)
 bool cli_url_typo(const char *u)
 {
     size_t first = strcspn(u, "/");
-    return memchr(u, ':', first) || strstr(u, "//") || !strncasecmp(u, "www.", 4);
+    size_t word = strspn(u, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ");
+    bool scheme_like = word >= 3 && word <= 6 && !strncasecmp(u, "ht", 2);   /* http, htps */
+    return memchr(u, ':', first) || (scheme_like && !strncmp(u + word, "//", 2)) ||
+           !strncasecmp(u, "www.", 4);
 }
 
+/* Calendar urls without "://" become absolute file paths under base;
+ * false (with a message) for one that looks like a misspelt URL.  A
+ * document without an agencies array is left to the daemon, whose 400
+ * names the field. */
 static bool resolve_urls(json_t *doc, const char *base)
 {
     json_t *agencies = json_object_get(doc, "agencies");
     if (!json_is_array(agencies))
-        return false;
+        return true;
     size_t i, j;
     json_t *a, *c;
     json_array_foreach(agencies, i, a)

@@ -340,6 +340,25 @@ static int migrate(store_t *st, char *err, size_t errlen)
     return 0;
 }
 
+/* The database at path cannot be created for e (ENOENT, EACCES, EROFS):
+ * its folder, named, is missing or not writable.  Always false. */
+static bool folder_error(const char *path, int e, char *err, size_t errlen)
+{
+    char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+    if (slash)
+        slash[slash == dir] = '\0';
+    else
+        snprintf(dir, strlen(dir) + 1, ".");
+    if (e == ENOENT)
+        snprintf(err, errlen, "%s: データベースを作れません。フォルダ %s がありません。先に作ってください "
+                 "(mkdir -p %s) (no such directory)", path, dir, dir);
+    else
+        snprintf(err, errlen, "%s: データベースを作れません。フォルダ %s に書き込めません。"
+                 "DATABASE の場所と権限を確認してください (%s)", path, dir, strerror(e));
+    free(dir);
+    return false;
+}
+
 /* The database holds case records (personal data) and token hashes, so a
  * new one is created private (0600) whatever the umask; SQLite gives its
  * -wal and -shm files the database file's mode.  An existing file keeps
@@ -358,20 +377,7 @@ static bool create_private(const char *path, char *err, size_t errlen)
     }
     if (errno != ENOENT && errno != EACCES && errno != EROFS)
         return true;                        /* EEXIST and the rest: SQLite says */
-    int e = errno;
-    char *dir = xstrdup(path), *slash = strrchr(dir, '/');
-    if (slash)
-        slash[slash == dir] = '\0';
-    else
-        snprintf(dir, strlen(dir) + 1, ".");
-    if (e == ENOENT)
-        snprintf(err, errlen, "%s: データベースを作れません。フォルダ %s がありません。先に作ってください "
-                 "(mkdir -p %s) (no such directory)", path, dir, dir);
-    else
-        snprintf(err, errlen, "%s: データベースを作れません。フォルダ %s に書き込めません。"
-                 "DATABASE の場所と権限を確認してください (%s)", path, dir, strerror(e));
-    free(dir);
-    return false;
+    return folder_error(path, errno, err, errlen);
 }
 
 bool store_lock_database(const char *path, int *fd_out, char *err, size_t errlen)
@@ -382,8 +388,12 @@ bool store_lock_database(const char *path, int *fd_out, char *err, size_t errlen
     char *lock = xasprintf("%s.lock", path);
     int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
-        snprintf(err, errlen, "%s: ロックファイルを作れません: %s (cannot create lock file)", lock,
-                 strerror(errno));
+        int e = errno;
+        if (e == ENOENT || e == EACCES || e == EROFS)
+            folder_error(path, e, err, errlen);   /* the lock sits beside the database */
+        else
+            snprintf(err, errlen, "%s: ロックファイルを作れません: %s (cannot create lock file)",
+                     lock, strerror(e));
         free(lock);
         return false;
     }

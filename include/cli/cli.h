@@ -106,8 +106,9 @@ const char *cli_opt(int argc, char **argv, const char *name);
 bool cli_flag(int argc, char **argv, const char *name);
 /* true when a calendar url without "://" that `tsunagu import` would
  * resolve as a file next to agencies.json looks like a misspelt URL
- * instead: a ':' before the first '/', a "//" anywhere, or "www." first
- * ("http//host/x.ics", "https:/host", "www.city.jp/cal.ics"). */
+ * instead: a ':' before the first '/', "//" right after a word like
+ * http, or "www." first ("http//host/x.ics", "https:/host",
+ * "www.city.jp/cal.ics"); "calendars//x.ics" is a file. */
 bool cli_url_typo(const char *url);
 /* The first word of argv that looks like an option ("--name" or
  * "--name=value") but is not one of v's: the "--name" words of v->args,

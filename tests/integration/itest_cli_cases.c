@@ -232,7 +232,17 @@ static void wait_feeds_ok(void)
 
 static void test_import_and_secretariat_token(void **state)
 {
-    run_t r = CLI_ADMIN("import", CITY "/agencies.json");
+    /* a file without an agencies array reaches the daemon, whose 400
+     * names the field (the CLI once stopped with no word) */
+    char *bad = support_path(g.d.dir, "no-agencies.json");
+    assert_int_equal(support_write_file(bad, "{\"city\":\"x\",\"agencies\":{}}", (size_t)-1), 0);
+    run_t r = CLI_ADMIN("import", bad);
+    expect_code(r, 1);
+    expect_has(r, "HTTP 400");
+    expect_has(r, "agencies");
+    free(r.out);
+    free(bad);
+    r = CLI_ADMIN("import", CITY "/agencies.json");
     expect_code(r, 0);
     free(r.out);
     wait_feeds_ok();

@@ -84,7 +84,7 @@ static void test_url_typos(void **state)
     assert_true(cli_url_typo("https:/cal.city.example.jp/kodomo.ics"));
     assert_true(cli_url_typo("htps//cal.city.example.jp/kodomo.ics"));
     assert_true(cli_url_typo("www.city.example.jp/cal.ics"));
-    assert_true(cli_url_typo("calendars//kodomo.ics"));
+    assert_false(cli_url_typo("calendars//kodomo.ics"));   /* a harmless double slash */
     assert_false(cli_url_typo("calendars/kodomo.ics"));
     assert_false(cli_url_typo("kodomo.ics"));
     assert_false(cli_url_typo("../shared/https-export/kodomo.ics"));

@@ -90,6 +90,12 @@ static void test_missing_folder_is_named(void **state)
     char *want = xasprintf("フォルダ %s/no-such がありません", dir);
     if (!strstr(err, want))
         fail_msg("%s", err);
+    /* the daemon locks first: the lock beside the database says the same */
+    int fd;
+    err[0] = '\0';
+    assert_false(store_lock_database(path, &fd, err, sizeof err));
+    if (!strstr(err, want) || !strstr(err, "mkdir -p"))
+        fail_msg("%s", err);
     free(want);
     free(path);
     support_rmtree(dir);
