@@ -241,6 +241,7 @@ check:
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory layers
 	@tests/check-spdx
+	@tests/check-cli-options
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory unit-san
 	@$(MAKE) --no-print-directory valgrind

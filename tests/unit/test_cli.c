@@ -56,8 +56,9 @@ static void test_unknown_options(void **state)
     assert_string_equal(cli_unknown_option(&show, 3, bad4), "--token");
 }
 
-/* Every option a verb reads is in its usage text (so the check above
- * never refuses a real one): the verbs' own words pass. */
+/* A verb's own usage words pass the check above.  That every option a
+ * verb's code reads is in its usage text is tests/check-cli-options'
+ * job (make check), which reads the sources. */
 static void test_verbs_accept_their_usage(void **state)
 {
     const cli_verb_t *const tables[] = {cli_core_verbs, cli_rules_verbs, cli_meetings_verbs, cli_demo_verbs,
