@@ -320,13 +320,15 @@ static bool parse_agency(const json_t *o, const char *p, const char *base_dir, a
     if (!get_string(o, "id", PATH("id"), true, &a->id, e)) return false;
     if (!ids_valid(a->id)) return fail(e, PATH("id"), IDS_RULE_TEXT);
     if (!get_string(o, "name", PATH("name"), true, &a->name, e)) return false;
-    char *trimmed = utf8_trim_space(a->name);     /* 「　こども家庭センター」 */
+    /* control characters (U+2028 too) are refused wherever they are, then
+     * spaces around the name go: 「　こども家庭センター」 */
+    if (ids_has_control(a->name, strlen(a->name)))
+        return fail(e, PATH("name"), "機関名に制御文字は使えません (control character in name)");
+    char *trimmed = utf8_trim_space(a->name);
     free(a->name);
     a->name = trimmed;
     if (!*a->name)
         return fail(e, PATH("name"), "機関名が空です (empty name)");
-    if (ids_has_control(a->name, strlen(a->name)))
-        return fail(e, PATH("name"), "機関名に制御文字は使えません (control character in name)");
     if (!get_string(o, "email", PATH("email"), false, &a->email, e)) return false;
     if (a->email && (!strchr(a->email, '@') || strpbrk(a->email, " \t\r\n<>,")))
         return fail(e, PATH("email"), "メールアドレスの形式が不正です (invalid email address)");
