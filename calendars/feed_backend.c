@@ -23,6 +23,7 @@
  * back synchronously and feed_job_cancel can still withdraw it.
  */
 #include "feed_backend.h"
+#include "ical_charset.h"
 
 #include <event2/event.h>
 #include <netinet/in.h>
@@ -425,6 +426,7 @@ static void job_free(feed_job_t *job)
     free(job->res.error);
     free(job->res.state_json);
     free(job->url);
+    free(job->body_charset);
     free(job->userpwd);
     free(job->state_json);
     free(job->allow_hosts);
@@ -526,17 +528,16 @@ int feed_parse_ical_covered(feed_job_t *job, const char *data, size_t len, ivset
                             icalbusy_coverage_t *cov, char **err)
 {
     *err = NULL;
-    if (!utf8_valid(data, len)) {
-        *err = xstrdup("iCalendar が UTF-8 ではありません (not valid UTF-8)");
-        return -1;
-    }
     icalbusy_opts_t opts = {
         .default_tz = job->req.tz ? job->req.tz : tz_default(),
         .from = job->req.window_from,
         .to = job->req.window_to,
     };
     char *perr = NULL;
-    if (icalbusy_parse_ex(data, len, &opts, out, &job->res.warnings, cov, &perr) != 0) {
+    /* text that is not UTF-8 is decoded there when it is Shift_JIS (or
+     * the declared EUC-JP), else refused (README "messy feeds") */
+    if (icalbusy_parse_text(data, len, job->body_charset, &opts, out, &job->res.warnings, cov,
+                            &perr) != 0) {
         /* icalbusy's messages are already user-facing ("iCalendar の解析に失敗: ...") */
         *err = perr ? perr : xstrdup("iCalendar を解析できません (unknown error)");
         return -1;
@@ -548,6 +549,12 @@ int feed_parse_ical(feed_job_t *job, const char *data, size_t len,
                     ivset_t *out, char **err)
 {
     return feed_parse_ical_covered(job, data, len, out, NULL, err);
+}
+
+void feed_set_body_charset(feed_job_t *job, const char *content_type)
+{
+    free(job->body_charset);
+    job->body_charset = ical_charset_of_content_type(content_type);
 }
 
 int feed_parse_document(feed_job_t *job, const char *data, size_t len, char **err)

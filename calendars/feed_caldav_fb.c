@@ -216,6 +216,7 @@ static void on_freebusy_response(feed_job_t *job, feed_http_resp_t *resp)
     t->body = resp->body;
     strbuf_init(&resp->body);
     ivset_init(&t->busy);
+    feed_set_body_charset(job, resp->content_type);
     feed_job_offload(job, fb_parse, fb_parsed, t, fb_task_free);
 }
 

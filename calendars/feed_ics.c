@@ -156,6 +156,7 @@ static void on_ics_response(feed_job_t *job, feed_http_resp_t *resp)
         return;
     }
     validators_t v = { .etag = resp->etag, .last_modified = resp->last_modified };
+    feed_set_body_charset(job, resp->content_type);
     finish_with_document(job, resp->body.s, resp->body.len, &v);
 }
 

@@ -2,7 +2,9 @@
 /*
  * icalbusy.c - iCalendar / VFREEBUSY text to a busy set (DESIGN "Busy time").
  *
- * The input goes through four stages:
+ * The input goes through four stages, after a stage 0 (decode_charset):
+ * text that is not UTF-8 but reads strictly as Shift_JIS/CP932 (or the
+ * declared EUC-JP) is decoded to UTF-8 with a warning (ical_charset.c).
  *
  *   1. check_text: cheap byte-level checks libical would not make.  The
  *      text must be UTF-8 without NUL bytes, start with BEGIN:VCALENDAR and
@@ -73,6 +75,7 @@
  * read, so nothing but intervals leaves this file.
  */
 #include "icalbusy.h"
+#include "ical_charset.h"
 #include "tzwin.h"
 
 #include <libical/ical.h>
@@ -1558,11 +1561,42 @@ int icalbusy_parse(const char *data, size_t len, const icalbusy_opts_t *opts, iv
 int icalbusy_parse_ex(const char *data, size_t len, const icalbusy_opts_t *opts, ivset_t *out,
                       strvec_t *warnings, icalbusy_coverage_t *coverage, char **err)
 {
+    return icalbusy_parse_text(data, len, NULL, opts, out, warnings, coverage, err);
+}
+
+/* Stage 0: text that is not UTF-8 but reads strictly in its declared
+ * charset (or, with none, as CP932) is replaced by its UTF-8 decoding,
+ * with a warning so the agency knows (ical_charset.c).  Anything else is
+ * left for check_text to refuse.  *conv is the copy to free, or NULL. */
+static void decode_charset(const char **data, size_t *len, const char *charset,
+                           strvec_t *warnings, char **conv)
+{
+    *conv = NULL;
+    if (!*data || *len == 0 || memchr(*data, '\0', *len) || utf8_valid(*data, *len)) return;
+    size_t n;
+    const char *from;
+    if (ical_charset_to_utf8(*data, *len, charset, conv, &n, &from) != 0) return;
+    *data = *conv;
+    *len = n;
+    char *msg = charset
+        ? xasprintf("%s の予定表を UTF-8 に変換して読みました (converted from %s)", from, from)
+        : xasprintf("文字コードの指定がないため %s とみなし、UTF-8 に変換して読みました "
+                    "(no charset given; converted from %s)", from, from);
+    if (warnings && !strvec_contains(warnings, msg)) strvec_push(warnings, msg);
+    free(msg);
+}
+
+int icalbusy_parse_text(const char *data, size_t len, const char *charset,
+                        const icalbusy_opts_t *opts, ivset_t *out, strvec_t *warnings,
+                        icalbusy_coverage_t *coverage, char **err)
+{
     if (coverage) memset(coverage, 0, sizeof *coverage);
     ivset_clear(out);
+    char *conv;
+    decode_charset(&data, &len, charset, warnings, &conv);
     *err = check_text(data, len);
-    if (*err) return -1;
-    icalcomponent *root = parse_tree(data, len, warnings, err);
+    icalcomponent *root = *err ? NULL : parse_tree(data, len, warnings, err);
+    free(conv);
     if (!root) return -1;
 
     ctx_t cx = {.opts = opts, .deftz = opts->default_tz ? opts->default_tz : tz_default(),

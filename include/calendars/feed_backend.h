@@ -95,6 +95,10 @@ struct feed_job {
     int                   redirs;
     bool                  offloaded;  /* a pool task holds it (feed_job_offload) */
     bool                  cancelled;  /* ... and feed_job_cancel came meanwhile */
+    /* the charset the HTTP response declared for the document about to be
+     * parsed (feed_parse_ical_covered), or NULL: set by the kinds that
+     * parse a response body (ics, freebusy, caldav-freebusy) */
+    char                 *body_charset;
 };
 
 extern const feed_backend_t feed_backend_ics;
@@ -202,6 +206,10 @@ void feed_job_offload(feed_job_t *job, feed_job_work_fn work, feed_job_work_fn t
  * (icalbusy_parse_ex); cov may be NULL. */
 int  feed_parse_ical_covered(feed_job_t *job, const char *data, size_t len, ivset_t *out,
                              icalbusy_coverage_t *cov, char **err);
+
+/* Records the charset of a response's Content-Type (NULL or none:
+ * cleared) for the next feed_parse_* of its body. */
+void feed_set_body_charset(feed_job_t *job, const char *content_type);
 
 /* Conditional-request window check: true when a saved state's window
  * still matches the request's (within a day), so 304/unchanged is safe. */

@@ -53,4 +53,15 @@ int icalbusy_parse_ex(const char *data, size_t len, const icalbusy_opts_t *opts,
                       ivset_t *out, strvec_t *warnings, icalbusy_coverage_t *coverage,
                       char **err);
 
+/* icalbusy_parse_ex for text whose charset was declared (the charset
+ * parameter of its HTTP Content-Type; NULL = none, as for
+ * icalbusy_parse_ex).  Text that is not UTF-8 is decoded first when it
+ * reads strictly in the declared charset (Shift_JIS and its names,
+ * EUC-JP) or, with none declared, as CP932; a warning then says so
+ * (ical_charset.h).  Declared UTF-8 or any other charset: not UTF-8 is
+ * refused as before. */
+int icalbusy_parse_text(const char *data, size_t len, const char *charset,
+                        const icalbusy_opts_t *opts, ivset_t *out, strvec_t *warnings,
+                        icalbusy_coverage_t *coverage, char **err);
+
 #endif

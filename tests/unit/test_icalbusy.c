@@ -17,6 +17,7 @@
 #include <dirent.h>
 #include <time.h>
 
+#include "ical_charset.h"
 #include "icalbusy.h"
 
 #define HEAD "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//JA\r\n"
@@ -882,14 +883,117 @@ static void test_end_before_start_is_busy_swapped(void **state)
     done(&r);
 }
 
+/* ---- text that is not UTF-8 (README "messy feeds") ----------------------- */
+
+/* The same two properties, as a Japanese groupware writes them: CP932-only
+ * characters (①, ㈱, 髙, ～ as 0x8160) and 表 whose trail byte is 0x5C,
+ * here at the very end of a line, where libical would take it for a
+ * backslash escape if the text were not decoded first. */
+#define G_UTF8 "SUMMARY:①ケース会議（㈱髙橋商事）～申請表\r\nLOCATION:第２会議室\r\n"
+#define G_SJIS "SUMMARY:\x87@\x83P\x81[\x83X\x89\xef\x8b" "c\x81i\x87\x8a\xee\xe0\x8b\xb4\x8f\xa4\x8e\x96\x81j\x81`\x90\x5c\x90\xbf\x95\x5c\r\nLOCATION:\x91\xe6\x82Q\x89\xef\x8b" "c\x8e\xba\r\n"
+/* EUC-JP has no ① ㈱ 髙 ～: the same text with 1, (株), 高, ~ */
+#define G_EUC "SUMMARY:1\xa5\xb1\xa1\xbc\xa5\xb9\xb2\xf1\xb5\xc4\xa1\xca(\xb3\xf4)\xb9\xe2\xb6\xb6\xbe\xa6\xbb\xf6\xa1\xcb~\xbf\xbd\xc0\xc1\xc9\xbd\r\nLOCATION:\xc2\xe8\xa3\xb2\xb2\xf1\xb5\xc4\xbc\xbc\r\n"
+
+static void run_charset(result_t *r, const char *props, const char *charset)
+{
+    char *ics = xasprintf(HEAD "BEGIN:VEVENT\r\nUID:g1\r\n%s"
+                               "DTSTART;TZID=Asia/Tokyo:20261203T100000\r\n"
+                               "DTEND;TZID=Asia/Tokyo:20261203T113000\r\nEND:VEVENT\r\n" TAIL,
+                          props);
+    icalbusy_opts_t opts = {tz_default(), iso("2026-12-01T00:00:00+09:00"),
+                            iso("2027-01-01T00:00:00+09:00")};
+    ivset_init(&r->busy);
+    ivset_push(&r->busy, 1, 2);   /* stale content must be cleared */
+    strvec_init(&r->warnings);
+    r->err = NULL;
+    r->rc = icalbusy_parse_text(ics, strlen(ics), charset, &opts, &r->busy, &r->warnings, NULL,
+                                &r->err);
+    free(ics);
+}
+
+static void expect_same_as_utf8(const char *props, const char *charset, const char *warning)
+{
+    result_t u, r;
+    run_charset(&u, G_UTF8, NULL);
+    run_charset(&r, props, charset);
+    if (r.rc != 0) fail_msg("%s: refused: %s", charset ? charset : "(none)", r.err);
+    assert_int_equal(u.rc, 0);
+    assert_int_equal(u.warnings.n, 0);
+    expect_busy(&u, "2026-12-03T10:00:00+09:00", "2026-12-03T11:30:00+09:00", NULL);
+    assert_int_equal(r.busy.n, u.busy.n);
+    assert_memory_equal(r.busy.v, u.busy.v, u.busy.n * sizeof u.busy.v[0]);
+    assert_int_equal(r.warnings.n, 1);
+    if (!strstr(r.warnings.v[0], warning))
+        fail_msg("warning \"%s\" lacks \"%s\"", r.warnings.v[0], warning);
+    done(&u);
+    done(&r);
+}
+
+static void test_declared_shift_jis_reads_like_utf8(void **state)
+{
+    static const char *names[] = {"Shift_JIS", "shift-jis", "SJIS", "x-sjis", "Windows-31J",
+                                  "CP932", "MS932", "x-ms-cp932", "MS_Kanji"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        expect_same_as_utf8(G_SJIS, names[i],
+                            "Shift_JIS の予定表を UTF-8 に変換して読みました (converted from Shift_JIS)");
+    expect_same_as_utf8(G_EUC, "EUC-JP", "(converted from EUC-JP)");
+}
+
+static void test_undeclared_cp932_reads_like_utf8(void **state)
+{
+    expect_same_as_utf8(G_SJIS, NULL, "(no charset given; converted from Shift_JIS)");
+}
+
+static void expect_refused(const char *props, const char *charset)
+{
+    result_t r;
+    run_charset(&r, props, charset);
+    assert_int_equal(r.rc, -1);
+    assert_non_null(r.err);
+    if (!strstr(r.err, "UTF-8 ではありません (input is not valid UTF-8)"))
+        fail_msg("%s: message \"%s\" is not the encoding error", charset ? charset : "-", r.err);
+    assert_int_equal(r.busy.n, 0);
+    done(&r);
+}
+
 static void test_non_utf8_is_rejected(void **state)
 {
-    /* the same calendar in Shift_JIS: 面談 = 0x96 0xCA 0x92 0x6B */
-    const char *sjis = HEAD "BEGIN:VEVENT\r\nUID:s\r\nSUMMARY:\x96\xca\x92\x6b\r\n"
-                            "DTSTART:20261201T000000Z\r\nDURATION:PT1H\r\nEND:VEVENT\r\n" TAIL;
-    expect_rejected(sjis, strlen(sjis), "UTF-8");
+    /* bytes that are neither UTF-8 nor CP932: a lead byte before CR, an
+     * unassigned byte, a lead byte with nothing after it */
+    static const char *bad[] = {"SUMMARY:\x82\r\n", "SUMMARY:\xa0\xfd\r\n", "SUMMARY:\xff\r\n",
+                                "X-A:\x81\r\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        expect_refused(bad[i], NULL);
+        expect_refused(bad[i], "Shift_JIS");
+    }
+    /* a body that says UTF-8 (or another charset) but is Shift_JIS */
+    expect_refused(G_SJIS, "utf-8");
+    expect_refused(G_SJIS, "UTF8");
+    expect_refused(G_SJIS, "ISO-8859-1");
+    expect_refused(G_SJIS, "");
     char with_nul[] = HEAD "X-A:b\0c\r\n" TAIL;
     expect_rejected(with_nul, sizeof with_nul - 1, "NUL");
+    char sjis_nul[] = HEAD "X-A:\x87@\0\r\n" TAIL;
+    expect_rejected(sjis_nul, sizeof sjis_nul - 1, NULL);
+}
+
+static void test_charset_of_content_type(void **state)
+{
+    static const struct { const char *ct, *want; } cases[] = {
+        {"text/calendar; charset=Shift_JIS", "Shift_JIS"},
+        {"text/calendar;charset=\"windows-31j\"", "windows-31j"},
+        {"text/calendar; method=PUBLISH; CharSet = utf-8 ;x=y", "utf-8"},
+        {"text/calendar", NULL},
+        {"text/calendar; charset=", NULL},
+        {"text/calendar; xcharset=sjis", NULL},
+        {NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *got = ical_charset_of_content_type(cases[i].ct);
+        if (cases[i].want ? !got || strcmp(got, cases[i].want) != 0 : got != NULL)
+            fail_msg("%s: got %s", cases[i].ct ? cases[i].ct : "(null)", got ? got : "(null)");
+        free(got);
+    }
 }
 
 static void test_truncated_input_is_rejected(void **state)
@@ -1339,6 +1443,9 @@ int main(void)
         cmocka_unit_test(test_unreadable_busy_property_fails),
         cmocka_unit_test(test_end_before_start_is_busy_swapped),
         cmocka_unit_test(test_non_utf8_is_rejected),
+        cmocka_unit_test(test_declared_shift_jis_reads_like_utf8),
+        cmocka_unit_test(test_undeclared_cp932_reads_like_utf8),
+        cmocka_unit_test(test_charset_of_content_type),
         cmocka_unit_test(test_truncated_input_is_rejected),
         cmocka_unit_test(test_runaway_recurrence_is_bounded),
         cmocka_unit_test(test_never_matching_rules_are_cheap),

@@ -30,7 +30,7 @@
 #include "icalbusy.h"
 
 #define DIR_PATH "tests/data/interop"
-#define MIN_FILES 7
+#define MIN_FILES 8
 
 typedef struct expected {
     int64_t     from, to;

@@ -13,6 +13,8 @@ top, written out again here rather than shared with the C code:
   - an end before the start is busy over the swapped interval;
   - (an all-day series' date-time RECURRENCE-ID names the instance on its
     local date: recurring_ical_events already matches it so);
+  - a file that is not UTF-8 is read as CP932 (Shift_JIS), as tsunagu
+    does for a feed with no charset (with Python's cp932 codec, not ICU);
   - Windows zone names (no VTIMEZONE) are mapped with the few entries of
     CLDR windowsZones the corpus uses, typed here from CLDR's table so as
     to be independent of the ICU lookup tsunagu makes.
@@ -77,8 +79,19 @@ def is_busy(e):
             and str(e.get("TRANSP", "")).upper() != "TRANSPARENT")
 
 
+def read_text(path):
+    """The file as text: UTF-8, or else CP932 (a Japanese groupware export
+    tsunagu decodes with ICU; Python's own cp932 codec decodes it here, so
+    the decoding is checked by another implementation too)."""
+    raw = open(path, "rb").read()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("cp932")
+
+
 def busy_set(path, exp):
-    text = map_windows_tzids(open(path, encoding="utf-8", newline="").read())
+    text = map_windows_tzids(read_text(path))
     cal = icalendar.Calendar.from_ical(text)
     agency = pytz.timezone(exp["zone"])
     xwr = cal.get("X-WR-TIMEZONE")
