@@ -4,7 +4,8 @@
  * (tests/support/badhttp.py) that serves good feeds and misbehaves.
  *
  * Every bad-input path of the issue is exercised through feed_refresh on
- * a real libevent loop with libcurl: malformed, non-UTF-8 and truncated
+ * a real libevent loop with libcurl: malformed, non-UTF-8 (Shift_JIS is
+ * read, with a warning) and truncated
  * iCalendar, HTTP 404/500, a timeout, a redirect loop, bodies over the
  * size limit, an unknown TZID (warning + fallback), WebDAV XML with
  * entity declarations, ETag/304 and basic auth, CalDAV reports truncated
@@ -236,6 +237,51 @@ static void test_non_utf8(void **state)
     fetch(FEED_ICS, "/nonutf8.ics", 0, 0, NULL, NULL, &o);
     assert_error_has(&o, "UTF-8");
     support_outcome_free(&o);
+}
+
+static bool warns_about(const outcome_t *o, const char *needle);
+
+/* A Japanese groupware export in Shift_JIS is read (README "messy feeds"):
+ * with charset=Shift_JIS and with no charset, the same busy time as its
+ * UTF-8 version and a warning; claiming UTF-8, or not decoding, it is
+ * refused with the encoding error. */
+static void test_shift_jis(void **state)
+{
+    static const struct { const char *route, *warning; } ok[] = {
+        {"/sjis.ics", "Shift_JIS の予定表を UTF-8 に変換して読みました (converted from Shift_JIS)"},
+        {"/sjis-nocharset.ics", "(no charset given; converted from Shift_JIS)"},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        outcome_t o;
+        fetch(FEED_ICS, ok[i].route, 0, 0, NULL, NULL, &o);
+        if (o.status != FEED_OK) fail_msg("%s: %s", ok[i].route, o.error ? o.error : "?");
+        assert_int_equal(o.http_status, 200);
+        assert_int_equal(o.warnings.n, 1);
+        if (!strstr(o.warnings.v[0], ok[i].warning))
+            fail_msg("%s: warning \"%s\" lacks \"%s\"", ok[i].route, o.warnings.v[0], ok[i].warning);
+        assert_int_equal(o.busy.n, 1);
+        assert_int_equal(o.busy.v[0].start, iso("2026-12-02T10:00:00+09:00"));
+        assert_int_equal(o.busy.v[0].end, iso("2026-12-02T11:30:00+09:00"));
+        assert_non_null(o.state);
+        assert_non_null(strstr(o.state, "converted from Shift_JIS"));   /* 304 repeats it */
+        support_outcome_free(&o);
+    }
+    /* a file feed has no charset at all: the interop corpus's export */
+    char *path = realpath("tests/data/interop/japanese-groupware-sjis.ics", NULL);
+    assert_non_null(path);
+    outcome_t f;
+    fetch_url(FEED_ICS, path, 0, 0, NULL, NULL, &f);
+    if (f.status != FEED_OK) fail_msg("%s: %s", path, f.error ? f.error : "?");
+    assert_true(warns_about(&f, "(no charset given; converted from Shift_JIS)"));
+    support_outcome_free(&f);
+    free(path);
+    static const char *refused[] = {"/sjis-as-utf8.ics", "/not-sjis.ics"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        outcome_t o;
+        fetch(FEED_ICS, refused[i], 0, 0, NULL, NULL, &o);
+        assert_error_has(&o, "UTF-8 ではありません");
+        support_outcome_free(&o);
+    }
 }
 
 static void test_truncated(void **state)
@@ -747,6 +793,7 @@ int main(void)
         cmocka_unit_test(test_redirects),
         cmocka_unit_test(test_size_limit),
         cmocka_unit_test(test_unknown_tzid_warns_and_falls_back),
+        cmocka_unit_test(test_shift_jis),
         cmocka_unit_test(test_caldav_unknown_tzid_warning_persists),
         cmocka_unit_test(test_caldav_truncated_sync_is_continued),
         cmocka_unit_test(test_caldav_credentials_stay_on_origin),

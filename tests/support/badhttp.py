@@ -8,7 +8,7 @@ Used by tests/integration/itest_feeds_http.c.  Usage:
 
 Good feeds: /cal/<name>.ics serves CALENDAR_DIR/<name>.ics unchanged.
 Misbehaviours, one path each (see ROUTES below): malformed iCalendar,
-non-UTF-8, truncated document, truncated transfer, 404, 500, slow
+non-UTF-8, Shift_JIS with and without its charset, truncated document, truncated transfer, 404, 500, slow
 (?s=SECONDS), redirect loop, a working redirect, a redirect anywhere
 (/redirect-away?to=URL), bodies over a size limit
 (?mb=N, streamed without Content-Length or announced with it), an unknown
@@ -53,6 +53,24 @@ NON_UTF8 = (
     b"SUMMARY:\x89\xef\x8b\x63\r\n"          # Shift_JIS bytes, not UTF-8
     b"END:VEVENT\r\nEND:VCALENDAR\r\n"
 )
+
+# A Japanese groupware export in Shift_JIS (CP932): ① ㈱ 髙 ～ exist only
+# in CP932, and 表 ends in the byte 0x5C.  Served at /sjis.ics with
+# charset=Shift_JIS, at /sjis-nocharset.ics with no charset, and at
+# /sjis-as-utf8.ics claiming UTF-8 (refused).
+SJIS_DOC = (
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//badhttp//groupware//JA\r\n"
+    "X-WR-CALNAME:髙橋 ①（こども家庭課）\r\n"
+    "BEGIN:VTIMEZONE\r\nTZID:Asia/Tokyo\r\nBEGIN:STANDARD\r\nDTSTART:19700101T000000\r\n"
+    "TZOFFSETFROM:+0900\r\nTZOFFSETTO:+0900\r\nTZNAME:JST\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n"
+    "BEGIN:VEVENT\r\nUID:sjis-1@badhttp\r\nDTSTAMP:20261120T000000Z\r\n"
+    "DTSTART;TZID=Asia/Tokyo:20261202T100000\r\nDTEND;TZID=Asia/Tokyo:20261202T113000\r\n"
+    "SUMMARY:①ケース会議（㈱髙橋商事）～申請表\r\nLOCATION:第２会議室\r\n"
+    "END:VEVENT\r\nEND:VCALENDAR\r\n"
+).encode("cp932")
+
+# Neither UTF-8 nor CP932 (a lead byte before CR), though it says Shift_JIS.
+NOT_SJIS = NON_UTF8.replace(b"\x89\xef\x8b\x63", b"\x89\xef\x8b")
 
 FREEBUSY = (
     "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//badhttp//test//EN\r\n"
@@ -332,6 +350,14 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_body(200, MALFORMED)
         if p == "/nonutf8.ics":
             return self.send_body(200, NON_UTF8)
+        if p == "/sjis.ics":
+            return self.send_body(200, SJIS_DOC, "text/calendar; charset=Shift_JIS")
+        if p == "/sjis-nocharset.ics":
+            return self.send_body(200, SJIS_DOC, "text/calendar")
+        if p == "/sjis-as-utf8.ics":
+            return self.send_body(200, SJIS_DOC, "text/calendar; charset=UTF-8")
+        if p == "/not-sjis.ics":
+            return self.send_body(200, NOT_SJIS, "text/calendar; charset=Shift_JIS")
         if p == "/truncated.ics":
             return self.send_body(200, GOOD[: GOOD.index("DTEND")])
         if p == "/truncated-transfer.ics":
