@@ -38,8 +38,10 @@ static const feed_advice_t advice[] = {
                                 "カレンダーアプリの「iCal形式」の公開アドレス（.ics）を登録してください。"},
     [A_NOT_FREEBUSY] = {"not-freebusy", "このURLは空き時間（free/busy）の形式ではありません。"
                                         "種別を ics にするか、free/busy 用のURLを登録してください。"},
-    [A_ENCODING] = {"encoding", "カレンダーの文字コードがUTF-8ではありません。"
-                                "カレンダーアプリからUTF-8で書き出し直してください。"},
+    [A_ENCODING] = {"encoding", "カレンダーの文字コードを読み取れませんでした（UTF-8でもShift_JISでもないか、"
+                                "サーバーが示す文字コード（charset）と中身が違います）。"
+                                "カレンダーアプリからUTF-8で書き出し直すか、サーバーの文字コードの設定を"
+                                "確認してください。Shift_JISの書き出しはそのまま読めます。"},
     [A_BAD_ICAL] = {"bad-ical", "カレンダーの内容を読み取れませんでした。カレンダーアプリから書き出し直すか、"
                                 "提供元に確認してください。"},
     [A_CONNECT] = {"connect", "サーバーに接続できません。URLのホスト名とポート、"

@@ -4,6 +4,9 @@
  * (calendars/icalbusy.c): any bytes a feed could serve go through
  * icalbusy_parse_ex over a fixed 60-day window in Asia/Tokyo.  The
  * result must be either an error string or a normalized busy set.
+ * icalbusy_parse_ex is the no-charset case of icalbusy_parse_text, so
+ * bytes that are not UTF-8 also go through the CP932 decoding
+ * (ical_charset.c) the feeds use; the seed corpus has a Shift_JIS file.
  *
  * libical keeps its temporary strings in a per-thread ring that it frees
  * only when the ring wraps, so most inputs end with more allocations than
