@@ -153,10 +153,12 @@ static void reload(tsunagud_t *d)
     }
     const char *old_listen = config_get(d->config, "LISTEN");
     if (strcmp(old_listen, config_get(nc, "LISTEN")) != 0)
-        log_warn("reload: LISTEN changed; restart tsunagud to apply it");
+        log_warn("reload: LISTEN の変更は tsunagud を起動し直すまで反映されません "
+                 "(LISTEN changed; restart tsunagud to apply it)");
     const char *old_db = config_get(d->config, "DATABASE");
     if (strcmp(old_db, config_get(nc, "DATABASE")) != 0)
-        log_warn("reload: DATABASE changed; restart tsunagud to apply it");
+        log_warn("reload: DATABASE の変更は tsunagud を起動し直すまで反映されません "
+                 "(DATABASE changed; restart tsunagud to apply it)");
     config_free(d->config);
     d->config = nc;
     apply_log_level(nc);
@@ -172,8 +174,8 @@ static void reload(tsunagud_t *d)
     if (tsunagud_run_reload_hooks(d) != 0)
         partial = true;
     if (partial)
-        log_warn("reload: configuration reloaded%s%s; 上のエラーの部分は前のままです "
-                 "(except what the error above names)",
+        log_warn("reload: 設定を読み直しましたが、上のエラーの部分は前のままです "
+                 "(configuration reloaded%s%s, except what the error above names)",
                  d->config_path ? " from " : "", d->config_path ? d->config_path : "");
     else
         log_info("reload: configuration reloaded%s%s", d->config_path ? " from " : "",
@@ -203,7 +205,9 @@ static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
     int left = work_left(d);
     if (left == 0 || past_deadline()) {
         if (left)
-            log_warn("shutdown: %d task(s) still running after DRAIN_SECONDS; abandoning them", left);
+            log_warn("shutdown: DRAIN_SECONDS を過ぎても %d 件の処理が終わらないため打ち切ります "
+                     "(%d task(s) still running after DRAIN_SECONDS; abandoning them)",
+                     left, left);
         event_base_loopexit(d->base, NULL);
         return;
     }
@@ -248,8 +252,9 @@ static long max_connections(const config_t *c)
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
         want > (long)rl.rlim_cur - 64) {
         long fit = (long)rl.rlim_cur - 64 > 16 ? (long)rl.rlim_cur - 64 : 16;
-        log_warn("MAX_CONNECTIONS %ld does not fit the descriptor limit %ld; using %ld",
-                 want, (long)rl.rlim_cur, fit);
+        log_warn("MAX_CONNECTIONS %ld はファイル記述子の上限 %ld に収まらないため %ld にします "
+                 "(MAX_CONNECTIONS %ld does not fit the descriptor limit %ld; using %ld)",
+                 want, (long)rl.rlim_cur, fit, want, (long)rl.rlim_cur, fit);
         want = fit;
     }
     return want;

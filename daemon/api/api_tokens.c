@@ -141,8 +141,9 @@ static void h_token_create(api_req_t *r)
         api_reply_error(r, 400, "bad-request", "label: 文字列が必要です (expected a string)");
     } else if (parsed.role == API_AGENCY &&
                !store_agency_exists(r->d->store, parsed.agency)) {
-        api_reply_error(r, 400, "bad-request", "role: 機関がありません: %s (unknown agency)",
-                        parsed.agency);
+        api_reply_error(r, 400, "bad-request",
+                        "role: 機関ID %s は登録されていません。登録済みの機関IDは tsunagu agencies "
+                        "で確認できます (unknown agency: %s)", parsed.agency, parsed.agency);
     } else {
         char token[69], hash[65];
         new_token(token, "tsu_");

@@ -57,7 +57,10 @@ static bool role_ok(api_req_t *r, const char *role)
     }
     const city_t *city = tsunagud_city(r->d);
     if (a.role == API_AGENCY && (!city || !city_agency(city, a.agency))) {
-        api_reply_field_error(r, 400, "bad-role", "role", "その機関IDは登録されていません");
+        char *msg = xasprintf("機関ID %s は登録されていません。登録済みの機関IDは tsunagu agencies "
+                              "で確認できます (unknown agency: %s)", a.agency, a.agency);
+        api_reply_field_error(r, 400, "bad-role", "role", msg);
+        free(msg);
         return false;
     }
     return true;

@@ -142,13 +142,14 @@ static void recover_row(outbox_t *ob, int64_t id, const char *mid, bool handed, 
         log_info("outbox: %s was delivered before the restart; marked sent", mid);
         set_state(ob, id, "sent", now, NULL);
     } else if (handed && k == MAILER_UNKNOWN) {
-        log_warn("outbox: %s was with the server when we stopped; assumed accepted, not re-sent",
-                 mid);
+        log_warn("outbox: %s は停止時にサーバーが全文を受信済みのため、送信済みとみなし再送しません "
+                 "(was with the server when we stopped; assumed accepted, not re-sent)", mid);
         set_state(ob, id, "sent", now,
                   "受理確認前に停止（サーバーは全文を受信済み・再送しません）"
                   " (stopped before the server's reply; not re-sent)");
     } else {
-        log_warn("outbox: %s was not complete at the server when we stopped; sending again", mid);
+        log_warn("outbox: %s は停止時に送信が終わっていなかったため再送します "
+                 "(was not complete at the server when we stopped; sending again)", mid);
         set_state(ob, id, "pending", now, "送信途中で停止したため再送 (re-sent after restart)");
     }
 }

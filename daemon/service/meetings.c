@@ -1196,7 +1196,8 @@ static void init_secret(meetings_t *m)
     m->secret = xmalloc(32);
     m->secret_len = 32;
     random_bytes(m->secret, 32);
-    log_warn("meetings: LINK_SECRET is not set; reply links will not survive a restart");
+    log_warn("meetings: LINK_SECRET が未設定です。返信リンクは再起動すると使えなくなります "
+             "(LINK_SECRET is not set; reply links will not survive a restart)");
 }
 
 /* A mail in flight is a drain hold: SIGTERM waits for its outcome. */
@@ -1248,7 +1249,9 @@ meetings_t *meetings_new(tsunagud_t *d, char *err, size_t errlen)
     outbox_set_current(m->ob);
     outbox_set_activity_hook(m->ob, on_outbox_activity, m);
     int doubt = outbox_recover(m->ob);
-    if (doubt) log_warn("outbox: %d message(s) were in flight at the last stop", doubt);
+    if (doubt)
+        log_warn("outbox: 前回の停止時に送信途中のメールが %d 通ありました "
+                 "(%d message(s) were in flight at the last stop)", doubt, doubt);
     outbox_kick(m->ob);
     m->monitor_timer = evtimer_new(d->base, mtg_on_monitor_timer, m);
     struct timeval tv = { 1, 0 };
@@ -1257,9 +1260,11 @@ meetings_t *meetings_new(tsunagud_t *d, char *err, size_t errlen)
     log_info("meetings: mail via %s, organizer %s, links %s", mailer_name(m->mailer),
              m->organizer_email, m->public_url);
     if (!cfg(m, "REPLY_ADDRESS", NULL))
-        log_warn("meetings: REPLY_ADDRESS is not set: the organizer %s is a mailbox people read, "
-                 "so replies from mail clients are not recorded unless it is piped into "
-                 "`tsunagu reply` (README: メールの経路)", m->organizer_email);
+        log_warn("meetings: REPLY_ADDRESS が未設定です。メールソフトからの出欠の返信は主催者 %s "
+                 "に届くだけで、`tsunagu reply` に渡さない限り記録されません (README: メールの経路) "
+                 "(REPLY_ADDRESS is not set: replies from mail clients go to the organizer's "
+                 "mailbox and are not recorded unless piped into `tsunagu reply`)",
+                 m->organizer_email);
     mtg_current_meetings = m;
     return m;
 }

@@ -418,7 +418,8 @@ bool store_lock_database(const char *path, int *fd_out, char *err, size_t errlen
     char pid[32];
     int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
     if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len)
-        log_warn("%s.lock: cannot write the pid: %s", path, strerror(errno));
+        log_warn("%s.lock: プロセス番号を書き込めません (cannot write the pid): %s", path,
+                 strerror(errno));
     *fd_out = fd;
     return true;
 }

@@ -189,8 +189,19 @@ static void test_admin_creates_accounts(void **state)
                       409, "exists", NULL);
     support_api_error(&g.d, "POST", "/v1/users", ADMIN, "{\"name\":\"田中\",\"role\":\"admin\"}",
                       400, "bad-name", NULL);
+    /* an unknown agency: the answer names the id and where to see the valid ones */
     support_api_error(&g.d, "POST", "/v1/users", ADMIN, "{\"name\":\"x\",\"role\":\"agency:none\"}",
-                      400, "bad-role", NULL);
+                      400, "bad-role", "機関ID none は登録されていません");
+    support_api_error(&g.d, "POST", "/v1/users", ADMIN, "{\"name\":\"x\",\"role\":\"agency:none\"}",
+                      400, "bad-role", "tsunagu agencies");
+    support_run_t bad = support_daemon_cli(&g.d, NULL, ADMIN, NULL,
+                                           (const char *[]){"user", "add", "x", "--role",
+                                                            "agency:kodomoo", NULL});
+    assert_int_equal(bad.code, 1);
+    assert_non_null(strstr(bad.out, "エラー: "));
+    assert_non_null(strstr(bad.out, "kodomoo"));
+    assert_non_null(strstr(bad.out, "tsunagu agencies"));
+    free(bad.out);
     char *tok = support_api_token(&g.d, ADMIN, "coordinator", "prog", NULL);
     support_api_error(&g.d, "GET", "/v1/users", tok, NULL, 403, "forbidden", NULL);
     free(tok);

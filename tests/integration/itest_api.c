@@ -932,6 +932,38 @@ static void test_cli(void **state)
     free(out);
 }
 
+/* Every warning an operator sees at start-up is Japanese first, the
+ * English in parentheses: this daemon runs without LINK_SECRET and
+ * REPLY_ADDRESS, so both of those warnings are in its log. */
+static void test_startup_warnings_japanese_first(void **state)
+{
+    char *text = support_read_log(g.d.log);
+    assert_non_null(text);
+    int warnings = 0;
+    for (char *line = text; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl) *nl = '\0';
+        const char *w = strstr(line, " warn ");
+        if (w) {
+            warnings++;
+            const char *paren = strstr(w, " (");
+            const char *end = paren ? paren : w + strlen(w);
+            bool japanese = false;
+            for (const char *p = w; p < end; p++)
+                if ((unsigned char)*p >= 0x80) japanese = true;
+            if (!japanese)
+                fail_msg("start-up warning not Japanese first: %s", line);
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    free(text);
+    assert_true(warnings >= 2);
+    assert_true(log_contains("LINK_SECRET が未設定です"));
+    assert_true(log_contains("(LINK_SECRET is not set"));
+    assert_true(log_contains("REPLY_ADDRESS が未設定です"));
+    (void)state;
+}
+
 static void test_sighup_reloads_config(void **state)
 {
     write_conf(ADMIN2);
@@ -1176,6 +1208,7 @@ static void test_sigterm_exits_zero(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_startup_warnings_japanese_first),
         cmocka_unit_test(test_healthz_is_public),
         cmocka_unit_test(test_auth_missing_or_bad_token_401),
         cmocka_unit_test(test_bad_json_400),
