@@ -913,11 +913,15 @@ static bool expand_simple(ctx_t *cx, const shape_t *s, const exclusions_t *x,
  * instance caps never get a say.  Calendar clients do not write such
  * rules; they are refused (failing the input, like any rule we cannot
  * expand: dropping the event would make the agency look free). */
-static bool subdaily(const struct icalrecurrencetype *r)
+/* The seconds of one SECONDLY, MINUTELY or HOURLY step; 0 for other rules. */
+static int64_t subdaily_step(const struct icalrecurrencetype *r)
 {
-    return r->freq == ICAL_SECONDLY_RECURRENCE || r->freq == ICAL_MINUTELY_RECURRENCE ||
-           r->freq == ICAL_HOURLY_RECURRENCE;
+    return r->freq == ICAL_SECONDLY_RECURRENCE   ? 1
+           : r->freq == ICAL_MINUTELY_RECURRENCE ? 60
+           : r->freq == ICAL_HOURLY_RECURRENCE   ? 3600 : 0;
 }
+
+static bool subdaily(const struct icalrecurrencetype *r) { return subdaily_step(r) != 0; }
 
 static bool subdaily_with_by_parts(const struct icalrecurrencetype *r)
 {
@@ -1146,9 +1150,7 @@ static int64_t wall_seconds(struct icaltimetype t)
 static bool advance_subdaily(const struct icalrecurrencetype *r, struct icaltimetype *first,
                              struct icaltimetype jump)
 {
-    int64_t step = r->freq == ICAL_SECONDLY_RECURRENCE ? 1
-                   : r->freq == ICAL_MINUTELY_RECURRENCE ? 60
-                   : r->freq == ICAL_HOURLY_RECURRENCE   ? 3600 : 0;
+    int64_t step = subdaily_step(r);
     if (step == 0 || first->is_date) return false;
     step *= r->interval > 0 ? r->interval : 1;
     int64_t w0 = wall_seconds(*first), w = wall_seconds(jump);
